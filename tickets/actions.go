@@ -1,0 +1,392 @@
+package tickets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+)
+
+// ticketByID loads a ticket, or ErrNotFound.
+func (s *Service) ticketByID(ctx context.Context, db bun.IDB, id int64) (*Ticket, error) {
+	t := new(Ticket)
+	if err := db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFoundf("ticket %s not found", FormatRef(id))
+		}
+		return nil, fmt.Errorf("load ticket %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// change loads the ticket a reference names, checks that the actor may change it, and runs
+// fn in one transaction. The ticket row is locked for the transaction, so concurrent
+// changes to one ticket happen one after the other.
+func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(tx bun.Tx, t *Ticket) error) (*Ticket, error) {
+	id, ok := ParseRef(ref)
+	if !ok {
+		return nil, notFoundf("%q is not a ticket reference (expected e.g. %s)", ref, FormatRef(123))
+	}
+	var t *Ticket
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		// Touch the row first: it takes the row lock on PostgreSQL (SQLite's immediate
+		// transaction already holds the write lock).
+		res, err := tx.NewUpdate().Table("tickets").Set("updated_at = ?", s.now()).Where("id = ?", id).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("lock ticket: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFoundf("ticket %s not found", FormatRef(id))
+		}
+		if t, err = s.ticketByID(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := s.mayChange(ctx, tx, actor, t); err != nil {
+			return err
+		}
+		if err := fn(tx, t); err != nil {
+			return err
+		}
+		t.refreshNextDue()
+		if _, err := tx.NewUpdate().Model(t).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
+			return fmt.Errorf("save ticket: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// mayChange enforces who may work a ticket: admins; the assignee; a supervisor of the
+// ticket's team or of the assignee's team; and, while nobody owns it, any agent of its team
+// (or anyone when it has no team), so unassigned work can be picked up.
+func (s *Service) mayChange(ctx context.Context, db bun.IDB, actor Actor, t *Ticket) error {
+	a := actor.Agent
+	if a == nil || a.Role == RoleAdmin {
+		return nil
+	}
+	if t.AssigneeID != nil && *t.AssigneeID == a.ID {
+		return nil
+	}
+	if t.AssigneeID == nil && (t.TeamID == nil || a.InTeam(t.TeamID)) {
+		return nil
+	}
+	if a.Role == RoleSupervisor {
+		if a.InTeam(t.TeamID) {
+			return nil
+		}
+		if t.AssigneeID != nil {
+			owner, err := s.agentByID(ctx, db, *t.AssigneeID)
+			if err != nil {
+				return err
+			}
+			if a.InTeam(owner.TeamID) {
+				return nil
+			}
+		}
+	}
+	return forbiddenf("only the assignee, their supervisor or an admin can change %s", t.Ref())
+}
+
+// Reply sends an agent's answer to the customer on the channel they last used. The message
+// is stored as queued; the channel's sender delivers it. The first reply meets the
+// first-response deadline.
+func (s *Service) Reply(ctx context.Context, actor Actor, ref, body string) (*Message, error) {
+	if actor.Agent == nil {
+		return nil, forbiddenf("only agents reply to customers")
+	}
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return nil, invalidf("reply text is empty")
+	}
+	if len(body) > maxBodyBytes {
+		return nil, invalidf("reply is %d bytes, more than the %d allowed", len(body), maxBodyBytes)
+	}
+	var m *Message
+	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+		if t.Status == StatusClosed {
+			return conflictf("%s is closed; reopen it before replying", t.Ref())
+		}
+		ch, err := s.replyChannel(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		m = &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, AuthorID: &actor.Agent.ID, CreatedAt: now}
+		if err := s.insertMessage(ctx, tx, m, nil); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, actor, "ticket", t.ID, "reply.queued", map[string]any{"message_id": m.ID, "channel": ch}); err != nil {
+			return err
+		}
+		if t.FirstRespondedAt == nil {
+			t.FirstRespondedAt = &now
+		}
+		if t.Status == StatusNew {
+			return s.changeStatus(ctx, tx, t, StatusOpen, actor, "first reply")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// replyChannel is the channel of the customer's last message, or the ticket's own.
+func (s *Service) replyChannel(ctx context.Context, db bun.IDB, t *Ticket) (Channel, error) {
+	var ch Channel
+	err := db.NewSelect().Table("messages").Column("channel").
+		Where("ticket_id = ? AND direction = ?", t.ID, DirectionInbound).
+		OrderExpr("id DESC").Limit(1).Scan(ctx, &ch)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t.Channel, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find reply channel: %w", err)
+	}
+	return ch, nil
+}
+
+// AddNote adds an internal note that the customer never sees.
+func (s *Service) AddNote(ctx context.Context, actor Actor, ref, body string) (*Message, error) {
+	if actor.Agent == nil {
+		return nil, forbiddenf("only agents add notes")
+	}
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return nil, invalidf("note text is empty")
+	}
+	if len(body) > maxBodyBytes {
+		return nil, invalidf("note is %d bytes, more than the %d allowed", len(body), maxBodyBytes)
+	}
+	var m *Message
+	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+		m = &Message{TicketID: t.ID, Direction: DirectionNote, Channel: t.Channel, Body: body, AuthorID: &actor.Agent.ID, CreatedAt: s.now()}
+		if err := s.insertMessage(ctx, tx, m, nil); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, actor, "ticket", t.ID, "note.added", map[string]any{"message_id": m.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Assignment moves a ticket to a team and/or an agent. A nil AssigneeID with a TeamID
+// puts the ticket in that team's unassigned queue.
+type Assignment struct {
+	TeamID     *int64
+	AssigneeID *int64
+	Reason     string
+}
+
+// Assign gives a ticket an owner. Agents may take unassigned tickets for themselves;
+// moving a ticket to someone else is for supervisors and admins.
+func (s *Service) Assign(ctx context.Context, actor Actor, ref string, in Assignment) (*Ticket, error) {
+	if in.TeamID == nil && in.AssigneeID == nil {
+		return nil, invalidf("say which team or agent to assign to")
+	}
+	return s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+		if a := actor.Agent; a != nil && a.Role != RoleAdmin && a.Role != RoleSupervisor {
+			if in.AssigneeID == nil || *in.AssigneeID != a.ID {
+				return forbiddenf("agents can only assign tickets to themselves")
+			}
+		}
+		team := in.TeamID
+		if in.AssigneeID != nil {
+			owner, err := s.agentByID(ctx, tx, *in.AssigneeID)
+			if err != nil {
+				return err
+			}
+			if !owner.Active {
+				return conflictf("%s is deactivated", owner.Email)
+			}
+			if team == nil {
+				team = owner.TeamID
+			}
+		}
+		if team != nil {
+			if _, err := s.teamByID(ctx, tx, *team); err != nil {
+				return err
+			}
+		}
+		data := map[string]any{
+			"from_team": t.TeamID, "to_team": team,
+			"from_assignee": t.AssigneeID, "to_assignee": in.AssigneeID,
+		}
+		if r := strings.TrimSpace(in.Reason); r != "" {
+			data["reason"] = r
+		}
+		t.TeamID, t.AssigneeID = team, in.AssigneeID
+		return s.record(ctx, tx, actor, "ticket", t.ID, "ticket.assigned", data)
+	})
+}
+
+// SetStatus moves a ticket along new → open → pending → resolved → closed, or reopens it.
+func (s *Service) SetStatus(ctx context.Context, actor Actor, ref string, to Status, reason string) (*Ticket, error) {
+	if !to.Valid() {
+		return nil, invalidf("unknown status %q (new, open, pending, resolved, closed)", to)
+	}
+	return s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+		return s.changeStatus(ctx, tx, t, to, actor, reason)
+	})
+}
+
+// changeStatus applies a transition to t (saved by the caller) and records it.
+func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to Status, actor Actor, reason string) error {
+	from := t.Status
+	if from == to {
+		return conflictf("%s is already %s", t.Ref(), to)
+	}
+	if !from.CanBecome(to) {
+		return conflictf("%s cannot go from %s to %s", t.Ref(), from, to)
+	}
+	now := s.now()
+	switch to {
+	case StatusResolved:
+		t.ResolvedAt = &now
+	case StatusClosed:
+		t.ClosedAt = &now
+	case StatusOpen:
+		if from == StatusResolved || from == StatusClosed { // reopened: work is due again
+			t.ResolvedAt, t.ClosedAt = nil, nil
+		}
+	}
+	t.Status = to
+	t.refreshNextDue()
+	data := map[string]any{"from": from, "to": to}
+	if r := strings.TrimSpace(reason); r != "" {
+		data["reason"] = r
+	}
+	kind := "status.changed"
+	if to == StatusOpen && (from == StatusResolved || from == StatusClosed) {
+		kind = "ticket.reopened"
+	}
+	return s.record(ctx, tx, actor, "ticket", t.ID, kind, data)
+}
+
+// SetPriority changes how urgent a ticket is.
+func (s *Service) SetPriority(ctx context.Context, actor Actor, ref string, p Priority, reason string) (*Ticket, error) {
+	if !p.Valid() {
+		return nil, invalidf("unknown priority %q (low, normal, high, urgent)", p)
+	}
+	return s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+		if t.Priority == p {
+			return conflictf("%s is already %s priority", t.Ref(), p)
+		}
+		data := map[string]any{"from": t.Priority, "to": p}
+		if r := strings.TrimSpace(reason); r != "" {
+			data["reason"] = r
+		}
+		t.Priority = p
+		return s.record(ctx, tx, actor, "ticket", t.ID, "priority.changed", data)
+	})
+}
+
+// NewTicket is what an agent logs for a phone caller or a walk-in customer.
+type NewTicket struct {
+	Channel  Channel // phone or walk_in; other channels open tickets through Intake
+	Name     string
+	Phone    string
+	Email    string
+	Subject  string
+	Body     string // what the customer said
+	Category string
+	Priority Priority
+}
+
+// CreateTicket logs a contact an agent handled in person or on the phone. The ticket is
+// assigned to the agent who logged it.
+func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (*Ticket, error) {
+	if actor.Agent == nil {
+		return nil, forbiddenf("only agents log contacts")
+	}
+	if in.Channel == "" {
+		in.Channel = ChannelPhone
+	}
+	if in.Channel != ChannelPhone && in.Channel != ChannelWalkIn {
+		return nil, invalidf("agents log phone or walk_in contacts; %q tickets arrive through their channel", in.Channel)
+	}
+	if in.Priority == "" {
+		in.Priority = PriorityNormal
+	}
+	if !in.Priority.Valid() {
+		return nil, invalidf("unknown priority %q (low, normal, high, urgent)", in.Priority)
+	}
+	in.Subject, in.Body = strings.TrimSpace(in.Subject), strings.TrimSpace(in.Body)
+	if in.Subject == "" && in.Body == "" {
+		return nil, invalidf("say what the customer needs: a subject or a description")
+	}
+	if len(in.Body) > maxBodyBytes {
+		return nil, invalidf("description is %d bytes, more than the %d allowed", len(in.Body), maxBodyBytes)
+	}
+	kind, value := IdentityPhone, in.Phone
+	if strings.TrimSpace(in.Phone) == "" {
+		kind, value = IdentityEmail, in.Email
+	}
+	if strings.TrimSpace(value) == "" {
+		return nil, invalidf("a phone number or an email address is needed to reach the customer")
+	}
+	value, err := normalizeIdentity(kind, value, s.cfg.DefaultCountry)
+	if err != nil {
+		return nil, err
+	}
+	var email string
+	if kind == IdentityPhone && strings.TrimSpace(in.Email) != "" {
+		if email, err = NormalizeEmail(in.Email); err != nil {
+			return nil, err
+		}
+	}
+
+	t := &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Category: strings.TrimSpace(in.Category), Priority: in.Priority, Status: StatusOpen}
+	t.AssigneeID, t.TeamID = &actor.Agent.ID, actor.Agent.TeamID
+	err = s.inTx(ctx, func(tx bun.Tx) error {
+		t.ID = 0
+		c, err := s.customerFor(ctx, tx, kind, value, in.Name, "")
+		if err != nil {
+			return err
+		}
+		if email != "" {
+			if err := s.addIdentity(ctx, tx, c, IdentityEmail, email); err != nil {
+				return err
+			}
+		}
+		t.CustomerID = c.ID
+		if err := s.createTicket(ctx, tx, t, actor); err != nil {
+			return err
+		}
+		if in.Body == "" {
+			return nil
+		}
+		m := &Message{TicketID: t.ID, Direction: DirectionInbound, Channel: in.Channel, Body: in.Body, DeliveryStatus: DeliveryReceived, AuthorID: &actor.Agent.ID, CreatedAt: t.CreatedAt}
+		return s.insertMessage(ctx, tx, m, nil)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("log %s contact: %w", in.Channel, err)
+	}
+	return t, nil
+}
+
+// addIdentity links another way of reaching a customer, unless it already belongs to
+// someone.
+func (s *Service) addIdentity(ctx context.Context, tx bun.IDB, c *Customer, kind IdentityKind, value string) error {
+	n, err := tx.NewSelect().Table("customer_identities").Where("kind = ? AND value = ?", kind, value).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("check identity: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	id := &Identity{CustomerID: c.ID, Kind: kind, Value: value, CreatedAt: s.now()}
+	if _, err := tx.NewInsert().Model(id).Exec(ctx); err != nil {
+		return fmt.Errorf("add identity: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,33 @@
+package tickets
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kinds of failure a caller can act on; the HTTP layer maps them to status codes.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrInvalid      = errors.New("invalid")
+	ErrConflict     = errors.New("conflict")
+	ErrForbidden    = errors.New("forbidden")
+	ErrUnauthorized = errors.New("unauthorized")
+)
+
+// userError carries a reason meant for the person who made the request.
+type userError struct {
+	kind error
+	msg  string
+}
+
+func (e *userError) Error() string { return e.msg }
+func (e *userError) Unwrap() error { return e.kind }
+
+func newError(kind error, format string, args ...any) error {
+	return &userError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+func invalidf(format string, args ...any) error   { return newError(ErrInvalid, format, args...) }
+func notFoundf(format string, args ...any) error  { return newError(ErrNotFound, format, args...) }
+func conflictf(format string, args ...any) error  { return newError(ErrConflict, format, args...) }
+func forbiddenf(format string, args ...any) error { return newError(ErrForbidden, format, args...) }

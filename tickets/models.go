@@ -1,0 +1,223 @@
+package tickets
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Channel is how a customer reached the desk.
+type Channel string
+
+const (
+	ChannelPhone  Channel = "phone"  // a call handled by an agent, or the voice IVR
+	ChannelSMS    Channel = "sms"    // Twilio Messaging
+	ChannelWeChat Channel = "wechat" // a WeChat official account
+	ChannelEmail  Channel = "email"
+	ChannelWalkIn Channel = "walk_in" // logged by an agent at a counter
+)
+
+var channels = map[Channel]bool{ChannelPhone: true, ChannelSMS: true, ChannelWeChat: true, ChannelEmail: true, ChannelWalkIn: true}
+
+// Valid reports whether c is a channel Hotline knows.
+func (c Channel) Valid() bool { return channels[c] }
+
+// Priority orders work; urgent tickets have the shortest deadlines.
+type Priority string
+
+const (
+	PriorityLow    Priority = "low"
+	PriorityNormal Priority = "normal"
+	PriorityHigh   Priority = "high"
+	PriorityUrgent Priority = "urgent"
+)
+
+var priorities = map[Priority]bool{PriorityLow: true, PriorityNormal: true, PriorityHigh: true, PriorityUrgent: true}
+
+// Valid reports whether p is one of low, normal, high, urgent.
+func (p Priority) Valid() bool { return priorities[p] }
+
+// Role is what an agent may do.
+type Role string
+
+const (
+	RoleAgent            Role = "agent"
+	RoleSupervisor       Role = "supervisor"
+	RoleComplaintOfficer Role = "complaint_officer"
+	RoleAdmin            Role = "admin"
+)
+
+var roles = map[Role]bool{RoleAgent: true, RoleSupervisor: true, RoleComplaintOfficer: true, RoleAdmin: true}
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return roles[r] }
+
+// IdentityKind is a way of reaching a customer.
+type IdentityKind string
+
+const (
+	IdentityPhone  IdentityKind = "phone"  // E.164, e.g. +8613800138000
+	IdentityEmail  IdentityKind = "email"  // lower-cased address
+	IdentityWeChat IdentityKind = "wechat" // official-account openid
+)
+
+// Direction says who wrote a message.
+type Direction string
+
+const (
+	DirectionInbound  Direction = "inbound"  // from the customer
+	DirectionOutbound Direction = "outbound" // from an agent to the customer
+	DirectionNote     Direction = "note"     // internal, never sent
+)
+
+// Delivery statuses of messages. Inbound messages are received; outbound ones move forward
+// from queued as the provider reports.
+const (
+	DeliveryReceived = "received"
+	DeliveryQueued   = "queued"
+)
+
+type Team struct {
+	bun.BaseModel `bun:"table:teams"`
+
+	ID        int64     `bun:",pk,autoincrement"`
+	Name      string    `bun:",notnull"`
+	CreatedAt time.Time `bun:",notnull"`
+	UpdatedAt time.Time `bun:",notnull"`
+}
+
+type Agent struct {
+	bun.BaseModel `bun:"table:agents"`
+
+	ID           int64  `bun:",pk,autoincrement"`
+	Email        string `bun:",notnull"`
+	Name         string `bun:",notnull"`
+	Role         Role   `bun:",notnull"`
+	TeamID       *int64
+	Capacity     int       `bun:",notnull"`
+	PasswordHash string    `bun:",notnull"`
+	Locale       string    `bun:",notnull"`
+	Active       bool      `bun:",notnull"`
+	CreatedAt    time.Time `bun:",notnull"`
+	UpdatedAt    time.Time `bun:",notnull"`
+}
+
+// InTeam reports whether the agent belongs to team id.
+func (a *Agent) InTeam(id *int64) bool {
+	return a.TeamID != nil && id != nil && *a.TeamID == *id
+}
+
+type apiToken struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+
+	ID        int64     `bun:",pk,autoincrement"`
+	AgentID   int64     `bun:",notnull"`
+	TokenHash string    `bun:",notnull"`
+	CreatedAt time.Time `bun:",notnull"`
+	ExpiresAt time.Time `bun:",notnull"`
+	RevokedAt *time.Time
+}
+
+type Customer struct {
+	bun.BaseModel `bun:"table:customers"`
+
+	ID         int64       `bun:",pk,autoincrement"`
+	Name       string      `bun:",notnull"`
+	Locale     string      `bun:",notnull"`
+	CreatedAt  time.Time   `bun:",notnull"`
+	UpdatedAt  time.Time   `bun:",notnull"`
+	Identities []*Identity `bun:"rel:has-many,join:id=customer_id"`
+}
+
+// Identity returns the customer's identity of the given kind, or "".
+func (c *Customer) Identity(kind IdentityKind) string {
+	for _, id := range c.Identities {
+		if id.Kind == kind {
+			return id.Value
+		}
+	}
+	return ""
+}
+
+type Identity struct {
+	bun.BaseModel `bun:"table:customer_identities"`
+
+	ID         int64        `bun:",pk,autoincrement"`
+	CustomerID int64        `bun:",notnull"`
+	Kind       IdentityKind `bun:",notnull"`
+	Value      string       `bun:",notnull"`
+	CreatedAt  time.Time    `bun:",notnull"`
+}
+
+type Ticket struct {
+	bun.BaseModel `bun:"table:tickets"`
+
+	ID                 int64    `bun:",pk,autoincrement"`
+	CustomerID         int64    `bun:",notnull"`
+	Channel            Channel  `bun:",notnull"`
+	Subject            string   `bun:",notnull"`
+	Category           string   `bun:",notnull"`
+	Priority           Priority `bun:",notnull"`
+	Status             Status   `bun:",notnull"`
+	TeamID             *int64
+	AssigneeID         *int64
+	FirstResponseDueAt *time.Time
+	FirstRespondedAt   *time.Time
+	ResolutionDueAt    *time.Time
+	ResolvedAt         *time.Time
+	ClosedAt           *time.Time
+	NextDueAt          time.Time `bun:",notnull"`
+	CreatedAt          time.Time `bun:",notnull"`
+	UpdatedAt          time.Time `bun:",notnull"`
+
+	Customer *Customer `bun:"rel:belongs-to,join:customer_id=id"`
+	Team     *Team     `bun:"rel:belongs-to,join:team_id=id"`
+	Assignee *Agent    `bun:"rel:belongs-to,join:assignee_id=id"`
+}
+
+// Ref is the ticket's human reference, e.g. HL-000123.
+func (t *Ticket) Ref() string { return FormatRef(t.ID) }
+
+type Message struct {
+	bun.BaseModel `bun:"table:messages"`
+
+	ID                int64     `bun:",pk,autoincrement"`
+	TicketID          int64     `bun:",notnull"`
+	Direction         Direction `bun:",notnull"`
+	Channel           Channel   `bun:",notnull"`
+	Body              string    `bun:",notnull"`
+	ProviderMessageID *string
+	DeliveryStatus    string `bun:",notnull"`
+	DeliveryError     string `bun:",notnull"`
+	AuthorID          *int64
+	CreatedAt         time.Time `bun:",notnull"`
+
+	Attachments []*Attachment `bun:"rel:has-many,join:id=message_id"`
+}
+
+type Attachment struct {
+	bun.BaseModel `bun:"table:attachments"`
+
+	ID          int64     `bun:",pk,autoincrement"`
+	MessageID   int64     `bun:",notnull"`
+	Filename    string    `bun:",notnull"`
+	ContentType string    `bun:",notnull"`
+	SizeBytes   int64     `bun:",notnull"`
+	URL         string    `bun:"url,notnull"`
+	CreatedAt   time.Time `bun:",notnull"`
+}
+
+// Event is one line of the audit trail.
+type Event struct {
+	bun.BaseModel `bun:"table:events"`
+
+	ID        int64     `bun:",pk,autoincrement"`
+	Entity    string    `bun:",notnull"` // "ticket", "agent", "team"
+	EntityID  int64     `bun:",notnull"`
+	Kind      string    `bun:",notnull"` // e.g. "ticket.created", "status.changed"
+	ActorKind string    `bun:",notnull"` // "agent", "customer", "system"
+	ActorID   *int64    // the agent, when ActorKind is "agent"
+	Actor     string    `bun:",notnull"` // who, as people read it: an agent's email, "customer", "system"
+	Data      string    `bun:",notnull"` // JSON details: from, to, reason, ...
+	CreatedAt time.Time `bun:",notnull"`
+}

@@ -1,0 +1,216 @@
+package tickets
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// TicketFilter selects tickets for a queue. Zero fields do not filter.
+type TicketFilter struct {
+	Statuses   []Status
+	TeamID     *int64
+	AssigneeID *int64
+	Unassigned bool
+	Channel    Channel
+	Priority   Priority
+	Query      string // a reference, or words of the subject
+	Cursor     string // from the previous page's NextCursor
+	Limit      int    // 1..200, default 50
+}
+
+// TicketPage is one page of a queue, nearest deadline first.
+type TicketPage struct {
+	Items      []*Ticket
+	NextCursor string // empty on the last page
+}
+
+// cursor encodes the queue position (next_due_at, id) of the last row of a page.
+func encodeCursor(t *Ticket) string {
+	return base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "%d.%d", t.NextDueAt.UnixMicro(), t.ID))
+}
+
+func decodeCursor(c string) (time.Time, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		due, id, ok := strings.Cut(string(b), ".")
+		if ok {
+			us, err1 := strconv.ParseInt(due, 10, 64)
+			n, err2 := strconv.ParseInt(id, 10, 64)
+			if err1 == nil && err2 == nil {
+				return time.UnixMicro(us).UTC(), n, nil
+			}
+		}
+	}
+	return time.Time{}, 0, invalidf("cursor %q is not one this server gave out", c)
+}
+
+// ListTickets returns a page of tickets ordered by their nearest open deadline, then id.
+// Each filter combination is served by an index on (filter, next_due_at, id), so a page
+// costs the same at a thousand tickets as at a million.
+func (s *Service) ListTickets(ctx context.Context, f TicketFilter) (*TicketPage, error) {
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	if f.Limit > 200 {
+		return nil, invalidf("limit may be at most 200")
+	}
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			return nil, invalidf("unknown status %q (new, open, pending, resolved, closed)", st)
+		}
+	}
+	if f.Channel != "" && !f.Channel.Valid() {
+		return nil, invalidf("unknown channel %q", f.Channel)
+	}
+	if f.Priority != "" && !f.Priority.Valid() {
+		return nil, invalidf("unknown priority %q (low, normal, high, urgent)", f.Priority)
+	}
+
+	var items []*Ticket
+	q := s.db.NewSelect().Model(&items).
+		Relation("Team").Relation("Assignee").Relation("Customer").
+		OrderExpr("ticket.next_due_at ASC, ticket.id ASC").
+		Limit(f.Limit + 1)
+	if len(f.Statuses) > 0 {
+		q = q.Where("ticket.status IN (?)", bun.In(f.Statuses))
+	}
+	if f.TeamID != nil {
+		q = q.Where("ticket.team_id = ?", *f.TeamID)
+	}
+	if f.AssigneeID != nil {
+		q = q.Where("ticket.assignee_id = ?", *f.AssigneeID)
+	}
+	if f.Unassigned {
+		q = q.Where("ticket.assignee_id IS NULL")
+	}
+	if f.Channel != "" {
+		q = q.Where("ticket.channel = ?", f.Channel)
+	}
+	if f.Priority != "" {
+		q = q.Where("ticket.priority = ?", f.Priority)
+	}
+	if text := strings.TrimSpace(f.Query); text != "" {
+		if id, ok := ParseRef(text); ok {
+			q = q.Where("ticket.id = ?", id)
+		} else {
+			q = q.Where("LOWER(ticket.subject) LIKE ? ESCAPE '\\'", "%"+escapeLike(strings.ToLower(text))+"%")
+		}
+	}
+	if f.Cursor != "" {
+		due, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		q = q.Where("(ticket.next_due_at > ? OR (ticket.next_due_at = ? AND ticket.id > ?))", due, due, id)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	page := &TicketPage{Items: items}
+	if len(items) > f.Limit {
+		page.Items = items[:f.Limit]
+		page.NextCursor = encodeCursor(page.Items[f.Limit-1])
+	}
+	if err := s.loadIdentities(ctx, page.Items); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// loadIdentities fills the customers' identities with one query for the whole page.
+func (s *Service) loadIdentities(ctx context.Context, ts []*Ticket) error {
+	byCustomer := map[int64]*Customer{}
+	ids := make([]int64, 0, len(ts))
+	for _, t := range ts {
+		if t.Customer != nil && byCustomer[t.CustomerID] == nil {
+			byCustomer[t.CustomerID] = t.Customer
+			ids = append(ids, t.CustomerID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var idents []*Identity
+	if err := s.db.NewSelect().Model(&idents).Where("customer_id IN (?)", bun.In(ids)).OrderExpr("id").Scan(ctx); err != nil {
+		return fmt.Errorf("load identities: %w", err)
+	}
+	for _, id := range idents {
+		c := byCustomer[id.CustomerID]
+		c.Identities = append(c.Identities, id)
+	}
+	return nil
+}
+
+// TicketDetail is a ticket with everything that happened on it.
+type TicketDetail struct {
+	*Ticket
+	Messages []*Message
+	Events   []*Event
+}
+
+// Ticket returns a ticket by reference, with its customer, messages and audit events.
+func (s *Service) Ticket(ctx context.Context, ref string) (*TicketDetail, error) {
+	id, ok := ParseRef(ref)
+	if !ok {
+		return nil, notFoundf("%q is not a ticket reference (expected e.g. %s)", ref, FormatRef(123))
+	}
+	t := new(Ticket)
+	err := s.db.NewSelect().Model(t).
+		Relation("Team").Relation("Assignee").Relation("Customer").Relation("Customer.Identities").
+		Where("ticket.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFoundf("ticket %s not found", FormatRef(id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load ticket: %w", err)
+	}
+	d := &TicketDetail{Ticket: t}
+	if err := s.db.NewSelect().Model(&d.Messages).Relation("Attachments").
+		Where("ticket_id = ?", id).OrderExpr("message.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	if err := s.db.NewSelect().Model(&d.Events).
+		Where("entity = 'ticket' AND entity_id = ?", id).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load events: %w", err)
+	}
+	return d, nil
+}
+
+// CustomerDetail is a customer with their tickets, newest first.
+type CustomerDetail struct {
+	*Customer
+	Tickets []*Ticket
+}
+
+// Customer returns a customer with identities and tickets.
+func (s *Service) Customer(ctx context.Context, id int64) (*CustomerDetail, error) {
+	c := new(Customer)
+	err := s.db.NewSelect().Model(c).Relation("Identities").Where("customer.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFoundf("customer %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load customer: %w", err)
+	}
+	d := &CustomerDetail{Customer: c}
+	if err := s.db.NewSelect().Model(&d.Tickets).Relation("Team").Relation("Assignee").
+		Where("ticket.customer_id = ?", id).OrderExpr("ticket.id DESC").Limit(200).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load customer's tickets: %w", err)
+	}
+	for _, t := range d.Tickets {
+		t.Customer = c
+	}
+	return d, nil
+}

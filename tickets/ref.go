@@ -1,0 +1,26 @@
+package tickets
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// RefPrefix starts every ticket reference.
+const RefPrefix = "HL-"
+
+// FormatRef turns a ticket id into the reference customers and agents read: HL-000123.
+func FormatRef(id int64) string { return fmt.Sprintf("%s%06d", RefPrefix, id) }
+
+// ParseRef reads a reference such as "HL-000123" or "hl-123" back into a ticket id.
+func ParseRef(ref string) (int64, bool) {
+	ref = strings.TrimSpace(ref)
+	if len(ref) <= len(RefPrefix) || !strings.EqualFold(ref[:len(RefPrefix)], RefPrefix) {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(ref[len(RefPrefix):], 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
