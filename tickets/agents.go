@@ -48,7 +48,9 @@ func (s *Service) agentByID(ctx context.Context, db bun.IDB, id int64) (*Agent, 
 }
 
 // Team returns one team.
-func (s *Service) Team(ctx context.Context, id int64) (*Team, error) { return s.teamByID(ctx, s.db, id) }
+func (s *Service) Team(ctx context.Context, id int64) (*Team, error) {
+	return s.teamByID(ctx, s.db, id)
+}
 
 // Teams lists all teams by name.
 func (s *Service) Teams(ctx context.Context) ([]*Team, error) {

@@ -31,3 +31,13 @@ func invalidf(format string, args ...any) error   { return newError(ErrInvalid, 
 func notFoundf(format string, args ...any) error  { return newError(ErrNotFound, format, args...) }
 func conflictf(format string, args ...any) error  { return newError(ErrConflict, format, args...) }
 func forbiddenf(format string, args ...any) error { return newError(ErrForbidden, format, args...) }
+
+// Reason is the message meant for the person who made the request, without the context
+// wrapped around it for the logs; "" when err carries none.
+func Reason(err error) string {
+	var ue *userError
+	if errors.As(err, &ue) {
+		return ue.msg
+	}
+	return ""
+}

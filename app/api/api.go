@@ -1,0 +1,195 @@
+// Package api is Hotline's JSON API under /api/v1, served by Fiber: thin handlers that
+// decode a request, call tickets.Service as the signed-in agent, and encode the answer.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// Config is what the API needs from the wiring.
+type Config struct {
+	Service *tickets.Service
+	Log     *slog.Logger
+	// Ready reports whether the database and the broker answer, for /readyz.
+	Ready func(ctx context.Context) error
+	// TrustedProxies are load balancers whose X-Forwarded-For names the client.
+	TrustedProxies []string
+	// LoginsPerMinute limits login attempts per client address; 0 means 10.
+	LoginsPerMinute int
+}
+
+type server struct {
+	svc *tickets.Service
+	log *slog.Logger
+}
+
+// New builds the HTTP application with its routes.
+func New(cfg Config) *fiber.App {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.LoginsPerMinute == 0 {
+		cfg.LoginsPerMinute = 10
+	}
+	s := &server{svc: cfg.Service, log: cfg.Log}
+	fc := fiber.Config{
+		AppName:               "Hotline",
+		ErrorHandler:          s.handleError,
+		BodyLimit:             1 << 20,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		Immutable:             true, // values from c.Params and c.Query outlive the request safely
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		fc.ProxyHeader = fiber.HeaderXForwardedFor
+		fc.EnableTrustedProxyCheck = true
+		fc.TrustedProxies = cfg.TrustedProxies
+	}
+	app := fiber.New(fc)
+	app.Use(recover.New(), requestid.New(), s.logRequests)
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		if cfg.Ready != nil {
+			if err := cfg.Ready(c.UserContext()); err != nil {
+				s.log.Warn("not ready", "err", err)
+				return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": err.Error()})
+			}
+		}
+		return c.JSON(fiber.Map{"status": "ready"})
+	})
+
+	v1 := app.Group("/api/v1")
+	v1.Post("/auth/login", limiter.New(limiter.Config{
+		Max:          cfg.LoginsPerMinute,
+		Expiration:   time.Minute,
+		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		LimitReached: func(c *fiber.Ctx) error {
+			return fiber.NewError(fiber.StatusTooManyRequests, "too many login attempts; wait a minute")
+		},
+	}), s.login)
+
+	authed := v1.Group("", s.authenticate)
+	authed.Post("/auth/logout", s.logout)
+	authed.Get("/me", s.me)
+
+	authed.Get("/tickets", s.listTickets)
+	authed.Post("/tickets", s.createTicket)
+	authed.Get("/tickets/:ref", s.getTicket)
+	authed.Post("/tickets/:ref/replies", s.reply)
+	authed.Post("/tickets/:ref/notes", s.addNote)
+	authed.Post("/tickets/:ref/assign", s.assign)
+	authed.Post("/tickets/:ref/status", s.setStatus)
+	authed.Post("/tickets/:ref/priority", s.setPriority)
+	authed.Get("/customers/:id", s.getCustomer)
+
+	authed.Get("/agents", s.listAgents)
+	authed.Post("/agents", s.createAgent)
+	authed.Get("/agents/:id", s.getAgent)
+	authed.Patch("/agents/:id", s.updateAgent)
+	authed.Delete("/agents/:id", s.deactivateAgent)
+	authed.Get("/teams", s.listTeams)
+	authed.Post("/teams", s.createTeam)
+	authed.Get("/teams/:id", s.getTeam)
+	authed.Patch("/teams/:id", s.renameTeam)
+	authed.Delete("/teams/:id", s.deleteTeam)
+
+	app.Use(func(c *fiber.Ctx) error {
+		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no route for %s %s", c.Method(), c.Path()))
+	})
+	return app
+}
+
+// statusOf maps the domain's kinds of failure to HTTP statuses.
+var statusOf = []struct {
+	kind   error
+	status int
+}{
+	{tickets.ErrNotFound, fiber.StatusNotFound},
+	{tickets.ErrInvalid, fiber.StatusBadRequest},
+	{tickets.ErrConflict, fiber.StatusConflict},
+	{tickets.ErrForbidden, fiber.StatusForbidden},
+	{tickets.ErrUnauthorized, fiber.StatusUnauthorized},
+}
+
+// handleError turns every error into {"error": "..."} with the status that fits it. Only
+// unexpected failures are 500s, and their details stay in the log.
+func (s *server) handleError(c *fiber.Ctx, err error) error {
+	status, msg := fiber.StatusInternalServerError, "internal error"
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		status, msg = fe.Code, fe.Message
+	} else if reason := tickets.Reason(err); reason != "" {
+		for _, k := range statusOf {
+			if errors.Is(err, k.kind) {
+				status, msg = k.status, reason
+				break
+			}
+		}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	return c.Status(status).JSON(fiber.Map{"error": msg})
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.Locals("requestid").(string)
+	return id
+}
+
+func (s *server) logRequests(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := c.App().ErrorHandler(c, err); herr != nil {
+			return herr
+		}
+	}
+	s.log.Debug("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
+		"status", c.Response().StatusCode(), "duration", time.Since(start))
+	return nil
+}
+
+// decode reads a JSON body strictly: unknown fields are reported, so a typo is not silently
+// ignored.
+func decode(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(body) == 0 {
+		return fiber.NewError(fiber.StatusBadRequest, "request body is empty; send JSON")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "invalid JSON body: "+err.Error())
+	}
+	if dec.More() {
+		return fiber.NewError(fiber.StatusBadRequest, "invalid JSON body: more than one value")
+	}
+	return nil
+}
+
+// idParam reads a positive integer path parameter.
+func idParam(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("%s %q is not a valid id", name, c.Params(name)))
+	}
+	return id, nil
+}

@@ -1,0 +1,69 @@
+package api
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+const agentKey = "agent"
+
+// authenticate admits requests with a valid bearer token and remembers the agent.
+func (s *server) authenticate(c *fiber.Ctx) error {
+	token, ok := bearer(c)
+	if !ok {
+		return fiber.NewError(fiber.StatusUnauthorized, "sign in first: send Authorization: Bearer <token>")
+	}
+	a, err := s.svc.Authenticate(c.UserContext(), token)
+	if err != nil {
+		return err
+	}
+	c.Locals(agentKey, a)
+	return c.Next()
+}
+
+func bearer(c *fiber.Ctx) (string, bool) {
+	h := c.Get(fiber.HeaderAuthorization)
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(token), true
+}
+
+func agentOf(c *fiber.Ctx) *tickets.Agent {
+	a, _ := c.Locals(agentKey).(*tickets.Agent)
+	return a
+}
+
+func actorOf(c *fiber.Ctx) tickets.Actor { return tickets.AgentActor(agentOf(c)) }
+
+func (s *server) login(c *fiber.Ctx) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Email == "" || in.Password == "" {
+		return fiber.NewError(fiber.StatusBadRequest, "email and password are required")
+	}
+	token, a, err := s.svc.Login(c.UserContext(), in.Email, in.Password)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"token": token, "agent": viewAgent(a)})
+}
+
+func (s *server) logout(c *fiber.Ctx) error {
+	token, _ := bearer(c)
+	if err := s.svc.Logout(c.UserContext(), token); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *server) me(c *fiber.Ctx) error { return c.JSON(viewAgent(agentOf(c))) }

@@ -1,0 +1,192 @@
+package api
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// listTickets serves the queues: GET /tickets?status=new,open&team=2&assignee=me|none|7
+// &channel=sms&priority=high&q=HL-000123&cursor=...&limit=50
+func (s *server) listTickets(c *fiber.Ctx) error {
+	f := tickets.TicketFilter{
+		Channel:  tickets.Channel(c.Query("channel")),
+		Priority: tickets.Priority(c.Query("priority")),
+		Query:    c.Query("q"),
+		Cursor:   c.Query("cursor"),
+	}
+	for _, st := range strings.Split(c.Query("status"), ",") {
+		if st = strings.TrimSpace(st); st != "" {
+			f.Statuses = append(f.Statuses, tickets.Status(st))
+		}
+	}
+	if v := c.Query("team"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "team must be a team id")
+		}
+		f.TeamID = &id
+	}
+	switch v := c.Query("assignee"); v {
+	case "":
+	case "me":
+		f.AssigneeID = &agentOf(c).ID
+	case "none":
+		f.Unassigned = true
+	default:
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, `assignee must be an agent id, "me" or "none"`)
+		}
+		f.AssigneeID = &id
+	}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fiber.NewError(fiber.StatusBadRequest, "limit must be a number from 1 to 200")
+		}
+		f.Limit = n
+	}
+	page, err := s.svc.ListTickets(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listJSON[ticketJSON]{Items: viewTickets(page.Items), NextCursor: page.NextCursor})
+}
+
+func (s *server) getTicket(c *fiber.Ctx) error {
+	d, err := s.svc.Ticket(c.UserContext(), c.Params("ref"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(viewDetail(d))
+}
+
+// detail answers a change with the ticket as it now stands.
+func (s *server) detail(c *fiber.Ctx, status int, ref string) error {
+	d, err := s.svc.Ticket(c.UserContext(), ref)
+	if err != nil {
+		return err
+	}
+	return c.Status(status).JSON(viewDetail(d))
+}
+
+func (s *server) createTicket(c *fiber.Ctx) error {
+	var in struct {
+		Channel  string `json:"channel"`
+		Customer struct {
+			Name  string `json:"name"`
+			Phone string `json:"phone"`
+			Email string `json:"email"`
+		} `json:"customer"`
+		Subject  string `json:"subject"`
+		Body     string `json:"body"`
+		Category string `json:"category"`
+		Priority string `json:"priority"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.CreateTicket(c.UserContext(), actorOf(c), tickets.NewTicket{
+		Channel: tickets.Channel(in.Channel), Name: in.Customer.Name, Phone: in.Customer.Phone, Email: in.Customer.Email,
+		Subject: in.Subject, Body: in.Body, Category: in.Category, Priority: tickets.Priority(in.Priority),
+	})
+	if err != nil {
+		return err
+	}
+	c.Location("/api/v1/tickets/" + t.Ref())
+	return s.detail(c, fiber.StatusCreated, t.Ref())
+}
+
+type textInput struct {
+	Body string `json:"body"`
+}
+
+func (s *server) reply(c *fiber.Ctx) error {
+	var in textInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	m, err := s.svc.Reply(c.UserContext(), actorOf(c), c.Params("ref"), in.Body)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(viewMessage(m))
+}
+
+func (s *server) addNote(c *fiber.Ctx) error {
+	var in textInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	m, err := s.svc.AddNote(c.UserContext(), actorOf(c), c.Params("ref"), in.Body)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(viewMessage(m))
+}
+
+func (s *server) assign(c *fiber.Ctx) error {
+	var in struct {
+		TeamID     *int64 `json:"team_id"`
+		AssigneeID *int64 `json:"assignee_id"`
+		Reason     string `json:"reason"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.Assign(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Assignment{TeamID: in.TeamID, AssigneeID: in.AssigneeID, Reason: in.Reason})
+	if err != nil {
+		return err
+	}
+	return s.detail(c, fiber.StatusOK, t.Ref())
+}
+
+func (s *server) setStatus(c *fiber.Ctx) error {
+	var in struct {
+		Status string `json:"status"`
+		Reason string `json:"reason"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.SetStatus(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Status(in.Status), in.Reason)
+	if err != nil {
+		return err
+	}
+	return s.detail(c, fiber.StatusOK, t.Ref())
+}
+
+func (s *server) setPriority(c *fiber.Ctx) error {
+	var in struct {
+		Priority string `json:"priority"`
+		Reason   string `json:"reason"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.SetPriority(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Priority(in.Priority), in.Reason)
+	if err != nil {
+		return err
+	}
+	return s.detail(c, fiber.StatusOK, t.Ref())
+}
+
+func (s *server) getCustomer(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.svc.Customer(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	v := struct {
+		*customerJSON
+		Tickets []ticketJSON `json:"tickets"`
+	}{viewCustomer(d.Customer), viewTickets(d.Tickets)}
+	return c.JSON(v)
+}

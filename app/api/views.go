@@ -1,0 +1,171 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// The JSON shapes other tools rely on. Times are RFC 3339 in UTC; absent ones are null.
+
+type teamJSON struct {
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+}
+
+type agentRefJSON struct {
+	ID    int64  `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+type customerJSON struct {
+	ID           int64  `json:"id"`
+	Name         string `json:"name"`
+	Phone        string `json:"phone"`
+	Email        string `json:"email"`
+	WeChatOpenID string `json:"wechat_openid"`
+}
+
+type ticketJSON struct {
+	ID                 int64         `json:"id"`
+	Ref                string        `json:"ref"`
+	Status             string        `json:"status"`
+	Channel            string        `json:"channel"`
+	Subject            string        `json:"subject"`
+	Category           string        `json:"category"`
+	Priority           string        `json:"priority"`
+	Team               *teamJSON     `json:"team"`
+	Assignee           *agentRefJSON `json:"assignee"`
+	Customer           *customerJSON `json:"customer"`
+	FirstResponseDueAt *time.Time    `json:"first_response_due_at"`
+	FirstRespondedAt   *time.Time    `json:"first_responded_at"`
+	ResolutionDueAt    *time.Time    `json:"resolution_due_at"`
+	ResolvedAt         *time.Time    `json:"resolved_at"`
+	ClosedAt           *time.Time    `json:"closed_at"`
+	CreatedAt          time.Time     `json:"created_at"`
+	UpdatedAt          time.Time     `json:"updated_at"`
+	Messages           []messageJSON `json:"messages,omitempty"`
+	Events             []eventJSON   `json:"events,omitempty"`
+}
+
+type attachmentJSON struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	SizeBytes   int64  `json:"size_bytes"`
+	URL         string `json:"url"`
+}
+
+type messageJSON struct {
+	ID             int64            `json:"id"`
+	Direction      string           `json:"direction"`
+	Channel        string           `json:"channel"`
+	Body           string           `json:"body"`
+	AuthorID       *int64           `json:"author_id"`
+	DeliveryStatus string           `json:"delivery_status"`
+	DeliveryError  string           `json:"delivery_error,omitempty"`
+	Attachments    []attachmentJSON `json:"attachments"`
+	CreatedAt      time.Time        `json:"created_at"`
+}
+
+type eventJSON struct {
+	ID        int64           `json:"id"`
+	Kind      string          `json:"kind"`
+	Actor     string          `json:"actor"`
+	ActorKind string          `json:"actor_kind"`
+	Data      json.RawMessage `json:"data"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+type agentJSON struct {
+	ID        int64     `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	TeamID    *int64    `json:"team_id"`
+	Capacity  int       `json:"capacity"`
+	Locale    string    `json:"locale"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+type listJSON[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func viewCustomer(c *tickets.Customer) *customerJSON {
+	if c == nil {
+		return nil
+	}
+	return &customerJSON{
+		ID: c.ID, Name: c.Name,
+		Phone:        c.Identity(tickets.IdentityPhone),
+		Email:        c.Identity(tickets.IdentityEmail),
+		WeChatOpenID: c.Identity(tickets.IdentityWeChat),
+	}
+}
+
+func viewTicket(t *tickets.Ticket) ticketJSON {
+	v := ticketJSON{
+		ID: t.ID, Ref: t.Ref(), Status: string(t.Status), Channel: string(t.Channel),
+		Subject: t.Subject, Category: t.Category, Priority: string(t.Priority),
+		Customer:           viewCustomer(t.Customer),
+		FirstResponseDueAt: utc(t.FirstResponseDueAt), FirstRespondedAt: utc(t.FirstRespondedAt),
+		ResolutionDueAt: utc(t.ResolutionDueAt), ResolvedAt: utc(t.ResolvedAt), ClosedAt: utc(t.ClosedAt),
+		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
+	}
+	if t.Team != nil {
+		v.Team = &teamJSON{ID: t.Team.ID, Name: t.Team.Name}
+	}
+	if t.Assignee != nil {
+		v.Assignee = &agentRefJSON{ID: t.Assignee.ID, Name: t.Assignee.Name, Email: t.Assignee.Email}
+	}
+	return v
+}
+
+func viewTickets(ts []*tickets.Ticket) []ticketJSON {
+	out := make([]ticketJSON, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, viewTicket(t))
+	}
+	return out
+}
+
+func viewMessage(m *tickets.Message) messageJSON {
+	v := messageJSON{
+		ID: m.ID, Direction: string(m.Direction), Channel: string(m.Channel), Body: m.Body,
+		AuthorID: m.AuthorID, DeliveryStatus: m.DeliveryStatus, DeliveryError: m.DeliveryError,
+		Attachments: []attachmentJSON{}, CreatedAt: m.CreatedAt.UTC(),
+	}
+	for _, a := range m.Attachments {
+		v.Attachments = append(v.Attachments, attachmentJSON{Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL})
+	}
+	return v
+}
+
+func viewDetail(d *tickets.TicketDetail) ticketJSON {
+	v := viewTicket(d.Ticket)
+	v.Messages = make([]messageJSON, 0, len(d.Messages))
+	for _, m := range d.Messages {
+		v.Messages = append(v.Messages, viewMessage(m))
+	}
+	v.Events = make([]eventJSON, 0, len(d.Events))
+	for _, e := range d.Events {
+		v.Events = append(v.Events, eventJSON{ID: e.ID, Kind: e.Kind, Actor: e.Actor, ActorKind: e.ActorKind, Data: json.RawMessage(e.Data), CreatedAt: e.CreatedAt.UTC()})
+	}
+	return v
+}
+
+func viewAgent(a *tickets.Agent) agentJSON {
+	return agentJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: string(a.Role), TeamID: a.TeamID, Capacity: a.Capacity, Locale: a.Locale, Active: a.Active, CreatedAt: a.CreatedAt.UTC()}
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// demoPassword signs in every demo agent. Demo data is for trying Hotline out, never for a
+// desk that serves customers.
+const demoPassword = "hotline-demo"
+
+// seedDemo adds two teams, a few agents and tickets from each channel, once.
+func seedDemo(ctx context.Context, svc *tickets.Service, log *slog.Logger) error {
+	teams, err := svc.Teams(ctx)
+	if err != nil {
+		return err
+	}
+	if len(teams) > 0 {
+		log.Info("demo data skipped: the desk already has teams")
+		return nil
+	}
+	system := tickets.Actor{Kind: "system"}
+	claims, err := svc.CreateTeam(ctx, system, "理赔服务 Claims")
+	if err != nil {
+		return err
+	}
+	complaints, err := svc.CreateTeam(ctx, system, "投诉处理 Complaints")
+	if err != nil {
+		return err
+	}
+	people := []tickets.NewAgent{
+		{Email: "li.na@demo.hotline", Name: "李娜 Li Na", Role: tickets.RoleAgent, TeamID: &claims.ID},
+		{Email: "zhang.wei@demo.hotline", Name: "张伟 Zhang Wei", Role: tickets.RoleAgent, TeamID: &claims.ID},
+		{Email: "chen.jing@demo.hotline", Name: "陈静 Chen Jing", Role: tickets.RoleSupervisor, TeamID: &claims.ID},
+		{Email: "wang.fang@demo.hotline", Name: "王芳 Wang Fang", Role: tickets.RoleComplaintOfficer, TeamID: &complaints.ID},
+	}
+	agents := make([]*tickets.Agent, len(people))
+	for i, p := range people {
+		p.Password = demoPassword
+		if agents[i], err = svc.CreateAgent(ctx, system, p); err != nil {
+			return err
+		}
+	}
+
+	contacts := []tickets.Inbound{
+		{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138001", ProviderMessageID: "demo-sms-1",
+			Body: "你好，我上周提交的车险理赔（保单号 PA2026-0098）现在进度如何？"},
+		{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "Zhao Lei <zhao.lei@example.com>", ProviderMessageID: "<demo-1@example.com>",
+			Subject: "Hospital invoice for claim CL-2026-1147", Body: "Please find the invoice attached. How long until payment?",
+			Attachments: []tickets.NewAttachment{{Filename: "invoice.pdf", ContentType: "application/pdf", SizeBytes: 184_320}}},
+		{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: "oDemo_Customer_3", ProviderMessageID: "demo-wx-1",
+			Body: "理赔款什么时候到账？已经等了两周了。"},
+		{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613900139002", ProviderMessageID: "demo-sms-2",
+			Body: "I want to complain: nobody called me back about my home insurance claim."},
+	}
+	var refs []string
+	for _, in := range contacts {
+		res, err := svc.Intake(ctx, in)
+		if err != nil {
+			return fmt.Errorf("demo ticket: %w", err)
+		}
+		refs = append(refs, res.Ticket.Ref())
+	}
+	liNa := tickets.AgentActor(agents[0])
+	if _, err := svc.Assign(ctx, liNa, refs[0], tickets.Assignment{AssigneeID: &agents[0].ID}); err != nil {
+		return err
+	}
+	if _, err := svc.Reply(ctx, liNa, refs[0], "您好，您的理赔材料已收到，正在审核中，预计 2 个工作日内给您答复。"); err != nil {
+		return err
+	}
+	if _, err := svc.SetStatus(ctx, liNa, refs[0], tickets.StatusPending, "waiting for the repair invoice"); err != nil {
+		return err
+	}
+	if _, err := svc.Assign(ctx, tickets.AgentActor(agents[2]), refs[1], tickets.Assignment{AssigneeID: &agents[1].ID, Reason: "medical claims"}); err != nil {
+		return err
+	}
+	if _, err := svc.CreateTicket(ctx, liNa, tickets.NewTicket{Channel: tickets.ChannelPhone, Name: "刘洋", Phone: "13700137003",
+		Subject: "来电：询问退保手续", Body: "客户来电询问退保需要哪些材料。", Category: "policy", Priority: tickets.PriorityLow}); err != nil {
+		return err
+	}
+	log.Info("demo data seeded", "agents", len(agents), "password", demoPassword, "tickets", len(refs)+1)
+	return nil
+}
