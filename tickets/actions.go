@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -31,6 +32,7 @@ func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(t
 		return nil, notFoundf("%q is not a ticket reference (expected e.g. %s)", ref, FormatRef(123))
 	}
 	var t *Ticket
+	var before Ticket
 	err := s.inTx(ctx, func(tx bun.Tx) error {
 		// Touch the row first: it takes the row lock on PostgreSQL (SQLite's immediate
 		// transaction already holds the write lock).
@@ -47,6 +49,7 @@ func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(t
 		if err := s.mayChange(ctx, tx, actor, t); err != nil {
 			return err
 		}
+		before = *t
 		if err := fn(tx, t); err != nil {
 			return err
 		}
@@ -59,8 +62,18 @@ func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(t
 	if err != nil {
 		return nil, err
 	}
+	s.schedule(ctx, t.timers())
+	// An agent with one ticket fewer may take the next from the team's queue.
+	freed := before.AssigneeID != nil && (before.Status.Active() && !t.Status.Active() || !sameID(before.AssigneeID, t.AssigneeID))
+	if freed && before.TeamID != nil {
+		if _, err := s.FillQueue(ctx, *before.TeamID); err != nil {
+			s.log.Warn("could not fill the team queue; the reconciler will", "team", *before.TeamID, "err", err)
+		}
+	}
 	return t, nil
 }
+
+func sameID(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
 
 // mayChange enforces who may work a ticket: admins; the assignee; a supervisor of the
 // ticket's team or of the assignee's team; and, while nobody owns it, any agent of its team
@@ -126,6 +139,7 @@ func (s *Service) Reply(ctx context.Context, actor Actor, ref, body string) (*Me
 		}
 		if t.FirstRespondedAt == nil {
 			t.FirstRespondedAt = &now
+			t.FirstResponseWarnAt = nil
 		}
 		if t.Status == StatusNew {
 			return s.changeStatus(ctx, tx, t, StatusOpen, actor, "first reply")
@@ -249,19 +263,40 @@ func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to St
 		return conflictf("%s cannot go from %s to %s", t.Ref(), from, to)
 	}
 	now := s.now()
+	data := map[string]any{"from": from, "to": to}
+	if from == StatusPending {
+		paused, err := s.resumeClock(ctx, tx, t, now)
+		if err != nil {
+			return err
+		}
+		data["paused_seconds"] = int64(paused / time.Second)
+	}
 	switch to {
+	case StatusPending:
+		if err := s.pauseClock(ctx, tx, t, now); err != nil {
+			return err
+		}
 	case StatusResolved:
 		t.ResolvedAt = &now
+		t.FirstResponseWarnAt, t.ResolutionWarnAt = nil, nil
 	case StatusClosed:
 		t.ClosedAt = &now
 	case StatusOpen:
-		if from == StatusResolved || from == StatusClosed { // reopened: work is due again
-			t.ResolvedAt, t.ClosedAt = nil, nil
+		if from == StatusResolved || from == StatusClosed {
+			// Reopened: a new resolution window starts now.
+			t.ResolvedAt, t.ClosedAt, t.ResolutionBreachedAt, t.ResolutionWarned = nil, nil, nil, 0
+			t.SLAStartedAt = &now
+			t.Status = to
+			if err := s.applyDeadlines(ctx, tx, t); err != nil {
+				return err
+			}
 		}
 	}
 	t.Status = to
 	t.refreshNextDue()
-	data := map[string]any{"from": from, "to": to}
+	if to.Active() {
+		data["resolution_due_at"] = t.ResolutionDueAt
+	}
 	if r := strings.TrimSpace(reason); r != "" {
 		data["reason"] = r
 	}
@@ -286,6 +321,12 @@ func (s *Service) SetPriority(ctx context.Context, actor Actor, ref string, p Pr
 			data["reason"] = r
 		}
 		t.Priority = p
+		if t.Status.Active() {
+			if err := s.applyDeadlines(ctx, tx, t); err != nil {
+				return err
+			}
+			data["first_response_due_at"], data["resolution_due_at"] = t.FirstResponseDueAt, t.ResolutionDueAt
+		}
 		return s.record(ctx, tx, actor, "ticket", t.ID, "priority.changed", data)
 	})
 }
@@ -359,7 +400,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (
 			}
 		}
 		t.CustomerID = c.ID
-		if err := s.createTicket(ctx, tx, t, actor); err != nil {
+		if err := s.createTicket(ctx, tx, t, c, in.Body, actor); err != nil {
 			return err
 		}
 		if in.Body == "" {
@@ -371,6 +412,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (
 	if err != nil {
 		return nil, fmt.Errorf("log %s contact: %w", in.Channel, err)
 	}
+	s.schedule(ctx, t.timers())
 	return t, nil
 }
 

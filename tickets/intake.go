@@ -42,8 +42,9 @@ type NewAttachment struct {
 type IntakeResult struct {
 	Ticket    *Ticket
 	Message   *Message
-	Created   bool // a new ticket was opened
-	Duplicate bool // the provider message id was seen before; nothing was stored
+	Created   bool       // a new ticket was opened
+	Duplicate bool       // the provider message id was seen before; nothing was stored
+	Complaint *Complaint // opened because the customer said they complain
 }
 
 const (
@@ -80,6 +81,13 @@ func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
+	}
+	if !res.Duplicate {
+		timers := res.Ticket.timers()
+		if res.Complaint != nil {
+			timers = append(timers, res.Complaint.timers()...)
+		}
+		s.schedule(ctx, timers)
 	}
 	return res, nil
 }
@@ -126,7 +134,7 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 			Priority:   PriorityNormal,
 			Status:     StatusNew,
 		}
-		if err := s.createTicket(ctx, tx, t, customerActor); err != nil {
+		if err := s.createTicket(ctx, tx, t, customer, in.Body, customerActor); err != nil {
 			return nil, err
 		}
 		res.Ticket, res.Created = t, true
@@ -158,6 +166,19 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 	if t.Status == StatusPending {
 		if err := s.changeStatus(ctx, tx, t, StatusOpen, customerActor, "customer replied"); err != nil {
 			return nil, err
+		}
+		if _, err := tx.NewUpdate().Model(t).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
+			return nil, fmt.Errorf("save ticket: %w", err)
+		}
+	}
+	// 投诉 / "complaint" in the customer's words is a formal complaint, received now.
+	if mentionsComplaint(in.Subject + "\n" + in.Body) {
+		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, SourceCustomer, subjectFrom(in.Subject, in.Body), received)})
+		if err != nil {
+			return nil, err
+		}
+		if len(opened) > 0 {
+			res.Complaint = opened[0]
 		}
 	}
 	return res, nil
@@ -218,20 +239,45 @@ func (s *Service) threadFor(ctx context.Context, tx bun.IDB, customerID, ticketI
 	return nil, nil
 }
 
-// createTicket inserts a ticket with its deadlines and records its creation.
-func (s *Service) createTicket(ctx context.Context, tx bun.IDB, t *Ticket, actor Actor) error {
+// createTicket routes a new ticket to a team, gives it its deadlines and, when the team has
+// someone free, an assignee; then inserts it and records what happened.
+func (s *Service) createTicket(ctx context.Context, tx bun.IDB, t *Ticket, c *Customer, body string, actor Actor) error {
 	now := s.now()
-	t.CreatedAt, t.UpdatedAt = now, now
-	d := s.cfg.Deadlines(t)
-	first, resolution := now.Add(d.FirstResponse), now.Add(d.Resolution)
-	t.FirstResponseDueAt, t.ResolutionDueAt = &first, &resolution
-	t.refreshNextDue()
+	t.CreatedAt, t.UpdatedAt, t.SLAStartedAt = now, now, &now
+	var rule *RoutingRule
+	if t.TeamID == nil {
+		var err error
+		if rule, err = s.route(ctx, t, c, body); err != nil {
+			return err
+		}
+	}
+	if err := s.applyDeadlines(ctx, tx, t); err != nil {
+		return err
+	}
+	autoAssigned := false
+	if t.AssigneeID == nil {
+		var err error
+		if autoAssigned, err = s.autoAssign(ctx, tx, t); err != nil {
+			return err
+		}
+	}
 	if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
 		return fmt.Errorf("create ticket: %w", err)
 	}
-	return s.record(ctx, tx, actor, "ticket", t.ID, "ticket.created", map[string]any{
-		"ref": t.Ref(), "channel": t.Channel, "priority": t.Priority,
-	})
+	data := map[string]any{"ref": t.Ref(), "channel": t.Channel, "priority": t.Priority, "team_id": t.TeamID,
+		"first_response_due_at": t.FirstResponseDueAt, "resolution_due_at": t.ResolutionDueAt}
+	if rule != nil {
+		data["routing_rule"] = rule.Name
+	}
+	if err := s.record(ctx, tx, actor, "ticket", t.ID, "ticket.created", data); err != nil {
+		return err
+	}
+	if autoAssigned {
+		return s.record(ctx, tx, systemActor, "ticket", t.ID, "ticket.assigned", map[string]any{
+			"to_assignee": *t.AssigneeID, "to_team": t.TeamID, "reason": "auto-assigned: fewest open tickets in the team",
+		})
+	}
+	return nil
 }
 
 // insertMessage stores a message and its attachments' metadata.

@@ -94,12 +94,16 @@ type Agent struct {
 	Name         string `bun:",notnull"`
 	Role         Role   `bun:",notnull"`
 	TeamID       *int64
-	Capacity     int       `bun:",notnull"`
-	PasswordHash string    `bun:",notnull"`
-	Locale       string    `bun:",notnull"`
-	Active       bool      `bun:",notnull"`
-	CreatedAt    time.Time `bun:",notnull"`
-	UpdatedAt    time.Time `bun:",notnull"`
+	Capacity     int    `bun:",notnull"`
+	PasswordHash string `bun:",notnull"`
+	Locale       string `bun:",notnull"`
+	Active       bool   `bun:",notnull"`
+	Online       bool   `bun:",notnull"` // taking new work now
+	// LastAssignedAt breaks ties between equally loaded agents: round robin.
+	LastAssignedAt *time.Time
+	Load           int       `bun:",scanonly"` // open tickets, when a query counts them
+	CreatedAt      time.Time `bun:",notnull"`
+	UpdatedAt      time.Time `bun:",notnull"`
 }
 
 // InTeam reports whether the agent belongs to team id.
@@ -124,6 +128,7 @@ type Customer struct {
 	ID         int64       `bun:",pk,autoincrement"`
 	Name       string      `bun:",notnull"`
 	Locale     string      `bun:",notnull"`
+	Tags       string      `bun:",notnull"` // comma-separated, e.g. "vip"
 	CreatedAt  time.Time   `bun:",notnull"`
 	UpdatedAt  time.Time   `bun:",notnull"`
 	Identities []*Identity `bun:"rel:has-many,join:id=customer_id"`
@@ -167,8 +172,21 @@ type Ticket struct {
 	ResolvedAt         *time.Time
 	ClosedAt           *time.Time
 	NextDueAt          time.Time `bun:",notnull"`
-	CreatedAt          time.Time `bun:",notnull"`
-	UpdatedAt          time.Time `bun:",notnull"`
+
+	// SLA bookkeeping: the policy in force, when its window began, the pause under way,
+	// and which warnings and breaches have been handled (each exactly once).
+	PolicyID                *int64
+	SLAStartedAt            *time.Time `bun:"sla_started_at"`
+	PausedAt                *time.Time
+	FirstResponseWarned     int `bun:",notnull"`
+	FirstResponseWarnAt     *time.Time
+	FirstResponseBreachedAt *time.Time
+	ResolutionWarned        int `bun:",notnull"`
+	ResolutionWarnAt        *time.Time
+	ResolutionBreachedAt    *time.Time
+
+	CreatedAt time.Time `bun:",notnull"`
+	UpdatedAt time.Time `bun:",notnull"`
 
 	Customer *Customer `bun:"rel:belongs-to,join:customer_id=id"`
 	Team     *Team     `bun:"rel:belongs-to,join:team_id=id"`

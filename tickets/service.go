@@ -17,36 +17,25 @@ import (
 type Config struct {
 	// DefaultCountry is the calling code assumed for phone numbers written without one.
 	DefaultCountry string
-	// Deadlines computes a new ticket's deadlines; nil means DefaultDeadlines.
-	Deadlines func(t *Ticket) Deadlines
+	// SLA is the promise kept when no stored policy matches.
+	SLA SLADefaults
+	// Calendar counts working days and hours; nil means Asia/Shanghai, 09:00–18:00.
+	Calendar *Calendar
 	// TokenTTL is how long a login token lasts.
 	TokenTTL time.Duration
 	// PasswordCost is the bcrypt cost; 0 means bcrypt's default. Tests lower it.
 	PasswordCost int
 }
 
-// Deadlines are the promises made to a customer when a ticket opens.
-type Deadlines struct {
-	FirstResponse time.Duration
-	Resolution    time.Duration
-}
-
-// DefaultDeadlines are the service standards: a first response within 24 hours (48 for
-// email) and a resolution within 48 hours.
-func DefaultDeadlines(t *Ticket) Deadlines {
-	d := Deadlines{FirstResponse: 24 * time.Hour, Resolution: 48 * time.Hour}
-	if t.Channel == ChannelEmail {
-		d.FirstResponse = 48 * time.Hour
-	}
-	return d
-}
-
 // Service changes the domain. It is safe for concurrent use.
 type Service struct {
-	db    *bun.DB
-	clock Clock
-	cfg   Config
-	log   *slog.Logger
+	db        *bun.DB
+	clock     Clock
+	cfg       Config
+	log       *slog.Logger
+	cal       *Calendar
+	rules     *rules
+	scheduler Scheduler
 }
 
 // NewService builds a Service over an open, migrated database.
@@ -54,16 +43,22 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	if clock == nil {
 		clock = SystemClock{}
 	}
-	if cfg.Deadlines == nil {
-		cfg.Deadlines = DefaultDeadlines
-	}
+	cfg.SLA.fill()
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * 24 * time.Hour
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: db, clock: clock, cfg: cfg, log: log}
+	cal := cfg.Calendar
+	if cal == nil {
+		loc, err := time.LoadLocation("Asia/Shanghai")
+		if err != nil {
+			loc = time.FixedZone("CST", 8*3600)
+		}
+		cal = NewCalendar(loc, 9*time.Hour, 18*time.Hour, log)
+	}
+	return &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}}
 }
 
 // now is the clock's time in UTC at the precision PostgreSQL stores.
@@ -83,7 +78,7 @@ func (t *Ticket) refreshNextDue() {
 	if t.FirstRespondedAt == nil && t.FirstResponseDueAt != nil && t.FirstResponseDueAt.Before(t.NextDueAt) {
 		t.NextDueAt = *t.FirstResponseDueAt
 	}
-	if t.ResolvedAt == nil && t.ResolutionDueAt != nil && t.ResolutionDueAt.Before(t.NextDueAt) {
+	if t.ResolvedAt == nil && t.PausedAt == nil && t.ResolutionDueAt != nil && t.ResolutionDueAt.Before(t.NextDueAt) {
 		t.NextDueAt = *t.ResolutionDueAt
 	}
 }
@@ -102,22 +97,33 @@ var (
 	systemActor   = Actor{Kind: "system"}
 )
 
-// record appends an audit event inside tx.
-func (s *Service) record(ctx context.Context, tx bun.IDB, actor Actor, entity string, entityID int64, kind string, data map[string]any) error {
+// event builds an audit event.
+func (s *Service) event(actor Actor, entity string, entityID int64, kind string, data map[string]any) *Event {
 	ev := &Event{Entity: entity, EntityID: entityID, Kind: kind, ActorKind: actor.Kind, Actor: actor.Kind, Data: "{}", CreatedAt: s.now()}
 	if actor.Agent != nil {
 		ev.ActorID = &actor.Agent.ID
 		ev.Actor = actor.Agent.Email
 	}
 	if len(data) > 0 {
-		b, err := json.Marshal(data)
-		if err != nil {
-			return fmt.Errorf("encode event %s: %w", kind, err)
+		if b, err := json.Marshal(data); err == nil {
+			ev.Data = string(b)
 		}
-		ev.Data = string(b)
 	}
-	if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-		return fmt.Errorf("record event %s: %w", kind, err)
+	return ev
+}
+
+// record appends an audit event inside tx.
+func (s *Service) record(ctx context.Context, tx bun.IDB, actor Actor, entity string, entityID int64, kind string, data map[string]any) error {
+	return s.insertEvents(ctx, tx, []*Event{s.event(actor, entity, entityID, kind, data)})
+}
+
+// insertEvents appends audit events inside tx, many rows a statement.
+func (s *Service) insertEvents(ctx context.Context, tx bun.IDB, evs []*Event) error {
+	for start := 0; start < len(evs); start += 1000 {
+		batch := evs[start:min(start+1000, len(evs))]
+		if _, err := tx.NewInsert().Model(&batch).Exec(ctx); err != nil {
+			return fmt.Errorf("record %s events: %w", batch[0].Kind, err)
+		}
 	}
 	return nil
 }

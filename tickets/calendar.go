@@ -1,0 +1,278 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/6tail/lunar-go/HolidayUtil"
+	"github.com/uptrace/bun"
+)
+
+// DayKind overrides the weekday rule for one date.
+type DayKind string
+
+const (
+	DayHoliday DayKind = "holiday" // off, though a weekday (statutory holiday)
+	DayWorkday DayKind = "workday" // worked, though a weekend (调休 make-up day)
+	DayNormal  DayKind = "normal"  // an admin's correction: the weekday rule applies
+)
+
+// CalendarDay is a stored exception to the weekday rule.
+type CalendarDay struct {
+	bun.BaseModel `bun:"table:calendar_days"`
+
+	Day       string    `bun:",pk"` // YYYY-MM-DD in the calendar's time zone
+	Kind      DayKind   `bun:",notnull"`
+	Name      string    `bun:",notnull"`
+	Source    string    `bun:",notnull"` // "seed" (statutory schedule) or "admin"
+	UpdatedAt time.Time `bun:",notnull"`
+}
+
+// Calendar knows which days are worked: Monday to Friday, except statutory holidays, plus
+// make-up working days; and the working hours of a working day.
+type Calendar struct {
+	loc        *time.Location
+	open, shut time.Duration // working hours, from midnight
+	log        *slog.Logger
+
+	mu     sync.RWMutex
+	days   map[string]DayKind
+	years  map[int]bool // years with holiday data
+	warned map[int]bool
+	loaded time.Time
+}
+
+// NewCalendar makes a calendar in loc with working hours [open, shut) after midnight.
+func NewCalendar(loc *time.Location, open, shut time.Duration, log *slog.Logger) *Calendar {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Calendar{loc: loc, open: open, shut: shut, log: log, days: map[string]DayKind{}, years: map[int]bool{}, warned: map[int]bool{}}
+}
+
+// Location is the calendar's time zone.
+func (c *Calendar) Location() *time.Location { return c.loc }
+
+func (c *Calendar) set(days []*CalendarDay) {
+	m, years := make(map[string]DayKind, len(days)), map[int]bool{}
+	for _, d := range days {
+		m[d.Day] = d.Kind
+		var y int
+		fmt.Sscanf(d.Day, "%d", &y)
+		years[y] = true
+	}
+	c.mu.Lock()
+	c.days, c.years, c.loaded = m, years, time.Now()
+	c.mu.Unlock()
+}
+
+// dayStart is local midnight of t's day.
+func (c *Calendar) dayStart(t time.Time) time.Time {
+	y, m, d := t.In(c.loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, c.loc)
+}
+
+// IsWorkingDay reports whether the local day containing t is worked.
+func (c *Calendar) IsWorkingDay(t time.Time) bool {
+	day := c.dayStart(t)
+	c.mu.RLock()
+	kind, ok := c.days[day.Format(time.DateOnly)]
+	known := c.years[day.Year()]
+	c.mu.RUnlock()
+	if !known {
+		c.warnMissing(day.Year())
+	}
+	if ok && kind != DayNormal {
+		return kind == DayWorkday
+	}
+	wd := day.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
+func (c *Calendar) warnMissing(year int) {
+	c.mu.Lock()
+	first := !c.warned[year]
+	c.warned[year] = true
+	c.mu.Unlock()
+	if first {
+		c.log.Warn("NO HOLIDAY DATA for this year: deadlines count weekends only until an admin adds its holidays and make-up days", "year", year)
+	}
+}
+
+// MissingYears lists the years between from and to that have no holiday data.
+func (c *Calendar) MissingYears(from, to time.Time) []int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []int
+	for y := from.In(c.loc).Year(); y <= to.In(c.loc).Year(); y++ {
+		if !c.years[y] {
+			out = append(out, y)
+		}
+	}
+	return out
+}
+
+// endOfDay is the last second of t's local day.
+func (c *Calendar) endOfDay(t time.Time) time.Time {
+	return c.dayStart(t).AddDate(0, 0, 1).Add(-time.Second)
+}
+
+// AddWorkingDays is the end of the n-th working day after the day of from: the day itself
+// is not counted, as for a complaint received that day.
+func (c *Calendar) AddWorkingDays(from time.Time, n int) time.Time {
+	day := c.dayStart(from)
+	for n > 0 {
+		day = day.AddDate(0, 0, 1)
+		if c.IsWorkingDay(day) {
+			n--
+		}
+	}
+	return c.endOfDay(day)
+}
+
+// WorkingDaysBefore is the end of the working day n working days before the day of t.
+func (c *Calendar) WorkingDaysBefore(t time.Time, n int) time.Time {
+	day := c.dayStart(t)
+	for n > 0 {
+		day = day.AddDate(0, 0, -1)
+		if c.IsWorkingDay(day) {
+			n--
+		}
+	}
+	return c.endOfDay(day)
+}
+
+// AddWorkingTime moves d of working time forward from from, counting only working hours of
+// working days.
+func (c *Calendar) AddWorkingTime(from time.Time, d time.Duration) time.Time {
+	t := from.In(c.loc)
+	for guard := 0; guard < 3660; guard++ { // ten years of days
+		day := c.dayStart(t)
+		if c.IsWorkingDay(day) {
+			open, shut := day.Add(c.open), day.Add(c.shut)
+			if t.Before(open) {
+				t = open
+			}
+			if t.Before(shut) {
+				if left := shut.Sub(t); d <= left {
+					return t.Add(d)
+				} else {
+					d -= left
+				}
+			}
+		}
+		t = day.AddDate(0, 0, 1)
+	}
+	return t
+}
+
+// WorkingTimeBetween is how much working time passes from a to b.
+func (c *Calendar) WorkingTimeBetween(a, b time.Time) time.Duration {
+	var total time.Duration
+	for day := c.dayStart(a); day.Before(b); day = day.AddDate(0, 0, 1) {
+		if !c.IsWorkingDay(day) {
+			continue
+		}
+		open, shut := day.Add(c.open), day.Add(c.shut)
+		if a.After(open) {
+			open = a
+		}
+		if b.Before(shut) {
+			shut = b
+		}
+		if shut.After(open) {
+			total += shut.Sub(open)
+		}
+	}
+	return total
+}
+
+// SeedHolidays stores the State Council holiday schedule that lunar-go carries (2001 to
+// 2027 in v1.4.7). Days an admin has set are left as they are.
+func (s *Service) SeedHolidays(ctx context.Context) error {
+	now := s.now()
+	var rows []*CalendarDay
+	for y := 2001; y <= now.Year()+2; y++ {
+		l := HolidayUtil.GetHolidaysByYear(y)
+		for e := l.Front(); e != nil; e = e.Next() {
+			h := e.Value.(*HolidayUtil.Holiday)
+			kind := DayHoliday
+			if h.IsWork() {
+				kind = DayWorkday
+			}
+			rows = append(rows, &CalendarDay{Day: h.GetDay(), Kind: kind, Name: h.GetName(), Source: "seed", UpdatedAt: now})
+		}
+	}
+	for start := 0; start < len(rows); start += 500 {
+		batch := rows[start:min(start+500, len(rows))]
+		if _, err := s.db.NewInsert().Model(&batch).On("CONFLICT (day) DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("seed holidays: %w", err)
+		}
+	}
+	return s.LoadCalendar(ctx)
+}
+
+// LoadCalendar reads the stored days into the calendar.
+func (s *Service) LoadCalendar(ctx context.Context) error {
+	var days []*CalendarDay
+	if err := s.db.NewSelect().Model(&days).Scan(ctx); err != nil {
+		return fmt.Errorf("load calendar: %w", err)
+	}
+	s.cal.set(days)
+	return nil
+}
+
+// Calendar is the working-day calendar deadlines are counted on.
+func (s *Service) Calendar() *Calendar { return s.cal }
+
+// CalendarDays lists the stored exceptions of a year.
+func (s *Service) CalendarDays(ctx context.Context, year int) ([]*CalendarDay, error) {
+	var days []*CalendarDay
+	err := s.db.NewSelect().Model(&days).
+		Where("day >= ? AND day <= ?", fmt.Sprintf("%04d-01-01", year), fmt.Sprintf("%04d-12-31", year)).
+		OrderExpr("day").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list calendar days: %w", err)
+	}
+	return days, nil
+}
+
+// SetCalendarDay adds or corrects one day. Admins only.
+func (s *Service) SetCalendarDay(ctx context.Context, actor Actor, day string, kind DayKind, name string) (*CalendarDay, error) {
+	if err := requireAdmin(actor); err != nil {
+		return nil, err
+	}
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		return nil, invalidf("day %q is not a date like 2026-10-01", day)
+	}
+	if kind != DayHoliday && kind != DayWorkday && kind != DayNormal {
+		return nil, invalidf("kind must be holiday, workday or normal, not %q", kind)
+	}
+	row := &CalendarDay{Day: day, Kind: kind, Name: name, Source: "admin", UpdatedAt: s.now()}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(row).
+			On("CONFLICT (day) DO UPDATE").Set("kind = EXCLUDED.kind, name = EXCLUDED.name, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at").
+			Exec(ctx); err != nil {
+			return fmt.Errorf("save calendar day: %w", err)
+		}
+		return s.record(ctx, tx, actor, "calendar", 0, "calendar.day_set", map[string]any{"day": day, "kind": kind, "name": name})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return row, s.LoadCalendar(ctx)
+}
+
+// refreshCalendarIfStale reloads the calendar when another process may have changed it.
+func (s *Service) refreshCalendarIfStale(ctx context.Context, maxAge time.Duration) error {
+	s.cal.mu.RLock()
+	stale := time.Since(s.cal.loaded) > maxAge
+	s.cal.mu.RUnlock()
+	if !stale {
+		return nil
+	}
+	return s.LoadCalendar(ctx)
+}

@@ -1,0 +1,324 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// BreachAction is what a missed deadline does.
+type BreachAction string
+
+const (
+	BreachWarn      BreachAction = "warn"      // record it and tell the team's supervisors
+	BreachEscalate  BreachAction = "escalate"  // also raise the priority one step
+	BreachComplaint BreachAction = "complaint" // open a complaint with its own deadline
+)
+
+// Valid reports whether a is a known action.
+func (a BreachAction) Valid() bool {
+	return a == BreachWarn || a == BreachEscalate || a == BreachComplaint
+}
+
+// Policy is a service promise: how soon a matching ticket gets its first response and its
+// resolution, counted in clock time or in working time, and what a breach does. Policies
+// are tried in position order; empty match fields match anything.
+type Policy struct {
+	bun.BaseModel `bun:"table:sla_policies"`
+
+	ID                   int64        `bun:",pk,autoincrement"`
+	Position             int          `bun:",notnull"`
+	Name                 string       `bun:",notnull"`
+	Channel              Channel      `bun:",notnull"`
+	Priority             Priority     `bun:",notnull"`
+	Category             string       `bun:",notnull"`
+	FirstResponseSeconds int64        `bun:",notnull"`
+	ResolutionSeconds    int64        `bun:",notnull"`
+	WorkingTime          bool         `bun:",notnull"`
+	FirstResponseBreach  BreachAction `bun:",notnull"`
+	ResolutionBreach     BreachAction `bun:",notnull"`
+	CreatedAt            time.Time    `bun:",notnull"`
+	UpdatedAt            time.Time    `bun:",notnull"`
+}
+
+func (p *Policy) matches(t *Ticket) bool {
+	return (p.Channel == "" || p.Channel == t.Channel) &&
+		(p.Priority == "" || p.Priority == t.Priority) &&
+		(p.Category == "" || strings.EqualFold(p.Category, t.Category))
+}
+
+func (p *Policy) firstResponse() time.Duration {
+	return time.Duration(p.FirstResponseSeconds) * time.Second
+}
+func (p *Policy) resolution() time.Duration { return time.Duration(p.ResolutionSeconds) * time.Second }
+
+// SLADefaults apply when no stored policy matches a ticket.
+type SLADefaults struct {
+	FirstResponse      time.Duration // 24h
+	EmailFirstResponse time.Duration // 48h
+	Resolution         time.Duration // 48h
+	// WarnAt are the fractions of a deadline's time after which the owner is warned.
+	WarnAt []float64 // 0.75, 0.90
+}
+
+func (d *SLADefaults) fill() {
+	if d.FirstResponse == 0 {
+		d.FirstResponse = 24 * time.Hour
+	}
+	if d.EmailFirstResponse == 0 {
+		d.EmailFirstResponse = max(48*time.Hour, d.FirstResponse)
+	}
+	if d.Resolution == 0 {
+		d.Resolution = 48 * time.Hour
+	}
+	if d.WarnAt == nil {
+		d.WarnAt = []float64{0.75, 0.90}
+	}
+}
+
+// defaultPolicy is the built-in promise: first response in 24 hours (48 for email),
+// resolution in 48, clock time; a late first response escalates, a late resolution becomes
+// a complaint.
+func (s *Service) defaultPolicy(t *Ticket) *Policy {
+	d := s.cfg.SLA
+	p := &Policy{Name: "default", FirstResponseSeconds: int64(d.FirstResponse / time.Second), ResolutionSeconds: int64(d.Resolution / time.Second),
+		FirstResponseBreach: BreachEscalate, ResolutionBreach: BreachComplaint}
+	if t.Channel == ChannelEmail {
+		p.FirstResponseSeconds = int64(d.EmailFirstResponse / time.Second)
+	}
+	return p
+}
+
+// rules caches policies and routing rules: every new ticket needs them, and they change
+// rarely. Edits in this process reload at once; other processes within rulesMaxAge.
+type rules struct {
+	mu       sync.Mutex
+	policies []*Policy
+	routing  []*RoutingRule
+	loaded   time.Time
+}
+
+const rulesMaxAge = 30 * time.Second
+
+func (s *Service) loadRules(ctx context.Context) (*rules, error) {
+	s.rules.mu.Lock()
+	defer s.rules.mu.Unlock()
+	if time.Since(s.rules.loaded) < rulesMaxAge {
+		return s.rules, nil
+	}
+	var ps []*Policy
+	if err := s.db.NewSelect().Model(&ps).OrderExpr("position, id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load SLA policies: %w", err)
+	}
+	var rs []*RoutingRule
+	if err := s.db.NewSelect().Model(&rs).Where("active").OrderExpr("position, id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load routing rules: %w", err)
+	}
+	s.rules.policies, s.rules.routing, s.rules.loaded = ps, rs, time.Now()
+	return s.rules, nil
+}
+
+func (s *Service) forgetRules() {
+	s.rules.mu.Lock()
+	s.rules.loaded = time.Time{}
+	s.rules.mu.Unlock()
+}
+
+// policyFor is the first stored policy matching t, else the default one.
+func (s *Service) policyFor(ctx context.Context, t *Ticket) (*Policy, error) {
+	r, err := s.loadRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range r.policies {
+		if p.matches(t) {
+			return p, nil
+		}
+	}
+	return s.defaultPolicy(t), nil
+}
+
+// policyByID finds the policy a ticket recorded, for its breach actions.
+func (s *Service) policyByID(ctx context.Context, t *Ticket) (*Policy, error) {
+	if t.PolicyID != nil {
+		r, err := s.loadRules(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range r.policies {
+			if p.ID == *t.PolicyID {
+				return p, nil
+			}
+		}
+	}
+	return s.defaultPolicy(t), nil
+}
+
+// after is start moved on by d, in clock or working time, plus the time the clock stood
+// still.
+func (s *Service) after(start time.Time, d time.Duration, working bool, pauses []pause) time.Time {
+	if !working {
+		for _, p := range pauses {
+			d += p.end.Sub(p.start)
+		}
+		return start.Add(d).UTC()
+	}
+	for _, p := range pauses {
+		d += s.cal.WorkingTimeBetween(p.start, p.end)
+	}
+	return s.cal.AddWorkingTime(start, d).UTC().Truncate(time.Microsecond)
+}
+
+type pause struct{ start, end time.Time }
+
+// TicketPause is one stretch of waiting on the customer.
+type TicketPause struct {
+	bun.BaseModel `bun:"table:ticket_pauses"`
+
+	ID        int64     `bun:",pk,autoincrement"`
+	TicketID  int64     `bun:",notnull"`
+	StartedAt time.Time `bun:",notnull"`
+	EndedAt   *time.Time
+}
+
+// slaStart is when the current SLA window began.
+func (t *Ticket) slaStart() time.Time {
+	if t.SLAStartedAt != nil {
+		return *t.SLAStartedAt
+	}
+	return t.CreatedAt
+}
+
+// applyDeadlines matches a ticket's policy and sets its deadlines and next warnings from
+// its SLA window and the pauses in it. Deadlines already met or breached keep their record.
+func (s *Service) applyDeadlines(ctx context.Context, db bun.IDB, t *Ticket) error {
+	p, err := s.policyFor(ctx, t)
+	if err != nil {
+		return err
+	}
+	t.PolicyID = nil
+	if p.ID != 0 {
+		t.PolicyID = &p.ID
+	}
+	start := t.slaStart()
+	t.SLAStartedAt = &start
+	var pauses []pause
+	if t.ID != 0 {
+		if pauses, err = s.pausesOf(ctx, db, t); err != nil {
+			return err
+		}
+	}
+
+	if t.FirstRespondedAt == nil && t.FirstResponseBreachedAt == nil {
+		due := s.after(start, p.firstResponse(), p.WorkingTime, nil)
+		t.FirstResponseDueAt = &due
+		t.FirstResponseWarnAt = s.nextWarn(start, p.firstResponse(), p.WorkingTime, nil, t.FirstResponseWarned)
+	} else {
+		t.FirstResponseWarnAt = nil
+	}
+	if t.ResolvedAt == nil && t.ResolutionBreachedAt == nil {
+		due := s.after(start, p.resolution(), p.WorkingTime, pauses)
+		t.ResolutionDueAt = &due
+		t.ResolutionWarnAt = nil
+		if t.PausedAt == nil {
+			t.ResolutionWarnAt = s.nextWarn(start, p.resolution(), p.WorkingTime, pauses, t.ResolutionWarned)
+		}
+	} else {
+		t.ResolutionWarnAt = nil
+	}
+	t.refreshNextDue()
+	return nil
+}
+
+// nextWarn is when the next warning falls due, after `warned` of them were given.
+func (s *Service) nextWarn(start time.Time, d time.Duration, working bool, pauses []pause, warned int) *time.Time {
+	if warned >= len(s.cfg.SLA.WarnAt) {
+		return nil
+	}
+	at := s.after(start, time.Duration(float64(d)*s.cfg.SLA.WarnAt[warned]), working, pauses)
+	return &at
+}
+
+// Timer wakes the system at a deadline or warning. Its id is deterministic, so scheduling
+// it twice is harmless, and a moved deadline gets a new id while the old timer finds
+// nothing to do.
+type Timer struct {
+	Kind string    // "first", "first-warn1", "resolution", "complaint", "complaint-warn", ...
+	ID   int64     // the ticket's or the complaint's
+	At   time.Time // when to wake
+	Due  time.Time // the deadline it serves
+}
+
+// TaskID is the timer's deterministic id, sla:<kind>:<id>:<due unix>.
+func (tm Timer) TaskID() string {
+	return fmt.Sprintf("sla:%s:%d:%d", tm.Kind, tm.ID, tm.Due.Unix())
+}
+
+// Scheduler sets timers. The database stays the truth: a timer lost with Redis is found
+// again by the reconciler.
+type Scheduler interface {
+	Schedule(ctx context.Context, timers []Timer) error
+}
+
+// timers lists the wake-ups a ticket's open deadlines need.
+func (t *Ticket) timers() []Timer {
+	var out []Timer
+	if !t.Status.Active() {
+		return out
+	}
+	if t.FirstRespondedAt == nil && t.FirstResponseBreachedAt == nil && t.FirstResponseDueAt != nil {
+		out = append(out, Timer{Kind: "first", ID: t.ID, At: *t.FirstResponseDueAt, Due: *t.FirstResponseDueAt})
+		if t.FirstResponseWarnAt != nil {
+			out = append(out, Timer{Kind: fmt.Sprintf("first-warn%d", t.FirstResponseWarned+1), ID: t.ID, At: *t.FirstResponseWarnAt, Due: *t.FirstResponseDueAt})
+		}
+	}
+	if t.ResolvedAt == nil && t.ResolutionBreachedAt == nil && t.PausedAt == nil && t.ResolutionDueAt != nil {
+		out = append(out, Timer{Kind: "resolution", ID: t.ID, At: *t.ResolutionDueAt, Due: *t.ResolutionDueAt})
+		if t.ResolutionWarnAt != nil {
+			out = append(out, Timer{Kind: fmt.Sprintf("resolution-warn%d", t.ResolutionWarned+1), ID: t.ID, At: *t.ResolutionWarnAt, Due: *t.ResolutionDueAt})
+		}
+	}
+	return out
+}
+
+// schedule hands timers to the scheduler after a commit. A failure is logged, not
+// returned: the change is stored, and the reconciler will find the deadline.
+func (s *Service) schedule(ctx context.Context, timers []Timer) {
+	if s.scheduler == nil || len(timers) == 0 {
+		return
+	}
+	if err := s.scheduler.Schedule(ctx, timers); err != nil {
+		s.log.Warn("could not schedule deadline timers; the reconciler will catch them", "timers", len(timers), "err", err)
+	}
+}
+
+// SetScheduler plugs in the job system that wakes deadlines.
+func (s *Service) SetScheduler(sch Scheduler) { s.scheduler = sch }
+
+// pauseClock stops the resolution clock while the ticket waits on the customer.
+func (s *Service) pauseClock(ctx context.Context, tx bun.IDB, t *Ticket, now time.Time) error {
+	t.PausedAt = &now
+	t.ResolutionWarnAt = nil
+	if _, err := tx.NewInsert().Model(&TicketPause{TicketID: t.ID, StartedAt: now}).Exec(ctx); err != nil {
+		return fmt.Errorf("record pause: %w", err)
+	}
+	return nil
+}
+
+// resumeClock ends the pause and moves the resolution deadline by its length.
+func (s *Service) resumeClock(ctx context.Context, tx bun.IDB, t *Ticket, now time.Time) (time.Duration, error) {
+	if t.PausedAt == nil {
+		return 0, nil
+	}
+	paused := now.Sub(*t.PausedAt)
+	if _, err := tx.NewUpdate().Model((*TicketPause)(nil)).Set("ended_at = ?", now).
+		Where("ticket_id = ? AND ended_at IS NULL", t.ID).Exec(ctx); err != nil {
+		return 0, fmt.Errorf("end pause: %w", err)
+	}
+	t.PausedAt = nil
+	return paused, s.applyDeadlines(ctx, tx, t)
+}

@@ -1,0 +1,503 @@
+package tickets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// sweepBatch is how many rows one sweep transaction handles.
+const sweepBatch = 1000
+
+// deadline describes one of a ticket's two clocks by its columns. The WHERE text of each
+// stage is the predicate of its partial index, so finding what is due is an index range
+// scan however many tickets are open.
+type deadline struct {
+	name     string // in events: "first_response", "resolution"
+	timer    string // timer kind prefix: "first", "resolution"
+	due      string
+	breached string
+	warned   string
+	warnAt   string
+	waiting  string // the row still waits on this clock
+	duration func(*Policy) time.Duration
+	action   func(*Policy) BreachAction
+}
+
+var (
+	firstResponseClock = deadline{
+		name: "first_response", timer: "first",
+		due: "first_response_due_at", breached: "first_response_breached_at",
+		warned: "first_response_warned", warnAt: "first_response_warn_at",
+		waiting:  "first_responded_at IS NULL AND first_response_breached_at IS NULL AND status IN ('new', 'open', 'pending')",
+		duration: (*Policy).firstResponse,
+		action:   func(p *Policy) BreachAction { return p.FirstResponseBreach },
+	}
+	resolutionClock = deadline{
+		name: "resolution", timer: "resolution",
+		due: "resolution_due_at", breached: "resolution_breached_at",
+		warned: "resolution_warned", warnAt: "resolution_warn_at",
+		waiting:  "resolved_at IS NULL AND resolution_breached_at IS NULL AND paused_at IS NULL",
+		duration: (*Policy).resolution,
+		action:   func(p *Policy) BreachAction { return p.ResolutionBreach },
+	}
+)
+
+// SweepResult counts what a sweep handled.
+type SweepResult struct {
+	Warnings          int
+	Breaches          int
+	ComplaintWarnings int
+	ComplaintBreaches int
+}
+
+// Sweep handles every warning and breach that has come due, in batches. Deadline timers
+// and the reconciler both call it. Each stage is guarded in the database (the breach column
+// is set only where it is still empty), so two workers sweeping at once, or a timer and the
+// reconciler, act exactly once; on PostgreSQL they also split the work (SKIP LOCKED).
+func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
+	var r SweepResult
+	stages := []struct {
+		count *int
+		run   func(context.Context) (int, error)
+	}{
+		{&r.Warnings, func(ctx context.Context) (int, error) { return s.warn(ctx, firstResponseClock) }},
+		{&r.Warnings, func(ctx context.Context) (int, error) { return s.warn(ctx, resolutionClock) }},
+		{&r.Breaches, func(ctx context.Context) (int, error) { return s.breach(ctx, firstResponseClock) }},
+		{&r.Breaches, func(ctx context.Context) (int, error) { return s.breach(ctx, resolutionClock) }},
+		{&r.ComplaintWarnings, s.warnComplaints},
+		{&r.ComplaintBreaches, s.breachComplaints},
+	}
+	for _, st := range stages {
+		for {
+			n, err := st.run(ctx)
+			*st.count += n
+			if err != nil {
+				return r, err
+			}
+			if n < sweepBatch {
+				break
+			}
+		}
+	}
+	return r, nil
+}
+
+// skipLocked lets concurrent sweeps on PostgreSQL take different rows; SQLite has one
+// writer at a time anyway.
+func (s *Service) skipLocked(q *bun.SelectQuery) *bun.SelectQuery {
+	if s.db.Dialect().Name() == dialect.PG {
+		return q.For("UPDATE SKIP LOCKED")
+	}
+	return q
+}
+
+// breach handles tickets whose deadline passed: records the breach once and does what the
+// ticket's policy says (escalate: priority up a step; complaint: open one), telling the
+// team's supervisors.
+func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
+	now := s.now()
+	var handled int
+	var opened []*Complaint
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		handled, opened = 0, nil
+		var due []*Ticket
+		q := tx.NewSelect().Model(&due).
+			Column("id", "priority", "team_id", "assignee_id", "policy_id", "channel", k.due).
+			Where(k.waiting).Where("? <= ?", bun.Ident(k.due), now).
+			OrderExpr("? ASC", bun.Ident(k.due)).Limit(sweepBatch)
+		if err := s.skipLocked(q).Scan(ctx); err != nil {
+			return fmt.Errorf("find %s breaches: %w", k.name, err)
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(due))
+		for i, t := range due {
+			ids[i] = t.ID
+		}
+		var breached []int64
+		if err := tx.NewUpdate().Table("tickets").
+			Set("? = ?", bun.Ident(k.breached), now).Set("? = NULL", bun.Ident(k.warnAt)).Set("updated_at = ?", now).
+			Where("id IN (?)", bun.In(ids)).Where(k.waiting).
+			Returning("id").Scan(ctx, &breached); err != nil {
+			return fmt.Errorf("record %s breaches: %w", k.name, err)
+		}
+		won := make(map[int64]bool, len(breached))
+		for _, id := range breached {
+			won[id] = true
+		}
+
+		var escalate []int64
+		var complaints []*Complaint
+		var evs []*Event
+		byTeam := map[int64][]string{}
+		for _, t := range due {
+			if !won[t.ID] {
+				continue
+			}
+			p, err := s.policyByID(ctx, t)
+			if err != nil {
+				return err
+			}
+			action := k.action(p)
+			data := map[string]any{"deadline": k.name, "due_at": dueOf(t, k), "action": action}
+			switch action {
+			case BreachEscalate:
+				if up := t.Priority.raised(); up != t.Priority {
+					escalate = append(escalate, t.ID)
+					data["priority_from"], data["priority_to"] = t.Priority, up
+				}
+			case BreachComplaint:
+				complaints = append(complaints, s.newComplaint(t.ID, SourceSLABreach, fmt.Sprintf("%s missed its %s deadline", t.Ref(), strings.ReplaceAll(k.name, "_", " ")), now))
+			}
+			evs = append(evs, s.event(systemActor, "ticket", t.ID, "sla.breached", data))
+			var team int64
+			if t.TeamID != nil {
+				team = *t.TeamID
+			}
+			byTeam[team] = append(byTeam[team], t.Ref())
+		}
+		if len(escalate) > 0 {
+			if _, err := tx.NewUpdate().Table("tickets").
+				Set("priority = CASE priority WHEN 'low' THEN 'normal' WHEN 'normal' THEN 'high' ELSE 'urgent' END").
+				Where("id IN (?)", bun.In(escalate)).Exec(ctx); err != nil {
+				return fmt.Errorf("escalate priorities: %w", err)
+			}
+		}
+		if err := s.insertEvents(ctx, tx, evs); err != nil {
+			return err
+		}
+		var err error
+		if opened, err = s.openComplaints(ctx, tx, systemActor, complaints); err != nil {
+			return err
+		}
+		if err := s.tellSupervisors(ctx, tx, "sla.breached", byTeam, func(refs string) string {
+			return fmt.Sprintf("Missed %s deadline: %s", strings.ReplaceAll(k.name, "_", " "), refs)
+		}); err != nil {
+			return err
+		}
+		handled = len(breached)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var timers []Timer
+	for _, c := range opened {
+		timers = append(timers, c.timers()...)
+	}
+	s.schedule(ctx, timers)
+	return handled, nil
+}
+
+func dueOf(t *Ticket, k deadline) *time.Time {
+	if k.name == firstResponseClock.name {
+		return t.FirstResponseDueAt
+	}
+	return t.ResolutionDueAt
+}
+
+// raised is one priority step up.
+func (p Priority) raised() Priority {
+	switch p {
+	case PriorityLow:
+		return PriorityNormal
+	case PriorityNormal:
+		return PriorityHigh
+	}
+	return PriorityUrgent
+}
+
+// tellSupervisors sends one notice per team's supervisor listing the team's tickets.
+func (s *Service) tellSupervisors(ctx context.Context, tx bun.IDB, kind string, byTeam map[int64][]string, body func(refs string) string) error {
+	var notes []*Notice
+	for team, refs := range byTeam {
+		var teamID *int64
+		if team != 0 {
+			teamID = &team
+		}
+		to, err := s.supervisorsOf(ctx, tx, teamID)
+		if err != nil {
+			return err
+		}
+		list := strings.Join(refs[:min(len(refs), 20)], ", ")
+		if len(refs) > 20 {
+			list += fmt.Sprintf(" and %d more", len(refs)-20)
+		}
+		for _, a := range to {
+			n := &Notice{AgentID: a, Kind: kind, Body: body(list)}
+			if len(refs) == 1 {
+				id, _ := ParseRef(refs[0])
+				n.TicketID = &id
+			}
+			notes = append(notes, n)
+		}
+	}
+	return s.insertNotices(ctx, tx, notes)
+}
+
+// warn tells owners that a deadline is near (75% and 90% of its time, by default).
+func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
+	now := s.now()
+	var handled int
+	var timers []Timer
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		handled, timers = 0, nil
+		var due []*Ticket
+		q := tx.NewSelect().Model(&due).
+			Where("? IS NOT NULL AND ? <= ?", bun.Ident(k.warnAt), bun.Ident(k.warnAt), now).
+			OrderExpr("? ASC", bun.Ident(k.warnAt)).Limit(sweepBatch)
+		if err := s.skipLocked(q).Scan(ctx); err != nil {
+			return fmt.Errorf("find %s warnings: %w", k.name, err)
+		}
+		var notes []*Notice
+		var evs []*Event
+		for _, t := range due {
+			level := t.FirstResponseWarned
+			if k.name == resolutionClock.name {
+				level = t.ResolutionWarned
+			}
+			p, err := s.policyByID(ctx, t)
+			if err != nil {
+				return err
+			}
+			pauses, err := s.pausesOf(ctx, tx, t)
+			if err != nil {
+				return err
+			}
+			if k.name == firstResponseClock.name {
+				pauses = nil
+			}
+			next := s.nextWarn(t.slaStart(), k.duration(p), p.WorkingTime, pauses, level+1)
+			res, err := tx.NewUpdate().Table("tickets").
+				Set("? = ?", bun.Ident(k.warned), level+1).Set("? = ?", bun.Ident(k.warnAt), next).
+				Where("id = ? AND ? = ? AND ? IS NOT NULL", t.ID, bun.Ident(k.warned), level, bun.Ident(k.warnAt)).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("record %s warning: %w", k.name, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			handled++
+			pct := int(s.cfg.SLA.WarnAt[min(level, len(s.cfg.SLA.WarnAt)-1)] * 100)
+			evs = append(evs, s.event(systemActor, "ticket", t.ID, "sla.warning", map[string]any{"deadline": k.name, "due_at": dueOf(t, k), "percent": pct}))
+			to := []int64{}
+			if t.AssigneeID != nil {
+				to = append(to, *t.AssigneeID)
+			} else if to, err = s.supervisorsOf(ctx, tx, t.TeamID); err != nil {
+				return err
+			}
+			for _, a := range to {
+				notes = append(notes, &Notice{AgentID: a, Kind: "sla.warning", TicketID: &t.ID,
+					Body: fmt.Sprintf("%s: %d%% of the %s time has passed; due %s.", t.Ref(), pct, strings.ReplaceAll(k.name, "_", " "), dueOf(t, k).In(s.cal.loc).Format("2006-01-02 15:04"))})
+			}
+			if next != nil {
+				timers = append(timers, Timer{Kind: fmt.Sprintf("%s-warn%d", k.timer, level+2), ID: t.ID, At: *next, Due: *dueOf(t, k)})
+			}
+		}
+		if err := s.insertEvents(ctx, tx, evs); err != nil {
+			return err
+		}
+		return s.insertNotices(ctx, tx, notes)
+	})
+	if err != nil {
+		return 0, err
+	}
+	s.schedule(ctx, timers)
+	return handled, nil
+}
+
+func (s *Service) pausesOf(ctx context.Context, db bun.IDB, t *Ticket) ([]pause, error) {
+	var rows []*TicketPause
+	if err := db.NewSelect().Model(&rows).Where("ticket_id = ? AND started_at >= ? AND ended_at IS NOT NULL", t.ID, t.slaStart()).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load pauses: %w", err)
+	}
+	out := make([]pause, len(rows))
+	for i, r := range rows {
+		out[i] = pause{r.StartedAt, *r.EndedAt}
+	}
+	return out, nil
+}
+
+// warnComplaints tells officers two working days before a complaint's deadline.
+func (s *Service) warnComplaints(ctx context.Context) (int, error) {
+	now := s.now()
+	var handled int
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		var due []*Complaint
+		q := tx.NewSelect().Model(&due).
+			Where("warn_at IS NOT NULL AND warn_at <= ? AND status IN ('received', 'investigating')", now).
+			OrderExpr("warn_at").Limit(sweepBatch)
+		if err := s.skipLocked(q).Scan(ctx); err != nil {
+			return fmt.Errorf("find complaint warnings: %w", err)
+		}
+		won, err := s.guardComplaints(ctx, tx, due, "warned_at", "warn_at IS NOT NULL", now)
+		if err != nil {
+			return err
+		}
+		var notes []*Notice
+		var evs []*Event
+		for _, c := range won {
+			evs = append(evs, s.event(systemActor, "ticket", c.TicketID, "complaint.warning", map[string]any{"complaint": c.Ref(), "due_at": c.DeadlineAt}))
+			to := []int64{}
+			if c.OfficerID != nil {
+				to = append(to, *c.OfficerID)
+			} else if to, err = s.agentsWithRole(ctx, tx, RoleAdmin, nil); err != nil {
+				return err
+			}
+			for _, a := range to {
+				notes = append(notes, &Notice{AgentID: a, Kind: "complaint.warning", TicketID: &c.TicketID, ComplaintID: &c.ID,
+					Body: fmt.Sprintf("Complaint %s must be decided by %s: %d working days left.", c.Ref(), c.DeadlineAt.In(s.cal.loc).Format("2006-01-02 15:04"), complaintWarnDays)})
+			}
+		}
+		handled = len(won)
+		if err := s.insertEvents(ctx, tx, evs); err != nil {
+			return err
+		}
+		return s.insertNotices(ctx, tx, notes)
+	})
+	return handled, err
+}
+
+// breachComplaints escalates complaints past their deadline to the supervisors and admins.
+func (s *Service) breachComplaints(ctx context.Context) (int, error) {
+	now := s.now()
+	var handled int
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		var due []*Complaint
+		q := tx.NewSelect().Model(&due).
+			Where("breached_at IS NULL AND decided_at IS NULL AND deadline_at <= ? AND status IN ('received', 'investigating')", now).
+			OrderExpr("deadline_at").Limit(sweepBatch)
+		if err := s.skipLocked(q).Scan(ctx); err != nil {
+			return fmt.Errorf("find complaint breaches: %w", err)
+		}
+		won, err := s.guardComplaints(ctx, tx, due, "breached_at", "breached_at IS NULL", now)
+		if err != nil {
+			return err
+		}
+		heads, err := s.agentsWithRole(ctx, tx, RoleAdmin, nil)
+		if err != nil {
+			return err
+		}
+		var notes []*Notice
+		var evs []*Event
+		for _, c := range won {
+			evs = append(evs, s.event(systemActor, "ticket", c.TicketID, "complaint.breached", map[string]any{"complaint": c.Ref(), "due_at": c.DeadlineAt}))
+			to := append([]int64{}, heads...)
+			if c.OfficerID != nil {
+				o, err := s.agentByID(ctx, tx, *c.OfficerID)
+				if err != nil {
+					return err
+				}
+				sup, err := s.agentsWithRole(ctx, tx, RoleSupervisor, o.TeamID)
+				if err != nil {
+					return err
+				}
+				to = append(to, sup...)
+				if o.TeamID == nil {
+					to = append(to, o.ID)
+				}
+			}
+			for _, a := range dedupe(to) {
+				notes = append(notes, &Notice{AgentID: a, Kind: "complaint.breached", TicketID: &c.TicketID, ComplaintID: &c.ID,
+					Body: fmt.Sprintf("Complaint %s about %s is overdue: its decision was due %s.", c.Ref(), FormatRef(c.TicketID), c.DeadlineAt.In(s.cal.loc).Format("2006-01-02 15:04"))})
+			}
+		}
+		handled = len(won)
+		if err := s.insertEvents(ctx, tx, evs); err != nil {
+			return err
+		}
+		return s.insertNotices(ctx, tx, notes)
+	})
+	return handled, err
+}
+
+// guardComplaints stamps column with now on the complaints where guard still holds and
+// returns those: the ones this sweep, and no other, handles.
+func (s *Service) guardComplaints(ctx context.Context, tx bun.IDB, cs []*Complaint, column, guard string, now time.Time) ([]*Complaint, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	q := tx.NewUpdate().Table("complaints").Set("? = ?", bun.Ident(column), now).Set("updated_at = ?", now)
+	if column == "warned_at" {
+		q = q.Set("warn_at = NULL")
+	}
+	var won []int64
+	if err := q.Where("id IN (?)", bun.In(ids)).Where(guard).Returning("id").Scan(ctx, &won); err != nil {
+		return nil, fmt.Errorf("stamp complaints %s: %w", column, err)
+	}
+	keep := map[int64]bool{}
+	for _, id := range won {
+		keep[id] = true
+	}
+	var out []*Complaint
+	for _, c := range cs {
+		if keep[c.ID] {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func dedupe(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	var out []int64
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TimerDue reports whether a timer's row still waits on it: the handler re-reads the
+// database and acts only then.
+func (s *Service) TimerDue(ctx context.Context, tm Timer) (bool, error) {
+	if strings.HasPrefix(tm.Kind, "complaint") {
+		c := new(Complaint)
+		err := s.db.NewSelect().Model(c).Where("id = ?", tm.ID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("load complaint: %w", err)
+		}
+		if tm.Kind == "complaint-warn" {
+			return c.WarnAt != nil && c.Open(), nil
+		}
+		return c.BreachedAt == nil && c.Open() && c.DeadlineAt.Unix() == tm.Due.Unix(), nil
+	}
+	t := new(Ticket)
+	err := s.db.NewSelect().Model(t).Where("id = ?", tm.ID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load ticket: %w", err)
+	}
+	due, warnAt := t.FirstResponseDueAt, t.FirstResponseWarnAt
+	waiting := t.FirstRespondedAt == nil && t.FirstResponseBreachedAt == nil && t.Status.Active()
+	if strings.HasPrefix(tm.Kind, resolutionClock.timer) {
+		due, warnAt = t.ResolutionDueAt, t.ResolutionWarnAt
+		waiting = t.ResolvedAt == nil && t.ResolutionBreachedAt == nil && t.PausedAt == nil
+	}
+	if !waiting || due == nil || due.Unix() != tm.Due.Unix() {
+		return false, nil
+	}
+	if strings.Contains(tm.Kind, "-warn") {
+		return warnAt != nil, nil
+	}
+	return true, nil
+}
