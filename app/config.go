@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // config is everything Hotline reads from its environment.
@@ -18,6 +21,12 @@ type config struct {
 	TrustedProxies []string // HOTLINE_TRUSTED_PROXIES
 	LogLevel       slog.Level
 	Concurrency    int // HOTLINE_WORKER_CONCURRENCY
+
+	SLA          tickets.SLADefaults // HOTLINE_SLA_FIRST_RESPONSE, HOTLINE_SLA_EMAIL_FIRST_RESPONSE, HOTLINE_SLA_RESOLUTION
+	CalendarZone *time.Location      // HOTLINE_CALENDAR_TZ
+	WorkOpen     time.Duration       // HOTLINE_WORKING_HOURS, e.g. 09:00-18:00
+	WorkShut     time.Duration
+	Reconcile    time.Duration // HOTLINE_RECONCILE_EVERY
 }
 
 func loadConfig() (config, error) {
@@ -45,12 +54,53 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("HOTLINE_WORKER_CONCURRENCY must be a positive number, not %q", v)
 		}
 	}
+	var err error
+	if c.SLA.FirstResponse, err = durationEnv("HOTLINE_SLA_FIRST_RESPONSE", 24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.SLA.EmailFirstResponse, err = durationEnv("HOTLINE_SLA_EMAIL_FIRST_RESPONSE", max(48*time.Hour, c.SLA.FirstResponse)); err != nil {
+		return c, err
+	}
+	if os.Getenv("HOTLINE_SLA_EMAIL_FIRST_RESPONSE") == "" && os.Getenv("HOTLINE_SLA_FIRST_RESPONSE") != "" {
+		c.SLA.EmailFirstResponse = c.SLA.FirstResponse // one setting for all channels when only one is given
+	}
+	if c.SLA.Resolution, err = durationEnv("HOTLINE_SLA_RESOLUTION", 48*time.Hour); err != nil {
+		return c, err
+	}
+	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
+		return c, err
+	}
+	if c.CalendarZone, err = time.LoadLocation(env("HOTLINE_CALENDAR_TZ", "Asia/Shanghai")); err != nil {
+		return c, fmt.Errorf("HOTLINE_CALENDAR_TZ: %w", err)
+	}
+	hours := env("HOTLINE_WORKING_HOURS", "09:00-18:00")
+	open, shut, ok := strings.Cut(hours, "-")
+	o, err1 := time.Parse("15:04", strings.TrimSpace(open))
+	sh, err2 := time.Parse("15:04", strings.TrimSpace(shut))
+	if !ok || err1 != nil || err2 != nil || !sh.After(o) {
+		return c, fmt.Errorf("HOTLINE_WORKING_HOURS must look like 09:00-18:00, not %q", hours)
+	}
+	c.WorkOpen = time.Duration(o.Hour())*time.Hour + time.Duration(o.Minute())*time.Minute
+	c.WorkShut = time.Duration(sh.Hour())*time.Hour + time.Duration(sh.Minute())*time.Minute
 	for _, d := range c.DefaultCountry {
 		if d < '0' || d > '9' {
 			return c, fmt.Errorf("HOTLINE_DEFAULT_COUNTRY must be a calling code such as 86, not %q", c.DefaultCountry)
 		}
 	}
 	return c, nil
+}
+
+// durationEnv reads a Go duration such as 24h, 90m or 5s.
+func durationEnv(key string, fallback time.Duration) (time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return fallback, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 24h or 30s, not %q", key, v)
+	}
+	return d, nil
 }
 
 func env(key, fallback string) string {

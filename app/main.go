@@ -26,13 +26,16 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "hotline:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(ctx context.Context, args []string) error {
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -48,15 +51,20 @@ func run(args []string) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	svc := tickets.NewService(db, tickets.SystemClock{}, tickets.Config{DefaultCountry: cfg.DefaultCountry}, log)
+	svc := tickets.NewService(db, tickets.SystemClock{}, tickets.Config{
+		DefaultCountry: cfg.DefaultCountry,
+		SLA:            cfg.SLA,
+		Calendar:       tickets.NewCalendar(cfg.CalendarZone, cfg.WorkOpen, cfg.WorkShut, log),
+	}, log)
+	if err := svc.SeedHolidays(ctx); err != nil {
+		return err
+	}
 
 	switch cmd {
 	case "migrate":
@@ -109,11 +117,20 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		return err
 	}
 	defer broker.Close()
+	scheduler := jobs.NewScheduler(broker)
+	defer scheduler.Close()
+	svc.SetScheduler(scheduler)
+
+	mux := asynq.NewServeMux()
+	jobs.NewHandlers(svc, log).Register(mux)
 	worker := jobs.NewServer(broker, cfg.Concurrency, log)
-	if err := worker.Start(asynq.NewServeMux()); err != nil {
+	if err := worker.Start(mux); err != nil {
 		return fmt.Errorf("start job worker: %w", err)
 	}
 	defer worker.Shutdown()
+	reconcileCtx, stopReconciler := context.WithCancel(ctx)
+	defer stopReconciler()
+	go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
 
 	app := api.New(api.Config{
 		Service:        svc,

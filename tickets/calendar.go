@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+	_ "time/tzdata" // the calendar's zone must load on machines without a zoneinfo database
 
 	"github.com/6tail/lunar-go/HolidayUtil"
 	"github.com/uptrace/bun"

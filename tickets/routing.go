@@ -258,7 +258,7 @@ func (s *Service) validateRule(ctx context.Context, r *RoutingRule) error {
 	return nil
 }
 
-// SaveRoutingRule creates (ID 0) or replaces a rule. Admins only.
+// SaveRoutingRule creates (ID 0) or replaces a rule; a new rule is active. Admins only.
 func (s *Service) SaveRoutingRule(ctx context.Context, actor Actor, r *RoutingRule) (*RoutingRule, error) {
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
@@ -271,7 +271,7 @@ func (s *Service) SaveRoutingRule(ctx context.Context, actor Actor, r *RoutingRu
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		kind := "routing_rule.updated"
 		if r.ID == 0 {
-			kind, r.CreatedAt = "routing_rule.created", now
+			kind, r.CreatedAt, r.Active = "routing_rule.created", now, true // a new rule starts working
 			if _, err := tx.NewInsert().Model(r).Exec(ctx); err != nil {
 				return fmt.Errorf("create routing rule: %w", err)
 			}

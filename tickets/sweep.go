@@ -119,14 +119,28 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 			return nil
 		}
 		ids := make([]int64, len(due))
+		actions := make(map[int64]BreachAction, len(due))
+		var escalate []int64
 		for i, t := range due {
 			ids[i] = t.ID
+			p, err := s.policyByID(ctx, t)
+			if err != nil {
+				return err
+			}
+			actions[t.ID] = k.action(p)
+			if actions[t.ID] == BreachEscalate && t.Priority.raised() != t.Priority {
+				escalate = append(escalate, t.ID)
+			}
+		}
+		// One guarded UPDATE stamps the breach and raises the priority: a row another sweep
+		// handled meanwhile no longer matches k.waiting and is left alone.
+		uq := tx.NewUpdate().Table("tickets").
+			Set("? = ?", bun.Ident(k.breached), now).Set("? = NULL", bun.Ident(k.warnAt)).Set("updated_at = ?", now)
+		if len(escalate) > 0 {
+			uq = uq.Set("priority = CASE WHEN id IN (?) THEN (CASE priority WHEN 'low' THEN 'normal' WHEN 'normal' THEN 'high' ELSE 'urgent' END) ELSE priority END", bun.In(escalate))
 		}
 		var breached []int64
-		if err := tx.NewUpdate().Table("tickets").
-			Set("? = ?", bun.Ident(k.breached), now).Set("? = NULL", bun.Ident(k.warnAt)).Set("updated_at = ?", now).
-			Where("id IN (?)", bun.In(ids)).Where(k.waiting).
-			Returning("id").Scan(ctx, &breached); err != nil {
+		if err := uq.Where("id IN (?)", bun.In(ids)).Where(k.waiting).Returning("id").Scan(ctx, &breached); err != nil {
 			return fmt.Errorf("record %s breaches: %w", k.name, err)
 		}
 		won := make(map[int64]bool, len(breached))
@@ -134,7 +148,6 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 			won[id] = true
 		}
 
-		var escalate []int64
 		var complaints []*Complaint
 		var evs []*Event
 		byTeam := map[int64][]string{}
@@ -142,16 +155,11 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 			if !won[t.ID] {
 				continue
 			}
-			p, err := s.policyByID(ctx, t)
-			if err != nil {
-				return err
-			}
-			action := k.action(p)
+			action := actions[t.ID]
 			data := map[string]any{"deadline": k.name, "due_at": dueOf(t, k), "action": action}
 			switch action {
 			case BreachEscalate:
 				if up := t.Priority.raised(); up != t.Priority {
-					escalate = append(escalate, t.ID)
 					data["priority_from"], data["priority_to"] = t.Priority, up
 				}
 			case BreachComplaint:
@@ -163,13 +171,6 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 				team = *t.TeamID
 			}
 			byTeam[team] = append(byTeam[team], t.Ref())
-		}
-		if len(escalate) > 0 {
-			if _, err := tx.NewUpdate().Table("tickets").
-				Set("priority = CASE priority WHEN 'low' THEN 'normal' WHEN 'normal' THEN 'high' ELSE 'urgent' END").
-				Where("id IN (?)", bun.In(escalate)).Exec(ctx); err != nil {
-				return fmt.Errorf("escalate priorities: %w", err)
-			}
 		}
 		if err := s.insertEvents(ctx, tx, evs); err != nil {
 			return err

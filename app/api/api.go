@@ -110,6 +110,30 @@ func New(cfg Config) *fiber.App {
 	authed.Patch("/teams/:id", s.renameTeam)
 	authed.Delete("/teams/:id", s.deleteTeam)
 
+	authed.Post("/me/presence", s.setPresence)
+	authed.Get("/notices", s.listNotices)
+	authed.Post("/notices/read", s.readNotices)
+
+	authed.Get("/sla-policies", s.listPolicies)
+	authed.Post("/sla-policies", s.savePolicy)
+	authed.Put("/sla-policies/:id", s.savePolicy)
+	authed.Delete("/sla-policies/:id", s.deletePolicy)
+	authed.Get("/routing-rules", s.listRules)
+	authed.Post("/routing-rules", s.saveRule)
+	authed.Put("/routing-rules/:id", s.saveRule)
+	authed.Delete("/routing-rules/:id", s.deleteRule)
+	authed.Get("/calendar/deadline", s.calendarDeadline)
+	authed.Get("/calendar/days", s.listDays)
+	authed.Put("/calendar/days/:day", s.setDay)
+
+	authed.Get("/complaints", s.listComplaints)
+	authed.Post("/complaints", s.createComplaint)
+	authed.Get("/complaints/:ref", s.getComplaint)
+	authed.Post("/complaints/:ref/status", s.complaintStatus)
+	authed.Post("/complaints/:ref/assign", s.complaintAssign)
+	authed.Post("/complaints/:ref/decision", s.complaintDecision)
+	authed.Post("/complaints/:ref/extend", s.complaintExtend)
+
 	app.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no route for %s %s", c.Method(), c.Path()))
 	})

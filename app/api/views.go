@@ -44,10 +44,14 @@ type ticketJSON struct {
 	ResolutionDueAt    *time.Time    `json:"resolution_due_at"`
 	ResolvedAt         *time.Time    `json:"resolved_at"`
 	ClosedAt           *time.Time    `json:"closed_at"`
-	CreatedAt          time.Time     `json:"created_at"`
-	UpdatedAt          time.Time     `json:"updated_at"`
-	Messages           []messageJSON `json:"messages,omitempty"`
-	Events             []eventJSON   `json:"events,omitempty"`
+	// Set while waiting on the customer: the resolution clock is stopped.
+	PausedAt                *time.Time    `json:"paused_at"`
+	FirstResponseBreachedAt *time.Time    `json:"first_response_breached_at"`
+	ResolutionBreachedAt    *time.Time    `json:"resolution_breached_at"`
+	CreatedAt               time.Time     `json:"created_at"`
+	UpdatedAt               time.Time     `json:"updated_at"`
+	Messages                []messageJSON `json:"messages,omitempty"`
+	Events                  []eventJSON   `json:"events,omitempty"`
 }
 
 type attachmentJSON struct {
@@ -122,6 +126,7 @@ func viewTicket(t *tickets.Ticket) ticketJSON {
 		Customer:           viewCustomer(t.Customer),
 		FirstResponseDueAt: utc(t.FirstResponseDueAt), FirstRespondedAt: utc(t.FirstRespondedAt),
 		ResolutionDueAt: utc(t.ResolutionDueAt), ResolvedAt: utc(t.ResolvedAt), ClosedAt: utc(t.ClosedAt),
+		PausedAt: utc(t.PausedAt), FirstResponseBreachedAt: utc(t.FirstResponseBreachedAt), ResolutionBreachedAt: utc(t.ResolutionBreachedAt),
 		CreatedAt: t.CreatedAt.UTC(), UpdatedAt: t.UpdatedAt.UTC(),
 	}
 	if t.Team != nil {

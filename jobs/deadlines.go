@@ -1,0 +1,144 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// Task types.
+const (
+	TypeDeadline  = "sla:deadline"  // a ticket's or complaint's deadline or warning is due
+	TypeReconcile = "sla:reconcile" // find what the timers missed
+)
+
+// ReconcileEvery is how often the reconciler sweeps for deadlines no timer handled.
+const ReconcileEvery = 30 * time.Second
+
+type deadlinePayload struct {
+	Kind string `json:"kind"`
+	ID   int64  `json:"id"`
+	Due  int64  `json:"due"` // unix seconds
+}
+
+// Scheduler sets deadline timers as Asynq tasks with deterministic ids.
+type Scheduler struct {
+	client *asynq.Client
+}
+
+// NewScheduler enqueues on the broker.
+func NewScheduler(b *Broker) *Scheduler { return &Scheduler{client: asynq.NewClient(b.Opt)} }
+
+// Close releases the connection.
+func (s *Scheduler) Close() error { return s.client.Close() }
+
+// Schedule enqueues one task per timer. A timer already scheduled is left alone.
+func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error {
+	var errs []error
+	for _, tm := range timers {
+		payload, err := json.Marshal(deadlinePayload{Kind: tm.Kind, ID: tm.ID, Due: tm.Due.Unix()})
+		if err != nil {
+			return fmt.Errorf("encode timer: %w", err)
+		}
+		// Asynq keeps whole seconds; round up so the task never wakes before its time.
+		at := tm.At.Truncate(time.Second)
+		if at.Before(tm.At) {
+			at = at.Add(time.Second)
+		}
+		_, err = s.client.EnqueueContext(ctx, asynq.NewTask(TypeDeadline, payload),
+			asynq.TaskID(tm.TaskID()), asynq.ProcessAt(at), asynq.Queue("critical"), asynq.MaxRetry(10))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			errs = append(errs, fmt.Errorf("schedule %s: %w", tm.TaskID(), err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Handlers are the task handlers over the domain service.
+type Handlers struct {
+	svc *tickets.Service
+	log *slog.Logger
+}
+
+// NewHandlers builds the handlers.
+func NewHandlers(svc *tickets.Service, log *slog.Logger) *Handlers {
+	return &Handlers{svc: svc, log: log}
+}
+
+// Register adds the handlers to mux.
+func (h *Handlers) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeDeadline, h.deadline)
+	mux.HandleFunc(TypeReconcile, h.reconcile)
+}
+
+// deadline re-reads the row and, when it still waits on this deadline, sweeps: the sweep
+// handles this row and every other one due with it, in batches, so a burst of tickets
+// sharing a deadline costs a few set-based transactions rather than one per ticket.
+func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
+	var p deadlinePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("decode deadline task: %v: %w", err, asynq.SkipRetry)
+	}
+	due, err := h.svc.TimerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
+	if err != nil || !due {
+		return err
+	}
+	r, err := h.svc.Sweep(ctx)
+	if err != nil {
+		return fmt.Errorf("sweep for %s %d: %w", p.Kind, p.ID, err)
+	}
+	h.log.Debug("deadline swept", "kind", p.Kind, "id", p.ID, "breaches", r.Breaches, "warnings", r.Warnings)
+	return nil
+}
+
+// reconcile handles deadlines that passed with no timer (Redis flushed, a worker down) by
+// the same sweep, fills team queues, and picks up calendar edits from other processes.
+func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
+	if err := h.svc.LoadCalendar(ctx); err != nil {
+		return err
+	}
+	r, err := h.svc.Sweep(ctx)
+	if err != nil {
+		return fmt.Errorf("reconcile sweep: %w", err)
+	}
+	n, err := h.svc.FillQueues(ctx)
+	if err != nil {
+		return fmt.Errorf("reconcile queues: %w", err)
+	}
+	if r != (tickets.SweepResult{}) || n > 0 {
+		h.log.Info("reconciler caught up", "breaches", r.Breaches, "warnings", r.Warnings,
+			"complaint_warnings", r.ComplaintWarnings, "complaint_breaches", r.ComplaintBreaches, "assigned", n)
+	}
+	return nil
+}
+
+// RunReconciler enqueues the reconcile task every interval until ctx ends. Every worker
+// process runs one; the task id names the interval, so the processes together enqueue it
+// once per interval.
+func RunReconciler(ctx context.Context, b *Broker, every time.Duration, log *slog.Logger) {
+	client := asynq.NewClient(b.Opt)
+	defer client.Close()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		slot := time.Now().UnixMilli() / every.Milliseconds()
+		_, err := client.EnqueueContext(ctx, asynq.NewTask(TypeReconcile, nil),
+			asynq.TaskID(fmt.Sprintf("reconcile:%d", slot)), asynq.Queue("critical"), asynq.MaxRetry(0),
+			asynq.Retention(every))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && ctx.Err() == nil {
+			log.Warn("could not enqueue the reconciler", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

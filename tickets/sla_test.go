@@ -1,0 +1,278 @@
+package tickets_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// recordingScheduler keeps the timers the service asked for.
+type recordingScheduler struct {
+	mu     sync.Mutex
+	timers []tickets.Timer
+}
+
+func (r *recordingScheduler) Schedule(_ context.Context, ts []tickets.Timer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.timers = append(r.timers, ts...)
+	return nil
+}
+
+func (r *recordingScheduler) ids() map[string]bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]bool{}
+	for _, t := range r.timers {
+		out[t.TaskID()] = true
+	}
+	return out
+}
+
+func countEvents(t *testing.T, db *bun.DB, kind string) int {
+	t.Helper()
+	n, err := db.NewSelect().Table("events").Where("kind = ?", kind).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestPoliciesSetDeadlines(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		if err := d.svc.SeedHolidays(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mustPolicy(t, d, &tickets.Policy{Name: "urgent", Priority: tickets.PriorityUrgent, FirstResponseSeconds: 3600, ResolutionSeconds: 4 * 3600})
+		mustPolicy(t, d, &tickets.Policy{Name: "claims in working hours", Category: "claim", FirstResponseSeconds: 2 * 3600, ResolutionSeconds: 9 * 3600, WorkingTime: true})
+
+		// No policy matches: the defaults.
+		tk := d.ticket(t, "+8613800138000")
+		if !tk.FirstResponseDueAt.Equal(t0.Add(24*time.Hour)) || !tk.ResolutionDueAt.Equal(t0.Add(48*time.Hour)) || tk.PolicyID != nil {
+			t.Errorf("default deadlines %v / %v", tk.FirstResponseDueAt, tk.ResolutionDueAt)
+		}
+		// Raising the priority applies the urgent policy, counted from creation.
+		d.clock.Advance(10 * time.Minute)
+		up := mustDo(t)(d.svc.SetPriority(ctx, d.liNa, tk.Ref(), tickets.PriorityUrgent, "VIP customer"))
+		if !up.FirstResponseDueAt.Equal(t0.Add(time.Hour)) || !up.ResolutionDueAt.Equal(t0.Add(4*time.Hour)) {
+			t.Errorf("urgent deadlines %v / %v, want +1h / +4h from creation", up.FirstResponseDueAt, up.ResolutionDueAt)
+		}
+		// A working-time policy counts only working hours: t0 is Wednesday 17:30 in Shanghai.
+		logged, err := d.svc.CreateTicket(ctx, d.liNa, tickets.NewTicket{Phone: "+8613900139000", Subject: "claim", Category: "claim"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc := shanghai(t)
+		if got := logged.FirstResponseDueAt.In(loc).Format("Mon 15:04"); got != "Thu 10:40" {
+			t.Errorf("working-time first response due %s, want Thu 10:40 (2h of working time from Wed 17:40)", got)
+		}
+		if got := logged.ResolutionDueAt.In(loc).Format("Mon 15:04"); got != "Thu 17:40" { // 20 minutes on Wednesday, 8h40 on Thursday
+			t.Errorf("working-time resolution due %s, want Thu 17:40", got)
+		}
+	})
+}
+
+func mustPolicy(t *testing.T, d *desk, p *tickets.Policy) *tickets.Policy {
+	t.Helper()
+	p, err := d.svc.SavePolicy(context.Background(), d.admin, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Waiting on the customer stops the resolution clock; the deadline moves by the pause.
+func TestPendingPausesResolutionClock(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		sched := &recordingScheduler{}
+		d.svc.SetScheduler(sched)
+		tk := d.ticket(t, "+8613800138000")
+		if _, err := d.svc.Reply(ctx, d.liNa, tk.Ref(), "Please send the invoice."); err != nil {
+			t.Fatal(err)
+		}
+		d.clock.Advance(2 * time.Hour)
+		paused := mustDo(t)(d.svc.SetStatus(ctx, d.liNa, tk.Ref(), tickets.StatusPending, "waiting for invoice"))
+		if paused.PausedAt == nil {
+			t.Fatal("pending ticket has no pause")
+		}
+		// While paused, the resolution deadline does not fire.
+		d.clock.Advance(50 * time.Hour)
+		if r, err := d.svc.Sweep(ctx); err != nil || r.Breaches != 0 {
+			t.Fatalf("sweep during pause: %+v %v", r, err)
+		}
+		// The customer answers after 50 hours: the deadline moves by 50 hours.
+		res, err := d.svc.Intake(ctx, sms("+8613800138000", "here is the invoice", "SM-inv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := mustDetail(t, d.svc, res.Ticket.Ref())
+		if got.Status != tickets.StatusOpen || got.PausedAt != nil {
+			t.Fatalf("after the customer's reply: status %s paused %v, want open and running", got.Status, got.PausedAt)
+		}
+		if want := t0.Add(48*time.Hour + 50*time.Hour); !got.ResolutionDueAt.Equal(want) {
+			t.Errorf("resolution due %v, want %v (48h + the 50h pause)", got.ResolutionDueAt, want)
+		}
+		var pauses []tickets.TicketPause
+		if err := db.NewSelect().Model(&pauses).Scan(ctx); err != nil || len(pauses) != 1 || pauses[0].EndedAt == nil {
+			t.Errorf("pauses recorded: %+v %v", pauses, err)
+		}
+		// A new timer was set for the moved deadline.
+		if id := fmt.Sprintf("sla:resolution:%d:%d", tk.ID, got.ResolutionDueAt.Unix()); !sched.ids()[id] {
+			t.Errorf("no timer %s among %v", id, sched.ids())
+		}
+	})
+}
+
+func TestWarningsThenEscalation(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		tk := d.ticket(t, "+8613800138000")
+		mustDo(t)(d.svc.Assign(ctx, d.liNa, tk.Ref(), tickets.Assignment{AssigneeID: &d.liNa.Agent.ID}))
+
+		steps := []struct {
+			at               time.Duration
+			warnings, breach int
+		}{
+			{17 * time.Hour, 0, 0},                // 71% of 24h
+			{18 * time.Hour, 1, 0},                // 75%
+			{20 * time.Hour, 1, 0},                // still only one
+			{21*time.Hour + 36*time.Minute, 2, 0}, // 90%
+			{24*time.Hour - time.Second, 2, 0},
+			{24 * time.Hour, 2, 1}, // breached
+			{30 * time.Hour, 2, 1}, // once
+		}
+		for _, st := range steps {
+			d.clock.Advance(t0.Add(st.at).Sub(d.clock.Now()))
+			if _, err := d.svc.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w := countEvents(t, db, "sla.warning")
+			b := countEvents(t, db, "sla.breached")
+			if w != st.warnings || b != st.breach {
+				t.Errorf("at +%v: %d warnings, %d breaches; want %d, %d", st.at, w, b, st.warnings, st.breach)
+			}
+		}
+		got := mustDetail(t, d.svc, tk.Ref())
+		if got.Priority != tickets.PriorityHigh || got.FirstResponseBreachedAt == nil {
+			t.Errorf("after the breach: priority %s breached %v, want high", got.Priority, got.FirstResponseBreachedAt)
+		}
+		mine, _ := d.svc.Notices(ctx, d.liNa.Agent.ID, false, 0)
+		boss, _ := d.svc.Notices(ctx, d.chen.Agent.ID, false, 0)
+		if len(mine) != 2 || len(boss) != 1 || boss[0].Kind != "sla.breached" {
+			t.Errorf("notices: assignee %d (want 2 warnings), supervisor %d (want the breach)", len(mine), len(boss))
+		}
+	})
+}
+
+// A missed resolution opens a complaint with its 10-working-day clock, given to the
+// complaint officer with the fewest open complaints.
+func TestResolutionBreachOpensComplaint(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		if err := d.svc.SeedHolidays(ctx); err != nil {
+			t.Fatal(err)
+		}
+		busy := mkOfficer(t, d, "busy@example.com")
+		free := mkOfficer(t, d, "free@example.com")
+		earlier := d.ticket(t, "+8613700000001")
+		if _, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: earlier.Ref(), Summary: "rude agent"}); err != nil {
+			t.Fatal(err)
+		}
+		if c, _ := d.svc.Complaints(ctx, tickets.ComplaintFilter{TicketID: earlier.ID}); *c[0].OfficerID != busy.ID {
+			t.Fatalf("first complaint went to %d, want the first officer", *c[0].OfficerID)
+		}
+
+		tk := d.ticket(t, "+8613800138000")
+		if _, err := d.svc.Reply(ctx, d.liNa, tk.Ref(), "looking into it"); err != nil {
+			t.Fatal(err)
+		}
+		d.clock.Advance(48 * time.Hour)
+		r, err := d.svc.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := d.svc.Complaints(ctx, tickets.ComplaintFilter{TicketID: tk.ID})
+		if err != nil || len(cs) != 1 {
+			t.Fatalf("complaints for %s: %d (%v), sweep %+v", tk.Ref(), len(cs), err, r)
+		}
+		c := cs[0]
+		if c.Source != tickets.SourceSLABreach || c.Status != tickets.ComplaintReceived || *c.OfficerID != free.ID {
+			t.Errorf("complaint %+v", c)
+		}
+		// Received Friday 2026-11-27 17:30 Shanghai: 10 working days is Friday 2026-12-11.
+		if got := c.DueAt.In(shanghai(t)).Format(time.RFC3339); got != "2026-12-11T23:59:59+08:00" {
+			t.Errorf("complaint due %s", got)
+		}
+		d.clock.Advance(24 * time.Hour)
+		if _, err := d.svc.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := countEvents(t, db, "complaint.opened"); n != 2 {
+			t.Errorf("%d complaint.opened events, want 2 (one per ticket)", n)
+		}
+	})
+}
+
+func mkOfficer(t *testing.T, d *desk, email string) *tickets.Agent {
+	t.Helper()
+	a, err := d.svc.CreateAgent(context.Background(), d.admin, tickets.NewAgent{Email: email, Role: tickets.RoleComplaintOfficer, TeamID: &d.complaints.ID, Password: "long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// Many workers sweeping at once (and the reconciler with them) record each breach once.
+func TestBreachesAreRecordedOnceUnderConcurrentSweeps(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		const n = 300
+		for i := range n {
+			if _, err := d.svc.Intake(ctx, sms(fmt.Sprintf("+86137%08d", i), "hello", fmt.Sprintf("S%d", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.clock.Advance(25 * time.Hour)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		total := 0
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := d.svc.Sweep(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total += r.Breaches
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if total != n {
+			t.Errorf("sweeps reported %d breaches, want %d", total, n)
+		}
+		if got := countEvents(t, db, "sla.breached"); got != n {
+			t.Errorf("%d sla.breached events, want %d", got, n)
+		}
+		high, _ := db.NewSelect().Table("tickets").Where("priority = 'high'").Count(ctx)
+		if high != n {
+			t.Errorf("%d tickets escalated to high, want %d (each raised exactly one step)", high, n)
+		}
+	})
+}
