@@ -67,6 +67,16 @@ func loadConfig() (config, error) {
 	if c.SLA.Resolution, err = durationEnv("HOTLINE_SLA_RESOLUTION", 48*time.Hour); err != nil {
 		return c, err
 	}
+	if v := os.Getenv("HOTLINE_SLA_WARN_AT"); v != "" {
+		c.SLA.WarnAt = []float64{}
+		for _, f := range strings.Split(v, ",") {
+			var x float64
+			if _, err := fmt.Sscan(strings.TrimSpace(f), &x); err != nil || x <= 0 || x >= 1 {
+				return c, fmt.Errorf("HOTLINE_SLA_WARN_AT must list fractions between 0 and 1 such as 0.75,0.9, not %q", v)
+			}
+			c.SLA.WarnAt = append(c.SLA.WarnAt, x)
+		}
+	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err
 	}

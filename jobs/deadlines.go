@@ -86,6 +86,11 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode deadline task: %v: %w", err, asynq.SkipRetry)
 	}
+	if p.Kind == tickets.ReapplyTimer {
+		n, err := h.svc.ReapplyDeadlines(ctx)
+		h.log.Info("open tickets re-timed after a policy change", "tickets", n)
+		return err
+	}
 	due, err := h.svc.TimerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
 	if err != nil || !due {
 		return err

@@ -263,7 +263,7 @@ func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to St
 		return conflictf("%s cannot go from %s to %s", t.Ref(), from, to)
 	}
 	now := s.now()
-	data := map[string]any{"from": from, "to": to}
+	data := changeData(from, to, reason)
 	if from == StatusPending {
 		paused, err := s.resumeClock(ctx, tx, t, now)
 		if err != nil {
@@ -297,9 +297,6 @@ func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to St
 	if to.Active() {
 		data["resolution_due_at"] = t.ResolutionDueAt
 	}
-	if r := strings.TrimSpace(reason); r != "" {
-		data["reason"] = r
-	}
 	kind := "status.changed"
 	if to == StatusOpen && (from == StatusResolved || from == StatusClosed) {
 		kind = "ticket.reopened"
@@ -316,16 +313,10 @@ func (s *Service) SetPriority(ctx context.Context, actor Actor, ref string, p Pr
 		if t.Priority == p {
 			return conflictf("%s is already %s priority", t.Ref(), p)
 		}
-		data := map[string]any{"from": t.Priority, "to": p}
-		if r := strings.TrimSpace(reason); r != "" {
-			data["reason"] = r
-		}
+		data := changeData(t.Priority, p, reason)
 		t.Priority = p
-		if t.Status.Active() {
-			if err := s.applyDeadlines(ctx, tx, t); err != nil {
-				return err
-			}
-			data["first_response_due_at"], data["resolution_due_at"] = t.FirstResponseDueAt, t.ResolutionDueAt
+		if err := s.retime(ctx, tx, t, data); err != nil {
+			return err
 		}
 		return s.record(ctx, tx, actor, "ticket", t.ID, "priority.changed", data)
 	})
@@ -430,5 +421,92 @@ func (s *Service) addIdentity(ctx context.Context, tx bun.IDB, c *Customer, kind
 	if _, err := tx.NewInsert().Model(id).Exec(ctx); err != nil {
 		return fmt.Errorf("add identity: %w", err)
 	}
+	return nil
+}
+
+// SetCategory files a ticket under a category; its SLA policy may change with it.
+func (s *Service) SetCategory(ctx context.Context, actor Actor, ref, category, reason string) (*Ticket, error) {
+	category = strings.TrimSpace(category)
+	if len(category) > 100 {
+		return nil, invalidf("a category has at most 100 characters")
+	}
+	return s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+		if t.Category == category {
+			return conflictf("%s is already in category %q", t.Ref(), category)
+		}
+		data := changeData(t.Category, category, reason)
+		t.Category = category
+		if err := s.retime(ctx, tx, t, data); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, actor, "ticket", t.ID, "category.changed", data)
+	})
+}
+
+// CustomerUpdate changes a customer's details; nil fields stay as they are.
+type CustomerUpdate struct {
+	Name   *string
+	Locale *string
+	Tags   *string // comma-separated, e.g. "vip"; routing rules match on them
+}
+
+// UpdateCustomer changes a customer's name, language or tags.
+func (s *Service) UpdateCustomer(ctx context.Context, actor Actor, id int64, in CustomerUpdate) (*CustomerDetail, error) {
+	if actor.Agent == nil {
+		return nil, forbiddenf("only staff change customer details")
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		c := new(Customer)
+		if err := tx.NewSelect().Model(c).Where("id = ?", id).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFoundf("customer %d not found", id)
+			}
+			return fmt.Errorf("load customer: %w", err)
+		}
+		changed := map[string]any{}
+		if in.Name != nil {
+			c.Name, changed["name"] = strings.TrimSpace(*in.Name), strings.TrimSpace(*in.Name)
+		}
+		if in.Locale != nil {
+			c.Locale, changed["locale"] = strings.TrimSpace(*in.Locale), strings.TrimSpace(*in.Locale)
+		}
+		if in.Tags != nil {
+			tags := strings.Join(splitList(strings.ToLower(*in.Tags)), ",")
+			c.Tags, changed["tags"] = tags, tags
+		}
+		if len(changed) == 0 {
+			return invalidf("nothing to change")
+		}
+		c.UpdatedAt = s.now()
+		if _, err := tx.NewUpdate().Model(c).Column("name", "locale", "tags", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("save customer: %w", err)
+		}
+		return s.record(ctx, tx, actor, "customer", id, "customer.updated", changed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Customer(ctx, id)
+}
+
+// changeData is an audit event's from, to and, when given, the reason.
+func changeData(from, to any, reason string) map[string]any {
+	data := map[string]any{"from": from, "to": to}
+	if r := strings.TrimSpace(reason); r != "" {
+		data["reason"] = r
+	}
+	return data
+}
+
+// retime applies the SLA policy that now matches an open ticket after a change of priority
+// or category, and notes the new deadlines in the event's data.
+func (s *Service) retime(ctx context.Context, tx bun.IDB, t *Ticket, data map[string]any) error {
+	if !t.Status.Active() {
+		return nil
+	}
+	if err := s.applyDeadlines(ctx, tx, t); err != nil {
+		return err
+	}
+	data["first_response_due_at"], data["resolution_due_at"] = t.FirstResponseDueAt, t.ResolutionDueAt
 	return nil
 }

@@ -321,8 +321,8 @@ func (s *Service) Policies(ctx context.Context) ([]*Policy, error) {
 	return ps, nil
 }
 
-// SavePolicy creates (ID 0) or replaces an SLA policy. Open tickets keep the deadlines they
-// were given until their priority or category changes or they reopen. Admins only.
+// SavePolicy creates (ID 0) or replaces an SLA policy; open tickets are then given the
+// deadlines of the policy that now matches them, in a background job. Admins only.
 func (s *Service) SavePolicy(ctx context.Context, actor Actor, p *Policy) (*Policy, error) {
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
@@ -370,7 +370,7 @@ func (s *Service) SavePolicy(ctx context.Context, actor Actor, p *Policy) (*Poli
 	if err != nil {
 		return nil, err
 	}
-	s.forgetRules()
+	s.policiesChanged(ctx)
 	return p, nil
 }
 
@@ -389,6 +389,8 @@ func (s *Service) DeletePolicy(ctx context.Context, actor Actor, id int64) error
 		}
 		return s.record(ctx, tx, actor, "sla_policy", id, "sla_policy.deleted", nil)
 	})
-	s.forgetRules()
+	if err == nil {
+		s.policiesChanged(ctx)
+	}
 	return err
 }

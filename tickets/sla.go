@@ -322,3 +322,71 @@ func (s *Service) resumeClock(ctx context.Context, tx bun.IDB, t *Ticket, now ti
 	t.PausedAt = nil
 	return paused, s.applyDeadlines(ctx, tx, t)
 }
+
+// ReapplyTimer is the timer kind that asks a worker to run ReapplyDeadlines.
+const ReapplyTimer = "reapply"
+
+// policiesChanged re-times open tickets after a policy edit: in a job when a scheduler is
+// plugged in, else at once.
+func (s *Service) policiesChanged(ctx context.Context) {
+	s.forgetRules()
+	if s.scheduler == nil {
+		if _, err := s.ReapplyDeadlines(ctx); err != nil {
+			s.log.Warn("could not re-time open tickets after a policy change", "err", err)
+		}
+		return
+	}
+	now := s.now()
+	s.schedule(ctx, []Timer{{Kind: ReapplyTimer, At: now, Due: now}})
+}
+
+// ReapplyDeadlines matches every open ticket against the current policies again and moves
+// the deadlines that changed, in batches; it returns how many tickets it re-timed.
+func (s *Service) ReapplyDeadlines(ctx context.Context) (int, error) {
+	s.forgetRules()
+	var after int64
+	changed := 0
+	for {
+		var batch []*Ticket
+		var timers []Timer
+		retimed := 0
+		err := s.inTx(ctx, func(tx bun.Tx) error {
+			batch, timers, retimed = nil, nil, 0
+			q := tx.NewSelect().Model(&batch).Where("id > ? AND status IN ('new', 'open', 'pending')", after).OrderExpr("id").Limit(500)
+			if err := s.skipLocked(q).Scan(ctx); err != nil {
+				return fmt.Errorf("load open tickets: %w", err)
+			}
+			var evs []*Event
+			for _, t := range batch {
+				before := *t
+				if err := s.applyDeadlines(ctx, tx, t); err != nil {
+					return err
+				}
+				if sameTime(before.FirstResponseDueAt, t.FirstResponseDueAt) && sameTime(before.ResolutionDueAt, t.ResolutionDueAt) && sameID(before.PolicyID, t.PolicyID) {
+					continue
+				}
+				if _, err := tx.NewUpdate().Model(t).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
+					return fmt.Errorf("re-time ticket: %w", err)
+				}
+				evs = append(evs, s.event(systemActor, "ticket", t.ID, "sla.policy_applied", map[string]any{
+					"policy_id": t.PolicyID, "first_response_due_at": t.FirstResponseDueAt, "resolution_due_at": t.ResolutionDueAt}))
+				timers = append(timers, t.timers()...)
+				retimed++
+			}
+			return s.insertEvents(ctx, tx, evs)
+		})
+		if err != nil {
+			return changed, err
+		}
+		s.schedule(ctx, timers)
+		changed += retimed
+		if len(batch) == 0 {
+			return changed, nil
+		}
+		after = batch[len(batch)-1].ID
+	}
+}
+
+func sameTime(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
+}

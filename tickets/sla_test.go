@@ -276,3 +276,68 @@ func TestBreachesAreRecordedOnceUnderConcurrentSweeps(t *testing.T) {
 		}
 	})
 }
+
+// Editing policies re-times open tickets; changing a ticket's category applies the policy
+// that matches it now.
+func TestPolicyChangesRetimeOpenTickets(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		open := d.ticket(t, "+8613800000001")
+		done := d.ticket(t, "+8613800000002")
+		mustDo(t)(d.svc.SetStatus(ctx, d.admin, done.Ref(), tickets.StatusResolved, ""))
+
+		d.clock.Advance(time.Hour)
+		p := mustPolicy(t, d, &tickets.Policy{Name: "faster", FirstResponseSeconds: 4 * 3600, ResolutionSeconds: 12 * 3600})
+		got := mustDetail(t, d.svc, open.Ref())
+		if !got.FirstResponseDueAt.Equal(t0.Add(4*time.Hour)) || !got.ResolutionDueAt.Equal(t0.Add(12*time.Hour)) || got.PolicyID == nil || *got.PolicyID != p.ID {
+			t.Errorf("after a new policy: due %v / %v policy %v", got.FirstResponseDueAt, got.ResolutionDueAt, got.PolicyID)
+		}
+		if r := mustDetail(t, d.svc, done.Ref()); r.PolicyID != nil {
+			t.Error("a resolved ticket was re-timed")
+		}
+		if err := d.svc.DeletePolicy(ctx, d.admin, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := mustDetail(t, d.svc, open.Ref()); !got.FirstResponseDueAt.Equal(t0.Add(24 * time.Hour)) {
+			t.Errorf("after deleting the policy: first response due %v, want the default again", got.FirstResponseDueAt)
+		}
+
+		mustPolicy(t, d, &tickets.Policy{Name: "claims", Category: "claim", FirstResponseSeconds: 2 * 3600, ResolutionSeconds: 8 * 3600})
+		moved := mustDo(t)(d.svc.SetCategory(ctx, d.admin, open.Ref(), "claim", "it is a claim"))
+		if !moved.FirstResponseDueAt.Equal(t0.Add(2 * time.Hour)) {
+			t.Errorf("after the category change: first response due %v, want +2h", moved.FirstResponseDueAt)
+		}
+		if _, err := d.svc.SetCategory(ctx, d.admin, open.Ref(), "claim", ""); err == nil {
+			t.Error("setting the same category again was accepted")
+		}
+	})
+}
+
+func TestCustomerTagsDriveRouting(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		vip, _ := d.svc.CreateTeam(ctx, d.admin, "VIP desk")
+		if _, err := d.svc.SaveRoutingRule(ctx, d.admin, &tickets.RoutingRule{Name: "vip", CustomerTag: "vip", TeamID: vip.ID, SetPriority: tickets.PriorityHigh}); err != nil {
+			t.Fatal(err)
+		}
+		first := d.ticket(t, "+8613800000001")
+		if first.TeamID != nil {
+			t.Fatal("routed as VIP before being tagged")
+		}
+		tags := " Gold , VIP "
+		c, err := d.svc.UpdateCustomer(ctx, d.liNa, first.CustomerID, tickets.CustomerUpdate{Tags: &tags})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Tags != "gold,vip" {
+			t.Errorf("tags stored as %q", c.Tags)
+		}
+		mustDo(t)(d.svc.SetStatus(ctx, d.admin, first.Ref(), tickets.StatusResolved, ""))
+		next := d.ticket(t, "+8613800000001")
+		if next.TeamID == nil || *next.TeamID != vip.ID || next.Priority != tickets.PriorityHigh {
+			t.Errorf("tagged customer's new ticket: team %v priority %s", next.TeamID, next.Priority)
+		}
+	})
+}

@@ -97,7 +97,9 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/tickets/:ref/assign", s.assign)
 	authed.Post("/tickets/:ref/status", s.setStatus)
 	authed.Post("/tickets/:ref/priority", s.setPriority)
+	authed.Post("/tickets/:ref/category", s.setCategory)
 	authed.Get("/customers/:id", s.getCustomer)
+	authed.Patch("/customers/:id", s.updateCustomer)
 
 	authed.Get("/agents", s.listAgents)
 	authed.Post("/agents", s.createAgent)

@@ -184,9 +184,40 @@ func (s *server) getCustomer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := struct {
-		*customerJSON
-		Tickets []ticketJSON `json:"tickets"`
-	}{viewCustomer(d.Customer), viewTickets(d.Tickets)}
-	return c.JSON(v)
+	return c.JSON(viewCustomerDetail(d))
+}
+
+func (s *server) setCategory(c *fiber.Ctx) error {
+	var in struct {
+		Category string `json:"category"`
+		Reason   string `json:"reason"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	t, err := s.svc.SetCategory(c.UserContext(), actorOf(c), c.Params("ref"), in.Category, in.Reason)
+	if err != nil {
+		return err
+	}
+	return s.detail(c, fiber.StatusOK, t.Ref())
+}
+
+func (s *server) updateCustomer(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Name   *string `json:"name"`
+		Locale *string `json:"locale"`
+		Tags   *string `json:"tags"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	d, err := s.svc.UpdateCustomer(c.UserContext(), actorOf(c), id, tickets.CustomerUpdate{Name: in.Name, Locale: in.Locale, Tags: in.Tags})
+	if err != nil {
+		return err
+	}
+	return c.JSON(viewCustomerDetail(d))
 }

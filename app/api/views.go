@@ -26,6 +26,17 @@ type customerJSON struct {
 	Phone        string `json:"phone"`
 	Email        string `json:"email"`
 	WeChatOpenID string `json:"wechat_openid"`
+	Locale       string `json:"locale"`
+	Tags         string `json:"tags"`
+}
+
+type customerDetailJSON struct {
+	*customerJSON
+	Tickets []ticketJSON `json:"tickets"`
+}
+
+func viewCustomerDetail(d *tickets.CustomerDetail) customerDetailJSON {
+	return customerDetailJSON{viewCustomer(d.Customer), viewTickets(d.Tickets)}
 }
 
 type ticketJSON struct {
@@ -116,6 +127,7 @@ func viewCustomer(c *tickets.Customer) *customerJSON {
 		Phone:        c.Identity(tickets.IdentityPhone),
 		Email:        c.Identity(tickets.IdentityEmail),
 		WeChatOpenID: c.Identity(tickets.IdentityWeChat),
+		Locale:       c.Locale, Tags: c.Tags,
 	}
 }
 
