@@ -148,8 +148,8 @@ func getA(v any, path ...string) []map[string]any {
 	return out
 }
 
-// wantKeys checks that v is an object with exactly these keys.
-func wantKeys(t *testing.T, v any, keys ...string) {
+// wantOnlyKeys checks that v is an object with exactly these keys.
+func wantOnlyKeys(t *testing.T, v any, keys ...string) {
 	t.Helper()
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -160,6 +160,46 @@ func wantKeys(t *testing.T, v any, keys ...string) {
 	if !slices.Equal(got, want) {
 		t.Errorf("keys %v, want %v", got, want)
 	}
+}
+
+// wantKeys checks that v is an object with at least these keys (see wantHasKeys).
+func wantKeys(t *testing.T, v any, keys ...string) {
+	t.Helper()
+	wantHasKeys(t, v, keys...)
+}
+
+// wantHasKeys checks that v is an object with at least these keys: tickets, customers and
+// agents may grow new fields without breaking clients.
+func wantHasKeys(t *testing.T, v any, keys ...string) {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Errorf("got %#v, want an object with keys %v", v, keys)
+		return
+	}
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			t.Errorf("key %q missing from %v", k, slices.Sorted(maps.Keys(m)))
+		}
+	}
+}
+
+// wantLacksKeys checks that the object v has none of these keys.
+func wantLacksKeys(t *testing.T, v any, keys ...string) {
+	t.Helper()
+	m, _ := v.(map[string]any)
+	for _, k := range keys {
+		if _, ok := m[k]; ok {
+			t.Errorf("key %q present in %v, want it absent", k, slices.Sorted(maps.Keys(m)))
+		}
+	}
+}
+
+// wantAgent checks the shape of an agent: its fields and never anything about its password.
+func wantAgent(t *testing.T, v any) {
+	t.Helper()
+	wantHasKeys(t, v, agentKeys...)
+	wantLacksKeys(t, v, "password", "password_hash", "PasswordHash")
 }
 
 // wantTime checks that m[key] is an RFC 3339 UTC time equal to want.
@@ -405,13 +445,13 @@ func TestAuth(t *testing.T) {
 					if tc.want != 200 {
 						return
 					}
-					wantKeys(t, js, "token", "agent")
+					wantOnlyKeys(t, js, "token", "agent")
 					tok := getS(js, "token")
 					if !strings.HasPrefix(tok, "hl_") || len(tok) < 40 || tok == e.tok["agent1"] {
 						t.Errorf("token %q, want a fresh hl_ token", tok)
 					}
 					ag := js["agent"]
-					wantKeys(t, ag, agentKeys...)
+					wantAgent(t, ag)
 					if getN(ag, "id") != e.id("agent1") || getS(ag, "email") != "agent1@hotline.test" || getS(ag, "name") != "Bo Agent" ||
 						getS(ag, "role") != "agent" || getN(ag, "team_id") != e.team("Claims") || !getB(ag, "active") {
 						t.Errorf("agent = %v, want agent1", ag)
@@ -527,7 +567,7 @@ func TestAuth(t *testing.T) {
 			for _, s := range staff {
 				status, js := e.do(t, "GET", "/api/v1/me", s.key, nil)
 				wantStatus(t, status, js, 200)
-				wantKeys(t, js, agentKeys...)
+				wantAgent(t, js)
 				var team int64
 				if s.team != "" {
 					team = e.team(s.team)
@@ -652,13 +692,14 @@ func TestListTickets(t *testing.T) {
 		t.Run("item shape", func(t *testing.T) {
 			status, js := e.do(t, "GET", "/api/v1/tickets", "agent1", nil)
 			wantStatus(t, status, js, 200)
-			wantKeys(t, js, "items", "next_cursor")
+			wantOnlyKeys(t, js, "items", "next_cursor")
 			if getS(js, "next_cursor") != "" {
 				t.Errorf("next_cursor = %q on the only page, want \"\"", getS(js, "next_cursor"))
 			}
 			byRef := map[string]map[string]any{}
 			for _, it := range itemsOf(t, js) {
-				wantKeys(t, it, ticketKeys...)
+				wantHasKeys(t, it, ticketKeys...)
+				wantLacksKeys(t, it, "messages", "events")
 				if ref := getS(it, "ref"); ref != tickets.FormatRef(getN(it, "id")) || len(ref) != len("HL-000001") {
 					t.Errorf("ref %q for id %d, want HL-%06d", ref, getN(it, "id"), getN(it, "id"))
 				}
@@ -673,15 +714,16 @@ func TestListTickets(t *testing.T) {
 				getS(it, "category") != "claims" || getS(it, "priority") != "high" {
 				t.Errorf("phone ticket = %v", it)
 			}
-			wantKeys(t, it["team"], "id", "name")
+			wantHasKeys(t, it["team"], "id", "name")
 			if getN(it, "team", "id") != e.team("Claims") || getS(it, "team", "name") != "Claims" {
 				t.Errorf("team = %v, want Claims", it["team"])
 			}
-			wantKeys(t, it["assignee"], "id", "name", "email")
+			wantHasKeys(t, it["assignee"], "id", "name", "email")
+			wantLacksKeys(t, it["assignee"], "password_hash")
 			if getN(it, "assignee", "id") != e.id("agent1") || getS(it, "assignee", "name") != "Bo Agent" || getS(it, "assignee", "email") != "agent1@hotline.test" {
 				t.Errorf("assignee = %v, want agent1", it["assignee"])
 			}
-			wantKeys(t, it["customer"], customerKeys...)
+			wantHasKeys(t, it["customer"], customerKeys...)
 			if getN(it, "customer", "id") <= 0 || getS(it, "customer", "name") != "Wang Fang" || getS(it, "customer", "phone") != "+8613800138000" ||
 				getS(it, "customer", "email") != "wang.fang@example.com" || getS(it, "customer", "wechat_openid") != "" {
 				t.Errorf("customer = %v", it["customer"])
@@ -893,7 +935,7 @@ func TestGetTicket(t *testing.T) {
 			// Any agent may read any ticket.
 			status, d := e.do(t, "GET", "/api/v1/tickets/"+ref, "agent3", nil)
 			wantStatus(t, status, d, 200)
-			wantKeys(t, d, append(slices.Clone(ticketKeys), "messages", "events")...)
+			wantHasKeys(t, d, append(slices.Clone(ticketKeys), "messages", "events")...)
 			if getS(d, "ref") != ref || getN(d, "id") != tk.ID || getS(d, "status") != "open" || getS(d, "assignee", "email") != "agent1@hotline.test" ||
 				getS(d, "customer", "phone") != "+8613900000001" || getS(d, "customer", "name") != "Chen Jie" {
 				t.Errorf("detail = %v", d)
@@ -1118,7 +1160,7 @@ func TestReplyAndNote(t *testing.T) {
 		t.Run("first reply", func(t *testing.T) {
 			e.clock.Advance(time.Hour)
 			m := e.mustAct(t, "agent1", a, "replies", map[string]string{"body": "  Hello, we are looking into it  "})
-			wantKeys(t, m, "id", "direction", "channel", "body", "author_id", "delivery_status", "attachments", "created_at")
+			wantHasKeys(t, m, "id", "direction", "channel", "body", "author_id", "delivery_status", "attachments", "created_at")
 			if getN(m, "id") <= 0 || getS(m, "direction") != "outbound" || getS(m, "channel") != "sms" || getS(m, "body") != "Hello, we are looking into it" ||
 				getS(m, "delivery_status") != "queued" || getN(m, "author_id") != e.id("agent1") {
 				t.Errorf("reply = %v", m)
@@ -1306,12 +1348,30 @@ func TestStatus(t *testing.T) {
 		s := e.intake(t, sms("13900000001", "status ticket")).Ref()
 		e.clock.Advance(time.Hour)
 		other := e.intake(t, sms("13900000002", "a later ticket")).Ref()
+		done := e.intake(t, sms("13900000003", "already resolved")).Ref()
+		e.mustAct(t, "admin", done, "status", map[string]string{"status": "resolved"})
 		e.mustAct(t, "agent1", s, "assign", map[string]any{"assignee_id": e.id("agent1")})
 
-		// queueHead reports whether s is ahead of the later ticket in the default queue.
-		queueHead := func(t *testing.T) bool {
+		// ahead reports whether ticket a comes before ticket b in the default queue.
+		ahead := func(t *testing.T, a, b string) bool {
+			t.Helper()
 			refs := e.refs(t, "agent1", "")
-			return slices.Index(refs, s) < slices.Index(refs, other)
+			i, j := slices.Index(refs, a), slices.Index(refs, b)
+			if i < 0 || j < 0 {
+				t.Fatalf("queue %v lacks %s or %s", refs, a, b)
+			}
+			return i < j
+		}
+		// reopened checks that a new resolution window starts at the reopening and that
+		// the ticket is back among active work, ahead of resolved tickets.
+		reopened := func(t *testing.T, d map[string]any) {
+			t.Helper()
+			wantNull(t, d, "resolved_at")
+			wantNull(t, d, "closed_at")
+			wantTime(t, d, "resolution_due_at", e.clock.Now().Add(48*time.Hour))
+			if !ahead(t, s, done) {
+				t.Error("a reopened ticket stays at the back of the queue with resolved work")
+			}
 		}
 		cases := []struct {
 			name, ref, status, reason string
@@ -1328,26 +1388,18 @@ func TestStatus(t *testing.T) {
 			{"already pending", s, "pending", "", 409, "", nil},
 			{"pending to resolved", s, "resolved", "", 200, "status.changed", func(t *testing.T, d map[string]any) {
 				wantTime(t, d, "resolved_at", e.clock.Now())
-				if queueHead(t) {
+				if ahead(t, s, other) {
 					t.Error("a resolved ticket stays ahead of active work in the queue")
 				}
 			}},
 			{"resolved cannot go pending", s, "pending", "", 409, "", nil},
-			{"reopen resolved", s, "open", "customer called back", 200, "ticket.reopened", func(t *testing.T, d map[string]any) {
-				wantNull(t, d, "resolved_at")
-				if !queueHead(t) {
-					t.Error("a reopened ticket did not get its deadline back in the queue")
-				}
-			}},
+			{"reopen resolved", s, "open", "customer called back", 200, "ticket.reopened", reopened},
 			{"open to resolved", s, "resolved", "", 200, "status.changed", nil},
 			{"resolved to closed", s, "closed", "", 200, "status.changed", func(t *testing.T, d map[string]any) {
 				wantTime(t, d, "closed_at", e.clock.Now())
 			}},
 			{"closed cannot be resolved", s, "resolved", "", 409, "", nil},
-			{"reopen closed", s, "open", "", 200, "ticket.reopened", func(t *testing.T, d map[string]any) {
-				wantNull(t, d, "closed_at")
-				wantNull(t, d, "resolved_at")
-			}},
+			{"reopen closed", s, "open", "", 200, "ticket.reopened", reopened},
 			{"open cannot go back to new", s, "new", "", 409, "", nil},
 			{"new to resolved directly", other, "resolved", "", 200, "status.changed", nil},
 			{"unknown ticket", "HL-999999", "open", "", 404, "", nil},
@@ -1658,7 +1710,7 @@ func TestAgents(t *testing.T) {
 				"capacity": 5, "password": "long-enough-pw", "locale": "en",
 			})
 			wantStatus(t, status, js, 201)
-			wantKeys(t, js, agentKeys...)
+			wantAgent(t, js)
 			hire = getN(js, "id")
 			if hire <= 0 || getS(js, "email") != "new.hire@example.com" || getS(js, "name") != "Gu New" || getS(js, "role") != "supervisor" ||
 				getN(js, "team_id") != e.team("Claims") || getN(js, "capacity") != 5 || getS(js, "locale") != "en" || !getB(js, "active") {
@@ -1712,7 +1764,7 @@ func TestAgents(t *testing.T) {
 				t.Errorf("agents %v, want %v (by name)", names, want)
 			}
 			for _, it := range items {
-				wantKeys(t, it, agentKeys...)
+				wantAgent(t, it)
 			}
 		})
 
@@ -1859,7 +1911,7 @@ func TestTeams(t *testing.T) {
 		t.Run("create", func(t *testing.T) {
 			status, js := e.do(t, "POST", "/api/v1/teams", "admin", map[string]string{"name": "  Complaints  "})
 			wantStatus(t, status, js, 201)
-			wantKeys(t, js, "id", "name")
+			wantHasKeys(t, js, "id", "name")
 			complaints = getN(js, "id")
 			if complaints <= 0 || getS(js, "name") != "Complaints" {
 				t.Errorf("created %v", js)
@@ -1889,7 +1941,7 @@ func TestTeams(t *testing.T) {
 				t.Errorf("teams %v, want %v", names, want)
 			}
 			for _, it := range items {
-				wantKeys(t, it, "id", "name")
+				wantHasKeys(t, it, "id", "name")
 			}
 			if getS(js, "next_cursor") != "" {
 				t.Errorf("next_cursor %q", getS(js, "next_cursor"))
@@ -2009,7 +2061,7 @@ func TestCustomer(t *testing.T) {
 		t.Run("with tickets newest first", func(t *testing.T) {
 			status, js := e.do(t, "GET", fmt.Sprintf("/api/v1/customers/%d", first.CustomerID), "agent2", nil)
 			wantStatus(t, status, js, 200)
-			wantKeys(t, js, append(slices.Clone(customerKeys), "tickets")...)
+			wantHasKeys(t, js, append(slices.Clone(customerKeys), "tickets")...)
 			if getN(js, "id") != first.CustomerID || getS(js, "name") != "Chen Jie" || getS(js, "phone") != "+8613900000001" ||
 				getS(js, "email") != "chen@example.com" || getS(js, "wechat_openid") != "" {
 				t.Errorf("customer = %v", js)
@@ -2022,7 +2074,7 @@ func TestCustomer(t *testing.T) {
 				t.Errorf("statuses %v", got)
 			}
 			for _, tk := range ts {
-				wantKeys(t, tk, ticketKeys...)
+				wantHasKeys(t, tk, ticketKeys...)
 				if getN(tk, "customer", "id") != first.CustomerID {
 					t.Errorf("ticket %s customer %v", getS(tk, "ref"), tk["customer"])
 				}
