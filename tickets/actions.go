@@ -212,6 +212,9 @@ func (s *Service) Assign(ctx context.Context, actor Actor, ref string, in Assign
 			if in.AssigneeID == nil || *in.AssigneeID != a.ID {
 				return forbiddenf("agents can only assign tickets to themselves")
 			}
+			if in.TeamID != nil && !a.InTeam(in.TeamID) {
+				return forbiddenf("agents take tickets into their own team; ask a supervisor to move it")
+			}
 		}
 		team := in.TeamID
 		if in.AssigneeID != nil {

@@ -135,14 +135,18 @@ func (s *Service) DeleteTeam(ctx context.Context, actor Actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		for _, table := range []string{"agents", "tickets"} {
-			n, err := tx.NewSelect().Table(table).Where("team_id = ?", id).Count(ctx)
+		for table, where := range map[string]string{"agents": "team_id = ? AND active", "tickets": "team_id = ?"} {
+			n, err := tx.NewSelect().Table(table).Where(where, id).Count(ctx)
 			if err != nil {
 				return fmt.Errorf("count team %s: %w", table, err)
 			}
 			if n > 0 {
 				return conflictf("team %q still has %d %s; move them first", t.Name, n, table)
 			}
+		}
+		// Deactivated agents keep their history, not their team.
+		if _, err := tx.NewUpdate().Table("agents").Set("team_id = NULL").Where("team_id = ? AND NOT active", id).Exec(ctx); err != nil {
+			return fmt.Errorf("release deactivated agents: %w", err)
 		}
 		if _, err := tx.NewDelete().Model(t).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("delete team: %w", err)

@@ -213,10 +213,12 @@ func (s *Service) applyDeadlines(ctx context.Context, db bun.IDB, t *Ticket) err
 		}
 	}
 
+	// The first response is owed from the customer's first contact: reopening a ticket
+	// nobody answered does not restart that clock.
 	if t.FirstRespondedAt == nil && t.FirstResponseBreachedAt == nil {
-		due := s.after(start, p.firstResponse(), p.WorkingTime, nil)
+		due := s.after(t.CreatedAt, p.firstResponse(), p.WorkingTime, nil)
 		t.FirstResponseDueAt = &due
-		t.FirstResponseWarnAt = s.nextWarn(start, p.firstResponse(), p.WorkingTime, nil, t.FirstResponseWarned)
+		t.FirstResponseWarnAt = s.nextWarn(t.CreatedAt, p.firstResponse(), p.WorkingTime, nil, t.FirstResponseWarned)
 	} else {
 		t.FirstResponseWarnAt = nil
 	}

@@ -341,3 +341,27 @@ func TestCustomerTagsDriveRouting(t *testing.T) {
 		}
 	})
 }
+
+// The first response is owed from the first contact: resolving and reopening a ticket
+// nobody answered does not buy another 24 hours.
+func TestReopenKeepsFirstResponseClock(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		tk := d.ticket(t, "+8613800000001")
+		d.clock.Advance(20 * time.Hour)
+		mustDo(t)(d.svc.SetStatus(ctx, d.liNa, tk.Ref(), tickets.StatusResolved, ""))
+		d.clock.Advance(time.Hour)
+		re := mustDo(t)(d.svc.SetStatus(ctx, d.liNa, tk.Ref(), tickets.StatusOpen, "customer called again"))
+		if !re.FirstResponseDueAt.Equal(t0.Add(24 * time.Hour)) {
+			t.Errorf("first response due %v after reopening, want the original %v", re.FirstResponseDueAt, t0.Add(24*time.Hour))
+		}
+		if !re.ResolutionDueAt.Equal(t0.Add(21*time.Hour + 48*time.Hour)) {
+			t.Errorf("resolution due %v, want a new 48h window from the reopening", re.ResolutionDueAt)
+		}
+		d.clock.Advance(3 * time.Hour)
+		if r, _ := d.svc.Sweep(ctx); r.Breaches != 1 {
+			t.Errorf("%d breaches at +24h, want the first response", r.Breaches)
+		}
+	})
+}

@@ -273,10 +273,11 @@ func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
 			if err != nil {
 				return err
 			}
+			start := t.slaStart()
 			if k.name == firstResponseClock.name {
-				pauses = nil
+				start, pauses = t.CreatedAt, nil
 			}
-			next := s.nextWarn(t.slaStart(), k.duration(p), p.WorkingTime, pauses, level+1)
+			next := s.nextWarn(start, k.duration(p), p.WorkingTime, pauses, level+1)
 			res, err := tx.NewUpdate().Table("tickets").
 				Set("? = ?", bun.Ident(k.warned), level+1).Set("? = ?", bun.Ident(k.warnAt), next).
 				Where("id = ? AND ? = ? AND ? IS NOT NULL", t.ID, bun.Ident(k.warned), level, bun.Ident(k.warnAt)).Exec(ctx)

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +28,8 @@ type Config struct {
 	Log     *slog.Logger
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
-	// TrustedProxies are load balancers whose X-Forwarded-For names the client.
+	// TrustedProxies are load balancers (addresses or CIDRs) whose X-Forwarded-For names
+	// the client.
 	TrustedProxies []string
 	// LoginsPerMinute limits login attempts per client address; 0 means 10.
 	LoginsPerMinute int
@@ -56,12 +59,8 @@ func New(cfg Config) *fiber.App {
 		DisableStartupMessage: true,
 		Immutable:             true, // values from c.Params and c.Query outlive the request safely
 	}
-	if len(cfg.TrustedProxies) > 0 {
-		fc.ProxyHeader = fiber.HeaderXForwardedFor
-		fc.EnableTrustedProxyCheck = true
-		fc.TrustedProxies = cfg.TrustedProxies
-	}
 	app := fiber.New(fc)
+	clientIP := clientAddr(cfg.TrustedProxies)
 	app.Use(recover.New(), requestid.New(), s.logRequests)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -79,7 +78,7 @@ func New(cfg Config) *fiber.App {
 	v1.Post("/auth/login", limiter.New(limiter.Config{
 		Max:          cfg.LoginsPerMinute,
 		Expiration:   time.Minute,
-		KeyGenerator: func(c *fiber.Ctx) string { return c.IP() },
+		KeyGenerator: clientIP,
 		LimitReached: func(c *fiber.Ctx) error {
 			return fiber.NewError(fiber.StatusTooManyRequests, "too many login attempts; wait a minute")
 		},
@@ -193,6 +192,50 @@ func (s *server) logRequests(c *fiber.Ctx) error {
 	return nil
 }
 
+// clientAddr finds the client's address: the connection's peer, or, when that peer is a
+// trusted load balancer, the right-most X-Forwarded-For entry no trusted proxy added. The
+// left-most entries are whatever the client wrote, so they are never believed.
+func clientAddr(trusted []string) func(c *fiber.Ctx) string {
+	var nets []*net.IPNet
+	for _, p := range trusted {
+		if !strings.Contains(p, "/") {
+			if strings.Contains(p, ":") {
+				p += "/128"
+			} else {
+				p += "/32"
+			}
+		}
+		if _, n, err := net.ParseCIDR(p); err == nil {
+			nets = append(nets, n)
+		}
+	}
+	isTrusted := func(ip net.IP) bool {
+		for _, n := range nets {
+			if n.Contains(ip) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(c *fiber.Ctx) string {
+		peer := c.Context().RemoteIP()
+		if !isTrusted(peer) {
+			return peer.String()
+		}
+		hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			ip := net.ParseIP(strings.TrimSpace(hops[i]))
+			if ip == nil {
+				break
+			}
+			if !isTrusted(ip) {
+				return ip.String()
+			}
+		}
+		return peer.String()
+	}
+}
+
 // decode reads a JSON body strictly: unknown fields are reported, so a typo is not silently
 // ignored.
 func decode(c *fiber.Ctx, v any) error {
@@ -205,8 +248,8 @@ func decode(c *fiber.Ctx, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "invalid JSON body: "+err.Error())
 	}
-	if dec.More() {
-		return fiber.NewError(fiber.StatusBadRequest, "invalid JSON body: more than one value")
+	if _, err := dec.Token(); err != io.EOF {
+		return fiber.NewError(fiber.StatusBadRequest, "invalid JSON body: unexpected data after the object")
 	}
 	return nil
 }

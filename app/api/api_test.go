@@ -2157,3 +2157,91 @@ func TestHealthAndRouting(t *testing.T) {
 		}
 	})
 }
+
+// ---------------------------------------------------------------------------------------
+// Regressions
+
+// Behind a load balancer the limit follows the client the balancer saw, not whatever the
+// client wrote at the front of X-Forwarded-For.
+func TestLoginRateLimitBehindProxy(t *testing.T) {
+	db := tickettest.SQLite(t)
+	svc := tickettest.Service(db, tickettest.NewClock(t0))
+	app := api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler), LoginsPerMinute: 3, TrustedProxies: []string{"0.0.0.0"}})
+	attempt := func(xff string) int {
+		req := newRequest(t, "POST", "/api/v1/auth/login", map[string]string{"email": "x@example.com", "password": "wrong-password"})
+		req.Header.Set("X-Forwarded-For", xff)
+		status, _, _ := send(t, app, req)
+		return status
+	}
+	var got []int
+	for i := range 5 { // the attacker varies the spoofable part
+		got = append(got, attempt(fmt.Sprintf("10.0.0.%d, 203.0.113.7", i)))
+	}
+	if fmt.Sprint(got) != "[401 401 401 429 429]" {
+		t.Errorf("spoofed X-Forwarded-For: %v, want the 4th attempt limited", got)
+	}
+	if s := attempt("203.0.113.8"); s != 401 {
+		t.Errorf("another client behind the same balancer: %d, want its own count", s)
+	}
+}
+
+func TestDetailAlwaysHasHistoryArrays(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		js := e.create(t, "agent1", map[string]any{"customer": map[string]string{"phone": "+8613800000001"}, "subject": "walk-in, said nothing"})
+		for _, key := range []string{"messages", "events"} {
+			if _, ok := js[key].([]any); !ok {
+				t.Errorf("%s = %#v, want an array", key, js[key])
+			}
+		}
+		if n := len(getA(js, "messages")); n != 0 {
+			t.Errorf("%d messages, want none", n)
+		}
+	})
+}
+
+func TestTrailingJSONIsRefused(t *testing.T) {
+	db := tickettest.SQLite(t)
+	e := newEnv(t, db)
+	ref := getS(e.create(t, "agent1", phoneCall("+8613800000001", "x")), "ref")
+	for _, body := range []string{`{"body":"x"} }`, `{"body":"y"}]]]`, `{"body":"z"} {"body":"w"}`, `{"body":"v"} x`} {
+		req := httptest.NewRequest("POST", "/api/v1/tickets/"+ref+"/notes", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.tok["agent1"])
+		status, _, js := send(t, e.app, req)
+		wantStatus(t, status, js, 400)
+	}
+	if n := len(getA(e.detail(t, ref), "messages")); n != 1 {
+		t.Errorf("%d messages, want only the logged call's", n)
+	}
+}
+
+func TestAgentTakesOnlyIntoOwnTeam(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		tk := e.intake(t, sms("+8613800000001", "hello"))
+		status, js := e.act(t, "agent1", tk.Ref(), "assign", map[string]any{"assignee_id": e.id("agent1"), "team_id": e.team("Billing")})
+		wantStatus(t, status, js, 403)
+		d := e.mustAct(t, "agent1", tk.Ref(), "assign", map[string]any{"assignee_id": e.id("agent1"), "team_id": e.team("Claims")})
+		if getN(d, "team", "id") != e.team("Claims") {
+			t.Errorf("team %v", d["team"])
+		}
+	})
+}
+
+func TestDeactivatedAgentsDoNotHoldTeams(t *testing.T) {
+	db := tickettest.SQLite(t)
+	e := newEnv(t, db)
+	status, js := e.do(t, "POST", "/api/v1/teams", "admin", map[string]string{"name": "Night shift"})
+	wantStatus(t, status, js, 201)
+	team := getN(js, "id")
+	status, js = e.do(t, "POST", "/api/v1/agents", "admin", map[string]any{"email": "night@hotline.test", "password": password, "team_id": team})
+	wantStatus(t, status, js, 201)
+	agent := getN(js, "id")
+	status, js = e.do(t, "DELETE", "/api/v1/teams/"+itoa(team), "admin", nil)
+	wantStatus(t, status, js, 409)
+	status, js = e.do(t, "DELETE", "/api/v1/agents/"+itoa(agent), "admin", nil)
+	wantStatus(t, status, js, 200)
+	status, js = e.do(t, "DELETE", "/api/v1/teams/"+itoa(team), "admin", nil)
+	wantStatus(t, status, js, 204)
+}

@@ -56,13 +56,18 @@ type ticketJSON struct {
 	ResolvedAt         *time.Time    `json:"resolved_at"`
 	ClosedAt           *time.Time    `json:"closed_at"`
 	// Set while waiting on the customer: the resolution clock is stopped.
-	PausedAt                *time.Time    `json:"paused_at"`
-	FirstResponseBreachedAt *time.Time    `json:"first_response_breached_at"`
-	ResolutionBreachedAt    *time.Time    `json:"resolution_breached_at"`
-	CreatedAt               time.Time     `json:"created_at"`
-	UpdatedAt               time.Time     `json:"updated_at"`
-	Messages                []messageJSON `json:"messages,omitempty"`
-	Events                  []eventJSON   `json:"events,omitempty"`
+	PausedAt                *time.Time `json:"paused_at"`
+	FirstResponseBreachedAt *time.Time `json:"first_response_breached_at"`
+	ResolutionBreachedAt    *time.Time `json:"resolution_breached_at"`
+	CreatedAt               time.Time  `json:"created_at"`
+	UpdatedAt               time.Time  `json:"updated_at"`
+}
+
+// ticketDetailJSON is a ticket with its whole history.
+type ticketDetailJSON struct {
+	ticketJSON
+	Messages []messageJSON `json:"messages"`
+	Events   []eventJSON   `json:"events"`
 }
 
 type attachmentJSON struct {
@@ -170,8 +175,8 @@ func viewMessage(m *tickets.Message) messageJSON {
 	return v
 }
 
-func viewDetail(d *tickets.TicketDetail) ticketJSON {
-	v := viewTicket(d.Ticket)
+func viewDetail(d *tickets.TicketDetail) ticketDetailJSON {
+	v := ticketDetailJSON{ticketJSON: viewTicket(d.Ticket)}
 	v.Messages = make([]messageJSON, 0, len(d.Messages))
 	for _, m := range d.Messages {
 		v.Messages = append(v.Messages, viewMessage(m))
