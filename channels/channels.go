@@ -1,0 +1,43 @@
+// Package channels holds the contracts between Hotline and the providers customers use
+// (Twilio SMS and voice, WeChat official accounts, email), with one package per channel.
+// A channel verifies its provider's signatures, parses its wire format into an Inbound
+// for tickets.Service.Intake, and sends agents' replies; it knows nothing of tickets.
+package channels
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// Inbound is a customer's message as a channel parsed it. The type is the domain's, so
+// tickets depends on no channel.
+type Inbound = tickets.Inbound
+
+// Outbound is a message to send to a customer.
+type Outbound struct {
+	MessageID int64  // Hotline's message id, for status callbacks and idempotency
+	To        string // phone number (E.164), email address or WeChat openid
+	Body      string
+	Subject   string // email only
+	InReplyTo string // email only: the Message-ID being answered
+}
+
+// Sender delivers outbound messages on one channel.
+type Sender interface {
+	// Send hands the message to the provider and returns the provider's id for it.
+	// A PermanentError means retrying cannot help (an opted-out number, a closed window).
+	Send(ctx context.Context, msg Outbound) (providerID string, err error)
+}
+
+// PermanentError is a refusal that retrying will not change.
+type PermanentError struct{ Reason string }
+
+func (e *PermanentError) Error() string { return e.Reason }
+
+// IsPermanent reports whether err is a PermanentError.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
