@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotlinedesk/hotline/channels/twilio"
+	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -27,6 +29,16 @@ type config struct {
 	WorkOpen     time.Duration       // HOTLINE_WORKING_HOURS, e.g. 09:00-18:00
 	WorkShut     time.Duration
 	Reconcile    time.Duration // HOTLINE_RECONCILE_EVERY
+	ReopenWindow time.Duration // HOTLINE_REOPEN_WINDOW
+
+	Twilio           twilio.Config         // TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_API_URL
+	TwilioFrom       string                // TWILIO_FROM_NUMBER
+	TwilioService    string                // TWILIO_MESSAGING_SERVICE_SID
+	PublicBaseURL    string                // PUBLIC_BASE_URL
+	SMSAck           bool                  // HOTLINE_SMS_ACK
+	CallCentreNumber string                // HOTLINE_CALL_CENTRE_NUMBER
+	IVRLanguage      voice.Lang            // HOTLINE_IVR_LANGUAGE
+	IVRByNumber      map[string]voice.Lang // HOTLINE_IVR_LANGUAGE_BY_NUMBER
 }
 
 func loadConfig() (config, error) {
@@ -76,6 +88,29 @@ func loadConfig() (config, error) {
 			}
 			c.SLA.WarnAt = append(c.SLA.WarnAt, x)
 		}
+	}
+	if c.ReopenWindow, err = durationEnv("HOTLINE_REOPEN_WINDOW", 7*24*time.Hour); err != nil {
+		return c, err
+	}
+	c.Twilio = twilio.Config{AccountSID: os.Getenv("TWILIO_ACCOUNT_SID"), AuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), APIURL: os.Getenv("TWILIO_API_URL")}
+	c.TwilioFrom, c.TwilioService = os.Getenv("TWILIO_FROM_NUMBER"), os.Getenv("TWILIO_MESSAGING_SERVICE_SID")
+	c.PublicBaseURL = strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/")
+	c.SMSAck = env("HOTLINE_SMS_ACK", "on") != "off"
+	c.CallCentreNumber = os.Getenv("HOTLINE_CALL_CENTRE_NUMBER")
+	c.IVRLanguage = voice.Lang(env("HOTLINE_IVR_LANGUAGE", "zh"))
+	if c.IVRLanguage != voice.Chinese && c.IVRLanguage != voice.English {
+		return c, fmt.Errorf("HOTLINE_IVR_LANGUAGE must be zh or en, not %q", c.IVRLanguage)
+	}
+	c.IVRByNumber = map[string]voice.Lang{}
+	for _, pair := range strings.Split(os.Getenv("HOTLINE_IVR_LANGUAGE_BY_NUMBER"), ",") {
+		number, lang, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		if !ok || (lang != "zh" && lang != "en") {
+			return c, fmt.Errorf("HOTLINE_IVR_LANGUAGE_BY_NUMBER lists number=zh|en pairs, not %q", pair)
+		}
+		c.IVRByNumber[strings.TrimSpace(number)] = voice.Lang(lang)
 	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err

@@ -159,3 +159,47 @@ func call(t *testing.T, method, url, token string, body any, want int, out any) 
 		}
 	}
 }
+
+// "go run ./app simulate sms" signs an inbound SMS as Twilio does and posts it to a running
+// Hotline that has no Twilio account configured: the ticket appears.
+func TestSimulateSMS(t *testing.T) {
+	addr := freeAddr(t)
+	t.Setenv("HOTLINE_ADDR", addr)
+	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "hotline.db"))
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("TWILIO_AUTH_TOKEN", "")
+	t.Setenv("HOTLINE_ADMIN_EMAIL", "admin@example.com")
+	t.Setenv("HOTLINE_ADMIN_PASSWORD", "e2e-admin-password")
+	t.Setenv("HOTLINE_LOG_LEVEL", "warn")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}) }()
+	defer func() { cancel(); <-done }()
+	base := "http://" + addr
+	waitFor(t, 15*time.Second, func() bool {
+		res, err := http.Get(base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil && res.StatusCode == 200
+	})
+
+	if err := run(ctx, []string{"simulate", "sms", "--from", "138 0013 8000", "--body", "你好，我的理赔进度怎么样了？"}); err != nil {
+		t.Fatalf("simulate: %v", err)
+	}
+	var login struct{ Token string }
+	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"email": "admin@example.com", "password": "e2e-admin-password"}, 200, &login)
+	var list struct {
+		Items []struct {
+			Ref, Channel, Subject string
+			Customer              struct{ Phone string }
+		}
+	}
+	call(t, "GET", base+"/api/v1/tickets", login.Token, nil, 200, &list)
+	if len(list.Items) != 1 || list.Items[0].Channel != "sms" || list.Items[0].Customer.Phone != "+8613800138000" || list.Items[0].Subject != "你好，我的理赔进度怎么样了？" {
+		t.Errorf("tickets after simulate: %+v", list.Items)
+	}
+	if err := run(ctx, []string{"simulate", "sms", "--from", "+8613800138000"}); err == nil {
+		t.Error("simulate without --body succeeded")
+	}
+}

@@ -19,11 +19,19 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/uptrace/bun"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/webhooks"
+	"github.com/hotlinedesk/hotline/channels"
+	"github.com/hotlinedesk/hotline/channels/sms"
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/tickets"
 )
+
+// discardLog is for commands whose output is their own.
+var discardLog = slog.New(slog.DiscardHandler)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -61,6 +69,7 @@ func run(ctx context.Context, args []string) error {
 		DefaultCountry: cfg.DefaultCountry,
 		SLA:            cfg.SLA,
 		Calendar:       tickets.NewCalendar(cfg.CalendarZone, cfg.WorkOpen, cfg.WorkShut, log),
+		ReopenWindow:   cfg.ReopenWindow,
 	}, log)
 	if err := svc.SeedHolidays(ctx); err != nil {
 		return err
@@ -71,6 +80,8 @@ func run(ctx context.Context, args []string) error {
 		return nil // openDatabase migrated
 	case "demo":
 		return seedDemo(ctx, svc, log)
+	case "simulate":
+		return simulate(ctx, cfg, svc, fs.Args())
 	case "serve":
 		if *demo {
 			if err := seedDemo(ctx, svc, log); err != nil {
@@ -121,8 +132,23 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	defer scheduler.Close()
 	svc.SetScheduler(scheduler)
 
+	senders := map[tickets.Channel]channels.Sender{}
+	if cfg.Twilio.AccountSID != "" && cfg.Twilio.AuthToken != "" && (cfg.TwilioFrom != "" || cfg.TwilioService != "") {
+		callback := ""
+		if cfg.PublicBaseURL != "" {
+			callback = cfg.PublicBaseURL + "/webhooks/twilio/sms/status"
+		}
+		senders[tickets.ChannelSMS] = sms.NewSender(cfg.Twilio, cfg.TwilioFrom, cfg.TwilioService, callback)
+	} else {
+		log.Warn("SMS replies are not sent: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID)")
+	}
+	webhookToken, err := twilioWebhookToken(ctx, cfg, svc, log)
+	if err != nil {
+		return err
+	}
+
 	mux := asynq.NewServeMux()
-	jobs.NewHandlers(svc, log).Register(mux)
+	jobs.NewHandlers(svc, log, senders, scheduler).Register(mux)
 	worker := jobs.NewServer(broker, cfg.Concurrency, log)
 	if err := worker.Start(mux); err != nil {
 		return fmt.Errorf("start job worker: %w", err)
@@ -136,6 +162,10 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		Service:        svc,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
+		Webhooks: []interface{ Register(*fiber.App) }{
+			webhooks.NewTwilio(svc, webhooks.TwilioConfig{AuthToken: webhookToken, PublicBaseURL: cfg.PublicBaseURL, SMSAck: cfg.SMSAck,
+				CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber}, log),
+		},
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -159,4 +189,19 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		return fmt.Errorf("shut down http server: %w", err)
 	}
 	return nil
+}
+
+// twilioWebhookToken is the token webhooks are verified with: the account's auth token, or,
+// with no Twilio account configured, one Hotline generated and keeps in its database, so
+// that "go run ./app simulate" can sign requests and nothing unsigned is ever accepted.
+func twilioWebhookToken(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logger) (string, error) {
+	if cfg.Twilio.AuthToken != "" {
+		return cfg.Twilio.AuthToken, nil
+	}
+	token, err := svc.Setting(ctx, "twilio.webhook_token", func() string { return randomHex(24) })
+	if err != nil {
+		return "", err
+	}
+	log.Info("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are verified with a token generated for this desk (go run ./app simulate uses it)")
+	return token, nil
 }

@@ -86,7 +86,7 @@ func BenchmarkDeadlineBurst(b *testing.B) {
 		}
 
 		mux := asynq.NewServeMux()
-		jobs.NewHandlers(svc, log).Register(mux)
+		jobs.NewHandlers(svc, log, nil, nil).Register(mux)
 		srv := jobs.NewServer(broker, 20, log)
 		if err := srv.Start(mux); err != nil {
 			b.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -61,21 +62,40 @@ func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error 
 	return errors.Join(errs...)
 }
 
-// Handlers are the task handlers over the domain service.
-type Handlers struct {
-	svc *tickets.Service
-	log *slog.Logger
+// Deliver enqueues one send task per outbound message; the id send:<message> keeps a
+// message from being queued twice at once.
+func (s *Scheduler) Deliver(ctx context.Context, ids []int64) error {
+	var errs []error
+	for _, id := range ids {
+		payload, _ := json.Marshal(sendPayload{MessageID: id})
+		_, err := s.client.EnqueueContext(ctx, asynq.NewTask(TypeSend, payload),
+			asynq.TaskID(fmt.Sprintf("send:%d", id)), asynq.Queue("critical"), asynq.MaxRetry(8), asynq.Timeout(30*time.Second))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			errs = append(errs, fmt.Errorf("queue message %d: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
-// NewHandlers builds the handlers.
-func NewHandlers(svc *tickets.Service, log *slog.Logger) *Handlers {
-	return &Handlers{svc: svc, log: log}
+// Handlers are the task handlers over the domain service.
+type Handlers struct {
+	svc     *tickets.Service
+	log     *slog.Logger
+	senders map[tickets.Channel]channels.Sender
+	sched   *Scheduler
+}
+
+// NewHandlers builds the handlers: senders deliver each channel's messages, and sched
+// queues again what the reconciler finds stuck.
+func NewHandlers(svc *tickets.Service, log *slog.Logger, senders map[tickets.Channel]channels.Sender, sched *Scheduler) *Handlers {
+	return &Handlers{svc: svc, log: log, senders: senders, sched: sched}
 }
 
 // Register adds the handlers to mux.
 func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeDeadline, h.deadline)
 	mux.HandleFunc(TypeReconcile, h.reconcile)
+	mux.HandleFunc(TypeSend, h.send)
 }
 
 // deadline re-reads the row and, when it still waits on this deadline, sweeps: the sweep
@@ -116,6 +136,9 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	n, err := h.svc.FillQueues(ctx)
 	if err != nil {
 		return fmt.Errorf("reconcile queues: %w", err)
+	}
+	if err := h.redeliver(ctx); err != nil {
+		return fmt.Errorf("reconcile deliveries: %w", err)
 	}
 	if r != (tickets.SweepResult{}) || n > 0 {
 		h.log.Info("reconciler caught up", "breaches", r.Breaches, "warnings", r.Warnings,

@@ -20,7 +20,7 @@ func startWorker(t *testing.T, b *jobs.Broker, svc *tickets.Service, reconcile t
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	mux := asynq.NewServeMux()
-	jobs.NewHandlers(svc, log).Register(mux)
+	jobs.NewHandlers(svc, log, nil, nil).Register(mux)
 	srv := jobs.NewServer(b, 10, log)
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)

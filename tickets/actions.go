@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,6 +130,11 @@ func (s *Service) Reply(ctx context.Context, actor Actor, ref, body string) (*Me
 		if err != nil {
 			return err
 		}
+		if out, err := s.optedOut(ctx, tx, t.CustomerID, ch); err != nil {
+			return err
+		} else if out {
+			return conflictf("the customer opted out of %s messages (they texted STOP/退订); reply on another channel or wait for START", ch)
+		}
 		now := s.now()
 		m = &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, AuthorID: &actor.Agent.ID, CreatedAt: now}
 		if err := s.insertMessage(ctx, tx, m, nil); err != nil {
@@ -149,20 +155,32 @@ func (s *Service) Reply(ctx context.Context, actor Actor, ref, body string) (*Me
 	if err != nil {
 		return nil, err
 	}
+	s.deliver(ctx, m.ID)
 	return m, nil
 }
 
-// replyChannel is the channel of the customer's last message, or the ticket's own.
+// replyChannel is the channel of the customer's last message, or the ticket's own. A call
+// or a visit is answered in writing: by SMS to their phone, else by email.
 func (s *Service) replyChannel(ctx context.Context, db bun.IDB, t *Ticket) (Channel, error) {
-	var ch Channel
+	ch := t.Channel
 	err := db.NewSelect().Table("messages").Column("channel").
 		Where("ticket_id = ? AND direction = ?", t.ID, DirectionInbound).
 		OrderExpr("id DESC").Limit(1).Scan(ctx, &ch)
-	if errors.Is(err, sql.ErrNoRows) {
-		return t.Channel, nil
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("find reply channel: %w", err)
+	}
+	if ch != ChannelPhone && ch != ChannelWalkIn {
+		return ch, nil
+	}
+	var kinds []IdentityKind
+	if err := db.NewSelect().Table("customer_identities").Column("kind").Where("customer_id = ?", t.CustomerID).Scan(ctx, &kinds); err != nil {
+		return "", fmt.Errorf("find customer's addresses: %w", err)
+	}
+	switch {
+	case slices.Contains(kinds, IdentityPhone):
+		return ChannelSMS, nil
+	case slices.Contains(kinds, IdentityEmail):
+		return ChannelEmail, nil
 	}
 	return ch, nil
 }

@@ -431,13 +431,16 @@ func (s *Service) DecideComplaint(ctx context.Context, actor Actor, ref, decisio
 	if decision == "" || outcome == "" {
 		return nil, invalidf("a decision needs its text and an outcome")
 	}
+	var told int64
+	defer func() { s.deliver(ctx, told) }()
 	return s.changeComplaint(ctx, actor, ref, func(tx bun.Tx, c *Complaint) error {
 		if !c.Open() {
 			return conflictf("%s is already %s", c.Ref(), c.Status)
 		}
 		now := s.now()
 		c.Status, c.Decision, c.Outcome, c.DecidedAt, c.WarnAt = ComplaintDecided, decision, outcome, &now, nil
-		if err := s.tellCustomer(ctx, tx, c.TicketID, fmt.Sprintf("关于您的投诉 %s 的处理决定 / Decision on your complaint %s: %s", c.Ref(), c.Ref(), decision)); err != nil {
+		var err error
+		if told, err = s.tellCustomer(ctx, tx, c.TicketID, fmt.Sprintf("关于您的投诉 %s 的处理决定 / Decision on your complaint %s: %s", c.Ref(), c.Ref(), decision)); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, actor, "ticket", c.TicketID, "complaint.decided", map[string]any{
@@ -452,6 +455,8 @@ func (s *Service) ExtendComplaint(ctx context.Context, actor Actor, ref string, 
 	if reason == "" {
 		return nil, invalidf("an extension needs a reason")
 	}
+	var told int64
+	defer func() { s.deliver(ctx, told) }()
 	return s.changeComplaint(ctx, actor, ref, func(tx bun.Tx, c *Complaint) error {
 		if !c.Open() {
 			return conflictf("%s is %s; only an open complaint can be extended", c.Ref(), c.Status)
@@ -467,7 +472,8 @@ func (s *Service) ExtendComplaint(ctx context.Context, actor Actor, ref string, 
 		c.ExtendedUntil, c.ExtensionReason, c.DeadlineAt = &until, reason, until
 		c.WarnAt, c.WarnedAt, c.BreachedAt = &warn, nil, nil
 		local := until.In(s.cal.loc).Format("2006-01-02")
-		if err := s.tellCustomer(ctx, tx, c.TicketID, fmt.Sprintf("您的投诉 %s 需要更多时间处理，我们将在 %s 前答复您。原因：%s / Your complaint %s needs more time; we will answer by %s. Reason: %s",
+		var err error
+		if told, err = s.tellCustomer(ctx, tx, c.TicketID, fmt.Sprintf("您的投诉 %s 需要更多时间处理，我们将在 %s 前答复您。原因：%s / Your complaint %s needs more time; we will answer by %s. Reason: %s",
 			c.Ref(), local, reason, c.Ref(), local, reason)); err != nil {
 			return err
 		}
@@ -476,21 +482,22 @@ func (s *Service) ExtendComplaint(ctx context.Context, actor Actor, ref string, 
 	})
 }
 
-// tellCustomer queues a message to the customer on the ticket's reply channel.
-func (s *Service) tellCustomer(ctx context.Context, tx bun.IDB, ticketID int64, body string) error {
+// tellCustomer queues a message to the customer on the ticket's reply channel and returns
+// its id, to be handed to the sender after the commit.
+func (s *Service) tellCustomer(ctx context.Context, tx bun.IDB, ticketID int64, body string) (int64, error) {
 	t, err := s.ticketByID(ctx, tx, ticketID)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	ch, err := s.replyChannel(ctx, tx, t)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	m := &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, CreatedAt: s.now()}
 	if err := s.insertMessage(ctx, tx, m, nil); err != nil {
-		return err
+		return 0, err
 	}
-	return s.record(ctx, tx, systemActor, "ticket", t.ID, "reply.queued", map[string]any{"message_id": m.ID, "channel": ch})
+	return m.ID, s.record(ctx, tx, systemActor, "ticket", t.ID, "reply.queued", map[string]any{"message_id": m.ID, "channel": ch})
 }
 
 // complaintKeywords in a customer's message open a complaint.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,8 +27,16 @@ type Inbound struct {
 	Attachments       []NewAttachment
 	ReceivedAt        time.Time // zero means now
 	// TicketID threads the message to this ticket when it belongs to the same customer
-	// (a reference quoted in the text, an email In-Reply-To the channel resolved).
+	// (an email In-Reply-To the channel resolved). A reference quoted in the text is found
+	// by Intake itself.
 	TicketID int64
+	// Merge says the provider delivers this message in parts under one id (a voicemail's
+	// recording and its transcription): a later part adds its text and attachments to the
+	// stored message instead of being dropped as a retry.
+	Merge bool
+	// ComplaintSource opens a complaint with the message (the phone menu's complaint
+	// option); the words 投诉 / complaint in the text do so too, as source "customer".
+	ComplaintSource ComplaintSource
 }
 
 // NewAttachment describes a file that came with a message; Hotline keeps its metadata.
@@ -45,6 +54,7 @@ type IntakeResult struct {
 	Created   bool       // a new ticket was opened
 	Duplicate bool       // the provider message id was seen before; nothing was stored
 	Complaint *Complaint // opened because the customer said they complain
+	Customer  *Customer
 }
 
 const (
@@ -104,6 +114,11 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 			if err != nil {
 				return nil, err
 			}
+			if in.Merge {
+				if err := s.mergeParts(ctx, tx, seen, in); err != nil {
+					return nil, err
+				}
+			}
 			return &IntakeResult{Ticket: t, Message: seen, Duplicate: true}, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -121,11 +136,14 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		return nil, fmt.Errorf("lock customer: %w", err)
 	}
 
+	if in.TicketID == 0 {
+		in.TicketID = quotedTicket(in.Subject + "\n" + in.Body)
+	}
 	t, err := s.threadFor(ctx, tx, customer.ID, in.TicketID)
 	if err != nil {
 		return nil, err
 	}
-	res := &IntakeResult{Ticket: t}
+	res := &IntakeResult{Ticket: t, Customer: customer}
 	if t == nil {
 		t = &Ticket{
 			CustomerID: customer.ID,
@@ -162,8 +180,9 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 	if err := s.record(ctx, tx, customerActor, "ticket", t.ID, "message.received", map[string]any{"message_id": m.ID, "channel": in.Channel}); err != nil {
 		return nil, err
 	}
-	// A customer answering a ticket that waits on them puts it back in the agent's hands.
-	if t.Status == StatusPending {
+	// A customer answering a ticket that waits on them, or writing again soon after it was
+	// resolved, puts it back in the agent's hands.
+	if t.Status == StatusPending || t.Status == StatusResolved {
 		if err := s.changeStatus(ctx, tx, t, StatusOpen, customerActor, "customer replied"); err != nil {
 			return nil, err
 		}
@@ -172,8 +191,12 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		}
 	}
 	// 投诉 / "complaint" in the customer's words is a formal complaint, received now.
-	if mentionsComplaint(in.Subject + "\n" + in.Body) {
-		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, SourceCustomer, subjectFrom(in.Subject, in.Body), received)})
+	source := in.ComplaintSource
+	if source == "" && mentionsComplaint(in.Subject+"\n"+in.Body) {
+		source = SourceCustomer
+	}
+	if source != "" {
+		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, source, subjectFrom(in.Subject, in.Body), received)})
 		if err != nil {
 			return nil, err
 		}
@@ -218,25 +241,63 @@ func (s *Service) customerFor(ctx context.Context, tx bun.IDB, kind IdentityKind
 }
 
 // threadFor picks the ticket a customer's message belongs to: the one it names when that is
-// the customer's and not closed, else the customer's newest active ticket, else none.
+// the customer's and not closed; else the customer's newest active ticket; else one they
+// resolved within the reopen window; else none.
 func (s *Service) threadFor(ctx context.Context, tx bun.IDB, customerID, ticketID int64) (*Ticket, error) {
-	t := new(Ticket)
-	q := tx.NewSelect().Model(t).Where("customer_id = ?", customerID)
-	if ticketID != 0 {
-		q = q.Where("id = ? AND status <> ?", ticketID, StatusClosed)
-	} else {
-		q = q.Where("status IN (?)", bun.In(activeStatuses)).OrderExpr("id DESC").Limit(1)
-	}
-	err := q.Scan(ctx)
-	switch {
-	case err == nil:
+	find := func(q *bun.SelectQuery) (*Ticket, error) {
+		t := new(Ticket)
+		err := q.Model(t).Where("customer_id = ?", customerID).Limit(1).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find customer's ticket: %w", err)
+		}
 		return t, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("find customer's ticket: %w", err)
-	case ticketID != 0:
-		return s.threadFor(ctx, tx, customerID, 0)
 	}
-	return nil, nil
+	if ticketID != 0 {
+		t, err := find(tx.NewSelect().Where("id = ? AND status <> ?", ticketID, StatusClosed))
+		if t != nil || err != nil {
+			return t, err
+		}
+	}
+	t, err := find(tx.NewSelect().Where("status IN (?)", bun.In(activeStatuses)).OrderExpr("id DESC"))
+	if t != nil || err != nil || s.cfg.ReopenWindow <= 0 {
+		return t, err
+	}
+	return find(tx.NewSelect().Where("status = ? AND resolved_at >= ?", StatusResolved, s.now().Add(-s.cfg.ReopenWindow)).OrderExpr("resolved_at DESC"))
+}
+
+// mergeParts adds a later part of a message: its text, unless already there, and the
+// attachments not yet stored.
+func (s *Service) mergeParts(ctx context.Context, tx bun.IDB, m *Message, in Inbound) error {
+	body := strings.TrimSpace(in.Body)
+	if body != "" && !strings.Contains(m.Body, body) {
+		if m.Body != "" {
+			body = m.Body + "\n" + body
+		}
+		if _, err := tx.NewUpdate().Model(m).Set("body = ?", body).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("add message text: %w", err)
+		}
+		m.Body = body
+	}
+	var urls []string
+	if err := tx.NewSelect().Table("attachments").Column("url").Where("message_id = ?", m.ID).Scan(ctx, &urls); err != nil {
+		return fmt.Errorf("load attachments: %w", err)
+	}
+	var fresh []NewAttachment
+	for _, a := range in.Attachments {
+		if !slices.Contains(urls, a.URL) {
+			fresh = append(fresh, a)
+		}
+	}
+	for _, a := range fresh {
+		row := &Attachment{MessageID: m.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL, CreatedAt: s.now()}
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			return fmt.Errorf("store attachment: %w", err)
+		}
+	}
+	return nil
 }
 
 // createTicket routes a new ticket to a team, gives it its deadlines and, when the team has

@@ -111,7 +111,8 @@ func TestIntakeIsIdempotentOnProviderMessageID(t *testing.T) {
 func TestIntakeThreading(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		svc := tickettest.Service(db, tickettest.NewClock(t0))
+		clock := tickettest.NewClock(t0)
+		svc := tickettest.Service(db, clock)
 		admin := adminActor(t, svc)
 
 		a, _ := svc.Intake(ctx, sms("+8613800138000", "first", "S1"))
@@ -125,11 +126,22 @@ func TestIntakeThreading(t *testing.T) {
 		if c.Ticket.ID != a.Ticket.ID || c.Ticket.Status != tickets.StatusOpen {
 			t.Fatalf("reply to pending ticket: %s status %s, want %s open", c.Ticket.Ref(), c.Ticket.Status, a.Ticket.Ref())
 		}
-		// Once resolved, a new message opens a new ticket.
+		// Within 7 days of resolution the customer's message reopens the ticket; later, a
+		// message opens a new one.
 		mustDo(t)(svc.SetStatus(ctx, admin, a.Ticket.Ref(), tickets.StatusResolved, ""))
+		clock.Advance(6 * 24 * time.Hour)
+		again, _ := svc.Intake(ctx, sms("+8613800138000", "it happened again", "S3b"))
+		if again.Created || again.Ticket.ID != a.Ticket.ID || again.Ticket.Status != tickets.StatusOpen {
+			t.Fatalf("message 6 days after resolution: %s created=%v status %s, want %s reopened", again.Ticket.Ref(), again.Created, again.Ticket.Status, a.Ticket.Ref())
+		}
+		if got := mustDetail(t, svc, a.Ticket.Ref()); got.Status != tickets.StatusOpen {
+			t.Errorf("reopening not saved: %s", got.Status)
+		}
+		mustDo(t)(svc.SetStatus(ctx, admin, a.Ticket.Ref(), tickets.StatusResolved, ""))
+		clock.Advance(8 * 24 * time.Hour)
 		d, _ := svc.Intake(ctx, sms("+8613800138000", "new question", "S4"))
 		if !d.Created {
-			t.Fatalf("message after resolution threaded to %s, want a new ticket", d.Ticket.Ref())
+			t.Fatalf("message 8 days after resolution threaded to %s, want a new ticket", d.Ticket.Ref())
 		}
 		// A reference to the customer's own ticket threads there, even if resolved.
 		e, _ := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138000", Body: "about HL-1", ProviderMessageID: "S5", TicketID: a.Ticket.ID})
@@ -187,6 +199,7 @@ func TestIntakeConcurrent(t *testing.T) {
 				t.Fatal(err)
 			}
 			mustDo(t)(svc.SetStatus(ctx, admin, res.Ticket.Ref(), tickets.StatusResolved, ""))
+			mustDo(t)(svc.SetStatus(ctx, admin, res.Ticket.Ref(), tickets.StatusClosed, "")) // closed: never reopened by a message
 		}
 
 		var wg sync.WaitGroup

@@ -73,9 +73,19 @@ const (
 // Delivery statuses of messages. Inbound messages are received; outbound ones move forward
 // from queued as the provider reports.
 const (
-	DeliveryReceived = "received"
-	DeliveryQueued   = "queued"
+	DeliveryReceived    = "received"
+	DeliveryQueued      = "queued"      // stored, waiting for the send job
+	DeliverySent        = "sent"        // the provider accepted it
+	DeliveryDelivered   = "delivered"   // the handset or mailbox has it
+	DeliveryUndelivered = "undelivered" // the carrier gave up
+	DeliveryFailed      = "failed"      // it never left
 )
+
+// deliveryRank orders delivery statuses; a status only ever moves forward.
+var deliveryRank = map[string]int{
+	DeliveryQueued: 0, "accepted": 0, "scheduled": 0, "sending": 1, DeliverySent: 1,
+	DeliveryDelivered: 2, "read": 3, DeliveryUndelivered: 3, DeliveryFailed: 3,
+}
 
 type Team struct {
 	bun.BaseModel `bun:"table:teams"`
@@ -151,6 +161,7 @@ type Identity struct {
 	CustomerID int64        `bun:",notnull"`
 	Kind       IdentityKind `bun:",notnull"`
 	Value      string       `bun:",notnull"`
+	OptedOutAt *time.Time   // no messages on this identity's channel while set
 	CreatedAt  time.Time    `bun:",notnull"`
 }
 

@@ -25,6 +25,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// PasswordCost is the bcrypt cost; 0 means bcrypt's default. Tests lower it.
 	PasswordCost int
+	// ReopenWindow is how long after resolution a customer's message reopens the ticket
+	// rather than opening a new one; 0 means 7 days, negative never.
+	ReopenWindow time.Duration
 }
 
 // Service changes the domain. It is safe for concurrent use.
@@ -44,6 +47,9 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 		clock = SystemClock{}
 	}
 	cfg.SLA.fill()
+	if cfg.ReopenWindow == 0 {
+		cfg.ReopenWindow = 7 * 24 * time.Hour
+	}
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * 24 * time.Hour
 	}

@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -260,10 +261,12 @@ func (tm Timer) TaskID() string {
 	return fmt.Sprintf("sla:%s:%d:%d", tm.Kind, tm.ID, tm.Due.Unix())
 }
 
-// Scheduler sets timers. The database stays the truth: a timer lost with Redis is found
-// again by the reconciler.
+// Scheduler hands work to the job system after a commit: timers that wake deadlines, and
+// outbound messages to deliver. The database stays the truth: a timer or a send lost with
+// Redis is found again by the reconciler.
 type Scheduler interface {
 	Schedule(ctx context.Context, timers []Timer) error
+	Deliver(ctx context.Context, messageIDs []int64) error
 }
 
 // timers lists the wake-ups a ticket's open deadlines need.
@@ -298,7 +301,18 @@ func (s *Service) schedule(ctx context.Context, timers []Timer) {
 	}
 }
 
-// SetScheduler plugs in the job system that wakes deadlines.
+// deliver hands queued outbound messages to the senders after a commit.
+func (s *Service) deliver(ctx context.Context, ids ...int64) {
+	ids = slices.DeleteFunc(ids, func(id int64) bool { return id == 0 })
+	if s.scheduler == nil || len(ids) == 0 {
+		return
+	}
+	if err := s.scheduler.Deliver(ctx, ids); err != nil {
+		s.log.Warn("could not queue messages for delivery; the reconciler will", "messages", len(ids), "err", err)
+	}
+}
+
+// SetScheduler plugs in the job system that wakes deadlines and sends messages.
 func (s *Service) SetScheduler(sch Scheduler) { s.scheduler = sch }
 
 // pauseClock stops the resolution clock while the ticket waits on the customer.

@@ -26,6 +26,8 @@ func (r *recordingScheduler) Schedule(_ context.Context, ts []tickets.Timer) err
 	return nil
 }
 
+func (r *recordingScheduler) Deliver(context.Context, []int64) error { return nil }
+
 func (r *recordingScheduler) ids() map[string]bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -335,6 +337,7 @@ func TestCustomerTagsDriveRouting(t *testing.T) {
 			t.Errorf("tags stored as %q", c.Tags)
 		}
 		mustDo(t)(d.svc.SetStatus(ctx, d.admin, first.Ref(), tickets.StatusResolved, ""))
+		d.clock.Advance(8 * 24 * time.Hour) // past the reopen window: a new ticket
 		next := d.ticket(t, "+8613800000001")
 		if next.TeamID == nil || *next.TeamID != vip.ID || next.Priority != tickets.PriorityHigh {
 			t.Errorf("tagged customer's new ticket: team %v priority %s", next.TeamID, next.Priority)

@@ -33,6 +33,8 @@ type Config struct {
 	TrustedProxies []string
 	// LoginsPerMinute limits login attempts per client address; 0 means 10.
 	LoginsPerMinute int
+	// Webhooks are the providers' callback handlers, mounted beside the API.
+	Webhooks []interface{ Register(*fiber.App) }
 }
 
 type server struct {
@@ -135,6 +137,9 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/complaints/:ref/decision", s.complaintDecision)
 	authed.Post("/complaints/:ref/extend", s.complaintExtend)
 
+	for _, w := range cfg.Webhooks {
+		w.Register(app)
+	}
 	app.Use(func(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no route for %s %s", c.Method(), c.Path()))
 	})

@@ -1204,11 +1204,21 @@ func TestReplyAndNote(t *testing.T) {
 		})
 
 		t.Run("reply goes out on the channel the customer last used", func(t *testing.T) {
+			// Logged from a call (phone and email known), then the customer writes an email.
+			c := getS(e.create(t, "agent2", map[string]any{"customer": map[string]string{"phone": "13900000004", "email": "jo@example.com"}, "subject": "call"}), "ref")
+			e.intake(t, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "jo@example.com", Body: "as promised, the invoice"})
+			m := e.mustAct(t, "agent2", c, "replies", map[string]string{"body": "answering by email"})
+			if getS(m, "channel") != "email" {
+				t.Errorf("reply channel %q, want email", getS(m, "channel"))
+			}
+		})
+
+		t.Run("a call is answered by SMS", func(t *testing.T) {
 			c := e.intake(t, sms("13900000003", "texting first")).Ref()
 			e.intake(t, tickets.Inbound{Channel: tickets.ChannelPhone, From: tickets.IdentityPhone, Address: "13900000003", Body: "voicemail"})
 			m := e.mustAct(t, "agent2", c, "replies", map[string]string{"body": "calling you back"})
-			if getS(m, "channel") != "phone" {
-				t.Errorf("reply channel %q, want phone", getS(m, "channel"))
+			if getS(m, "channel") != "sms" {
+				t.Errorf("reply channel %q, want sms: a phone call is answered in writing by SMS", getS(m, "channel"))
 			}
 		})
 
@@ -2048,7 +2058,7 @@ func TestCustomer(t *testing.T) {
 		e := newEnv(t, db)
 		first := e.intake(t, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "139 0000 0001", Name: "Chen Jie", Body: "first"})
 		e.mustAct(t, "admin", first.Ref(), "status", map[string]string{"status": "resolved"})
-		e.clock.Advance(time.Hour)
+		e.clock.Advance(8 * 24 * time.Hour) // past the 7-day reopen window
 		second := e.intake(t, sms("+8613900000001", "second"))
 		e.clock.Advance(time.Hour)
 		third := e.create(t, "agent1", map[string]any{"customer": map[string]string{"phone": "13900000001", "email": "Chen@Example.com"}, "subject": "third"})

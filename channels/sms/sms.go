@@ -1,0 +1,172 @@
+// Package sms is the Twilio Messaging channel: it reads Twilio's inbound-message and
+// status-callback webhooks and sends replies through the Messages API.
+package sms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	twclient "github.com/twilio/twilio-go/client"
+	api "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/hotlinedesk/hotline/channels"
+	"github.com/hotlinedesk/hotline/channels/twilio"
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// MaxBodyRunes is the longest text Twilio delivers as one message (ten segments).
+const MaxBodyRunes = 1600
+
+// Keyword is a control word a customer texts instead of a message.
+type Keyword int
+
+const (
+	NoKeyword Keyword = iota
+	Stop              // STOP, UNSUBSCRIBE, 退订 …: no more messages
+	Start             // START, UNSTOP: messages again
+	Help              // HELP, 帮助
+)
+
+var keywords = map[string]Keyword{
+	"STOP": Stop, "STOPALL": Stop, "UNSUBSCRIBE": Stop, "CANCEL": Stop, "END": Stop, "QUIT": Stop, "退订": Stop, "TD": Stop,
+	"START": Start, "UNSTOP": Start, "YES": Start,
+	"HELP": Help, "INFO": Help, "帮助": Help,
+}
+
+// Message is an inbound SMS or MMS as Twilio posted it.
+type Message struct {
+	Inbound tickets.Inbound
+	Keyword Keyword
+	To      string // the desk's number it was sent to
+}
+
+// Parse reads Twilio's inbound-message webhook form.
+func Parse(form url.Values) (Message, error) {
+	sid := strings.TrimSpace(form.Get("MessageSid"))
+	from := strings.TrimSpace(form.Get("From"))
+	body := form.Get("Body")
+	switch {
+	case sid == "":
+		return Message{}, errors.New("MessageSid is missing")
+	case from == "":
+		return Message{}, errors.New("From is missing")
+	case !utf8.ValidString(body):
+		return Message{}, errors.New("Body is not valid UTF-8")
+	case utf8.RuneCountInString(body) > MaxBodyRunes:
+		return Message{}, fmt.Errorf("Body has %d characters, more than the %d an SMS can carry", utf8.RuneCountInString(body), MaxBodyRunes)
+	}
+	in := tickets.Inbound{Channel: tickets.ChannelSMS, ProviderMessageID: sid, From: tickets.IdentityPhone, Address: from, Body: strings.TrimSpace(body)}
+	n, _ := strconv.Atoi(form.Get("NumMedia"))
+	if n < 0 || n > 10 {
+		return Message{}, fmt.Errorf("NumMedia %q is out of range", form.Get("NumMedia"))
+	}
+	for i := range n {
+		u := form.Get(fmt.Sprintf("MediaUrl%d", i))
+		if u == "" {
+			return Message{}, fmt.Errorf("MediaUrl%d is missing", i)
+		}
+		ct := form.Get(fmt.Sprintf("MediaContentType%d", i))
+		in.Attachments = append(in.Attachments, tickets.NewAttachment{Filename: fmt.Sprintf("media-%d%s", i+1, extension(ct)), ContentType: ct, URL: u})
+	}
+	if in.Body == "" && n == 0 {
+		return Message{}, errors.New("the message has neither text nor media")
+	}
+	kw := keywords[strings.ToUpper(strings.Trim(in.Body, " .!！。"))]
+	return Message{Inbound: in, Keyword: kw, To: form.Get("To")}, nil
+}
+
+func extension(contentType string) string {
+	switch contentType {
+	case "image/jpeg":
+		return ".jpg"
+	case "image/png":
+		return ".png"
+	case "image/gif":
+		return ".gif"
+	case "video/mp4":
+		return ".mp4"
+	case "audio/amr":
+		return ".amr"
+	case "application/pdf":
+		return ".pdf"
+	}
+	return ""
+}
+
+// Status is a status callback: which message, and how far it got.
+type Status struct {
+	MessageSid string
+	Status     string // queued, sent, delivered, undelivered, failed, ...
+	ErrorCode  string
+}
+
+// ParseStatus reads Twilio's message status callback form.
+func ParseStatus(form url.Values) (Status, error) {
+	s := Status{MessageSid: form.Get("MessageSid"), Status: strings.ToLower(form.Get("MessageStatus")), ErrorCode: form.Get("ErrorCode")}
+	if s.MessageSid == "" || s.Status == "" {
+		return s, errors.New("MessageSid and MessageStatus are required")
+	}
+	return s, nil
+}
+
+// Texts answers a customer in their language.
+func Texts(locale string) (ack, help, stopped, started string) {
+	if strings.HasPrefix(strings.ToLower(locale), "en") {
+		return "Thank you, we have your message. Your reference is %s; quote it when you write again.",
+			"Hotline customer service: reply to this number and an agent will answer. Text STOP to unsubscribe.",
+			"You will receive no more text messages from us. Text START to subscribe again.",
+			"You will receive our text messages again."
+	}
+	return "您好，我们已收到您的信息，工单号 %s，回复时请注明。",
+		"客服热线：直接回复本号码即可联系客服。回复“退订”不再接收短信。",
+		"您已退订，将不再收到我们的短信。回复 START 可重新订阅。",
+		"您已重新订阅我们的短信。"
+}
+
+// Sender sends SMS through Twilio's Messages API.
+type Sender struct {
+	messages       func(*api.CreateMessageParams) (*api.ApiV2010Message, error)
+	from           string // a Twilio number, or
+	service        string // a Messaging Service SID
+	statusCallback string
+}
+
+// NewSender sends from a number or a Messaging Service, asking Twilio to report delivery
+// to statusCallback.
+func NewSender(cfg twilio.Config, from, messagingServiceSID, statusCallback string) *Sender {
+	c := twilio.NewClient(cfg)
+	return &Sender{messages: c.Api.CreateMessage, from: from, service: messagingServiceSID, statusCallback: statusCallback}
+}
+
+// Send creates the message at Twilio and returns its MessageSid.
+func (s *Sender) Send(ctx context.Context, msg channels.Outbound) (string, error) {
+	if msg.To == "" {
+		return "", &channels.PermanentError{Reason: "the customer has no phone number"}
+	}
+	p := (&api.CreateMessageParams{}).SetTo(msg.To).SetBody(msg.Body)
+	if s.statusCallback != "" {
+		p.SetStatusCallback(s.statusCallback)
+	}
+	if s.service != "" {
+		p.SetMessagingServiceSid(s.service)
+	} else {
+		p.SetFrom(s.from)
+	}
+	res, err := s.messages(p)
+	if err != nil {
+		var te *twclient.TwilioRestError
+		if errors.As(err, &te) && te.Status >= 400 && te.Status < 500 && te.Status != 429 {
+			return "", &channels.PermanentError{Reason: fmt.Sprintf("Twilio refused the message: %d %s", te.Code, te.Message)}
+		}
+		return "", fmt.Errorf("send SMS: %w", err)
+	}
+	if res.Sid == nil {
+		return "", errors.New("send SMS: Twilio returned no MessageSid")
+	}
+	return *res.Sid, nil
+}

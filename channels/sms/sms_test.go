@@ -1,0 +1,80 @@
+package sms_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/hotlinedesk/hotline/channels/sms"
+)
+
+func TestParse(t *testing.T) {
+	base := func(kv ...string) url.Values {
+		f := url.Values{"MessageSid": {"SM1"}, "From": {"+8613800138000"}, "To": {"+8610095500"}, "Body": {"你好"}}
+		for i := 0; i < len(kv); i += 2 {
+			if kv[i+1] == "<del>" {
+				f.Del(kv[i])
+			} else {
+				f.Set(kv[i], kv[i+1])
+			}
+		}
+		return f
+	}
+	cases := []struct {
+		name    string
+		form    url.Values
+		err     string
+		keyword sms.Keyword
+		media   int
+	}{
+		{"text", base(), "", sms.NoKeyword, 0},
+		{"stop", base("Body", " stop "), "", sms.Stop, 0},
+		{"退订", base("Body", "退订"), "", sms.Stop, 0},
+		{"unsubscribe", base("Body", "UNSUBSCRIBE"), "", sms.Stop, 0},
+		{"start", base("Body", "Start"), "", sms.Start, 0},
+		{"help", base("Body", "HELP!"), "", sms.Help, 0},
+		{"stop inside a sentence is a message", base("Body", "please stop calling me"), "", sms.NoKeyword, 0},
+		{"mms", base("Body", "", "NumMedia", "2", "MediaUrl0", "https://api.twilio.com/m/0", "MediaContentType0", "image/jpeg",
+			"MediaUrl1", "https://api.twilio.com/m/1", "MediaContentType1", "application/pdf"), "", sms.NoKeyword, 2},
+		{"no sid", base("MessageSid", "<del>"), "MessageSid", 0, 0},
+		{"no from", base("From", "<del>"), "From", 0, 0},
+		{"empty", base("Body", ""), "neither text nor media", 0, 0},
+		{"too long", base("Body", strings.Repeat("长", 1601)), "1600", 0, 0},
+		{"media url missing", base("NumMedia", "1"), "MediaUrl0", 0, 0},
+		{"media count nonsense", base("NumMedia", "99"), "NumMedia", 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := sms.Parse(c.form)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Fatalf("err = %v, want one mentioning %q", err, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Keyword != c.keyword || len(m.Inbound.Attachments) != c.media {
+				t.Errorf("keyword %v media %d", m.Keyword, len(m.Inbound.Attachments))
+			}
+			if m.Inbound.ProviderMessageID != "SM1" || m.Inbound.Address != "+8613800138000" {
+				t.Errorf("inbound %+v", m.Inbound)
+			}
+		})
+	}
+	m, _ := sms.Parse(base("Body", "", "NumMedia", "1", "MediaUrl0", "https://x/0", "MediaContentType0", "image/png"))
+	if a := m.Inbound.Attachments[0]; a.URL != "https://x/0" || a.ContentType != "image/png" || a.Filename != "media-1.png" {
+		t.Errorf("attachment %+v", a)
+	}
+}
+
+func TestParseStatus(t *testing.T) {
+	s, err := sms.ParseStatus(url.Values{"MessageSid": {"SM9"}, "MessageStatus": {"Undelivered"}, "ErrorCode": {"30003"}})
+	if err != nil || s.Status != "undelivered" || s.ErrorCode != "30003" {
+		t.Errorf("%+v %v", s, err)
+	}
+	if _, err := sms.ParseStatus(url.Values{"MessageSid": {"SM9"}}); err == nil {
+		t.Error("a status without MessageStatus was accepted")
+	}
+}

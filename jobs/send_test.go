@@ -1,0 +1,206 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/hotlinedesk/hotline/channels"
+	"github.com/hotlinedesk/hotline/channels/sms"
+	"github.com/hotlinedesk/hotline/channels/twilio"
+	"github.com/hotlinedesk/hotline/jobs"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// fakeTwilio answers Twilio's Messages API the way Twilio does, and records what it got.
+type fakeTwilio struct {
+	mu    sync.Mutex
+	mode  string // "", "invalid" (400, code 21211), "down" (503)
+	posts []url.Values
+	auth  []string
+}
+
+func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.URL.Path, "/2010-04-01/Accounts/AC123/Messages.json") {
+		http.NotFound(w, r)
+		return
+	}
+	r.ParseForm() //nolint:errcheck
+	user, pass, _ := r.BasicAuth()
+	f.mu.Lock()
+	f.posts = append(f.posts, r.PostForm)
+	f.auth = append(f.auth, user+":"+pass)
+	n, mode := len(f.posts), f.mode
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch mode {
+	case "invalid":
+		w.WriteHeader(400)
+		json.NewEncoder(w).Encode(map[string]any{"code": 21211, "message": "The 'To' number is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}) //nolint:errcheck
+	case "down":
+		w.WriteHeader(503)
+		json.NewEncoder(w).Encode(map[string]any{"code": 20500, "message": "Service unavailable", "status": 503}) //nolint:errcheck
+	default:
+		w.WriteHeader(201)
+		json.NewEncoder(w).Encode(map[string]any{"sid": fmt.Sprintf("SM%032d", n), "status": "queued", "to": r.PostForm.Get("To"), "body": r.PostForm.Get("Body")}) //nolint:errcheck
+	}
+}
+
+func (f *fakeTwilio) sent() []url.Values {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]url.Values(nil), f.posts...)
+}
+
+type sendDesk struct {
+	svc   *tickets.Service
+	fake  *fakeTwilio
+	admin tickets.Actor
+	start func()
+}
+
+func newSendDesk(t *testing.T) *sendDesk {
+	t.Helper()
+	db := tickettest.SQLite(t)
+	log := slog.New(slog.DiscardHandler)
+	b, err := jobs.OpenBroker("", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	svc := tickettest.Service(db, tickets.SystemClock{})
+	sched := jobs.NewScheduler(b)
+	t.Cleanup(func() { sched.Close() })
+	svc.SetScheduler(sched)
+	fake := &fakeTwilio{}
+	server := httptest.NewServer(fake)
+	t.Cleanup(server.Close)
+	sender := sms.NewSender(twilio.Config{AccountSID: "AC123", AuthToken: "0123456789abcdef0123456789abcdef", APIURL: server.URL}, "+8610095500", "",
+		"https://desk.example.com/webhooks/twilio/sms/status")
+	admin, err := svc.CreateAgent(context.Background(), tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &sendDesk{svc: svc, fake: fake, admin: tickets.AgentActor(admin)}
+	d.start = func() {
+		mux := asynq.NewServeMux()
+		jobs.NewHandlers(svc, log, map[tickets.Channel]channels.Sender{tickets.ChannelSMS: sender}, sched).Register(mux)
+		srv := jobs.NewServer(b, 4, log)
+		if err := srv.Start(mux); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(srv.Shutdown)
+	}
+	return d
+}
+
+func (d *sendDesk) message(t *testing.T, id int64) *tickets.Message {
+	t.Helper()
+	var m tickets.Message
+	if err := d.svc.DB().NewSelect().Model(&m).Where("id = ?", id).Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return &m
+}
+
+func (d *sendDesk) ticketFrom(t *testing.T, phone string) string {
+	t.Helper()
+	res, err := d.svc.Intake(context.Background(), tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: phone, Body: "hello"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Ticket.Ref()
+}
+
+func TestRepliesAreSentThroughTwilio(t *testing.T) {
+	d := newSendDesk(t)
+	d.start()
+	ref := d.ticketFrom(t, "+8613800138000")
+	m, err := d.svc.Reply(context.Background(), d.admin, ref, "您好，理赔款已于今日支付。")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.DeliveryStatus != "queued" {
+		t.Errorf("stored as %s, want queued before sending", m.DeliveryStatus)
+	}
+	waitUntil(t, 10*time.Second, func() bool { return d.message(t, m.ID).ProviderMessageID != nil })
+	got := d.message(t, m.ID)
+	if got.DeliveryStatus != "sent" || !strings.HasPrefix(*got.ProviderMessageID, "SM") {
+		t.Errorf("after sending: %s %v", got.DeliveryStatus, *got.ProviderMessageID)
+	}
+	posts := d.fake.sent()
+	if len(posts) != 1 {
+		t.Fatalf("Twilio got %d requests, want 1", len(posts))
+	}
+	p := posts[0]
+	if p.Get("To") != "+8613800138000" || p.Get("From") != "+8610095500" || p.Get("Body") != "您好，理赔款已于今日支付。" ||
+		p.Get("StatusCallback") != "https://desk.example.com/webhooks/twilio/sms/status" || d.fake.auth[0] != "AC123:0123456789abcdef0123456789abcdef" {
+		t.Errorf("request to Twilio: %v auth %s", p, d.fake.auth[0])
+	}
+	// The deterministic task id and the provider id keep a second delivery from sending twice.
+	time.Sleep(300 * time.Millisecond)
+	if n := len(d.fake.sent()); n != 1 {
+		t.Errorf("Twilio got %d requests, want 1", n)
+	}
+}
+
+func TestOptedOutNumbersAreNeverSentTo(t *testing.T) {
+	d := newSendDesk(t)
+	ctx := context.Background()
+	ref := d.ticketFrom(t, "+8613800138000")
+	m, err := d.svc.Reply(ctx, d.admin, ref, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The customer texts STOP before the queued reply goes out.
+	if err := d.svc.OptOut(ctx, tickets.IdentityPhone, "+8613800138000"); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	waitUntil(t, 10*time.Second, func() bool { return d.message(t, m.ID).DeliveryStatus == "failed" })
+	if got := d.message(t, m.ID); !strings.Contains(got.DeliveryError, "opted out") {
+		t.Errorf("delivery error %q, want the reason", got.DeliveryError)
+	}
+	if n := len(d.fake.sent()); n != 0 {
+		t.Errorf("Twilio got %d requests for an opted-out number", n)
+	}
+}
+
+func TestTwilioRefusalsAndOutages(t *testing.T) {
+	d := newSendDesk(t)
+	ctx := context.Background()
+	d.fake.mode = "invalid"
+	d.start()
+	ref := d.ticketFrom(t, "+8613800138000")
+	m, _ := d.svc.Reply(ctx, d.admin, ref, "hello")
+	waitUntil(t, 10*time.Second, func() bool { return d.message(t, m.ID).DeliveryStatus == "failed" })
+	if got := d.message(t, m.ID); !strings.Contains(got.DeliveryError, "21211") {
+		t.Errorf("delivery error %q, want Twilio's code", got.DeliveryError)
+	}
+	td, _ := d.svc.Ticket(ctx, ref)
+	if last := td.Events[len(td.Events)-1]; last.Kind != "delivery.failed" {
+		t.Errorf("last event %s, want delivery.failed on the ticket", last.Kind)
+	}
+
+	// An outage is retried, not recorded as a failure.
+	d.fake.mu.Lock()
+	d.fake.mode = "down"
+	d.fake.mu.Unlock()
+	m2, _ := d.svc.Reply(ctx, d.admin, ref, "second")
+	waitUntil(t, 10*time.Second, func() bool { return len(d.fake.sent()) >= 2 })
+	time.Sleep(200 * time.Millisecond)
+	if got := d.message(t, m2.ID); got.DeliveryStatus != "queued" {
+		t.Errorf("during an outage: %s, want still queued for a retry", got.DeliveryStatus)
+	}
+}

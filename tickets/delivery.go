@@ -1,0 +1,255 @@
+package tickets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// refInText finds a ticket reference a customer quoted, e.g. "about HL-000123".
+var refInText = regexp.MustCompile(`(?i)\bHL-(\d{1,12})\b`)
+
+// quotedTicket is the ticket id a message's text names, or 0.
+func quotedTicket(text string) int64 {
+	if m := refInText.FindStringSubmatch(text); m != nil {
+		if id, ok := ParseRef("HL-" + m[1]); ok {
+			return id
+		}
+	}
+	return 0
+}
+
+// OptOut records that a customer asked for no more messages on an identity (SMS STOP,
+// 退订). It is idempotent.
+func (s *Service) OptOut(ctx context.Context, kind IdentityKind, address string) error {
+	return s.setOptOut(ctx, kind, address, true)
+}
+
+// OptIn lifts an opt-out (SMS START).
+func (s *Service) OptIn(ctx context.Context, kind IdentityKind, address string) error {
+	return s.setOptOut(ctx, kind, address, false)
+}
+
+func (s *Service) setOptOut(ctx context.Context, kind IdentityKind, address string, out bool) error {
+	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, func(tx bun.Tx) error {
+		c, err := s.customerFor(ctx, tx, kind, value, "", "")
+		if err != nil {
+			return err
+		}
+		q := tx.NewUpdate().Model((*Identity)(nil)).Where("kind = ? AND value = ?", kind, value)
+		kindName := "customer.opted_in"
+		if out {
+			q = q.Set("opted_out_at = ?", s.now()).Where("opted_out_at IS NULL")
+			kindName = "customer.opted_out"
+		} else {
+			q = q.Set("opted_out_at = NULL").Where("opted_out_at IS NOT NULL")
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("record opt-out: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // already so
+		}
+		return s.record(ctx, tx, customerActor, "customer", c.ID, kindName, map[string]any{"kind": kind})
+	})
+}
+
+// optedOut reports whether the customer refuses messages on a channel.
+func (s *Service) optedOut(ctx context.Context, db bun.IDB, customerID int64, ch Channel) (bool, error) {
+	kind, ok := channelIdentity[ch]
+	if !ok {
+		return false, nil
+	}
+	n, err := db.NewSelect().Table("customer_identities").
+		Where("customer_id = ? AND kind = ? AND opted_out_at IS NOT NULL", customerID, kind).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check opt-out: %w", err)
+	}
+	return n > 0, nil
+}
+
+// channelIdentity is the identity a channel delivers to.
+var channelIdentity = map[Channel]IdentityKind{
+	ChannelSMS: IdentityPhone, ChannelPhone: IdentityPhone, ChannelWeChat: IdentityWeChat, ChannelEmail: IdentityEmail,
+}
+
+// Delivery is an outbound message with what its channel needs to send it.
+type Delivery struct {
+	Message  *Message
+	Ticket   *Ticket
+	To       string // the customer's address on the message's channel
+	Locale   string
+	OptedOut bool
+}
+
+// Delivery loads a queued outbound message for sending; nil when it was sent already.
+func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, error) {
+	m := new(Message)
+	err := s.db.NewSelect().Model(m).Where("id = ? AND direction = ?", messageID, DirectionOutbound).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFoundf("outbound message %d not found", messageID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load message: %w", err)
+	}
+	if m.DeliveryStatus != DeliveryQueued || m.ProviderMessageID != nil {
+		return nil, nil
+	}
+	t, err := s.ticketByID(ctx, s.db, m.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	d := &Delivery{Message: m, Ticket: t}
+	kind := channelIdentity[m.Channel]
+	id := new(Identity)
+	err = s.db.NewSelect().Model(id).Where("customer_id = ? AND kind = ?", t.CustomerID, kind).OrderExpr("id").Limit(1).Scan(ctx)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find customer's address: %w", err)
+	}
+	d.To, d.OptedOut = id.Value, id.OptedOutAt != nil
+	if err := s.db.NewSelect().Table("customers").Column("locale").Where("id = ?", t.CustomerID).Scan(ctx, &d.Locale); err != nil {
+		return nil, fmt.Errorf("load customer locale: %w", err)
+	}
+	return d, nil
+}
+
+// MarkSent records the provider's id and status for a message it accepted.
+func (s *Service) MarkSent(ctx context.Context, messageID int64, providerID, status string) error {
+	if status == "" || deliveryRank[status] < deliveryRank[DeliverySent] {
+		status = DeliverySent
+	}
+	_, err := s.db.NewUpdate().Model((*Message)(nil)).
+		Set("provider_message_id = ?, delivery_status = ?", providerID, status).
+		Where("id = ? AND provider_message_id IS NULL", messageID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark message sent: %w", err)
+	}
+	return nil
+}
+
+// MarkFailed records that a message could not be sent, and why, on the ticket.
+func (s *Service) MarkFailed(ctx context.Context, messageID int64, reason string) error {
+	return s.inTx(ctx, func(tx bun.Tx) error {
+		m := new(Message)
+		if err := tx.NewSelect().Model(m).Where("id = ?", messageID).Scan(ctx); err != nil {
+			return fmt.Errorf("load message: %w", err)
+		}
+		if deliveryRank[m.DeliveryStatus] >= deliveryRank[DeliveryFailed] {
+			return nil
+		}
+		if _, err := tx.NewUpdate().Model(m).Set("delivery_status = ?, delivery_error = ?", DeliveryFailed, reason).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("mark message failed: %w", err)
+		}
+		return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "delivery.failed", map[string]any{"message_id": m.ID, "channel": m.Channel, "error": reason})
+	})
+}
+
+// UpdateDelivery applies a provider's status report to the message it names. Statuses only
+// move forward (queued → sent → delivered), since reports can arrive out of order; a
+// failure is recorded on the ticket. It reports whether the message is known.
+func (s *Service) UpdateDelivery(ctx context.Context, ch Channel, providerID, status, errorCode string) (bool, error) {
+	status = strings.ToLower(strings.TrimSpace(status))
+	rank, ok := deliveryRank[status]
+	if !ok {
+		return false, invalidf("unknown delivery status %q", status)
+	}
+	known := false
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		m := new(Message)
+		err := tx.NewSelect().Model(m).Where("channel = ? AND provider_message_id = ? AND direction = ?", ch, providerID, DirectionOutbound).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("find message: %w", err)
+		}
+		known = true
+		if rank <= deliveryRank[m.DeliveryStatus] {
+			return nil
+		}
+		if _, err := tx.NewUpdate().Model(m).Set("delivery_status = ?, delivery_error = ?", status, errorCode).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("update delivery: %w", err)
+		}
+		if status == DeliveryFailed || status == DeliveryUndelivered {
+			return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "delivery.failed", map[string]any{
+				"message_id": m.ID, "channel": ch, "status": status, "error_code": errorCode})
+		}
+		return nil
+	})
+	return known, err
+}
+
+// UndeliveredMessages lists outbound messages still queued after olderThan: their send task
+// was lost, and the reconciler hands them to the sender again.
+func (s *Service) UndeliveredMessages(ctx context.Context, olderThan time.Duration) ([]int64, error) {
+	var ids []int64
+	err := s.db.NewSelect().Table("messages").Column("id").
+		Where("direction = 'outbound' AND delivery_status = 'queued' AND created_at < ?", s.now().Add(-olderThan)).
+		OrderExpr("created_at").Limit(1000).Scan(ctx, &ids)
+	if err != nil {
+		return nil, fmt.Errorf("find undelivered messages: %w", err)
+	}
+	return ids, nil
+}
+
+// Setting reads a value Hotline keeps for itself, creating it with make() the first time;
+// concurrent first calls agree on one value.
+func (s *Service) Setting(ctx context.Context, key string, make func() string) (string, error) {
+	var v string
+	err := s.db.NewSelect().Table("settings").Column("value").Where("key = ?", key).Scan(ctx, &v)
+	if err == nil {
+		return v, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("read setting %s: %w", key, err)
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+		key, make(), s.now()); err != nil {
+		return "", fmt.Errorf("store setting %s: %w", key, err)
+	}
+	return s.Setting(ctx, key, make)
+}
+
+// HasMessage reports whether a provider's message id is already stored on a channel.
+func (s *Service) HasMessage(ctx context.Context, ch Channel, providerID string) (bool, error) {
+	n, err := s.db.NewSelect().Table("messages").Where("channel = ? AND provider_message_id = ?", ch, providerID).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up message: %w", err)
+	}
+	return n > 0, nil
+}
+
+// CallerStatus is a ticket's status told to the caller whose phone it belongs to: nil when
+// the ticket is not theirs, so the phone menu never reads out someone else's ticket.
+func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string) (*Ticket, *Complaint, error) {
+	phone, err := NormalizePhone(phone, s.cfg.DefaultCountry)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := new(Ticket)
+	err = s.db.NewSelect().Model(t).
+		Where("id = ? AND customer_id = (SELECT customer_id FROM customer_identities WHERE kind = 'phone' AND value = ?)", ticketID, phone).
+		Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("find caller's ticket: %w", err)
+	}
+	cs, err := s.Complaints(ctx, ComplaintFilter{TicketID: t.ID, Statuses: []ComplaintStatus{ComplaintReceived, ComplaintInvestigating}})
+	if err != nil || len(cs) == 0 {
+		return t, nil, err
+	}
+	return t, cs[0], nil
+}
