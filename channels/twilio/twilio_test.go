@@ -7,8 +7,21 @@ import (
 	"github.com/hotlinedesk/hotline/channels/twilio"
 )
 
-// The example from Twilio's request-validation documentation and twilio-go's own tests.
+// The worked example of Twilio's request-validation documentation.
 func TestDocumentedSignature(t *testing.T) {
+	form := url.Values{"CallSid": {"CA1234567890ABCDE"}, "Caller": {"+14158675309"}, "Digits": {"1234"},
+		"From": {"+14158675309"}, "To": {"+18005551212"}}
+	const documented = "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+	if got := twilio.Sign("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", form); got != documented {
+		t.Errorf("Sign = %s, want Twilio's documented %s", got, documented)
+	}
+	if !twilio.Validate("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", form, documented) {
+		t.Error("the documented example does not validate")
+	}
+}
+
+// twilio-go's own test vector, and what must not validate.
+func TestSignatureValidation(t *testing.T) {
 	const (
 		token      = "12345"
 		exampleURL = "https://mycompany.com/myapp.php?foo=1&bar=2"
