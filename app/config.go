@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
@@ -39,6 +40,10 @@ type config struct {
 	CallCentreNumber string                // HOTLINE_CALL_CENTRE_NUMBER
 	IVRLanguage      voice.Lang            // HOTLINE_IVR_LANGUAGE
 	IVRByNumber      map[string]voice.Lang // HOTLINE_IVR_LANGUAGE_BY_NUMBER
+
+	WeChat       webhooks.WeChatConfig // WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_ENCODING_AES_KEY, WECHAT_WELCOME, WECHAT_MENU
+	WeChatSecret string                // WECHAT_APP_SECRET
+	WeChatAPIURL string                // WECHAT_API_URL
 }
 
 func loadConfig() (config, error) {
@@ -111,6 +116,19 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("HOTLINE_IVR_LANGUAGE_BY_NUMBER lists number=zh|en pairs, not %q", pair)
 		}
 		c.IVRByNumber[strings.TrimSpace(number)] = voice.Lang(lang)
+	}
+	c.WeChat = webhooks.WeChatConfig{Token: os.Getenv("WECHAT_TOKEN"), AppID: os.Getenv("WECHAT_APP_ID"),
+		EncodingAESKey: os.Getenv("WECHAT_ENCODING_AES_KEY"), Welcome: os.Getenv("WECHAT_WELCOME"), Menu: map[string]string{}}
+	c.WeChatSecret, c.WeChatAPIURL = os.Getenv("WECHAT_APP_SECRET"), os.Getenv("WECHAT_API_URL")
+	for _, pair := range strings.Split(os.Getenv("WECHAT_MENU"), ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		key, action, ok := strings.Cut(pair, "=")
+		if !ok || action != "complaint" {
+			return c, fmt.Errorf("WECHAT_MENU lists KEY=complaint pairs, not %q", pair)
+		}
+		c.WeChat.Menu[strings.TrimSpace(key)] = action
 	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err

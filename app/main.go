@@ -25,6 +25,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/channels/sms"
+	"github.com/hotlinedesk/hotline/channels/wechat"
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/tickets"
@@ -142,9 +143,23 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	} else {
 		log.Warn("SMS replies are not sent: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID)")
 	}
+	if cfg.WeChat.AppID != "" && cfg.WeChatSecret != "" {
+		senders[tickets.ChannelWeChat] = wechat.NewClient(cfg.WeChatAPIURL, cfg.WeChat.AppID, cfg.WeChatSecret, broker.Redis())
+	}
 	webhookToken, err := twilioWebhookToken(ctx, cfg, svc, log)
 	if err != nil {
 		return err
+	}
+	hooks := []interface{ Register(*fiber.App) }{
+		webhooks.NewTwilio(svc, webhooks.TwilioConfig{AuthToken: webhookToken, PublicBaseURL: cfg.PublicBaseURL, SMSAck: cfg.SMSAck,
+			CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber}, log),
+	}
+	if cfg.WeChat.Token != "" {
+		wc, err := webhooks.NewWeChat(svc, cfg.WeChat, log)
+		if err != nil {
+			return err
+		}
+		hooks = append(hooks, wc)
 	}
 
 	mux := asynq.NewServeMux()
@@ -162,10 +177,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		Service:        svc,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
-		Webhooks: []interface{ Register(*fiber.App) }{
-			webhooks.NewTwilio(svc, webhooks.TwilioConfig{AuthToken: webhookToken, PublicBaseURL: cfg.PublicBaseURL, SMSAck: cfg.SMSAck,
-				CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber}, log),
-		},
+		Webhooks:       hooks,
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

@@ -111,6 +111,16 @@ func (s *Service) mayChange(ctx context.Context, db bun.IDB, actor Actor, t *Tic
 // is stored as queued; the channel's sender delivers it. The first reply meets the
 // first-response deadline.
 func (s *Service) Reply(ctx context.Context, actor Actor, ref, body string) (*Message, error) {
+	return s.ReplyOn(ctx, actor, ref, "", body)
+}
+
+// WeChatWindow is how long after a customer's last WeChat message the official account may
+// still write to them.
+const WeChatWindow = 48 * time.Hour
+
+// ReplyOn is Reply on a channel the agent chose (e.g. SMS when WeChat's window has closed);
+// "" means the customer's last channel.
+func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Channel, body string) (*Message, error) {
 	if actor.Agent == nil {
 		return nil, forbiddenf("only agents reply to customers")
 	}
@@ -126,9 +136,19 @@ func (s *Service) Reply(ctx context.Context, actor Actor, ref, body string) (*Me
 		if t.Status == StatusClosed {
 			return conflictf("%s is closed; reopen it before replying", t.Ref())
 		}
-		ch, err := s.replyChannel(ctx, tx, t)
-		if err != nil {
+		ch := via
+		if ch == "" {
+			var err error
+			if ch, err = s.replyChannel(ctx, tx, t); err != nil {
+				return err
+			}
+		} else if err := s.canReach(ctx, tx, t.CustomerID, ch); err != nil {
 			return err
+		}
+		if ch == ChannelWeChat {
+			if err := s.wechatWindowOpen(ctx, tx, t.CustomerID); err != nil {
+				return err
+			}
 		}
 		if out, err := s.optedOut(ctx, tx, t.CustomerID, ch); err != nil {
 			return err
@@ -530,4 +550,46 @@ func (s *Service) retime(ctx context.Context, tx bun.IDB, t *Ticket, data map[st
 	}
 	data["first_response_due_at"], data["resolution_due_at"] = t.FirstResponseDueAt, t.ResolutionDueAt
 	return nil
+}
+
+// canReach checks that the customer has an address on the channel an agent chose.
+func (s *Service) canReach(ctx context.Context, db bun.IDB, customerID int64, ch Channel) error {
+	kind, ok := channelIdentity[ch]
+	if !ok || ch == ChannelPhone {
+		return invalidf("replies go by sms, wechat or email, not %q", ch)
+	}
+	n, err := db.NewSelect().Table("customer_identities").Where("customer_id = ? AND kind = ?", customerID, kind).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("check customer's %s: %w", kind, err)
+	}
+	if n == 0 {
+		return conflictf("the customer has no %s to send %s to", kind, ch)
+	}
+	return nil
+}
+
+// wechatWindowOpen refuses a WeChat reply more than 48 hours after the customer's last
+// WeChat message, and says what else reaches them.
+func (s *Service) wechatWindowOpen(ctx context.Context, db bun.IDB, customerID int64) error {
+	var last time.Time
+	err := db.NewSelect().Table("messages").ColumnExpr("messages.created_at").
+		Join("JOIN tickets ON tickets.id = messages.ticket_id").
+		Where("tickets.customer_id = ? AND messages.channel = ? AND messages.direction = ?", customerID, ChannelWeChat, DirectionInbound).
+		OrderExpr("messages.created_at DESC").Limit(1).Scan(ctx, &last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("find the customer's last WeChat message: %w", err)
+	}
+	if !last.IsZero() && s.now().Sub(last) <= WeChatWindow {
+		return nil
+	}
+	msg := "WeChat lets the official account write only within 48 hours of the customer's last message"
+	if !last.IsZero() {
+		msg += fmt.Sprintf(" (theirs was at %s)", last.In(s.cal.loc).Format("2006-01-02 15:04"))
+	}
+	if s.canReach(ctx, db, customerID, ChannelSMS) == nil {
+		msg += `; the customer has a phone number: reply by SMS (channel "sms")`
+	} else if s.canReach(ctx, db, customerID, ChannelEmail) == nil {
+		msg += `; the customer has an email address: reply by email (channel "email")`
+	}
+	return conflictf("%s", msg)
 }

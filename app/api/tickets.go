@@ -105,12 +105,16 @@ type textInput struct {
 	Body string `json:"body"`
 }
 
+// reply sends {body} on the customer's last channel, or {body, channel} on another.
 func (s *server) reply(c *fiber.Ctx) error {
-	var in textInput
+	var in struct {
+		Body    string `json:"body"`
+		Channel string `json:"channel"`
+	}
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	m, err := s.svc.Reply(c.UserContext(), actorOf(c), c.Params("ref"), in.Body)
+	m, err := s.svc.ReplyOn(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Channel(in.Channel), in.Body)
 	if err != nil {
 		return err
 	}

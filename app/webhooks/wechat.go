@@ -1,0 +1,180 @@
+package webhooks
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hotlinedesk/hotline/channels/wechat"
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// WeChatConfig is what the official account's server push needs.
+type WeChatConfig struct {
+	Token string
+	AppID string
+	// EncodingAESKey enables safe mode (encrypt_type=aes); plaintext pushes are accepted too.
+	EncodingAESKey string
+	// Welcome is sent to a new follower; empty sends nothing.
+	Welcome string
+	// Menu maps CLICK menu keys to actions: "complaint" opens a complaint.
+	Menu map[string]string
+	// MaxSkew refuses pushes whose timestamp is further from now (replays); 0 means 5 minutes.
+	MaxSkew time.Duration
+	Clock   tickets.Clock
+}
+
+// WeChat serves an official account's server push.
+type WeChat struct {
+	svc    *tickets.Service
+	cfg    WeChatConfig
+	cipher *wechat.Cipher
+	log    *slog.Logger
+}
+
+// NewWeChat builds the handlers; a malformed EncodingAESKey is a configuration error.
+func NewWeChat(svc *tickets.Service, cfg WeChatConfig, log *slog.Logger) (*WeChat, error) {
+	if cfg.MaxSkew == 0 {
+		cfg.MaxSkew = 5 * time.Minute
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = tickets.SystemClock{}
+	}
+	h := &WeChat{svc: svc, cfg: cfg, log: log}
+	if cfg.EncodingAESKey != "" {
+		c, err := wechat.NewCipher(cfg.EncodingAESKey, cfg.AppID)
+		if err != nil {
+			return nil, err
+		}
+		h.cipher = c
+	}
+	return h, nil
+}
+
+// Register mounts GET (URL verification) and POST (messages) at /webhooks/wechat.
+func (h *WeChat) Register(app *fiber.App) {
+	app.Get("/webhooks/wechat", h.verifyURL)
+	app.Post("/webhooks/wechat", h.push)
+}
+
+func forbidden(reason string) error { return fiber.NewError(fiber.StatusForbidden, reason) }
+
+// fresh refuses timestamps too far from now, so a captured push cannot be replayed later.
+func (h *WeChat) fresh(ts string) error {
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return forbidden("timestamp is missing or not a number")
+	}
+	if skew := math.Abs(float64(h.cfg.Clock.Now().Unix() - sec)); skew > h.cfg.MaxSkew.Seconds() {
+		return forbidden("timestamp is too far from now")
+	}
+	return nil
+}
+
+// verifyURL answers WeChat's check of the server address: echo echostr if signed.
+func (h *WeChat) verifyURL(c *fiber.Ctx) error {
+	if !wechat.VerifySignature(c.Query("signature"), h.cfg.Token, c.Query("timestamp"), c.Query("nonce")) {
+		return forbidden("invalid signature")
+	}
+	return c.SendString(c.Query("echostr"))
+}
+
+// push receives a message or event. It answers "success" only after the message is
+// stored; WeChat retries three times within 15 seconds otherwise, and the retries find it.
+func (h *WeChat) push(c *fiber.Ctx) error {
+	ts, nonce := c.Query("timestamp"), c.Query("nonce")
+	if h.cfg.Token == "" {
+		return forbidden("WeChat is not configured")
+	}
+	if err := h.fresh(ts); err != nil {
+		return err
+	}
+	body := c.Body()
+	aes := c.Query("encrypt_type") == "aes"
+	if aes {
+		if h.cipher == nil {
+			return forbidden("safe mode needs WECHAT_ENCODING_AES_KEY")
+		}
+		env, err := wechat.ParsePush(body)
+		if err != nil || env.Encrypt == "" {
+			return forbidden("safe-mode push without an Encrypt element")
+		}
+		if !wechat.VerifySignature(c.Query("msg_signature"), h.cfg.Token, ts, nonce, env.Encrypt) {
+			return forbidden("invalid msg_signature")
+		}
+		if body, err = h.cipher.Decrypt(env.Encrypt); err != nil {
+			h.log.Warn("refused a WeChat push that does not decrypt", "err", err)
+			return forbidden("cannot decrypt: " + err.Error())
+		}
+	} else if !wechat.VerifySignature(c.Query("signature"), h.cfg.Token, ts, nonce) {
+		return forbidden("invalid signature")
+	}
+	p, err := wechat.ParsePush(body)
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	reply, err := h.handle(c, p)
+	if err != nil {
+		return err
+	}
+	if reply == "" {
+		return c.SendString("success")
+	}
+	out := wechat.TextReply(p.FromUserName, p.ToUserName, reply, h.cfg.Clock.Now())
+	if aes {
+		if out, err = wechat.SealedReply(h.cipher, h.cfg.Token, out, h.cfg.Clock.Now(), newNonce()); err != nil {
+			return err
+		}
+	}
+	c.Type("xml", "utf-8")
+	return c.Send(out)
+}
+
+// handle stores what the push says and returns a passive reply, if any.
+func (h *WeChat) handle(c *fiber.Ctx, p *wechat.Push) (string, error) {
+	ctx := c.UserContext()
+	if p.FromUserName == "" {
+		return "", fiber.NewError(fiber.StatusBadRequest, "FromUserName is missing")
+	}
+	if p.MsgType == "event" {
+		switch strings.ToLower(p.Event) {
+		case "subscribe":
+			return h.cfg.Welcome, intakeError(h.svc.OptIn(ctx, tickets.IdentityWeChat, p.FromUserName))
+		case "unsubscribe":
+			return "", intakeError(h.svc.OptOut(ctx, tickets.IdentityWeChat, p.FromUserName))
+		case "click":
+			if h.cfg.Menu[p.EventKey] == "complaint" {
+				in := tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: p.FromUserName, ProviderMessageID: p.ID(),
+					Body: "菜单：我要投诉 / Menu: make a complaint", ComplaintSource: tickets.SourceCustomer}
+				_, err := h.svc.Intake(ctx, in)
+				return "", intakeError(err)
+			}
+		}
+		return "", nil // other events (menu links, location reports, scans) need nothing
+	}
+	in, err := p.Inbound()
+	if err != nil {
+		h.log.Info("WeChat message not stored", "type", p.MsgType, "err", err)
+		return "", nil // an unsupported type is not WeChat's to retry
+	}
+	if _, err := h.svc.Intake(ctx, in); err != nil {
+		if errors.Is(err, tickets.ErrInvalid) {
+			return "", fiber.NewError(fiber.StatusBadRequest, tickets.Reason(err))
+		}
+		return "", err
+	}
+	return "", nil
+}
+
+func newNonce() string {
+	b := make([]byte, 8)
+	rand.Read(b) //nolint:errcheck // never fails
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,113 @@
+package wechat
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// Push is a message or event the official account's server push delivers.
+type Push struct {
+	ToUserName   string `xml:"ToUserName"`
+	FromUserName string `xml:"FromUserName"` // the customer's openid
+	CreateTime   int64  `xml:"CreateTime"`
+	MsgType      string `xml:"MsgType"`
+	MsgID        string `xml:"MsgId"`
+	Content      string `xml:"Content"`
+	PicURL       string `xml:"PicUrl"`
+	MediaID      string `xml:"MediaId"`
+	Format       string `xml:"Format"`
+	Recognition  string `xml:"Recognition"`
+	LocationX    string `xml:"Location_X"`
+	LocationY    string `xml:"Location_Y"`
+	Label        string `xml:"Label"`
+	Title        string `xml:"Title"`
+	Description  string `xml:"Description"`
+	URL          string `xml:"Url"`
+	Event        string `xml:"Event"`
+	EventKey     string `xml:"EventKey"`
+	Encrypt      string `xml:"Encrypt"`
+}
+
+// ParsePush reads the XML body of a push.
+func ParsePush(body []byte) (*Push, error) {
+	p := new(Push)
+	if err := xml.Unmarshal(body, p); err != nil {
+		return nil, fmt.Errorf("not WeChat XML: %w", err)
+	}
+	return p, nil
+}
+
+// ID is what makes a delivery unique, so WeChat's three retries store one message: the
+// MsgId, or for events (which have none) the sender, time and event.
+func (p *Push) ID() string {
+	if p.MsgID != "" {
+		return "msg:" + p.MsgID
+	}
+	return fmt.Sprintf("event:%s:%d:%s", p.FromUserName, p.CreateTime, strings.ToLower(p.Event))
+}
+
+// Inbound turns a customer's message into the domain's, or explains why it cannot.
+func (p *Push) Inbound() (tickets.Inbound, error) {
+	if p.FromUserName == "" {
+		return tickets.Inbound{}, errors.New("FromUserName is missing")
+	}
+	in := tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: p.FromUserName, ProviderMessageID: p.ID()}
+	if p.CreateTime > 0 {
+		in.ReceivedAt = time.Unix(p.CreateTime, 0)
+	}
+	switch p.MsgType {
+	case "text":
+		in.Body = p.Content
+	case "image":
+		in.Body = "[图片 image]"
+		in.Attachments = []tickets.NewAttachment{{Filename: "image-" + p.MediaID + ".jpg", ContentType: "image/jpeg", URL: p.PicURL}}
+	case "voice":
+		in.Body = p.Recognition // WeChat's own speech recognition, when enabled
+		if in.Body == "" {
+			in.Body = "[语音 voice message]"
+		}
+		in.Attachments = []tickets.NewAttachment{{Filename: "voice-" + p.MediaID + "." + strings.ToLower(p.Format), ContentType: "audio/" + strings.ToLower(p.Format), URL: "wechat-media:" + p.MediaID}}
+	case "location":
+		in.Body = fmt.Sprintf("[位置 location] %s (%s, %s)", p.Label, p.LocationX, p.LocationY)
+	case "link":
+		in.Body = fmt.Sprintf("[链接 link] %s\n%s\n%s", p.Title, p.Description, p.URL)
+	default:
+		return in, fmt.Errorf("message type %q is not supported", p.MsgType)
+	}
+	return in, nil
+}
+
+// TextReply is a passive reply in plaintext mode.
+func TextReply(to, from, content string, now time.Time) []byte {
+	var b strings.Builder
+	b.WriteString("<xml><ToUserName><![CDATA[")
+	b.WriteString(cdata(to))
+	b.WriteString("]]></ToUserName><FromUserName><![CDATA[")
+	b.WriteString(cdata(from))
+	b.WriteString("]]></FromUserName><CreateTime>")
+	b.WriteString(strconv.FormatInt(now.Unix(), 10))
+	b.WriteString("</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[")
+	b.WriteString(cdata(content))
+	b.WriteString("]]></Content></xml>")
+	return []byte(b.String())
+}
+
+// cdata keeps a value from closing its CDATA section early.
+func cdata(s string) string { return strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>") }
+
+// SealedReply wraps a passive reply for safe mode.
+func SealedReply(c *Cipher, token string, reply []byte, now time.Time, nonce string) ([]byte, error) {
+	enc, err := c.Encrypt(reply)
+	if err != nil {
+		return nil, err
+	}
+	ts := strconv.FormatInt(now.Unix(), 10)
+	return fmt.Appendf(nil, "<xml><Encrypt><![CDATA[%s]]></Encrypt><MsgSignature><![CDATA[%s]]></MsgSignature><TimeStamp>%s</TimeStamp><Nonce><![CDATA[%s]]></Nonce></xml>",
+		enc, Signature(token, ts, nonce, enc), ts, nonce), nil
+}
