@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/hotlinedesk/hotline/app/webhooks"
+	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
@@ -44,6 +46,13 @@ type config struct {
 	WeChat       webhooks.WeChatConfig // WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_ENCODING_AES_KEY, WECHAT_WELCOME, WECHAT_MENU
 	WeChatSecret string                // WECHAT_APP_SECRET
 	WeChatAPIURL string                // WECHAT_API_URL
+
+	EmailSecret string                // EMAIL_WEBHOOK_SECRET
+	EmailFrom   string                // EMAIL_FROM, e.g. "客服 Support <support@example.com>"
+	SMTPURL     string                // SMTP_URL, for sending replies
+	IMAP        *transport.IMAPConfig // IMAP_URL, e.g. imaps://user:pass@imap.example.com/INBOX?move=Processed
+	EmailPoll   time.Duration         // EMAIL_POLL_EVERY
+	SMTPListen  transport.SMTPConfig  // SMTP_LISTEN_ADDR, SMTP_ACCEPT_DOMAINS, SMTP_MAX_BYTES, SMTP_HOSTNAME
 }
 
 func loadConfig() (config, error) {
@@ -130,6 +139,32 @@ func loadConfig() (config, error) {
 		}
 		c.WeChat.Menu[strings.TrimSpace(key)] = action
 	}
+	c.EmailSecret, c.EmailFrom, c.SMTPURL = os.Getenv("EMAIL_WEBHOOK_SECRET"), os.Getenv("EMAIL_FROM"), os.Getenv("SMTP_URL")
+	if c.SMTPURL != "" && c.EmailFrom == "" {
+		return c, fmt.Errorf("SMTP_URL needs EMAIL_FROM, the address replies come from")
+	}
+	if v := os.Getenv("IMAP_URL"); v != "" {
+		if c.IMAP, err = parseIMAPURL(v); err != nil {
+			return c, err
+		}
+	}
+	if c.EmailPoll, err = durationEnv("EMAIL_POLL_EVERY", 30*time.Second); err != nil {
+		return c, err
+	}
+	c.SMTPListen = transport.SMTPConfig{Addr: os.Getenv("SMTP_LISTEN_ADDR"), Domain: env("SMTP_HOSTNAME", "localhost")}
+	for _, d := range strings.Split(os.Getenv("SMTP_ACCEPT_DOMAINS"), ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.SMTPListen.AcceptDomains = append(c.SMTPListen.AcceptDomains, d)
+		}
+	}
+	if c.SMTPListen.Addr != "" && len(c.SMTPListen.AcceptDomains) == 0 {
+		return c, fmt.Errorf("SMTP_LISTEN_ADDR needs SMTP_ACCEPT_DOMAINS, the domains whose mail Hotline accepts")
+	}
+	if v := os.Getenv("SMTP_MAX_BYTES"); v != "" {
+		if _, err := fmt.Sscan(v, &c.SMTPListen.MaxMessageBytes); err != nil || c.SMTPListen.MaxMessageBytes <= 0 {
+			return c, fmt.Errorf("SMTP_MAX_BYTES must be a positive number of bytes, not %q", v)
+		}
+	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err
 	}
@@ -151,6 +186,34 @@ func loadConfig() (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseIMAPURL reads imaps://user:pass@host[:993]/MAILBOX?move=FOLDER (implicit TLS),
+// imap://…?starttls=true, or imap+insecure:// / imaps+insecure:// (tests only).
+func parseIMAPURL(raw string) (*transport.IMAPConfig, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User == nil {
+		return nil, fmt.Errorf("IMAP_URL must look like imaps://user:password@imap.example.com/INBOX")
+	}
+	cfg := &transport.IMAPConfig{Addr: u.Host, Username: u.User.Username(), Mailbox: strings.TrimPrefix(u.Path, "/"), MoveTo: u.Query().Get("move")}
+	cfg.Password, _ = u.User.Password()
+	scheme, insecure := strings.CutSuffix(u.Scheme, "+insecure")
+	cfg.InsecureSkipVerify = insecure
+	switch scheme {
+	case "imaps":
+		cfg.TLS = true
+		if u.Port() == "" {
+			cfg.Addr += ":993"
+		}
+	case "imap":
+		cfg.StartTLS = u.Query().Get("starttls") == "true"
+		if u.Port() == "" {
+			cfg.Addr += ":143"
+		}
+	default:
+		return nil, fmt.Errorf("IMAP_URL scheme must be imaps or imap, not %q", u.Scheme)
+	}
+	return cfg, nil
 }
 
 // durationEnv reads a Go duration such as 24h, 90m or 5s.

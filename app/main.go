@@ -11,8 +11,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,6 +26,8 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/channels"
+	"github.com/hotlinedesk/hotline/channels/email"
+	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/channels/sms"
 	"github.com/hotlinedesk/hotline/channels/wechat"
 	"github.com/hotlinedesk/hotline/jobs"
@@ -161,9 +165,22 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		}
 		hooks = append(hooks, wc)
 	}
+	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
+	hooks = append(hooks, mail)
+	if cfg.SMTPURL != "" {
+		if senders[tickets.ChannelEmail], err = emailSender(cfg); err != nil {
+			return err
+		}
+	}
 
 	mux := asynq.NewServeMux()
-	jobs.NewHandlers(svc, log, senders, scheduler).Register(mux)
+	handlers := jobs.NewHandlers(svc, log, senders, scheduler)
+	if cfg.IMAP != nil {
+		poller := transport.NewPoller(*cfg.IMAP, settingsCursor{svc}, mail.DeliverOrDrop, log)
+		defer poller.Close()
+		handlers.PollMail = poller.Poll
+	}
+	handlers.Register(mux)
 	worker := jobs.NewServer(broker, cfg.Concurrency, log)
 	if err := worker.Start(mux); err != nil {
 		return fmt.Errorf("start job worker: %w", err)
@@ -172,6 +189,21 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	reconcileCtx, stopReconciler := context.WithCancel(ctx)
 	defer stopReconciler()
 	go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
+	if cfg.IMAP != nil {
+		go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
+	}
+	if cfg.SMTPListen.Addr != "" {
+		smtpd := transport.NewSMTPServer(cfg.SMTPListen, func(ctx context.Context, _ string, _ []string, raw []byte) error {
+			return mail.DeliverOrDrop(ctx, raw)
+		}, log)
+		go func() {
+			if err := smtpd.ListenAndServe(); err != nil && ctx.Err() == nil {
+				log.Error("SMTP listener stopped", "err", err)
+			}
+		}()
+		defer smtpd.Close()
+		log.Info("accepting mail by SMTP", "addr", cfg.SMTPListen.Addr, "domains", cfg.SMTPListen.AcceptDomains)
+	}
 
 	app := api.New(api.Config{
 		Service:        svc,
@@ -216,4 +248,40 @@ func twilioWebhookToken(ctx context.Context, cfg config, svc *tickets.Service, l
 	}
 	log.Info("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are verified with a token generated for this desk (go run ./app simulate uses it)")
 	return token, nil
+}
+
+// emailSender sends replies through SMTP_URL from EMAIL_FROM.
+func emailSender(cfg config) (*email.Sender, error) {
+	relay, err := transport.NewSender(cfg.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_URL: %w", err)
+	}
+	from, err := mail.ParseAddress(cfg.EmailFrom)
+	if err != nil {
+		return nil, fmt.Errorf("EMAIL_FROM: %w", err)
+	}
+	_, domain, _ := strings.Cut(from.Address, "@")
+	return email.NewSender(email.Address{Name: from.Name, Addr: strings.ToLower(from.Address)}, domain, relay.Send, transport.IsPermanent), nil
+}
+
+// settingsCursor keeps the IMAP poller's place in the database, so a restart or another
+// worker continues where the last poll stopped.
+type settingsCursor struct{ svc *tickets.Service }
+
+func (s settingsCursor) key(mailbox string) string { return "imap.cursor." + mailbox }
+
+func (s settingsCursor) Load(ctx context.Context, mailbox string) (transport.Cursor, error) {
+	v, err := s.svc.Setting(ctx, s.key(mailbox), func() string { return "0:0" })
+	if err != nil {
+		return transport.Cursor{}, err
+	}
+	var c transport.Cursor
+	if _, err := fmt.Sscanf(v, "%d:%d", &c.UIDValidity, &c.LastUID); err != nil {
+		return transport.Cursor{}, fmt.Errorf("IMAP cursor %q: %w", v, err)
+	}
+	return c, nil
+}
+
+func (s settingsCursor) Save(ctx context.Context, mailbox string, c transport.Cursor) error {
+	return s.svc.PutSetting(ctx, s.key(mailbox), fmt.Sprintf("%d:%d", c.UIDValidity, c.LastUID))
 }

@@ -17,11 +17,13 @@ type Inbound = tickets.Inbound
 
 // Outbound is a message to send to a customer.
 type Outbound struct {
-	MessageID int64  // Hotline's message id, for status callbacks and idempotency
-	To        string // phone number (E.164), email address or WeChat openid
-	Body      string
-	Subject   string // email only
-	InReplyTo string // email only: the Message-ID being answered
+	MessageID  int64  // Hotline's message id, for status callbacks and idempotency
+	To         string // phone number (E.164), email address or WeChat openid
+	Body       string
+	Subject    string   // email only
+	Ref        string   // the ticket's reference, e.g. HL-000123, for an email subject
+	InReplyTo  string   // email only: the Message-ID being answered
+	References []string // email only: the thread's earlier Message-IDs
 }
 
 // Sender delivers outbound messages on one channel.

@@ -18,6 +18,7 @@ import (
 const (
 	TypeDeadline  = "sla:deadline"  // a ticket's or complaint's deadline or warning is due
 	TypeReconcile = "sla:reconcile" // find what the timers missed
+	TypePollMail  = "email:poll"    // fetch new mail from the IMAP mailbox
 )
 
 // ReconcileEvery is how often the reconciler sweeps for deadlines no timer handled.
@@ -83,6 +84,8 @@ type Handlers struct {
 	log     *slog.Logger
 	senders map[tickets.Channel]channels.Sender
 	sched   *Scheduler
+	// PollMail fetches new mail into tickets; nil when no mailbox is configured.
+	PollMail func(ctx context.Context) (int, error)
 }
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched
@@ -96,6 +99,22 @@ func (h *Handlers) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypeDeadline, h.deadline)
 	mux.HandleFunc(TypeReconcile, h.reconcile)
 	mux.HandleFunc(TypeSend, h.send)
+	mux.HandleFunc(TypePollMail, h.pollMail)
+}
+
+// pollMail runs one IMAP poll; the next interval's task tries again after a failure.
+func (h *Handlers) pollMail(ctx context.Context, _ *asynq.Task) error {
+	if h.PollMail == nil {
+		return nil
+	}
+	n, err := h.PollMail(ctx)
+	if n > 0 {
+		h.log.Info("mail fetched", "messages", n)
+	}
+	if err != nil {
+		return fmt.Errorf("poll mailbox: %w", err)
+	}
+	return nil
 }
 
 // deadline re-reads the row and, when it still waits on this deadline, sweeps: the sweep
@@ -147,21 +166,26 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	return nil
 }
 
-// RunReconciler enqueues the reconcile task every interval until ctx ends. Every worker
-// process runs one; the task id names the interval, so the processes together enqueue it
-// once per interval.
+// RunReconciler enqueues the reconcile task every interval until ctx ends.
 func RunReconciler(ctx context.Context, b *Broker, every time.Duration, log *slog.Logger) {
+	RunPeriodic(ctx, b, TypeReconcile, every, log)
+}
+
+// RunPeriodic enqueues a task of the given type every interval until ctx ends. Every worker
+// process runs one; the task id names the interval, so the processes together enqueue it
+// once per interval and one of them runs it.
+func RunPeriodic(ctx context.Context, b *Broker, taskType string, every time.Duration, log *slog.Logger) {
 	client := asynq.NewClient(b.Opt)
 	defer client.Close()
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		slot := time.Now().UnixMilli() / every.Milliseconds()
-		_, err := client.EnqueueContext(ctx, asynq.NewTask(TypeReconcile, nil),
-			asynq.TaskID(fmt.Sprintf("reconcile:%d", slot)), asynq.Queue("critical"), asynq.MaxRetry(0),
+		_, err := client.EnqueueContext(ctx, asynq.NewTask(taskType, nil),
+			asynq.TaskID(fmt.Sprintf("%s:%d", taskType, slot)), asynq.Queue("critical"), asynq.MaxRetry(0),
 			asynq.Retention(every))
 		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) && ctx.Err() == nil {
-			log.Warn("could not enqueue the reconciler", "err", err)
+			log.Warn("could not enqueue a periodic task", "type", taskType, "err", err)
 		}
 		select {
 		case <-ctx.Done():

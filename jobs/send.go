@@ -41,7 +41,11 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return h.svc.MarkFailed(ctx, p.MessageID, fmt.Sprintf("not sent: no %s provider is configured", d.Message.Channel))
 	}
-	providerID, err := sender.Send(ctx, channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Message.Body, Subject: d.Ticket.Subject})
+	out := channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Message.Body, Subject: d.Ticket.Subject, Ref: d.Ticket.Ref(), References: d.ThreadIDs}
+	if n := len(d.ThreadIDs); n > 0 {
+		out.InReplyTo = d.ThreadIDs[n-1]
+	}
+	providerID, err := sender.Send(ctx, out)
 	if channels.IsPermanent(err) {
 		return h.svc.MarkFailed(ctx, p.MessageID, err.Error())
 	}

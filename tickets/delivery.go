@@ -91,6 +91,9 @@ type Delivery struct {
 	To       string // the customer's address on the message's channel
 	Locale   string
 	OptedOut bool
+	// ThreadIDs are the provider ids of the ticket's earlier messages on this channel,
+	// oldest first: an email reply's In-Reply-To (the last) and References (all).
+	ThreadIDs []string
 }
 
 // Delivery loads a queued outbound message for sending; nil when it was sent already.
@@ -121,7 +124,44 @@ func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, err
 	if err := s.db.NewSelect().Table("customers").Column("locale").Where("id = ?", t.CustomerID).Scan(ctx, &d.Locale); err != nil {
 		return nil, fmt.Errorf("load customer locale: %w", err)
 	}
+	if err := s.db.NewSelect().Table("messages").Column("provider_message_id").
+		Where("ticket_id = ? AND channel = ? AND provider_message_id IS NOT NULL AND id <> ?", t.ID, m.Channel, m.ID).
+		OrderExpr("id").Scan(ctx, &d.ThreadIDs); err != nil {
+		return nil, fmt.Errorf("load thread: %w", err)
+	}
 	return d, nil
+}
+
+// TicketOfMessage finds the ticket holding one of the provider message ids (an email's
+// In-Reply-To and References), newest id first; 0 when none is known.
+func (s *Service) TicketOfMessage(ctx context.Context, ch Channel, providerIDs []string) (int64, error) {
+	for _, id := range providerIDs {
+		var ticketID int64
+		err := s.db.NewSelect().Table("messages").Column("ticket_id").
+			Where("channel = ? AND provider_message_id = ?", ch, id).Limit(1).Scan(ctx, &ticketID)
+		if err == nil {
+			return ticketID, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("find message %s: %w", id, err)
+		}
+	}
+	return 0, nil
+}
+
+// Bounced records that a provider returned an outbound message as undeliverable (an email
+// bounce naming the Message-ID Hotline sent). It reports whether the message was ours.
+func (s *Service) Bounced(ctx context.Context, ch Channel, providerID, reason string) (bool, error) {
+	var id int64
+	err := s.db.NewSelect().Table("messages").Column("id").
+		Where("channel = ? AND provider_message_id = ? AND direction = ?", ch, providerID, DirectionOutbound).Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("find bounced message: %w", err)
+	}
+	return true, s.MarkFailed(ctx, id, reason)
 }
 
 // MarkSent records the provider's id and status for a message it accepted.
@@ -252,4 +292,14 @@ func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string
 		return t, nil, err
 	}
 	return t, cs[0], nil
+}
+
+// PutSetting stores a value Hotline keeps for itself (an IMAP cursor, say).
+func (s *Service) PutSetting(ctx context.Context, key, value string) error {
+	_, err := s.db.ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
+		key, value, s.now())
+	if err != nil {
+		return fmt.Errorf("store setting %s: %w", key, err)
+	}
+	return nil
 }

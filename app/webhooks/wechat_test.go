@@ -177,6 +177,19 @@ func TestWeChatEvents(t *testing.T) {
 		if status != 200 || !strings.Contains(body, "欢迎关注") || !strings.Contains(body, "<ToUserName><![CDATA[oFan]]>") {
 			t.Errorf("subscribe: %d %s, want the welcome text", status, body)
 		}
+		// In safe mode the welcome is sealed for the app.
+		c, _ := wechat.NewCipher(wxAESKey, wxAppID)
+		sealed, _ := c.Encrypt([]byte(event("subscribe", "", wxNow.Unix()+10)))
+		ts := fmt.Sprint(wxNow.Unix())
+		status, body = d.send(t, "POST", fmt.Sprintf("timestamp=%s&nonce=n2&encrypt_type=aes&msg_signature=%s", ts, wechat.Signature(wxToken, ts, "n2", sealed)),
+			"<xml><Encrypt><![CDATA["+sealed+"]]></Encrypt></xml>")
+		reply, err := wechat.ParsePush([]byte(body))
+		if status != 200 || err != nil || reply.Encrypt == "" {
+			t.Fatalf("safe-mode subscribe: %d %s", status, body)
+		}
+		if plain, err := c.Decrypt(reply.Encrypt); err != nil || !strings.Contains(string(plain), "欢迎关注") {
+			t.Errorf("sealed welcome: %s %v", plain, err)
+		}
 		// The complaint menu opens a complaint, once however often WeChat retries.
 		for range 3 {
 			d.plain(t, event("CLICK", "COMPLAINT", wxNow.Unix()+1), wxNow)

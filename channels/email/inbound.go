@@ -1,0 +1,45 @@
+package email
+
+import (
+	"strings"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// MaxInboundBody is the longest body ToInbound passes on, the most tickets.Intake stores.
+const MaxInboundBody = 64 << 10
+
+// ToInbound turns a parsed email into the message tickets.Service.Intake stores: the
+// sender's address as the email identity, the new text (rendered from the HTML when the
+// message has no plain text) as the body, and the attachments' metadata, with no URL. A
+// body longer than MaxInboundBody is cut at a character boundary and marked as cut.
+// ReceivedAt is left zero (the time of intake), since the Date header is the sender's
+// clock; TicketID is left for the channel to resolve from ThreadIDs.
+func ToInbound(m *Message) tickets.Inbound {
+	body := m.Text
+	if strings.TrimSpace(body) == "" && m.HTML != "" {
+		body, _ = SplitQuote(HTMLToText(m.HTML))
+	}
+	if len(body) > MaxInboundBody {
+		const mark = "\n[…]"
+		body = truncateUTF8(body, MaxInboundBody-len(mark)) + mark
+	}
+	in := tickets.Inbound{
+		Channel:           tickets.ChannelEmail,
+		ProviderMessageID: m.MessageID,
+		From:              tickets.IdentityEmail,
+		Address:           m.From.Addr,
+		Name:              m.From.Name,
+		Locale:            m.Language,
+		Subject:           m.Subject,
+		Body:              body,
+	}
+	for _, a := range m.Attachments {
+		in.Attachments = append(in.Attachments, tickets.NewAttachment{
+			Filename:    a.Filename,
+			ContentType: a.ContentType,
+			SizeBytes:   a.Size,
+		})
+	}
+	return in
+}
