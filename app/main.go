@@ -24,6 +24,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/channels/email"
@@ -166,7 +167,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		hooks = append(hooks, wc)
 	}
 	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
-	hooks = append(hooks, mail)
+	hooks = append(hooks, mail, web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), 0, log))
 	if cfg.SMTPURL != "" {
 		if senders[tickets.ChannelEmail], err = emailSender(cfg); err != nil {
 			return err

@@ -62,7 +62,7 @@ func New(cfg Config) *fiber.App {
 		Immutable:             true, // values from c.Params and c.Query outlive the request safely
 	}
 	app := fiber.New(fc)
-	clientIP := clientAddr(cfg.TrustedProxies)
+	clientIP := ClientAddr(cfg.TrustedProxies)
 	app.Use(recover.New(), requestid.New(), s.logRequests)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -197,10 +197,10 @@ func (s *server) logRequests(c *fiber.Ctx) error {
 	return nil
 }
 
-// clientAddr finds the client's address: the connection's peer, or, when that peer is a
+// ClientAddr finds the client's address: the connection's peer, or, when that peer is a
 // trusted load balancer, the right-most X-Forwarded-For entry no trusted proxy added. The
 // left-most entries are whatever the client wrote, so they are never believed.
-func clientAddr(trusted []string) func(c *fiber.Ctx) string {
+func ClientAddr(trusted []string) func(c *fiber.Ctx) string {
 	var nets []*net.IPNet
 	for _, p := range trusted {
 		if !strings.Contains(p, "/") {

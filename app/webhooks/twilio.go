@@ -137,6 +137,13 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 		_, help, _, _ := sms.Texts("")
 		return twimlMessage(c, help)
 	}
+	if ref, english, ok := tickets.StatusRequest(msg.Inbound.Body); ok {
+		sts, err := h.svc.CustomerStatus(ctx, tickets.IdentityPhone, from, ref)
+		if err != nil {
+			return intakeError(err)
+		}
+		return twimlMessage(c, h.svc.StatusText(sts, english))
+	}
 	res, err := h.svc.Intake(ctx, msg.Inbound)
 	if err != nil {
 		return intakeError(err)

@@ -471,3 +471,25 @@ func TestMissedCalls(t *testing.T) {
 		}
 	})
 }
+
+func TestSMSStatusLookup(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newDesk(t, db, nil)
+		d.post(t, "/webhooks/twilio/sms", smsForm("S1", "+8613800138000", "my claim"))
+		_, body := d.post(t, "/webhooks/twilio/sms", smsForm("S2", "+8613800138000", "状态"))
+		if !strings.Contains(body, "HL-000001 已受理") || !strings.Contains(body, "11-26 17:30") {
+			t.Errorf("状态: %s", body)
+		}
+		_, body = d.post(t, "/webhooks/twilio/sms", smsForm("S3", "+8613800138000", "STATUS HL-000001"))
+		if !strings.Contains(body, "HL-000001 received, answer due by") {
+			t.Errorf("STATUS: %s", body)
+		}
+		_, body = d.post(t, "/webhooks/twilio/sms", smsForm("S4", "+8613900139000", "STATUS"))
+		if !strings.Contains(body, "You have no open tickets") {
+			t.Errorf("a stranger asking: %s", body)
+		}
+		if n := d.count(t, "messages"); n != 1 {
+			t.Errorf("status questions were stored as %d messages, want only the first", n-1)
+		}
+	})
+}

@@ -159,6 +159,15 @@ func (h *WeChat) handle(c *fiber.Ctx, p *wechat.Push) (string, error) {
 		}
 		return "", nil // other events (menu links, location reports, scans) need nothing
 	}
+	if p.MsgType == "text" {
+		if ref, english, ok := tickets.StatusRequest(p.Content); ok {
+			sts, err := h.svc.CustomerStatus(ctx, tickets.IdentityWeChat, p.FromUserName, ref)
+			if err != nil {
+				return "", intakeError(err)
+			}
+			return h.svc.StatusText(sts, english), nil
+		}
+	}
 	in, err := p.Inbound()
 	if err != nil {
 		h.log.Info("WeChat message not stored", "type", p.MsgType, "err", err)

@@ -119,6 +119,11 @@ func TestWeChatMessages(t *testing.T) {
 		if status, body := d.plain(t, textPush("oOther", "1001", "plain text"), wxNow); status != 200 || body != "success" {
 			t.Errorf("plaintext: %d %s", status, body)
 		}
+		// 状态 is answered at once, not stored.
+		_, body := d.plain(t, textPush("oOther", "1003", "状态"), wxNow)
+		if !strings.Contains(body, "<ToUserName><![CDATA[oOther]]>") || !strings.Contains(body, "HL-000002") {
+			t.Errorf("状态 by WeChat: %s", body)
+		}
 		// A voice message with WeChat's recognition text.
 		voiceXML := fmt.Sprintf(`<xml><ToUserName>gh_desk</ToUserName><FromUserName>oOther</FromUserName><CreateTime>%d</CreateTime><MsgType>voice</MsgType><MediaId>MV1</MediaId><Format>amr</Format><Recognition>我想投诉</Recognition><MsgId>1002</MsgId></xml>`, wxNow.Unix())
 		d.plain(t, voiceXML, wxNow)

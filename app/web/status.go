@@ -1,0 +1,126 @@
+// Package web serves Hotline's HTML pages: server-rendered html/template, embedded in the
+// binary, so a fresh "go run ./app" serves them with no build step.
+package web
+
+import (
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+//go:embed templates/*.html
+var files embed.FS
+
+// StatusPage is the public page where a customer checks a ticket with its reference and
+// the last four digits of their phone number (or their email address).
+type StatusPage struct {
+	svc      *tickets.Service
+	tmpl     *template.Template
+	clientIP func(*fiber.Ctx) string
+	perMin   int
+	log      *slog.Logger
+}
+
+// NewStatusPage builds the page; clientIP names the client for the rate limit, and perMin
+// is how many lookups a client may make a minute (0 means 10).
+func NewStatusPage(svc *tickets.Service, clientIP func(*fiber.Ctx) string, perMin int, log *slog.Logger) *StatusPage {
+	if perMin == 0 {
+		perMin = 10
+	}
+	loc := svc.Calendar().Location()
+	funcs := template.FuncMap{
+		"when": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") },
+		"day":  func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
+	}
+	tmpl := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"))
+	return &StatusPage{svc: svc, tmpl: tmpl, clientIP: clientIP, perMin: perMin, log: log}
+}
+
+// Register mounts GET /status.
+func (p *StatusPage) Register(app *fiber.App) {
+	app.Get("/status", limiter.New(limiter.Config{
+		Max: p.perMin, Expiration: time.Minute, KeyGenerator: p.clientIP,
+		// Only lookups count; the empty form is free.
+		Next: func(c *fiber.Ctx) bool { return c.Query("ref") == "" },
+		LimitReached: func(c *fiber.Ctx) error {
+			return p.render(c, fiber.StatusTooManyRequests, view{Lang: lang(c), Error: "limit"})
+		},
+	}), p.show)
+}
+
+type view struct {
+	Lang   string // "zh" or "en"
+	Ref    string
+	Error  string // "", "notfound", "limit"
+	Ticket *tickets.TicketStatus
+}
+
+// T picks the page's words in its language.
+func (v view) T(zh, en string) string {
+	if v.Lang == "en" {
+		return en
+	}
+	return zh
+}
+
+// StatusWord is a ticket status in the page's language.
+func (v view) StatusWord(s tickets.Status) string {
+	w := map[tickets.Status][2]string{
+		tickets.StatusNew: {"已受理", "Received"}, tickets.StatusOpen: {"处理中", "Being worked on"},
+		tickets.StatusPending: {"等待您的回复", "Waiting for your reply"}, tickets.StatusResolved: {"已解决", "Resolved"}, tickets.StatusClosed: {"已结案", "Closed"},
+	}[s]
+	return v.T(w[0], w[1])
+}
+
+// ComplaintWord is a complaint status in the page's language.
+func (v view) ComplaintWord(s tickets.ComplaintStatus) string {
+	w := map[tickets.ComplaintStatus][2]string{
+		tickets.ComplaintReceived: {"已受理", "Received"}, tickets.ComplaintInvestigating: {"调查中", "Under investigation"},
+		tickets.ComplaintDecided: {"已作出处理决定", "Decided"}, tickets.ComplaintClosed: {"已结案", "Closed"},
+	}[s]
+	return v.T(w[0], w[1])
+}
+
+func lang(c *fiber.Ctx) string {
+	if l := c.Query("lang"); l == "en" || l == "zh" {
+		return l
+	}
+	if strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderAcceptLanguage)), "en") {
+		return "en"
+	}
+	return "zh"
+}
+
+func (p *StatusPage) show(c *fiber.Ctx) error {
+	v := view{Lang: lang(c), Ref: strings.TrimSpace(c.Query("ref"))}
+	if v.Ref == "" {
+		return p.render(c, fiber.StatusOK, v)
+	}
+	st, err := p.svc.PublicStatus(c.UserContext(), v.Ref, c.Query("check"))
+	switch {
+	case errors.Is(err, tickets.ErrNotFound):
+		v.Error = "notfound"
+		return p.render(c, fiber.StatusNotFound, v)
+	case err != nil:
+		return err
+	}
+	v.Ticket = st
+	return p.render(c, fiber.StatusOK, v)
+}
+
+func (p *StatusPage) render(c *fiber.Ctx, status int, v view) error {
+	c.Status(status).Type("html", "utf-8")
+	// The page shows a customer's own data: never cache it, never frame it.
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderXFrameOptions, "DENY")
+	c.Set("Referrer-Policy", "no-referrer")
+	return p.tmpl.ExecuteTemplate(c, "status.html", v)
+}

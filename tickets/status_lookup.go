@@ -1,0 +1,190 @@
+package tickets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// TicketStatus is what a customer may learn about one of their own tickets: where it stands,
+// when the next answer is due, a complaint's deadline, and the replies they were sent. No
+// names, notes or internal events.
+type TicketStatus struct {
+	Ref       string
+	Subject   string
+	Status    Status
+	CreatedAt time.Time
+	NextDue   *time.Time // the earliest deadline still open
+	Complaint *ComplaintStatusView
+	Replies   []PublicReply
+}
+
+// ComplaintStatusView is a complaint as its customer sees it.
+type ComplaintStatusView struct {
+	Ref      string
+	Status   ComplaintStatus
+	Deadline time.Time
+	Decision string
+}
+
+// PublicReply is a reply the customer was sent.
+type PublicReply struct {
+	At   time.Time
+	Body string
+}
+
+// CustomerStatus answers a customer who asks "状态" / "STATUS" by SMS or WeChat: their
+// open tickets, or only the one they name when it is theirs.
+func (s *Service) CustomerStatus(ctx context.Context, kind IdentityKind, address, ref string) ([]*TicketStatus, error) {
+	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
+	if err != nil {
+		return nil, err
+	}
+	var ts []*Ticket
+	q := s.db.NewSelect().Model(&ts).
+		Where("customer_id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)", kind, value).
+		OrderExpr("id DESC").Limit(5)
+	if id, ok := ParseRef(ref); ok {
+		q = q.Where("id = ?", id)
+	} else {
+		q = q.Where("status IN (?)", bun.In(activeStatuses))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find customer's tickets: %w", err)
+	}
+	out := make([]*TicketStatus, 0, len(ts))
+	for _, t := range ts {
+		st, err := s.statusOf(ctx, t, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// PublicStatus is the status page's answer: the ticket a reference names, when check is
+// the last four digits of the customer's phone number or their email address. A wrong
+// check looks exactly like an unknown reference.
+func (s *Service) PublicStatus(ctx context.Context, ref, check string) (*TicketStatus, error) {
+	notFound := notFoundf("no ticket matches that reference and check")
+	id, ok := ParseRef(ref)
+	check = strings.TrimSpace(check)
+	if !ok || check == "" {
+		return nil, notFound
+	}
+	t := new(Ticket)
+	if err := s.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, notFound
+		}
+		return nil, fmt.Errorf("load ticket: %w", err)
+	}
+	var idents []*Identity
+	if err := s.db.NewSelect().Model(&idents).Where("customer_id = ?", t.CustomerID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load identities: %w", err)
+	}
+	matched := false
+	for _, i := range idents {
+		switch {
+		case i.Kind == IdentityPhone && len(check) == 4 && strings.HasSuffix(i.Value, check):
+			matched = true
+		case i.Kind == IdentityEmail && strings.EqualFold(i.Value, check):
+			matched = true
+		}
+	}
+	if !matched {
+		return nil, notFound
+	}
+	return s.statusOf(ctx, t, true)
+}
+
+func (s *Service) statusOf(ctx context.Context, t *Ticket, withReplies bool) (*TicketStatus, error) {
+	t.refreshNextDue()
+	st := &TicketStatus{Ref: t.Ref(), Subject: t.Subject, Status: t.Status, CreatedAt: t.CreatedAt}
+	if t.Status.Active() && t.NextDueAt.Year() < 9999 {
+		due := t.NextDueAt
+		st.NextDue = &due
+	}
+	c := new(Complaint)
+	err := s.db.NewSelect().Model(c).Where("ticket_id = ?", t.ID).OrderExpr("id DESC").Limit(1).Scan(ctx)
+	switch {
+	case err == nil:
+		st.Complaint = &ComplaintStatusView{Ref: c.Ref(), Status: c.Status, Deadline: c.DeadlineAt, Decision: c.Decision}
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("load complaint: %w", err)
+	}
+	if withReplies {
+		var ms []*Message
+		if err := s.db.NewSelect().Model(&ms).Where("ticket_id = ? AND direction = ?", t.ID, DirectionOutbound).
+			Where("delivery_status NOT IN ('failed', 'undelivered')").OrderExpr("id").Scan(ctx); err != nil {
+			return nil, fmt.Errorf("load replies: %w", err)
+		}
+		for _, m := range ms {
+			st.Replies = append(st.Replies, PublicReply{At: m.CreatedAt, Body: m.Body})
+		}
+	}
+	return st, nil
+}
+
+// StatusText words a customer's tickets for an SMS or WeChat answer.
+func (s *Service) StatusText(sts []*TicketStatus, english bool) string {
+	loc := s.cal.loc
+	words := map[Status][2]string{
+		StatusNew: {"已受理，等待处理", "received"}, StatusOpen: {"处理中", "being worked on"},
+		StatusPending: {"等待您的回复", "waiting for your reply"}, StatusResolved: {"已解决", "resolved"}, StatusClosed: {"已结案", "closed"},
+	}
+	lang := 0
+	if english {
+		lang = 1
+	}
+	if len(sts) == 0 {
+		return [2]string{"您目前没有处理中的工单。", "You have no open tickets."}[lang]
+	}
+	var b strings.Builder
+	for i, st := range sts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(&b, "%s %s", st.Ref, words[st.Status][lang])
+		if st.NextDue != nil {
+			fmt.Fprintf(&b, [2]string{"，预计 %s 前答复", ", answer due by %s"}[lang], st.NextDue.In(loc).Format("01-02 15:04"))
+		}
+		if c := st.Complaint; c != nil && (c.Status == ComplaintReceived || c.Status == ComplaintInvestigating) {
+			fmt.Fprintf(&b, [2]string{"；投诉 %s 将于 %s 前答复", "; complaint %s decided by %s"}[lang], c.Ref, c.Deadline.In(loc).Format("01-02"))
+		}
+		b.WriteString([2]string{"。", "."}[lang])
+	}
+	return b.String()
+}
+
+// StatusRequest reads a customer's "状态" / "STATUS" message, optionally followed by a
+// reference ("STATUS HL-000123"); english says which word they used.
+func StatusRequest(text string) (ref string, english, ok bool) {
+	t := strings.TrimSpace(text)
+	upper := strings.ToUpper(t)
+	var rest string
+	switch {
+	case strings.HasPrefix(upper, "STATUS"):
+		rest, english = t[len("STATUS"):], true
+	case strings.HasPrefix(t, "状态"):
+		rest = t[len("状态"):]
+	case strings.HasPrefix(t, "查询"):
+		rest = t[len("查询"):]
+	default:
+		return "", false, false
+	}
+	rest = strings.Trim(rest, " :：,，.。?？")
+	if rest == "" {
+		return "", english, true
+	}
+	if _, isRef := ParseRef(rest); isRef {
+		return rest, english, true
+	}
+	return "", false, false // "status of my claim is bad": a message, not a question to the robot
+}
