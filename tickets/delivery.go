@@ -12,15 +12,24 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// refInText finds a ticket reference a customer quoted, e.g. "about HL-000123".
+// refInText finds a ticket reference in text, e.g. "about HL-000123" or "[hl-123]".
 var refInText = regexp.MustCompile(`(?i)\bHL-(\d{1,12})\b`)
 
-// quotedTicket is the ticket id a message's text names, or 0.
-func quotedTicket(text string) int64 {
-	if m := refInText.FindStringSubmatch(text); m != nil {
-		if id, ok := ParseRef("HL-" + m[1]); ok {
-			return id
+// RefsIn lists the ticket ids a text names, in order.
+func RefsIn(text string) []int64 {
+	var ids []int64
+	for _, m := range refInText.FindAllStringSubmatch(text, -1) {
+		if id, ok := ParseRef(RefPrefix + m[1]); ok {
+			ids = append(ids, id)
 		}
+	}
+	return ids
+}
+
+// quotedTicket is the first ticket id a message's text names, or 0.
+func quotedTicket(text string) int64 {
+	if ids := RefsIn(text); len(ids) > 0 {
+		return ids[0]
 	}
 	return 0
 }

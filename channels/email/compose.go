@@ -13,6 +13,7 @@ import (
 	"net/mail"
 	"net/textproto"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -167,13 +168,8 @@ func subjectHasRef(subject, ref string) bool {
 	if _, ok := tickets.ParseRef(ref); !ok {
 		return strings.Contains(strings.ToLower(subject), strings.ToLower(ref))
 	}
-	want := canonicalRef(ref)
-	for _, m := range subjectRef.FindAllString(subject, -1) {
-		if canonicalRef(m) == want {
-			return true
-		}
-	}
-	return false
+	want, _ := tickets.ParseRef(ref)
+	return slices.Contains(tickets.RefsIn(subject), want)
 }
 
 func checkAddress(field, addr string) (string, error) {

@@ -219,29 +219,6 @@ func TestHTMLToText(t *testing.T) {
 	}
 }
 
-func TestRefFromSubject(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Re: Refund [HL-000123]", "HL-000123"},
-		{"[HL-000123] Refund", "HL-000123"},
-		{"Re: Refund HL-000123", "HL-000123"},
-		{"回复: 发票问题 [hl-000456]", "HL-000456"},
-		{"about hl-123", "HL-000123"},
-		{"[HL-1234567]", "HL-1234567"},
-		{"HL-000000", ""},
-		{"XHL-000123", ""},
-		{"HL-000123abc", ""},
-		{"HL-", ""},
-		{"no reference", ""},
-		{"", ""},
-		{"HL-0 then [HL-000042]", "HL-000042"},
-	}
-	for _, tt := range tests {
-		if got := RefFromSubject(tt.in); got != tt.want {
-			t.Errorf("RefFromSubject(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestThreadIDs(t *testing.T) {
 	m := &Message{
 		MessageID:  "self@x",

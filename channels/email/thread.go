@@ -4,22 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-
-	"github.com/hotlinedesk/hotline/tickets"
 )
-
-var subjectRef = regexp.MustCompile(`(?i)\bHL-(\d{1,12})\b`)
-
-// RefFromSubject finds a ticket reference in a subject, "[HL-000123]" or "hl-123", and
-// returns it in canonical form ("HL-000123"), or "" when there is none.
-func RefFromSubject(subject string) string {
-	for _, m := range subjectRef.FindAllStringSubmatch(subject, -1) {
-		if id, ok := tickets.ParseRef(tickets.RefPrefix + m[1]); ok {
-			return tickets.FormatRef(id)
-		}
-	}
-	return ""
-}
 
 // ThreadIDs lists the message ids this message answers, newest first and without
 // duplicates: In-Reply-To, then References from the last to the first. A channel looks
