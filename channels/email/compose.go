@@ -155,13 +155,6 @@ func Compose(m Outgoing) ([]byte, string, error) {
 	return buf.Bytes(), id, nil
 }
 
-func canonicalRef(ref string) string {
-	if id, ok := tickets.ParseRef(ref); ok {
-		return tickets.FormatRef(id)
-	}
-	return ref
-}
-
 // subjectHasRef reports whether the subject already names the reference, in any case
 // and zero padding.
 func subjectHasRef(subject, ref string) bool {
