@@ -12,6 +12,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
+	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -53,6 +54,9 @@ type config struct {
 	IMAP        *transport.IMAPConfig // IMAP_URL, e.g. imaps://user:pass@imap.example.com/INBOX?move=Processed
 	EmailPoll   time.Duration         // EMAIL_POLL_EVERY
 	SMTPListen  transport.SMTPConfig  // SMTP_LISTEN_ADDR, SMTP_ACCEPT_DOMAINS, SMTP_MAX_BYTES, SMTP_HOSTNAME
+
+	Slack              notifications.SlackConfig // SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_TEAM_CHANNELS
+	SlackSigningSecret string                    // SLACK_SIGNING_SECRET
 }
 
 func loadConfig() (config, error) {
@@ -165,6 +169,11 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("SMTP_MAX_BYTES must be a positive number of bytes, not %q", v)
 		}
 	}
+	c.Slack = notifications.SlackConfig{Token: os.Getenv("SLACK_BOT_TOKEN"), APIURL: os.Getenv("SLACK_API_URL"), PublicBaseURL: c.PublicBaseURL}
+	if c.Slack.TeamChannels, err = notifications.ParseTeamChannels(os.Getenv("SLACK_TEAM_CHANNELS")); err != nil {
+		return c, fmt.Errorf("SLACK_TEAM_CHANNELS: %w", err)
+	}
+	c.SlackSigningSecret = os.Getenv("SLACK_SIGNING_SECRET")
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err
 	}

@@ -33,6 +33,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/wechat"
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/migrations"
+	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -167,7 +168,9 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		hooks = append(hooks, wc)
 	}
 	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
-	hooks = append(hooks, mail, web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), 0, log))
+	slack := notifications.NewSlack(cfg.Slack)
+	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
+		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), 0, log))
 	if cfg.SMTPURL != "" {
 		if senders[tickets.ChannelEmail], err = emailSender(cfg); err != nil {
 			return err
@@ -182,6 +185,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		handlers.PollMail = poller.Poll
 	}
 	handlers.Register(mux)
+	jobs.NewNotifier(svc, slack, log).Register(mux)
 	worker := jobs.NewServer(broker, cfg.Concurrency, log)
 	if err := worker.Start(mux); err != nil {
 		return fmt.Errorf("start job worker: %w", err)
@@ -190,6 +194,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	reconcileCtx, stopReconciler := context.WithCancel(ctx)
 	defer stopReconciler()
 	go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
+	go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
 	if cfg.IMAP != nil {
 		go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
 	}

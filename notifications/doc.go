@@ -6,4 +6,10 @@
 // transaction that makes them, as rows of the notices table (an outbox); this package
 // reads them from there. Until a delivery is configured, staff read their notices in the
 // API (GET /api/v1/notices).
+//
+// Slack (slack.go) posts Block Kit messages with a link to the ticket and the buttons
+// Acknowledge and Take it: to a team's channel (SLACK_TEAM_CHANNELS) and as direct
+// messages to agents found by email. The delivery job is jobs.Notifier; the buttons come
+// back to app/webhooks (POST /webhooks/slack/interactions). FakeSlack is a local Slack Web
+// API for tests and demos.
 package notifications

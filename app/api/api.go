@@ -33,7 +33,8 @@ type Config struct {
 	TrustedProxies []string
 	// LoginsPerMinute limits login attempts per client address; 0 means 10.
 	LoginsPerMinute int
-	// Webhooks are the providers' callback handlers, mounted beside the API.
+	// Webhooks are the providers' callback handlers and the public pages, mounted beside
+	// the API.
 	Webhooks []interface{ Register(*fiber.App) }
 }
 

@@ -1,0 +1,388 @@
+package tickets_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// noticeDesk: a Claims team with two agents and a supervisor, and a Complaints agent.
+type noticeDesk struct {
+	svc                  *tickets.Service
+	clock                *tickettest.Clock
+	db                   *bun.DB
+	claims               *tickets.Team
+	admin, liNa, zhang   tickets.Actor
+	chen, wang           tickets.Actor
+	liNaAgent, zhangAgnt *tickets.Agent
+}
+
+func newNoticeDesk(t *testing.T, db *bun.DB) *noticeDesk {
+	t.Helper()
+	ctx := context.Background()
+	clock := tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC))
+	svc := tickettest.Service(db, clock)
+	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &noticeDesk{svc: svc, clock: clock, db: db, admin: tickets.AgentActor(admin)}
+	if d.claims, err = svc.CreateTeam(ctx, d.admin, "Claims"); err != nil {
+		t.Fatal(err)
+	}
+	complaints, err := svc.CreateTeam(ctx, d.admin, "Complaints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(email string, role tickets.Role, team *tickets.Team) (tickets.Actor, *tickets.Agent) {
+		a, err := svc.CreateAgent(ctx, d.admin, tickets.NewAgent{Email: email, Role: role, TeamID: &team.ID, Password: "long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tickets.AgentActor(a), a
+	}
+	d.liNa, d.liNaAgent = mk("li.na@example.com", tickets.RoleAgent, d.claims)
+	d.zhang, d.zhangAgnt = mk("zhang.wei@example.com", tickets.RoleAgent, d.claims)
+	d.chen, _ = mk("chen@example.com", tickets.RoleSupervisor, d.claims)
+	d.wang, _ = mk("wang@example.com", tickets.RoleAgent, complaints)
+	return d
+}
+
+// logged is a phone ticket an agent logs (assigned to them, in their team).
+func (d *noticeDesk) logged(t *testing.T, by tickets.Actor, subject string, p tickets.Priority) *tickets.Ticket {
+	t.Helper()
+	tk, err := d.svc.CreateTicket(context.Background(), by, tickets.NewTicket{Phone: "+8613800138000", Subject: subject, Body: subject, Priority: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// unassigned is an SMS ticket in nobody's queue.
+func (d *noticeDesk) unassigned(t *testing.T, phone string) *tickets.Ticket {
+	t.Helper()
+	res, err := d.svc.Intake(context.Background(), tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: phone, Body: "where is my claim?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Ticket
+}
+
+func TestCollectAnnouncements(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNoticeDesk(t, db)
+		old := d.logged(t, d.liNa, "before Slack", tickets.PriorityUrgent)
+		// The first call starts at the end of the audit trail: history is not announced.
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+			t.Fatalf("first collect = %d, %v; want 0", n, err)
+		}
+		urgent := d.logged(t, d.liNa, "水管爆裂 burst pipe", tickets.PriorityUrgent)
+		high := d.logged(t, d.zhang, "car accident", tickets.PriorityHigh)
+		d.logged(t, d.zhang, "address change", tickets.PriorityNormal)
+		given := d.unassigned(t, "+8613900139000")
+		if _, err := d.svc.Assign(ctx, d.chen, given.Ref(), tickets.Assignment{AssigneeID: &d.zhangAgnt.ID}); err != nil {
+			t.Fatal(err)
+		}
+		taken := d.unassigned(t, "+8613700137000")
+		if _, err := d.svc.Assign(ctx, d.liNa, taken.Ref(), tickets.Assignment{AssigneeID: &d.liNaAgent.ID}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := d.svc.CollectAnnouncements(ctx)
+		if err != nil || n != 3 {
+			t.Fatalf("collect = %d, %v; want 3 (urgent, high, assignment)", n, err)
+		}
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+			t.Fatalf("collect again = %d, %v; want 0", n, err)
+		}
+		ps, err := d.svc.PendingNotices(ctx, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type row struct {
+			box                   tickets.Outbox
+			kind, email, team     string
+			ref, subject, tktTeam string
+			prio                  tickets.Priority
+		}
+		want := []row{
+			{tickets.NoticeOutbox, tickets.KindTicketAssigned, "zhang.wei@example.com", "Claims", given.Ref(), given.Subject, "Claims", tickets.PriorityNormal},
+			{tickets.AnnouncementOutbox, tickets.KindTicketUrgent, "", "Claims", urgent.Ref(), urgent.Subject, "Claims", tickets.PriorityUrgent},
+			{tickets.AnnouncementOutbox, tickets.KindTicketUrgent, "", "Claims", high.Ref(), high.Subject, "Claims", tickets.PriorityHigh},
+		}
+		if len(ps) != len(want) {
+			t.Fatalf("%d pending, want %d: %+v", len(ps), len(want), ps)
+		}
+		for i, w := range want {
+			p := ps[i]
+			got := row{p.Outbox, p.Kind, p.AgentEmail, p.TeamName, p.TicketRef(), p.TicketSubject, p.TicketTeam, p.TicketPriority}
+			if got != w {
+				t.Errorf("pending[%d] = %+v, want %+v", i, got, w)
+			}
+			if p.Body == "" || p.TicketRef() == old.Ref() {
+				t.Errorf("pending[%d] body %q ref %s", i, p.Body, p.TicketRef())
+			}
+		}
+		// The assignment is a notice the agent also reads in the API.
+		ns, err := d.svc.Notices(ctx, d.zhangAgnt.ID, true, 10)
+		if err != nil || len(ns) != 1 || ns[0].Kind != tickets.KindTicketAssigned {
+			t.Errorf("zhang's notices = %v, %v", ns, err)
+		}
+	})
+}
+
+func TestCollectAnnouncementsConcurrently(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNoticeDesk(t, db)
+		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for range 5 {
+			d.logged(t, d.liNa, "urgent", tickets.PriorityUrgent)
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		total := 0
+		for range 4 {
+			wg.Go(func() {
+				n, err := d.svc.CollectAnnouncements(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total += n
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		rows, err := db.NewSelect().Table("slack_announcements").Count(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != 5 || rows != 5 {
+			t.Errorf("overlapping collects wrote %d (rows %d), want 5", total, rows)
+		}
+	})
+}
+
+func TestNoticeDeliveryRecords(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNoticeDesk(t, db)
+		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for range 4 {
+			tk := d.unassigned(t, "+8613900139000")
+			if _, err := d.svc.Assign(ctx, d.chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.liNaAgent.ID}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := d.svc.SetStatus(ctx, d.liNa, tk.Ref(), tickets.StatusResolved, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 4 {
+			t.Fatalf("collect = %d, %v", n, err)
+		}
+		ps, _ := d.svc.PendingNotices(ctx, 0)
+		box := tickets.NoticeOutbox
+		sent, failed, skipped, retried := ps[0].ID, ps[1].ID, ps[2].ID, ps[3].ID
+
+		claim := func(id int64) bool {
+			t.Helper()
+			ok, err := d.svc.ClaimNotice(ctx, box, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		status := func(id int64) *tickets.SlackRecord {
+			t.Helper()
+			r, err := d.svc.SlackDelivery(ctx, box, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		if !claim(sent) || claim(sent) {
+			t.Fatal("a pending notice must be claimed exactly once")
+		}
+		if err := d.svc.MarkNoticeSent(ctx, box, sent, "D123", "1700000000.000100"); err != nil {
+			t.Fatal(err)
+		}
+		// Only forward: a sent notice stays sent, and cannot be claimed again.
+		if err := d.svc.MarkNoticeFailed(ctx, box, sent, "late failure"); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.svc.MarkNoticeSkipped(ctx, box, sent, "late skip"); err != nil {
+			t.Fatal(err)
+		}
+		if r := status(sent); r.Status != tickets.SlackSent || *r.TS != "1700000000.000100" || *r.Channel != "D123" || r.DeliveredAt == nil || r.Error != "" {
+			t.Errorf("sent record = %+v", r)
+		}
+		d.clock.Advance(time.Hour)
+		if claim(sent) {
+			t.Error("a sent notice was claimed again")
+		}
+
+		claim(failed)
+		if err := d.svc.MarkNoticeFailed(ctx, box, failed, "users_not_found"); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.svc.MarkNoticeSent(ctx, box, failed, "D1", "1"); err != nil {
+			t.Fatal(err)
+		}
+		if r := status(failed); r.Status != tickets.SlackFailed || r.Error != "users_not_found" || r.TS != nil {
+			t.Errorf("failed record = %+v", r)
+		}
+
+		if err := d.svc.MarkNoticeSkipped(ctx, box, skipped, "no Slack"); err != nil {
+			t.Fatal(err)
+		}
+		if r := status(skipped); r.Status != tickets.SlackSkipped || r.Error != "no Slack" {
+			t.Errorf("skipped record = %+v", r)
+		}
+
+		// A passing failure hands the claim back; attempts count up.
+		claim(retried)
+		for want := 1; want <= 2; want++ {
+			n, err := d.svc.RetryNoticeLater(ctx, box, retried, "ratelimited")
+			if err != nil || n != want {
+				t.Fatalf("retry = %d, %v; want %d", n, err, want)
+			}
+			if !claim(retried) {
+				t.Fatal("a notice handed back could not be claimed")
+			}
+		}
+		// A claim whose worker died lapses after SlackClaimTTL.
+		if claim(retried) {
+			t.Fatal("a live claim was taken")
+		}
+		if ps, _ := d.svc.PendingNotices(ctx, 0); len(ps) != 0 {
+			t.Errorf("a live claim is listed as pending: %+v", ps)
+		}
+		d.clock.Advance(tickets.SlackClaimTTL + time.Second)
+		if ps, _ := d.svc.PendingNotices(ctx, 0); len(ps) != 1 || ps[0].ID != retried {
+			t.Errorf("a lapsed claim is not listed: %+v", ps)
+		}
+		if !claim(retried) {
+			t.Error("a lapsed claim could not be taken over")
+		}
+		if r := status(retried); r.Status != tickets.SlackSending || r.Attempts != 2 || r.Error != "ratelimited" {
+			t.Errorf("retried record = %+v", r)
+		}
+		if _, err := d.svc.ClaimNotice(ctx, "tickets", 1); !errors.Is(err, tickets.ErrInvalid) {
+			t.Errorf("unknown outbox: %v", err)
+		}
+	})
+}
+
+func TestSkipPendingNotices(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNoticeDesk(t, db)
+		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
+		d.logged(t, d.liNa, "urgent", tickets.PriorityUrgent)
+		tk := d.unassigned(t, "+8613900139000")
+		if _, err := d.svc.Assign(ctx, d.chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.zhangAgnt.ID}); err != nil {
+			t.Fatal(err)
+		}
+		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
+		n, err := d.svc.SkipPendingNotices(ctx, "Slack is not configured")
+		if err != nil || n != 2 {
+			t.Fatalf("skipped %d, %v; want 2", n, err)
+		}
+		if ps, _ := d.svc.PendingNotices(ctx, 0); len(ps) != 0 {
+			t.Errorf("still pending: %+v", ps)
+		}
+		// Skipped notices stay readable in the API.
+		if ns, _ := d.svc.Notices(ctx, d.zhangAgnt.ID, true, 10); len(ns) != 1 {
+			t.Errorf("zhang has %d unread notices, want 1", len(ns))
+		}
+	})
+}
+
+func TestAcknowledgeNotice(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNoticeDesk(t, db)
+		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
+		tk := d.unassigned(t, "+8613900139000")
+		if _, err := d.svc.Assign(ctx, d.chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.zhangAgnt.ID}); err != nil {
+			t.Fatal(err)
+		}
+		urgent := d.logged(t, d.liNa, "urgent", tickets.PriorityUrgent)
+		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
+		ps, _ := d.svc.PendingNotices(ctx, 0)
+		if len(ps) != 2 {
+			t.Fatalf("pending = %+v", ps)
+		}
+		notice, announcement := ps[0].ID, ps[1].ID
+
+		tests := []struct {
+			name    string
+			actor   tickets.Actor
+			box     tickets.Outbox
+			id      int64
+			wantErr error
+			already bool
+		}{
+			{"someone else's notice", d.liNa, tickets.NoticeOutbox, notice, tickets.ErrForbidden, false},
+			{"the system", tickets.Actor{Kind: "system"}, tickets.NoticeOutbox, notice, tickets.ErrForbidden, false},
+			{"no such notice", d.zhang, tickets.NoticeOutbox, 9999, tickets.ErrNotFound, false},
+			{"the agent told", d.zhang, tickets.NoticeOutbox, notice, nil, false},
+			{"again, by a supervisor", d.chen, tickets.NoticeOutbox, notice, nil, true},
+			{"an announcement, by another team's agent", d.wang, tickets.AnnouncementOutbox, announcement, nil, false},
+		}
+		for _, tc := range tests {
+			var ack *tickets.Acknowledgement
+			var err error
+			if tc.box == tickets.NoticeOutbox {
+				ack, err = d.svc.AcknowledgeNotice(ctx, tc.actor, tc.id)
+			} else {
+				ack, err = d.svc.AcknowledgeAnnouncement(ctx, tc.actor, tc.id)
+			}
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Errorf("%s: err = %v, want %v", tc.name, err, tc.wantErr)
+				}
+				continue
+			}
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+				continue
+			}
+			if ack.Already != tc.already {
+				t.Errorf("%s: already = %v", tc.name, ack.Already)
+			}
+		}
+		r, _ := d.svc.SlackDelivery(ctx, tickets.NoticeOutbox, notice)
+		if r.AcknowledgedAt == nil || r.AcknowledgedBy == nil || *r.AcknowledgedBy != d.zhangAgnt.ID {
+			t.Errorf("notice record = %+v, want acknowledged by zhang", r)
+		}
+		// One audit event per first acknowledgement, on the ticket.
+		for _, ref := range []string{tk.Ref(), urgent.Ref()} {
+			td, err := d.svc.Ticket(ctx, ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, e := range td.Events {
+				if e.Kind == "notice.acknowledged" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%s has %d notice.acknowledged events, want 1", ref, n)
+			}
+		}
+	})
+}
