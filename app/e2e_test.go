@@ -31,39 +31,8 @@ func TestUnansweredTicketBecomesComplaint(t *testing.T) {
 				rdb.FlushDB(context.Background())
 				rdb.Close()
 			}
-			addr := freeAddr(t)
-			t.Setenv("HOTLINE_ADDR", addr)
-			t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "hotline.db"))
-			t.Setenv("REDIS_URL", redisURL)
-			t.Setenv("HOTLINE_ADMIN_EMAIL", "admin@example.com")
-			t.Setenv("HOTLINE_ADMIN_PASSWORD", "e2e-admin-password")
-			t.Setenv("HOTLINE_SLA_FIRST_RESPONSE", "1s")
-			t.Setenv("HOTLINE_SLA_RESOLUTION", "3s")
-			t.Setenv("HOTLINE_RECONCILE_EVERY", "1h")
-			t.Setenv("HOTLINE_LOG_LEVEL", "warn")
-
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- run(ctx, []string{"serve"}) }()
-			defer func() {
-				cancel()
-				select {
-				case err := <-done:
-					if err != nil {
-						t.Errorf("serve: %v", err)
-					}
-				case <-time.After(20 * time.Second):
-					t.Error("serve did not stop")
-				}
-			}()
-			base := "http://" + addr
-			waitFor(t, 15*time.Second, func() bool {
-				res, err := http.Get(base + "/readyz")
-				if err == nil {
-					res.Body.Close()
-				}
-				return err == nil && res.StatusCode == 200
-			})
+			base := startHotline(t, map[string]string{"REDIS_URL": redisURL,
+				"HOTLINE_SLA_FIRST_RESPONSE": "1s", "HOTLINE_SLA_RESOLUTION": "3s", "HOTLINE_RECONCILE_EVERY": "1h"})
 
 			var login struct{ Token string }
 			call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"email": "admin@example.com", "password": "e2e-admin-password"}, 200, &login)
@@ -107,6 +76,47 @@ func TestUnansweredTicketBecomesComplaint(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startHotline runs the whole binary ("serve") on a free port with a fresh SQLite file, the given
+// settings and an admin admin@example.com / e2e-admin-password, until the test ends; it
+// returns the base URL once /readyz answers.
+func startHotline(t *testing.T, settings map[string]string) string {
+	t.Helper()
+	addr := freeAddr(t)
+	env := map[string]string{
+		"HOTLINE_ADDR": addr, "DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "hotline.db"), "REDIS_URL": "",
+		"HOTLINE_ADMIN_EMAIL": "admin@example.com", "HOTLINE_ADMIN_PASSWORD": "e2e-admin-password", "HOTLINE_LOG_LEVEL": "warn",
+	}
+	for k, v := range settings {
+		env[k] = v
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	base := "http://" + addr
+	waitFor(t, 15*time.Second, func() bool {
+		res, err := http.Get(base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+		}
+		return err == nil && res.StatusCode == 200
+	})
+	return base
 }
 
 func freeAddr(t *testing.T) string {
@@ -163,26 +173,8 @@ func call(t *testing.T, method, url, token string, body any, want int, out any) 
 // "go run ./app simulate sms" signs an inbound SMS as Twilio does and posts it to a running
 // Hotline that has no Twilio account configured: the ticket appears.
 func TestSimulateSMS(t *testing.T) {
-	addr := freeAddr(t)
-	t.Setenv("HOTLINE_ADDR", addr)
-	t.Setenv("DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "hotline.db"))
-	t.Setenv("REDIS_URL", "")
-	t.Setenv("TWILIO_AUTH_TOKEN", "")
-	t.Setenv("HOTLINE_ADMIN_EMAIL", "admin@example.com")
-	t.Setenv("HOTLINE_ADMIN_PASSWORD", "e2e-admin-password")
-	t.Setenv("HOTLINE_LOG_LEVEL", "warn")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}) }()
-	defer func() { cancel(); <-done }()
-	base := "http://" + addr
-	waitFor(t, 15*time.Second, func() bool {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-		}
-		return err == nil && res.StatusCode == 200
-	})
+	base := startHotline(t, map[string]string{"TWILIO_AUTH_TOKEN": ""})
+	ctx := context.Background()
 
 	if err := run(ctx, []string{"simulate", "sms", "--from", "138 0013 8000", "--body", "你好，我的理赔进度怎么样了？"}); err != nil {
 		t.Fatalf("simulate: %v", err)

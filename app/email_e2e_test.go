@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log"
@@ -104,28 +103,11 @@ func TestEmailThreeWaysInAndOneOut(t *testing.T) {
 	defer imapSrv.Close()
 
 	smtpAddr := freeAddr(t)
-	addr := freeAddr(t)
-	for k, v := range map[string]string{
-		"HOTLINE_ADDR": addr, "DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "hotline.db"), "REDIS_URL": "",
-		"HOTLINE_ADMIN_EMAIL": "admin@example.com", "HOTLINE_ADMIN_PASSWORD": "e2e-admin-password", "HOTLINE_LOG_LEVEL": "warn",
+	base := startHotline(t, map[string]string{
 		"EMAIL_WEBHOOK_SECRET": "hook-secret", "EMAIL_FROM": "客服 Support <support@desk.example.com>",
 		"SMTP_URL":         "smtp://" + relayLn.Addr().String(),
 		"IMAP_URL":         "imap://support:mailbox-password@" + imapLn.Addr().String() + "/INBOX",
 		"EMAIL_POLL_EVERY": "200ms", "SMTP_LISTEN_ADDR": smtpAddr, "SMTP_ACCEPT_DOMAINS": "desk.example.com",
-	} {
-		t.Setenv(k, v)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}) }()
-	defer func() { cancel(); <-done }()
-	base := "http://" + addr
-	waitFor(t, 15*time.Second, func() bool {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-		}
-		return err == nil && res.StatusCode == 200
 	})
 	var login struct{ Token string }
 	call(t, "POST", base+"/api/v1/auth/login", "", map[string]string{"email": "admin@example.com", "password": "e2e-admin-password"}, 200, &login)
