@@ -168,11 +168,12 @@ func (n *Notifier) deliverOne(ctx context.Context, it *tickets.PendingNotice, r 
 	}
 	if attempts >= most {
 		r.Failed++
-		return true, n.svc.MarkNoticeFailed(rec, it.Outbox, it.ID, fmt.Sprintf("gave up after %d attempts: %s", attempts, reason))
+		return kind == notifications.Retry, n.svc.MarkNoticeFailed(rec, it.Outbox, it.ID, fmt.Sprintf("gave up after %d attempts: %s", attempts, reason))
 	}
 	r.RetryLater++
 	n.log.Info("Slack delivery postponed", "outbox", it.Outbox, "id", it.ID, "attempts", attempts, "retry_after", wait, "err", reason)
-	return true, nil
+	// A limit or an outage holds every row; a refusal of this one row holds only it.
+	return kind == notifications.Retry, nil
 }
 
 // message is the Slack message for a row.

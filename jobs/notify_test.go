@@ -369,3 +369,26 @@ func TestNotifyTaskOnTheWorker(t *testing.T) {
 		t.Errorf("notice %+v", rec)
 	}
 }
+
+// Slack refusing one message with a code not known here holds only that message: the run
+// goes on to the others (a rate limit or an outage still holds them all).
+func TestNotifierUnknownRefusalHoldsOnlyThatNotice(t *testing.T) {
+	db := tickettest.SQLite(t)
+	ctx := context.Background()
+	d := newNotifyDesk(t, db)
+	n := jobs.NewNotifier(d.svc, d.slack, slog.New(slog.DiscardHandler))
+	first, second := d.given(t, d.liNaID), d.given(t, d.liNaID)
+	d.fake.Fail("chat.postMessage", "user_not_visible")
+	r, err := n.Deliver(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RetryLater != 2 {
+		t.Errorf("run = %+v, want both notices tried and held", r)
+	}
+	for _, id := range []int64{first.ID, second.ID} {
+		if rec := d.record(t, tickets.NoticeOutbox, id); rec.Status != tickets.SlackPending || rec.Attempts != 1 {
+			t.Errorf("notice %d = %+v, want pending after one attempt", id, rec)
+		}
+	}
+}

@@ -48,3 +48,10 @@ CREATE TABLE slack_announcements (
 );
 --bun:split
 CREATE INDEX slack_announcements_pending_idx ON slack_announcements (id) WHERE slack_status IN ('pending', 'sending');
+--bun:split
+
+-- The audit event a notice was written from, when it was: reading the trail again (to
+-- catch transactions that committed after later ones) never writes a notice twice.
+ALTER TABLE notices ADD COLUMN source_event_id BIGINT;
+--bun:split
+CREATE UNIQUE INDEX notices_source_event_key ON notices (source_event_id);

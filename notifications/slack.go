@@ -217,7 +217,7 @@ func (s *Slack) Post(ctx context.Context, channel string, m Message) (string, er
 		return "", ErrSlackDisabled
 	}
 	_, ts, err := s.client.PostMessageContext(ctx, channel,
-		slack.MsgOptionText(m.fallback(), false), slack.MsgOptionBlocks(s.Blocks(m)...))
+		slack.MsgOptionText(m.fallback(), true), slack.MsgOptionBlocks(s.Blocks(m)...))
 	if err != nil {
 		return "", fmt.Errorf("slack chat.postMessage to %s: %w", channel, err)
 	}
@@ -315,6 +315,9 @@ const (
 	// Permanent: Slack will refuse this message however often it is sent (no such user or
 	// channel, the bot is not in the channel, ...); record it as failed with the reason.
 	Permanent
+	// RetryThis: Slack refused this one message with a code not known here; try it again
+	// later, and deliver the others meanwhile.
+	RetryThis
 )
 
 // permanentErrors are Slack's error codes that sending again will not fix.
@@ -323,6 +326,11 @@ var permanentErrors = map[string]bool{
 	"is_archived": true, "msg_too_long": true, "invalid_blocks": true, "invalid_blocks_format": true,
 	"no_text": true, "cannot_dm_bot": true, "user_disabled": true, "restricted_action": true,
 	"messages_tab_disabled": true, "invalid_email": true,
+}
+
+// slackDown are codes for Slack itself failing: every message waits, not just this one.
+var slackDown = map[string]bool{
+	"internal_error": true, "fatal_error": true, "service_unavailable": true, "request_timeout": true, "ratelimited": true,
 }
 
 // Classify says whether a Slack error is worth retrying; RetryAfter is how long Slack asked
@@ -334,10 +342,13 @@ func Classify(err error) (kind ErrorKind, retryAfter time.Duration) {
 	}
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
-		if permanentErrors[se.Err] {
+		switch {
+		case permanentErrors[se.Err]:
 			return Permanent, 0
+		case slackDown[se.Err]:
+			return Retry, 0
 		}
-		return Retry, 0
+		return RetryThis, 0
 	}
 	// Anything else (an HTTP status, the network, a timeout) passes or needs an operator;
 	// the delivery job retries it until its attempts run out.

@@ -373,12 +373,20 @@ func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 	if err := s.db.NewSelect().Table("events").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &last); err != nil {
 		return 0, fmt.Errorf("find the end of the audit trail: %w", err)
 	}
-	if _, err := s.Setting(ctx, announceCursorKey, func() string { return strconv.FormatInt(last, 10) }); err != nil {
+	start, err := s.Setting(ctx, announceCursorKey+".start", func() string { return strconv.FormatInt(last, 10) })
+	if err != nil {
 		return 0, err
+	}
+	if _, err := s.Setting(ctx, announceCursorKey, func() string { return start }); err != nil {
+		return 0, err
+	}
+	floor, err := strconv.ParseInt(start, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("announcement start %q: %w", start, err)
 	}
 	total := 0
 	for range 100 { // at most 100 batches a call; the next call goes on
-		n, more, err := s.collectBatch(ctx)
+		n, more, err := s.collectBatch(ctx, floor)
 		total += n
 		if err != nil || !more {
 			return total, err
@@ -389,7 +397,13 @@ func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 
 const announceBatch = 500
 
-func (s *Service) collectBatch(ctx context.Context) (written int, more bool, err error) {
+// rereadWindow is how many audit events below the cursor each run reads again: far more
+// than are written while one transaction is open.
+const rereadWindow = 5000
+
+// collectBatch reads the next events after the cursor, and again the window below it down
+// to floor, where announcing began.
+func (s *Service) collectBatch(ctx context.Context, floor int64) (written int, more bool, err error) {
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		written, more = 0, false
 		err = s.inTx(ctx, func(tx bun.Tx) error {
@@ -401,6 +415,16 @@ func (s *Service) collectBatch(ctx context.Context) (written int, more bool, err
 			if err != nil {
 				return fmt.Errorf("announcement cursor %q: %w", cur, err)
 			}
+			// Event ids are handed out at insert, not at commit: a transaction that commits
+			// after a later one shows an event below the cursor. Each run reads a trailing
+			// window below the cursor again; the rows written are keyed by event, so
+			// nothing is announced twice.
+			var late []*Event
+			if err := tx.NewSelect().Model(&late).
+				Where("id > ? AND id <= ? AND entity = 'ticket' AND kind IN ('ticket.created', 'ticket.assigned')", max(after-rereadWindow, floor), after).
+				OrderExpr("id").Scan(ctx); err != nil {
+				return fmt.Errorf("read audit trail again: %w", err)
+			}
 			var evs []*Event
 			if err := tx.NewSelect().Model(&evs).
 				Where("id > ? AND entity = 'ticket' AND kind IN ('ticket.created', 'ticket.assigned')", after).
@@ -408,7 +432,9 @@ func (s *Service) collectBatch(ctx context.Context) (written int, more bool, err
 				return fmt.Errorf("read audit trail: %w", err)
 			}
 			if len(evs) == 0 {
-				return nil
+				n, err := s.announce(ctx, tx, late)
+				written = n
+				return err
 			}
 			more = len(evs) == announceBatch
 			next := strconv.FormatInt(evs[len(evs)-1].ID, 10)
@@ -420,6 +446,7 @@ func (s *Service) collectBatch(ctx context.Context) (written int, more bool, err
 			if n, _ := res.RowsAffected(); n != 1 {
 				return errCursorMoved
 			}
+			evs = append(late, evs...)
 			n, err := s.announce(ctx, tx, evs)
 			written = n
 			return err
@@ -460,13 +487,15 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, 
 			} else {
 				body = fmt.Sprintf("高优先级工单 High-priority ticket %s: %s", t.Ref(), t.Subject)
 			}
-			_, err = tx.NewRaw(`INSERT INTO slack_announcements (event_id, kind, ticket_id, team_id, body, created_at)
+			res, err := tx.NewRaw(`INSERT INTO slack_announcements (event_id, kind, ticket_id, team_id, body, created_at)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
 				ev.ID, KindTicketUrgent, t.ID, data.TeamID, body, s.now()).Exec(ctx)
 			if err != nil {
 				return written, fmt.Errorf("store announcement: %w", err)
 			}
-			written++
+			if n, _ := res.RowsAffected(); n > 0 {
+				written++
+			}
 		case "ticket.assigned":
 			if data.ToAssignee == nil || (ev.ActorID != nil && *ev.ActorID == *data.ToAssignee) {
 				continue // moved to a team queue, or the agent took it themselves
@@ -475,13 +504,20 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, 
 			if err != nil {
 				return written, err
 			}
-			id := t.ID
-			notices = append(notices, &Notice{AgentID: *data.ToAssignee, Kind: KindTicketAssigned, TicketID: &id,
+			id, evID := t.ID, ev.ID
+			notices = append(notices, &Notice{AgentID: *data.ToAssignee, Kind: KindTicketAssigned, TicketID: &id, SourceEventID: &evID,
 				Body: fmt.Sprintf("工单已分配给您 %s is yours now (%s priority): %s", t.Ref(), t.Priority, t.Subject)})
 		}
 	}
-	if err := s.insertNotices(ctx, tx, notices); err != nil {
-		return written, err
+	for _, n := range notices {
+		n.CreatedAt = s.now()
+		res, err := tx.NewInsert().Model(n).On("CONFLICT DO NOTHING").Exec(ctx)
+		if err != nil {
+			return written, fmt.Errorf("store notice: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			written++
+		}
 	}
-	return written + len(notices), nil
+	return written, nil
 }

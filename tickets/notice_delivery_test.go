@@ -386,3 +386,38 @@ func TestAcknowledgeNotice(t *testing.T) {
 		}
 	})
 }
+
+// A transaction that commits after a later one leaves its event below the cursor; the next
+// collection still announces it, once.
+func TestCollectAnnouncementsAfterLateCommit(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNoticeDesk(t, db)
+		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+			t.Fatal(err)
+		}
+		slow := d.logged(t, d.liNa, "committed late", tickets.PriorityUrgent)
+		var ev tickets.Event
+		if err := db.NewSelect().Model(&ev).Where("entity = 'ticket' AND entity_id = ? AND kind = 'ticket.created'", slow.ID).Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Not yet committed: the event is not there while a later ticket is collected.
+		if _, err := db.NewDelete().Model((*tickets.Event)(nil)).Where("id = ?", ev.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d.logged(t, d.liNa, "committed first", tickets.PriorityUrgent)
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 1 {
+			t.Fatalf("collect = %d, %v; want the later ticket", n, err)
+		}
+		// Now the slow transaction commits, with its lower id.
+		if _, err := db.NewInsert().Model(&ev).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 1 {
+			t.Errorf("collect after the late commit = %d, %v; want 1", n, err)
+		}
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+			t.Errorf("collect again = %d, %v; want 0", n, err)
+		}
+	})
+}

@@ -22,6 +22,8 @@ type Notice struct {
 	Body        string    `bun:",notnull"`
 	CreatedAt   time.Time `bun:",notnull"`
 	ReadAt      *time.Time
+	// SourceEventID is the audit event the notice was derived from, when it was.
+	SourceEventID *int64
 }
 
 func (s *Service) insertNotices(ctx context.Context, tx bun.IDB, ns []*Notice) error {

@@ -135,7 +135,7 @@ func (s *inboundSession) Mail(from string, _ *smtp.MailOptions) error {
 func (s *inboundSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	at := strings.LastIndexByte(to, '@')
 	if at < 0 || !s.be.domains[normDomain(to[at+1:])] {
-		s.log.Info("recipient refused", "from", s.from, "to", to)
+		s.log.Info("recipient refused", "from_domain", domainOf(s.from), "to_domain", domainOf(to))
 		return errRelayDenied
 	}
 	s.to = append(s.to, to)
@@ -148,7 +148,7 @@ func (s *inboundSession) Data(r io.Reader) (err error) {
 		var smtpErr *smtp.SMTPError
 		switch {
 		case errors.As(err, &smtpErr): // e.g. 552 5.3.4 message too large
-			s.log.Info("message refused", "from", s.from, "err", err)
+			s.log.Info("message refused", "from_domain", domainOf(s.from), "err", err)
 			return smtpErr
 		case errors.Is(err, smtp.ErrTooLongLine):
 			return errLineTooLong
@@ -176,7 +176,7 @@ func (s *inboundSession) Data(r io.Reader) (err error) {
 		s.log.Error("deliver failed; answered 451", "from", s.from, "to", to, "bytes", len(raw), "err", err)
 		return errTempFailure
 	}
-	s.log.Info("message accepted", "from", s.from, "to", to, "bytes", len(raw))
+	s.log.Info("message accepted", "from_domain", domainOf(s.from), "recipients", len(to), "bytes", len(raw))
 	return nil
 }
 
@@ -198,3 +198,11 @@ type slogPrinter struct{ log *slog.Logger }
 
 func (p slogPrinter) Printf(format string, v ...any) { p.log.Warn(fmt.Sprintf(format, v...)) }
 func (p slogPrinter) Println(v ...any)               { p.log.Warn(strings.TrimSuffix(fmt.Sprintln(v...), "\n")) }
+
+// domainOf keeps logs free of people's addresses: only the domain is logged at info level.
+func domainOf(addr string) string {
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		return addr[i+1:]
+	}
+	return ""
+}
