@@ -57,6 +57,8 @@ type config struct {
 
 	Slack              notifications.SlackConfig // SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_TEAM_CHANNELS
 	SlackSigningSecret string                    // SLACK_SIGNING_SECRET
+
+	AfterCare tickets.AfterCareConfig // HOTLINE_SURVEYS, HOTLINE_SURVEY_TTL, HOTLINE_FOLLOWUP_OFFSETS
 }
 
 func loadConfig() (config, error) {
@@ -174,6 +176,23 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("SLACK_TEAM_CHANNELS: %w", err)
 	}
 	c.SlackSigningSecret = os.Getenv("SLACK_SIGNING_SECRET")
+	c.AfterCare = tickets.AfterCareConfig{Surveys: env("HOTLINE_SURVEYS", "on") != "off", PublicBaseURL: c.PublicBaseURL}
+	if c.AfterCare.SurveyTTL, err = durationEnv("HOTLINE_SURVEY_TTL", 7*24*time.Hour); err != nil {
+		return c, err
+	}
+	if v, ok := os.LookupEnv("HOTLINE_FOLLOWUP_OFFSETS"); ok {
+		c.AfterCare.FollowUpOffsets = []time.Duration{}
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			d, err := time.ParseDuration(f)
+			if err != nil || d < 0 {
+				return c, fmt.Errorf("HOTLINE_FOLLOWUP_OFFSETS lists durations after resolution such as 0,168h,720h, not %q", v)
+			}
+			c.AfterCare.FollowUpOffsets = append(c.AfterCare.FollowUpOffsets, d)
+		}
+	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err
 	}

@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string) error {
 		SLA:            cfg.SLA,
 		Calendar:       tickets.NewCalendar(cfg.CalendarZone, cfg.WorkOpen, cfg.WorkShut, log),
 		ReopenWindow:   cfg.ReopenWindow,
+		AfterCare:      cfg.AfterCare,
 	}, log)
 	if err := svc.SeedHolidays(ctx); err != nil {
 		return err
@@ -170,7 +171,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
 	slack := notifications.NewSlack(cfg.Slack)
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
-		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), 0, log))
+		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), 0, log), web.NewSurveyPage(svc, log))
 	if cfg.SMTPURL != "" {
 		if senders[tickets.ChannelEmail], err = emailSender(cfg); err != nil {
 			return err

@@ -289,33 +289,51 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, ref string, to Sta
 	if !to.Valid() {
 		return nil, invalidf("unknown status %q (new, open, pending, resolved, closed)", to)
 	}
-	return s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
-		return s.changeStatus(ctx, tx, t, to, actor, reason)
+	var told int64
+	t, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+		var err error
+		told, err = s.transition(ctx, tx, t, to, actor, reason)
+		return err
 	})
+	if err != nil {
+		return nil, err
+	}
+	s.deliver(ctx, told)
+	return t, nil
 }
 
-// changeStatus applies a transition to t (saved by the caller) and records it.
+// changeStatus applies a transition to t (saved by the caller) and records it. A message
+// it queues to the customer (the survey, on resolution) is sent by the reconciler; callers
+// that resolve tickets use transition and hand it to deliver after the commit.
 func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to Status, actor Actor, reason string) error {
+	_, err := s.transition(ctx, tx, t, to, actor, reason)
+	return err
+}
+
+// transition is changeStatus returning the id of the message it queued to the customer,
+// or 0. Resolving a ticket starts its satisfaction survey and schedules its follow-up
+// calls; reopening one cancels the calls still open.
+func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Status, actor Actor, reason string) (int64, error) {
 	from := t.Status
 	if from == to {
-		return conflictf("%s is already %s", t.Ref(), to)
+		return 0, conflictf("%s is already %s", t.Ref(), to)
 	}
 	if !from.CanBecome(to) {
-		return conflictf("%s cannot go from %s to %s", t.Ref(), from, to)
+		return 0, conflictf("%s cannot go from %s to %s", t.Ref(), from, to)
 	}
 	now := s.now()
 	data := changeData(from, to, reason)
 	if from == StatusPending {
 		paused, err := s.resumeClock(ctx, tx, t, now)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		data["paused_seconds"] = int64(paused / time.Second)
 	}
 	switch to {
 	case StatusPending:
 		if err := s.pauseClock(ctx, tx, t, now); err != nil {
-			return err
+			return 0, err
 		}
 	case StatusResolved:
 		t.ResolvedAt = &now
@@ -329,7 +347,7 @@ func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to St
 			t.SLAStartedAt = &now
 			t.Status = to
 			if err := s.applyDeadlines(ctx, tx, t); err != nil {
-				return err
+				return 0, err
 			}
 		}
 	}
@@ -342,7 +360,23 @@ func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to St
 	if to == StatusOpen && (from == StatusResolved || from == StatusClosed) {
 		kind = "ticket.reopened"
 	}
-	return s.record(ctx, tx, actor, "ticket", t.ID, kind, data)
+	// What the change sets off is recorded first, so the change itself is the last event.
+	var told int64
+	switch {
+	case kind == "ticket.reopened":
+		if err := s.cancelFollowUps(ctx, tx, t, actor); err != nil {
+			return 0, err
+		}
+	case to == StatusResolved:
+		if err := s.scheduleFollowUps(ctx, tx, t); err != nil {
+			return 0, err
+		}
+		var err error
+		if told, err = s.startSurvey(ctx, tx, t); err != nil {
+			return 0, err
+		}
+	}
+	return told, s.record(ctx, tx, actor, "ticket", t.ID, kind, data)
 }
 
 // SetPriority changes how urgent a ticket is.

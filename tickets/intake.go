@@ -55,6 +55,9 @@ type IntakeResult struct {
 	Duplicate bool       // the provider message id was seen before; nothing was stored
 	Complaint *Complaint // opened because the customer said they complain
 	Customer  *Customer
+	// Survey is set when the message answered a satisfaction survey: the score is recorded
+	// and the message stored on the survey's ticket, which stays resolved.
+	Survey *Survey
 }
 
 const (
@@ -124,6 +127,10 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		if !errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("look up provider message id: %w", err)
 		}
+	}
+	// A texted score while the customer's survey is open answers it and reopens nothing.
+	if res, err := s.answerSurveyByText(ctx, tx, in); res != nil || err != nil {
+		return res, err
 	}
 
 	customer, err := s.customerFor(ctx, tx, in.From, in.Address, in.Name, in.Locale)

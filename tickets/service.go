@@ -28,6 +28,8 @@ type Config struct {
 	// ReopenWindow is how long after resolution a customer's message reopens the ticket
 	// rather than opening a new one; 0 means 7 days, negative never.
 	ReopenWindow time.Duration
+	// AfterCare is what follows a resolution: the satisfaction survey and follow-up calls.
+	AfterCare AfterCareConfig
 }
 
 // Service changes the domain. It is safe for concurrent use.
@@ -39,6 +41,7 @@ type Service struct {
 	cal       *Calendar
 	rules     *rules
 	scheduler Scheduler
+	care      AfterCareConfig
 }
 
 // NewService builds a Service over an open, migrated database.
@@ -64,7 +67,7 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 		}
 		cal = NewCalendar(loc, 9*time.Hour, 18*time.Hour, log)
 	}
-	return &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}}
+	return &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, care: cfg.AfterCare.filled()}
 }
 
 // now is the clock's time in UTC at the precision PostgreSQL stores.

@@ -53,9 +53,11 @@ func New(cfg Config) *fiber.App {
 	}
 	s := &server{svc: cfg.Service, log: cfg.Log}
 	fc := fiber.Config{
-		AppName:               "Hotline",
-		ErrorHandler:          s.handleError,
-		BodyLimit:             1 << 20,
+		AppName:      "Hotline",
+		ErrorHandler: s.handleError,
+		// Raw emails posted to /webhooks/email carry their attachments: as much as the SMTP
+		// listener takes (25 MiB) and the headers around it.
+		BodyLimit:             26 << 20,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           2 * time.Minute,
@@ -137,6 +139,10 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/complaints/:ref/assign", s.complaintAssign)
 	authed.Post("/complaints/:ref/decision", s.complaintDecision)
 	authed.Post("/complaints/:ref/extend", s.complaintExtend)
+
+	authed.Get("/followups", s.listFollowUps)
+	authed.Post("/followups/:id/complete", s.completeFollowUp)
+	authed.Get("/reports/csat", s.csatReport)
 
 	for _, w := range cfg.Webhooks {
 		w.Register(app)

@@ -3,6 +3,7 @@ package webhooks_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -206,4 +207,27 @@ func TestEmailThreading(t *testing.T) {
 			t.Errorf("the reply went elsewhere: %s has %d messages, status %s", td.Ref(), len(td.Messages), td.Status)
 		}
 	})
+}
+
+// A customer's email with a few megabytes of attachments is taken, as by SMTP.
+func TestEmailWebhookTakesLargeMessages(t *testing.T) {
+	d := newMailDesk(t, tickettest.SQLite(t))
+	pdf := bytes.Repeat([]byte("%PDF-1.7 scanned invoice page\n"), 100_000) // 3 MB
+	var b bytes.Buffer
+	b.WriteString("From: Li Lei <li.lei@example.com>\r\nTo: support@desk.example.com\r\nSubject: Invoices\r\nMessage-ID: <big@example.com>\r\n" +
+		"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"X\"\r\n\r\n--X\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nScans attached.\r\n" +
+		"--X\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"scan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	enc := base64.StdEncoding.EncodeToString(pdf)
+	for len(enc) > 76 {
+		b.WriteString(enc[:76] + "\r\n")
+		enc = enc[76:]
+	}
+	b.WriteString(enc + "\r\n--X--\r\n")
+	if status, body := d.post(t, "Bearer "+mailSecret, b.Bytes()); status != 202 {
+		t.Fatalf("a %d MB email: %d %s", b.Len()>>20, status, body)
+	}
+	td, err := d.svc.Ticket(context.Background(), "HL-000001")
+	if err != nil || len(td.Messages[0].Attachments) != 1 || td.Messages[0].Attachments[0].SizeBytes != int64(len(pdf)) {
+		t.Errorf("large email stored: %v %+v", err, td)
+	}
 }

@@ -1,0 +1,410 @@
+package tickets_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// deliverySpy records the messages the service hands to the senders.
+type deliverySpy struct {
+	mu  sync.Mutex
+	ids []int64
+}
+
+func (d *deliverySpy) Schedule(context.Context, []tickets.Timer) error { return nil }
+func (d *deliverySpy) Deliver(_ context.Context, ids []int64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.ids = append(d.ids, ids...)
+	return nil
+}
+
+func (d *deliverySpy) delivered() []int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.ids)
+}
+
+func TestParseScore(t *testing.T) {
+	cases := []struct {
+		in      string
+		score   int
+		comment string
+		ok      bool
+	}{
+		{"5", 5, "", true},
+		{"５", 5, "", true},
+		{"5 很满意", 5, "很满意", true},
+		{"4分", 4, "", true},
+		{" 3 ", 3, "", true},
+		{"3.", 3, "", true},
+		{"1，太慢了", 1, "太慢了", true},
+		{"２分 还行", 2, "还行", true},
+		{"5 - great, thanks!", 5, "great, thanks!", true},
+		{"thanks", 0, "", false},
+		{"6", 0, "", false},
+		{"0", 0, "", false},
+		{"好的", 0, "", false},
+		{"10", 0, "", false},
+		{"4.5", 0, "", false},
+		{"3pm tomorrow", 0, "", false},
+		{"", 0, "", false},
+	}
+	for _, c := range cases {
+		score, comment, ok := tickets.ParseScore(c.in)
+		if score != c.score || comment != c.comment || ok != c.ok {
+			t.Errorf("ParseScore(%q) = %d, %q, %v; want %d, %q, %v", c.in, score, comment, ok, c.score, c.comment, c.ok)
+		}
+	}
+}
+
+// surveyDesk is a desk that sends satisfaction surveys.
+func surveyDesk(t *testing.T, db *bun.DB) *desk {
+	d := newDesk(t, db)
+	d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true})
+	return d
+}
+
+// resolve moves a ticket to resolved as the admin.
+func (d *desk) resolve(t *testing.T, tk *tickets.Ticket) {
+	t.Helper()
+	if _, err := d.svc.SetStatus(context.Background(), d.admin, tk.Ref(), tickets.StatusResolved, "answered"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func outbound(t *testing.T, svc *tickets.Service, ref string) []*tickets.Message {
+	t.Helper()
+	var out []*tickets.Message
+	for _, m := range mustDetail(t, svc, ref).Messages {
+		if m.Direction == tickets.DirectionOutbound {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestSurveyOnResolution(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		spy := &deliverySpy{}
+		d.svc.SetScheduler(spy)
+		d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true, PublicBaseURL: "https://desk.example.com/"})
+
+		cases := []struct {
+			name string
+			in   tickets.Inbound
+			ch   tickets.Channel
+		}{
+			{"sms", sms("+8613800000001", "where is my claim?", "SM1"), tickets.ChannelSMS},
+			{"wechat", tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: "o_abc123", Body: "理赔进度？"}, tickets.ChannelWeChat},
+			{"email", tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "kim@example.com", Subject: "claim", Body: "any news?"}, tickets.ChannelEmail},
+		}
+		for _, c := range cases {
+			res, err := d.svc.Intake(ctx, c.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tk := res.Ticket
+			d.resolve(t, tk)
+			out := outbound(t, d.svc, tk.Ref())
+			if len(out) != 1 || out[0].Channel != c.ch || out[0].DeliveryStatus != tickets.DeliveryQueued {
+				t.Fatalf("%s: outbound %+v", c.name, out)
+			}
+			if !slices.Contains(spy.delivered(), out[0].ID) {
+				t.Errorf("%s: survey message %d not handed to the sender (%v)", c.name, out[0].ID, spy.delivered())
+			}
+			body := out[0].Body
+			if c.ch == tickets.ChannelEmail {
+				token := regexp.MustCompile(`https://desk\.example\.com/survey/([A-Za-z0-9_-]{43})$`).FindStringSubmatch(body)
+				if token == nil {
+					t.Fatalf("email survey body %q has no link", body)
+				}
+				sv, err := d.svc.SurveyByToken(ctx, token[1])
+				if err != nil || sv.TicketID != tk.ID || sv.Channel != tickets.ChannelEmail {
+					t.Errorf("survey by token: %+v %v", sv, err)
+				}
+			} else if body != tickets.SurveyPrompt {
+				t.Errorf("%s: body %q", c.name, body)
+			}
+			sv, err := d.svc.TicketSurvey(ctx, tk.ID)
+			if err != nil || sv == nil || !sv.ExpiresAt.Equal(t0.Add(7*24*time.Hour)) || sv.MessageID == nil || *sv.MessageID != out[0].ID {
+				t.Errorf("%s: survey %+v %v", c.name, sv, err)
+			}
+
+			// Reopened and resolved again: still the one survey, asked once.
+			if _, err := d.svc.SetStatus(ctx, d.admin, tk.Ref(), tickets.StatusOpen, "one more question"); err != nil {
+				t.Fatal(err)
+			}
+			d.resolve(t, tk)
+			if out := outbound(t, d.svc, tk.Ref()); len(out) != 1 {
+				t.Errorf("%s: %d outbound messages after resolving twice", c.name, len(out))
+			}
+		}
+		assertCount(t, db, "surveys", 3)
+		if n := countEvents(t, db, "survey.sent"); n != 3 {
+			t.Errorf("%d survey.sent events", n)
+		}
+	})
+}
+
+func TestSurveyAnsweredByText(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := surveyDesk(t, db)
+		phone := "+8613800000002"
+		tk := d.ticket(t, phone)
+		d.resolve(t, tk)
+
+		// A score keeps the ticket resolved; the reply is kept on it with the score.
+		res, err := d.svc.Intake(ctx, sms(phone, "5 很满意", "SM-A"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Survey == nil || res.Created || res.Ticket.ID != tk.ID || res.Ticket.Status != tickets.StatusResolved {
+			t.Fatalf("score reply: survey %+v created %v ticket %s %s", res.Survey, res.Created, res.Ticket.Ref(), res.Ticket.Status)
+		}
+		sv, _ := d.svc.TicketSurvey(ctx, tk.ID)
+		if sv.Score == nil || *sv.Score != 5 || sv.Comment != "很满意" || sv.AnsweredVia != "sms" || sv.AnsweredAt == nil {
+			t.Errorf("survey after the answer: %+v", sv)
+		}
+		detail := mustDetail(t, d.svc, tk.Ref())
+		if detail.Status != tickets.StatusResolved || !slices.Contains(eventKinds(detail.Events), "survey.answered") ||
+			slices.Contains(eventKinds(detail.Events), "ticket.reopened") {
+			t.Errorf("ticket after the score: %s %v", detail.Status, eventKinds(detail.Events))
+		}
+		// The webhook retried: nothing changes.
+		res, err = d.svc.Intake(ctx, sms(phone, "5 很满意", "SM-A"))
+		if err != nil || !res.Duplicate {
+			t.Fatalf("retry: %+v %v", res, err)
+		}
+		if st := mustDetail(t, d.svc, tk.Ref()).Status; st != tickets.StatusResolved {
+			t.Errorf("retry reopened the ticket: %s", st)
+		}
+		// Answered already: a second number is a normal message and reopens the ticket.
+		res, err = d.svc.Intake(ctx, sms(phone, "4", "SM-B"))
+		if err != nil || res.Survey != nil || res.Ticket.Status != tickets.StatusOpen {
+			t.Errorf("second score: %+v %v", res, err)
+		}
+		if sv, _ := d.svc.TicketSurvey(ctx, tk.ID); *sv.Score != 5 {
+			t.Errorf("the second number changed the score to %d", *sv.Score)
+		}
+	})
+}
+
+func TestSurveyNonScoreAndExpiry(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := surveyDesk(t, db)
+		cases := []struct {
+			name      string
+			body      string
+			after     time.Duration
+			reopened  bool // else a new ticket
+			answered  bool
+			wantScore int
+		}{
+			{"thanks", "thanks", time.Hour, true, false, 0},
+			{"six", "6", time.Hour, true, false, 0},
+			{"zero", "0", time.Hour, true, false, 0},
+			{"ok", "好的", time.Hour, true, false, 0},
+			{"four", "4分", time.Hour, false, true, 4},
+			{"expired", "5", 7*24*time.Hour + time.Minute, false, false, 0},
+		}
+		for i, c := range cases {
+			phone := "+86138000001" + string(rune('0'+i)) + "0"
+			tk := d.ticket(t, phone)
+			d.resolve(t, tk)
+			d.clock.Advance(c.after)
+			res, err := d.svc.Intake(ctx, sms(phone, c.body, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sv, _ := d.svc.TicketSurvey(ctx, tk.ID)
+			if (sv.AnsweredAt != nil) != c.answered || c.answered && *sv.Score != c.wantScore {
+				t.Errorf("%s: survey %+v", c.name, sv)
+			}
+			if c.answered {
+				if res.Survey == nil || res.Ticket.Status != tickets.StatusResolved {
+					t.Errorf("%s: not taken as a score: %+v", c.name, res)
+				}
+				continue
+			}
+			if res.Survey != nil {
+				t.Errorf("%s: taken as a score", c.name)
+			}
+			// A normal message: it reopens the ticket within the reopen window, else opens
+			// a new one (the window and the survey both last 7 days).
+			if c.reopened != (res.Ticket.ID == tk.ID && res.Ticket.Status == tickets.StatusOpen) || !c.reopened && !res.Created {
+				t.Errorf("%s: ticket %s %s created %v", c.name, res.Ticket.Ref(), res.Ticket.Status, res.Created)
+			}
+			// A non-score reopened the ticket: a score now is an answer to the agent, not
+			// to the survey.
+			if c.reopened && i == 0 {
+				res, _ := d.svc.Intake(ctx, sms(phone, "5", ""))
+				if res.Survey != nil {
+					t.Errorf("a score on a reopened ticket answered its survey")
+				}
+			}
+		}
+
+		// Without surveys turned on, resolving asks nothing.
+		plain := newDesk(t, tickettest.SQLite(t))
+		tk0 := plain.ticket(t, "+8613800000198")
+		plain.resolve(t, tk0)
+		if sv, err := plain.svc.TicketSurvey(ctx, tk0.ID); sv != nil || err != nil || len(outbound(t, plain.svc, tk0.Ref())) != 0 {
+			t.Errorf("surveys off: %+v %v", sv, err)
+		}
+
+		// The expiry is configurable.
+		d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true, SurveyTTL: 2 * time.Hour})
+		phone := "+8613800000199"
+		tk := d.ticket(t, phone)
+		d.resolve(t, tk)
+		d.clock.Advance(3 * time.Hour)
+		res, err := d.svc.Intake(ctx, sms(phone, "5", ""))
+		if err != nil || res.Survey != nil || res.Ticket.ID != tk.ID || res.Ticket.Status != tickets.StatusOpen {
+			t.Errorf("a 5 after a 2-hour survey expired: %+v %v", res, err)
+		}
+	})
+}
+
+func TestSurveyAnsweredByLink(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := surveyDesk(t, db)
+		token := func(addr string) string {
+			res, err := d.svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: addr, Subject: "help", Body: "hello"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.resolve(t, res.Ticket)
+			body := outbound(t, d.svc, res.Ticket.Ref())[0].Body
+			return body[strings.LastIndex(body, "/survey/")+len("/survey/"):]
+		}
+		tok := token("a@example.com")
+		if _, err := d.svc.AnswerSurvey(ctx, tok, 6, ""); !errors.Is(err, tickets.ErrInvalid) {
+			t.Errorf("score 6: %v", err)
+		}
+		if _, err := d.svc.AnswerSurvey(ctx, "not-a-token", 5, ""); !errors.Is(err, tickets.ErrNotFound) {
+			t.Errorf("unknown token: %v", err)
+		}
+		sv, err := d.svc.AnswerSurvey(ctx, tok, 2, "  too slow  ")
+		if err != nil || *sv.Score != 2 || sv.Comment != "too slow" || sv.AnsweredVia != "email" {
+			t.Fatalf("answer: %+v %v", sv, err)
+		}
+		again, err := d.svc.AnswerSurvey(ctx, tok, 5, "")
+		if !errors.Is(err, tickets.ErrConflict) || again == nil || *again.Score != 2 {
+			t.Errorf("answered twice: %+v %v", again, err)
+		}
+		// Answered surveys stay readable after expiry; unanswered ones are gone.
+		late := token("b@example.com")
+		d.clock.Advance(7*24*time.Hour + time.Second)
+		if _, err := d.svc.AnswerSurvey(ctx, late, 5, ""); !errors.Is(err, tickets.ErrNotFound) {
+			t.Errorf("expired: %v", err)
+		}
+		if sv, err := d.svc.SurveyByToken(ctx, tok); err != nil || *sv.Score != 2 {
+			t.Errorf("answered survey after expiry: %+v %v", sv, err)
+		}
+	})
+}
+
+func TestCSATReport(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := surveyDesk(t, db)
+		answers := []struct {
+			phone string
+			agent tickets.Actor
+			score string // "" leaves the survey unanswered
+		}{
+			{"+8613900000001", d.liNa, "5"},
+			{"+8613900000002", d.liNa, "3 一般"},
+			{"+8613900000003", d.wang, "4分"},
+			{"+8613900000004", d.zhangWei, ""},
+			{"+8613900000005", d.wang, "1"},
+		}
+		for _, a := range answers {
+			tk := d.ticket(t, a.phone)
+			if _, err := d.svc.Assign(ctx, d.admin, tk.Ref(), tickets.Assignment{AssigneeID: &a.agent.Agent.ID}); err != nil {
+				t.Fatal(err)
+			}
+			d.resolve(t, tk)
+			if a.score != "" {
+				if res, err := d.svc.Intake(ctx, sms(a.phone, a.score, "")); err != nil || res.Survey == nil {
+					t.Fatalf("answer %s: %+v %v", a.score, res, err)
+				}
+			}
+			d.clock.Advance(time.Minute)
+		}
+		r, err := d.svc.CSAT(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+		if r.Responses != 4 || !near(r.Average, 13.0/4) || !near(r.SatisfiedShare, 0.5) {
+			t.Errorf("totals: %d %v %v", r.Responses, r.Average, r.SatisfiedShare)
+		}
+		if want := map[int]int64{1: 1, 2: 0, 3: 1, 4: 1, 5: 1}; !equalMaps(r.Distribution, want) {
+			t.Errorf("distribution %v", r.Distribution)
+		}
+		if len(r.ByAgent) != 2 {
+			t.Fatalf("by agent %+v", r.ByAgent)
+		}
+		byAgent := map[int64]tickets.CSATGroup{}
+		for _, g := range r.ByAgent {
+			byAgent[g.ID] = g
+		}
+		if g := byAgent[d.liNa.Agent.ID]; g.Responses != 2 || !near(g.Average, 4) || !near(g.SatisfiedShare, 0.5) || g.Email != "li.na@example.com" {
+			t.Errorf("li.na: %+v", g)
+		}
+		if g := byAgent[d.wang.Agent.ID]; g.Responses != 2 || !near(g.Average, 2.5) || !near(g.SatisfiedShare, 0.5) {
+			t.Errorf("wang: %+v", g)
+		}
+		if len(r.ByTeam) != 2 || r.ByTeam[0].Name != "Claims" || r.ByTeam[0].Responses != 2 || r.ByTeam[1].Name != "Complaints" || !near(r.ByTeam[1].Average, 2.5) {
+			t.Errorf("by team %+v", r.ByTeam)
+		}
+		// Outside the period: nothing.
+		r, err = d.svc.CSAT(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour))
+		if err != nil || r.Responses != 0 || r.Average != 0 || len(r.ByAgent) != 0 || r.Distribution[5] != 0 {
+			t.Errorf("empty period: %+v %v", r, err)
+		}
+		if _, err := d.svc.CSAT(ctx, t0, t0.Add(-time.Hour)); !errors.Is(err, tickets.ErrInvalid) {
+			t.Errorf("from after to: %v", err)
+		}
+		// The default period is the last 30 days.
+		d.clock.Advance(29 * 24 * time.Hour)
+		if r, err := d.svc.CSAT(ctx, time.Time{}, time.Time{}); err != nil || r.Responses != 4 {
+			t.Errorf("default period: %+v %v", r, err)
+		}
+		d.clock.Advance(2 * 24 * time.Hour)
+		if r, err := d.svc.CSAT(ctx, time.Time{}, time.Time{}); err != nil || r.Responses != 0 {
+			t.Errorf("default period a month later: %+v %v", r, err)
+		}
+	})
+}
+
+func equalMaps(a, b map[int]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
