@@ -59,6 +59,8 @@ type config struct {
 	SlackSigningSecret string                    // SLACK_SIGNING_SECRET
 
 	AfterCare tickets.AfterCareConfig // HOTLINE_SURVEYS, HOTLINE_SURVEY_TTL, HOTLINE_FOLLOWUP_OFFSETS
+	Notices   bool                    // HOTLINE_CUSTOMER_NOTICES
+	Quiet     [2]time.Duration        // HOTLINE_QUIET_HOURS
 }
 
 func loadConfig() (config, error) {
@@ -176,6 +178,14 @@ func loadConfig() (config, error) {
 		return c, fmt.Errorf("SLACK_TEAM_CHANNELS: %w", err)
 	}
 	c.SlackSigningSecret = os.Getenv("SLACK_SIGNING_SECRET")
+	c.Notices = env("HOTLINE_CUSTOMER_NOTICES", "on") != "off"
+	if q := env("HOTLINE_QUIET_HOURS", "21:00-08:00"); q != "off" {
+		if c.Quiet, err = clockRange("HOTLINE_QUIET_HOURS", q); err != nil {
+			return c, err
+		}
+	} else {
+		c.Quiet = [2]time.Duration{time.Hour, time.Hour} // equal: off
+	}
 	c.AfterCare = tickets.AfterCareConfig{Surveys: env("HOTLINE_SURVEYS", "on") != "off", PublicBaseURL: c.PublicBaseURL}
 	if c.AfterCare.SurveyTTL, err = durationEnv("HOTLINE_SURVEY_TTL", 7*24*time.Hour); err != nil {
 		return c, err
@@ -199,15 +209,14 @@ func loadConfig() (config, error) {
 	if c.CalendarZone, err = time.LoadLocation(env("HOTLINE_CALENDAR_TZ", "Asia/Shanghai")); err != nil {
 		return c, fmt.Errorf("HOTLINE_CALENDAR_TZ: %w", err)
 	}
-	hours := env("HOTLINE_WORKING_HOURS", "09:00-18:00")
-	open, shut, ok := strings.Cut(hours, "-")
-	o, err1 := time.Parse("15:04", strings.TrimSpace(open))
-	sh, err2 := time.Parse("15:04", strings.TrimSpace(shut))
-	if !ok || err1 != nil || err2 != nil || !sh.After(o) {
-		return c, fmt.Errorf("HOTLINE_WORKING_HOURS must look like 09:00-18:00, not %q", hours)
+	hours, err := clockRange("HOTLINE_WORKING_HOURS", env("HOTLINE_WORKING_HOURS", "09:00-18:00"))
+	if err != nil {
+		return c, err
 	}
-	c.WorkOpen = time.Duration(o.Hour())*time.Hour + time.Duration(o.Minute())*time.Minute
-	c.WorkShut = time.Duration(sh.Hour())*time.Hour + time.Duration(sh.Minute())*time.Minute
+	if hours[1] <= hours[0] {
+		return c, fmt.Errorf("HOTLINE_WORKING_HOURS must end after it starts")
+	}
+	c.WorkOpen, c.WorkShut = hours[0], hours[1]
 	for _, d := range c.DefaultCountry {
 		if d < '0' || d > '9' {
 			return c, fmt.Errorf("HOTLINE_DEFAULT_COUNTRY must be a calling code such as 86, not %q", c.DefaultCountry)
@@ -242,6 +251,20 @@ func parseIMAPURL(raw string) (*transport.IMAPConfig, error) {
 		return nil, fmt.Errorf("IMAP_URL scheme must be imaps or imap, not %q", u.Scheme)
 	}
 	return cfg, nil
+}
+
+// clockRange reads "HH:MM-HH:MM" into times of day.
+func clockRange(key, v string) ([2]time.Duration, error) {
+	a, b, ok := strings.Cut(v, "-")
+	ta, err1 := time.Parse("15:04", strings.TrimSpace(a))
+	tb, err2 := time.Parse("15:04", strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil {
+		return [2]time.Duration{}, fmt.Errorf("%s must look like 21:00-08:00, not %q", key, v)
+	}
+	at := func(t time.Time) time.Duration {
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
+	}
+	return [2]time.Duration{at(ta), at(tb)}, nil
 }
 
 // durationEnv reads a Go duration such as 24h, 90m or 5s.

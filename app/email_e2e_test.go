@@ -163,14 +163,22 @@ func TestEmailThreeWaysInAndOneOut(t *testing.T) {
 	}
 
 	// The agent answers: the reply leaves through the relay, threaded.
+	// Each of the three new email tickets was acknowledged with its reference.
+	waitFor(t, 10*time.Second, func() bool { return len(rel.received()) == 3 })
+	for _, raw := range rel.received() {
+		ack, err := email.Parse(raw)
+		if err != nil || !strings.Contains(ack.Text, "我们已收到您的信息") || !strings.Contains(ack.Subject, "[HL-") {
+			t.Errorf("acknowledgement: %v %+v", err, ack)
+		}
+	}
 	call(t, "POST", base+"/api/v1/tickets/"+wang.Ref+"/replies", login.Token, map[string]string{"body": "您好，您的理赔已进入审核，预计两个工作日内完成。"}, 201, nil)
-	waitFor(t, 10*time.Second, func() bool { return len(rel.received()) == 1 })
-	sent, err := email.Parse(rel.received()[0])
+	waitFor(t, 10*time.Second, func() bool { return len(rel.received()) == 4 })
+	sent, err := email.Parse(rel.received()[3])
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sent.Subject != "Re: 理赔进度 ["+wang.Ref+"]" || sent.From.Addr != "support@desk.example.com" || sent.From.Name != "客服 Support" ||
-		strings.Join(sent.InReplyTo, ",") != "first-question@example.com" || strings.Join(sent.References, ",") != "first-question@example.com" ||
+		strings.Join(sent.InReplyTo, ",") != "first-question@example.com" || !strings.HasSuffix(strings.Join(sent.References, ","), "first-question@example.com") ||
 		sent.Text != "您好，您的理赔已进入审核，预计两个工作日内完成。" || sent.HTML == "" || sent.AutoReply {
 		t.Errorf("the reply as the customer receives it: %+v", sent)
 	}
@@ -184,9 +192,9 @@ func TestEmailThreeWaysInAndOneOut(t *testing.T) {
 	var detail ticket
 	waitFor(t, 10*time.Second, func() bool {
 		call(t, "GET", base+"/api/v1/tickets/"+wang.Ref, login.Token, nil, 200, &detail)
-		return len(detail.Messages) == 3
+		return len(detail.Messages) == 4 // question, acknowledgement, reply, answer
 	})
-	if last := detail.Messages[2]; last.Direction != "inbound" || last.Body != "谢谢，我等你们的消息。" {
+	if last := detail.Messages[3]; last.Direction != "inbound" || last.Body != "谢谢，我等你们的消息。" {
 		t.Errorf("the customer's answer on %s: %+v", wang.Ref, last)
 	}
 	if len(list()) != 3 {
@@ -200,7 +208,7 @@ func TestEmailThreeWaysInAndOneOut(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, func() bool {
 		call(t, "GET", base+"/api/v1/tickets/"+wang.Ref, login.Token, nil, 200, &detail)
-		return detail.Messages[1].DeliveryStatus == "failed"
+		return detail.Messages[2].DeliveryStatus == "failed"
 	})
 	if n := len(list()); n != 3 {
 		t.Errorf("%d tickets after the bounce, want 3", n)

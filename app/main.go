@@ -78,6 +78,9 @@ func run(ctx context.Context, args []string) error {
 		Calendar:       tickets.NewCalendar(cfg.CalendarZone, cfg.WorkOpen, cfg.WorkShut, log),
 		ReopenWindow:   cfg.ReopenWindow,
 		AfterCare:      cfg.AfterCare,
+		Notices:        cfg.Notices,
+		QuietStart:     cfg.Quiet[0],
+		QuietEnd:       cfg.Quiet[1],
 	}, log)
 	if err := svc.SeedHolidays(ctx); err != nil {
 		return err

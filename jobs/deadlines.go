@@ -78,6 +78,17 @@ func (s *Scheduler) Deliver(ctx context.Context, ids []int64) error {
 	return errors.Join(errs...)
 }
 
+// DeliverAt queues a message's delivery for a later time (the end of quiet hours).
+func (s *Scheduler) DeliverAt(ctx context.Context, id int64, at time.Time) error {
+	payload, _ := json.Marshal(sendPayload{MessageID: id})
+	_, err := s.client.EnqueueContext(ctx, asynq.NewTask(TypeSend, payload),
+		asynq.TaskID(fmt.Sprintf("send:%d:%d", id, at.Unix())), asynq.ProcessAt(at), asynq.Queue("critical"), asynq.MaxRetry(8), asynq.Timeout(30*time.Second))
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("queue message %d for %s: %w", id, at.Format(time.RFC3339), err)
+	}
+	return nil
+}
+
 // Handlers are the task handlers over the domain service.
 type Handlers struct {
 	svc     *tickets.Service

@@ -37,14 +37,16 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	if d.OptedOut {
 		return h.svc.MarkFailed(ctx, p.MessageID, fmt.Sprintf("not sent: the customer opted out of %s messages", d.Message.Channel))
 	}
+	if until, quiet := h.svc.QuietUntil(d); quiet && h.sched != nil {
+		h.log.Info("notice held for the end of quiet hours", "message", d.Message.ID, "until", until)
+		return h.sched.DeliverAt(ctx, d.Message.ID, until)
+	}
 	sender, ok := h.senders[d.Message.Channel]
 	if !ok {
 		return h.svc.MarkFailed(ctx, p.MessageID, fmt.Sprintf("not sent: no %s provider is configured", d.Message.Channel))
 	}
-	out := channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Message.Body, Subject: d.Ticket.Subject, Ref: d.Ticket.Ref(), References: d.ThreadIDs}
-	if n := len(d.ThreadIDs); n > 0 {
-		out.InReplyTo = d.ThreadIDs[n-1]
-	}
+	out := channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Message.Body, Subject: d.Ticket.Subject, Ref: d.Ticket.Ref(),
+		InReplyTo: d.ReplyTo, References: d.ThreadIDs}
 	providerID, err := sender.Send(ctx, out)
 	if channels.IsPermanent(err) {
 		return h.svc.MarkFailed(ctx, p.MessageID, err.Error())

@@ -204,3 +204,55 @@ func TestTwilioRefusalsAndOutages(t *testing.T) {
 		t.Errorf("during an outage: %s, want still queued for a retry", got.DeliveryStatus)
 	}
 }
+
+// At 23:00 in Shanghai the resolution notice waits for 08:00; the agent's reply goes now.
+func TestQuietHoursHoldAutomatedSMS(t *testing.T) {
+	db := tickettest.SQLite(t)
+	log := slog.New(slog.DiscardHandler)
+	b, err := jobs.OpenBroker("", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	clock := tickettest.NewClock(time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)) // 23:00 in Shanghai
+	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, log)
+	sched := jobs.NewScheduler(b)
+	defer sched.Close()
+	svc.SetScheduler(sched)
+	fake := &fakeTwilio{}
+	server := httptest.NewServer(fake)
+	defer server.Close()
+	sender := sms.NewSender(twilio.Config{AccountSID: "AC123", AuthToken: "0123456789abcdef0123456789abcdef", APIURL: server.URL}, "+8610095500", "", "")
+	mux := asynq.NewServeMux()
+	jobs.NewHandlers(svc, log, map[tickets.Channel]channels.Sender{tickets.ChannelSMS: sender}, sched).Register(mux)
+	srv := jobs.NewServer(b, 2, log)
+	if err := srv.Start(mux); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+
+	ctx := context.Background()
+	admin, _ := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
+	res, _ := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138000", Body: "hello"})
+	if _, err := svc.Reply(ctx, tickets.AgentActor(admin), res.Ticket.Ref(), "Done, sorry for the wait."); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetStatus(ctx, tickets.AgentActor(admin), res.Ticket.Ref(), tickets.StatusResolved, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, func() bool { return len(fake.sent()) == 1 })
+	time.Sleep(500 * time.Millisecond)
+	if posts := fake.sent(); len(posts) != 1 || posts[0].Get("Body") != "Done, sorry for the wait." {
+		t.Fatalf("sent at 23:00: %v, want only the agent's reply", posts)
+	}
+	scheduled, _ := asynq.NewInspector(b.Opt).ListScheduledTasks("critical")
+	held := 0
+	for _, task := range scheduled {
+		if task.Type == jobs.TypeSend && task.NextProcessAt.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) { // 08:00 Shanghai
+			held++
+		}
+	}
+	if held != 1 {
+		t.Errorf("%d sends held for 08:00, want the resolution notice", held)
+	}
+}

@@ -289,7 +289,7 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, ref string, to Sta
 	if !to.Valid() {
 		return nil, invalidf("unknown status %q (new, open, pending, resolved, closed)", to)
 	}
-	var told int64
+	var told []int64
 	t, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
 		var err error
 		told, err = s.transition(ctx, tx, t, to, actor, reason)
@@ -298,7 +298,7 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, ref string, to Sta
 	if err != nil {
 		return nil, err
 	}
-	s.deliver(ctx, told)
+	s.deliver(ctx, told...)
 	return t, nil
 }
 
@@ -313,27 +313,27 @@ func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to St
 // transition is changeStatus returning the id of the message it queued to the customer,
 // or 0. Resolving a ticket starts its satisfaction survey and schedules its follow-up
 // calls; reopening one cancels the calls still open.
-func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Status, actor Actor, reason string) (int64, error) {
+func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Status, actor Actor, reason string) ([]int64, error) {
 	from := t.Status
 	if from == to {
-		return 0, conflictf("%s is already %s", t.Ref(), to)
+		return nil, conflictf("%s is already %s", t.Ref(), to)
 	}
 	if !from.CanBecome(to) {
-		return 0, conflictf("%s cannot go from %s to %s", t.Ref(), from, to)
+		return nil, conflictf("%s cannot go from %s to %s", t.Ref(), from, to)
 	}
 	now := s.now()
 	data := changeData(from, to, reason)
 	if from == StatusPending {
 		paused, err := s.resumeClock(ctx, tx, t, now)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		data["paused_seconds"] = int64(paused / time.Second)
 	}
 	switch to {
 	case StatusPending:
 		if err := s.pauseClock(ctx, tx, t, now); err != nil {
-			return 0, err
+			return nil, err
 		}
 	case StatusResolved:
 		t.ResolvedAt = &now
@@ -347,7 +347,7 @@ func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Stat
 			t.SLAStartedAt = &now
 			t.Status = to
 			if err := s.applyDeadlines(ctx, tx, t); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
 	}
@@ -361,20 +361,29 @@ func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Stat
 		kind = "ticket.reopened"
 	}
 	// What the change sets off is recorded first, so the change itself is the last event.
-	var told int64
+	var told []int64
 	switch {
 	case kind == "ticket.reopened":
 		if err := s.cancelFollowUps(ctx, tx, t, actor); err != nil {
-			return 0, err
+			return nil, err
 		}
 	case to == StatusResolved:
 		if err := s.scheduleFollowUps(ctx, tx, t); err != nil {
-			return 0, err
+			return nil, err
 		}
-		var err error
-		if told, err = s.startSurvey(ctx, tx, t); err != nil {
-			return 0, err
+		// The customer is told it is resolved, then asked how it went.
+		if s.cfg.Notices {
+			notice, err := s.notify(ctx, tx, t, TemplateResolved, TemplateData{})
+			if err != nil {
+				return nil, err
+			}
+			told = append(told, notice)
 		}
+		survey, err := s.startSurvey(ctx, tx, t)
+		if err != nil {
+			return nil, err
+		}
+		told = append(told, survey)
 	}
 	return told, s.record(ctx, tx, actor, "ticket", t.ID, kind, data)
 }

@@ -74,6 +74,8 @@ type Complaint struct {
 
 	Ticket  *Ticket `bun:"rel:belongs-to,join:ticket_id=id"`
 	Officer *Agent  `bun:"rel:belongs-to,join:officer_id=id"`
+
+	receipt int64 // the customer's receipt notice, to deliver after the commit
 }
 
 // ComplaintRefPrefix starts every complaint reference.
@@ -177,6 +179,19 @@ func (s *Service) openComplaints(ctx context.Context, tx bun.IDB, actor Actor, c
 	if err := s.insertEvents(ctx, tx, evs); err != nil {
 		return nil, err
 	}
+	// The customer is told the complaint is received and when it will be decided.
+	for _, c := range fresh {
+		if !s.cfg.Notices {
+			break
+		}
+		t, err := s.ticketByID(ctx, tx, c.TicketID)
+		if err != nil {
+			return nil, err
+		}
+		if c.receipt, err = s.notify(ctx, tx, t, TemplateComplaintReceived, TemplateData{Complaint: c.Ref(), Due: c.DueAt.In(s.cal.loc).Format("2006-01-02")}); err != nil {
+			return nil, err
+		}
+	}
 	if len(officers) == 0 {
 		// Nobody handles complaints: the people who answer for the desk must know.
 		admins, err := s.agentsWithRole(ctx, tx, RoleAdmin, nil)
@@ -265,6 +280,7 @@ func (s *Service) OpenComplaint(ctx context.Context, actor Actor, in NewComplain
 		return nil, err
 	}
 	s.schedule(ctx, opened[0].timers())
+	s.deliver(ctx, opened[0].receipt)
 	return s.Complaint(ctx, opened[0].Ref())
 }
 
@@ -439,8 +455,11 @@ func (s *Service) DecideComplaint(ctx context.Context, actor Actor, ref, decisio
 		}
 		now := s.now()
 		c.Status, c.Decision, c.Outcome, c.DecidedAt, c.WarnAt = ComplaintDecided, decision, outcome, &now, nil
-		var err error
-		if told, err = s.tellCustomer(ctx, tx, c.TicketID, fmt.Sprintf("关于您的投诉 %s 的处理决定 / Decision on your complaint %s: %s", c.Ref(), c.Ref(), decision)); err != nil {
+		t, err := s.ticketByID(ctx, tx, c.TicketID)
+		if err != nil {
+			return err
+		}
+		if told, err = s.notify(ctx, tx, t, TemplateComplaintDecided, TemplateData{Complaint: c.Ref(), Decision: decision}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, actor, "ticket", c.TicketID, "complaint.decided", map[string]any{
@@ -471,10 +490,11 @@ func (s *Service) ExtendComplaint(ctx context.Context, actor Actor, ref string, 
 		warn := s.cal.WorkingDaysBefore(until, complaintWarnDays).UTC()
 		c.ExtendedUntil, c.ExtensionReason, c.DeadlineAt = &until, reason, until
 		c.WarnAt, c.WarnedAt, c.BreachedAt = &warn, nil, nil
-		local := until.In(s.cal.loc).Format("2006-01-02")
-		var err error
-		if told, err = s.tellCustomer(ctx, tx, c.TicketID, fmt.Sprintf("您的投诉 %s 需要更多时间处理，我们将在 %s 前答复您。原因：%s / Your complaint %s needs more time; we will answer by %s. Reason: %s",
-			c.Ref(), local, reason, c.Ref(), local, reason)); err != nil {
+		t, err := s.ticketByID(ctx, tx, c.TicketID)
+		if err != nil {
+			return err
+		}
+		if told, err = s.notify(ctx, tx, t, TemplateComplaintExtended, TemplateData{Complaint: c.Ref(), Due: until.In(s.cal.loc).Format("2006-01-02"), Reason: reason}); err != nil {
 			return err
 		}
 		return s.record(ctx, tx, actor, "ticket", c.TicketID, "complaint.extended", map[string]any{
@@ -482,22 +502,48 @@ func (s *Service) ExtendComplaint(ctx context.Context, actor Actor, ref string, 
 	})
 }
 
-// tellCustomer queues a message to the customer on the ticket's reply channel and returns
-// its id, to be handed to the sender after the commit.
+// tellCustomer queues a message to the customer on the ticket's notice channel and returns
+// its id, to be handed to the sender after the commit (0 when nothing can reach them).
 func (s *Service) tellCustomer(ctx context.Context, tx bun.IDB, ticketID int64, body string) (int64, error) {
 	t, err := s.ticketByID(ctx, tx, ticketID)
 	if err != nil {
 		return 0, err
 	}
-	ch, err := s.replyChannel(ctx, tx, t)
+	ch, err := s.noticeChannel(ctx, tx, t)
 	if err != nil {
 		return 0, err
 	}
 	m := &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, CreatedAt: s.now()}
+	if ch == "" { // kept, visibly undelivered, so the agent knows to call
+		m.Channel, m.DeliveryStatus, m.DeliveryError = ChannelWeChat, DeliveryFailed, "not sent: WeChat's 48-hour window has closed and the customer has no phone number or email address"
+	}
 	if err := s.insertMessage(ctx, tx, m, nil); err != nil {
 		return 0, err
 	}
+	if ch == "" {
+		return 0, s.record(ctx, tx, systemActor, "ticket", t.ID, "delivery.failed", map[string]any{"message_id": m.ID, "error": m.DeliveryError})
+	}
 	return m.ID, s.record(ctx, tx, systemActor, "ticket", t.ID, "reply.queued", map[string]any{"message_id": m.ID, "channel": ch})
+}
+
+// noticeChannel is where a message nobody writes by hand goes: the customer's reply
+// channel, or SMS or email when WeChat's 48-hour window has closed (the fallback is
+// recorded on the ticket); "" when nothing reaches them.
+func (s *Service) noticeChannel(ctx context.Context, tx bun.IDB, t *Ticket) (Channel, error) {
+	ch, err := s.replyChannel(ctx, tx, t)
+	if err != nil || ch != ChannelWeChat {
+		return ch, err
+	}
+	closed := s.wechatWindowOpen(ctx, tx, t.CustomerID)
+	if closed == nil {
+		return ch, nil
+	}
+	for _, alt := range []Channel{ChannelSMS, ChannelEmail} {
+		if s.canReach(ctx, tx, t.CustomerID, alt) == nil {
+			return alt, s.record(ctx, tx, systemActor, "ticket", t.ID, "notice.fallback", map[string]any{"from": ChannelWeChat, "to": alt, "reason": "WeChat's 48-hour window has closed"})
+		}
+	}
+	return "", nil
 }
 
 // complaintKeywords in a customer's message open a complaint.

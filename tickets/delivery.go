@@ -101,8 +101,11 @@ type Delivery struct {
 	Locale   string
 	OptedOut bool
 	// ThreadIDs are the provider ids of the ticket's earlier messages on this channel,
-	// oldest first: an email reply's In-Reply-To (the last) and References (all).
+	// oldest first: an email reply's References.
 	ThreadIDs []string
+	// ReplyTo is the provider id of the customer's last message on this channel: what an
+	// email reply answers (In-Reply-To).
+	ReplyTo string
 }
 
 // Delivery loads a queued outbound message for sending; nil when it was sent already.
@@ -137,6 +140,12 @@ func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, err
 		Where("ticket_id = ? AND channel = ? AND provider_message_id IS NOT NULL AND id <> ?", t.ID, m.Channel, m.ID).
 		OrderExpr("id").Scan(ctx, &d.ThreadIDs); err != nil {
 		return nil, fmt.Errorf("load thread: %w", err)
+	}
+	err = s.db.NewSelect().Table("messages").Column("provider_message_id").
+		Where("ticket_id = ? AND channel = ? AND direction = ? AND provider_message_id IS NOT NULL", t.ID, m.Channel, DirectionInbound).
+		OrderExpr("id DESC").Limit(1).Scan(ctx, &d.ReplyTo)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("load the message answered: %w", err)
 	}
 	return d, nil
 }
@@ -311,4 +320,31 @@ func (s *Service) PutSetting(ctx context.Context, key, value string) error {
 		return fmt.Errorf("store setting %s: %w", key, err)
 	}
 	return nil
+}
+
+// QuietUntil says whether a message must wait for the end of quiet hours, and until when:
+// an SMS nobody wrote by hand (an acknowledgement, a survey, a notice) for a ticket that
+// is not urgent, during the night in the calendar's zone.
+func (s *Service) QuietUntil(d *Delivery) (time.Time, bool) {
+	start, end := s.cfg.QuietStart, s.cfg.QuietEnd
+	if start == end || d.Message.Channel != ChannelSMS || d.Message.AuthorID != nil || d.Ticket.Priority == PriorityUrgent {
+		return time.Time{}, false
+	}
+	now := s.now().In(s.cal.loc)
+	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.cal.loc)
+	since := now.Sub(midnight)
+	var quiet bool
+	if start < end {
+		quiet = since >= start && since < end
+	} else {
+		quiet = since >= start || since < end
+	}
+	if !quiet {
+		return time.Time{}, false
+	}
+	until := midnight.Add(end)
+	if !until.After(now) {
+		until = midnight.AddDate(0, 0, 1).Add(end)
+	}
+	return until.UTC(), true
 }

@@ -54,7 +54,10 @@ type IntakeResult struct {
 	Created   bool       // a new ticket was opened
 	Duplicate bool       // the provider message id was seen before; nothing was stored
 	Complaint *Complaint // opened because the customer said they complain
-	Customer  *Customer
+	// Acknowledged is the acknowledgement queued to the customer of a new email or WeChat
+	// ticket (an SMS is acknowledged in the webhook's answer).
+	Acknowledged int64
+	Customer     *Customer
 	// Survey is set when the message answered a satisfaction survey: the score is recorded
 	// and the message stored on the survey's ticket, which stays resolved.
 	Survey *Survey
@@ -99,8 +102,10 @@ func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error)
 		timers := res.Ticket.timers()
 		if res.Complaint != nil {
 			timers = append(timers, res.Complaint.timers()...)
+			s.deliver(ctx, res.Complaint.receipt)
 		}
 		s.schedule(ctx, timers)
+		s.deliver(ctx, res.Acknowledged)
 	}
 	return res, nil
 }
@@ -186,6 +191,14 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 	res.Message = m
 	if err := s.record(ctx, tx, customerActor, "ticket", t.ID, "message.received", map[string]any{"message_id": m.ID, "channel": in.Channel}); err != nil {
 		return nil, err
+	}
+	// A new email or WeChat ticket is acknowledged with its reference (an SMS is, in the
+	// webhook's answer).
+	if s.cfg.Notices && res.Created && (in.Channel == ChannelEmail || in.Channel == ChannelWeChat) {
+		due := t.FirstResponseDueAt.In(s.cal.loc).Format("2006-01-02 15:04")
+		if res.Acknowledged, err = s.notify(ctx, tx, t, TemplateAcknowledged, TemplateData{Due: due}); err != nil {
+			return nil, err
+		}
 	}
 	// A customer answering a ticket that waits on them, or writing again soon after it was
 	// resolved, puts it back in the agent's hands.

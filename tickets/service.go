@@ -30,6 +30,14 @@ type Config struct {
 	ReopenWindow time.Duration
 	// AfterCare is what follows a resolution: the satisfaction survey and follow-up calls.
 	AfterCare AfterCareConfig
+	// Notices tells customers, on their channel and in their language, that their email or
+	// WeChat message was received (with its reference), that their ticket is resolved, and
+	// that their complaint is received. A complaint's decision and extension are always told.
+	Notices bool
+	// QuietHours holds back automated SMS notices of non-urgent tickets between these times
+	// of day (calendar zone): [start, end), across midnight when start > end. Zero means
+	// 21:00–08:00; equal start and end turn quiet hours off.
+	QuietStart, QuietEnd time.Duration
 }
 
 // Service changes the domain. It is safe for concurrent use.
@@ -50,6 +58,9 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 		clock = SystemClock{}
 	}
 	cfg.SLA.fill()
+	if cfg.QuietStart == 0 && cfg.QuietEnd == 0 {
+		cfg.QuietStart, cfg.QuietEnd = 21*time.Hour, 8*time.Hour
+	}
 	if cfg.ReopenWindow == 0 {
 		cfg.ReopenWindow = 7 * 24 * time.Hour
 	}

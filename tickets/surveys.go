@@ -106,19 +106,9 @@ func (s *Service) startSurvey(ctx context.Context, tx bun.IDB, t *Ticket) (int64
 	if n > 0 {
 		return 0, nil // one survey per ticket
 	}
-	ch, err := s.replyChannel(ctx, tx, t)
+	ch, err := s.noticeChannel(ctx, tx, t)
 	if err != nil {
 		return 0, err
-	}
-	if ch == ChannelWeChat && s.wechatWindowOpen(ctx, tx, t.CustomerID) != nil {
-		// WeChat would refuse it: ask by SMS or email instead.
-		ch = ""
-		for _, alt := range []Channel{ChannelSMS, ChannelEmail} {
-			if s.canReach(ctx, tx, t.CustomerID, alt) == nil {
-				ch = alt
-				break
-			}
-		}
 	}
 	skip := ""
 	switch ch {

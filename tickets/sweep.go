@@ -191,10 +191,13 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 		return 0, err
 	}
 	var timers []Timer
+	var receipts []int64
 	for _, c := range opened {
 		timers = append(timers, c.timers()...)
+		receipts = append(receipts, c.receipt)
 	}
 	s.schedule(ctx, timers)
+	s.deliver(ctx, receipts...)
 	return handled, nil
 }
 

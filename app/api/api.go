@@ -144,6 +144,9 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/followups/:id/complete", s.completeFollowUp)
 	authed.Get("/reports/csat", s.csatReport)
 
+	authed.Get("/templates", s.listTemplates)
+	authed.Put("/templates/:key/:locale", s.setTemplate)
+
 	for _, w := range cfg.Webhooks {
 		w.Register(app)
 	}

@@ -299,3 +299,29 @@ func TestPresenceNoticesCustomersAndCategory(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestTemplateEndpoints(t *testing.T) {
+	e := newEnv(t, tickettest.SQLite(t))
+	status, js := e.do(t, "GET", "/api/v1/templates", "agent1", nil)
+	wantStatus(t, status, js, 200)
+	if n := len(itemsOf(t, js)); n != 10 {
+		t.Errorf("%d templates, want 5 notices in 2 languages", n)
+	}
+	status, js = e.do(t, "PUT", "/api/v1/templates/ticket.resolved/en", "agent1", map[string]string{"body": "Done: {{.Ref}}"})
+	wantStatus(t, status, js, 403)
+	status, js = e.do(t, "PUT", "/api/v1/templates/ticket.resolved/en", "admin", map[string]string{"body": "Done: {{.Reff}}"})
+	wantStatus(t, status, js, 400)
+	status, js = e.do(t, "PUT", "/api/v1/templates/ticket.resolved/en", "admin", map[string]string{"body": "Done: {{.Ref}}"})
+	wantStatus(t, status, js, 200)
+	found := false
+	for _, it := range itemsOf(t, js) {
+		if getS(it, "key") == "ticket.resolved" && getS(it, "locale") == "en" {
+			found = getS(it, "body") == "Done: {{.Ref}}" && getB(it, "custom")
+		}
+	}
+	if !found {
+		t.Errorf("the new wording is not listed: %v", js)
+	}
+	status, js = e.do(t, "PUT", "/api/v1/templates/no.such/en", "admin", map[string]string{"body": "x"})
+	wantStatus(t, status, js, 404)
+}

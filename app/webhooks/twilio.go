@@ -131,10 +131,10 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 		if err := h.svc.OptIn(ctx, tickets.IdentityPhone, from); err != nil {
 			return intakeError(err)
 		}
-		_, _, _, started := sms.Texts("")
+		_, _, started := sms.Texts("")
 		return twimlMessage(c, started)
 	case sms.Help:
-		_, help, _, _ := sms.Texts("")
+		help, _, _ := sms.Texts("")
 		return twimlMessage(c, help)
 	}
 	if ref, english, ok := tickets.StatusRequest(msg.Inbound.Body); ok {
@@ -149,8 +149,12 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 		return intakeError(err)
 	}
 	if res.Created && h.cfg.SMSAck {
-		ack, _, _, _ := sms.Texts(res.Customer.Locale)
-		return twimlMessage(c, fmt.Sprintf(ack, res.Ticket.Ref()))
+		due := res.Ticket.FirstResponseDueAt.In(h.svc.Calendar().Location()).Format("2006-01-02 15:04")
+		ack, err := h.svc.Notice(ctx, tickets.TemplateAcknowledged, res.Customer.Locale, tickets.TemplateData{Ref: res.Ticket.Ref(), Due: due})
+		if err != nil {
+			return err
+		}
+		return twimlMessage(c, ack)
 	}
 	return twimlMessage(c, "")
 }

@@ -114,16 +114,14 @@ func ParseStatus(form url.Values) (Status, error) {
 	return s, nil
 }
 
-// Texts answers a customer in their language.
-func Texts(locale string) (ack, help, stopped, started string) {
+// Texts answers a customer's keywords in their language.
+func Texts(locale string) (help, stopped, started string) {
 	if strings.HasPrefix(strings.ToLower(locale), "en") {
-		return "Thank you, we have your message. Your reference is %s; quote it when you write again.",
-			"Hotline customer service: reply to this number and an agent will answer. Text STOP to unsubscribe.",
+		return "Hotline customer service: reply to this number and an agent will answer. Text STOP to unsubscribe.",
 			"You will receive no more text messages from us. Text START to subscribe again.",
 			"You will receive our text messages again."
 	}
-	return "您好，我们已收到您的信息，工单号 %s，回复时请注明。",
-		"客服热线：直接回复本号码即可联系客服。回复“退订”不再接收短信。",
+	return "客服热线：直接回复本号码即可联系客服。回复“退订”不再接收短信。",
 		"您已退订，将不再收到我们的短信。回复 START 可重新订阅。",
 		"您已重新订阅我们的短信。"
 }

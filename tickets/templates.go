@@ -1,0 +1,191 @@
+package tickets
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Customer notices Hotline sends by itself, by key. Each has a Chinese and an English
+// wording; admins may replace either, and the stored wording wins over the default.
+const (
+	TemplateAcknowledged      = "ticket.acknowledged"
+	TemplateResolved          = "ticket.resolved"
+	TemplateComplaintReceived = "complaint.received"
+	TemplateComplaintDecided  = "complaint.decided"
+	TemplateComplaintExtended = "complaint.extended"
+)
+
+// TemplateData is what a wording may refer to: {{.Ref}}, {{.Complaint}}, {{.Due}},
+// {{.Decision}}, {{.Reason}}.
+type TemplateData struct {
+	Ref       string // the ticket, HL-000123
+	Complaint string // the complaint, CP-000042
+	Due       string // a date, in the calendar's zone
+	Decision  string
+	Reason    string
+}
+
+var defaultTemplates = map[string][2]string{ // key → zh, en
+	TemplateAcknowledged: {
+		"您好，我们已收到您的信息，工单号 {{.Ref}}，回复时请注明。我们将在 {{.Due}} 前答复您。",
+		"Thank you, we have your message. Your reference is {{.Ref}}; quote it when you write again. We will answer by {{.Due}}.",
+	},
+	TemplateResolved: {
+		"您的工单 {{.Ref}} 已处理完毕。如仍有问题，直接回复即可。",
+		"Your ticket {{.Ref}} has been resolved. If anything is still wrong, just reply.",
+	},
+	TemplateComplaintReceived: {
+		"您的投诉已受理，编号 {{.Complaint}}（工单 {{.Ref}}），我们将在 {{.Due}} 前给您答复。",
+		"We have received your complaint {{.Complaint}} (ticket {{.Ref}}) and will answer by {{.Due}}.",
+	},
+	TemplateComplaintDecided: {
+		"关于您的投诉 {{.Complaint}} 的处理决定：{{.Decision}}",
+		"Decision on your complaint {{.Complaint}}: {{.Decision}}",
+	},
+	TemplateComplaintExtended: {
+		"您的投诉 {{.Complaint}} 需要更多时间处理，我们将在 {{.Due}} 前答复您。原因：{{.Reason}}",
+		"Your complaint {{.Complaint}} needs more time; we will answer by {{.Due}}. Reason: {{.Reason}}",
+	},
+}
+
+// MessageTemplate is an admin's wording of a notice in one language.
+type MessageTemplate struct {
+	bun.BaseModel `bun:"table:message_templates"`
+
+	Key       string    `bun:",pk"`
+	Locale    string    `bun:",pk"` // "zh" or "en"
+	Body      string    `bun:",notnull"`
+	UpdatedAt time.Time `bun:",notnull"`
+}
+
+// templateLocale is "en" for English-speaking customers and "zh" for everyone else.
+func templateLocale(customerLocale string) string {
+	if strings.HasPrefix(strings.ToLower(customerLocale), "en") {
+		return "en"
+	}
+	return "zh"
+}
+
+func parseTemplate(body string) (*template.Template, error) {
+	return template.New("").Option("missingkey=error").Parse(body)
+}
+
+// renderNotice words a notice for a customer in their language.
+func (s *Service) renderNotice(ctx context.Context, db bun.IDB, key, customerLocale string, data TemplateData) (string, error) {
+	locale := templateLocale(customerLocale)
+	def, ok := defaultTemplates[key]
+	if !ok {
+		return "", fmt.Errorf("no template %q", key)
+	}
+	body := def[0]
+	if locale == "en" {
+		body = def[1]
+	}
+	var stored string
+	err := db.NewSelect().Table("message_templates").Column("body").Where("key = ? AND locale = ?", key, locale).Scan(ctx, &stored)
+	if err == nil {
+		body = stored
+	}
+	t, err := parseTemplate(body)
+	if err != nil {
+		return "", fmt.Errorf("template %s/%s: %w", key, locale, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("template %s/%s: %w", key, locale, err)
+	}
+	return b.String(), nil
+}
+
+// TemplateView is a notice's wording as it stands, and whether an admin changed it.
+type TemplateView struct {
+	Key, Locale, Body string
+	Custom            bool
+}
+
+// Templates lists every notice's wording in both languages.
+func (s *Service) Templates(ctx context.Context) ([]TemplateView, error) {
+	var stored []*MessageTemplate
+	if err := s.db.NewSelect().Model(&stored).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	custom := map[[2]string]string{}
+	for _, t := range stored {
+		custom[[2]string{t.Key, t.Locale}] = t.Body
+	}
+	var out []TemplateView
+	for key, def := range defaultTemplates {
+		for i, locale := range []string{"zh", "en"} {
+			v := TemplateView{Key: key, Locale: locale, Body: def[i]}
+			if body, ok := custom[[2]string{key, locale}]; ok {
+				v.Body, v.Custom = body, true
+			}
+			out = append(out, v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key+out[i].Locale < out[j].Key+out[j].Locale })
+	return out, nil
+}
+
+// SetTemplate changes a notice's wording; an empty body restores the default. The wording
+// is tried on sample data first, so a typo in a variable is refused, not sent. Admins only.
+func (s *Service) SetTemplate(ctx context.Context, actor Actor, key, locale, body string) error {
+	if err := requireAdmin(actor); err != nil {
+		return err
+	}
+	if _, ok := defaultTemplates[key]; !ok {
+		return notFoundf("no notice %q", key)
+	}
+	if locale != "zh" && locale != "en" {
+		return invalidf("locale must be zh or en, not %q", locale)
+	}
+	body = strings.TrimSpace(body)
+	if body != "" {
+		t, err := parseTemplate(body)
+		if err == nil {
+			err = t.Execute(&bytes.Buffer{}, TemplateData{Ref: "HL-000001", Complaint: "CP-000001", Due: "2026-01-01", Decision: "x", Reason: "x"})
+		}
+		if err != nil {
+			return invalidf("the wording does not render: %v (variables: {{.Ref}}, {{.Complaint}}, {{.Due}}, {{.Decision}}, {{.Reason}})", err)
+		}
+	}
+	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewDelete().Model((*MessageTemplate)(nil)).Where("key = ? AND locale = ?", key, locale)
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("replace template: %w", err)
+		}
+		if body != "" {
+			if _, err := tx.NewInsert().Model(&MessageTemplate{Key: key, Locale: locale, Body: body, UpdatedAt: s.now()}).Exec(ctx); err != nil {
+				return fmt.Errorf("store template: %w", err)
+			}
+		}
+		return s.record(ctx, tx, actor, "template", 0, "template.changed", map[string]any{"key": key, "locale": locale, "restored_default": body == ""})
+	})
+}
+
+// Notice words a notice for a customer whose locale is customerLocale.
+func (s *Service) Notice(ctx context.Context, key, customerLocale string, data TemplateData) (string, error) {
+	return s.renderNotice(ctx, s.db, key, customerLocale, data)
+}
+
+// notify queues a notice to a ticket's customer on their reply channel, worded from its
+// template in their language, and returns the message id to deliver after the commit.
+func (s *Service) notify(ctx context.Context, tx bun.IDB, t *Ticket, key string, data TemplateData) (int64, error) {
+	var locale string
+	if err := tx.NewSelect().Table("customers").Column("locale").Where("id = ?", t.CustomerID).Scan(ctx, &locale); err != nil {
+		return 0, fmt.Errorf("load customer locale: %w", err)
+	}
+	data.Ref = t.Ref()
+	body, err := s.renderNotice(ctx, tx, key, locale, data)
+	if err != nil {
+		return 0, err
+	}
+	return s.tellCustomer(ctx, tx, t.ID, body)
+}
