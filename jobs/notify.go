@@ -101,6 +101,14 @@ func (n *Notifier) Deliver(ctx context.Context) (NotifyResult, error) {
 		if ctx.Err() != nil {
 			return r, ctx.Err()
 		}
+		if it.Outbox == tickets.NoticeOutbox && tickets.ChannelKind(it.Kind) {
+			// Posted once to the team's channel from the audit trail; the notice stays in the API.
+			if err := n.svc.MarkNoticeSkipped(ctx, it.Outbox, it.ID, "posted in the team channel"); err != nil {
+				return r, err
+			}
+			r.Skipped++
+			continue
+		}
 		won, err := n.svc.ClaimNotice(ctx, it.Outbox, it.ID)
 		if err != nil {
 			return r, err

@@ -392,3 +392,67 @@ func TestNotifierUnknownRefusalHoldsOnlyThatNotice(t *testing.T) {
 		}
 	}
 }
+
+// Missed deadlines and complaints are told to the ticket's team channel, once per event;
+// the supervisors' notices for them stay in the API and are not also sent as DMs.
+func TestTeamChannelHearsDeadlinesAndComplaints(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNotifyDesk(t, db)
+		n := jobs.NewNotifier(d.svc, d.slack, slog.New(slog.DiscardHandler))
+		tk := d.given(t, d.liNaID) // a Claims ticket
+		if _, err := n.Deliver(ctx); err != nil {
+			t.Fatal(err)
+		}
+		before := len(d.fake.Posts())
+
+		// The first response is overdue: the sweep records the breach.
+		if _, err := db.NewUpdate().Table("tickets").Set("first_response_due_at = ?", time.Now().Add(-time.Minute)).Where("id = ?", tk.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := d.svc.Sweep(ctx); err != nil || r.Breaches != 1 {
+			t.Fatalf("sweep: %+v %v", r, err)
+		}
+		c, err := d.svc.OpenComplaint(ctx, d.chen, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody answered"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.svc.DecideComplaint(ctx, d.chen, c.Ref(), "We apologise; an agent calls today.", "upheld"); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // a second run posts nothing new
+			if _, err := n.Deliver(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var texts []string
+		for _, p := range d.fake.Posts()[before:] {
+			if p.Channel == "C0123" {
+				texts = append(texts, p.Text)
+			}
+		}
+		joined := strings.Join(texts, "\n")
+		for _, want := range []string{"missed its first response deadline", "Complaint " + c.Ref() + " opened on " + tk.Ref(), "decided: upheld"} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("the Claims channel did not hear %q:\n%s", want, joined)
+			}
+		}
+		if len(texts) != 3 {
+			t.Errorf("%d channel posts, want 3:\n%s", len(texts), joined)
+		}
+		// The supervisor's breach notice is in the API, not in a DM.
+		ns, _ := d.svc.Notices(ctx, d.chen.Agent.ID, false, 0)
+		var breach *tickets.Notice
+		for _, x := range ns {
+			if x.Kind == "sla.breached" {
+				breach = x
+			}
+		}
+		if breach == nil {
+			t.Fatal("the supervisor has no breach notice")
+		}
+		if rec, err := d.svc.SlackDelivery(ctx, tickets.NoticeOutbox, breach.ID); err != nil || rec.Status != tickets.SlackSkipped {
+			t.Errorf("breach notice Slack delivery %+v %v, want skipped (posted in the channel)", rec, err)
+		}
+	})
+}

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -397,6 +399,18 @@ func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 
 const announceBatch = 500
 
+// channelKinds are the events told to the ticket's team channel rather than to people one
+// by one: deadlines warned of and missed, complaints opened, near their deadline, overdue
+// and decided. Their notices stay in the API; Slack gets one post for the team.
+var channelKinds = []string{"sla.warning", "sla.breached", "complaint.opened", "complaint.warning", "complaint.breached", "complaint.decided"}
+
+// ChannelKind reports whether notices of this kind are posted to the team's channel
+// instead of sent as direct messages.
+func ChannelKind(kind string) bool { return slices.Contains(channelKinds, kind) }
+
+// announcedKinds are the audit events the announcements read.
+var announcedKinds = append([]string{"ticket.created", "ticket.assigned"}, channelKinds...)
+
 // rereadWindow is how many audit events below the cursor each run reads again: far more
 // than are written while one transaction is open.
 const rereadWindow = 5000
@@ -421,13 +435,13 @@ func (s *Service) collectBatch(ctx context.Context, floor int64) (written int, m
 			// nothing is announced twice.
 			var late []*Event
 			if err := tx.NewSelect().Model(&late).
-				Where("id > ? AND id <= ? AND entity = 'ticket' AND kind IN ('ticket.created', 'ticket.assigned')", max(after-rereadWindow, floor), after).
+				Where("id > ? AND id <= ? AND entity = 'ticket' AND kind IN (?)", max(after-rereadWindow, floor), after, bun.In(announcedKinds)).
 				OrderExpr("id").Scan(ctx); err != nil {
 				return fmt.Errorf("read audit trail again: %w", err)
 			}
 			var evs []*Event
 			if err := tx.NewSelect().Model(&evs).
-				Where("id > ? AND entity = 'ticket' AND kind IN ('ticket.created', 'ticket.assigned')", after).
+				Where("id > ? AND entity = 'ticket' AND kind IN (?)", after, bun.In(announcedKinds)).
 				OrderExpr("id").Limit(announceBatch).Scan(ctx); err != nil {
 				return fmt.Errorf("read audit trail: %w", err)
 			}
@@ -470,6 +484,22 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, 
 		}
 		if err := json.Unmarshal([]byte(ev.Data), &data); err != nil {
 			s.log.Warn("an audit event's details are not JSON; not announced", "event", ev.ID, "err", err)
+			continue
+		}
+		if ChannelKind(ev.Kind) {
+			t, err := s.ticketByID(ctx, tx, ev.EntityID)
+			if err != nil {
+				return written, err
+			}
+			res, err := tx.NewRaw(`INSERT INTO slack_announcements (event_id, kind, ticket_id, team_id, body, created_at)
+				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
+				ev.ID, ev.Kind, t.ID, t.TeamID, channelText(ev, t), s.now()).Exec(ctx)
+			if err != nil {
+				return written, fmt.Errorf("store announcement: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				written++
+			}
 			continue
 		}
 		switch ev.Kind {
@@ -520,4 +550,31 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, 
 		}
 	}
 	return written, nil
+}
+
+// channelText is the team channel's line for an SLA or complaint event.
+func channelText(ev *Event, t *Ticket) string {
+	var d struct {
+		Deadline  string `json:"deadline"`
+		Percent   int    `json:"percent"`
+		Complaint string `json:"complaint"`
+		Outcome   string `json:"outcome"`
+	}
+	json.Unmarshal([]byte(ev.Data), &d) //nolint:errcheck // a line without details is still a line
+	what := strings.ReplaceAll(d.Deadline, "_", " ")
+	switch ev.Kind {
+	case "sla.warning":
+		return fmt.Sprintf("即将超时 %s: %d%% of the %s time has passed — %s", t.Ref(), d.Percent, what, t.Subject)
+	case "sla.breached":
+		return fmt.Sprintf("已超时 %s missed its %s deadline — %s", t.Ref(), what, t.Subject)
+	case "complaint.opened":
+		return fmt.Sprintf("新投诉 Complaint %s opened on %s — %s", d.Complaint, t.Ref(), t.Subject)
+	case "complaint.warning":
+		return fmt.Sprintf("投诉即将到期 Complaint %s (%s) is due within 2 working days", d.Complaint, t.Ref())
+	case "complaint.breached":
+		return fmt.Sprintf("投诉已逾期 Complaint %s (%s) is overdue", d.Complaint, t.Ref())
+	case "complaint.decided":
+		return fmt.Sprintf("投诉已处理 Complaint %s (%s) decided: %s", d.Complaint, t.Ref(), d.Outcome)
+	}
+	return fmt.Sprintf("%s: %s", ev.Kind, t.Ref())
 }
