@@ -45,7 +45,7 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return h.svc.MarkFailed(ctx, p.MessageID, fmt.Sprintf("not sent: no %s provider is configured", d.Message.Channel))
 	}
-	out := channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Message.Body, Subject: d.Ticket.Subject, Ref: d.Ticket.Ref(),
+	out := channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Body, Subject: d.Ticket.Subject, Ref: d.Ticket.Ref(),
 		InReplyTo: d.ReplyTo, References: d.ThreadIDs}
 	providerID, err := sender.Send(ctx, out)
 	if channels.IsPermanent(err) {

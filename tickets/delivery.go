@@ -106,6 +106,9 @@ type Delivery struct {
 	// ReplyTo is the provider id of the customer's last message on this channel: what an
 	// email reply answers (In-Reply-To).
 	ReplyTo string
+	// Body is the text to send: the message's, with what only the customer may see (an
+	// emailed survey's link) filled in.
+	Body string
 }
 
 // Delivery loads a queued outbound message for sending; nil when it was sent already.
@@ -125,7 +128,12 @@ func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, err
 	if err != nil {
 		return nil, err
 	}
-	d := &Delivery{Message: m, Ticket: t}
+	d := &Delivery{Message: m, Ticket: t, Body: m.Body}
+	if m.Channel == ChannelEmail {
+		if d.Body, err = s.withSurveyLink(ctx, m); err != nil {
+			return nil, err
+		}
+	}
 	kind := channelIdentity[m.Channel]
 	id := new(Identity)
 	err = s.db.NewSelect().Model(id).Where("customer_id = ? AND kind = ?", t.CustomerID, kind).OrderExpr("id").Limit(1).Scan(ctx)
@@ -264,19 +272,25 @@ func (s *Service) UndeliveredMessages(ctx context.Context, olderThan time.Durati
 // Setting reads a value Hotline keeps for itself, creating it with make() the first time;
 // concurrent first calls agree on one value.
 func (s *Service) Setting(ctx context.Context, key string, make func() string) (string, error) {
+	return s.setting(ctx, s.db, key, make)
+}
+
+// setting is Setting inside a transaction (SQLite has one writer: a second connection would
+// wait on the transaction's own lock).
+func (s *Service) setting(ctx context.Context, db bun.IDB, key string, make func() string) (string, error) {
 	var v string
-	err := s.db.NewSelect().Table("settings").Column("value").Where("key = ?", key).Scan(ctx, &v)
+	err := db.NewSelect().Table("settings").Column("value").Where("key = ?", key).Scan(ctx, &v)
 	if err == nil {
 		return v, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("read setting %s: %w", key, err)
 	}
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+	if _, err := db.ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
 		key, make(), s.now()); err != nil {
 		return "", fmt.Errorf("store setting %s: %w", key, err)
 	}
-	return s.Setting(ctx, key, make)
+	return s.setting(ctx, db, key, make)
 }
 
 // HasMessage reports whether a provider's message id is already stored on a channel.

@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -88,6 +89,38 @@ const SurveyPrompt = "请对本次服务评分：回复 1-5（5 为非常满意�
 // surveyEmail is the emailed question; %s is the link.
 const surveyEmail = "请点击链接对本次服务评分（1-5，5 为非常满意）/ Please rate our service (1–5, 5 = very satisfied): %s"
 
+// surveyLinkHidden stands in the stored message for the link only the customer receives.
+const surveyLinkHidden = "[评分链接仅发给客户 / link sent to the customer only]"
+
+// surveyToken is the secret in a survey's link: an HMAC, under a key this desk generated,
+// of the survey message's id. It is derived again when the email is sent and never stored;
+// only its hash is.
+func (s *Service) surveyToken(ctx context.Context, db bun.IDB, messageID int64) (string, error) {
+	key, err := s.setting(ctx, db, "survey.link_key", func() string {
+		b := make([]byte, 32)
+		rand.Read(b) //nolint:errcheck // never fails
+		return hex.EncodeToString(b)
+	})
+	if err != nil {
+		return "", err
+	}
+	mac := hmac.New(sha256.New, []byte(key))
+	fmt.Fprintf(mac, "survey:%d", messageID)
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
+}
+
+// withSurveyLink is an outbound email's text as sent: a survey's hidden link filled in.
+func (s *Service) withSurveyLink(ctx context.Context, m *Message) (string, error) {
+	if !strings.Contains(m.Body, surveyLinkHidden) {
+		return m.Body, nil
+	}
+	token, err := s.surveyToken(ctx, s.db, m.ID)
+	if err != nil {
+		return "", err
+	}
+	return strings.Replace(m.Body, surveyLinkHidden, s.afterCare().PublicBaseURL+"/survey/"+token, 1), nil
+}
+
 func hashSurveyToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
@@ -127,19 +160,20 @@ func (s *Service) startSurvey(ctx context.Context, tx bun.IDB, t *Ticket) (int64
 		return 0, s.record(ctx, tx, systemActor, "ticket", t.ID, "survey.skipped", map[string]any{"reason": skip})
 	}
 
-	raw := make([]byte, 32)
-	if _, err := rand.Read(raw); err != nil {
-		return 0, fmt.Errorf("make survey token: %w", err)
-	}
-	token := base64.RawURLEncoding.EncodeToString(raw)
 	cfg := s.afterCare()
 	now := s.now()
 	body := SurveyPrompt
 	if ch == ChannelEmail {
-		body = fmt.Sprintf(surveyEmail, cfg.PublicBaseURL+"/survey/"+token)
+		// The link is filled in only as the email is sent: staff reading the ticket must not
+		// be able to answer for the customer.
+		body = fmt.Sprintf(surveyEmail, surveyLinkHidden)
 	}
 	m := &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, CreatedAt: now}
 	if err := s.insertMessage(ctx, tx, m, nil); err != nil {
+		return 0, err
+	}
+	token, err := s.surveyToken(ctx, tx, m.ID)
+	if err != nil {
 		return 0, err
 	}
 	v := &Survey{TicketID: t.ID, CustomerID: t.CustomerID, AgentID: t.AssigneeID, TeamID: t.TeamID, Channel: ch,

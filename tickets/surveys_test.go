@@ -129,6 +129,14 @@ func TestSurveyOnResolution(t *testing.T) {
 			}
 			body := out[0].Body
 			if c.ch == tickets.ChannelEmail {
+				if strings.Contains(body, "/survey/") {
+					t.Errorf("the stored email shows the survey link to staff: %q", body)
+				}
+				sent, err := d.svc.Delivery(ctx, out[0].ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = sent.Body
 				token := regexp.MustCompile(`https://desk\.example\.com/survey/([A-Za-z0-9_-]{43})$`).FindStringSubmatch(body)
 				if token == nil {
 					t.Fatalf("email survey body %q has no link", body)
@@ -292,8 +300,11 @@ func TestSurveyAnsweredByLink(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.resolve(t, res.Ticket)
-			body := outbound(t, d.svc, res.Ticket.Ref())[0].Body
-			return body[strings.LastIndex(body, "/survey/")+len("/survey/"):]
+			sent, err := d.svc.Delivery(ctx, outbound(t, d.svc, res.Ticket.Ref())[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return sent.Body[strings.LastIndex(sent.Body, "/survey/")+len("/survey/"):]
 		}
 		tok := token("a@example.com")
 		if _, err := d.svc.AnswerSurvey(ctx, tok, 6, ""); !errors.Is(err, tickets.ErrInvalid) {

@@ -45,7 +45,14 @@ func TestSurveyPage(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, m := range d.Messages {
-				if _, tok, ok := strings.Cut(m.Body, "https://desk.example.com/survey/"); ok && m.Direction == tickets.DirectionOutbound {
+				if m.Direction != tickets.DirectionOutbound {
+					continue
+				}
+				sent, err := svc.Delivery(ctx, m.ID) // what the customer receives
+				if err != nil || sent == nil {
+					continue
+				}
+				if _, tok, ok := strings.Cut(sent.Body, "https://desk.example.com/survey/"); ok {
 					return tok
 				}
 			}
