@@ -44,18 +44,9 @@ func viewFollowUp(f *tickets.FollowUp, now time.Time) followUpJSON {
 // the soonest due first.
 func (s *server) listFollowUps(c *fiber.Ctx) error {
 	var f tickets.FollowUpFilter
-	switch v := c.Query("assignee"); v {
-	case "":
-	case "me":
-		f.AssigneeID = &agentOf(c).ID
-	case "none":
-		f.Unassigned = true
-	default:
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, `assignee must be an agent id, "me" or "none"`)
-		}
-		f.AssigneeID = &id
+	var err error
+	if f.AssigneeID, f.Unassigned, err = assigneeParam(c); err != nil {
+		return err
 	}
 	for _, st := range strings.Split(c.Query("status"), ",") {
 		if st = strings.TrimSpace(st); st != "" {

@@ -277,3 +277,21 @@ func idParam(c *fiber.Ctx, name string) (int64, error) {
 	}
 	return id, nil
 }
+
+// assigneeParam reads ?assignee=me|none|<agent id>: whose work a list shows.
+func assigneeParam(c *fiber.Ctx) (id *int64, unassigned bool, err error) {
+	switch v := c.Query("assignee"); v {
+	case "":
+		return nil, false, nil
+	case "me":
+		return &agentOf(c).ID, false, nil
+	case "none":
+		return nil, true, nil
+	default:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return nil, false, fiber.NewError(fiber.StatusBadRequest, `assignee must be an agent id, "me" or "none"`)
+		}
+		return &n, false, nil
+	}
+}

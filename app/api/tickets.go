@@ -30,18 +30,9 @@ func (s *server) listTickets(c *fiber.Ctx) error {
 		}
 		f.TeamID = &id
 	}
-	switch v := c.Query("assignee"); v {
-	case "":
-	case "me":
-		f.AssigneeID = &agentOf(c).ID
-	case "none":
-		f.Unassigned = true
-	default:
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, `assignee must be an agent id, "me" or "none"`)
-		}
-		f.AssigneeID = &id
+	var err error
+	if f.AssigneeID, f.Unassigned, err = assigneeParam(c); err != nil {
+		return err
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
