@@ -132,13 +132,23 @@ func (s *Service) statusOf(ctx context.Context, t *Ticket, withReplies bool) (*T
 	return st, nil
 }
 
+// statusWords are the statuses as customers read them, in Chinese and English.
+var statusWords = map[Status][2]string{
+	StatusNew: {"已受理", "received"}, StatusOpen: {"处理中", "being worked on"},
+	StatusPending: {"等待您的回复", "waiting for your reply"}, StatusResolved: {"已解决", "resolved"}, StatusClosed: {"已结案", "closed"},
+}
+
+// Words is the status as a customer reads it: by SMS, on the phone, on the status page.
+func (s Status) Words(english bool) string {
+	if english {
+		return statusWords[s][1]
+	}
+	return statusWords[s][0]
+}
+
 // StatusText words a customer's tickets for an SMS or WeChat answer.
 func (s *Service) StatusText(sts []*TicketStatus, english bool) string {
 	loc := s.cal.loc
-	words := map[Status][2]string{
-		StatusNew: {"已受理，等待处理", "received"}, StatusOpen: {"处理中", "being worked on"},
-		StatusPending: {"等待您的回复", "waiting for your reply"}, StatusResolved: {"已解决", "resolved"}, StatusClosed: {"已结案", "closed"},
-	}
 	lang := 0
 	if english {
 		lang = 1
@@ -151,7 +161,7 @@ func (s *Service) StatusText(sts []*TicketStatus, english bool) string {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "%s %s", st.Ref, words[st.Status][lang])
+		fmt.Fprintf(&b, "%s %s", st.Ref, st.Status.Words(english))
 		if st.NextDue != nil {
 			fmt.Fprintf(&b, [2]string{"，预计 %s 前答复", ", answer due by %s"}[lang], st.NextDue.In(loc).Format("01-02 15:04"))
 		}

@@ -72,13 +72,7 @@ func (v view) T(zh, en string) string {
 }
 
 // StatusWord is a ticket status in the page's language.
-func (v view) StatusWord(s tickets.Status) string {
-	w := map[tickets.Status][2]string{
-		tickets.StatusNew: {"已受理", "Received"}, tickets.StatusOpen: {"处理中", "Being worked on"},
-		tickets.StatusPending: {"等待您的回复", "Waiting for your reply"}, tickets.StatusResolved: {"已解决", "Resolved"}, tickets.StatusClosed: {"已结案", "Closed"},
-	}[s]
-	return v.T(w[0], w[1])
-}
+func (v view) StatusWord(s tickets.Status) string { return s.Words(v.Lang == "en") }
 
 // ComplaintWord is a complaint status in the page's language.
 func (v view) ComplaintWord(s tickets.ComplaintStatus) string {

@@ -233,18 +233,7 @@ func (h *Twilio) lookup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return twimlVoice(c, voice.Status(lang, t.Ref(), statusWords(lang, t.Status), h.nextDeadline(lang, t, complaint)))
-}
-
-func statusWords(lang voice.Lang, s tickets.Status) string {
-	zh := map[tickets.Status]string{tickets.StatusNew: "已受理，等待处理", tickets.StatusOpen: "处理中", tickets.StatusPending: "等待您的回复",
-		tickets.StatusResolved: "已解决", tickets.StatusClosed: "已结案"}
-	en := map[tickets.Status]string{tickets.StatusNew: "received, waiting for an agent", tickets.StatusOpen: "being worked on",
-		tickets.StatusPending: "waiting for your reply", tickets.StatusResolved: "resolved", tickets.StatusClosed: "closed"}
-	if lang == voice.English {
-		return en[s]
-	}
-	return zh[s]
+	return twimlVoice(c, voice.Status(lang, t.Ref(), t.Status.Words(lang == voice.English), h.nextDeadline(lang, t, complaint)))
 }
 
 func (h *Twilio) nextDeadline(lang voice.Lang, t *tickets.Ticket, c *tickets.Complaint) string {
