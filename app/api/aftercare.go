@@ -53,12 +53,8 @@ func (s *server) listFollowUps(c *fiber.Ctx) error {
 			f.Statuses = append(f.Statuses, tickets.FollowUpStatus(st))
 		}
 	}
-	if v := c.Query("due_before"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "due_before must be an RFC 3339 time")
-		}
-		f.DueBefore = &t
+	if f.DueBefore, err = timeParam(c, "due_before"); err != nil {
+		return err
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -118,16 +114,13 @@ type csatTeamJSON struct {
 // days): answers given in [from, to).
 func (s *server) csatReport(c *fiber.Ctx) error {
 	var from, to time.Time
-	for _, p := range []struct {
-		name string
-		dst  *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if v := c.Query(p.name); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return fiber.NewError(fiber.StatusBadRequest, p.name+" must be an RFC 3339 time")
-			}
-			*p.dst = t
+	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
+		t, err := timeParam(c, name)
+		if err != nil {
+			return err
+		}
+		if t != nil {
+			*dst = *t
 		}
 	}
 	r, err := s.svc.CSAT(c.UserContext(), from, to)

@@ -295,3 +295,16 @@ func assigneeParam(c *fiber.Ctx) (id *int64, unassigned bool, err error) {
 		return &n, false, nil
 	}
 }
+
+// timeParam reads an optional RFC 3339 time from the query; nil when absent.
+func timeParam(c *fiber.Ctx, name string) (*time.Time, error) {
+	v := c.Query(name)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, fiber.NewError(fiber.StatusBadRequest, name+" must be an RFC 3339 time such as 2026-11-25T09:00:00+08:00")
+	}
+	return &t, nil
+}

@@ -69,12 +69,9 @@ func (s *server) listComplaints(c *fiber.Ctx) error {
 		}
 		f.Overdue = b
 	}
-	if v := c.Query("due_before"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "due_before must be an RFC 3339 time")
-		}
-		f.DueBefore = &t
+	var err error
+	if f.DueBefore, err = timeParam(c, "due_before"); err != nil {
+		return err
 	}
 	cs, err := s.svc.Complaints(c.UserContext(), f)
 	if err != nil {
