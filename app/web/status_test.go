@@ -43,7 +43,7 @@ func TestStatusPage(t *testing.T) {
 		return r.StatusCode, string(b)
 	}
 	status, body := get(url.Values{})
-	if status != 200 || !strings.Contains(body, "工单进度查询") || !strings.Contains(body, `name="check"`) {
+	if status != 200 || !strings.Contains(body, "工单进度查询") || !strings.Contains(body, `name="check"`) || !strings.Contains(body, "--accent: #0b6bcb") {
 		t.Fatalf("form: %d", status)
 	}
 	status, body = get(url.Values{"ref": {"HL-000001"}, "check": {"8000"}})

@@ -25,7 +25,7 @@ func NewSurveyPage(svc *tickets.Service, log *slog.Logger) *SurveyPage {
 	if log == nil {
 		log = slog.Default()
 	}
-	tmpl := template.Must(template.New("").ParseFS(files, "templates/survey.html"))
+	tmpl := template.Must(template.New("").ParseFS(files, "templates/survey.html", "templates/style.html"))
 	return &SurveyPage{svc: svc, tmpl: tmpl, log: log}
 }
 
