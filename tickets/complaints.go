@@ -504,11 +504,7 @@ func (s *Service) ExtendComplaint(ctx context.Context, actor Actor, ref string, 
 
 // tellCustomer queues a message to the customer on the ticket's notice channel and returns
 // its id, to be handed to the sender after the commit (0 when nothing can reach them).
-func (s *Service) tellCustomer(ctx context.Context, tx bun.IDB, ticketID int64, body string) (int64, error) {
-	t, err := s.ticketByID(ctx, tx, ticketID)
-	if err != nil {
-		return 0, err
-	}
+func (s *Service) tellCustomer(ctx context.Context, tx bun.IDB, t *Ticket, body string) (int64, error) {
 	ch, err := s.noticeChannel(ctx, tx, t)
 	if err != nil {
 		return 0, err

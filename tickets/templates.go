@@ -187,5 +187,5 @@ func (s *Service) notify(ctx context.Context, tx bun.IDB, t *Ticket, key string,
 	if err != nil {
 		return 0, err
 	}
-	return s.tellCustomer(ctx, tx, t.ID, body)
+	return s.tellCustomer(ctx, tx, t, body)
 }
