@@ -614,13 +614,9 @@ func (s *Service) canReach(ctx context.Context, db bun.IDB, customerID int64, ch
 // wechatWindowOpen refuses a WeChat reply more than 48 hours after the customer's last
 // WeChat message, and says what else reaches them.
 func (s *Service) wechatWindowOpen(ctx context.Context, db bun.IDB, customerID int64) error {
-	var last time.Time
-	err := db.NewSelect().Table("messages").ColumnExpr("messages.created_at").
-		Join("JOIN tickets ON tickets.id = messages.ticket_id").
-		Where("tickets.customer_id = ? AND messages.channel = ? AND messages.direction = ?", customerID, ChannelWeChat, DirectionInbound).
-		OrderExpr("messages.created_at DESC").Limit(1).Scan(ctx, &last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("find the customer's last WeChat message: %w", err)
+	last, err := s.lastWeChatAt(ctx, db, customerID)
+	if err != nil {
+		return err
 	}
 	if !last.IsZero() && s.now().Sub(last) <= WeChatWindow {
 		return nil
@@ -635,4 +631,17 @@ func (s *Service) wechatWindowOpen(ctx context.Context, db bun.IDB, customerID i
 		msg += `; the customer has an email address: reply by email (channel "email")`
 	}
 	return conflictf("%s", msg)
+}
+
+// lastWeChatAt is when the customer last wrote by WeChat; zero if never.
+func (s *Service) lastWeChatAt(ctx context.Context, db bun.IDB, customerID int64) (time.Time, error) {
+	var last time.Time
+	err := db.NewSelect().Table("messages").ColumnExpr("messages.created_at").
+		Join("JOIN tickets ON tickets.id = messages.ticket_id").
+		Where("tickets.customer_id = ? AND messages.channel = ? AND messages.direction = ?", customerID, ChannelWeChat, DirectionInbound).
+		OrderExpr("messages.created_at DESC").Limit(1).Scan(ctx, &last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, fmt.Errorf("find the customer's last WeChat message: %w", err)
+	}
+	return last, nil
 }

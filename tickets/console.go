@@ -1,0 +1,116 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Change is one audit event as the web console's live feed sees it: which ticket or
+// complaint moved, and whose queue it sits in now.
+type Change struct {
+	ID         int64
+	Kind       string // the event kind, e.g. "message.received", "ticket.assigned"
+	Entity     string // "ticket" or "complaint"
+	EntityID   int64
+	TicketID   int64 // the ticket, for a complaint's change too
+	TeamID     *int64
+	AssigneeID *int64
+	CreatedAt  time.Time
+}
+
+// Ref is the reference of the ticket the change belongs to.
+func (c *Change) Ref() string { return FormatRef(c.TicketID) }
+
+// ChangesAfter lists ticket and complaint events with an id above after, oldest first.
+// It reads the primary key only, so polling it costs the same on any size of desk.
+func (s *Service) ChangesAfter(ctx context.Context, after int64, limit int) ([]*Change, error) {
+	var out []*Change
+	err := s.db.NewSelect().
+		TableExpr("events AS e").
+		ColumnExpr("e.id, e.kind, e.entity, e.entity_id, e.created_at").
+		ColumnExpr("COALESCE(t.id, c.ticket_id, 0) AS ticket_id").
+		ColumnExpr("COALESCE(t.team_id, ct.team_id) AS team_id").
+		ColumnExpr("COALESCE(t.assignee_id, ct.assignee_id) AS assignee_id").
+		Join("LEFT JOIN tickets AS t ON e.entity = 'ticket' AND t.id = e.entity_id").
+		Join("LEFT JOIN complaints AS c ON e.entity = 'complaint' AND c.id = e.entity_id").
+		Join("LEFT JOIN tickets AS ct ON ct.id = c.ticket_id").
+		Where("e.id > ?", after).
+		Where("e.entity IN ('ticket', 'complaint')").
+		OrderExpr("e.id").
+		Limit(limit).
+		Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("read changes: %w", err)
+	}
+	return out, nil
+}
+
+// LastEventID is the newest audit event's id: where a live feed starts.
+func (s *Service) LastEventID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.NewSelect().TableExpr("events").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("read last event: %w", err)
+	}
+	return id, nil
+}
+
+// CustomerHistory is what an agent sees of a customer beside a ticket: the complaints and
+// satisfaction answers across all their tickets.
+type CustomerHistory struct {
+	Complaints []*Complaint
+	Surveys    []*Survey
+}
+
+// History returns a customer's complaints and answered surveys, newest first.
+func (s *Service) History(ctx context.Context, customerID int64) (*CustomerHistory, error) {
+	h := new(CustomerHistory)
+	if err := s.db.NewSelect().Model(&h.Complaints).
+		Where("complaint.ticket_id IN (?)", s.customerTickets(customerID)).
+		OrderExpr("complaint.id DESC").Limit(50).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load customer's complaints: %w", err)
+	}
+	if err := s.db.NewSelect().Model(&h.Surveys).
+		Where("customer_id = ? AND answered_at IS NOT NULL", customerID).
+		OrderExpr("id DESC").Limit(50).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load customer's surveys: %w", err)
+	}
+	return h, nil
+}
+
+func (s *Service) customerTickets(customerID int64) *bun.SelectQuery {
+	return s.db.NewSelect().TableExpr("tickets").Column("id").Where("customer_id = ?", customerID)
+}
+
+// ReplyOptions says how an agent can answer a ticket's customer: the channel a reply goes
+// by unless told otherwise, every channel that reaches them, and until when WeChat's
+// 48-hour window is open (nil when it is closed or they never wrote by WeChat).
+type ReplyOptions struct {
+	Default     Channel
+	Channels    []Channel
+	WeChatUntil *time.Time
+}
+
+// ReplyOptions works out a ticket's reply options.
+func (s *Service) ReplyOptions(ctx context.Context, t *Ticket) (*ReplyOptions, error) {
+	def, err := s.replyChannel(ctx, s.db, t)
+	if err != nil {
+		return nil, err
+	}
+	o := &ReplyOptions{Default: def}
+	for _, ch := range []Channel{ChannelSMS, ChannelWeChat, ChannelEmail} {
+		if s.canReach(ctx, s.db, t.CustomerID, ch) == nil {
+			o.Channels = append(o.Channels, ch)
+		}
+	}
+	last, err := s.lastWeChatAt(ctx, s.db, t.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	if until := last.Add(WeChatWindow); !last.IsZero() && s.now().Before(until) {
+		o.WeChatUntil = &until
+	}
+	return o, nil
+}

@@ -1,0 +1,423 @@
+package tickets_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// reportDesk is a desk with surveys on, the holidays seeded, and two routing rules: claims
+// (理赔, claim) to the claims team and motor (车险) to the complaints team.
+func reportDesk(t *testing.T, db *bun.DB, start time.Time) *desk {
+	t.Helper()
+	ctx := context.Background()
+	d := surveyDesk(t, db)
+	d.clock.Advance(start.Sub(d.clock.Now()))
+	if err := d.svc.SeedHolidays(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*tickets.RoutingRule{
+		{Name: "claims", Keywords: "理赔, claim", TeamID: d.claims.ID, SetCategory: "claims"},
+		{Name: "motor", Keywords: "车险", TeamID: d.complaints.ID, SetCategory: "motor"},
+	} {
+		if _, err := d.svc.SaveRoutingRule(ctx, d.admin, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+// at moves the desk's clock forward to when.
+func (d *desk) at(t *testing.T, when time.Time) {
+	t.Helper()
+	if when.Before(d.clock.Now()) {
+		t.Fatalf("the clock cannot go back from %v to %v", d.clock.Now(), when)
+	}
+	d.clock.Advance(when.Sub(d.clock.Now()))
+}
+
+func (d *desk) text(t *testing.T, phone, body string) *tickets.Ticket {
+	t.Helper()
+	res, err := d.svc.Intake(context.Background(), sms(phone, body, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Ticket
+}
+
+func (d *desk) reply(t *testing.T, tk *tickets.Ticket) {
+	t.Helper()
+	if _, err := d.svc.Reply(context.Background(), d.admin, tk.Ref(), "我们正在处理 / on it"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (d *desk) rate(t *testing.T, phone, score string) {
+	t.Helper()
+	res, err := d.svc.Intake(context.Background(), sms(phone, score, ""))
+	if err != nil || res.Survey == nil {
+		t.Fatalf("answer the survey with %q: %+v %v", score, res, err)
+	}
+}
+
+func shareOf(met, total int64) tickets.Share { return tickets.Share{Met: met, Total: total} }
+
+// The dashboard's figures, worked out by hand from a week of work at a desk in Shanghai.
+// Tickets get the default policy: first response within 24h (48h for email), resolution
+// within 48h. "Now" is Wednesday 2026-11-25 17:30 in Shanghai.
+func TestDashboardFigures(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC) // Friday 10:00 in Shanghai
+		d := reportDesk(t, db, start)
+		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
+		h := func(n int) time.Time { return start.Add(time.Duration(n) * time.Hour) }
+		utc := func(day, hour, minute int) time.Time { return time.Date(2026, 11, day, hour, minute, 0, 0, time.UTC) }
+
+		// Friday: four tickets.
+		t1 := d.text(t, "+8613900000001", "理赔进度怎么样了")    // answered and resolved in time
+		t2 := d.text(t, "+8613900000002", "我的理赔款什么时候到账") // answered late, resolved late
+		res, err := d.svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail,
+			Address: "kim@example.com", Subject: "Claim form question", Body: "Where do I send the claim form?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t3 := res.Ticket                             // email: answered after 30h, within its own 48h; never resolved
+		t4 := d.text(t, "+8613900000004", "车险定损太慢了") // never answered; waiting on the customer, so its resolution clock stops
+		if t1.TeamID == nil || *t1.TeamID != d.claims.ID || t3.Category != "claims" || t4.TeamID == nil || *t4.TeamID != d.complaints.ID {
+			t.Fatalf("routing: t1 team %v, t3 category %q, t4 team %v", t1.TeamID, t3.Category, t4.TeamID)
+		}
+		// Letters logged late: one received in September (decided late, its deadline long
+		// before the month), one received on 2 November (deadline mid-November, decided late).
+		c3, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: t3.Ref(), Summary: "lost form", ReceivedAt: time.Date(2026, 9, 15, 2, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c1, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: t2.Ref(), Summary: "slow payment", ReceivedAt: time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		monthStart := time.Date(2026, 10, 26, 16, 0, 0, 0, time.UTC) // 27 October, midnight in Shanghai
+		if !c3.DeadlineAt.Before(monthStart) || c1.DeadlineAt.Before(monthStart) || !c1.DeadlineAt.Before(start) {
+			t.Fatalf("complaint deadlines %v and %v do not fall where the test needs them", c3.DeadlineAt, c1.DeadlineAt)
+		}
+
+		d.at(t, h(1))
+		mustDo(t)(d.svc.SetStatus(ctx, d.admin, t4.Ref(), tickets.StatusPending, "asked for photos"))
+		d.at(t, h(2))
+		d.reply(t, t1)
+		d.at(t, h(10))
+		d.resolve(t, t1)
+		d.at(t, h(11))
+		d.rate(t, "+8613900000001", "5")
+		d.at(t, h(30))
+		d.reply(t, t2)
+		d.reply(t, t3)
+		d.at(t, h(50))
+		d.resolve(t, t2)
+		d.at(t, h(51))
+		d.rate(t, "+8613900000002", "4")
+		if _, err := d.svc.DecideComplaint(ctx, officer, c3.Ref(), "form found", "upheld"); err != nil {
+			t.Fatal(err)
+		}
+
+		d.at(t, utc(23, 12, 0))                         // Monday 20:00
+		t6 := d.text(t, "+8613900000006", "理赔进度查询")     // unanswered: first response missed on Tuesday
+		d.at(t, utc(24, 8, 0))                          // Tuesday 16:00
+		t7 := d.text(t, "+8613900000007", "理赔申请需要哪些材料") // answered an hour late, this afternoon
+		d.at(t, utc(24, 20, 0))                         // Wednesday 04:00: today
+		t5 := d.text(t, "+8613900000005", "理赔材料已经寄出")
+		d.at(t, utc(24, 21, 0))
+		d.reply(t, t5)
+		d.at(t, utc(25, 6, 0))
+		if _, err := d.svc.DecideComplaint(ctx, officer, c1.Ref(), "paid with interest", "upheld"); err != nil {
+			t.Fatal(err)
+		}
+		c2, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: t4.Ref(), Summary: "rude assessor"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.at(t, utc(25, 7, 0))
+		if _, err := d.svc.DecideComplaint(ctx, officer, c2.Ref(), "apologised", "partly upheld"); err != nil {
+			t.Fatal(err)
+		}
+		d.at(t, utc(25, 8, 0))
+		d.resolve(t, t5)
+		d.at(t, utc(25, 8, 30))
+		d.rate(t, "+8613900000005", "3")
+		d.at(t, utc(25, 9, 0))
+		d.reply(t, t7)
+
+		// Who carries what: Li Na has two open tickets and one resolved, Zhang Wei one.
+		for tk, who := range map[*tickets.Ticket]tickets.Actor{t6: d.liNa, t7: d.liNa, t1: d.liNa, t3: d.zhangWei} {
+			mustDo(t)(d.svc.Assign(ctx, d.admin, tk.Ref(), tickets.Assignment{AssigneeID: &who.Agent.ID}))
+		}
+		four := 4
+		if _, err := d.svc.UpdateAgent(ctx, d.admin, d.liNa.Agent.ID, tickets.AgentUpdate{Capacity: &four}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.svc.SetOnline(ctx, d.liNa, true); err != nil {
+			t.Fatal(err)
+		}
+		d.at(t, utc(25, 9, 30)) // now: Wednesday 17:30
+
+		type figures struct {
+			first, resolution, complaints tickets.Share
+			responses                     int64
+			average, satisfied            float64
+			created                       int64
+			channels, categories          string
+		}
+		near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+		check := func(t *testing.T, name string, r *tickets.Report, want figures) {
+			t.Helper()
+			got := figures{r.FirstResponse, r.Resolution, r.Complaints, r.CSAT.Responses, r.CSAT.Average, r.CSAT.SatisfiedShare,
+				r.Created, fmt.Sprint(r.ByChannel), fmt.Sprint(r.ByCategory)}
+			if !near(got.average, want.average) || !near(got.satisfied, want.satisfied) {
+				t.Errorf("%s: satisfaction %v %v, want %v %v", name, got.average, got.satisfied, want.average, want.satisfied)
+			}
+			got.average, got.satisfied = want.average, want.satisfied
+			if got != want {
+				t.Errorf("%s:\n got %+v\nwant %+v", name, got, want)
+			}
+		}
+		claims, motor := d.claims.ID, d.complaints.ID
+		for _, c := range []struct {
+			team         *int64
+			today, month figures
+			daily        map[int]int64
+		}{
+			{
+				team: nil,
+				// Today: t5 answered in time, t7's deadline passed at 16:00 unanswered; t5
+				// resolved in time; c2 decided in time (c1 was decided today, but late: it
+				// counted when its deadline passed, in November).
+				today: figures{first: shareOf(1, 2), resolution: shareOf(1, 1), complaints: shareOf(1, 1),
+					responses: 1, average: 3, satisfied: 0, created: 1, channels: "[{sms 1}]", categories: "[{claims 1}]"},
+				// The month: first responses met by t1, t3 (email, 48h), t5; missed by t2, t4,
+				// t6, t7. Resolutions met by t1, t5; missed by t2 (late) and t3 (never); t4 is
+				// paused, t6 and t7 are still running. Complaints: c2 met, c1 missed; c3's
+				// deadline was before the month.
+				month: figures{first: shareOf(3, 7), resolution: shareOf(2, 4), complaints: shareOf(1, 2),
+					responses: 3, average: 4, satisfied: 2.0 / 3, created: 7,
+					channels: "[{sms 6} {email 1}]", categories: "[{claims 6} {motor 1}]"},
+				daily: map[int]int64{24: 4, 27: 1, 28: 1, 29: 1},
+			},
+			{
+				team: &claims,
+				today: figures{first: shareOf(1, 2), resolution: shareOf(1, 1), complaints: shareOf(0, 0),
+					responses: 1, average: 3, satisfied: 0, created: 1, channels: "[{sms 1}]", categories: "[{claims 1}]"},
+				month: figures{first: shareOf(3, 6), resolution: shareOf(2, 4), complaints: shareOf(0, 1),
+					responses: 3, average: 4, satisfied: 2.0 / 3, created: 6,
+					channels: "[{sms 5} {email 1}]", categories: "[{claims 6}]"},
+				daily: map[int]int64{24: 3, 27: 1, 28: 1, 29: 1},
+			},
+			{
+				team:  &motor,
+				today: figures{complaints: shareOf(1, 1), channels: "[]", categories: "[]"},
+				month: figures{first: shareOf(0, 1), complaints: shareOf(1, 1), created: 1, channels: "[{sms 1}]", categories: "[{motor 1}]"},
+				daily: map[int]int64{24: 1},
+			},
+		} {
+			name := "all teams"
+			if c.team != nil {
+				name = fmt.Sprintf("team %d", *c.team)
+			}
+			t.Run(name, func(t *testing.T) {
+				dash, err := d.svc.Dashboard(ctx, c.team)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := time.Date(2026, 11, 24, 16, 0, 0, 0, time.UTC); !dash.Today.From.Equal(want) || !dash.Today.To.Equal(want.Add(24*time.Hour)) {
+					t.Errorf("today is %v – %v", dash.Today.From, dash.Today.To)
+				}
+				if !dash.Month.From.Equal(monthStart) || !dash.Month.To.Equal(dash.Today.To) {
+					t.Errorf("the month is %v – %v", dash.Month.From, dash.Month.To)
+				}
+				check(t, "today", dash.Today, c.today)
+				check(t, "month", dash.Month, c.month)
+				if len(dash.Month.Daily) != 30 || len(dash.Today.Daily) != 1 {
+					t.Fatalf("daily series of %d and %d days", len(dash.Month.Daily), len(dash.Today.Daily))
+				}
+				var sum int64
+				for i, day := range dash.Month.Daily {
+					sum += day.N
+					if day.N != c.daily[i] {
+						t.Errorf("day %d (%s): %d tickets, want %d", i, day.Day.Format("01-02"), day.N, c.daily[i])
+					}
+				}
+				if sum != dash.Month.Created {
+					t.Errorf("the days add up to %d, the month has %d", sum, dash.Month.Created)
+				}
+				if got := dash.Month.Daily[24].Day; got.Format("2006-01-02 15:04 MST") != "2026-11-20 00:00 CST" {
+					t.Errorf("day 24 is %s", got.Format("2006-01-02 15:04 MST"))
+				}
+			})
+		}
+
+		// Keywords: the rules' terms count from one ticket, other terms from two; 理赔 is
+		// in five tickets, 材料 and 进度 in two. Survey answers ("5") add nothing.
+		dash, err := d.svc.Dashboard(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(dash.Keywords); got != "[{理赔 5} {材料 2} {进度 2} {claim 1} {车险 1}]" {
+			t.Errorf("keywords %s", got)
+		}
+		if dash.Sampled != 10 {
+			t.Errorf("read %d inbound messages, want 7 first messages and 3 survey answers", dash.Sampled)
+		}
+		dash, err = d.svc.Dashboard(ctx, &motor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(dash.Keywords); got != "[{车险 1}]" {
+			t.Errorf("motor keywords %s", got)
+		}
+
+		// Agents: online first; load is open tickets only, as auto-assignment counts it.
+		dash, err = d.svc.Dashboard(ctx, &claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, a := range dash.Agents {
+			got = append(got, fmt.Sprintf("%s %s online=%v %d/%d %s", a.Email, a.Role, a.Online, a.Load, a.Capacity, a.TeamName))
+		}
+		want := []string{
+			"li.na@example.com agent online=true 2/4 Claims",
+			"chen@example.com supervisor online=false 0/10 Claims",
+			"zhang.wei@example.com agent online=false 1/10 Claims",
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("agents:\n got %q\nwant %q", got, want)
+		}
+		all, err := d.svc.AgentLoads(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range all {
+			if a.Role == tickets.RoleAdmin {
+				t.Errorf("admin %s listed among agents", a.Email)
+			}
+		}
+		if len(all) != 5 { // three in claims, Wang and the officer in complaints
+			t.Errorf("%d agents in all teams", len(all))
+		}
+	})
+}
+
+// A keyword count reads only the most recent messages of the period.
+func TestTopKeywordsSample(t *testing.T) {
+	db := tickettest.SQLite(t)
+	ctx := context.Background()
+	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	d := reportDesk(t, db, start)
+	for i, body := range []string{
+		"Refund refund please", "refund delayed", // older: outside a sample of three
+		"My invoice is wrong", "invoice missing, 发票丢了", "Where is the invoice? 发票",
+	} {
+		d.at(t, start.Add(time.Duration(i)*time.Minute))
+		d.text(t, fmt.Sprintf("+86139000001%02d", i), body)
+	}
+	from, to := start.Add(-time.Hour), start.Add(time.Hour)
+	kws, n, err := d.svc.TopKeywords(ctx, from, to, nil, 10, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(kws); n != 3 || got != "[{invoice 3} {发票 2}]" {
+		t.Errorf("sample of 3: %s from %d messages", got, n)
+	}
+	kws, n, err = d.svc.TopKeywords(ctx, from, to, nil, 1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(kws); n != 5 || got != "[{invoice 3}]" {
+		t.Errorf("top 1 of all: %s from %d messages", got, n)
+	}
+	// Nothing in the period: nothing to count.
+	if kws, n, err := d.svc.TopKeywords(ctx, to, to.Add(time.Hour), nil, 10, 0); err != nil || n != 0 || len(kws) != 0 {
+		t.Errorf("empty period: %v %d %v", kws, n, err)
+	}
+}
+
+// How terms are found in Chinese and English text.
+func TestKeywordTerms(t *testing.T) {
+	cases := []struct {
+		name  string
+		texts []string
+		want  string
+	}{
+		{"known words keep straddling pairs out", []string{"理赔进度怎么样了", "请问理赔进度"}, "[{理赔 2} {进度 2}]"},
+		{"unknown words as 2-grams", []string{"网点排队太久", "排队两小时"}, "[{排队 2}]"},
+		{"function characters and phrases", []string{"谢谢你们，我的天", "谢谢你们，我的天"}, "[]"},
+		{"English: lower-cased, stop words out", []string{"The PREMIUM went up", "premium too high, the premium!"}, "[{premium 2}]"},
+		{"numbers and short words are not terms", []string{"policy 88001234 ok", "88001234 ok no"}, "[]"},
+		{"mixed", []string{"退保 refund please", "我要退保, refund"}, "[{refund 2} {退保 2}]"},
+	}
+	db := tickettest.SQLite(t)
+	ctx := context.Background()
+	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+	d := newDesk(t, db)
+	d.clock.Advance(start.Sub(d.clock.Now()))
+	phone := 0
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			from := d.clock.Now()
+			for _, body := range c.texts {
+				phone++
+				d.text(t, fmt.Sprintf("+86139000002%02d", phone), body)
+			}
+			d.clock.Advance(time.Minute)
+			kws, _, err := d.svc.TopKeywords(ctx, from, d.clock.Now(), nil, 10, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(kws); got != c.want {
+				t.Errorf("%q: %s, want %s", c.texts, got, c.want)
+			}
+		})
+	}
+}
+
+// Shares without a denominator, and reports that cannot be made.
+func TestReportLimits(t *testing.T) {
+	if _, ok := (tickets.Share{}).Rate(); ok {
+		t.Error("an empty share has a rate")
+	}
+	if r, ok := shareOf(3, 4).Rate(); !ok || r != 0.75 || shareOf(3, 4).Missed() != 1 {
+		t.Errorf("3 of 4: %v %v", r, ok)
+	}
+	db := tickettest.SQLite(t)
+	ctx := context.Background()
+	d := newDesk(t, db)
+	now := d.clock.Now()
+	nobody := int64(999)
+	for name, call := range map[string]func() error{
+		"end before start":         func() error { _, err := d.svc.Report(ctx, now, now.Add(-time.Hour), nil); return err },
+		"a year":                   func() error { _, err := d.svc.Report(ctx, now.AddDate(-1, 0, 0), now, nil); return err },
+		"unknown team":             func() error { _, err := d.svc.Report(ctx, now.Add(-time.Hour), now, &nobody); return err },
+		"unknown team's dashboard": func() error { _, err := d.svc.Dashboard(ctx, &nobody); return err },
+	} {
+		if err := call(); !errors.Is(err, tickets.ErrInvalid) {
+			t.Errorf("%s: %v, want invalid", name, err)
+		}
+	}
+	// An empty desk: zeros, not errors; every day present.
+	dash, err := d.svc.Dashboard(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dash.Month.Created != 0 || dash.Month.FirstResponse.Total != 0 || dash.Month.CSAT.Responses != 0 || len(dash.Month.Daily) != 30 || len(dash.Keywords) != 0 {
+		t.Errorf("empty desk: %+v", dash.Month)
+	}
+}
