@@ -1,0 +1,192 @@
+package console_test
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// admEvents counts audit events: a refused form must not add any.
+func admEvents(t *testing.T, d *desk) int {
+	t.Helper()
+	n, err := d.svc.DB().NewSelect().Table("events").Where("kind NOT IN ('agent.login')").Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// admPages are every admin page, with something each must show.
+func admPages(d *desk) map[string]string {
+	return map[string]string{
+		"/admin/agents":                            "li@desk.test",
+		"/admin/agents/" + itoa64(d.agent.ID):      "li@desk.test",
+		"/admin/teams":                             "Motor",
+		"/admin/routing":                           `href="/admin/routing/new"`,
+		"/admin/routing/new":                       `action="/admin/routing"`,
+		"/admin/sla":                               `href="/admin/sla/new"`,
+		"/admin/sla/new":                           `action="/admin/sla"`,
+		"/admin/calendar":                          "2026-10-01",
+		"/admin/templates":                         "HL-000123",
+		"/admin/channels":                          "TWILIO_AUTH_TOKEN",
+		"/admin/calendar?year=2025&day=2025-10-08": `value="2025-10-08"`,
+	}
+}
+
+type admForm struct {
+	path string
+	form url.Values
+}
+
+// admForms are every admin form, with input the service accepts from an admin, in an
+// order that works when posted one after the other.
+func admForms(d *desk) []admForm {
+	team := itoa64(d.team.ID)
+	other := itoa64(d.other.ID)
+	agent := itoa64(d.agent.ID)
+	return []admForm{
+		{"/admin/agents", url.Values{"name": {"New One"}, "email": {"new@desk.test"}, "role": {"agent"}, "team": {team}, "capacity": {"5"}, "password": {"long enough pw"}}},
+		{"/admin/agents/" + agent, url.Values{"name": {"Renamed"}, "role": {"supervisor"}, "team": {team}, "capacity": {"3"}}},
+		{"/admin/agents/" + agent + "/password", url.Values{"password": {"another long pw"}, "confirm": {"another long pw"}}},
+		{"/admin/agents/" + agent + "/active", url.Values{"active": {"false"}}},
+		{"/admin/teams", url.Values{"name": {"Health"}}},
+		{"/admin/teams/" + other, url.Values{"name": {"Motor claims"}}},
+		{"/admin/teams/" + other + "/delete", url.Values{}},
+		{"/admin/routing", url.Values{"name": {"Claims"}, "keywords": {"理赔"}, "team": {team}}},
+		{"/admin/sla", url.Values{"name": {"Urgent"}, "first_response": {"1h"}, "resolution": {"4h"}, "first_breach": {"warn"}, "resolution_breach": {"warn"}}},
+		{"/admin/calendar", url.Values{"day": {"2026-12-31"}, "kind": {"holiday"}, "name": {"Year end"}}},
+		{"/admin/templates/ticket.resolved/en", url.Values{"body": {"Done: {{.Ref}}"}}},
+		{"/admin/channels/twilio", url.Values{"twilio.auth_token": {"0123456789abcdef0123456789abcdef"}}},
+	}
+}
+
+// Admin pages answer admins; everyone else is refused every page and every form, and a
+// refused form changes nothing.
+func TestAdminIsForAdminsOnly(t *testing.T) {
+	d := newDesk(t, tickettest.SQLite(t))
+	admin := d.signIn(d.admin)
+	r := admin.get("/admin")
+	wantStatus(t, r, 303)
+	if r.location != "/admin/agents" {
+		t.Errorf("/admin goes to %q", r.location)
+	}
+	for path, want := range admPages(d) {
+		r := admin.get(path)
+		wantStatus(t, r, 200)
+		wantContains(t, r, want, `<nav class="tabs admin-tabs"`, `href="/admin/channels"`)
+	}
+
+	for _, who := range []*tickets.Agent{d.agent, d.super, d.office} {
+		b := d.signIn(who)
+		for path := range admPages(d) {
+			if r := b.get(path); r.status != 403 {
+				t.Errorf("%s opened %s: %d", who.Email, path, r.status)
+			}
+		}
+		if r := b.get("/admin"); r.status != 403 {
+			t.Errorf("%s opened /admin: %d", who.Email, r.status)
+		}
+		before := admEvents(t, d)
+		for _, f := range admForms(d) {
+			if r := b.post(f.path, f.form); r.status != 403 {
+				t.Errorf("%s posted %s: %d", who.Email, f.path, r.status)
+			}
+		}
+		if n := admEvents(t, d); n != before {
+			t.Errorf("%s's refused forms recorded %d events", who.Email, n-before)
+		}
+		wantLacks(t, b.get("/queue"), `href="/admin"`)
+	}
+	wantContains(t, admin.get("/queue"), `href="/admin"`)
+}
+
+// A form without the session's CSRF token is refused and changes nothing.
+func TestAdminFormsNeedTheCSRFToken(t *testing.T) {
+	d := newDesk(t, tickettest.SQLite(t))
+	b := d.signIn(d.admin)
+	before := admEvents(t, d)
+	for _, f := range admForms(d) {
+		if r := b.postRaw(f.path, f.form); r.status != 403 {
+			t.Errorf("%s without a token: %d", f.path, r.status)
+		}
+		forged := url.Values{"_csrf": {"forged"}}
+		for k, v := range f.form {
+			forged[k] = v
+		}
+		if r := b.postRaw(f.path, forged); r.status != 403 {
+			t.Errorf("%s with a forged token: %d", f.path, r.status)
+		}
+	}
+	if n := admEvents(t, d); n != before {
+		t.Errorf("forged forms recorded %d events", n-before)
+	}
+	if values, _ := d.svc.ChannelSettingValues(context.Background()); len(values) != 0 {
+		t.Errorf("a forged form saved %v", values)
+	}
+	// With the token, every one of them goes through.
+	for _, f := range admForms(d) {
+		r := b.post(f.path, f.form)
+		if r.status != 303 || !strings.HasPrefix(r.location, "/admin") {
+			t.Errorf("%s with the token: %d → %s\n%s", f.path, r.status, r.location, clip(r.body))
+		}
+	}
+	if n := admEvents(t, d); n < before+len(admForms(d)) {
+		t.Errorf("%d events for %d accepted forms", n-before, len(admForms(d)))
+	}
+}
+
+// admUntranslated finds a message key shown as itself: a wording missing from adminText.
+var admUntranslated = regexp.MustCompile(`(?:^|[^/\w@.-])admin\.[a-z][\w.]*`)
+
+// Every admin page reads in Chinese and in English: no message key shows as itself.
+func TestAdminPagesAreTranslated(t *testing.T) {
+	d := newDesk(t, tickettest.SQLite(t))
+	ctx := context.Background()
+	adm := tickets.AgentActor(d.admin)
+	rule, err := d.svc.SaveRoutingRule(ctx, adm, &tickets.RoutingRule{Name: "r", Channel: tickets.ChannelEmail, Keywords: "k", CustomerTag: "vip",
+		Language: "en", Category: "c", Priority: tickets.PriorityHigh, TeamID: d.team.ID, SetPriority: tickets.PriorityUrgent, SetCategory: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := d.svc.SavePolicy(ctx, adm, &tickets.Policy{Name: "p", Channel: tickets.ChannelSMS, Priority: tickets.PriorityLow, Category: "c",
+		FirstResponseSeconds: 60, ResolutionSeconds: 3600, WorkingTime: true, FirstResponseBreach: tickets.BreachWarn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.svc.SaveChannelSettings(ctx, adm, map[string]string{tickets.SettingSlackBotToken: "xoxb-1", tickets.SettingEmailFrom: "a@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	pages := admPages(d)
+	pages["/admin/routing/"+itoa64(rule.ID)] = `value="r"`
+	pages["/admin/sla/"+itoa64(policy.ID)] = `value="p"`
+	pages["/admin/calendar?year=2028"] = `id="no-data"`
+	b := d.signIn(d.admin)
+	for _, lang := range []string{"zh", "en"} {
+		b.post("/settings/language", url.Values{"lang": {lang}})
+		for path := range pages {
+			r := b.get(path)
+			wantStatus(t, r, 200)
+			if m := admUntranslated.FindAllString(r.body, -1); len(m) > 0 {
+				t.Errorf("%s in %s shows untranslated keys %q", path, lang, m)
+			}
+		}
+		// Refusals too.
+		for _, f := range []admForm{
+			{"/admin/agents", url.Values{"capacity": {"x"}}},
+			{"/admin/sla", url.Values{"name": {"x"}, "first_response": {"x"}}},
+			{"/admin/routing", url.Values{"name": {"x"}}},
+			{"/admin/calendar", url.Values{"day": {"x"}}},
+		} {
+			r := b.post(f.path, f.form)
+			if m := admUntranslated.FindAllString(r.body, -1); r.status != 400 || len(m) > 0 {
+				t.Errorf("refused %s in %s: %d, untranslated %q", f.path, lang, r.status, m)
+			}
+		}
+	}
+	wantContains(t, b.get("/admin/channels"), "Paste into the provider", "Set here on 2026-11-25 by admin@desk.test")
+}

@@ -1,0 +1,249 @@
+package console
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+const (
+	sessionCookie = "hotline_session"
+	loginCSRF     = "hotline_login" // double-submit token of the login form
+	langCookie    = "hotline_lang"  // the language chosen before signing in
+	flashCookie   = "hotline_flash"
+	agentKey      = "console.agent"
+	tokenKey      = "console.token"
+	csrfField     = "_csrf"
+	csrfHeader    = "X-CSRF-Token"
+)
+
+// authenticate admits requests with a valid session cookie. Pages without one go to the
+// sign-in form; forms must also carry the session's CSRF token, and may not come from
+// another site.
+func (c *Console) authenticate(isForm bool) fiber.Handler {
+	return func(ctx *fiber.Ctx) error {
+		tok := ctx.Cookies(sessionCookie)
+		var a *tickets.Agent
+		if tok != "" {
+			var err error
+			if a, err = c.svc.Authenticate(ctxOf(ctx), tok); err != nil {
+				if status, _ := statusOf(err); status >= 500 {
+					return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
+				}
+				a = nil
+			}
+		}
+		if a == nil {
+			c.clearCookie(ctx, sessionCookie)
+			if isForm || ctx.Path() == "/live" {
+				return c.errorPage(ctx, nil, fiber.StatusUnauthorized, translate(langOf(ctx, nil), "error.signed_out"))
+			}
+			return ctx.Redirect("/login?next="+url.QueryEscape(ctx.OriginalURL()), fiber.StatusSeeOther)
+		}
+		ctx.Locals(agentKey, a)
+		ctx.Locals(tokenKey, tok)
+		if isForm {
+			if err := checkForm(ctx, csrfToken(tok)); err != nil {
+				return c.errorPage(ctx, a, fiber.StatusForbidden, translate(langOf(ctx, a), "error.csrf"))
+			}
+		}
+		return ctx.Next()
+	}
+}
+
+// checkForm refuses a form posted from another site or without the expected token.
+func checkForm(ctx *fiber.Ctx, want string) error {
+	if site := ctx.Get("Sec-Fetch-Site"); site == "cross-site" {
+		return fiber.ErrForbidden
+	}
+	got := ctx.FormValue(csrfField)
+	if got == "" {
+		got = ctx.Get(csrfHeader)
+	}
+	if want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return fiber.ErrForbidden
+	}
+	return nil
+}
+
+// csrfToken is derived from the session token, which only the browser holding the
+// HttpOnly cookie has, so every process of a cluster checks it without shared state.
+func csrfToken(session string) string {
+	sum := sha256.Sum256([]byte("hotline console csrf\x00" + session))
+	return base64.RawURLEncoding.EncodeToString(sum[:18])
+}
+
+func agentOf(ctx *fiber.Ctx) *tickets.Agent {
+	a, _ := ctx.Locals(agentKey).(*tickets.Agent)
+	return a
+}
+
+func (c *Console) setCookie(ctx *fiber.Ctx, name, value string, maxAge time.Duration) {
+	ctx.Cookie(&fiber.Cookie{
+		Name: name, Value: value, Path: "/", HTTPOnly: true, Secure: c.cfg.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
+		MaxAge: int(maxAge / time.Second),
+	})
+}
+
+func (c *Console) clearCookie(ctx *fiber.Ctx, name string) {
+	if ctx.Cookies(name) != "" {
+		ctx.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", HTTPOnly: true, Secure: c.cfg.SecureCookies,
+			SameSite: fiber.CookieSameSiteLaxMode, MaxAge: -1, Expires: time.Unix(1, 0)})
+	}
+}
+
+func randomToken() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+type loginData struct {
+	Email string
+	Next  string
+	Error string
+}
+
+func (c *Console) loginPage(ctx *fiber.Ctx) error {
+	if tok := ctx.Cookies(sessionCookie); tok != "" {
+		if _, err := c.svc.Authenticate(ctxOf(ctx), tok); err == nil {
+			return ctx.Redirect(safeNext(ctx.Query("next")), fiber.StatusSeeOther)
+		}
+	}
+	return c.showLogin(ctx, fiber.StatusOK, loginData{Next: safeNext(ctx.Query("next"))})
+}
+
+func (c *Console) showLogin(ctx *fiber.Ctx, status int, d loginData) error {
+	token := randomToken()
+	c.setCookie(ctx, loginCSRF, token, time.Hour)
+	v := c.view(ctx, nil, "", d)
+	v.CSRF = token
+	v.Title = v.T("login.title")
+	return c.renderStatus(ctx, status, "login", v)
+}
+
+func (c *Console) loginLimit() fiber.Handler {
+	key := c.cfg.ClientIP
+	if key == nil {
+		key = func(ctx *fiber.Ctx) string { return ctx.IP() }
+	}
+	return limiter.New(limiter.Config{
+		Max: c.cfg.LoginsPerMinute, Expiration: time.Minute, KeyGenerator: key,
+		LimitReached: func(ctx *fiber.Ctx) error {
+			return c.showLogin(ctx, fiber.StatusTooManyRequests, loginData{Email: ctx.FormValue("email"),
+				Next: safeNext(ctx.FormValue("next")), Error: translate(langOf(ctx, nil), "login.too_many")})
+		},
+	})
+}
+
+func (c *Console) login(ctx *fiber.Ctx) error {
+	d := loginData{Email: strings.TrimSpace(ctx.FormValue("email")), Next: safeNext(ctx.FormValue("next"))}
+	if err := checkForm(ctx, ctx.Cookies(loginCSRF)); err != nil {
+		d.Error = translate(langOf(ctx, nil), "error.csrf")
+		return c.showLogin(ctx, fiber.StatusForbidden, d)
+	}
+	tok, a, err := c.svc.Login(ctxOf(ctx), d.Email, ctx.FormValue("password"))
+	if err != nil {
+		status, reason := statusOf(err)
+		if status >= 500 {
+			return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
+		}
+		d.Error = translate(langOf(ctx, nil), "login.wrong")
+		if status != fiber.StatusUnauthorized {
+			d.Error = reason
+		}
+		return c.showLogin(ctx, status, d)
+	}
+	c.clearCookie(ctx, loginCSRF)
+	c.setCookie(ctx, sessionCookie, tok, 0) // a browser session; the token itself expires server-side
+	if l := ctx.Cookies(langCookie); l != "" && l != langOf(ctx, a) {
+		if loc := localeOf(l); loc != "" {
+			if _, err := c.svc.UpdateAgent(ctxOf(ctx), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
+				c.log.Warn("could not keep the chosen language", "err", err)
+			}
+		}
+	}
+	return ctx.Redirect(d.Next, fiber.StatusSeeOther)
+}
+
+// safeNext keeps a post-login destination on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/live") {
+		return "/queue"
+	}
+	return next
+}
+
+func (c *Console) logout(ctx *fiber.Ctx, _ *tickets.Agent) error {
+	tok, _ := ctx.Locals(tokenKey).(string)
+	if err := c.svc.Logout(ctxOf(ctx), tok); err != nil {
+		return err
+	}
+	c.clearCookie(ctx, sessionCookie)
+	return ctx.Redirect("/login", fiber.StatusSeeOther)
+}
+
+// setLanguage switches the console's language and remembers it on the agent.
+func (c *Console) setLanguage(ctx *fiber.Ctx, a *tickets.Agent) error {
+	loc := localeOf(ctx.FormValue("lang"))
+	if loc == "" {
+		return fiber.NewError(fiber.StatusBadRequest, "lang must be zh or en")
+	}
+	if _, err := c.svc.UpdateAgent(ctxOf(ctx), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
+		return err
+	}
+	return ctx.Redirect(backTo(ctx), fiber.StatusSeeOther)
+}
+
+// setPresence puts the agent online (taking new work) or away.
+func (c *Console) setPresence(ctx *fiber.Ctx, a *tickets.Agent) error {
+	online := ctx.FormValue("online") == "true"
+	if _, err := c.svc.SetOnline(ctxOf(ctx), tickets.AgentActor(a), online); err != nil {
+		return err
+	}
+	return ctx.Redirect(backTo(ctx), fiber.StatusSeeOther)
+}
+
+// flash is a one-time message for the next page, kept in a short-lived cookie.
+type flash struct {
+	Text  string
+	Error bool
+}
+
+func setFlash(ctx *fiber.Ctx, text string, isErr bool) {
+	v := "ok:" + text
+	if isErr {
+		v = "error:" + text
+	}
+	ctx.Cookie(&fiber.Cookie{Name: flashCookie, Value: url.QueryEscape(v), Path: "/", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 60})
+}
+
+func takeFlash(ctx *fiber.Ctx) *flash {
+	raw := ctx.Cookies(flashCookie)
+	if raw == "" || ctx.Method() != fiber.MethodGet {
+		return nil
+	}
+	ctx.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, Expires: time.Unix(1, 0)})
+	v, err := url.QueryUnescape(raw)
+	if err != nil {
+		return nil
+	}
+	kind, text, _ := strings.Cut(v, ":")
+	if text == "" {
+		return nil
+	}
+	return &flash{Text: text, Error: kind == "error"}
+}

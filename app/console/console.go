@@ -1,0 +1,301 @@
+// Package console is the web console agents, complaint officers and supervisors work in all
+// day: server-rendered html/template pages with a little hand-written JavaScript, embedded
+// in the binary, so "go run ./app" serves it with no front-end build.
+//
+// Every form is a plain POST that redirects back (post/redirect/get); the JavaScript adds
+// keyboard navigation, live SLA countdowns and live updates over Server-Sent Events.
+package console
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/filesystem"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Config is what the console needs from the wiring.
+type Config struct {
+	Service *tickets.Service
+	Log     *slog.Logger
+	// SecureCookies marks the session cookie Secure; set it when Hotline is served over
+	// HTTPS (PUBLIC_BASE_URL starts with https://).
+	SecureCookies bool
+	// Clock is the time the pages show deadlines against; nil means the wall clock.
+	Clock tickets.Clock
+	// LiveEvery is how often the live feed reads new events; 0 means 400ms.
+	LiveEvery time.Duration
+	// StreamFor is how long one live stream stays open before the browser reconnects
+	// (resuming from the last event it saw); 0 means 25s, inside the server's write timeout.
+	StreamFor time.Duration
+	// ClientIP names the client for the login rate limit; nil means the peer address.
+	ClientIP func(*fiber.Ctx) string
+	// LoginsPerMinute limits login attempts per client; 0 means 10.
+	LoginsPerMinute int
+	// PublicBaseURL is where providers reach Hotline (PUBLIC_BASE_URL): the admin pages
+	// show the webhook addresses to paste into each provider's console under it.
+	PublicBaseURL string
+}
+
+// Console serves the pages.
+type Console struct {
+	svc   *tickets.Service
+	log   *slog.Logger
+	cfg   Config
+	pages map[string]*template.Template
+	live  *hub
+}
+
+// New parses the templates; a template error is a programming error and panics at start.
+func New(cfg Config) *Console {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = tickets.SystemClock{}
+	}
+	if cfg.LiveEvery == 0 {
+		cfg.LiveEvery = 400 * time.Millisecond
+	}
+	if cfg.StreamFor == 0 {
+		cfg.StreamFor = 25 * time.Second
+	}
+	if cfg.LoginsPerMinute == 0 {
+		cfg.LoginsPerMinute = 10
+	}
+	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg}
+	c.pages = parsePages(cfg.Service.Calendar().Location())
+	c.live = newHub(cfg.Service, cfg.LiveEvery, cfg.Log)
+	return c
+}
+
+// Close stops the live feed.
+func (c *Console) Close() { c.live.close() }
+
+func parsePages(loc *time.Location) map[string]*template.Template {
+	base := template.Must(template.New("").Funcs(funcs(loc)).ParseFS(templateFiles, "templates/_*.html"))
+	names, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFiles, n))
+	}
+	return pages
+}
+
+// route registers a page or form behind the session check. Every handler is given the
+// signed-in agent.
+type handler func(c *fiber.Ctx, a *tickets.Agent) error
+
+// Register mounts the console's routes.
+func (c *Console) Register(app *fiber.App) {
+	static, err := fs.Sub(staticFiles, "static")
+	if err != nil {
+		panic(err)
+	}
+	app.Use("/assets", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
+
+	app.Get("/", func(ctx *fiber.Ctx) error { return ctx.Redirect("/queue", fiber.StatusSeeOther) })
+	app.Get("/login", c.loginPage)
+	app.Post("/login", c.loginLimit(), c.login)
+	c.post(app, "/logout", c.logout)
+	c.post(app, "/settings/language", c.setLanguage)
+	c.post(app, "/settings/presence", c.setPresence)
+
+	c.get(app, "/queue", c.queue)
+	c.get(app, "/tickets/:ref", c.ticket)
+	c.post(app, "/tickets/:ref/reply", c.reply)
+	c.post(app, "/tickets/:ref/note", c.note)
+	c.post(app, "/tickets/:ref/assign", c.assign)
+	c.post(app, "/tickets/:ref/status", c.status)
+	c.post(app, "/tickets/:ref/priority", c.priority)
+	c.post(app, "/tickets/:ref/escalate", c.escalate)
+	c.get(app, "/calls/new", c.newCall)
+	c.post(app, "/calls", c.logCall)
+	c.get(app, "/live", c.stream)
+
+	c.registerComplaints(app)
+	c.registerDashboard(app)
+	c.registerAdmin(app)
+}
+
+func (c *Console) get(app *fiber.App, path string, h handler) {
+	app.Get(path, c.authenticate(false), c.wrap(h))
+}
+
+func (c *Console) post(app *fiber.App, path string, h handler) {
+	app.Post(path, c.authenticate(true), c.wrap(h))
+}
+
+// wrap hands the signed-in agent to h and renders what goes wrong as a page: a refused
+// form goes back where it came from with the reason shown, a page that cannot be shown is
+// an error page with the fitting status.
+func (c *Console) wrap(h handler) fiber.Handler {
+	return func(ctx *fiber.Ctx) error {
+		a := agentOf(ctx)
+		err := h(ctx, a)
+		if err == nil {
+			return nil
+		}
+		status, reason := statusOf(err)
+		if status >= 500 {
+			c.log.Error("console request failed", "method", ctx.Method(), "path", ctx.Path(), "err", err)
+			reason = ""
+		}
+		if ctx.Method() == fiber.MethodPost && status < 500 && status != fiber.StatusForbidden {
+			setFlash(ctx, reason, true)
+			return ctx.Redirect(backTo(ctx), fiber.StatusSeeOther)
+		}
+		return c.errorPage(ctx, a, status, reason)
+	}
+}
+
+// statusOf maps the domain's kinds of failure to an HTTP status and the reason to show.
+func statusOf(err error) (int, string) {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		return fe.Code, fe.Message
+	}
+	reason := tickets.Reason(err)
+	for _, k := range []struct {
+		kind   error
+		status int
+	}{
+		{tickets.ErrNotFound, fiber.StatusNotFound},
+		{tickets.ErrInvalid, fiber.StatusBadRequest},
+		{tickets.ErrConflict, fiber.StatusConflict},
+		{tickets.ErrForbidden, fiber.StatusForbidden},
+		{tickets.ErrUnauthorized, fiber.StatusUnauthorized},
+	} {
+		if errors.Is(err, k.kind) && reason != "" {
+			return k.status, reason
+		}
+	}
+	return fiber.StatusInternalServerError, ""
+}
+
+// backTo is where a refused form returns: the page it was posted from when that page is
+// ours, or the queue.
+func backTo(ctx *fiber.Ctx) string {
+	if u, err := url.Parse(ctx.Get(fiber.HeaderReferer)); err == nil && u.Path != "" &&
+		(u.Host == "" || u.Host == ctx.Hostname()) && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, "//") {
+		if u.RawQuery != "" {
+			return u.Path + "?" + u.RawQuery
+		}
+		return u.Path
+	}
+	return "/queue"
+}
+
+func (c *Console) errorPage(ctx *fiber.Ctx, a *tickets.Agent, status int, reason string) error {
+	v := c.view(ctx, a, "", nil)
+	if reason == "" {
+		reason = v.T("error.internal")
+	}
+	v.Title = fmt.Sprintf("%d", status)
+	v.Data = struct {
+		Status int
+		Reason string
+	}{status, reason}
+	return c.renderStatus(ctx, status, "error", v)
+}
+
+// view is what every page template receives.
+type view struct {
+	Lang  string // "zh" or "en"
+	Agent *tickets.Agent
+	CSRF  string
+	Title string
+	Nav   string // which menu entry is current
+	Flash *flash
+	Now   time.Time
+	Data  any
+}
+
+// T translates a message key into the page's language, formatting args into it.
+func (v view) T(key string, args ...any) string { return translate(v.Lang, key, args...) }
+
+// TOr translates key, or shows fallback where the catalogue has no wording for it (an
+// audit event kind added later, say).
+func (v view) TOr(key, fallback string) string {
+	if s := translate(v.Lang, key); s != key {
+		return s
+	}
+	return fallback
+}
+
+// Can reports whether the signed-in agent has one of the roles.
+func (v view) Can(roles ...string) bool {
+	if v.Agent == nil {
+		return false
+	}
+	for _, r := range roles {
+		if string(v.Agent.Role) == r {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Console) view(ctx *fiber.Ctx, a *tickets.Agent, nav string, data any) view {
+	v := view{Lang: langOf(ctx, a), Agent: a, Nav: nav, Data: data, Now: c.cfg.Clock.Now(), Flash: takeFlash(ctx)}
+	if tok, _ := ctx.Locals(tokenKey).(string); tok != "" {
+		v.CSRF = csrfToken(tok)
+	}
+	return v
+}
+
+func (c *Console) render(ctx *fiber.Ctx, page string, v view) error {
+	return c.renderStatus(ctx, fiber.StatusOK, page, v)
+}
+
+func (c *Console) renderStatus(ctx *fiber.Ctx, status int, page string, v view) error {
+	t, ok := c.pages[page]
+	if !ok {
+		return fmt.Errorf("no page template %q", page)
+	}
+	var b strings.Builder
+	if err := t.ExecuteTemplate(&b, page+".html", v); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	ctx.Set(fiber.HeaderCacheControl, "no-store")
+	ctx.Set("X-Frame-Options", "DENY")
+	ctx.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	ctx.Set("Referrer-Policy", "same-origin")
+	ctx.Type("html", "utf-8")
+	return ctx.Status(status).SendString(b.String())
+}
+
+// redirect sends the browser on after a form, with a message for the next page.
+func redirect(ctx *fiber.Ctx, to, message string) error {
+	if message != "" {
+		setFlash(ctx, message, false)
+	}
+	return ctx.Redirect(to, fiber.StatusSeeOther)
+}
+
+// ctxOf is the request's context, for calls into the service.
+func ctxOf(ctx *fiber.Ctx) context.Context { return ctx.UserContext() }

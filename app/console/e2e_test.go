@@ -1,0 +1,271 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/console"
+	"github.com/hotlinedesk/hotline/app/webhooks"
+	"github.com/hotlinedesk/hotline/channels/twilio"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// live is a desk served on a loopback port, with the Twilio webhook, for a real browser.
+type live struct {
+	*desk
+	url string
+}
+
+const twilioToken = "e2e-twilio-auth-token"
+
+func serveDesk(t *testing.T, d *desk) *live {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	c := console.New(console.Config{Service: d.svc, Clock: d.clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second, LoginsPerMinute: 1000})
+	app := api.New(api.Config{Service: d.svc, Webhooks: []interface{ Register(*fiber.App) }{
+		c, webhooks.NewTwilio(d.svc, webhooks.TwilioConfig{AuthToken: twilioToken, PublicBaseURL: base}, slog.New(slog.DiscardHandler)),
+	}})
+	go app.Listener(ln) //nolint:errcheck // ends with the test
+	t.Cleanup(func() {
+		c.Close()
+		app.ShutdownWithTimeout(time.Second) //nolint:errcheck // the test is over
+	})
+	return &live{desk: d, url: base}
+}
+
+// textIn sends a customer's SMS through the signed Twilio webhook, as Twilio would.
+func (l *live) textIn(t *testing.T, from, body string) {
+	t.Helper()
+	form := url.Values{"MessageSid": {nextSid()}, "AccountSid": {"AC00000000000000000000000000000000"}, "From": {from},
+		"To": {"+8610095500"}, "Body": {body}, "NumMedia": {"0"}, "SmsStatus": {"received"}}
+	req, _ := http.NewRequest(http.MethodPost, l.url+"/webhooks/twilio/sms", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", twilio.Sign(twilioToken, l.url+"/webhooks/twilio/sms", form))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("SMS webhook: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("SMS webhook answered %d", res.StatusCode)
+	}
+}
+
+// chromium finds Debian's Chromium. Without it the browser tests skip, except in CI, which
+// installs it (.ci/run) and must not pass without running them.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is not installed; .ci/run installs Debian's chromium package")
+	}
+	t.Skip("browser tests need Chromium (apt-get install chromium); skipping")
+	return ""
+}
+
+// newBrowser starts a headless Chromium with its own profile, and no traffic of its own.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.NoSandbox,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 900),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("lang", "zh-CN"),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// run runs browser steps with a deadline, so a missing element fails the test quickly.
+func run(t *testing.T, ctx context.Context, within time.Duration, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// read runs one browser query with a deadline and returns its value.
+func read[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+type css = chromedp.CSS
+
+// submit clicks a form's button and waits for the page it leads to.
+func submit(t *testing.T, ctx context.Context, what, button string) {
+	t.Helper()
+	read(t, ctx, what, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(css(button))))
+}
+
+// screenshotDir is where the browser tests leave pictures of the main pages, for people to
+// look at: $HOTLINE_SCREENSHOTS, or test-output/screenshots at the top of the repository.
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("HOTLINE_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "test-output", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png := read(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	path := filepath.Join(screenshotDir(t), name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func signInBrowser(t *testing.T, ctx context.Context, base string, a *tickets.Agent) {
+	t.Helper()
+	run(t, ctx, 10*time.Second, "sign in as "+a.Email,
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(css(`input[name=email]`)),
+		chromedp.SendKeys(css(`input[name=email]`), a.Email),
+		chromedp.SendKeys(css(`input[name=password]`), password),
+		chromedp.Click(css(`button[type=submit]`)),
+		chromedp.WaitVisible(css(`nav.side`)),
+	)
+}
+
+// TestBrowserAgentAnswersSMS: an agent signs in, sees a customer's text arrive in the open
+// queue without reloading, replies in Chinese (the composer counts UCS-2 segments) and
+// resolves the ticket.
+func TestBrowserAgentAnswersSMS(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, newDesk(t, tickettest.SQLite(t)))
+
+	signInBrowser(t, ctx, l.url, l.agent)
+	shoot(t, ctx, "queue-empty")
+	run(t, ctx, 5*time.Second, "open the unassigned queue",
+		chromedp.Navigate(l.url+"/queue?view=unassigned"),
+		chromedp.WaitVisible(css(`#queue-rows`)),
+		chromedp.WaitVisible(css(`#live-state`)), // the live stream is open
+	)
+
+	sent := time.Now()
+	l.textIn(t, "+8613800138000", "你好，我的车险理赔进度怎么样了？报案号 A123")
+	run(t, ctx, 3*time.Second, "see the new ticket arrive without reloading",
+		chromedp.WaitVisible(css(`#queue-rows tr[data-ref="HL-000001"]`), chromedp.RetryInterval(20*time.Millisecond)),
+	)
+	if took := time.Since(sent); took > time.Second {
+		t.Errorf("the new ticket took %v to appear in the open queue, want under a second", took)
+	} else {
+		t.Logf("the new ticket appeared in the open queue %v after the webhook answered", took.Round(time.Millisecond))
+	}
+	row := read(t, ctx, "read the row", chromedp.Text(css(`#queue-rows tr[data-ref="HL-000001"]`)))
+	for _, want := range []string{"HL-000001", "+8613800138000", "车险理赔"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("queue row %q lacks %q", row, want)
+		}
+	}
+	shoot(t, ctx, "queue")
+
+	// Keyboard: j selects the first row, Enter opens it.
+	run(t, ctx, 5*time.Second, "open the ticket from the keyboard",
+		chromedp.KeyEvent("j"),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(css(`#reply-body`)),
+	)
+	reply := "您好，您的理赔已进入审核，预计两个工作日内完成。"
+	run(t, ctx, 5*time.Second, "press r", chromedp.KeyEvent("r"))
+	if focused := read(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement.id`)); focused != "reply-body" {
+		t.Fatalf("r put the focus on %q, want the reply box", focused)
+	}
+	// DevTools delivers the key's character separately from the keydown the page cancels,
+	// which a real keyboard does not; start the reply from an empty box.
+	read(t, ctx, "empty the reply box", chromedp.Evaluate[string](`document.getElementById("reply-body").value = ""`))
+	run(t, ctx, 5*time.Second, "write a reply", chromedp.SendKeys(css(`#reply-body`), reply))
+	channel := read(t, ctx, "reply channel", chromedp.Value(css(`#reply-channel`)))
+	segments := read(t, ctx, "segment counter", chromedp.Text(css(`#segments`)))
+	if channel != "sms" {
+		t.Errorf("reply channel defaults to %q, want the customer's sms", channel)
+	}
+	if !strings.Contains(segments, "UCS-2") || !strings.HasPrefix(segments, "1 ") {
+		t.Errorf("segment counter shows %q, want one UCS-2 message", segments)
+	}
+	shoot(t, ctx, "ticket-reply")
+	submit(t, ctx, "send it", `#reply-form button[type=submit]`)
+	detail, err := l.svc.Ticket(context.Background(), "HL-000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := detail.Messages[len(detail.Messages)-1]; last.Body != reply || last.Direction != tickets.DirectionOutbound || last.Channel != tickets.ChannelSMS {
+		t.Fatalf("last message is %+v, want the SMS reply", last)
+	}
+
+	run(t, ctx, 5*time.Second, "choose resolved", chromedp.SetValue(css(`#status-select`), "resolved"))
+	submit(t, ctx, "resolve the ticket", `#status-save`)
+	if detail, err = l.svc.Ticket(context.Background(), "HL-000001"); err != nil {
+		t.Fatal(err)
+	}
+	if detail.Status != tickets.StatusResolved {
+		t.Fatalf("status %s after resolving in the browser", detail.Status)
+	}
+	shoot(t, ctx, "ticket-resolved")
+
+	// The customer writes again: the resolved ticket reopens, and the open page shows the
+	// message in its timeline without a reload.
+	sent = time.Now()
+	l.textIn(t, "+8613800138000", "谢谢，还想问一下发票什么时候寄出？")
+	run(t, ctx, 3*time.Second, "see the customer's new text on the open ticket page",
+		chromedp.WaitVisible(css(`#changed`), chromedp.RetryInterval(20*time.Millisecond)),
+	)
+	if took := time.Since(sent); took > time.Second {
+		t.Errorf("the new message took %v to appear on the open ticket page, want under a second", took)
+	}
+	timeline := read(t, ctx, "timeline", chromedp.Text(css(`#timeline`)))
+	if !strings.Contains(timeline, "发票什么时候寄出") {
+		t.Fatalf("the timeline lacks the new message:\n%s", timeline)
+	}
+	shoot(t, ctx, "ticket-live")
+	run(t, ctx, 5*time.Second, "open the call form", chromedp.Navigate(l.url+"/calls/new"), chromedp.WaitVisible(css(`#call-form`)))
+	shoot(t, ctx, "log-a-call")
+	fmt.Fprintln(os.Stderr, "screenshots in", screenshotDir(t))
+}

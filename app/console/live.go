@@ -1,0 +1,218 @@
+package console
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// hub turns new audit events into live updates for every open console page of this
+// process. It reads the events table, so a change made by any process of a cluster (an
+// SMS taken by another API process, a breach found by a worker) reaches every browser, and
+// nothing is needed beside the database. One poller runs while anyone is watching.
+type hub struct {
+	svc   *tickets.Service
+	every time.Duration
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	subs   map[chan *tickets.Change]struct{}
+	cancel context.CancelFunc
+	closed bool
+}
+
+// reread is how far below the newest event each poll looks again: ids are taken when a
+// transaction inserts, not when it commits, so a slow transaction's event can appear
+// after a newer one was already seen.
+const reread = 200
+
+func newHub(svc *tickets.Service, every time.Duration, log *slog.Logger) *hub {
+	return &hub{svc: svc, every: every, log: log, subs: map[chan *tickets.Change]struct{}{}}
+}
+
+func (h *hub) subscribe() chan *tickets.Change {
+	ch := make(chan *tickets.Change, 64)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		close(ch)
+		return ch
+	}
+	h.subs[ch] = struct{}{}
+	if h.cancel == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		h.cancel = cancel
+		go h.run(ctx)
+	}
+	return ch
+}
+
+func (h *hub) unsubscribe(ch chan *tickets.Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[ch]; !ok {
+		return
+	}
+	delete(h.subs, ch)
+	close(ch)
+	if len(h.subs) == 0 && h.cancel != nil {
+		h.cancel()
+		h.cancel = nil
+	}
+}
+
+func (h *hub) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.closed = true
+	for ch := range h.subs {
+		delete(h.subs, ch)
+		close(ch)
+	}
+	if h.cancel != nil {
+		h.cancel()
+		h.cancel = nil
+	}
+}
+
+func (h *hub) run(ctx context.Context) {
+	last, err := h.svc.LastEventID(ctx)
+	if err != nil && ctx.Err() == nil {
+		h.log.Warn("live updates: read the last event", "err", err)
+	}
+	seen := map[int64]bool{}
+	tick := time.NewTicker(h.every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		changes, err := h.svc.ChangesAfter(ctx, max(last-reread, 0), 1000)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("live updates: read events", "err", err)
+			}
+			continue
+		}
+		for _, c := range changes {
+			if seen[c.ID] {
+				continue
+			}
+			seen[c.ID] = true
+			last = max(last, c.ID)
+			h.broadcast(c)
+		}
+		for id := range seen {
+			if id <= last-reread {
+				delete(seen, id)
+			}
+		}
+	}
+}
+
+// broadcast hands a change to every watcher; one too slow to keep up misses it rather
+// than holding up the rest (its page refreshes on the next change or reconnect).
+func (h *hub) broadcast(c *tickets.Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- c:
+		default:
+		}
+	}
+}
+
+// liveChange is what a browser receives for each change.
+type liveChange struct {
+	Kind     string `json:"kind"`
+	Ticket   string `json:"ticket"`
+	Entity   string `json:"entity"`
+	Team     int64  `json:"team,omitempty"`
+	Assignee int64  `json:"assignee,omitempty"`
+}
+
+// stream serves GET /live as Server-Sent Events. A stream lasts StreamFor, then the
+// browser reconnects by itself with Last-Event-ID, and the events in between are replayed
+// from the database, so nothing is missed across reconnects or processes.
+func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
+	// The browser's last event on a reconnect, else the newest event when its page was drawn.
+	after, _ := strconv.ParseInt(ctx.Get("Last-Event-ID"), 10, 64)
+	if after <= 0 {
+		after = int64(max(ctx.QueryInt("after"), 0))
+	}
+	ctx.Set(fiber.HeaderContentType, "text/event-stream")
+	ctx.Set(fiber.HeaderCacheControl, "no-store")
+	ctx.Set("X-Accel-Buffering", "no") // let proxies pass each event at once
+	sub := c.live.subscribe()
+	var backlog []*tickets.Change
+	if after > 0 {
+		var err error
+		if backlog, err = c.svc.ChangesAfter(ctxOf(ctx), after, 500); err != nil {
+			c.live.unsubscribe(sub)
+			return err
+		}
+	}
+	streamFor := c.cfg.StreamFor
+	ctx.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer c.live.unsubscribe(sub)
+		fmt.Fprint(w, "retry: 1000\n: hello\n\n")
+		if w.Flush() != nil {
+			return
+		}
+		sent := after
+		send := func(ch *tickets.Change) bool {
+			if ch.ID <= sent {
+				return true
+			}
+			sent = ch.ID
+			data, _ := json.Marshal(liveChange{Kind: ch.Kind, Ticket: ch.Ref(), Entity: ch.Entity,
+				Team: derefID(ch.TeamID), Assignee: derefID(ch.AssigneeID)})
+			fmt.Fprintf(w, "id: %d\nevent: change\ndata: %s\n\n", ch.ID, data)
+			return w.Flush() == nil
+		}
+		for _, ch := range backlog {
+			if !send(ch) {
+				return
+			}
+		}
+		end := time.NewTimer(streamFor)
+		defer end.Stop()
+		ping := time.NewTicker(10 * time.Second)
+		defer ping.Stop()
+		for {
+			select {
+			case ch, ok := <-sub:
+				if !ok || !send(ch) {
+					return
+				}
+			case <-ping.C:
+				fmt.Fprint(w, ": ping\n\n")
+				if w.Flush() != nil {
+					return
+				}
+			case <-end.C:
+				return
+			}
+		}
+	})
+	return nil
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

@@ -1,0 +1,198 @@
+// Hotline console: SLA countdowns, keyboard navigation, the reply composer and live
+// updates. Pages work without it; this only makes them quicker to use.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const en = body.dataset.lang === "en";
+  // The server's clock, not the browser's, decides how much time is left.
+  const skew = body.dataset.now ? Date.parse(body.dataset.now) - Date.now() : 0;
+  const now = () => Date.now() + skew;
+
+  // --- SLA countdowns: green, amber from the warning point, red once missed. ---
+  function span(ms) {
+    const m = Math.floor(Math.abs(ms) / 60000);
+    const d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60), mm = m % 60;
+    if (d > 0) return d + (en ? "d " : "天") + h + (en ? "h" : "时");
+    if (h > 0) return h + (en ? "h " : "时") + mm + (en ? "m" : "分");
+    const s = Math.floor(Math.abs(ms) / 1000) % 60;
+    return mm + (en ? "m " : "分") + s + (en ? "s" : "秒");
+  }
+  function tick() {
+    const t = now();
+    document.querySelectorAll(".sla[data-due]").forEach((el) => {
+      const due = Date.parse(el.dataset.due), warn = Date.parse(el.dataset.warn);
+      const left = due - t;
+      const state = left <= 0 ? "breach" : t >= warn ? "warn" : "ok";
+      if (!el.classList.contains(state) || el.dataset.state !== state) {
+        el.classList.remove("ok", "warn", "breach");
+        el.classList.add(state);
+        el.dataset.state = state;
+      }
+      el.textContent = left <= 0 ? (en ? "overdue " : "已超时 ") + span(left) : span(left) + (en ? " left" : "");
+    });
+  }
+  tick();
+  setInterval(tick, 1000);
+
+  // --- Keyboard: j/k move, Enter opens, r replies, n notes, / searches, Ctrl+Enter sends. ---
+  const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  function rows() { return Array.from(document.querySelectorAll("#queue-rows tr[data-href]")); }
+  function select(i) {
+    const rs = rows();
+    if (!rs.length) return;
+    i = Math.max(0, Math.min(rs.length - 1, i));
+    rs.forEach((r) => r.classList.remove("sel"));
+    rs[i].classList.add("sel");
+    rs[i].scrollIntoView({ block: "nearest" });
+  }
+  function selected() { return rows().findIndex((r) => r.classList.contains("sel")); }
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.form) {
+      e.preventDefault();
+      e.target.form.requestSubmit();
+      return;
+    }
+    if (e.key === "Escape" && typing(e.target)) { e.target.blur(); return; }
+    if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    const queue = document.getElementById("queue-rows");
+    if (queue && (e.key === "j" || e.key === "k")) {
+      e.preventDefault();
+      const i = selected();
+      select(i < 0 ? 0 : i + (e.key === "j" ? 1 : -1));
+    } else if (queue && (e.key === "Enter" || e.key === "o")) {
+      const r = rows()[selected()];
+      if (r) location.href = r.dataset.href;
+    } else if (queue && e.key === "r") {
+      const r = rows()[selected()];
+      if (r) location.href = r.dataset.href + "#reply";
+    } else if (e.key === "r" && document.getElementById("reply-body")) {
+      e.preventDefault();
+      showTab("reply-form");
+      document.getElementById("reply-body").focus();
+    } else if (e.key === "n" && document.getElementById("note-body")) {
+      e.preventDefault();
+      showTab("note-form");
+      document.getElementById("note-body").focus();
+    } else if (e.key === "/") {
+      const s = document.getElementById("search");
+      if (s) { e.preventDefault(); s.focus(); s.select(); }
+    }
+  });
+  document.addEventListener("click", (e) => {
+    const tr = e.target.closest("#queue-rows tr[data-href]");
+    if (tr && !e.target.closest("a")) location.href = tr.dataset.href;
+  });
+
+  // --- Reply composer: the tabs, SMS segments, the WeChat window. ---
+  function showTab(id) {
+    document.querySelectorAll(".composer-tabs button").forEach((b) => b.classList.toggle("on", b.dataset.tab === id));
+    document.querySelectorAll(".composer .tab-pane").forEach((p) => { p.hidden = p.id !== id; });
+  }
+  document.querySelectorAll(".composer-tabs button").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+  if (location.hash === "#reply" && document.getElementById("reply-body")) {
+    showTab("reply-form");
+    document.getElementById("reply-body").focus();
+  }
+
+  // GSM 03.38: characters outside it force UCS-2, 70 characters a message instead of 160.
+  const gsm = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  const gsmExt = "^{}\\[~]|€\f";
+  function smsSegments(text) {
+    let septets = 0, unicode = false;
+    for (const ch of text) {
+      if (gsm.includes(ch)) septets += 1;
+      else if (gsmExt.includes(ch)) septets += 2;
+      else { unicode = true; break; }
+    }
+    if (unicode) {
+      const units = text.length; // UTF-16 code units, as UCS-2 counts them
+      return { n: units <= 70 ? 1 : Math.ceil(units / 67), chars: units, enc: "UCS-2" };
+    }
+    return { n: septets <= 160 ? 1 : Math.ceil(septets / 153), chars: septets, enc: "GSM-7" };
+  }
+  const replyBody = document.getElementById("reply-body");
+  const channel = document.getElementById("reply-channel");
+  const segs = document.getElementById("segments");
+  const win = document.getElementById("wechat-window");
+  function composer() {
+    if (!replyBody || !channel) return;
+    const ch = channel.value;
+    if (segs) {
+      if (ch === "sms") {
+        const s = smsSegments(replyBody.value);
+        let i = 0;
+        const args = [Math.max(s.n, replyBody.value ? s.n : 0), s.chars, s.enc];
+        segs.textContent = segs.dataset.fmt.replace(/%[ds]/g, () => args[i++]);
+      } else segs.textContent = "";
+    }
+    if (win) win.hidden = ch !== "wechat";
+  }
+  if (replyBody) {
+    replyBody.addEventListener("input", composer);
+    channel && channel.addEventListener("change", composer);
+    composer();
+  }
+
+  // --- Live updates over Server-Sent Events. ---
+  const queue = document.getElementById("queue");
+  const ticket = document.getElementById("ticket");
+  const page = queue || ticket;
+  if (!page || !window.EventSource) return;
+  const me = Number(body.dataset.agent), team = Number(body.dataset.team);
+  const state = document.getElementById("live-state");
+  const es = new EventSource("/live?after=" + encodeURIComponent(page.dataset.after || "0"));
+  es.onopen = () => { if (state) state.classList.remove("off"); };
+  es.onerror = () => { if (state) state.classList.add("off"); };
+
+  let pending = null;
+  function later(fn) {
+    clearTimeout(pending);
+    pending = setTimeout(fn, 250);
+  }
+  function concernsQueue(c) {
+    if (document.querySelector('#queue-rows tr[data-ref="' + c.ticket + '"]')) return true;
+    switch (queue.dataset.view) {
+      case "mine": return c.assignee === me;
+      case "team": return c.team === team;
+      case "unassigned": return !c.assignee;
+      default: return true;
+    }
+  }
+  async function refreshQueue(fresh) {
+    const url = new URL(location.href);
+    url.searchParams.set("partial", "1");
+    const res = await fetch(url, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const tbody = document.getElementById("queue-rows");
+    const sel = (tbody.querySelector("tr.sel") || {}).dataset;
+    tbody.innerHTML = await res.text();
+    fresh.forEach((ref) => { const r = tbody.querySelector('tr[data-ref="' + ref + '"]'); if (r) r.classList.add("fresh"); });
+    if (sel) { const r = tbody.querySelector('tr[data-ref="' + sel.ref + '"]'); if (r) r.classList.add("sel"); }
+    tick();
+  }
+  async function refreshTicket() {
+    const url = new URL(location.href);
+    url.hash = "";
+    url.searchParams.set("partial", "timeline");
+    const res = await fetch(url, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const wrap = document.getElementById("timeline-wrap");
+    const before = new Set(Array.from(wrap.querySelectorAll(".msg")).map((m) => m.id));
+    wrap.innerHTML = await res.text();
+    wrap.querySelectorAll(".msg").forEach((m) => { if (!before.has(m.id)) m.classList.add("fresh"); });
+    const changed = document.getElementById("changed");
+    if (changed) changed.hidden = false;
+    tick();
+  }
+  const fresh = new Set();
+  es.addEventListener("change", (e) => {
+    const c = JSON.parse(e.data);
+    if (queue && concernsQueue(c)) {
+      fresh.add(c.ticket);
+      later(() => { refreshQueue(Array.from(fresh)); fresh.clear(); });
+    } else if (ticket && c.ticket === ticket.dataset.ref) {
+      later(refreshTicket);
+    }
+  });
+})();
