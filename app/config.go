@@ -26,7 +26,9 @@ type config struct {
 	DefaultCountry string   // HOTLINE_DEFAULT_COUNTRY
 	TrustedProxies []string // HOTLINE_TRUSTED_PROXIES
 	LogLevel       slog.Level
-	Concurrency    int // HOTLINE_WORKER_CONCURRENCY
+	Concurrency    int    // HOTLINE_WORKER_CONCURRENCY
+	Role           role   // HOTLINE_ROLE, or serve --role
+	MetricsToken   string // HOTLINE_METRICS_TOKEN
 
 	SLA          tickets.SLADefaults // HOTLINE_SLA_FIRST_RESPONSE, HOTLINE_SLA_EMAIL_FIRST_RESPONSE, HOTLINE_SLA_RESOLUTION
 	CalendarZone *time.Location      // HOTLINE_CALENDAR_TZ
@@ -70,8 +72,13 @@ func loadConfig() (config, error) {
 		RedisURL:       os.Getenv("REDIS_URL"),
 		AdminEmail:     env("HOTLINE_ADMIN_EMAIL", "admin@hotline.local"),
 		AdminPassword:  os.Getenv("HOTLINE_ADMIN_PASSWORD"),
+		MetricsToken:   os.Getenv("HOTLINE_METRICS_TOKEN"),
 		DefaultCountry: env("HOTLINE_DEFAULT_COUNTRY", "86"),
 		Concurrency:    20,
+	}
+	var err error
+	if c.Role, err = parseRole(env("HOTLINE_ROLE", string(roleAll))); err != nil {
+		return c, fmt.Errorf("HOTLINE_ROLE: %w", err)
 	}
 	if v := os.Getenv("HOTLINE_TRUSTED_PROXIES"); v != "" {
 		for _, p := range strings.Split(v, ",") {
@@ -88,7 +95,6 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("HOTLINE_WORKER_CONCURRENCY must be a positive number, not %q", v)
 		}
 	}
-	var err error
 	if c.SLA.FirstResponse, err = durationEnv("HOTLINE_SLA_FIRST_RESPONSE", 24*time.Hour); err != nil {
 		return c, err
 	}
@@ -223,6 +229,30 @@ func loadConfig() (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// role is what a serving process does: everything, or one half of it, so that API and
+// worker processes can be added separately over one database and one Redis.
+type role string
+
+const (
+	roleAll    role = "all"    // the HTTP server, the SMTP listener and the job worker
+	roleAPI    role = "api"    // the HTTP server (API, webhooks, public pages) and the SMTP listener
+	roleWorker role = "worker" // the job worker: timers, reconciler, notices, mail polling
+)
+
+// api reports whether the process answers the API, webhooks and public pages.
+func (r role) api() bool { return r != roleWorker }
+
+// worker reports whether the process runs background jobs.
+func (r role) worker() bool { return r != roleAPI }
+
+func parseRole(v string) (role, error) {
+	switch r := role(strings.ToLower(strings.TrimSpace(v))); r {
+	case roleAll, roleAPI, roleWorker:
+		return r, nil
+	}
+	return "", fmt.Errorf("the role must be api, worker or all, not %q", v)
 }
 
 // parseIMAPURL reads imaps://user:pass@host[:993]/MAILBOX?move=FOLDER (implicit TLS),

@@ -1,8 +1,10 @@
 // Command hotline runs the Hotline support and complaint desk.
 //
-//	hotline [serve] [--demo]   run the API and the job worker (the default)
+//	hotline [serve] [--demo] [--role api|worker|all]   run the API and the job worker (the default)
+//	hotline worker             the same as serve --role worker
 //	hotline migrate            apply database migrations and exit
 //	hotline demo               seed demo teams, agents and tickets and exit
+//	hotline bench [flags]      load harness against PostgreSQL and Redis (see app/bench)
 package main
 
 import (
@@ -24,6 +26,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/bench"
+	"github.com/hotlinedesk/hotline/app/console"
+	"github.com/hotlinedesk/hotline/app/metrics"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/channels"
@@ -55,8 +60,12 @@ func run(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
+	if cmd == "bench" { // drives Hotline processes of its own; reads none of their settings
+		return bench.Main(ctx, args, os.Stdout)
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "seed demo teams, agents and tickets before serving")
+	roleFlag := fs.String("role", "", "what this process does: api, worker or all (default HOTLINE_ROLE, else all)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +73,17 @@ func run(ctx context.Context, args []string) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
+	}
+	if cmd == "worker" {
+		cmd, *roleFlag = "serve", string(roleWorker)
+	}
+	if *roleFlag != "" {
+		if cfg.Role, err = parseRole(*roleFlag); err != nil {
+			return fmt.Errorf("--role: %w", err)
+		}
+	}
+	if cfg.Role != roleAll && cfg.RedisURL == "" && cmd == "serve" {
+		return fmt.Errorf("role %s needs REDIS_URL: without it the job broker lives inside one process, so only --role all can work", cfg.Role)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
@@ -85,6 +105,12 @@ func run(ctx context.Context, args []string) error {
 	if err := svc.SeedHolidays(ctx); err != nil {
 		return err
 	}
+	if cmd == "serve" || cmd == "simulate" {
+		// Channel settings an admin saved in the console take the place of the environment's.
+		if err := applyChannelSettings(ctx, svc, &cfg); err != nil {
+			return err
+		}
+	}
 
 	switch cmd {
 	case "migrate":
@@ -101,7 +127,7 @@ func run(ctx context.Context, args []string) error {
 		}
 		return serve(ctx, cfg, svc, log)
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, demo)", cmd)
+	return fmt.Errorf("unknown command %q (serve, worker, migrate, demo, simulate, bench)", cmd)
 }
 
 // openDatabase opens and migrates the database.
@@ -142,6 +168,9 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	scheduler := jobs.NewScheduler(broker)
 	defer scheduler.Close()
 	svc.SetScheduler(scheduler)
+	inspector := asynq.NewInspector(broker.Opt)
+	defer inspector.Close()
+	stats := metrics.New(metrics.Config{Deadlines: svc.DeadlineStats, Queues: metrics.AsynqQueues(inspector), Token: cfg.MetricsToken, Log: log})
 
 	senders := map[tickets.Channel]channels.Sender{}
 	if cfg.Twilio.AccountSID != "" && cfg.Twilio.AuthToken != "" && (cfg.TwilioFrom != "" || cfg.TwilioService != "") {
@@ -175,34 +204,41 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	slack := notifications.NewSlack(cfg.Slack)
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), 0, log), web.NewSurveyPage(svc, log))
+	desk := console.New(console.Config{Service: svc, Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
+		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://")})
+	defer desk.Close()
+	hooks = append(hooks, desk)
 	if cfg.SMTPURL != "" {
 		if senders[tickets.ChannelEmail], err = emailSender(cfg); err != nil {
 			return err
 		}
 	}
 
-	mux := asynq.NewServeMux()
-	handlers := jobs.NewHandlers(svc, log, senders, scheduler)
-	if cfg.IMAP != nil {
-		poller := transport.NewPoller(*cfg.IMAP, settingsCursor{svc}, mail.DeliverOrDrop, log)
-		defer poller.Close()
-		handlers.PollMail = poller.Poll
+	if cfg.Role.worker() {
+		mux := asynq.NewServeMux()
+		handlers := jobs.NewHandlers(svc, log, senders, scheduler)
+		if cfg.IMAP != nil {
+			poller := transport.NewPoller(*cfg.IMAP, settingsCursor{svc}, mail.DeliverOrDrop, log)
+			defer poller.Close()
+			handlers.PollMail = poller.Poll
+		}
+		handlers.Swept = stats.Swept
+		handlers.Register(mux)
+		jobs.NewNotifier(svc, slack, log).Register(mux)
+		worker := jobs.NewServer(broker, cfg.Concurrency, log)
+		if err := worker.Start(mux); err != nil {
+			return fmt.Errorf("start job worker: %w", err)
+		}
+		defer worker.Shutdown()
+		reconcileCtx, stopReconciler := context.WithCancel(ctx)
+		defer stopReconciler()
+		go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
+		go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
+		if cfg.IMAP != nil {
+			go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
+		}
 	}
-	handlers.Register(mux)
-	jobs.NewNotifier(svc, slack, log).Register(mux)
-	worker := jobs.NewServer(broker, cfg.Concurrency, log)
-	if err := worker.Start(mux); err != nil {
-		return fmt.Errorf("start job worker: %w", err)
-	}
-	defer worker.Shutdown()
-	reconcileCtx, stopReconciler := context.WithCancel(ctx)
-	defer stopReconciler()
-	go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
-	go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
-	if cfg.IMAP != nil {
-		go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
-	}
-	if cfg.SMTPListen.Addr != "" {
+	if cfg.Role.api() && cfg.SMTPListen.Addr != "" {
 		smtpd := transport.NewSMTPServer(cfg.SMTPListen, func(ctx context.Context, _ string, _ []string, raw []byte) error {
 			return mail.DeliverOrDrop(ctx, raw)
 		}, log)
@@ -215,11 +251,17 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		log.Info("accepting mail by SMTP", "addr", cfg.SMTPListen.Addr, "domains", cfg.SMTPListen.AcceptDomains)
 	}
 
-	app := api.New(api.Config{
+	newApp := api.New // a worker answers only /healthz, /readyz and /metrics
+	if !cfg.Role.api() {
+		newApp = api.NewOps
+	}
+	app := newApp(api.Config{
 		Service:        svc,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,
+		Observe:        stats.ObserveRequest,
+		Metrics:        stats.Handler(),
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -231,7 +273,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(cfg.Addr) }()
-	log.Info("Hotline is listening", "addr", cfg.Addr)
+	log.Info("Hotline is listening", "addr", cfg.Addr, "role", cfg.Role)
 
 	select {
 	case err := <-errc:

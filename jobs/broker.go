@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,8 +26,8 @@ type Broker struct {
 	wg       sync.WaitGroup
 }
 
-// OpenBroker connects to the Redis at url (redis://, rediss://, redis-socket://,
-// redis-sentinel://), or starts an embedded broker on loopback when url is empty.
+// OpenBroker connects to the Redis at url (see ParseRedisURL), or starts an embedded broker
+// on loopback when url is empty.
 func OpenBroker(url string, log *slog.Logger) (*Broker, error) {
 	b := &Broker{stop: make(chan struct{})}
 	if url == "" {
@@ -42,7 +44,7 @@ func OpenBroker(url string, log *slog.Logger) (*Broker, error) {
 		log.Warn("REDIS_URL is not set: using an embedded in-memory job broker, for a single process only; " +
 			"scheduled jobs are lost when the process stops and are rebuilt from the database")
 	} else {
-		opt, err := asynq.ParseRedisURI(url)
+		opt, err := ParseRedisURL(url)
 		if err != nil {
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
@@ -55,6 +57,28 @@ func OpenBroker(url string, log *slog.Logger) (*Broker, error) {
 	}
 	b.rdb = rdb
 	return b, nil
+}
+
+// ParseRedisURL reads where Redis is: redis://[:password@]host:port/db (rediss:// with TLS),
+// redis-socket://[:password@]/path/to/redis.sock?db=N, redis-sentinel://[:password@]host1:26379,host2:26379?master=NAME
+// (Sentinel finds the primary; the password is the sentinels'), or
+// redis-cluster://[user:password@]host1:6379,host2:6379 (a Redis Cluster; Asynq keeps each
+// queue's keys in one slot).
+func ParseRedisURL(raw string) (asynq.RedisConnOpt, error) {
+	rest, ok := strings.CutPrefix(raw, "redis-cluster://")
+	if !ok {
+		return asynq.ParseRedisURI(raw)
+	}
+	u, err := url.Parse("redis://" + rest)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("a cluster URL looks like redis-cluster://host1:6379,host2:6379, not %q", raw)
+	}
+	opt := asynq.RedisClusterClientOpt{Addrs: strings.Split(u.Host, ",")}
+	if u.User != nil {
+		opt.Username = u.User.Username()
+		opt.Password, _ = u.User.Password()
+	}
+	return opt, nil
 }
 
 func (b *Broker) tick() {

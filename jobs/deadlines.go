@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -41,9 +42,17 @@ func NewScheduler(b *Broker) *Scheduler { return &Scheduler{client: asynq.NewCli
 // Close releases the connection.
 func (s *Scheduler) Close() error { return s.client.Close() }
 
-// Schedule enqueues one task per timer. A timer already scheduled is left alone.
+// Schedule enqueues one task per timer, several at once (a new ticket has four), so that
+// the caller waits about one Redis round trip rather than one per timer. A timer already
+// scheduled is left alone.
 func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error {
-	var errs []error
+	const parallel = 8
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, parallel)
+	)
 	for _, tm := range timers {
 		payload, err := json.Marshal(deadlinePayload{Kind: tm.Kind, ID: tm.ID, Due: tm.Due.Unix()})
 		if err != nil {
@@ -54,12 +63,20 @@ func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error 
 		if at.Before(tm.At) {
 			at = at.Add(time.Second)
 		}
-		_, err = s.client.EnqueueContext(ctx, asynq.NewTask(TypeDeadline, payload),
-			asynq.TaskID(tm.TaskID()), asynq.ProcessAt(at), asynq.Queue("critical"), asynq.MaxRetry(10))
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			errs = append(errs, fmt.Errorf("schedule %s: %w", tm.TaskID(), err))
-		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			_, err := s.client.EnqueueContext(ctx, asynq.NewTask(TypeDeadline, payload),
+				asynq.TaskID(tm.TaskID()), asynq.ProcessAt(at), asynq.Queue("critical"), asynq.MaxRetry(10))
+			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("schedule %s: %w", tm.TaskID(), err))
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -97,6 +114,8 @@ type Handlers struct {
 	sched   *Scheduler
 	// PollMail fetches new mail into tickets; nil when no mailbox is configured.
 	PollMail func(ctx context.Context) (int, error)
+	// Swept is told what each sweep handled (for metrics); nil: nobody listens.
+	Swept func(tickets.SweepResult)
 }
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched
@@ -146,6 +165,7 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	r, err := h.svc.Sweep(ctx)
+	h.swept(r)
 	if err != nil {
 		return fmt.Errorf("sweep for %s %d: %w", p.Kind, p.ID, err)
 	}
@@ -160,6 +180,7 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 		return err
 	}
 	r, err := h.svc.Sweep(ctx)
+	h.swept(r)
 	if err != nil {
 		return fmt.Errorf("reconcile sweep: %w", err)
 	}
@@ -175,6 +196,13 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 			"complaint_warnings", r.ComplaintWarnings, "complaint_breaches", r.ComplaintBreaches, "assigned", n)
 	}
 	return nil
+}
+
+// swept reports a sweep's work, including the part done before it failed.
+func (h *Handlers) swept(r tickets.SweepResult) {
+	if h.Swept != nil && r != (tickets.SweepResult{}) {
+		h.Swept(r)
+	}
 }
 
 // RunReconciler enqueues the reconcile task every interval until ctx ends.

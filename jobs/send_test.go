@@ -214,7 +214,13 @@ func TestQuietHoursHoldAutomatedSMS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	clock := tickettest.NewClock(time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)) // 23:00 in Shanghai
+	// 23:00 in Shanghai, the next one to come: the held send is a real Asynq task, so its
+	// 08:00 must still be ahead of the wall clock when the test looks for it.
+	night := time.Now().UTC().Truncate(24 * time.Hour).Add(15 * time.Hour)
+	if night.Before(time.Now().Add(time.Hour)) {
+		night = night.Add(24 * time.Hour)
+	}
+	clock := tickettest.NewClock(night)
 	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, log)
 	sched := jobs.NewScheduler(b)
 	defer sched.Close()
@@ -248,7 +254,7 @@ func TestQuietHoursHoldAutomatedSMS(t *testing.T) {
 	scheduled, _ := asynq.NewInspector(b.Opt).ListScheduledTasks("critical")
 	held := 0
 	for _, task := range scheduled {
-		if task.Type == jobs.TypeSend && task.NextProcessAt.Equal(time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)) { // 08:00 Shanghai
+		if task.Type == jobs.TypeSend && task.NextProcessAt.Equal(night.Add(9*time.Hour)) { // 08:00 Shanghai
 			held++
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
 )
 
 // Inbound is one message from a customer, as a channel parsed it from its provider's wire
@@ -61,6 +63,8 @@ type IntakeResult struct {
 	// Survey is set when the message answered a satisfaction survey: the score is recorded
 	// and the message stored on the survey's ticket, which stays resolved.
 	Survey *Survey
+	// retimed says the ticket's deadlines were set again (it was reopened).
+	retimed bool
 }
 
 const (
@@ -95,11 +99,20 @@ func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error)
 		res, err = s.intake(ctx, tx, in)
 		return err
 	})
+	var seen *seenError
+	if errors.As(err, &seen) { // rolled back: a stored message changes nothing
+		res, err = s.seenBefore(ctx, seen.messageID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
 	}
 	if !res.Duplicate {
-		timers := res.Ticket.timers()
+		// A ticket's timers were set when its deadlines were; they are set again only when
+		// the deadlines are new (a new or reopened ticket).
+		var timers []Timer
+		if res.Created || res.retimed {
+			timers = res.Ticket.timers()
+		}
 		if res.Complaint != nil {
 			timers = append(timers, res.Complaint.timers()...)
 			s.deliver(ctx, res.Complaint.receipt)
@@ -110,9 +123,33 @@ func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error)
 	return res, nil
 }
 
+// seenError stops an intake whose provider message id is stored already; its transaction
+// is rolled back, so the retried webhook changes nothing.
+type seenError struct{ messageID int64 }
+
+func (e *seenError) Error() string { return fmt.Sprintf("message %d is stored already", e.messageID) }
+
+// seenBefore is the result of a webhook retried after its message was stored.
+func (s *Service) seenBefore(ctx context.Context, messageID int64) (*IntakeResult, error) {
+	m := new(Message)
+	if err := s.db.NewSelect().Model(m).Where("id = ?", messageID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load stored message %d: %w", messageID, err)
+	}
+	t, err := s.ticketByID(ctx, s.db, m.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	return &IntakeResult{Ticket: t, Message: m, Duplicate: true}, nil
+}
+
+// intake stores the message in a few round trips: one statement locks the customer (or
+// creates them) and finds whether the message is stored already, one finds the ticket it
+// belongs to, and the rows it writes go to PostgreSQL together (see writes).
 func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeResult, error) {
 	now := s.now()
-	if in.ProviderMessageID != "" {
+	// A later part of a voicemail is merged into its message, and a texted score may answer
+	// a survey: both need to know first whether the message is stored already.
+	if _, _, score := surveyAnswer(in); in.ProviderMessageID != "" && (in.Merge || score) {
 		seen := new(Message)
 		err := tx.NewSelect().Model(seen).
 			Where("channel = ? AND provider_message_id = ?", in.Channel, in.ProviderMessageID).
@@ -138,25 +175,27 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		return res, err
 	}
 
-	customer, err := s.customerFor(ctx, tx, in.From, in.Address, in.Name, in.Locale)
+	w := s.writesFor(tx)
+	customer, created, ids, err := s.claimCustomer(ctx, tx, w, in, now)
 	if err != nil {
 		return nil, err
 	}
-	// Touching the customer row serialises concurrent intakes for one customer, so two
-	// messages arriving together thread into one ticket instead of opening two.
-	if _, err := tx.NewUpdate().Model(customer).Set("updated_at = ?", now).WherePK().Exec(ctx); err != nil {
-		return nil, fmt.Errorf("lock customer: %w", err)
-	}
-
 	if in.TicketID == 0 {
 		in.TicketID = quotedTicket(in.Subject + "\n" + in.Body)
 	}
-	t, err := s.threadFor(ctx, tx, customer.ID, in.TicketID)
-	if err != nil {
-		return nil, err
+	var t *Ticket
+	if !created { // a customer created just now has no tickets
+		if t, err = s.threadFor(ctx, tx, customer.ID, in.TicketID); err != nil {
+			return nil, err
+		}
 	}
 	res := &IntakeResult{Ticket: t, Customer: customer}
 	if t == nil {
+		if ids.ticket == 0 && w.batch {
+			if ids.ticket, err = s.reserveID(ctx, tx, "tickets"); err != nil {
+				return nil, err
+			}
+		}
 		t = &Ticket{
 			CustomerID: customer.ID,
 			Channel:    in.Channel,
@@ -164,7 +203,7 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 			Priority:   PriorityNormal,
 			Status:     StatusNew,
 		}
-		if err := s.createTicket(ctx, tx, t, customer, in.Body, customerActor); err != nil {
+		if err := s.openTicket(ctx, tx, w, t, ids.ticket, customer, in.Body, customerActor); err != nil {
 			return nil, err
 		}
 		res.Ticket, res.Created = t, true
@@ -175,6 +214,7 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		received = in.ReceivedAt.UTC().Truncate(time.Microsecond)
 	}
 	m := &Message{
+		ID:             ids.message,
 		TicketID:       t.ID,
 		Direction:      DirectionInbound,
 		Channel:        in.Channel,
@@ -185,13 +225,18 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 	if in.ProviderMessageID != "" {
 		m.ProviderMessageID = &in.ProviderMessageID
 	}
-	if err := s.insertMessage(ctx, tx, m, in.Attachments); err != nil {
+	if err := s.writeMessage(ctx, tx, w, m, in.Attachments); err != nil {
 		return nil, err
 	}
 	res.Message = m
-	if err := s.record(ctx, tx, customerActor, "ticket", t.ID, "message.received", map[string]any{"message_id": m.ID, "channel": in.Channel}); err != nil {
+	evs := []*Event{s.event(customerActor, "ticket", t.ID, "message.received", map[string]any{"message_id": m.ID, "channel": in.Channel})}
+	if err := w.insert(ctx, tx.NewInsert().Model(&evs), "record message.received"); err != nil {
 		return nil, err
 	}
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+
 	// A new email or WeChat ticket is acknowledged with its reference (an SMS is, in the
 	// webhook's answer).
 	if s.cfg.Notices && res.Created && (in.Channel == ChannelEmail || in.Channel == ChannelWeChat) {
@@ -209,6 +254,7 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		if _, err := tx.NewUpdate().Model(t).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
 			return nil, fmt.Errorf("save ticket: %w", err)
 		}
+		res.retimed = true
 	}
 	// 投诉 / "complaint" in the customer's words is a formal complaint, received now.
 	source := in.ComplaintSource
@@ -225,6 +271,55 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		}
 	}
 	return res, nil
+}
+
+// reservedIDs are ids taken from PostgreSQL's sequences before their rows are written, so
+// that the rows can be written together (writes); zero where none was taken.
+type reservedIDs struct{ ticket, message int64 }
+
+// claimCustomer locks the customer who owns the message's identity, creating both when
+// the identity is new, in one statement that also finds whether the message is stored
+// already (a *seenError) and reserves ids. Locking the customer's row serialises
+// concurrent intakes for one customer, so two messages arriving together thread into one
+// ticket instead of opening two. A concurrent intake that creates the same identity first
+// makes the identity's insert fail on its unique key, and the transaction is retried to
+// find that customer.
+func (s *Service) claimCustomer(ctx context.Context, tx bun.Tx, w *writes, in Inbound, now time.Time) (c *Customer, created bool, ids reservedIDs, err error) {
+	seenQuery := bun.SafeQuery("0")
+	if in.ProviderMessageID != "" {
+		seenQuery = bun.SafeQuery("COALESCE((SELECT id FROM messages WHERE channel = ? AND provider_message_id = ?), 0)", in.Channel, in.ProviderMessageID)
+	}
+	name := strings.TrimSpace(in.Name)
+	var seen int64
+	c = new(Customer)
+	err = tx.NewRaw(`UPDATE customers SET updated_at = ?, name = CASE WHEN name = '' THEN ? ELSE name END
+		WHERE id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)
+		RETURNING id, name, locale, tags, created_at, updated_at, ?, ?`,
+		now, name, in.From, in.Address, seenQuery, s.nextID("messages")).
+		Scan(ctx, &c.ID, &c.Name, &c.Locale, &c.Tags, &c.CreatedAt, &c.UpdatedAt, &seen, &ids.message)
+	if errors.Is(err, sql.ErrNoRows) {
+		c = &Customer{Name: name, Locale: in.Locale, CreatedAt: now, UpdatedAt: now}
+		err = tx.NewRaw(`INSERT INTO customers (name, locale, tags, created_at, updated_at) VALUES (?, ?, '', ?, ?)
+			RETURNING id, ?, ?, ?`, c.Name, c.Locale, now, now, seenQuery, s.nextID("tickets"), s.nextID("messages")).
+			Scan(ctx, &c.ID, &seen, &ids.ticket, &ids.message)
+		if err != nil {
+			return nil, false, ids, fmt.Errorf("create customer: %w", err)
+		}
+		created = true
+	} else if err != nil {
+		return nil, false, ids, fmt.Errorf("find customer: %w", err)
+	}
+	if seen != 0 {
+		return nil, false, ids, &seenError{messageID: seen}
+	}
+	if created {
+		id := &Identity{CustomerID: c.ID, Kind: in.From, Value: in.Address, CreatedAt: now}
+		if err := w.insert(ctx, tx.NewInsert().Model(id), "create customer identity"); err != nil {
+			return nil, false, ids, err
+		}
+		c.Identities = []*Identity{id}
+	}
+	return c, created, ids, nil
 }
 
 // customerFor finds the customer who owns an identity, creating both when it is new. A
@@ -260,32 +355,29 @@ func (s *Service) customerFor(ctx context.Context, tx bun.IDB, kind IdentityKind
 	return c, nil
 }
 
-// threadFor picks the ticket a customer's message belongs to: the one it names when that is
-// the customer's and not closed; else the customer's newest active ticket; else one they
-// resolved within the reopen window; else none.
+// threadFor picks the ticket a customer's message belongs to, in one query: the one it
+// names when that is the customer's and not closed; else the customer's newest active
+// ticket; else the one they resolved last within the reopen window; else none.
 func (s *Service) threadFor(ctx context.Context, tx bun.IDB, customerID, ticketID int64) (*Ticket, error) {
-	find := func(q *bun.SelectQuery) (*Ticket, error) {
-		t := new(Ticket)
-		err := q.Model(t).Where("customer_id = ?", customerID).Limit(1).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("find customer's ticket: %w", err)
-		}
-		return t, nil
+	named := bun.SafeQuery("id = ? AND status <> ?", ticketID, StatusClosed)
+	active := bun.SafeQuery("status IN (?)", bun.In(activeStatuses))
+	reopenable := bun.SafeQuery("1 = 0")
+	if s.cfg.ReopenWindow > 0 {
+		reopenable = bun.SafeQuery("status = ? AND resolved_at >= ?", StatusResolved, s.now().Add(-s.cfg.ReopenWindow))
 	}
-	if ticketID != 0 {
-		t, err := find(tx.NewSelect().Where("id = ? AND status <> ?", ticketID, StatusClosed))
-		if t != nil || err != nil {
-			return t, err
-		}
+	t := new(Ticket)
+	err := tx.NewSelect().Model(t).
+		Where("customer_id = ?", customerID).
+		Where("(?) OR (?) OR (?)", named, active, reopenable).
+		OrderExpr("CASE WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, CASE WHEN ? THEN NULL ELSE resolved_at END DESC, id DESC", named, active, active).
+		Limit(1).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
 	}
-	t, err := find(tx.NewSelect().Where("status IN (?)", bun.In(activeStatuses)).OrderExpr("id DESC"))
-	if t != nil || err != nil || s.cfg.ReopenWindow <= 0 {
-		return t, err
+	if err != nil {
+		return nil, fmt.Errorf("find customer's ticket: %w", err)
 	}
-	return find(tx.NewSelect().Where("status = ? AND resolved_at >= ?", StatusResolved, s.now().Add(-s.cfg.ReopenWindow)).OrderExpr("resolved_at DESC"))
+	return t, nil
 }
 
 // mergeParts adds a later part of a message: its text, unless already there, and the
@@ -323,12 +415,17 @@ func (s *Service) mergeParts(ctx context.Context, tx bun.IDB, m *Message, in Inb
 // createTicket routes a new ticket to a team, gives it its deadlines and, when the team has
 // someone free, an assignee; then inserts it and records what happened.
 func (s *Service) createTicket(ctx context.Context, tx bun.IDB, t *Ticket, c *Customer, body string, actor Actor) error {
+	return s.openTicket(ctx, tx, &writes{}, t, 0, c, body, actor)
+}
+
+// openTicket is createTicket writing through w; id is the ticket's reserved id, or zero.
+func (s *Service) openTicket(ctx context.Context, tx bun.IDB, w *writes, t *Ticket, id int64, c *Customer, body string, actor Actor) error {
 	now := s.now()
 	t.CreatedAt, t.UpdatedAt, t.SLAStartedAt = now, now, &now
 	var rule *RoutingRule
 	if t.TeamID == nil {
 		var err error
-		if rule, err = s.route(ctx, t, c, body); err != nil {
+		if rule, err = s.route(ctx, tx, t, c, body); err != nil {
 			return err
 		}
 	}
@@ -342,38 +439,108 @@ func (s *Service) createTicket(ctx context.Context, tx bun.IDB, t *Ticket, c *Cu
 			return err
 		}
 	}
-	if _, err := tx.NewInsert().Model(t).Exec(ctx); err != nil {
-		return fmt.Errorf("create ticket: %w", err)
+	t.ID = id
+	if err := w.insert(ctx, tx.NewInsert().Model(t), "create ticket"); err != nil {
+		return err
 	}
 	data := map[string]any{"ref": t.Ref(), "channel": t.Channel, "priority": t.Priority, "team_id": t.TeamID,
 		"first_response_due_at": t.FirstResponseDueAt, "resolution_due_at": t.ResolutionDueAt}
 	if rule != nil {
 		data["routing_rule"] = rule.Name
 	}
-	if err := s.record(ctx, tx, actor, "ticket", t.ID, "ticket.created", data); err != nil {
-		return err
-	}
+	evs := []*Event{s.event(actor, "ticket", t.ID, "ticket.created", data)}
 	if autoAssigned {
-		return s.record(ctx, tx, systemActor, "ticket", t.ID, "ticket.assigned", map[string]any{
+		evs = append(evs, s.event(systemActor, "ticket", t.ID, "ticket.assigned", map[string]any{
 			"to_assignee": *t.AssigneeID, "to_team": t.TeamID, "reason": "auto-assigned: fewest open tickets in the team",
-		})
+		}))
 	}
-	return nil
+	return w.insert(ctx, tx.NewInsert().Model(&evs), "record ticket.created")
 }
 
 // insertMessage stores a message and its attachments' metadata.
 func (s *Service) insertMessage(ctx context.Context, tx bun.IDB, m *Message, atts []NewAttachment) error {
-	if _, err := tx.NewInsert().Model(m).Exec(ctx); err != nil {
+	return s.writeMessage(ctx, tx, &writes{}, m, atts)
+}
+
+// writeMessage is insertMessage writing through w.
+func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Message, atts []NewAttachment) error {
+	if err := w.insert(ctx, tx.NewInsert().Model(m), "store message"); err != nil {
+		return err
+	}
+	if len(atts) == 0 {
+		return nil
+	}
+	rows := make([]*Attachment, len(atts))
+	for i, a := range atts {
+		rows[i] = &Attachment{MessageID: m.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL, CreatedAt: m.CreatedAt}
+	}
+	if err := w.insert(ctx, tx.NewInsert().Model(&rows), "store attachments"); err != nil {
+		return err
+	}
+	m.Attachments = append(m.Attachments, rows...)
+	return nil
+}
+
+// writes holds a transaction's INSERTs whose results nobody waits for until flush, so
+// that PostgreSQL receives them in one round trip rather than one each; the ids their rows
+// need are reserved beforehand (reservedIDs). The zero value, and SQLite (in this process,
+// where a statement costs no round trip), write each at once, filling in its ids.
+type writes struct {
+	tx    bun.Tx
+	batch bool
+	sql   []string
+}
+
+// writesFor batches on PostgreSQL.
+func (s *Service) writesFor(tx bun.Tx) *writes {
+	return &writes{tx: tx, batch: s.db.Dialect().Name() == dialect.PG}
+}
+
+// insert writes q now, or adds it to the batch; what names it in errors.
+func (w *writes) insert(ctx context.Context, q *bun.InsertQuery, what string) error {
+	if !w.batch {
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
+	b, err := q.Returning("NULL").AppendQuery(q.DB().QueryGen(), nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	w.sql = append(w.sql, string(b))
+	return nil
+}
+
+// flush sends the batch as one multi-statement query, run inside the transaction.
+func (w *writes) flush(ctx context.Context) error {
+	if len(w.sql) == 0 {
+		return nil
+	}
+	q := strings.Join(w.sql, ";\n")
+	w.sql = nil
+	if _, err := w.tx.Tx.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("store message: %w", err)
 	}
-	for _, a := range atts {
-		row := &Attachment{MessageID: m.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL, CreatedAt: m.CreatedAt}
-		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
-			return fmt.Errorf("store attachment: %w", err)
-		}
-		m.Attachments = append(m.Attachments, row)
-	}
 	return nil
+}
+
+// nextID reserves the next id of a table in a statement's result: a sequence's next value
+// on PostgreSQL, zero (none) on SQLite.
+func (s *Service) nextID(table string) schema.QueryWithArgs {
+	if s.db.Dialect().Name() != dialect.PG {
+		return bun.SafeQuery("0")
+	}
+	return bun.SafeQuery("nextval(pg_get_serial_sequence(?, 'id'))", table)
+}
+
+// reserveID reserves the next id of a table on its own (see nextID).
+func (s *Service) reserveID(ctx context.Context, tx bun.IDB, table string) (int64, error) {
+	var id int64
+	if err := tx.NewRaw("SELECT ?", s.nextID(table)).Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("reserve a %s id: %w", table, err)
+	}
+	return id, nil
 }
 
 // subjectFrom is the email subject, or the first line of the text, shortened.

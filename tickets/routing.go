@@ -85,8 +85,8 @@ func hasTag(tags []string, tag string) bool {
 }
 
 // route applies the first matching rule to a new ticket.
-func (s *Service) route(ctx context.Context, t *Ticket, c *Customer, body string) (*RoutingRule, error) {
-	r, err := s.loadRules(ctx)
+func (s *Service) route(ctx context.Context, db bun.IDB, t *Ticket, c *Customer, body string) (*RoutingRule, error) {
+	r, err := s.loadRules(ctx, db)
 	if err != nil {
 		return nil, err
 	}

@@ -95,43 +95,81 @@ func (s *Service) defaultPolicy(t *Ticket) *Policy {
 }
 
 // rules caches policies and routing rules: every new ticket needs them, and they change
-// rarely. Edits in this process reload at once; other processes within rulesMaxAge.
+// rarely. Edits in this process are seen at once; other processes' within rulesMaxAge.
 type rules struct {
-	mu       sync.Mutex
+	mu         sync.Mutex
+	set        *ruleSet
+	setGen     uint64    // gen when set was read
+	gen        uint64    // bumped by every edit in this process
+	loaded     time.Time // when set was read, if no edit came since
+	refreshing bool      // a caller is reading set again
+}
+
+// ruleSet is one reading of the rules; it is never changed once read.
+type ruleSet struct {
 	policies []*Policy
 	routing  []*RoutingRule
-	loaded   time.Time
 }
 
 const rulesMaxAge = 30 * time.Second
 
-func (s *Service) loadRules(ctx context.Context) (*rules, error) {
-	s.rules.mu.Lock()
-	defer s.rules.mu.Unlock()
-	if time.Since(s.rules.loaded) < rulesMaxAge {
-		return s.rules, nil
+// loadRules returns the rules, reading them again through db (the caller's transaction,
+// when it has one) once they are older than rulesMaxAge or an edit made them wrong. No lock
+// is held while the database is read, and no caller waits for another's reading: callers
+// in transactions each hold a pooled connection, and if they all waited for one caller
+// that needed another connection, none would ever move again. While one caller refreshes
+// rules that are merely old, the others use them as they are.
+func (s *Service) loadRules(ctx context.Context, db bun.IDB) (*ruleSet, error) {
+	r := s.rules
+	r.mu.Lock()
+	cached, valid := r.set, r.set != nil && r.setGen == r.gen
+	if valid && (time.Since(r.loaded) < rulesMaxAge || r.refreshing) {
+		r.mu.Unlock()
+		return cached, nil
 	}
+	r.refreshing = true
+	gen := r.gen
+	r.mu.Unlock()
+
+	next, err := readRules(ctx, db)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.refreshing = false
+	if err != nil {
+		return nil, err
+	}
+	if r.set == nil || gen >= r.setGen {
+		r.set, r.setGen = next, gen
+		if gen == r.gen {
+			r.loaded = time.Now()
+		}
+	}
+	return next, nil
+}
+
+func readRules(ctx context.Context, db bun.IDB) (*ruleSet, error) {
 	var ps []*Policy
-	if err := s.db.NewSelect().Model(&ps).OrderExpr("position, id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&ps).OrderExpr("position, id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load SLA policies: %w", err)
 	}
 	var rs []*RoutingRule
-	if err := s.db.NewSelect().Model(&rs).Where("active").OrderExpr("position, id").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&rs).Where("active").OrderExpr("position, id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load routing rules: %w", err)
 	}
-	s.rules.policies, s.rules.routing, s.rules.loaded = ps, rs, time.Now()
-	return s.rules, nil
+	return &ruleSet{policies: ps, routing: rs}, nil
 }
 
+// forgetRules makes every later loadRules read the rules again.
 func (s *Service) forgetRules() {
 	s.rules.mu.Lock()
+	s.rules.gen++
 	s.rules.loaded = time.Time{}
 	s.rules.mu.Unlock()
 }
 
 // policyFor is the first stored policy matching t, else the default one.
-func (s *Service) policyFor(ctx context.Context, t *Ticket) (*Policy, error) {
-	r, err := s.loadRules(ctx)
+func (s *Service) policyFor(ctx context.Context, db bun.IDB, t *Ticket) (*Policy, error) {
+	r, err := s.loadRules(ctx, db)
 	if err != nil {
 		return nil, err
 	}
@@ -144,9 +182,9 @@ func (s *Service) policyFor(ctx context.Context, t *Ticket) (*Policy, error) {
 }
 
 // policyByID finds the policy a ticket recorded, for its breach actions.
-func (s *Service) policyByID(ctx context.Context, t *Ticket) (*Policy, error) {
+func (s *Service) policyByID(ctx context.Context, db bun.IDB, t *Ticket) (*Policy, error) {
 	if t.PolicyID != nil {
-		r, err := s.loadRules(ctx)
+		r, err := s.loadRules(ctx, db)
 		if err != nil {
 			return nil, err
 		}
@@ -197,7 +235,7 @@ func (t *Ticket) slaStart() time.Time {
 // applyDeadlines matches a ticket's policy and sets its deadlines and next warnings from
 // its SLA window and the pauses in it. Deadlines already met or breached keep their record.
 func (s *Service) applyDeadlines(ctx context.Context, db bun.IDB, t *Ticket) error {
-	p, err := s.policyFor(ctx, t)
+	p, err := s.policyFor(ctx, db, t)
 	if err != nil {
 		return err
 	}

@@ -221,15 +221,20 @@ func ParseScore(text string) (score int, comment string, ok bool) {
 	return score, strings.TrimSpace(comment), true
 }
 
+// surveyAnswer reads a text or WeChat message as a survey score, when it reads as one.
+func surveyAnswer(in Inbound) (score int, comment string, ok bool) {
+	if in.Channel != ChannelSMS && in.Channel != ChannelWeChat || len(in.Attachments) > 0 {
+		return 0, "", false
+	}
+	return ParseScore(in.Body)
+}
+
 // answerSurveyByText records a texted score when the customer has an open survey on the
 // channel, whose ticket is still resolved or closed. The reply is stored as an inbound
 // message on that ticket (so a retried webhook is recognised) without reopening it. It
 // returns nil when the message is not a survey answer.
 func (s *Service) answerSurveyByText(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeResult, error) {
-	if in.Channel != ChannelSMS && in.Channel != ChannelWeChat || len(in.Attachments) > 0 {
-		return nil, nil
-	}
-	score, comment, ok := ParseScore(in.Body)
+	score, comment, ok := surveyAnswer(in)
 	if !ok {
 		return nil, nil
 	}

@@ -123,7 +123,7 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 		var escalate []int64
 		for i, t := range due {
 			ids[i] = t.ID
-			p, err := s.policyByID(ctx, t)
+			p, err := s.policyByID(ctx, tx, t)
 			if err != nil {
 				return err
 			}
@@ -268,7 +268,7 @@ func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
 			if k.name == resolutionClock.name {
 				level = t.ResolutionWarned
 			}
-			p, err := s.policyByID(ctx, t)
+			p, err := s.policyByID(ctx, tx, t)
 			if err != nil {
 				return err
 			}

@@ -10,11 +10,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
@@ -36,48 +38,23 @@ type Config struct {
 	// Webhooks are the providers' callback handlers and the public pages, mounted beside
 	// the API.
 	Webhooks []interface{ Register(*fiber.App) }
+	// Observe is told of every request once it is answered: its method, the pattern of the
+	// route that served it (bounded, unlike the path), its status and how long it took.
+	Observe func(method, route string, status int, took time.Duration)
+	// Metrics serves GET /metrics (Prometheus text format); nil: no such route.
+	Metrics http.Handler
 }
 
 type server struct {
-	svc *tickets.Service
-	log *slog.Logger
+	svc     *tickets.Service
+	log     *slog.Logger
+	observe func(method, route string, status int, took time.Duration)
 }
 
 // New builds the HTTP application with its routes.
 func New(cfg Config) *fiber.App {
-	if cfg.Log == nil {
-		cfg.Log = slog.Default()
-	}
-	if cfg.LoginsPerMinute == 0 {
-		cfg.LoginsPerMinute = 10
-	}
-	s := &server{svc: cfg.Service, log: cfg.Log}
-	fc := fiber.Config{
-		AppName:      "Hotline",
-		ErrorHandler: s.handleError,
-		// Raw emails posted to /webhooks/email carry their attachments: as much as the SMTP
-		// listener takes (25 MiB) and the headers around it.
-		BodyLimit:             26 << 20,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		DisableStartupMessage: true,
-		Immutable:             true, // values from c.Params and c.Query outlive the request safely
-	}
-	app := fiber.New(fc)
+	app, s := newApp(&cfg)
 	clientIP := ClientAddr(cfg.TrustedProxies)
-	app.Use(recover.New(), requestid.New(), s.logRequests)
-
-	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", func(c *fiber.Ctx) error {
-		if cfg.Ready != nil {
-			if err := cfg.Ready(c.UserContext()); err != nil {
-				s.log.Warn("not ready", "err", err)
-				return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": err.Error()})
-			}
-		}
-		return c.JSON(fiber.Map{"status": "ready"})
-	})
 
 	v1 := app.Group("/api/v1")
 	v1.Post("/auth/login", limiter.New(limiter.Config{
@@ -151,9 +128,62 @@ func New(cfg Config) *fiber.App {
 		w.Register(app)
 	}
 	app.Use(func(c *fiber.Ctx) error {
+		c.Locals(unmatchedKey, true)
 		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no route for %s %s", c.Method(), c.Path()))
 	})
 	return app
+}
+
+// NewOps builds the HTTP application of a process that serves no API (a worker): only
+// /healthz, /readyz and /metrics, so that it can be health-checked and scraped.
+func NewOps(cfg Config) *fiber.App {
+	app, _ := newApp(&cfg)
+	app.Use(func(c *fiber.Ctx) error {
+		c.Locals(unmatchedKey, true)
+		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no route for %s %s: this process is a worker, it serves no API", c.Method(), c.Path()))
+	})
+	return app
+}
+
+// newApp builds the application with its middleware and the operational routes, filling
+// in cfg's defaults.
+func newApp(cfg *Config) (*fiber.App, *server) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.LoginsPerMinute == 0 {
+		cfg.LoginsPerMinute = 10
+	}
+	s := &server{svc: cfg.Service, log: cfg.Log, observe: cfg.Observe}
+	fc := fiber.Config{
+		AppName:      "Hotline",
+		ErrorHandler: s.handleError,
+		// Raw emails posted to /webhooks/email carry their attachments: as much as the SMTP
+		// listener takes (25 MiB) and the headers around it.
+		BodyLimit:             26 << 20,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           2 * time.Minute,
+		DisableStartupMessage: true,
+		Immutable:             true, // values from c.Params and c.Query outlive the request safely
+	}
+	app := fiber.New(fc)
+	app.Use(recover.New(), requestid.New(), s.logRequests)
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		if cfg.Ready != nil {
+			if err := cfg.Ready(c.UserContext()); err != nil {
+				s.log.Warn("not ready", "err", err)
+				return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": err.Error()})
+			}
+		}
+		return c.JSON(fiber.Map{"status": "ready"})
+	})
+	if cfg.Metrics != nil {
+		app.Get("/metrics", adaptor.HTTPHandler(cfg.Metrics))
+	}
+	return app, s
 }
 
 // statusOf maps the domain's kinds of failure to HTTP statuses.
@@ -202,9 +232,26 @@ func (s *server) logRequests(c *fiber.Ctx) error {
 			return herr
 		}
 	}
+	took, status := time.Since(start), c.Response().StatusCode()
 	s.log.Debug("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
-		"status", c.Response().StatusCode(), "duration", time.Since(start))
+		"status", status, "duration", took)
+	if s.observe != nil {
+		s.observe(c.Method(), routePattern(c), status, took)
+	}
 	return nil
+}
+
+// unmatchedKey marks a request that reached the catch-all 404 handler.
+const unmatchedKey = "api.unmatched"
+
+// routePattern is the registered pattern of the route that answered (/api/v1/tickets/:ref),
+// so that metrics have one series per route, not per URL. A request that only middleware
+// answered is named by that middleware's prefix, and one no route matched is "unmatched".
+func routePattern(c *fiber.Ctx) string {
+	if c.Locals(unmatchedKey) != nil {
+		return "unmatched"
+	}
+	return c.Route().Path
 }
 
 // ClientAddr finds the client's address: the connection's peer, or, when that peer is a

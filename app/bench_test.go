@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/hotlinedesk/hotline/app/bench"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// The load harness runs end to end at tiny sizes against PostgreSQL and Redis: a real
+// Hotline child process, the baseline, intake checked message by message, the queues with
+// their plans, and a deadline burst checked exactly once.
+func TestBenchHarnessSmoke(t *testing.T) {
+	pg, err := url.Parse(tickettest.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tickettest.RequireService(t, "PostgreSQL", pg.Host)
+	tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
+	pg.Path = "/hotline_bench_smoke"
+
+	var out bytes.Buffer
+	cfg, err := bench.ParseFlags([]string{
+		"-database-url", pg.String(), "-redis-url", "redis://127.0.0.1:6379/10", "-log-dir", t.TempDir(),
+		"-levels", "1,4", "-intake-time", "1s", "-intake-max", "120",
+		"-queue-tickets", "2000", "-queue-requests", "30",
+		"-burst-tickets", "300", "-burst-lead", "5s", "-burst-limit", "60s",
+	}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ExtraEnv = []string{childMarker}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := bench.Run(ctx, cfg, &out)
+	t.Log(out.String())
+	if err != nil {
+		t.Fatalf("bench: %v", err)
+	}
+	if rep.Accepted == 0 || rep.Missing != 0 || rep.Duplicated != 0 || rep.DuplicateTickets != 0 || rep.Stored != rep.Accepted {
+		t.Errorf("intake: %d accepted, %d stored, %d missing, %d twice, %d duplicate tickets; want every accepted webhook stored once",
+			rep.Accepted, rep.Stored, rep.Missing, rep.Duplicated, rep.DuplicateTickets)
+	}
+	if rep.BestRatio <= 0 {
+		t.Errorf("no intake ratio measured")
+	}
+	if rep.BurstEscalated != 300 || rep.BurstEvents != 300 {
+		t.Errorf("burst: %d escalated with %d events, want 300 each", rep.BurstEscalated, rep.BurstEvents)
+	}
+	if len(rep.Plans) == 0 || rep.IdleRSS == 0 || rep.LoadRSS == 0 || rep.RedisPerTicket <= 0 {
+		t.Errorf("plans %d, RSS idle %d / load %d, Redis per ticket %.0f: want all measured", len(rep.Plans), rep.IdleRSS, rep.LoadRSS, rep.RedisPerTicket)
+	}
+	table := out.String()
+	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("the output lacks %q", want)
+		}
+	}
+}
+
+// The harness refuses bad flags with a reason, and a database or Redis db holding data it
+// did not make.
+func TestBenchHarnessRefuses(t *testing.T) {
+	for _, args := range [][]string{
+		{"-levels", "0"}, {"-levels", "a,b"}, {"-intake-time", "0s"}, {"-new-customers", "2"},
+		{"-queue-tickets", "10"}, {"-burst-lead", "1ms"}, {"extra"},
+	} {
+		if _, err := bench.ParseFlags(args, &bytes.Buffer{}); err == nil {
+			t.Errorf("flags %q accepted", args)
+		}
+	}
+
+	pg, err := url.Parse(tickettest.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tickettest.RequireService(t, "PostgreSQL", pg.Host)
+	tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
+	ctx := context.Background()
+
+	// A database with someone else's table.
+	admin, err := tickets.OpenDB(pg.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	admin.ExecContext(ctx, "CREATE DATABASE hotline_bench_refuse") //nolint:errcheck // exists already is fine
+	pg.Path = "/hotline_bench_refuse"
+	foreign, err := tickets.OpenDB(pg.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer foreign.Close()
+	if _, err := foreign.ExecContext(ctx, "CREATE TABLE IF NOT EXISTS precious (id INT)"); err != nil {
+		t.Fatal(err)
+	}
+	// A Redis db with someone else's key.
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 8})
+	defer rdb.Close()
+	if err := rdb.Set(ctx, "someone:else", "1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Del(ctx, "someone:else")
+	smoke := *pg
+	smoke.Path = "/hotline_bench_smoke"
+
+	for _, c := range []struct {
+		name, db, redis, want string
+	}{
+		{"database", pg.String(), "redis://127.0.0.1:6379/10", "database hotline_bench_refuse holds tables the harness did not make"},
+		{"redis", smoke.String(), "redis://127.0.0.1:6379/8", "redis db 8 at 127.0.0.1:6379 holds keys the harness did not make"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := bench.ParseFlags([]string{"-database-url", c.db, "-redis-url", c.redis, "-log-dir", t.TempDir()}, &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = bench.Run(ctx, cfg, &bytes.Buffer{})
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("bench: %v, want a refusal: %s", err, c.want)
+			}
+		})
+	}
+	var n int
+	if err := foreign.NewRaw("SELECT COUNT(*) FROM precious").Scan(ctx, &n); err != nil {
+		t.Errorf("the foreign table is gone: %v", err)
+	}
+	if v, _ := rdb.Get(ctx, "someone:else").Result(); v != "1" {
+		t.Error("the foreign Redis key is gone")
+	}
+}

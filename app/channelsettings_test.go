@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// Channel settings saved in the console override the environment's, one by one; what
+// nothing overrides keeps the environment's value.
+func TestApplyChannelSettings(t *testing.T) {
+	t.Setenv("TWILIO_ACCOUNT_SID", "AC00000000000000000000000000000000")
+	t.Setenv("TWILIO_AUTH_TOKEN", "env-auth-token-0123456789")
+	t.Setenv("TWILIO_FROM_NUMBER", "+15550000000")
+	t.Setenv("WECHAT_TOKEN", "envtoken")
+	t.Setenv("SMTP_URL", "")
+	t.Setenv("EMAIL_FROM", "")
+	t.Setenv("IMAP_URL", "")
+	t.Setenv("SLACK_TEAM_CHANNELS", "Claims=C1")
+	ctx := context.Background()
+	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)))
+	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing stored: the environment's values stand.
+	cfg, err := loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyChannelSettings(ctx, svc, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Twilio.AuthToken != "env-auth-token-0123456789" || cfg.TwilioFrom != "+15550000000" || cfg.WeChat.Token != "envtoken" ||
+		cfg.Slack.TeamChannels["Claims"] != "C1" || cfg.SMTPURL != "" || cfg.IMAP != nil {
+		t.Errorf("with nothing stored the config changed: %+v", cfg)
+	}
+
+	if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), map[string]string{
+		tickets.SettingTwilioAuthToken:    "stored-auth-token-0123456789",
+		tickets.SettingTwilioService:      "MG0123456789abcdef0123456789abcdef",
+		tickets.SettingWeChatAppID:        "wx1234567890abcdef",
+		tickets.SettingWeChatAppSecret:    "stored-app-secret-0123",
+		tickets.SettingWeChatAESKey:       "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		tickets.SettingEmailSMTPURL:       "smtps://mailer:pw@smtp.example.com",
+		tickets.SettingEmailFrom:          "客服 Support <support@example.com>",
+		tickets.SettingEmailIMAPURL:       "imaps://desk:pw@imap.example.com/INBOX?move=Done",
+		tickets.SettingEmailWebhookSecret: "stored-webhook-secret-0123",
+		tickets.SettingSlackBotToken:      "xoxb-stored",
+		tickets.SettingSlackSigningSecret: "stored-signing-secret-0123",
+		tickets.SettingSlackTeamChannels:  "Claims=C9,Motor=C8",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ = loadConfig()
+	if err := applyChannelSettings(ctx, svc, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ got, want string }{
+		"account SID (env only)": {cfg.Twilio.AccountSID, "AC00000000000000000000000000000000"},
+		"auth token (stored)":    {cfg.Twilio.AuthToken, "stored-auth-token-0123456789"},
+		"from number (env only)": {cfg.TwilioFrom, "+15550000000"},
+		"messaging service":      {cfg.TwilioService, "MG0123456789abcdef0123456789abcdef"},
+		"WeChat token (env)":     {cfg.WeChat.Token, "envtoken"},
+		"WeChat AppID":           {cfg.WeChat.AppID, "wx1234567890abcdef"},
+		"WeChat AppSecret":       {cfg.WeChatSecret, "stored-app-secret-0123"},
+		"WeChat AES key":         {cfg.WeChat.EncodingAESKey, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"},
+		"SMTP URL":               {cfg.SMTPURL, "smtps://mailer:pw@smtp.example.com"},
+		"email from":             {cfg.EmailFrom, "客服 Support <support@example.com>"},
+		"webhook secret":         {cfg.EmailSecret, "stored-webhook-secret-0123"},
+		"Slack token":            {cfg.Slack.Token, "xoxb-stored"},
+		"Slack signing secret":   {cfg.SlackSigningSecret, "stored-signing-secret-0123"},
+		"Slack Motor channel":    {cfg.Slack.TeamChannels["Motor"], "C8"},
+		"Slack Claims channel":   {cfg.Slack.TeamChannels["Claims"], "C9"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: %q, want %q", name, c.got, c.want)
+		}
+	}
+	if cfg.IMAP == nil || cfg.IMAP.Addr != "imap.example.com:993" || cfg.IMAP.Username != "desk" || cfg.IMAP.MoveTo != "Done" || !cfg.IMAP.TLS {
+		t.Errorf("IMAP %+v", cfg.IMAP)
+	}
+
+	// Clearing a stored value falls back to the environment again.
+	if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), map[string]string{tickets.SettingTwilioAuthToken: ""}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ = loadConfig()
+	if err := applyChannelSettings(ctx, svc, &cfg); err != nil || cfg.Twilio.AuthToken != "env-auth-token-0123456789" {
+		t.Errorf("after clearing: %q %v", cfg.Twilio.AuthToken, err)
+	}
+
+	// An SMTP URL needs a from address, wherever each comes from.
+	if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), map[string]string{tickets.SettingEmailFrom: ""}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ = loadConfig()
+	if err := applyChannelSettings(ctx, svc, &cfg); err == nil || !strings.Contains(err.Error(), "EMAIL_FROM") {
+		t.Errorf("an SMTP URL without a from address: %v", err)
+	}
+}
+
+// Every channel setting the console offers has its place in the configuration.
+func TestEveryChannelSettingApplies(t *testing.T) {
+	for _, f := range tickets.ChannelFields() {
+		if _, ok := channelSetters[f.Key]; !ok {
+			t.Errorf("%s (%s) is saved by the console but never applied", f.Key, f.Env)
+		}
+	}
+	if len(channelSetters) != len(tickets.ChannelFields()) {
+		t.Errorf("%d setters for %d settings", len(channelSetters), len(tickets.ChannelFields()))
+	}
+}
