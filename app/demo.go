@@ -50,7 +50,7 @@ func seedDemo(ctx context.Context, svc *tickets.Service, log *slog.Logger) error
 			Body: "你好，我上周提交的车险理赔（保单号 PA2026-0098）现在进度如何？"},
 		{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "Zhao Lei <zhao.lei@example.com>", ProviderMessageID: "<demo-1@example.com>",
 			Subject: "Hospital invoice for claim CL-2026-1147", Body: "Please find the invoice attached. How long until payment?",
-			Attachments: []tickets.NewAttachment{{Filename: "invoice.pdf", ContentType: "application/pdf", SizeBytes: 184_320}}},
+			Attachments: []tickets.NewAttachment{{Filename: "invoice.txt", ContentType: "text/plain", SizeBytes: int64(len(demoInvoice)), Content: []byte(demoInvoice)}}},
 		{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: "oDemo_Customer_3", ProviderMessageID: "demo-wx-1",
 			Body: "理赔款什么时候到账？已经等了两周了。"},
 		{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613900139002", ProviderMessageID: "demo-sms-2",
@@ -84,3 +84,13 @@ func seedDemo(ctx context.Context, svc *tickets.Service, log *slog.Logger) error
 	log.Info("demo data seeded", "agents", len(agents), "password", demoPassword, "tickets", len(refs)+1)
 	return nil
 }
+
+// demoInvoice is the file the demo's email customer attached.
+const demoInvoice = `Shanghai Renji Hospital — invoice
+Patient: Zhao Lei          Claim: CL-2026-1147
+Date: 2026-11-18
+  Outpatient consultation          ¥   180.00
+  X-ray, left wrist                ¥   420.00
+  Cast and dressing                ¥   680.00
+Total                              ¥ 1,280.00
+`

@@ -2,6 +2,8 @@ package tickets
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -113,4 +115,23 @@ func (s *Service) ReplyOptions(ctx context.Context, t *Ticket) (*ReplyOptions, e
 		o.WeChatUntil = &until
 	}
 	return o, nil
+}
+
+// AttachmentFile returns an attachment and the file Hotline keeps for it.
+func (s *Service) AttachmentFile(ctx context.Context, id int64) (*Attachment, []byte, error) {
+	a := new(Attachment)
+	if err := s.db.NewSelect().Model(a).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, notFoundf("attachment %d not found", id)
+		}
+		return nil, nil, fmt.Errorf("load attachment: %w", err)
+	}
+	if a.FileSHA256 == nil {
+		return nil, nil, notFoundf("Hotline does not keep the file %s; the provider has it at its own address", a.Filename)
+	}
+	f := &attachmentFile{SHA256: *a.FileSHA256}
+	if err := s.db.NewSelect().Model(f).WherePK().Scan(ctx); err != nil {
+		return nil, nil, fmt.Errorf("load attachment file: %w", err)
+	}
+	return a, f.Content, nil
 }

@@ -2,7 +2,9 @@ package tickets
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -41,12 +43,14 @@ type Inbound struct {
 	ComplaintSource ComplaintSource
 }
 
-// NewAttachment describes a file that came with a message; Hotline keeps its metadata.
+// NewAttachment describes a file that came with a message: where the provider keeps it
+// (URL), or its Content, which Hotline then keeps (email attachments).
 type NewAttachment struct {
 	Filename    string
 	ContentType string
 	SizeBytes   int64
 	URL         string
+	Content     []byte
 }
 
 // IntakeResult says what Intake did.
@@ -473,12 +477,33 @@ func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Me
 	rows := make([]*Attachment, len(atts))
 	for i, a := range atts {
 		rows[i] = &Attachment{MessageID: m.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL, CreatedAt: m.CreatedAt}
+		if a.Content != nil {
+			sum, err := storeFile(ctx, tx, a.Content)
+			if err != nil {
+				return err
+			}
+			rows[i].FileSHA256 = &sum
+		}
 	}
 	if err := w.insert(ctx, tx.NewInsert().Model(&rows), "store attachments"); err != nil {
 		return err
 	}
 	m.Attachments = append(m.Attachments, rows...)
 	return nil
+}
+
+// storeFile keeps an attachment's content, once per distinct file, and returns its
+// SHA-256. It is written at once rather than batched: the row can be large, and nothing
+// else in the transaction needs its id.
+func storeFile(ctx context.Context, tx bun.IDB, content []byte) (string, error) {
+	h := sha256.Sum256(content)
+	sum := hex.EncodeToString(h[:])
+	_, err := tx.NewInsert().Model(&attachmentFile{SHA256: sum, Content: content}).
+		On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return "", fmt.Errorf("store attachment file: %w", err)
+	}
+	return sum, nil
 }
 
 // writes holds a transaction's INSERTs whose results nobody waits for until flush, so

@@ -233,8 +233,20 @@ type Attachment struct {
 	ContentType string    `bun:",notnull"`
 	SizeBytes   int64     `bun:",notnull"`
 	URL         string    `bun:"url,notnull"`
+	FileSHA256  *string   `bun:"file_sha256"` // the stored file (attachment_files), when Hotline keeps it
 	CreatedAt   time.Time `bun:",notnull"`
 }
+
+// attachmentFile is a file Hotline keeps, named by its SHA-256.
+type attachmentFile struct {
+	bun.BaseModel `bun:"table:attachment_files"`
+
+	SHA256  string `bun:"sha256,pk"`
+	Content []byte `bun:"content,notnull"`
+}
+
+// Stored reports whether Hotline keeps the attachment's file itself.
+func (a *Attachment) Stored() bool { return a.FileSHA256 != nil }
 
 // Event is one line of the audit trail.
 type Event struct {

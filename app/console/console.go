@@ -133,6 +133,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.post(app, "/tickets/:ref/status", c.status)
 	c.post(app, "/tickets/:ref/priority", c.priority)
 	c.post(app, "/tickets/:ref/escalate", c.escalate)
+	c.get(app, "/attachments/:id", c.attachment)
 	c.get(app, "/calls/new", c.newCall)
 	c.post(app, "/calls", c.logCall)
 	c.get(app, "/live", c.stream)

@@ -528,3 +528,63 @@ func TestLiveFeed(t *testing.T) {
 		wantStatus(t, d.browser().get("/live"), 401)
 	})
 }
+
+func TestAttachmentsOpenFromTheTicket(t *testing.T) {
+	d := newDesk(t, tickettest.SQLite(t))
+	png := []byte("\x89PNG\r\n\x1a\nfake image bytes")
+	page := []byte("<script>alert(1)</script>")
+	res, err := d.svc.Intake(context.Background(), tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail,
+		Address: "zhou@example.cn", Subject: "照片", Body: "见附件", ProviderMessageID: "<p@x>",
+		Attachments: []tickets.NewAttachment{
+			{Filename: "车损照片.png", ContentType: "image/png", SizeBytes: int64(len(png)), Content: png},
+			{Filename: "page.html", ContentType: "text/html", SizeBytes: int64(len(page)), Content: page},
+			{Filename: "invoice.pdf", ContentType: "application/pdf", SizeBytes: 1000}, // metadata only
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	td, err := d.svc.Ticket(context.Background(), res.Ticket.Ref())
+	if err != nil {
+		t.Fatal(err)
+	}
+	atts := td.Messages[0].Attachments
+	imgURL, htmlURL := "/attachments/"+itoa64(atts[0].ID), "/attachments/"+itoa64(atts[1].ID)
+	b := d.signIn(d.agent)
+	r := b.get("/tickets/" + res.Ticket.Ref())
+	wantContains(t, r, `<img src="`+imgURL+`"`, `href="`+htmlURL+`"`, "invoice.pdf", "文件未保存在 Hotline 中")
+
+	tests := []struct {
+		path        string
+		status      int
+		contentType string
+		disposition string
+		body        []byte
+	}{
+		{imgURL, 200, "image/png", "inline", png},
+		{htmlURL, 200, "application/octet-stream", "attachment", page}, // never shown as a page of this site
+		{"/attachments/" + itoa64(atts[2].ID), 404, "", "", nil},
+		{"/attachments/nope", 404, "", "", nil},
+	}
+	for _, tc := range tests {
+		r := b.get(tc.path)
+		wantStatus(t, r, tc.status)
+		if tc.status != 200 {
+			continue
+		}
+		if ct := r.header.Get("Content-Type"); ct != tc.contentType {
+			t.Errorf("%s: content type %q, want %q", tc.path, ct, tc.contentType)
+		}
+		if cd := r.header.Get("Content-Disposition"); !strings.HasPrefix(cd, tc.disposition+";") {
+			t.Errorf("%s: disposition %q", tc.path, cd)
+		}
+		if r.header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(r.header.Get("Content-Security-Policy"), "sandbox") {
+			t.Errorf("%s: served without nosniff and a sandbox: %v", tc.path, r.header)
+		}
+		if r.body != string(tc.body) {
+			t.Errorf("%s: body %q", tc.path, r.body)
+		}
+	}
+	if r := d.browser().get(imgURL); r.status != 303 {
+		t.Errorf("a signed-out visitor got the file: %d", r.status)
+	}
+}

@@ -171,6 +171,7 @@ var coreText = texts{
 	"ticket.escalate_hint":      {"投诉须在 10 个工作日内作出决定。", "A complaint must be decided within 10 working days."},
 	"ticket.summary":            {"投诉摘要", "Complaint summary"},
 	"ticket.attachments":        {"附件", "Attachments"},
+	"ticket.not_kept":           {"文件未保存在 Hotline 中", "Hotline does not keep this file"},
 	"ticket.segments":           {"%d 条短信 · %d 字符 · %s", "%d SMS · %d characters · %s"},
 	"ticket.wechat_open":        {"微信 48 小时窗口开放至 %s", "WeChat 48-hour window open until %s"},
 	"ticket.wechat_closed":      {"微信 48 小时窗口已关闭，请改用短信或邮件", "WeChat 48-hour window is closed; reply by SMS or email"},

@@ -38,7 +38,8 @@ func funcs(loc *time.Location) template.FuncMap {
 			}
 			return *p
 		},
-		"upper": strings.ToUpper,
+		"upper":   strings.ToUpper,
+		"fileURL": fileURL,
 		"initial": func(name string) string {
 			for _, r := range name {
 				return strings.ToUpper(string(r))
@@ -157,4 +158,16 @@ func customerLabel(c *tickets.Customer) string {
 		}
 	}
 	return "—"
+}
+
+// fileURL is where an attachment can be opened: from Hotline when it keeps the file, else
+// at the provider's web address. Other addresses (a WeChat media id) open nowhere.
+func fileURL(a *tickets.Attachment) string {
+	if a.Stored() {
+		return "/attachments/" + strconv.FormatInt(a.ID, 10)
+	}
+	if strings.HasPrefix(a.URL, "https://") || strings.HasPrefix(a.URL, "http://") {
+		return a.URL
+	}
+	return ""
 }

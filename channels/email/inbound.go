@@ -39,6 +39,7 @@ func ToInbound(m *Message) tickets.Inbound {
 			Filename:    a.Filename,
 			ContentType: a.ContentType,
 			SizeBytes:   a.Size,
+			Content:     a.Content,
 		})
 	}
 	return in
