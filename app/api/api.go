@@ -198,20 +198,28 @@ var statusOf = []struct {
 	{tickets.ErrUnauthorized, fiber.StatusUnauthorized},
 }
 
-// handleError turns every error into {"error": "..."} with the status that fits it. Only
-// unexpected failures are 500s, and their details stay in the log.
-func (s *server) handleError(c *fiber.Ctx, err error) error {
-	status, msg := fiber.StatusInternalServerError, "internal error"
+// ErrorStatus is the HTTP status an error answers with and the reason shown to the user:
+// a *fiber.Error's own, the domain's kind of failure and its reason, or 500 with no reason
+// for anything unexpected (whose details belong in the log only).
+func ErrorStatus(err error) (int, string) {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
-		status, msg = fe.Code, fe.Message
-	} else if reason := tickets.Reason(err); reason != "" {
+		return fe.Code, fe.Message
+	}
+	if reason := tickets.Reason(err); reason != "" {
 		for _, k := range statusOf {
 			if errors.Is(err, k.kind) {
-				status, msg = k.status, reason
-				break
+				return k.status, reason
 			}
 		}
+	}
+	return fiber.StatusInternalServerError, ""
+}
+
+func (s *server) handleError(c *fiber.Ctx, err error) error {
+	status, msg := ErrorStatus(err)
+	if msg == "" {
+		msg = "internal error"
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(), "err", err)

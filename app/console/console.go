@@ -9,7 +9,6 @@ package console
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -22,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -174,29 +174,8 @@ func (c *Console) wrap(h handler) fiber.Handler {
 	}
 }
 
-// statusOf maps the domain's kinds of failure to an HTTP status and the reason to show.
-func statusOf(err error) (int, string) {
-	var fe *fiber.Error
-	if errors.As(err, &fe) {
-		return fe.Code, fe.Message
-	}
-	reason := tickets.Reason(err)
-	for _, k := range []struct {
-		kind   error
-		status int
-	}{
-		{tickets.ErrNotFound, fiber.StatusNotFound},
-		{tickets.ErrInvalid, fiber.StatusBadRequest},
-		{tickets.ErrConflict, fiber.StatusConflict},
-		{tickets.ErrForbidden, fiber.StatusForbidden},
-		{tickets.ErrUnauthorized, fiber.StatusUnauthorized},
-	} {
-		if errors.Is(err, k.kind) && reason != "" {
-			return k.status, reason
-		}
-	}
-	return fiber.StatusInternalServerError, ""
-}
+// statusOf is the status and reason an error is shown with, as the JSON API answers it.
+func statusOf(err error) (int, string) { return api.ErrorStatus(err) }
 
 // backTo is where a refused form returns: the page it was posted from when that page is
 // ours, or the queue.
