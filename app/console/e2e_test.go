@@ -269,3 +269,43 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 	shoot(t, ctx, "log-a-call")
 	fmt.Fprintln(os.Stderr, "screenshots in", screenshotDir(t))
 }
+
+// TestBrowserMainPages opens the pages people spend their day in, as each role, and keeps
+// a picture of each for review. A page that fails to render fails the test.
+func TestBrowserMainPages(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, newDesk(t, tickettest.SQLite(t)))
+	for i, text := range []string{"车险理赔进度怎么样了？", "发票什么时候寄出", "I want to change my address", "投诉：理赔员态度很差"} {
+		l.textIn(t, fmt.Sprintf("+86138001380%02d", i), text)
+	}
+	run(t, ctx, 5*time.Second, "sign-in page", chromedp.Navigate(l.url+"/login?lang=en"), chromedp.WaitVisible(css(`.login-card`)))
+	shoot(t, ctx, "login-en")
+
+	pages := []struct {
+		who   *tickets.Agent
+		path  string
+		ready string
+		name  string
+	}{
+		{l.super, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue-all"},
+		{l.super, "/dashboard", `svg`, "dashboard"},
+		{l.admin, "/admin/agents", `table`, "admin-agents"},
+		{l.admin, "/admin/routing", `.page`, "admin-routing"},
+		{l.admin, "/admin/sla", `.page`, "admin-sla"},
+		{l.admin, "/admin/calendar", `.page`, "admin-calendar"},
+		{l.admin, "/admin/templates", `textarea`, "admin-templates"},
+		{l.admin, "/admin/channels", `form`, "admin-channels"},
+	}
+	signedIn := ""
+	for _, p := range pages {
+		if signedIn != p.who.Email {
+			if signedIn != "" {
+				submit(t, ctx, "sign out", `form[action="/logout"] button`)
+			}
+			signInBrowser(t, ctx, l.url, p.who)
+			signedIn = p.who.Email
+		}
+		run(t, ctx, 5*time.Second, "open "+p.path, chromedp.Navigate(l.url+p.path), chromedp.WaitVisible(css(p.ready)))
+		shoot(t, ctx, p.name)
+	}
+}
