@@ -1,6 +1,7 @@
 package api
 
 import (
+	"mime"
 	"strconv"
 	"strings"
 
@@ -215,4 +216,42 @@ func (s *server) updateCustomer(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(viewCustomerDetail(d))
+}
+
+// attachment serves a file a customer sent that Hotline keeps (an email attachment).
+func (s *server) attachment(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a, content, err := s.svc.AttachmentFile(c.UserContext(), id)
+	if err != nil {
+		return err
+	}
+	return SendFile(c, a, content)
+}
+
+// inlineTypes are the files a browser may show rather than download; anything else is
+// downloaded, so an HTML or SVG file a customer sent never runs as one of Hotline's pages.
+var inlineTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true,
+	"application/pdf": true, "audio/mpeg": true, "audio/wav": true, "audio/ogg": true, "text/plain": true}
+
+// SendFile answers with an attachment's content, safely: only harmless types inline, no
+// sniffing, and a sandbox in case a browser renders it anyway.
+func SendFile(c *fiber.Ctx, a *tickets.Attachment, content []byte) error {
+	disposition, ct := "attachment", strings.ToLower(a.ContentType)
+	if inlineTypes[ct] {
+		disposition = "inline"
+	} else {
+		ct = "application/octet-stream"
+	}
+	if ct == "text/plain" {
+		ct = "text/plain; charset=utf-8"
+	}
+	c.Set(fiber.HeaderContentType, ct)
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType(disposition, map[string]string{"filename": a.Filename}))
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'")
+	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
+	return c.Send(content)
 }

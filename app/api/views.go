@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/hotlinedesk/hotline/tickets"
@@ -71,10 +72,12 @@ type ticketDetailJSON struct {
 }
 
 type attachmentJSON struct {
+	ID          int64  `json:"id"`
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
 	SizeBytes   int64  `json:"size_bytes"`
-	URL         string `json:"url"`
+	URL         string `json:"url"`                    // where the provider keeps the file, if it does
+	DownloadURL string `json:"download_url,omitempty"` // where Hotline serves the file it keeps
 }
 
 type messageJSON struct {
@@ -170,7 +173,11 @@ func viewMessage(m *tickets.Message) messageJSON {
 		Attachments: []attachmentJSON{}, CreatedAt: m.CreatedAt.UTC(),
 	}
 	for _, a := range m.Attachments {
-		v.Attachments = append(v.Attachments, attachmentJSON{Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL})
+		aj := attachmentJSON{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL}
+		if a.Stored() {
+			aj.DownloadURL = "/api/v1/attachments/" + strconv.FormatInt(a.ID, 10)
+		}
+		v.Attachments = append(v.Attachments, aj)
 	}
 	return v
 }

@@ -3,7 +3,6 @@ package console
 import (
 	"encoding/json"
 	"fmt"
-	"mime"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -201,11 +201,6 @@ func (c *Console) escalate(ctx *fiber.Ctx, a *tickets.Agent) error {
 	return redirect(ctx, ticketURL(ref), translate(langOf(ctx, a), "ticket.escalated", cp.Ref()))
 }
 
-// inlineTypes are the files a browser may show in the page rather than download; the rest
-// are downloaded, so an HTML or SVG file a customer sent never runs as this site's page.
-var inlineTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true,
-	"application/pdf": true, "audio/mpeg": true, "audio/wav": true, "audio/ogg": true, "text/plain": true}
-
 // attachment serves GET /attachments/:id: a file a customer sent, which Hotline keeps.
 func (c *Console) attachment(ctx *fiber.Ctx, _ *tickets.Agent) error {
 	id, err := strconv.ParseInt(ctx.Params("id"), 10, 64)
@@ -216,22 +211,7 @@ func (c *Console) attachment(ctx *fiber.Ctx, _ *tickets.Agent) error {
 	if err != nil {
 		return err
 	}
-	disposition := "attachment"
-	ct := strings.ToLower(a.ContentType)
-	if inlineTypes[ct] {
-		disposition = "inline"
-	} else {
-		ct = "application/octet-stream"
-	}
-	if ct == "text/plain" {
-		ct = "text/plain; charset=utf-8"
-	}
-	ctx.Set(fiber.HeaderContentType, ct)
-	ctx.Set(fiber.HeaderContentDisposition, mime.FormatMediaType(disposition, map[string]string{"filename": a.Filename}))
-	ctx.Set("X-Content-Type-Options", "nosniff")
-	ctx.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'")
-	ctx.Set(fiber.HeaderCacheControl, "private, max-age=3600")
-	return ctx.Send(content)
+	return api.SendFile(ctx, a, content)
 }
 
 func ticketURL(ref string) string { return "/tickets/" + strings.ToUpper(strings.TrimSpace(ref)) }
