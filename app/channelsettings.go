@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
@@ -41,13 +42,18 @@ var channelSetters = map[string]func(cfg *config, v string) error{
 // A saved value wins over the environment's, setting by setting: the console is where a
 // desk's admins keep these, and a setting cleared there falls back to its environment
 // variable. Settings are read here, once, at start: a change made in the console takes
-// effect when the Hotline processes (API and workers alike) restart. serve calls it
-// before it builds the senders and webhooks.
-func applyChannelSettings(ctx context.Context, svc *tickets.Service, cfg *config) error {
+// effect when the Hotline processes (API and workers alike) restart.
+//
+// A saved value the desk cannot use (an IMAP URL that does not parse, an SMTP URL the
+// sender refuses or without a from address) must not keep every process from starting,
+// since the console to correct it would be down too: it is logged as an error and the
+// environment's value is kept instead. Only the database failing is an error.
+func applyChannelSettings(ctx context.Context, svc *tickets.Service, cfg *config, log *slog.Logger) error {
 	stored, err := svc.ChannelSettingValues(ctx)
 	if err != nil {
 		return fmt.Errorf("read the channel settings saved in the console: %w", err)
 	}
+	env := *cfg
 	for _, f := range tickets.ChannelFields() {
 		v, ok := stored[f.Key]
 		if !ok {
@@ -57,12 +63,20 @@ func applyChannelSettings(ctx context.Context, svc *tickets.Service, cfg *config
 		if !ok {
 			return fmt.Errorf("channel setting %s has no place in the configuration", f.Key)
 		}
-		if err := set(cfg, v); err != nil {
-			return fmt.Errorf("channel setting %s saved in the console (it overrides %s): %w", f.Key, f.Env, err)
+		next := *cfg
+		if err := set(&next, v); err != nil {
+			log.Error("a channel setting saved in the console is not usable; correct it under Admin → Channels", "setting", f.Key,
+				"kept", "the environment's "+f.Env, "err", err)
+			continue
 		}
+		*cfg = next
 	}
-	if cfg.SMTPURL != "" && cfg.EmailFrom == "" {
-		return fmt.Errorf("an SMTP URL is set but no from address: set EMAIL_FROM or the from address under Admin → Channels")
+	if cfg.SMTPURL != "" && (cfg.SMTPURL != env.SMTPURL || cfg.EmailFrom != env.EmailFrom) {
+		if _, err := emailSender(*cfg); err != nil {
+			log.Error("the email settings saved in the console are not usable; correct them under Admin → Channels",
+				"kept", "the environment's SMTP_URL and EMAIL_FROM", "err", err)
+			cfg.SMTPURL, cfg.EmailFrom = env.SMTPURL, env.EmailFrom
+		}
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestApplyChannelSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := applyChannelSettings(ctx, svc, &cfg); err != nil {
+	if err := applyChannelSettings(ctx, svc, &cfg, discardLog); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Twilio.AuthToken != "env-auth-token-0123456789" || cfg.TwilioFrom != "+15550000000" || cfg.WeChat.Token != "envtoken" ||
@@ -58,7 +59,7 @@ func TestApplyChannelSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, _ = loadConfig()
-	if err := applyChannelSettings(ctx, svc, &cfg); err != nil {
+	if err := applyChannelSettings(ctx, svc, &cfg, discardLog); err != nil {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]struct{ got, want string }{
@@ -91,17 +92,30 @@ func TestApplyChannelSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg, _ = loadConfig()
-	if err := applyChannelSettings(ctx, svc, &cfg); err != nil || cfg.Twilio.AuthToken != "env-auth-token-0123456789" {
+	if err := applyChannelSettings(ctx, svc, &cfg, discardLog); err != nil || cfg.Twilio.AuthToken != "env-auth-token-0123456789" {
 		t.Errorf("after clearing: %q %v", cfg.Twilio.AuthToken, err)
 	}
 
-	// An SMTP URL needs a from address, wherever each comes from.
-	if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), map[string]string{tickets.SettingEmailFrom: ""}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ = loadConfig()
-	if err := applyChannelSettings(ctx, svc, &cfg); err == nil || !strings.Contains(err.Error(), "EMAIL_FROM") {
-		t.Errorf("an SMTP URL without a from address: %v", err)
+	// Saved email settings the sender cannot use never stop the desk from starting (the
+	// console to correct them would be down too): the environment's are kept, and it says so.
+	for name, saved := range map[string]map[string]string{
+		"no from address":      {tickets.SettingEmailFrom: ""},
+		"an unknown parameter": {tickets.SettingEmailSMTPURL: "smtps://u:pw@smtp.example.com/?starttls=true", tickets.SettingEmailFrom: "Desk <desk@example.com>"},
+	} {
+		if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), saved); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		cfg, _ = loadConfig()
+		var logged strings.Builder
+		if err := applyChannelSettings(ctx, svc, &cfg, slog.New(slog.NewTextHandler(&logged, nil))); err != nil {
+			t.Errorf("%s: the desk would not start: %v", name, err)
+		}
+		if _, err := emailSender(cfg); cfg.SMTPURL != "" && err != nil {
+			t.Errorf("%s: the configuration started with is not usable: %v", name, err)
+		}
+		if !strings.Contains(logged.String(), "level=ERROR") || !strings.Contains(logged.String(), "Admin → Channels") {
+			t.Errorf("%s: nothing said why the saved settings are not used: %q", name, logged.String())
+		}
 	}
 }
 

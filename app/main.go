@@ -107,7 +107,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	if cmd == "serve" || cmd == "simulate" {
 		// Channel settings an admin saved in the console take the place of the environment's.
-		if err := applyChannelSettings(ctx, svc, &cfg); err != nil {
+		if err := applyChannelSettings(ctx, svc, &cfg, log); err != nil {
 			return err
 		}
 	}
@@ -281,6 +281,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	desk.Close() // ends the consoles' live streams, which would hold the shutdown up otherwise
 	if err := app.ShutdownWithTimeout(15 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("shut down http server: %w", err)
 	}

@@ -116,6 +116,10 @@ type loginData struct {
 }
 
 func (c *Console) loginPage(ctx *fiber.Ctx) error {
+	if l := ctx.Query("lang"); l == "zh" || l == "en" {
+		// Kept for the sign-in itself and saved on the agent once they are in.
+		c.setCookie(ctx, langCookie, l, 365*24*time.Hour)
+	}
 	if tok := ctx.Cookies(sessionCookie); tok != "" {
 		if _, err := c.svc.Authenticate(ctxOf(ctx), tok); err == nil {
 			return ctx.Redirect(safeNext(ctx.Query("next")), fiber.StatusSeeOther)
@@ -179,7 +183,11 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 
 // safeNext keeps a post-login destination on this site.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+	// Browsers drop tabs and line breaks inside a URL and read "\" as "/", so "/\t/evil"
+	// would leave the site: allow a plain path on this site only.
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(next, "/") ||
+		strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) ||
 		strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/live") {
 		return "/queue"
 	}
@@ -204,6 +212,7 @@ func (c *Console) setLanguage(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if _, err := c.svc.UpdateAgent(ctxOf(ctx), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
 		return err
 	}
+	c.setCookie(ctx, langCookie, shortLang(loc), 365*24*time.Hour) // the sign-in page follows it too
 	return ctx.Redirect(backTo(ctx), fiber.StatusSeeOther)
 }
 

@@ -3,6 +3,8 @@ package console_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,7 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/console"
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
@@ -88,12 +94,36 @@ func TestSignIn(t *testing.T) {
 	}
 
 	t.Run("an open redirect is not followed", func(t *testing.T) {
+		for _, next := range []string{"//evil.example/x", "/\\evil.example", "/\t/evil.example/x", "/\r\n/evil.example",
+			"https://evil.example/", "/%09/evil.example", "javascript:alert(1)"} {
+			b := d.browser()
+			b.get("/login")
+			r := b.post("/login", url.Values{"email": {d.agent.Email}, "password": {password}, "next": {next}})
+			wantStatus(t, r, 303)
+			if r.location != "/queue" && r.location != next {
+				t.Fatalf("next %q went to %q", next, r.location)
+			}
+			if strings.ContainsAny(r.location, "\t\r\n\\") || strings.HasPrefix(r.location, "//") || strings.Contains(r.location, ":") {
+				t.Fatalf("next %q sent the browser to %q", next, r.location)
+			}
+			// Signed in, the sign-in page sends them on at once: the same check applies.
+			if r := b.get("/login?next=" + url.QueryEscape(next)); r.location != "/queue" && r.location != next {
+				t.Fatalf("signed in, next %q went to %q", next, r.location)
+			}
+		}
+	})
+
+	t.Run("the language chosen on the sign-in page is kept", func(t *testing.T) {
 		b := d.browser()
-		b.get("/login")
-		r := b.post("/login", url.Values{"email": {d.agent.Email}, "password": {password}, "next": {"//evil.example/x"}})
-		wantStatus(t, r, 303)
-		if r.location != "/queue" {
-			t.Fatalf("went to %q", r.location)
+		wantContains(t, b.get("/login?lang=en"), "Sign in")
+		r := b.post("/login", url.Values{"email": {d.agent2.Email}, "password": {"wrong"}})
+		wantStatus(t, r, 401)
+		wantContains(t, r, "Wrong email or password")
+		wantStatus(t, b.post("/login", url.Values{"email": {d.agent2.Email}, "password": {password}}), 303)
+		wantContains(t, b.get("/queue"), `lang="en"`, "My queue")
+		a, err := d.svc.Agent(context.Background(), d.agent2.ID)
+		if err != nil || a.Locale != "en" {
+			t.Fatalf("agent's language %q %v", a.Locale, err)
 		}
 	})
 
@@ -514,6 +544,7 @@ func TestLiveFeed(t *testing.T) {
 		// Reconnecting with the last id replays what happened in between.
 		last := stream.body[strings.LastIndex(stream.body, "id: ")+4:]
 		last = last[:strings.Index(last, "\n")]
+		d.clock.Advance(time.Minute) // the first stream's changes are no longer fresh enough to be replayed as late commits
 		if _, err := d.svc.Assign(context.Background(), tickets.AgentActor(d.agent), tk.Ref(), tickets.Assignment{AssigneeID: &d.agent.ID}); err != nil {
 			t.Fatal(err)
 		}
@@ -586,5 +617,79 @@ func TestAttachmentsOpenFromTheTicket(t *testing.T) {
 	}
 	if r := d.browser().get(imgURL); r.status != 303 {
 		t.Errorf("a signed-out visitor got the file: %d", r.status)
+	}
+}
+
+// TestCloseEndsLiveStreams: a server with consoles open shuts down at once once the console
+// is closed, rather than waiting out every live stream.
+func TestCloseEndsLiveStreams(t *testing.T) {
+	d := newDesk(t, tickettest.SQLite(t))
+	c := console.New(console.Config{Service: d.svc, Clock: d.clock, StreamFor: time.Minute, LoginsPerMinute: 1000})
+	app := api.New(api.Config{Service: d.svc, Webhooks: []interface{ Register(*fiber.App) }{c}})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln) //nolint:errcheck // ends with Shutdown below
+	b := d.signIn(d.agent)
+	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/live", nil)
+	req.AddCookie(&http.Cookie{Name: "hotline_session", Value: b.cookies["hotline_session"]})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	first := make([]byte, 5)
+	if _, err := io.ReadFull(res.Body, first); err != nil || string(first) != "retry" {
+		t.Fatalf("stream began %q %v", first, err)
+	}
+	start := time.Now()
+	c.Close()
+	if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
+		t.Fatalf("shutdown with a console open: %v", err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("shutdown took %v with a console open", took)
+	}
+}
+
+// TestLiveFeedCatchesLateCommits: an event numbered before one already sent, because its
+// transaction committed later, still reaches the open page.
+func TestLiveFeedCatchesLateCommits(t *testing.T) {
+	db := tickettest.Postgres(t)
+	d := newDesk(t, db, func(c *console.Config) { c.StreamFor = 1500 * time.Millisecond })
+	b := d.signIn(d.agent)
+	tk := d.sms("+8613800138000", "hello")
+	ctx := context.Background()
+	after, err := d.svc.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan response)
+	go func() { done <- b.get("/live?after=" + itoa64(after)) }()
+	time.Sleep(200 * time.Millisecond)
+	const insert = "INSERT INTO events (entity, entity_id, kind, actor_kind, actor, data, created_at) VALUES ('ticket', ?, ?, 'system', 'test', '{}', ?) RETURNING id"
+	slow, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slowID, fastID int64
+	if err := slow.QueryRowContext(ctx, insert, tk.ID, "status.changed", t0).Scan(&slowID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, insert, tk.ID, "priority.changed", t0).Scan(&fastID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the fast one is sent first
+	if err := slow.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if slowID >= fastID {
+		t.Fatalf("ids %d, %d: the slow transaction's event should be numbered first", slowID, fastID)
+	}
+	wantContains(t, r, `"kind":"priority.changed"`, `"kind":"status.changed"`)
+	if i, j := strings.Index(r.body, "priority.changed"), strings.Index(r.body, "status.changed"); i > j {
+		t.Errorf("the late commit arrived before the earlier one:\n%s", r.body)
 	}
 }

@@ -35,6 +35,10 @@ type hub struct {
 // after a newer one was already seen.
 const reread = 200
 
+// lateCommit is how long after its event was written a transaction may still commit and
+// be caught by a reconnecting browser.
+const lateCommit = 10 * time.Second
+
 func newHub(svc *tickets.Service, every time.Duration, log *slog.Logger) *hub {
 	return &hub{svc: svc, every: every, log: log, subs: map[chan *tickets.Change]struct{}{}}
 }
@@ -49,11 +53,34 @@ func (h *hub) subscribe() chan *tickets.Change {
 	}
 	h.subs[ch] = struct{}{}
 	if h.cancel == nil {
+		// Read where the feed starts before the caller reads its backlog, so that whatever
+		// commits after that backlog is news to the feed.
+		last, seen := h.start()
 		ctx, cancel := context.WithCancel(context.Background())
 		h.cancel = cancel
-		go h.run(ctx)
+		go h.run(ctx, last, seen)
 	}
 	return ch
+}
+
+// start is where a feed begins: the newest event, and the recent ones that are not news.
+func (h *hub) start() (int64, map[int64]bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	seen := map[int64]bool{}
+	last, err := h.svc.LastEventID(ctx)
+	if err != nil {
+		h.log.Warn("live updates: read the last event", "err", err)
+		return 0, seen
+	}
+	known, err := h.svc.ChangesAfter(ctx, max(last-reread, 0), 1000)
+	if err != nil {
+		h.log.Warn("live updates: read recent events", "err", err)
+	}
+	for _, c := range known {
+		seen[c.ID] = true
+	}
+	return last, seen
 }
 
 func (h *hub) unsubscribe(ch chan *tickets.Change) {
@@ -84,12 +111,7 @@ func (h *hub) close() {
 	}
 }
 
-func (h *hub) run(ctx context.Context) {
-	last, err := h.svc.LastEventID(ctx)
-	if err != nil && ctx.Err() == nil {
-		h.log.Warn("live updates: read the last event", "err", err)
-	}
-	seen := map[int64]bool{}
+func (h *hub) run(ctx context.Context, last int64, seen map[int64]bool) {
 	tick := time.NewTicker(h.every)
 	defer tick.Stop()
 	for {
@@ -158,10 +180,18 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 	sub := c.live.subscribe()
 	var backlog []*tickets.Change
 	if after > 0 {
-		var err error
-		if backlog, err = c.svc.ChangesAfter(ctxOf(ctx), after, 500); err != nil {
+		// What came after the browser's cursor, and below it what committed late (a slow
+		// transaction's event, numbered before ones the browser already has).
+		changes, err := c.svc.ChangesAfter(ctxOf(ctx), max(after-reread, 0), 500)
+		if err != nil {
 			c.live.unsubscribe(sub)
 			return err
+		}
+		recent := c.cfg.Clock.Now().Add(-lateCommit)
+		for _, ch := range changes {
+			if ch.ID > after || ch.CreatedAt.After(recent) {
+				backlog = append(backlog, ch)
+			}
 		}
 	}
 	streamFor := c.cfg.StreamFor
@@ -171,15 +201,17 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 		if w.Flush() != nil {
 			return
 		}
-		sent := after
+		// Each change is sent once, in the order it committed; the id line is the cursor a
+		// reconnecting browser resumes from, so it only moves forward.
+		sent, cursor := map[int64]bool{}, after
 		send := func(ch *tickets.Change) bool {
-			if ch.ID <= sent {
+			if sent[ch.ID] {
 				return true
 			}
-			sent = ch.ID
+			sent[ch.ID], cursor = true, max(cursor, ch.ID)
 			data, _ := json.Marshal(liveChange{Kind: ch.Kind, Ticket: ch.Ref(), Entity: ch.Entity,
 				Team: derefID(ch.TeamID), Assignee: derefID(ch.AssigneeID)})
-			fmt.Fprintf(w, "id: %d\nevent: change\ndata: %s\n\n", ch.ID, data)
+			fmt.Fprintf(w, "id: %d\nevent: change\ndata: %s\n\n", cursor, data)
 			return w.Flush() == nil
 		}
 		for _, ch := range backlog {
