@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -213,6 +214,29 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(css(`#reply-body`)),
 	)
+	segmentTests := []struct {
+		text     string
+		n, chars int
+		enc      string
+	}{
+		{"", 0, 0, "GSM-7"},
+		{strings.Repeat("a", 160), 1, 160, "GSM-7"},
+		{strings.Repeat("a", 161), 2, 161, "GSM-7"},
+		{strings.Repeat("a", 152) + "€" + strings.Repeat("a", 152), 3, 306, "GSM-7"}, // € takes two septets, never split
+		{strings.Repeat("中", 70), 1, 70, "UCS-2"},
+		{strings.Repeat("中", 71), 2, 71, "UCS-2"},
+		{"aa" + strings.Repeat("😀", 66), 3, 134, "UCS-2"}, // an emoji's two halves stay in one part
+	}
+	for _, tc := range segmentTests {
+		js, _ := json.Marshal(tc.text)
+		got := read(t, ctx, "count segments", chromedp.Evaluate[string](`(() => { const b = document.getElementById("reply-body");
+			b.value = `+string(js)+`; b.dispatchEvent(new Event("input")); return document.getElementById("segments").textContent; })()`))
+		if want := fmt.Sprintf("%d 条短信 · %d 字符 · %s", tc.n, tc.chars, tc.enc); got != want {
+			t.Errorf("%d characters counted as %q, want %q", len([]rune(tc.text)), got, want)
+		}
+	}
+	read(t, ctx, "empty the reply box", chromedp.Evaluate[string](`(() => { const b = document.getElementById("reply-body");
+		b.value = ""; b.dispatchEvent(new Event("input")); return ""; })()`))
 	reply := "您好，您的理赔已进入审核，预计两个工作日内完成。"
 	run(t, ctx, 5*time.Second, "press r", chromedp.KeyEvent("r"))
 	if focused := read(t, ctx, "focus", chromedp.Evaluate[string](`document.activeElement.id`)); focused != "reply-body" {

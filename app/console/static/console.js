@@ -98,18 +98,24 @@
   // GSM 03.38: characters outside it force UCS-2, 70 characters a message instead of 160.
   const gsm = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
   const gsmExt = "^{}\\[~]|€\f";
+  // How many messages a text is sent as: one up to 160 septets (GSM-7) or 70 UTF-16 units
+  // (UCS-2); beyond that, parts of 153 or 67, and an escaped GSM character or a surrogate
+  // pair (an emoji) is never split between two parts.
   function smsSegments(text) {
-    let septets = 0, unicode = false;
-    for (const ch of text) {
-      if (gsm.includes(ch)) septets += 1;
-      else if (gsmExt.includes(ch)) septets += 2;
-      else { unicode = true; break; }
+    const chars = Array.from(text);
+    const unicode = chars.some((ch) => !gsm.includes(ch) && !gsmExt.includes(ch));
+    const costs = chars.map((ch) => (unicode ? ch.length : gsmExt.includes(ch) ? 2 : 1));
+    const total = costs.reduce((a, b) => a + b, 0);
+    const [single, part] = unicode ? [70, 67] : [160, 153];
+    let n = total === 0 ? 0 : 1;
+    if (total > single) {
+      let used = 0;
+      for (const c of costs) {
+        if (used + c > part) { n++; used = 0; }
+        used += c;
+      }
     }
-    if (unicode) {
-      const units = text.length; // UTF-16 code units, as UCS-2 counts them
-      return { n: units <= 70 ? 1 : Math.ceil(units / 67), chars: units, enc: "UCS-2" };
-    }
-    return { n: septets <= 160 ? 1 : Math.ceil(septets / 153), chars: septets, enc: "GSM-7" };
+    return { n: n, chars: total, enc: unicode ? "UCS-2" : "GSM-7" };
   }
   const replyBody = document.getElementById("reply-body");
   const channel = document.getElementById("reply-channel");
@@ -122,7 +128,7 @@
       if (ch === "sms") {
         const s = smsSegments(replyBody.value);
         let i = 0;
-        const args = [Math.max(s.n, replyBody.value ? s.n : 0), s.chars, s.enc];
+        const args = [s.n, s.chars, s.enc];
         segs.textContent = segs.dataset.fmt.replace(/%[ds]/g, () => args[i++]);
       } else segs.textContent = "";
     }
