@@ -246,14 +246,18 @@ func (s *Service) SetCalendarDay(ctx context.Context, actor Actor, day string, k
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
 	}
-	if _, err := time.Parse(time.DateOnly, day); err != nil {
+	d, err := time.Parse(time.DateOnly, day)
+	if err != nil {
 		return nil, invalidf("day %q is not a date like 2026-10-01", day)
+	}
+	if d.Year() < 2000 || d.Year() > 2100 {
+		return nil, invalidf("day %q is outside the years the calendar keeps (2000 to 2100)", day)
 	}
 	if kind != DayHoliday && kind != DayWorkday && kind != DayNormal {
 		return nil, invalidf("kind must be holiday, workday or normal, not %q", kind)
 	}
 	row := &CalendarDay{Day: day, Kind: kind, Name: name, Source: "admin", UpdatedAt: s.now()}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(row).
 			On("CONFLICT (day) DO UPDATE").Set("kind = EXCLUDED.kind, name = EXCLUDED.name, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at").
 			Exec(ctx); err != nil {

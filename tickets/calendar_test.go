@@ -156,7 +156,7 @@ func TestAdminCorrectsCalendar(t *testing.T) {
 	for _, bad := range []struct {
 		day  string
 		kind tickets.DayKind
-	}{{"2026-13-01", tickets.DayHoliday}, {"tomorrow", tickets.DayHoliday}, {"2026-11-26", "vacation"}} {
+	}{{"2026-13-01", tickets.DayHoliday}, {"tomorrow", tickets.DayHoliday}, {"2026-11-26", "vacation"}, {"0000-01-01", tickets.DayHoliday}, {"2101-01-01", tickets.DayWorkday}} {
 		if _, err := svc.SetCalendarDay(ctx, admin, bad.day, bad.kind, ""); err == nil {
 			t.Errorf("SetCalendarDay(%s, %s) accepted", bad.day, bad.kind)
 		}

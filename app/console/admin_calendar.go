@@ -56,14 +56,14 @@ func (c *Console) adminCalendar(ctx *fiber.Ctx, a *tickets.Agent) error {
 	year := c.cfg.Clock.Now().In(loc).Year()
 	if v := ctx.Query("year"); v != "" {
 		y, err := strconv.Atoi(v)
-		if err != nil || y < 2000 || y > 2100 {
+		if err != nil || !calendarYear(y) {
 			return badInput(ctx, a, "admin.cal.bad_year")
 		}
 		year = y
 	}
 	var form dayForm
 	if day := ctx.Query("day"); day != "" {
-		if t, err := time.ParseInLocation(time.DateOnly, day, loc); err == nil {
+		if t, err := time.ParseInLocation(time.DateOnly, day, loc); err == nil && calendarYear(t.Year()) {
 			form.Day, year = day, t.Year()
 		}
 	}
@@ -165,7 +165,7 @@ func (c *Console) setCalendarDay(ctx *fiber.Ctx, a *tickets.Agent) error {
 	form := dayForm{Day: strings.TrimSpace(ctx.FormValue("day")), Kind: ctx.FormValue("kind"), Name: strings.TrimSpace(ctx.FormValue("name"))}
 	loc := c.svc.Calendar().Location()
 	year := c.cfg.Clock.Now().In(loc).Year()
-	if t, err := time.ParseInLocation(time.DateOnly, form.Day, loc); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, form.Day, loc); err == nil && calendarYear(t.Year()) {
 		year = t.Year()
 	}
 	if _, err := c.svc.SetCalendarDay(ctxOf(ctx), tickets.AgentActor(a), form.Day, tickets.DayKind(form.Kind), form.Name); err != nil {
@@ -178,3 +178,6 @@ func (c *Console) setCalendarDay(ctx *fiber.Ctx, a *tickets.Agent) error {
 	return redirect(ctx, "/admin/calendar?year="+strconv.Itoa(year),
 		translate(lang, "admin.cal.saved", form.Day, translate(lang, "admin.cal.kind."+form.Kind)))
 }
+
+// calendarYear reports whether the calendar keeps year y.
+func calendarYear(y int) bool { return y >= 2000 && y <= 2100 }

@@ -79,3 +79,22 @@ func TestAdminCalendar(t *testing.T) {
 		t.Errorf("refused days recorded %d events", n-before)
 	}
 }
+
+func TestCalendarRefusesYearsItDoesNotKeep(t *testing.T) {
+	d := newDesk(t, tickettest.SQLite(t))
+	b := d.signIn(d.admin)
+	b.get("/admin/calendar")
+	r := b.post("/admin/calendar", url.Values{"day": {"0000-01-01"}, "kind": {"holiday"}, "name": {"x"}})
+	wantStatus(t, r, 400)
+	wantContains(t, r, "2000 to 2100")
+	days, err := d.svc.CalendarDays(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, day := range days {
+		if day.Day == "0000-01-01" {
+			t.Fatal("a day in year 0 was stored")
+		}
+	}
+	wantStatus(t, b.get("/admin/calendar?day=0000-01-01"), 200)
+}
