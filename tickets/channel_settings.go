@@ -270,7 +270,10 @@ func (s *Service) ChannelSettings(ctx context.Context) ([]ChannelSetting, error)
 	if err != nil {
 		return nil, err
 	}
-	// Who saved each setting last: the newest change that names it.
+	// Who saved each setting last: the newest change that names it. The audit trail holds
+	// millions of events; these few are read through events_channel_settings_idx (migration
+	// 0011), a partial index of this kind alone. The planner uses it because the kind is in
+	// the SQL as a literal (bun inlines arguments): keep "kind = <the kind>" as it is.
 	var evs []*Event
 	if err := s.db.NewSelect().Model(&evs).Where("kind = ?", channelSettingsChangedKind).
 		OrderExpr("id DESC").Limit(500).Scan(ctx); err != nil {

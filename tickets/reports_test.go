@@ -2,10 +2,13 @@ package tickets_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -420,4 +423,177 @@ func TestReportLimits(t *testing.T) {
 	if dash.Month.Created != 0 || dash.Month.FirstResponse.Total != 0 || dash.Month.CSAT.Responses != 0 || len(dash.Month.Daily) != 30 || len(dash.Keywords) != 0 {
 		t.Errorf("empty desk: %+v", dash.Month)
 	}
+}
+
+// queryRecorder is a bun query hook that keeps the SQL the service sends, as sent.
+type queryRecorder struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (r *queryRecorder) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	r.mu.Lock()
+	r.queries = append(r.queries, e.Query)
+	r.mu.Unlock()
+	return ctx
+}
+
+func (r *queryRecorder) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+// take returns the queries recorded since the last take.
+func (r *queryRecorder) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	q := r.queries
+	r.queries = nil
+	return q
+}
+
+// planNode is one node of PostgreSQL's EXPLAIN (FORMAT JSON) plan.
+type planNode struct {
+	NodeType string     `json:"Node Type"`
+	Relation string     `json:"Relation Name"`
+	Index    string     `json:"Index Name"`
+	Filter   string     `json:"Filter"`
+	Plans    []planNode `json:"Plans"`
+}
+
+// explain plans one query on PostgreSQL and returns its scans of table rel, walking the
+// whole tree (init plans and subplans included).
+func explain(t *testing.T, db *bun.DB, query string) []planNode {
+	t.Helper()
+	var raw string
+	// The driver directly: bun would read "?" in the query's literals as placeholders.
+	if err := db.DB.QueryRowContext(context.Background(), "EXPLAIN (FORMAT JSON) "+query).Scan(&raw); err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	var out []struct {
+		Plan planNode `json:"Plan"`
+	}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil || len(out) != 1 {
+		t.Fatalf("explain %s: %v (%s)", query, err, raw)
+	}
+	var nodes []planNode
+	var walk func(n planNode)
+	walk = func(n planNode) {
+		nodes = append(nodes, n)
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	walk(out[0].Plan)
+	return nodes
+}
+
+// scansOf describes how a plan reads the big tables: "Seq Scan tickets", "Index Scan
+// events_kind_idx", ...
+func scansOf(nodes []planNode) []string {
+	var out []string
+	for _, n := range nodes {
+		if n.Relation != "" {
+			out = append(out, strings.TrimSpace(n.NodeType+" "+n.Relation+" "+n.Index))
+		}
+	}
+	return out
+}
+
+// On a desk with a year of tickets, the dashboard's figures for today and the last 30 days
+// and the channel settings page are read through indexes: PostgreSQL plans no sequential
+// scan of tickets, complaints or the audit trail, and finds the channel settings changes
+// without reading other events.
+func TestDashboardPlansUseIndexes(t *testing.T) {
+	db := tickettest.Postgres(t)
+	ctx := context.Background()
+	d := newDesk(t, db)
+	now := d.clock.Now()
+	rec := &queryRecorder{}
+	db.AddQueryHook(rec)
+
+	// A year of tickets, one every ~26 minutes: most answered and resolved in time, some
+	// late, some never (their breach recorded); the last days' still running. Each tenth
+	// ticket has a complaint; the audit trail has an event per ticket and a few settings
+	// changes among them.
+	seed := []string{
+		`INSERT INTO customers (name, created_at, updated_at) VALUES ('load', ?0, ?0)`,
+		`INSERT INTO tickets (customer_id, channel, subject, category, priority, status, team_id,
+  first_response_due_at, first_responded_at, first_response_breached_at,
+  resolution_due_at, resolved_at, resolution_breached_at, sla_started_at, next_due_at, created_at, updated_at)
+SELECT (SELECT MAX(id) FROM customers), CASE WHEN i % 3 = 0 THEN 'email' ELSE 'sms' END, 'load ' || i, 'claims', 'normal',
+  CASE WHEN x.res IS NOT NULL THEN 'resolved' ELSE 'open' END, CASE WHEN i % 2 = 0 THEN ?1::bigint ELSE ?2::bigint END,
+  x.c + interval '24 hours', x.resp, CASE WHEN x.resp IS NULL AND x.c + interval '24 hours' <= ?0 THEN x.c + interval '24 hours' END,
+  x.c + interval '48 hours', x.res, CASE WHEN x.res IS NULL AND x.c + interval '48 hours' <= ?0 THEN x.c + interval '48 hours' END,
+  x.c, x.c + interval '24 hours', x.c, x.c
+FROM (SELECT i, c,
+    CASE WHEN c > ?0::timestamptz - interval '2 days' OR i % 10 = 0 THEN NULL WHEN i % 10 = 1 THEN c + interval '30 hours' ELSE c + (i % 7) * interval '1 hour' END AS resp,
+    CASE WHEN c > ?0::timestamptz - interval '4 days' OR i % 5 = 0 THEN NULL WHEN i % 5 = 1 THEN c + interval '60 hours' ELSE c + interval '20 hours' END AS res
+  FROM (SELECT i, ?0::timestamptz - i * interval '1577 seconds' AS c FROM generate_series(1, 20000) AS i) AS g) AS x`,
+		`INSERT INTO complaints (ticket_id, source, summary, received_at, due_at, deadline_at, status, decided_at, breached_at, created_at, updated_at)
+SELECT id, 'customer', 'load', created_at, created_at + interval '14 days', created_at + interval '14 days',
+  CASE WHEN created_at + interval '20 days' <= ?0 AND id % 4 <> 0 THEN 'decided' ELSE 'investigating' END,
+  CASE WHEN created_at + interval '20 days' > ?0 OR id % 4 = 0 THEN NULL WHEN id % 4 = 1 THEN created_at + interval '20 days' ELSE created_at + interval '5 days' END,
+  CASE WHEN id % 4 = 0 AND created_at + interval '14 days' <= ?0 THEN created_at + interval '14 days' END,
+  created_at, created_at
+FROM tickets WHERE id % 10 = 0`,
+		`INSERT INTO events (entity, entity_id, kind, actor_kind, actor, data, created_at)
+SELECT CASE WHEN id % 1000 = 0 THEN 'channel' ELSE 'ticket' END, CASE WHEN id % 1000 = 0 THEN 0 ELSE id END,
+  CASE WHEN id % 1000 = 0 THEN 'channel.settings_changed' ELSE 'ticket.created' END, 'system', 'load',
+  CASE WHEN id % 1000 = 0 THEN '{"set":["email.from"]}' ELSE '{}' END, created_at
+FROM tickets ORDER BY id`,
+		`ANALYZE customers, tickets, complaints, events`,
+	}
+	for _, q := range seed {
+		if _, err := db.ExecContext(ctx, q, now, d.claims.ID, d.complaints.ID); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+
+	check := func(t *testing.T, queries []string, mustSee ...string) {
+		t.Helper()
+		seen := map[string]bool{}
+		for _, q := range queries {
+			if !strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
+				continue
+			}
+			nodes := explain(t, db, q)
+			for _, n := range nodes {
+				switch {
+				case n.Relation == "":
+				case n.NodeType == "Seq Scan" && (n.Relation == "tickets" || n.Relation == "complaints" || n.Relation == "events"):
+					t.Errorf("a sequential scan of %s in\n%s\nplan: %q", n.Relation, q, scansOf(nodes))
+				case n.Relation == "events" && strings.Contains(n.Filter, "kind"):
+					t.Errorf("events read and dropped by kind in\n%s\nplan: %q", q, scansOf(nodes))
+				}
+			}
+			for _, s := range mustSee {
+				if strings.Contains(q, s) {
+					seen[s] = true
+					t.Logf("%s…: %q", s, scansOf(nodes))
+				}
+			}
+		}
+		for _, s := range mustSee {
+			if !seen[s] {
+				t.Errorf("no query with %q was planned", s)
+			}
+		}
+	}
+
+	for _, team := range []*int64{nil, &d.claims.ID} {
+		dash, err := d.svc.Dashboard(ctx, team)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if team == nil && (dash.Month.Created < 1500 || dash.Month.FirstResponse.Total == 0 || dash.Month.Resolution.Total == 0 ||
+			dash.Month.Complaints.Total == 0 || dash.Today.Created == 0) {
+			t.Fatalf("the seeded desk's figures: today %+v month %+v", dash.Today, dash.Month)
+		}
+		// The deadline counts, the complaint counts, the volumes and the daily series, for
+		// today and for the month.
+		check(t, rec.take(), "first_response_due_at", "complaints", "GROUP BY t.channel", "GROUP BY t.category", "GROUP BY x.day")
+	}
+
+	if _, err := d.svc.ChannelSettings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check(t, rec.take(), "channel.settings_changed")
 }
