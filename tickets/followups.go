@@ -111,6 +111,7 @@ func (s *Service) cancelFollowUps(ctx context.Context, tx bun.IDB, t *Ticket, ac
 type FollowUpFilter struct {
 	AssigneeID *int64
 	Unassigned bool
+	TeamID     *int64 // the team the ticket was with when it was resolved
 	Statuses   []FollowUpStatus
 	DueBefore  *time.Time
 	TicketID   int64
@@ -131,13 +132,16 @@ func (s *Service) FollowUps(ctx context.Context, f FollowUpFilter) ([]*FollowUp,
 		}
 	}
 	var out []*FollowUp
-	q := s.db.NewSelect().Model(&out).Relation("Ticket").Relation("Assignee").
+	q := s.db.NewSelect().Model(&out).Relation("Ticket").Relation("Ticket.Customer").Relation("Assignee").
 		OrderExpr("followup.due_at, followup.id").Limit(f.Limit)
 	if f.AssigneeID != nil {
 		q = q.Where("followup.assignee_id = ?", *f.AssigneeID)
 	}
 	if f.Unassigned {
 		q = q.Where("followup.assignee_id IS NULL")
+	}
+	if f.TeamID != nil {
+		q = q.Where("followup.team_id = ?", *f.TeamID)
 	}
 	if len(f.Statuses) > 0 {
 		q = q.Where("followup.status IN (?)", bun.In(f.Statuses))
@@ -150,6 +154,16 @@ func (s *Service) FollowUps(ctx context.Context, f FollowUpFilter) ([]*FollowUp,
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list follow-ups: %w", err)
+	}
+	// Whoever makes the call needs the customer's number.
+	ts := make([]*Ticket, 0, len(out))
+	for _, fu := range out {
+		if fu.Ticket != nil {
+			ts = append(ts, fu.Ticket)
+		}
+	}
+	if err := s.loadIdentities(ctx, ts); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -138,6 +138,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.post(app, "/calls", c.logCall)
 	c.get(app, "/live", c.stream)
 
+	c.registerFollowUps(app)
 	c.registerComplaints(app)
 	c.registerDashboard(app)
 	c.registerAdmin(app)
@@ -226,6 +227,9 @@ func (v view) TOr(key, fallback string) string {
 	}
 	return fallback
 }
+
+// After says when after resolution a follow-up call falls.
+func (v view) After(f *tickets.FollowUp) string { return afterLabel(v, f) }
 
 // Can reports whether the signed-in agent has one of the roles.
 func (v view) Can(roles ...string) bool {

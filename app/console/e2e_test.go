@@ -311,6 +311,7 @@ func TestBrowserMainPages(t *testing.T) {
 		ready string
 		name  string
 	}{
+		{l.agent, "/followups", `#followup-list`, "followups"},
 		{l.super, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue-all"},
 		{l.super, "/dashboard", `svg`, "dashboard"},
 		{l.admin, "/admin/agents", `table`, "admin-agents"},

@@ -13,7 +13,7 @@ import (
 // keeps its own table; catalog is where translate looks.
 type texts map[string][2]string
 
-var catalog = []texts{coreText, complaintsText, dashboardText, adminText}
+var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText}
 
 // translate finds key in lang ("zh" or "en"), formatting args into it with fmt verbs. A
 // missing key shows as itself, so a gap is visible on the page and in tests.
