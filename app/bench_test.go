@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,19 +11,13 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/bench"
 	"github.com/hotlinedesk/hotline/tickets"
-	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // The load harness runs end to end at tiny sizes against PostgreSQL and Redis: a real
 // Hotline child process, the baseline, intake checked message by message, the queues with
 // their plans, and a deadline burst checked exactly once.
 func TestBenchHarnessSmoke(t *testing.T) {
-	pg, err := url.Parse(tickettest.PostgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tickettest.RequireService(t, "PostgreSQL", pg.Host)
-	tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
+	pg := requireProcesses(t)
 	pg.Path = "/hotline_bench_smoke"
 
 	var out bytes.Buffer
@@ -78,12 +71,7 @@ func TestBenchHarnessRefuses(t *testing.T) {
 		}
 	}
 
-	pg, err := url.Parse(tickettest.PostgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tickettest.RequireService(t, "PostgreSQL", pg.Host)
-	tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
+	pg := requireProcesses(t)
 	ctx := context.Background()
 
 	// A database with someone else's table.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"testing"
+
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // childMarker makes the test binary run as the hotline binary: tests start real Hotline
@@ -17,4 +20,17 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
+}
+
+// requireProcesses skips (or, under CI=true, fails) a test of real Hotline processes when
+// PostgreSQL or Redis is unreachable, and returns the test server's address.
+func requireProcesses(t *testing.T) *url.URL {
+	t.Helper()
+	pg, err := url.Parse(tickettest.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tickettest.RequireService(t, "PostgreSQL", pg.Host)
+	tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
+	return pg
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/bench"
 	"github.com/hotlinedesk/hotline/tickets"
-	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // Two API and two worker processes share one PostgreSQL and one Redis. Customers text both
@@ -27,12 +26,7 @@ import (
 // fall due during the test. Afterwards: every acknowledged text is stored exactly once,
 // every customer has one ticket, and every deadline was handled exactly once.
 func TestClusterSurvivesKilledProcesses(t *testing.T) {
-	pg, err := url.Parse(tickettest.PostgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	tickettest.RequireService(t, "PostgreSQL", pg.Host)
-	tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
+	pg := requireProcesses(t)
 	ctx := context.Background()
 	dsn := freshDatabase(t, *pg)
 	const redisURL = "redis://127.0.0.1:6379/12"
