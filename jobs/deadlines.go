@@ -34,18 +34,74 @@ type deadlinePayload struct {
 // Scheduler sets deadline timers as Asynq tasks with deterministic ids.
 type Scheduler struct {
 	client *asynq.Client
+
+	mu    sync.Mutex
+	wakes map[int64]bool // future wake-ups this process set, by unix second
 }
 
 // NewScheduler enqueues on the broker.
-func NewScheduler(b *Broker) *Scheduler { return &Scheduler{client: asynq.NewClient(b.Opt)} }
+func NewScheduler(b *Broker) *Scheduler {
+	return &Scheduler{client: asynq.NewClient(b.Opt), wakes: map[int64]bool{}}
+}
 
 // Close releases the connection.
 func (s *Scheduler) Close() error { return s.client.Close() }
 
-// Schedule enqueues one task per timer, several at once (a new ticket has four), so that
-// the caller waits about one Redis round trip rather than one per timer. A timer already
-// scheduled is left alone.
+// wakeKind is the payload kind of a wake-up: it carries no ticket, only its second.
+const wakeKind = "wake"
+
+// Schedule sets the alarms for timers. Every deadline and warning falling in one second
+// shares one task, sla:wake:<unix second>, whose handler sweeps all that is due: the sweep
+// re-reads the rows and acts only on deadlines that still apply, each once. So tickets
+// opened together cost Redis a few tasks, not four each. A wake-up this process set
+// already is not sent again while it lies ahead; should Redis lose it, the reconciler
+// finds its deadlines.
 func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error {
+	var tasks []*asynq.Task
+	var opts [][]asynq.Option
+	var ids []string
+	listed := map[string]bool{}
+	now := time.Now().Unix()
+	s.mu.Lock()
+	if len(s.wakes) > 10_000 {
+		for sec := range s.wakes {
+			if sec <= now {
+				delete(s.wakes, sec)
+			}
+		}
+	}
+	for _, tm := range timers {
+		// Asynq keeps whole seconds; round up so the task never wakes before its time.
+		at := tm.At.Truncate(time.Second)
+		if at.Before(tm.At) {
+			at = at.Add(time.Second)
+		}
+		p, id := deadlinePayload{Kind: tm.Kind, ID: tm.ID, Due: tm.Due.Unix()}, tm.TaskID()
+		if tm.Kind != tickets.ReapplyTimer {
+			sec := at.Unix()
+			if s.wakes[sec] {
+				continue
+			}
+			if sec > now {
+				s.wakes[sec] = true
+			}
+			p, id = deadlinePayload{Kind: wakeKind, Due: sec}, fmt.Sprintf("sla:wake:%d", sec)
+		}
+		if listed[id] {
+			continue
+		}
+		listed[id] = true
+		ids = append(ids, id)
+		payload, err := json.Marshal(p)
+		if err != nil {
+			s.mu.Unlock()
+			return fmt.Errorf("encode timer: %w", err)
+		}
+		tasks = append(tasks, asynq.NewTask(TypeDeadline, payload))
+		opts = append(opts, []asynq.Option{asynq.TaskID(id), asynq.ProcessAt(at), asynq.Queue("critical"), asynq.MaxRetry(10)})
+	}
+	s.mu.Unlock()
+
 	const parallel = 8
 	var (
 		mu   sync.Mutex
@@ -53,30 +109,25 @@ func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error 
 		wg   sync.WaitGroup
 		sem  = make(chan struct{}, parallel)
 	)
-	for _, tm := range timers {
-		payload, err := json.Marshal(deadlinePayload{Kind: tm.Kind, ID: tm.ID, Due: tm.Due.Unix()})
-		if err != nil {
-			return fmt.Errorf("encode timer: %w", err)
-		}
-		// Asynq keeps whole seconds; round up so the task never wakes before its time.
-		at := tm.At.Truncate(time.Second)
-		if at.Before(tm.At) {
-			at = at.Add(time.Second)
-		}
+	for i, task := range tasks {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			_, err := s.client.EnqueueContext(ctx, asynq.NewTask(TypeDeadline, payload),
-				asynq.TaskID(tm.TaskID()), asynq.ProcessAt(at), asynq.Queue("critical"), asynq.MaxRetry(10))
+			_, err := s.client.EnqueueContext(ctx, task, opts[i]...)
 			if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 				mu.Lock()
-				errs = append(errs, fmt.Errorf("schedule %s: %w", tm.TaskID(), err))
+				errs = append(errs, fmt.Errorf("schedule %s: %w", ids[i], err))
 				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
+	if len(errs) > 0 { // forget them all: the next timers in those seconds try again
+		s.mu.Lock()
+		clear(s.wakes)
+		s.mu.Unlock()
+	}
 	return errors.Join(errs...)
 }
 
@@ -155,14 +206,17 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode deadline task: %v: %w", err, asynq.SkipRetry)
 	}
-	if p.Kind == tickets.ReapplyTimer {
+	switch p.Kind {
+	case tickets.ReapplyTimer:
 		n, err := h.svc.ReapplyDeadlines(ctx)
 		h.log.Info("open tickets re-timed after a policy change", "tickets", n)
 		return err
-	}
-	due, err := h.svc.TimerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
-	if err != nil || !due {
-		return err
+	case wakeKind:
+	default: // a timer of a single deadline, as set before wake-ups were shared
+		due, err := h.svc.TimerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
+		if err != nil || !due {
+			return err
+		}
 	}
 	r, err := h.svc.Sweep(ctx)
 	h.swept(r)

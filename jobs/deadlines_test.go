@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,7 +68,8 @@ func waitUntil(t *testing.T, limit time.Duration, ok func() bool) {
 	}
 }
 
-// Timers set the deadline tasks; each breach is handled once, by the timer.
+// Timers set the deadline tasks, one a second however many tickets fall due in it; each
+// breach and warning is handled once, by the timer.
 func TestTimersHandleDeadlines(t *testing.T) {
 	db := tickettest.Postgres(t)
 	b := freshRedis(t, 13)
@@ -83,10 +86,31 @@ func TestTimersHandleDeadlines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Two warnings and a breach per ticket are scheduled; the same timers again are no-ops.
-	scheduled, _ := asynq.NewInspector(b.Opt).ListScheduledTasks("critical", asynq.PageSize(1000))
-	if len(scheduled) != 20*(1+1+1+1) { // first, first-warn1, resolution, resolution-warn1
-		t.Errorf("%d timers scheduled, want 80", len(scheduled))
+	// Each second holding a deadline or a warning of these tickets has one wake-up task,
+	// shared by every ticket due in it, and no other task is set.
+	var rows []struct{ FirstResponseDueAt, FirstResponseWarnAt, ResolutionDueAt, ResolutionWarnAt time.Time }
+	if err := db.NewSelect().Table("tickets").Column("first_response_due_at", "first_response_warn_at", "resolution_due_at", "resolution_warn_at").Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, r := range rows {
+		for _, at := range []time.Time{r.FirstResponseDueAt, r.FirstResponseWarnAt, r.ResolutionDueAt, r.ResolutionWarnAt} {
+			want[fmt.Sprintf("sla:wake:%d", at.Add(time.Second-time.Nanosecond).Unix())] = true
+		}
+	}
+	scheduled, err := asynq.NewInspector(b.Opt).ListScheduledTasks("critical", asynq.PageSize(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, task := range scheduled {
+		got[task.ID] = true
+	}
+	if len(got) != len(scheduled) || !maps.Equal(got, want) {
+		t.Errorf("scheduled %d tasks %v, want one per second due: %v", len(scheduled), slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+	if len(want) > 8 {
+		t.Errorf("%d wake-ups for 20 tickets opened within a second or two; want them shared", len(want))
 	}
 	waitUntil(t, 10*time.Second, func() bool { return countKind(t, db, "sla.breached") == 20 })
 	time.Sleep(500 * time.Millisecond)
