@@ -387,8 +387,8 @@ func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("announcement start %q: %w", start, err)
 	}
 	total := 0
-	for range 100 { // at most 100 batches a call; the next call goes on
-		n, more, err := s.collectBatch(ctx, floor)
+	for i := range 100 { // at most 100 batches a call; the next call goes on
+		n, more, err := s.collectBatch(ctx, floor, i == 0)
 		total += n
 		if err != nil || !more {
 			return total, err
@@ -415,9 +415,10 @@ var announcedKinds = append([]string{"ticket.created", "ticket.assigned"}, chann
 // than are written while one transaction is open.
 const rereadWindow = 5000
 
-// collectBatch reads the next events after the cursor, and again the window below it down
-// to floor, where announcing began.
-func (s *Service) collectBatch(ctx context.Context, floor int64) (written int, more bool, err error) {
+// collectBatch reads the next events after the cursor and, when reread (a call's first
+// batch: the later ones follow it within milliseconds), again the window below it down to
+// floor, where announcing began.
+func (s *Service) collectBatch(ctx context.Context, floor int64, reread bool) (written int, more bool, err error) {
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		written, more = 0, false
 		err = s.inTx(ctx, func(tx bun.Tx) error {
@@ -434,10 +435,12 @@ func (s *Service) collectBatch(ctx context.Context, floor int64) (written int, m
 			// window below the cursor again; the rows written are keyed by event, so
 			// nothing is announced twice.
 			var late []*Event
-			if err := tx.NewSelect().Model(&late).
-				Where("id > ? AND id <= ? AND entity = 'ticket' AND kind IN (?)", max(after-rereadWindow, floor), after, bun.In(announcedKinds)).
-				OrderExpr("id").Scan(ctx); err != nil {
-				return fmt.Errorf("read audit trail again: %w", err)
+			if reread {
+				if err := tx.NewSelect().Model(&late).
+					Where("id > ? AND id <= ? AND entity = 'ticket' AND kind IN (?)", max(after-rereadWindow, floor), after, bun.In(announcedKinds)).
+					OrderExpr("id").Scan(ctx); err != nil {
+					return fmt.Errorf("read audit trail again: %w", err)
+				}
 			}
 			var evs []*Event
 			if err := tx.NewSelect().Model(&evs).
