@@ -16,6 +16,7 @@ import (
 	"net/mail"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,12 @@ import (
 var discardLog = slog.New(slog.DiscardHandler)
 
 func main() {
+	// Hotline's live heap is small and busy; collecting at five times it rather than twice
+	// costs a few tens of MiB and gives the CPU back to the requests (about a tenth of a
+	// busy server's). GOGC, when set, decides.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
 	stop()
