@@ -79,65 +79,143 @@ const (
 // Intake stores an inbound message: it finds or creates the customer by identity, threads
 // the message to the customer's active ticket or opens a new one, and records the events,
 // all in one transaction. A message whose provider id was already stored changes nothing.
+// Messages that arrive together are stored together: concurrent calls share transactions
+// (see batcher), and each returns once its message is committed.
 func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error) {
-	if !in.Channel.Valid() {
-		return nil, invalidf("unknown channel %q", in.Channel)
-	}
-	address, err := normalizeIdentity(in.From, in.Address, s.cfg.DefaultCountry)
-	if err != nil {
+	if err := s.checkInbound(&in); err != nil {
 		return nil, err
 	}
-	in.Address = address
-	if strings.TrimSpace(in.Body) == "" && len(in.Attachments) == 0 {
-		return nil, invalidf("message has neither text nor attachments")
-	}
-	if len(in.Body) > maxBodyBytes {
-		return nil, invalidf("message body is %d bytes, more than the %d allowed", len(in.Body), maxBodyBytes)
-	}
-	if !utf8.ValidString(in.Body) || !utf8.ValidString(in.Subject) || !utf8.ValidString(in.Name) {
-		return nil, invalidf("message text is not valid UTF-8")
-	}
-
-	var res *IntakeResult
-	err = s.inTx(ctx, func(tx bun.Tx) error {
-		res, err = s.intake(ctx, tx, in)
-		return err
-	})
-	var seen *seenError
-	if errors.As(err, &seen) { // rolled back: a stored message changes nothing
-		res, err = s.seenBefore(ctx, seen.messageID)
-	}
+	res, err := s.intakes.do(ctx, in)
 	if err != nil {
 		return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
-	}
-	if !res.Duplicate {
-		// A ticket's timers were set when its deadlines were; they are set again only when
-		// the deadlines are new (a new or reopened ticket).
-		var timers []Timer
-		if res.Created || res.retimed {
-			timers = res.Ticket.timers()
-		}
-		if res.Complaint != nil {
-			timers = append(timers, res.Complaint.timers()...)
-			s.deliver(ctx, res.Complaint.receipt)
-		}
-		s.schedule(ctx, timers)
-		s.deliver(ctx, res.Acknowledged)
 	}
 	return res, nil
 }
 
-// seenError stops an intake whose provider message id is stored already; its transaction
-// is rolled back, so the retried webhook changes nothing.
-type seenError struct{ messageID int64 }
+// checkInbound refuses a message Hotline can't store and puts its address in canonical form.
+func (s *Service) checkInbound(in *Inbound) error {
+	if !in.Channel.Valid() {
+		return invalidf("unknown channel %q", in.Channel)
+	}
+	address, err := normalizeIdentity(in.From, in.Address, s.cfg.DefaultCountry)
+	if err != nil {
+		return err
+	}
+	in.Address = address
+	if strings.TrimSpace(in.Body) == "" && len(in.Attachments) == 0 {
+		return invalidf("message has neither text nor attachments")
+	}
+	if len(in.Body) > maxBodyBytes {
+		return invalidf("message body is %d bytes, more than the %d allowed", len(in.Body), maxBodyBytes)
+	}
+	if !utf8.ValidString(in.Body) || !utf8.ValidString(in.Subject) || !utf8.ValidString(in.Name) {
+		return invalidf("message text is not valid UTF-8")
+	}
+	if strings.ContainsRune(in.Body+in.Subject+in.Name, 0) {
+		return invalidf("message text holds a NUL character") // PostgreSQL stores no text with one
+	}
+	return nil
+}
 
-func (e *seenError) Error() string { return fmt.Sprintf("message %d is stored already", e.messageID) }
+// IntakeAll stores messages that arrived together (a mailbox's new mail, say) in one
+// transaction, as Intake stores each; a message that can't be stored gets its error and
+// costs the others nothing.
+func (s *Service) IntakeAll(ctx context.Context, ins []Inbound) ([]*IntakeResult, []error) {
+	res, errs := make([]*IntakeResult, len(ins)), make([]error, len(ins))
+	var ok []Inbound
+	var at []int
+	for i := range ins {
+		in := ins[i]
+		if errs[i] = s.checkInbound(&in); errs[i] == nil {
+			ok, at = append(ok, in), append(at, i)
+		}
+	}
+	if len(ok) == 0 {
+		return res, errs
+	}
+	stored, failed := s.intakeBatch(ctx, ok)
+	for j, i := range at {
+		res[i], errs[i] = stored[j], failed[j]
+		if errs[i] != nil {
+			errs[i] = fmt.Errorf("intake %s message: %w", ins[i].Channel, errs[i])
+		}
+	}
+	return res, errs
+}
 
-// seenBefore is the result of a webhook retried after its message was stored.
-func (s *Service) seenBefore(ctx context.Context, messageID int64) (*IntakeResult, error) {
+// intakeBatch stores checked messages in one transaction and then hands their timers and
+// notices to the scheduler. When the transaction fails, each message is tried on its own,
+// so that one message that can't be stored never costs the others theirs.
+func (s *Service) intakeBatch(ctx context.Context, ins []Inbound) ([]*IntakeResult, []error) {
+	res, err := s.storeInbound(ctx, ins)
+	errs := make([]error, len(ins))
+	if err == nil {
+		return res, errs
+	}
+	if len(ins) == 1 {
+		errs[0] = err
+		return make([]*IntakeResult, 1), errs
+	}
+	res = make([]*IntakeResult, len(ins))
+	for i := range ins {
+		one, err := s.storeInbound(ctx, ins[i:i+1])
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		res[i] = one[0]
+	}
+	return res, errs
+}
+
+// storeInbound runs intakeTx, then looks up what retried messages had stored and schedules
+// the new deadlines and notices. The first attempt takes every provider id for new: a
+// retried webhook is rare, and its message's unique key then fails the transaction, which
+// is tried again looking for stored messages first.
+func (s *Service) storeInbound(ctx context.Context, ins []Inbound) ([]*IntakeResult, error) {
+	var res []*IntakeResult
+	lookFirst := false
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		var err error
+		res, err = s.intakeTx(ctx, tx, ins, lookFirst)
+		lookFirst = true
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var timers []Timer
+	var notices []int64
+	for i, r := range res {
+		if r.Duplicate {
+			if r.Message == nil { // stored before, or earlier in this batch
+				if res[i], err = s.storedMessage(ctx, ins[i]); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		// A ticket's timers were set when its deadlines were; they are set again only when
+		// the deadlines are new (a new or reopened ticket).
+		if r.Created || r.retimed {
+			timers = append(timers, r.Ticket.timers()...)
+		}
+		if r.Complaint != nil {
+			timers = append(timers, r.Complaint.timers()...)
+			notices = append(notices, r.Complaint.receipt)
+		}
+		notices = append(notices, r.Acknowledged)
+	}
+	s.schedule(ctx, timers)
+	s.deliver(ctx, notices...)
+	return res, nil
+}
+
+// storedMessage is the result of a message whose provider id was stored already.
+func (s *Service) storedMessage(ctx context.Context, in Inbound) (*IntakeResult, error) {
 	m := new(Message)
-	if err := s.db.NewSelect().Model(m).Where("id = ?", messageID).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load stored message %d: %w", messageID, err)
+	if err := s.db.NewSelect().Model(m).Where("channel = ? AND provider_message_id = ?", in.Channel, in.ProviderMessageID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load stored message %s: %w", in.ProviderMessageID, err)
 	}
 	t, err := s.ticketByID(ctx, s.db, m.TicketID)
 	if err != nil {
@@ -146,13 +224,169 @@ func (s *Service) seenBefore(ctx context.Context, messageID int64) (*IntakeResul
 	return &IntakeResult{Ticket: t, Message: m, Duplicate: true}, nil
 }
 
-// intake stores the message in a few round trips: one statement locks the customer (or
-// creates them) and finds whether the message is stored already, one finds the ticket it
-// belongs to, and the rows it writes go to PostgreSQL together (see writes).
-func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeResult, error) {
+// messageKey is a message's provider id on its channel, unique among stored messages.
+type messageKey struct {
+	channel Channel
+	id      string
+}
+
+// identityKey is a customer identity.
+type identityKey struct {
+	kind  IdentityKind
+	value string
+}
+
+// intakeTx stores messages in tx with a fixed number of statements, however many there
+// are: it finds which are stored already (when lookFirst), locks their customers, reads
+// the tickets they may belong to, and writes the new rows together (see writes). Only what a
+// message sets off beyond that (a reopened ticket, a complaint, an acknowledgement, a
+// survey answer, a voicemail's later part) costs statements of its own.
+func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFirst bool) ([]*IntakeResult, error) {
 	now := s.now()
-	// A later part of a voicemail is merged into its message, and a texted score may answer
-	// a survey: both need to know first whether the message is stored already.
+	res := make([]*IntakeResult, len(ins))
+	for i, in := range ins {
+		r, err := s.intakeSpecial(ctx, tx, in)
+		if err != nil {
+			return nil, err
+		}
+		res[i] = r
+	}
+	if lookFirst {
+		if err := s.markStored(ctx, tx, ins, res); err != nil {
+			return nil, err
+		}
+	}
+	owners, fresh, err := s.lockCustomers(ctx, tx, ins, res, now)
+	if err != nil {
+		return nil, err
+	}
+	threads, err := s.threadCandidates(ctx, tx, ins, res, owners)
+	if err != nil {
+		return nil, err
+	}
+
+	// Each message goes to the ticket the threading rule picks among the customer's
+	// tickets, counting those this batch opens; the first message with none opens one.
+	stored := make([]bool, len(ins)) // by the statements below
+	newTickets, newMessages := 0, 0
+	for i, in := range ins {
+		if res[i] != nil {
+			continue
+		}
+		c := owners[identityKey{in.From, in.Address}]
+		named := in.TicketID
+		if named == 0 {
+			named = quotedTicket(in.Subject + "\n" + in.Body)
+		}
+		r := &IntakeResult{Customer: c, Ticket: s.pickThread(threads[c], named)}
+		if r.Ticket == nil {
+			r.Ticket = &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Priority: PriorityNormal, Status: StatusNew}
+			r.Created = true
+			threads[c] = append(threads[c], r.Ticket)
+			newTickets++
+		}
+		res[i], stored[i] = r, true
+		newMessages++
+	}
+
+	w := s.writesFor(tx)
+	ids, err := w.reserve(ctx, len(fresh), newTickets, newMessages)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range fresh {
+		c.ID = ids.customers[i]
+		if err := w.add(ctx, tx, c); err != nil {
+			return nil, err
+		}
+		c.Identities[0].CustomerID = c.ID
+		if err := w.add(ctx, tx, c.Identities[0]); err != nil {
+			return nil, err
+		}
+	}
+	ticketIDs, messageIDs := ids.tickets, ids.messages
+	for i, in := range ins {
+		if !stored[i] {
+			continue
+		}
+		r, t := res[i], res[i].Ticket
+		if r.Created {
+			t.CustomerID = r.Customer.ID
+			if err := s.openTicket(ctx, tx, w, t, ticketIDs[0], r.Customer, in.Body, customerActor); err != nil {
+				return nil, err
+			}
+			ticketIDs = ticketIDs[1:]
+		}
+		m := &Message{
+			ID:             messageIDs[0],
+			TicketID:       t.ID,
+			Direction:      DirectionInbound,
+			Channel:        in.Channel,
+			Body:           in.Body,
+			DeliveryStatus: DeliveryReceived,
+			CreatedAt:      receivedAt(in, now),
+		}
+		if in.ProviderMessageID != "" {
+			m.ProviderMessageID = &in.ProviderMessageID
+		}
+		if err := s.writeMessage(ctx, tx, w, m, in.Attachments); err != nil {
+			return nil, err
+		}
+		messageIDs = messageIDs[1:]
+		r.Message = m
+		ev := s.event(customerActor, "ticket", t.ID, "message.received", map[string]any{"message_id": m.ID, "channel": in.Channel})
+		if err := w.add(ctx, tx, ev); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	for i, in := range ins {
+		if stored[i] {
+			if err := s.afterInbound(ctx, tx, in, res[i], now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return res, nil
+}
+
+// valuesList renders rows, duplicates dropped, as the rows of a VALUES list. Joined to a
+// table's unique key, a VALUES list gives the planner the exact number of lookups, where
+// an IN list of many values can make it read the whole table instead.
+func valuesList(rows [][]any) schema.QueryWithArgs {
+	seen := map[string]bool{}
+	var b strings.Builder
+	var args []any
+	for _, r := range rows {
+		k := fmt.Sprintf("%q", r)
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if len(args) > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", ") + ")")
+		args = append(args, r...)
+	}
+	return bun.SafeQuery(b.String(), args...)
+}
+
+// receivedAt is when the provider says the message arrived, or now when it says nothing
+// believable.
+func receivedAt(in Inbound, now time.Time) time.Time {
+	if !in.ReceivedAt.IsZero() && in.ReceivedAt.Before(now) {
+		return in.ReceivedAt.UTC().Truncate(time.Microsecond)
+	}
+	return now
+}
+
+// intakeSpecial handles, one by one, the messages that may not be new messages at all: a
+// later part of a voicemail, merged into its message, and a texted score that answers a
+// satisfaction survey. It returns nil for every other message.
+func (s *Service) intakeSpecial(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeResult, error) {
 	if _, _, score := surveyAnswer(in); in.ProviderMessageID != "" && (in.Merge || score) {
 		seen := new(Message)
 		err := tx.NewSelect().Model(seen).
@@ -175,88 +409,227 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		}
 	}
 	// A texted score while the customer's survey is open answers it and reopens nothing.
-	if res, err := s.answerSurveyByText(ctx, tx, in); res != nil || err != nil {
-		return res, err
-	}
+	return s.answerSurveyByText(ctx, tx, in)
+}
 
-	w := s.writesFor(tx)
-	customer, created, ids, err := s.claimCustomer(ctx, tx, w, in, now)
-	if err != nil {
-		return nil, err
-	}
-	if in.TicketID == 0 {
-		in.TicketID = quotedTicket(in.Subject + "\n" + in.Body)
-	}
-	var t *Ticket
-	if !created { // a customer created just now has no tickets
-		if t, err = s.threadFor(ctx, tx, customer.ID, in.TicketID); err != nil {
-			return nil, err
+// markStored gives a Duplicate result to each message whose provider id is stored already
+// or came earlier in ins; a retried webhook changes nothing.
+func (s *Service) markStored(ctx context.Context, tx bun.Tx, ins []Inbound, res []*IntakeResult) error {
+	var keys [][]any
+	for i, in := range ins {
+		if res[i] == nil && in.ProviderMessageID != "" {
+			keys = append(keys, []any{in.Channel, in.ProviderMessageID})
 		}
 	}
-	res := &IntakeResult{Ticket: t, Customer: customer}
-	if t == nil {
-		if ids.ticket == 0 && w.batch {
-			if ids.ticket, err = s.reserveID(ctx, tx, "tickets"); err != nil {
-				return nil, err
+	if len(keys) == 0 {
+		return nil
+	}
+	var stored []struct {
+		Channel           Channel
+		ProviderMessageID string
+	}
+	if err := tx.NewRaw(`WITH k (channel, id) AS (VALUES ?)
+		SELECT m.channel, m.provider_message_id FROM k JOIN messages AS m ON m.channel = k.channel AND m.provider_message_id = k.id`,
+		valuesList(keys)).Scan(ctx, &stored); err != nil {
+		return fmt.Errorf("look up provider message ids: %w", err)
+	}
+	seen := make(map[messageKey]bool, len(ins))
+	for _, m := range stored {
+		seen[messageKey{m.Channel, m.ProviderMessageID}] = true
+	}
+	for i, in := range ins {
+		if res[i] != nil || in.ProviderMessageID == "" {
+			continue
+		}
+		k := messageKey{in.Channel, in.ProviderMessageID}
+		if seen[k] {
+			res[i] = &IntakeResult{Duplicate: true}
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+// lockCustomers finds the customers who own the messages' identities and locks their rows,
+// in id order. The customers it does not find are made up (fresh), to be written with the
+// messages. Locking serialises
+// concurrent intakes for one customer, so two messages arriving together thread into one
+// ticket instead of opening two, and taking the locks in one order means two transactions
+// never wait on each other in a circle. A concurrent intake that creates the same identity
+// first makes this one's insert fail on the unique key, and the transaction is retried to
+// find that customer.
+func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, res []*IntakeResult, now time.Time) (owners map[identityKey]*Customer, fresh []*Customer, err error) {
+	var keys [][]any
+	for i, in := range ins {
+		if res[i] == nil {
+			keys = append(keys, []any{in.From, in.Address})
+		}
+	}
+	owners = map[identityKey]*Customer{}
+	if len(keys) == 0 {
+		return owners, nil, nil
+	}
+	lock := ""
+	if s.db.Dialect().Name() == dialect.PG {
+		lock = " FOR UPDATE OF c" // SQLite's write transaction holds the whole file already
+	}
+	var found []struct {
+		ID                   int64
+		Name, Locale, Tags   string
+		CreatedAt, UpdatedAt time.Time
+		IdentityKind         IdentityKind
+		IdentityValue        string
+	}
+	if err := tx.NewRaw(`WITH k (kind, value) AS (VALUES ?)
+		SELECT c.id, c.name, c.locale, c.tags, c.created_at, c.updated_at, i.kind AS identity_kind, i.value AS identity_value
+		FROM k JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id
+		ORDER BY c.id`+lock, valuesList(keys)).Scan(ctx, &found); err != nil {
+		return nil, nil, fmt.Errorf("find customers: %w", err)
+	}
+	for _, f := range found {
+		owners[identityKey{f.IdentityKind, f.IdentityValue}] = &Customer{ID: f.ID, Name: f.Name, Locale: f.Locale, Tags: f.Tags, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+	}
+
+	for i, in := range ins {
+		if res[i] != nil {
+			continue
+		}
+		k := identityKey{in.From, in.Address}
+		name := strings.TrimSpace(in.Name)
+		if c := owners[k]; c != nil {
+			if c.Name == "" && name != "" {
+				c.Name = name
+				if c.ID == 0 { // created by an earlier message of this batch
+					continue
+				}
+				if _, err := tx.NewUpdate().Model(c).Column("name").WherePK().Exec(ctx); err != nil {
+					return nil, nil, fmt.Errorf("name customer: %w", err)
+				}
 			}
+			continue
 		}
-		t = &Ticket{
-			CustomerID: customer.ID,
-			Channel:    in.Channel,
-			Subject:    subjectFrom(in.Subject, in.Body),
-			Priority:   PriorityNormal,
-			Status:     StatusNew,
-		}
-		if err := s.openTicket(ctx, tx, w, t, ids.ticket, customer, in.Body, customerActor); err != nil {
-			return nil, err
-		}
-		res.Ticket, res.Created = t, true
+		c := &Customer{Name: name, Locale: in.Locale, CreatedAt: now, UpdatedAt: now}
+		id := &Identity{Kind: in.From, Value: in.Address, CreatedAt: now}
+		c.Identities = []*Identity{id}
+		owners[k] = c
+		fresh = append(fresh, c)
 	}
+	return owners, fresh, nil
+}
 
-	received := now
-	if !in.ReceivedAt.IsZero() && in.ReceivedAt.Before(now) {
-		received = in.ReceivedAt.UTC().Truncate(time.Microsecond)
+// threadCandidates reads, for the known customers, the tickets a message may belong to:
+// the ones it names, the active ones, and the ones resolved within the reopen window.
+func (s *Service) threadCandidates(ctx context.Context, tx bun.Tx, ins []Inbound, res []*IntakeResult, owners map[identityKey]*Customer) (map[*Customer][]*Ticket, error) {
+	var customers [][]any
+	named := []int64{0}
+	for i, in := range ins {
+		if res[i] != nil {
+			continue
+		}
+		if c := owners[identityKey{in.From, in.Address}]; c.ID != 0 { // a new customer has no tickets
+			customers = append(customers, []any{c.ID})
+		}
+		if in.TicketID != 0 {
+			named = append(named, in.TicketID)
+		} else if id := quotedTicket(in.Subject + "\n" + in.Body); id != 0 {
+			named = append(named, id)
+		}
 	}
-	m := &Message{
-		ID:             ids.message,
-		TicketID:       t.ID,
-		Direction:      DirectionInbound,
-		Channel:        in.Channel,
-		Body:           in.Body,
-		DeliveryStatus: DeliveryReceived,
-		CreatedAt:      received,
+	threads := map[*Customer][]*Ticket{}
+	if len(customers) == 0 {
+		return threads, nil
 	}
-	if in.ProviderMessageID != "" {
-		m.ProviderMessageID = &in.ProviderMessageID
+	reopenable := bun.SafeQuery("1 = 0")
+	if s.cfg.ReopenWindow > 0 {
+		reopenable = bun.SafeQuery("t.status = ? AND t.resolved_at >= ?", StatusResolved, s.now().Add(-s.cfg.ReopenWindow))
 	}
-	if err := s.writeMessage(ctx, tx, w, m, in.Attachments); err != nil {
-		return nil, err
+	// The customers' tickets are read through the customer_id index alone, one customer
+	// after another. The conditions are a CASE, which no other index serves: offered an OR
+	// of indexed conditions, PostgreSQL would also scan every active ticket of the desk
+	// through the status index. On PostgreSQL the lookups are LATERAL (and kept apart by
+	// OFFSET 0), so that a table not yet analyzed is not read whole instead.
+	from := bun.SafeQuery("tickets AS t WHERE t.customer_id IN (SELECT id FROM k) AND")
+	if s.db.Dialect().Name() == dialect.PG {
+		from = bun.SafeQuery("k CROSS JOIN LATERAL (SELECT * FROM tickets WHERE customer_id = k.id OFFSET 0) AS t WHERE")
 	}
-	res.Message = m
-	evs := []*Event{s.event(customerActor, "ticket", t.ID, "message.received", map[string]any{"message_id": m.ID, "channel": in.Channel})}
-	if err := w.insert(ctx, tx.NewInsert().Model(&evs), "record message.received"); err != nil {
-		return nil, err
+	var ts []*Ticket
+	err := tx.NewRaw(`WITH k (id) AS (VALUES ?) SELECT t.* FROM ?
+		CASE WHEN t.status IN (?) THEN 1 WHEN t.id IN (?) AND t.status <> ? THEN 1 WHEN ? THEN 1 ELSE 0 END = 1`,
+		valuesList(customers), from, bun.In(activeStatuses), bun.In(named), StatusClosed, reopenable).Scan(ctx, &ts)
+	if err != nil {
+		return nil, fmt.Errorf("find customers' tickets: %w", err)
 	}
-	if err := w.flush(ctx); err != nil {
-		return nil, err
+	byID := map[int64]*Customer{}
+	for _, c := range owners {
+		byID[c.ID] = c
 	}
+	for _, t := range ts {
+		c := byID[t.CustomerID]
+		threads[c] = append(threads[c], t)
+	}
+	return threads, nil
+}
 
+// pickThread is the ticket a customer's message belongs to: the one it names, when that is
+// not closed; else the newest active one; else the one resolved last within the reopen
+// window; else none. A ticket without an id is one opened just now, the newest.
+func (s *Service) pickThread(ts []*Ticket, named int64) *Ticket {
+	since := s.now().Add(-s.cfg.ReopenWindow)
+	rank := func(t *Ticket) int {
+		switch {
+		case named != 0 && t.ID == named && t.Status != StatusClosed:
+			return 0
+		case t.Status.Active():
+			return 1
+		case s.cfg.ReopenWindow > 0 && t.Status == StatusResolved && t.ResolvedAt != nil && !t.ResolvedAt.Before(since):
+			return 2
+		}
+		return 3
+	}
+	newer := func(a, b *Ticket) bool {
+		if a.ID == 0 || b.ID == 0 {
+			return a.ID == 0 && b.ID != 0
+		}
+		if rank(a) == 2 && !a.ResolvedAt.Equal(*b.ResolvedAt) {
+			return a.ResolvedAt.After(*b.ResolvedAt)
+		}
+		return a.ID > b.ID
+	}
+	var best *Ticket
+	for _, t := range ts {
+		r := rank(t)
+		if r == 3 {
+			continue
+		}
+		if best == nil || r < rank(best) || r == rank(best) && newer(t, best) {
+			best = t
+		}
+	}
+	return best
+}
+
+// afterInbound is what a stored message sets off: the acknowledgement of a new email or
+// WeChat ticket, the reopening of a ticket that waited on the customer or was resolved
+// lately, and a complaint when the customer says they complain.
+func (s *Service) afterInbound(ctx context.Context, tx bun.Tx, in Inbound, res *IntakeResult, now time.Time) error {
+	t := res.Ticket
 	// A new email or WeChat ticket is acknowledged with its reference (an SMS is, in the
 	// webhook's answer).
 	if s.cfg.Notices && res.Created && (in.Channel == ChannelEmail || in.Channel == ChannelWeChat) {
 		due := t.FirstResponseDueAt.In(s.cal.loc).Format("2006-01-02 15:04")
+		var err error
 		if res.Acknowledged, err = s.notify(ctx, tx, t, TemplateAcknowledged, TemplateData{Due: due}); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// A customer answering a ticket that waits on them, or writing again soon after it was
 	// resolved, puts it back in the agent's hands.
 	if t.Status == StatusPending || t.Status == StatusResolved {
 		if err := s.changeStatus(ctx, tx, t, StatusOpen, customerActor, "customer replied"); err != nil {
-			return nil, err
+			return err
 		}
 		if _, err := tx.NewUpdate().Model(t).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
-			return nil, fmt.Errorf("save ticket: %w", err)
+			return fmt.Errorf("save ticket: %w", err)
 		}
 		res.retimed = true
 	}
@@ -266,64 +639,15 @@ func (s *Service) intake(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeRes
 		source = SourceCustomer
 	}
 	if source != "" {
-		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, source, subjectFrom(in.Subject, in.Body), received)})
+		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, source, subjectFrom(in.Subject, in.Body), receivedAt(in, now))})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if len(opened) > 0 {
 			res.Complaint = opened[0]
 		}
 	}
-	return res, nil
-}
-
-// reservedIDs are ids taken from PostgreSQL's sequences before their rows are written, so
-// that the rows can be written together (writes); zero where none was taken.
-type reservedIDs struct{ ticket, message int64 }
-
-// claimCustomer locks the customer who owns the message's identity, creating both when
-// the identity is new, in one statement that also finds whether the message is stored
-// already (a *seenError) and reserves ids. Locking the customer's row serialises
-// concurrent intakes for one customer, so two messages arriving together thread into one
-// ticket instead of opening two. A concurrent intake that creates the same identity first
-// makes the identity's insert fail on its unique key, and the transaction is retried to
-// find that customer.
-func (s *Service) claimCustomer(ctx context.Context, tx bun.Tx, w *writes, in Inbound, now time.Time) (c *Customer, created bool, ids reservedIDs, err error) {
-	seenQuery := bun.SafeQuery("0")
-	if in.ProviderMessageID != "" {
-		seenQuery = bun.SafeQuery("COALESCE((SELECT id FROM messages WHERE channel = ? AND provider_message_id = ?), 0)", in.Channel, in.ProviderMessageID)
-	}
-	name := strings.TrimSpace(in.Name)
-	var seen int64
-	c = new(Customer)
-	err = tx.NewRaw(`UPDATE customers SET updated_at = ?, name = CASE WHEN name = '' THEN ? ELSE name END
-		WHERE id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)
-		RETURNING id, name, locale, tags, created_at, updated_at, ?, ?`,
-		now, name, in.From, in.Address, seenQuery, s.nextID("messages")).
-		Scan(ctx, &c.ID, &c.Name, &c.Locale, &c.Tags, &c.CreatedAt, &c.UpdatedAt, &seen, &ids.message)
-	if errors.Is(err, sql.ErrNoRows) {
-		c = &Customer{Name: name, Locale: in.Locale, CreatedAt: now, UpdatedAt: now}
-		err = tx.NewRaw(`INSERT INTO customers (name, locale, tags, created_at, updated_at) VALUES (?, ?, '', ?, ?)
-			RETURNING id, ?, ?, ?`, c.Name, c.Locale, now, now, seenQuery, s.nextID("tickets"), s.nextID("messages")).
-			Scan(ctx, &c.ID, &seen, &ids.ticket, &ids.message)
-		if err != nil {
-			return nil, false, ids, fmt.Errorf("create customer: %w", err)
-		}
-		created = true
-	} else if err != nil {
-		return nil, false, ids, fmt.Errorf("find customer: %w", err)
-	}
-	if seen != 0 {
-		return nil, false, ids, &seenError{messageID: seen}
-	}
-	if created {
-		id := &Identity{CustomerID: c.ID, Kind: in.From, Value: in.Address, CreatedAt: now}
-		if err := w.insert(ctx, tx.NewInsert().Model(id), "create customer identity"); err != nil {
-			return nil, false, ids, err
-		}
-		c.Identities = []*Identity{id}
-	}
-	return c, created, ids, nil
+	return nil
 }
 
 // customerFor finds the customer who owns an identity, creating both when it is new. A
@@ -357,31 +681,6 @@ func (s *Service) customerFor(ctx context.Context, tx bun.IDB, kind IdentityKind
 	}
 	c.Identities = []*Identity{id}
 	return c, nil
-}
-
-// threadFor picks the ticket a customer's message belongs to, in one query: the one it
-// names when that is the customer's and not closed; else the customer's newest active
-// ticket; else the one they resolved last within the reopen window; else none.
-func (s *Service) threadFor(ctx context.Context, tx bun.IDB, customerID, ticketID int64) (*Ticket, error) {
-	named := bun.SafeQuery("id = ? AND status <> ?", ticketID, StatusClosed)
-	active := bun.SafeQuery("status IN (?)", bun.In(activeStatuses))
-	reopenable := bun.SafeQuery("1 = 0")
-	if s.cfg.ReopenWindow > 0 {
-		reopenable = bun.SafeQuery("status = ? AND resolved_at >= ?", StatusResolved, s.now().Add(-s.cfg.ReopenWindow))
-	}
-	t := new(Ticket)
-	err := tx.NewSelect().Model(t).
-		Where("customer_id = ?", customerID).
-		Where("(?) OR (?) OR (?)", named, active, reopenable).
-		OrderExpr("CASE WHEN ? THEN 0 WHEN ? THEN 1 ELSE 2 END, CASE WHEN ? THEN NULL ELSE resolved_at END DESC, id DESC", named, active, active).
-		Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find customer's ticket: %w", err)
-	}
-	return t, nil
 }
 
 // mergeParts adds a later part of a message: its text, unless already there, and the
@@ -444,7 +743,7 @@ func (s *Service) openTicket(ctx context.Context, tx bun.IDB, w *writes, t *Tick
 		}
 	}
 	t.ID = id
-	if err := w.insert(ctx, tx.NewInsert().Model(t), "create ticket"); err != nil {
+	if err := w.add(ctx, tx, t); err != nil {
 		return err
 	}
 	data := map[string]any{"ref": t.Ref(), "channel": t.Channel, "priority": t.Priority, "team_id": t.TeamID,
@@ -458,7 +757,7 @@ func (s *Service) openTicket(ctx context.Context, tx bun.IDB, w *writes, t *Tick
 			"to_assignee": *t.AssigneeID, "to_team": t.TeamID, "reason": "auto-assigned: fewest open tickets in the team",
 		}))
 	}
-	return w.insert(ctx, tx.NewInsert().Model(&evs), "record ticket.created")
+	return w.add(ctx, tx, evs)
 }
 
 // insertMessage stores a message and its attachments' metadata.
@@ -468,7 +767,7 @@ func (s *Service) insertMessage(ctx context.Context, tx bun.IDB, m *Message, att
 
 // writeMessage is insertMessage writing through w.
 func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Message, atts []NewAttachment) error {
-	if err := w.insert(ctx, tx.NewInsert().Model(m), "store message"); err != nil {
+	if err := w.add(ctx, tx, m); err != nil {
 		return err
 	}
 	if len(atts) == 0 {
@@ -485,7 +784,7 @@ func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Me
 			rows[i].FileSHA256 = &sum
 		}
 	}
-	if err := w.insert(ctx, tx.NewInsert().Model(&rows), "store attachments"); err != nil {
+	if err := w.add(ctx, tx, rows); err != nil {
 		return err
 	}
 	m.Attachments = append(m.Attachments, rows...)
@@ -504,68 +803,6 @@ func storeFile(ctx context.Context, tx bun.IDB, content []byte) (string, error) 
 		return "", fmt.Errorf("store attachment file: %w", err)
 	}
 	return sum, nil
-}
-
-// writes holds a transaction's INSERTs whose results nobody waits for until flush, so
-// that PostgreSQL receives them in one round trip rather than one each; the ids their rows
-// need are reserved beforehand (reservedIDs). The zero value, and SQLite (in this process,
-// where a statement costs no round trip), write each at once, filling in its ids.
-type writes struct {
-	tx    bun.Tx
-	batch bool
-	sql   []string
-}
-
-// writesFor batches on PostgreSQL.
-func (s *Service) writesFor(tx bun.Tx) *writes {
-	return &writes{tx: tx, batch: s.db.Dialect().Name() == dialect.PG}
-}
-
-// insert writes q now, or adds it to the batch; what names it in errors.
-func (w *writes) insert(ctx context.Context, q *bun.InsertQuery, what string) error {
-	if !w.batch {
-		if _, err := q.Exec(ctx); err != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		return nil
-	}
-	b, err := q.Returning("NULL").AppendQuery(q.DB().QueryGen(), nil)
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	w.sql = append(w.sql, string(b))
-	return nil
-}
-
-// flush sends the batch as one multi-statement query, run inside the transaction.
-func (w *writes) flush(ctx context.Context) error {
-	if len(w.sql) == 0 {
-		return nil
-	}
-	q := strings.Join(w.sql, ";\n")
-	w.sql = nil
-	if _, err := w.tx.Tx.ExecContext(ctx, q); err != nil {
-		return fmt.Errorf("store message: %w", err)
-	}
-	return nil
-}
-
-// nextID reserves the next id of a table in a statement's result: a sequence's next value
-// on PostgreSQL, zero (none) on SQLite.
-func (s *Service) nextID(table string) schema.QueryWithArgs {
-	if s.db.Dialect().Name() != dialect.PG {
-		return bun.SafeQuery("0")
-	}
-	return bun.SafeQuery("nextval(pg_get_serial_sequence(?, 'id'))", table)
-}
-
-// reserveID reserves the next id of a table on its own (see nextID).
-func (s *Service) reserveID(ctx context.Context, tx bun.IDB, table string) (int64, error) {
-	var id int64
-	if err := tx.NewRaw("SELECT ?", s.nextID(table)).Scan(ctx, &id); err != nil {
-		return 0, fmt.Errorf("reserve a %s id: %w", table, err)
-	}
-	return id, nil
 }
 
 // subjectFrom is the email subject, or the first line of the text, shortened.

@@ -170,6 +170,7 @@ func TestIntakeRejectsBadInput(t *testing.T) {
 		{"bad email", tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "not-an-address", Body: "x"}},
 		{"invalid utf-8", sms("+8613800138000", "\xff\xfe", "")},
 		{"huge body", sms("+8613800138000", string(make([]byte, 70_000)), "")},
+		{"NUL character", sms("+8613800138000", "a\x00b", "")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -109,6 +109,7 @@ type rules struct {
 type ruleSet struct {
 	policies []*Policy
 	routing  []*RoutingRule
+	wordings map[string]string // admins' notice wordings by key/locale
 }
 
 const rulesMaxAge = 30 * time.Second
@@ -156,7 +157,15 @@ func readRules(ctx context.Context, db bun.IDB) (*ruleSet, error) {
 	if err := db.NewSelect().Model(&rs).Where("active").OrderExpr("position, id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load routing rules: %w", err)
 	}
-	return &ruleSet{policies: ps, routing: rs}, nil
+	var ts []*MessageTemplate
+	if err := db.NewSelect().Model(&ts).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load notice wordings: %w", err)
+	}
+	wordings := make(map[string]string, len(ts))
+	for _, t := range ts {
+		wordings[t.Key+"/"+t.Locale] = t.Body
+	}
+	return &ruleSet{policies: ps, routing: rs, wordings: wordings}, nil
 }
 
 // forgetRules makes every later loadRules read the rules again.

@@ -77,6 +77,20 @@ func parseTemplate(body string) (*template.Template, error) {
 	return template.New("").Option("missingkey=error").Parse(body)
 }
 
+// parsedWording parses a wording once: every new SMS ticket's acknowledgement is worded
+// from one. A template is safe to execute concurrently.
+func (s *Service) parsedWording(body string) (*template.Template, error) {
+	if t, ok := s.wordings.Load(body); ok {
+		return t.(*template.Template), nil
+	}
+	t, err := parseTemplate(body)
+	if err != nil {
+		return nil, err
+	}
+	s.wordings.Store(body, t)
+	return t, nil
+}
+
 // renderNotice words a notice for a customer in their language.
 func (s *Service) renderNotice(ctx context.Context, db bun.IDB, key, customerLocale string, data TemplateData) (string, error) {
 	locale := templateLocale(customerLocale)
@@ -88,12 +102,14 @@ func (s *Service) renderNotice(ctx context.Context, db bun.IDB, key, customerLoc
 	if locale == "en" {
 		body = def[1]
 	}
-	var stored string
-	err := db.NewSelect().Table("message_templates").Column("body").Where("key = ? AND locale = ?", key, locale).Scan(ctx, &stored)
-	if err == nil {
+	r, err := s.loadRules(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	if stored, ok := r.wordings[key+"/"+locale]; ok {
 		body = stored
 	}
-	t, err := parseTemplate(body)
+	t, err := s.parsedWording(body)
 	if err != nil {
 		return "", fmt.Errorf("template %s/%s: %w", key, locale, err)
 	}
@@ -156,7 +172,7 @@ func (s *Service) SetTemplate(ctx context.Context, actor Actor, key, locale, bod
 			return invalidf("the wording does not render: %v (variables: {{.Ref}}, {{.Complaint}}, {{.Due}}, {{.Decision}}, {{.Reason}})", err)
 		}
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		q := tx.NewDelete().Model((*MessageTemplate)(nil)).Where("key = ? AND locale = ?", key, locale)
 		if _, err := q.Exec(ctx); err != nil {
 			return fmt.Errorf("replace template: %w", err)
@@ -168,6 +184,8 @@ func (s *Service) SetTemplate(ctx context.Context, actor Actor, key, locale, bod
 		}
 		return s.record(ctx, tx, actor, "template", 0, "template.changed", map[string]any{"key": key, "locale": locale, "restored_default": body == ""})
 	})
+	s.forgetRules() // the wordings are read with the rules
+	return err
 }
 
 // Notice words a notice for a customer whose locale is customerLocale.

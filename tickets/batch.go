@@ -1,0 +1,113 @@
+package tickets
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+)
+
+// batcher stores concurrent intakes together (group commit): a message that arrives
+// while the batches already running fill the database's time waits for the next one, and
+// each of its callers returns once its own message is committed. One transaction for many
+// messages costs PostgreSQL about what one costs alone, so a desk flooded with texts keeps
+// up; a message arriving alone is stored at once, as before.
+type batcher struct {
+	run   func(ctx context.Context, ins []Inbound) ([]*IntakeResult, []error)
+	limit int // batches running at once
+	max   int // messages a batch
+
+	mu      sync.Mutex
+	running int
+	pending []*intakeCall
+}
+
+type intakeCall struct {
+	ctx   context.Context
+	in    Inbound
+	res   *IntakeResult
+	err   error
+	done  chan struct{} // closed when res and err are set
+	lead  chan struct{} // closed when this caller is to run batch
+	batch []*intakeCall
+}
+
+// batchTimeout bounds a batch's transaction, which outlives the caller that runs it.
+const batchTimeout = time.Minute
+
+func newBatcher(limit, size int, run func(ctx context.Context, ins []Inbound) ([]*IntakeResult, []error)) *batcher {
+	return &batcher{run: run, limit: max(1, limit), max: max(1, size)}
+}
+
+// do stores in, in a batch of its own or with others, and returns its result. The
+// caller's goroutine does the work when a batch is free to start: no goroutine runs in the
+// background.
+func (b *batcher) do(ctx context.Context, in Inbound) (*IntakeResult, error) {
+	c := &intakeCall{ctx: ctx, in: in, done: make(chan struct{}), lead: make(chan struct{})}
+	b.mu.Lock()
+	b.pending = append(b.pending, c)
+	var batch []*intakeCall
+	if b.running < b.limit {
+		b.running++
+		batch = b.take()
+	}
+	b.mu.Unlock()
+	for {
+		if batch != nil {
+			b.runBatch(batch)
+			batch = nil
+		}
+		// A caller that gave up still waits: its message may be in a transaction already.
+		select {
+		case <-c.done:
+			return c.res, c.err
+		case <-c.lead:
+			batch, c.lead = c.batch, nil // a caller leads once
+		}
+	}
+}
+
+// take removes the next batch from the front of the queue; b.mu is held.
+func (b *batcher) take() []*intakeCall {
+	n := min(len(b.pending), b.max)
+	calls := slices.Clone(b.pending[:n])
+	b.pending = slices.Delete(b.pending, 0, n)
+	return calls
+}
+
+// runBatch stores a batch, then hands the next one, if any is waiting, to its first
+// caller.
+func (b *batcher) runBatch(calls []*intakeCall) {
+	live := calls[:0:0]
+	for _, c := range calls {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			close(c.done)
+			continue
+		}
+		live = append(live, c)
+	}
+	if len(live) > 0 {
+		ins := make([]Inbound, len(live))
+		for i, c := range live {
+			ins[i] = c.in
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
+		res, errs := b.run(ctx, ins)
+		cancel()
+		for i, c := range live {
+			c.res, c.err = res[i], errs[i]
+			close(c.done)
+		}
+	}
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.running--
+	if len(b.pending) > 0 {
+		b.running++
+		next := b.take()
+		next[0].batch = next
+		close(next[0].lead)
+	}
+}

@@ -1,0 +1,159 @@
+package tickets
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// writes gathers a transaction's INSERTs whose results nobody waits for, so that
+// PostgreSQL receives them together at flush: one multi-row INSERT a table, all in one
+// round trip. The ids the rows need are reserved beforehand (reserve). The zero value, and
+// SQLite (in this process, where a statement costs no round trip), write each row at once
+// and fill in its id.
+type writes struct {
+	tx          bun.Tx
+	batch       bool
+	customers   []*Customer
+	identities  []*Identity
+	tickets     []*Ticket
+	messages    []*Message
+	attachments []*Attachment
+	events      []*Event
+}
+
+// writesFor batches on PostgreSQL.
+func (s *Service) writesFor(tx bun.Tx) *writes {
+	return &writes{tx: tx, batch: s.db.Dialect().Name() == dialect.PG}
+}
+
+// add writes rows (a *Ticket, *Message, *Event, or a slice of *Event or *Attachment) now
+// through db, or keeps them for flush.
+func (w *writes) add(ctx context.Context, db bun.IDB, rows any) error {
+	if !w.batch {
+		model := rows
+		switch r := rows.(type) { // bun fills in a slice's ids through a pointer to it
+		case []*Event:
+			model = &r
+		case []*Attachment:
+			model = &r
+		}
+		q := db.NewInsert().Model(model)
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("insert into %s: %w", q.GetTableName(), err)
+		}
+		return nil
+	}
+	switch r := rows.(type) {
+	case *Customer:
+		w.customers = append(w.customers, r)
+	case *Identity:
+		w.identities = append(w.identities, r)
+	case *Ticket:
+		w.tickets = append(w.tickets, r)
+	case *Message:
+		w.messages = append(w.messages, r)
+	case *Event:
+		w.events = append(w.events, r)
+	case []*Event:
+		w.events = append(w.events, r...)
+	case []*Attachment:
+		w.attachments = append(w.attachments, r...)
+	default:
+		return fmt.Errorf("writes cannot keep %T", rows)
+	}
+	return nil
+}
+
+// flush sends what was kept as one multi-statement query, inside the transaction, parents
+// before children.
+func (w *writes) flush(ctx context.Context) error {
+	var stmts []string
+	add := func(n int, model any) error {
+		if n == 0 {
+			return nil
+		}
+		q := w.tx.NewInsert().Model(model).Returning("NULL")
+		b, err := q.AppendQuery(q.DB().QueryGen(), nil)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", q.GetTableName(), err)
+		}
+		stmts = append(stmts, string(b))
+		return nil
+	}
+	if err := add(len(w.customers), &w.customers); err != nil {
+		return err
+	}
+	if err := add(len(w.identities), &w.identities); err != nil {
+		return err
+	}
+	if err := add(len(w.tickets), &w.tickets); err != nil {
+		return err
+	}
+	if err := add(len(w.messages), &w.messages); err != nil {
+		return err
+	}
+	if err := add(len(w.attachments), &w.attachments); err != nil {
+		return err
+	}
+	if err := add(len(w.events), &w.events); err != nil {
+		return err
+	}
+	w.customers, w.identities, w.tickets, w.messages, w.attachments, w.events = nil, nil, nil, nil, nil, nil
+	if len(stmts) == 0 {
+		return nil
+	}
+	// Through database/sql directly: the rendered values may hold '?', which bun would
+	// read as placeholders.
+	if _, err := w.tx.Tx.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
+		return fmt.Errorf("store messages: %w", err)
+	}
+	return nil
+}
+
+// reservedIDs are ids taken from PostgreSQL's sequences for rows about to be kept.
+type reservedIDs struct{ customers, tickets, messages []int64 }
+
+// reserve takes ids for the customers, tickets and messages about to be kept; without
+// batching they are zero, filled in as each row is written.
+func (w *writes) reserve(ctx context.Context, customers, tickets, messages int) (reservedIDs, error) {
+	ids := reservedIDs{make([]int64, customers), make([]int64, tickets), make([]int64, messages)}
+	if !w.batch || customers+tickets+messages == 0 {
+		return ids, nil
+	}
+	var rows []struct {
+		Seq string
+		ID  int64
+	}
+	// Each sequence is looked up once (MATERIALIZED), not once a row.
+	err := w.tx.NewRaw(`WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('customers', 'id')::regclass AS customers,
+			pg_get_serial_sequence('tickets', 'id')::regclass AS tickets, pg_get_serial_sequence('messages', 'id')::regclass AS messages)
+		SELECT 'customers' AS seq, nextval(s.customers) AS id FROM s, generate_series(1, ?)
+		UNION ALL SELECT 'tickets', nextval(s.tickets) FROM s, generate_series(1, ?)
+		UNION ALL SELECT 'messages', nextval(s.messages) FROM s, generate_series(1, ?)`, customers, tickets, messages).
+		Scan(ctx, &rows)
+	if err != nil {
+		return ids, fmt.Errorf("reserve ids: %w", err)
+	}
+	ids = reservedIDs{}
+	for _, r := range rows {
+		switch r.Seq {
+		case "customers":
+			ids.customers = append(ids.customers, r.ID)
+		case "tickets":
+			ids.tickets = append(ids.tickets, r.ID)
+		default:
+			ids.messages = append(ids.messages, r.ID)
+		}
+	}
+	// Each sequence hands out rising ids; kept in that order, new tickets are numbered in
+	// the order their messages came.
+	slices.Sort(ids.customers)
+	slices.Sort(ids.tickets)
+	slices.Sort(ids.messages)
+	return ids, nil
+}
