@@ -198,9 +198,10 @@ func (h *Handlers) pollMail(ctx context.Context, _ *asynq.Task) error {
 	return nil
 }
 
-// deadline re-reads the row and, when it still waits on this deadline, sweeps: the sweep
-// handles this row and every other one due with it, in batches, so a burst of tickets
-// sharing a deadline costs a few set-based transactions rather than one per ticket.
+// deadline sweeps at a wake-up: the sweep handles every deadline and warning due by then,
+// in batches, so a burst of tickets sharing a deadline costs a few set-based transactions
+// rather than one per ticket. (A single deadline's timer, from before wake-ups were
+// shared, first checks that its row still waits on it.)
 func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 	var p deadlinePayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {

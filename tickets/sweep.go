@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -75,19 +76,53 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 		{&r.ComplaintBreaches, s.breachComplaints},
 	}
 	for _, st := range stages {
-		for {
-			n, err := st.run(ctx)
-			*st.count += n
-			if err != nil {
-				return r, err
-			}
-			if n < sweepBatch {
-				break
-			}
+		n, err := st.run(ctx)
+		*st.count += n
+		if err != nil {
+			return r, err
+		}
+		if n < sweepBatch {
+			continue
+		}
+		// A burst: on PostgreSQL the rest is shared by a few transactions at once, which
+		// take different rows (SKIP LOCKED), so the database's cores all work on it.
+		workers := 1
+		if s.db.Dialect().Name() == dialect.PG {
+			workers = sweepWorkers
+		}
+		var (
+			mu   sync.Mutex
+			errs []error
+			wg   sync.WaitGroup
+		)
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					n, err := st.run(ctx)
+					mu.Lock()
+					*st.count += n
+					if err != nil {
+						errs = append(errs, err)
+					}
+					mu.Unlock()
+					if err != nil || n < sweepBatch {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return r, err
 		}
 	}
 	return r, nil
 }
+
+// sweepWorkers is how many transactions share a burst of due deadlines.
+const sweepWorkers = 4
 
 // skipLocked lets concurrent sweeps on PostgreSQL take different rows; SQLite has one
 // writer at a time anyway.
