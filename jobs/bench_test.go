@@ -15,8 +15,8 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// BenchmarkDeadlineBurst: 100,000 open tickets share one first-response deadline, each with
-// its own Asynq timer. It reports how long after the deadline every ticket was escalated
+// BenchmarkDeadlineBurst: 100,000 open tickets share one first-response deadline, each
+// ticket's timer scheduled (they share one wake-up task). It reports how long after the deadline every ticket was escalated
 // (recorded once, priority raised one step), on PostgreSQL and Redis.
 //
 //	go test -run '^$' -bench DeadlineBurst -benchtime 1x ./jobs/

@@ -11,9 +11,10 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
-// burst gives BurstTickets open tickets one shared first-response deadline, each with its
-// own Asynq timer as intake would have set, and measures how long after the deadline the
-// running Hotline has escalated all of them; then checks each was escalated exactly once.
+// burst gives BurstTickets open tickets one shared first-response deadline, each ticket's
+// timer handed to the scheduler as intake hands it (they share one wake-up task), and
+// measures how long after the deadline the running Hotline has escalated all of them; then
+// checks each was escalated exactly once.
 func (e *env) burst(ctx context.Context, progress func(string, ...any)) error {
 	n := e.cfg.BurstTickets
 	due := time.Now().Add(e.cfg.BurstLead).Truncate(time.Second)
