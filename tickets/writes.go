@@ -73,35 +73,22 @@ func (w *writes) add(ctx context.Context, db bun.IDB, rows any) error {
 // before children.
 func (w *writes) flush(ctx context.Context) error {
 	var stmts []string
-	add := func(n int, model any) error {
-		if n == 0 {
-			return nil
+	for _, t := range []struct {
+		n    int
+		rows any
+	}{
+		{len(w.customers), &w.customers}, {len(w.identities), &w.identities}, {len(w.tickets), &w.tickets},
+		{len(w.messages), &w.messages}, {len(w.attachments), &w.attachments}, {len(w.events), &w.events},
+	} {
+		if t.n == 0 {
+			continue
 		}
-		q := w.tx.NewInsert().Model(model).Returning("NULL")
+		q := w.tx.NewInsert().Model(t.rows).Returning("NULL")
 		b, err := q.AppendQuery(q.DB().QueryGen(), nil)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", q.GetTableName(), err)
 		}
 		stmts = append(stmts, string(b))
-		return nil
-	}
-	if err := add(len(w.customers), &w.customers); err != nil {
-		return err
-	}
-	if err := add(len(w.identities), &w.identities); err != nil {
-		return err
-	}
-	if err := add(len(w.tickets), &w.tickets); err != nil {
-		return err
-	}
-	if err := add(len(w.messages), &w.messages); err != nil {
-		return err
-	}
-	if err := add(len(w.attachments), &w.attachments); err != nil {
-		return err
-	}
-	if err := add(len(w.events), &w.events); err != nil {
-		return err
 	}
 	w.customers, w.identities, w.tickets, w.messages, w.attachments, w.events = nil, nil, nil, nil, nil, nil
 	if len(stmts) == 0 {
