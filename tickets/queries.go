@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // TicketFilter selects tickets for a queue. Zero fields do not filter.
@@ -174,26 +175,45 @@ func (s *Service) Ticket(ctx context.Context, ref string) (*TicketDetail, error)
 	if !ok {
 		return nil, notFoundf("%q is not a ticket reference (expected e.g. %s)", ref, FormatRef(123))
 	}
-	t := new(Ticket)
-	err := s.db.NewSelect().Model(t).
-		Relation("Team").Relation("Assignee").Relation("Customer").Relation("Customer.Identities").
-		Where("ticket.id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFoundf("ticket %s not found", FormatRef(id))
-	}
+	var d *TicketDetail
+	err := s.snapshot(ctx, func(db bun.IDB) error {
+		t := new(Ticket)
+		err := db.NewSelect().Model(t).
+			Relation("Team").Relation("Assignee").Relation("Customer").Relation("Customer.Identities").
+			Where("ticket.id = ?", id).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFoundf("ticket %s not found", FormatRef(id))
+		}
+		if err != nil {
+			return fmt.Errorf("load ticket: %w", err)
+		}
+		d = &TicketDetail{Ticket: t}
+		if err := db.NewSelect().Model(&d.Messages).Relation("Attachments").
+			Where("ticket_id = ?", id).OrderExpr("message.id").Scan(ctx); err != nil {
+			return fmt.Errorf("load messages: %w", err)
+		}
+		if err := db.NewSelect().Model(&d.Events).
+			Where("entity = 'ticket' AND entity_id = ?", id).OrderExpr("id").Scan(ctx); err != nil {
+			return fmt.Errorf("load events: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("load ticket: %w", err)
-	}
-	d := &TicketDetail{Ticket: t}
-	if err := s.db.NewSelect().Model(&d.Messages).Relation("Attachments").
-		Where("ticket_id = ?", id).OrderExpr("message.id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load messages: %w", err)
-	}
-	if err := s.db.NewSelect().Model(&d.Events).
-		Where("entity = 'ticket' AND entity_id = ?", id).OrderExpr("id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load events: %w", err)
+		return nil, err
 	}
 	return d, nil
+}
+
+// snapshot runs reads that must agree with each other. On PostgreSQL they share one
+// repeatable-read transaction, so that a change committed between two of them (a message
+// and the reopening it caused) shows in all of them or in none. SQLite reads as it is:
+// its transactions begin IMMEDIATE, and would hold off every writer for a page view.
+func (s *Service) snapshot(ctx context.Context, fn func(db bun.IDB) error) error {
+	if s.db.Dialect().Name() != dialect.PG {
+		return fn(s.db)
+	}
+	return s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
+		func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 }
 
 // CustomerDetail is a customer with their tickets, newest first.
