@@ -48,7 +48,7 @@ func TestBenchHarnessSmoke(t *testing.T) {
 	if rep.BurstEscalated != 300 || rep.BurstEvents != 300 {
 		t.Errorf("burst: %d escalated with %d events, want 300 each", rep.BurstEscalated, rep.BurstEvents)
 	}
-	if len(rep.Plans) == 0 || rep.IdleRSS == 0 || rep.LoadRSS == 0 || rep.RedisPerTicket <= 0 {
+	if len(rep.Plans) == 0 || rep.IdleRSS == 0 || rep.LoadRSS == 0 || !rep.RedisMeasured {
 		t.Errorf("plans %d, RSS idle %d / load %d, Redis per ticket %.0f: want all measured", len(rep.Plans), rep.IdleRSS, rep.LoadRSS, rep.RedisPerTicket)
 	}
 	table := out.String()

@@ -165,6 +165,7 @@ type Report struct {
 	BurstTime                   time.Duration
 	IdleRSS, LoadRSS            int64
 	RedisPerTicket              float64
+	RedisMeasured               bool
 }
 
 func (r *Report) add(row Row) { r.Rows = append(r.Rows, row) }
