@@ -486,8 +486,14 @@ func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, r
 		ORDER BY c.id`+lock, valuesList(keys)).Scan(ctx, &found); err != nil {
 		return nil, nil, fmt.Errorf("find customers: %w", err)
 	}
+	byID := map[int64]*Customer{} // one customer reached by two identities is one Customer
 	for _, f := range found {
-		owners[identityKey{f.IdentityKind, f.IdentityValue}] = &Customer{ID: f.ID, Name: f.Name, Locale: f.Locale, Tags: f.Tags, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+		c := byID[f.ID]
+		if c == nil {
+			c = &Customer{ID: f.ID, Name: f.Name, Locale: f.Locale, Tags: f.Tags, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+			byID[f.ID] = c
+		}
+		owners[identityKey{f.IdentityKind, f.IdentityValue}] = c
 	}
 
 	for i, in := range ins {

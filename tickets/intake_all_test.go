@@ -112,3 +112,30 @@ func TestIntakeAllFailsAlone(t *testing.T) {
 	assertCount(t, db, "messages", 2)
 	assertCount(t, db, "customers", 2)
 }
+
+// A customer known by a phone and an email address who writes both ways at once is one
+// customer with one active ticket: both messages thread into it.
+func TestIntakeAllOneCustomerTwoIdentities(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		svc := tickettest.Service(db, tickettest.NewClock(t0))
+		admin := adminActor(t, svc)
+		logged, err := svc.CreateTicket(ctx, admin, tickets.NewTicket{Phone: "+8613800000001", Email: "wang@example.com", Subject: "claim by phone"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, errs := svc.IntakeAll(ctx, []tickets.Inbound{
+			sms("+8613800000001", "the documents are in the post", "T1"),
+			{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "wang@example.com", Subject: "documents", Body: "scans attached", ProviderMessageID: "<m1@example.com>"},
+		})
+		for i, r := range res {
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
+			if r.Created || r.Ticket.ID != logged.ID {
+				t.Errorf("message %d went to %s (created=%v), want the customer's open %s", i, r.Ticket.Ref(), r.Created, logged.Ref())
+			}
+		}
+		assertCount(t, db, "tickets", 1)
+	})
+}
