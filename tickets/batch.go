@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -93,7 +94,7 @@ func (b *batcher) runBatch(calls []*intakeCall) {
 			ins[i] = c.in
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
-		res, errs := b.run(ctx, ins)
+		res, errs := b.runSafely(ctx, ins)
 		cancel()
 		for i, c := range live {
 			c.res, c.err = res[i], errs[i]
@@ -110,4 +111,19 @@ func (b *batcher) runBatch(calls []*intakeCall) {
 		next[0].batch = next
 		close(next[0].lead)
 	}
+}
+
+// runSafely runs a batch; a panic becomes every caller's error, so that the callers waiting
+// on the batch are answered and later batches still start.
+func (b *batcher) runSafely(ctx context.Context, ins []Inbound) (res []*IntakeResult, errs []error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err := fmt.Errorf("intake failed: %v", p)
+			res, errs = make([]*IntakeResult, len(ins)), make([]error, len(ins))
+			for i := range errs {
+				errs[i] = err
+			}
+		}
+	}()
+	return b.run(ctx, ins)
 }

@@ -103,6 +103,32 @@ func TestBatcherSkipsCallersWhoGaveUp(t *testing.T) {
 	}
 }
 
+// A batch that panics answers its callers with an error, and the next batch still runs.
+func TestBatcherSurvivesAPanic(t *testing.T) {
+	b := newBatcher(1, 8, func(ctx context.Context, ins []Inbound) ([]*IntakeResult, []error) {
+		if ins[0].Body == "boom" {
+			panic("boom")
+		}
+		return []*IntakeResult{{Message: &Message{Body: ins[0].Body}}}, make([]error, 1)
+	})
+	if _, err := b.do(context.Background(), Inbound{Body: "boom"}); err == nil {
+		t.Fatal("a panicking batch reported no error")
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		res, err := b.do(context.Background(), Inbound{Body: "after"})
+		if err != nil || res.Message.Body != "after" {
+			t.Errorf("next call: %v, %v", res, err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no batch ran after the panic")
+	}
+}
+
 func waitFor(t *testing.T, ok func() bool) {
 	t.Helper()
 	for end := time.Now().Add(5 * time.Second); !ok(); time.Sleep(time.Millisecond) {
