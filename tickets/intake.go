@@ -92,7 +92,8 @@ func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error)
 	return res, nil
 }
 
-// checkInbound refuses a message Hotline can't store and puts its address in canonical form.
+// checkInbound refuses a message Hotline can't store, puts its address in canonical form,
+// and takes a ticket reference quoted in its text as the ticket it names.
 func (s *Service) checkInbound(in *Inbound) error {
 	if !in.Channel.Valid() {
 		return invalidf("unknown channel %q", in.Channel)
@@ -113,6 +114,9 @@ func (s *Service) checkInbound(in *Inbound) error {
 	}
 	if strings.ContainsRune(in.Body+in.Subject+in.Name, 0) {
 		return invalidf("message text holds a NUL character") // PostgreSQL stores no text with one
+	}
+	if in.TicketID == 0 {
+		in.TicketID = quotedTicket(in.Subject + "\n" + in.Body)
 	}
 	return nil
 }
@@ -274,11 +278,7 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 			continue
 		}
 		c := owners[identityKey{in.From, in.Address}]
-		named := in.TicketID
-		if named == 0 {
-			named = quotedTicket(in.Subject + "\n" + in.Body)
-		}
-		r := &IntakeResult{Customer: c, Ticket: s.pickThread(threads[c], named)}
+		r := &IntakeResult{Customer: c, Ticket: s.pickThread(threads[c], in.TicketID)}
 		if r.Ticket == nil {
 			r.Ticket = &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Priority: PriorityNormal, Status: StatusNew}
 			r.Created = true
@@ -537,8 +537,6 @@ func (s *Service) threadCandidates(ctx context.Context, tx bun.Tx, ins []Inbound
 		}
 		if in.TicketID != 0 {
 			named = append(named, in.TicketID)
-		} else if id := quotedTicket(in.Subject + "\n" + in.Body); id != 0 {
-			named = append(named, id)
 		}
 	}
 	threads := map[*Customer][]*Ticket{}
