@@ -51,6 +51,11 @@ func TestBenchHarnessSmoke(t *testing.T) {
 	if len(rep.Plans) == 0 || rep.IdleRSS == 0 || rep.LoadRSS == 0 || !rep.RedisMeasured {
 		t.Errorf("plans %d, RSS idle %d / load %d, Redis per ticket %.0f: want all measured", len(rep.Plans), rep.IdleRSS, rep.LoadRSS, rep.RedisPerTicket)
 	}
+	for _, p := range rep.Plans {
+		if !p.Prepared { // every queue query keeps its plan: planning cost more than running
+			t.Errorf("%s: %s is not run prepared", p.Endpoint, p.Query)
+		}
+	}
 	table := out.String()
 	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN"} {
 		if !strings.Contains(table, want) {

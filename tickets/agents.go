@@ -406,9 +406,11 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Agent, error
 		return nil, denied
 	}
 	a := new(Agent)
+	p := s.params()
 	err := s.db.NewSelect().Model(a).
-		Where("id = (SELECT agent_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)", hashToken(token), s.now()).
+		Where("id = (SELECT agent_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)", p.add(hashToken(token)), p.add(s.now())).
 		Where("active").
+		Conn(p.conn()).
 		Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, denied

@@ -59,6 +59,7 @@ type Service struct {
 	care      AfterCareConfig
 	intakes   *batcher
 	wordings  sync.Map // notice wording → its parsed template
+	stmts     *statements
 }
 
 // NewService builds a Service over an open, migrated database.
@@ -96,7 +97,7 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	if cfg.IntakeBatchSize <= 0 {
 		cfg.IntakeBatchSize = 64
 	}
-	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, care: cfg.AfterCare.filled()}
+	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, care: cfg.AfterCare.filled(), stmts: newStatements(db.DB)}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	return s
 }

@@ -242,10 +242,15 @@ type Plan struct {
 	Buffers  int64    // shared buffers hit or read
 	Millis   float64  // execution time
 	SeqScans []string // relations read whole
+	Prepared bool     // run as a prepared statement: this is its generic plan
 }
 
 func (p Plan) String() string {
-	s := fmt.Sprintf("%-26s %-34s %6d rows read, %5d buffers, %6.2f ms: %s", p.Endpoint, p.Query, p.Examined, p.Buffers, p.Millis, strings.Join(p.Scans, "; "))
+	query := p.Query
+	if p.Prepared {
+		query += " (prepared)"
+	}
+	s := fmt.Sprintf("%-26s %-45s %6d rows read, %5d buffers, %6.2f ms: %s", p.Endpoint, query, p.Examined, p.Buffers, p.Millis, strings.Join(p.Scans, "; "))
 	if len(p.SeqScans) > 0 {
 		s += "  ← SEQUENTIAL SCAN of " + strings.Join(p.SeqScans, ", ")
 	}
@@ -266,10 +271,11 @@ func planNote(plans []Plan) string {
 	return fmt.Sprintf("%d queries, %d rows read, index scans only", len(plans), examined)
 }
 
-// captured records the SQL a service runs.
+// captured records the SQL a service runs, and the arguments of those it runs prepared.
 type captured struct {
 	mu      sync.Mutex
 	queries []string
+	args    map[string][]any
 }
 
 func (c *captured) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
@@ -279,12 +285,19 @@ func (c *captured) AfterQuery(_ context.Context, ev *bun.QueryEvent) {
 	c.mu.Unlock()
 }
 
+func (c *captured) prepared(query string, args []any) {
+	c.mu.Lock()
+	c.args[query] = args
+	c.mu.Unlock()
+}
+
 // explain runs what a queue request runs (authenticating the token, listing the page)
 // through the service with its SQL captured, then explains each statement.
 func (e *env) explain(ctx context.Context, endpoint, token string, f tickets.TicketFilter) ([]Plan, error) {
-	rec := &captured{}
+	rec := &captured{args: map[string][]any{}}
 	db := e.db.WithQueryHook(rec)
 	svc := tickets.NewService(db, nil, tickets.Config{}, slog.New(slog.DiscardHandler))
+	ctx = tickets.WithStatementTrace(ctx, rec.prepared)
 	if _, err := svc.Authenticate(ctx, token); err != nil {
 		return nil, fmt.Errorf("authenticate for EXPLAIN: %w", err)
 	}
@@ -293,7 +306,8 @@ func (e *env) explain(ctx context.Context, endpoint, token string, f tickets.Tic
 	}
 	var plans []Plan
 	for _, q := range rec.queries {
-		p, err := explainQuery(ctx, e.db, q)
+		args, prepared := rec.args[q]
+		p, err := explainQuery(ctx, e.db, q, prepared, args)
 		if err != nil {
 			return nil, err
 		}
@@ -318,10 +332,17 @@ type planNode struct {
 	Plans          []planNode `json:"Plans"`
 }
 
-func explainQuery(ctx context.Context, db *bun.DB, query string) (Plan, error) {
+// explainQuery explains a statement as the desk runs it. A prepared one is explained with
+// its generic plan, the one each connection keeps after its first executions: that plan
+// must not grow with the table either.
+func explainQuery(ctx context.Context, db *bun.DB, query string, prepared bool, args []any) (Plan, error) {
 	var raw string
-	if err := db.QueryRowContext(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+query).Scan(&raw); err != nil {
-		return Plan{}, fmt.Errorf("explain %s: %w", truncate(query, 120), err)
+	if !prepared {
+		if err := db.QueryRowContext(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) "+query).Scan(&raw); err != nil {
+			return Plan{}, fmt.Errorf("explain %s: %w", truncate(query, 120), err)
+		}
+	} else if err := explainPrepared(ctx, db, query, args, &raw); err != nil {
+		return Plan{}, fmt.Errorf("explain prepared %s: %w", truncate(query, 120), err)
 	}
 	var out []struct {
 		Plan          planNode `json:"Plan"`
@@ -330,7 +351,7 @@ func explainQuery(ctx context.Context, db *bun.DB, query string) (Plan, error) {
 	if err := json.Unmarshal([]byte(raw), &out); err != nil || len(out) == 0 {
 		return Plan{}, fmt.Errorf("read the plan of %s: %v", truncate(query, 120), err)
 	}
-	p := Plan{Query: describeQuery(query), Millis: out[0].ExecutionTime, Buffers: out[0].Plan.SharedHit + out[0].Plan.SharedRead}
+	p := Plan{Query: describeQuery(query), Prepared: prepared, Millis: out[0].ExecutionTime, Buffers: out[0].Plan.SharedHit + out[0].Plan.SharedRead}
 	var walk func(n planNode)
 	walk = func(n planNode) {
 		if strings.Contains(n.NodeType, "Scan") && n.Relation != "" {
@@ -351,6 +372,25 @@ func explainQuery(ctx context.Context, db *bun.DB, query string) (Plan, error) {
 	}
 	walk(out[0].Plan)
 	return p, nil
+}
+
+// explainPrepared prepares query on a connection of its own that plans generically, and
+// explains one execution with args.
+func explainPrepared(ctx context.Context, db *bun.DB, query string, args []any, raw *string) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET plan_cache_mode = force_generic_plan"); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "PREPARE hotline_explain AS "+query); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "DEALLOCATE hotline_explain; RESET plan_cache_mode")
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	return conn.QueryRowContext(ctx, "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE hotline_explain("+marks+")", args...).Scan(raw)
 }
 
 // bigTables grow with the desk; reading one whole is what a queue must never do.

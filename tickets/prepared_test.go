@@ -1,0 +1,125 @@
+package tickets_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// An agent's queue reads (the token check, the page, the customers' identities) run as
+// prepared statements on PostgreSQL, with their values as parameters, and read the same
+// pages whether the statement is cached, run unprepared past the cache's bound, or (on
+// SQLite) formatted inline.
+func TestQueueReadsRunPrepared(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		var mine []string
+		for i := range 5 {
+			tk := d.ticket(t, fmt.Sprintf("+86138000000%02d", i))
+			if i%2 == 0 {
+				mustDo(t)(d.svc.Assign(ctx, d.admin, tk.Ref(), tickets.Assignment{AssigneeID: &d.liNa.Agent.ID}))
+				mine = append(mine, tk.Ref())
+			}
+			d.clock.Advance(time.Minute)
+		}
+		token, _, err := d.svc.Login(ctx, "li.na@example.com", "long enough password")
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		var mu sync.Mutex
+		traced := map[string][]any{}
+		ctx = tickets.WithStatementTrace(ctx, func(q string, args []any) {
+			mu.Lock()
+			traced[q] = args
+			mu.Unlock()
+		})
+		// reads returns what each queue shows, page by page: ref, owner and phone.
+		filters := []tickets.TicketFilter{
+			{AssigneeID: &d.liNa.Agent.ID, Limit: 2},
+			{TeamID: &d.claims.ID, Statuses: []tickets.Status{tickets.StatusNew, tickets.StatusOpen}},
+			{Unassigned: true},
+			{Query: mine[1]},
+		}
+		reads := func(t *testing.T) [][]string {
+			t.Helper()
+			if a, err := d.svc.Authenticate(ctx, token); err != nil || a.ID != d.liNa.Agent.ID {
+				t.Fatalf("authenticate: %v, %v", a, err)
+			}
+			got := make([][]string, len(filters))
+			for i, f := range filters {
+				for page := 1; ; page++ {
+					p, err := d.svc.ListTickets(ctx, f)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, tk := range p.Items {
+						owner := "-"
+						if tk.Assignee != nil {
+							owner = tk.Assignee.Email
+						}
+						got[i] = append(got[i], fmt.Sprintf("p%d %s %s %s", page, tk.Ref(), owner, tk.Customer.Identity(tickets.IdentityPhone)))
+					}
+					if f.Cursor = p.NextCursor; f.Cursor == "" {
+						break
+					}
+				}
+			}
+			return got
+		}
+		first := reads(t)
+		want := []string{
+			"p1 " + mine[0] + " li.na@example.com +8613800000000",
+			"p1 " + mine[1] + " li.na@example.com +8613800000002",
+			"p2 " + mine[2] + " li.na@example.com +8613800000004",
+		}
+		if !slices.Equal(first[0], want) {
+			t.Errorf("Li Na's queue, two a page:\n%q\nwant\n%q", first[0], want)
+		}
+		if !slices.Equal(first[3], want[1:2]) {
+			t.Errorf("search by %s: %q", mine[1], first[3])
+		}
+		if len(first[2]) != 2 {
+			t.Errorf("unassigned queue: %q, want the two tickets nobody took", first[2])
+		}
+
+		if db.Dialect().Name() != dialect.PG {
+			if len(traced) != 0 {
+				t.Errorf("SQLite ran %d prepared statements, want none", len(traced))
+			}
+			return
+		}
+		tables := map[string]bool{}
+		for q, args := range traced {
+			if n := len(args); strings.Contains(q, fmt.Sprintf("$%d", n+1)) || n > 0 && !strings.Contains(q, fmt.Sprintf("$%d", n)) {
+				t.Errorf("%d arguments for %s", n, q)
+			}
+			for _, table := range []string{"agents", "tickets", "customer_identities"} {
+				if strings.Contains(q, `FROM "`+table+`"`) {
+					tables[table] = true
+				}
+			}
+		}
+		if len(tables) != 3 {
+			t.Errorf("prepared reads of %v, want agents, tickets and customer_identities", tables)
+		}
+		if again := reads(t); !slices.EqualFunc(again, first, slices.Equal) {
+			t.Errorf("cached statements read\n%q\nfirst\n%q", again, first)
+		}
+		tickets.SetStatementLimit(d.svc, 0) // past the bound: the same reads, unprepared
+		if again := reads(t); !slices.EqualFunc(again, first, slices.Equal) {
+			t.Errorf("unprepared reads\n%q\nprepared\n%q", again, first)
+		}
+	})
+}
