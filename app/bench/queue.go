@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +22,31 @@ import (
 
 // agentPassword is every seeded agent's password.
 const agentPassword = "bench-agent-password"
+
+// deepPages is how far into the team's queue the deep-page endpoint reads: its page must
+// cost what the first does.
+const deepPages = 100
+
+// deepPage follows f's cursor to its page n, or its last page, and returns the filter that
+// reads it with the page's number.
+func deepPage(ctx context.Context, db *bun.DB, f tickets.TicketFilter, n int) (tickets.TicketFilter, int, error) {
+	svc := tickets.NewService(db, nil, tickets.Config{}, slog.New(slog.DiscardHandler))
+	page := 1
+	for ; page < n; page++ {
+		p, err := svc.ListTickets(ctx, f)
+		if err != nil {
+			return f, 0, fmt.Errorf("walk the team's queue: %w", err)
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		f.Cursor = p.NextCursor
+	}
+	return f, page, nil
+}
+
+// queueWarmUp is how many requests go before each measured queue load.
+const queueWarmUp = 200
 
 // desk is what seedDesk made: agents by id with their teams.
 type desk struct {
@@ -63,6 +89,16 @@ func (e *env) queues(ctx context.Context, progress func(string, ...any)) error {
 		{"queue: team, active", fmt.Sprintf("team=%d&status=new,open,pending", team), tickets.TicketFilter{TeamID: &team, Statuses: active}},
 		{"queue: team, unassigned", fmt.Sprintf("team=%d&assignee=none", team), tickets.TicketFilter{TeamID: &team, Unassigned: true}},
 	}
+	deep, pages, err := deepPage(ctx, e.db, tickets.TicketFilter{TeamID: &team}, deepPages)
+	if err != nil {
+		return err
+	}
+	if pages > 1 {
+		endpoints = append(endpoints, struct {
+			name, query string
+			filter      tickets.TicketFilter
+		}{fmt.Sprintf("queue: team, page %d", pages), fmt.Sprintf("team=%d&cursor=%s", team, url.QueryEscape(deep.Cursor)), deep})
+	}
 	for _, ep := range endpoints {
 		url := e.hotline.Base + "/api/v1/tickets?" + ep.query
 		plans, err := e.explain(ctx, ep.name, token, ep.filter)
@@ -72,10 +108,12 @@ func (e *env) queues(ctx context.Context, progress func(string, ...any)) error {
 		e.report.Plans = append(e.report.Plans, plans...)
 		for _, conc := range e.cfg.QueueConc {
 			progress("%s at concurrency %d: GET %s", ep.name, conc, strings.TrimPrefix(url, e.hotline.Base))
+			get := func(ctx context.Context, _ int) error { return getPage(ctx, client, url, token) }
+			// Warm-up, not measured: the first requests on each database connection
+			// prepare the statements and plan them a few times before the plan is kept.
+			Load{Concurrency: conc, Duration: 30 * time.Second, Requests: queueWarmUp}.Run(ctx, get)
 			e.rss.start()
-			r := Load{Concurrency: conc, Duration: 2 * time.Minute, Requests: e.cfg.QueueRequests}.Run(ctx, func(ctx context.Context, _ int) error {
-				return getPage(ctx, client, url, token)
-			})
+			r := Load{Concurrency: conc, Duration: 2 * time.Minute, Requests: e.cfg.QueueRequests}.Run(ctx, get)
 			e.rss.pause()
 			e.report.QueueP99 = max(e.report.QueueP99, r.Percentile(0.99))
 			note := fmt.Sprintf("%d tickets; %s", total, planNote(plans))
