@@ -100,6 +100,10 @@ func TestQueueReadsRunPrepared(t *testing.T) {
 			}
 			return
 		}
+		var mode string // the plans the harness explains are the ones that run
+		if err := db.NewRaw("SHOW plan_cache_mode").Scan(ctx, &mode); err != nil || mode != "force_generic_plan" {
+			t.Errorf("plan_cache_mode = %q (%v), want force_generic_plan", mode, err)
+		}
 		tables := map[string]bool{}
 		for q, args := range traced {
 			if n := len(args); strings.Contains(q, fmt.Sprintf("$%d", n+1)) || n > 0 && !strings.Contains(q, fmt.Sprintf("$%d", n)) {
