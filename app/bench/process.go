@@ -130,6 +130,57 @@ func RSS(pid int) (int64, error) {
 	return 0, fmt.Errorf("no VmRSS for process %d", pid)
 }
 
+// CPU is the processor time the process has used (utime and stime in /proc/<pid>/stat).
+func (p *Process) CPU() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID()))
+	if err != nil {
+		return 0, fmt.Errorf("read processor time of process %d: %w", p.PID(), err)
+	}
+	// The command name may hold spaces; the fields after it are fixed: utime is the 14th
+	// field of the line, stime the 15th, in clock ticks (100 a second on Linux).
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("parse /proc/%d/stat", p.PID())
+	}
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parse /proc/%d/stat: %w", p.PID(), err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// Settle waits until the process is idle (under 5% of a core for a second), so that a
+// measurement does not share the machine with work left over from the one before. It
+// gives up after limit and says whether the process settled.
+func (p *Process) Settle(ctx context.Context, limit time.Duration) (bool, error) {
+	deadline := time.Now().Add(limit)
+	last, err := p.CPU()
+	if err != nil {
+		return false, err
+	}
+	for time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(time.Second):
+		}
+		now, err := p.CPU()
+		if err != nil {
+			return false, err
+		}
+		if now-last < 50*time.Millisecond {
+			return true, nil
+		}
+		last = now
+	}
+	return false, nil
+}
+
 // Kill stops the process at once (SIGKILL), as a crash would, and waits for it.
 func (p *Process) Kill() {
 	p.cmd.Process.Signal(syscall.SIGKILL) //nolint:errcheck // already gone is fine

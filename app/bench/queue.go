@@ -99,6 +99,14 @@ func (e *env) queues(ctx context.Context, progress func(string, ...any)) error {
 			filter      tickets.TicketFilter
 		}{fmt.Sprintf("queue: team, page %d", pages), fmt.Sprintf("team=%d&cursor=%s", team, url.QueryEscape(deep.Cursor)), deep})
 	}
+	// Intake leaves work behind (staff announcements of its new tickets); the queues are
+	// measured once the server has done it.
+	progress("waiting for the server to finish the work intake left")
+	if settled, err := e.hotline.Settle(ctx, 3*time.Minute); err != nil {
+		return err
+	} else if !settled {
+		progress("the server is still busy after 3 minutes; measuring anyway")
+	}
 	for _, ep := range endpoints {
 		url := e.hotline.Base + "/api/v1/tickets?" + ep.query
 		plans, err := e.explain(ctx, ep.name, token, ep.filter)
