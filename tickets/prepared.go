@@ -20,8 +20,11 @@ import (
 // these queries name their arguments as $n parameters instead (see params) and run
 // through statements, which bun accepts as the query's connection.
 
-// maxStatements bounds the cache: a query beyond it runs unprepared.
-const maxStatements = 256
+// maxStatements bounds the cache: a query beyond it runs unprepared. Each statement keeps
+// its plan in every connection that ran it (about 150 KB for a queue page), and filters
+// (statuses, channel, priority, limit) make a new statement of each combination; a desk
+// uses a handful.
+const maxStatements = 64
 
 // statements caches prepared statements by SQL text. database/sql prepares each one
 // again on every connection it meets, so the cache is per database, not per connection.
