@@ -127,3 +127,56 @@ func TestQueueReadsRunPrepared(t *testing.T) {
 		}
 	})
 }
+
+// A queue's next page starts where the last ended by an index condition, not a filter:
+// page n must read its own rows, not every ticket before it. Checked on the generic plan
+// the connections keep, with sequential scans off so that a handful of rows still use
+// the index.
+func TestQueueNextPageIsAnIndexRange(t *testing.T) {
+	db := tickettest.Postgres(t)
+	ctx := context.Background()
+	d := newDesk(t, db)
+	for i := range 3 {
+		tk := d.ticket(t, fmt.Sprintf("+86139000000%02d", i))
+		mustDo(t)(d.svc.Assign(ctx, d.admin, tk.Ref(), tickets.Assignment{TeamID: &d.complaints.ID}))
+		d.clock.Advance(time.Minute)
+	}
+	f := tickets.TicketFilter{TeamID: &d.complaints.ID, Limit: 1}
+	first, err := d.svc.ListTickets(ctx, f)
+	if err != nil || first.NextCursor == "" {
+		t.Fatalf("first page: %v, cursor %q", err, first.NextCursor)
+	}
+	var query string
+	var args []any
+	f.Cursor = first.NextCursor
+	if _, err := d.svc.ListTickets(tickets.WithStatementTrace(ctx, func(q string, a []any) {
+		if strings.Contains(q, `FROM "tickets"`) {
+			query, args = q, a
+		}
+	}), f); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, stmt := range []string{"SET enable_seqscan = off", "SET plan_cache_mode = force_generic_plan", "PREPARE next_page AS " + query} {
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	defer conn.ExecContext(ctx, "DEALLOCATE next_page; RESET ALL") //nolint:errcheck // the connection closes next
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")
+	var plan []string
+	if err := conn.NewRaw("EXPLAIN EXECUTE next_page("+marks+")", args...).Scan(ctx, &plan); err != nil {
+		t.Fatal(err)
+	}
+	ranged := slices.ContainsFunc(plan, func(l string) bool {
+		return strings.Contains(l, "Index Cond:") && strings.Contains(l, "next_due_at")
+	})
+	if !ranged {
+		t.Errorf("the next page's position is not an index condition:\n%s", strings.Join(plan, "\n"))
+	}
+}
