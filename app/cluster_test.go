@@ -85,15 +85,16 @@ func TestClusterSurvivesKilledProcesses(t *testing.T) {
 
 	// The load: each customer's first two texts together, one to each API, then replies.
 	const customers, replies = 30, 3
+	// sids have Twilio's shape: SM and 32 hexadecimal digits.
 	type text struct{ sid, from, body string }
 	var sends [][]text // each entry is sent at once, in parallel
 	for c := range customers {
 		from := fmt.Sprintf("+86139%08d", 5000+c)
-		sends = append(sends, []text{{fmt.Sprintf("SMc%02da", c), from, "请问我的理赔进度？"}, {fmt.Sprintf("SMc%02db", c), from, "保单号 P12345"}})
+		sends = append(sends, []text{{fmt.Sprintf("SMc%029xa0", c), from, "请问我的理赔进度？"}, {fmt.Sprintf("SMc%029xb0", c), from, "保单号 P12345"}})
 	}
 	for r := range replies {
 		for c := range customers {
-			sends = append(sends, []text{{fmt.Sprintf("SMc%02dr%d", c, r), fmt.Sprintf("+86139%08d", 5000+c), fmt.Sprintf("补充材料 %d", r)}})
+			sends = append(sends, []text{{fmt.Sprintf("SMc%029xe%x", c, r), fmt.Sprintf("+86139%08d", 5000+c), fmt.Sprintf("补充材料 %d", r)}})
 		}
 	}
 	client := &bench.SMS{Client: &http.Client{Timeout: 5 * time.Second}, Token: token, To: "+8610095500"}

@@ -230,6 +230,12 @@ func (s *Service) UpdateDelivery(ctx context.Context, ch Channel, providerID, st
 	if !ok {
 		return false, invalidf("unknown delivery status %q", status)
 	}
+	if providerID == "" || len(providerID) > MaxProviderIDBytes {
+		return false, invalidf("provider message id is empty or longer than %d bytes", MaxProviderIDBytes)
+	}
+	if len(errorCode) > 64 {
+		return false, invalidf("delivery error code is longer than 64 bytes")
+	}
 	known := false
 	err := s.inTx(ctx, func(tx bun.Tx) error {
 		m := new(Message)

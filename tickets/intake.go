@@ -30,6 +30,10 @@ type Inbound struct {
 	Body              string
 	Attachments       []NewAttachment
 	ReceivedAt        time.Time // zero means now
+	// ProviderTime is the provider's own words for ReceivedAt (WeChat's CreateTime), kept
+	// for the audit event when that time is not believed, or could not be read as a time
+	// at all (ReceivedAt then zero).
+	ProviderTime string
 	// TicketID threads the message to this ticket when it belongs to the same customer
 	// (an email In-Reply-To the channel resolved). A reference quoted in the text is found
 	// by Intake itself.
@@ -74,6 +78,16 @@ type IntakeResult struct {
 const (
 	maxBodyBytes    = 64 << 10
 	maxSubjectRunes = 200
+	// MaxProviderIDBytes bounds a provider's message id: an email Message-ID may fill a
+	// 998-byte header line, and the rest is room for prefixes such as "voicemail:". Longer
+	// ids are sent by no provider, and PostgreSQL could not index them (its btree entries
+	// stop near 2,700 bytes: a 500 instead of a refusal).
+	MaxProviderIDBytes = 1024
+	// providerTimeSkew and providerTimeMaxAge bound the time a provider says a message
+	// arrived: a clock a little ahead is believed as now, and a time further off either
+	// way is not believed at all (the arrival time is stored, and the event says so).
+	providerTimeSkew   = 5 * time.Minute
+	providerTimeMaxAge = 7 * 24 * time.Hour
 )
 
 // Intake stores an inbound message: it finds or creates the customer by identity, threads
@@ -114,6 +128,12 @@ func (s *Service) checkInbound(in *Inbound) error {
 	}
 	if strings.ContainsRune(in.Body+in.Subject+in.Name, 0) {
 		return invalidf("message text holds a NUL character") // PostgreSQL stores no text with one
+	}
+	if len(in.ProviderMessageID) > MaxProviderIDBytes {
+		return invalidf("provider message id is %d bytes, more than the %d allowed", len(in.ProviderMessageID), MaxProviderIDBytes)
+	}
+	if !utf8.ValidString(in.ProviderMessageID) || strings.ContainsRune(in.ProviderMessageID, 0) {
+		return invalidf("provider message id is not valid UTF-8 text")
 	}
 	if in.TicketID == 0 {
 		in.TicketID = quotedTicket(in.Subject + "\n" + in.Body)
@@ -324,8 +344,9 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 			Channel:        in.Channel,
 			Body:           in.Body,
 			DeliveryStatus: DeliveryReceived,
-			CreatedAt:      receivedAt(in, now),
 		}
+		var ignored bool
+		m.CreatedAt, ignored = receivedAt(in, now)
 		if in.ProviderMessageID != "" {
 			m.ProviderMessageID = &in.ProviderMessageID
 		}
@@ -334,7 +355,11 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 		}
 		messageIDs = messageIDs[1:]
 		r.Message = m
-		ev := s.event(customerActor, "ticket", t.ID, "message.received", map[string]any{"message_id": m.ID, "channel": in.Channel})
+		data := map[string]any{"message_id": m.ID, "channel": in.Channel}
+		if ignored {
+			data["provider_time_ignored"] = in.providerTime()
+		}
+		ev := s.event(customerActor, "ticket", t.ID, "message.received", data)
 		if err := w.add(ctx, tx, ev); err != nil {
 			return nil, err
 		}
@@ -375,12 +400,29 @@ func valuesList(rows [][]any) schema.QueryWithArgs {
 }
 
 // receivedAt is when the provider says the message arrived, or now when it says nothing
-// believable.
-func receivedAt(in Inbound, now time.Time) time.Time {
-	if !in.ReceivedAt.IsZero() && in.ReceivedAt.Before(now) {
-		return in.ReceivedAt.UTC().Truncate(time.Microsecond)
+// believable: every channel's provider time passes here before it reaches the database.
+// ignored says a time was given and not believed. A time far off is a wrong clock or a
+// forgery, and stored it would break the pages that show it (SQLite keeps no year beyond
+// 9999) and the deadlines counted from it.
+func receivedAt(in Inbound, now time.Time) (at time.Time, ignored bool) {
+	t := in.ReceivedAt
+	switch {
+	case t.IsZero():
+		return now, in.ProviderTime != ""
+	case t.After(now.Add(providerTimeSkew)) || t.Before(now.Add(-providerTimeMaxAge)):
+		return now, true
+	case t.After(now): // a clock slightly ahead: the message arrived now
+		return now, false
 	}
-	return now
+	return t.UTC().Truncate(time.Microsecond), false
+}
+
+// providerTime is the time the provider gave, as it gave it when the channel kept that.
+func (in Inbound) providerTime() string {
+	if in.ProviderTime != "" {
+		return in.ProviderTime
+	}
+	return in.ReceivedAt.UTC().Format(time.RFC3339Nano)
 }
 
 // intakeSpecial handles, one by one, the messages that may not be new messages at all: a
@@ -643,7 +685,7 @@ func (s *Service) afterInbound(ctx context.Context, tx bun.Tx, in Inbound, res *
 		source = SourceCustomer
 	}
 	if source != "" {
-		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, source, subjectFrom(in.Subject, in.Body), receivedAt(in, now))})
+		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, source, subjectFrom(in.Subject, in.Body), res.Message.CreatedAt)})
 		if err != nil {
 			return err
 		}

@@ -147,7 +147,7 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		accepted  []string
 	)
 	text := func(n int) (sid, from, body string) {
-		sid = fmt.Sprintf("SMb%s%08d", run, seq.Add(1))
+		sid = fmt.Sprintf("SMb%s%025x", run, seq.Add(1)) // Twilio's shape: SM and 32 hex digits
 		known := int(customers.Load())
 		if known == 0 || float64(mix(n)%1000) < e.cfg.NewCustomers*1000 {
 			c := int(customers.Add(1) - 1)

@@ -82,6 +82,11 @@ func (h *Twilio) verify(c *fiber.Ctx) error {
 		h.log.Warn("refused a Twilio webhook with a missing or wrong signature", "path", c.Path(), "ip", c.IP())
 		return fiber.NewError(fiber.StatusForbidden, "invalid X-Twilio-Signature")
 	}
+	// Twilio sends each parameter once; a repeated one, even signed, would let the order of
+	// its values decide which one the handlers read.
+	if k := twilio.Repeated(form); k != "" {
+		return fiber.NewError(fiber.StatusBadRequest, "parameter "+k+" is repeated; Twilio sends each once")
+	}
 	c.Locals(formKey, form)
 	return c.Next()
 }

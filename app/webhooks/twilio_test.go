@@ -2,6 +2,9 @@ package webhooks_test
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -74,8 +77,15 @@ func (d *desk) postSigned(t *testing.T, path string, form url.Values, signature 
 	return res.StatusCode, string(b)
 }
 
-func smsForm(sid, from, body string) url.Values {
-	return url.Values{"MessageSid": {sid}, "AccountSid": {"AC1"}, "From": {from}, "To": {"+8610095500"}, "Body": {body}, "NumMedia": {"0"}}
+// sidOf is a Twilio SID of the given kind (SM, CA, RE) named after label: two letters and
+// 32 hexadecimal digits, the same for the same label.
+func sidOf(kind, label string) string {
+	sum := md5.Sum([]byte(label))
+	return kind + hex.EncodeToString(sum[:])
+}
+
+func smsForm(label, from, body string) url.Values {
+	return url.Values{"MessageSid": {sidOf("SM", label)}, "AccountSid": {sidOf("AC", "1")}, "From": {from}, "To": {"+8610095500"}, "Body": {body}, "NumMedia": {"0"}}
 }
 
 func (d *desk) count(t *testing.T, table string) int {
@@ -136,8 +146,8 @@ func TestForgedWebhooksAreRefused(t *testing.T) {
 			{"another token", "/webhooks/twilio/sms", twilio.Sign("other-token", base+"/webhooks/twilio/sms", form), form},
 			{"signed for another URL", "/webhooks/twilio/sms", twilio.Sign(token, base+"/webhooks/twilio/voice", form), form},
 			{"body changed after signing", "/webhooks/twilio/sms", twilio.Sign(token, base+"/webhooks/twilio/sms", form), tampered},
-			{"status callback", "/webhooks/twilio/sms/status", "x", url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}}},
-			{"voice", "/webhooks/twilio/voice", "x", url.Values{"CallSid": {"CA1"}, "From": {"+8613800138000"}}},
+			{"status callback", "/webhooks/twilio/sms/status", "x", url.Values{"MessageSid": {sidOf("SM", "1")}, "MessageStatus": {"delivered"}}},
+			{"voice", "/webhooks/twilio/voice", "x", url.Values{"CallSid": {sidOf("CA", "1")}, "From": {"+8613800138000"}}},
 		}
 		for _, c := range cases {
 			status, body := d.postSigned(t, c.path, c.form, c.signature)
@@ -242,7 +252,7 @@ func TestSMSBadInputAndSettings(t *testing.T) {
 		form url.Values
 		want string
 	}{
-		{"missing From", url.Values{"MessageSid": {"S1"}, "Body": {"x"}}, "From"},
+		{"missing From", url.Values{"MessageSid": {sidOf("SM", "1")}, "Body": {"x"}}, "From"},
 		{"malformed number", smsForm("S2", "call me", "x"), "phone number"},
 		{"short code", smsForm("S3", "95500", "x"), "phone number"},
 		{"oversized body", smsForm("S4", "+8613800138000", strings.Repeat("x", 1700)), "1600"},
@@ -280,7 +290,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.MarkSent(ctx, m.ID, "SMout1", "queued"); err != nil {
+		if err := d.svc.MarkSent(ctx, m.ID, sidOf("SM", "out1"), "queued"); err != nil {
 			t.Fatal(err)
 		}
 		statusOf := func() (string, string) {
@@ -297,7 +307,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			{"queued", "", "delivered"},
 		}
 		for _, s := range steps {
-			code, body := d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {"SMout1"}, "MessageStatus": {s.status}, "ErrorCode": {s.code}})
+			code, body := d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {sidOf("SM", "out1")}, "MessageStatus": {s.status}, "ErrorCode": {s.code}})
 			if code != 204 {
 				t.Fatalf("%s: %d %s", s.status, code, body)
 			}
@@ -306,8 +316,8 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			}
 		}
 		m2, _ := d.svc.Reply(ctx, tickets.AgentActor(agent), "HL-000001", "second")
-		d.svc.MarkSent(ctx, m2.ID, "SMout2", "queued") //nolint:errcheck
-		d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {"SMout2"}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}})
+		d.svc.MarkSent(ctx, m2.ID, sidOf("SM", "out2"), "queued") //nolint:errcheck
+		d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {sidOf("SM", "out2")}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}})
 		var st, code string
 		d.db.NewSelect().Table("messages").Column("delivery_status", "delivery_error").Where("id = ?", m2.ID).Scan(ctx, &st, &code) //nolint:errcheck
 		if st != "undelivered" || code != "30003" {
@@ -322,17 +332,17 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		if failed != 1 {
 			t.Errorf("%d delivery.failed events on the ticket, want 1", failed)
 		}
-		if status, _ := d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {"SMunknown"}, "MessageStatus": {"delivered"}}); status != 204 {
+		if status, _ := d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {sidOf("SM", "unknown")}, "MessageStatus": {"delivered"}}); status != 204 {
 			t.Errorf("unknown message: %d", status)
 		}
-		if status, _ := d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {"SMout1"}, "MessageStatus": {"teleported"}}); status != 400 {
+		if status, _ := d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {sidOf("SM", "out1")}, "MessageStatus": {"teleported"}}); status != 400 {
 			t.Errorf("unknown status: %d", status)
 		}
 	})
 }
 
-func callForm(sid string, kv ...string) url.Values {
-	f := url.Values{"CallSid": {sid}, "AccountSid": {"AC1"}, "From": {"+8613800138000"}, "To": {"+8610095500"}}
+func callForm(label string, kv ...string) url.Values {
+	f := url.Values{"CallSid": {sidOf("CA", label)}, "AccountSid": {sidOf("AC", "1")}, "From": {"+8613800138000"}, "To": {"+8610095500"}}
 	for i := 0; i < len(kv); i += 2 {
 		f.Set(kv[i], kv[i+1])
 	}
@@ -385,10 +395,10 @@ func TestVoicemailInAnyOrder(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		d := newDesk(t, db, nil)
 		rec := func(sid, q string) url.Values {
-			return callForm(sid, "RecordingSid", "RE"+sid, "RecordingUrl", "https://api.twilio.com/Recordings/RE"+sid, "RecordingDuration", "12")
+			return callForm(sid, "RecordingSid", sidOf("RE", sid), "RecordingUrl", "https://api.twilio.com/Recordings/RE"+sid, "RecordingDuration", "12")
 		}
 		tr := func(sid string) url.Values {
-			return callForm(sid, "RecordingSid", "RE"+sid, "TranscriptionText", "我想问一下理赔进度")
+			return callForm(sid, "RecordingSid", sidOf("RE", sid), "TranscriptionText", "我想问一下理赔进度")
 		}
 
 		// Recording first, then transcription.
@@ -490,6 +500,154 @@ func TestSMSStatusLookup(t *testing.T) {
 		}
 		if n := d.count(t, "messages"); n != 1 {
 			t.Errorf("status questions were stored as %d messages, want only the first", n-1)
+		}
+	})
+}
+
+// postBody sends a raw form body with the given signature.
+func (d *desk) postBody(t *testing.T, path, body, signature string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", signature)
+	res, err := d.app.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// state is what a webhook may change, in one string: rows, message texts and delivery
+// states, and opt-outs.
+func (d *desk) state(t *testing.T) string {
+	t.Helper()
+	var rows []struct {
+		Body, DeliveryStatus string
+	}
+	if err := d.db.NewSelect().Table("messages").Column("body", "delivery_status").Order("id").Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	var out int
+	d.db.NewSelect().Table("customer_identities").ColumnExpr("COUNT(*)").Where("opted_out_at IS NOT NULL").Scan(context.Background(), &out) //nolint:errcheck
+	return fmt.Sprintf("tickets %d customers %d events %d complaints %d opted out %d messages %v",
+		d.count(t, "tickets"), d.count(t, "customers"), d.count(t, "events"), d.count(t, "complaints"), out, rows)
+}
+
+// A body captured with its signature and polluted: values put in front of it are the ones
+// a handler reads first. Every Twilio route refuses it with 403 and changes nothing; the
+// body as Twilio signed it passes.
+func TestPollutedTwilioWebhooksAreRefused(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, nil)
+		me := "+8613800138000"
+		d.post(t, "/webhooks/twilio/sms", smsForm("first", me, "my claim")) // HL-000001
+		agent, _ := d.svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
+		m, err := d.svc.Reply(ctx, tickets.AgentActor(agent), "HL-000001", "we are on it")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.svc.MarkSent(ctx, m.ID, sidOf("SM", "reply"), "queued"); err != nil {
+			t.Fatal(err)
+		}
+		// Every parameter any route reads, pointing elsewhere; each route's body gets those of
+		// its own parameters put in front (a parameter the signed body lacks would fail even
+		// a check that reads only the last value of each).
+		pollution := url.Values{
+			"MessageSid": {sidOf("SM", "forged")}, "CallSid": {sidOf("CA", "forged")}, "RecordingSid": {sidOf("RE", "forged")},
+			"From": {"+8613900139000"}, "Body": {"forged 投诉"}, "Digits": {"3"}, "MessageStatus": {"failed"}, "ErrorCode": {"30003"},
+			"CallStatus": {"completed"}, "DialCallStatus": {"no-answer"}, "RecordingUrl": {"https://evil.example/r"},
+			"RecordingDuration": {"9"}, "TranscriptionText": {"forged 投诉"}, "NumMedia": {"0"},
+		}
+		routes := []struct {
+			path string
+			form url.Values
+			want int
+		}{
+			{"/webhooks/twilio/sms", smsForm("p-sms", me, "second message"), 200},
+			{"/webhooks/twilio/sms/status", url.Values{"MessageSid": {sidOf("SM", "reply")}, "MessageStatus": {"delivered"}}, 204},
+			{"/webhooks/twilio/voice", callForm("p-call"), 200},
+			{"/webhooks/twilio/voice/menu", callForm("p-call", "Digits", "1"), 200},
+			{"/webhooks/twilio/voice/lookup", callForm("p-call", "Digits", "000001"), 200},
+			{"/webhooks/twilio/voice/recording", callForm("p-call", "RecordingSid", sidOf("RE", "p"), "RecordingUrl", "https://api.twilio.com/r", "RecordingDuration", "5"), 200},
+			{"/webhooks/twilio/voice/transcription", callForm("p-call", "RecordingSid", sidOf("RE", "p"), "TranscriptionText", "请回电"), 204},
+			{"/webhooks/twilio/voice/dial", callForm("p-dial", "DialCallStatus", "completed"), 200},
+			{"/webhooks/twilio/voice/status", callForm("p-missed", "CallStatus", "completed"), 204},
+		}
+		for _, r := range routes {
+			body := r.form.Encode()
+			signature := twilio.Sign(token, base+r.path, r.form)
+			front := url.Values{}
+			for k := range r.form {
+				if v, ok := pollution[k]; ok {
+					front[k] = v
+				}
+			}
+			before := d.state(t)
+			if status, reply := d.postBody(t, r.path, front.Encode()+"&"+body, signature); status != 403 {
+				t.Errorf("%s polluted: %d %s, want 403", r.path, status, reply)
+			}
+			if after := d.state(t); after != before {
+				t.Errorf("%s polluted changed the desk:\n%s\n%s", r.path, before, after)
+			}
+			if status, reply := d.postBody(t, r.path, body, signature); status != r.want {
+				t.Errorf("%s as signed: %d %s, want %d", r.path, status, reply, r.want)
+			}
+		}
+		if n := d.count(t, "customers"); n != 1 {
+			t.Errorf("%d customers, want only the caller", n)
+		}
+	})
+}
+
+// A parameter repeated, even under a good signature, is not Twilio's form: 400, nothing stored.
+func TestRepeatedTwilioParameters(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newDesk(t, db, nil)
+		form := smsForm("rep", "+8613800138000", "hello")
+		form["Body"] = []string{"hello", "another text"}
+		status, body := d.post(t, "/webhooks/twilio/sms", form)
+		if status != 400 || !strings.Contains(body, "Body") {
+			t.Errorf("repeated Body: %d %s, want 400 naming it", status, body)
+		}
+		if n := d.count(t, "messages") + d.count(t, "customers"); n != 0 {
+			t.Errorf("a repeated parameter stored %d rows", n)
+		}
+	})
+}
+
+// SIDs not of Twilio's shape, huge ones included, are a 400 on every route that stores or
+// looks one up, and leave nothing, on both databases.
+func TestTwilioProviderIDs(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newDesk(t, db, nil)
+		huge := strings.Repeat("f", 5000)
+		withSid := func(f url.Values, k, v string) url.Values { f.Set(k, v); return f }
+		cases := []struct {
+			name, path string
+			form       url.Values
+			want       string
+		}{
+			{"huge MessageSid", "/webhooks/twilio/sms", withSid(smsForm("x", "+8613800138000", "hi"), "MessageSid", "SM"+huge), "MessageSid"},
+			{"short MessageSid", "/webhooks/twilio/sms", withSid(smsForm("x", "+8613800138000", "hi"), "MessageSid", "SM1"), "MessageSid"},
+			{"a call's SID as MessageSid", "/webhooks/twilio/sms", withSid(smsForm("x", "+8613800138000", "hi"), "MessageSid", sidOf("CA", "x")), "MessageSid"},
+			{"STOP under a huge MessageSid", "/webhooks/twilio/sms", withSid(smsForm("x", "+8613800138000", "STOP"), "MessageSid", huge), "MessageSid"},
+			{"status for a huge MessageSid", "/webhooks/twilio/sms/status", url.Values{"MessageSid": {"SM" + huge}, "MessageStatus": {"delivered"}}, "MessageSid"},
+			{"status with a huge ErrorCode", "/webhooks/twilio/sms/status", url.Values{"MessageSid": {sidOf("SM", "x")}, "MessageStatus": {"failed"}, "ErrorCode": {huge}}, "ErrorCode"},
+			{"missed call with a huge CallSid", "/webhooks/twilio/voice/status", withSid(callForm("x", "CallStatus", "completed"), "CallSid", "CA"+huge), "CallSid"},
+			{"voicemail with a huge CallSid", "/webhooks/twilio/voice/recording", withSid(callForm("x", "RecordingSid", sidOf("RE", "x"), "RecordingUrl", "https://x/r", "RecordingDuration", "5"), "CallSid", "CA"+huge), "CallSid"},
+			{"voicemail with a huge RecordingSid", "/webhooks/twilio/voice/recording", callForm("x", "RecordingSid", "RE"+huge, "RecordingUrl", "https://x/r", "RecordingDuration", "5"), "RecordingSid"},
+			{"dial with a malformed CallSid", "/webhooks/twilio/voice/dial", withSid(callForm("x", "DialCallStatus", "no-answer"), "CallSid", "CA-1"), "CallSid"},
+		}
+		for _, c := range cases {
+			status, body := d.post(t, c.path, c.form)
+			if status != 400 || !strings.Contains(body, c.want) {
+				t.Errorf("%s: %d %.200s, want 400 naming %s", c.name, status, body, c.want)
+			}
+		}
+		if n := d.count(t, "messages") + d.count(t, "customers") + d.count(t, "tickets"); n != 0 {
+			t.Errorf("refused callbacks stored %d rows", n)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +19,8 @@ import (
 type WeChatConfig struct {
 	Token string
 	AppID string
-	// EncodingAESKey enables safe mode (encrypt_type=aes); plaintext pushes are accepted too.
+	// EncodingAESKey enables safe mode (encrypt_type=aes); set, plaintext pushes are
+	// refused, since their signature covers no body.
 	EncodingAESKey string
 	// Welcome is sent to a new follower; empty sends nothing.
 	Welcome string
@@ -66,20 +66,31 @@ func (h *WeChat) Register(app *fiber.App) {
 
 func forbidden(reason string) error { return fiber.NewError(fiber.StatusForbidden, reason) }
 
+// nonceProvider names WeChat's nonces in the shared nonce store.
+const nonceProvider = "wechat"
+
 // fresh refuses timestamps too far from now, so a captured push cannot be replayed later.
 func (h *WeChat) fresh(ts string) error {
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return forbidden("timestamp is missing or not a number")
 	}
-	if skew := math.Abs(float64(h.cfg.Clock.Now().Unix() - sec)); skew > h.cfg.MaxSkew.Seconds() {
+	now, skew := h.cfg.Clock.Now().Unix(), int64(h.cfg.MaxSkew.Seconds())
+	if sec < now-skew || sec > now+skew { // compared, not subtracted: no overflow
 		return forbidden("timestamp is too far from now")
 	}
 	return nil
 }
 
-// verifyURL answers WeChat's check of the server address: echo echostr if signed.
+// verifyURL answers WeChat's check of the server address: echo echostr if signed, and
+// signed lately.
 func (h *WeChat) verifyURL(c *fiber.Ctx) error {
+	if h.cfg.Token == "" {
+		return forbidden("WeChat is not configured")
+	}
+	if err := h.fresh(c.Query("timestamp")); err != nil {
+		return err
+	}
 	if !wechat.VerifySignature(c.Query("signature"), h.cfg.Token, c.Query("timestamp"), c.Query("nonce")) {
 		return forbidden("invalid signature")
 	}
@@ -96,8 +107,16 @@ func (h *WeChat) push(c *fiber.Ctx) error {
 	if err := h.fresh(ts); err != nil {
 		return err
 	}
+	if nonce == "" || len(nonce) > tickets.MaxNonceBytes {
+		return forbidden("nonce is missing or too long")
+	}
 	body := c.Body()
 	aes := c.Query("encrypt_type") == "aes"
+	if !aes && h.cipher != nil {
+		// A plaintext push is signed over no body: with safe mode configured, accepting
+		// one would let a captured signature carry any message.
+		return forbidden("plaintext push refused: safe mode (encrypt_type=aes) is configured")
+	}
 	if aes {
 		if h.cipher == nil {
 			return forbidden("safe mode needs WECHAT_ENCODING_AES_KEY")
@@ -115,6 +134,17 @@ func (h *WeChat) push(c *fiber.Ctx) error {
 		}
 	} else if !wechat.VerifySignature(c.Query("signature"), h.cfg.Token, ts, nonce) {
 		return forbidden("invalid signature")
+	}
+	// The nonce is remembered for as long as its timestamp is accepted, both sides of now:
+	// within that, a second body under it is a captured signature with another message.
+	// WeChat's own retries repeat the body and pass; intake finds their MsgId stored.
+	ok, err := h.svc.ClaimNonce(c.UserContext(), nonceProvider, nonce, body, 2*h.cfg.MaxSkew)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		h.log.Warn("refused a WeChat push reusing a nonce with another body", "ip", c.IP())
+		return forbidden("nonce already used for another message")
 	}
 	p, err := wechat.ParsePush(body)
 	if err != nil {

@@ -2,6 +2,7 @@ package webhooks_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,10 +31,14 @@ const (
 
 var wxNow = time.Unix(1795600000, 0).UTC()
 
+// wxDesk is one desk behind two official accounts' webhooks: app in safe mode (with an
+// EncodingAESKey), plainApp in plaintext mode (without one).
 type wxDesk struct {
-	svc *tickets.Service
-	app *fiber.App
-	db  *bun.DB
+	svc           *tickets.Service
+	app, plainApp *fiber.App
+	db            *bun.DB
+	clock         *tickettest.Clock
+	nonces        int
 }
 
 func newWxDesk(t *testing.T, db *bun.DB) *wxDesk {
@@ -41,19 +46,34 @@ func newWxDesk(t *testing.T, db *bun.DB) *wxDesk {
 	clock := tickettest.NewClock(wxNow.Add(time.Minute))
 	svc := tickettest.Service(db, clock)
 	log := slog.New(slog.DiscardHandler)
-	wc, err := webhooks.NewWeChat(svc, webhooks.WeChatConfig{Token: wxToken, AppID: wxAppID, EncodingAESKey: wxAESKey,
-		Welcome: "欢迎关注！回复任何问题，客服将尽快答复。", Menu: map[string]string{"COMPLAINT": "complaint"}, Clock: clock}, log)
-	if err != nil {
-		t.Fatal(err)
+	d := &wxDesk{svc: svc, db: db, clock: clock}
+	for _, key := range []string{wxAESKey, ""} {
+		wc, err := webhooks.NewWeChat(svc, webhooks.WeChatConfig{Token: wxToken, AppID: wxAppID, EncodingAESKey: key,
+			Welcome: "欢迎关注！回复任何问题，客服将尽快答复。", Menu: map[string]string{"COMPLAINT": "complaint"}, Clock: clock}, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{wc}})
+		if key != "" {
+			d.app = app
+		} else {
+			d.plainApp = app
+		}
 	}
-	return &wxDesk{svc: svc, db: db, app: api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{wc}})}
+	return d
 }
 
+// send posts to the safe-mode account.
 func (d *wxDesk) send(t *testing.T, method, query, body string) (int, string) {
+	t.Helper()
+	return d.sendTo(t, d.app, method, query, body)
+}
+
+func (d *wxDesk) sendTo(t *testing.T, app *fiber.App, method, query, body string) (int, string) {
 	t.Helper()
 	req := httptest.NewRequest(method, "/webhooks/wechat?"+query, strings.NewReader(body))
 	req.Header.Set("Content-Type", "text/xml")
-	res, err := d.app.Test(req, -1)
+	res, err := app.Test(req, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +81,18 @@ func (d *wxDesk) send(t *testing.T, method, query, body string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-// plain posts a plaintext push signed as WeChat signs it.
+// plain posts a plaintext push to the plaintext account, signed as WeChat signs it, with
+// a nonce of its own.
 func (d *wxDesk) plain(t *testing.T, xml string, at time.Time) (int, string) {
 	t.Helper()
-	ts, nonce := fmt.Sprint(at.Unix()), "1320562132"
-	return d.send(t, "POST", fmt.Sprintf("signature=%s&timestamp=%s&nonce=%s", wechat.Signature(wxToken, ts, nonce), ts, nonce), xml)
+	d.nonces++
+	return d.sendTo(t, d.plainApp, "POST", plainQuery(at, fmt.Sprint(1320562132+d.nonces)), xml)
+}
+
+// plainQuery is the query of a plaintext push signed at at with nonce.
+func plainQuery(at time.Time, nonce string) string {
+	ts := fmt.Sprint(at.Unix())
+	return fmt.Sprintf("signature=%s&timestamp=%s&nonce=%s", wechat.Signature(wxToken, ts, nonce), ts, nonce)
 }
 
 func (d *wxDesk) count(t *testing.T, table string) int {
@@ -159,7 +186,11 @@ func TestWeChatForgeriesAndReplays(t *testing.T) {
 			{"safe mode without Encrypt", safeQuery(""), "<xml></xml>"},
 		}
 		for _, c := range cases {
-			if status, body := d.send(t, "POST", c.query, c.body); status != 403 {
+			app := d.app
+			if !strings.Contains(c.query, "encrypt_type=aes") {
+				app = d.plainApp
+			}
+			if status, body := d.sendTo(t, app, "POST", c.query, c.body); status != 403 {
 				t.Errorf("%s: %d %s, want 403", c.name, status, body)
 			}
 		}
@@ -264,5 +295,163 @@ func TestWeChatWindow(t *testing.T) {
 	svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: "oWin", Body: "still there?"}) //nolint:errcheck
 	if _, err := svc.Reply(ctx, as, ref, "yes"); err != nil {
 		t.Errorf("reply after the customer wrote again: %v", err)
+	}
+}
+
+// wxPush is a text push from from with the given CreateTime and MsgId.
+func wxPush(from, createTime, msgID, content string) string {
+	return fmt.Sprintf(`<xml><ToUserName><![CDATA[gh_desk]]></ToUserName><FromUserName><![CDATA[%s]]></FromUserName><CreateTime>%s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%s]]></Content><MsgId>%s</MsgId></xml>`,
+		from, createTime, content, msgID)
+}
+
+// A CreateTime WeChat could not have meant is not believed: the message is stored at its
+// arrival, its ticket reads back, and the audit event keeps the value WeChat sent.
+func TestWeChatProviderTimes(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newWxDesk(t, db)
+		arrival := d.clock.Now().UTC().Truncate(time.Microsecond)
+		cases := []struct {
+			name, createTime string
+			ignored          bool
+			want             time.Time
+		}{
+			{"the largest int64", "9223372036854775807", true, arrival},
+			{"the smallest int64", "-9223372036854775808", true, arrival},
+			{"minus one", "-1", true, arrival},
+			{"the year 10000", "253402300800", true, arrival},
+			{"an hour ahead", fmt.Sprint(wxNow.Add(time.Hour).Unix()), true, arrival},
+			{"thirty days back", fmt.Sprint(wxNow.Add(-30 * 24 * time.Hour).Unix()), true, arrival},
+			{"a minute ago", fmt.Sprint(wxNow.Unix()), false, wxNow},
+			{"a minute ahead", fmt.Sprint(wxNow.Add(2 * time.Minute).Unix()), false, arrival},
+		}
+		for i, c := range cases {
+			from := fmt.Sprintf("oTime%d", i)
+			status, body := d.plain(t, wxPush(from, c.createTime, fmt.Sprint(5000+i), "问题 "+c.name), wxNow)
+			if status != 200 || body != "success" {
+				t.Errorf("%s: %d %s", c.name, status, body)
+				continue
+			}
+			ref := tickets.FormatRef(int64(i + 1))
+			td, err := d.svc.Ticket(context.Background(), ref)
+			if err != nil {
+				t.Errorf("%s: reading %s: %v", c.name, ref, err)
+				continue
+			}
+			if len(td.Messages) != 1 || !td.Messages[0].CreatedAt.Equal(c.want) {
+				t.Errorf("%s: %d messages, stored at %v, want %v", c.name, len(td.Messages), td.Messages[0].CreatedAt, c.want)
+			}
+			recorded := ""
+			for _, e := range td.Events {
+				if e.Kind == "message.received" {
+					var data map[string]any
+					if err := json.Unmarshal([]byte(e.Data), &data); err != nil {
+						t.Fatal(err)
+					}
+					recorded, _ = data["provider_time_ignored"].(string)
+				}
+			}
+			if c.ignored && recorded != c.createTime {
+				t.Errorf("%s: the event records %q, want WeChat's %s", c.name, recorded, c.createTime)
+			}
+			if !c.ignored && recorded != "" {
+				t.Errorf("%s: a believable time recorded as ignored (%s)", c.name, recorded)
+			}
+		}
+		// The desk's list reads them all.
+		if page, err := d.svc.ListTickets(context.Background(), tickets.TicketFilter{}); err != nil || len(page.Items) != len(cases) {
+			t.Errorf("list: %v", err)
+		}
+	})
+}
+
+// Ids no provider sends are refused with 400 and leave nothing, on both databases.
+func TestWeChatProviderIDs(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newWxDesk(t, db)
+		for name, id := range map[string]string{
+			"a huge MsgId":           strings.Repeat("9", 5000),
+			"a MsgId beyond 64 bits": "18446744073709551616",
+			"a MsgId not a number":   "abc",
+			"a negative MsgId":       "-1",
+		} {
+			status, body := d.plain(t, wxPush("oIDs", fmt.Sprint(wxNow.Unix()), id, "hello"), wxNow)
+			if status != 400 || !strings.Contains(body, "MsgId") {
+				t.Errorf("%s: %d %s, want 400", name, status, body)
+			}
+		}
+		if n := d.count(t, "messages") + d.count(t, "customers"); n != 0 {
+			t.Errorf("refused pushes stored %d rows", n)
+		}
+		if status, body := d.plain(t, wxPush("oIDs", fmt.Sprint(wxNow.Unix()), "18446744073709551615", "hello"), wxNow); status != 200 {
+			t.Errorf("the largest 64-bit MsgId: %d %s", status, body)
+		}
+	})
+}
+
+// With an EncodingAESKey set, a plaintext push is refused: its signature covers no body.
+func TestWeChatPlaintextRefusedInSafeMode(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newWxDesk(t, db)
+		status, body := d.send(t, "POST", plainQuery(wxNow, "777"), textPush("oDown", "6001", "downgraded"))
+		if status != 403 || !strings.Contains(body, "safe mode") {
+			t.Errorf("plaintext push to a safe-mode account: %d %s, want 403", status, body)
+		}
+		if n := d.count(t, "messages") + d.count(t, "customers"); n != 0 {
+			t.Errorf("a downgraded push stored %d rows", n)
+		}
+	})
+}
+
+// A plaintext push's signature covers its timestamp and nonce, not its body: a captured
+// signature is refused with any other body for as long as its timestamp is accepted, in
+// every process sharing the database, while WeChat's own retries of the same body pass.
+func TestWeChatNonceReplay(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newWxDesk(t, db)
+		other := newWxDesk(t, db) // a second process on the same database
+		q := plainQuery(wxNow, "424242")
+		genuine := textPush("oReplay", "7001", "genuine")
+		for i, dd := range []*wxDesk{d, d, other} { // WeChat retries, at any process
+			if status, body := dd.sendTo(t, dd.plainApp, "POST", q, genuine); status != 200 || body != "success" {
+				t.Fatalf("delivery %d of the genuine push: %d %s", i+1, status, body)
+			}
+		}
+		for i, dd := range []*wxDesk{d, other} {
+			status, body := dd.sendTo(t, dd.plainApp, "POST", q, textPush("oVictim", "7002", "forged 投诉"))
+			if status != 403 || !strings.Contains(body, "nonce") {
+				t.Errorf("forged body under a used nonce at process %d: %d %s, want 403", i+1, status, body)
+			}
+		}
+		if n, c := d.count(t, "messages"), d.count(t, "customers"); n != 1 || c != 1 {
+			t.Errorf("%d messages, %d customers, want the genuine one only", n, c)
+		}
+		// Once the nonce's window has passed, a new push may bring the same nonce again.
+		d.clock.Advance(11 * time.Minute)
+		later := wxNow.Add(11 * time.Minute)
+		if status, body := d.sendTo(t, d.plainApp, "POST", plainQuery(later, "424242"), textPush("oReplay", "7003", "later")); status != 200 {
+			t.Errorf("a nonce again after its window: %d %s", status, body)
+		}
+		var rows int
+		db.NewSelect().Table("webhook_nonces").ColumnExpr("COUNT(*)").Scan(context.Background(), &rows) //nolint:errcheck
+		if rows != 1 {
+			t.Errorf("%d nonce rows, want the one nonce once", rows)
+		}
+	})
+}
+
+// URL verification also refuses a timestamp outside the window: a captured check replays
+// no more than a push.
+func TestWeChatURLVerificationWindow(t *testing.T) {
+	d := newWxDesk(t, tickettest.SQLite(t))
+	for name, at := range map[string]time.Time{"an hour old": wxNow.Add(-time.Hour), "an hour ahead": wxNow.Add(time.Hour)} {
+		ts := fmt.Sprint(at.Unix())
+		status, body := d.send(t, "GET", fmt.Sprintf("signature=%s&timestamp=%s&nonce=n1&echostr=5837398749", wechat.Signature(wxToken, ts, "n1"), ts), "")
+		if status != 403 || strings.Contains(body, "5837398749") {
+			t.Errorf("%s: %d %s, want 403", name, status, body)
+		}
+	}
+	status, body := d.send(t, "GET", "signature="+wechat.Signature(wxToken, "", "n1")+"&nonce=n1&echostr=5837398749", "")
+	if status != 403 || strings.Contains(body, "5837398749") {
+		t.Errorf("no timestamp: %d %s, want 403", status, body)
 	}
 }

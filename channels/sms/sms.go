@@ -53,6 +53,8 @@ func Parse(form url.Values) (Message, error) {
 	switch {
 	case sid == "":
 		return Message{}, errors.New("MessageSid is missing")
+	case !twilio.ValidSID(sid, messagePrefixes...):
+		return Message{}, errors.New("MessageSid is not a Twilio message SID (SM or MM and 32 hexadecimal digits)")
 	case from == "":
 		return Message{}, errors.New("From is missing")
 	case !utf8.ValidString(body):
@@ -105,11 +107,24 @@ type Status struct {
 	ErrorCode  string
 }
 
+// messagePrefixes are the SIDs of Twilio's messages: SMS (SM) and MMS (MM).
+var messagePrefixes = []string{"SM", "MM"}
+
 // ParseStatus reads Twilio's message status callback form.
 func ParseStatus(form url.Values) (Status, error) {
 	s := Status{MessageSid: form.Get("MessageSid"), Status: strings.ToLower(form.Get("MessageStatus")), ErrorCode: form.Get("ErrorCode")}
 	if s.MessageSid == "" || s.Status == "" {
 		return s, errors.New("MessageSid and MessageStatus are required")
+	}
+	if !twilio.ValidSID(s.MessageSid, messagePrefixes...) {
+		return s, errors.New("MessageSid is not a Twilio message SID (SM or MM and 32 hexadecimal digits)")
+	}
+	// Twilio's error codes are numbers of five digits; anything else is not Twilio's.
+	if len(s.ErrorCode) > 10 || strings.Trim(s.ErrorCode, "0123456789") != "" {
+		return s, errors.New("ErrorCode is not a Twilio error code")
+	}
+	if len(s.Status) > 32 {
+		return s, errors.New("MessageStatus is too long")
 	}
 	return s, nil
 }

@@ -8,9 +8,15 @@ import (
 	"github.com/hotlinedesk/hotline/channels/sms"
 )
 
+// Twilio message SIDs: SM and 32 hexadecimal digits.
+const (
+	sid1 = "SM0123456789abcdef0123456789abcdef"
+	sid9 = "SM99999999999999999999999999999999"
+)
+
 func TestParse(t *testing.T) {
 	base := func(kv ...string) url.Values {
-		f := url.Values{"MessageSid": {"SM1"}, "From": {"+8613800138000"}, "To": {"+8610095500"}, "Body": {"你好"}}
+		f := url.Values{"MessageSid": {sid1}, "From": {"+8613800138000"}, "To": {"+8610095500"}, "Body": {"你好"}}
 		for i := 0; i < len(kv); i += 2 {
 			if kv[i+1] == "<del>" {
 				f.Del(kv[i])
@@ -37,6 +43,12 @@ func TestParse(t *testing.T) {
 		{"mms", base("Body", "", "NumMedia", "2", "MediaUrl0", "https://api.twilio.com/m/0", "MediaContentType0", "image/jpeg",
 			"MediaUrl1", "https://api.twilio.com/m/1", "MediaContentType1", "application/pdf"), "", sms.NoKeyword, 2},
 		{"no sid", base("MessageSid", "<del>"), "MessageSid", 0, 0},
+		{"sid too short", base("MessageSid", "SM1"), "MessageSid", 0, 0},
+		{"sid too long", base("MessageSid", sid1+"0"), "MessageSid", 0, 0},
+		{"sid of a call", base("MessageSid", "CA"+sid1[2:]), "MessageSid", 0, 0},
+		{"sid not hex", base("MessageSid", "SM0123456789abcdef0123456789abcdeg"), "MessageSid", 0, 0},
+		{"huge sid", base("MessageSid", "SM"+strings.Repeat("a", 5000)), "MessageSid", 0, 0},
+		{"mms sid", base("MessageSid", "MM"+sid1[2:]), "", sms.NoKeyword, 0},
 		{"no from", base("From", "<del>"), "From", 0, 0},
 		{"empty", base("Body", ""), "neither text nor media", 0, 0},
 		{"too long", base("Body", strings.Repeat("长", 1601)), "1600", 0, 0},
@@ -58,7 +70,7 @@ func TestParse(t *testing.T) {
 			if m.Keyword != c.keyword || len(m.Inbound.Attachments) != c.media {
 				t.Errorf("keyword %v media %d", m.Keyword, len(m.Inbound.Attachments))
 			}
-			if m.Inbound.ProviderMessageID != "SM1" || m.Inbound.Address != "+8613800138000" {
+			if m.Inbound.ProviderMessageID != c.form.Get("MessageSid") || m.Inbound.Address != "+8613800138000" {
 				t.Errorf("inbound %+v", m.Inbound)
 			}
 		})
@@ -70,11 +82,23 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseStatus(t *testing.T) {
-	s, err := sms.ParseStatus(url.Values{"MessageSid": {"SM9"}, "MessageStatus": {"Undelivered"}, "ErrorCode": {"30003"}})
+	s, err := sms.ParseStatus(url.Values{"MessageSid": {sid9}, "MessageStatus": {"Undelivered"}, "ErrorCode": {"30003"}})
 	if err != nil || s.Status != "undelivered" || s.ErrorCode != "30003" {
 		t.Errorf("%+v %v", s, err)
 	}
-	if _, err := sms.ParseStatus(url.Values{"MessageSid": {"SM9"}}); err == nil {
+	if _, err := sms.ParseStatus(url.Values{"MessageSid": {sid9}}); err == nil {
 		t.Error("a status without MessageStatus was accepted")
+	}
+	for name, f := range map[string]url.Values{
+		"short sid":   {"MessageSid": {"SM9"}, "MessageStatus": {"sent"}},
+		"huge sid":    {"MessageSid": {"SM" + strings.Repeat("9", 4000)}, "MessageStatus": {"sent"}},
+		"call sid":    {"MessageSid": {"CA" + sid9[2:]}, "MessageStatus": {"sent"}},
+		"error code":  {"MessageSid": {sid9}, "MessageStatus": {"failed"}, "ErrorCode": {"30003; DROP"}},
+		"huge error":  {"MessageSid": {sid9}, "MessageStatus": {"failed"}, "ErrorCode": {strings.Repeat("3", 100)}},
+		"huge status": {"MessageSid": {sid9}, "MessageStatus": {strings.Repeat("x", 100)}},
+	} {
+		if _, err := sms.ParseStatus(f); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
 	}
 }

@@ -5,6 +5,7 @@ package twilio
 import (
 	"crypto/hmac"
 	"crypto/sha1"
+	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
 	"net/url"
@@ -26,23 +27,37 @@ type Config struct {
 }
 
 // Validate checks an X-Twilio-Signature: HMAC-SHA1, keyed by the auth token, over the full
-// URL Twilio requested followed by each POST parameter's name and value in name order.
+// URL Twilio requested followed by each POST parameter's name and value in name order (see
+// signedString). Every value of the form is covered, so a value put in front of a signed
+// body fails the check. The URL is tried as given and with its default port added or
+// removed, as Twilio signs either; the comparison is in constant time.
 func Validate(authToken, fullURL string, form url.Values, signature string) bool {
 	if authToken == "" || signature == "" {
 		return false
 	}
-	params := make(map[string]string, len(form))
-	for k, vs := range form {
-		if len(vs) > 0 {
-			params[k] = vs[len(vs)-1]
+	ok := false
+	for _, u := range urlVariants(fullURL) {
+		// Every variant is computed and compared, so the time taken says nothing of which matched.
+		if subtle.ConstantTimeCompare([]byte(Sign(authToken, u, form)), []byte(signature)) == 1 {
+			ok = true
 		}
 	}
-	v := client.NewRequestValidator(authToken)
-	return v.Validate(fullURL, params, signature)
+	return ok
 }
 
 // Sign computes the X-Twilio-Signature Twilio would send for a POST of form to fullURL.
 func Sign(authToken, fullURL string, form url.Values) string {
+	mac := hmac.New(sha1.New, []byte(authToken))
+	mac.Write([]byte(signedString(fullURL, form)))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// signedString is what Twilio signs: the URL, then for each parameter name in sorted order
+// the name followed by each of its distinct values, also sorted. That is what Twilio's own
+// libraries compute (twilio-python's compute_signature, twilio-node's
+// getExpectedTwilioSignature); twilio-go's validator reads only one value of a repeated
+// name, which let a value the signature never covered be the one the handlers read.
+func signedString(fullURL string, form url.Values) string {
 	keys := make([]string, 0, len(form))
 	for k := range form {
 		keys = append(keys, k)
@@ -51,14 +66,77 @@ func Sign(authToken, fullURL string, form url.Values) string {
 	var b strings.Builder
 	b.WriteString(fullURL)
 	for _, k := range keys {
-		for _, v := range form[k] {
+		vs := append([]string(nil), form[k]...)
+		sort.Strings(vs)
+		for i, v := range vs {
+			if i > 0 && v == vs[i-1] {
+				continue
+			}
 			b.WriteString(k)
 			b.WriteString(v)
 		}
 	}
-	mac := hmac.New(sha1.New, []byte(authToken))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return b.String()
+}
+
+// urlVariants is fullURL as given and, for http and https, with the scheme's default port
+// added when it has none or removed when it has it: Twilio signs whichever form its
+// servers saw. A port other than the default is never dropped.
+func urlVariants(fullURL string) []string {
+	out := []string{fullURL}
+	scheme, rest, ok := strings.Cut(fullURL, "://")
+	port := map[string]string{"http": "80", "https": "443"}[strings.ToLower(scheme)]
+	if !ok || port == "" {
+		return out
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	host, tail := rest[:end], rest[end:]
+	if strings.HasSuffix(host, "]") || !strings.Contains(host, ":") { // no port (an IPv6 literal ends in "]")
+		return append(out, scheme+"://"+host+":"+port+tail)
+	}
+	if h, p, _ := strings.Cut(host, ":"); p == port && !strings.Contains(h, "[") {
+		return append(out, scheme+"://"+h+tail)
+	}
+	return out
+}
+
+// Repeated names the first parameter of form that has more than one value, or "". Twilio
+// sends each parameter once (media come as MediaUrl0, MediaUrl1, ...), so a repeated one is
+// not Twilio's form.
+func Repeated(form url.Values) string {
+	keys := make([]string, 0, len(form))
+	for k, vs := range form {
+		if len(vs) > 1 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	sort.Strings(keys)
+	return keys[0]
+}
+
+// ValidSID says whether sid has the shape of a Twilio SID with one of the given two-letter
+// prefixes (SM, MM, CA, RE, ...): the prefix and 32 hexadecimal digits.
+func ValidSID(sid string, prefixes ...string) bool {
+	if len(sid) != 34 {
+		return false
+	}
+	for _, c := range []byte(sid[2:]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	for _, p := range prefixes {
+		if sid[:2] == p {
+			return true
+		}
+	}
+	return false
 }
 
 // NewClient builds a twilio-go REST client for the account.

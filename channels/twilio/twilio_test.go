@@ -1,6 +1,7 @@
 package twilio_test
 
 import (
+	"math/rand/v2"
 	"net/url"
 	"testing"
 
@@ -66,4 +67,141 @@ func with(form url.Values, k, v string) url.Values {
 	}
 	out.Set(k, v)
 	return out
+}
+
+// A repeated parameter is signed as Twilio's own libraries sign it (twilio-python's
+// compute_signature): each distinct value, in sorted order, after its name. The expected
+// signature was computed with Python's hmac over
+// URL + "CallSidCA1234567890ABCDE" + "Digits1234" + "Digits5678" + "From+14158675309".
+func TestRepeatedParameterSignature(t *testing.T) {
+	const url0, want = "https://mycompany.com/myapp.php?foo=1&bar=2", "rWDFNPfKvAgoR0YfLIZgYP7rTVY="
+	form := url.Values{"CallSid": {"CA1234567890ABCDE"}, "Digits": {"5678", "1234", "5678"}, "From": {"+14158675309"}}
+	if got := twilio.Sign("12345", url0, form); got != want {
+		t.Errorf("Sign = %s, want %s", got, want)
+	}
+	if !twilio.Validate("12345", url0, form, want) {
+		t.Error("the repeated-parameter form does not validate")
+	}
+}
+
+// A body captured with its signature, with values put in front of it: the handlers read a
+// form's first value, so the check must cover every value, or the forgery passes.
+func TestPollutedFormsAreRefused(t *testing.T) {
+	const token, u = "12345", "https://desk.example.com/webhooks/twilio/sms"
+	body := "MessageSid=SM0123456789abcdef0123456789abcdef&From=%2B8613800138000&To=%2B8610095500&Body=hello"
+	signed, _ := url.ParseQuery(body)
+	signature := twilio.Sign(token, u, signed)
+	for _, prefix := range []string{
+		"Body=forged&",
+		"From=%2B8613900139000&",
+		"MessageSid=SMffffffffffffffffffffffffffffffff&",
+		"From=%2B8613900139000&Body=forged&MessageSid=SMffffffffffffffffffffffffffffffff&",
+		"Extra=1&",
+	} {
+		polluted, err := url.ParseQuery(prefix + body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if twilio.Validate(token, u, polluted, signature) {
+			t.Errorf("%q prepended to a signed body still validates", prefix)
+		}
+	}
+	if !twilio.Validate(token, u, signed, signature) {
+		t.Error("the signed body itself does not validate")
+	}
+}
+
+func TestDefaultPortVariants(t *testing.T) {
+	form := url.Values{"CallSid": {"CA1"}}
+	cases := []struct {
+		signedFor, requested string
+		want                 bool
+	}{
+		{"https://d.example.com/x", "https://d.example.com:443/x", true},
+		{"https://d.example.com:443/x", "https://d.example.com/x", true},
+		{"http://d.example.com/x?a=1", "http://d.example.com:80/x?a=1", true},
+		{"http://d.example.com:8080/x", "http://d.example.com/x", false},
+		{"https://d.example.com/x", "https://d.example.com:8443/x", false},
+		{"https://d.example.com:80/x", "https://d.example.com/x", false},
+	}
+	for _, c := range cases {
+		if got := twilio.Validate("tok", c.requested, form, twilio.Sign("tok", c.signedFor, form)); got != c.want {
+			t.Errorf("signed for %s, requested %s: %v, want %v", c.signedFor, c.requested, got, c.want)
+		}
+	}
+}
+
+// Sign and Validate agree for any form, repeated parameters included, and a form changed
+// in any value (one added, one dropped, one altered) no longer validates.
+func TestSignValidateAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		const letters = "abAB+ 1=&%中"
+		r := []rune(letters)
+		n := rng.IntN(5)
+		out := make([]rune, n)
+		for i := range out {
+			out[i] = r[rng.IntN(len(r))]
+		}
+		return string(out)
+	}
+	for i := range 2000 {
+		form := url.Values{}
+		for range rng.IntN(6) {
+			k := word()
+			for range 1 + rng.IntN(3) {
+				form.Add(k, word())
+			}
+		}
+		u := "https://desk.example.com/webhooks/twilio/sms?n=" + word()
+		sig := twilio.Sign("token", u, form)
+		if !twilio.Validate("token", u, form, sig) {
+			t.Fatalf("form %d %v: Sign and Validate disagree", i, form)
+		}
+		// Re-encoded and parsed again, as it travels: still valid.
+		back, err := url.ParseQuery(form.Encode())
+		if err != nil || !twilio.Validate("token", u, back, sig) {
+			t.Fatalf("form %d %v: valid no longer after encoding (%v)", i, form, err)
+		}
+		changed := with(form, "Injected"+word(), "x")
+		changed["Injected"] = append(changed["Injected"], "x")
+		if twilio.Validate("token", u, changed, sig) {
+			t.Fatalf("form %d %v: a parameter added still validates", i, form)
+		}
+		for k, vs := range form {
+			polluted := with(form, k, vs[0])
+			polluted[k] = append([]string{"polluted" + word()}, vs...)
+			if twilio.Validate("token", u, polluted, sig) {
+				t.Fatalf("form %d %v: a value put in front of %q still validates", i, form, k)
+			}
+			break
+		}
+	}
+}
+
+func TestRepeatedAndSIDs(t *testing.T) {
+	if k := twilio.Repeated(url.Values{"A": {"1"}, "B": {"1", "1"}, "C": {"1", "2"}}); k != "B" {
+		t.Errorf("Repeated = %q, want B", k)
+	}
+	if k := twilio.Repeated(url.Values{"A": {"1"}}); k != "" {
+		t.Errorf("Repeated = %q, want none", k)
+	}
+	cases := []struct {
+		sid  string
+		want bool
+	}{
+		{"SM0123456789abcdef0123456789ABCDEF", true},
+		{"MM0123456789abcdef0123456789abcdef", true},
+		{"CA0123456789abcdef0123456789abcdef", false}, // not a message
+		{"SM0123456789abcdef0123456789abcde", false},
+		{"SM0123456789abcdef0123456789abcdef0", false},
+		{"SM0123456789abcdef0123456789abcdeg", false},
+		{"sm0123456789abcdef0123456789abcdef", false},
+		{"", false},
+	}
+	for _, c := range cases {
+		if got := twilio.ValidSID(c.sid, "SM", "MM"); got != c.want {
+			t.Errorf("ValidSID(%q) = %v, want %v", c.sid, got, c.want)
+		}
+	}
 }

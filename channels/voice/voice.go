@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/twilio/twilio-go/twiml"
+
+	"github.com/hotlinedesk/hotline/channels/twilio"
 )
 
 // Lang picks the prompts: "zh" (Mandarin) or "en".
@@ -141,6 +143,13 @@ func Parse(form url.Values) (Call, error) {
 	}
 	if c.CallSid == "" {
 		return c, errors.New("CallSid is missing")
+	}
+	// The SIDs become stored message ids and file names: only Twilio's shape is let through.
+	if !twilio.ValidSID(c.CallSid, "CA") {
+		return c, errors.New("CallSid is not a Twilio call SID (CA and 32 hexadecimal digits)")
+	}
+	if c.RecordingSid != "" && !twilio.ValidSID(c.RecordingSid, "RE") {
+		return c, errors.New("RecordingSid is not a Twilio recording SID (RE and 32 hexadecimal digits)")
 	}
 	if c.From == "" {
 		return c, errors.New("From is missing")

@@ -34,11 +34,21 @@ type Push struct {
 	Encrypt      string `xml:"Encrypt"`
 }
 
-// ParsePush reads the XML body of a push.
+// maxUnixSeconds is far beyond any real CreateTime (the year 36812) and far within what
+// time.Unix converts without overflow.
+const maxUnixSeconds = 1 << 40
+
+// ParsePush reads the XML body of a push. A MsgId that is not WeChat's 64-bit number is
+// refused: it becomes the stored message's id.
 func ParsePush(body []byte) (*Push, error) {
 	p := new(Push)
 	if err := xml.Unmarshal(body, p); err != nil {
 		return nil, fmt.Errorf("not WeChat XML: %w", err)
+	}
+	if p.MsgID != "" {
+		if _, err := strconv.ParseUint(p.MsgID, 10, 64); err != nil {
+			return nil, fmt.Errorf("MsgId %.32q is not a 64-bit number", p.MsgID)
+		}
 	}
 	return p, nil
 }
@@ -58,8 +68,13 @@ func (p *Push) Inbound() (tickets.Inbound, error) {
 		return tickets.Inbound{}, errors.New("FromUserName is missing")
 	}
 	in := tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: p.FromUserName, ProviderMessageID: p.ID()}
-	if p.CreateTime > 0 {
-		in.ReceivedAt = time.Unix(p.CreateTime, 0)
+	if p.CreateTime != 0 { // 0: no CreateTime element
+		in.ProviderTime = strconv.FormatInt(p.CreateTime, 10)
+		// time.Unix wraps around beyond about ±292 billion years, and such a time could
+		// pass for a believable one; intake bounds what is left (and records the raw value).
+		if p.CreateTime > -maxUnixSeconds && p.CreateTime < maxUnixSeconds {
+			in.ReceivedAt = time.Unix(p.CreateTime, 0)
+		}
 	}
 	switch p.MsgType {
 	case "text":
