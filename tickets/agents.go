@@ -355,25 +355,66 @@ func (s *Service) hashPassword(pw string) (string, error) {
 // whether or not the account exists.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("hotline-no-such-agent"), bcrypt.DefaultCost)
 
-// Login checks an agent's email and password and issues a bearer token.
+// Login checks an agent's email and password and issues a bearer token, for callers that
+// know no client address (commands, tests): only the account's budget of failures applies.
 func (s *Service) Login(ctx context.Context, email, password string) (string, *Agent, error) {
+	return s.LoginFrom(ctx, "", email, password)
+}
+
+// LoginFrom checks an agent's email and password, tried from the client address client,
+// and issues a bearer token. Every door that signs agents in comes here, so they share one
+// budget of failures, kept in the database for all processes: per client address, and per
+// email from any address, whose failures lock it for a while (with a *Limited error, also
+// for the right password: otherwise the lock would protect nothing). Emails with no agent
+// are counted and locked the same way and take as long, so that neither the answer nor
+// its timing tells whether an account exists.
+func (s *Service) LoginFrom(ctx context.Context, client, email, password string) (string, *Agent, error) {
 	wrong := newError(ErrUnauthorized, "wrong email or password")
+	var fromClient *claim
+	if client != "" {
+		var err error
+		if fromClient, err = s.claimAttempt(ctx, &s.attempts.loginAddress, client); err != nil {
+			return "", nil, err
+		}
+	}
 	addr, err := NormalizeEmail(email)
-	if err != nil {
+	if err != nil { // no account has it: only the address's budget counts it
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password)) //nolint:errcheck // timing only
 		return "", nil, wrong
+	}
+	// Rows for emails with no agent are bounded by the address budget claimed above.
+	account, err := s.claimAttempt(ctx, &s.attempts.loginAccount, addr)
+	if err != nil {
+		return "", nil, err
 	}
 	a := new(Agent)
 	err = s.db.NewSelect().Model(a).Where("email = ?", addr).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		a = nil
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password)) //nolint:errcheck // timing only
-		return "", nil, wrong
-	}
-	if err != nil {
+	case err != nil:
 		return "", nil, fmt.Errorf("find agent: %w", err)
+	case bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(password)) != nil || !a.Active:
+		a = nil
 	}
-	if bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(password)) != nil || !a.Active {
+	if a == nil {
+		until, locked, err := s.failAttempt(ctx, account)
+		if err != nil {
+			return "", nil, err
+		}
+		if locked {
+			s.log.Warn("sign-in locked after repeated failures", "until", until)
+		}
 		return "", nil, wrong
+	}
+	if err := s.attemptSucceeded(ctx, account); err != nil {
+		return "", nil, err
+	}
+	if fromClient != nil {
+		if err := s.attemptSucceeded(ctx, fromClient); err != nil {
+			return "", nil, err
+		}
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {

@@ -12,6 +12,8 @@ var (
 	ErrConflict     = errors.New("conflict")
 	ErrForbidden    = errors.New("forbidden")
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrTooMany is a refusal after too many failed attempts; see *Limited.
+	ErrTooMany = errors.New("too many failed attempts")
 )
 
 // userError carries a reason meant for the person who made the request.
@@ -38,6 +40,10 @@ func Reason(err error) string {
 	var ue *userError
 	if errors.As(err, &ue) {
 		return ue.msg
+	}
+	var le *Limited
+	if errors.As(err, &le) {
+		return le.msg
 	}
 	return ""
 }

@@ -45,6 +45,8 @@ type Config struct {
 	// PostgreSQL (measured best: more, smaller batches cost more per message) and 1 on
 	// SQLite, whose writers take turns anyway; and 64 messages.
 	IntakeBatches, IntakeBatchSize int
+	// Limits bounds failed sign-ins and status-page lookups, counted in the database.
+	Limits AttemptLimits
 }
 
 // Service changes the domain. It is safe for concurrent use.
@@ -60,6 +62,7 @@ type Service struct {
 	intakes   *batcher
 	wordings  sync.Map // notice wording → its parsed template
 	stmts     *statements
+	attempts  *attempts
 }
 
 // NewService builds a Service over an open, migrated database.
@@ -97,7 +100,8 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	if cfg.IntakeBatchSize <= 0 {
 		cfg.IntakeBatchSize = 64
 	}
-	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, care: cfg.AfterCare.filled(), stmts: newStatements(db.DB)}
+	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, care: cfg.AfterCare.filled(), stmts: newStatements(db.DB),
+		attempts: newAttempts(cfg.Limits)}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	return s
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -70,14 +71,62 @@ func (s *Service) CustomerStatus(ctx context.Context, kind IdentityKind, address
 
 // PublicStatus is the status page's answer: the ticket a reference names, when check is
 // the last four digits of the customer's phone number or their email address. A wrong
-// check looks exactly like an unknown reference.
+// check looks exactly like an unknown reference. It applies only the reference's budget;
+// the page itself calls PublicStatusFrom.
 func (s *Service) PublicStatus(ctx context.Context, ref, check string) (*TicketStatus, error) {
+	return s.PublicStatusFrom(ctx, "", ref, check)
+}
+
+// PublicStatusFrom is PublicStatus asked by the client address client. Wrong lookups are
+// limited per client and, since four digits are guessed from many addresses as easily as
+// from one, per reference too: a reference checked wrongly too often is locked for a while
+// whoever asks (a *Limited error), in the database, so for every process.
+func (s *Service) PublicStatusFrom(ctx context.Context, client, ref, check string) (*TicketStatus, error) {
 	notFound := notFoundf("no ticket matches that reference and check")
+	var fromClient *claim
+	if client != "" {
+		var err error
+		if fromClient, err = s.claimAttempt(ctx, &s.attempts.statusClient, client); err != nil {
+			return nil, err
+		}
+	}
 	id, ok := ParseRef(ref)
 	check = strings.TrimSpace(check)
 	if !ok || check == "" {
 		return nil, notFound
 	}
+	// Counted whether or not the ticket exists, so a lock tells nothing either; the rows
+	// this makes are bounded by the client budget above.
+	forRef, err := s.claimAttempt(ctx, &s.attempts.statusReference, strconv.FormatInt(id, 10))
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.publicStatus(ctx, id, check)
+	if errors.Is(err, ErrNotFound) {
+		until, locked, err := s.failAttempt(ctx, forRef)
+		if err != nil {
+			return nil, err
+		}
+		if locked {
+			s.log.Warn("status lookups of a reference locked after wrong checks", "ref", FormatRef(id), "until", until)
+		}
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range []*claim{forRef, fromClient} {
+		if c != nil {
+			if err := s.attemptSucceeded(ctx, c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return st, nil
+}
+
+func (s *Service) publicStatus(ctx context.Context, id int64, check string) (*TicketStatus, error) {
+	notFound := notFoundf("no ticket matches that reference and check")
 	t := new(Ticket)
 	if err := s.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"errors"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -51,8 +54,9 @@ func (s *server) login(c *fiber.Ctx) error {
 	if in.Email == "" || in.Password == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "email and password are required")
 	}
-	token, a, err := s.svc.Login(c.UserContext(), in.Email, in.Password)
+	token, a, err := s.svc.LoginFrom(c.UserContext(), s.clientIP(c), in.Email, in.Password)
 	if err != nil {
+		setRetryAfter(c, err)
 		return err
 	}
 	return c.JSON(fiber.Map{"token": token, "agent": viewAgent(a)})
@@ -67,3 +71,24 @@ func (s *server) logout(c *fiber.Ctx) error {
 }
 
 func (s *server) me(c *fiber.Ctx) error { return c.JSON(viewAgent(agentOf(c))) }
+
+// setRetryAfter tells a client refused for too many failed attempts when to try again.
+func setRetryAfter(c *fiber.Ctx, err error) {
+	var l *tickets.Limited
+	if errors.As(err, &l) {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(l.Retry.Seconds()))))
+	}
+}
+
+// unlockAgent serves POST /agents/:id/unlock: an admin lifts an agent's sign-in lock.
+func (s *server) unlockAgent(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.svc.UnlockAgent(c.UserContext(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(viewAgent(a))
+}

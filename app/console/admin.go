@@ -27,6 +27,7 @@ func (c *Console) registerAdmin(app *fiber.App) {
 	c.adminPost(app, "/admin/agents/:id", c.updateAgent)
 	c.adminPost(app, "/admin/agents/:id/password", c.resetPassword)
 	c.adminPost(app, "/admin/agents/:id/active", c.setAgentActive)
+	c.adminPost(app, "/admin/agents/:id/unlock", c.unlockAgent)
 
 	c.adminGet(app, "/admin/teams", c.adminTeams)
 	c.adminPost(app, "/admin/teams", c.createTeam)
@@ -247,6 +248,10 @@ var adminText = texts{
 	"admin.agent.reactivate_hint": {"此账号已停用。重新启用后可用原密码登录。", "This account is deactivated. Reactivated, it signs in with its old password."},
 	"admin.agent.deactivated":     {"已停用 %s。", "Deactivated %s."},
 	"admin.agent.reactivated":     {"已重新启用 %s。", "Reactivated %s."},
+	"admin.agent.locked":          {"已锁定至 %s", "Locked until %s"},
+	"admin.agent.locked_hint":     {"登录失败次数过多，暂时锁定；到时自动解除。", "Too many failed sign-ins; the lock ends by itself."},
+	"admin.agent.unlock":          {"解锁", "Unlock"},
+	"admin.agent.unlocked":        {"已解除 %s 的登录锁定。", "Unlocked %s: they can sign in now."},
 
 	"admin.team.none":        {"还没有团队。", "No teams yet."},
 	"admin.team.name":        {"团队名称", "Team name"},

@@ -3,6 +3,7 @@ package console
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -25,6 +26,7 @@ type agentsData struct {
 	TeamNames map[int64]string
 	Roles     []tickets.Role
 	New       agentForm
+	Locks     map[int64]time.Time // agents locked out of signing in, until when
 }
 
 func (c *Console) teamNames(ctx *fiber.Ctx) ([]*tickets.Team, map[int64]string, error) {
@@ -62,6 +64,9 @@ func (c *Console) showAgents(ctx *fiber.Ctx, a *tickets.Agent, r *refused, form 
 		return 1
 	})
 	if d.Teams, d.TeamNames, err = c.teamNames(ctx); err != nil {
+		return err
+	}
+	if d.Locks, err = c.svc.LoginLocks(ctxOf(ctx), d.Agents); err != nil {
 		return err
 	}
 	return c.renderStatus(ctx, status, "admin_agents", c.adminView(ctx, a, "admin.agents", d))
@@ -245,6 +250,23 @@ func (c *Console) setAgentActive(ctx *fiber.Ctx, a *tickets.Agent) error {
 		key = "admin.agent.reactivated"
 	}
 	return redirect(ctx, "/admin/agents", translate(langOf(ctx, a), key, ag.Name))
+}
+
+// unlockAgent serves POST /admin/agents/:id/unlock: the admin lifts an agent's sign-in
+// lock (too many failed sign-ins) before it ends by itself.
+func (c *Console) unlockAgent(ctx *fiber.Ctx, a *tickets.Agent) error {
+	id, err := pathID(ctx, a, "id")
+	if err != nil {
+		return err
+	}
+	ag, err := c.svc.UnlockAgent(ctxOf(ctx), tickets.AgentActor(a), id)
+	if err != nil {
+		if r, ok := refusal("unlock", err); ok {
+			return c.showAgents(ctx, a, r, agentForm{Role: string(tickets.RoleAgent), Capacity: 10, Locale: "zh-CN"})
+		}
+		return err
+	}
+	return redirect(ctx, "/admin/agents", translate(langOf(ctx, a), "admin.agent.unlocked", ag.Name))
 }
 
 // teamRow is a team with the agents in it.

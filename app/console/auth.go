@@ -5,12 +5,15 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"github.com/hotlinedesk/hotline/tickets"
 )
@@ -137,34 +140,32 @@ func (c *Console) showLogin(ctx *fiber.Ctx, status int, d loginData) error {
 	return c.renderStatus(ctx, status, "login", v)
 }
 
-func (c *Console) loginLimit() fiber.Handler {
-	key := c.cfg.ClientIP
-	if key == nil {
-		key = func(ctx *fiber.Ctx) string { return ctx.IP() }
-	}
-	return limiter.New(limiter.Config{
-		Max: c.cfg.LoginsPerMinute, Expiration: time.Minute, KeyGenerator: key,
-		LimitReached: func(ctx *fiber.Ctx) error {
-			return c.showLogin(ctx, fiber.StatusTooManyRequests, loginData{Email: ctx.FormValue("email"),
-				Next: safeNext(ctx.FormValue("next")), Error: translate(langOf(ctx, nil), "login.too_many")})
-		},
-	})
-}
-
 func (c *Console) login(ctx *fiber.Ctx) error {
 	d := loginData{Email: strings.TrimSpace(ctx.FormValue("email")), Next: safeNext(ctx.FormValue("next"))}
 	if err := checkForm(ctx, ctx.Cookies(loginCSRF)); err != nil {
 		d.Error = translate(langOf(ctx, nil), "error.csrf")
 		return c.showLogin(ctx, fiber.StatusForbidden, d)
 	}
-	tok, a, err := c.svc.Login(ctxOf(ctx), d.Email, ctx.FormValue("password"))
+	// The same budget of failures as the API's sign-in: the service keeps it.
+	tok, a, err := c.svc.LoginFrom(ctxOf(ctx), c.cfg.ClientIP(ctx), d.Email, ctx.FormValue("password"))
 	if err != nil {
 		status, reason := statusOf(err)
 		if status >= 500 {
 			return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
 		}
-		d.Error = translate(langOf(ctx, nil), "login.wrong")
-		if status != fiber.StatusUnauthorized {
+		lang := langOf(ctx, nil)
+		var limited *tickets.Limited
+		switch {
+		case errors.As(err, &limited):
+			ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.Retry.Seconds()))))
+			key := "login.too_many"
+			if limited.Scope == tickets.LimitLoginAccount {
+				key = "login.locked"
+			}
+			d.Error = translate(lang, key, waitWords(lang, limited.Retry))
+		case status == fiber.StatusUnauthorized:
+			d.Error = translate(lang, "login.wrong")
+		default:
 			d.Error = reason
 		}
 		return c.showLogin(ctx, status, d)
@@ -255,4 +256,23 @@ func takeFlash(ctx *fiber.Ctx) *flash {
 		return nil
 	}
 	return &flash{Text: text, Error: kind == "error"}
+}
+
+// waitWords says how long to wait, rounded up to whole minutes once it is a minute or more.
+func waitWords(lang string, d time.Duration) string {
+	if d < time.Minute {
+		n := int(math.Ceil(d.Seconds()))
+		if lang == "en" {
+			return fmt.Sprintf("%d seconds", n)
+		}
+		return fmt.Sprintf("%d 秒", n)
+	}
+	n := int(math.Ceil(d.Minutes()))
+	switch {
+	case lang != "en":
+		return fmt.Sprintf("%d 分钟", n)
+	case n == 1:
+		return "1 minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
 }

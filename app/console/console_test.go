@@ -624,7 +624,7 @@ func TestAttachmentsOpenFromTheTicket(t *testing.T) {
 // is closed, rather than waiting out every live stream.
 func TestCloseEndsLiveStreams(t *testing.T) {
 	d := newDesk(t, tickettest.SQLite(t))
-	c := console.New(console.Config{Service: d.svc, Clock: d.clock, StreamFor: time.Minute, LoginsPerMinute: 1000})
+	c := console.New(console.Config{Service: d.svc, Clock: d.clock, StreamFor: time.Minute})
 	app := api.New(api.Config{Service: d.svc, Webhooks: []interface{ Register(*fiber.App) }{c}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

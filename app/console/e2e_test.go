@@ -42,7 +42,7 @@ func serveDesk(t *testing.T, d *desk) *live {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	c := console.New(console.Config{Service: d.svc, Clock: d.clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second, LoginsPerMinute: 1000})
+	c := console.New(console.Config{Service: d.svc, Clock: d.clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second})
 	app := api.New(api.Config{Service: d.svc, Webhooks: []interface{ Register(*fiber.App) }{
 		c, webhooks.NewTwilio(d.svc, webhooks.TwilioConfig{AuthToken: twilioToken, PublicBaseURL: base}, slog.New(slog.DiscardHandler)),
 	}})

@@ -71,7 +71,7 @@ func newDesk(t *testing.T, db *bun.DB, opts ...func(*console.Config)) *desk {
 	d.super = mk("chen@desk.test", "陈静 Chen Jing", tickets.RoleSupervisor, &d.team.ID)
 	d.office = mk("wang@desk.test", "王芳 Wang Fang", tickets.RoleComplaintOfficer, nil)
 	d.admin = mk("admin@desk.test", "Admin", tickets.RoleAdmin, nil)
-	cfg := console.Config{Service: svc, Clock: clock, LiveEvery: 20 * time.Millisecond, StreamFor: 600 * time.Millisecond, LoginsPerMinute: 1000}
+	cfg := console.Config{Service: svc, Clock: clock, LiveEvery: 20 * time.Millisecond, StreamFor: 600 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
