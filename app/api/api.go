@@ -17,7 +17,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
@@ -30,11 +29,12 @@ type Config struct {
 	Log     *slog.Logger
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
+	// MetricsToken (HOTLINE_METRICS_TOKEN), sent as a bearer token, shows /readyz's details
+	// (see ready.go); empty: only loopback clients see them.
+	MetricsToken string
 	// TrustedProxies are load balancers (addresses or CIDRs) whose X-Forwarded-For names
 	// the client.
 	TrustedProxies []string
-	// LoginsPerMinute limits login attempts per client address; 0 means 10.
-	LoginsPerMinute int
 	// Webhooks are the providers' callback handlers and the public pages, mounted beside
 	// the API.
 	Webhooks []interface{ Register(*fiber.App) }
@@ -43,30 +43,31 @@ type Config struct {
 	Observe func(method, route string, status int, took time.Duration)
 	// Metrics serves GET /metrics (Prometheus text format); nil: no such route.
 	Metrics http.Handler
+	// EmailMaxBytes is the largest message the email webhook takes (SMTP_MAX_BYTES, as the
+	// SMTP listener); 0 means DefaultEmailMaxBytes. Every other door's limit is in Doors.
+	EmailMaxBytes int64
 }
 
 type server struct {
 	svc     *tickets.Service
 	log     *slog.Logger
 	observe func(method, route string, status int, took time.Duration)
+	limits  *limits
+	// clientIP names the client whose failed sign-ins count (see ClientAddr).
+	clientIP func(*fiber.Ctx) string
 }
 
 // New builds the HTTP application with its routes.
 func New(cfg Config) *fiber.App {
 	app, s := newApp(&cfg)
-	clientIP := ClientAddr(cfg.TrustedProxies)
+	s.clientIP = ClientAddr(cfg.TrustedProxies)
 
 	v1 := app.Group("/api/v1")
-	v1.Post("/auth/login", limiter.New(limiter.Config{
-		Max:          cfg.LoginsPerMinute,
-		Expiration:   time.Minute,
-		KeyGenerator: clientIP,
-		LimitReached: func(c *fiber.Ctx) error {
-			return fiber.NewError(fiber.StatusTooManyRequests, "too many login attempts; wait a minute")
-		},
-	}), s.login)
+	// Failed sign-ins are limited by the service, in the database (auth.go).
+	v1.Post("/auth/login", s.login)
 
-	authed := v1.Group("", s.authenticate)
+	// The token is checked before the body is read: AdmitBody reads it within the API's limit.
+	authed := v1.Group("", s.authenticate, AdmitBody)
 	authed.Post("/auth/logout", s.logout)
 	authed.Get("/me", s.me)
 
@@ -88,6 +89,7 @@ func New(cfg Config) *fiber.App {
 	authed.Get("/agents/:id", s.getAgent)
 	authed.Patch("/agents/:id", s.updateAgent)
 	authed.Delete("/agents/:id", s.deactivateAgent)
+	authed.Post("/agents/:id/unlock", s.unlockAgent)
 	authed.Get("/teams", s.listTeams)
 	authed.Post("/teams", s.createTeam)
 	authed.Get("/teams/:id", s.getTeam)
@@ -152,35 +154,29 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	if cfg.LoginsPerMinute == 0 {
-		cfg.LoginsPerMinute = 10
-	}
-	s := &server{svc: cfg.Service, log: cfg.Log, observe: cfg.Observe}
+	s := &server{svc: cfg.Service, log: cfg.Log, observe: cfg.Observe,
+		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",
 		ErrorHandler: s.handleError,
-		// Raw emails posted to /webhooks/email carry their attachments: as much as the SMTP
-		// listener takes (25 MiB) and the headers around it.
-		BodyLimit:             26 << 20,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           2 * time.Minute,
-		DisableStartupMessage: true,
-		Immutable:             true, // values from c.Params and c.Query outlive the request safely
+		// Bodies are streamed: handlers run once the headers are in, and the limits
+		// middleware reads each body only as far as its door allows (limits.go). The largest
+		// door (the email webhook) is the hard ceiling.
+		StreamRequestBody: true,
+		BodyLimit:         int(s.limits.ceiling),
+		// Otherwise fasthttp would read a whole multipart body before any handler runs.
+		DisablePreParseMultipartForm: true,
+		ReadTimeout:                  30 * time.Second,
+		WriteTimeout:                 30 * time.Second,
+		IdleTimeout:                  2 * time.Minute,
+		DisableStartupMessage:        true,
+		Immutable:                    true, // values from c.Params and c.Query outlive the request safely
 	}
 	app := fiber.New(fc)
-	app.Use(recover.New(), requestid.New(), s.logRequests)
+	app.Use(recover.New(), requestid.New(), s.logRequests, s.limits.handler)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
-	app.Get("/readyz", func(c *fiber.Ctx) error {
-		if cfg.Ready != nil {
-			if err := cfg.Ready(c.UserContext()); err != nil {
-				s.log.Warn("not ready", "err", err)
-				return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"error": err.Error()})
-			}
-		}
-		return c.JSON(fiber.Map{"status": "ready"})
-	})
+	app.Get("/readyz", readyz(cfg.Ready, cfg.MetricsToken, s.log))
 	if cfg.Metrics != nil {
 		app.Get("/metrics", adaptor.HTTPHandler(cfg.Metrics))
 	}
@@ -197,6 +193,7 @@ var statusOf = []struct {
 	{tickets.ErrConflict, fiber.StatusConflict},
 	{tickets.ErrForbidden, fiber.StatusForbidden},
 	{tickets.ErrUnauthorized, fiber.StatusUnauthorized},
+	{tickets.ErrTooMany, fiber.StatusTooManyRequests},
 }
 
 // ErrorStatus is the HTTP status an error answers with and the reason shown to the user:

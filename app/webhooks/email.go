@@ -12,13 +12,16 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/channels/email"
+	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // ErrRejected marks mail that can never be stored (not an email, no sender, invalid
-// content): the webhook answers 400, and IMAP and SMTP drop it rather than retry forever.
-var ErrRejected = errors.New("mail rejected")
+// content): the webhook answers 400, the SMTP listener 554 with the reason, and the IMAP
+// poller leaves it unread and flagged; none of them retries it forever or drops it.
+var ErrRejected = transport.ErrRejected
 
 // Email takes raw RFC 5322 messages from all three ways in (the webhook, IMAP polling,
 // the SMTP listener) down one path.
@@ -34,14 +37,21 @@ func NewEmail(svc *tickets.Service, secret string, log *slog.Logger) *Email {
 	return &Email{svc: svc, Secret: secret, log: log}
 }
 
-// Register mounts POST /webhooks/email.
-func (h *Email) Register(app *fiber.App) { app.Post("/webhooks/email", h.webhook) }
+// Register mounts POST /webhooks/email. The secret is checked before the body (up to the
+// SMTP listener's limit, 25 MiB) is read, so a sender without it costs a header's worth.
+func (h *Email) Register(app *fiber.App) {
+	app.Post("/webhooks/email", h.authorize, api.AdmitBody, h.webhook)
+}
 
-func (h *Email) webhook(c *fiber.Ctx) error {
+func (h *Email) authorize(c *fiber.Ctx) error {
 	scheme, token, _ := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
 	if h.Secret == "" || !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(token), []byte(h.Secret)) != 1 {
 		return forbidden("missing or wrong Authorization: Bearer <EMAIL_WEBHOOK_SECRET>")
 	}
+	return c.Next()
+}
+
+func (h *Email) webhook(c *fiber.Ctx) error {
 	err := h.Deliver(c.UserContext(), c.Body())
 	if errors.Is(err, ErrRejected) {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
@@ -91,17 +101,6 @@ func (h *Email) Deliver(ctx context.Context, raw []byte) error {
 		return err
 	}
 	return nil
-}
-
-// DeliverOrDrop is Deliver for IMAP and SMTP: mail that can never be stored is logged and
-// dropped, so it neither blocks the mailbox nor bounces back and forth.
-func (h *Email) DeliverOrDrop(ctx context.Context, raw []byte) error {
-	err := h.Deliver(ctx, raw)
-	if errors.Is(err, ErrRejected) {
-		h.log.Warn("mail dropped", "err", err)
-		return nil
-	}
-	return err
 }
 
 func domainOf(addr string) string {
