@@ -71,24 +71,37 @@ func answer(c *fiber.Ctx, format string, args ...any) error {
 	return c.JSON(reply{ResponseType: "ephemeral", Text: fmt.Sprintf(format, args...)})
 }
 
-func (h *Slack) interactions(c *fiber.Ctx) error {
-	form, err := url.ParseQuery(string(c.Body()))
+// parseInteraction reads Slack's interaction callback: a form whose payload field is the
+// interaction's JSON. act is false for an interaction Hotline offers nothing for (another
+// type, or no actions); err is the reason a body is not a usable interaction.
+func parseInteraction(body []byte) (cb slack.InteractionCallback, act bool, err error) {
+	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, "the body is not a form: "+err.Error())
+		return cb, false, fmt.Errorf("the body is not a form: %w", err)
 	}
 	payload := form.Get("payload")
 	if payload == "" {
-		return fiber.NewError(fiber.StatusBadRequest, "no payload field")
+		return cb, false, errors.New("no payload field")
 	}
-	var cb slack.InteractionCallback
 	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, "the payload is not Slack's interaction JSON: "+err.Error())
+		return cb, false, fmt.Errorf("the payload is not Slack's interaction JSON: %w", err)
 	}
 	if cb.Type != slack.InteractionTypeBlockActions || len(cb.ActionCallback.BlockActions) == 0 {
-		return c.Status(fiber.StatusOK).SendString("") // nothing Hotline offers; acknowledged, nothing done
+		return cb, false, nil
 	}
 	if cb.User.ID == "" {
-		return fiber.NewError(fiber.StatusBadRequest, "the payload names no user")
+		return cb, false, errors.New("the payload names no user")
+	}
+	return cb, true, nil
+}
+
+func (h *Slack) interactions(c *fiber.Ctx) error {
+	cb, act, err := parseInteraction(c.Body())
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	if !act {
+		return c.Status(fiber.StatusOK).SendString("") // nothing Hotline offers; acknowledged, nothing done
 	}
 	ctx := c.UserContext()
 	email, err := h.slack.UserEmail(ctx, cb.User.ID)

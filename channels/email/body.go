@@ -109,10 +109,12 @@ func decodeQP(body []byte) []byte {
 	return out
 }
 
-// splitMultipart returns the parts of a multipart body delimited by boundary.
-func splitMultipart(body []byte, boundary string) (parts [][]byte, closed bool) {
+// eachPart calls fn with each part of a multipart body delimited by boundary, in order,
+// and returns how many there were and whether the final delimiter closed them. It keeps
+// nothing itself, so a body of a million empty parts costs a scan, not a million slices.
+func eachPart(body []byte, boundary string, fn func(part []byte)) (n int, closed bool) {
 	if boundary == "" {
-		return nil, false
+		return 0, false
 	}
 	delim := []byte("--" + boundary)
 	var start = -1 // where the current part's content starts
@@ -148,13 +150,11 @@ func splitMultipart(body []byte, boundary string) (parts [][]byte, closed bool) 
 					end--
 				}
 			}
-			parts = append(parts, body[start:end])
-			if len(parts) >= maxParts {
-				return parts, false
-			}
+			n++
+			fn(body[start:end])
 		}
 		if isClose {
-			return parts, true
+			return n, true
 		}
 		start = lineEnd + 1
 		if start > len(body) {
@@ -164,9 +164,10 @@ func splitMultipart(body []byte, boundary string) (parts [][]byte, closed bool) 
 	}
 	if start >= 0 && start < len(body) {
 		// No closing delimiter: the last part runs to the end.
-		parts = append(parts, body[start:])
+		n++
+		fn(body[start:])
 	}
-	return parts, false
+	return n, false
 }
 
 // sniffBoundary finds the boundary a multipart body actually uses: the first line that
@@ -206,6 +207,7 @@ type walker struct {
 	dsn        []byte // the message/delivery-status part
 	original   []byte // the returned message (or its header) in a bounce
 	mdn        bool
+	err        error // a part's header was more than a header can be (ErrTooManyFields)
 }
 
 func (w *walker) defect(format string, args ...any) {
@@ -216,13 +218,7 @@ func (w *walker) defect(format string, args ...any) {
 
 // walk reads one MIME entity and its children.
 func (w *walker) walk(h header, body []byte, depth int, parent string) content {
-	w.parts++
-	if w.parts > maxParts {
-		if w.parts == maxParts+1 {
-			w.defect("more than %d MIME parts; the rest were skipped", maxParts)
-		}
-		return content{}
-	}
+	w.parts++ // read (below) keeps this within maxParts
 	ctype, params := parseParams(h.Get("Content-Type"), w.hint)
 	if !strings.Contains(ctype, "/") {
 		if ctype != "" {
@@ -237,31 +233,34 @@ func (w *walker) walk(h header, body []byte, depth int, parent string) content {
 
 	if strings.HasPrefix(ctype, "multipart/") {
 		if depth >= maxDepth {
-			w.defect("MIME nesting deeper than %d; skipped", maxDepth)
+			w.defect("MIME nesting deeper than %d; not kept", maxDepth)
+			w.omit(h, body)
+			w.msg.Omitted.TooDeep = true
 			return content{}
 		}
-		boundary := params["boundary"]
-		parts, closed := splitMultipart(body, boundary)
-		if len(parts) == 0 {
-			if b := sniffBoundary(body); b != "" && b != boundary {
-				w.defect("multipart boundary %q not found; used %q", boundary, b)
-				parts, closed = splitMultipart(body, b)
-			}
-		}
-		if len(parts) == 0 {
-			w.defect("%s has no parts (boundary %q); read as text", ctype, boundary)
-			s, _ := decodeCharset(params["charset"], body)
-			return content{text: []string{normalizeNewlines(cleanText(s))}}
-		}
-		if !closed && w.parts < maxParts {
-			w.defect("%s is not closed by its final boundary", ctype)
-		}
-		if ctype == "multipart/report" && w.reportType == "" {
+		var res content
+		report := ctype == "multipart/report" && w.reportType == ""
+		if report { // before the parts, so that a report nested in this one does not win
 			w.reportType = strings.ToLower(params["report-type"])
 		}
-		var res content
-		for _, p := range parts {
-			ph, pb, clean := parseHeader(p)
+		read := func(p []byte) {
+			if w.err != nil {
+				return
+			}
+			if w.parts >= maxParts {
+				// Past the limit: only note what the part was, without reading it.
+				w.parts++
+				if w.parts == maxParts+1 {
+					w.defect("more than %d MIME parts; the rest were not kept", maxParts)
+				}
+				w.omitPart(p)
+				return
+			}
+			ph, pb, clean, err := parseHeader(p)
+			if err != nil {
+				w.err = err
+				return
+			}
 			if !clean {
 				w.defect("a part of %s has a malformed header", ctype)
 			}
@@ -274,10 +273,29 @@ func (w *walker) walk(h header, body []byte, depth int, parent string) content {
 				if len(c.html) > 0 {
 					res.html = c.html
 				}
-				continue
+				return
 			}
 			res.text = append(res.text, c.text...)
 			res.html = append(res.html, c.html...)
+		}
+		boundary := params["boundary"]
+		n, closed := eachPart(body, boundary, read)
+		if n == 0 {
+			if b := sniffBoundary(body); b != "" && b != boundary {
+				w.defect("multipart boundary %q not found; used %q", boundary, b)
+				n, closed = eachPart(body, b, read)
+			}
+		}
+		if n == 0 {
+			if report {
+				w.reportType = "" // not a report after all
+			}
+			w.defect("%s has no parts (boundary %q); read as text", ctype, boundary)
+			s, _ := decodeCharset(params["charset"], body)
+			return content{text: []string{normalizeNewlines(cleanText(s))}}
+		}
+		if !closed && w.parts <= maxParts {
+			w.defect("%s is not closed by its final boundary", ctype)
 		}
 		return res
 	}
@@ -352,7 +370,7 @@ var extensions = map[string]string{
 func defaultFilename(ctype string, data []byte, n int, hint string) string {
 	ext := extensions[ctype]
 	if ctype == "message/rfc822" || ctype == "message/global" {
-		h, _, _ := parseHeader(data)
+		h, _, _, _ := parseHeader(data)
 		if subj := cleanLine(decodeHeader(h.Get("Subject"), hint)); subj != "" {
 			if len(subj) > 100 {
 				subj = truncateUTF8(subj, 100)

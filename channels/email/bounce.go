@@ -33,7 +33,7 @@ func dsnBounce(dsn []byte) *Bounce {
 		if strings.TrimSpace(blk) == "" {
 			continue
 		}
-		h, _, _ := parseHeader([]byte(strings.TrimLeft(blk, "\n") + "\n\n"))
+		h, _, _, _ := parseHeader([]byte(strings.TrimLeft(blk, "\n") + "\n\n"))
 		if len(h) > 0 {
 			blocks = append(blocks, h)
 		}
@@ -125,7 +125,7 @@ func originalMessageID(original []byte) string {
 	if original == nil {
 		return ""
 	}
-	h, _, _ := parseHeader(original)
+	h, _, _, _ := parseHeader(original)
 	if ids := parseIDs(h.Get("Message-Id")); len(ids) > 0 {
 		return ids[0]
 	}

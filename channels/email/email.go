@@ -22,6 +22,11 @@ var (
 	ErrNoHeader = errors.New("email: message has no header")
 	// ErrNoFrom is returned for a message with no sender address in From (or Sender).
 	ErrNoFrom = errors.New("email: message has no From address")
+	// ErrTooManyFields is returned for a message whose header, or a part's, has more
+	// fields than any real email (see maxFields).
+	ErrTooManyFields = fmt.Errorf("email: a header has more than %d fields; no real email has that many", maxFields)
+	// ErrLongMessageID is returned for a Message-ID longer than an email line can carry.
+	ErrLongMessageID = errors.New("email: Message-ID is longer than an email line can carry")
 )
 
 // Address is a mailbox: a display name and an address.
@@ -56,6 +61,9 @@ type Message struct {
 	// HTML is the HTML body, converted to UTF-8 but otherwise as sent.
 	HTML        string
 	Attachments []Attachment
+	// Omitted is what came with the message but was not kept, being past the limits on
+	// MIME parts; ToInbound notes it in the text.
+	Omitted Omitted
 	// AutoReply says a machine sent the message: an out-of-office or other auto-reply
 	// (Auto-Submitted other than "no", X-Autoreply, X-Autorespond, Precedence bulk, junk,
 	// list or auto_reply, an empty Return-Path), a bounce or a read receipt. Answering it
@@ -97,8 +105,9 @@ func (b *Bounce) Permanent() bool {
 }
 
 // Parse reads a raw RFC 5322 message. Malformed structure is read as well as it can be and
-// noted in Defects; Parse returns an error only for input too large, without a header, or
-// without a sender.
+// noted in Defects; Parse returns an error only for input too large, without a header,
+// without a sender, with a header of more fields than any email has, or with a Message-ID
+// longer than any email carries.
 func Parse(raw []byte) (m *Message, err error) {
 	if len(raw) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(raw), MaxSize)
@@ -109,7 +118,10 @@ func Parse(raw []byte) (m *Message, err error) {
 		}
 	}()
 	raw = skipEnvelope(raw)
-	h, body, clean := parseHeader(raw)
+	h, body, clean, err := parseHeader(raw)
+	if err != nil {
+		return nil, err
+	}
 	if len(h) == 0 {
 		return nil, ErrNoHeader
 	}
@@ -122,6 +134,9 @@ func Parse(raw []byte) (m *Message, err error) {
 		w.hint = params["charset"]
 	}
 	c := w.walk(h, body, 0, "")
+	if w.err != nil {
+		return nil, w.err
+	}
 	hint := w.hint
 
 	from := parseAddressList(h.Get("From"), hint)
@@ -142,6 +157,10 @@ func Parse(raw []byte) (m *Message, err error) {
 	}
 	if ids := parseIDs(h.Get("Message-Id")); len(ids) > 0 {
 		m.MessageID = ids[0]
+	} else if n := overlongID(h.Get("Message-Id")); n > 0 {
+		// Refused rather than stored under a made-up id: no mail system writes such an id,
+		// and the sender is told why (a 400, or a bounce from SMTP).
+		return nil, fmt.Errorf("%w: %d characters, at most %d fit on a 998-character line (RFC 5322)", ErrLongMessageID, n, maxMessageIDLen)
 	}
 	m.InReplyTo = parseIDs(h.Get("In-Reply-To"))
 	m.References = parseIDs(strings.Join(h.Values("References"), " "))

@@ -25,6 +25,9 @@ type field struct {
 // header is a message's or a MIME part's header fields, in order.
 type header []field
 
+// maxFields bounds the fields of one header. A real message has a few dozen, a few
+// hundred Received lines at the very most (Postfix bounces a message after 50 hops), so
+// a header with thousands of fields is a mail loop or an attack.
 const maxFields = 5000
 
 // Get returns the first value of the field, or "".
@@ -58,10 +61,21 @@ func (h header) Values(key string) []string {
 
 // parseHeader splits b into its header fields and the body after the blank line. It is
 // lenient: a line that is neither a field nor a continuation ends the header there, and a
-// header with no blank line after it has an empty body.
-func parseHeader(b []byte) (header, []byte, bool) {
+// header with no blank line after it has an empty body. A header of more than maxFields
+// fields is an error (ErrTooManyFields): what its later fields say (its sender, its
+// Content-Type) cannot be known without reading them all, and taking them for the body
+// would show header lines as the sender's text.
+func parseHeader(b []byte) (header, []byte, bool, error) {
 	var h header
-	clean := true
+	// The last field's value as it is unfolded: appending each continuation line to a
+	// string would copy the whole value again for every line.
+	var value []byte
+	done := func(rest []byte, clean bool) (header, []byte, bool, error) {
+		if len(h) > 0 {
+			h[len(h)-1].Value = string(value)
+		}
+		return h, rest, clean, nil
+	}
 	rest := b
 	for len(rest) > 0 {
 		line, next, _ := bytes.Cut(rest, []byte("\n"))
@@ -72,33 +86,34 @@ func parseHeader(b []byte) (header, []byte, bool) {
 				rest = next
 				continue
 			}
-			return h, next, clean
+			return done(next, true)
 		}
 		if l[0] == ' ' || l[0] == '\t' {
 			if len(h) == 0 {
 				// Leading whitespace before any field: not a header.
-				clean = false
-				return h, rest, clean
+				return done(rest, false)
 			}
-			h[len(h)-1].Value += string(l)
+			value = append(value, l...)
 			rest = next
 			continue
 		}
 		colon := bytes.IndexByte(l, ':')
 		if colon <= 0 || !validKey(bytes.TrimRight(l[:colon], " \t")) {
 			// Not a field: the header ended without its blank line.
-			clean = false
-			return h, rest, clean
+			return done(rest, false)
 		}
 		if len(h) >= maxFields {
-			clean = false
-			return h, next, clean
+			return nil, nil, false, ErrTooManyFields
+		}
+		if len(h) > 0 {
+			h[len(h)-1].Value = string(value)
 		}
 		key := textproto.CanonicalMIMEHeaderKey(string(bytes.TrimRight(l[:colon], " \t")))
-		h = append(h, field{Key: key, Value: string(l[colon+1:])})
+		h = append(h, field{Key: key})
+		value = append(value[:0], l[colon+1:]...)
 		rest = next
 	}
-	return h, nil, clean
+	return done(nil, true)
 }
 
 func validKey(k []byte) bool {
@@ -507,7 +522,13 @@ func parseDate(v string) (time.Time, bool) {
 
 var msgIDPattern = regexp.MustCompile(`<([^<>]*)>`)
 
-const maxIDs = 200
+const (
+	maxIDs = 200
+	// maxMessageIDLen is the longest message id an email can carry: RFC 5322 (2.1.1) limits
+	// a line to 998 characters and an id is never folded, so " <id>" on a line of its own
+	// holds at most 995.
+	maxMessageIDLen = 995
+)
 
 // parseIDs reads the message ids of a Message-ID, In-Reply-To or References header,
 // without angle brackets. Ids written without brackets are accepted.
@@ -531,8 +552,26 @@ func parseIDs(v string) []string {
 
 func cleanID(s string) string {
 	s = strings.Join(strings.Fields(cleanLine(s)), "")
-	if len(s) > 900 {
+	if len(s) > maxMessageIDLen {
 		return ""
 	}
 	return s
+}
+
+// overlongID returns the length of an id in v that is longer than any email carries (which
+// parseIDs leaves out), or 0.
+func overlongID(v string) int {
+	v = trimValue(v)
+	tokens := msgIDPattern.FindAllStringSubmatch(v, maxIDs)
+	if len(tokens) == 0 {
+		for _, f := range strings.Fields(v) {
+			tokens = append(tokens, []string{f, f})
+		}
+	}
+	for _, t := range tokens {
+		if n := len(strings.Join(strings.Fields(cleanLine(t[1])), "")); n > maxMessageIDLen {
+			return n
+		}
+	}
+	return 0
 }

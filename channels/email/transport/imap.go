@@ -128,7 +128,8 @@ func (p *Poller) Close() error {
 // Poll delivers the messages that arrived since the last successful delivery, oldest
 // first, at most BatchSize of them, and returns how many were delivered. If deliver
 // fails, Poll stops there and returns its error: that message and those after it are
-// fetched again by the next Poll.
+// fetched again by the next Poll. A message deliver rejects (ErrRejected) is left unread
+// and flagged \Flagged, and Poll goes on past it.
 func (p *Poller) Poll(ctx context.Context) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -187,8 +188,14 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 		if err != nil {
 			return delivered, p.connErr(fmt.Errorf("fetch uid %d: %w", uid, err))
 		}
+		rejected := false
 		if found {
-			if err := p.deliver(ctx, raw); err != nil {
+			if err := p.deliver(ctx, raw); errors.Is(err, ErrRejected) {
+				// It can never be stored: retrying would block the mailbox behind it, and
+				// marking it read would drop it. It stays unread and flagged for a person.
+				rejected = true
+				p.log.Warn("message refused; left unread and flagged in the mailbox", "uid", uid, "bytes", len(raw), "reason", err)
+			} else if err != nil {
 				// Leave the cursor before this message so the next poll starts with it.
 				return delivered, fmt.Errorf("deliver uid %d: %w", uid, err)
 			}
@@ -205,6 +212,15 @@ func (p *Poller) Poll(ctx context.Context) (int, error) {
 			return delivered, fmt.Errorf("save imap cursor after uid %d: %w", uid, err)
 		}
 		if !found {
+			continue
+		}
+		if rejected {
+			if err := p.markRejected(c, uid); err != nil {
+				if !isIMAPError(err) {
+					return delivered, p.connErr(err)
+				}
+				p.log.Warn("could not flag refused message", "uid", uid, "err", err)
+			}
 			continue
 		}
 		delivered++
@@ -388,6 +404,15 @@ func (p *Poller) markHandled(c *imapclient.Client, uid imap.UID) error {
 		if _, err := c.Move(set, p.cfg.MoveTo).Wait(); err != nil {
 			return fmt.Errorf("move uid %d to %q: %w", uid, p.cfg.MoveTo, err)
 		}
+	}
+	return nil
+}
+
+// markRejected flags a message that can never be stored, leaving it unread where it is.
+func (p *Poller) markRejected(c *imapclient.Client, uid imap.UID) error {
+	err := c.Store(imap.UIDSetNum(uid), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagFlagged}}, nil).Close()
+	if err != nil {
+		return fmt.Errorf("flag uid %d: %w", uid, err)
 	}
 	return nil
 }

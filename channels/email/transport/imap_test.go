@@ -122,9 +122,10 @@ func (e *imapEnv) appendMsg(t *testing.T, mailbox string, raw []byte) imap.UID {
 }
 
 type msgState struct {
-	UID  imap.UID
-	Seen bool
-	Raw  []byte
+	UID     imap.UID
+	Seen    bool
+	Flagged bool
+	Raw     []byte
 }
 
 // mailbox reads a mailbox's messages through a separate, read-only IMAP session.
@@ -152,7 +153,7 @@ func (e *imapEnv) mailbox(t *testing.T, name string) []msgState {
 	}
 	var out []msgState
 	for _, m := range msgs {
-		out = append(out, msgState{UID: m.UID, Seen: slices.Contains(m.Flags, imap.FlagSeen), Raw: m.FindBodySection(section)})
+		out = append(out, msgState{UID: m.UID, Seen: slices.Contains(m.Flags, imap.FlagSeen), Flagged: slices.Contains(m.Flags, imap.FlagFlagged), Raw: m.FindBodySection(section)})
 	}
 	slices.SortFunc(out, func(a, b msgState) int { return int(a.UID) - int(b.UID) })
 	return out

@@ -48,7 +48,7 @@ var (
 
 // NewSMTPServer returns an inbound SMTP server that accepts mail for cfg.AcceptDomains
 // and passes each message, with its envelope, to deliver. It replies 250 only after
-// deliver returned nil and 451 otherwise. Start it with ListenAndServe or Serve; stop it
+// deliver returned nil, 554 when deliver's error wraps ErrRejected, and 451 otherwise. Start it with ListenAndServe or Serve; stop it
 // with Shutdown or Close.
 func NewSMTPServer(cfg SMTPConfig, deliver func(ctx context.Context, from string, to []string, raw []byte) error, log *slog.Logger) *smtp.Server {
 	if cfg.Domain == "" {
@@ -172,6 +172,12 @@ func (s *inboundSession) Data(r io.Reader) (err error) {
 	}()
 	to := append([]string(nil), s.to...)
 	if err := s.be.deliver(ctx, s.from, to, raw); err != nil {
+		if errors.Is(err, ErrRejected) {
+			// Permanent, with the reason: the sender's server bounces the message to the
+			// sender, who learns why, rather than retrying it for days.
+			s.log.Info("message refused", "from_domain", domainOf(s.from), "bytes", len(raw), "reason", err)
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "Message refused: " + replyText(err.Error())}
+		}
 		// The cause stays in our log; the sender only learns to retry.
 		s.log.Error("deliver failed; answered 451", "from", s.from, "to", to, "bytes", len(raw), "err", err)
 		return errTempFailure
@@ -188,6 +194,20 @@ func (s *inboundSession) Logout() error { return nil }
 func (s *inboundSession) AuthMechanisms() []string { return nil }
 
 func (s *inboundSession) Auth(string) (sasl.Server, error) { return nil, errNoAuth }
+
+// replyText makes a reason fit an SMTP reply line: printable ASCII, bounded.
+func replyText(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return '?'
+		}
+		return r
+	}, s)
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
 
 func normDomain(d string) string {
 	return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(d), "."))

@@ -1,0 +1,144 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// fuzzRoutes are the main write endpoints whose JSON bodies FuzzAPIWrites sends.
+var fuzzRoutes = []struct {
+	method, path string
+	officer      bool // sent as the complaint officer rather than the admin
+}{
+	{"POST", "/api/v1/tickets", false},
+	{"POST", "/api/v1/tickets/HL-000001/replies", false},
+	{"POST", "/api/v1/tickets/HL-000001/notes", false},
+	{"POST", "/api/v1/tickets/HL-000001/assign", false},
+	{"POST", "/api/v1/tickets/HL-000001/status", false},
+	{"POST", "/api/v1/tickets/HL-000001/priority", false},
+	{"POST", "/api/v1/sla-policies", false},
+	{"PUT", "/api/v1/sla-policies/1", false},
+	{"POST", "/api/v1/routing-rules", false},
+	{"PUT", "/api/v1/routing-rules/1", false},
+	{"POST", "/api/v1/complaints", true},
+	{"POST", "/api/v1/complaints/CP-000001/decision", true},
+	{"POST", "/api/v1/complaints/CP-000001/extend", true},
+}
+
+// FuzzAPIWrites posts arbitrary bodies to the main write endpoints through the real Fiber
+// app, signed in, on one SQLite desk per run: whatever the body, the answer is never a 5xx
+// (a panic answers 500 too), and a refusal is a JSON {"error": "<reason>"}.
+func FuzzAPIWrites(f *testing.F) {
+	seeds := []struct {
+		route int
+		body  string
+	}{
+		{0, `{"channel":"phone","customer":{"name":"张三","phone":"+8613800138000"},"subject":"理赔进度","body":"客户来电询问理赔进度","category":"claims","priority":"high"}`},
+		{0, `{"channel":"email","customer":{"email":"li.lei@example.com"},"subject":"Refund","body":"x"}`},
+		{0, `{"channel":"sms","customer":{"phone":"+1 (415) 555-0100"},"subject":"` + strings.Repeat("长", 300) + `"}`},
+		{1, `{"body":"您好，我们已经处理。"}`},
+		{1, `{"body":"Hello","channel":"email"}`},
+		{2, `{"body":"internal note"}`},
+		{3, `{"team_id":1,"assignee_id":2,"reason":"rebalance"}`},
+		{3, `{"team_id":null,"assignee_id":-1}`},
+		{3, `{"assignee_id":9223372036854775807}`},
+		{4, `{"status":"pending","reason":"waiting for the customer"}`},
+		{4, `{"status":"resolved"}`},
+		{5, `{"priority":"urgent","reason":"VIP"}`},
+		{6, `{"name":"VIP email","channel":"email","priority":"high","category":"claims","first_response_seconds":3600,"resolution_seconds":86400,"working_time":true,"first_response_breach":"notify_supervisor","resolution_breach":"open_complaint"}`},
+		{6, `{"name":"huge","first_response_seconds":9223372036854775807,"resolution_seconds":-9223372036854775808}`},
+		{7, `{"position":1,"name":"renamed","first_response_seconds":60,"resolution_seconds":120}`},
+		{8, `{"name":"refunds to billing","channel":"email","keywords":"退款,refund","team_id":1,"set_priority":"high","set_category":"billing","active":true}`},
+		{8, `{"name":"x","keywords":"` + strings.Repeat(",", 1000) + `","team_id":-5,"position":-2147483648}`},
+		{9, `{"position":2,"name":"renamed","team_id":1,"active":false}`},
+		{10, `{"ticket_ref":"HL-000001","source":"customer","summary":"服务态度差","received_at":"2026-11-25T09:00:00+08:00"}`},
+		{10, `{"source":"regulator","summary":"x","received_at":"9999-12-31T23:59:59Z","customer":{"name":"王五","phone":"+8613900139000"}}`},
+		{10, `{"source":"phone","summary":"x","received_at":"0001-01-01T00:00:00Z","customer":{"email":"a@b.c"}}`},
+		{12, `{"until":"2026-12-31T18:00:00+08:00","reason":"awaiting the bank"}`},
+		{12, `{"until":"9999-12-31T23:59:59Z","reason":"far"}`},
+		{12, `{"until":"+275760-09-13T00:00:00Z","reason":"farther"}`},
+		{11, `{"decision":"upheld","outcome":"refund issued"}`},
+		{0, ``},
+		{0, `null`},
+		{0, `[]`},
+		{0, `{"channel":1}`},
+		{0, `{} {}`},
+		{0, "{\"body\":\"\\u0000\\ud800\"}"},
+		{3, `{"team_id":1e400}`},
+	}
+	for _, s := range seeds {
+		f.Add(uint8(s.route), []byte(s.body))
+	}
+
+	ctx := context.Background()
+	svc := tickettest.Service(tickettest.SQLite(f), tickettest.NewClock(t0))
+	app := api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler)})
+	claims, err := svc.CreateTeam(ctx, system, "Claims")
+	if err != nil {
+		f.Fatal(err)
+	}
+	token := map[bool]string{}
+	for officer, role := range map[bool]tickets.Role{false: tickets.RoleAdmin, true: tickets.RoleComplaintOfficer} {
+		a, err := svc.CreateAgent(ctx, system, tickets.NewAgent{Email: string(role) + "@hotline.test", Role: role, TeamID: &claims.ID, Password: password})
+		if err != nil {
+			f.Fatal(err)
+		}
+		if token[officer], _, err = svc.Login(ctx, a.Email, password); err != nil {
+			f.Fatal(err)
+		}
+	}
+	// HL-000001 with CP-000001, an SLA policy and a routing rule numbered 1, for the
+	// endpoints that change one.
+	if _, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138000", Body: "我要投诉，理赔拖了两个月"}); err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []struct{ route, body string }{
+		{"/api/v1/sla-policies", `{"name":"email","channel":"email","first_response_seconds":3600,"resolution_seconds":7200}`},
+		{"/api/v1/routing-rules", `{"name":"refunds","keywords":"refund","team_id":1}`},
+	} {
+		req := httptest.NewRequest("POST", s.route, strings.NewReader(s.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token[false])
+		if res, err := app.Test(req, -1); err != nil || res.StatusCode != 201 {
+			f.Fatalf("set up %s: %v %v", s.route, res.StatusCode, err)
+		}
+	}
+
+	f.Fuzz(func(t *testing.T, route uint8, body []byte) {
+		r := fuzzRoutes[int(route)%len(fuzzRoutes)]
+		req := httptest.NewRequest(r.method, r.path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token[r.officer])
+		res, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatalf("%s %s: %v", r.method, r.path, err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		if res.StatusCode == 401 {
+			t.Fatalf("%s %s: 401; the fuzzer must test the endpoint, not the sign-in", r.method, r.path)
+		}
+		if testing.Verbose() && len(body) < 300 {
+			t.Logf("%s %s %s: %d %.120s", r.method, r.path, body, res.StatusCode, raw)
+		}
+		if res.StatusCode >= 500 {
+			t.Fatalf("%s %s %q: %d %s", r.method, r.path, body, res.StatusCode, raw)
+		}
+		if res.StatusCode >= 400 {
+			var e map[string]any
+			if err := json.Unmarshal(raw, &e); err != nil || len(e) != 1 || strings.TrimSpace(getS(e, "error")) == "" {
+				t.Fatalf("%s %s %q: %d answered %s, want {\"error\": \"<reason>\"}", r.method, r.path, body, res.StatusCode, raw)
+			}
+		}
+	})
+}
