@@ -22,6 +22,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -45,10 +46,9 @@ type Config struct {
 	// StreamFor is how long one live stream stays open before the browser reconnects
 	// (resuming from the last event it saw); 0 means 25s, inside the server's write timeout.
 	StreamFor time.Duration
-	// ClientIP names the client for the login rate limit; nil means the peer address.
+	// ClientIP names the client whose failed sign-ins count (the service limits them);
+	// nil means the peer address.
 	ClientIP func(*fiber.Ctx) string
-	// LoginsPerMinute limits login attempts per client; 0 means 10.
-	LoginsPerMinute int
 	// PublicBaseURL is where providers reach Hotline (PUBLIC_BASE_URL): the admin pages
 	// show the webhook addresses to paste into each provider's console under it.
 	PublicBaseURL string
@@ -77,8 +77,8 @@ func New(cfg Config) *Console {
 	if cfg.StreamFor == 0 {
 		cfg.StreamFor = 25 * time.Second
 	}
-	if cfg.LoginsPerMinute == 0 {
-		cfg.LoginsPerMinute = 10
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = func(ctx *fiber.Ctx) string { return ctx.IP() }
 	}
 	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg}
 	c.pages = parsePages(cfg.Service.Calendar().Location())
@@ -120,7 +120,7 @@ func (c *Console) Register(app *fiber.App) {
 
 	app.Get("/", func(ctx *fiber.Ctx) error { return ctx.Redirect("/queue", fiber.StatusSeeOther) })
 	app.Get("/login", c.loginPage)
-	app.Post("/login", c.loginLimit(), c.login)
+	app.Post("/login", c.login)
 	c.post(app, "/logout", c.logout)
 	c.post(app, "/settings/language", c.setLanguage)
 	c.post(app, "/settings/presence", c.setPresence)
@@ -265,10 +265,9 @@ func (c *Console) renderStatus(ctx *fiber.Ctx, status int, page string, v view) 
 	if err := t.ExecuteTemplate(&b, page+".html", v); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
-	ctx.Set(fiber.HeaderCacheControl, "no-store")
-	ctx.Set("X-Frame-Options", "DENY")
-	ctx.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-	ctx.Set("Referrer-Policy", "same-origin")
+	// The same policy and headers as every HTML page; same-origin referrers let a refused
+	// form return to the page it came from (backTo).
+	web.SetPageHeaders(ctx)
 	ctx.Type("html", "utf-8")
 	return ctx.Status(status).SendString(b.String())
 }

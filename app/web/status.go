@@ -5,13 +5,15 @@ package web
 import (
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 
 	"github.com/hotlinedesk/hotline/tickets"
 )
@@ -25,42 +27,46 @@ type StatusPage struct {
 	svc      *tickets.Service
 	tmpl     *template.Template
 	clientIP func(*fiber.Ctx) string
-	perMin   int
 	log      *slog.Logger
 }
 
-// NewStatusPage builds the page; clientIP names the client for the rate limit, and perMin
-// is how many lookups a client may make a minute (0 means 10).
-func NewStatusPage(svc *tickets.Service, clientIP func(*fiber.Ctx) string, perMin int, log *slog.Logger) *StatusPage {
-	if perMin == 0 {
-		perMin = 10
-	}
+// NewStatusPage builds the page; clientIP names the client whose wrong lookups count.
+// The service limits wrong lookups per client and per reference, in the database.
+func NewStatusPage(svc *tickets.Service, clientIP func(*fiber.Ctx) string, log *slog.Logger) *StatusPage {
 	loc := svc.Calendar().Location()
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") },
 		"day":  func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
 	}
 	tmpl := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"))
-	return &StatusPage{svc: svc, tmpl: tmpl, clientIP: clientIP, perMin: perMin, log: log}
+	return &StatusPage{svc: svc, tmpl: tmpl, clientIP: clientIP, log: log}
 }
 
 // Register mounts GET /status.
 func (p *StatusPage) Register(app *fiber.App) {
-	app.Get("/status", limiter.New(limiter.Config{
-		Max: p.perMin, Expiration: time.Minute, KeyGenerator: p.clientIP,
-		// Only lookups count; the empty form is free.
-		Next: func(c *fiber.Ctx) bool { return c.Query("ref") == "" },
-		LimitReached: func(c *fiber.Ctx) error {
-			return p.render(c, fiber.StatusTooManyRequests, view{Lang: lang(c), Error: "limit"})
-		},
-	}), p.show)
+	registerStylesheet(app)
+	app.Get("/status", p.show)
 }
 
 type view struct {
 	Lang   string // "zh" or "en"
 	Ref    string
-	Error  string // "", "notfound", "limit"
+	Error  string // "", "notfound", "limit" (this client), "locked" (this reference)
+	Retry  time.Duration
 	Ticket *tickets.TicketStatus
+}
+
+// Wait says how long to wait after a refusal, in the page's language, rounded up.
+func (v view) Wait() string {
+	if v.Retry < time.Minute {
+		n := int(math.Ceil(v.Retry.Seconds()))
+		return v.T(fmt.Sprintf("%d 秒", n), fmt.Sprintf("%d seconds", n))
+	}
+	n := int(math.Ceil(v.Retry.Minutes()))
+	if n == 1 {
+		return v.T("1 分钟", "1 minute")
+	}
+	return v.T(fmt.Sprintf("%d 分钟", n), fmt.Sprintf("%d minutes", n))
 }
 
 // T picks the page's words in its language.
@@ -98,8 +104,16 @@ func (p *StatusPage) show(c *fiber.Ctx) error {
 	if v.Ref == "" {
 		return p.render(c, fiber.StatusOK, v)
 	}
-	st, err := p.svc.PublicStatus(c.UserContext(), v.Ref, c.Query("check"))
+	st, err := p.svc.PublicStatusFrom(c.UserContext(), p.clientIP(c), v.Ref, c.Query("check"))
+	var limited *tickets.Limited
 	switch {
+	case errors.As(err, &limited):
+		v.Error, v.Retry = "limit", limited.Retry
+		if limited.Scope == tickets.LimitStatusReference {
+			v.Error = "locked"
+		}
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.Retry.Seconds()))))
+		return p.render(c, fiber.StatusTooManyRequests, v)
 	case errors.Is(err, tickets.ErrNotFound):
 		v.Error = "notfound"
 		return p.render(c, fiber.StatusNotFound, v)
@@ -113,8 +127,6 @@ func (p *StatusPage) show(c *fiber.Ctx) error {
 func (p *StatusPage) render(c *fiber.Ctx, status int, v view) error {
 	c.Status(status).Type("html", "utf-8")
 	// The page shows a customer's own data: never cache it, never frame it.
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderXFrameOptions, "DENY")
-	c.Set("Referrer-Policy", "no-referrer")
+	setPublicPageHeaders(c)
 	return p.tmpl.ExecuteTemplate(c, "status.html", v)
 }

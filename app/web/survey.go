@@ -31,6 +31,7 @@ func NewSurveyPage(svc *tickets.Service, log *slog.Logger) *SurveyPage {
 
 // Register mounts GET and POST /survey/:token.
 func (p *SurveyPage) Register(app *fiber.App) {
+	registerStylesheet(app)
 	app.Get("/survey/:token", p.show)
 	app.Post("/survey/:token", p.answer)
 }
@@ -108,9 +109,7 @@ func (p *SurveyPage) answer(c *fiber.Ctx) error {
 
 func (p *SurveyPage) render(c *fiber.Ctx, status int, v surveyView) error {
 	c.Status(status).Type("html", "utf-8")
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	c.Set(fiber.HeaderXFrameOptions, "DENY")
-	// The token is in the path: never hand it to another site.
-	c.Set("Referrer-Policy", "no-referrer")
+	// The token is in the path: never hand it on, nor cache or frame the page.
+	setPublicPageHeaders(c)
 	return p.tmpl.ExecuteTemplate(c, "survey.html", v)
 }
