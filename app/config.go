@@ -26,9 +26,10 @@ type config struct {
 	DefaultCountry string   // HOTLINE_DEFAULT_COUNTRY
 	TrustedProxies []string // HOTLINE_TRUSTED_PROXIES
 	LogLevel       slog.Level
-	Concurrency    int    // HOTLINE_WORKER_CONCURRENCY
-	Role           role   // HOTLINE_ROLE, or serve --role
-	MetricsToken   string // HOTLINE_METRICS_TOKEN
+	Concurrency    int           // HOTLINE_WORKER_CONCURRENCY
+	Role           role          // HOTLINE_ROLE, or serve --role
+	MetricsToken   string        // HOTLINE_METRICS_TOKEN
+	DBWait         time.Duration // HOTLINE_DB_WAIT: how long start-up waits for PostgreSQL to answer
 
 	SLA          tickets.SLADefaults // HOTLINE_SLA_FIRST_RESPONSE, HOTLINE_SLA_EMAIL_FIRST_RESPONSE, HOTLINE_SLA_RESOLUTION
 	CalendarZone *time.Location      // HOTLINE_CALENDAR_TZ
@@ -119,6 +120,12 @@ func loadConfig() (config, error) {
 	}
 	if c.ReopenWindow, err = durationEnv("HOTLINE_REOPEN_WINDOW", 7*24*time.Hour); err != nil {
 		return c, err
+	}
+	c.DBWait = 60 * time.Second
+	if v := os.Getenv("HOTLINE_DB_WAIT"); v != "" {
+		if c.DBWait, err = time.ParseDuration(v); err != nil || c.DBWait < 0 {
+			return c, fmt.Errorf("HOTLINE_DB_WAIT must be a duration such as 60s (0: do not wait), not %q", v)
+		}
 	}
 	c.Twilio = twilio.Config{AccountSID: os.Getenv("TWILIO_ACCOUNT_SID"), AuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), APIURL: os.Getenv("TWILIO_API_URL")}
 	c.TwilioFrom, c.TwilioService = os.Getenv("TWILIO_FROM_NUMBER"), os.Getenv("TWILIO_MESSAGING_SERVICE_SID")

@@ -137,15 +137,16 @@ func run(ctx context.Context, args []string) error {
 	return fmt.Errorf("unknown command %q (serve, worker, migrate, demo, simulate, bench)", cmd)
 }
 
-// openDatabase opens and migrates the database.
+// openDatabase opens and migrates the database, waiting up to HOTLINE_DB_WAIT for
+// PostgreSQL to answer.
 func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*bun.DB, error) {
 	db, err := tickets.OpenDB(cfg.DatabaseURL)
 	if err != nil {
 		return nil, err
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := waitForDatabase(ctx, db, cfg.DatabaseURL, cfg.DBWait, log); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to database: %w", err)
+		return nil, err
 	}
 	if err := migrations.Up(ctx, db, log); err != nil {
 		db.Close()
@@ -210,7 +211,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
 	slack := notifications.NewSlack(cfg.Slack)
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
-		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), 0, log), web.NewSurveyPage(svc, log))
+		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(svc, log))
 	desk := console.New(console.Config{Service: svc, Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://")})
 	defer desk.Close()
@@ -225,7 +226,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		mux := asynq.NewServeMux()
 		handlers := jobs.NewHandlers(svc, log, senders, scheduler)
 		if cfg.IMAP != nil {
-			poller := transport.NewPoller(*cfg.IMAP, settingsCursor{svc}, mail.DeliverOrDrop, log)
+			poller := transport.NewPoller(*cfg.IMAP, settingsCursor{svc}, mail.Deliver, log)
 			defer poller.Close()
 			handlers.PollMail = poller.Poll
 		}
@@ -247,7 +248,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	}
 	if cfg.Role.api() && cfg.SMTPListen.Addr != "" {
 		smtpd := transport.NewSMTPServer(cfg.SMTPListen, func(ctx context.Context, _ string, _ []string, raw []byte) error {
-			return mail.DeliverOrDrop(ctx, raw)
+			return mail.Deliver(ctx, raw)
 		}, log)
 		go func() {
 			if err := smtpd.ListenAndServe(); err != nil && ctx.Err() == nil {
@@ -269,13 +270,13 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		Webhooks:       hooks,
 		Observe:        stats.ObserveRequest,
 		Metrics:        stats.Handler(),
+		EmailMaxBytes:  cfg.SMTPListen.MaxMessageBytes, // the email webhook takes what the SMTP listener does
+		MetricsToken:   cfg.MetricsToken,
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
-			if err := svc.Ping(ctx); err != nil {
-				return fmt.Errorf("database: %w", err)
-			}
-			return broker.Ping(ctx)
+			// Both are asked, so that an operator learns of every failure at once.
+			return errors.Join(api.NotReady("database", svc.Ping(ctx)), api.NotReady("broker", broker.Ping(ctx)))
 		},
 	})
 	errc := make(chan error, 1)
