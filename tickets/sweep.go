@@ -52,32 +52,52 @@ var (
 
 // SweepResult counts what a sweep handled.
 type SweepResult struct {
-	Warnings          int
+	Warnings int
+	// SkippedWarnings are warning points whose deadline had passed when they were handled:
+	// recorded, not sent.
+	SkippedWarnings   int
 	Breaches          int
 	ComplaintWarnings int
 	ComplaintBreaches int
+}
+
+func (r *SweepResult) add(o SweepResult) {
+	r.Warnings += o.Warnings
+	r.SkippedWarnings += o.SkippedWarnings
+	r.Breaches += o.Breaches
+	r.ComplaintWarnings += o.ComplaintWarnings
+	r.ComplaintBreaches += o.ComplaintBreaches
 }
 
 // Sweep handles every warning and breach that has come due, in batches. Deadline timers
 // and the reconciler both call it. Each stage is guarded in the database (the breach column
 // is set only where it is still empty), so two workers sweeping at once, or a timer and the
 // reconciler, act exactly once; on PostgreSQL they also split the work (SKIP LOCKED).
+// Warnings are settled before breaches, so a timeline never shows a warning after the
+// breach it was meant to prevent.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var r SweepResult
-	stages := []struct {
-		count *int
-		run   func(context.Context) (int, error)
-	}{
-		{&r.Warnings, func(ctx context.Context) (int, error) { return s.warn(ctx, firstResponseClock) }},
-		{&r.Warnings, func(ctx context.Context) (int, error) { return s.warn(ctx, resolutionClock) }},
-		{&r.Breaches, func(ctx context.Context) (int, error) { return s.breach(ctx, firstResponseClock) }},
-		{&r.Breaches, func(ctx context.Context) (int, error) { return s.breach(ctx, resolutionClock) }},
-		{&r.ComplaintWarnings, s.warnComplaints},
-		{&r.ComplaintBreaches, s.breachComplaints},
+	// Each stage returns how many rows it handled (a full batch means more may wait) and
+	// what that came to.
+	counted := func(run func(context.Context) (int, error), field func(*SweepResult) *int) func(context.Context) (int, SweepResult, error) {
+		return func(ctx context.Context) (int, SweepResult, error) {
+			n, err := run(ctx)
+			var got SweepResult
+			*field(&got) = n
+			return n, got, err
+		}
 	}
-	for _, st := range stages {
-		n, err := st.run(ctx)
-		*st.count += n
+	stages := []func(context.Context) (int, SweepResult, error){
+		func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, firstResponseClock) },
+		func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, resolutionClock) },
+		func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, firstResponseClock) },
+		func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, resolutionClock) },
+		counted(s.warnComplaints, func(r *SweepResult) *int { return &r.ComplaintWarnings }),
+		counted(s.breachComplaints, func(r *SweepResult) *int { return &r.ComplaintBreaches }),
+	}
+	for _, run := range stages {
+		n, got, err := run(ctx)
+		r.add(got)
 		if err != nil {
 			return r, err
 		}
@@ -100,9 +120,9 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 			go func() {
 				defer wg.Done()
 				for {
-					n, err := st.run(ctx)
+					n, got, err := run(ctx)
 					mu.Lock()
-					*st.count += n
+					r.add(got)
 					if err != nil {
 						errs = append(errs, err)
 					}
@@ -136,15 +156,16 @@ func (s *Service) skipLocked(q *bun.SelectQuery) *bun.SelectQuery {
 // breach handles tickets whose deadline passed: records the breach once and does what the
 // ticket's policy says (escalate: priority up a step; complaint: open one), telling the
 // team's supervisors.
-func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
+func (s *Service) breach(ctx context.Context, k deadline) (int, SweepResult, error) {
 	now := s.now()
 	var handled int
+	var got SweepResult
 	var opened []*Complaint
 	err := s.inTx(ctx, func(tx bun.Tx) error {
-		handled, opened = 0, nil
+		handled, got, opened = 0, SweepResult{}, nil
 		var due []*Ticket
 		q := tx.NewSelect().Model(&due).
-			Column("id", "priority", "team_id", "assignee_id", "policy_id", "channel", k.due).
+			Column("id", "priority", "team_id", "assignee_id", "policy_id", "channel", k.due, k.warned).
 			Where(k.waiting).Where("? <= ?", bun.Ident(k.due), now).
 			OrderExpr("? ASC", bun.Ident(k.due)).Limit(sweepBatch)
 		if err := s.skipLocked(q).Scan(ctx); err != nil {
@@ -168,9 +189,11 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 			}
 		}
 		// One guarded UPDATE stamps the breach and raises the priority: a row another sweep
-		// handled meanwhile no longer matches k.waiting and is left alone.
+		// handled meanwhile no longer matches k.waiting and is left alone. Warnings not yet
+		// given are settled as skipped (below), never to be sent after the breach.
 		uq := tx.NewUpdate().Table("tickets").
-			Set("? = ?", bun.Ident(k.breached), now).Set("? = NULL", bun.Ident(k.warnAt)).Set("updated_at = ?", now)
+			Set("? = ?", bun.Ident(k.breached), now).Set("? = NULL", bun.Ident(k.warnAt)).
+			Set("? = ?", bun.Ident(k.warned), len(s.cfg.SLA.WarnAt)).Set("updated_at = ?", now)
 		if len(escalate) > 0 {
 			uq = uq.Set("priority = CASE WHEN id IN (?) THEN (CASE priority WHEN 'low' THEN 'normal' WHEN 'normal' THEN 'high' ELSE 'urgent' END) ELSE priority END", bun.In(escalate))
 		}
@@ -200,6 +223,14 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 			case BreachComplaint:
 				complaints = append(complaints, s.newComplaint(t.ID, SourceSLABreach, fmt.Sprintf("%s missed its %s deadline", t.Ref(), strings.ReplaceAll(k.name, "_", " ")), now))
 			}
+			// Warning points the warning stage had not reached (their moment came between
+			// its reading of the clock and this one's) are recorded skipped, before the breach.
+			var skipped []int
+			for level := warnedOf(t, k); level < len(s.cfg.SLA.WarnAt); level++ {
+				skipped = append(skipped, int(s.cfg.SLA.WarnAt[level]*100))
+			}
+			got.SkippedWarnings += len(skipped)
+			evs = append(evs, skippedWarnings(s, t.ID, k, dueOf(t, k), skipped)...)
 			evs = append(evs, s.event(systemActor, "ticket", t.ID, "sla.breached", data))
 			var team int64
 			if t.TeamID != nil {
@@ -220,10 +251,11 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 			return err
 		}
 		handled = len(breached)
+		got.Breaches = handled
 		return nil
 	})
 	if err != nil {
-		return 0, err
+		return 0, SweepResult{}, err
 	}
 	var timers []Timer
 	var receipts []int64
@@ -233,7 +265,15 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, error) {
 	}
 	s.schedule(ctx, timers)
 	s.deliver(ctx, receipts...)
-	return handled, nil
+	return handled, got, nil
+}
+
+// warnedOf is how many of a clock's warnings the ticket has had settled.
+func warnedOf(t *Ticket, k deadline) int {
+	if k.name == firstResponseClock.name {
+		return t.FirstResponseWarned
+	}
+	return t.ResolutionWarned
 }
 
 func dueOf(t *Ticket, k deadline) *time.Time {
@@ -282,13 +322,18 @@ func (s *Service) tellSupervisors(ctx context.Context, tx bun.IDB, kind string, 
 	return s.insertNotices(ctx, tx, notes)
 }
 
-// warn tells owners that a deadline is near (75% and 90% of its time, by default).
-func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
+// warn tells owners that a deadline is near (75% and 90% of its time, by default). Every
+// warning point that has passed is settled in one go: sent while its deadline is still
+// ahead (late, after a lost timer, but still useful), or recorded as skipped once the
+// deadline itself has passed, so that no owner is warned of a deadline already missed and
+// no warning is left hanging to be recorded after the breach.
+func (s *Service) warn(ctx context.Context, k deadline) (int, SweepResult, error) {
 	now := s.now()
 	var handled int
+	var got SweepResult
 	var timers []Timer
 	err := s.inTx(ctx, func(tx bun.Tx) error {
-		handled, timers = 0, nil
+		handled, got, timers = 0, SweepResult{}, nil
 		var due []*Ticket
 		q := tx.NewSelect().Model(&due).
 			Where("? IS NOT NULL AND ? <= ?", bun.Ident(k.warnAt), bun.Ident(k.warnAt), now).
@@ -299,9 +344,9 @@ func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
 		var notes []*Notice
 		var evs []*Event
 		for _, t := range due {
-			level := t.FirstResponseWarned
+			level, next := warnedOf(t, k), t.FirstResponseWarnAt
 			if k.name == resolutionClock.name {
-				level = t.ResolutionWarned
+				next = t.ResolutionWarnAt
 			}
 			p, err := s.policyByID(ctx, tx, t)
 			if err != nil {
@@ -315,9 +360,31 @@ func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
 			if k.name == firstResponseClock.name {
 				start, pauses = t.CreatedAt, nil
 			}
-			next := s.nextWarn(start, k.duration(p), p.WorkingTime, pauses, level+1)
+			deadlineAt := dueOf(t, k)
+			missed := deadlineAt != nil && !deadlineAt.After(now)
+			var sent, skipped []int // the percentages settled now, in order
+			reached := level
+			for next != nil && !next.After(now) && reached < len(s.cfg.SLA.WarnAt) {
+				pct := int(s.cfg.SLA.WarnAt[reached] * 100)
+				if missed {
+					skipped = append(skipped, pct)
+				} else {
+					sent = append(sent, pct)
+				}
+				reached++
+				next = s.nextWarn(start, k.duration(p), p.WorkingTime, pauses, reached)
+			}
+			if missed { // every point lies before the deadline: none is left to come
+				for ; reached < len(s.cfg.SLA.WarnAt); reached++ {
+					skipped = append(skipped, int(s.cfg.SLA.WarnAt[reached]*100))
+				}
+				next = nil
+			}
+			if reached == level { // no warning is left to give (fewer configured now): stop asking
+				next = nil
+			}
 			res, err := tx.NewUpdate().Table("tickets").
-				Set("? = ?", bun.Ident(k.warned), level+1).Set("? = ?", bun.Ident(k.warnAt), next).
+				Set("? = ?", bun.Ident(k.warned), reached).Set("? = ?", bun.Ident(k.warnAt), next).
 				Where("id = ? AND ? = ? AND ? IS NOT NULL", t.ID, bun.Ident(k.warned), level, bun.Ident(k.warnAt)).Exec(ctx)
 			if err != nil {
 				return fmt.Errorf("record %s warning: %w", k.name, err)
@@ -326,20 +393,27 @@ func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
 				continue
 			}
 			handled++
-			pct := int(s.cfg.SLA.WarnAt[min(level, len(s.cfg.SLA.WarnAt)-1)] * 100)
-			evs = append(evs, s.event(systemActor, "ticket", t.ID, "sla.warning", map[string]any{"deadline": k.name, "due_at": dueOf(t, k), "percent": pct}))
+			got.Warnings += len(sent)
+			got.SkippedWarnings += len(skipped)
+			evs = append(evs, skippedWarnings(s, t.ID, k, deadlineAt, skipped)...)
+			if len(sent) == 0 {
+				continue
+			}
 			to := []int64{}
 			if t.AssigneeID != nil {
 				to = append(to, *t.AssigneeID)
 			} else if to, err = s.supervisorsOf(ctx, tx, t.TeamID); err != nil {
 				return err
 			}
-			for _, a := range to {
-				notes = append(notes, &Notice{AgentID: a, Kind: "sla.warning", TicketID: &t.ID,
-					Body: fmt.Sprintf("%s: %d%% of the %s time has passed; due %s.", t.Ref(), pct, strings.ReplaceAll(k.name, "_", " "), dueOf(t, k).In(s.cal.loc).Format("2006-01-02 15:04"))})
+			for _, pct := range sent {
+				evs = append(evs, s.event(systemActor, "ticket", t.ID, "sla.warning", map[string]any{"deadline": k.name, "due_at": deadlineAt, "percent": pct}))
+				for _, a := range to {
+					notes = append(notes, &Notice{AgentID: a, Kind: "sla.warning", TicketID: &t.ID,
+						Body: fmt.Sprintf("%s: %d%% of the %s time has passed; due %s.", t.Ref(), pct, strings.ReplaceAll(k.name, "_", " "), deadlineAt.In(s.cal.loc).Format("2006-01-02 15:04"))})
+				}
 			}
 			if next != nil {
-				timers = append(timers, Timer{Kind: fmt.Sprintf("%s-warn%d", k.timer, level+2), ID: t.ID, At: *next, Due: *dueOf(t, k)})
+				timers = append(timers, Timer{Kind: fmt.Sprintf("%s-warn%d", k.timer, reached+1), ID: t.ID, At: *next, Due: *deadlineAt})
 			}
 		}
 		if err := s.insertEvents(ctx, tx, evs); err != nil {
@@ -348,10 +422,24 @@ func (s *Service) warn(ctx context.Context, k deadline) (int, error) {
 		return s.insertNotices(ctx, tx, notes)
 	})
 	if err != nil {
-		return 0, err
+		return 0, SweepResult{}, err
 	}
 	s.schedule(ctx, timers)
-	return handled, nil
+	return handled, got, nil
+}
+
+// warningSkippedReason says, in a skipped warning's event, why it was not sent.
+const warningSkippedReason = "skipped: deadline already passed"
+
+// skippedWarnings are the audit events of warning points given up because their deadline
+// had passed by the time they were handled: the timeline shows them, no owner is told.
+func skippedWarnings(s *Service, ticketID int64, k deadline, dueAt *time.Time, percents []int) []*Event {
+	evs := make([]*Event, 0, len(percents))
+	for _, pct := range percents {
+		evs = append(evs, s.event(systemActor, "ticket", ticketID, "sla.warning_skipped", map[string]any{
+			"deadline": k.name, "due_at": dueAt, "percent": pct, "reason": warningSkippedReason}))
+	}
+	return evs
 }
 
 func (s *Service) pausesOf(ctx context.Context, db bun.IDB, t *Ticket) ([]pause, error) {
