@@ -104,7 +104,7 @@ func TestStartupWaitsForTheDatabase(t *testing.T) {
 	cases := []struct {
 		name     string
 		env      []string
-		sigterm  time.Duration // send SIGTERM this long after the start; 0: never
+		sigterm  bool          // send SIGTERM once the process says it is waiting
 		within   time.Duration // it must have exited by then
 		atLeast  time.Duration // and not before
 		messages []string
@@ -118,7 +118,7 @@ func TestStartupWaitsForTheDatabase(t *testing.T) {
 			within: 8 * time.Second, messages: []string{"did not answer within 0s", nowhere}},
 		{name: "SIGTERM stops the wait",
 			env:     []string{"DATABASE_URL=" + dsnAt(nowhere), "HOTLINE_DB_WAIT=60s"},
-			sigterm: 1500 * time.Millisecond, within: 10 * time.Second,
+			sigterm: true, within: 10 * time.Second,
 			messages: []string{"stopped while waiting for the database at " + nowhere}},
 		{name: "PostgreSQL refuses (no such database): fails at once",
 			env:    []string{"DATABASE_URL=" + strings.Replace(dsnAt(real.Host), real.Path, "/no_such_database_hltest", 1), "HOTLINE_DB_WAIT=60s"},
@@ -139,7 +139,7 @@ func TestStartupWaitsForTheDatabase(t *testing.T) {
 			cmd := exec.Command(testBinary(t), "serve")
 			cmd.Env = append(hotlineFreeEnv(), append([]string{childMarker, "HOTLINE_ADDR=" + addr,
 				"HOTLINE_ADMIN_PASSWORD=wait-admin-password", "HOTLINE_LOG_LEVEL=info"}, tc.env...)...)
-			var out bytes.Buffer
+			var out lockedBuffer
 			cmd.Stdout, cmd.Stderr = &out, &out
 			start := time.Now()
 			if err := cmd.Start(); err != nil {
@@ -147,8 +147,16 @@ func TestStartupWaitsForTheDatabase(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			if tc.sigterm > 0 {
-				time.Sleep(tc.sigterm)
+			if tc.sigterm {
+				// Signalled only once it waits: earlier, the signal would end a process that
+				// has not yet set up its handling, and prove nothing about the wait.
+				for !strings.Contains(out.String(), "waiting for the database") {
+					select {
+					case err := <-done:
+						t.Fatalf("exited (%v) before it waited:\n%s", err, out.String())
+					case <-time.After(50 * time.Millisecond):
+					}
+				}
 				if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 					t.Fatal(err)
 				}
@@ -219,4 +227,22 @@ func forward(ctx context.Context, addr, target string) error {
 		}
 	}()
 	return nil
+}
+
+// lockedBuffer collects a child's output, written by exec's goroutines while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -373,7 +373,7 @@ func (s *Service) LoginFrom(ctx context.Context, client, email, password string)
 	var fromClient *claim
 	if client != "" {
 		var err error
-		if fromClient, err = s.claimAttempt(ctx, &s.attempts.loginAddress, client); err != nil {
+		if fromClient, err = s.claimAttempt(ctx, &s.attempts.loginAddress, clientKey(client)); err != nil {
 			return "", nil, err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -108,6 +109,21 @@ func newAttempts(l AttemptLimits) *attempts {
 		}
 	}
 	return a
+}
+
+// clientKey is the key a client address is counted under: an IPv4 address as it is, an
+// IPv6 address by its /64, which one subscriber usually holds whole (counting each address
+// would give them 2^64 budgets).
+func clientKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || ip.Unmap().Is4() {
+		return addr
+	}
+	p, err := ip.Prefix(64)
+	if err != nil {
+		return addr
+	}
+	return p.String()
 }
 
 // attemptSubject is the stored key: a hash, so the table names no email or address.

@@ -175,6 +175,18 @@ func TestLoginLimitPerAddress(t *testing.T) {
 		if got := from("203.0.113.7", "chen@example.com", rightPassword); got != "ok" {
 			t.Fatalf("another address: %s", got)
 		}
+		// An IPv6 subscriber holds a whole /64: hopping between its addresses is one budget.
+		for i := range 10 {
+			if got := from(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprintf("v6user%d@example.com", i), "guess"); got != "401" {
+				t.Fatalf("IPv6 failure %d: %s", i+1, got)
+			}
+		}
+		if got := from("2001:db8:1:2:ffff::1", "chen@example.com", rightPassword); got != "429 login.address" {
+			t.Fatalf("another address of the same /64: %s, want 429 login.address", got)
+		}
+		if got := from("2001:db8:1:3::1", "chen@example.com", rightPassword); got != "ok" {
+			t.Fatalf("another /64: %s", got)
+		}
 		d.clock.Advance(time.Minute)
 		if got := from("203.0.113.66", "chen@example.com", rightPassword); got != "ok" {
 			t.Fatalf("the next minute: %s", got)

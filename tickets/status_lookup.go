@@ -86,7 +86,7 @@ func (s *Service) PublicStatusFrom(ctx context.Context, client, ref, check strin
 	var fromClient *claim
 	if client != "" {
 		var err error
-		if fromClient, err = s.claimAttempt(ctx, &s.attempts.statusClient, client); err != nil {
+		if fromClient, err = s.claimAttempt(ctx, &s.attempts.statusClient, clientKey(client)); err != nil {
 			return nil, err
 		}
 	}

@@ -173,6 +173,9 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 		Immutable:                    true, // values from c.Params and c.Query outlive the request safely
 	}
 	app := fiber.New(fc)
+	// A client that asks before sending its body (Expect: 100-continue) is not invited to
+	// send one its door would refuse.
+	app.Server().ContinueHandler = s.limits.mayContinue
 	app.Use(recover.New(), requestid.New(), s.logRequests, s.limits.handler)
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })

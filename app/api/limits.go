@@ -113,6 +113,18 @@ func (l *limits) door(method, path string) *Door {
 	return &Door{Name: "request", Limit: l.ceiling}
 }
 
+// mayContinue answers a client that sent Expect: 100-continue: only a body its door would
+// take, compressed by nothing, and, at a door that checks credentials first, with some
+// credentials, is asked for (fasthttp answers 417 otherwise, without reading it).
+func (l *limits) mayContinue(h *fasthttp.RequestHeader) bool {
+	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+	d := l.door(string(h.Method()), path)
+	if int64(h.ContentLength()) > min(d.Limit, l.ceiling) || len(h.Peek(fiber.HeaderContentEncoding)) > 0 {
+		return false
+	}
+	return !d.AfterAuth || len(h.Peek(fiber.HeaderAuthorization)) > 0
+}
+
 const admissionKey = "api.admission"
 
 // admission is one request's door and its limit, remembered for AdmitBody.
@@ -207,42 +219,41 @@ func (a *admission) read(c *fiber.Ctx) (release func(), err error) {
 		}
 		return release, nil
 	}
+	declared := int64(req.Header.ContentLength()) // -1: chunked
+	if declared > a.limit {
+		return release, a.tooLarge()
+	}
+	// Read no further than the declared length, or one byte past the limit. The buffer grows
+	// only as bytes arrive, so a sender who declares a large body and sends a few bytes
+	// holds a few bytes of memory, not what it declared; and only a body that has really
+	// passed largeBody takes a large-body slot.
+	want := a.limit + 1
+	if declared >= 0 {
+		want = declared
+	}
 	stream := c.Context().RequestBodyStream()
-	var body []byte
-	if n := int64(req.Header.ContentLength()); n >= 0 {
-		if n > a.limit {
-			return release, a.tooLarge()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(io.LimitReader(stream, min(want, largeBody+1))); err != nil {
+		return release, unreadable(err)
+	}
+	if int64(buf.Len()) > largeBody { // handled under a slot too: parsing copies it again
+		if release, err = a.slot(c); err != nil {
+			return func() {}, err
 		}
-		if n > largeBody {
-			if release, err = a.slot(c); err != nil {
-				return func() {}, err
-			}
-		}
-		body = make([]byte, n)
-		if _, err := io.ReadFull(stream, body); err != nil {
+		if _, err := buf.ReadFrom(io.LimitReader(stream, want-int64(buf.Len()))); err != nil {
 			release()
 			return func() {}, unreadable(err)
 		}
-	} else { // chunked: no length declared, so stop one byte past the limit
-		var buf bytes.Buffer
-		if _, err := buf.ReadFrom(io.LimitReader(stream, min(a.limit, largeBody)+1)); err != nil {
-			return release, unreadable(err)
-		}
-		if int64(buf.Len()) > largeBody && a.limit > largeBody {
-			if release, err = a.slot(c); err != nil {
-				return func() {}, err
-			}
-			if _, err := buf.ReadFrom(io.LimitReader(stream, a.limit+1-int64(buf.Len()))); err != nil {
-				release()
-				return func() {}, unreadable(err)
-			}
-		}
-		if int64(buf.Len()) > a.limit {
-			release()
-			return func() {}, a.tooLarge()
-		}
-		body = buf.Bytes()
 	}
+	switch n := int64(buf.Len()); {
+	case declared >= 0 && n < declared:
+		release()
+		return func() {}, unreadable(io.ErrUnexpectedEOF)
+	case n > a.limit:
+		release()
+		return func() {}, a.tooLarge()
+	}
+	body := buf.Bytes()
 	// The stream is done with: the body is now an ordinary one, with its true length.
 	req.SetBodyRaw(body)
 	req.Header.SetContentLength(len(body))

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -471,4 +472,78 @@ func (parseDoors) Register(app *fiber.App) {
 		}
 		return c.JSON(fiber.Map{"note": form.Value["note"][0], "text": digest(b)})
 	})
+}
+
+// A sender that declares a large body and sends only a little of it holds only what it
+// sent: the body grows as its bytes arrive. Sixteen senders each declare 1 MiB to the Slack
+// door (read before its signature is checked), send 8 KiB and stop; together they may not
+// make the server allocate the 16 MiB they declared (it did, one make() each).
+func TestDeclaredLengthIsNotAllocatedBeforeItArrives(t *testing.T) {
+	addr, _ := limitsDesk(t, 0)
+	const declared, sent, senders = 1 << 20, 8 << 10, 16
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range senders {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(conn, "POST /webhooks/slack/interactions HTTP/1.1\r\nHost: desk.test\r\nContent-Length: %d\r\n\r\n", declared)
+		conn.Write(pattern(sent))                             //nolint:errcheck // the answer tells
+		conn.(*net.TCPConn).CloseWrite()                      //nolint:errcheck // the body ends short of its length
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatalf("no answer to a body that ended early: %v", err)
+		}
+		res.Body.Close()
+		conn.Close()
+		if res.StatusCode != 400 {
+			t.Fatalf("a body that ended before its declared length: %d, want 400", res.StatusCode)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > senders*declared/4 {
+		t.Errorf("%d senders of %d KiB each made the server allocate %d KiB: the declared %d KiB were allocated before they arrived",
+			senders, sent>>10, got>>10, declared>>10)
+	}
+}
+
+// A client that asks first (Expect: 100-continue) is invited to send only a body its door
+// takes; one over the limit, or without credentials at a door that checks them first, is
+// answered 417 and never asked for its body.
+func TestExpectContinueOnlyForBodiesADoorTakes(t *testing.T) {
+	addr, _ := limitsDesk(t, 0)
+	for _, tc := range []struct {
+		name, path, auth string
+		length           int
+		want             string // the first status line the server sends
+	}{
+		{"within the Twilio door's limit", "/webhooks/twilio/sms", "", 1 << 10, "HTTP/1.1 100 Continue"},
+		{"over the Twilio door's limit", "/webhooks/twilio/sms", "", 64<<10 + 1, "HTTP/1.1 417 Expectation Failed"},
+		{"email webhook without credentials", "/webhooks/email", "", 1 << 10, "HTTP/1.1 417 Expectation Failed"},
+		{"email webhook with credentials", "/webhooks/email", echoSecret, 1 << 10, "HTTP/1.1 100 Continue"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: desk.test\r\nExpect: 100-continue\r\nContent-Length: %d\r\n", tc.path, tc.length)
+			if tc.auth != "" {
+				head += "Authorization: " + tc.auth + "\r\n"
+			}
+			io.WriteString(conn, head+"\r\n")                     //nolint:errcheck // the answer tells
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second)) //nolint:errcheck
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil {
+				t.Fatalf("no answer to the headers: %v", err)
+			}
+			if got := strings.TrimSpace(line); got != tc.want {
+				t.Errorf("first answer %q, want %q", got, tc.want)
+			}
+		})
+	}
 }
