@@ -39,46 +39,9 @@ var fuzzRoutes = []struct {
 // app, signed in, on one SQLite desk per run: whatever the body, the answer is never a 5xx
 // (a panic answers 500 too), and a refusal is a JSON {"error": "<reason>"}.
 func FuzzAPIWrites(f *testing.F) {
-	seeds := []struct {
-		route int
-		body  string
-	}{
-		{0, `{"channel":"phone","customer":{"name":"张三","phone":"+8613800138000"},"subject":"理赔进度","body":"客户来电询问理赔进度","category":"claims","priority":"high"}`},
-		{0, `{"channel":"email","customer":{"email":"li.lei@example.com"},"subject":"Refund","body":"x"}`},
-		{0, `{"channel":"sms","customer":{"phone":"+1 (415) 555-0100"},"subject":"` + strings.Repeat("长", 300) + `"}`},
-		{1, `{"body":"您好，我们已经处理。"}`},
-		{1, `{"body":"Hello","channel":"email"}`},
-		{2, `{"body":"internal note"}`},
-		{3, `{"team_id":1,"assignee_id":2,"reason":"rebalance"}`},
-		{3, `{"team_id":null,"assignee_id":-1}`},
-		{3, `{"assignee_id":9223372036854775807}`},
-		{4, `{"status":"pending","reason":"waiting for the customer"}`},
-		{4, `{"status":"resolved"}`},
-		{5, `{"priority":"urgent","reason":"VIP"}`},
-		{6, `{"name":"VIP email","channel":"email","priority":"high","category":"claims","first_response_seconds":3600,"resolution_seconds":86400,"working_time":true,"first_response_breach":"notify_supervisor","resolution_breach":"open_complaint"}`},
-		{6, `{"name":"huge","first_response_seconds":9223372036854775807,"resolution_seconds":-9223372036854775808}`},
-		{7, `{"position":1,"name":"renamed","first_response_seconds":60,"resolution_seconds":120}`},
-		{8, `{"name":"refunds to billing","channel":"email","keywords":"退款,refund","team_id":1,"set_priority":"high","set_category":"billing","active":true}`},
-		{8, `{"name":"x","keywords":"` + strings.Repeat(",", 1000) + `","team_id":-5,"position":-2147483648}`},
-		{9, `{"position":2,"name":"renamed","team_id":1,"active":false}`},
-		{10, `{"ticket_ref":"HL-000001","source":"customer","summary":"服务态度差","received_at":"2026-11-25T09:00:00+08:00"}`},
-		{10, `{"source":"regulator","summary":"x","received_at":"9999-12-31T23:59:59Z","customer":{"name":"王五","phone":"+8613900139000"}}`},
-		{10, `{"source":"phone","summary":"x","received_at":"0001-01-01T00:00:00Z","customer":{"email":"a@b.c"}}`},
-		{12, `{"until":"2026-12-31T18:00:00+08:00","reason":"awaiting the bank"}`},
-		{12, `{"until":"9999-12-31T23:59:59Z","reason":"far"}`},
-		{12, `{"until":"+275760-09-13T00:00:00Z","reason":"farther"}`},
-		{11, `{"decision":"upheld","outcome":"refund issued"}`},
-		{0, ``},
-		{0, `null`},
-		{0, `[]`},
-		{0, `{"channel":1}`},
-		{0, `{} {}`},
-		{0, "{\"body\":\"\\u0000\\ud800\"}"},
-		{3, `{"team_id":1e400}`},
-	}
-	for _, s := range seeds {
-		f.Add(uint8(s.route), []byte(s.body))
-	}
+	// The seed corpus is testdata/fuzz/FuzzAPIWrites: a route (an index into fuzzRoutes)
+	// and a body, from well-formed requests of each endpoint to overflowing numbers, far
+	// times, NULs and bodies that are not objects.
 
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(f), tickettest.NewClock(t0))
