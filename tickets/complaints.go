@@ -1,10 +1,13 @@
 package tickets
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -110,35 +113,58 @@ func (s *Service) newComplaint(ticketID int64, source ComplaintSource, summary s
 		WarnAt: &warn, Status: ComplaintReceived, CreatedAt: now, UpdatedAt: now}
 }
 
+// complaintOpen is the predicate of complaints_one_open_idx: a complaint waiting for its
+// decision. The index allows one such complaint per ticket.
+const complaintOpen = "status IN ('received', 'investigating')"
+
 // openComplaints inserts complaints, gives each to the complaint officer with the fewest
-// open ones, records the events and tells the officers. Tickets that already have an open
-// complaint get none.
+// open ones, records the events and tells the officers and the customers. It returns the
+// complaints it opened: a ticket that already has an open complaint gets none.
 func (s *Service) openComplaints(ctx context.Context, tx bun.IDB, actor Actor, cs []*Complaint) ([]*Complaint, error) {
+	opened, _, err := s.openComplaintsOnce(ctx, tx, actor, cs)
+	return opened, err
+}
+
+// openComplaintsOnce opens complaints at most once per ticket and returns those it opened
+// and, by ticket id, the open complaint each other ticket already had. The unique index
+// complaints_one_open_idx holds the rule: the insert does nothing for a ticket whose open
+// complaint a concurrent transaction committed first (PostgreSQL waits for it), and that
+// complaint is read back instead, so the loser sends no receipt, assigns no officer,
+// schedules no clock and writes no event.
+func (s *Service) openComplaintsOnce(ctx context.Context, tx bun.IDB, actor Actor, cs []*Complaint) ([]*Complaint, map[int64]*Complaint, error) {
 	if len(cs) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
+	// One candidate per ticket, in ticket order: concurrent batches then take the index's
+	// entries in the same order and cannot deadlock.
+	byTicket := make(map[int64]*Complaint, len(cs))
+	var want []*Complaint
+	for _, c := range cs {
+		if byTicket[c.TicketID] == nil {
+			byTicket[c.TicketID] = c
+			want = append(want, c)
+		}
+	}
+	slices.SortFunc(want, func(a, b *Complaint) int { return cmp.Compare(a.TicketID, b.TicketID) })
+	ids := make([]int64, len(want))
+	for i, c := range want {
 		ids[i] = c.TicketID
 	}
-	var busy []int64
-	if err := tx.NewSelect().Table("complaints").Column("ticket_id").
-		Where("ticket_id IN (?) AND status IN ('received', 'investigating')", bun.In(ids)).Scan(ctx, &busy); err != nil {
-		return nil, fmt.Errorf("find open complaints: %w", err)
-	}
-	has := map[int64]bool{}
-	for _, id := range busy {
-		has[id] = true
+	// Tickets whose open complaint is already committed are known before anything is
+	// inserted, so no complaint number is used up on them. This read is not the guard: the
+	// insert below is.
+	existing, err := s.openComplaintsOf(ctx, tx, ids)
+	if err != nil {
+		return nil, nil, err
 	}
 	var fresh []*Complaint
-	for _, c := range cs {
-		if !has[c.TicketID] {
-			has[c.TicketID] = true
+	for _, c := range want {
+		if existing[c.TicketID] == nil {
 			fresh = append(fresh, c)
 		}
 	}
 	if len(fresh) == 0 {
-		return nil, nil
+		return nil, existing, nil
 	}
 
 	var officers []*Agent
@@ -147,7 +173,7 @@ func (s *Service) openComplaints(ctx context.Context, tx bun.IDB, actor Actor, c
 		ColumnExpr("(SELECT COUNT(*) FROM complaints AS c WHERE c.officer_id = agent.id AND c.status IN ('received', 'investigating')) AS load").
 		Where("agent.role = ? AND agent.active", RoleComplaintOfficer).
 		OrderExpr("load, agent.id").Scan(ctx); err != nil {
-		return nil, fmt.Errorf("find complaint officers: %w", err)
+		return nil, nil, fmt.Errorf("find complaint officers: %w", err)
 	}
 	for _, c := range fresh {
 		if len(officers) == 0 {
@@ -162,8 +188,40 @@ func (s *Service) openComplaints(ctx context.Context, tx bun.IDB, actor Actor, c
 		c.OfficerID = &least.ID
 		least.Load++
 	}
-	if _, err := tx.NewInsert().Model(&fresh).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("open complaints: %w", err)
+	// RETURNING lists only the rows inserted, in no promised order: they are matched to
+	// the candidates by ticket.
+	var newIDs, newTickets []int64
+	if err := tx.NewInsert().Model(&fresh).
+		On("CONFLICT (ticket_id) WHERE "+complaintOpen+" DO NOTHING").
+		Returning("id, ticket_id").Scan(ctx, &newIDs, &newTickets); err != nil {
+		return nil, nil, fmt.Errorf("open complaints: %w", err)
+	}
+	won := make(map[int64]int64, len(newIDs))
+	for i, id := range newIDs {
+		won[newTickets[i]] = id
+	}
+	var lost []int64
+	for _, c := range fresh {
+		if id, ok := won[c.TicketID]; ok {
+			c.ID = id
+		} else {
+			lost = append(lost, c.TicketID)
+		}
+	}
+	if len(lost) > 0 {
+		// A concurrent opener committed first: its complaint is the ticket's.
+		others, err := s.openComplaintsOf(ctx, tx, lost)
+		if err != nil {
+			return nil, nil, err
+		}
+		if existing == nil {
+			existing = map[int64]*Complaint{}
+		}
+		maps.Copy(existing, others)
+		fresh = slices.DeleteFunc(fresh, func(c *Complaint) bool { return c.ID == 0 })
+		if len(fresh) == 0 {
+			return nil, existing, nil
+		}
 	}
 	evs := make([]*Event, 0, len(fresh))
 	var notes []*Notice
@@ -177,7 +235,7 @@ func (s *Service) openComplaints(ctx context.Context, tx bun.IDB, actor Actor, c
 		}
 	}
 	if err := s.insertEvents(ctx, tx, evs); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The customer is told the complaint is received and when it will be decided.
 	for _, c := range fresh {
@@ -186,17 +244,17 @@ func (s *Service) openComplaints(ctx context.Context, tx bun.IDB, actor Actor, c
 		}
 		t, err := s.ticketByID(ctx, tx, c.TicketID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if c.receipt, err = s.notify(ctx, tx, t, TemplateComplaintReceived, TemplateData{Complaint: c.Ref(), Due: c.DueAt.In(s.cal.loc).Format("2006-01-02")}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if len(officers) == 0 {
 		// Nobody handles complaints: the people who answer for the desk must know.
 		admins, err := s.agentsWithRole(ctx, tx, RoleAdmin, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, c := range fresh {
 			for _, a := range admins {
@@ -205,7 +263,23 @@ func (s *Service) openComplaints(ctx context.Context, tx bun.IDB, actor Actor, c
 			}
 		}
 	}
-	return fresh, s.insertNotices(ctx, tx, notes)
+	return fresh, existing, s.insertNotices(ctx, tx, notes)
+}
+
+// openComplaintsOf reads the open complaint of each of the tickets that has one.
+func (s *Service) openComplaintsOf(ctx context.Context, tx bun.IDB, ticketIDs []int64) (map[int64]*Complaint, error) {
+	var open []*Complaint
+	if err := tx.NewSelect().Model(&open).Where("ticket_id IN (?) AND "+complaintOpen, bun.In(ticketIDs)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("find open complaints: %w", err)
+	}
+	if len(open) == 0 {
+		return nil, nil
+	}
+	out := make(map[int64]*Complaint, len(open))
+	for _, c := range open {
+		out[c.TicketID] = c
+	}
+	return out, nil
 }
 
 // NewComplaint is a complaint logged by staff: about an existing ticket, or from a customer
@@ -218,7 +292,9 @@ type NewComplaint struct {
 	Customer   NewTicket // used when TicketRef is empty
 }
 
-// OpenComplaint logs a complaint received directly.
+// OpenComplaint logs a complaint received directly. A ticket has one open complaint at a
+// time: when it already has one, OpenComplaint changes nothing and returns that complaint
+// with an error that is ErrConflict.
 func (s *Service) OpenComplaint(ctx context.Context, actor Actor, in NewComplaint) (*Complaint, error) {
 	if actor.Agent == nil {
 		return nil, forbiddenf("only staff log complaints")
@@ -262,22 +338,30 @@ func (s *Service) OpenComplaint(ctx context.Context, actor Actor, in NewComplain
 		return nil, notFoundf("%q is not a ticket reference (expected e.g. %s)", ref, FormatRef(123))
 	}
 	var opened []*Complaint
+	var existing *Complaint
 	err := s.inTx(ctx, func(tx bun.Tx) error {
+		opened, existing = nil, nil
 		if _, err := s.ticketByID(ctx, tx, id); err != nil {
 			return err
 		}
+		var others map[int64]*Complaint
 		var err error
-		opened, err = s.openComplaints(ctx, tx, actor, []*Complaint{s.newComplaint(id, in.Source, summary, received)})
-		if err != nil {
-			return err
-		}
-		if len(opened) == 0 {
-			return conflictf("%s already has an open complaint", FormatRef(id))
-		}
-		return nil
+		opened, others, err = s.openComplaintsOnce(ctx, tx, actor, []*Complaint{s.newComplaint(id, in.Source, summary, received)})
+		existing = others[id]
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(opened) == 0 {
+		if existing == nil { // decided between the insert and the read: rare enough to ask again
+			return nil, conflictf("%s already had an open complaint; try again", FormatRef(id))
+		}
+		c, err := s.Complaint(ctx, existing.Ref())
+		if err != nil {
+			return nil, err
+		}
+		return c, conflictf("%s already has an open complaint, %s", FormatRef(id), c.Ref())
 	}
 	s.schedule(ctx, opened[0].timers())
 	s.deliver(ctx, opened[0].receipt)
@@ -411,6 +495,18 @@ func (s *Service) SetComplaintStatus(ctx context.Context, actor Actor, ref strin
 			return conflictf("%s cannot go from %s to %s", c.Ref(), c.Status, to)
 		}
 		from := c.Status
+		if !c.Open() && to == ComplaintInvestigating {
+			// Reopening a decided complaint: complaints_one_open_idx allows one open complaint
+			// a ticket, so one opened since must be decided first. (A concurrent opener makes
+			// the update below fail on the index; the retry then finds its complaint here.)
+			others, err := s.openComplaintsOf(ctx, tx, []int64{c.TicketID})
+			if err != nil {
+				return err
+			}
+			if o := others[c.TicketID]; o != nil {
+				return conflictf("%s already has an open complaint, %s; decide it before reopening %s", FormatRef(c.TicketID), o.Ref(), c.Ref())
+			}
+		}
 		c.Status = to
 		if to == ComplaintClosed {
 			now := s.now()

@@ -69,16 +69,25 @@ func (r *SweepResult) add(o SweepResult) {
 	r.ComplaintBreaches += o.ComplaintBreaches
 }
 
+// sweepStage is one kind of work a sweep does, committed in its own transactions: it
+// returns how many rows it handled (a full batch means more may wait) and what that came to.
+type sweepStage struct {
+	name string
+	run  func(context.Context) (int, SweepResult, error)
+}
+
 // Sweep handles every warning and breach that has come due, in batches. Deadline timers
 // and the reconciler both call it. Each stage is guarded in the database (the breach column
 // is set only where it is still empty), so two workers sweeping at once, or a timer and the
 // reconciler, act exactly once; on PostgreSQL they also split the work (SKIP LOCKED).
 // Warnings are settled before breaches, so a timeline never shows a warning after the
 // breach it was meant to prevent.
+//
+// The stages fail alone: one that fails (a row it cannot handle, say) is logged and the
+// others still run and commit, so a stuck ticket never keeps complaints from being
+// escalated. The errors are returned together afterwards, so the job is retried.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	var r SweepResult
-	// Each stage returns how many rows it handled (a full batch means more may wait) and
-	// what that came to.
 	counted := func(run func(context.Context) (int, error), field func(*SweepResult) *int) func(context.Context) (int, SweepResult, error) {
 		return func(ctx context.Context) (int, SweepResult, error) {
 			n, err := run(ctx)
@@ -87,58 +96,67 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 			return n, got, err
 		}
 	}
-	stages := []func(context.Context) (int, SweepResult, error){
-		func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, firstResponseClock) },
-		func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, resolutionClock) },
-		func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, firstResponseClock) },
-		func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, resolutionClock) },
-		counted(s.warnComplaints, func(r *SweepResult) *int { return &r.ComplaintWarnings }),
-		counted(s.breachComplaints, func(r *SweepResult) *int { return &r.ComplaintBreaches }),
+	stages := []sweepStage{
+		{"first response warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, firstResponseClock) }},
+		{"resolution warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, resolutionClock) }},
+		{"first response breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, firstResponseClock) }},
+		{"resolution breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, resolutionClock) }},
+		{"complaint warnings", counted(s.warnComplaints, func(r *SweepResult) *int { return &r.ComplaintWarnings })},
+		{"complaint breaches", counted(s.breachComplaints, func(r *SweepResult) *int { return &r.ComplaintBreaches })},
 	}
-	for _, run := range stages {
-		n, got, err := run(ctx)
+	var errs []error
+	for _, st := range stages {
+		if ctx.Err() != nil { // shutting down: what is left waits for the next sweep
+			errs = append(errs, fmt.Errorf("sweep: %w", ctx.Err()))
+			break
+		}
+		got, err := s.sweepStage(ctx, st)
 		r.add(got)
 		if err != nil {
-			return r, err
-		}
-		if n < sweepBatch {
-			continue
-		}
-		// A burst: on PostgreSQL the rest is shared by a few transactions at once, which
-		// take different rows (SKIP LOCKED), so the database's cores all work on it.
-		workers := 1
-		if s.db.Dialect().Name() == dialect.PG {
-			workers = sweepWorkers
-		}
-		var (
-			mu   sync.Mutex
-			errs []error
-			wg   sync.WaitGroup
-		)
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					n, got, err := run(ctx)
-					mu.Lock()
-					r.add(got)
-					if err != nil {
-						errs = append(errs, err)
-					}
-					mu.Unlock()
-					if err != nil || n < sweepBatch {
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return r, err
+			s.log.ErrorContext(ctx, "sweep stage failed; the other stages go on", "stage", st.name, "err", err)
+			errs = append(errs, fmt.Errorf("sweep %s: %w", st.name, err))
 		}
 	}
-	return r, nil
+	return r, errors.Join(errs...)
+}
+
+// sweepStage runs one stage until it has handled what is due.
+func (s *Service) sweepStage(ctx context.Context, st sweepStage) (SweepResult, error) {
+	n, r, err := st.run(ctx)
+	if err != nil || n < sweepBatch {
+		return r, err
+	}
+	// A burst: on PostgreSQL the rest is shared by a few transactions at once, which
+	// take different rows (SKIP LOCKED), so the database's cores all work on it.
+	workers := 1
+	if s.db.Dialect().Name() == dialect.PG {
+		workers = sweepWorkers
+	}
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n, got, err := st.run(ctx)
+				mu.Lock()
+				r.add(got)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				mu.Unlock()
+				if err != nil || n < sweepBatch {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return r, errors.Join(errs...)
 }
 
 // sweepWorkers is how many transactions share a burst of due deadlines.

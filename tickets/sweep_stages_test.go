@@ -1,0 +1,132 @@
+package tickets_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// failBreaches makes the database refuse to record one clock's breach on one ticket, as a
+// row the sweep cannot handle would, until the returned function lifts it.
+func failBreaches(t *testing.T, db *bun.DB, ticketID int64, column string) (lift func()) {
+	t.Helper()
+	ctx := context.Background()
+	stmts := []string{fmt.Sprintf(`CREATE TRIGGER fail_breach BEFORE UPDATE ON tickets FOR EACH ROW
+		WHEN NEW.id = %d AND NEW.%s IS NOT NULL BEGIN SELECT RAISE(ABORT, 'injected failure'); END`, ticketID, column)}
+	drop := "DROP TRIGGER fail_breach"
+	if db.Dialect().Name() == dialect.PG {
+		stmts = []string{
+			`CREATE FUNCTION fail_breach() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
+			fmt.Sprintf(`CREATE TRIGGER fail_breach BEFORE UPDATE ON tickets FOR EACH ROW
+				WHEN (NEW.id = %d AND NEW.%s IS NOT NULL) EXECUTE FUNCTION fail_breach()`, ticketID, column),
+		}
+		drop = "DROP TRIGGER fail_breach ON tickets"
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, drop); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A sweep stage that keeps failing (here one ticket whose breach the database refuses)
+// does not keep the other stages from their work: the other clock's breaches and the
+// overdue complaint are recorded and escalated all the same, and the sweep still reports
+// the failure so that its job is retried. Once the ticket can be handled, the next sweep
+// catches up.
+func TestSweepStageFailsAlone(t *testing.T) {
+	cases := []struct {
+		name       string
+		failing    string // the clock whose breach stage fails
+		failColumn string
+		other      string // the clock whose breaches must still be recorded
+	}{
+		{"first response breaches fail", "first_response", "first_response_breached_at", "resolution"},
+		{"resolution breaches fail", "resolution", "resolution_breached_at", "first_response"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+				ctx := context.Background()
+				d := newDesk(t, db)
+				mkOfficer(t, d, "officer@example.com")
+				stuck := d.ticket(t, "+8613800138001")
+				other := d.ticket(t, "+8613800138002")
+				c, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: other.Ref(), Summary: "nobody called back"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				lift := failBreaches(t, db, stuck.ID, tc.failColumn)
+
+				// Three weeks on, every deadline has passed: both tickets' clocks and the
+				// complaint's 10 working days.
+				d.clock.Advance(21 * 24 * time.Hour)
+				r, err := d.svc.Sweep(ctx)
+				if err == nil || !strings.Contains(err.Error(), "injected failure") {
+					t.Errorf("sweep with a stuck ticket returned %v, want the failure (so the job retries)", err)
+				}
+				if r.ComplaintBreaches != 1 || r.ComplaintWarnings != 1 {
+					t.Errorf("sweep reported %+v, want the complaint's warning and breach", r)
+				}
+				got, err := d.svc.Complaint(ctx, c.Ref())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.BreachedAt == nil {
+					t.Errorf("%s is overdue but its breach was not recorded", c.Ref())
+				}
+				if n := countEvents(t, db, "complaint.breached"); n != 1 {
+					t.Errorf("%d complaint.breached events, want 1", n)
+				}
+				heads, err := d.svc.Notices(ctx, d.admin.Agent.ID, false, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				told := 0
+				for _, n := range heads {
+					if n.Kind == "complaint.breached" {
+						told++
+					}
+				}
+				if told != 1 {
+					t.Errorf("the head of complaints has %d overdue-complaint notices, want 1", told)
+				}
+				for _, tk := range []*tickets.Ticket{stuck, other} {
+					if tl := slaTimeline(t, db, tk.ID, tc.other); tl.breaches != 1 {
+						t.Errorf("%s: %d %s breaches recorded, want 1", tk.Ref(), tl.breaches, tc.other)
+					}
+				}
+
+				// The ticket can be handled again: the next sweep records what was left.
+				lift()
+				if _, err := d.svc.Sweep(ctx); err != nil {
+					t.Fatal(err)
+				}
+				for _, tk := range []*tickets.Ticket{stuck, other} {
+					for _, clock := range []string{tc.failing, tc.other} {
+						if tl := slaTimeline(t, db, tk.ID, clock); tl.breaches != 1 {
+							t.Errorf("after the fix, %s: %d %s breaches, want 1", tk.Ref(), tl.breaches, clock)
+						}
+					}
+				}
+				if n := countEvents(t, db, "complaint.breached"); n != 1 {
+					t.Errorf("after the fix, %d complaint.breached events, want 1", n)
+				}
+			})
+		})
+	}
+}
