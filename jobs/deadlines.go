@@ -209,9 +209,12 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 	}
 	switch p.Kind {
 	case tickets.ReapplyTimer:
-		n, err := h.svc.ReapplyDeadlines(ctx)
-		h.log.Info("open tickets re-timed after a policy change", "tickets", n)
-		return err
+		r, err := h.svc.ReapplyDeadlines(ctx)
+		h.log.Info("open tickets re-timed after a policy change", "generation", p.ID, "tickets", r.Retimed, "busy", r.Busy)
+		if err != nil {
+			return fmt.Errorf("re-apply SLA policies (generation %d): %w", p.ID, err)
+		}
+		return nil
 	case wakeKind:
 	default: // a timer of a single deadline, as set before wake-ups were shared
 		due, err := h.svc.TimerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
@@ -229,10 +232,18 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 }
 
 // reconcile handles deadlines that passed with no timer (Redis flushed, a worker down) by
-// the same sweep, fills team queues, and picks up calendar edits from other processes.
+// the same sweep, fills team queues, and picks up calendar edits from other processes. It
+// first re-times open tickets still timed under older SLA policies: those a re-apply found
+// busy, those written meanwhile by a process with older rules, those whose job was lost.
 func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	if err := h.svc.LoadCalendar(ctx); err != nil {
 		return err
+	}
+	// A failure here must not hold up the deadlines: the next round tries again.
+	if re, err := h.svc.ReapplyDeadlines(ctx); err != nil {
+		h.log.Warn("reconciler could not re-time stale open tickets; the next round tries again", "err", err)
+	} else if re != (tickets.Reapplied{}) {
+		h.log.Info("reconciler re-timed open tickets under the current SLA policies", "tickets", re.Retimed, "busy", re.Busy)
 	}
 	r, err := h.svc.Sweep(ctx)
 	h.swept(r)

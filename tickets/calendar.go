@@ -36,7 +36,7 @@ type CalendarDay struct {
 // make-up working days; and the working hours of a working day.
 type Calendar struct {
 	loc        *time.Location
-	open, shut time.Duration // working hours, from midnight
+	open, shut time.Duration // working hours, as times of day on the wall clock
 	log        *slog.Logger
 
 	mu     sync.RWMutex
@@ -46,7 +46,8 @@ type Calendar struct {
 	loaded time.Time
 }
 
-// NewCalendar makes a calendar in loc with working hours [open, shut) after midnight.
+// NewCalendar makes a calendar in loc with working hours [open, shut), given as times of
+// day on the local wall clock (9*time.Hour is 09:00, also on a day of 23 or 25 hours).
 func NewCalendar(loc *time.Location, open, shut time.Duration, log *slog.Logger) *Calendar {
 	if log == nil {
 		log = slog.Default()
@@ -72,8 +73,44 @@ func (c *Calendar) set(days []*CalendarDay) {
 
 // dayStart is local midnight of t's day.
 func (c *Calendar) dayStart(t time.Time) time.Time {
+	return c.at(t, 0)
+}
+
+// at is the wall-clock time tod (hours, minutes and seconds after 00:00) on t's local day.
+// It is built with time.Date, not added to midnight: on a daylight-saving day the hours
+// since midnight and the time on the clock differ by the hour the clocks moved.
+func (c *Calendar) at(t time.Time, tod time.Duration) time.Time {
 	y, m, d := t.In(c.loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, c.loc)
+	return time.Date(y, m, d, int(tod/time.Hour), int(tod%time.Hour/time.Minute), int(tod%time.Minute/time.Second), int(tod%time.Second), c.loc)
+}
+
+// timeOfDay is t's local wall-clock time as a duration after 00:00.
+func (c *Calendar) timeOfDay(t time.Time) time.Duration {
+	h, m, sec := t.In(c.loc).Clock()
+	return time.Duration(h)*time.Hour + time.Duration(m)*time.Minute + time.Duration(sec)*time.Second + time.Duration(t.Nanosecond())
+}
+
+// NightEnd says whether now falls in the nightly window [start, end) of wall-clock times
+// (across midnight when start > end; equal means none), and if so when the window ends.
+func (c *Calendar) NightEnd(now time.Time, start, end time.Duration) (time.Time, bool) {
+	if start == end {
+		return time.Time{}, false
+	}
+	tod := c.timeOfDay(now)
+	var in bool
+	if start < end {
+		in = tod >= start && tod < end
+	} else {
+		in = tod >= start || tod < end
+	}
+	if !in {
+		return time.Time{}, false
+	}
+	until := c.at(now, end)
+	if !until.After(now) {
+		until = c.at(c.dayStart(now).AddDate(0, 0, 1), end)
+	}
+	return until, true
 }
 
 // IsWorkingDay reports whether the local day containing t is worked.
@@ -153,7 +190,7 @@ func (c *Calendar) AddWorkingTime(from time.Time, d time.Duration) time.Time {
 	for guard := 0; guard < 3660; guard++ { // ten years of days
 		day := c.dayStart(t)
 		if c.IsWorkingDay(day) {
-			open, shut := day.Add(c.open), day.Add(c.shut)
+			open, shut := c.at(day, c.open), c.at(day, c.shut)
 			if t.Before(open) {
 				t = open
 			}
@@ -177,7 +214,7 @@ func (c *Calendar) WorkingTimeBetween(a, b time.Time) time.Duration {
 		if !c.IsWorkingDay(day) {
 			continue
 		}
-		open, shut := day.Add(c.open), day.Add(c.shut)
+		open, shut := c.at(day, c.open), c.at(day, c.shut)
 		if a.After(open) {
 			open = a
 		}

@@ -187,6 +187,7 @@ type Ticket struct {
 	// SLA bookkeeping: the policy in force, when its window began, the pause under way,
 	// and which warnings and breaches have been handled (each exactly once).
 	PolicyID                *int64
+	SLAGeneration           int64      `bun:"sla_generation,notnull"` // the policies' generation the deadlines were worked out under
 	SLAStartedAt            *time.Time `bun:"sla_started_at"`
 	PausedAt                *time.Time
 	FirstResponseWarned     int `bun:",notnull"`

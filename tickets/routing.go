@@ -111,27 +111,44 @@ func (s *Service) route(ctx context.Context, db bun.IDB, t *Ticket, c *Customer,
 // autoAssign gives an unassigned ticket of a team to the available agent with the fewest
 // open tickets below their capacity, the longest-waiting first among equals. It reports
 // whether anyone was free. The team row is touched first so two assignments in one team
-// never both take an agent's last free place.
-func (s *Service) autoAssign(ctx context.Context, tx bun.IDB, t *Ticket) (bool, error) {
+// never both take an agent's last free place. pending are the tickets this transaction
+// has assigned but not yet written (an intake batch on PostgreSQL writes its rows at the
+// end): they count towards their agents' loads as if they were stored, so a batch fills an
+// agent exactly as the same messages one by one would.
+func (s *Service) autoAssign(ctx context.Context, tx bun.IDB, t *Ticket, pending []*Ticket) (bool, error) {
 	if t.TeamID == nil || t.AssigneeID != nil {
 		return false, nil
 	}
 	if _, err := tx.NewUpdate().Table("teams").Set("updated_at = updated_at").Where("id = ?", *t.TeamID).Exec(ctx); err != nil {
 		return false, fmt.Errorf("lock team: %w", err)
 	}
-	a := new(Agent)
-	err := tx.NewSelect().Model(a).
+	// The team's available agents with their stored loads, in the tie-break order; the load
+	// and capacity are compared here, with the pending tickets added.
+	var agents []*Agent
+	err := tx.NewSelect().Model(&agents).
 		ColumnExpr("agent.*").
 		ColumnExpr("(SELECT COUNT(*) FROM tickets AS t WHERE t.assignee_id = agent.id AND t.status IN ('new', 'open', 'pending')) AS load").
-		Where("agent.team_id = ? AND agent.active AND agent.online AND agent.role <> ?", *t.TeamID, RoleAdmin).
-		Where("(SELECT COUNT(*) FROM tickets AS t WHERE t.assignee_id = agent.id AND t.status IN ('new', 'open', 'pending')) < agent.capacity").
-		OrderExpr("load ASC, agent.last_assigned_at ASC NULLS FIRST, agent.id ASC").
-		Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
+		Where("agent.team_id = ? AND agent.active AND agent.online AND agent.role <> ? AND agent.capacity > 0", *t.TeamID, RoleAdmin).
+		OrderExpr("agent.last_assigned_at ASC NULLS FIRST, agent.id ASC").
+		Scan(ctx)
 	if err != nil {
 		return false, fmt.Errorf("find available agent: %w", err)
+	}
+	extra := map[int64]int{}
+	for _, p := range pending {
+		if p.AssigneeID != nil && p.Status.Active() {
+			extra[*p.AssigneeID]++
+		}
+	}
+	var a *Agent
+	for _, c := range agents {
+		c.Load += extra[c.ID]
+		if c.Load < c.Capacity && (a == nil || c.Load < a.Load) {
+			a = c
+		}
+	}
+	if a == nil {
+		return false, nil
 	}
 	now := s.now()
 	t.AssigneeID = &a.ID
@@ -188,7 +205,7 @@ func (s *Service) FillQueue(ctx context.Context, teamID int64) (int, error) {
 			if err != nil {
 				return fmt.Errorf("next unassigned ticket: %w", err)
 			}
-			ok, err := s.autoAssign(ctx, tx, t)
+			ok, err := s.autoAssign(ctx, tx, t, nil)
 			if err != nil || !ok {
 				done = true
 				return err
@@ -364,6 +381,9 @@ func (s *Service) SavePolicy(ctx context.Context, actor Actor, p *Policy) (*Poli
 				return notFoundf("SLA policy %d not found", p.ID)
 			}
 		}
+		if err := bumpSLAGeneration(ctx, tx); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, actor, "sla_policy", p.ID, kind, map[string]any{"name": p.Name,
 			"first_response_seconds": p.FirstResponseSeconds, "resolution_seconds": p.ResolutionSeconds, "working_time": p.WorkingTime})
 	})
@@ -386,6 +406,9 @@ func (s *Service) DeletePolicy(ctx context.Context, actor Actor, id int64) error
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return notFoundf("SLA policy %d not found", id)
+		}
+		if err := bumpSLAGeneration(ctx, tx); err != nil {
+			return err
 		}
 		return s.record(ctx, tx, actor, "sla_policy", id, "sla_policy.deleted", nil)
 	})

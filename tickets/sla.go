@@ -107,6 +107,7 @@ type rules struct {
 
 // ruleSet is one reading of the rules; it is never changed once read.
 type ruleSet struct {
+	gen      int64 // the policies' generation (sla_state), read before them: theirs is no older
 	policies []*Policy
 	routing  []*RoutingRule
 	wordings map[string]string // admins' notice wordings by key/locale
@@ -149,6 +150,13 @@ func (s *Service) loadRules(ctx context.Context, db bun.IDB) (*ruleSet, error) {
 }
 
 func readRules(ctx context.Context, db bun.IDB) (*ruleSet, error) {
+	// The generation first: should an edit commit between the two reads, the policies are
+	// newer than the generation that tickets get stamped with, and they are re-timed once
+	// more, never the other way round.
+	gen, err := slaGeneration(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	var ps []*Policy
 	if err := db.NewSelect().Model(&ps).OrderExpr("position, id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load SLA policies: %w", err)
@@ -165,7 +173,26 @@ func readRules(ctx context.Context, db bun.IDB) (*ruleSet, error) {
 	for _, t := range ts {
 		wordings[t.Key+"/"+t.Locale] = t.Body
 	}
-	return &ruleSet{policies: ps, routing: rs, wordings: wordings}, nil
+	return &ruleSet{gen: gen, policies: ps, routing: rs, wordings: wordings}, nil
+}
+
+// slaGeneration is the generation of the SLA policies: how many edits they have had.
+func slaGeneration(ctx context.Context, db bun.IDB) (int64, error) {
+	var gen int64
+	if err := db.NewSelect().Table("sla_state").Column("generation").Where("id = 1").Scan(ctx, &gen); err != nil {
+		return 0, fmt.Errorf("read SLA policy generation: %w", err)
+	}
+	return gen, nil
+}
+
+// bumpSLAGeneration marks every open ticket's deadlines as worked out under older policies.
+// It runs in the transaction that edits the policies, so an edit that commits has always
+// made the tickets stale, and the update's row lock orders concurrent edits.
+func bumpSLAGeneration(ctx context.Context, tx bun.IDB) error {
+	if _, err := tx.NewUpdate().Table("sla_state").Set("generation = generation + 1").Where("id = 1").Exec(ctx); err != nil {
+		return fmt.Errorf("bump SLA policy generation: %w", err)
+	}
+	return nil
 }
 
 // forgetRules makes every later loadRules read the rules again.
@@ -176,18 +203,14 @@ func (s *Service) forgetRules() {
 	s.rules.mu.Unlock()
 }
 
-// policyFor is the first stored policy matching t, else the default one.
-func (s *Service) policyFor(ctx context.Context, db bun.IDB, t *Ticket) (*Policy, error) {
-	r, err := s.loadRules(ctx, db)
-	if err != nil {
-		return nil, err
-	}
+// policyFor is the first policy of r matching t, else the default one.
+func (s *Service) policyFor(r *ruleSet, t *Ticket) *Policy {
 	for _, p := range r.policies {
 		if p.matches(t) {
-			return p, nil
+			return p
 		}
 	}
-	return s.defaultPolicy(t), nil
+	return s.defaultPolicy(t)
 }
 
 // policyByID finds the policy a ticket recorded, for its breach actions.
@@ -244,10 +267,19 @@ func (t *Ticket) slaStart() time.Time {
 // applyDeadlines matches a ticket's policy and sets its deadlines and next warnings from
 // its SLA window and the pauses in it. Deadlines already met or breached keep their record.
 func (s *Service) applyDeadlines(ctx context.Context, db bun.IDB, t *Ticket) error {
-	p, err := s.policyFor(ctx, db, t)
+	r, err := s.loadRules(ctx, db)
 	if err != nil {
 		return err
 	}
+	return s.applyRules(ctx, db, t, r)
+}
+
+// applyRules is applyDeadlines with the rules given. The ticket keeps the rules' generation:
+// rules this process cached before another's edit leave it stale, to be re-timed.
+func (s *Service) applyRules(ctx context.Context, db bun.IDB, t *Ticket, r *ruleSet) error {
+	p := s.policyFor(r, t)
+	t.SLAGeneration = r.gen
+	var err error
 	t.PolicyID = nil
 	if p.ID != 0 {
 		t.PolicyID = &p.ID
@@ -389,43 +421,80 @@ func (s *Service) resumeClock(ctx context.Context, tx bun.IDB, t *Ticket, now ti
 // ReapplyTimer is the timer kind that asks a worker to run ReapplyDeadlines.
 const ReapplyTimer = "reapply"
 
-// policiesChanged re-times open tickets after a policy edit: in a job when a scheduler is
-// plugged in, else at once.
+// reapplyBatch is how many tickets one re-apply transaction re-times.
+const reapplyBatch = 500
+
+// policiesChanged re-times open tickets after a policy edit (which bumped the generation in
+// its transaction): in a job when a scheduler is plugged in, else at once. The job's id
+// names the generation, so each edit gets its own job, even two in one second while the
+// first one's job runs; a job lost with Redis is the reconciler's, which re-applies while
+// any open ticket is stale.
 func (s *Service) policiesChanged(ctx context.Context) {
 	s.forgetRules()
 	if s.scheduler == nil {
 		if _, err := s.ReapplyDeadlines(ctx); err != nil {
-			s.log.Warn("could not re-time open tickets after a policy change", "err", err)
+			s.log.Warn("could not re-time open tickets after a policy change; the reconciler will", "err", err)
 		}
 		return
 	}
+	gen, err := slaGeneration(ctx, s.db)
+	if err != nil {
+		s.log.Warn("could not schedule the re-timing of open tickets; the reconciler will", "err", err)
+		return
+	}
 	now := s.now()
-	s.schedule(ctx, []Timer{{Kind: ReapplyTimer, At: now, Due: now}})
+	s.schedule(ctx, []Timer{{Kind: ReapplyTimer, ID: gen, At: now, Due: now}})
 }
 
-// ReapplyDeadlines matches every open ticket against the current policies again and moves
-// the deadlines that changed, in batches; it returns how many tickets it re-timed.
-func (s *Service) ReapplyDeadlines(ctx context.Context) (int, error) {
+// Reapplied is what a re-apply did.
+type Reapplied struct {
+	Retimed int // open tickets whose deadlines or policy changed
+	Busy    int // stale open tickets other transactions held; a later run (the reconciler's) takes them
+}
+
+// ReapplyDeadlines matches every stale open ticket (timed under older policies) against the
+// current policies again, in batches, until none is left that it can take; it moves the
+// deadlines that changed and stamps each ticket with the generation it was timed under.
+// Tickets another transaction holds are skipped, not passed: they stay stale, and the next
+// run takes them. With nothing stale it costs one index probe.
+func (s *Service) ReapplyDeadlines(ctx context.Context) (Reapplied, error) {
+	var res Reapplied
+	stale, err := s.staleTickets(ctx)
+	if err != nil || stale == 0 {
+		return res, err
+	}
 	s.forgetRules()
-	var after int64
-	changed := 0
 	for {
-		var batch []*Ticket
 		var timers []Timer
-		retimed := 0
+		taken, retimed := 0, 0
 		err := s.inTx(ctx, func(tx bun.Tx) error {
-			batch, timers, retimed = nil, nil, 0
-			q := tx.NewSelect().Model(&batch).Where("id > ? AND status IN ('new', 'open', 'pending')", after).OrderExpr("id").Limit(500)
+			timers, taken, retimed = nil, 0, 0
+			gen, err := slaGeneration(ctx, tx)
+			if err != nil {
+				return err
+			}
+			var batch []*Ticket
+			q := tx.NewSelect().Model(&batch).Where("sla_generation < ? AND status IN ('new', 'open', 'pending')", gen).OrderExpr("id").Limit(reapplyBatch)
 			if err := s.skipLocked(q).Scan(ctx); err != nil {
-				return fmt.Errorf("load open tickets: %w", err)
+				return fmt.Errorf("load stale open tickets: %w", err)
+			}
+			if taken = len(batch); taken == 0 {
+				return nil
+			}
+			// Read afresh, not from the cache: the edit may have come from another process.
+			r, err := readRules(ctx, tx)
+			if err != nil {
+				return err
 			}
 			var evs []*Event
+			var current []int64
 			for _, t := range batch {
 				before := *t
-				if err := s.applyDeadlines(ctx, tx, t); err != nil {
+				if err := s.applyRules(ctx, tx, t, r); err != nil {
 					return err
 				}
 				if sameTime(before.FirstResponseDueAt, t.FirstResponseDueAt) && sameTime(before.ResolutionDueAt, t.ResolutionDueAt) && sameID(before.PolicyID, t.PolicyID) {
+					current = append(current, t.ID)
 					continue
 				}
 				if _, err := tx.NewUpdate().Model(t).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
@@ -436,18 +505,35 @@ func (s *Service) ReapplyDeadlines(ctx context.Context) (int, error) {
 				timers = append(timers, t.timers()...)
 				retimed++
 			}
+			if len(current) > 0 { // unchanged by the edit: only the generation moves
+				if _, err := tx.NewUpdate().Table("tickets").Set("sla_generation = ?", r.gen).Where("id IN (?)", bun.In(current)).Exec(ctx); err != nil {
+					return fmt.Errorf("stamp re-applied tickets: %w", err)
+				}
+			}
 			return s.insertEvents(ctx, tx, evs)
 		})
 		if err != nil {
-			return changed, err
+			return res, err
 		}
 		s.schedule(ctx, timers)
-		changed += retimed
-		if len(batch) == 0 {
-			return changed, nil
+		res.Retimed += retimed
+		if taken == 0 {
+			break
 		}
-		after = batch[len(batch)-1].ID
 	}
+	res.Busy, err = s.staleTickets(ctx)
+	return res, err
+}
+
+// staleTickets counts the open tickets timed under older policies than the current ones.
+func (s *Service) staleTickets(ctx context.Context) (int, error) {
+	n, err := s.db.NewSelect().Table("tickets").
+		Where("sla_generation < (SELECT generation FROM sla_state WHERE id = 1) AND status IN ('new', 'open', 'pending')").
+		Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count stale open tickets: %w", err)
+	}
+	return n, nil
 }
 
 func sameTime(a, b *time.Time) bool {
