@@ -21,6 +21,16 @@ type batcher struct {
 	mu      sync.Mutex
 	running int
 	pending []*intakeCall
+
+	hooks intakeHooks
+}
+
+// intakeHooks let tests step in at a batch's seams without sleeping; all nil outside tests.
+type intakeHooks struct {
+	queued    func(waiting int)                           // a call joined the queue (b.mu held)
+	started   func(ins []Inbound)                         // a batch's transaction is about to begin
+	committed func(ins []Inbound)                         // a transaction of intakes committed
+	lookup    func(ctx context.Context, in Inbound) error // before reading back a stored message; an error fails the read
 }
 
 type intakeCall struct {
@@ -47,6 +57,9 @@ func (b *batcher) do(ctx context.Context, in Inbound) (*IntakeResult, error) {
 	c := &intakeCall{ctx: ctx, in: in, done: make(chan struct{}), lead: make(chan struct{})}
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
+	if b.hooks.queued != nil {
+		b.hooks.queued(len(b.pending))
+	}
 	var batch []*intakeCall
 	if b.running < b.limit {
 		b.running++
@@ -93,6 +106,11 @@ func (b *batcher) runBatch(calls []*intakeCall) {
 		for i, c := range live {
 			ins[i] = c.in
 		}
+		if b.hooks.started != nil {
+			b.hooks.started(ins)
+		}
+		// The batch runs on for every caller once it has begun: a caller who gives up now
+		// still has its message stored, and the others theirs.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), batchTimeout)
 		res, errs := b.runSafely(ctx, ins)
 		cancel()

@@ -195,7 +195,11 @@ func (s *Service) intakeBatch(ctx context.Context, ins []Inbound) ([]*IntakeResu
 // storeInbound runs intakeTx, then looks up what retried messages had stored and schedules
 // the new deadlines and notices. The first attempt takes every provider id for new: a
 // retried webhook is rare, and its message's unique key then fails the transaction, which
-// is tried again looking for stored messages first.
+// is tried again looking for stored messages first. Once the transaction has committed
+// nothing fails: every message is stored, and its caller must hear so (a sender told
+// "failed" retries, and a webhook's 500 would hide a stored message), so what runs after
+// the commit has a context of its own, not the batch's deadline, and a lookup that fails
+// leaves the result it would have completed as it is.
 func (s *Service) storeInbound(ctx context.Context, ins []Inbound) ([]*IntakeResult, error) {
 	var res []*IntakeResult
 	lookFirst := false
@@ -208,14 +212,17 @@ func (s *Service) storeInbound(ctx context.Context, ins []Inbound) ([]*IntakeRes
 	if err != nil {
 		return nil, err
 	}
+	if h := s.intakes.hooks.committed; h != nil {
+		h(ins)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postCommitTimeout)
+	defer cancel()
 	var timers []Timer
 	var notices []int64
 	for i, r := range res {
 		if r.Duplicate {
-			if r.Message == nil { // stored before, or earlier in this batch
-				if res[i], err = s.storedMessage(ctx, ins[i]); err != nil {
-					return nil, err
-				}
+			if r.Ticket == nil { // stored by an earlier transaction
+				res[i] = s.storedMessage(ctx, ins[i], r)
 			}
 			continue
 		}
@@ -235,11 +242,34 @@ func (s *Service) storeInbound(ctx context.Context, ins []Inbound) ([]*IntakeRes
 	return res, nil
 }
 
-// storedMessage is the result of a message whose provider id was stored already.
-func (s *Service) storedMessage(ctx context.Context, in Inbound) (*IntakeResult, error) {
+// postCommitTimeout bounds what runs after an intake transaction commits: lookups and
+// handing timers and notices to the scheduler.
+const postCommitTimeout = 10 * time.Second
+
+// storedMessage completes the result of a message whose provider id an earlier transaction
+// stored: known holds the stored message's id and ticket id. When the lookup fails, the
+// message is still stored, so the caller gets known, its ticket known by id alone.
+func (s *Service) storedMessage(ctx context.Context, in Inbound, known *IntakeResult) *IntakeResult {
+	full, err := s.lookupStored(ctx, in)
+	if err != nil {
+		s.log.Warn("stored message not read back after intake; answering with its ids", "channel", in.Channel,
+			"message_id", known.Message.ID, "ticket", FormatRef(known.Message.TicketID), "err", err)
+		known.Ticket = &Ticket{ID: known.Message.TicketID}
+		return known
+	}
+	return full
+}
+
+// lookupStored reads the message stored under in's provider id, with its ticket.
+func (s *Service) lookupStored(ctx context.Context, in Inbound) (*IntakeResult, error) {
+	if h := s.intakes.hooks.lookup; h != nil {
+		if err := h(ctx, in); err != nil {
+			return nil, err
+		}
+	}
 	m := new(Message)
 	if err := s.db.NewSelect().Model(m).Where("channel = ? AND provider_message_id = ?", in.Channel, in.ProviderMessageID).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load stored message %s: %w", in.ProviderMessageID, err)
+		return nil, fmt.Errorf("load stored message: %w", err)
 	}
 	t, err := s.ticketByID(ctx, s.db, m.TicketID)
 	if err != nil {
@@ -293,9 +323,26 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 	// tickets, counting those this batch opens; the first message with none opens one.
 	stored := make([]bool, len(ins)) // by the statements below
 	newTickets, newMessages := 0, 0
+	// A provider id this batch stores a message for is taken: a later message under it is a
+	// retry, its result the earlier one's (sameAs), or, when it comes in parts, a later part
+	// merged into the earlier message (parts), exactly as a later transaction would.
+	firstOf := map[messageKey]int{}
+	sameAs := map[int]int{}
+	parts := map[int][]Inbound{}
 	for i, in := range ins {
 		if res[i] != nil {
 			continue
+		}
+		if in.ProviderMessageID != "" {
+			k := messageKey{in.Channel, in.ProviderMessageID}
+			if f, ok := firstOf[k]; ok {
+				if in.Merge {
+					parts[f] = append(parts[f], in)
+				}
+				res[i], sameAs[i] = &IntakeResult{Duplicate: true}, f
+				continue
+			}
+			firstOf[k] = i
 		}
 		c := owners[identityKey{in.From, in.Address}]
 		r := &IntakeResult{Customer: c, Ticket: s.pickThread(threads[c], in.TicketID)}
@@ -337,12 +384,16 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 			}
 			ticketIDs = ticketIDs[1:]
 		}
+		body, atts := in.Body, in.Attachments
+		for _, p := range parts[i] {
+			body, atts = mergedParts(body, atts, p)
+		}
 		m := &Message{
 			ID:             messageIDs[0],
 			TicketID:       t.ID,
 			Direction:      DirectionInbound,
 			Channel:        in.Channel,
-			Body:           in.Body,
+			Body:           body,
 			DeliveryStatus: DeliveryReceived,
 		}
 		var ignored bool
@@ -350,7 +401,7 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 		if in.ProviderMessageID != "" {
 			m.ProviderMessageID = &in.ProviderMessageID
 		}
-		if err := s.writeMessage(ctx, tx, w, m, in.Attachments); err != nil {
+		if err := s.writeMessage(ctx, tx, w, m, atts); err != nil {
 			return nil, err
 		}
 		messageIDs = messageIDs[1:]
@@ -374,7 +425,29 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 			}
 		}
 	}
+	for i, f := range sameAs {
+		res[i].Ticket, res[i].Message = res[f].Ticket, res[f].Message
+	}
 	return res, nil
+}
+
+// mergedParts is a message's text and attachments with a later part of it added, as
+// mergeParts adds one to a stored message: its text unless already there, and the
+// attachments not yet kept.
+func mergedParts(body string, atts []NewAttachment, in Inbound) (string, []NewAttachment) {
+	if more := strings.TrimSpace(in.Body); more != "" && !strings.Contains(body, more) {
+		if body != "" {
+			more = body + "\n" + more
+		}
+		body = more
+	}
+	atts = slices.Clone(atts)
+	for _, a := range in.Attachments {
+		if !slices.ContainsFunc(atts, func(b NewAttachment) bool { return b.URL == a.URL }) {
+			atts = append(atts, a)
+		}
+	}
+	return body, atts
 }
 
 // valuesList renders rows, duplicates dropped, as the rows of a VALUES list. Joined to a
@@ -454,8 +527,10 @@ func (s *Service) intakeSpecial(ctx context.Context, tx bun.Tx, in Inbound) (*In
 	return s.answerSurveyByText(ctx, tx, in)
 }
 
-// markStored gives a Duplicate result to each message whose provider id is stored already
-// or came earlier in ins; a retried webhook changes nothing.
+// markStored gives a Duplicate result to each message whose provider id is stored already;
+// a retried webhook changes nothing. The result holds the stored message's id and ticket
+// id, and is completed after the commit. (A provider id repeated within ins is handled
+// where the messages are stored.)
 func (s *Service) markStored(ctx context.Context, tx bun.Tx, ins []Inbound, res []*IntakeResult) error {
 	var keys [][]any
 	for i, in := range ins {
@@ -467,27 +542,28 @@ func (s *Service) markStored(ctx context.Context, tx bun.Tx, ins []Inbound, res 
 		return nil
 	}
 	var stored []struct {
+		ID                int64
+		TicketID          int64
 		Channel           Channel
 		ProviderMessageID string
 	}
 	if err := tx.NewRaw(`WITH k (channel, id) AS (VALUES ?)
-		SELECT m.channel, m.provider_message_id FROM k JOIN messages AS m ON m.channel = k.channel AND m.provider_message_id = k.id`,
+		SELECT m.id, m.ticket_id, m.channel, m.provider_message_id FROM k JOIN messages AS m ON m.channel = k.channel AND m.provider_message_id = k.id`,
 		valuesList(keys)).Scan(ctx, &stored); err != nil {
 		return fmt.Errorf("look up provider message ids: %w", err)
 	}
-	seen := make(map[messageKey]bool, len(ins))
+	seen := make(map[messageKey][2]int64, len(stored))
 	for _, m := range stored {
-		seen[messageKey{m.Channel, m.ProviderMessageID}] = true
+		seen[messageKey{m.Channel, m.ProviderMessageID}] = [2]int64{m.ID, m.TicketID}
 	}
 	for i, in := range ins {
 		if res[i] != nil || in.ProviderMessageID == "" {
 			continue
 		}
-		k := messageKey{in.Channel, in.ProviderMessageID}
-		if seen[k] {
-			res[i] = &IntakeResult{Duplicate: true}
+		if ids, ok := seen[messageKey{in.Channel, in.ProviderMessageID}]; ok {
+			id := in.ProviderMessageID
+			res[i] = &IntakeResult{Duplicate: true, Message: &Message{ID: ids[0], TicketID: ids[1], Channel: in.Channel, ProviderMessageID: &id}}
 		}
-		seen[k] = true
 	}
 	return nil
 }
@@ -784,7 +860,7 @@ func (s *Service) openTicket(ctx context.Context, tx bun.IDB, w *writes, t *Tick
 	autoAssigned := false
 	if t.AssigneeID == nil {
 		var err error
-		if autoAssigned, err = s.autoAssign(ctx, tx, t); err != nil {
+		if autoAssigned, err = s.autoAssign(ctx, tx, t, w.tickets); err != nil {
 			return err
 		}
 	}
