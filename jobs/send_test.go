@@ -29,6 +29,9 @@ type fakeTwilio struct {
 	mode  string // "", "invalid" (400, code 21211), "down" (503)
 	posts []url.Values
 	auth  []string
+	// hold, when set, keeps the next request waiting at Twilio (after closing held) until
+	// hold is closed: a send in flight.
+	hold, held chan struct{}
 }
 
 func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,8 +44,13 @@ func (f *fakeTwilio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.posts = append(f.posts, r.PostForm)
 	f.auth = append(f.auth, user+":"+pass)
-	n, mode := len(f.posts), f.mode
+	n, mode, hold, held := len(f.posts), f.mode, f.hold, f.held
+	f.hold, f.held = nil, nil
 	f.mu.Unlock()
+	if hold != nil {
+		close(held)
+		<-hold
+	}
 	w.Header().Set("Content-Type", "application/json")
 	switch mode {
 	case "invalid":
@@ -64,10 +72,11 @@ func (f *fakeTwilio) sent() []url.Values {
 }
 
 type sendDesk struct {
-	svc   *tickets.Service
-	fake  *fakeTwilio
-	admin tickets.Actor
-	start func()
+	svc      *tickets.Service
+	fake     *fakeTwilio
+	admin    tickets.Actor
+	handlers *jobs.Handlers // another worker's, beside the running server's
+	start    func()
 }
 
 func newSendDesk(t *testing.T) *sendDesk {
@@ -92,10 +101,11 @@ func newSendDesk(t *testing.T) *sendDesk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &sendDesk{svc: svc, fake: fake, admin: tickets.AgentActor(admin)}
+	senders := map[tickets.Channel]channels.Sender{tickets.ChannelSMS: sender}
+	d := &sendDesk{svc: svc, fake: fake, admin: tickets.AgentActor(admin), handlers: jobs.NewHandlers(svc, log, senders, sched)}
 	d.start = func() {
 		mux := asynq.NewServeMux()
-		jobs.NewHandlers(svc, log, map[tickets.Channel]channels.Sender{tickets.ChannelSMS: sender}, sched).Register(mux)
+		jobs.NewHandlers(svc, log, senders, sched).Register(mux)
 		srv := jobs.NewServer(b, 4, log)
 		if err := srv.Start(mux); err != nil {
 			t.Fatal(err)
@@ -148,10 +158,25 @@ func TestRepliesAreSentThroughTwilio(t *testing.T) {
 		p.Get("StatusCallback") != "https://desk.example.com/webhooks/twilio/sms/status" || d.fake.auth[0] != "AC123:0123456789abcdef0123456789abcdef" {
 		t.Errorf("request to Twilio: %v auth %s", p, d.fake.auth[0])
 	}
-	// The deterministic task id and the provider id keep a second delivery from sending twice.
-	time.Sleep(300 * time.Millisecond)
-	if n := len(d.fake.sent()); n != 1 {
-		t.Errorf("Twilio got %d requests, want 1", n)
+
+	// Never twice: while the server's task has the next reply at Twilio, another worker
+	// runs a task for the same message (the reconciler's, or a retry); Twilio gets it once.
+	hold, held := make(chan struct{}), make(chan struct{})
+	d.fake.mu.Lock()
+	d.fake.hold, d.fake.held = hold, held
+	d.fake.mu.Unlock()
+	m2, err := d.svc.Reply(context.Background(), d.admin, ref, "请提供保单号。")
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-held
+	if err := d.handlers.SendForTest(context.Background(), m2.ID); err != nil {
+		t.Errorf("the other worker's task: %v", err)
+	}
+	close(hold)
+	waitUntil(t, 10*time.Second, func() bool { return d.message(t, m2.ID).ProviderMessageID != nil })
+	if n := len(d.fake.sent()); n != 2 {
+		t.Errorf("Twilio got %d requests for two replies, want 2: the second reply was sent twice", n)
 	}
 }
 

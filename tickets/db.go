@@ -46,10 +46,13 @@ func OpenDB(dsn string) (*bun.DB, error) {
 	}
 	// WAL lets readers run beside the writer; immediate transactions take the write lock at
 	// BEGIN, so two writers queue on busy_timeout instead of failing with SQLITE_BUSY.
+	// synchronous=FULL syncs the WAL at every commit: with NORMAL a power loss or OS crash
+	// can roll back the last commits, messages a webhook or SMTP already acknowledged.
+	// Intake's group commit spreads that sync over the messages arriving together.
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
 	sqldb, err := sql.Open(sqliteshim.ShimName, "file:"+path+"?"+q.Encode())
@@ -69,7 +72,11 @@ const maxTxAttempts = 5
 func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
-		err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+		// No attempt outlives MaxTxAge (database/sql rolls back, and will not commit, a
+		// transaction whose context ended): the Slack announcements count on it.
+		txCtx, cancel := context.WithTimeout(ctx, MaxTxAge)
+		err = s.db.RunInTx(txCtx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+		cancel()
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
 		}

@@ -2,10 +2,13 @@ package tickets
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -196,7 +199,7 @@ func (s *Service) MarkSent(ctx context.Context, messageID int64, providerID, sta
 		status = DeliverySent
 	}
 	_, err := s.db.NewUpdate().Model((*Message)(nil)).
-		Set("provider_message_id = ?, delivery_status = ?", providerID, status).
+		Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, status).
 		Where("id = ? AND provider_message_id IS NULL", messageID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark message sent: %w", err)
@@ -206,6 +209,12 @@ func (s *Service) MarkSent(ctx context.Context, messageID int64, providerID, sta
 
 // MarkFailed records that a message could not be sent, and why, on the ticket.
 func (s *Service) MarkFailed(ctx context.Context, messageID int64, reason string) error {
+	return s.markFailed(ctx, messageID, "", reason)
+}
+
+// markFailed is MarkFailed, under a send claim when claim is not empty: a holder whose
+// lease lapsed and was taken over records nothing.
+func (s *Service) markFailed(ctx context.Context, messageID int64, claim, reason string) error {
 	return s.inTx(ctx, func(tx bun.Tx) error {
 		m := new(Message)
 		if err := tx.NewSelect().Model(m).Where("id = ?", messageID).Scan(ctx); err != nil {
@@ -214,11 +223,111 @@ func (s *Service) MarkFailed(ctx context.Context, messageID int64, reason string
 		if deliveryRank[m.DeliveryStatus] >= deliveryRank[DeliveryFailed] {
 			return nil
 		}
-		if _, err := tx.NewUpdate().Model(m).Set("delivery_status = ?, delivery_error = ?", DeliveryFailed, reason).WherePK().Exec(ctx); err != nil {
+		q := tx.NewUpdate().Model(m).
+			Set("delivery_status = ?, delivery_error = ?, send_claim = NULL, send_claimed_until = NULL", DeliveryFailed, reason).WherePK()
+		if claim != "" {
+			q = q.Where("send_claim = ?", claim)
+		}
+		res, err := q.Exec(ctx)
+		if err != nil {
 			return fmt.Errorf("mark message failed: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // the claim lapsed and another worker has the message
 		}
 		return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "delivery.failed", map[string]any{"message_id": m.ID, "channel": m.Channel, "error": reason})
 	})
+}
+
+// SendClaimTTL is how long a claim on an outgoing message holds: longer than a send task
+// may run (30 s) and its result takes to record. A worker that dies mid-send leaves its
+// claim; after this long the reconciler queues the message again and another worker may
+// claim it, so a crash between the provider's acceptance and the record can send twice
+// (at least once), but two live workers never both call the provider.
+const SendClaimTTL = 2 * time.Minute
+
+// ResendAfter is how long a queued message may wait past its time (its creation, the end
+// of quiet hours, or its last re-queue) before the reconciler decides its send task was
+// lost and queues it again.
+const ResendAfter = 2 * time.Minute
+
+// resendBatch bounds how many messages one reconciler run queues again.
+const resendBatch = 1000
+
+// SendClaim is one worker's right to call the provider for a message, until Until.
+type SendClaim struct {
+	MessageID int64
+	Token     string
+	Until     time.Time
+}
+
+// ClaimSend takes a queued outbound message for one send attempt. Only one caller wins: the
+// claim is a conditional UPDATE, so the held task, the reconciler's task and a retry racing
+// for one message call the provider once. nil means the message was sent or failed
+// already, or another worker holds an unexpired claim on it.
+func (s *Service) ClaimSend(ctx context.Context, messageID int64) (*SendClaim, error) {
+	now := s.now().UTC()
+	c := &SendClaim{MessageID: messageID, Token: randomToken(), Until: now.Add(SendClaimTTL)}
+	res, err := s.db.NewUpdate().Model((*Message)(nil)).
+		Set("send_claim = ?, send_claimed_until = ?", c.Token, c.Until).
+		Where("id = ? AND direction = ? AND delivery_status = ? AND provider_message_id IS NULL", messageID, DirectionOutbound, DeliveryQueued).
+		Where("send_claimed_until IS NULL OR send_claimed_until < ?", now).
+		Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("claim message %d for sending: %w", messageID, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// HoldSend releases a claim without sending: the message waits until until (the end of
+// quiet hours), and the reconciler leaves it alone until a while after then.
+func (s *Service) HoldSend(ctx context.Context, c *SendClaim, until time.Time) error {
+	_, err := s.db.NewUpdate().Model((*Message)(nil)).
+		Set("send_not_before = ?, send_claim = NULL, send_claimed_until = NULL", until.UTC()).
+		Where("id = ? AND send_claim = ?", c.MessageID, c.Token).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("hold message %d: %w", c.MessageID, err)
+	}
+	return nil
+}
+
+// ReleaseSend gives a claim back after a passing failure, so that the task's retry (or
+// another worker) may claim the message at once rather than after the lease.
+func (s *Service) ReleaseSend(ctx context.Context, c *SendClaim) error {
+	_, err := s.db.NewUpdate().Model((*Message)(nil)).
+		Set("send_claim = NULL, send_claimed_until = NULL").
+		Where("id = ? AND send_claim = ?", c.MessageID, c.Token).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("release message %d: %w", c.MessageID, err)
+	}
+	return nil
+}
+
+// RecordSent records, under the claim, the provider's id for a message it accepted. It
+// reports false when the claim had lapsed and another worker took the message over.
+func (s *Service) RecordSent(ctx context.Context, c *SendClaim, providerID string) (bool, error) {
+	res, err := s.db.NewUpdate().Model((*Message)(nil)).
+		Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, DeliverySent).
+		Where("id = ? AND send_claim = ? AND provider_message_id IS NULL", c.MessageID, c.Token).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("mark message %d sent: %w", c.MessageID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+// RecordSendFailed records, under the claim, that the message cannot be sent, and why.
+func (s *Service) RecordSendFailed(ctx context.Context, c *SendClaim, reason string) error {
+	return s.markFailed(ctx, c.MessageID, c.Token, reason)
+}
+
+func randomToken() string {
+	b := make([]byte, 16)
+	rand.Read(b) //nolint:errcheck // never fails
+	return hex.EncodeToString(b)
 }
 
 // UpdateDelivery applies a provider's status report to the message it names. Statuses only
@@ -262,16 +371,28 @@ func (s *Service) UpdateDelivery(ctx context.Context, ch Channel, providerID, st
 	return known, err
 }
 
-// UndeliveredMessages lists outbound messages still queued after olderThan: their send task
-// was lost, and the reconciler hands them to the sender again.
-func (s *Service) UndeliveredMessages(ctx context.Context, olderThan time.Duration) ([]int64, error) {
+// UndeliveredMessages takes, for the reconciler, outbound messages still queued ResendAfter
+// past their time and not claimed by a live worker: their send task was lost. A held
+// message's time is the end of quiet hours, so the night's held notices are not queued
+// again every run. The longest-waiting come first, and each one taken has its time moved
+// to now, so that however many are stuck, each run reaches different ones and none
+// starves; two reconcilers never take the same message in one round.
+func (s *Service) UndeliveredMessages(ctx context.Context) ([]int64, error) {
+	now := s.now().UTC()
+	due := now.Add(-ResendAfter)
 	var ids []int64
-	err := s.db.NewSelect().Table("messages").Column("id").
-		Where("direction = 'outbound' AND delivery_status = 'queued' AND created_at < ?", s.now().Add(-olderThan)).
-		OrderExpr("created_at").Limit(1000).Scan(ctx, &ids)
+	err := s.db.NewRaw(`UPDATE messages SET send_not_before = ?
+		WHERE id IN (SELECT id FROM messages
+				WHERE direction = 'outbound' AND delivery_status = 'queued'
+					AND COALESCE(send_not_before, created_at) <= ?
+					AND (send_claimed_until IS NULL OR send_claimed_until < ?)
+				ORDER BY COALESCE(send_not_before, created_at), id LIMIT ?)
+			AND COALESCE(send_not_before, created_at) <= ?
+		RETURNING id`, now, due, now, resendBatch, due).Scan(ctx, &ids)
 	if err != nil {
 		return nil, fmt.Errorf("find undelivered messages: %w", err)
 	}
+	slices.Sort(ids)
 	return ids, nil
 }
 
@@ -350,21 +471,10 @@ func (s *Service) QuietUntil(d *Delivery) (time.Time, bool) {
 	if start == end || d.Message.Channel != ChannelSMS || d.Message.AuthorID != nil || d.Ticket.Priority == PriorityUrgent {
 		return time.Time{}, false
 	}
-	now := s.now().In(s.cal.loc)
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.cal.loc)
-	since := now.Sub(midnight)
-	var quiet bool
-	if start < end {
-		quiet = since >= start && since < end
-	} else {
-		quiet = since >= start || since < end
-	}
+	// Wall-clock times, so that 08:00 is 08:00 on daylight-saving days too.
+	until, quiet := s.cal.NightEnd(s.now(), start, end)
 	if !quiet {
 		return time.Time{}, false
-	}
-	until := midnight.Add(end)
-	if !until.After(now) {
-		until = midnight.AddDate(0, 0, 1).Add(end)
 	}
 	return until.UTC(), true
 }

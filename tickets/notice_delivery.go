@@ -382,13 +382,12 @@ func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 	if _, err := s.Setting(ctx, announceCursorKey, func() string { return start }); err != nil {
 		return 0, err
 	}
-	floor, err := strconv.ParseInt(start, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("announcement start %q: %w", start, err)
+	if _, err := s.Setting(ctx, announceGapsKey, func() string { return "[]" }); err != nil {
+		return 0, err
 	}
 	total := 0
 	for i := range 100 { // at most 100 batches a call; the next call goes on
-		n, more, err := s.collectBatch(ctx, floor, i == 0)
+		n, more, err := s.collectBatch(ctx, i == 0)
 		total += n
 		if err != nil || !more {
 			return total, err
@@ -396,8 +395,6 @@ func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 	}
 	return total, nil
 }
-
-const announceBatch = 500
 
 // channelKinds are the events told to the ticket's team channel rather than to people one
 // by one: deadlines warned of and missed, complaints opened, near their deadline, overdue
@@ -411,18 +408,54 @@ func ChannelKind(kind string) bool { return slices.Contains(channelKinds, kind) 
 // announcedKinds are the audit events the announcements read.
 var announcedKinds = append([]string{"ticket.created", "ticket.assigned"}, channelKinds...)
 
-// rereadWindow is how many audit events below the cursor each run reads again: far more
-// than are written while one transaction is open.
-const rereadWindow = 5000
+// MaxTxAge is the longest a write transaction stays open: inTx ends every attempt within it
+// (database/sql rolls back, and refuses to commit, a transaction whose context has ended),
+// and intake batches end within batchTimeout, less than it. The announcements rely on it.
+const MaxTxAge = 2 * time.Minute
 
-// collectBatch reads the next events after the cursor and, when reread (a call's first
-// batch: the later ones follow it within milliseconds), again the window below it down to
-// floor, where announcing began.
-func (s *Service) collectBatch(ctx context.Context, floor int64, reread bool) (written int, more bool, err error) {
+// gapWait is how long an audit event id missing below the cursor is watched for a late
+// commit: MaxTxAge, plus room for a statement still running at the deadline, the commit
+// itself, and the clocks of two worker processes disagreeing.
+const gapWait = MaxTxAge + time.Minute
+
+// announceScan is how many audit event ids a batch steps over at most.
+const announceScan = 2000
+
+// announceGapsKey is the setting holding the ids below the cursor that were missing when
+// the cursor passed them, with when: see collectBatch.
+const announceGapsKey = announceCursorKey + ".gaps"
+
+// idGap is a run of event ids missing from the trail when the cursor passed them, first
+// seen missing at Seen (Unix milliseconds).
+type idGap struct {
+	From, To int64
+	Seen     int64
+}
+
+// collectBatch steps the cursor over the next event ids and announces what they call for;
+// when reread (a call's first batch: the later ones follow within milliseconds) it first
+// looks again at the ids that were missing when the cursor passed them.
+//
+// Event ids are handed out at insert, not at commit: a transaction that commits after a
+// later one shows an event below the cursor. Re-reading a fixed number of ids below the
+// cursor loses such an event when more than that many are written meanwhile, so instead
+// each batch records the ids it stepped over that were not there (in settings, moved with
+// the cursor) and later batches read just those again. A missing id either commits later
+// or never: its transaction began before the id after it was visible, and transactions end
+// within MaxTxAge, so after gapWait an id still missing was rolled back and is forgotten.
+// This holds on both databases without reading anything but ids (PostgreSQL sequences and
+// SQLite's AUTOINCREMENT hand ids out in increasing order; SQLite, with one writer, leaves
+// gaps only where a transaction rolled back), and costs one range read of ids per batch
+// however many events a burst writes. The rows written are keyed by event, so an event
+// read twice is still announced once.
+func (s *Service) collectBatch(ctx context.Context, reread bool) (written int, more bool, err error) {
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
 		written, more = 0, false
+		// Taken before the trail is read: an id missing from these reads was handed out
+		// before the id after it was committed, so before now.
+		seen := s.now().UnixMilli()
 		err = s.inTx(ctx, func(tx bun.Tx) error {
-			var cur string
+			var cur, gapsText string
 			if err := tx.NewSelect().Table("settings").Column("value").Where("key = ?", announceCursorKey).Scan(ctx, &cur); err != nil {
 				return fmt.Errorf("read announcement cursor: %w", err)
 			}
@@ -430,32 +463,46 @@ func (s *Service) collectBatch(ctx context.Context, floor int64, reread bool) (w
 			if err != nil {
 				return fmt.Errorf("announcement cursor %q: %w", cur, err)
 			}
-			// Event ids are handed out at insert, not at commit: a transaction that commits
-			// after a later one shows an event below the cursor. Each run reads a trailing
-			// window below the cursor again; the rows written are keyed by event, so
-			// nothing is announced twice.
+			if err := tx.NewSelect().Table("settings").Column("value").Where("key = ?", announceGapsKey).Scan(ctx, &gapsText); err != nil {
+				return fmt.Errorf("read announcement gaps: %w", err)
+			}
+			var gaps []idGap
+			if err := json.Unmarshal([]byte(gapsText), &gaps); err != nil {
+				return fmt.Errorf("announcement gaps %q: %w", gapsText, err)
+			}
 			var late []*Event
-			if reread {
-				if err := tx.NewSelect().Model(&late).
-					Where("id > ? AND id <= ? AND entity = 'ticket' AND kind IN (?)", max(after-rereadWindow, floor), after, bun.In(announcedKinds)).
-					OrderExpr("id").Scan(ctx); err != nil {
-					return fmt.Errorf("read audit trail again: %w", err)
+			if reread && len(gaps) > 0 {
+				if late, gaps, err = s.lateEvents(ctx, tx, gaps, seen); err != nil {
+					return err
 				}
 			}
+			var ids []int64
+			if err := tx.NewSelect().Table("events").Column("id").Where("id > ?", after).
+				OrderExpr("id").Limit(announceScan).Scan(ctx, &ids); err != nil {
+				return fmt.Errorf("read audit trail ids: %w", err)
+			}
+			next := after
 			var evs []*Event
-			if err := tx.NewSelect().Model(&evs).
-				Where("id > ? AND entity = 'ticket' AND kind IN (?)", after, bun.In(announcedKinds)).
-				OrderExpr("id").Limit(announceBatch).Scan(ctx); err != nil {
-				return fmt.Errorf("read audit trail: %w", err)
+			if len(ids) > 0 {
+				next = ids[len(ids)-1]
+				more = len(ids) == announceScan
+				gaps = append(gaps, missing(after, ids, seen)...)
+				if err := tx.NewSelect().Model(&evs).
+					Where("id > ? AND id <= ? AND entity = 'ticket' AND kind IN (?)", after, next, bun.In(announcedKinds)).
+					OrderExpr("id").Scan(ctx); err != nil {
+					return fmt.Errorf("read audit trail: %w", err)
+				}
 			}
-			if len(evs) == 0 {
-				n, err := s.announce(ctx, tx, late)
-				written = n
-				return err
+			if gaps == nil {
+				gaps = []idGap{} // stored as [], not null
 			}
-			more = len(evs) == announceBatch
-			next := strconv.FormatInt(evs[len(evs)-1].ID, 10)
-			res, err := tx.NewUpdate().Table("settings").Set("value = ?, updated_at = ?", next, s.now()).
+			gapsJSON, _ := json.Marshal(gaps)
+			if next == after && string(gapsJSON) == gapsText {
+				return nil // nothing new
+			}
+			// Guarded on the cursor even when it stays: the gaps belong to it, and an
+			// overlapping run that moved it first makes this one read again.
+			res, err := tx.NewUpdate().Table("settings").Set("value = ?, updated_at = ?", strconv.FormatInt(next, 10), s.now()).
 				Where("key = ? AND value = ?", announceCursorKey, cur).Exec(ctx)
 			if err != nil {
 				return fmt.Errorf("move announcement cursor: %w", err)
@@ -463,8 +510,13 @@ func (s *Service) collectBatch(ctx context.Context, floor int64, reread bool) (w
 			if n, _ := res.RowsAffected(); n != 1 {
 				return errCursorMoved
 			}
-			evs = append(late, evs...)
-			n, err := s.announce(ctx, tx, evs)
+			if string(gapsJSON) != gapsText {
+				if _, err := tx.NewUpdate().Table("settings").Set("value = ?, updated_at = ?", string(gapsJSON), s.now()).
+					Where("key = ?", announceGapsKey).Exec(ctx); err != nil {
+					return fmt.Errorf("store announcement gaps: %w", err)
+				}
+			}
+			n, err := s.announce(ctx, tx, append(late, evs...))
 			written = n
 			return err
 		})
@@ -473,6 +525,78 @@ func (s *Service) collectBatch(ctx context.Context, floor int64, reread bool) (w
 		}
 	}
 	return 0, false, fmt.Errorf("collect announcements: %w", err)
+}
+
+// missing lists the ids between after and the last of ids (ascending) that ids lacks.
+func missing(after int64, ids []int64, seen int64) []idGap {
+	var gaps []idGap
+	prev := after
+	for _, id := range ids {
+		if id > prev+1 {
+			gaps = append(gaps, idGap{From: prev + 1, To: id - 1, Seen: seen})
+		}
+		prev = id
+	}
+	return gaps
+}
+
+// lateEvents reads the events that have since appeared in the gaps, keeps those the
+// announcements read, and returns the gaps left: without the ids found, and without those
+// missing for longer than gapWait (rolled back).
+func (s *Service) lateEvents(ctx context.Context, tx bun.IDB, gaps []idGap, now int64) ([]*Event, []idGap, error) {
+	var found []*Event
+	for start := 0; start < len(gaps); start += 100 { // a bounded statement however many gaps
+		part := gaps[start:min(start+100, len(gaps))]
+		var evs []*Event
+		err := tx.NewSelect().Model(&evs).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+			for _, g := range part {
+				q = q.WhereOr("id BETWEEN ? AND ?", g.From, g.To)
+			}
+			return q
+		}).OrderExpr("id").Scan(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read late audit events: %w", err)
+		}
+		found = append(found, evs...)
+	}
+	ids := make([]int64, len(found))
+	var late []*Event
+	for i, ev := range found {
+		ids[i] = ev.ID
+		if ev.Entity == "ticket" && slices.Contains(announcedKinds, ev.Kind) {
+			late = append(late, ev)
+		}
+	}
+	return late, remainingGaps(gaps, ids, now), nil
+}
+
+// remainingGaps is gaps (ascending, apart) without the ids found (ascending), and without
+// the gaps seen missing longer than gapWait before now.
+func remainingGaps(gaps []idGap, found []int64, now int64) []idGap {
+	left := []idGap{}
+	i := 0
+	for _, g := range gaps {
+		from := g.From
+		for ; i < len(found) && found[i] <= g.To; i++ {
+			if found[i] < from {
+				continue
+			}
+			if found[i] > from {
+				left = append(left, idGap{From: from, To: found[i] - 1, Seen: g.Seen})
+			}
+			from = found[i] + 1
+		}
+		if from <= g.To {
+			left = append(left, idGap{From: from, To: g.To, Seen: g.Seen})
+		}
+	}
+	kept := left[:0]
+	for _, g := range left {
+		if now-g.Seen <= gapWait.Milliseconds() {
+			kept = append(kept, g)
+		}
+	}
+	return kept
 }
 
 // announce writes the rows the events call for.

@@ -3,11 +3,13 @@ package tickets_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
@@ -418,6 +420,123 @@ func TestCollectAnnouncementsAfterLateCommit(t *testing.T) {
 		}
 		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
 			t.Errorf("collect again = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+// A transaction that took its event ids early commits after a burst of more events than
+// any fixed window below the cursor holds: its urgent ticket and its assignment are still
+// told, once each, and the ids watched for it are forgotten once no transaction can still
+// hold them.
+func TestLateCommitAfterBurstIsAnnouncedOnce(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newNoticeDesk(t, db)
+		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+			t.Fatal(err)
+		}
+		slow := d.logged(t, d.liNa, "committed late", tickets.PriorityNormal)
+		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+			t.Fatal(err)
+		}
+		admin := d.admin.Agent.ID
+		lateEvents := []*tickets.Event{
+			{Entity: "ticket", EntityID: slow.ID, Kind: "ticket.created", ActorKind: "customer", Actor: "customer",
+				Data: `{"priority":"urgent","team_id":` + strconv.FormatInt(d.claims.ID, 10) + `}`, CreatedAt: d.clock.Now()},
+			{Entity: "ticket", EntityID: slow.ID, Kind: "ticket.assigned", ActorKind: "agent", ActorID: &admin, Actor: "admin@example.com",
+				Data: `{"to_assignee":` + strconv.FormatInt(d.zhangAgnt.ID, 10) + `}`, CreatedAt: d.clock.Now()},
+		}
+		// The slow transaction writes its events (their ids handed out now) and stays open.
+		// SQLite has one writer, so there the late commit is played by taking the ids and
+		// writing the rows under them after the burst.
+		commit := func() {}
+		if db.Dialect().Name() == dialect.PG {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback() //nolint:errcheck // committed below
+			if _, err := tx.NewInsert().Model(&lateEvents).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			commit = func() {
+				if err := tx.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		} else {
+			if _, err := db.NewInsert().Model(&lateEvents).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.NewDelete().Model((*tickets.Event)(nil)).Where("id IN (?)", bun.In([]int64{lateEvents[0].ID, lateEvents[1].ID})).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			commit = func() {
+				if _, err := db.NewInsert().Model(&lateEvents).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		// Meanwhile 6,000 new tickets' events commit, and the announcements step over them.
+		for range 6 {
+			burst := make([]*tickets.Event, 1000)
+			for i := range burst {
+				burst[i] = &tickets.Event{Entity: "ticket", EntityID: slow.ID, Kind: "ticket.created", ActorKind: "customer",
+					Actor: "customer", Data: `{"priority":"normal"}`, CreatedAt: d.clock.Now()}
+			}
+			if _, err := db.NewInsert().Model(&burst).Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+			t.Fatalf("collect over the burst = %d, %v; want nothing to tell yet", n, err)
+		}
+
+		d.clock.Advance(15 * time.Second)
+		commit()
+		// Two workers' runs collect at once; between them, each row is written once.
+		var wg sync.WaitGroup
+		written := make([]int, 2)
+		errs := make([]error, 2)
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				written[i], errs[i] = d.svc.CollectAnnouncements(ctx)
+			}()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil || written[0]+written[1] != 2 {
+			t.Errorf("collect after the late commit = %v, %v; want the urgent ticket and the assignment", written, err)
+		}
+		d.clock.Advance(15 * time.Second)
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+			t.Errorf("collect again = %d, %v; want 0", n, err)
+		}
+		var announced, noticed int
+		if err := db.NewSelect().Table("slack_announcements").ColumnExpr("count(*)").Where("event_id = ?", lateEvents[0].ID).Scan(ctx, &announced); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.NewSelect().Table("notices").ColumnExpr("count(*)").
+			Where("source_event_id = ? AND agent_id = ?", lateEvents[1].ID, d.zhangAgnt.ID).Scan(ctx, &noticed); err != nil {
+			t.Fatal(err)
+		}
+		if announced != 1 || noticed != 1 {
+			t.Errorf("the late urgent ticket announced %d times and its assignee told %d times, want once each", announced, noticed)
+		}
+
+		// Ids still missing once no transaction can hold them (rolled back) are forgotten.
+		d.clock.Advance(tickets.MaxTxAge + 2*time.Minute)
+		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var gaps string
+		if err := db.NewSelect().Table("settings").Column("value").Where("key = 'slack.announce.after_event.gaps'").Scan(ctx, &gaps); err != nil {
+			t.Fatal(err)
+		}
+		if gaps != "[]" {
+			t.Errorf("ids still watched after the longest transaction: %s", gaps)
 		}
 	})
 }

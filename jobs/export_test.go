@@ -1,0 +1,17 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/hibiken/asynq"
+)
+
+// SendForTest runs the send task of one message, as a worker picking it up would.
+func (h *Handlers) SendForTest(ctx context.Context, messageID int64) error {
+	payload, _ := json.Marshal(sendPayload{MessageID: messageID})
+	return h.send(ctx, asynq.NewTask(TypeSend, payload))
+}
+
+// RedeliverForTest runs the reconciler's search for messages whose send task was lost.
+func (h *Handlers) RedeliverForTest(ctx context.Context) error { return h.redeliver(ctx) }
