@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +23,7 @@ func TestBenchHarnessSmoke(t *testing.T) {
 
 	var out bytes.Buffer
 	cfg, err := bench.ParseFlags([]string{
-		"-database-url", pg.String(), "-redis-url", "redis://127.0.0.1:6379/10", "-log-dir", t.TempDir(),
+		"-database-url", pg.String(), "-redis-url", testRedis(t), "-log-dir", t.TempDir(),
 		"-levels", "1,4", "-intake-time", "1s", "-intake-max", "120",
 		"-queue-tickets", "2000", "-queue-requests", "30",
 		"-burst-tickets", "300", "-burst-lead", "5s", "-burst-limit", "60s",
@@ -96,7 +97,12 @@ func TestBenchHarnessRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A Redis db with someone else's key.
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 8})
+	redisURL := testRedis(t)
+	opt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
 	defer rdb.Close()
 	if err := rdb.Set(ctx, "someone:else", "1", time.Minute).Err(); err != nil {
 		t.Fatal(err)
@@ -108,8 +114,8 @@ func TestBenchHarnessRefuses(t *testing.T) {
 	for _, c := range []struct {
 		name, db, redis, want string
 	}{
-		{"database", pg.String(), "redis://127.0.0.1:6379/10", "database hotline_bench_refuse holds tables the harness did not make"},
-		{"redis", smoke.String(), "redis://127.0.0.1:6379/8", "redis db 8 at 127.0.0.1:6379 holds keys the harness did not make"},
+		{"database", pg.String(), redisURL, "database hotline_bench_refuse holds tables the harness did not make"},
+		{"redis", smoke.String(), redisURL, fmt.Sprintf("redis db %d at %s holds keys the harness did not make", opt.DB, opt.Addr)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := bench.ParseFlags([]string{"-database-url", c.db, "-redis-url", c.redis, "-log-dir", t.TempDir()}, &bytes.Buffer{})

@@ -23,7 +23,8 @@ func TestMain(m *testing.M) {
 }
 
 // requireProcesses skips (or, under CI=true, fails) a test of real Hotline processes when
-// PostgreSQL or Redis is unreachable, and returns the test server's address.
+// PostgreSQL or Redis (HOTLINE_TEST_REDIS_URL's) is unreachable, and returns the test
+// server's address.
 func requireProcesses(t *testing.T) *url.URL {
 	t.Helper()
 	pg, err := url.Parse(tickettest.PostgresURL())
@@ -31,6 +32,15 @@ func requireProcesses(t *testing.T) *url.URL {
 		t.Fatal(err)
 	}
 	tickettest.RequireService(t, "PostgreSQL", pg.Host)
-	tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
+	tickettest.RequireRedis(t)
 	return pg
+}
+
+// testRedis returns this package's own Redis database, emptied (see tickettest.RedisURL),
+// and empties it again when the test ends, after the test's processes are gone.
+func testRedis(t *testing.T) string {
+	t.Helper()
+	raw := tickettest.RedisURL(t, "app")
+	t.Cleanup(func() { tickettest.FlushRedis(t, raw) })
+	return raw
 }

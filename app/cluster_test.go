@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/hotlinedesk/hotline/app/bench"
 	"github.com/hotlinedesk/hotline/tickets"
 )
@@ -29,9 +27,7 @@ func TestClusterSurvivesKilledProcesses(t *testing.T) {
 	pg := requireProcesses(t)
 	ctx := context.Background()
 	dsn := freshDatabase(t, *pg)
-	const redisURL = "redis://127.0.0.1:6379/12"
-	flushRedis(t, redisURL)
-	t.Cleanup(func() { flushRedis(t, redisURL) })
+	redisURL := testRedis(t)
 
 	exe := testBinary(t)
 	const token = "cluster-test-twilio-token"
@@ -285,19 +281,6 @@ func freshDatabase(t *testing.T, u url.URL) string {
 	})
 	u.Path = "/" + name
 	return u.String()
-}
-
-func flushRedis(t *testing.T, raw string) {
-	t.Helper()
-	opt, err := redis.ParseURL(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatalf("flush redis: %v", err)
-	}
 }
 
 func httpStatus(t *testing.T, url string) int {

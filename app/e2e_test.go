@@ -10,10 +10,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // A ticket nobody answers escalates when its first response is late and becomes a complaint
@@ -24,12 +20,7 @@ func TestUnansweredTicketBecomesComplaint(t *testing.T) {
 		t.Run(broker, func(t *testing.T) {
 			redisURL := ""
 			if broker == "redis" {
-				tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
-				redisURL = "redis://127.0.0.1:6379/14"
-				opt, _ := redis.ParseURL(redisURL)
-				rdb := redis.NewClient(opt)
-				rdb.FlushDB(context.Background())
-				rdb.Close()
+				redisURL = testRedis(t)
 			}
 			base := startHotline(t, map[string]string{"REDIS_URL": redisURL,
 				"HOTLINE_SLA_FIRST_RESPONSE": "1s", "HOTLINE_SLA_RESOLUTION": "3s", "HOTLINE_RECONCILE_EVERY": "1h"})

@@ -64,9 +64,7 @@ func TestGuessingBudgetsAreSharedByProcesses(t *testing.T) {
 	pg := requireProcesses(t)
 	ctx := context.Background()
 	dsn := freshDatabase(t, *pg)
-	const redisURL = "redis://127.0.0.1:6379/11"
-	flushRedis(t, redisURL)
-	t.Cleanup(func() { flushRedis(t, redisURL) })
+	redisURL := testRedis(t)
 	const adminPassword = "guessing-admin-password"
 	env := []string{childMarker, "DATABASE_URL=" + dsn, "REDIS_URL=" + redisURL, "HOTLINE_ADMIN_PASSWORD=" + adminPassword,
 		"HOTLINE_LOG_LEVEL=warn"}

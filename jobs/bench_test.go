@@ -24,7 +24,7 @@ func BenchmarkDeadlineBurst(b *testing.B) {
 	const n = 100_000
 	for range b.N {
 		db := tickettest.Postgres(b)
-		broker := freshRedis(b, 11)
+		broker := freshRedis(b)
 		ctx := context.Background()
 		log := slog.New(slog.DiscardHandler)
 		svc := tickets.NewService(db, tickets.SystemClock{}, tickets.Config{DefaultCountry: "86"}, log)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,13 +15,6 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-func redisURL() string {
-	if u := os.Getenv("HOTLINE_TEST_REDIS_URL"); u != "" {
-		return u
-	}
-	return "redis://127.0.0.1:6379/15"
-}
-
 // Both brokers run a task scheduled for later and expire keys with a TTL, which is what
 // Asynq's leases and deterministic task ids rely on.
 func TestBrokerRunsScheduledTasks(t *testing.T) {
@@ -30,8 +22,7 @@ func TestBrokerRunsScheduledTasks(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			url := ""
 			if name == "redis" {
-				tickettest.RequireService(t, "Redis", "127.0.0.1:6379")
-				url = redisURL()
+				url = tickettest.RedisURL(t, "jobs")
 			}
 			log := slog.New(slog.DiscardHandler)
 			b, err := jobs.OpenBroker(url, log)
@@ -54,13 +45,19 @@ func TestBrokerRunsScheduledTasks(t *testing.T) {
 
 			queue := "test_" + strings.ReplaceAll(t.Name(), "/", "_")
 			var ran atomic.Int32
-			done := make(chan struct{})
-			srv := asynq.NewServer(b.Opt, asynq.Config{Concurrency: 2, Queues: map[string]int{queue: 1}, DelayedTaskCheckInterval: 200 * time.Millisecond, LogLevel: asynq.FatalLevel})
+			done, drained := make(chan struct{}), make(chan struct{})
+			// One task at a time, in queue order: once a task queued after the ping has run,
+			// any second copy of the ping (queued with it) has run too.
+			srv := asynq.NewServer(b.Opt, asynq.Config{Concurrency: 1, Queues: map[string]int{queue: 1}, DelayedTaskCheckInterval: 200 * time.Millisecond, LogLevel: asynq.FatalLevel})
 			mux := asynq.NewServeMux()
 			mux.HandleFunc("test:ping", func(ctx context.Context, task *asynq.Task) error {
 				if ran.Add(1) == 1 {
 					close(done)
 				}
+				return nil
+			})
+			mux.HandleFunc("test:sentinel", func(ctx context.Context, task *asynq.Task) error {
+				close(drained)
 				return nil
 			})
 			if err := srv.Start(mux); err != nil {
@@ -88,7 +85,14 @@ func TestBrokerRunsScheduledTasks(t *testing.T) {
 			if early := at.Sub(time.Now()); early > 0 {
 				t.Errorf("task ran %v before its time", early)
 			}
-			time.Sleep(300 * time.Millisecond)
+			if _, err := client.Enqueue(asynq.NewTask("test:sentinel", nil), asynq.Queue(queue)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-drained:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the task queued after the ping never ran")
+			}
 			if n := ran.Load(); n != 1 {
 				t.Errorf("task ran %d times, want once", n)
 			}
