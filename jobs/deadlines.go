@@ -245,23 +245,26 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	} else if re != (tickets.Reapplied{}) {
 		h.log.Info("reconciler re-timed open tickets under the current SLA policies", "tickets", re.Retimed, "busy", re.Busy)
 	}
+	// Each step runs whatever the others did, as the sweep's stages do: a sweep that keeps
+	// failing must not keep lost sends from being queued again, nor the reverse.
+	var errs []error
 	r, err := h.svc.Sweep(ctx)
 	h.swept(r)
 	if err != nil {
-		return fmt.Errorf("reconcile sweep: %w", err)
+		errs = append(errs, fmt.Errorf("reconcile sweep: %w", err))
 	}
 	n, err := h.svc.FillQueues(ctx)
 	if err != nil {
-		return fmt.Errorf("reconcile queues: %w", err)
+		errs = append(errs, fmt.Errorf("reconcile queues: %w", err))
 	}
 	if err := h.redeliver(ctx); err != nil {
-		return fmt.Errorf("reconcile deliveries: %w", err)
+		errs = append(errs, fmt.Errorf("reconcile deliveries: %w", err))
 	}
 	if r != (tickets.SweepResult{}) || n > 0 {
 		h.log.Info("reconciler caught up", "breaches", r.Breaches, "warnings", r.Warnings,
 			"complaint_warnings", r.ComplaintWarnings, "complaint_breaches", r.ComplaintBreaches, "assigned", n)
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // swept reports a sweep's work, including the part done before it failed.

@@ -15,3 +15,6 @@ func (h *Handlers) SendForTest(ctx context.Context, messageID int64) error {
 
 // RedeliverForTest runs the reconciler's search for messages whose send task was lost.
 func (h *Handlers) RedeliverForTest(ctx context.Context) error { return h.redeliver(ctx) }
+
+// ReconcileForTest runs one round of the reconciler.
+func (h *Handlers) ReconcileForTest(ctx context.Context) error { return h.reconcile(ctx, nil) }

@@ -419,3 +419,28 @@ func TestWorkerDyingMidSendIsResentAfterLease(t *testing.T) {
 		}
 	})
 }
+
+// A sweep that keeps failing (a ticket whose breach the database refuses) does not keep
+// the reconciler from its other work: a reply whose send task was lost is queued again
+// all the same, and the round still reports the failure so that it is retried.
+func TestReconcilerRedeliversWhileSweepFails(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newClaimDesk(t, db, shanghai(2, 10, 0))
+		late, err := d.svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613900139000", Body: "still waiting"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lost := d.lostReply(t)
+		lift := tickettest.FailUpdates(t, db, "tickets", fmt.Sprintf("NEW.id = %d AND NEW.first_response_breached_at IS NOT NULL", late.Ticket.ID))
+		defer lift()
+		d.clock.Advance(25 * time.Hour) // the second customer's first response is overdue
+
+		if err := d.h.ReconcileForTest(ctx); err == nil || !strings.Contains(err.Error(), "sweep") {
+			t.Errorf("reconcile with a failing sweep: %v, want the sweep's failure", err)
+		}
+		if got := d.requeued(t); !slices.Contains(got, lost) {
+			t.Errorf("while the sweep fails, the reconciler queued %v, want the lost reply %d among them", got, lost)
+		}
+	})
+}

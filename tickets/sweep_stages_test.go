@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect"
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
@@ -17,30 +16,7 @@ import (
 // failBreaches makes the database refuse to record one clock's breach on one ticket, as a
 // row the sweep cannot handle would, until the returned function lifts it.
 func failBreaches(t *testing.T, db *bun.DB, ticketID int64, column string) (lift func()) {
-	t.Helper()
-	ctx := context.Background()
-	stmts := []string{fmt.Sprintf(`CREATE TRIGGER fail_breach BEFORE UPDATE ON tickets FOR EACH ROW
-		WHEN NEW.id = %d AND NEW.%s IS NOT NULL BEGIN SELECT RAISE(ABORT, 'injected failure'); END`, ticketID, column)}
-	drop := "DROP TRIGGER fail_breach"
-	if db.Dialect().Name() == dialect.PG {
-		stmts = []string{
-			`CREATE FUNCTION fail_breach() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
-			fmt.Sprintf(`CREATE TRIGGER fail_breach BEFORE UPDATE ON tickets FOR EACH ROW
-				WHEN (NEW.id = %d AND NEW.%s IS NOT NULL) EXECUTE FUNCTION fail_breach()`, ticketID, column),
-		}
-		drop = "DROP TRIGGER fail_breach ON tickets"
-	}
-	for _, q := range stmts {
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return func() {
-		t.Helper()
-		if _, err := db.ExecContext(ctx, drop); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return tickettest.FailUpdates(t, db, "tickets", fmt.Sprintf("NEW.id = %d AND NEW.%s IS NOT NULL", ticketID, column))
 }
 
 // A sweep stage that keeps failing (here one ticket whose breach the database refuses)
