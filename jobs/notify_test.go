@@ -358,7 +358,18 @@ func TestNotifyTaskOnTheWorker(t *testing.T) {
 	for len(d.fake.Posts()) < 2 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(500 * time.Millisecond) // several more runs
+	// Three more runs of the notifier, finished, before saying nothing more was posted.
+	insp := asynq.NewInspector(b.Opt)
+	defer insp.Close()
+	processed := func() int {
+		q, err := insp.GetQueueInfo("critical")
+		if err != nil {
+			return 0
+		}
+		return q.Processed
+	}
+	ran := processed()
+	waitUntil(t, 10*time.Second, func() bool { return processed() >= ran+3 })
 	if got := len(d.fake.Posts()); got != 2 {
 		t.Fatalf("%d posts, want 2", got)
 	}

@@ -76,6 +76,7 @@ type sendDesk struct {
 	fake     *fakeTwilio
 	admin    tickets.Actor
 	handlers *jobs.Handlers // another worker's, beside the running server's
+	broker   *jobs.Broker
 	start    func()
 }
 
@@ -102,7 +103,7 @@ func newSendDesk(t *testing.T) *sendDesk {
 		t.Fatal(err)
 	}
 	senders := map[tickets.Channel]channels.Sender{tickets.ChannelSMS: sender}
-	d := &sendDesk{svc: svc, fake: fake, admin: tickets.AgentActor(admin), handlers: jobs.NewHandlers(svc, log, senders, sched)}
+	d := &sendDesk{svc: svc, fake: fake, admin: tickets.AgentActor(admin), handlers: jobs.NewHandlers(svc, log, senders, sched), broker: b}
 	d.start = func() {
 		mux := asynq.NewServeMux()
 		jobs.NewHandlers(svc, log, senders, sched).Register(mux)
@@ -224,7 +225,14 @@ func TestTwilioRefusalsAndOutages(t *testing.T) {
 	d.fake.mu.Unlock()
 	m2, _ := d.svc.Reply(ctx, d.admin, ref, "second")
 	waitUntil(t, 10*time.Second, func() bool { return len(d.fake.sent()) >= 2 })
-	time.Sleep(200 * time.Millisecond)
+	// Only once its task has failed and waits for its retry does the message's state say
+	// what the outage did to it.
+	insp := asynq.NewInspector(d.broker.Opt)
+	defer insp.Close()
+	waitUntil(t, 10*time.Second, func() bool {
+		retry, _ := insp.ListRetryTasks("critical")
+		return len(retry) > 0
+	})
 	if got := d.message(t, m2.ID); got.DeliveryStatus != "queued" {
 		t.Errorf("during an outage: %s, want still queued for a retry", got.DeliveryStatus)
 	}
@@ -272,18 +280,25 @@ func TestQuietHoursHoldAutomatedSMS(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, 10*time.Second, func() bool { return len(fake.sent()) == 1 })
-	time.Sleep(500 * time.Millisecond)
+	insp := asynq.NewInspector(b.Opt)
+	defer insp.Close()
+	held := func() int {
+		scheduled, _ := insp.ListScheduledTasks("critical")
+		n := 0
+		for _, task := range scheduled {
+			if task.Type == jobs.TypeSend && task.NextProcessAt.Equal(night.Add(9*time.Hour)) { // 08:00 Shanghai
+				n++
+			}
+		}
+		return n
+	}
+	// The notice's send is held for 08:00 once its task has run at 23:00; by then it has
+	// decided not to send, so what was sent is final.
+	waitUntil(t, 10*time.Second, func() bool { return held() == 1 })
 	if posts := fake.sent(); len(posts) != 1 || posts[0].Get("Body") != "Done, sorry for the wait." {
 		t.Fatalf("sent at 23:00: %v, want only the agent's reply", posts)
 	}
-	scheduled, _ := asynq.NewInspector(b.Opt).ListScheduledTasks("critical")
-	held := 0
-	for _, task := range scheduled {
-		if task.Type == jobs.TypeSend && task.NextProcessAt.Equal(night.Add(9*time.Hour)) { // 08:00 Shanghai
-			held++
-		}
-	}
-	if held != 1 {
-		t.Errorf("%d sends held for 08:00, want the resolution notice", held)
+	if n := held(); n != 1 {
+		t.Errorf("%d sends held for 08:00, want the resolution notice", n)
 	}
 }
