@@ -233,17 +233,11 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 
 // reconcile handles deadlines that passed with no timer (Redis flushed, a worker down) by
 // the same sweep, fills team queues, and picks up calendar edits from other processes. It
-// first re-times open tickets still timed under older SLA policies: those a re-apply found
+// then re-times open tickets still timed under older SLA policies: those a re-apply found
 // busy, those written meanwhile by a process with older rules, those whose job was lost.
 func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	if err := h.svc.LoadCalendar(ctx); err != nil {
 		return err
-	}
-	// A failure here must not hold up the deadlines: the next round tries again.
-	if re, err := h.svc.ReapplyDeadlines(ctx); err != nil {
-		h.log.Warn("reconciler could not re-time stale open tickets; the next round tries again", "err", err)
-	} else if re != (tickets.Reapplied{}) {
-		h.log.Info("reconciler re-timed open tickets under the current SLA policies", "tickets", re.Retimed, "busy", re.Busy)
 	}
 	// Each step runs whatever the others did, as the sweep's stages do: a sweep that keeps
 	// failing must not keep lost sends from being queued again, nor the reverse.
@@ -263,6 +257,13 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	if r != (tickets.SweepResult{}) || n > 0 {
 		h.log.Info("reconciler caught up", "breaches", r.Breaches, "warnings", r.Warnings,
 			"complaint_warnings", r.ComplaintWarnings, "complaint_breaches", r.ComplaintBreaches, "assigned", n)
+	}
+	// Last: after a policy edit on a large desk this takes a while, and the deadlines and
+	// lost sends above must not wait for it. A failure here is retried by the next round.
+	if re, err := h.svc.ReapplyDeadlines(ctx); err != nil {
+		h.log.Warn("reconciler could not re-time stale open tickets; the next round tries again", "err", err)
+	} else if re != (tickets.Reapplied{}) {
+		h.log.Info("reconciler re-timed open tickets under the current SLA policies", "tickets", re.Retimed, "busy", re.Busy)
 	}
 	return errors.Join(errs...)
 }
