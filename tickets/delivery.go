@@ -40,20 +40,46 @@ func quotedTicket(text string) int64 {
 // OptOut records that a customer asked for no more messages on an identity (SMS STOP,
 // 退订). It is idempotent.
 func (s *Service) OptOut(ctx context.Context, kind IdentityKind, address string) error {
-	return s.setOptOut(ctx, kind, address, true)
+	_, err := s.setOptOut(ctx, kind, address, true)
+	return err
 }
 
 // OptIn lifts an opt-out (SMS START).
 func (s *Service) OptIn(ctx context.Context, kind IdentityKind, address string) error {
+	_, err := s.setOptOut(ctx, kind, address, false)
+	return err
+}
+
+// Resubscribe lifts an opt-out if the address has one, and says whether it had: an SMS
+// "YES" is an opt-in only from an opted-out number and an answer from anyone else. The
+// conditional update decides, so two concurrent "YES" resubscribe once.
+func (s *Service) Resubscribe(ctx context.Context, kind IdentityKind, address string) (bool, error) {
 	return s.setOptOut(ctx, kind, address, false)
 }
 
-func (s *Service) setOptOut(ctx context.Context, kind IdentityKind, address string, out bool) error {
+// AddressOptedOut reports whether an address has opted out (a customer never seen has not).
+func (s *Service) AddressOptedOut(ctx context.Context, kind IdentityKind, address string) (bool, error) {
 	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
 	if err != nil {
-		return err
+		return false, err
 	}
-	return s.inTx(ctx, func(tx bun.Tx) error {
+	n, err := s.db.NewSelect().Table("customer_identities").
+		Where("kind = ? AND value = ? AND opted_out_at IS NOT NULL", kind, value).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("check opt-out: %w", err)
+	}
+	return n > 0, nil
+}
+
+// setOptOut records an opt-out or its end and says whether it changed anything.
+func (s *Service) setOptOut(ctx context.Context, kind IdentityKind, address string, out bool) (bool, error) {
+	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
+	if err != nil {
+		return false, err
+	}
+	changed := false
+	err = s.inTx(ctx, func(tx bun.Tx) error {
+		changed = false // the transaction may be retried
 		c, err := s.customerFor(ctx, tx, kind, value, "", "")
 		if err != nil {
 			return err
@@ -73,8 +99,13 @@ func (s *Service) setOptOut(ctx context.Context, kind IdentityKind, address stri
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // already so
 		}
+		changed = true
 		return s.record(ctx, tx, customerActor, "customer", c.ID, kindName, map[string]any{"kind": kind})
 	})
+	if err != nil {
+		return false, err
+	}
+	return changed, nil
 }
 
 // optedOut reports whether the customer refuses messages on a channel.

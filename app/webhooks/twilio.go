@@ -126,21 +126,35 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	from := msg.Inbound.Address
+	// Keywords mirror what Twilio does at its edge: an opt-out word always blocks the
+	// number; an opt-in word or INFO acts only for a number that opted out, and from anyone
+	// else is a customer's answer ("yes"), kept as an ordinary message. Answers are in the
+	// keyword's own language.
+	help, _, started := sms.Texts(msg.KeywordLocale)
 	switch msg.Keyword {
 	case sms.Stop:
 		if err := h.svc.OptOut(ctx, tickets.IdentityPhone, from); err != nil {
 			return intakeError(err)
 		}
 		return twimlMessage(c, "") // Twilio confirms an opt-out itself
+	case sms.Help:
+		return twimlMessage(c, help)
 	case sms.Start:
-		if err := h.svc.OptIn(ctx, tickets.IdentityPhone, from); err != nil {
+		resumed, err := h.svc.Resubscribe(ctx, tickets.IdentityPhone, from)
+		if err != nil {
 			return intakeError(err)
 		}
-		_, _, started := sms.Texts("")
-		return twimlMessage(c, started)
-	case sms.Help:
-		help, _, _ := sms.Texts("")
-		return twimlMessage(c, help)
+		if resumed {
+			return twimlMessage(c, started)
+		}
+	case sms.Info:
+		out, err := h.svc.AddressOptedOut(ctx, tickets.IdentityPhone, from)
+		if err != nil {
+			return intakeError(err)
+		}
+		if out {
+			return twimlMessage(c, help)
+		}
 	}
 	if ref, english, ok := tickets.StatusRequest(msg.Inbound.Body); ok {
 		sts, err := h.svc.CustomerStatus(ctx, tickets.IdentityPhone, from, ref)

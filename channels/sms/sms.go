@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	twclient "github.com/twilio/twilio-go/client"
@@ -22,27 +23,46 @@ import (
 // MaxBodyRunes is the longest text Twilio delivers as one message (ten segments).
 const MaxBodyRunes = 1600
 
-// Keyword is a control word a customer texts instead of a message.
+// Keyword is a control word a customer texts instead of a message. Like Twilio, Hotline
+// takes a word as a keyword only when it is the whole message (trimmed, any case).
 type Keyword int
 
 const (
 	NoKeyword Keyword = iota
-	Stop              // STOP, UNSUBSCRIBE, 退订 …: no more messages
-	Start             // START, UNSTOP: messages again
-	Help              // HELP, 帮助
+	// Stop is one of Twilio's default opt-out words, or 退订/TD. Twilio blocks the number
+	// at its edge whatever Hotline does, so Hotline always records the opt-out.
+	Stop
+	// Start is one of Twilio's default opt-in words (START, YES, UNSTOP). It resubscribes
+	// an opted-out number; from anyone else "yes" is an answer, an ordinary message.
+	Start
+	// Help is HELP or 帮助: always answered with how to reach the desk.
+	Help
+	// Info is Twilio's other help word, INFO: a help request from an opted-out number,
+	// an ordinary message from anyone else.
+	Info
 )
 
-var keywords = map[string]Keyword{
-	"STOP": Stop, "STOPALL": Stop, "UNSUBSCRIBE": Stop, "CANCEL": Stop, "END": Stop, "QUIT": Stop, "退订": Stop, "TD": Stop,
-	"START": Start, "UNSTOP": Start, "YES": Start,
-	"HELP": Help, "INFO": Help, "帮助": Help,
+// keywords are Twilio's default opt-out, opt-in and help words (Advanced Opt-Out's
+// defaults) and the Chinese ones, each with the language it is answered in.
+var keywords = map[string]struct {
+	kw     Keyword
+	locale string
+}{
+	"STOP": {Stop, "en"}, "STOPALL": {Stop, "en"}, "UNSUBSCRIBE": {Stop, "en"}, "CANCEL": {Stop, "en"},
+	"END": {Stop, "en"}, "QUIT": {Stop, "en"}, "OPTOUT": {Stop, "en"}, "REVOKE": {Stop, "en"},
+	"退订": {Stop, "zh-CN"}, "TD": {Stop, "zh-CN"},
+	"START": {Start, "en"}, "YES": {Start, "en"}, "UNSTOP": {Start, "en"},
+	"HELP": {Help, "en"}, "帮助": {Help, "zh-CN"},
+	"INFO": {Info, "en"},
 }
 
 // Message is an inbound SMS or MMS as Twilio posted it.
 type Message struct {
-	Inbound tickets.Inbound
+	Inbound tickets.Inbound // Locale is the language the customer wrote in, if it shows
 	Keyword Keyword
-	To      string // the desk's number it was sent to
+	// KeywordLocale is the keyword's own language ("en" or "zh-CN"): what it is answered in.
+	KeywordLocale string
+	To            string // the desk's number it was sent to
 }
 
 // Parse reads Twilio's inbound-message webhook form.
@@ -78,8 +98,51 @@ func Parse(form url.Values) (Message, error) {
 	if in.Body == "" && n == 0 {
 		return Message{}, errors.New("the message has neither text nor media")
 	}
+	in.Locale = Locale(from, in.Body)
 	kw := keywords[strings.ToUpper(strings.Trim(in.Body, " .!！。"))]
-	return Message{Inbound: in, Keyword: kw, To: form.Get("To")}, nil
+	return Message{Inbound: in, Keyword: kw.kw, KeywordLocale: kw.locale, To: form.Get("To")}, nil
+}
+
+// chineseCountries are the calling codes of the places where customers write Chinese:
+// mainland China, Hong Kong, Macau and Taiwan.
+var chineseCountries = []string{"+86", "+852", "+853", "+886"}
+
+// Locale guesses the language a customer writes in from their text and number. Han
+// characters mean Chinese. Latin letters without Han mean English, except that from a
+// Chinese-speaking country a lone Latin word ("ok", a quoted HL-000123) is not enough: it
+// takes two words. Anything else (digits, emoji, media only) takes the number's country:
+// Chinese for the Chinese-speaking calling codes, English for other international numbers.
+// "" when nothing shows.
+func Locale(from, body string) string {
+	words, run := 0, 0
+	for _, r := range body + " " {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			return "zh-CN"
+		case unicode.Is(unicode.Latin, r):
+			run++
+			continue
+		}
+		if run >= 2 {
+			words++
+		}
+		run = 0
+	}
+	if !strings.HasPrefix(from, "+") {
+		if words > 0 {
+			return "en"
+		}
+		return ""
+	}
+	for _, cc := range chineseCountries {
+		if strings.HasPrefix(from, cc) {
+			if words >= 2 {
+				return "en"
+			}
+			return "zh-CN"
+		}
+	}
+	return "en"
 }
 
 func extension(contentType string) string {

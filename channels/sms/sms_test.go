@@ -39,6 +39,12 @@ func TestParse(t *testing.T) {
 		{"unsubscribe", base("Body", "UNSUBSCRIBE"), "", sms.Stop, 0},
 		{"start", base("Body", "Start"), "", sms.Start, 0},
 		{"help", base("Body", "HELP!"), "", sms.Help, 0},
+		{"optout", base("Body", "OPTOUT"), "", sms.Stop, 0},
+		{"revoke", base("Body", " revoke\n"), "", sms.Stop, 0},
+		{"yes", base("Body", "Yes"), "", sms.Start, 0},
+		{"info", base("Body", "info"), "", sms.Info, 0},
+		{"帮助", base("Body", "帮助"), "", sms.Help, 0},
+		{"yes inside a sentence is a message", base("Body", "yes please"), "", sms.NoKeyword, 0},
 		{"stop inside a sentence is a message", base("Body", "please stop calling me"), "", sms.NoKeyword, 0},
 		{"mms", base("Body", "", "NumMedia", "2", "MediaUrl0", "https://api.twilio.com/m/0", "MediaContentType0", "image/jpeg",
 			"MediaUrl1", "https://api.twilio.com/m/1", "MediaContentType1", "application/pdf"), "", sms.NoKeyword, 2},
@@ -100,5 +106,40 @@ func TestParseStatus(t *testing.T) {
 		if _, err := sms.ParseStatus(f); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestKeywordAndCustomerLanguage: a keyword is answered in its own language, and a message
+// tells the customer's language by its script, or by the number's country when it shows none.
+func TestKeywordAndCustomerLanguage(t *testing.T) {
+	cases := []struct {
+		from, body, keywordLocale, locale string
+	}{
+		{"+8613800138000", "HELP", "en", "zh-CN"}, // answered in English, the customer still unknown
+		{"+14155550100", "START", "en", "en"},
+		{"+8613800138000", "帮助", "zh-CN", "zh-CN"},
+		{"+8613800138000", "退订", "zh-CN", "zh-CN"},
+		{"+8613800138000", "TD", "zh-CN", "zh-CN"},
+		{"+14155550100", "Where is my parcel?", "", "en"},
+		{"+8613800138000", "Where is my parcel?", "", "en"},
+		{"+8613800138000", "ok", "", "zh-CN"},
+		{"+8613800138000", "HL-000123", "", "zh-CN"},
+		{"+14155550100", "HL-000123", "", "en"},
+		{"+14155550100", "我的包裹呢", "", "zh-CN"},
+		{"+85291234567", "👍", "", "zh-CN"},
+		{"+886912345678", "123", "", "zh-CN"},
+		{"+447700900123", "👍", "", "en"},
+		{"13800138000", "👍", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.from+" "+c.body, func(t *testing.T) {
+			m, err := sms.Parse(url.Values{"MessageSid": {"SM0123456789abcdef0123456789abcdef"}, "From": {c.from}, "Body": {c.body}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.KeywordLocale != c.keywordLocale || m.Inbound.Locale != c.locale {
+				t.Errorf("keyword language %q, customer language %q; want %q, %q", m.KeywordLocale, m.Inbound.Locale, c.keywordLocale, c.locale)
+			}
+		})
 	}
 }
