@@ -91,7 +91,8 @@ const (
 )
 
 // Intake stores an inbound message: it finds or creates the customer by identity, threads
-// the message to the customer's active ticket or opens a new one, and records the events,
+// the message to the ticket it names or, except for an email (threadsByConversation), to the
+// customer's active ticket, or opens a new one, and records the events,
 // all in one transaction. A message whose provider id was already stored changes nothing.
 // Messages that arrive together are stored together: concurrent calls share transactions
 // (see batcher), and each returns once its message is committed.
@@ -106,6 +107,9 @@ func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error)
 	return res, nil
 }
 
+// maxLocaleBytes bounds a customer's language tag: BCP 47 tags in practical use fit in 35.
+const maxLocaleBytes = 35
+
 // checkInbound refuses a message Hotline can't store, puts its address in canonical form,
 // and takes a ticket reference quoted in its text as the ticket it names.
 func (s *Service) checkInbound(in *Inbound) error {
@@ -117,6 +121,11 @@ func (s *Service) checkInbound(in *Inbound) error {
 		return err
 	}
 	in.Address = address
+	// A language tag is a hint (an email's Content-Language, say): one that cannot be a tag
+	// is ignored rather than costing the customer their message.
+	if in.Locale = strings.TrimSpace(in.Locale); len(in.Locale) > maxLocaleBytes || !utf8.ValidString(in.Locale) || strings.ContainsRune(in.Locale, 0) {
+		in.Locale = ""
+	}
 	if strings.TrimSpace(in.Body) == "" && len(in.Attachments) == 0 {
 		return invalidf("message has neither text nor attachments")
 	}
@@ -345,7 +354,7 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 			firstOf[k] = i
 		}
 		c := owners[identityKey{in.From, in.Address}]
-		r := &IntakeResult{Customer: c, Ticket: s.pickThread(threads[c], in.TicketID)}
+		r := &IntakeResult{Customer: c, Ticket: s.pickThread(threads[c], in.Channel, in.TicketID)}
 		if r.Ticket == nil {
 			r.Ticket = &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Priority: PriorityNormal, Status: StatusNew}
 			r.Created = true
@@ -621,6 +630,17 @@ func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, r
 		k := identityKey{in.From, in.Address}
 		name := strings.TrimSpace(in.Name)
 		if c := owners[k]; c != nil {
+			// A customer whose language is not known yet takes the one they write in; the
+			// condition in the update keeps whatever an agent or an earlier message set.
+			if c.Locale == "" && in.Locale != "" {
+				c.Locale = in.Locale
+				if c.ID != 0 {
+					if _, err := tx.NewUpdate().Table("customers").Set("locale = ?", in.Locale).
+						Where("id = ? AND locale = ''", c.ID).Exec(ctx); err != nil {
+						return nil, nil, fmt.Errorf("set customer locale: %w", err)
+					}
+				}
+			}
 			if c.Name == "" && name != "" {
 				c.Name = name
 				if c.ID == 0 { // created by an earlier message of this batch
@@ -692,15 +712,25 @@ func (s *Service) threadCandidates(ctx context.Context, tx bun.Tx, ins []Inbound
 	return threads, nil
 }
 
+// threadsByConversation is the threading rule by channel. An email is a conversation of its
+// own unless it names one (In-Reply-To/References, resolved by the channel, or [HL-…]):
+// a customer's second, unrelated email keeps its subject as a ticket of its own. An SMS,
+// WeChat message or call has no such headers and joins the customer's open ticket.
+func threadsByConversation(ch Channel) bool { return ch == ChannelEmail }
+
 // pickThread is the ticket a customer's message belongs to: the one it names, when that is
-// not closed; else the newest active one; else the one resolved last within the reopen
-// window; else none. A ticket without an id is one opened just now, the newest.
-func (s *Service) pickThread(ts []*Ticket, named int64) *Ticket {
+// not closed; else, except for email (see threadsByConversation), the newest active one,
+// else the one resolved last within the reopen window; else none. A ticket without an id
+// is one opened just now, the newest.
+func (s *Service) pickThread(ts []*Ticket, ch Channel, named int64) *Ticket {
 	since := s.now().Add(-s.cfg.ReopenWindow)
+	ownOnly := threadsByConversation(ch)
 	rank := func(t *Ticket) int {
 		switch {
 		case named != 0 && t.ID == named && t.Status != StatusClosed:
 			return 0
+		case ownOnly:
+			return 3
 		case t.Status.Active():
 			return 1
 		case s.cfg.ReopenWindow > 0 && t.Status == StatusResolved && t.ResolvedAt != nil && !t.ResolvedAt.Before(since):

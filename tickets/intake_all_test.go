@@ -114,7 +114,8 @@ func TestIntakeAllFailsAlone(t *testing.T) {
 }
 
 // A customer known by a phone and an email address who writes both ways at once is one
-// customer with one active ticket: both messages thread into it.
+// customer: the SMS threads into their active ticket, and the email, which answers no
+// earlier mail, opens a conversation of its own for the same customer.
 func TestIntakeAllOneCustomerTwoIdentities(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
@@ -132,10 +133,17 @@ func TestIntakeAllOneCustomerTwoIdentities(t *testing.T) {
 			if errs[i] != nil {
 				t.Fatal(errs[i])
 			}
-			if r.Created || r.Ticket.ID != logged.ID {
-				t.Errorf("message %d went to %s (created=%v), want the customer's open %s", i, r.Ticket.Ref(), r.Created, logged.Ref())
+			if r.Customer.ID != logged.CustomerID {
+				t.Errorf("message %d: customer %d, want the ticket's customer %d", i, r.Customer.ID, logged.CustomerID)
 			}
 		}
-		assertCount(t, db, "tickets", 1)
+		if res[0].Created || res[0].Ticket.ID != logged.ID {
+			t.Errorf("the SMS went to %s (created=%v), want the customer's open %s", res[0].Ticket.Ref(), res[0].Created, logged.Ref())
+		}
+		if !res[1].Created || res[1].Ticket.ID == logged.ID {
+			t.Errorf("the email went to %s (created=%v), want a ticket of its own", res[1].Ticket.Ref(), res[1].Created)
+		}
+		assertCount(t, db, "tickets", 2)
+		assertCount(t, db, "customers", 1)
 	})
 }

@@ -1249,9 +1249,10 @@ func TestReplyAndNote(t *testing.T) {
 		})
 
 		t.Run("reply goes out on the channel the customer last used", func(t *testing.T) {
-			// Logged from a call (phone and email known), then the customer writes an email.
+			// Logged from a call (phone and email known), then the customer writes an email
+			// about it (an email joins a ticket it names; see tickets' threading rule).
 			c := getS(e.create(t, "agent2", map[string]any{"customer": map[string]string{"phone": "13900000004", "email": "jo@example.com"}, "subject": "call"}), "ref")
-			e.intake(t, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "jo@example.com", Body: "as promised, the invoice"})
+			e.intake(t, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "jo@example.com", Subject: "Re: call [" + c + "]", Body: "as promised, the invoice"})
 			m := e.mustAct(t, "agent2", c, "replies", map[string]string{"body": "answering by email"})
 			if getS(m, "channel") != "email" {
 				t.Errorf("reply channel %q, want email", getS(m, "channel"))

@@ -62,10 +62,11 @@ func (h *Email) webhook(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusAccepted)
 }
 
-// Deliver stores one raw message: a bounce marks the message it returns as failed, an
-// auto-reply is dropped (answering it could loop), anything else becomes a ticket message,
-// threaded by In-Reply-To/References or the [HL-000123] in the subject. Delivering the same
-// Message-ID again changes nothing.
+// Deliver stores one raw message: a bounce marks the message it returns as failed (when it
+// quotes or answers one Hotline sent), an auto-reply is dropped (answering it could loop),
+// anything else becomes a ticket message, threaded by In-Reply-To/References or the
+// [HL-000123] in the subject, else a new ticket; a message with a subject and no text is
+// stored with the subject as its text. Delivering the same Message-ID again changes nothing.
 func (h *Email) Deliver(ctx context.Context, raw []byte) error {
 	m, err := email.Parse(raw)
 	if err != nil {

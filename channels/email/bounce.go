@@ -133,3 +133,45 @@ func originalMessageID(original []byte) string {
 }
 
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+var (
+	// bounceSubject is how mail systems title a delivery failure (Postfix, Exim, sendmail,
+	// qmail, Exchange, Domino, Gmail, Chinese providers). A forwarded one ("Fwd: …") is a
+	// person's message and does not match.
+	bounceSubject = regexp.MustCompile(`(?i)^\s*(returned mail|undeliver(able|ed)|delivery (status notification|failure|failed|has failed|notification|report)|mail delivery (failed|failure|system)|failure notice|mail system error|non[- ]?delivery|message delivery failure|could not send message|系统退信|退信|投递失败|邮件未送达|无法投递|发送失败)`)
+	// dsnText is the evidence of a delivery report written out in the text: RFC 3464
+	// fields, an SMTP reply with an enhanced status code, or a session transcript.
+	dsnText = regexp.MustCompile(`(?im)^\s*(final-recipient|original-recipient|diagnostic-code|reporting-mta|remote-mta|action:\s*(failed|delayed))\b|\b[45]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b|^\s*<<<\s*[45]\d\d\b|^\s*-+\s*(the following address|transcript of session)`)
+	// autoReplySubject is a vacation reply sent without RFC 3834 headers (Apple's
+	// "Auto reply:", Outlook's "Automatic reply:", QQ and Netease's "自动回复:").
+	autoReplySubject = regexp.MustCompile(`(?i)^\s*(auto(matic)?[ -]?reply|auto[ -]?response|out of (the )?office( reply| autoreply)?|abwesenheitsnotiz|réponse automatique|respuesta automática|自动回复|自動回覆|自动答复|自動回復)\s*([:：]|$)`)
+)
+
+// isBounce weighs the evidence real bounces carry: a delivery-status report or an
+// X-Failed-Recipients header alone; else a daemon's or null sender, a bounce's subject,
+// DSN fields in the text or a returned message, two of them together.
+func isBounce(h header, w *walker, subject, text string, daemon bool) bool {
+	if w.reportType == "delivery-status" || w.dsn != nil || h.Has("X-Failed-Recipients") {
+		return true
+	}
+	evidence := 0
+	for _, ok := range []bool{
+		daemon,
+		bounceSubject.MatchString(subject),
+		dsnText.MatchString(text),
+		w.original != nil || inlineMsgID.MatchString(text),
+	} {
+		if ok {
+			evidence++
+		}
+	}
+	return evidence >= 2
+}
+
+// failedRecipient is the first address of X-Failed-Recipients (Exim, Gmail).
+func failedRecipient(h header) string {
+	if m := bareAddr.FindString(h.Get("X-Failed-Recipients")); m != "" {
+		return strings.ToLower(strings.Trim(m, ".<>"))
+	}
+	return ""
+}

@@ -11,7 +11,7 @@ const MaxInboundBody = 64 << 10
 
 // ToInbound turns a parsed email into the message tickets.Service.Intake stores: the
 // sender's address as the email identity, the new text (rendered from the HTML when the
-// message has no plain text) as the body, and the attachments' metadata, with no URL. A
+// message has no plain text; the subject when there is no text at all) as the body, and the attachments' metadata, with no URL. A
 // body longer than MaxInboundBody is cut at a character boundary and marked as cut. Parts
 // that were not kept (Message.Omitted) are noted at the end of the body, in English and
 // Chinese, with the names and sizes of the first of them.
@@ -21,6 +21,11 @@ func ToInbound(m *Message) tickets.Inbound {
 	body := m.Text
 	if strings.TrimSpace(body) == "" && m.HTML != "" {
 		body, _ = SplitQuote(HTMLToText(m.HTML))
+	}
+	if strings.TrimSpace(body) == "" {
+		// "Please call me back" in the subject and nothing below is a customer's whole
+		// message: it is stored with the subject as its text, never refused or dropped.
+		body = m.Subject
 	}
 	// What was not kept is noted after the text, so that it survives a cut.
 	note := omittedNote(m.Omitted)
