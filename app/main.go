@@ -191,7 +191,8 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		log.Warn("SMS replies are not sent: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER (or TWILIO_MESSAGING_SERVICE_SID)")
 	}
 	if cfg.WeChat.AppID != "" && cfg.WeChatSecret != "" {
-		senders[tickets.ChannelWeChat] = wechat.NewClient(cfg.WeChatAPIURL, cfg.WeChat.AppID, cfg.WeChatSecret, broker.Redis())
+		wc := wechat.NewClient(cfg.WeChatAPIURL, cfg.WeChat.AppID, cfg.WeChatSecret, broker.Redis())
+		senders[tickets.ChannelWeChat], cfg.WeChat.Media = wc, wc
 	}
 	webhookToken, err := twilioWebhookToken(ctx, cfg, svc, log)
 	if err != nil {

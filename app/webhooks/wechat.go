@@ -1,9 +1,11 @@
 package webhooks
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -29,6 +31,17 @@ type WeChatConfig struct {
 	// MaxSkew refuses pushes whose timestamp is further from now (replays); 0 means 5 minutes.
 	MaxSkew time.Duration
 	Clock   tickets.Clock
+	// Media fetches the files of images, voice and video (the official account's media API);
+	// nil keeps only their MediaId.
+	Media MediaFetcher
+	// MediaTimeout bounds that fetch, so the answer stays within WeChat's 5 seconds;
+	// 0 means 3 seconds.
+	MediaTimeout time.Duration
+}
+
+// MediaFetcher downloads a customer's file by its MediaId, at most limit bytes.
+type MediaFetcher interface {
+	Media(ctx context.Context, mediaID string, limit int64) (*wechat.Media, error)
 }
 
 // WeChat serves an official account's server push.
@@ -46,6 +59,9 @@ func NewWeChat(svc *tickets.Service, cfg WeChatConfig, log *slog.Logger) (*WeCha
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = tickets.SystemClock{}
+	}
+	if cfg.MediaTimeout == 0 {
+		cfg.MediaTimeout = 3 * time.Second
 	}
 	h := &WeChat{svc: svc, cfg: cfg, log: log}
 	if cfg.EncodingAESKey != "" {
@@ -200,9 +216,9 @@ func (h *WeChat) handle(c *fiber.Ctx, p *wechat.Push) (string, error) {
 	}
 	in, err := p.Inbound()
 	if err != nil {
-		h.log.Info("WeChat message not stored", "type", p.MsgType, "err", err)
-		return "", nil // an unsupported type is not WeChat's to retry
+		return "", fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
+	h.fetchMedia(ctx, p, &in)
 	if _, err := h.svc.Intake(ctx, in); err != nil {
 		if errors.Is(err, tickets.ErrInvalid) {
 			return "", fiber.NewError(fiber.StatusBadRequest, tickets.Reason(err))
@@ -210,6 +226,53 @@ func (h *WeChat) handle(c *fiber.Ctx, p *wechat.Push) (string, error) {
 		return "", err
 	}
 	return "", nil
+}
+
+// fetchMedia keeps the file of an image, voice or video with its message. It is fetched
+// before the transaction, within a short timeout; when it cannot be, the message is stored
+// all the same, saying so and naming the MediaId (WeChat keeps media for 3 days).
+func (h *WeChat) fetchMedia(ctx context.Context, p *wechat.Push, in *tickets.Inbound) {
+	limit, ok := p.MediaLimit()
+	if !ok || h.cfg.Media == nil || len(in.Attachments) != 1 {
+		return
+	}
+	// WeChat retries when the first answer was slow, often because the file was: a message
+	// already stored needs no second download (Intake still finds it by MsgId).
+	if seen, err := h.svc.HasMessage(ctx, tickets.ChannelWeChat, in.ProviderMessageID); err == nil && seen {
+		return
+	}
+	fctx, cancel := context.WithTimeout(ctx, h.cfg.MediaTimeout)
+	defer cancel()
+	m, err := h.cfg.Media.Media(fctx, p.MediaID, limit)
+	if err != nil {
+		h.log.Warn("WeChat media not fetched; message stored without its file", "type", p.MsgType, "media_id", p.MediaID, "err", err)
+		in.Body += fmt.Sprintf("\n[文件未能获取 / file not fetched from WeChat, media_id %.80s: %s]", p.MediaID, mediaReason(err))
+		return
+	}
+	a := &in.Attachments[0]
+	a.Content, a.SizeBytes = m.Content, int64(len(m.Content))
+	if m.ContentType != "" && m.ContentType != "application/octet-stream" {
+		a.ContentType = m.ContentType
+	}
+	if m.Filename != "" && m.Filename != p.MediaID {
+		a.Filename = m.Filename
+	}
+}
+
+// mediaReason says briefly why a file was not fetched, for the agent reading the message.
+func mediaReason(err error) string {
+	var api *wechat.APIError
+	switch {
+	case errors.As(err, &api):
+		return api.Error()
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timed out"
+	}
+	s := err.Error()
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "") + "…"
+	}
+	return s
 }
 
 func newNonce() string {

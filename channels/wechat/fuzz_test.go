@@ -3,15 +3,18 @@ package wechat_test
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/hotlinedesk/hotline/channels/wechat"
 )
 
 // FuzzParsePush feeds XML (seeds: the samples of WeChat's documentation, text, image,
-// voice, location, link, subscribe and CLICK events, the encrypted envelope, in
-// testdata/fuzz/FuzzParsePush) to the parser: it never panics, a MsgId it accepts is a
-// 64-bit number, and a CreateTime becomes the same time or none, never a wrapped one.
+// voice, video, shortvideo, location, link, miniprogrampage, subscribe and CLICK events, the
+// encrypted envelope, in testdata/fuzz/FuzzParsePush) to the parser: it never panics, a
+// MsgId it accepts is a 64-bit number, a CreateTime becomes the same time or none, never a
+// wrapped one, and a customer's message of any type becomes a message, never dropped.
 func FuzzParsePush(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		p, err := wechat.ParsePush(body)
@@ -25,7 +28,16 @@ func FuzzParsePush(f *testing.F) {
 		}
 		in, err := p.Inbound()
 		if err != nil {
+			if p.FromUserName != "" {
+				t.Errorf("a %q message from a customer was refused: %v", p.MsgType, err)
+			}
 			return
+		}
+		if p.MsgType != "text" && in.Body == "" && len(in.Attachments) == 0 {
+			t.Errorf("a %q message became an empty one", p.MsgType)
+		}
+		if limit, ok := p.MediaLimit(); ok && (limit <= 0 || len(in.Attachments) != 1) {
+			t.Errorf("a %q message with a MediaId: limit %d, %d attachments", p.MsgType, limit, len(in.Attachments))
 		}
 		if !in.ReceivedAt.IsZero() && in.ReceivedAt.Unix() != p.CreateTime {
 			t.Errorf("CreateTime %d became %v", p.CreateTime, in.ReceivedAt)
@@ -81,6 +93,18 @@ func FuzzEncryptDecrypt(f *testing.F) {
 		}
 		if _, err := other.Decrypt(sealed); err == nil {
 			t.Error("another app's cipher opened the message")
+		}
+	})
+}
+
+// FuzzMediaFilename reads the file name of any Content-Disposition the media API (or a video
+// address) answers (seeds in testdata/fuzz/FuzzMediaFilename): no directory, valid UTF-8,
+// bounded.
+func FuzzMediaFilename(f *testing.F) {
+	f.Fuzz(func(t *testing.T, disp string) {
+		name := wechat.DispositionFilename(disp)
+		if strings.ContainsAny(name, "/\\\x00\r\n") || name == ".." || !utf8.ValidString(name) || len(name) > 200 {
+			t.Errorf("%q gave the file name %q", disp, name)
 		}
 	})
 }

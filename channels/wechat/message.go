@@ -88,14 +88,59 @@ func (p *Push) Inbound() (tickets.Inbound, error) {
 			in.Body = "[语音 voice message]"
 		}
 		in.Attachments = []tickets.NewAttachment{{Filename: "voice-" + p.MediaID + "." + strings.ToLower(p.Format), ContentType: "audio/" + strings.ToLower(p.Format), URL: "wechat-media:" + p.MediaID}}
+	case "video", "shortvideo":
+		in.Body = "[视频 video]"
+		if p.MsgType == "shortvideo" {
+			in.Body = "[小视频 short video]"
+		}
+		in.Attachments = []tickets.NewAttachment{{Filename: "video-" + p.MediaID + ".mp4", ContentType: "video/mp4", URL: "wechat-media:" + p.MediaID}}
 	case "location":
 		in.Body = fmt.Sprintf("[位置 location] %s (%s, %s)", p.Label, p.LocationX, p.LocationY)
 	case "link":
 		in.Body = fmt.Sprintf("[链接 link] %s\n%s\n%s", p.Title, p.Description, p.URL)
 	default:
-		return in, fmt.Errorf("message type %q is not supported", p.MsgType)
+		// A type WeChat adds later is still the customer's message: keep that it came, and
+		// what it was, for an agent to ask about.
+		in.Body = fmt.Sprintf("[不支持的消息类型 unsupported message type: %s]", boundedType(p.MsgType))
+		if p.Content != "" {
+			in.Body += "\n" + p.Content
+		}
 	}
 	return in, nil
+}
+
+// MediaLimit is the most a push's file may weigh, and whether it has one to fetch through
+// the media API (images, voice, video and short video carry a MediaId).
+func (p *Push) MediaLimit() (int64, bool) {
+	if p.MediaID == "" {
+		return 0, false
+	}
+	switch p.MsgType {
+	case "image":
+		return MaxImageBytes, true
+	case "voice":
+		return MaxVoiceBytes, true
+	case "video", "shortvideo":
+		return MaxVideoBytes, true
+	}
+	return 0, false
+}
+
+// boundedType names a message type for a person: printable, short, "(none)" when absent.
+func boundedType(t string) string {
+	t = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(t))
+	if t == "" {
+		return "(none)"
+	}
+	if r := []rune(t); len(r) > 32 {
+		t = string(r[:32]) + "…"
+	}
+	return t
 }
 
 // TextReply is a passive reply in plaintext mode.

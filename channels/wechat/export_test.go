@@ -1,0 +1,4 @@
+package wechat
+
+// DispositionFilename is dispositionFilename, for the fuzz test.
+var DispositionFilename = dispositionFilename
