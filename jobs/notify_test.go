@@ -65,7 +65,7 @@ func newNotifyDesk(t *testing.T, db *bun.DB) *notifyDesk {
 		TeamChannels: map[string]string{"Claims": "C0123"}})
 	d := &notifyDesk{svc: svc, fake: fake, slack: s, chen: tickets.AgentActor(chen), liNa: tickets.AgentActor(liNa), sale: tickets.AgentActor(sale),
 		liNaID: liNa.ID, zhangID: zhang.ID}
-	// Slack delivery starts here: what happened before is not announced.
+	// Collected once before the tests make news (agents and teams are not announced).
 	if _, err := svc.CollectAnnouncements(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -362,4 +363,70 @@ func SlackCode(err error) string {
 		return se.Err
 	}
 	return ""
+}
+
+// slackHooksHost is where Slack's response_url addresses point.
+const slackHooksHost = "hooks.slack.com"
+
+// Respond posts to an interaction's response_url (Slack accepts posts there for 30
+// minutes): msg.ReplaceOriginal rewrites the message clicked, for the whole channel; an
+// ephemeral msg is shown to the clicker only. Only Slack's hooks host, or the host of the
+// configured API (a test's fake Slack), is posted to.
+func (s *Slack) Respond(ctx context.Context, responseURL string, msg *slack.WebhookMessage) error {
+	if !s.Enabled() {
+		return ErrSlackDisabled
+	}
+	u, err := url.Parse(responseURL)
+	if err != nil {
+		return fmt.Errorf("slack response_url: %w", err)
+	}
+	api, _ := url.Parse(s.cfg.APIURL)
+	hooks := u.Scheme == "https" && u.Host == slackHooksHost
+	if !hooks && (api == nil || u.Host != api.Host || u.Scheme != api.Scheme) {
+		return fmt.Errorf("slack response_url: host %q is not Slack's", u.Host)
+	}
+	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, s.cfg.HTTPClient, msg); err != nil {
+		// The URL is a credential for the message: errors name the host, never the URL.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("slack response_url at %s: %s: %w", u.Host, ue.Op, ue.Err)
+		}
+		return fmt.Errorf("slack response_url at %s: %w", u.Host, err)
+	}
+	return nil
+}
+
+// Update rewrites a posted message (chat.update), for the whole channel.
+func (s *Slack) Update(ctx context.Context, channel, ts, text string, blocks []slack.Block) error {
+	if !s.Enabled() {
+		return ErrSlackDisabled
+	}
+	if _, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts,
+		slack.MsgOptionText(text, true), slack.MsgOptionBlocks(blocks...)); err != nil {
+		return fmt.Errorf("slack chat.update %s in %s: %w", ts, channel, err)
+	}
+	return nil
+}
+
+// Outcome is the line shown in place of a message's buttons once someone acted on it,
+// e.g. "已接手 Taken by Li Na at 10:02".
+func Outcome(label, who string, at time.Time) string {
+	// Slack shows <!date^…> in each reader's own time zone; the fallback is UTC.
+	return fmt.Sprintf("%s by %s at <!date^%d^{date_short_pretty} {time}|%s>",
+		label, escape(who), at.Unix(), at.UTC().Format("2006-01-02 15:04 UTC"))
+}
+
+// Settled is a posted message with its buttons removed and outcome added as its last line:
+// what the whole channel sees once someone took the ticket or acknowledged the notice.
+// blocks are the message as Slack sent it back in the interaction; with none, the outcome
+// alone.
+func Settled(blocks []slack.Block, outcome string) []slack.Block {
+	out := make([]slack.Block, 0, len(blocks)+1)
+	for _, b := range blocks {
+		if b.BlockType() == slack.MBTAction {
+			continue
+		}
+		out = append(out, b)
+	}
+	return append(out, slack.NewContextBlock("hotline.outcome", slack.NewTextBlockObject(slack.MarkdownType, outcome, false, false)))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -282,5 +283,66 @@ func TestDisabled(t *testing.T) {
 	}
 	if u := off.TicketURL("HL-000001"); u != "" {
 		t.Errorf("link without a base URL: %q", u)
+	}
+}
+
+// A click's outcome rewrites the message for the channel through its response_url, or
+// with chat.update; a response_url that is not Slack's is never posted to, and errors never
+// carry the URL (it is a credential for the message).
+func TestRespondAndUpdate(t *testing.T) {
+	s, fake := newSlack(t)
+	ctx := context.Background()
+	ts, err := s.Post(ctx, "C0123", notifications.Message{Text: "New urgent ticket", TicketRef: "HL-000001", AckValue: "announcement:1", Take: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := fake.ResponseURL("C0123", ts)
+	settled := notifications.Settled(fake.Posts()[0].Blocks.BlockSet, notifications.Outcome("已接手 Taken", "Li Na", time.Date(2026, 12, 3, 2, 2, 0, 0, time.UTC)))
+	tests := []struct {
+		name    string
+		call    func() error
+		wantErr string // "" for success
+		edits   int    // the post's edits after the call
+	}{
+		{"replace through response_url", func() error {
+			return s.Respond(ctx, hook, &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel, ReplaceOriginal: true, Text: "taken", Blocks: &slack.Blocks{BlockSet: settled}})
+		}, "", 1},
+		{"ephemeral answer leaves the message", func() error {
+			return s.Respond(ctx, hook, &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral, Text: "Refused: not yours"})
+		}, "", 1},
+		{"chat.update", func() error { return s.Update(ctx, "C0123", ts, "taken", settled) }, "", 2},
+		{"chat.update of an unknown message", func() error { return s.Update(ctx, "C0123", "1.2", "taken", settled) }, "message_not_found", 2},
+		{"a response_url elsewhere", func() error {
+			return s.Respond(ctx, "https://attacker.example/response/T1/B1/x", &slack.WebhookMessage{Text: "x"})
+		}, "is not Slack's", 2},
+		{"Slack's hooks host without TLS", func() error {
+			return s.Respond(ctx, "http://hooks.slack.com/actions/T1/B1/x", &slack.WebhookMessage{Text: "x"})
+		}, "is not Slack's", 2},
+		{"an expired response_url", func() error {
+			return s.Respond(ctx, strings.Replace(hook, "/response/", "/response/expired-", 1), &slack.WebhookMessage{Text: "x"})
+		}, "404", 2},
+	}
+	for _, tc := range tests {
+		err := tc.call()
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: err %v, want %q", tc.name, err, tc.wantErr)
+		case err != nil && strings.Contains(err.Error(), "/response/"):
+			t.Errorf("%s: the error carries the response_url: %v", tc.name, err)
+		}
+		p := fake.Posts()[0]
+		if p.Edits != tc.edits {
+			t.Errorf("%s: post edited %d times, want %d", tc.name, p.Edits, tc.edits)
+		}
+		for _, b := range p.Blocks.BlockSet {
+			if tc.edits > 0 && b.BlockType() == slack.MBTAction {
+				t.Errorf("%s: the settled message still has buttons", tc.name)
+			}
+		}
+	}
+	if rs := fake.Responses(hook); len(rs) != 2 || rs[1].ResponseType != "ephemeral" {
+		t.Errorf("responses = %+v", rs)
 	}
 }

@@ -237,6 +237,9 @@ type Assignment struct {
 	TeamID     *int64
 	AssigneeID *int64
 	Reason     string
+	// Unassigned takes the ticket only if nobody has it yet (Slack's "Take it", clicked by
+	// several people at once): checked under the ticket's row lock, ErrConflict otherwise.
+	Unassigned bool
 }
 
 // Assign gives a ticket an owner. Agents may take unassigned tickets for themselves;
@@ -253,6 +256,13 @@ func (s *Service) Assign(ctx context.Context, actor Actor, ref string, in Assign
 			if in.TeamID != nil && !a.InTeam(in.TeamID) {
 				return forbiddenf("agents take tickets into their own team; ask a supervisor to move it")
 			}
+		}
+		if in.Unassigned && t.AssigneeID != nil {
+			holder, err := s.agentByID(ctx, tx, *t.AssigneeID)
+			if err != nil {
+				return err
+			}
+			return conflictf("%s is already taken by %s", t.Ref(), holder.Email)
 		}
 		team := in.TeamID
 		if in.AssigneeID != nil {

@@ -367,9 +367,12 @@ var errCursorMoved = errors.New("announcement cursor moved")
 // deliver, exactly once: a new high or urgent ticket becomes an announcement to its team's
 // channel, and a ticket given to an agent by someone else becomes a notice for that agent.
 // The cursor (an event id in settings) moves in the same transaction as the rows are
-// written, guarded so that two overlapping calls never both take the same events. The
-// first call starts from the end of the trail: history is not announced. It returns how
-// many rows it wrote.
+// written, guarded so that two overlapping calls never both take the same events. Where
+// the first call starts is fixed by the migration that created the schema (migration
+// 20261203000006 stores the end of the trail then: 0 on a fresh install), so what happens
+// before any worker runs is still announced, while an upgraded install's history is not.
+// The end of the trail now is only a fallback for a settings row removed by hand. It
+// returns how many rows it wrote.
 func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 	var last int64
 	if err := s.db.NewSelect().Table("events").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &last); err != nil {

@@ -3,6 +3,7 @@ package tickets_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strconv"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
 
+	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -82,9 +84,17 @@ func TestCollectAnnouncements(t *testing.T) {
 		ctx := context.Background()
 		d := newNoticeDesk(t, db)
 		old := d.logged(t, d.liNa, "before Slack", tickets.PriorityUrgent)
-		// The first call starts at the end of the audit trail: history is not announced.
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
-			t.Fatalf("first collect = %d, %v; want 0", n, err)
+		// Announcing starts where the schema was created, not at the first call: a ticket
+		// logged before the job first ran is announced by it.
+		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 1 {
+			t.Fatalf("first collect = %d, %v; want 1 (the ticket logged before it)", n, err)
+		}
+		first, err := d.svc.PendingNotices(ctx, 0)
+		if err != nil || len(first) != 1 || first[0].TicketRef() != old.Ref() {
+			t.Fatalf("after the first collect: %+v, %v; want %s announced", first, err, old.Ref())
+		}
+		if err := d.svc.MarkNoticeSkipped(ctx, first[0].Outbox, first[0].ID, "test: told already"); err != nil {
+			t.Fatal(err)
 		}
 		urgent := d.logged(t, d.liNa, "水管爆裂 burst pipe", tickets.PriorityUrgent)
 		high := d.logged(t, d.zhang, "car accident", tickets.PriorityHigh)
@@ -138,6 +148,65 @@ func TestCollectAnnouncements(t *testing.T) {
 			t.Errorf("zhang's notices = %v, %v", ns, err)
 		}
 	})
+}
+
+// Where announcing starts is fixed when the schema is created: on a fresh install an urgent
+// ticket created before the delivery job first runs (API processes up, no worker yet) is
+// announced by that run; an install upgraded with history and no announcement start
+// starts from the upgrade, so its history is not announced.
+func TestAnnouncingStartsWhenSchemaIsCreated(t *testing.T) {
+	tests := []struct {
+		name       string
+		upgraded   bool // the announcement start is set again by the migration, over history
+		wantBefore bool // the urgent ticket logged before the first run is announced
+	}{
+		{name: "fresh install", wantBefore: true},
+		{name: "existing install without the setting", upgraded: true, wantBefore: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+				ctx := context.Background()
+				d := newNoticeDesk(t, db)
+				before := d.logged(t, d.liNa, "水管爆裂 burst pipe", tickets.PriorityUrgent)
+				if tc.upgraded {
+					// The database as an install that never ran the job had it before
+					// this migration: no start, and the migration not yet applied.
+					for _, q := range []string{
+						"DELETE FROM settings WHERE key LIKE 'slack.announce.%'",
+						"DELETE FROM bun_migrations WHERE name = '20261203000006'",
+					} {
+						if _, err := db.ExecContext(ctx, q); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if err := migrations.Up(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				after := d.logged(t, d.zhang, "car accident", tickets.PriorityHigh)
+				if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+					t.Fatal(err)
+				}
+				ps, err := d.svc.PendingNotices(ctx, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				announced := map[string]bool{}
+				for _, p := range ps {
+					if p.Outbox == tickets.AnnouncementOutbox {
+						announced[p.TicketRef()] = true
+					}
+				}
+				if announced[before.Ref()] != tc.wantBefore {
+					t.Errorf("ticket created before the first run announced = %v, want %v (pending %+v)", announced[before.Ref()], tc.wantBefore, ps)
+				}
+				if !announced[after.Ref()] {
+					t.Errorf("ticket created after the start not announced (pending %+v)", ps)
+				}
+			})
+		})
+	}
 }
 
 func TestCollectAnnouncementsConcurrently(t *testing.T) {

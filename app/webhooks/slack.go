@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/slack-go/slack"
@@ -60,15 +62,20 @@ func (h *Slack) verify(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// reply is the answer Slack shows only to the person who clicked.
-type reply struct {
-	ResponseType    string `json:"response_type"`
-	ReplaceOriginal bool   `json:"replace_original"`
-	Text            string `json:"text"`
+// feedbackTimeout bounds the Slack calls that tell what a click did; they run after the
+// webhook has answered (Slack waits 3 s for it; a response_url takes posts for 30 minutes).
+const feedbackTimeout = 30 * time.Second
+
+// feedback is what a click did, told after its change is committed: settled is the line
+// that replaces the message's buttons for the whole channel ("" for none); private is told
+// to the clicker only (refusals, "already yours").
+type feedback struct {
+	settled string
+	private []string
 }
 
-func answer(c *fiber.Ctx, format string, args ...any) error {
-	return c.JSON(reply{ResponseType: "ephemeral", Text: fmt.Sprintf(format, args...)})
+func (f *feedback) tell(format string, args ...any) {
+	f.private = append(f.private, fmt.Sprintf(format, args...))
 }
 
 // parseInteraction reads Slack's interaction callback: a form whose payload field is the
@@ -103,44 +110,103 @@ func (h *Slack) interactions(c *fiber.Ctx) error {
 	if !act {
 		return c.Status(fiber.StatusOK).SendString("") // nothing Hotline offers; acknowledged, nothing done
 	}
-	ctx := c.UserContext()
+	// Slack ignores the body of a block_actions answer: what the click did is told through
+	// the interaction's response_url (or chat.update) once the change is committed.
+	var fb feedback
+	if err := h.act(c.UserContext(), cb, &fb); err != nil {
+		return err
+	}
+	h.deliver(context.WithoutCancel(c.UserContext()), cb, fb)
+	return c.Status(fiber.StatusOK).SendString("")
+}
+
+// act does what the clicked buttons ask, as the agent with the clicking Slack user's email
+// address, and records in fb what to tell; err is a failure (nothing told, Slack shows
+// the click failed), not a refusal.
+func (h *Slack) act(ctx context.Context, cb slack.InteractionCallback, fb *feedback) error {
 	email, err := h.slack.UserEmail(ctx, cb.User.ID)
 	if err != nil {
 		h.log.Warn("could not find who clicked in Slack", "slack_user", cb.User.ID, "err", err)
-		return answer(c, "Hotline could not find your email address in Slack, so nothing was done: %v", err)
+		fb.tell("Hotline could not find your email address in Slack, so nothing was done: %v", err)
+		return nil
 	}
 	agent, err := h.svc.AgentByEmail(ctx, email)
 	if errors.Is(err, tickets.ErrNotFound) || errors.Is(err, tickets.ErrInvalid) {
-		return answer(c, "No Hotline agent has the address %s, so nothing was done. Ask an admin to add you.", email)
+		fb.tell("No Hotline agent has the address %s, so nothing was done. Ask an admin to add you.", email)
+		return nil
 	}
 	if err != nil {
 		return err
 	}
 	if !agent.Active {
-		return answer(c, "Your Hotline account (%s) is deactivated, so nothing was done.", agent.Email)
+		fb.tell("Your Hotline account (%s) is deactivated, so nothing was done.", agent.Email)
+		return nil
 	}
 	actor := tickets.AgentActor(agent)
-	var texts []string
 	for _, a := range cb.ActionCallback.BlockActions {
-		var text string
 		var err error
 		switch a.ActionID {
 		case notifications.ActionAcknowledge:
-			text, err = h.acknowledge(c, actor, a.Value)
+			err = h.acknowledge(ctx, actor, a.Value, fb)
 		case notifications.ActionTake:
-			text, err = h.take(c, actor, a.Value)
+			err = h.take(ctx, actor, a.Value, fb)
 		default:
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		texts = append(texts, text)
 	}
-	if len(texts) == 0 {
-		return c.Status(fiber.StatusOK).SendString("")
+	return nil
+}
+
+// deliver tells, in the background, what a click did: the message clicked is rewritten
+// for everyone (buttons removed, the outcome added) through the response_url, or with
+// chat.update when the payload has none; the clicker alone is told the rest (ephemeral).
+func (h *Slack) deliver(ctx context.Context, cb slack.InteractionCallback, fb feedback) {
+	if fb.settled == "" && len(fb.private) == 0 {
+		return
 	}
-	return answer(c, "%s", strings.Join(texts, "\n"))
+	go func() {
+		ctx, cancel := context.WithTimeout(ctx, feedbackTimeout)
+		defer cancel()
+		if fb.settled != "" {
+			blocks := cb.Message.Blocks.BlockSet
+			if len(blocks) == 0 && cb.Message.Text != "" {
+				blocks = []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, cb.Message.Text, false, false), nil, nil)}
+			}
+			blocks = notifications.Settled(blocks, fb.settled)
+			text := strings.TrimSpace(cb.Message.Text + "\n" + fb.settled)
+			channel, ts := cb.Container.ChannelID, cb.Container.MessageTs
+			if channel == "" {
+				channel, ts = cb.Channel.ID, cb.Message.Timestamp
+			}
+			var err error
+			switch {
+			case cb.ResponseURL != "":
+				err = h.slack.Respond(ctx, cb.ResponseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeInChannel,
+					ReplaceOriginal: true, Text: text, Blocks: &slack.Blocks{BlockSet: blocks}})
+			case channel != "" && ts != "":
+				err = h.slack.Update(ctx, channel, ts, text, blocks)
+			default:
+				err = errors.New("the interaction names neither a response_url nor a message")
+			}
+			if err != nil {
+				h.log.Warn("could not show a click's outcome in Slack", "slack_user", cb.User.ID, "err", err)
+			}
+		}
+		if len(fb.private) == 0 {
+			return
+		}
+		if cb.ResponseURL == "" {
+			h.log.Warn("could not answer a click in Slack: the interaction has no response_url", "slack_user", cb.User.ID)
+			return
+		}
+		if err := h.slack.Respond(ctx, cb.ResponseURL, &slack.WebhookMessage{ResponseType: slack.ResponseTypeEphemeral,
+			Text: strings.Join(fb.private, "\n")}); err != nil {
+			h.log.Warn("could not answer a click in Slack", "slack_user", cb.User.ID, "err", err)
+		}
+	}()
 }
 
 // refusal is the domain's reason for refusing, for the person who clicked; ok false means
@@ -154,53 +220,71 @@ func refusal(err error) (string, bool) {
 	return "", false
 }
 
-func (h *Slack) acknowledge(c *fiber.Ctx, actor tickets.Actor, value string) (string, error) {
+// agentName is how the channel is told who acted.
+func agentName(a *tickets.Agent) string {
+	if a == nil {
+		return "someone"
+	}
+	if a.Name != "" {
+		return a.Name
+	}
+	return a.Email
+}
+
+func (h *Slack) acknowledge(ctx context.Context, actor tickets.Actor, value string, fb *feedback) error {
 	box, id, ok := notifications.ParseAckValue(value)
 	if !ok {
-		return fmt.Sprintf("Refused: %q is not a notice Hotline sent.", value), nil
+		fb.tell("Refused: %q is not a notice Hotline sent.", value)
+		return nil
 	}
 	var ack *tickets.Acknowledgement
 	var err error
 	if box == tickets.AnnouncementOutbox {
-		ack, err = h.svc.AcknowledgeAnnouncement(c.UserContext(), actor, id)
+		ack, err = h.svc.AcknowledgeAnnouncement(ctx, actor, id)
 	} else {
-		ack, err = h.svc.AcknowledgeNotice(c.UserContext(), actor, id)
+		ack, err = h.svc.AcknowledgeNotice(ctx, actor, id)
 	}
 	if err != nil {
 		if text, ok := refusal(err); ok {
-			return text, nil
+			fb.tell("%s", text)
+			return nil
 		}
-		return "", err
+		return err
 	}
 	if ack.Already {
 		by := "someone"
 		if ack.By != nil {
 			by = ack.By.Email
 		}
-		return fmt.Sprintf("Already acknowledged by %s at %s.", by, ack.At.UTC().Format("2006-01-02 15:04 UTC")), nil
+		fb.tell("Already acknowledged by %s at %s.", by, ack.At.UTC().Format("2006-01-02 15:04 UTC"))
+		return nil
 	}
-	return "已确认 Acknowledged.", nil
+	fb.settled = notifications.Outcome("已确认 Acknowledged", agentName(actor.Agent), ack.At)
+	return nil
 }
 
-func (h *Slack) take(c *fiber.Ctx, actor tickets.Actor, ref string) (string, error) {
-	ctx := c.UserContext()
+func (h *Slack) take(ctx context.Context, actor tickets.Actor, ref string, fb *feedback) error {
 	me := actor.Agent.ID
 	td, err := h.svc.Ticket(ctx, ref)
 	if err != nil {
 		if text, ok := refusal(err); ok {
-			return text, nil
+			fb.tell("%s", text)
+			return nil
 		}
-		return "", err
+		return err
 	}
 	if td.AssigneeID != nil && *td.AssigneeID == me {
-		return fmt.Sprintf("%s is already yours.", td.Ref()), nil
+		fb.tell("%s is already yours.", td.Ref())
+		return nil
 	}
-	t, err := h.svc.Assign(ctx, actor, ref, tickets.Assignment{AssigneeID: &me, Reason: "taken in Slack"})
+	t, err := h.svc.Assign(ctx, actor, ref, tickets.Assignment{AssigneeID: &me, Reason: "taken in Slack", Unassigned: true})
 	if err != nil {
 		if text, ok := refusal(err); ok {
-			return text, nil
+			fb.tell("%s", text)
+			return nil
 		}
-		return "", err
+		return err
 	}
-	return fmt.Sprintf("已接手 %s is yours now.", t.Ref()), nil
+	fb.settled = notifications.Outcome("已接手 "+t.Ref()+" taken", agentName(actor.Agent), t.UpdatedAt)
+	return nil
 }

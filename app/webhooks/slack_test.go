@@ -14,10 +14,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/slack-go/slack"
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/app/api"
@@ -37,6 +39,8 @@ type slackDesk struct {
 	liNa, zhang, wang  *tickets.Agent
 	notice, announced  int64 // zhang's assignment notice; the urgent ticket's announcement
 	urgent, unassigned *tickets.Ticket
+	fake               *slackfake.FakeSlack
+	postTS             string // the posted message the clicks come from, in channel C1
 }
 
 func newSlackDesk(t *testing.T, db *bun.DB) *slackDesk {
@@ -68,6 +72,10 @@ func newSlackDesk(t *testing.T, db *bun.DB) *slackDesk {
 	fake.AddUser("U2", "Zhang.Wei@example.com")
 	fake.AddUser("U3", "wang@example.com")
 	fake.AddUser("U9", "visitor@example.com")
+	fake.AddUser("U4", "chen@example.com")
+	fake.AddUser("U5", "admin@example.com")
+	fake.AddChannel("C1")
+	d.fake = fake
 	client := notifications.NewSlack(notifications.SlackConfig{Token: "xoxb-test", APIURL: fake.URL()})
 	log := slog.New(slog.DiscardHandler)
 	d.app = api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewSlack(svc, slackSecret, client, log)}})
@@ -102,7 +110,64 @@ func newSlackDesk(t *testing.T, db *bun.DB) *slackDesk {
 		t.Fatalf("pending = %+v, %v", ps, err)
 	}
 	d.notice, d.announced = ps[0].ID, ps[1].ID
+	if d.postTS, err = client.Post(ctx, "C1", notifications.Message{Text: "New urgent ticket", TicketRef: d.unassigned.Ref(),
+		AckValue: notifications.AckValue(tickets.AnnouncementOutbox, d.announced), Take: true}); err != nil {
+		t.Fatal(err)
+	}
 	return d
+}
+
+// payload is a block_actions interaction as Slack sends it for a click on the posted
+// message: with the message, its container and a response_url of its own.
+func (d *slackDesk) payload(t *testing.T, user, actionID, value string) (body, responseURL string) {
+	t.Helper()
+	post := d.post(t)
+	responseURL = d.fake.ResponseURL("C1", d.postTS)
+	b, err := json.Marshal(map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": user, "username": "someone"},
+		"team":         map[string]any{"id": "T1"},
+		"channel":      map[string]any{"id": "C1"},
+		"container":    map[string]any{"type": "message", "message_ts": d.postTS, "channel_id": "C1"},
+		"message":      map[string]any{"type": "message", "ts": d.postTS, "text": post.Text, "blocks": post.Blocks.BlockSet},
+		"response_url": responseURL,
+		"actions":      []map[string]any{{"type": "button", "action_id": actionID, "block_id": "hotline.actions", "value": value}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url.Values{"payload": {string(b)}}.Encode(), responseURL
+}
+
+// post is the clicked message as the channel sees it now.
+func (d *slackDesk) post(t *testing.T) slackfake.FakePost {
+	t.Helper()
+	for _, p := range d.fake.Posts() {
+		if p.Channel == "C1" && p.TS == d.postTS {
+			return p
+		}
+	}
+	t.Fatalf("no post %s in C1", d.postTS)
+	return slackfake.FakePost{}
+}
+
+// hasButtons reports whether a message still offers Hotline's buttons.
+func hasButtons(p slackfake.FakePost) bool {
+	for _, b := range p.Blocks.BlockSet {
+		if b.BlockType() == slack.MBTAction {
+			return true
+		}
+	}
+	return false
+}
+
+// told waits for what Slack was told through a response_url after a click.
+func (d *slackDesk) told(t *testing.T, responseURL string) (slackfake.FakeResponse, bool) {
+	t.Helper()
+	rs := d.fake.AwaitResponses(responseURL, 1, 5*time.Second)
+	if len(rs) == 0 {
+		return slackfake.FakeResponse{}, false
+	}
+	return rs[0], true
 }
 
 // payload is a block_actions interaction: Slack user clicks one button.
@@ -142,14 +207,8 @@ func (d *slackDesk) send(t *testing.T, body string, at time.Time, sig string) (i
 	}
 	b, _ := io.ReadAll(res.Body)
 	if res.StatusCode == 200 && len(b) > 0 {
-		var r struct {
-			Text         string `json:"text"`
-			ResponseType string `json:"response_type"`
-		}
-		if err := json.Unmarshal(b, &r); err != nil || r.ResponseType != "ephemeral" {
-			t.Errorf("answer %s is not an ephemeral message", b)
-		}
-		return res.StatusCode, r.Text
+		// Slack ignores the body of the answer to a click: feedback goes to response_url.
+		t.Errorf("answer to a click has a body Slack ignores: %s", b)
 	}
 	return res.StatusCode, string(b)
 }
@@ -204,8 +263,12 @@ func TestSlackSignatures(t *testing.T) {
 			t.Error("a refused request assigned the ticket")
 		}
 		// The same request signed properly, 4 minutes old, is accepted.
-		if status, text := d.send(t, ack, now.Add(-4*time.Minute), ""); status != 200 || !strings.Contains(text, "Acknowledged") {
-			t.Errorf("valid: %d %q", status, text)
+		valid, hook := d.payload(t, "U2", notifications.ActionAcknowledge, notifications.AckValue(tickets.NoticeOutbox, d.notice))
+		if status, _ := d.send(t, valid, now.Add(-4*time.Minute), ""); status != 200 {
+			t.Errorf("valid: %d", status)
+		}
+		if r, ok := d.told(t, hook); !ok || !strings.Contains(r.Text, "Acknowledged") {
+			t.Errorf("valid: told %+v (%v)", r, ok)
 		}
 	})
 }
@@ -229,43 +292,48 @@ func TestSlackNoSecretRefusesAll(t *testing.T) {
 	}
 }
 
+// Each click is answered 200 at once with no body (Slack ignores it); what it did is told
+// through the interaction's response_url: a change rewrites the message for the whole
+// channel ("taken by …", buttons removed), a refusal is told to the clicker alone.
 func TestSlackActions(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		d := newSlackDesk(t, db)
 		now := time.Now()
 		notice := notifications.AckValue(tickets.NoticeOutbox, d.notice)
 		announced := notifications.AckValue(tickets.AnnouncementOutbox, d.announced)
+		type click struct{ user, action, value string }
 		tests := []struct {
-			name     string
-			body     string
-			status   int
-			text     string
-			check    func(t *testing.T)
-			noChange bool
+			name   string
+			click  click  // a click on the posted message, or
+			raw    string // a raw body
+			status int
+			text   string // what Slack is told (raw: the answer's body)
+			public bool   // told to the whole channel, replacing the message and its buttons
+			check  func(t *testing.T)
 		}{
-			{name: "someone else acknowledges zhang's notice", body: payload("U1", notifications.ActionAcknowledge, notice), status: 200,
+			{name: "someone else acknowledges zhang's notice", click: click{"U1", notifications.ActionAcknowledge, notice}, status: 200,
 				text: "Refused: this notice was for someone else"},
-			{name: "zhang acknowledges his notice", body: payload("U2", notifications.ActionAcknowledge, notice), status: 200, text: "Acknowledged",
+			{name: "zhang acknowledges his notice", click: click{"U2", notifications.ActionAcknowledge, notice}, status: 200, text: "Acknowledged by zhang.wei@example.com at <!date^", public: true,
 				check: func(t *testing.T) {
 					if by := d.acknowledgedBy(t, tickets.NoticeOutbox, d.notice); by == nil || *by != d.zhang.ID {
 						t.Errorf("acknowledged by %v, want zhang", by)
 					}
 				}},
-			{name: "and again", body: payload("U2", notifications.ActionAcknowledge, notice), status: 200, text: "Already acknowledged by zhang.wei@example.com"},
-			{name: "wang acknowledges the team announcement", body: payload("U3", notifications.ActionAcknowledge, announced), status: 200, text: "Acknowledged",
+			{name: "and again", click: click{"U2", notifications.ActionAcknowledge, notice}, status: 200, text: "Already acknowledged by zhang.wei@example.com"},
+			{name: "wang acknowledges the team announcement", click: click{"U3", notifications.ActionAcknowledge, announced}, status: 200, text: "Acknowledged by wang@example.com", public: true,
 				check: func(t *testing.T) {
 					if by := d.acknowledgedBy(t, tickets.AnnouncementOutbox, d.announced); by == nil || *by != d.wang.ID {
 						t.Errorf("acknowledged by %v, want wang", by)
 					}
 				}},
-			{name: "wang (Complaints) may not take a Claims ticket", body: payload("U3", notifications.ActionTake, d.unassigned.Ref()), status: 200,
+			{name: "wang (Complaints) may not take a Claims ticket", click: click{"U3", notifications.ActionTake, d.unassigned.Ref()}, status: 200,
 				text: "Refused: only the assignee, their supervisor or an admin can change " + d.unassigned.Ref(),
 				check: func(t *testing.T) {
 					if a := d.assignee(t, d.unassigned); a != nil {
 						t.Errorf("assigned to %d after a refusal", *a)
 					}
 				}},
-			{name: "li.na takes it", body: payload("U1", notifications.ActionTake, d.unassigned.Ref()), status: 200, text: d.unassigned.Ref() + " is yours now",
+			{name: "li.na takes it", click: click{"U1", notifications.ActionTake, d.unassigned.Ref()}, status: 200, text: d.unassigned.Ref() + " taken by li.na@example.com at <!date^", public: true,
 				check: func(t *testing.T) {
 					if a := d.assignee(t, d.unassigned); a == nil || *a != d.liNa.ID {
 						t.Errorf("assignee %v, want li.na", a)
@@ -275,30 +343,209 @@ func TestSlackActions(t *testing.T) {
 					if last.Kind != "ticket.assigned" || last.Actor != "li.na@example.com" || !strings.Contains(last.Data, "taken in Slack") {
 						t.Errorf("last event %+v", last)
 					}
+					// The time is the assignment's, shown in each reader's zone (UTC fallback).
+					if p := d.post(t); !strings.Contains(slackText(p), last.CreatedAt.UTC().Format("15:04 UTC")) {
+						t.Errorf("the channel's message does not say when: %s", slackText(p))
+					}
 				}},
-			{name: "li.na takes it again", body: payload("U1", notifications.ActionTake, d.unassigned.Ref()), status: 200, text: "already yours"},
-			{name: "zhang may not take li.na's ticket", body: payload("U2", notifications.ActionTake, d.unassigned.Ref()), status: 200, text: "Refused:",
+			{name: "li.na takes it again", click: click{"U1", notifications.ActionTake, d.unassigned.Ref()}, status: 200, text: "already yours"},
+			{name: "zhang may not take li.na's ticket", click: click{"U2", notifications.ActionTake, d.unassigned.Ref()}, status: 200, text: "Refused:",
 				check: func(t *testing.T) {
 					if a := d.assignee(t, d.unassigned); a == nil || *a != d.liNa.ID {
 						t.Errorf("assignee %v, want li.na still", a)
 					}
 				}},
-			{name: "no such ticket", body: payload("U1", notifications.ActionTake, "HL-999999"), status: 200, text: "Refused: ticket HL-999999 not found"},
-			{name: "not a notice", body: payload("U1", notifications.ActionAcknowledge, "bogus"), status: 200, text: "Refused:"},
-			{name: "a Slack user who is not an agent", body: payload("U9", notifications.ActionTake, d.urgent.Ref()), status: 200, text: "No Hotline agent has the address visitor@example.com"},
-			{name: "a Slack user Slack does not know", body: payload("U404", notifications.ActionTake, d.urgent.Ref()), status: 200, text: "nothing was done"},
-			{name: "no payload", body: "foo=bar", status: 400, text: "no payload"},
-			{name: "payload not JSON", body: url.Values{"payload": {"{"}}.Encode(), status: 400, text: "not Slack's interaction JSON"},
-			{name: "another interaction type", body: url.Values{"payload": {`{"type":"view_closed","user":{"id":"U1"}}`}}.Encode(), status: 200},
+			{name: "no such ticket", click: click{"U1", notifications.ActionTake, "HL-999999"}, status: 200, text: "Refused: ticket HL-999999 not found"},
+			{name: "not a notice", click: click{"U1", notifications.ActionAcknowledge, "bogus"}, status: 200, text: "Refused:"},
+			{name: "a Slack user who is not an agent", click: click{"U9", notifications.ActionTake, d.urgent.Ref()}, status: 200, text: "No Hotline agent has the address visitor@example.com"},
+			{name: "a Slack user Slack does not know", click: click{"U404", notifications.ActionTake, d.urgent.Ref()}, status: 200, text: "nothing was done"},
+			{name: "no payload", raw: "foo=bar", status: 400, text: "no payload"},
+			{name: "payload not JSON", raw: url.Values{"payload": {"{"}}.Encode(), status: 400, text: "not Slack's interaction JSON"},
+			{name: "another interaction type", raw: url.Values{"payload": {`{"type":"view_closed","user":{"id":"U1"}}`}}.Encode(), status: 200},
 		}
 		for _, tc := range tests {
-			status, text := d.send(t, tc.body, now, "")
-			if status != tc.status || !strings.Contains(text, tc.text) {
-				t.Errorf("%s: %d %q, want %d with %q", tc.name, status, text, tc.status, tc.text)
+			before := d.post(t)
+			if tc.raw != "" {
+				status, text := d.send(t, tc.raw, now, "")
+				if status != tc.status || !strings.Contains(text, tc.text) {
+					t.Errorf("%s: %d %q, want %d with %q", tc.name, status, text, tc.status, tc.text)
+				}
+				continue
+			}
+			body, hook := d.payload(t, tc.click.user, tc.click.action, tc.click.value)
+			if status, _ := d.send(t, body, now, ""); status != tc.status {
+				t.Errorf("%s: %d, want %d", tc.name, status, tc.status)
+			}
+			r, ok := d.told(t, hook)
+			switch {
+			case !ok:
+				t.Errorf("%s: the clicker was told nothing", tc.name)
+			case tc.public && (r.ResponseType == "ephemeral" || !r.ReplaceOriginal):
+				t.Errorf("%s: told %+v, want the message replaced for the channel", tc.name, r)
+			case !tc.public && (r.ResponseType != "ephemeral" || r.ReplaceOriginal):
+				t.Errorf("%s: told %+v, want the clicker alone told", tc.name, r)
+			case !strings.Contains(r.Text, tc.text):
+				t.Errorf("%s: told %q, want %q", tc.name, r.Text, tc.text)
+			}
+			after := d.post(t)
+			if tc.public {
+				if hasButtons(after) || after.Edits != before.Edits+1 || !strings.Contains(slackText(after), tc.text) || !strings.Contains(slackText(after), "New urgent ticket") {
+					t.Errorf("%s: the channel sees %q (buttons %v, edits %d)", tc.name, slackText(after), hasButtons(after), after.Edits)
+				}
+			} else if after.Edits != before.Edits {
+				t.Errorf("%s: a private answer changed the channel's message: %q", tc.name, slackText(after))
 			}
 			if tc.check != nil {
 				tc.check(t)
 			}
+		}
+	})
+}
+
+// slackText is a message's text as its readers see it: its blocks' texts, in order.
+func slackText(p slackfake.FakePost) string {
+	var out []string
+	for _, b := range p.Blocks.BlockSet {
+		switch b := b.(type) {
+		case *slack.SectionBlock:
+			if b.Text != nil {
+				out = append(out, b.Text.Text)
+			}
+		case *slack.ContextBlock:
+			for _, e := range b.ContextElements.Elements {
+				if t, ok := e.(*slack.TextBlockObject); ok {
+					out = append(out, t.Text)
+				}
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// The click is answered (200, within Slack's 3 s) once its change is committed, whatever
+// Slack's response_url does meanwhile; the channel's message is rewritten when Slack takes
+// the post. Without a response_url the message is rewritten with chat.update.
+func TestSlackFeedbackAfterCommit(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newSlackDesk(t, db)
+		tests := []struct {
+			name        string
+			user        string
+			ack         string
+			noHook      bool // the payload has no response_url
+			slowHook    bool // Slack's response_url takes its time
+			wantUpdates int  // chat.update calls
+		}{
+			{name: "response_url slow", user: "U3", ack: notifications.AckValue(tickets.AnnouncementOutbox, d.announced), slowHook: true},
+			{name: "no response_url: chat.update", user: "U2", ack: notifications.AckValue(tickets.NoticeOutbox, d.notice), noHook: true, wantUpdates: 1},
+		}
+		for _, tc := range tests {
+			edits := d.post(t).Edits
+			updates := d.fake.Calls("chat.update")
+			ack := tc.ack
+			body, hook := d.payload(t, tc.user, notifications.ActionAcknowledge, ack)
+			if tc.noHook {
+				body = strings.Replace(body, url.QueryEscape(`"response_url":"`+hook+`",`), "", 1)
+				if strings.Contains(body, "response_url") {
+					t.Fatalf("%s: payload still has a response_url", tc.name)
+				}
+			}
+			release := func() {}
+			if tc.slowHook {
+				release = d.fake.HoldResponses()
+			}
+			start := time.Now()
+			status, _ := d.send(t, body, time.Now(), "")
+			took := time.Since(start)
+			if status != 200 || took > 3*time.Second {
+				t.Errorf("%s: answered %d after %v, want 200 within Slack's 3 s", tc.name, status, took)
+			}
+			// Committed before the answer, whatever Slack does.
+			box, id, _ := notifications.ParseAckValue(ack)
+			if by := d.acknowledgedBy(t, box, id); by == nil {
+				t.Errorf("%s: not acknowledged when the click was answered", tc.name)
+			}
+			release()
+			p, ok := d.fake.AwaitEdit("C1", d.postTS, edits+1, 5*time.Second)
+			if !ok || hasButtons(p) || !strings.Contains(slackText(p), "Acknowledged by") {
+				t.Errorf("%s: the channel sees %q (buttons %v, rewritten %v)", tc.name, slackText(p), hasButtons(p), ok)
+			}
+			if got := d.fake.Calls("chat.update") - updates; got != tc.wantUpdates {
+				t.Errorf("%s: %d chat.update calls, want %d", tc.name, got, tc.wantUpdates)
+			}
+		}
+	})
+}
+
+// "Take it" takes a ticket once: when several people click it at once (a supervisor and
+// an admin may reassign, so only the database can say who was first), one takes it and
+// the channel is told once; the others are told, alone, that it is already taken. A
+// supervisor clicking after someone took it does not take it from them.
+func TestSlackTakeItOnce(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newSlackDesk(t, db)
+		clickers := []string{"U1", "U4", "U5"} // li.na (agent), chen (supervisor), admin
+		type click struct{ hook, body string }
+		clicks := make([]click, len(clickers))
+		for i, u := range clickers {
+			clicks[i].body, clicks[i].hook = d.payload(t, u, notifications.ActionTake, d.unassigned.Ref())
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		status := make([]int, len(clicks))
+		for i := range clicks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				status[i], _ = d.send(t, clicks[i].body, time.Now(), "")
+			}()
+		}
+		close(start)
+		wg.Wait()
+		taken, refused := 0, 0
+		for i, c := range clicks {
+			r, ok := d.told(t, c.hook)
+			switch {
+			case status[i] != 200 || !ok:
+				t.Errorf("click %d: %d, told %v", i, status[i], ok)
+			case r.ReplaceOriginal && strings.Contains(r.Text, "taken by"):
+				taken++
+			case r.ResponseType == "ephemeral" && strings.Contains(r.Text, "Refused:"):
+				refused++
+			default:
+				t.Errorf("click %d told %+v", i, r)
+			}
+		}
+		if taken != 1 || refused != len(clicks)-1 {
+			t.Errorf("%d took it and %d were refused, want 1 and %d", taken, refused, len(clicks)-1)
+		}
+		td, err := d.svc.Ticket(context.Background(), d.unassigned.Ref())
+		if err != nil {
+			t.Fatal(err)
+		}
+		assigned := 0
+		for _, ev := range td.Events {
+			if ev.Kind == "ticket.assigned" && strings.Contains(ev.Data, "taken in Slack") {
+				assigned++
+			}
+		}
+		if assigned != 1 || d.post(t).Edits != 1 {
+			t.Errorf("%d assignments recorded and the message rewritten %d times, want 1 and 1", assigned, d.post(t).Edits)
+		}
+		// Afterwards, a supervisor's or admin's click is refused and the holder keeps it.
+		holder := d.assignee(t, d.unassigned)
+		late := "U4" // chen, unless he holds it: then the admin
+		if holder != nil && *holder == d.chen.Agent.ID {
+			late = "U5"
+		}
+		body, hook := d.payload(t, late, notifications.ActionTake, d.unassigned.Ref())
+		d.send(t, body, time.Now(), "")
+		if r, ok := d.told(t, hook); !ok || r.ResponseType != "ephemeral" || !strings.Contains(r.Text, "Refused:") {
+			t.Errorf("late supervisor told %+v (%v)", r, ok)
+		}
+		if now := d.assignee(t, d.unassigned); now == nil || holder == nil || *now != *holder {
+			t.Errorf("assignee %v after the late click, want %v", now, holder)
 		}
 	})
 }
