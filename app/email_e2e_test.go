@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	netsmtp "net/smtp"
@@ -16,11 +15,10 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-smtp"
 
 	"github.com/hotlinedesk/hotline/channels/email"
+	"github.com/hotlinedesk/hotline/channels/email/transport/imaptest"
 )
 
 // relay is an SMTP server standing in for the company's mail relay; it keeps what it gets.
@@ -84,29 +82,13 @@ func TestEmailThreeWaysInAndOneOut(t *testing.T) {
 	defer relaySrv.Close()
 
 	// The support mailbox, polled over IMAP.
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser("support", "mailbox-password")
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	imapSrv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	imapLn := listenLocal(t)
-	go imapSrv.Serve(imapLn)
-	defer imapSrv.Close()
+	imapAddr, user := imaptest.Start(t, "support", "mailbox-password")
 
 	smtpAddr := freeAddr(t)
 	base := startHotline(t, map[string]string{
 		"EMAIL_WEBHOOK_SECRET": "hook-secret", "EMAIL_FROM": "客服 Support <support@desk.example.com>",
 		"SMTP_URL":         "smtp://" + relayLn.Addr().String(),
-		"IMAP_URL":         "imap://support:mailbox-password@" + imapLn.Addr().String() + "/INBOX",
+		"IMAP_URL":         "imap://support:mailbox-password@" + imapAddr + "/INBOX",
 		"EMAIL_POLL_EVERY": "200ms", "SMTP_LISTEN_ADDR": smtpAddr, "SMTP_ACCEPT_DOMAINS": "desk.example.com",
 	})
 	var login struct{ Token string }

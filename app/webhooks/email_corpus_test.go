@@ -3,8 +3,6 @@ package webhooks_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log"
 	"net"
 	netsmtp "net/smtp"
 	"os"
@@ -15,11 +13,10 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/channels/email/transport"
+	"github.com/hotlinedesk/hotline/channels/email/transport/imaptest"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -154,33 +151,14 @@ func TestEmailSubjectOnlyIsStoredEveryWayIn(t *testing.T) {
 
 		// The mailbox: the subject-only message is stored and marked \Seen; the one
 		// without a sender stays unread and is flagged.
-		mem := imapmemserver.New()
-		user := imapmemserver.NewUser("support", "pw")
-		if err := user.Create("INBOX", nil); err != nil {
-			t.Fatal(err)
-		}
-		mem.AddUser(user)
-		imapSrv := imapserver.New(&imapserver.Options{
-			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-				return mem.NewSession(), nil, nil
-			},
-			Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
-			InsecureAuth: true,
-			Logger:       log.New(io.Discard, "", 0),
-		})
-		imapLn, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go imapSrv.Serve(imapLn) //nolint:errcheck
-		defer imapSrv.Close()
+		imapAddr, user := imaptest.Start(t, "support", "pw")
 		for _, raw := range [][]byte{subjectOnly("imap"), noSender} {
 			if _, err := user.Append("INBOX", imapLiteral{bytes.NewReader(raw)}, &imap.AppendOptions{}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		before := d.count(t, "messages")
-		poller := transport.NewPoller(transport.IMAPConfig{Addr: imapLn.Addr().String(), Username: "support", Password: "pw"}, &memCursor{}, d.mail.Deliver, nil)
+		poller := transport.NewPoller(transport.IMAPConfig{Addr: imapAddr, Username: "support", Password: "pw"}, &memCursor{}, d.mail.Deliver, nil)
 		defer poller.Close()
 		if _, err := poller.Poll(ctx); err != nil {
 			t.Fatalf("poll: %v", err)
@@ -188,7 +166,7 @@ func TestEmailSubjectOnlyIsStoredEveryWayIn(t *testing.T) {
 		if n := d.count(t, "messages"); n != before+1 {
 			t.Errorf("IMAP: %d messages stored, want 1", n-before)
 		}
-		flags := imapFlags(t, imapLn.Addr().String())
+		flags := imapFlags(t, imapAddr)
 		if got := flags[1]; !slices.Contains(got, imap.FlagSeen) {
 			t.Errorf("IMAP, subject only: flags %v, want \\Seen (stored)", got)
 		}
