@@ -40,30 +40,7 @@ func TestEveryPageCarriesTheSamePolicy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	surveyToken := func(addr string) string {
-		t.Helper()
-		res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: addr, Subject: "claim", Body: "news?"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.SetStatus(ctx, tickets.AgentActor(admin), res.Ticket.Ref(), tickets.StatusResolved, ""); err != nil {
-			t.Fatal(err)
-		}
-		d, err := svc.Ticket(ctx, res.Ticket.Ref())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, m := range d.Messages {
-			if sent, err := svc.Delivery(ctx, m.ID); err == nil && sent != nil {
-				if _, tok, ok := strings.Cut(sent.Body, "https://desk.example.com/survey/"); ok {
-					return strings.Fields(tok)[0]
-				}
-			}
-		}
-		t.Fatal("no survey link was emailed")
-		return ""
-	}
-	fresh, answered, stale := surveyToken("kim@example.com"), surveyToken("lee@example.com"), surveyToken("old@example.com")
+	fresh, answered, stale := surveyToken(t, svc, admin, "kim@example.com"), surveyToken(t, svc, admin, "lee@example.com"), surveyToken(t, svc, admin, "old@example.com")
 
 	cookies := map[string]string{}
 	send := func(method, path string, form url.Values) *http.Response {

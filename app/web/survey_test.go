@@ -31,34 +31,7 @@ func TestSurveyPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// token resolves an email ticket and reads the link its survey email carries.
-		token := func(addr string) string {
-			res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: addr, Subject: "claim", Body: "news?"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := svc.SetStatus(ctx, tickets.AgentActor(admin), res.Ticket.Ref(), tickets.StatusResolved, ""); err != nil {
-				t.Fatal(err)
-			}
-			d, err := svc.Ticket(ctx, res.Ticket.Ref())
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, m := range d.Messages {
-				if m.Direction != tickets.DirectionOutbound {
-					continue
-				}
-				sent, err := svc.Delivery(ctx, m.ID) // what the customer receives
-				if err != nil || sent == nil {
-					continue
-				}
-				if _, tok, ok := strings.Cut(sent.Body, "https://desk.example.com/survey/"); ok {
-					return tok
-				}
-			}
-			t.Fatal("no survey link was emailed")
-			return ""
-		}
+		token := func(addr string) string { return surveyToken(t, svc, admin, addr) }
 		send := func(method, path string, form url.Values) (int, string) {
 			t.Helper()
 			req := httptest.NewRequest(method, path, nil)
@@ -126,4 +99,36 @@ func TestSurveyPage(t *testing.T) {
 			t.Errorf("expired POST: %d", status)
 		}
 	})
+}
+
+// surveyToken resolves a new email ticket from addr and reads the survey link its
+// customer was emailed.
+func surveyToken(t *testing.T, svc *tickets.Service, admin *tickets.Agent, addr string) string {
+	t.Helper()
+	ctx := context.Background()
+	res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: addr, Subject: "claim", Body: "news?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetStatus(ctx, tickets.AgentActor(admin), res.Ticket.Ref(), tickets.StatusResolved, ""); err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.Ticket(ctx, res.Ticket.Ref())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range d.Messages {
+		if m.Direction != tickets.DirectionOutbound {
+			continue
+		}
+		sent, err := svc.Delivery(ctx, m.ID) // what the customer receives
+		if err != nil || sent == nil {
+			continue
+		}
+		if _, tok, ok := strings.Cut(sent.Body, "https://desk.example.com/survey/"); ok {
+			return strings.Fields(tok)[0]
+		}
+	}
+	t.Fatal("no survey link was emailed")
+	return ""
 }
