@@ -162,7 +162,10 @@ type Identity struct {
 	Kind       IdentityKind `bun:",notnull"`
 	Value      string       `bun:",notnull"`
 	OptedOutAt *time.Time   // no messages on this identity's channel while set
-	CreatedAt  time.Time    `bun:",notnull"`
+	// OptInMessageID is the provider's id of the keyword that last lifted an opt-out, so
+	// the provider's retry of it is known for what it is.
+	OptInMessageID string    `bun:",nullzero"`
+	CreatedAt      time.Time `bun:",notnull"`
 }
 
 type Ticket struct {

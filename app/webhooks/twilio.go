@@ -140,7 +140,7 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 	case sms.Help:
 		return twimlMessage(c, help)
 	case sms.Start:
-		resumed, err := h.svc.Resubscribe(ctx, tickets.IdentityPhone, from)
+		resumed, err := h.svc.Resubscribe(ctx, tickets.IdentityPhone, from, msg.Inbound.ProviderMessageID)
 		if err != nil {
 			return intakeError(err)
 		}

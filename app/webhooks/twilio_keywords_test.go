@@ -277,3 +277,50 @@ func TestSMSConcurrentYesResubscribesOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSMSRetriedOptInIsNotAMessage: Twilio retries a webhook whose answer it did not get.
+// The retry of the "START" or "YES" that resubscribed a number carries the same MessageSid
+// and is answered as the resubscription again: it is not the customer's "YES" on a ticket,
+// and the opt-in is recorded once. A new "YES" (another MessageSid) is an answer as before.
+func TestSMSRetriedOptInIsNotAMessage(t *testing.T) {
+	for _, word := range []string{"START", "YES", "UNSTOP"} {
+		t.Run(word, func(t *testing.T) { testRetriedOptIn(t, word) })
+	}
+}
+
+func testRetriedOptIn(t *testing.T, word string) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newDesk(t, db, nil)
+		me := "+8613700137001"
+		d.post(t, "/webhooks/twilio/sms", smsForm("first", me, "请问可以改地址吗？"))
+		d.post(t, "/webhooks/twilio/sms", smsForm("stop", me, "STOP"))
+		id := d.ticketOf(t, me)
+		before := len(d.detail(t, id).Messages)
+
+		for attempt := 1; attempt <= 3; attempt++ {
+			status, body := d.post(t, "/webhooks/twilio/sms", smsForm("optin", me, word))
+			if status != 200 || !strings.Contains(body, startedEN) {
+				t.Fatalf("%s, delivery %d: %d %s; want the resubscription answered", word, attempt, status, body)
+			}
+		}
+		if got := len(d.detail(t, id).Messages); got != before {
+			t.Errorf("%s retried: the ticket has %d messages, want %d (the keyword is no message)", word, got, before)
+		}
+		var optIns int
+		if err := d.db.NewSelect().Table("events").ColumnExpr("COUNT(*)").Where("kind = ?", "customer.opted_in").
+			Scan(context.Background(), &optIns); err != nil {
+			t.Fatal(err)
+		}
+		if optIns != 1 {
+			t.Errorf("%s retried: %d opt-in events, want 1", word, optIns)
+		}
+
+		status, body := d.post(t, "/webhooks/twilio/sms", smsForm("answer", me, word))
+		if status != 200 || strings.Contains(body, "<Message>") {
+			t.Errorf("a new %s from a subscribed number: %d %s, want it kept without an answer", word, status, body)
+		}
+		if got := len(d.detail(t, id).Messages); got != before+1 {
+			t.Errorf("a new %s: the ticket has %d messages, want %d", word, got, before+1)
+		}
+	})
+}
