@@ -278,7 +278,9 @@ func (s *Service) CalendarDays(ctx context.Context, year int) ([]*CalendarDay, e
 	return days, nil
 }
 
-// SetCalendarDay adds or corrects one day. Admins only.
+// SetCalendarDay adds or corrects one day. Admins only. Open tickets under working-time
+// policies are re-timed on the corrected calendar, as after a policy edit; a complaint's
+// decision date stays the one the customer was told.
 func (s *Service) SetCalendarDay(ctx context.Context, actor Actor, day string, kind DayKind, name string) (*CalendarDay, error) {
 	if err := requireAdmin(actor); err != nil {
 		return nil, err
@@ -300,12 +302,19 @@ func (s *Service) SetCalendarDay(ctx context.Context, actor Actor, day string, k
 			Exec(ctx); err != nil {
 			return fmt.Errorf("save calendar day: %w", err)
 		}
+		if err := bumpSLAGeneration(ctx, tx); err != nil {
+			return err
+		}
 		return s.record(ctx, tx, actor, "calendar", 0, "calendar.day_set", map[string]any{"day": day, "kind": kind, "name": name})
 	})
 	if err != nil {
 		return nil, err
 	}
-	return row, s.LoadCalendar(ctx)
+	if err := s.LoadCalendar(ctx); err != nil {
+		return nil, err
+	}
+	s.policiesChanged(ctx)
+	return row, nil
 }
 
 // refreshCalendarIfStale reloads the calendar when another process may have changed it.

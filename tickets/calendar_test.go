@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -161,4 +163,61 @@ func TestAdminCorrectsCalendar(t *testing.T) {
 			t.Errorf("SetCalendarDay(%s, %s) accepted", bad.day, bad.kind)
 		}
 	}
+}
+
+// TestCalendarEditRetimesOpenTickets: a day an admin closes (a typhoon) moves the deadlines
+// of open tickets counted in working time, also when the re-timing runs in a worker whose
+// calendar was loaded before the edit; deadlines counted in clock time and resolved
+// tickets stay as they are.
+func TestCalendarEditRetimesOpenTickets(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		if err := d.svc.SeedHolidays(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The admin's process hands the re-timing to a worker (here: d.svc, its calendar
+		// loaded before the edit).
+		console := tickettest.Service(db, d.clock)
+		console.SetScheduler(&recordingScheduler{})
+		mustPolicy(t, d, &tickets.Policy{Name: "claims in working hours", Category: "claim", FirstResponseSeconds: 2 * 3600, ResolutionSeconds: 9 * 3600, WorkingTime: true})
+		claim, err := d.svc.CreateTicket(ctx, d.liNa, tickets.NewTicket{Phone: "+8613900139001", Subject: "claim", Category: "claim"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done, err := d.svc.CreateTicket(ctx, d.liNa, tickets.NewTicket{Phone: "+8613900139002", Subject: "claim", Category: "claim"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustDo(t)(d.svc.SetStatus(ctx, d.admin, done.Ref(), tickets.StatusResolved, ""))
+		plain := d.ticket(t, "+8613800138009")
+		loc := shanghai(t)
+		due := func(ref string) string {
+			return mustDetail(t, d.svc, ref).FirstResponseDueAt.In(loc).Format("Mon 15:04")
+		}
+		if got := due(claim.Ref()); got != "Thu 10:30" {
+			t.Fatalf("first response due %s before the edit, want Thu 10:30", got)
+		}
+		doneDue, plainDue := due(done.Ref()), due(plain.Ref())
+
+		// Thursday 26 November closes.
+		if _, err := console.SetCalendarDay(ctx, d.admin, "2026-11-26", tickets.DayHoliday, "typhoon closure"); err != nil {
+			t.Fatal(err)
+		}
+		if got := due(claim.Ref()); got != "Thu 10:30" {
+			t.Fatalf("re-timed before the worker ran: %s", got)
+		}
+		if _, err := d.svc.ReapplyDeadlines(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := due(claim.Ref()); got != "Fri 10:30" {
+			t.Errorf("first response due %s after Thursday closed, want Fri 10:30", got)
+		}
+		if got := due(done.Ref()); got != doneDue {
+			t.Errorf("a resolved ticket was re-timed: %s, was %s", got, doneDue)
+		}
+		if got := due(plain.Ref()); got != plainDue {
+			t.Errorf("a clock-time deadline moved: %s, was %s", got, plainDue)
+		}
+	})
 }

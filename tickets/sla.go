@@ -185,9 +185,10 @@ func slaGeneration(ctx context.Context, db bun.IDB) (int64, error) {
 	return gen, nil
 }
 
-// bumpSLAGeneration marks every open ticket's deadlines as worked out under older policies.
-// It runs in the transaction that edits the policies, so an edit that commits has always
-// made the tickets stale, and the update's row lock orders concurrent edits.
+// bumpSLAGeneration marks every open ticket's deadlines as worked out under older policies
+// (or an older calendar). It runs in the transaction that edits them, so an edit that
+// commits has always made the tickets stale, and the update's row lock orders concurrent
+// edits.
 func bumpSLAGeneration(ctx context.Context, tx bun.IDB) error {
 	if _, err := tx.NewUpdate().Table("sla_state").Set("generation = generation + 1").Where("id = 1").Exec(ctx); err != nil {
 		return fmt.Errorf("bump SLA policy generation: %w", err)
@@ -464,6 +465,10 @@ func (s *Service) ReapplyDeadlines(ctx context.Context) (Reapplied, error) {
 		return res, err
 	}
 	s.forgetRules()
+	// The edit may have been to the calendar, in another process.
+	if err := s.LoadCalendar(ctx); err != nil {
+		return res, err
+	}
 	for {
 		var timers []Timer
 		taken, retimed := 0, 0
