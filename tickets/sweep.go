@@ -163,10 +163,13 @@ func (s *Service) sweepStage(ctx context.Context, st sweepStage) (SweepResult, e
 const sweepWorkers = 4
 
 // skipLocked lets concurrent sweeps on PostgreSQL take different rows; SQLite has one
-// writer at a time anyway.
+// writer at a time anyway. NO KEY UPDATE is the lock the sweep's own updates take (they
+// change no key): unlike FOR UPDATE it lets another transaction insert a row referring to
+// the ticket (a complaint, a message), whose foreign-key check takes KEY SHARE, so the
+// sweep and a complaint being opened on the same ticket no longer deadlock.
 func (s *Service) skipLocked(q *bun.SelectQuery) *bun.SelectQuery {
 	if s.db.Dialect().Name() == dialect.PG {
-		return q.For("UPDATE SKIP LOCKED")
+		return q.For("NO KEY UPDATE SKIP LOCKED")
 	}
 	return q
 }
