@@ -33,7 +33,7 @@ func dsnBounce(dsn []byte) *Bounce {
 		if strings.TrimSpace(blk) == "" {
 			continue
 		}
-		h, _, _, _ := parseHeader([]byte(strings.TrimLeft(blk, "\n") + "\n\n"))
+		h := readHeader([]byte(strings.TrimLeft(blk, "\n") + "\n\n"))
 		if len(h) > 0 {
 			blocks = append(blocks, h)
 		}
@@ -44,7 +44,7 @@ func dsnBounce(dsn []byte) *Bounce {
 	var pick header
 	rank := 0
 	for _, h := range blocks {
-		if !h.Has("Final-Recipient") && !h.Has("Original-Recipient") && !h.Has("Action") {
+		if !has(h, "Final-Recipient") && !has(h, "Original-Recipient") && !has(h, "Action") {
 			continue // the per-message block
 		}
 		r := 1
@@ -125,7 +125,7 @@ func originalMessageID(original []byte) string {
 	if original == nil {
 		return ""
 	}
-	h, _, _, _ := parseHeader(original)
+	h := readHeader(original)
 	if ids := parseIDs(h.Get("Message-Id")); len(ids) > 0 {
 		return ids[0]
 	}
@@ -151,7 +151,7 @@ var (
 // X-Failed-Recipients header alone; else a daemon's or null sender, a bounce's subject,
 // DSN fields in the text or a returned message, two of them together.
 func isBounce(h header, w *walker, subject, text string, daemon bool) bool {
-	if w.reportType == "delivery-status" || w.dsn != nil || h.Has("X-Failed-Recipients") {
+	if w.reportType == "delivery-status" || w.dsn != nil || has(h, "X-Failed-Recipients") {
 		return true
 	}
 	evidence := 0

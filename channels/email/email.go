@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/jhillyerd/enmime/v2"
+	"github.com/jhillyerd/enmime/v2/mediatype"
 )
 
 // MaxSize is the largest raw message Parse accepts.
@@ -23,8 +26,9 @@ var (
 	// ErrNoFrom is returned for a message with no sender address in From (or Sender).
 	ErrNoFrom = errors.New("email: message has no From address")
 	// ErrTooManyFields is returned for a message whose header, or a part's, has more
-	// fields than any real email (see maxFields).
-	ErrTooManyFields = fmt.Errorf("email: a header has more than %d fields; no real email has that many", maxFields)
+	// fields than any real email (see maxFields), or whose parts' headers have more
+	// together (maxPartFields).
+	ErrTooManyFields = errors.New("email: a header has more fields than any real email")
 	// ErrLongMessageID is returned for a Message-ID longer than an email line can carry.
 	ErrLongMessageID = errors.New("email: Message-ID is longer than an email line can carry")
 )
@@ -109,10 +113,17 @@ func (b *Bounce) Permanent() bool {
 	return b != nil && b.Action != "delayed" && !strings.HasPrefix(b.Status, "4.")
 }
 
+// maxDefects bounds Message.Defects: enough to tell what was wrong.
+const maxDefects = 50
+
 // Parse reads a raw RFC 5322 message. Malformed structure is read as well as it can be and
 // noted in Defects; Parse returns an error only for input too large, without a header,
 // without a sender (unless it is a bounce), with a header of more fields than any email
 // has, or with a Message-ID longer than any email carries.
+//
+// enmime (github.com/jhillyerd/enmime) reads the MIME structure, header fields and
+// transfer encodings; Hotline bounds and repairs the structure first (shape), reads the
+// charsets itself (decodeText) and makes the Message of enmime's parts (walker).
 func Parse(raw []byte) (m *Message, err error) {
 	if len(raw) > MaxSize {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrTooLarge, len(raw), MaxSize)
@@ -122,31 +133,34 @@ func Parse(raw []byte) (m *Message, err error) {
 			m, err = nil, fmt.Errorf("email: malformed message: %v", r)
 		}
 	}()
-	raw = skipEnvelope(raw)
-	h, body, clean, err := parseHeader(raw)
-	if err != nil {
-		return nil, err
+	s := shape(skipEnvelope(raw))
+	if s.err != nil {
+		return nil, s.err
 	}
-	if len(h) == 0 {
+	if s.fields == 0 {
 		return nil, ErrNoHeader
 	}
-	m = &Message{}
-	if !clean {
-		m.Defects = append(m.Defects, "the message header is malformed")
+	root, err := newParser().ReadParts(bytes.NewReader(s.message()))
+	if err != nil {
+		return nil, fmt.Errorf("email: reading the MIME structure: %w", err)
 	}
-	w := &walker{msg: m}
-	if _, params := parseParams(h.Get("Content-Type"), ""); params["charset"] != "" {
-		w.hint = params["charset"]
-	}
-	c := w.walk(h, body, 0, "")
-	if w.err != nil {
-		return nil, w.err
-	}
-	hint := w.hint
+	h := root.Header
+	m = &Message{Omitted: s.omitted, Defects: s.defects}
+	w := &walker{msg: m, hints: s.charsets}
+	c := w.walk(root, "")
+	_ = root.DepthMatchAll(func(p *enmime.Part) bool {
+		for _, e := range p.Errors {
+			if reportable(e) {
+				w.defect("%s: %s", e.Name, truncateUTF8(cleanLine(e.Detail), 200))
+			}
+		}
+		return false
+	})
+	hints := s.charsets
 
-	from := parseAddressList(h.Get("From"), hint)
+	from := parseAddressList(h.Get("From"), hints)
 	if len(from) == 0 {
-		from = parseAddressList(h.Get("Sender"), hint)
+		from = parseAddressList(h.Get("Sender"), hints)
 	}
 	// A mail system's own reports come from "<>", an empty From or a bare MAILER-DAEMON:
 	// without an address such a message is refused below, unless it is a bounce.
@@ -156,13 +170,13 @@ func Parse(raw []byte) (m *Message, err error) {
 	} else {
 		m.From = from[0]
 	}
-	m.ReplyTo = parseAddressList(h.Get("Reply-To"), hint)
-	m.To = parseAddressList(strings.Join(h.Values("To"), ", "), hint)
-	m.Cc = parseAddressList(strings.Join(h.Values("Cc"), ", "), hint)
-	m.Subject = cleanLine(decodeHeader(h.Get("Subject"), hint))
+	m.ReplyTo = parseAddressList(h.Get("Reply-To"), hints)
+	m.To = parseAddressList(strings.Join(h.Values("To"), ", "), hints)
+	m.Cc = parseAddressList(strings.Join(h.Values("Cc"), ", "), hints)
+	m.Subject = cleanLine(decodeHeader(h.Get("Subject"), hints...))
 	var ok bool
 	if m.Date, ok = parseDate(h.Get("Date")); !ok {
-		w.defect("unreadable Date %q", cleanLine(h.Get("Date")))
+		w.defect("unreadable Date %q", truncateUTF8(cleanLine(h.Get("Date")), 100))
 	}
 	if ids := parseIDs(h.Get("Message-Id")); len(ids) > 0 {
 		m.MessageID = ids[0]
@@ -176,6 +190,9 @@ func Parse(raw []byte) (m *Message, err error) {
 
 	text := strings.Join(trimAll(c.text), "\n\n")
 	m.HTML = cleanText(strings.Join(c.html, "\n"))
+	if strings.TrimSpace(text) == "" && m.HTML == "" {
+		text = strings.Join(trimAll(w.takeNotes()), "\n\n")
+	}
 	if strings.TrimSpace(text) == "" && m.HTML != "" {
 		text = HTMLToText(m.HTML)
 	}
@@ -184,8 +201,8 @@ func Parse(raw []byte) (m *Message, err error) {
 	if lang := cleanLine(h.Get("Content-Language")); lang != "" {
 		m.Language, _, _ = strings.Cut(lang, ",")
 		m.Language = strings.TrimSpace(m.Language)
-	} else {
-		m.Language = languageOfCharset(hint)
+	} else if len(hints) > 0 {
+		m.Language = languageOfCharset(hints[0])
 	}
 
 	daemon := nullFrom || isDaemon(m.From.Addr)
@@ -218,6 +235,47 @@ func Parse(raw []byte) (m *Message, err error) {
 		return nil, ErrNoFrom
 	}
 	return m, nil
+}
+
+// newParser is enmime's parser as Hotline uses it: malformed parts are skipped rather
+// than fatal, a multipart without a boundary is read as one part, what decodes of damaged
+// base64 is kept, and text comes as sent (asSent).
+func newParser() *enmime.Parser {
+	return enmime.NewParser(
+		enmime.SkipMalformedParts(true),
+		enmime.MultipartWOBoundaryAsSinglePart(true),
+		enmime.MaxStoredPartErrors(maxDefects),
+		enmime.SetReadPartErrorPolicy(func(_ *enmime.Part, err error) bool { return enmime.IsBase64CorruptInputError(err) }),
+		enmime.SetCustomParseMediaType(asSent),
+		enmime.DisableCharacterDetection(true),
+	)
+}
+
+// asSent parses a Content-Type or Content-Disposition as enmime does, but declares text
+// UTF-8, which enmime passes through unconverted: Hotline reads the charset itself
+// (decodeText), by a rule enmime's conversion and detector do not follow. A value enmime
+// cannot parse is taken by its first word, so that a part is never lost for its header.
+func asSent(v string) (string, map[string]string, []string, error) {
+	mtype, params, invalid, err := mediatype.Parse(semicolon(v))
+	if err != nil || params == nil {
+		mtype, params = mediaType(v)
+		err = nil
+	}
+	if strings.HasPrefix(mtype, "text/") {
+		params["charset"] = "utf-8"
+	}
+	return mtype, params, invalid, err
+}
+
+// reportable says whether enmime's note on a part is a defect of the message. A part
+// without a Content-Type is plain text (RFC 2045), and the charset notes do not apply to
+// text that enmime passes through.
+func reportable(e *enmime.Error) bool {
+	switch e.Name {
+	case enmime.ErrorMissingContentType, enmime.ErrorPlainTextFromHTML, enmime.ErrorCharsetDeclaration, enmime.ErrorCharsetConversion:
+		return false
+	}
+	return true
 }
 
 // nullSender is what a From without an address holds: "" for "<>" or nothing, else the
@@ -255,14 +313,14 @@ func trimAll(ss []string) []string {
 // vendors' own). X-Auto-Response-Suppress only asks others not to auto-reply, so it does
 // not count.
 func autoSubmitted(h header) bool {
-	if h.Has("Auto-Submitted") {
+	if has(h, "Auto-Submitted") {
 		v, _, _ := strings.Cut(strings.ToLower(trimValue(h.Get("Auto-Submitted"))), ";")
 		if v = strings.TrimSpace(v); v != "no" && v != "" {
 			return true
 		}
 	}
 	for _, k := range []string{"X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply", "X-Autoreply-From", "X-Mail-Autoreply"} {
-		if v := strings.ToLower(trimValue(h.Get(k))); h.Has(k) && v != "no" && v != "false" {
+		if v := strings.ToLower(trimValue(h.Get(k))); has(h, k) && v != "no" && v != "false" {
 			return true
 		}
 	}
@@ -276,7 +334,7 @@ func autoSubmitted(h header) bool {
 	case "bulk", "junk", "list", "auto_reply", "auto-reply":
 		return true
 	}
-	if h.Has("Return-Path") && strings.Trim(trimValue(h.Get("Return-Path")), " <>") == "" {
+	if has(h, "Return-Path") && strings.Trim(trimValue(h.Get("Return-Path")), " <>") == "" {
 		return true
 	}
 	return false

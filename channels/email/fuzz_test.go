@@ -27,6 +27,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("From: a@b.c\nContent-Type: multipart/mixed; boundary=\"\"\n\n--\n--\n"))
 	f.Add([]byte("From: =?GBK?B?s8I=?= <a@b.c>\nSubject: =?x?Q?=?=\n\n"))
+	// Obsolete folding, a type that lost its ';', an inline note, undeclared 8-bit text.
+	f.Add([]byte("Subject: a\n \n\t\nFrom: a@b.c\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n  charset=gbk\n" +
+		"Content-Disposition: inline; filename=note.txt\n\n\xcd\xcb\xbf\xee Forma\xe7\xe3o\n--b--\n"))
 	// The limits: a header of one field too many, a field folded over many lines, the
 	// longest Message-ID and one longer, parts past the limit, nesting past the limit.
 	f.Add([]byte("From: a@b.c\n" + strings.Repeat("X:1\n", maxFields) + "\nbody\n"))

@@ -1,6 +1,7 @@
 package email
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"errors"
@@ -10,126 +11,36 @@ import (
 	"net/textproto"
 	"regexp"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jhillyerd/enmime/v2"
 )
 
-// field is one header field, its value unfolded but not decoded.
-type field struct {
-	Key   string // canonical, e.g. "Message-Id"
-	Value string
+// header is a message's or a MIME part's header fields as enmime read them: unfolded
+// (obsolete folding with whitespace-only lines included), not decoded.
+type header = textproto.MIMEHeader
+
+// has reports whether the field is present, even empty.
+func has(h header, key string) bool {
+	_, ok := h[textproto.CanonicalMIMEHeaderKey(key)]
+	return ok
 }
 
-// header is a message's or a MIME part's header fields, in order.
-type header []field
+// ignoreDefects is an enmime.ErrorCollector for headers read on the side (a returned
+// message's, a delivery report's), whose flaws are not the message's.
+type ignoreDefects struct{}
 
-// maxFields bounds the fields of one header. A real message has a few dozen, a few
-// hundred Received lines at the very most (Postfix bounces a message after 50 hops), so
-// a header with thousands of fields is a mail loop or an attack.
-const maxFields = 5000
+func (ignoreDefects) AddError(string, string, ...any)   {}
+func (ignoreDefects) AddWarning(string, string, ...any) {}
 
-// Get returns the first value of the field, or "".
-func (h header) Get(key string) string {
-	key = textproto.CanonicalMIMEHeaderKey(key)
-	for _, f := range h {
-		if f.Key == key {
-			return f.Value
-		}
-	}
-	return ""
+// readHeader reads the header at the start of b with enmime's lenient reader.
+func readHeader(b []byte) header {
+	h, _ := enmime.ReadHeader(bufio.NewReader(bytes.NewReader(b)), ignoreDefects{})
+	return h
 }
 
-// Has reports whether the field is present, even empty.
-func (h header) Has(key string) bool {
-	key = textproto.CanonicalMIMEHeaderKey(key)
-	return slices.ContainsFunc(h, func(f field) bool { return f.Key == key })
-}
-
-// Values returns all the values of the field.
-func (h header) Values(key string) []string {
-	key = textproto.CanonicalMIMEHeaderKey(key)
-	var vs []string
-	for _, f := range h {
-		if f.Key == key {
-			vs = append(vs, f.Value)
-		}
-	}
-	return vs
-}
-
-// parseHeader splits b into its header fields and the body after the blank line. It is
-// lenient: a line that is neither a field nor a continuation ends the header there, and a
-// header with no blank line after it has an empty body. A header of more than maxFields
-// fields is an error (ErrTooManyFields): what its later fields say (its sender, its
-// Content-Type) cannot be known without reading them all, and taking them for the body
-// would show header lines as the sender's text.
-func parseHeader(b []byte) (header, []byte, bool, error) {
-	var h header
-	// The last field's value as it is unfolded: appending each continuation line to a
-	// string would copy the whole value again for every line.
-	var value []byte
-	done := func(rest []byte, clean bool) (header, []byte, bool, error) {
-		if len(h) > 0 {
-			h[len(h)-1].Value = string(value)
-		}
-		return h, rest, clean, nil
-	}
-	rest := b
-	for len(rest) > 0 {
-		line, next, _ := bytes.Cut(rest, []byte("\n"))
-		l := bytes.TrimSuffix(line, []byte("\r"))
-		if len(bytes.TrimRight(l, " \t")) == 0 {
-			if len(l) > 0 && len(h) > 0 && len(next) > 0 && (next[0] == ' ' || next[0] == '\t') {
-				// A whitespace-only continuation line; keep going.
-				rest = next
-				continue
-			}
-			return done(next, true)
-		}
-		if l[0] == ' ' || l[0] == '\t' {
-			if len(h) == 0 {
-				// Leading whitespace before any field: not a header.
-				return done(rest, false)
-			}
-			value = append(value, l...)
-			rest = next
-			continue
-		}
-		colon := bytes.IndexByte(l, ':')
-		if colon <= 0 || !validKey(bytes.TrimRight(l[:colon], " \t")) {
-			// Not a field: the header ended without its blank line.
-			return done(rest, false)
-		}
-		if len(h) >= maxFields {
-			return nil, nil, false, ErrTooManyFields
-		}
-		if len(h) > 0 {
-			h[len(h)-1].Value = string(value)
-		}
-		key := textproto.CanonicalMIMEHeaderKey(string(bytes.TrimRight(l[:colon], " \t")))
-		h = append(h, field{Key: key})
-		value = append(value[:0], l[colon+1:]...)
-		rest = next
-	}
-	return done(nil, true)
-}
-
-func validKey(k []byte) bool {
-	if len(k) == 0 || len(k) > 200 {
-		return false
-	}
-	for _, c := range k {
-		if c <= ' ' || c >= 0x7f || c == ':' {
-			return false
-		}
-	}
-	return true
-}
-
-// fieldValue trims an unfolded value.
-// It works on bytes, so raw 8-bit text in another charset survives for decoding.
+// trimValue trims an unfolded value.
 func trimValue(v string) string {
 	if strings.ContainsAny(v, "\r\n") {
 		v = strings.NewReplacer("\r", "", "\n", "").Replace(v)
@@ -140,19 +51,21 @@ func trimValue(v string) string {
 var encodedWord = regexp.MustCompile(`=\?([^?\s]{1,80})\?([bBqQ])\?([^?]*)\?=`)
 
 // decodeHeader decodes RFC 2047 encoded-words and raw 8-bit text in a header value into
-// UTF-8. Adjacent encoded-words in one charset are joined before conversion, so a
-// character split across two words survives. hint is the charset for raw 8-bit bytes.
-func decodeHeader(v, hint string) string {
+// UTF-8. enmime decodes each encoded-word alone (Go's mime.WordDecoder), which breaks the
+// character that NetEase and others split across two words, and leaves raw 8-bit bytes as
+// they are: here adjacent encoded-words in one charset are joined before conversion, and
+// every text is read by decodeText. hints are the message's charsets, for raw 8-bit text.
+func decodeHeader(v string, hints ...string) string {
 	v = trimValue(v)
 	if !strings.Contains(v, "=?") {
-		return cleanText(decode8bit(v, hint))
+		return cleanText(decode8bit(v, hints))
 	}
 	var out strings.Builder
 	var pendCharset string
 	var pend []byte
 	flush := func() {
 		if pend != nil {
-			s, _ := decodeCharset(pendCharset, pend)
+			s, _ := decodeText(pend, append([]string{pendCharset}, hints...)...)
 			out.WriteString(s)
 			pend, pendCharset = nil, ""
 		}
@@ -168,7 +81,7 @@ func decodeHeader(v, hint string) string {
 		}
 		if !(prevEncoded && strings.TrimSpace(gap) == "") {
 			flush()
-			out.WriteString(decode8bit(gap, hint))
+			out.WriteString(decode8bit(gap, hints))
 		}
 		if pend != nil && charset != pendCharset {
 			flush()
@@ -182,7 +95,7 @@ func decodeHeader(v, hint string) string {
 		prevEncoded = true
 	}
 	flush()
-	out.WriteString(decode8bit(v[last:], hint))
+	out.WriteString(decode8bit(v[last:], hints))
 	return cleanText(out.String())
 }
 
@@ -260,126 +173,90 @@ func cleanLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// parseParams splits a structured header value such as a Content-Type into its lower-cased
-// value and parameters. It is lenient where mime.ParseMediaType is strict (duplicate or
-// malformed parameters), decodes RFC 2231 extended values and continuations in any
-// charset, and decodes encoded-words and raw 8-bit text that clients put in plain values.
-func parseParams(v, hint string) (string, map[string]string) {
-	v = trimValue(v)
-	parts := splitUnquoted(v, ';')
-	value := strings.ToLower(strings.TrimSpace(parts[0]))
-	if i := strings.IndexAny(value, " \t"); i >= 0 {
-		value = value[:i]
+// decode8bit reads a header value that may carry raw 8-bit bytes, in the message's
+// charsets when they are not UTF-8.
+func decode8bit(s string, hints []string) string {
+	if isASCII([]byte(s)) {
+		return s
 	}
-	params := map[string]string{}
-	type segment struct {
-		n        int
-		extended bool
-		value    string
-	}
-	segs := map[string][]segment{}
-	for _, p := range parts[1:] {
-		k, val, ok := strings.Cut(p, "=")
-		if !ok {
-			continue
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		val = strings.TrimSpace(val)
-		if k == "" {
-			continue
-		}
-		if strings.HasPrefix(val, `"`) {
-			val = unquote(val)
-		}
-		if i := strings.IndexByte(k, '*'); i >= 0 {
-			name, rest := k[:i], k[i+1:]
-			extended := strings.HasSuffix(rest, "*") || rest == ""
-			rest = strings.TrimSuffix(rest, "*")
-			n := 0
-			if rest != "" {
-				var err error
-				if n, err = strconv.Atoi(rest); err != nil || n < 0 || n > 999 {
-					continue
-				}
-			}
-			segs[name] = append(segs[name], segment{n, extended, val})
-			continue
-		}
-		if _, dup := params[k]; !dup {
-			params[k] = val
-		}
-	}
-	for name, ss := range segs {
-		sort.SliceStable(ss, func(i, j int) bool { return ss[i].n < ss[j].n })
-		var raw []byte
-		charset := ""
-		for i, s := range ss {
-			if i > 0 && s.n == ss[i-1].n {
-				continue // duplicate segment
-			}
-			val := s.value
-			if s.extended {
-				if i == 0 {
-					if parts := strings.SplitN(val, "'", 3); len(parts) == 3 {
-						charset, val = parts[0], parts[2]
-					}
-				}
-				raw = append(raw, percentDecode(val)...)
-			} else {
-				raw = append(raw, val...)
-			}
-		}
-		var s string
-		if charset != "" {
-			s, _ = decodeCharset(charset, raw)
-		} else {
-			s = decode8bit(string(raw), hint)
-			if strings.Contains(s, "=?") {
-				s = decodeHeader(s, hint)
-			}
-		}
-		params[name] = cleanText(s) // an RFC 2231 value wins over a plain one
-	}
-	for k, val := range params {
-		if _, ext := segs[k]; ext {
-			continue
-		}
-		if k == "boundary" {
-			continue // a boundary is compared byte for byte
-		}
-		params[k] = decodeHeader(val, hint)
-	}
-	return value, params
+	out, _ := decodeText([]byte(s), hints...)
+	return out
 }
 
-func percentDecode(s string) []byte {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
+var errNoCharset = errors.New("charset left for later")
+
+// addrParser parses address lists without decoding encoded-words in other charsets; the
+// names are decoded afterwards by decodeHeader, which joins split characters.
+var addrParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
+	CharsetReader: func(string, io.Reader) (io.Reader, error) { return nil, errNoCharset },
+}}
+
+var (
+	angleAddr = regexp.MustCompile(`<\s*([^<>\s@]+@[^<>\s]+)\s*>`)
+	bareAddr  = regexp.MustCompile(`[^\s<>"'(),;:\[\]]+@[^\s<>"'(),;:\[\]]+\.[^\s<>"'(),;:\[\]]+`)
+)
+
+// parseAddressList reads an address header: strictly when it can, then as enmime repairs
+// it (missing commas), then by pattern. Names are decoded; addresses are lower-cased.
+func parseAddressList(v string, hints []string) []Address {
+	v = trimValue(decode8bit(v, hints))
+	if v == "" {
+		return nil
+	}
+	var out []Address
+	if list, err := addrParser.ParseList(v); err == nil {
+		for _, a := range list {
+			if addr := strings.ToLower(strings.TrimSpace(a.Address)); addr != "" {
+				out = append(out, Address{Name: cleanName(decodeHeader(a.Name, hints...)), Addr: cleanLine(addr)})
+			}
+		}
+		return out
+	}
+	for _, part := range splitAddresses(v) {
+		part = strings.TrimSpace(part)
+		if m := angleAddr.FindStringSubmatchIndex(part); m != nil {
+			addr := strings.ToLower(part[m[2]:m[3]])
+			name := strings.TrimSpace(part[:m[0]])
+			if strings.HasPrefix(name, `"`) {
+				name = unquote(name)
+			}
+			out = append(out, Address{Name: cleanName(decodeHeader(name, hints...)), Addr: cleanLine(addr)})
 			continue
 		}
-		out = append(out, s[i])
+		if m := bareAddr.FindString(part); m != "" {
+			out = append(out, Address{Addr: cleanLine(strings.ToLower(strings.Trim(m, "."))), Name: ""})
+		}
+	}
+	// enmime repairs a list that lacks its commas ("a@example.com b@example.com"), which
+	// the pattern reads as one address.
+	if list, err := enmime.ParseAddressList(v); err == nil && len(list) > len(out) {
+		var repaired []Address
+		for _, a := range list {
+			if addr := strings.ToLower(strings.TrimSpace(a.Address)); addr != "" && !slices.ContainsFunc(repaired, func(r Address) bool { return r.Addr == addr }) {
+				repaired = append(repaired, Address{Name: cleanName(decodeHeader(a.Name, hints...)), Addr: cleanLine(addr)})
+			}
+		}
+		if len(repaired) > len(out) {
+			return repaired
+		}
 	}
 	return out
 }
 
-// splitUnquoted splits s at sep outside double quotes.
-func splitUnquoted(s string, sep byte) []string {
+// splitAddresses splits a malformed address list at commas outside quotes and brackets.
+func splitAddresses(s string) []string {
 	var parts []string
-	inQuote, escaped := false, false
-	start := 0
+	inQuote, depth, start := false, 0, 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case escaped:
-			escaped = false
-		case c == '\\' && inQuote:
-			escaped = true
+		switch c := s[i]; {
 		case c == '"':
 			inQuote = !inQuote
-		case c == sep && !inQuote:
+		case inQuote:
+		case c == '<':
+			depth++
+		case c == '>' && depth > 0:
+			depth--
+		case (c == ',' || c == ';') && depth == 0:
 			parts = append(parts, s[start:i])
 			start = i + 1
 		}
@@ -405,74 +282,6 @@ func unquote(s string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
-}
-
-var errNoCharset = errors.New("charset left for later")
-
-// addrParser parses address lists without decoding encoded-words in other charsets; the
-// names are decoded afterwards by decodeHeader, which joins split characters.
-var addrParser = mail.AddressParser{WordDecoder: &mime.WordDecoder{
-	CharsetReader: func(string, io.Reader) (io.Reader, error) { return nil, errNoCharset },
-}}
-
-var (
-	angleAddr = regexp.MustCompile(`<\s*([^<>\s@]+@[^<>\s]+)\s*>`)
-	bareAddr  = regexp.MustCompile(`[^\s<>"'(),;:\[\]]+@[^\s<>"'(),;:\[\]]+\.[^\s<>"'(),;:\[\]]+`)
-)
-
-// parseAddressList reads an address header, strictly when it can and by pattern when the
-// header is malformed. Names are decoded; addresses are lower-cased.
-func parseAddressList(v, hint string) []Address {
-	v = trimValue(decode8bit(v, hint))
-	if v == "" {
-		return nil
-	}
-	var out []Address
-	if list, err := addrParser.ParseList(v); err == nil {
-		for _, a := range list {
-			if addr := strings.ToLower(strings.TrimSpace(a.Address)); addr != "" {
-				out = append(out, Address{Name: cleanName(decodeHeader(a.Name, hint)), Addr: cleanLine(addr)})
-			}
-		}
-		return out
-	}
-	for _, part := range splitAddresses(v) {
-		part = strings.TrimSpace(part)
-		if m := angleAddr.FindStringSubmatchIndex(part); m != nil {
-			addr := strings.ToLower(part[m[2]:m[3]])
-			name := strings.TrimSpace(part[:m[0]])
-			if strings.HasPrefix(name, `"`) {
-				name = unquote(name)
-			}
-			out = append(out, Address{Name: cleanName(decodeHeader(name, hint)), Addr: cleanLine(addr)})
-			continue
-		}
-		if m := bareAddr.FindString(part); m != "" {
-			out = append(out, Address{Addr: cleanLine(strings.ToLower(strings.Trim(m, "."))), Name: ""})
-		}
-	}
-	return out
-}
-
-// splitAddresses splits a malformed address list at commas outside quotes and brackets.
-func splitAddresses(s string) []string {
-	var parts []string
-	inQuote, depth, start := false, 0, 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"':
-			inQuote = !inQuote
-		case inQuote:
-		case c == '<':
-			depth++
-		case c == '>' && depth > 0:
-			depth--
-		case (c == ',' || c == ';') && depth == 0:
-			parts = append(parts, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, s[start:])
 }
 
 func cleanName(name string) string {

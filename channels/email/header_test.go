@@ -1,7 +1,6 @@
 package email
 
 import (
-	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -44,35 +43,36 @@ func TestDecodeHeader(t *testing.T) {
 	}
 }
 
-func TestParseParams(t *testing.T) {
+// TestPartFilename reads file names as clients write them: RFC 2231 in any charset,
+// encoded-words, raw 8-bit bytes in the message's charset.
+func TestPartFilename(t *testing.T) {
 	tests := []struct {
-		name   string
-		in     string
-		value  string
-		params map[string]string
+		name, disposition, ctype, want string
 	}{
-		{"simple", `text/plain; charset="utf-8"; format=flowed`, "text/plain", map[string]string{"charset": "utf-8", "format": "flowed"}},
-		{"folded", "multipart/alternative;\r\n\tboundary=\"----=_Part_1\"", "multipart/alternative", map[string]string{"boundary": "----=_Part_1"}},
-		{"rfc 2231 utf-8", `attachment; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf`, "attachment", map[string]string{"filename": "发票.pdf"}},
-		{"rfc 2231 continuations", "attachment;\r\n\tfilename*0*=UTF-8''%E5%AF%B9%E8%B4%A6;\r\n\tfilename*1*=%E5%8D%95.xlsx", "attachment", map[string]string{"filename": "对账单.xlsx"}},
-		{"rfc 2231 continuations out of order", `attachment; filename*1="b.txt"; filename*0="long-name-a-"`, "attachment", map[string]string{"filename": "long-name-a-b.txt"}},
-		{"rfc 2231 GBK charset", `attachment; filename*=gbk'zh-cn'%B7%A2%C6%B1.pdf`, "attachment", map[string]string{"filename": "发票.pdf"}},
-		{"rfc 2231 wins over plain", `attachment; filename="fallback.pdf"; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf`, "attachment", map[string]string{"filename": "发票.pdf"}},
-		{"encoded-word in quoted name", `application/pdf; name="=?UTF-8?B?5Y+R56WoLnBkZg==?="`, "application/pdf", map[string]string{"name": "发票.pdf"}},
-		{"encoded-word GBK name", `application/pdf; name="=?gb2312?B?t6LGsS5wZGY=?="`, "application/pdf", map[string]string{"name": "发票.pdf"}},
-		{"raw GBK name with hint", "attachment; filename=\"\xb7\xa2\xc6\xb1.pdf\"", "attachment", map[string]string{"filename": "发票.pdf"}},
-		{"duplicate parameter keeps first", `text/plain; charset=utf-8; charset=gbk`, "text/plain", map[string]string{"charset": "utf-8"}},
-		{"semicolon inside quotes", `attachment; filename="a;b.txt"`, "attachment", map[string]string{"filename": "a;b.txt"}},
-		{"escaped quote", `attachment; filename="say \"hi\".txt"`, "attachment", map[string]string{"filename": `say "hi".txt`}},
-		{"upper-case value and key", `TEXT/HTML; CHARSET=GB2312`, "text/html", map[string]string{"charset": "GB2312"}},
-		{"trailing semicolon and junk", `text/plain; ; charset=utf-8; junk`, "text/plain", map[string]string{"charset": "utf-8"}},
-		{"unterminated quote", `attachment; filename="open.txt`, "attachment", map[string]string{"filename": "open.txt"}},
-		{"empty", ``, "", map[string]string{}},
+		{"plain", `attachment; filename="invoice.pdf"`, "", "invoice.pdf"},
+		{"folded", "attachment;\r\n\tfilename=\"a b.pdf\"", "", "a b.pdf"},
+		{"rfc 2231 utf-8", `attachment; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf`, "", "发票.pdf"},
+		{"rfc 2231 continuations", "attachment;\r\n\tfilename*0*=UTF-8''%E5%AF%B9%E8%B4%A6;\r\n\tfilename*1*=%E5%8D%95.xlsx", "", "对账单.xlsx"},
+		{"rfc 2231 GBK charset", `attachment; filename*=gbk'zh-cn'%B7%A2%C6%B1.pdf`, "", "发票.pdf"},
+		{"rfc 2231 wins over plain", `attachment; filename="fallback.pdf"; filename*=UTF-8''%E5%8F%91%E7%A5%A8.pdf`, "", "发票.pdf"},
+		{"encoded-word in quoted name", "", `application/pdf; name="=?UTF-8?B?5Y+R56WoLnBkZg==?="`, "发票.pdf"},
+		{"encoded-word GBK name", "", `application/pdf; name="=?gb2312?B?t6LGsS5wZGY=?="`, "发票.pdf"},
+		{"raw GBK name with hint", "attachment; filename=\"\xb7\xa2\xc6\xb1.pdf\"", "", "发票.pdf"},
+		{"semicolon inside quotes", `attachment; filename="a;b.txt"`, "", "a;b.txt"},
+		{"escaped quote", `attachment; filename="say \"hi\".txt"`, "", `say "hi".txt`},
+		{"disposition wins over type", `attachment; filename="a.pdf"`, `application/pdf; name="b.pdf"`, "a.pdf"},
+		{"none", "inline", "text/plain", ""},
 	}
 	for _, tt := range tests {
-		value, params := parseParams(tt.in, "gbk")
-		if value != tt.value || !maps.Equal(params, tt.params) {
-			t.Errorf("%s: parseParams(%q) = %q %v, want %q %v", tt.name, tt.in, value, params, tt.value, tt.params)
+		h := header{}
+		if tt.disposition != "" {
+			h.Set("Content-Disposition", tt.disposition)
+		}
+		if tt.ctype != "" {
+			h.Set("Content-Type", tt.ctype)
+		}
+		if got := partFilename(h, []string{"gbk"}); got != tt.want {
+			t.Errorf("%s: partFilename = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -97,7 +97,7 @@ func TestParseAddressList(t *testing.T) {
 		{"", nil},
 	}
 	for _, tt := range tests {
-		if got := parseAddressList(tt.in, ""); !slices.Equal(got, tt.want) {
+		if got := parseAddressList(tt.in, nil); !slices.Equal(got, tt.want) {
 			t.Errorf("parseAddressList(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
 	}
@@ -147,33 +147,31 @@ func TestParseDate(t *testing.T) {
 	}
 }
 
-func TestDecodeCharset(t *testing.T) {
+func TestDecodeText(t *testing.T) {
 	tests := []struct {
 		label string
 		in    string
 		want  string
-		known bool
 	}{
-		{"utf-8", "发票", "发票", true},
-		{"", "plain", "plain", true},
-		{"us-ascii", "\xb7\xa2\xc6\xb1", "发票", true}, // undeclared 8-bit GBK
-		{"gb2312", "\xb7\xa2\xc6\xb1", "发票", true},
-		{"GB_2312-80", "\xb7\xa2\xc6\xb1", "发票", true},
-		{"cp936", "\xb7\xa2\xc6\xb1", "发票", true},
-		{"gb18030", "\x95\x34\xb2\x35", "𠮷", true},
-		{"gb2312", "\x95\x34\xb2\x35", "𠮷", true}, // labelled gb2312, really GB18030
-		{"big5", "\xb5\x6f\xb2\xbc", "發票", true},
-		{"iso-8859-1", "caf\xe9", "café", true},
-		{"windows-1252", "\x93hi\x94", "“hi”", true},
-		{"koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4", "Привет", true},
-		{"shift_jis", "\x93\xfa\x96\x7b", "日本", true},
-		{"euc-kr", "\xc7\xd1\xb1\xb9", "한국", true},
-		{"x-klingon", "plain ascii", "plain ascii", false},
+		{"utf-8", "发票", "发票"},
+		{"", "plain", "plain"},
+		{"us-ascii", "\xb7\xa2\xc6\xb1", "发票"}, // undeclared 8-bit GBK
+		{"gb2312", "\xb7\xa2\xc6\xb1", "发票"},
+		{"GB_2312-80", "\xb7\xa2\xc6\xb1", "发票"},
+		{"cp936", "\xb7\xa2\xc6\xb1", "发票"},
+		{"gb18030", "\x95\x34\xb2\x35", "𠮷"},
+		{"gb2312", "\x95\x34\xb2\x35", "𠮷"}, // labelled gb2312, really GB18030
+		{"big5", "\xb5\x6f\xb2\xbc", "發票"},
+		{"iso-8859-1", "caf\xe9", "café"},
+		{"windows-1252", "\x93hi\x94", "“hi”"},
+		{"koi8-r", "\xf0\xd2\xc9\xd7\xc5\xd4", "Привет"},
+		{"shift_jis", "\x93\xfa\x96\x7b", "日本"},
+		{"euc-kr", "\xc7\xd1\xb1\xb9", "한국"},
+		{"x-klingon", "plain ascii", "plain ascii"},
 	}
 	for _, tt := range tests {
-		got, known := decodeCharset(tt.label, []byte(tt.in))
-		if got != tt.want || known != tt.known {
-			t.Errorf("decodeCharset(%q, %q) = %q %v, want %q %v", tt.label, tt.in, got, known, tt.want, tt.known)
+		if got, _ := decodeText([]byte(tt.in), tt.label); got != tt.want {
+			t.Errorf("decodeText(%q, %q) = %q, want %q", tt.in, tt.label, got, tt.want)
 		}
 	}
 }

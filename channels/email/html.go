@@ -136,9 +136,13 @@ func (b *textBuilder) String() string {
 	return strings.Join(out, "\n")
 }
 
-// HTMLToText renders an HTML body as readable plain text: scripts, styles and comments are
-// dropped, block elements and <br> become line breaks, entities are decoded, blockquotes
-// are prefixed with "> ", list items with "- ", and runs of blank lines collapse into one.
+// HTMLToText renders an HTML body as readable plain text for agents and for SplitQuote.
+// It stays Hotline's own rather than enmime's converter (github.com/inbucket/html2text),
+// which renders for a terminal: headings underlined, bold as *bold*, link targets in
+// brackets, addresses as "< a@b >", quoted lines re-wrapped; and it knows nothing of
+// Word's one-line MsoNormal paragraphs. Here scripts, styles and comments are dropped,
+// block elements and <br> become line breaks, entities are decoded, blockquotes are
+// prefixed with "> ", list items with "- ", and runs of blank lines collapse into one.
 func HTMLToText(s string) string {
 	z := html.NewTokenizer(strings.NewReader(s))
 	var b textBuilder

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +235,63 @@ func TestOmittedNoteSurvivesALongText(t *testing.T) {
 	if len(in.Body) > MaxInboundBody || !strings.Contains(in.Body, "[…]") || !strings.HasSuffix(in.Body, "a.pdf (1.0 MB), b.pdf (2.0 MB)") ||
 		!strings.Contains(in.Body, "[Not kept: 2 attachments (3.0 MB)") {
 		t.Errorf("body of %d bytes ends %q", len(in.Body), in.Body[max(0, len(in.Body)-300):])
+	}
+}
+
+// The worst messages within MaxSize cost little more than their size: the limits hold
+// before enmime reads anything (it has none of its own, and gives every part a buffer, a
+// header map and a Part).
+func TestLimitsBoundTheCost(t *testing.T) {
+	build := func(head string, fill func(b *strings.Builder, i int)) []byte {
+		var b strings.Builder
+		b.WriteString(head)
+		for i := 0; b.Len() < MaxSize-200; i++ {
+			fill(&b, i)
+		}
+		return []byte(b.String())
+	}
+	multipart := "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+	tests := []struct {
+		name    string
+		raw     []byte
+		refused bool
+	}{
+		{"a million empty parts", build(multipart, func(b *strings.Builder, _ int) { b.WriteString("--b\r\n\r\nx\r\n") }), false},
+		{"a million named parts", build(multipart, func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "--b\r\nContent-Disposition: attachment; filename=\"f%d.pdf\"\r\n\r\nx\r\n", i)
+		}), false},
+		{"nesting 25 MB deep", build("From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n", func(b *strings.Builder, i int) {
+			fmt.Fprintf(b, "--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n", i, i+1)
+		}), false},
+		{"100k header fields", headerMail(100_000, "X-Trace-%d: relay hop\r\n"), true},
+		{"a million header fields", build("From: a@example.com\r\n", func(b *strings.Builder, i int) { fmt.Fprintf(b, "X-%d: v\r\n", i) }), true},
+		{"4,000 fields in each of many parts", build(multipart, func(b *strings.Builder, i int) {
+			if i%4000 == 0 {
+				b.WriteString("--b\r\n")
+			}
+			fmt.Fprintf(b, "X-%d: v\r\n", i)
+		}), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			start := time.Now()
+			m, err := Parse(tt.raw)
+			took := time.Since(start)
+			runtime.ReadMemStats(&after)
+			alloc := after.TotalAlloc - before.TotalAlloc
+			t.Logf("%.1f MB message: %.1f MB allocated in %v", float64(len(tt.raw))/(1<<20), float64(alloc)/(1<<20), took)
+			if tt.refused != errors.Is(err, ErrTooManyFields) {
+				t.Fatalf("Parse error %v, refused %v", err, tt.refused)
+			}
+			if err == nil && m.Omitted.Count == 0 {
+				t.Error("nothing was noted as not kept")
+			}
+			if alloc > MaxSize {
+				t.Errorf("%.1f MB allocated for a %.1f MB message", float64(alloc)/(1<<20), float64(len(tt.raw))/(1<<20))
+			}
+		})
 	}
 }

@@ -22,28 +22,27 @@ type Omitted struct {
 	TooDeep bool // it nested multiparts deeper than maxDepth
 }
 
-// omitPart notes a part past the limit on parts. Only the first few are read, for their
-// names; the rest are counted, so that a message of a million empty parts costs a scan.
-func (w *walker) omitPart(p []byte) {
-	o := &w.msg.Omitted
+// omitPart notes the part at raw[start:end], past the limit on parts. Only the first few
+// are read, for their names; the rest are counted, so that a message of a million empty
+// parts costs a scan.
+func (s *shaper) omitPart(start, end int) {
+	o := &s.omitted
 	o.TooMany = true
 	if len(o.Files) >= maxOmittedListed {
 		o.Count++
-		o.Bytes += int64(len(p))
+		o.Bytes += int64(end - start)
 		return
 	}
-	h, body, _, err := parseHeader(p)
-	if err != nil {
-		h, body = nil, p
-	}
-	w.omit(h, body)
+	hs, _ := s.scanHeader(start, end)
+	h := readHeader(s.raw[start:hs.bodyStart])
+	ctype, params := mediaType(h.Get("Content-Type"))
+	s.omit(ctype, params, h, s.raw[hs.bodyStart:end])
 }
 
 // omit notes a part that is not kept: a file by its name, type and size, a multipart by
 // its type and how many parts it holds (which are not read).
-func (w *walker) omit(h header, body []byte) {
-	o := &w.msg.Omitted
-	ctype, params := parseParams(h.Get("Content-Type"), w.hint)
+func (s *shaper) omit(ctype string, params map[string]string, h header, body []byte) {
+	o := &s.omitted
 	if !strings.Contains(ctype, "/") {
 		ctype = "text/plain"
 	}
@@ -51,7 +50,8 @@ func (w *walker) omit(h header, body []byte) {
 	var f Attachment
 	n := 1
 	if strings.HasPrefix(ctype, "multipart/") {
-		n, _ = eachPart(body, params["boundary"], func([]byte) {})
+		n = 0
+		eachPart(body, params["boundary"], func(int, int, int) { n++ })
 		n = max(n, 1)
 		parts := "parts"
 		if n == 1 {
@@ -59,13 +59,9 @@ func (w *walker) omit(h header, body []byte) {
 		}
 		f = Attachment{Filename: fmt.Sprintf("%s (%d %s)", ctype, n, parts), ContentType: ctype, Size: int64(len(body))}
 	} else {
-		_, dparams := parseParams(h.Get("Content-Disposition"), w.hint)
-		name := dparams["filename"]
+		name := partFilename(h, s.charsets)
 		if name == "" {
-			name = params["name"]
-		}
-		if name == "" {
-			name = defaultFilename(ctype, body, len(w.msg.Attachments)+o.Count+1, w.hint)
+			name = defaultFilename(ctype, body, s.parts, s.charsets)
 		}
 		f = Attachment{Filename: safeFilename(name), ContentType: ctype, Size: decodedSize(h.Get("Content-Transfer-Encoding"), body)}
 	}

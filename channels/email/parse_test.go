@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
 func readFixture(t testing.TB, name string) []byte {
@@ -235,6 +237,48 @@ func TestParseFixtures(t *testing.T) {
 			autoReply: false, // X-Auto-Response-Suppress and Auto-Submitted: no are not auto-replies
 		},
 		{
+			// No MIME header, 8-bit Latin-1 in the subject, the name and the body.
+			file:      "latin1_undeclared.eml",
+			from:      Address{"João Silva", "joao.silva@example.com.br"},
+			to:        []Address{{"", "suporte@hotline.example"}},
+			subject:   "Formação da equipe - pedido 4471",
+			date:      time.Date(2026, 11, 30, 17, 12, 9, 0, time.UTC),
+			messageID: "20261130171209.4471@webmail.example.com.br",
+			text: "Bom dia,\n\nGostaria de confirmar a data da formação da equipe em São Paulo.\n" +
+				"O Sr. Müller vai participar, e o café será servido às 9h.\n\nObrigado,\nJoão",
+		},
+		{
+			// UTF-8 labelled iso-8859-1 (the text), gb2312 (the HTML and the name).
+			file:      "mislabelled_utf8.eml",
+			from:      Address{"王芳", "wangfang@example.cn"},
+			to:        []Address{{"", "support@hotline.example"}},
+			subject:   "发票抬头 – Formação",
+			messageID: "mislabelled-1@mail.example.cn",
+			text:      "您好，\n\n发票抬头请改为“上海某某贸易有限公司”。Formação concluída.\n\n王芳",
+			htmlHas:   "<div>发票抬头请改为“上海某某贸易有限公司”。Formação concluída.</div>",
+			language:  "", // the labels are wrong, so they say nothing of the language
+		},
+		{
+			// Lines of only white space inside folded fields (obs-FWS).
+			file:      "obs_fws.eml",
+			from:      Address{"Priya Natarajan", "priya.n@example.org"},
+			to:        []Address{{"", "support@hotline.example"}},
+			subject:   "Order 5521 - wrong size delivered",
+			date:      time.Date(2026, 12, 2, 7, 59, 58, 0, time.UTC),
+			messageID: "obs-fws-5521@example.org",
+			text:      "Hello, I ordered size M and received size XL. Can I exchange it?\n\nPriya",
+		},
+		{
+			// iPhone Mail: the text as an inline note.txt beside a photo.
+			file:        "inline_note.eml",
+			from:        Address{"李娜", "lina@icloud.com"},
+			to:          []Address{{"", "support@hotline.example"}},
+			subject:     "包裹破损",
+			messageID:   "7C1D2E3F-4A5B-6C7D-8E9F-0A1B2C3D4E5F@icloud.com",
+			text:        "包裹到了，但是外箱破损，里面的杯子碎了一个。照片见附件。\n\n李娜",
+			attachments: []wantAttachment{{"IMG_2041.jpeg", "image/jpeg", 22, true, ""}},
+		},
+		{
 			file:      "malformed_broken_boundary.eml",
 			from:      Address{"Wei Zhang", "wei.zhang@example.cn"},
 			to:        []Address{{"", "support@hotline.example"}},
@@ -245,13 +289,14 @@ func TestParseFixtures(t *testing.T) {
 			defects:   true,
 		},
 		{
-			file:        "malformed_bad_base64.eml",
-			from:        Address{"Lin Hui", "lin.hui@example.cn"},
-			to:          []Address{{"", "support@hotline.example"}},
-			subject:     "报错截图",
-			messageID:   "bad-b64-1@example.cn",
-			text:        "应用一打开就闪退，截图见附件。",
-			attachments: []wantAttachment{{"crash.jpg", "image/jpeg", 44, false, ""}},
+			file:      "malformed_bad_base64.eml",
+			from:      Address{"Lin Hui", "lin.hui@example.cn"},
+			to:        []Address{{"", "support@hotline.example"}},
+			subject:   "报错截图",
+			messageID: "bad-b64-1@example.cn",
+			text:      "应用一打开就闪退，截图见附件。",
+			// enmime skips the padding in the middle of the damaged base64 and reads on.
+			attachments: []wantAttachment{{"crash.jpg", "image/jpeg", 45, false, ""}},
 			defects:     true,
 		},
 		{
@@ -398,7 +443,7 @@ func TestParseMalformed(t *testing.T) {
 		{name: "bad quoted-printable", raw: "From: a@example.com\nContent-Transfer-Encoding: quoted-printable\n\n100% =ZZ sure =\n", text: "100% =ZZ sure"},
 		{name: "unknown transfer encoding", raw: "From: a@example.com\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a", text: "begin 644 a", defects: true},
 		{name: "bad content type", raw: "From: a@example.com\nContent-Type: garbage\n\nplain words", text: "plain words", defects: true},
-		{name: "invalid utf-8 declared utf-8", raw: "From: a@example.com\nContent-Type: text/plain; charset=utf-8\n\nbad \xff\xfe byte", text: "bad \uFFFD byte"},
+		{name: "damaged utf-8 declared utf-8", raw: "From: a@example.com\nContent-Type: text/plain; charset=utf-8\n\nbad \xe5\x8f byte 发票", text: "bad \uFFFD byte 发票"},
 		{name: "NUL bytes", raw: "From: a@example.com\nSubject: a\x00b\n\nx\x00y", text: "xy"},
 		{name: "deep nesting", raw: nested, defects: true},
 		{name: "too many parts", raw: many, defects: true},
@@ -492,5 +537,83 @@ func TestDelayedDSN(t *testing.T) {
 	}
 	if m.Bounce == nil || m.Bounce.Action != "delayed" || m.Bounce.Status != "4.4.1" || m.Bounce.Permanent() {
 		t.Errorf("Bounce = %+v, want a delayed, temporary one", m.Bounce)
+	}
+}
+
+// TestObsoleteFolding reads headers folded with lines of only white space (RFC 5322
+// obs-FWS): such a line continues the field. Before, it ended the header, and the fields
+// after it (From among them) became the body.
+func TestObsoleteFolding(t *testing.T) {
+	tests := []struct {
+		name, raw     string
+		subject, text string
+		to            string
+	}{
+		{"space line inside a folded subject", "Subject: Hello\r\n \r\n world\r\nFrom: a@b.c\r\n\r\nbody", "Hello world", "body", ""},
+		{"space line before the next field", "Subject: Hello\r\n \r\nFrom: a@b.c\r\n\r\nbody", "Hello", "body", ""},
+		{"tab line before the next field", "From: a@b.c\r\nSubject: Hello\r\n\t\r\nTo: x@y.z\r\n\r\nbody", "Hello", "body", "x@y.z"},
+		{"several white lines, LF only", "From: a@b.c\nSubject: Hello\n  \n\t \nTo: x@y.z\n\nbody", "Hello", "body", "x@y.z"},
+		{"in a part's header", "From: a@b.c\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain;\r\n \r\n charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			b64("Grüße aus München") + "\r\n--b--\r\n", "", "Grüße aus München", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse([]byte(tt.raw))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if m.From.Addr != "a@b.c" || strings.Join(strings.Fields(m.Subject), " ") != tt.subject || m.Text != tt.text {
+				t.Errorf("from %q subject %q text %q, want a@b.c %q %q", m.From.Addr, m.Subject, m.Text, tt.subject, tt.text)
+			}
+			if tt.to != "" && (len(m.To) != 1 || m.To[0].Addr != tt.to) {
+				t.Errorf("To = %+v, want %s", m.To, tt.to)
+			}
+		})
+	}
+}
+
+// TestInlineTextWithFilename takes plain text shown inline under a file name for the
+// body when there is no other, as Apple Mail and some phones send it. Before, it became an
+// attachment and the ticket had no text.
+func TestInlineTextWithFilename(t *testing.T) {
+	part := func(disposition, text string) string {
+		return "--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Disposition: " + disposition + "\r\n\r\n" + text + "\r\n"
+	}
+	const head = "From: a@example.com\r\nSubject: Refund\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+	tests := []struct {
+		name  string
+		raw   string
+		text  string
+		files []string
+	}{
+		{"inline with a file name, alone", head + part(`inline; filename="note.txt"`, "Where is my refund?") + "--b--\r\n", "Where is my refund?", nil},
+		{"inline with a file name, beside a photo",
+			head + part(`inline; filename="note.txt"`, "The parcel arrived broken, see the photo.") +
+				"--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: inline; filename=\"IMG_0001.jpg\"\r\nContent-Transfer-Encoding: base64\r\n\r\n/9j/4AAQ\r\n--b--\r\n",
+			"The parcel arrived broken, see the photo.", []string{"IMG_0001.jpg"}},
+		{"named by Content-Type alone",
+			"From: a@example.com\r\nContent-Type: text/plain; charset=utf-8; name=\"message.txt\"\r\n\r\nPlease call me back.\r\n", "Please call me back.", nil},
+		{"single part, inline with a file name",
+			"From: a@example.com\r\nContent-Type: text/plain; charset=gbk\r\nContent-Disposition: inline; filename=\"note.txt\"\r\n\r\n" +
+				string(mustEncode(t, simplifiedchinese.GBK, "请尽快退款")) + "\r\n", "请尽快退款", nil},
+		{"a text body beside it: it stays a file",
+			head + "--b\r\nContent-Type: text/plain\r\n\r\nSee the attached note.\r\n" + part(`inline; filename="note.txt"`, "order 88213") + "--b--\r\n",
+			"See the attached note.", []string{"note.txt"}},
+		{"an attachment stays one", head + part(`attachment; filename="log.txt"`, "line 1") + "--b--\r\n", "", []string{"log.txt"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse([]byte(tt.raw))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			var files []string
+			for _, a := range m.Attachments {
+				files = append(files, a.Filename)
+			}
+			if m.Text != tt.text || !slices.Equal(files, tt.files) {
+				t.Errorf("text %q, files %q; want %q, %q", m.Text, files, tt.text, tt.files)
+			}
+		})
 	}
 }
