@@ -12,6 +12,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
+	"github.com/hotlinedesk/hotline/channels/voice/stt"
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
 )
@@ -46,6 +47,8 @@ type config struct {
 	CallCentreNumber string                // HOTLINE_CALL_CENTRE_NUMBER
 	IVRLanguage      voice.Lang            // HOTLINE_IVR_LANGUAGE
 	IVRByNumber      map[string]voice.Lang // HOTLINE_IVR_LANGUAGE_BY_NUMBER
+	IVRVoices        map[voice.Lang]string // HOTLINE_IVR_VOICE_ZH, HOTLINE_IVR_VOICE_EN
+	STT              stt.Config            // HOTLINE_STT_URL, HOTLINE_STT_API_KEY, HOTLINE_STT_MODEL; URL empty: none
 
 	WeChat       webhooks.WeChatConfig // WECHAT_TOKEN, WECHAT_APP_ID, WECHAT_ENCODING_AES_KEY, WECHAT_WELCOME, WECHAT_MENU
 	WeChatSecret string                // WECHAT_APP_SECRET
@@ -146,6 +149,23 @@ func loadConfig() (config, error) {
 			return c, fmt.Errorf("HOTLINE_IVR_LANGUAGE_BY_NUMBER lists number=zh|en pairs, not %q", pair)
 		}
 		c.IVRByNumber[strings.TrimSpace(number)] = voice.Lang(lang)
+	}
+	c.IVRVoices = map[voice.Lang]string{}
+	for _, lv := range []struct {
+		lang voice.Lang
+		key  string
+	}{{voice.Chinese, "HOTLINE_IVR_VOICE_ZH"}, {voice.English, "HOTLINE_IVR_VOICE_EN"}} {
+		v := strings.TrimSpace(env(lv.key, voice.DefaultVoice(lv.lang)))
+		if err := voice.CheckVoice(lv.lang, v); err != nil {
+			return c, fmt.Errorf("%s: %w", lv.key, err)
+		}
+		c.IVRVoices[lv.lang] = v
+	}
+	c.STT = stt.Config{URL: strings.TrimSpace(os.Getenv("HOTLINE_STT_URL")), APIKey: os.Getenv("HOTLINE_STT_API_KEY"), Model: os.Getenv("HOTLINE_STT_MODEL")}
+	if c.STT.URL != "" {
+		if _, err := stt.New(c.STT); err != nil {
+			return c, fmt.Errorf("HOTLINE_STT_URL: %w", err)
+		}
 	}
 	c.WeChat = webhooks.WeChatConfig{Token: os.Getenv("WECHAT_TOKEN"), AppID: os.Getenv("WECHAT_APP_ID"),
 		EncodingAESKey: os.Getenv("WECHAT_ENCODING_AES_KEY"), Welcome: os.Getenv("WECHAT_WELCOME"), Menu: map[string]string{}}

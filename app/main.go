@@ -36,6 +36,8 @@ import (
 	"github.com/hotlinedesk/hotline/channels/email"
 	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/channels/sms"
+	"github.com/hotlinedesk/hotline/channels/twilio"
+	"github.com/hotlinedesk/hotline/channels/voice/stt"
 	"github.com/hotlinedesk/hotline/channels/wechat"
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/migrations"
@@ -198,9 +200,27 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	if err != nil {
 		return err
 	}
+	// Call recordings are fetched with the account's credentials, to transcribe them and to
+	// play them to agents; without them a recording is kept as Twilio's address only.
+	var playback api.Recordings
+	var media jobs.RecordingFetcher
+	if r := twilio.NewRecordings(cfg.Twilio); r.Enabled() {
+		playback, media = r, r
+	} else {
+		log.Warn("voicemail recordings cannot be played or transcribed: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+	}
+	var speech jobs.SpeechToText
+	if cfg.STT.URL != "" {
+		c, err := stt.New(cfg.STT)
+		if err != nil {
+			return fmt.Errorf("HOTLINE_STT_URL: %w", err)
+		}
+		speech = c
+	}
 	hooks := []interface{ Register(*fiber.App) }{
 		webhooks.NewTwilio(svc, webhooks.TwilioConfig{AuthToken: webhookToken, PublicBaseURL: cfg.PublicBaseURL, SMSAck: cfg.SMSAck,
-			CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber}, log),
+			CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber,
+			Voices: cfg.IVRVoices, SpeechToText: speech != nil, APIURL: cfg.Twilio.APIURL}, log),
 	}
 	if cfg.WeChat.Token != "" {
 		wc, err := webhooks.NewWeChat(svc, cfg.WeChat, log)
@@ -214,7 +234,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(svc, log))
 	desk := console.New(console.Config{Service: svc, Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
-		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://")})
+		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback})
 	defer desk.Close()
 	hooks = append(hooks, desk)
 	if cfg.SMTPURL != "" {
@@ -234,6 +254,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		handlers.Swept = stats.Swept
 		handlers.Register(mux)
 		jobs.NewNotifier(svc, slack, log).Register(mux)
+		jobs.NewTranscriber(svc, media, speech, log).Register(mux)
 		worker := jobs.NewServer(broker, cfg.Concurrency, log)
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start job worker: %w", err)
@@ -273,6 +294,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 		Metrics:        stats.Handler(),
 		EmailMaxBytes:  cfg.SMTPListen.MaxMessageBytes, // the email webhook takes what the SMTP listener does
 		MetricsToken:   cfg.MetricsToken,
+		Recordings:     playback,
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()

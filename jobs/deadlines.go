@@ -232,7 +232,8 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 }
 
 // reconcile handles deadlines that passed with no timer (Redis flushed, a worker down) by
-// the same sweep, fills team queues, and picks up calendar edits from other processes. It
+// the same sweep, fills team queues, queues again lost sends and voicemail transcriptions,
+// and picks up calendar edits from other processes. It
 // then re-times open tickets still timed under older SLA policies: those a re-apply found
 // busy, those written meanwhile by a process with older rules, those whose job was lost.
 func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
@@ -253,6 +254,9 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	}
 	if err := h.redeliver(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("reconcile deliveries: %w", err))
+	}
+	if err := h.retranscribe(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("reconcile voicemail transcriptions: %w", err))
 	}
 	if r != (tickets.SweepResult{}) || n > 0 {
 		h.log.Info("reconciler caught up", "breaches", r.Breaches, "warnings", r.Warnings,

@@ -117,14 +117,23 @@ func (s *Service) ReplyOptions(ctx context.Context, t *Ticket) (*ReplyOptions, e
 	return o, nil
 }
 
-// AttachmentFile returns an attachment and the file Hotline keeps for it.
-func (s *Service) AttachmentFile(ctx context.Context, id int64) (*Attachment, []byte, error) {
+// Attachment is one attachment's row.
+func (s *Service) Attachment(ctx context.Context, id int64) (*Attachment, error) {
 	a := new(Attachment)
 	if err := s.db.NewSelect().Model(a).Where("id = ?", id).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, nil, notFoundf("attachment %d not found", id)
+			return nil, notFoundf("attachment %d not found", id)
 		}
-		return nil, nil, fmt.Errorf("load attachment: %w", err)
+		return nil, fmt.Errorf("load attachment: %w", err)
+	}
+	return a, nil
+}
+
+// AttachmentFile returns an attachment and the file Hotline keeps for it.
+func (s *Service) AttachmentFile(ctx context.Context, id int64) (*Attachment, []byte, error) {
+	a, err := s.Attachment(ctx, id)
+	if err != nil {
+		return nil, nil, err
 	}
 	if a.FileSHA256 == nil {
 		return nil, nil, notFoundf("Hotline does not keep the file %s; the provider has it at its own address", a.Filename)

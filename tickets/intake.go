@@ -55,6 +55,22 @@ type NewAttachment struct {
 	SizeBytes   int64
 	URL         string
 	Content     []byte
+	// Provider is whose credentials Hotline fetches URL with to serve the file
+	// (ProviderTwilio); empty when the file is kept (Content) or not fetched.
+	Provider string
+	// TranscriptLang asks Hotline's speech-to-text service to transcribe the recording in
+	// this language ("zh", "en"); the message's text then becomes the transcript.
+	TranscriptLang string
+}
+
+// row is the attachment's row on message messageID.
+func (a NewAttachment) row(messageID int64, at time.Time) *Attachment {
+	r := &Attachment{MessageID: messageID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL,
+		Provider: a.Provider, TranscriptLang: a.TranscriptLang, CreatedAt: at}
+	if a.TranscriptLang != "" {
+		r.TranscriptState = TranscriptPending
+	}
+	return r
 }
 
 // IntakeResult says what Intake did.
@@ -248,6 +264,7 @@ func (s *Service) storeInbound(ctx context.Context, ins []Inbound) ([]*IntakeRes
 	}
 	s.schedule(ctx, timers)
 	s.deliver(ctx, notices...)
+	s.queueTranscripts(ctx, transcripts(ins, res))
 	return res, nil
 }
 
@@ -444,12 +461,7 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 // mergeParts adds one to a stored message: its text unless already there, and the
 // attachments not yet kept.
 func mergedParts(body string, atts []NewAttachment, in Inbound) (string, []NewAttachment) {
-	if more := strings.TrimSpace(in.Body); more != "" && !strings.Contains(body, more) {
-		if body != "" {
-			more = body + "\n" + more
-		}
-		body = more
-	}
+	body = mergeText(body, in.Body)
 	atts = slices.Clone(atts)
 	for _, a := range in.Attachments {
 		if !slices.ContainsFunc(atts, func(b NewAttachment) bool { return b.URL == a.URL }) {
@@ -838,11 +850,7 @@ func (s *Service) customerFor(ctx context.Context, tx bun.IDB, kind IdentityKind
 // mergeParts adds a later part of a message: its text, unless already there, and the
 // attachments not yet stored.
 func (s *Service) mergeParts(ctx context.Context, tx bun.IDB, m *Message, in Inbound) error {
-	body := strings.TrimSpace(in.Body)
-	if body != "" && !strings.Contains(m.Body, body) {
-		if m.Body != "" {
-			body = m.Body + "\n" + body
-		}
+	if body := mergeText(m.Body, in.Body); body != m.Body {
 		if _, err := tx.NewUpdate().Model(m).Set("body = ?", body).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("add message text: %w", err)
 		}
@@ -859,7 +867,7 @@ func (s *Service) mergeParts(ctx context.Context, tx bun.IDB, m *Message, in Inb
 		}
 	}
 	for _, a := range fresh {
-		row := &Attachment{MessageID: m.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL, CreatedAt: s.now()}
+		row := a.row(m.ID, s.now())
 		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 			return fmt.Errorf("store attachment: %w", err)
 		}
@@ -927,7 +935,7 @@ func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Me
 	}
 	rows := make([]*Attachment, len(atts))
 	for i, a := range atts {
-		rows[i] = &Attachment{MessageID: m.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL, CreatedAt: m.CreatedAt}
+		rows[i] = a.row(m.ID, m.CreatedAt)
 		if a.Content != nil {
 			sum, err := storeFile(ctx, tx, a.Content)
 			if err != nil {

@@ -239,6 +239,14 @@ type Attachment struct {
 	URL         string    `bun:"url,notnull"`
 	FileSHA256  *string   `bun:"file_sha256"` // the stored file (attachment_files), when Hotline keeps it
 	CreatedAt   time.Time `bun:",notnull"`
+
+	// Provider names whose credentials Hotline fetches URL with to serve the file
+	// (ProviderTwilio: a call recording); empty when Hotline does not fetch it.
+	Provider string `bun:",notnull"`
+	// TranscriptLang is the language Hotline's speech-to-text service transcribes the
+	// recording in ("zh", "en"), empty for none; TranscriptState is how far that got.
+	TranscriptLang  string `bun:",notnull"`
+	TranscriptState string `bun:",notnull"`
 }
 
 // attachmentFile is a file Hotline keeps, named by its SHA-256.
@@ -251,6 +259,10 @@ type attachmentFile struct {
 
 // Stored reports whether Hotline keeps the attachment's file itself.
 func (a *Attachment) Stored() bool { return a.FileSHA256 != nil }
+
+// Fetched reports whether Hotline serves the file by fetching it from its provider with
+// the account's credentials (a Twilio call recording), rather than keeping it.
+func (a *Attachment) Fetched() bool { return a.FileSHA256 == nil && a.Provider != "" }
 
 // Event is one line of the audit trail.
 type Event struct {

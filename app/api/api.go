@@ -46,6 +46,9 @@ type Config struct {
 	// EmailMaxBytes is the largest message the email webhook takes (SMTP_MAX_BYTES, as the
 	// SMTP listener); 0 means DefaultEmailMaxBytes. Every other door's limit is in Doors.
 	EmailMaxBytes int64
+	// Recordings fetches call recordings from Twilio for GET /attachments/:id; nil: no
+	// Twilio account is configured and recordings cannot be played.
+	Recordings Recordings
 }
 
 type server struct {
@@ -54,7 +57,8 @@ type server struct {
 	observe func(method, route string, status int, took time.Duration)
 	limits  *limits
 	// clientIP names the client whose failed sign-ins count (see ClientAddr).
-	clientIP func(*fiber.Ctx) string
+	clientIP   func(*fiber.Ctx) string
+	recordings Recordings
 }
 
 // New builds the HTTP application with its routes.
@@ -154,7 +158,7 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &server{svc: cfg.Service, log: cfg.Log, observe: cfg.Observe,
+	s := &server{svc: cfg.Service, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",

@@ -218,17 +218,14 @@ func (s *server) updateCustomer(c *fiber.Ctx) error {
 	return c.JSON(viewCustomerDetail(d))
 }
 
-// attachment serves a file a customer sent that Hotline keeps (an email attachment).
+// attachment serves a file a customer sent that Hotline keeps (an email attachment), or a
+// call recording it fetches from Twilio (see ServeAttachment).
 func (s *server) attachment(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	a, content, err := s.svc.AttachmentFile(c.UserContext(), id)
-	if err != nil {
-		return err
-	}
-	return SendFile(c, a, content)
+	return ServeAttachment(c, s.svc, s.recordings, s.log, id)
 }
 
 // inlineTypes are the files a browser may show rather than download; anything else is
@@ -239,6 +236,12 @@ var inlineTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/
 // SendFile answers with an attachment's content, safely: only harmless types inline, no
 // sniffing, and a sandbox in case a browser renders it anyway.
 func SendFile(c *fiber.Ctx, a *tickets.Attachment, content []byte) error {
+	fileHeaders(c, a)
+	return c.Send(content)
+}
+
+// fileHeaders are the headers every attachment is served with.
+func fileHeaders(c *fiber.Ctx, a *tickets.Attachment) {
 	disposition, ct := "attachment", strings.ToLower(a.ContentType)
 	if inlineTypes[ct] {
 		disposition = "inline"
@@ -253,5 +256,4 @@ func SendFile(c *fiber.Ctx, a *tickets.Attachment, content []byte) error {
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'")
 	c.Set(fiber.HeaderCacheControl, "private, max-age=3600")
-	return c.Send(content)
 }

@@ -77,7 +77,7 @@ type attachmentJSON struct {
 	ContentType string `json:"content_type"`
 	SizeBytes   int64  `json:"size_bytes"`
 	URL         string `json:"url"`                    // where the provider keeps the file, if it does
-	DownloadURL string `json:"download_url,omitempty"` // where Hotline serves the file it keeps
+	DownloadURL string `json:"download_url,omitempty"` // where Hotline serves the file it keeps or fetches
 }
 
 type messageJSON struct {
@@ -174,7 +174,7 @@ func viewMessage(m *tickets.Message) messageJSON {
 	}
 	for _, a := range m.Attachments {
 		aj := attachmentJSON{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL}
-		if a.Stored() {
+		if a.Stored() || a.Fetched() { // a recording is played through Hotline, never at Twilio's address
 			aj.DownloadURL = "/api/v1/attachments/" + strconv.FormatInt(a.ID, 10)
 		}
 		v.Attachments = append(v.Attachments, aj)

@@ -52,6 +52,9 @@ type Config struct {
 	// PublicBaseURL is where providers reach Hotline (PUBLIC_BASE_URL): the admin pages
 	// show the webhook addresses to paste into each provider's console under it.
 	PublicBaseURL string
+	// Recordings fetches call recordings from Twilio so agents can play them; nil: no
+	// Twilio account is configured.
+	Recordings api.Recordings
 }
 
 // Console serves the pages.

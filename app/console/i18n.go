@@ -231,4 +231,7 @@ var coreText = texts{
 	"event.complaint.extended":  {"延长了投诉期限", "extended the complaint deadline"},
 	"event.complaint.breached":  {"投诉已超期", "the complaint went overdue"},
 	"event.complaint.warning":   {"投诉临近期限", "the complaint is near its deadline"},
+
+	"event.voicemail.transcribed":          {"录音留言已转写", "transcribed the voicemail"},
+	"event.voicemail.transcription_failed": {"录音留言未能转写", "could not transcribe the voicemail"},
 }

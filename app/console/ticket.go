@@ -201,17 +201,14 @@ func (c *Console) escalate(ctx *fiber.Ctx, a *tickets.Agent) error {
 	return redirect(ctx, ticketURL(ref), translate(langOf(ctx, a), "ticket.escalated", cp.Ref()))
 }
 
-// attachment serves GET /attachments/:id: a file a customer sent, which Hotline keeps.
+// attachment serves GET /attachments/:id: a file a customer sent, which Hotline keeps, or
+// a call recording Hotline fetches from Twilio and streams on.
 func (c *Console) attachment(ctx *fiber.Ctx, _ *tickets.Agent) error {
 	id, err := strconv.ParseInt(ctx.Params("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return fiber.NewError(fiber.StatusNotFound, "no such attachment")
 	}
-	a, content, err := c.svc.AttachmentFile(ctxOf(ctx), id)
-	if err != nil {
-		return err
-	}
-	return api.SendFile(ctx, a, content)
+	return api.ServeAttachment(ctx, c.svc, c.cfg.Recordings, c.log, id)
 }
 
 func ticketURL(ref string) string { return "/tickets/" + strings.ToUpper(strings.TrimSpace(ref)) }

@@ -160,10 +160,11 @@ func customerLabel(c *tickets.Customer) string {
 	return "—"
 }
 
-// fileURL is where an attachment can be opened: from Hotline when it keeps the file, else
-// at the provider's web address. Other addresses (a WeChat media id) open nowhere.
+// fileURL is where an attachment can be opened: from Hotline when it keeps the file or
+// fetches it (a call recording, which opens only with the account's credentials), else at
+// the provider's web address. Other addresses (a WeChat media id) open nowhere.
 func fileURL(a *tickets.Attachment) string {
-	if a.Stored() {
+	if a.Stored() || a.Fetched() {
 		return "/attachments/" + strconv.FormatInt(a.ID, 10)
 	}
 	if strings.HasPrefix(a.URL, "https://") || strings.HasPrefix(a.URL, "http://") {

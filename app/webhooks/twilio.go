@@ -34,6 +34,15 @@ type TwilioConfig struct {
 	// desk number the caller dialled.
 	VoiceLanguage voice.Lang
 	ByNumber      map[string]voice.Lang
+	// Voices is the Twilio voice that reads each language's prompts (checked with
+	// voice.CheckVoice); a language missing gets voice.DefaultVoice.
+	Voices map[voice.Lang]string
+	// SpeechToText says Hotline's speech-to-text service transcribes voicemail in every
+	// language (HOTLINE_STT_URL); without it Twilio transcribes English ones only, and a
+	// Mandarin voicemail keeps its recording with no transcript.
+	SpeechToText bool
+	// APIURL is TWILIO_API_URL: a RecordingUrl there is accepted as well as Twilio's own.
+	APIURL string
 }
 
 // Twilio serves Twilio's SMS and voice webhooks.
@@ -206,12 +215,26 @@ func (h *Twilio) callOf(c *fiber.Ctx) (voice.Call, voice.Lang, error) {
 	return call, lang, nil
 }
 
+// speaker reads the menu in lang with the voice configured for it.
+func (h *Twilio) speaker(lang voice.Lang) voice.Speaker {
+	return voice.Speaker{Lang: lang, Voice: h.cfg.Voices[lang]}
+}
+
+// transcribed is where Twilio posts its own transcription, or "" when Hotline's
+// speech-to-text service transcribes instead (Twilio is then not asked at all).
+func (h *Twilio) transcribed(query string) string {
+	if h.cfg.SpeechToText {
+		return ""
+	}
+	return "/webhooks/twilio/voice/transcription" + query
+}
+
 func (h *Twilio) call(c *fiber.Ctx) error {
 	_, lang, err := h.callOf(c)
 	if err != nil {
 		return err
 	}
-	return twimlVoice(c, voice.Menu(lang, "/webhooks/twilio/voice/menu"))
+	return twimlVoice(c, h.speaker(lang).Menu("/webhooks/twilio/voice/menu"))
 }
 
 func (h *Twilio) menu(c *fiber.Ctx) error {
@@ -219,20 +242,21 @@ func (h *Twilio) menu(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	sp := h.speaker(lang)
 	switch call.Digits {
 	case "1":
-		return twimlVoice(c, voice.AskReference(lang, "/webhooks/twilio/voice/lookup"))
+		return twimlVoice(c, sp.AskReference("/webhooks/twilio/voice/lookup"))
 	case "2":
-		return twimlVoice(c, voice.Record(lang, false, "/webhooks/twilio/voice/recording", "/webhooks/twilio/voice/transcription"))
+		return twimlVoice(c, sp.Record(false, "/webhooks/twilio/voice/recording", h.transcribed("")))
 	case "3":
-		return twimlVoice(c, voice.Record(lang, true, "/webhooks/twilio/voice/recording?kind=complaint", "/webhooks/twilio/voice/transcription?kind=complaint"))
+		return twimlVoice(c, sp.Record(true, "/webhooks/twilio/voice/recording?kind=complaint", h.transcribed("?kind=complaint")))
 	case "0":
 		if h.cfg.CallCentreNumber == "" {
-			return twimlVoice(c, voice.Unanswered(lang, "/webhooks/twilio/voice/recording", "/webhooks/twilio/voice/transcription"))
+			return twimlVoice(c, sp.Unanswered("/webhooks/twilio/voice/recording", h.transcribed("")))
 		}
-		return twimlVoice(c, voice.Dial(lang, h.cfg.CallCentreNumber, "/webhooks/twilio/voice/dial"))
+		return twimlVoice(c, sp.Dial(h.cfg.CallCentreNumber, "/webhooks/twilio/voice/dial"))
 	}
-	return twimlVoice(c, voice.Menu(lang, "/webhooks/twilio/voice/menu"))
+	return twimlVoice(c, sp.Menu("/webhooks/twilio/voice/menu"))
 }
 
 // lookup reads out the status of the caller's own ticket whose digits they entered.
@@ -241,18 +265,19 @@ func (h *Twilio) lookup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	sp := h.speaker(lang)
 	id, ok := tickets.ParseRef("HL-" + strings.TrimLeft(call.Digits, "0"))
 	if !ok {
-		return twimlVoice(c, voice.NotFound(lang))
+		return twimlVoice(c, sp.NotFound())
 	}
 	t, complaint, err := h.svc.CallerStatus(c.UserContext(), id, call.From)
 	if errors.Is(err, tickets.ErrInvalid) || (err == nil && t == nil) {
-		return twimlVoice(c, voice.NotFound(lang))
+		return twimlVoice(c, sp.NotFound())
 	}
 	if err != nil {
 		return err
 	}
-	return twimlVoice(c, voice.Status(lang, t.Ref(), t.Status.Words(lang == voice.English), h.nextDeadline(lang, t, complaint)))
+	return twimlVoice(c, sp.Status(t.Ref(), t.Status.Words(lang == voice.English), h.nextDeadline(lang, t, complaint)))
 }
 
 func (h *Twilio) nextDeadline(lang voice.Lang, t *tickets.Ticket, c *tickets.Complaint) string {
@@ -285,22 +310,36 @@ func voicemail(call voice.Call, complaint bool) tickets.Inbound {
 	return in
 }
 
-// recording stores the caller's recording as a message (with its transcription if that
-// came first) and says goodbye.
+// recording stores the caller's recording as a message (with Twilio's transcription if
+// that came first) and says goodbye. Until a transcript comes the message says a
+// recording awaits listening; with a speech-to-text service the recording is queued for
+// transcription once stored. Only a recording on Twilio's API is taken: Hotline later
+// fetches it with the account's credentials.
 func (h *Twilio) recording(c *fiber.Ctx) error {
 	call, lang, err := h.callOf(c)
 	if err != nil {
 		return err
 	}
+	sp := h.speaker(lang)
 	if call.RecordingURL == "" || call.RecordingDuration == "0" { // hung up before speaking
-		return twimlVoice(c, voice.Goodbye(lang))
+		return twimlVoice(c, sp.Goodbye())
 	}
+	if _, err := twilio.RecordingMedia(h.cfg.APIURL, call.RecordingURL, call.RecordingSid); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "RecordingUrl is not a recording on Twilio's API, or not RecordingSid's")
+	}
+	sid := twilio.RecordingSID(call.RecordingURL)
 	in := voicemail(call, c.Query("kind") == "complaint")
-	in.Attachments = []tickets.NewAttachment{{Filename: "recording-" + call.RecordingSid + ".mp3", ContentType: "audio/mpeg", URL: call.RecordingURL + ".mp3"}}
+	in.Body = tickets.VoicemailAwaits
+	media := strings.TrimSuffix(strings.TrimSuffix(call.RecordingURL, ".mp3"), ".wav") + ".mp3"
+	rec := tickets.NewAttachment{Filename: "recording-" + sid + ".mp3", ContentType: "audio/mpeg", URL: media, Provider: tickets.ProviderTwilio}
+	if h.cfg.SpeechToText {
+		rec.TranscriptLang = string(lang)
+	}
+	in.Attachments = []tickets.NewAttachment{rec}
 	if _, err := h.svc.Intake(c.UserContext(), in); err != nil {
 		return intakeError(err)
 	}
-	return twimlVoice(c, voice.Goodbye(lang))
+	return twimlVoice(c, sp.Goodbye())
 }
 
 // transcription adds the recording's text to the same message, whichever arrives first.
@@ -343,7 +382,7 @@ func (h *Twilio) dialled(c *fiber.Ctx) error {
 	if answered {
 		return twimlVoice(c, `<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>`)
 	}
-	return twimlVoice(c, voice.Unanswered(lang, "/webhooks/twilio/voice/recording", "/webhooks/twilio/voice/transcription"))
+	return twimlVoice(c, h.speaker(lang).Unanswered("/webhooks/twilio/voice/recording", h.transcribed("")))
 }
 
 // callStatus closes the loop when a call ends: a call that left neither a message nor a

@@ -341,6 +341,11 @@ func TestSMSStatusCallbacks(t *testing.T) {
 	})
 }
 
+// recordingURL is the RecordingUrl Twilio posts for the recording named label.
+func recordingURL(label string) string {
+	return "https://api.twilio.com/2010-04-01/Accounts/" + sidOf("AC", "1") + "/Recordings/" + sidOf("RE", label)
+}
+
 func callForm(label string, kv ...string) url.Values {
 	f := url.Values{"CallSid": {sidOf("CA", label)}, "AccountSid": {sidOf("AC", "1")}, "From": {"+8613800138000"}, "To": {"+8610095500"}}
 	for i := 0; i < len(kv); i += 2 {
@@ -353,7 +358,7 @@ func TestVoiceMenu(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		d := newDesk(t, db, nil)
 		status, body := d.post(t, "/webhooks/twilio/voice", callForm("CA1"))
-		if status != 200 || !strings.Contains(body, `<Gather`) || !strings.Contains(body, `action="/webhooks/twilio/voice/menu"`) || !strings.Contains(body, `language="zh-CN"`) || !strings.Contains(body, "投诉请按 3") {
+		if status != 200 || !strings.Contains(body, `<Gather`) || !strings.Contains(body, `action="/webhooks/twilio/voice/menu"`) || !strings.Contains(body, `language="cmn-CN"`) || !strings.Contains(body, "投诉请按 3") {
 			t.Fatalf("menu: %d %s", status, body)
 		}
 		_, body = d.post(t, "/webhooks/twilio/voice", callForm("CA2", "To", "+14155550100"))
@@ -367,8 +372,12 @@ func TestVoiceMenu(t *testing.T) {
 				t.Errorf("pressing %s: %s, want %s", digit, body, want)
 			}
 		}
-		if _, body := d.post(t, "/webhooks/twilio/voice/menu", callForm("CA1", "Digits", "2")); !strings.Contains(body, `transcribe="true"`) {
-			t.Errorf("voicemail is not transcribed: %s", body)
+		// Twilio transcribes English only: a Mandarin voicemail is not sent to it.
+		if _, body := d.post(t, "/webhooks/twilio/voice/menu", callForm("CA2", "To", "+14155550100", "Digits", "2")); !strings.Contains(body, `transcribe="true"`) {
+			t.Errorf("English voicemail is not transcribed by Twilio: %s", body)
+		}
+		if _, body := d.post(t, "/webhooks/twilio/voice/menu", callForm("CA1", "Digits", "2")); strings.Contains(body, `transcribe`) {
+			t.Errorf("Mandarin voicemail is sent to Twilio's English-only transcription: %s", body)
 		}
 	})
 }
@@ -394,11 +403,12 @@ func TestVoiceStatusLookup(t *testing.T) {
 func TestVoicemailInAnyOrder(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		d := newDesk(t, db, nil)
+		// An English number: Twilio transcribes English voicemail itself.
 		rec := func(sid, q string) url.Values {
-			return callForm(sid, "RecordingSid", sidOf("RE", sid), "RecordingUrl", "https://api.twilio.com/Recordings/RE"+sid, "RecordingDuration", "12")
+			return callForm(sid, "To", "+14155550100", "RecordingSid", sidOf("RE", sid), "RecordingUrl", recordingURL(sid), "RecordingDuration", "12")
 		}
 		tr := func(sid string) url.Values {
-			return callForm(sid, "RecordingSid", sidOf("RE", sid), "TranscriptionText", "我想问一下理赔进度")
+			return callForm(sid, "To", "+14155550100", "RecordingSid", sidOf("RE", sid), "TranscriptionText", "I'd like to know how my claim is going")
 		}
 
 		// Recording first, then transcription.
@@ -422,7 +432,8 @@ func TestVoicemailInAnyOrder(t *testing.T) {
 				t.Fatalf("HL-%d: %d messages, want one voicemail", id, len(td.Messages))
 			}
 			m := td.Messages[0]
-			if m.Body != "我想问一下理赔进度" || len(m.Attachments) != 1 || !strings.HasSuffix(m.Attachments[0].URL, ".mp3") || m.Channel != tickets.ChannelPhone {
+			if m.Body != "I'd like to know how my claim is going" || len(m.Attachments) != 1 || !strings.HasSuffix(m.Attachments[0].URL, ".mp3") ||
+				!m.Attachments[0].Fetched() || m.Channel != tickets.ChannelPhone {
 				t.Errorf("HL-%d voicemail: body %q attachments %+v", id, m.Body, m.Attachments)
 			}
 		}
@@ -466,7 +477,7 @@ func TestMissedCalls(t *testing.T) {
 		// A call an agent answered, or one that left a voicemail, is not missed.
 		d.post(t, "/webhooks/twilio/voice/dial", callForm("CA3", "From", "+8613700137000", "DialCallStatus", "completed"))
 		d.post(t, "/webhooks/twilio/voice/status", callForm("CA3", "From", "+8613700137000", "CallStatus", "completed"))
-		d.post(t, "/webhooks/twilio/voice/recording", callForm("CA4", "From", "+8613600136000", "RecordingUrl", "https://x/RE4", "RecordingDuration", "8"))
+		d.post(t, "/webhooks/twilio/voice/recording", callForm("CA4", "From", "+8613600136000", "RecordingUrl", recordingURL("CA4"), "RecordingDuration", "8"))
 		d.post(t, "/webhooks/twilio/voice/status", callForm("CA4", "From", "+8613600136000", "CallStatus", "completed"))
 		if n := missed(); n != 2 {
 			t.Errorf("%d missed-call tickets after answered and voicemail calls, want still 2", n)
@@ -570,7 +581,7 @@ func TestPollutedTwilioWebhooksAreRefused(t *testing.T) {
 			{"/webhooks/twilio/voice", callForm("p-call"), 200},
 			{"/webhooks/twilio/voice/menu", callForm("p-call", "Digits", "1"), 200},
 			{"/webhooks/twilio/voice/lookup", callForm("p-call", "Digits", "000001"), 200},
-			{"/webhooks/twilio/voice/recording", callForm("p-call", "RecordingSid", sidOf("RE", "p"), "RecordingUrl", "https://api.twilio.com/r", "RecordingDuration", "5"), 200},
+			{"/webhooks/twilio/voice/recording", callForm("p-call", "RecordingSid", sidOf("RE", "p"), "RecordingUrl", recordingURL("p"), "RecordingDuration", "5"), 200},
 			{"/webhooks/twilio/voice/transcription", callForm("p-call", "RecordingSid", sidOf("RE", "p"), "TranscriptionText", "请回电"), 204},
 			{"/webhooks/twilio/voice/dial", callForm("p-dial", "DialCallStatus", "completed"), 200},
 			{"/webhooks/twilio/voice/status", callForm("p-missed", "CallStatus", "completed"), 204},

@@ -27,7 +27,7 @@ type prompts struct {
 
 var text = map[Lang]prompts{
 	Chinese: {
-		say:       "zh-CN",
+		say:       "cmn-CN", // the code Twilio's voice list gives Mandarin voices
 		menu:      "您好，欢迎致电客服热线。查询工单进度请按 1，留言请按 2，投诉请按 3，人工服务请按 0。",
 		askRef:    "请输入工单号中的数字，以井号键结束。",
 		notFound:  "抱歉，没有找到与您的号码相关的这个工单。",
@@ -59,8 +59,24 @@ func (l Lang) prompts() prompts {
 	return text[Chinese]
 }
 
-func (l Lang) say(msg string) twiml.VoiceSay {
-	return twiml.VoiceSay{Message: msg, Language: l.prompts().say}
+// TwilioTranscribes reports whether Twilio's own <Record transcribe> understands the
+// language: it transcribes English only, so a Mandarin message would come back empty or
+// as wrong English words.
+func TwilioTranscribes(l Lang) bool { return l == English }
+
+// Speaker renders the menu's TwiML in one language, read by a voice that speaks it.
+type Speaker struct {
+	Lang Lang
+	// Voice is the Twilio voice of every <Say> (see CheckVoice); empty means DefaultVoice.
+	Voice string
+}
+
+func (s Speaker) say(msg string) twiml.VoiceSay {
+	v := s.Voice
+	if v == "" {
+		v = DefaultVoice(s.Lang)
+	}
+	return twiml.VoiceSay{Message: msg, Language: s.Lang.prompts().say, Voice: v}
 }
 
 // hangup is what the caller hears if TwiML cannot be built: the call ends cleanly.
@@ -75,50 +91,60 @@ func render(verbs ...twiml.Element) string {
 }
 
 // Menu greets the caller and reads the options; the key pressed goes to action.
-func Menu(l Lang, action string) string {
-	g := twiml.VoiceGather{Action: action, NumDigits: "1", Timeout: "8", InnerElements: []twiml.Element{l.say(l.prompts().menu)}}
+func (s Speaker) Menu(action string) string {
+	g := twiml.VoiceGather{Action: action, NumDigits: "1", Timeout: "8", InnerElements: []twiml.Element{s.say(s.Lang.prompts().menu)}}
 	return render(g, twiml.VoiceRedirect{Url: action + "?Digits=timeout"})
 }
 
 // AskReference asks for the digits of a ticket reference.
-func AskReference(l Lang, action string) string {
-	g := twiml.VoiceGather{Action: action, FinishOnKey: "#", Timeout: "10", InnerElements: []twiml.Element{l.say(l.prompts().askRef)}}
+func (s Speaker) AskReference(action string) string {
+	g := twiml.VoiceGather{Action: action, FinishOnKey: "#", Timeout: "10", InnerElements: []twiml.Element{s.say(s.Lang.prompts().askRef)}}
 	return render(g)
 }
 
 // Status reads out a ticket's status and next deadline.
-func Status(l Lang, ref, status, deadline string) string {
+func (s Speaker) Status(ref, status, deadline string) string {
 	spoken := strings.Join(strings.Split(strings.TrimPrefix(ref, "HL-"), ""), " ")
-	return render(l.say(fmt.Sprintf(l.prompts().status, spoken, status, deadline)), twiml.VoiceHangup{})
+	return render(s.say(fmt.Sprintf(s.Lang.prompts().status, spoken, status, deadline)), twiml.VoiceHangup{})
 }
 
 // NotFound says the ticket was not found and hangs up.
-func NotFound(l Lang) string { return render(l.say(l.prompts().notFound), twiml.VoiceHangup{}) }
+func (s Speaker) NotFound() string {
+	return render(s.say(s.Lang.prompts().notFound), twiml.VoiceHangup{})
+}
 
-// Record asks for a message (or a complaint) and records it with transcription; Twilio
-// posts the recording to action and the transcription to transcribed.
-func Record(l Lang, complaint bool, action, transcribed string) string {
-	prompt := l.prompts().record
+// Record asks for a message (or a complaint) and records it; Twilio posts the recording to
+// action. Twilio is asked to transcribe it, to transcribed, only when transcribed is set and
+// it understands the language (TwilioTranscribes); otherwise Hotline transcribes it itself
+// or keeps the recording alone.
+func (s Speaker) Record(complaint bool, action, transcribed string) string {
+	prompt := s.Lang.prompts().record
 	if complaint {
-		prompt = l.prompts().complaint
+		prompt = s.Lang.prompts().complaint
 	}
-	return render(l.say(prompt), twiml.VoiceRecord{Action: action, MaxLength: "180", FinishOnKey: "#", PlayBeep: "true",
-		Transcribe: "true", TranscribeCallback: transcribed})
+	return render(s.say(prompt), s.record(action, transcribed))
+}
+
+func (s Speaker) record(action, transcribed string) twiml.VoiceRecord {
+	r := twiml.VoiceRecord{Action: action, MaxLength: "180", FinishOnKey: "#", PlayBeep: "true"}
+	if transcribed != "" && TwilioTranscribes(s.Lang) {
+		r.Transcribe, r.TranscribeCallback = "true", transcribed
+	}
+	return r
 }
 
 // Dial connects the caller to the call centre; Twilio reports the outcome to action.
-func Dial(l Lang, number, action string) string {
-	return render(l.say(l.prompts().transfer), twiml.VoiceDial{Number: number, Action: action, Timeout: "25"})
+func (s Speaker) Dial(number, action string) string {
+	return render(s.say(s.Lang.prompts().transfer), twiml.VoiceDial{Number: number, Action: action, Timeout: "25"})
 }
 
-// Unanswered apologises when no agent picked up and offers to record a message.
-func Unanswered(l Lang, action, transcribed string) string {
-	return render(l.say(l.prompts().sorry), twiml.VoiceRecord{Action: action, MaxLength: "180", FinishOnKey: "#", PlayBeep: "true",
-		Transcribe: "true", TranscribeCallback: transcribed})
+// Unanswered apologises when no agent picked up and offers to record a message, as Record.
+func (s Speaker) Unanswered(action, transcribed string) string {
+	return render(s.say(s.Lang.prompts().sorry), s.record(action, transcribed))
 }
 
 // Goodbye thanks the caller and hangs up.
-func Goodbye(l Lang) string { return render(l.say(l.prompts().thanks), twiml.VoiceHangup{}) }
+func (s Speaker) Goodbye() string { return render(s.say(s.Lang.prompts().thanks), twiml.VoiceHangup{}) }
 
 // Call is what Twilio's voice callbacks say about a call.
 type Call struct {
