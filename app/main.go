@@ -43,6 +43,7 @@ import (
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
 // discardLog is for commands whose output is their own.
@@ -233,7 +234,8 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	slack := notifications.NewSlack(cfg.Slack)
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(svc, log))
-	desk := console.New(console.Config{Service: svc, Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
+	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
+	desk := console.New(console.Config{Service: svc, Reports: figures, Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback})
 	defer desk.Close()
 	hooks = append(hooks, desk)
@@ -287,6 +289,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	}
 	app := newApp(api.Config{
 		Service:        svc,
+		Reports:        figures,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,

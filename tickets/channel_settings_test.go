@@ -158,3 +158,54 @@ func TestChannelSettingsRefused(t *testing.T) {
 		t.Errorf("a supervisor saved a channel setting: %v", err)
 	}
 }
+
+// On a desk with a year of audit trail, the channel settings page finds the settings
+// changes without reading other events: PostgreSQL plans no sequential scan of events and
+// does not read events to drop them by kind.
+func TestChannelSettingsPlanUsesIndex(t *testing.T) {
+	db := tickettest.Postgres(t)
+	ctx := context.Background()
+	now := t0
+	// An event a ticket every ~26 minutes for a year, a settings change among each thousand.
+	seed := []string{
+		`INSERT INTO events (entity, entity_id, kind, actor_kind, actor, data, created_at)
+SELECT CASE WHEN i % 1000 = 0 THEN 'channel' ELSE 'ticket' END, CASE WHEN i % 1000 = 0 THEN 0 ELSE i END,
+  CASE WHEN i % 1000 = 0 THEN 'channel.settings_changed' ELSE 'ticket.created' END, 'system', 'load',
+  CASE WHEN i % 1000 = 0 THEN '{"set":["email.from"]}' ELSE '{}' END, ?0::timestamptz - (20001 - i) * interval '1577 seconds'
+FROM generate_series(1, 20000) AS i ORDER BY i`,
+		`ANALYZE events`,
+	}
+	for _, q := range seed {
+		if _, err := db.ExecContext(ctx, q, now); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
+	}
+	svc := tickettest.Service(db, tickettest.NewClock(now))
+	rec := tickettest.RecordQueries(db)
+	if _, err := svc.ChannelSettings(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seen := false
+	for _, q := range rec.Take() {
+		if !strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
+			continue
+		}
+		nodes := tickettest.Explain(t, db, q)
+		for _, n := range nodes {
+			switch {
+			case n.Relation != "events":
+			case n.NodeType == "Seq Scan":
+				t.Errorf("a sequential scan of events in\n%s\nplan: %q", q, tickettest.Scans(nodes))
+			case strings.Contains(n.Filter, "kind"):
+				t.Errorf("events read and dropped by kind in\n%s\nplan: %q", q, tickettest.Scans(nodes))
+			}
+		}
+		if strings.Contains(q, "channel.settings_changed") {
+			seen = true
+			t.Logf("channel.settings_changed…: %q", tickettest.Scans(nodes))
+		}
+	}
+	if !seen {
+		t.Error("no query with \"channel.settings_changed\" was planned")
+	}
+}

@@ -34,6 +34,11 @@ func notFoundf(format string, args ...any) error  { return newError(ErrNotFound,
 func conflictf(format string, args ...any) error  { return newError(ErrConflict, format, args...) }
 func forbiddenf(format string, args ...any) error { return newError(ErrForbidden, format, args...) }
 
+// Invalidf refuses a request as the service does: an ErrInvalid whose message, formatted
+// as by fmt.Sprintf, is the Reason shown to the person who made it (the API answers 400
+// with it). It is for the packages beside tickets that read or change the domain.
+func Invalidf(format string, args ...any) error { return invalidf(format, args...) }
+
 // Reason is the message meant for the person who made the request, without the context
 // wrapped around it for the logs; "" when err carries none.
 func Reason(err error) string {

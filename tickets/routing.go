@@ -53,7 +53,7 @@ func (r *RoutingRule) matches(in routeInput) bool {
 	if r.CustomerTag != "" && !hasTag(in.tags, r.CustomerTag) {
 		return false
 	}
-	if kws := splitList(r.Keywords); len(kws) > 0 {
+	if kws := r.KeywordList(); len(kws) > 0 {
 		for _, kw := range kws {
 			// Chinese has no spaces between words: a substring match is what a person means.
 			if strings.Contains(in.text, strings.ToLower(kw)) {
@@ -64,6 +64,10 @@ func (r *RoutingRule) matches(in routeInput) bool {
 	}
 	return true
 }
+
+// KeywordList is the rule's keywords one by one, as routing matches them: Keywords split at
+// commas (ASCII or full-width) and line breaks, trimmed, blanks dropped.
+func (r *RoutingRule) KeywordList() []string { return splitList(r.Keywords) }
 
 func splitList(s string) []string {
 	var out []string

@@ -111,6 +111,10 @@ func (s *Service) now() time.Time {
 	return s.clock.Now().UTC().Truncate(time.Microsecond)
 }
 
+// Now is the service's time as it stamps rows: the clock's time in UTC at the precision
+// PostgreSQL stores. Readers outside the package compare against those stamps with it.
+func (s *Service) Now() time.Time { return s.now() }
+
 // noDeadline sorts after every real deadline in the queues.
 var noDeadline = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
 

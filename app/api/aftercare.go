@@ -123,7 +123,7 @@ func (s *server) csatReport(c *fiber.Ctx) error {
 			*dst = *t
 		}
 	}
-	r, err := s.svc.CSAT(c.UserContext(), from, to)
+	r, err := s.reports.CSAT(c.UserContext(), from, to)
 	if err != nil {
 		return err
 	}

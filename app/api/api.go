@@ -21,11 +21,14 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
 // Config is what the API needs from the wiring.
 type Config struct {
 	Service *tickets.Service
+	// Reports computes the reports (GET /reports/csat); nil means reports.New(Service).
+	Reports *reports.Reader
 	Log     *slog.Logger
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
@@ -53,6 +56,7 @@ type Config struct {
 
 type server struct {
 	svc     *tickets.Service
+	reports *reports.Reader
 	log     *slog.Logger
 	observe func(method, route string, status int, took time.Duration)
 	limits  *limits
@@ -158,7 +162,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	s := &server{svc: cfg.Service, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Reports == nil && cfg.Service != nil {
+		cfg.Reports = reports.New(cfg.Service)
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",

@@ -24,6 +24,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
 //go:embed templates/*.html
@@ -35,6 +36,8 @@ var staticFiles embed.FS
 // Config is what the console needs from the wiring.
 type Config struct {
 	Service *tickets.Service
+	// Reports computes the supervisor's dashboard; nil means reports.New(Service).
+	Reports *reports.Reader
 	Log     *slog.Logger
 	// SecureCookies marks the session cookie Secure; set it when Hotline is served over
 	// HTTPS (PUBLIC_BASE_URL starts with https://).
@@ -59,11 +62,12 @@ type Config struct {
 
 // Console serves the pages.
 type Console struct {
-	svc   *tickets.Service
-	log   *slog.Logger
-	cfg   Config
-	pages map[string]*template.Template
-	live  *hub
+	svc     *tickets.Service
+	reports *reports.Reader
+	log     *slog.Logger
+	cfg     Config
+	pages   map[string]*template.Template
+	live    *hub
 }
 
 // New parses the templates; a template error is a programming error and panics at start.
@@ -83,7 +87,10 @@ func New(cfg Config) *Console {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = func(ctx *fiber.Ctx) string { return ctx.IP() }
 	}
-	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg}
+	if cfg.Reports == nil {
+		cfg.Reports = reports.New(cfg.Service)
+	}
+	c := &Console{svc: cfg.Service, reports: cfg.Reports, log: cfg.Log, cfg: cfg}
 	c.pages = parsePages(cfg.Service.Calendar().Location())
 	c.live = newHub(cfg.Service, cfg.LiveEvery, cfg.Log)
 	return c

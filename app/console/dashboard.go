@@ -9,11 +9,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
 // The supervisor's dashboard: the promises kept today and over the last 30 days, where the
 // work comes from, what customers write about, and who is carrying it. The figures are
-// computed by tickets.Service.Dashboard; this file only lays them out.
+// computed by reports.Reader.Dashboard; this file only lays them out.
 
 var dashboardText = texts{
 	"dash.title":         {"主管看板", "Supervisor dashboard"},
@@ -117,7 +118,7 @@ type keywordView struct {
 }
 
 type agentView struct {
-	*tickets.AgentLoad
+	*reports.AgentLoad
 	Bar  template.HTML
 	Tone string
 }
@@ -152,7 +153,7 @@ func (c *Console) dashboard(ctx *fiber.Ctx, a *tickets.Agent) error {
 			return fiber.NewError(fiber.StatusBadRequest, translate(lang, "dash.bad_team"))
 		}
 	}
-	dash, err := c.svc.Dashboard(ctxOf(ctx), teamID)
+	dash, err := c.reports.Dashboard(ctxOf(ctx), teamID)
 	if err != nil {
 		return err
 	}
@@ -164,13 +165,13 @@ func (c *Console) dashboard(ctx *fiber.Ctx, a *tickets.Agent) error {
 }
 
 // layoutDashboard turns the figures into what the page shows.
-func layoutDashboard(d *dashData, dash *tickets.Dashboard, v view, loc *time.Location) {
+func layoutDashboard(d *dashData, dash *reports.Dashboard, v view, loc *time.Location) {
 	d.AsOf = dash.Now
 	lastDay := dash.Month.To.Add(-time.Nanosecond).In(loc)
 	d.TodayRange = lastDay.Format("01-02")
 	d.MonthRange = dash.Month.From.In(loc).Format("01-02") + " – " + lastDay.Format("01-02")
 
-	share := func(s tickets.Share) kpiCell {
+	share := func(s reports.Share) kpiCell {
 		r, ok := s.Rate()
 		if !ok {
 			return kpiCell{Value: "—", Detail: v.T("kpi.none"), Meter: meter(0, "")}
@@ -182,7 +183,7 @@ func layoutDashboard(d *dashData, dash *tickets.Dashboard, v view, loc *time.Loc
 		}
 		return kpiCell{Value: percent(r), Detail: v.T("kpi.met_of", s.Met, s.Total), Sub: sub, Tone: tone, Meter: meter(r, tone)}
 	}
-	csat := func(s tickets.Satisfaction) kpiCell {
+	csat := func(s reports.Satisfaction) kpiCell {
 		if s.Responses == 0 {
 			return kpiCell{Value: "—", Detail: v.T("kpi.no_answers"), Meter: meter(0, "")}
 		}

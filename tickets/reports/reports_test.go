@@ -1,20 +1,19 @@
-package tickets_test
+package reports_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/reports"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -72,7 +71,7 @@ func (d *desk) rate(t *testing.T, phone, score string) {
 	}
 }
 
-func shareOf(met, total int64) tickets.Share { return tickets.Share{Met: met, Total: total} }
+func shareOf(met, total int64) reports.Share { return reports.Share{Met: met, Total: total} }
 
 // The dashboard's figures, worked out by hand from a week of work at a desk in Shanghai.
 // Tickets get the default policy: first response within 24h (48h for email), resolution
@@ -174,14 +173,14 @@ func TestDashboardFigures(t *testing.T) {
 		d.at(t, utc(25, 9, 30)) // now: Wednesday 17:30
 
 		type figures struct {
-			first, resolution, complaints tickets.Share
+			first, resolution, complaints reports.Share
 			responses                     int64
 			average, satisfied            float64
 			created                       int64
 			channels, categories          string
 		}
 		near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
-		check := func(t *testing.T, name string, r *tickets.Report, want figures) {
+		check := func(t *testing.T, name string, r *reports.Report, want figures) {
 			t.Helper()
 			got := figures{r.FirstResponse, r.Resolution, r.Complaints, r.CSAT.Responses, r.CSAT.Average, r.CSAT.SatisfiedShare,
 				r.Created, fmt.Sprint(r.ByChannel), fmt.Sprint(r.ByCategory)}
@@ -236,7 +235,7 @@ func TestDashboardFigures(t *testing.T) {
 				name = fmt.Sprintf("team %d", *c.team)
 			}
 			t.Run(name, func(t *testing.T) {
-				dash, err := d.svc.Dashboard(ctx, c.team)
+				dash, err := d.rep.Dashboard(ctx, c.team)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -269,7 +268,7 @@ func TestDashboardFigures(t *testing.T) {
 
 		// Keywords: the rules' terms count from one ticket, other terms from two; 理赔 is
 		// in five tickets, 材料 and 进度 in two. Survey answers ("5") add nothing.
-		dash, err := d.svc.Dashboard(ctx, nil)
+		dash, err := d.rep.Dashboard(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -279,7 +278,7 @@ func TestDashboardFigures(t *testing.T) {
 		if dash.Sampled != 10 {
 			t.Errorf("read %d inbound messages, want 7 first messages and 3 survey answers", dash.Sampled)
 		}
-		dash, err = d.svc.Dashboard(ctx, &motor)
+		dash, err = d.rep.Dashboard(ctx, &motor)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,7 +287,7 @@ func TestDashboardFigures(t *testing.T) {
 		}
 
 		// Agents: online first; load is open tickets only, as auto-assignment counts it.
-		dash, err = d.svc.Dashboard(ctx, &claims)
+		dash, err = d.rep.Dashboard(ctx, &claims)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +303,7 @@ func TestDashboardFigures(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("agents:\n got %q\nwant %q", got, want)
 		}
-		all, err := d.svc.AgentLoads(ctx, nil)
+		all, err := d.rep.AgentLoads(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,14 +332,14 @@ func TestTopKeywordsSample(t *testing.T) {
 		d.text(t, fmt.Sprintf("+86139000001%02d", i), body)
 	}
 	from, to := start.Add(-time.Hour), start.Add(time.Hour)
-	kws, n, err := d.svc.TopKeywords(ctx, from, to, nil, 10, 3)
+	kws, n, err := d.rep.TopKeywords(ctx, from, to, nil, 10, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := fmt.Sprint(kws); n != 3 || got != "[{invoice 3} {发票 2}]" {
 		t.Errorf("sample of 3: %s from %d messages", got, n)
 	}
-	kws, n, err = d.svc.TopKeywords(ctx, from, to, nil, 1, 0)
+	kws, n, err = d.rep.TopKeywords(ctx, from, to, nil, 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,7 +347,7 @@ func TestTopKeywordsSample(t *testing.T) {
 		t.Errorf("top 1 of all: %s from %d messages", got, n)
 	}
 	// Nothing in the period: nothing to count.
-	if kws, n, err := d.svc.TopKeywords(ctx, to, to.Add(time.Hour), nil, 10, 0); err != nil || n != 0 || len(kws) != 0 {
+	if kws, n, err := d.rep.TopKeywords(ctx, to, to.Add(time.Hour), nil, 10, 0); err != nil || n != 0 || len(kws) != 0 {
 		t.Errorf("empty period: %v %d %v", kws, n, err)
 	}
 }
@@ -381,7 +380,7 @@ func TestKeywordTerms(t *testing.T) {
 				d.text(t, fmt.Sprintf("+86139000002%02d", phone), body)
 			}
 			d.clock.Advance(time.Minute)
-			kws, _, err := d.svc.TopKeywords(ctx, from, d.clock.Now(), nil, 10, 0)
+			kws, _, err := d.rep.TopKeywords(ctx, from, d.clock.Now(), nil, 10, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -394,7 +393,7 @@ func TestKeywordTerms(t *testing.T) {
 
 // Shares without a denominator, and reports that cannot be made.
 func TestReportLimits(t *testing.T) {
-	if _, ok := (tickets.Share{}).Rate(); ok {
+	if _, ok := (reports.Share{}).Rate(); ok {
 		t.Error("an empty share has a rate")
 	}
 	if r, ok := shareOf(3, 4).Rate(); !ok || r != 0.75 || shareOf(3, 4).Missed() != 1 {
@@ -406,17 +405,17 @@ func TestReportLimits(t *testing.T) {
 	now := d.clock.Now()
 	nobody := int64(999)
 	for name, call := range map[string]func() error{
-		"end before start":         func() error { _, err := d.svc.Report(ctx, now, now.Add(-time.Hour), nil); return err },
-		"a year":                   func() error { _, err := d.svc.Report(ctx, now.AddDate(-1, 0, 0), now, nil); return err },
-		"unknown team":             func() error { _, err := d.svc.Report(ctx, now.Add(-time.Hour), now, &nobody); return err },
-		"unknown team's dashboard": func() error { _, err := d.svc.Dashboard(ctx, &nobody); return err },
+		"end before start":         func() error { _, err := d.rep.Report(ctx, now, now.Add(-time.Hour), nil); return err },
+		"a year":                   func() error { _, err := d.rep.Report(ctx, now.AddDate(-1, 0, 0), now, nil); return err },
+		"unknown team":             func() error { _, err := d.rep.Report(ctx, now.Add(-time.Hour), now, &nobody); return err },
+		"unknown team's dashboard": func() error { _, err := d.rep.Dashboard(ctx, &nobody); return err },
 	} {
 		if err := call(); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("%s: %v, want invalid", name, err)
 		}
 	}
 	// An empty desk: zeros, not errors; every day present.
-	dash, err := d.svc.Dashboard(ctx, nil)
+	dash, err := d.rep.Dashboard(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,94 +424,18 @@ func TestReportLimits(t *testing.T) {
 	}
 }
 
-// queryRecorder is a bun query hook that keeps the SQL the service sends, as sent.
-type queryRecorder struct {
-	mu      sync.Mutex
-	queries []string
-}
-
-func (r *queryRecorder) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
-	r.mu.Lock()
-	r.queries = append(r.queries, e.Query)
-	r.mu.Unlock()
-	return ctx
-}
-
-func (r *queryRecorder) AfterQuery(context.Context, *bun.QueryEvent) {}
-
-// take returns the queries recorded since the last take.
-func (r *queryRecorder) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	q := r.queries
-	r.queries = nil
-	return q
-}
-
-// planNode is one node of PostgreSQL's EXPLAIN (FORMAT JSON) plan.
-type planNode struct {
-	NodeType string     `json:"Node Type"`
-	Relation string     `json:"Relation Name"`
-	Index    string     `json:"Index Name"`
-	Filter   string     `json:"Filter"`
-	Plans    []planNode `json:"Plans"`
-}
-
-// explain plans one query on PostgreSQL and returns its scans of table rel, walking the
-// whole tree (init plans and subplans included).
-func explain(t *testing.T, db *bun.DB, query string) []planNode {
-	t.Helper()
-	var raw string
-	// The driver directly: bun would read "?" in the query's literals as placeholders.
-	if err := db.DB.QueryRowContext(context.Background(), "EXPLAIN (FORMAT JSON) "+query).Scan(&raw); err != nil {
-		t.Fatalf("explain %s: %v", query, err)
-	}
-	var out []struct {
-		Plan planNode `json:"Plan"`
-	}
-	if err := json.Unmarshal([]byte(raw), &out); err != nil || len(out) != 1 {
-		t.Fatalf("explain %s: %v (%s)", query, err, raw)
-	}
-	var nodes []planNode
-	var walk func(n planNode)
-	walk = func(n planNode) {
-		nodes = append(nodes, n)
-		for _, c := range n.Plans {
-			walk(c)
-		}
-	}
-	walk(out[0].Plan)
-	return nodes
-}
-
-// scansOf describes how a plan reads the big tables: "Seq Scan tickets", "Index Scan
-// events_kind_idx", ...
-func scansOf(nodes []planNode) []string {
-	var out []string
-	for _, n := range nodes {
-		if n.Relation != "" {
-			out = append(out, strings.TrimSpace(n.NodeType+" "+n.Relation+" "+n.Index))
-		}
-	}
-	return out
-}
-
 // On a desk with a year of tickets, the dashboard's figures for today and the last 30 days
-// and the channel settings page are read through indexes: PostgreSQL plans no sequential
-// scan of tickets, complaints or the audit trail, and finds the channel settings changes
-// without reading other events.
+// are read through indexes: PostgreSQL plans no sequential scan of tickets or complaints.
 func TestDashboardPlansUseIndexes(t *testing.T) {
 	db := tickettest.Postgres(t)
 	ctx := context.Background()
 	d := newDesk(t, db)
 	now := d.clock.Now()
-	rec := &queryRecorder{}
-	db.AddQueryHook(rec)
+	rec := tickettest.RecordQueries(db)
 
 	// A year of tickets, one every ~26 minutes: most answered and resolved in time, some
 	// late, some never (their breach recorded); the last days' still running. Each tenth
-	// ticket has a complaint; the audit trail has an event per ticket and a few settings
-	// changes among them.
+	// ticket has a complaint.
 	seed := []string{
 		`INSERT INTO customers (name, created_at, updated_at) VALUES ('load', ?0, ?0)`,
 		`INSERT INTO tickets (customer_id, channel, subject, category, priority, status, team_id,
@@ -534,12 +457,7 @@ SELECT id, 'customer', 'load', created_at, created_at + interval '14 days', crea
   CASE WHEN id % 4 = 0 AND created_at + interval '14 days' <= ?0 THEN created_at + interval '14 days' END,
   created_at, created_at
 FROM tickets WHERE id % 10 = 0`,
-		`INSERT INTO events (entity, entity_id, kind, actor_kind, actor, data, created_at)
-SELECT CASE WHEN id % 1000 = 0 THEN 'channel' ELSE 'ticket' END, CASE WHEN id % 1000 = 0 THEN 0 ELSE id END,
-  CASE WHEN id % 1000 = 0 THEN 'channel.settings_changed' ELSE 'ticket.created' END, 'system', 'load',
-  CASE WHEN id % 1000 = 0 THEN '{"set":["email.from"]}' ELSE '{}' END, created_at
-FROM tickets ORDER BY id`,
-		`ANALYZE customers, tickets, complaints, events`,
+		`ANALYZE customers, tickets, complaints`,
 	}
 	for _, q := range seed {
 		if _, err := db.ExecContext(ctx, q, now, d.claims.ID, d.complaints.ID); err != nil {
@@ -554,20 +472,18 @@ FROM tickets ORDER BY id`,
 			if !strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
 				continue
 			}
-			nodes := explain(t, db, q)
+			nodes := tickettest.Explain(t, db, q)
 			for _, n := range nodes {
 				switch {
 				case n.Relation == "":
-				case n.NodeType == "Seq Scan" && (n.Relation == "tickets" || n.Relation == "complaints" || n.Relation == "events"):
-					t.Errorf("a sequential scan of %s in\n%s\nplan: %q", n.Relation, q, scansOf(nodes))
-				case n.Relation == "events" && strings.Contains(n.Filter, "kind"):
-					t.Errorf("events read and dropped by kind in\n%s\nplan: %q", q, scansOf(nodes))
+				case n.NodeType == "Seq Scan" && (n.Relation == "tickets" || n.Relation == "complaints"):
+					t.Errorf("a sequential scan of %s in\n%s\nplan: %q", n.Relation, q, tickettest.Scans(nodes))
 				}
 			}
 			for _, s := range mustSee {
 				if strings.Contains(q, s) {
 					seen[s] = true
-					t.Logf("%s…: %q", s, scansOf(nodes))
+					t.Logf("%s…: %q", s, tickettest.Scans(nodes))
 				}
 			}
 		}
@@ -579,7 +495,7 @@ FROM tickets ORDER BY id`,
 	}
 
 	for _, team := range []*int64{nil, &d.claims.ID} {
-		dash, err := d.svc.Dashboard(ctx, team)
+		dash, err := d.rep.Dashboard(ctx, team)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -589,11 +505,6 @@ FROM tickets ORDER BY id`,
 		}
 		// The deadline counts, the complaint counts, the volumes and the daily series, for
 		// today and for the month.
-		check(t, rec.take(), "first_response_due_at", "complaints", "GROUP BY t.channel", "GROUP BY t.category", "GROUP BY x.day")
+		check(t, rec.Take(), "first_response_due_at", "complaints", "GROUP BY t.channel", "GROUP BY t.category", "GROUP BY x.day")
 	}
-
-	if _, err := d.svc.ChannelSettings(ctx); err != nil {
-		t.Fatal(err)
-	}
-	check(t, rec.take(), "channel.settings_changed")
 }
