@@ -5,31 +5,31 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/notifications"
-	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // channelSetters put one saved channel setting into the configuration, in the field its
 // environment variable fills.
 var channelSetters = map[string]func(cfg *config, v string) error{
-	tickets.SettingTwilioAccountSID: func(cfg *config, v string) error { cfg.Twilio.AccountSID = v; return nil },
-	tickets.SettingTwilioAuthToken:  func(cfg *config, v string) error { cfg.Twilio.AuthToken = v; return nil },
-	tickets.SettingTwilioFrom:       func(cfg *config, v string) error { cfg.TwilioFrom = v; return nil },
-	tickets.SettingTwilioService:    func(cfg *config, v string) error { cfg.TwilioService = v; return nil },
-	tickets.SettingWeChatToken:      func(cfg *config, v string) error { cfg.WeChat.Token = v; return nil },
-	tickets.SettingWeChatAppID:      func(cfg *config, v string) error { cfg.WeChat.AppID = v; return nil },
-	tickets.SettingWeChatAppSecret:  func(cfg *config, v string) error { cfg.WeChatSecret = v; return nil },
-	tickets.SettingWeChatAESKey:     func(cfg *config, v string) error { cfg.WeChat.EncodingAESKey = v; return nil },
-	tickets.SettingEmailSMTPURL:     func(cfg *config, v string) error { cfg.SMTPURL = v; return nil },
-	tickets.SettingEmailFrom:        func(cfg *config, v string) error { cfg.EmailFrom = v; return nil },
-	tickets.SettingEmailIMAPURL: func(cfg *config, v string) (err error) {
+	channelsettings.TwilioAccountSID: func(cfg *config, v string) error { cfg.Twilio.AccountSID = v; return nil },
+	channelsettings.TwilioAuthToken:  func(cfg *config, v string) error { cfg.Twilio.AuthToken = v; return nil },
+	channelsettings.TwilioFrom:       func(cfg *config, v string) error { cfg.TwilioFrom = v; return nil },
+	channelsettings.TwilioService:    func(cfg *config, v string) error { cfg.TwilioService = v; return nil },
+	channelsettings.WeChatToken:      func(cfg *config, v string) error { cfg.WeChat.Token = v; return nil },
+	channelsettings.WeChatAppID:      func(cfg *config, v string) error { cfg.WeChat.AppID = v; return nil },
+	channelsettings.WeChatAppSecret:  func(cfg *config, v string) error { cfg.WeChatSecret = v; return nil },
+	channelsettings.WeChatAESKey:     func(cfg *config, v string) error { cfg.WeChat.EncodingAESKey = v; return nil },
+	channelsettings.EmailSMTPURL:     func(cfg *config, v string) error { cfg.SMTPURL = v; return nil },
+	channelsettings.EmailFrom:        func(cfg *config, v string) error { cfg.EmailFrom = v; return nil },
+	channelsettings.EmailIMAPURL: func(cfg *config, v string) (err error) {
 		cfg.IMAP, err = parseIMAPURL(v)
 		return err
 	},
-	tickets.SettingEmailWebhookSecret: func(cfg *config, v string) error { cfg.EmailSecret = v; return nil },
-	tickets.SettingSlackBotToken:      func(cfg *config, v string) error { cfg.Slack.Token = v; return nil },
-	tickets.SettingSlackSigningSecret: func(cfg *config, v string) error { cfg.SlackSigningSecret = v; return nil },
-	tickets.SettingSlackTeamChannels: func(cfg *config, v string) (err error) {
+	channelsettings.EmailWebhookSecret: func(cfg *config, v string) error { cfg.EmailSecret = v; return nil },
+	channelsettings.SlackBotToken:      func(cfg *config, v string) error { cfg.Slack.Token = v; return nil },
+	channelsettings.SlackSigningSecret: func(cfg *config, v string) error { cfg.SlackSigningSecret = v; return nil },
+	channelsettings.SlackTeamChannels: func(cfg *config, v string) (err error) {
 		cfg.Slack.TeamChannels, err = notifications.ParseTeamChannels(v)
 		return err
 	},
@@ -48,13 +48,13 @@ var channelSetters = map[string]func(cfg *config, v string) error{
 // sender refuses or without a from address) must not keep every process from starting,
 // since the console to correct it would be down too: it is logged as an error and the
 // environment's value is kept instead. Only the database failing is an error.
-func applyChannelSettings(ctx context.Context, svc *tickets.Service, cfg *config, log *slog.Logger) error {
-	stored, err := svc.ChannelSettingValues(ctx)
+func applyChannelSettings(ctx context.Context, settings *channelsettings.Store, cfg *config, log *slog.Logger) error {
+	stored, err := settings.Values(ctx)
 	if err != nil {
 		return fmt.Errorf("read the channel settings saved in the console: %w", err)
 	}
 	env := *cfg
-	for _, f := range tickets.ChannelFields() {
+	for _, f := range channelsettings.Fields() {
 		v, ok := stored[f.Key]
 		if !ok {
 			continue

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -24,6 +25,7 @@ func TestApplyChannelSettings(t *testing.T) {
 	t.Setenv("SLACK_TEAM_CHANNELS", "Claims=C1")
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(time.Date(2026, 11, 25, 1, 0, 0, 0, time.UTC)))
+	settings := channelsettings.New(svc)
 	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "correct horse battery"})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +36,7 @@ func TestApplyChannelSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := applyChannelSettings(ctx, svc, &cfg, discardLog); err != nil {
+	if err := applyChannelSettings(ctx, settings, &cfg, discardLog); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Twilio.AuthToken != "env-auth-token-0123456789" || cfg.TwilioFrom != "+15550000000" || cfg.WeChat.Token != "envtoken" ||
@@ -42,24 +44,24 @@ func TestApplyChannelSettings(t *testing.T) {
 		t.Errorf("with nothing stored the config changed: %+v", cfg)
 	}
 
-	if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), map[string]string{
-		tickets.SettingTwilioAuthToken:    "stored-auth-token-0123456789",
-		tickets.SettingTwilioService:      "MG0123456789abcdef0123456789abcdef",
-		tickets.SettingWeChatAppID:        "wx1234567890abcdef",
-		tickets.SettingWeChatAppSecret:    "stored-app-secret-0123",
-		tickets.SettingWeChatAESKey:       "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
-		tickets.SettingEmailSMTPURL:       "smtps://mailer:pw@smtp.example.com",
-		tickets.SettingEmailFrom:          "客服 Support <support@example.com>",
-		tickets.SettingEmailIMAPURL:       "imaps://desk:pw@imap.example.com/INBOX?move=Done",
-		tickets.SettingEmailWebhookSecret: "stored-webhook-secret-0123",
-		tickets.SettingSlackBotToken:      "xoxb-stored",
-		tickets.SettingSlackSigningSecret: "stored-signing-secret-0123",
-		tickets.SettingSlackTeamChannels:  "Claims=C9,Motor=C8",
+	if _, err := settings.Save(ctx, tickets.AgentActor(admin), map[string]string{
+		channelsettings.TwilioAuthToken:    "stored-auth-token-0123456789",
+		channelsettings.TwilioService:      "MG0123456789abcdef0123456789abcdef",
+		channelsettings.WeChatAppID:        "wx1234567890abcdef",
+		channelsettings.WeChatAppSecret:    "stored-app-secret-0123",
+		channelsettings.WeChatAESKey:       "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		channelsettings.EmailSMTPURL:       "smtps://mailer:pw@smtp.example.com",
+		channelsettings.EmailFrom:          "客服 Support <support@example.com>",
+		channelsettings.EmailIMAPURL:       "imaps://desk:pw@imap.example.com/INBOX?move=Done",
+		channelsettings.EmailWebhookSecret: "stored-webhook-secret-0123",
+		channelsettings.SlackBotToken:      "xoxb-stored",
+		channelsettings.SlackSigningSecret: "stored-signing-secret-0123",
+		channelsettings.SlackTeamChannels:  "Claims=C9,Motor=C8",
 	}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, _ = loadConfig()
-	if err := applyChannelSettings(ctx, svc, &cfg, discardLog); err != nil {
+	if err := applyChannelSettings(ctx, settings, &cfg, discardLog); err != nil {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]struct{ got, want string }{
@@ -88,26 +90,26 @@ func TestApplyChannelSettings(t *testing.T) {
 	}
 
 	// Clearing a stored value falls back to the environment again.
-	if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), map[string]string{tickets.SettingTwilioAuthToken: ""}); err != nil {
+	if _, err := settings.Save(ctx, tickets.AgentActor(admin), map[string]string{channelsettings.TwilioAuthToken: ""}); err != nil {
 		t.Fatal(err)
 	}
 	cfg, _ = loadConfig()
-	if err := applyChannelSettings(ctx, svc, &cfg, discardLog); err != nil || cfg.Twilio.AuthToken != "env-auth-token-0123456789" {
+	if err := applyChannelSettings(ctx, settings, &cfg, discardLog); err != nil || cfg.Twilio.AuthToken != "env-auth-token-0123456789" {
 		t.Errorf("after clearing: %q %v", cfg.Twilio.AuthToken, err)
 	}
 
 	// Saved email settings the sender cannot use never stop the desk from starting (the
 	// console to correct them would be down too): the environment's are kept, and it says so.
 	for name, saved := range map[string]map[string]string{
-		"no from address":      {tickets.SettingEmailFrom: ""},
-		"an unknown parameter": {tickets.SettingEmailSMTPURL: "smtps://u:pw@smtp.example.com/?starttls=true", tickets.SettingEmailFrom: "Desk <desk@example.com>"},
+		"no from address":      {channelsettings.EmailFrom: ""},
+		"an unknown parameter": {channelsettings.EmailSMTPURL: "smtps://u:pw@smtp.example.com/?starttls=true", channelsettings.EmailFrom: "Desk <desk@example.com>"},
 	} {
-		if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(admin), saved); err != nil {
+		if _, err := settings.Save(ctx, tickets.AgentActor(admin), saved); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		cfg, _ = loadConfig()
 		var logged strings.Builder
-		if err := applyChannelSettings(ctx, svc, &cfg, slog.New(slog.NewTextHandler(&logged, nil))); err != nil {
+		if err := applyChannelSettings(ctx, settings, &cfg, slog.New(slog.NewTextHandler(&logged, nil))); err != nil {
 			t.Errorf("%s: the desk would not start: %v", name, err)
 		}
 		if _, err := emailSender(cfg); cfg.SMTPURL != "" && err != nil {
@@ -121,12 +123,12 @@ func TestApplyChannelSettings(t *testing.T) {
 
 // Every channel setting the console offers has its place in the configuration.
 func TestEveryChannelSettingApplies(t *testing.T) {
-	for _, f := range tickets.ChannelFields() {
+	for _, f := range channelsettings.Fields() {
 		if _, ok := channelSetters[f.Key]; !ok {
 			t.Errorf("%s (%s) is saved by the console but never applied", f.Key, f.Env)
 		}
 	}
-	if len(channelSetters) != len(tickets.ChannelFields()) {
-		t.Errorf("%d setters for %d settings", len(channelSetters), len(tickets.ChannelFields()))
+	if len(channelSetters) != len(channelsettings.Fields()) {
+		t.Errorf("%d setters for %d settings", len(channelSetters), len(channelsettings.Fields()))
 	}
 }

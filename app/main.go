@@ -28,6 +28,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/bench"
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/console"
 	"github.com/hotlinedesk/hotline/app/metrics"
 	"github.com/hotlinedesk/hotline/app/web"
@@ -117,7 +118,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	if cmd == "serve" || cmd == "simulate" {
 		// Channel settings an admin saved in the console take the place of the environment's.
-		if err := applyChannelSettings(ctx, svc, &cfg, log); err != nil {
+		if err := applyChannelSettings(ctx, channelsettings.New(svc), &cfg, log); err != nil {
 			return err
 		}
 	}
@@ -235,7 +236,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
-	desk := console.New(console.Config{Service: svc, Reports: figures, Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
+	desk := console.New(console.Config{Service: svc, Reports: figures, ChannelSettings: channelsettings.New(svc), Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback})
 	defer desk.Close()
 	hooks = append(hooks, desk)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -25,9 +26,9 @@ var channelHooks = map[string][][2]string{
 // channelField is one setting as the page shows it. It never holds a secret: a saved
 // secret shows only that it is set, and a secret from the environment likewise.
 type channelField struct {
-	tickets.ChannelSetting
+	channelsettings.Setting
 	EnvSet   bool   // the environment variable has a value
-	EnvShown string // what may be shown of it (see tickets.ChannelField.Show)
+	EnvShown string // what may be shown of it (see channelsettings.Field.Show)
 	Input    string // a plain field's value in the form: the saved one, or what was typed
 }
 
@@ -62,7 +63,7 @@ func (c *Console) showChannels(ctx *fiber.Ctx, a *tickets.Agent, r *refused, cha
 	if !d.BaseKnown {
 		d.Base = ctx.BaseURL()
 	}
-	settings, err := c.svc.ChannelSettings(ctxOf(ctx))
+	settings, err := c.channels.List(ctxOf(ctx))
 	if err != nil {
 		return err
 	}
@@ -76,7 +77,7 @@ func (c *Console) showChannels(ctx *fiber.Ctx, a *tickets.Agent, r *refused, cha
 			if s.Channel != ch {
 				continue
 			}
-			f := channelField{ChannelSetting: s}
+			f := channelField{Setting: s}
 			// The environment of this process: the processes of one desk share it.
 			if env := os.Getenv(s.Env); env != "" {
 				f.EnvSet, f.EnvShown = true, s.Show(env)
@@ -109,7 +110,7 @@ func (c *Console) saveChannel(ctx *fiber.Ctx, a *tickets.Agent) error {
 	values, typed := map[string]string{}, map[string]string{}
 	secretTyped := false
 	args := ctx.Request().PostArgs()
-	for _, f := range tickets.ChannelFields() {
+	for _, f := range channelsettings.Fields() {
 		if f.Channel != channel {
 			continue
 		}
@@ -125,7 +126,7 @@ func (c *Console) saveChannel(ctx *fiber.Ctx, a *tickets.Agent) error {
 			values[f.Key], typed[f.Key] = v, v
 		}
 	}
-	changed, err := c.svc.SaveChannelSettings(ctxOf(ctx), tickets.AgentActor(a), values)
+	changed, err := c.channels.Save(ctxOf(ctx), tickets.AgentActor(a), values)
 	if err != nil {
 		if r, ok := refusal(channel, err); ok {
 			if secretTyped { // never shown again, not even to retry

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/console"
-	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -50,7 +50,7 @@ func (s *admSecrets) neverShown(secrets ...string) {
 
 // admEnv empties every channel variable, so the test sees only what it sets.
 func admEnv(t *testing.T, set map[string]string) {
-	for _, f := range tickets.ChannelFields() {
+	for _, f := range channelsettings.Fields() {
 		t.Setenv(f.Env, set[f.Env])
 	}
 }
@@ -88,16 +88,16 @@ func TestAdminChannelSettings(t *testing.T) {
 	r = s.keep(b.get("/admin/channels"))
 	wantContains(t, r, "已保存：Auth Token、发送号码。重启 Hotline 进程后生效。", `value="&#43;8610095500"`,
 		"于 2026-11-25 在此设置", "（admin@desk.test）", "覆盖环境变量", `name="clear.twilio.auth_token"`)
-	values, _ := d.svc.ChannelSettingValues(ctx)
-	if values[tickets.SettingTwilioAuthToken] != savedToken || values[tickets.SettingTwilioFrom] != "+8610095500" || len(values) != 2 {
+	values, _ := channelsettings.New(d.svc).Values(ctx)
+	if values[channelsettings.TwilioAuthToken] != savedToken || values[channelsettings.TwilioFrom] != "+8610095500" || len(values) != 2 {
 		t.Fatalf("stored %v", values)
 	}
 
 	// A secret left empty stays; a plain field emptied falls back to the environment.
 	r = s.keep(b.post("/admin/channels/twilio", url.Values{"twilio.auth_token": {""}, "twilio.from_number": {""}}))
 	wantStatus(t, r, 303)
-	values, _ = d.svc.ChannelSettingValues(ctx)
-	if values[tickets.SettingTwilioAuthToken] != savedToken || values[tickets.SettingTwilioFrom] != "" {
+	values, _ = channelsettings.New(d.svc).Values(ctx)
+	if values[channelsettings.TwilioAuthToken] != savedToken || values[channelsettings.TwilioFrom] != "" {
 		t.Errorf("after an empty save: %v", values)
 	}
 	r = s.keep(b.post("/admin/channels/twilio", url.Values{"twilio.auth_token": {""}}))
@@ -117,7 +117,7 @@ func TestAdminChannelSettings(t *testing.T) {
 	r = s.keep(b.post("/admin/channels/email", url.Values{"email.imap_url": {"http://u:" + smtpPass + "@imap.example.com"}}))
 	wantStatus(t, r, 400)
 	wantContains(t, r, "imaps://user:password@host")
-	if values, _ = d.svc.ChannelSettingValues(ctx); values[tickets.SettingTwilioAuthToken] != savedToken {
+	if values, _ = channelsettings.New(d.svc).Values(ctx); values[channelsettings.TwilioAuthToken] != savedToken {
 		t.Errorf("a refused save changed the token")
 	}
 	if n := admEvents(t, d); n != before {
@@ -127,8 +127,8 @@ func TestAdminChannelSettings(t *testing.T) {
 	// Clearing brings the environment's value back.
 	r = s.keep(b.post("/admin/channels/twilio", url.Values{"twilio.auth_token": {newerToken}, "clear.twilio.auth_token": {"on"}}))
 	wantStatus(t, r, 303)
-	if values, _ = d.svc.ChannelSettingValues(ctx); values[tickets.SettingTwilioAuthToken] != "" {
-		t.Errorf("cleared, the token is still %q", values[tickets.SettingTwilioAuthToken])
+	if values, _ = channelsettings.New(d.svc).Values(ctx); values[channelsettings.TwilioAuthToken] != "" {
+		t.Errorf("cleared, the token is still %q", values[channelsettings.TwilioAuthToken])
 	}
 	r = s.keep(b.get("/admin/channels"))
 	if !admInOrder(r.body, `id="field-twilio.auth_token"`, "来自环境变量", `id="field-twilio.from_number"`) {
@@ -166,7 +166,7 @@ func TestAdminChannelsWithoutBaseURL(t *testing.T) {
 	r := d.signIn(d.admin).get("/admin/channels")
 	wantStatus(t, r, 200)
 	wantContains(t, r, "http://example.com/webhooks/twilio/sms", "未设置 PUBLIC_BASE_URL")
-	if strings.Count(r.body, `class="src none"`) != len(tickets.ChannelFields()) {
-		t.Errorf("%d settings shown as not set, want all %d", strings.Count(r.body, `class="src none"`), len(tickets.ChannelFields()))
+	if strings.Count(r.body, `class="src none"`) != len(channelsettings.Fields()) {
+		t.Errorf("%d settings shown as not set, want all %d", strings.Count(r.body, `class="src none"`), len(channelsettings.Fields()))
 	}
 }

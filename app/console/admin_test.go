@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -125,7 +126,7 @@ func TestAdminFormsNeedTheCSRFToken(t *testing.T) {
 	if n := admEvents(t, d); n != before {
 		t.Errorf("forged forms recorded %d events", n-before)
 	}
-	if values, _ := d.svc.ChannelSettingValues(context.Background()); len(values) != 0 {
+	if values, _ := channelsettings.New(d.svc).Values(context.Background()); len(values) != 0 {
 		t.Errorf("a forged form saved %v", values)
 	}
 	// With the token, every one of them goes through.
@@ -158,7 +159,7 @@ func TestAdminPagesAreTranslated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.svc.SaveChannelSettings(ctx, adm, map[string]string{tickets.SettingSlackBotToken: "xoxb-1", tickets.SettingEmailFrom: "a@example.com"}); err != nil {
+	if _, err := channelsettings.New(d.svc).Save(ctx, adm, map[string]string{channelsettings.SlackBotToken: "xoxb-1", channelsettings.EmailFrom: "a@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	pages := admPages(d)

@@ -22,6 +22,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
 	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/reports"
@@ -38,7 +39,10 @@ type Config struct {
 	Service *tickets.Service
 	// Reports computes the supervisor's dashboard; nil means reports.New(Service).
 	Reports *reports.Reader
-	Log     *slog.Logger
+	// ChannelSettings reads and saves the channel settings (Admin → Channels); nil means
+	// channelsettings.New(Service).
+	ChannelSettings *channelsettings.Store
+	Log             *slog.Logger
 	// SecureCookies marks the session cookie Secure; set it when Hotline is served over
 	// HTTPS (PUBLIC_BASE_URL starts with https://).
 	SecureCookies bool
@@ -62,12 +66,13 @@ type Config struct {
 
 // Console serves the pages.
 type Console struct {
-	svc     *tickets.Service
-	reports *reports.Reader
-	log     *slog.Logger
-	cfg     Config
-	pages   map[string]*template.Template
-	live    *hub
+	svc      *tickets.Service
+	reports  *reports.Reader
+	channels *channelsettings.Store
+	log      *slog.Logger
+	cfg      Config
+	pages    map[string]*template.Template
+	live     *hub
 }
 
 // New parses the templates; a template error is a programming error and panics at start.
@@ -90,7 +95,10 @@ func New(cfg Config) *Console {
 	if cfg.Reports == nil {
 		cfg.Reports = reports.New(cfg.Service)
 	}
-	c := &Console{svc: cfg.Service, reports: cfg.Reports, log: cfg.Log, cfg: cfg}
+	if cfg.ChannelSettings == nil {
+		cfg.ChannelSettings = channelsettings.New(cfg.Service)
+	}
+	c := &Console{svc: cfg.Service, reports: cfg.Reports, channels: cfg.ChannelSettings, log: cfg.Log, cfg: cfg}
 	c.pages = parsePages(cfg.Service.Calendar().Location())
 	c.live = newHub(cfg.Service, cfg.LiveEvery, cfg.Log)
 	return c

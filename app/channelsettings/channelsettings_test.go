@@ -1,4 +1,4 @@
-package tickets_test
+package channelsettings_test
 
 import (
 	"context"
@@ -10,14 +10,36 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
+
+// t0 is when every test's clock starts.
+var t0 = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
 
 const (
 	smtpPassword = "smtp-pass-Zq81"
 	authToken    = "0123456789abcdef0123456789abcdef"
 )
+
+func adminActor(t *testing.T, svc *tickets.Service) tickets.Actor {
+	t.Helper()
+	a, err := svc.CreateAgent(context.Background(), tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tickets.AgentActor(a)
+}
+
+func countEvents(t *testing.T, db *bun.DB, kind string) int {
+	t.Helper()
+	n, err := db.NewSelect().Table("events").Where("kind = ?", kind).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
 
 // Channel settings saved by an admin are stored, listed without their secrets, and
 // audited without their values; an empty value removes one, settings not given stay.
@@ -26,14 +48,15 @@ func TestChannelSettings(t *testing.T) {
 		ctx := context.Background()
 		clock := tickettest.NewClock(t0)
 		svc := tickettest.Service(db, clock)
+		settings := channelsettings.New(svc)
 		admin := adminActor(t, svc)
 
-		list, err := svc.ChannelSettings(ctx)
+		list, err := settings.List(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(list) != len(tickets.ChannelFields()) {
-			t.Fatalf("%d settings listed, %d fields", len(list), len(tickets.ChannelFields()))
+		if len(list) != len(channelsettings.Fields()) {
+			t.Fatalf("%d settings listed, %d fields", len(list), len(channelsettings.Fields()))
 		}
 		for _, s := range list {
 			if s.Stored {
@@ -41,46 +64,46 @@ func TestChannelSettings(t *testing.T) {
 			}
 		}
 
-		changed, err := svc.SaveChannelSettings(ctx, admin, map[string]string{
-			tickets.SettingTwilioAccountSID: " AC0123456789abcdef0123456789abcdef ",
-			tickets.SettingTwilioAuthToken:  authToken,
-			tickets.SettingEmailSMTPURL:     "smtps://mailer:" + smtpPassword + "@smtp.example.com:465",
-			tickets.SettingSlackBotToken:    "", // nothing stored: nothing to clear
+		changed, err := settings.Save(ctx, admin, map[string]string{
+			channelsettings.TwilioAccountSID: " AC0123456789abcdef0123456789abcdef ",
+			channelsettings.TwilioAuthToken:  authToken,
+			channelsettings.EmailSMTPURL:     "smtps://mailer:" + smtpPassword + "@smtp.example.com:465",
+			channelsettings.SlackBotToken:    "", // nothing stored: nothing to clear
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{tickets.SettingEmailSMTPURL, tickets.SettingTwilioAccountSID, tickets.SettingTwilioAuthToken}; !slices.Equal(changed, want) {
+		if want := []string{channelsettings.EmailSMTPURL, channelsettings.TwilioAccountSID, channelsettings.TwilioAuthToken}; !slices.Equal(changed, want) {
 			t.Errorf("changed %v, want %v", changed, want)
 		}
 
-		values, err := svc.ChannelSettingValues(ctx)
+		values, err := settings.Values(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if values[tickets.SettingTwilioAuthToken] != authToken || values[tickets.SettingTwilioAccountSID] != "AC0123456789abcdef0123456789abcdef" || len(values) != 3 {
+		if values[channelsettings.TwilioAuthToken] != authToken || values[channelsettings.TwilioAccountSID] != "AC0123456789abcdef0123456789abcdef" || len(values) != 3 {
 			t.Errorf("stored values %v", values)
 		}
 
-		list, _ = svc.ChannelSettings(ctx)
-		byKey := map[string]tickets.ChannelSetting{}
+		list, _ = settings.List(ctx)
+		byKey := map[string]channelsettings.Setting{}
 		for _, s := range list {
 			byKey[s.Key] = s
 		}
-		tok := byKey[tickets.SettingTwilioAuthToken]
+		tok := byKey[channelsettings.TwilioAuthToken]
 		if !tok.Stored || tok.Shown != "" || tok.UpdatedBy != "admin@example.com" || !tok.UpdatedAt.Equal(t0) {
 			t.Errorf("auth token listed as %+v", tok)
 		}
-		if got := byKey[tickets.SettingTwilioAccountSID].Shown; got != "AC0123456789abcdef0123456789abcdef" {
+		if got := byKey[channelsettings.TwilioAccountSID].Shown; got != "AC0123456789abcdef0123456789abcdef" {
 			t.Errorf("account SID shown as %q", got)
 		}
-		if got := byKey[tickets.SettingEmailSMTPURL].Shown; got != "smtps://mailer:xxxxx@smtp.example.com:465" {
+		if got := byKey[channelsettings.EmailSMTPURL].Shown; got != "smtps://mailer:xxxxx@smtp.example.com:465" {
 			t.Errorf("SMTP URL shown as %q", got)
 		}
 
 		// Saving the same value again changes nothing and records nothing.
 		events := countEvents(t, db, "channel.settings_changed")
-		if changed, err := svc.SaveChannelSettings(ctx, admin, map[string]string{tickets.SettingTwilioAuthToken: authToken}); err != nil || len(changed) != 0 {
+		if changed, err := settings.Save(ctx, admin, map[string]string{channelsettings.TwilioAuthToken: authToken}); err != nil || len(changed) != 0 {
 			t.Errorf("same value again: %v %v", changed, err)
 		}
 		if n := countEvents(t, db, "channel.settings_changed"); n != events {
@@ -89,11 +112,11 @@ func TestChannelSettings(t *testing.T) {
 
 		// Clearing one keeps the others.
 		clock.Advance(time.Hour)
-		if changed, err := svc.SaveChannelSettings(ctx, admin, map[string]string{tickets.SettingTwilioAuthToken: ""}); err != nil || !slices.Equal(changed, []string{tickets.SettingTwilioAuthToken}) {
+		if changed, err := settings.Save(ctx, admin, map[string]string{channelsettings.TwilioAuthToken: ""}); err != nil || !slices.Equal(changed, []string{channelsettings.TwilioAuthToken}) {
 			t.Errorf("clear: %v %v", changed, err)
 		}
-		values, _ = svc.ChannelSettingValues(ctx)
-		if _, ok := values[tickets.SettingTwilioAuthToken]; ok || values[tickets.SettingTwilioAccountSID] == "" {
+		values, _ = settings.Values(ctx)
+		if _, ok := values[channelsettings.TwilioAuthToken]; ok || values[channelsettings.TwilioAccountSID] == "" {
 			t.Errorf("after clearing the token: %v", values)
 		}
 
@@ -102,7 +125,7 @@ func TestChannelSettings(t *testing.T) {
 		if err := db.NewSelect().Table("events").Column("data").Where("kind = ?", "channel.settings_changed").OrderExpr("id").Scan(ctx, &data); err != nil {
 			t.Fatal(err)
 		}
-		if len(data) != 2 || !strings.Contains(data[0], tickets.SettingTwilioAuthToken) || !strings.Contains(data[1], `"cleared":["twilio.auth_token"]`) {
+		if len(data) != 2 || !strings.Contains(data[0], channelsettings.TwilioAuthToken) || !strings.Contains(data[1], `"cleared":["twilio.auth_token"]`) {
 			t.Errorf("events %q", data)
 		}
 		for _, d := range data {
@@ -119,26 +142,27 @@ func TestChannelSettingsRefused(t *testing.T) {
 	ctx := context.Background()
 	db := tickettest.SQLite(t)
 	svc := tickettest.Service(db, tickettest.NewClock(t0))
+	settings := channelsettings.New(svc)
 	admin := adminActor(t, svc)
 	for _, c := range []struct {
 		key, value, reason string
 	}{
-		{tickets.SettingTwilioAccountSID, "SK123", "AC followed by 32"},
-		{tickets.SettingTwilioService, "AC0123456789abcdef0123456789abcdef", "MG followed by 32"},
-		{tickets.SettingTwilioFrom, "010-9550", "international form"},
-		{tickets.SettingTwilioAuthToken, "short", "at least 16"},
-		{tickets.SettingWeChatToken, "has spaces in it", "3 to 32 letters"},
-		{tickets.SettingWeChatAppID, "12345", "wx"},
-		{tickets.SettingWeChatAESKey, "tooshort", "43"},
-		{tickets.SettingEmailSMTPURL, "http://u:" + smtpPassword + "@smtp.example.com", "smtps://"},
-		{tickets.SettingEmailIMAPURL, "imaps://imap.example.com/INBOX", "user and password"},
-		{tickets.SettingEmailFrom, "not an address", "email address"},
-		{tickets.SettingSlackBotToken, "xoxp-user-token", "xoxb-"},
-		{tickets.SettingSlackTeamChannels, "Claims", "team=channel"},
-		{tickets.SettingTwilioAuthToken, "line\nbreak-0123456789", "one line"},
+		{channelsettings.TwilioAccountSID, "SK123", "AC followed by 32"},
+		{channelsettings.TwilioService, "AC0123456789abcdef0123456789abcdef", "MG followed by 32"},
+		{channelsettings.TwilioFrom, "010-9550", "international form"},
+		{channelsettings.TwilioAuthToken, "short", "at least 16"},
+		{channelsettings.WeChatToken, "has spaces in it", "3 to 32 letters"},
+		{channelsettings.WeChatAppID, "12345", "wx"},
+		{channelsettings.WeChatAESKey, "tooshort", "43"},
+		{channelsettings.EmailSMTPURL, "http://u:" + smtpPassword + "@smtp.example.com", "smtps://"},
+		{channelsettings.EmailIMAPURL, "imaps://imap.example.com/INBOX", "user and password"},
+		{channelsettings.EmailFrom, "not an address", "email address"},
+		{channelsettings.SlackBotToken, "xoxp-user-token", "xoxb-"},
+		{channelsettings.SlackTeamChannels, "Claims", "team=channel"},
+		{channelsettings.TwilioAuthToken, "line\nbreak-0123456789", "one line"},
 		{"twilio.nonsense", "x", "unknown channel setting"},
 	} {
-		_, err := svc.SaveChannelSettings(ctx, admin, map[string]string{c.key: c.value, tickets.SettingEmailFrom: "Support <support@example.com>"})
+		_, err := settings.Save(ctx, admin, map[string]string{c.key: c.value, channelsettings.EmailFrom: "Support <support@example.com>"})
 		if !errors.Is(err, tickets.ErrInvalid) || !strings.Contains(tickets.Reason(err), c.reason) {
 			t.Errorf("%s=%q: %v, want a reason with %q", c.key, c.value, err, c.reason)
 		}
@@ -146,7 +170,7 @@ func TestChannelSettingsRefused(t *testing.T) {
 			t.Errorf("the reason repeats the password: %v", err)
 		}
 	}
-	if values, _ := svc.ChannelSettingValues(ctx); len(values) != 0 {
+	if values, _ := settings.Values(ctx); len(values) != 0 {
 		t.Errorf("refused saves stored %v", values)
 	}
 
@@ -154,7 +178,7 @@ func TestChannelSettingsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.SaveChannelSettings(ctx, tickets.AgentActor(agent), map[string]string{tickets.SettingEmailFrom: "a@example.com"}); !errors.Is(err, tickets.ErrForbidden) {
+	if _, err := settings.Save(ctx, tickets.AgentActor(agent), map[string]string{channelsettings.EmailFrom: "a@example.com"}); !errors.Is(err, tickets.ErrForbidden) {
 		t.Errorf("a supervisor saved a channel setting: %v", err)
 	}
 }
@@ -180,9 +204,9 @@ FROM generate_series(1, 20000) AS i ORDER BY i`,
 			t.Fatalf("seed: %v", err)
 		}
 	}
-	svc := tickettest.Service(db, tickettest.NewClock(now))
+	settings := channelsettings.New(tickettest.Service(db, tickettest.NewClock(now)))
 	rec := tickettest.RecordQueries(db)
-	if _, err := svc.ChannelSettings(ctx); err != nil {
+	if _, err := settings.List(ctx); err != nil {
 		t.Fatal(err)
 	}
 	seen := false
