@@ -24,6 +24,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -38,7 +39,11 @@ type Config struct {
 	Service *tickets.Service
 	// Reports computes the supervisor's dashboard; nil means reports.New(Service).
 	Reports *reports.Reader
-	Log     *slog.Logger
+	// Aftercare lists and completes the follow-up calls and reads a customer's survey
+	// answers; nil means aftercare.New(Service) with the zero Config (the pages need none
+	// of its settings).
+	Aftercare *aftercare.Service
+	Log       *slog.Logger
 	// SecureCookies marks the session cookie Secure; set it when Hotline is served over
 	// HTTPS (PUBLIC_BASE_URL starts with https://).
 	SecureCookies bool
@@ -61,6 +66,7 @@ type Config struct {
 type Console struct {
 	svc     *tickets.Service
 	reports *reports.Reader
+	care    *aftercare.Service
 	log     *slog.Logger
 	cfg     Config
 	pages   map[string]*template.Template
@@ -87,7 +93,10 @@ func New(cfg Config) *Console {
 	if cfg.Reports == nil {
 		cfg.Reports = reports.New(cfg.Service)
 	}
-	c := &Console{svc: cfg.Service, reports: cfg.Reports, log: cfg.Log, cfg: cfg}
+	if cfg.Aftercare == nil {
+		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
+	}
+	c := &Console{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, log: cfg.Log, cfg: cfg}
 	c.pages = parsePages(cfg.Service.Calendar().Location())
 	c.live = newHub(cfg.Service, cfg.LiveEvery, cfg.Log)
 	return c
@@ -236,7 +245,7 @@ func (v view) TOr(key, fallback string) string {
 }
 
 // After says when after resolution a follow-up call falls.
-func (v view) After(f *tickets.FollowUp) string { return afterLabel(v, f) }
+func (v view) After(f *aftercare.FollowUp) string { return afterLabel(v, f) }
 
 // Can reports whether the signed-in agent has one of the roles.
 func (v view) Can(roles ...string) bool {
