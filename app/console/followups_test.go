@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hotlinedesk/hotline/tickets"
@@ -31,6 +32,9 @@ func TestFollowUpCalls(t *testing.T) {
 	r := b.get("/followups")
 	wantStatus(t, r, 200)
 	wantContains(t, r, tk.Ref(), `href="tel:&#43;8613800138000"`, "当天", "7 天", "30 天", "完成回访")
+	if n := strings.Count(r.body, `href="tel:&#43;8613800138000"`); n != 3 {
+		t.Errorf("%d of the ticket's 3 calls offer the customer's number", n)
+	}
 	wantContains(t, d.signIn(d.agent2).get("/followups?view=mine"), "没有待办的回访")
 	wantStatus(t, b.get("/followups?view=everything"), 400)
 

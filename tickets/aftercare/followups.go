@@ -166,14 +166,17 @@ func (s *Service) FollowUps(ctx context.Context, f FollowUpFilter) ([]*FollowUp,
 }
 
 // loadIdentities fills in the identities of the calls' customers, with one query for the
-// whole page.
+// whole page. Each call has its own copy of its ticket and customer (a ticket's three
+// calls, a customer's several tickets), and every copy gets them.
 func (s *Service) loadIdentities(ctx context.Context, fs []*FollowUp) error {
-	byCustomer := map[int64]*tickets.Customer{}
+	byCustomer := map[int64][]*tickets.Customer{}
 	var ids []int64
 	for _, f := range fs {
-		if t := f.Ticket; t != nil && t.Customer != nil && byCustomer[t.CustomerID] == nil {
-			byCustomer[t.CustomerID] = t.Customer
-			ids = append(ids, t.CustomerID)
+		if t := f.Ticket; t != nil && t.Customer != nil {
+			if byCustomer[t.CustomerID] == nil {
+				ids = append(ids, t.CustomerID)
+			}
+			byCustomer[t.CustomerID] = append(byCustomer[t.CustomerID], t.Customer)
 		}
 	}
 	if len(ids) == 0 {
@@ -184,8 +187,9 @@ func (s *Service) loadIdentities(ctx context.Context, fs []*FollowUp) error {
 		return fmt.Errorf("load identities: %w", err)
 	}
 	for _, id := range idents {
-		c := byCustomer[id.CustomerID]
-		c.Identities = append(c.Identities, id)
+		for _, c := range byCustomer[id.CustomerID] {
+			c.Identities = append(c.Identities, id)
+		}
 	}
 	return nil
 }

@@ -62,6 +62,10 @@ func TestFollowUps(t *testing.T) {
 				f.Status != aftercare.FollowUpOpen || f.Assignee == nil || f.Assignee.ID != d.liNa.Agent.ID {
 				t.Errorf("follow-up %d: offset %v due %s ticket %d status %s", i, f.Offset(), f.DueAt.In(loc).Format(time.RFC3339), f.TicketID, f.Status)
 			}
+			// Every call shows the number to ring, not only the customer's first.
+			if f.Ticket == nil || f.Ticket.Customer == nil || f.Ticket.Customer.Identity(tickets.IdentityPhone) != "+8613700000001" {
+				t.Errorf("follow-up %d does not carry the customer's number: %+v", i, f.Ticket)
+			}
 		}
 		filters := []struct {
 			name string
