@@ -15,6 +15,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/voice/stt"
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 )
 
 // config is everything Hotline reads from its environment.
@@ -64,9 +65,9 @@ type config struct {
 	Slack              notifications.SlackConfig // SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_TEAM_CHANNELS
 	SlackSigningSecret string                    // SLACK_SIGNING_SECRET
 
-	AfterCare tickets.AfterCareConfig // HOTLINE_SURVEYS, HOTLINE_SURVEY_TTL, HOTLINE_FOLLOWUP_OFFSETS
-	Notices   bool                    // HOTLINE_CUSTOMER_NOTICES
-	Quiet     [2]time.Duration        // HOTLINE_QUIET_HOURS
+	AfterCare aftercare.Config // HOTLINE_SURVEYS, HOTLINE_SURVEY_TTL, HOTLINE_FOLLOWUP_OFFSETS
+	Notices   bool             // HOTLINE_CUSTOMER_NOTICES
+	Quiet     [2]time.Duration // HOTLINE_QUIET_HOURS
 }
 
 func loadConfig() (config, error) {
@@ -219,7 +220,7 @@ func loadConfig() (config, error) {
 	} else {
 		c.Quiet = [2]time.Duration{time.Hour, time.Hour} // equal: off
 	}
-	c.AfterCare = tickets.AfterCareConfig{Surveys: env("HOTLINE_SURVEYS", "on") != "off", PublicBaseURL: c.PublicBaseURL}
+	c.AfterCare = aftercare.Config{Surveys: env("HOTLINE_SURVEYS", "on") != "off", PublicBaseURL: c.PublicBaseURL}
 	if c.AfterCare.SurveyTTL, err = durationEnv("HOTLINE_SURVEY_TTL", 7*24*time.Hour); err != nil {
 		return c, err
 	}

@@ -44,6 +44,7 @@ import (
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -108,11 +109,14 @@ func run(ctx context.Context, args []string) error {
 		SLA:            cfg.SLA,
 		Calendar:       tickets.NewCalendar(cfg.CalendarZone, cfg.WorkOpen, cfg.WorkShut, log),
 		ReopenWindow:   cfg.ReopenWindow,
-		AfterCare:      cfg.AfterCare,
 		Notices:        cfg.Notices,
 		QuietStart:     cfg.Quiet[0],
 		QuietEnd:       cfg.Quiet[1],
 	}, log)
+	// What follows a resolution (follow-up calls, the satisfaction survey), in every process:
+	// an API process resolves tickets and takes texted scores, a worker sends the surveys.
+	care := aftercare.New(svc, cfg.AfterCare)
+	svc.SetAftercare(care)
 	if err := svc.SeedHolidays(ctx); err != nil {
 		return err
 	}
@@ -136,7 +140,7 @@ func run(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		return serve(ctx, cfg, svc, log)
+		return serve(ctx, cfg, svc, care, log)
 	}
 	return fmt.Errorf("unknown command %q (serve, worker, migrate, demo, simulate, bench)", cmd)
 }
@@ -160,7 +164,7 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*bun.DB, e
 	return db, nil
 }
 
-func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logger) error {
+func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercare.Service, log *slog.Logger) error {
 	created, password, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
 		return err
@@ -234,9 +238,10 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
 	slack := notifications.NewSlack(cfg.Slack)
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
-		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(svc, log))
+		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
-	desk := console.New(console.Config{Service: svc, Reports: figures, ChannelSettings: channelsettings.New(svc), Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
+	desk := console.New(console.Config{Service: svc, Reports: figures, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
+		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback})
 	defer desk.Close()
 	hooks = append(hooks, desk)
@@ -291,6 +296,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	app := newApp(api.Config{
 		Service:        svc,
 		Reports:        figures,
+		Aftercare:      care,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,

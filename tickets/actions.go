@@ -128,8 +128,8 @@ func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Chan
 	if body == "" {
 		return nil, invalidf("reply text is empty")
 	}
-	if len(body) > maxBodyBytes {
-		return nil, invalidf("reply is %d bytes, more than the %d allowed", len(body), maxBodyBytes)
+	if len(body) > MaxBodyBytes {
+		return nil, invalidf("reply is %d bytes, more than the %d allowed", len(body), MaxBodyBytes)
 	}
 	var m *Message
 	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
@@ -214,8 +214,8 @@ func (s *Service) AddNote(ctx context.Context, actor Actor, ref, body string) (*
 	if body == "" {
 		return nil, invalidf("note text is empty")
 	}
-	if len(body) > maxBodyBytes {
-		return nil, invalidf("note is %d bytes, more than the %d allowed", len(body), maxBodyBytes)
+	if len(body) > MaxBodyBytes {
+		return nil, invalidf("note is %d bytes, more than the %d allowed", len(body), MaxBodyBytes)
 	}
 	var m *Message
 	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
@@ -313,16 +313,17 @@ func (s *Service) SetStatus(ctx context.Context, actor Actor, ref string, to Sta
 }
 
 // changeStatus applies a transition to t (saved by the caller) and records it. A message
-// it queues to the customer (the survey, on resolution) is sent by the reconciler; callers
+// it queues to the customer (on resolution) is sent by the reconciler; callers
 // that resolve tickets use transition and hand it to deliver after the commit.
 func (s *Service) changeStatus(ctx context.Context, tx bun.IDB, t *Ticket, to Status, actor Actor, reason string) error {
 	_, err := s.transition(ctx, tx, t, to, actor, reason)
 	return err
 }
 
-// transition is changeStatus returning the id of the message it queued to the customer,
-// or 0. Resolving a ticket starts its satisfaction survey and schedules its follow-up
-// calls; reopening one cancels the calls still open.
+// transition is changeStatus returning the ids of the messages it queued to the customer.
+// Resolving a ticket tells the customer (Config.Notices) and sets off the Aftercare (the
+// follow-up calls, the satisfaction survey); reopening one tells the Aftercare, which
+// cancels the calls still open.
 func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Status, actor Actor, reason string) ([]int64, error) {
 	from := t.Status
 	if from == to {
@@ -374,14 +375,14 @@ func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Stat
 	var told []int64
 	switch {
 	case kind == "ticket.reopened":
-		if err := s.cancelFollowUps(ctx, tx, t, actor); err != nil {
-			return nil, err
+		if s.care != nil {
+			if err := s.care.Reopened(ctx, s.chapterTx(tx), t, actor); err != nil {
+				return nil, err
+			}
 		}
 	case to == StatusResolved:
-		if err := s.scheduleFollowUps(ctx, tx, t); err != nil {
-			return nil, err
-		}
-		// The customer is told it is resolved, then asked how it went.
+		// The customer is told it is resolved, then the aftercare follows (the calls, and
+		// the survey asking how it went).
 		if s.cfg.Notices {
 			notice, err := s.notify(ctx, tx, t, TemplateResolved, TemplateData{})
 			if err != nil {
@@ -389,11 +390,13 @@ func (s *Service) transition(ctx context.Context, tx bun.IDB, t *Ticket, to Stat
 			}
 			told = append(told, notice)
 		}
-		survey, err := s.startSurvey(ctx, tx, t)
-		if err != nil {
-			return nil, err
+		if s.care != nil {
+			queued, err := s.care.Resolved(ctx, s.chapterTx(tx), t)
+			if err != nil {
+				return nil, err
+			}
+			told = append(told, queued...)
 		}
-		told = append(told, survey)
 	}
 	return told, s.record(ctx, tx, actor, "ticket", t.ID, kind, data)
 }
@@ -450,8 +453,8 @@ func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (
 	if in.Subject == "" && in.Body == "" {
 		return nil, invalidf("say what the customer needs: a subject or a description")
 	}
-	if len(in.Body) > maxBodyBytes {
-		return nil, invalidf("description is %d bytes, more than the %d allowed", len(in.Body), maxBodyBytes)
+	if len(in.Body) > MaxBodyBytes {
+		return nil, invalidf("description is %d bytes, more than the %d allowed", len(in.Body), MaxBodyBytes)
 	}
 	kind, value := IdentityPhone, in.Phone
 	if strings.TrimSpace(in.Phone) == "" {

@@ -153,8 +153,9 @@ func (c *Calendar) MissingYears(from, to time.Time) []int {
 	return out
 }
 
-// endOfDay is the last second of t's local day.
-func (c *Calendar) endOfDay(t time.Time) time.Time {
+// EndOfDay is the last second of t's local day, the time a deadline "by the end of the
+// day" falls due (a complaint's tenth working day, a follow-up call's day).
+func (c *Calendar) EndOfDay(t time.Time) time.Time {
 	return c.dayStart(t).AddDate(0, 0, 1).Add(-time.Second)
 }
 
@@ -168,7 +169,7 @@ func (c *Calendar) AddWorkingDays(from time.Time, n int) time.Time {
 			n--
 		}
 	}
-	return c.endOfDay(day)
+	return c.EndOfDay(day)
 }
 
 // WorkingDaysBefore is the end of the working day n working days before the day of t.
@@ -180,7 +181,7 @@ func (c *Calendar) WorkingDaysBefore(t time.Time, n int) time.Time {
 			n--
 		}
 	}
-	return c.endOfDay(day)
+	return c.EndOfDay(day)
 }
 
 // AddWorkingTime moves d of working time forward from from, counting only working hours of

@@ -66,7 +66,7 @@ func (c *Calendar) EndOfWorkingDay(date string) (time.Time, error) {
 	if !c.IsWorkingDay(day) {
 		return time.Time{}, invalidf("%s is not a working day (weekend or public holiday); choose a working day", day.Format(time.DateOnly))
 	}
-	return c.endOfDay(day), nil
+	return c.EndOfDay(day), nil
 }
 
 // ComplaintCard is a complaint as the officers' board shows it, with its time left counted

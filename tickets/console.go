@@ -59,25 +59,20 @@ func (s *Service) LastEventID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// CustomerHistory is what an agent sees of a customer beside a ticket: the complaints and
-// satisfaction answers across all their tickets.
+// CustomerHistory is what an agent sees of a customer beside a ticket: the complaints
+// across all their tickets. (Their satisfaction answers are aftercare's: the console puts
+// them beside it.)
 type CustomerHistory struct {
 	Complaints []*Complaint
-	Surveys    []*Survey
 }
 
-// History returns a customer's complaints and answered surveys, newest first.
+// History returns a customer's complaints, newest first.
 func (s *Service) History(ctx context.Context, customerID int64) (*CustomerHistory, error) {
 	h := new(CustomerHistory)
 	if err := s.db.NewSelect().Model(&h.Complaints).
 		Where("complaint.ticket_id IN (?)", s.customerTickets(customerID)).
 		OrderExpr("complaint.id DESC").Limit(50).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load customer's complaints: %w", err)
-	}
-	if err := s.db.NewSelect().Model(&h.Surveys).
-		Where("customer_id = ? AND answered_at IS NOT NULL", customerID).
-		OrderExpr("id DESC").Limit(50).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load customer's surveys: %w", err)
 	}
 	return h, nil
 }

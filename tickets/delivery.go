@@ -153,8 +153,8 @@ type Delivery struct {
 	// ReplyTo is the provider id of the customer's last message on this channel: what an
 	// email reply answers (In-Reply-To).
 	ReplyTo string
-	// Body is the text to send: the message's, with what only the customer may see (an
-	// emailed survey's link) filled in.
+	// Body is the text to send: the message's, with what only the customer may see filled
+	// in by the Aftercare (an emailed survey's link).
 	Body string
 }
 
@@ -176,8 +176,8 @@ func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, err
 		return nil, err
 	}
 	d := &Delivery{Message: m, Ticket: t, Body: m.Body}
-	if m.Channel == ChannelEmail {
-		if d.Body, err = s.withSurveyLink(ctx, m); err != nil {
+	if s.care != nil {
+		if d.Body, err = s.care.Text(ctx, m); err != nil {
 			return nil, err
 		}
 	}

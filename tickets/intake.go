@@ -84,15 +84,18 @@ type IntakeResult struct {
 	// ticket (an SMS is acknowledged in the webhook's answer).
 	Acknowledged int64
 	Customer     *Customer
-	// Survey is set when the message answered a satisfaction survey: the score is recorded
-	// and the message stored on the survey's ticket, which stays resolved.
-	Survey *Survey
+	// Answered says the message answered what followed a resolution (a satisfaction
+	// survey, see Aftercare.Answer): the answer is recorded and the message stored on that
+	// ticket, which stays resolved.
+	Answered bool
 	// retimed says the ticket's deadlines were set again (it was reopened).
 	retimed bool
 }
 
 const (
-	maxBodyBytes    = 64 << 10
+	// MaxBodyBytes bounds the text of a message, a note or a description (64 KiB); the
+	// chapters bound their notes with it too.
+	MaxBodyBytes    = 64 << 10
 	maxSubjectRunes = 200
 	// MaxProviderIDBytes bounds a provider's message id: an email Message-ID may fill a
 	// 998-byte header line, and the rest is room for prefixes such as "voicemail:". Longer
@@ -145,8 +148,8 @@ func (s *Service) checkInbound(in *Inbound) error {
 	if strings.TrimSpace(in.Body) == "" && len(in.Attachments) == 0 {
 		return invalidf("message has neither text nor attachments")
 	}
-	if len(in.Body) > maxBodyBytes {
-		return invalidf("message body is %d bytes, more than the %d allowed", len(in.Body), maxBodyBytes)
+	if len(in.Body) > MaxBodyBytes {
+		return invalidf("message body is %d bytes, more than the %d allowed", len(in.Body), MaxBodyBytes)
 	}
 	if !utf8.ValidString(in.Body) || !utf8.ValidString(in.Subject) || !utf8.ValidString(in.Name) {
 		return invalidf("message text is not valid UTF-8")
@@ -520,32 +523,46 @@ func (in Inbound) providerTime() string {
 }
 
 // intakeSpecial handles, one by one, the messages that may not be new messages at all: a
-// later part of a voicemail, merged into its message, and a texted score that answers a
-// satisfaction survey. It returns nil for every other message.
+// later part of a voicemail, merged into its message, and what the Aftercare takes (a
+// texted score that answers a satisfaction survey). It returns nil for every other message.
 func (s *Service) intakeSpecial(ctx context.Context, tx bun.Tx, in Inbound) (*IntakeResult, error) {
-	if _, _, score := surveyAnswer(in); in.ProviderMessageID != "" && (in.Merge || score) {
-		seen := new(Message)
-		err := tx.NewSelect().Model(seen).
-			Where("channel = ? AND provider_message_id = ?", in.Channel, in.ProviderMessageID).
-			Scan(ctx)
-		if err == nil {
-			t, err := s.ticketByID(ctx, tx, seen.TicketID)
-			if err != nil {
+	if in.Merge {
+		seen, err := s.stored(ctx, tx, in)
+		if err != nil {
+			return nil, err
+		}
+		if seen != nil {
+			if err := s.mergeParts(ctx, tx, seen.Message, in); err != nil {
 				return nil, err
 			}
-			if in.Merge {
-				if err := s.mergeParts(ctx, tx, seen, in); err != nil {
-					return nil, err
-				}
-			}
-			return &IntakeResult{Ticket: t, Message: seen, Duplicate: true}, nil
-		}
-		if !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("look up provider message id: %w", err)
+			return seen, nil
 		}
 	}
-	// A texted score while the customer's survey is open answers it and reopens nothing.
-	return s.answerSurveyByText(ctx, tx, in)
+	if s.care == nil {
+		return nil, nil
+	}
+	return s.care.Answer(ctx, s.chapterTx(tx), in)
+}
+
+// stored is the Duplicate result of a message whose provider id db holds already, or nil
+// when in is new or has no provider id.
+func (s *Service) stored(ctx context.Context, db bun.IDB, in Inbound) (*IntakeResult, error) {
+	if in.ProviderMessageID == "" {
+		return nil, nil
+	}
+	seen := new(Message)
+	err := db.NewSelect().Model(seen).Where("channel = ? AND provider_message_id = ?", in.Channel, in.ProviderMessageID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up provider message id: %w", err)
+	}
+	t, err := s.ticketByID(ctx, db, seen.TicketID)
+	if err != nil {
+		return nil, err
+	}
+	return &IntakeResult{Ticket: t, Message: seen, Duplicate: true}, nil
 }
 
 // markStored gives a Duplicate result to each message whose provider id is stored already;

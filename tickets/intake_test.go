@@ -253,6 +253,8 @@ func assertCount(t *testing.T, db *bun.DB, table string, want int) {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func eventKinds(evs []*tickets.Event) []string {
 	var out []string
 	for _, e := range evs {

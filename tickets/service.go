@@ -30,8 +30,6 @@ type Config struct {
 	// ReopenWindow is how long after resolution a customer's message reopens the ticket
 	// rather than opening a new one; 0 means 7 days, negative never.
 	ReopenWindow time.Duration
-	// AfterCare is what follows a resolution: the satisfaction survey and follow-up calls.
-	AfterCare AfterCareConfig
 	// Notices tells customers, on their channel and in their language, that their email or
 	// WeChat message was received (with its reference), that their ticket is resolved, and
 	// that their complaint is received. A complaint's decision and extension are always told.
@@ -58,7 +56,7 @@ type Service struct {
 	cal       *Calendar
 	rules     *rules
 	scheduler Scheduler
-	care      AfterCareConfig
+	care      Aftercare // nil: nothing follows a resolution
 	intakes   *batcher
 	wordings  sync.Map // notice wording → its parsed template
 	stmts     *statements
@@ -100,7 +98,7 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	if cfg.IntakeBatchSize <= 0 {
 		cfg.IntakeBatchSize = 64
 	}
-	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, care: cfg.AfterCare.filled(), stmts: newStatements(db.DB),
+	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB),
 		attempts: newAttempts(cfg.Limits)}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	return s

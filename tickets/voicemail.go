@@ -142,8 +142,8 @@ func (s *Service) AddTranscript(ctx context.Context, r *Recording, text string) 
 	if text == "" {
 		return s.TranscriptFailed(ctx, r, "no speech was recognised in the recording")
 	}
-	if len(text) > maxBodyBytes {
-		cut := maxBodyBytes
+	if len(text) > MaxBodyBytes {
+		cut := MaxBodyBytes
 		for cut > 0 && !utf8.RuneStart(text[cut]) {
 			cut--
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 )
 
 type followUpJSON struct {
@@ -27,9 +28,9 @@ type followUpJSON struct {
 	CreatedAt     time.Time     `json:"created_at"`
 }
 
-func viewFollowUp(f *tickets.FollowUp, now time.Time) followUpJSON {
+func viewFollowUp(f *aftercare.FollowUp, now time.Time) followUpJSON {
 	v := followUpJSON{ID: f.ID, TicketRef: tickets.FormatRef(f.TicketID), OffsetSeconds: f.OffsetSeconds, Status: string(f.Status),
-		DueAt: f.DueAt.UTC(), Overdue: f.Status == tickets.FollowUpOpen && now.After(f.DueAt), TeamID: f.TeamID, Note: f.Note,
+		DueAt: f.DueAt.UTC(), Overdue: f.Status == aftercare.FollowUpOpen && now.After(f.DueAt), TeamID: f.TeamID, Note: f.Note,
 		CompletedAt: utc(f.CompletedAt), CompletedBy: f.CompletedBy, CancelledAt: utc(f.CancelledAt), CreatedAt: f.CreatedAt.UTC()}
 	if f.Ticket != nil {
 		v.Subject = f.Ticket.Subject
@@ -43,14 +44,14 @@ func viewFollowUp(f *tickets.FollowUp, now time.Time) followUpJSON {
 // listFollowUps serves GET /followups?assignee=me|none|<id>&status=open,done&due_before=<RFC3339>,
 // the soonest due first.
 func (s *server) listFollowUps(c *fiber.Ctx) error {
-	var f tickets.FollowUpFilter
+	var f aftercare.FollowUpFilter
 	var err error
 	if f.AssigneeID, f.Unassigned, err = assigneeParam(c); err != nil {
 		return err
 	}
 	for _, st := range strings.Split(c.Query("status"), ",") {
 		if st = strings.TrimSpace(st); st != "" {
-			f.Statuses = append(f.Statuses, tickets.FollowUpStatus(st))
+			f.Statuses = append(f.Statuses, aftercare.FollowUpStatus(st))
 		}
 	}
 	if f.DueBefore, err = timeParam(c, "due_before"); err != nil {
@@ -63,7 +64,7 @@ func (s *server) listFollowUps(c *fiber.Ctx) error {
 		}
 		f.Limit = n
 	}
-	fs, err := s.svc.FollowUps(c.UserContext(), f)
+	fs, err := s.care.FollowUps(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func (s *server) completeFollowUp(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	f, err := s.svc.CompleteFollowUp(c.UserContext(), actorOf(c), id, in.Note)
+	f, err := s.care.CompleteFollowUp(c.UserContext(), actorOf(c), id, in.Note)
 	if err != nil {
 		return err
 	}

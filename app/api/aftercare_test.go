@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -95,7 +95,7 @@ func TestFollowUpEndpoints(t *testing.T) {
 func TestCSATEndpoint(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		e := newEnv(t, db)
-		e.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true})
+		e.svc.SetAftercare(aftercare.New(e.svc, aftercare.Config{Surveys: true}))
 		answers := []struct{ phone, who, reply string }{
 			{"+8613800000011", "agent1", "5"},
 			{"+8613800000012", "agent1", "2 太慢"},

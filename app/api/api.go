@@ -21,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -29,7 +30,11 @@ type Config struct {
 	Service *tickets.Service
 	// Reports computes the reports (GET /reports/csat); nil means reports.New(Service).
 	Reports *reports.Reader
-	Log     *slog.Logger
+	// Aftercare lists and completes the follow-up calls (GET /followups, POST
+	// /followups/:id/complete); nil means aftercare.New(Service) with the zero Config (the
+	// routes need none of its settings).
+	Aftercare *aftercare.Service
+	Log       *slog.Logger
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
 	// MetricsToken (HOTLINE_METRICS_TOKEN), sent as a bearer token, shows /readyz's details
@@ -57,6 +62,7 @@ type Config struct {
 type server struct {
 	svc     *tickets.Service
 	reports *reports.Reader
+	care    *aftercare.Service
 	log     *slog.Logger
 	observe func(method, route string, status int, took time.Duration)
 	limits  *limits
@@ -165,7 +171,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Reports == nil && cfg.Service != nil {
 		cfg.Reports = reports.New(cfg.Service)
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Aftercare == nil && cfg.Service != nil {
+		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",

@@ -25,6 +25,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -42,7 +43,11 @@ type Config struct {
 	// ChannelSettings reads and saves the channel settings (Admin → Channels); nil means
 	// channelsettings.New(Service).
 	ChannelSettings *channelsettings.Store
-	Log             *slog.Logger
+	// Aftercare lists and completes the follow-up calls and reads a customer's survey
+	// answers; nil means aftercare.New(Service) with the zero Config (the pages need none
+	// of its settings).
+	Aftercare *aftercare.Service
+	Log       *slog.Logger
 	// SecureCookies marks the session cookie Secure; set it when Hotline is served over
 	// HTTPS (PUBLIC_BASE_URL starts with https://).
 	SecureCookies bool
@@ -69,6 +74,7 @@ type Console struct {
 	svc      *tickets.Service
 	reports  *reports.Reader
 	channels *channelsettings.Store
+	care     *aftercare.Service
 	log      *slog.Logger
 	cfg      Config
 	pages    map[string]*template.Template
@@ -98,7 +104,10 @@ func New(cfg Config) *Console {
 	if cfg.ChannelSettings == nil {
 		cfg.ChannelSettings = channelsettings.New(cfg.Service)
 	}
-	c := &Console{svc: cfg.Service, reports: cfg.Reports, channels: cfg.ChannelSettings, log: cfg.Log, cfg: cfg}
+	if cfg.Aftercare == nil {
+		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
+	}
+	c := &Console{svc: cfg.Service, reports: cfg.Reports, channels: cfg.ChannelSettings, care: cfg.Aftercare, log: cfg.Log, cfg: cfg}
 	c.pages = parsePages(cfg.Service.Calendar().Location())
 	c.live = newHub(cfg.Service, cfg.LiveEvery, cfg.Log)
 	return c
@@ -247,7 +256,7 @@ func (v view) TOr(key, fallback string) string {
 }
 
 // After says when after resolution a follow-up call falls.
-func (v view) After(f *tickets.FollowUp) string { return afterLabel(v, f) }
+func (v view) After(f *aftercare.FollowUp) string { return afterLabel(v, f) }
 
 // Can reports whether the signed-in agent has one of the roles.
 func (v view) Can(roles ...string) bool {

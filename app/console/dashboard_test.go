@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -44,7 +45,7 @@ func dashDesk(t *testing.T) *desk {
 	t.Helper()
 	ctx := context.Background()
 	d := newDesk(t, tickettest.SQLite(t))
-	d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true})
+	d.svc.SetAftercare(aftercare.New(d.svc, aftercare.Config{Surveys: true}))
 	admin := tickets.AgentActor(d.admin)
 	if _, err := d.svc.SaveRoutingRule(ctx, admin, &tickets.RoutingRule{Name: "claims", Keywords: "理赔", TeamID: d.team.ID, SetCategory: "理赔"}); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 )
 
 // The follow-up calls an agent makes after a ticket is resolved: the same day, after a
@@ -38,7 +39,7 @@ var followupViews = []string{"mine", "unassigned", "done"}
 type followupsData struct {
 	View  string
 	Views []string
-	Items []*tickets.FollowUp
+	Items []*aftercare.FollowUp
 }
 
 func (c *Console) registerFollowUps(app *fiber.App) {
@@ -49,18 +50,18 @@ func (c *Console) registerFollowUps(app *fiber.App) {
 // followUps serves GET /followups?view=mine|unassigned|done.
 func (c *Console) followUps(ctx *fiber.Ctx, a *tickets.Agent) error {
 	d := followupsData{View: ctx.Query("view", "mine"), Views: followupViews}
-	f := tickets.FollowUpFilter{Statuses: []tickets.FollowUpStatus{tickets.FollowUpOpen}}
+	f := aftercare.FollowUpFilter{Statuses: []aftercare.FollowUpStatus{aftercare.FollowUpOpen}}
 	switch d.View {
 	case "mine":
 		f.AssigneeID = &a.ID
 	case "unassigned":
 		f.Unassigned, f.TeamID = true, a.TeamID
 	case "done":
-		f.AssigneeID, f.Statuses, f.Limit = &a.ID, []tickets.FollowUpStatus{tickets.FollowUpDone}, 50
+		f.AssigneeID, f.Statuses, f.Limit = &a.ID, []aftercare.FollowUpStatus{aftercare.FollowUpDone}, 50
 	default:
 		return fiber.NewError(fiber.StatusBadRequest, "view must be mine, unassigned or done")
 	}
-	items, err := c.svc.FollowUps(ctxOf(ctx), f)
+	items, err := c.care.FollowUps(ctxOf(ctx), f)
 	if err != nil {
 		return err
 	}
@@ -81,14 +82,14 @@ func (c *Console) completeFollowUp(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if err != nil || id <= 0 {
 		return fiber.NewError(fiber.StatusNotFound, "no such follow-up call")
 	}
-	if _, err := c.svc.CompleteFollowUp(ctxOf(ctx), tickets.AgentActor(a), id, strings.TrimSpace(ctx.FormValue("note"))); err != nil {
+	if _, err := c.care.CompleteFollowUp(ctxOf(ctx), tickets.AgentActor(a), id, strings.TrimSpace(ctx.FormValue("note"))); err != nil {
 		return err
 	}
 	return redirect(ctx, backTo(ctx), translate(langOf(ctx, a), "followups.completed"))
 }
 
 // afterLabel says when after resolution a call falls: "same day", "7 days".
-func afterLabel(v view, f *tickets.FollowUp) string {
+func afterLabel(v view, f *aftercare.FollowUp) string {
 	days := int(f.Offset() / (24 * time.Hour))
 	if days == 0 {
 		return v.T("followups.same_day")

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -21,7 +23,7 @@ func TestFollowUpCalls(t *testing.T) {
 	if _, err := d.svc.SetStatus(ctx, me, tk.Ref(), tickets.StatusResolved, ""); err != nil {
 		t.Fatal(err)
 	}
-	calls, err := d.svc.FollowUps(ctx, tickets.FollowUpFilter{TicketID: tk.ID})
+	calls, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{TicketID: tk.ID})
 	if err != nil || len(calls) != 3 {
 		t.Fatalf("follow-ups %v %v", calls, err)
 	}
@@ -30,6 +32,9 @@ func TestFollowUpCalls(t *testing.T) {
 	r := b.get("/followups")
 	wantStatus(t, r, 200)
 	wantContains(t, r, tk.Ref(), `href="tel:&#43;8613800138000"`, "当天", "7 天", "30 天", "完成回访")
+	if n := strings.Count(r.body, `href="tel:&#43;8613800138000"`); n != 3 {
+		t.Errorf("%d of the ticket's 3 calls offer the customer's number", n)
+	}
 	wantContains(t, d.signIn(d.agent2).get("/followups?view=mine"), "没有待办的回访")
 	wantStatus(t, b.get("/followups?view=everything"), 400)
 
@@ -47,7 +52,7 @@ func TestFollowUpCalls(t *testing.T) {
 		other := d.signIn(d.agent2)
 		wantStatus(t, other.post(first, url.Values{"note": {"not mine"}}), 403)
 	})
-	if fu, _ := d.svc.FollowUp(ctx, calls[0].ID); fu.Status != tickets.FollowUpOpen {
+	if fu, _ := d.care.FollowUp(ctx, calls[0].ID); fu.Status != aftercare.FollowUpOpen {
 		t.Fatalf("a refused form changed the call: %s", fu.Status)
 	}
 
@@ -55,7 +60,7 @@ func TestFollowUpCalls(t *testing.T) {
 	r = b.post(first, url.Values{"note": {"客户满意，无其他问题"}})
 	wantStatus(t, r, 303)
 	wantContains(t, b.get(r.location), "回访已完成")
-	if fu, _ := d.svc.FollowUp(ctx, calls[0].ID); fu.Status != tickets.FollowUpDone || fu.Note != "客户满意，无其他问题" {
+	if fu, _ := d.care.FollowUp(ctx, calls[0].ID); fu.Status != aftercare.FollowUpDone || fu.Note != "客户满意，无其他问题" {
 		t.Fatalf("follow-up after completing: %+v", fu)
 	}
 	wantContains(t, b.get("/followups?view=done"), "客户满意，无其他问题")

@@ -19,6 +19,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/console"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -31,6 +32,7 @@ const password = "correct-horse-battery"
 type desk struct {
 	t      *testing.T
 	svc    *tickets.Service
+	care   *aftercare.Service // plugged into svc, as app does: resolutions schedule calls
 	clock  *tickettest.Clock
 	app    *fiber.App
 	team   *tickets.Team
@@ -50,7 +52,8 @@ func newDesk(t *testing.T, db *bun.DB, opts ...func(*console.Config)) *desk {
 	if err := svc.SeedHolidays(ctx); err != nil {
 		t.Fatal(err)
 	}
-	d := &desk{t: t, svc: svc, clock: clock}
+	d := &desk{t: t, svc: svc, care: aftercare.New(svc, aftercare.Config{}), clock: clock}
+	svc.SetAftercare(d.care)
 	system := tickets.Actor{Kind: "system"}
 	var err error
 	if d.team, err = svc.CreateTeam(ctx, system, "理赔服务 Claims"); err != nil {
@@ -71,7 +74,7 @@ func newDesk(t *testing.T, db *bun.DB, opts ...func(*console.Config)) *desk {
 	d.super = mk("chen@desk.test", "陈静 Chen Jing", tickets.RoleSupervisor, &d.team.ID)
 	d.office = mk("wang@desk.test", "王芳 Wang Fang", tickets.RoleComplaintOfficer, nil)
 	d.admin = mk("admin@desk.test", "Admin", tickets.RoleAdmin, nil)
-	cfg := console.Config{Service: svc, Clock: clock, LiveEvery: 20 * time.Millisecond, StreamFor: 600 * time.Millisecond}
+	cfg := console.Config{Service: svc, Aftercare: d.care, Clock: clock, LiveEvery: 20 * time.Millisecond, StreamFor: 600 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}

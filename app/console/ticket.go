@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 )
 
 // ticketData is the ticket page: the timeline, the customer panel and what can be done.
@@ -19,13 +20,20 @@ type ticketData struct {
 	T        *tickets.TicketDetail
 	Timeline []timelineItem
 	Others   []*tickets.Ticket // the customer's other tickets
-	History  *tickets.CustomerHistory
+	History  customerHistory
 	Reply    *tickets.ReplyOptions
 	Teams    []*tickets.Team
 	Agents   []*tickets.Agent
 	Statuses []tickets.Status // where the status may move from here
 	Prios    []tickets.Priority
 	After    int64
+}
+
+// customerHistory is the customer panel's history: their complaints, and the surveys
+// they answered, across all their tickets.
+type customerHistory struct {
+	*tickets.CustomerHistory
+	Surveys []*aftercare.Survey
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -84,7 +92,10 @@ func (c *Console) ticketData(ctx *fiber.Ctx, ref string) (*ticketData, error) {
 			d.Others = append(d.Others, o)
 		}
 	}
-	if d.History, err = c.svc.History(cx, t.CustomerID); err != nil {
+	if d.History.CustomerHistory, err = c.svc.History(cx, t.CustomerID); err != nil {
+		return nil, err
+	}
+	if d.History.Surveys, err = c.care.CustomerSurveys(cx, t.CustomerID); err != nil {
 		return nil, err
 	}
 	if d.Reply, err = c.svc.ReplyOptions(cx, t.Ticket); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -28,12 +29,13 @@ func TestEveryPageCarriesTheSamePolicy(t *testing.T) {
 	ctx := context.Background()
 	clock := tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC))
 	svc := tickettest.Service(tickettest.SQLite(t), clock)
-	svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true, PublicBaseURL: "https://desk.example.com"})
+	care := aftercare.New(svc, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
+	svc.SetAftercare(care)
 	log := slog.New(slog.DiscardHandler)
 	desk := console.New(console.Config{Service: svc, Log: log, Clock: clock})
 	t.Cleanup(desk.Close)
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
-		web.NewStatusPage(svc, func(c *fiber.Ctx) string { return c.IP() }, log), web.NewSurveyPage(svc, log), desk}})
+		web.NewStatusPage(svc, func(c *fiber.Ctx) string { return c.IP() }, log), web.NewSurveyPage(care, log), desk}})
 
 	const password = "long enough password"
 	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: password})

@@ -10,23 +10,24 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 )
 
 // SurveyPage is the public page an emailed satisfaction survey links to: five buttons, a
 // comment box, and a thank-you once answered. The link's token is the only credential.
 type SurveyPage struct {
-	svc  *tickets.Service
+	care *aftercare.Service
 	tmpl *template.Template
 	log  *slog.Logger
 }
 
 // NewSurveyPage builds the page for GET and POST /survey/{token}.
-func NewSurveyPage(svc *tickets.Service, log *slog.Logger) *SurveyPage {
+func NewSurveyPage(care *aftercare.Service, log *slog.Logger) *SurveyPage {
 	if log == nil {
 		log = slog.Default()
 	}
 	tmpl := template.Must(template.New("").ParseFS(files, "templates/survey.html", "templates/style.html"))
-	return &SurveyPage{svc: svc, tmpl: tmpl, log: log}
+	return &SurveyPage{care: care, tmpl: tmpl, log: log}
 }
 
 // Register mounts GET and POST /survey/:token.
@@ -62,7 +63,7 @@ func (v surveyView) Word(score int) string {
 
 func (p *SurveyPage) show(c *fiber.Ctx) error {
 	v := surveyView{Lang: lang(c), Token: c.Params("token"), Scores: []int{5, 4, 3, 2, 1}}
-	sv, err := p.svc.SurveyByToken(c.UserContext(), v.Token)
+	sv, err := p.care.SurveyByToken(c.UserContext(), v.Token)
 	switch {
 	case errors.Is(err, tickets.ErrNotFound):
 		v.Error = "notfound"
@@ -82,14 +83,14 @@ func (p *SurveyPage) answer(c *fiber.Ctx) error {
 	if err != nil || score < 1 || score > 5 {
 		score = 0
 	}
-	sv, err := p.svc.AnswerSurvey(c.UserContext(), v.Token, score, c.FormValue("comment"))
+	sv, err := p.care.AnswerSurvey(c.UserContext(), v.Token, score, c.FormValue("comment"))
 	switch {
 	case errors.Is(err, tickets.ErrNotFound):
 		v.Error = "notfound"
 		return p.render(c, fiber.StatusNotFound, v)
 	case errors.Is(err, tickets.ErrInvalid):
 		// Show the form again, unless the survey is gone or answered.
-		if cur, lerr := p.svc.SurveyByToken(c.UserContext(), v.Token); lerr != nil {
+		if cur, lerr := p.care.SurveyByToken(c.UserContext(), v.Token); lerr != nil {
 			v.Error = "notfound"
 			return p.render(c, fiber.StatusNotFound, v)
 		} else if cur.Score != nil {

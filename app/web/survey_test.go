@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -24,9 +25,10 @@ func TestSurveyPage(t *testing.T) {
 		ctx := context.Background()
 		clock := tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC))
 		svc := tickettest.Service(db, clock)
-		svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true, PublicBaseURL: "https://desk.example.com"})
+		care := aftercare.New(svc, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
+		svc.SetAftercare(care)
 		log := slog.New(slog.DiscardHandler)
-		app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{web.NewSurveyPage(svc, log)}})
+		app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{web.NewSurveyPage(care, log)}})
 		admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
 		if err != nil {
 			t.Fatal(err)
@@ -85,7 +87,7 @@ func TestSurveyPage(t *testing.T) {
 				}
 			}
 		}
-		res, err := svc.SurveyByToken(ctx, tok)
+		res, err := care.SurveyByToken(ctx, tok)
 		if err != nil || *res.Score != 4 || res.Comment != "<b>quick</b> 谢谢" || res.AnsweredVia != "email" {
 			t.Errorf("stored answer %+v %v", res, err)
 		}

@@ -36,7 +36,7 @@ func TestCSATReport(t *testing.T) {
 			}
 			d.resolve(t, tk)
 			if a.score != "" {
-				if res, err := d.svc.Intake(ctx, sms(a.phone, a.score, "")); err != nil || res.Survey == nil {
+				if res, err := d.svc.Intake(ctx, sms(a.phone, a.score, "")); err != nil || !res.Answered {
 					t.Fatalf("answer %s: %+v %v", a.score, res, err)
 				}
 			}

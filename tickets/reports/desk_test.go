@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -57,10 +58,11 @@ func newDesk(t *testing.T, db *bun.DB) *desk {
 	return d
 }
 
-// surveyDesk is a desk that sends satisfaction surveys.
+// surveyDesk is a desk that sends satisfaction surveys (the aftercare plugged in as app
+// plugs it: the surveys the reports count are started and answered through it).
 func surveyDesk(t *testing.T, db *bun.DB) *desk {
 	d := newDesk(t, db)
-	d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true})
+	d.svc.SetAftercare(aftercare.New(d.svc, aftercare.Config{Surveys: true}))
 	return d
 }
 

@@ -3,6 +3,7 @@ package tickettest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -15,17 +16,30 @@ import (
 // code under test runs unchanged.
 func FailUpdates(t testing.TB, db *bun.DB, table, when string) (lift func()) {
 	t.Helper()
+	return failWrites(t, db, "UPDATE", table, when)
+}
+
+// FailInserts is FailUpdates for the rows inserted into table.
+func FailInserts(t testing.TB, db *bun.DB, table, when string) (lift func()) {
+	t.Helper()
+	return failWrites(t, db, "INSERT", table, when)
+}
+
+// failWrites installs the trigger that refuses op (UPDATE or INSERT) on table when.
+func failWrites(t testing.TB, db *bun.DB, op, table, when string) (lift func()) {
+	t.Helper()
 	ctx := context.Background()
-	stmts := []string{fmt.Sprintf(`CREATE TRIGGER fail_update BEFORE UPDATE ON %s FOR EACH ROW
-		WHEN %s BEGIN SELECT RAISE(ABORT, 'injected failure'); END`, table, when)}
-	drop := "DROP TRIGGER fail_update"
+	name := "fail_" + strings.ToLower(op)
+	stmts := []string{fmt.Sprintf(`CREATE TRIGGER %s BEFORE %s ON %s FOR EACH ROW
+		WHEN %s BEGIN SELECT RAISE(ABORT, 'injected failure'); END`, name, op, table, when)}
+	drop := "DROP TRIGGER " + name
 	if db.Dialect().Name() == dialect.PG {
 		stmts = []string{
-			`CREATE FUNCTION fail_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
-			fmt.Sprintf(`CREATE TRIGGER fail_update BEFORE UPDATE ON %s FOR EACH ROW
-				WHEN (%s) EXECUTE FUNCTION fail_update()`, table, when),
+			fmt.Sprintf(`CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$`, name),
+			fmt.Sprintf(`CREATE TRIGGER %s BEFORE %s ON %s FOR EACH ROW
+				WHEN (%s) EXECUTE FUNCTION %s()`, name, op, table, when, name),
 		}
-		drop = "DROP TRIGGER fail_update ON " + table
+		drop = "DROP TRIGGER " + name + " ON " + table
 	}
 	for _, q := range stmts {
 		if _, err := db.ExecContext(ctx, q); err != nil {

@@ -1,4 +1,4 @@
-package tickets_test
+package aftercare_test
 
 import (
 	"context"
@@ -6,35 +6,15 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
-
-// deliverySpy records the messages the service hands to the senders.
-type deliverySpy struct {
-	mu  sync.Mutex
-	ids []int64
-}
-
-func (d *deliverySpy) Schedule(context.Context, []tickets.Timer) error { return nil }
-func (d *deliverySpy) Deliver(_ context.Context, ids []int64) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.ids = append(d.ids, ids...)
-	return nil
-}
-
-func (d *deliverySpy) delivered() []int64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Clone(d.ids)
-}
 
 func TestParseScore(t *testing.T) {
 	cases := []struct {
@@ -62,37 +42,11 @@ func TestParseScore(t *testing.T) {
 		{"", 0, "", false},
 	}
 	for _, c := range cases {
-		score, comment, ok := tickets.ParseScore(c.in)
+		score, comment, ok := aftercare.ParseScore(c.in)
 		if score != c.score || comment != c.comment || ok != c.ok {
 			t.Errorf("ParseScore(%q) = %d, %q, %v; want %d, %q, %v", c.in, score, comment, ok, c.score, c.comment, c.ok)
 		}
 	}
-}
-
-// surveyDesk is a desk that sends satisfaction surveys.
-func surveyDesk(t *testing.T, db *bun.DB) *desk {
-	d := newDesk(t, db)
-	d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true})
-	return d
-}
-
-// resolve moves a ticket to resolved as the admin.
-func (d *desk) resolve(t *testing.T, tk *tickets.Ticket) {
-	t.Helper()
-	if _, err := d.svc.SetStatus(context.Background(), d.admin, tk.Ref(), tickets.StatusResolved, "answered"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func outbound(t *testing.T, svc *tickets.Service, ref string) []*tickets.Message {
-	t.Helper()
-	var out []*tickets.Message
-	for _, m := range mustDetail(t, svc, ref).Messages {
-		if m.Direction == tickets.DirectionOutbound {
-			out = append(out, m)
-		}
-	}
-	return out
 }
 
 func TestSurveyOnResolution(t *testing.T) {
@@ -101,7 +55,7 @@ func TestSurveyOnResolution(t *testing.T) {
 		d := newDesk(t, db)
 		spy := &deliverySpy{}
 		d.svc.SetScheduler(spy)
-		d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true, PublicBaseURL: "https://desk.example.com/"})
+		d.configure(aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com/"})
 
 		cases := []struct {
 			name string
@@ -140,14 +94,14 @@ func TestSurveyOnResolution(t *testing.T) {
 				if token == nil {
 					t.Fatalf("email survey body %q has no link", body)
 				}
-				sv, err := d.svc.SurveyByToken(ctx, token[1])
+				sv, err := d.care.SurveyByToken(ctx, token[1])
 				if err != nil || sv.TicketID != tk.ID || sv.Channel != tickets.ChannelEmail {
 					t.Errorf("survey by token: %+v %v", sv, err)
 				}
-			} else if body != tickets.SurveyPrompt {
+			} else if body != aftercare.SurveyPrompt {
 				t.Errorf("%s: body %q", c.name, body)
 			}
-			sv, err := d.svc.TicketSurvey(ctx, tk.ID)
+			sv, err := d.care.TicketSurvey(ctx, tk.ID)
 			if err != nil || sv == nil || !sv.ExpiresAt.Equal(t0.Add(7*24*time.Hour)) || sv.MessageID == nil || *sv.MessageID != out[0].ID {
 				t.Errorf("%s: survey %+v %v", c.name, sv, err)
 			}
@@ -181,10 +135,10 @@ func TestSurveyAnsweredByText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Survey == nil || res.Created || res.Ticket.ID != tk.ID || res.Ticket.Status != tickets.StatusResolved {
-			t.Fatalf("score reply: survey %+v created %v ticket %s %s", res.Survey, res.Created, res.Ticket.Ref(), res.Ticket.Status)
+		if !res.Answered || res.Created || res.Ticket.ID != tk.ID || res.Ticket.Status != tickets.StatusResolved {
+			t.Fatalf("score reply: answered %v created %v ticket %s %s", res.Answered, res.Created, res.Ticket.Ref(), res.Ticket.Status)
 		}
-		sv, _ := d.svc.TicketSurvey(ctx, tk.ID)
+		sv, _ := d.care.TicketSurvey(ctx, tk.ID)
 		if sv.Score == nil || *sv.Score != 5 || sv.Comment != "很满意" || sv.AnsweredVia != "sms" || sv.AnsweredAt == nil {
 			t.Errorf("survey after the answer: %+v", sv)
 		}
@@ -203,10 +157,10 @@ func TestSurveyAnsweredByText(t *testing.T) {
 		}
 		// Answered already: a second number is a normal message and reopens the ticket.
 		res, err = d.svc.Intake(ctx, sms(phone, "4", "SM-B"))
-		if err != nil || res.Survey != nil || res.Ticket.Status != tickets.StatusOpen {
+		if err != nil || res.Answered || res.Ticket.Status != tickets.StatusOpen {
 			t.Errorf("second score: %+v %v", res, err)
 		}
-		if sv, _ := d.svc.TicketSurvey(ctx, tk.ID); *sv.Score != 5 {
+		if sv, _ := d.care.TicketSurvey(ctx, tk.ID); *sv.Score != 5 {
 			t.Errorf("the second number changed the score to %d", *sv.Score)
 		}
 	})
@@ -240,17 +194,17 @@ func TestSurveyNonScoreAndExpiry(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sv, _ := d.svc.TicketSurvey(ctx, tk.ID)
+			sv, _ := d.care.TicketSurvey(ctx, tk.ID)
 			if (sv.AnsweredAt != nil) != c.answered || c.answered && *sv.Score != c.wantScore {
 				t.Errorf("%s: survey %+v", c.name, sv)
 			}
 			if c.answered {
-				if res.Survey == nil || res.Ticket.Status != tickets.StatusResolved {
+				if !res.Answered || res.Ticket.Status != tickets.StatusResolved {
 					t.Errorf("%s: not taken as a score: %+v", c.name, res)
 				}
 				continue
 			}
-			if res.Survey != nil {
+			if res.Answered {
 				t.Errorf("%s: taken as a score", c.name)
 			}
 			// A normal message: it reopens the ticket within the reopen window, else opens
@@ -262,7 +216,7 @@ func TestSurveyNonScoreAndExpiry(t *testing.T) {
 			// to the survey.
 			if c.reopened && i == 0 {
 				res, _ := d.svc.Intake(ctx, sms(phone, "5", ""))
-				if res.Survey != nil {
+				if res.Answered {
 					t.Errorf("a score on a reopened ticket answered its survey")
 				}
 			}
@@ -272,18 +226,18 @@ func TestSurveyNonScoreAndExpiry(t *testing.T) {
 		plain := newDesk(t, tickettest.SQLite(t))
 		tk0 := plain.ticket(t, "+8613800000198")
 		plain.resolve(t, tk0)
-		if sv, err := plain.svc.TicketSurvey(ctx, tk0.ID); sv != nil || err != nil || len(outbound(t, plain.svc, tk0.Ref())) != 0 {
+		if sv, err := plain.care.TicketSurvey(ctx, tk0.ID); sv != nil || err != nil || len(outbound(t, plain.svc, tk0.Ref())) != 0 {
 			t.Errorf("surveys off: %+v %v", sv, err)
 		}
 
 		// The expiry is configurable.
-		d.svc.SetAfterCare(tickets.AfterCareConfig{Surveys: true, SurveyTTL: 2 * time.Hour})
+		d.configure(aftercare.Config{Surveys: true, SurveyTTL: 2 * time.Hour})
 		phone := "+8613800000199"
 		tk := d.ticket(t, phone)
 		d.resolve(t, tk)
 		d.clock.Advance(3 * time.Hour)
 		res, err := d.svc.Intake(ctx, sms(phone, "5", ""))
-		if err != nil || res.Survey != nil || res.Ticket.ID != tk.ID || res.Ticket.Status != tickets.StatusOpen {
+		if err != nil || res.Answered || res.Ticket.ID != tk.ID || res.Ticket.Status != tickets.StatusOpen {
 			t.Errorf("a 5 after a 2-hour survey expired: %+v %v", res, err)
 		}
 	})
@@ -306,27 +260,27 @@ func TestSurveyAnsweredByLink(t *testing.T) {
 			return sent.Body[strings.LastIndex(sent.Body, "/survey/")+len("/survey/"):]
 		}
 		tok := token("a@example.com")
-		if _, err := d.svc.AnswerSurvey(ctx, tok, 6, ""); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.care.AnswerSurvey(ctx, tok, 6, ""); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("score 6: %v", err)
 		}
-		if _, err := d.svc.AnswerSurvey(ctx, "not-a-token", 5, ""); !errors.Is(err, tickets.ErrNotFound) {
+		if _, err := d.care.AnswerSurvey(ctx, "not-a-token", 5, ""); !errors.Is(err, tickets.ErrNotFound) {
 			t.Errorf("unknown token: %v", err)
 		}
-		sv, err := d.svc.AnswerSurvey(ctx, tok, 2, "  too slow  ")
+		sv, err := d.care.AnswerSurvey(ctx, tok, 2, "  too slow  ")
 		if err != nil || *sv.Score != 2 || sv.Comment != "too slow" || sv.AnsweredVia != "email" {
 			t.Fatalf("answer: %+v %v", sv, err)
 		}
-		again, err := d.svc.AnswerSurvey(ctx, tok, 5, "")
+		again, err := d.care.AnswerSurvey(ctx, tok, 5, "")
 		if !errors.Is(err, tickets.ErrConflict) || again == nil || *again.Score != 2 {
 			t.Errorf("answered twice: %+v %v", again, err)
 		}
 		// Answered surveys stay readable after expiry; unanswered ones are gone.
 		late := token("b@example.com")
 		d.clock.Advance(7*24*time.Hour + time.Second)
-		if _, err := d.svc.AnswerSurvey(ctx, late, 5, ""); !errors.Is(err, tickets.ErrNotFound) {
+		if _, err := d.care.AnswerSurvey(ctx, late, 5, ""); !errors.Is(err, tickets.ErrNotFound) {
 			t.Errorf("expired: %v", err)
 		}
-		if sv, err := d.svc.SurveyByToken(ctx, tok); err != nil || *sv.Score != 2 {
+		if sv, err := d.care.SurveyByToken(ctx, tok); err != nil || *sv.Score != 2 {
 			t.Errorf("answered survey after expiry: %+v %v", sv, err)
 		}
 	})

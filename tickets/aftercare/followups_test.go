@@ -1,4 +1,4 @@
-package tickets_test
+package aftercare_test
 
 import (
 	"context"
@@ -10,16 +10,17 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-func followUpStatuses(t *testing.T, svc *tickets.Service, ticketID int64) map[int64][]tickets.FollowUpStatus {
+func followUpStatuses(t *testing.T, care *aftercare.Service, ticketID int64) map[int64][]aftercare.FollowUpStatus {
 	t.Helper()
-	fs, err := svc.FollowUps(context.Background(), tickets.FollowUpFilter{TicketID: ticketID})
+	fs, err := care.FollowUps(context.Background(), aftercare.FollowUpFilter{TicketID: ticketID})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[int64][]tickets.FollowUpStatus{}
+	out := map[int64][]aftercare.FollowUpStatus{}
 	for _, f := range fs {
 		out[f.OffsetSeconds] = append(out[f.OffsetSeconds], f.Status)
 	}
@@ -40,7 +41,7 @@ func TestFollowUps(t *testing.T) {
 		d.resolve(t, loose)
 
 		// Resolved at 17:30 in Shanghai: due the end of that day, a week and a month later.
-		fs, err := d.svc.FollowUps(ctx, tickets.FollowUpFilter{AssigneeID: &d.liNa.Agent.ID})
+		fs, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{AssigneeID: &d.liNa.Agent.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,23 +59,27 @@ func TestFollowUps(t *testing.T) {
 		for i, w := range want {
 			f := fs[i]
 			if f.Offset() != w.offset || f.DueAt.In(loc).Format(time.RFC3339) != w.due || f.TicketID != tk.ID ||
-				f.Status != tickets.FollowUpOpen || f.Assignee == nil || f.Assignee.ID != d.liNa.Agent.ID {
+				f.Status != aftercare.FollowUpOpen || f.Assignee == nil || f.Assignee.ID != d.liNa.Agent.ID {
 				t.Errorf("follow-up %d: offset %v due %s ticket %d status %s", i, f.Offset(), f.DueAt.In(loc).Format(time.RFC3339), f.TicketID, f.Status)
+			}
+			// Every call shows the number to ring, not only the customer's first.
+			if f.Ticket == nil || f.Ticket.Customer == nil || f.Ticket.Customer.Identity(tickets.IdentityPhone) != "+8613700000001" {
+				t.Errorf("follow-up %d does not carry the customer's number: %+v", i, f.Ticket)
 			}
 		}
 		filters := []struct {
 			name string
-			f    tickets.FollowUpFilter
+			f    aftercare.FollowUpFilter
 			want int
 		}{
-			{"unassigned", tickets.FollowUpFilter{Unassigned: true}, 3},
-			{"due tomorrow", tickets.FollowUpFilter{DueBefore: ptr(t0.Add(24 * time.Hour))}, 2},
-			{"li.na due this week", tickets.FollowUpFilter{AssigneeID: &d.liNa.Agent.ID, DueBefore: ptr(t0.Add(8 * 24 * time.Hour))}, 2},
-			{"done", tickets.FollowUpFilter{Statuses: []tickets.FollowUpStatus{tickets.FollowUpDone}}, 0},
-			{"all", tickets.FollowUpFilter{}, 6},
+			{"unassigned", aftercare.FollowUpFilter{Unassigned: true}, 3},
+			{"due tomorrow", aftercare.FollowUpFilter{DueBefore: ptr(t0.Add(24 * time.Hour))}, 2},
+			{"li.na due this week", aftercare.FollowUpFilter{AssigneeID: &d.liNa.Agent.ID, DueBefore: ptr(t0.Add(8 * 24 * time.Hour))}, 2},
+			{"done", aftercare.FollowUpFilter{Statuses: []aftercare.FollowUpStatus{aftercare.FollowUpDone}}, 0},
+			{"all", aftercare.FollowUpFilter{}, 6},
 		}
 		for _, c := range filters {
-			got, err := d.svc.FollowUps(ctx, c.f)
+			got, err := d.care.FollowUps(ctx, c.f)
 			if err != nil || len(got) != c.want {
 				t.Errorf("%s: %d follow-ups (%v), want %d", c.name, len(got), err, c.want)
 			}
@@ -84,7 +89,7 @@ func TestFollowUps(t *testing.T) {
 				}
 			}
 		}
-		if _, err := d.svc.FollowUps(ctx, tickets.FollowUpFilter{Statuses: []tickets.FollowUpStatus{"late"}}); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{Statuses: []aftercare.FollowUpStatus{"late"}}); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("unknown status: %v", err)
 		}
 
@@ -106,14 +111,14 @@ func TestFollowUps(t *testing.T) {
 			{"unknown", d.admin, 999999, "x", tickets.ErrNotFound},
 		}
 		for _, c := range complete {
-			f, err := d.svc.CompleteFollowUp(ctx, c.by, c.id, c.note)
+			f, err := d.care.CompleteFollowUp(ctx, c.by, c.id, c.note)
 			if c.want != nil {
 				if !errors.Is(err, c.want) {
 					t.Errorf("%s: %v, want %v", c.name, err, c.want)
 				}
 				continue
 			}
-			if err != nil || f.Status != tickets.FollowUpDone || f.CompletedAt == nil || *f.CompletedBy != c.by.Agent.ID || f.Note != c.note {
+			if err != nil || f.Status != aftercare.FollowUpDone || f.CompletedAt == nil || *f.CompletedBy != c.by.Agent.ID || f.Note != c.note {
 				t.Errorf("%s: %+v %v", c.name, f, err)
 			}
 		}
@@ -125,21 +130,21 @@ func TestFollowUps(t *testing.T) {
 		if _, err := d.svc.SetStatus(ctx, d.liNa, tk.Ref(), tickets.StatusOpen, "customer called back"); err != nil {
 			t.Fatal(err)
 		}
-		if got := followUpStatuses(t, d.svc, tk.ID); !slices.Equal(got[int64(month.Offset()/time.Second)], []tickets.FollowUpStatus{"cancelled"}) ||
-			!slices.Equal(got[0], []tickets.FollowUpStatus{"done"}) {
+		if got := followUpStatuses(t, d.care, tk.ID); !slices.Equal(got[int64(month.Offset()/time.Second)], []aftercare.FollowUpStatus{"cancelled"}) ||
+			!slices.Equal(got[0], []aftercare.FollowUpStatus{"done"}) {
 			t.Errorf("after reopening: %v", got)
 		}
-		if _, err := d.svc.CompleteFollowUp(ctx, d.liNa, month.ID, "x"); !errors.Is(err, tickets.ErrConflict) {
+		if _, err := d.care.CompleteFollowUp(ctx, d.liNa, month.ID, "x"); !errors.Is(err, tickets.ErrConflict) {
 			t.Errorf("completing a cancelled follow-up: %v", err)
 		}
 		d.clock.Advance(48 * time.Hour)
 		d.resolve(t, tk)
-		got := followUpStatuses(t, d.svc, tk.ID)
-		if !slices.Equal(got[0], []tickets.FollowUpStatus{"done"}) || !slices.Equal(got[7*24*3600], []tickets.FollowUpStatus{"done"}) ||
+		got := followUpStatuses(t, d.care, tk.ID)
+		if !slices.Equal(got[0], []aftercare.FollowUpStatus{"done"}) || !slices.Equal(got[7*24*3600], []aftercare.FollowUpStatus{"done"}) ||
 			len(got[30*24*3600]) != 2 {
 			t.Errorf("after resolving again: %v", got)
 		}
-		fresh, _ := d.svc.FollowUps(ctx, tickets.FollowUpFilter{TicketID: tk.ID, Statuses: []tickets.FollowUpStatus{tickets.FollowUpOpen}})
+		fresh, _ := d.care.FollowUps(ctx, aftercare.FollowUpFilter{TicketID: tk.ID, Statuses: []aftercare.FollowUpStatus{aftercare.FollowUpOpen}})
 		if len(fresh) != 1 || fresh[0].DueAt.In(loc).Format(time.RFC3339) != "2026-12-27T23:59:59+08:00" {
 			t.Errorf("new follow-ups %+v", fresh)
 		}
@@ -153,14 +158,12 @@ func TestFollowUpOffsetsConfigurable(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		d.svc.SetAfterCare(tickets.AfterCareConfig{FollowUpOffsets: []time.Duration{3 * 24 * time.Hour}})
+		d.configure(aftercare.Config{FollowUpOffsets: []time.Duration{3 * 24 * time.Hour}})
 		tk := d.ticket(t, "+8613700000003")
 		d.resolve(t, tk)
-		fs, err := d.svc.FollowUps(ctx, tickets.FollowUpFilter{TicketID: tk.ID})
+		fs, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{TicketID: tk.ID})
 		if err != nil || len(fs) != 1 || fs[0].Offset() != 72*time.Hour || fs[0].AssigneeID != nil {
 			t.Errorf("follow-ups %+v %v", fs, err)
 		}
 	})
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,104 @@
+package tickets
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+)
+
+// The seam between the core and the chapters beside it (tickets/aftercare, ...): what the
+// core calls inside its own transactions, declared here and implemented there, and the
+// few things a chapter may do in a transaction (Tx). Dependencies point one way: the core
+// knows the seam, never a chapter; see tickets/layout_test.go.
+
+// Aftercare is what follows a resolution (the follow-up calls and the satisfaction
+// survey), done in the same transaction as the core change that sets it off, so that it
+// commits or rolls back with it. Package tickets/aftercare implements it; app wires it
+// with Service.SetAftercare. Without one, nothing follows a resolution, no message is
+// taken for a survey's answer, and outbound text is sent as stored.
+type Aftercare interface {
+	// Resolved runs as t is resolved, after the customer was told so: it schedules the
+	// follow-up calls and starts the survey. It returns the ids of the messages it queued
+	// to the customer, handed to the senders after the commit.
+	Resolved(ctx context.Context, tx Tx, t *Ticket) (queued []int64, err error)
+	// Reopened runs as t is reopened by actor: it cancels the calls still open.
+	Reopened(ctx context.Context, tx Tx, t *Ticket, actor Actor) error
+	// Answer runs in intake's transaction before in is taken for a new message: when in
+	// answers the customer's open survey, it records the answer, stores the message on the
+	// survey's ticket without reopening it, and returns the result (Answered), or the
+	// Duplicate result of a retry (see Tx.Stored). It returns nil for any other message.
+	Answer(ctx context.Context, tx Tx, in Inbound) (*IntakeResult, error)
+	// Text is m's text as sent to the customer: what only they may see (an emailed
+	// survey's link) filled in. It runs as the message is sent, outside any transaction.
+	Text(ctx context.Context, m *Message) (string, error)
+}
+
+// SetAftercare plugs in what follows a resolution; call it before serving. nil unplugs it.
+func (s *Service) SetAftercare(a Aftercare) { s.care = a }
+
+// Tx is a transaction of the core's as a chapter works in it: bun.IDB for the chapter's
+// own rows (and for reading the core's through its exported models), and the core's
+// writes a chapter may add to it (audit events, messages, settings), which commit or roll
+// back with the change that set them off. A chapter writes the core's rows only through
+// these. The core hands one to its Aftercare; a chapter's own changes get one from
+// Service.InTx.
+type Tx struct {
+	bun.IDB
+	s *Service
+}
+
+// chapterTx is tx as the core hands it to a chapter.
+func (s *Service) chapterTx(tx bun.IDB) Tx { return Tx{IDB: tx, s: s} }
+
+// InTx runs fn in a transaction and retries it from the start when it lost a race with a
+// concurrent writer, as the Service's own changes run; fn must be safe to run again. It
+// is for the chapters' changes.
+func (s *Service) InTx(ctx context.Context, fn func(tx Tx) error) error {
+	return s.inTx(ctx, func(tx bun.Tx) error { return fn(s.chapterTx(tx)) })
+}
+
+// Event builds an audit event about entity (e.g. "ticket") entityID, made by actor and
+// stamped with the service's time, for Record.
+func (tx Tx) Event(actor Actor, entity string, entityID int64, kind string, data map[string]any) *Event {
+	return tx.s.event(actor, entity, entityID, kind, data)
+}
+
+// Record appends audit events in the transaction, many rows a statement: a chapter's
+// changes are audited as the core's are.
+func (tx Tx) Record(ctx context.Context, evs ...*Event) error {
+	return tx.s.insertEvents(ctx, tx.IDB, evs)
+}
+
+// AddMessage stores m on its ticket in the transaction: a customer's message, or one
+// queued to them (DeliveryQueued), which is sent once the caller hands its id to the
+// senders after the commit (or by the reconciler). Recording what it means is the
+// caller's: "reply.queued" for a queued message, by the core's convention.
+func (tx Tx) AddMessage(ctx context.Context, m *Message) error {
+	return tx.s.insertMessage(ctx, tx.IDB, m, nil)
+}
+
+// NoticeChannel is where a message nobody writes by hand reaches t's customer: the
+// channel they last wrote by, or SMS or email when WeChat's 48-hour window has closed
+// (the fallback is recorded on the ticket); "" when nothing reaches them. The core's own
+// notices go there too.
+func (tx Tx) NoticeChannel(ctx context.Context, t *Ticket) (Channel, error) {
+	return tx.s.noticeChannel(ctx, tx.IDB, t)
+}
+
+// OptedOut reports whether the customer refuses messages on a channel.
+func (tx Tx) OptedOut(ctx context.Context, customerID int64, ch Channel) (bool, error) {
+	return tx.s.optedOut(ctx, tx.IDB, customerID, ch)
+}
+
+// Setting is Service.Setting in the transaction (on SQLite a second connection would
+// wait on the transaction's own lock).
+func (tx Tx) Setting(ctx context.Context, key string, make func() string) (string, error) {
+	return tx.s.setting(ctx, tx.IDB, key, make)
+}
+
+// Stored is the Duplicate result of a message whose provider id is stored already (a
+// retried webhook: it changes nothing), or nil when in is new or has no provider id. A
+// chapter that takes a message in intake asks first, as the core does.
+func (tx Tx) Stored(ctx context.Context, in Inbound) (*IntakeResult, error) {
+	return tx.s.stored(ctx, tx.IDB, in)
+}
