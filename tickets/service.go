@@ -164,14 +164,6 @@ func (s *Service) record(ctx context.Context, tx bun.IDB, actor Actor, entity st
 	return s.insertEvents(ctx, tx, []*Event{s.event(actor, entity, entityID, kind, data)})
 }
 
-// Record appends an audit event inside tx, as the service records its own changes: actor,
-// the service's time, data as JSON. It is for the packages beside tickets that change what
-// they hold in a transaction of their own, so that their changes are audited in that same
-// transaction; data must never hold a secret.
-func (s *Service) Record(ctx context.Context, tx bun.IDB, actor Actor, entity string, entityID int64, kind string, data map[string]any) error {
-	return s.record(ctx, tx, actor, entity, entityID, kind, data)
-}
-
 // insertEvents appends audit events inside tx, many rows a statement.
 func (s *Service) insertEvents(ctx context.Context, tx bun.IDB, evs []*Event) error {
 	for start := 0; start < len(evs); start += 1000 {

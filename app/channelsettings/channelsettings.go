@@ -358,7 +358,8 @@ func (s *Store) Save(ctx context.Context, actor tickets.Actor, values map[string
 		clean[key] = v
 	}
 	var changed change
-	err := s.svc.DB().RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.svc.InTx(ctx, func(tx tickets.Tx) error {
+		changed = change{} // the transaction may be retried
 		rows, err := s.rows(ctx, tx)
 		if err != nil {
 			return err
@@ -386,7 +387,7 @@ func (s *Store) Save(ctx context.Context, actor tickets.Actor, values map[string
 		}
 		sort.Strings(changed.Set)
 		sort.Strings(changed.Cleared)
-		return s.svc.Record(ctx, tx, actor, "channel", 0, changedKind, map[string]any{"set": changed.Set, "cleared": changed.Cleared})
+		return tx.Record(ctx, tx.Event(actor, "channel", 0, changedKind, map[string]any{"set": changed.Set, "cleared": changed.Cleared}))
 	})
 	if err != nil {
 		return nil, err
