@@ -44,6 +44,7 @@ import (
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -113,6 +114,10 @@ func run(ctx context.Context, args []string) error {
 		QuietStart:     cfg.Quiet[0],
 		QuietEnd:       cfg.Quiet[1],
 	}, log)
+	// Complaints, in every process: intake and the sweep open them in their transactions,
+	// the console and the API handle them.
+	cps := complaints.New(svc)
+	svc.SetComplaints(cps)
 	if err := svc.SeedHolidays(ctx); err != nil {
 		return err
 	}
@@ -136,7 +141,7 @@ func run(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		return serve(ctx, cfg, svc, log)
+		return serve(ctx, cfg, svc, cps, log)
 	}
 	return fmt.Errorf("unknown command %q (serve, worker, migrate, demo, simulate, bench)", cmd)
 }
@@ -160,7 +165,7 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*bun.DB, e
 	return db, nil
 }
 
-func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logger) error {
+func serve(ctx context.Context, cfg config, svc *tickets.Service, cps *complaints.Service, log *slog.Logger) error {
 	created, password, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
 		return err
@@ -236,7 +241,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
-	desk := console.New(console.Config{Service: svc, Reports: figures, ChannelSettings: channelsettings.New(svc), Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
+	desk := console.New(console.Config{Service: svc, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Log: log, ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback})
 	defer desk.Close()
 	hooks = append(hooks, desk)
@@ -291,6 +296,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logg
 	app := newApp(api.Config{
 		Service:        svc,
 		Reports:        figures,
+		Complaints:     cps,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,

@@ -24,6 +24,11 @@ func (s *Service) ticketByID(ctx context.Context, db bun.IDB, id int64) (*Ticket
 	return t, nil
 }
 
+// TicketByID loads a ticket from db (a transaction, or Service.DB), or ErrNotFound.
+func (s *Service) TicketByID(ctx context.Context, db bun.IDB, id int64) (*Ticket, error) {
+	return s.ticketByID(ctx, db, id)
+}
+
 // change loads the ticket a reference names, checks that the actor may change it, and runs
 // fn in one transaction. The ticket row is locked for the transaction, so concurrent
 // changes to one ticket happen one after the other.

@@ -52,6 +52,11 @@ func (s *Service) agentByID(ctx context.Context, db bun.IDB, id int64) (*Agent, 
 	return a, nil
 }
 
+// AgentByID loads an agent from db (a transaction, or Service.DB), or ErrNotFound.
+func (s *Service) AgentByID(ctx context.Context, db bun.IDB, id int64) (*Agent, error) {
+	return s.agentByID(ctx, db, id)
+}
+
 // Team returns one team.
 func (s *Service) Team(ctx context.Context, id int64) (*Team, error) {
 	return s.teamByID(ctx, s.db, id)

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/uptrace/bun"
 )
 
 // Change is one audit event as the web console's live feed sees it: which ticket or
@@ -59,31 +57,22 @@ func (s *Service) LastEventID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-// CustomerHistory is what an agent sees of a customer beside a ticket: the complaints and
-// satisfaction answers across all their tickets.
+// CustomerHistory is what an agent sees of a customer beside a ticket: the satisfaction
+// answers across all their tickets. (Their complaints are package complaints': the console
+// puts them beside it.)
 type CustomerHistory struct {
-	Complaints []*Complaint
-	Surveys    []*Survey
+	Surveys []*Survey
 }
 
-// History returns a customer's complaints and answered surveys, newest first.
+// History returns a customer's answered surveys, newest first.
 func (s *Service) History(ctx context.Context, customerID int64) (*CustomerHistory, error) {
 	h := new(CustomerHistory)
-	if err := s.db.NewSelect().Model(&h.Complaints).
-		Where("complaint.ticket_id IN (?)", s.customerTickets(customerID)).
-		OrderExpr("complaint.id DESC").Limit(50).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load customer's complaints: %w", err)
-	}
 	if err := s.db.NewSelect().Model(&h.Surveys).
 		Where("customer_id = ? AND answered_at IS NOT NULL", customerID).
 		OrderExpr("id DESC").Limit(50).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load customer's surveys: %w", err)
 	}
 	return h, nil
-}
-
-func (s *Service) customerTickets(customerID int64) *bun.SelectQuery {
-	return s.db.NewSelect().TableExpr("tickets").Column("id").Where("customer_id = ?", customerID)
 }
 
 // ReplyOptions says how an agent can answer a ticket's customer: the channel a reply goes

@@ -85,6 +85,14 @@ func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 	return fmt.Errorf("gave up after %d attempts: %w", maxTxAttempts, err)
 }
 
+// RunInTx runs fn in a transaction as the service runs its own changes: retried from the
+// start when it lost a race with a concurrent writer (a unique key, a serialization
+// failure, a busy SQLite file), each attempt bounded by MaxTxAge. fn must be safe to run
+// again. It is for the packages beside tickets that change rows of their own.
+func (s *Service) RunInTx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	return s.inTx(ctx, fn)
+}
+
 // retryable reports whether err means a concurrent transaction won and trying again will
 // see its result.
 func retryable(err error) bool {

@@ -39,6 +39,12 @@ func forbiddenf(format string, args ...any) error { return newError(ErrForbidden
 // with it). It is for the packages beside tickets that read or change the domain.
 func Invalidf(format string, args ...any) error { return invalidf(format, args...) }
 
+// NotFoundf, Conflictf and Forbiddenf refuse a request as Invalidf does, as ErrNotFound
+// (404), ErrConflict (409) and ErrForbidden (403). They are for the chapters too.
+func NotFoundf(format string, args ...any) error  { return notFoundf(format, args...) }
+func Conflictf(format string, args ...any) error  { return conflictf(format, args...) }
+func Forbiddenf(format string, args ...any) error { return forbiddenf(format, args...) }
+
 // Reason is the message meant for the person who made the request, without the context
 // wrapped around it for the logs; "" when err carries none.
 func Reason(err error) string {

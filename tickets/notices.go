@@ -26,6 +26,13 @@ type Notice struct {
 	SourceEventID *int64
 }
 
+// AddNotices tells members of staff something inside tx, many rows a statement: the
+// notices are stamped with the service's time and delivered (Slack, email) after the
+// commit, never lost nor sent twice.
+func (s *Service) AddNotices(ctx context.Context, tx bun.IDB, ns []*Notice) error {
+	return s.insertNotices(ctx, tx, ns)
+}
+
 func (s *Service) insertNotices(ctx context.Context, tx bun.IDB, ns []*Notice) error {
 	if len(ns) == 0 {
 		return nil
@@ -54,6 +61,12 @@ func (s *Service) agentsWithRole(ctx context.Context, db bun.IDB, role Role, tea
 		return nil, fmt.Errorf("find %s agents: %w", role, err)
 	}
 	return ids, nil
+}
+
+// AgentsWithRole lists, from db, the ids of the active agents of a role, of one team when
+// team is not nil, in id order.
+func (s *Service) AgentsWithRole(ctx context.Context, db bun.IDB, role Role, team *int64) ([]int64, error) {
+	return s.agentsWithRole(ctx, db, role, team)
 }
 
 // supervisorsOf are the people who answer for a team: its supervisors, or the admins when

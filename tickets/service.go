@@ -63,6 +63,9 @@ type Service struct {
 	wordings  sync.Map // notice wording → its parsed template
 	stmts     *statements
 	attempts  *attempts
+
+	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
+	complaints Complaints
 }
 
 // NewService builds a Service over an open, migrated database.
@@ -172,6 +175,18 @@ func (s *Service) record(ctx context.Context, tx bun.IDB, actor Actor, entity st
 // transaction; data must never hold a secret.
 func (s *Service) Record(ctx context.Context, tx bun.IDB, actor Actor, entity string, entityID int64, kind string, data map[string]any) error {
 	return s.record(ctx, tx, actor, entity, entityID, kind, data)
+}
+
+// NewEvent builds an audit event about entity (e.g. "ticket") entityID, made by actor and
+// stamped with the service's time, for RecordEvents.
+func (s *Service) NewEvent(actor Actor, entity string, entityID int64, kind string, data map[string]any) *Event {
+	return s.event(actor, entity, entityID, kind, data)
+}
+
+// RecordEvents appends audit events inside tx, many rows a statement: the packages beside
+// tickets record their changes in batches as the service records its own.
+func (s *Service) RecordEvents(ctx context.Context, tx bun.IDB, evs []*Event) error {
+	return s.insertEvents(ctx, tx, evs)
 }
 
 // insertEvents appends audit events inside tx, many rows a statement.

@@ -21,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -29,7 +30,10 @@ type Config struct {
 	Service *tickets.Service
 	// Reports computes the reports (GET /reports/csat); nil means reports.New(Service).
 	Reports *reports.Reader
-	Log     *slog.Logger
+	// Complaints logs, lists and changes complaints (/complaints/...); nil means
+	// complaints.New(Service).
+	Complaints *complaints.Service
+	Log        *slog.Logger
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
 	// MetricsToken (HOTLINE_METRICS_TOKEN), sent as a bearer token, shows /readyz's details
@@ -55,11 +59,12 @@ type Config struct {
 }
 
 type server struct {
-	svc     *tickets.Service
-	reports *reports.Reader
-	log     *slog.Logger
-	observe func(method, route string, status int, took time.Duration)
-	limits  *limits
+	svc        *tickets.Service
+	reports    *reports.Reader
+	complaints *complaints.Service
+	log        *slog.Logger
+	observe    func(method, route string, status int, took time.Duration)
+	limits     *limits
 	// clientIP names the client whose failed sign-ins count (see ClientAddr).
 	clientIP   func(*fiber.Ctx) string
 	recordings Recordings
@@ -165,7 +170,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Reports == nil && cfg.Service != nil {
 		cfg.Reports = reports.New(cfg.Service)
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Complaints == nil && cfg.Service != nil {
+		cfg.Complaints = complaints.New(cfg.Service)
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, complaints: cfg.Complaints, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",

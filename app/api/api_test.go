@@ -26,6 +26,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -307,6 +308,7 @@ func newEnv(t *testing.T, db *bun.DB) *env {
 	ctx := context.Background()
 	clock := tickettest.NewClock(t0)
 	svc := tickettest.Service(db, clock)
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	e := &env{
 		svc: svc, clock: clock, app: newApp(svc, nil),
 		teams: map[string]*tickets.Team{}, agents: map[string]*tickets.Agent{}, tok: map[string]string{},

@@ -12,20 +12,22 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
 // ticketData is the ticket page: the timeline, the customer panel and what can be done.
 type ticketData struct {
-	T        *tickets.TicketDetail
-	Timeline []timelineItem
-	Others   []*tickets.Ticket // the customer's other tickets
-	History  *tickets.CustomerHistory
-	Reply    *tickets.ReplyOptions
-	Teams    []*tickets.Team
-	Agents   []*tickets.Agent
-	Statuses []tickets.Status // where the status may move from here
-	Prios    []tickets.Priority
-	After    int64
+	T          *tickets.TicketDetail
+	Timeline   []timelineItem
+	Others     []*tickets.Ticket       // the customer's other tickets
+	Complaints []*complaints.Complaint // the customer's complaints, newest first
+	History    *tickets.CustomerHistory
+	Reply      *tickets.ReplyOptions
+	Teams      []*tickets.Team
+	Agents     []*tickets.Agent
+	Statuses   []tickets.Status // where the status may move from here
+	Prios      []tickets.Priority
+	After      int64
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -83,6 +85,9 @@ func (c *Console) ticketData(ctx *fiber.Ctx, ref string) (*ticketData, error) {
 		if o.ID != t.ID {
 			d.Others = append(d.Others, o)
 		}
+	}
+	if d.Complaints, err = c.complaints.OfCustomer(cx, t.CustomerID); err != nil {
+		return nil, err
 	}
 	if d.History, err = c.svc.History(cx, t.CustomerID); err != nil {
 		return nil, err
@@ -192,7 +197,7 @@ func (c *Console) priority(ctx *fiber.Ctx, a *tickets.Agent) error {
 // escalate opens a complaint on the ticket, with its 10-working-day decision deadline.
 func (c *Console) escalate(ctx *fiber.Ctx, a *tickets.Agent) error {
 	ref := ctx.Params("ref")
-	cp, err := c.svc.OpenComplaint(ctxOf(ctx), tickets.AgentActor(a), tickets.NewComplaint{
+	cp, err := c.complaints.Open(ctxOf(ctx), tickets.AgentActor(a), complaints.NewComplaint{
 		TicketRef: ref, Source: tickets.SourceAPI, Summary: ctx.FormValue("summary"),
 	})
 	if err != nil {
