@@ -45,6 +45,7 @@ import (
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -117,6 +118,10 @@ func run(ctx context.Context, args []string) error {
 	// an API process resolves tickets and takes texted scores, a worker sends the surveys.
 	care := aftercare.New(svc, cfg.AfterCare)
 	svc.SetAftercare(care)
+	// Complaints, in every process: intake and the sweep open them in their transactions,
+	// the console and the API handle them.
+	cps := complaints.New(svc)
+	svc.SetComplaints(cps)
 	if err := svc.SeedHolidays(ctx); err != nil {
 		return err
 	}
@@ -140,7 +145,7 @@ func run(ctx context.Context, args []string) error {
 				return err
 			}
 		}
-		return serve(ctx, cfg, svc, care, log)
+		return serve(ctx, cfg, svc, care, cps, log)
 	}
 	return fmt.Errorf("unknown command %q (serve, worker, migrate, demo, simulate, bench)", cmd)
 }
@@ -164,7 +169,7 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*bun.DB, e
 	return db, nil
 }
 
-func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercare.Service, log *slog.Logger) error {
+func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercare.Service, cps *complaints.Service, log *slog.Logger) error {
 	created, password, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
 	if err != nil {
 		return err
@@ -240,7 +245,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
-	desk := console.New(console.Config{Service: svc, Reports: figures, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
+	desk := console.New(console.Config{Service: svc, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback})
 	defer desk.Close()
@@ -297,6 +302,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		Service:        svc,
 		Reports:        figures,
 		Aftercare:      care,
+		Complaints:     cps,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -28,6 +29,7 @@ func BenchmarkDeadlineBurst(b *testing.B) {
 		ctx := context.Background()
 		log := slog.New(slog.DiscardHandler)
 		svc := tickets.NewService(db, tickets.SystemClock{}, tickets.Config{DefaultCountry: "86"}, log)
+		svc.SetComplaints(complaints.New(svc)) // as app wires it
 
 		due := time.Now().Add(20 * time.Second).Truncate(time.Second)
 		team := &tickets.Team{Name: "Claims", CreatedAt: due, UpdatedAt: due}

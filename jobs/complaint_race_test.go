@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -54,6 +55,9 @@ func TestComplaintOpenersRaceDeadlineWorkers(t *testing.T) {
 		// Two processes: each its own service over the one database.
 		svc := tickets.NewService(db, clock, cfg, slog.New(slog.DiscardHandler))
 		other := tickets.NewService(db, clock, cfg, slog.New(slog.DiscardHandler))
+		for _, s := range []*tickets.Service{svc, other} { // as app wires each process
+			s.SetComplaints(complaints.New(s))
+		}
 		done := make(chan error, 16)
 		startDeadlineServer(t, b, svc, done)
 		startDeadlineServer(t, b, other, done)
@@ -96,7 +100,7 @@ func TestComplaintOpenersRaceDeadlineWorkers(t *testing.T) {
 			payload, _ := json.Marshal(map[string]any{"kind": "wake", "due": due.Unix()})
 			openers := make(chan error, 2)
 			go func() {
-				_, err := svc.OpenComplaint(ctx, staff, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "customer called to complain"})
+				_, err := complaints.New(svc).Open(ctx, staff, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "customer called to complain"})
 				if errors.Is(err, tickets.ErrConflict) {
 					err = nil
 				}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
 // Task types.
@@ -159,20 +160,23 @@ func (s *Scheduler) DeliverAt(ctx context.Context, id int64, at time.Time) error
 
 // Handlers are the task handlers over the domain service.
 type Handlers struct {
-	svc     *tickets.Service
-	log     *slog.Logger
-	senders map[tickets.Channel]channels.Sender
-	sched   *Scheduler
+	svc        *tickets.Service
+	complaints *complaints.Service
+	log        *slog.Logger
+	senders    map[tickets.Channel]channels.Sender
+	sched      *Scheduler
 	// PollMail fetches new mail into tickets; nil when no mailbox is configured.
 	PollMail func(ctx context.Context) (int, error)
-	// Swept is told what each sweep handled (for metrics); nil: nobody listens.
-	Swept func(tickets.SweepResult)
+	// Swept is told what each sweep handled, the tickets' deadlines and the complaints'
+	// (for metrics); nil: nobody listens.
+	Swept func(tickets.SweepResult, complaints.SweepResult)
 }
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched
-// queues again what the reconciler finds stuck.
+// queues again what the reconciler finds stuck. The deadline sweeps cover the tickets of
+// svc and their complaints (complaints.New(svc)).
 func NewHandlers(svc *tickets.Service, log *slog.Logger, senders map[tickets.Channel]channels.Sender, sched *Scheduler) *Handlers {
-	return &Handlers{svc: svc, log: log, senders: senders, sched: sched}
+	return &Handlers{svc: svc, complaints: complaints.New(svc), log: log, senders: senders, sched: sched}
 }
 
 // Register adds the handlers to mux.
@@ -217,13 +221,16 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 		return nil
 	case wakeKind:
 	default: // a timer of a single deadline, as set before wake-ups were shared
-		due, err := h.svc.TimerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
+		timerDue := h.svc.TimerDue
+		if complaints.IsTimer(p.Kind) {
+			timerDue = h.complaints.TimerDue
+		}
+		due, err := timerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
 		if err != nil || !due {
 			return err
 		}
 	}
-	r, err := h.svc.Sweep(ctx)
-	h.swept(r)
+	r, _, err := h.sweep(ctx)
 	if err != nil {
 		return fmt.Errorf("sweep for %s %d: %w", p.Kind, p.ID, err)
 	}
@@ -243,8 +250,7 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	// Each step runs whatever the others did, as the sweep's stages do: a sweep that keeps
 	// failing must not keep lost sends from being queued again, nor the reverse.
 	var errs []error
-	r, err := h.svc.Sweep(ctx)
-	h.swept(r)
+	r, cr, err := h.sweep(ctx)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("reconcile sweep: %w", err))
 	}
@@ -258,9 +264,9 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	if err := h.retranscribe(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("reconcile voicemail transcriptions: %w", err))
 	}
-	if r != (tickets.SweepResult{}) || n > 0 {
+	if r != (tickets.SweepResult{}) || cr != (complaints.SweepResult{}) || n > 0 {
 		h.log.Info("reconciler caught up", "breaches", r.Breaches, "warnings", r.Warnings,
-			"complaint_warnings", r.ComplaintWarnings, "complaint_breaches", r.ComplaintBreaches, "assigned", n)
+			"complaint_warnings", cr.Warnings, "complaint_breaches", cr.Breaches, "assigned", n)
 	}
 	// Last: after a policy edit on a large desk this takes a while, and the deadlines and
 	// lost sends above must not wait for it. A failure here is retried by the next round.
@@ -272,11 +278,22 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	return errors.Join(errs...)
 }
 
-// swept reports a sweep's work, including the part done before it failed.
-func (h *Handlers) swept(r tickets.SweepResult) {
-	if h.Swept != nil && r != (tickets.SweepResult{}) {
-		h.Swept(r)
+// sweep handles every deadline that has come due: the tickets' (tickets.Service.Sweep),
+// then the complaints' (complaints.Service.Sweep), whatever the tickets' sweep did, so
+// that a stuck ticket never keeps complaints from being escalated. The errors are returned
+// together; what each handled is reported, including the part done before a failure.
+func (h *Handlers) sweep(ctx context.Context) (tickets.SweepResult, complaints.SweepResult, error) {
+	r, err := h.svc.Sweep(ctx)
+	var cr complaints.SweepResult
+	if ctx.Err() == nil { // shutting down: the tickets' sweep said so already
+		var cerr error
+		cr, cerr = h.complaints.Sweep(ctx)
+		err = errors.Join(err, cerr)
 	}
+	if h.Swept != nil && (r != (tickets.SweepResult{}) || cr != (complaints.SweepResult{})) {
+		h.Swept(r, cr)
+	}
+	return r, cr, err
 }
 
 // RunReconciler enqueues the reconcile task every interval until ctx ends.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -106,6 +107,7 @@ func TestTimersHandleDeadlines(t *testing.T) {
 	b := freshRedis(t)
 	svc := tickets.NewService(db, tickets.SystemClock{}, tickets.Config{DefaultCountry: "86",
 		SLA: tickets.SLADefaults{FirstResponse: 4 * time.Second, Resolution: time.Hour, WarnAt: []float64{0.25, 0.5}}}, slog.New(slog.DiscardHandler))
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(b)
 	defer sched.Close()
 	svc.SetScheduler(sched)
@@ -204,6 +206,7 @@ func TestReconcilerAfterRedisFlush(t *testing.T) {
 	clock := tickettest.NewClock(time.Now().Add(-time.Hour))
 	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86",
 		SLA: tickets.SLADefaults{FirstResponse: time.Second, Resolution: time.Hour, WarnAt: []float64{}}}, slog.New(slog.DiscardHandler))
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(b)
 	defer sched.Close()
 	svc.SetScheduler(sched)

@@ -17,6 +17,7 @@ import (
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/notifications/slackfake"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -35,6 +36,7 @@ func newNotifyDesk(t *testing.T, db *bun.DB) *notifyDesk {
 	t.Helper()
 	ctx := context.Background()
 	svc := tickettest.Service(db, tickets.SystemClock{})
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
 	if err != nil {
 		t.Fatal(err)
@@ -424,11 +426,12 @@ func TestTeamChannelHearsDeadlinesAndComplaints(t *testing.T) {
 		if r, err := d.svc.Sweep(ctx); err != nil || r.Breaches != 1 {
 			t.Fatalf("sweep: %+v %v", r, err)
 		}
-		c, err := d.svc.OpenComplaint(ctx, d.chen, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody answered"})
+		cps := complaints.New(d.svc)
+		c, err := cps.Open(ctx, d.chen, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody answered"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.DecideComplaint(ctx, d.chen, c.Ref(), "We apologise; an agent calls today.", "upheld"); err != nil {
+		if _, err := cps.Decide(ctx, d.chen, c.Ref(), "We apologise; an agent calls today.", "upheld"); err != nil {
 			t.Fatal(err)
 		}
 		for range 2 { // a second run posts nothing new

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -64,6 +65,7 @@ func reapplyBroker(t *testing.T) *jobs.Broker {
 func (d *reapplyDesk) service(t *testing.T) *tickets.Service {
 	t.Helper()
 	svc := tickets.NewService(d.db, d.clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4}, slog.New(slog.DiscardHandler))
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(d.broker)
 	t.Cleanup(func() { sched.Close() })
 	svc.SetScheduler(sched)

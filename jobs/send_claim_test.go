@@ -17,6 +17,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -93,6 +94,7 @@ func newClaimDesk(t *testing.T, db *bun.DB, now time.Time) *claimDesk {
 	t.Cleanup(b.Close)
 	clock := tickettest.NewClock(now)
 	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, log)
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(b)
 	t.Cleanup(func() { sched.Close() })
 	svc.SetScheduler(sched)

@@ -20,6 +20,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -90,6 +91,7 @@ func newSendDesk(t *testing.T) *sendDesk {
 	}
 	t.Cleanup(b.Close)
 	svc := tickettest.Service(db, tickets.SystemClock{})
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(b)
 	t.Cleanup(func() { sched.Close() })
 	svc.SetScheduler(sched)
@@ -255,6 +257,7 @@ func TestQuietHoursHoldAutomatedSMS(t *testing.T) {
 	}
 	clock := tickettest.NewClock(night)
 	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, log)
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(b)
 	defer sched.Close()
 	svc.SetScheduler(sched)

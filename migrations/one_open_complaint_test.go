@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -26,13 +27,14 @@ func TestOneOpenComplaintMigrationResolvesDuplicates(t *testing.T) {
 		ctx := context.Background()
 		clock := tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC))
 		svc := tickettest.Service(db, clock)
+		cps := complaints.New(svc)
 		admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "correct horse battery"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		open := func(phone string) *tickets.Complaint {
+		open := func(phone string) *complaints.Complaint {
 			t.Helper()
-			c, err := svc.OpenComplaint(ctx, tickets.AgentActor(admin), tickets.NewComplaint{Summary: "slow", Customer: tickets.NewTicket{Phone: phone}})
+			c, err := cps.Open(ctx, tickets.AgentActor(admin), complaints.NewComplaint{Summary: "slow", Customer: tickets.NewTicket{Phone: phone}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,7 +43,7 @@ func TestOneOpenComplaintMigrationResolvesDuplicates(t *testing.T) {
 		dup := open("+8613800000001")   // will have two duplicates
 		alone := open("+8613800000002") // one open complaint: untouched
 		decided := open("+8613800000003")
-		if _, err := svc.DecideComplaint(ctx, tickets.AgentActor(admin), decided.Ref(), "Sorry.", "upheld"); err != nil {
+		if _, err := cps.Decide(ctx, tickets.AgentActor(admin), decided.Ref(), "Sorry.", "upheld"); err != nil {
 			t.Fatal(err)
 		}
 
@@ -49,7 +51,7 @@ func TestOneOpenComplaintMigrationResolvesDuplicates(t *testing.T) {
 		if _, err := db.ExecContext(ctx, "DROP INDEX complaints_one_open_idx"); err != nil {
 			t.Fatal(err)
 		}
-		copyOf := func(c *tickets.Complaint, status string) int64 {
+		copyOf := func(c *complaints.Complaint, status string) int64 {
 			t.Helper()
 			var id int64
 			if err := db.NewRaw(`INSERT INTO complaints (ticket_id, source, summary, received_at, due_at, deadline_at, warn_at, officer_id, status, created_at, updated_at)
@@ -84,7 +86,7 @@ func TestOneOpenComplaintMigrationResolvesDuplicates(t *testing.T) {
 			{"an open complaint beside a decided one", reopened, tickets.ComplaintReceived, ""},
 		}
 		for _, tc := range cases {
-			c := new(tickets.Complaint)
+			c := new(complaints.Complaint)
 			if err := db.NewSelect().Model(c).Where("id = ?", tc.id).Scan(ctx); err != nil {
 				t.Fatal(err)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 	_ "time/tzdata" // the calendar's zone must load on machines without a zoneinfo database
@@ -227,6 +228,43 @@ func (c *Calendar) WorkingTimeBetween(a, b time.Time) time.Duration {
 		}
 	}
 	return total
+}
+
+// maxCalendarDays bounds the day-by-day walks below: ten years.
+const maxCalendarDays = 3660
+
+// WorkingDaysLeft counts the working days from now to a deadline on the calendar, the way
+// an officer says it: the working days after today up to and including the deadline's
+// day, so 0 on the day a complaint falls due. Once the deadline's day is over it is the
+// negative count of working days since then: -1 on the first working day after it.
+// Statutory holidays do not count and make-up working days do.
+func (c *Calendar) WorkingDaysLeft(now, deadline time.Time) int {
+	today, last := c.dayStart(now), c.dayStart(deadline)
+	sign, from, to := 1, today, last
+	if today.After(last) {
+		sign, from, to = -1, last, today
+	}
+	n := 0
+	for day, guard := from.AddDate(0, 0, 1), 0; !day.After(to) && guard < maxCalendarDays; day, guard = day.AddDate(0, 0, 1), guard+1 {
+		if c.IsWorkingDay(day) {
+			n++
+		}
+	}
+	return sign * n
+}
+
+// EndOfWorkingDay is the last second of a date written like 2026-12-18 in the calendar's
+// zone, the moment a deadline set to that day falls, as AddWorkingDays gives it. A date
+// that is not a working day is refused: a deadline falls on a working day.
+func (c *Calendar) EndOfWorkingDay(date string) (time.Time, error) {
+	day, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(date), c.loc)
+	if err != nil {
+		return time.Time{}, invalidf("%q is not a date like 2026-12-18", date)
+	}
+	if !c.IsWorkingDay(day) {
+		return time.Time{}, invalidf("%s is not a working day (weekend or public holiday); choose a working day", day.Format(time.DateOnly))
+	}
+	return c.EndOfDay(day), nil
 }
 
 // SeedHolidays stores the State Council holiday schedule that lunar-go carries (2001 to

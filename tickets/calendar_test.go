@@ -2,6 +2,7 @@ package tickets_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -220,4 +221,63 @@ func TestCalendarEditRetimesOpenTickets(t *testing.T) {
 			t.Errorf("a clock-time deadline moved: %s, was %s", got, plainDue)
 		}
 	})
+}
+
+// An officer reads "working days left" off the board; it follows the State Council
+// schedule: holidays do not count, make-up weekend days do.
+func TestWorkingDaysLeft(t *testing.T) {
+	cal := seededCalendar(t)
+	loc := shanghai(t)
+	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, loc) }
+	end := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 23, 59, 59, 0, loc) }
+	cases := []struct {
+		name          string
+		now, deadline time.Time
+		want          int
+	}{
+		{"due today", at(2026, 11, 25, 10, 0), end(2026, 11, 25), 0},
+		{"a week ahead", at(2026, 11, 25, 10, 0), end(2026, 12, 2), 5},
+		// 10/1–10/7 off; 10/8, 10/9, Saturday 10/10 worked, Sunday 10/11 off, 10/12.
+		{"across national day 2026", at(2026, 9, 30, 10, 0), end(2026, 10, 12), 4},
+		// Sunday 1/31 worked, 2/1–2/4, Spring Festival 2/5–2/13 off, Sunday 2/14 worked, 2/15, 2/16.
+		// Counting weekends only would say 12.
+		{"across spring festival 2027", at(2027, 1, 29, 15, 0), end(2027, 2, 16), 8},
+		// Due Thursday 2/4; since then Sunday 2/14 (make-up) and Monday 2/15 were worked.
+		{"overdue across spring festival 2027", at(2027, 2, 15, 10, 0), end(2027, 2, 4), -2},
+		{"overdue by a weekend only", at(2026, 11, 28, 10, 0), end(2026, 11, 27), 0},
+		{"overdue by one working day", at(2026, 11, 30, 10, 0), end(2026, 11, 27), -1},
+		// 16:30 UTC is already Thursday 00:30 in Shanghai: the deadline is today.
+		{"utc crosses midnight", time.Date(2026, 11, 25, 16, 30, 0, 0, time.UTC), end(2026, 11, 26), 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := cal.WorkingDaysLeft(c.now, c.deadline); got != c.want {
+				t.Errorf("working days from %s to %s = %d, want %d", c.now.Format(time.RFC3339), c.deadline.Format(time.RFC3339), got, c.want)
+			}
+		})
+	}
+}
+
+// A date picked for an extension means the end of that working day, in the desk's zone.
+func TestEndOfWorkingDay(t *testing.T) {
+	cal := seededCalendar(t)
+	for _, c := range []struct{ date, want string }{
+		{"2026-12-18", "2026-12-18T23:59:59+08:00"},
+		{" 2026-10-10 ", "2026-10-10T23:59:59+08:00"}, // a make-up Saturday is worked
+		{"2027-02-14", "2027-02-14T23:59:59+08:00"},   // and so is a make-up Sunday
+		{"2026-10-01", ""},                            // National Day
+		{"2027-02-08", ""},                            // Spring Festival
+		{"2026-12-19", ""},                            // a Saturday
+		{"18/12/2026", ""},
+		{"2026-02-30", ""},
+		{"", ""},
+	} {
+		got, err := cal.EndOfWorkingDay(c.date)
+		switch {
+		case c.want == "" && !errors.Is(err, tickets.ErrInvalid):
+			t.Errorf("%q: %v, %v; want refused as invalid", c.date, got, err)
+		case c.want != "" && (err != nil || got.Format(time.RFC3339) != c.want):
+			t.Errorf("%q: %v, %v; want %s", c.date, got, err, c.want)
+		}
+	}
 }

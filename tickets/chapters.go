@@ -102,3 +102,34 @@ func (tx Tx) Setting(ctx context.Context, key string, make func() string) (strin
 func (tx Tx) Stored(ctx context.Context, in Inbound) (*IntakeResult, error) {
 	return tx.s.stored(ctx, tx.IDB, in)
 }
+
+// Ticket loads ticket id in the transaction, or ErrNotFound.
+func (tx Tx) Ticket(ctx context.Context, id int64) (*Ticket, error) {
+	return tx.s.ticketByID(ctx, tx.IDB, id)
+}
+
+// Agent loads agent id in the transaction, or ErrNotFound.
+func (tx Tx) Agent(ctx context.Context, id int64) (*Agent, error) {
+	return tx.s.agentByID(ctx, tx.IDB, id)
+}
+
+// AgentsWithRole lists the ids of the active agents of a role, of one team when team is
+// not nil, in id order.
+func (tx Tx) AgentsWithRole(ctx context.Context, role Role, team *int64) ([]int64, error) {
+	return tx.s.agentsWithRole(ctx, tx.IDB, role, team)
+}
+
+// AddNotices tells members of staff something in the transaction, many rows a statement:
+// the notices are stamped with the service's time and delivered (Slack, email) after the
+// commit, never lost nor sent twice.
+func (tx Tx) AddNotices(ctx context.Context, ns []*Notice) error {
+	return tx.s.insertNotices(ctx, tx.IDB, ns)
+}
+
+// Notify queues a notice to t's customer on their notice channel (see NoticeChannel),
+// worded from the template key in their language with data, and returns the message's id
+// to hand to Service.Deliver after the commit (0 when nothing reaches them: the message
+// is kept, marked failed, so an agent knows to call).
+func (tx Tx) Notify(ctx context.Context, t *Ticket, key string, data TemplateData) (int64, error) {
+	return tx.s.notify(ctx, tx.IDB, t, key, data)
+}

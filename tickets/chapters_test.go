@@ -62,7 +62,7 @@ func TestAftercareCommitsWithTheResolution(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		spy := &complaintSpy{}
+		spy := &recordingScheduler{}
 		d.svc.SetScheduler(spy)
 		care := &stubAftercare{}
 		d.svc.SetAftercare(care)

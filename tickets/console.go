@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/uptrace/bun"
 )
 
 // Change is one audit event as the web console's live feed sees it: which ticket or
@@ -57,28 +55,6 @@ func (s *Service) LastEventID(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("read last event: %w", err)
 	}
 	return id, nil
-}
-
-// CustomerHistory is what an agent sees of a customer beside a ticket: the complaints
-// across all their tickets. (Their satisfaction answers are aftercare's: the console puts
-// them beside it.)
-type CustomerHistory struct {
-	Complaints []*Complaint
-}
-
-// History returns a customer's complaints, newest first.
-func (s *Service) History(ctx context.Context, customerID int64) (*CustomerHistory, error) {
-	h := new(CustomerHistory)
-	if err := s.db.NewSelect().Model(&h.Complaints).
-		Where("complaint.ticket_id IN (?)", s.customerTickets(customerID)).
-		OrderExpr("complaint.id DESC").Limit(50).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load customer's complaints: %w", err)
-	}
-	return h, nil
-}
-
-func (s *Service) customerTickets(customerID int64) *bun.SelectQuery {
-	return s.db.NewSelect().TableExpr("tickets").Column("id").Where("customer_id = ?", customerID)
 }
 
 // ReplyOptions says how an agent can answer a ticket's customer: the channel a reply goes

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -87,7 +88,7 @@ func TestChangesAfter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.OpenComplaint(ctx, tickets.AgentActor(admin), tickets.NewComplaint{TicketRef: res.Ticket.Ref(), Summary: "slow"}); err != nil {
+		if _, err := complaints.New(svc).Open(ctx, tickets.AgentActor(admin), complaints.NewComplaint{TicketRef: res.Ticket.Ref(), Summary: "slow"}); err != nil {
 			t.Fatal(err)
 		}
 		cs, err := svc.ChangesAfter(ctx, start, 100)

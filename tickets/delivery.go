@@ -473,9 +473,10 @@ func (s *Service) HasMessage(ctx context.Context, ch Channel, providerID string)
 	return n > 0, nil
 }
 
-// CallerStatus is a ticket's status told to the caller whose phone it belongs to: nil when
-// the ticket is not theirs, so the phone menu never reads out someone else's ticket.
-func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string) (*Ticket, *Complaint, error) {
+// CallerStatus is a ticket's status told to the caller whose phone it belongs to, with its
+// complaint still waiting for a decision (or nil): nil when the ticket is not theirs, so
+// the phone menu never reads out someone else's ticket.
+func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string) (*Ticket, *ComplaintStatusView, error) {
 	phone, err := NormalizePhone(phone, s.cfg.DefaultCountry)
 	if err != nil {
 		return nil, nil, err
@@ -490,11 +491,11 @@ func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string
 	if err != nil {
 		return nil, nil, fmt.Errorf("find caller's ticket: %w", err)
 	}
-	cs, err := s.Complaints(ctx, ComplaintFilter{TicketID: t.ID, Statuses: []ComplaintStatus{ComplaintReceived, ComplaintInvestigating}})
-	if err != nil || len(cs) == 0 {
+	c, err := s.complaintView(ctx, t.ID, true)
+	if err != nil {
 		return t, nil, err
 	}
-	return t, cs[0], nil
+	return t, c, nil
 }
 
 // PutSetting stores a value Hotline keeps for itself (an IMAP cursor, say).

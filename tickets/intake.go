@@ -77,9 +77,9 @@ func (a NewAttachment) row(messageID int64, at time.Time) *Attachment {
 type IntakeResult struct {
 	Ticket    *Ticket
 	Message   *Message
-	Created   bool       // a new ticket was opened
-	Duplicate bool       // the provider message id was seen before; nothing was stored
-	Complaint *Complaint // opened because the customer said they complain
+	Created   bool             // a new ticket was opened
+	Duplicate bool             // the provider message id was seen before; nothing was stored
+	Complaint *OpenedComplaint // opened because the customer said they complain
 	// Acknowledged is the acknowledgement queued to the customer of a new email or WeChat
 	// ticket (an SMS is acknowledged in the webhook's answer).
 	Acknowledged int64
@@ -260,8 +260,8 @@ func (s *Service) storeInbound(ctx context.Context, ins []Inbound) ([]*IntakeRes
 			timers = append(timers, r.Ticket.timers()...)
 		}
 		if r.Complaint != nil {
-			timers = append(timers, r.Complaint.timers()...)
-			notices = append(notices, r.Complaint.receipt)
+			timers = append(timers, r.Complaint.Timers...)
+			notices = append(notices, r.Complaint.Receipt)
 		}
 		notices = append(notices, r.Acknowledged)
 	}
@@ -820,7 +820,8 @@ func (s *Service) afterInbound(ctx context.Context, tx bun.Tx, in Inbound, res *
 		source = SourceCustomer
 	}
 	if source != "" {
-		opened, err := s.openComplaints(ctx, tx, customerActor, []*Complaint{s.newComplaint(t.ID, source, subjectFrom(in.Subject, in.Body), res.Message.CreatedAt)})
+		opened, err := s.openComplaints(ctx, tx, customerActor, []ComplaintRequest{{TicketID: t.ID, Source: source,
+			Summary: subjectFrom(in.Subject, in.Body), ReceivedAt: res.Message.CreatedAt}})
 		if err != nil {
 			return err
 		}
@@ -829,6 +830,19 @@ func (s *Service) afterInbound(ctx context.Context, tx bun.Tx, in Inbound, res *
 		}
 	}
 	return nil
+}
+
+// complaintKeywords in a customer's message open a complaint.
+var complaintKeywords = []string{"投诉", "complaint", "complain"}
+
+func mentionsComplaint(text string) bool {
+	lower := strings.ToLower(text)
+	for _, k := range complaintKeywords {
+		if strings.Contains(lower, k) {
+			return true
+		}
+	}
+	return false
 }
 
 // customerFor finds the customer who owns an identity, creating both when it is new. A

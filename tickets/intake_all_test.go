@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -20,6 +21,7 @@ func TestIntakeAllStoresTogether(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		svc := tickettest.Service(db, tickettest.NewClock(t0))
+		svc.SetComplaints(complaints.New(svc)) // as app does: the customer's 投诉 opens a complaint
 		admin := adminActor(t, svc)
 		known, err := svc.Intake(ctx, sms("+8613800000001", "earlier", "OLD1"))
 		if err != nil {

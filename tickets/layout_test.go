@@ -16,8 +16,9 @@ const module = "github.com/hotlinedesk/hotline/"
 // the core, the core knows nothing of any chapter, and a chapter knows only the chapters
 // listed for it. A new chapter (complaints, aftercare, notices, deadlines, ...) gets a row.
 var chapters = map[string][]string{
-	"tickets/reports":   nil, // the supervisors' figures: reads only
-	"tickets/aftercare": nil, // what follows a resolution: surveys, follow-up calls (tickets.Aftercare)
+	"tickets/reports":    nil, // the supervisors' figures: reads only
+	"tickets/aftercare":  nil, // what follows a resolution: surveys, follow-up calls (tickets.Aftercare)
+	"tickets/complaints": nil, // formal complaints, their decision clock and board; the core opens them through tickets.Complaints
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any

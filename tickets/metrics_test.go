@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -20,6 +21,8 @@ func TestDeadlineStats(t *testing.T) {
 		ctx := context.Background()
 		clock := tickettest.NewClock(t0)
 		svc := tickettest.Service(db, clock)
+		cps := complaints.New(svc)
+		svc.SetComplaints(cps) // as app does: a missed resolution opens a complaint
 		admin := adminActor(t, svc)
 		var refs []string
 		for i := range 3 {
@@ -50,6 +53,11 @@ func TestDeadlineStats(t *testing.T) {
 			{name: "resolutions past due", at: 48*time.Hour + time.Minute, want: counts{resOver: 2, openBreached: 2}},
 			{name: "resolutions swept open complaints", at: 48*time.Hour + time.Minute, do: sweep(svc), want: counts{openBreached: 2}},
 			{name: "complaints past their decision deadline", at: 40 * 24 * time.Hour, want: counts{complaintOver: 2, openBreached: 2}},
+			{name: "complaints swept: breached", at: 40 * 24 * time.Hour, do: func(t *testing.T) {
+				if _, err := cps.Sweep(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}, want: counts{openBreached: 2}},
 		} {
 			clock.Advance(t0.Add(step.at).Sub(clock.Now()))
 			if step.do != nil {

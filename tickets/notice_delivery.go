@@ -87,7 +87,7 @@ func (n *PendingNotice) ComplaintRef() string {
 	if n.ComplaintID == nil {
 		return ""
 	}
-	return (&Complaint{ID: *n.ComplaintID}).Ref()
+	return FormatComplaintRef(*n.ComplaintID)
 }
 
 // PendingNotices lists, oldest first, the notices and announcements Slack has not had yet:

@@ -177,6 +177,12 @@ func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
+// LoadIdentities fills in the identities of the tickets' customers (those loaded with
+// their tickets) with one query for the whole page.
+func (s *Service) LoadIdentities(ctx context.Context, ts []*Ticket) error {
+	return s.loadIdentities(ctx, ts)
+}
+
 // loadIdentities fills the customers' identities with one query for the whole page.
 func (s *Service) loadIdentities(ctx context.Context, ts []*Ticket) error {
 	byCustomer := map[int64]*Customer{}

@@ -24,3 +24,10 @@ func ParseRef(ref string) (int64, bool) {
 	}
 	return id, true
 }
+
+// ComplaintRefPrefix starts every complaint reference.
+const ComplaintRefPrefix = "CP-"
+
+// FormatComplaintRef turns a complaint id into its reference: CP-000042. Customers read it
+// in their notices and on the status page, staff in theirs.
+func FormatComplaintRef(id int64) string { return fmt.Sprintf("%s%06d", ComplaintRefPrefix, id) }

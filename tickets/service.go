@@ -61,6 +61,9 @@ type Service struct {
 	wordings  sync.Map // notice wording → its parsed template
 	stmts     *statements
 	attempts  *attempts
+
+	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
+	complaints Complaints
 }
 
 // NewService builds a Service over an open, migrated database.

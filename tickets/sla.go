@@ -392,6 +392,16 @@ func (s *Service) deliver(ctx context.Context, ids ...int64) {
 	}
 }
 
+// Schedule hands timers to the job system once the change that set them has committed,
+// as the service does with its own: a failure is logged, not returned, since the
+// reconciler finds the deadline anyway.
+func (s *Service) Schedule(ctx context.Context, timers []Timer) { s.schedule(ctx, timers) }
+
+// Deliver hands messages queued to customers to the senders once their transaction has
+// committed, as the service does with its own; ids of 0 are skipped. A failure is logged:
+// the reconciler sends what is left queued.
+func (s *Service) Deliver(ctx context.Context, ids ...int64) { s.deliver(ctx, ids...) }
+
 // SetScheduler plugs in the job system that wakes deadlines and sends messages.
 func (s *Service) SetScheduler(sch Scheduler) { s.scheduler = sch }
 
@@ -480,7 +490,7 @@ func (s *Service) ReapplyDeadlines(ctx context.Context) (Reapplied, error) {
 			}
 			var batch []*Ticket
 			q := tx.NewSelect().Model(&batch).Where("sla_generation < ? AND status IN ('new', 'open', 'pending')", gen).OrderExpr("id").Limit(reapplyBatch)
-			if err := s.skipLocked(q).Scan(ctx); err != nil {
+			if err := s.SkipLocked(q).Scan(ctx); err != nil {
 				return fmt.Errorf("load stale open tickets: %w", err)
 			}
 			if taken = len(batch); taken == 0 {

@@ -13,10 +13,12 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// recordingScheduler keeps the timers the service asked for.
+// recordingScheduler keeps the timers the service asked for and the messages it handed
+// to the senders.
 type recordingScheduler struct {
-	mu     sync.Mutex
-	timers []tickets.Timer
+	mu        sync.Mutex
+	timers    []tickets.Timer
+	delivered []int64
 }
 
 func (r *recordingScheduler) Schedule(_ context.Context, ts []tickets.Timer) error {
@@ -26,7 +28,12 @@ func (r *recordingScheduler) Schedule(_ context.Context, ts []tickets.Timer) err
 	return nil
 }
 
-func (r *recordingScheduler) Deliver(context.Context, []int64) error { return nil }
+func (r *recordingScheduler) Deliver(_ context.Context, ids []int64) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delivered = append(r.delivered, ids...)
+	return nil
+}
 
 func (r *recordingScheduler) ids() map[string]bool {
 	r.mu.Lock()
@@ -176,65 +183,6 @@ func TestWarningsThenEscalation(t *testing.T) {
 			t.Errorf("notices: assignee %d (want 2 warnings), supervisor %d (want the breach)", len(mine), len(boss))
 		}
 	})
-}
-
-// A missed resolution opens a complaint with its 10-working-day clock, given to the
-// complaint officer with the fewest open complaints.
-func TestResolutionBreachOpensComplaint(t *testing.T) {
-	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
-			t.Fatal(err)
-		}
-		busy := mkOfficer(t, d, "busy@example.com")
-		free := mkOfficer(t, d, "free@example.com")
-		earlier := d.ticket(t, "+8613700000001")
-		if _, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: earlier.Ref(), Summary: "rude agent"}); err != nil {
-			t.Fatal(err)
-		}
-		if c, _ := d.svc.Complaints(ctx, tickets.ComplaintFilter{TicketID: earlier.ID}); *c[0].OfficerID != busy.ID {
-			t.Fatalf("first complaint went to %d, want the first officer", *c[0].OfficerID)
-		}
-
-		tk := d.ticket(t, "+8613800138000")
-		if _, err := d.svc.Reply(ctx, d.liNa, tk.Ref(), "looking into it"); err != nil {
-			t.Fatal(err)
-		}
-		d.clock.Advance(48 * time.Hour)
-		r, err := d.svc.Sweep(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cs, err := d.svc.Complaints(ctx, tickets.ComplaintFilter{TicketID: tk.ID})
-		if err != nil || len(cs) != 1 {
-			t.Fatalf("complaints for %s: %d (%v), sweep %+v", tk.Ref(), len(cs), err, r)
-		}
-		c := cs[0]
-		if c.Source != tickets.SourceSLABreach || c.Status != tickets.ComplaintReceived || *c.OfficerID != free.ID {
-			t.Errorf("complaint %+v", c)
-		}
-		// Received Friday 2026-11-27 17:30 Shanghai: 10 working days is Friday 2026-12-11.
-		if got := c.DueAt.In(shanghai(t)).Format(time.RFC3339); got != "2026-12-11T23:59:59+08:00" {
-			t.Errorf("complaint due %s", got)
-		}
-		d.clock.Advance(24 * time.Hour)
-		if _, err := d.svc.Sweep(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if n := countEvents(t, db, "complaint.opened"); n != 2 {
-			t.Errorf("%d complaint.opened events, want 2 (one per ticket)", n)
-		}
-	})
-}
-
-func mkOfficer(t *testing.T, d *desk, email string) *tickets.Agent {
-	t.Helper()
-	a, err := d.svc.CreateAgent(context.Background(), d.admin, tickets.NewAgent{Email: email, Role: tickets.RoleComplaintOfficer, TeamID: &d.complaints.ID, Password: "long enough password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
 }
 
 // Many workers sweeping at once (and the reconciler with them) record each breach once.

@@ -160,13 +160,9 @@ func (s *Service) statusOf(ctx context.Context, t *Ticket, withReplies bool) (*T
 		due := t.NextDueAt
 		st.NextDue = &due
 	}
-	c := new(Complaint)
-	err := s.db.NewSelect().Model(c).Where("ticket_id = ?", t.ID).OrderExpr("id DESC").Limit(1).Scan(ctx)
-	switch {
-	case err == nil:
-		st.Complaint = &ComplaintStatusView{Ref: c.Ref(), Status: c.Status, Deadline: c.DeadlineAt, Decision: c.Decision}
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("load complaint: %w", err)
+	var err error
+	if st.Complaint, err = s.complaintView(ctx, t.ID, false); err != nil {
+		return nil, err
 	}
 	if withReplies {
 		var ms []*Message
@@ -179,6 +175,33 @@ func (s *Service) statusOf(ctx context.Context, t *Ticket, withReplies bool) (*T
 		}
 	}
 	return st, nil
+}
+
+// complaintView is a ticket's complaint as its customer sees it: the latest one, or with
+// open the one still waiting for its decision; nil when there is none. It reads what is
+// told, no more: complaints themselves are package complaints'.
+func (s *Service) complaintView(ctx context.Context, ticketID int64, open bool) (*ComplaintStatusView, error) {
+	var row struct {
+		ID         int64
+		Status     ComplaintStatus
+		DeadlineAt time.Time
+		Decision   string
+	}
+	q := s.db.NewSelect().TableExpr("complaints").Column("id", "status", "deadline_at", "decision").
+		Where("ticket_id = ?", ticketID).Limit(1)
+	if open {
+		q = q.Where("status IN (?)", bun.In([]ComplaintStatus{ComplaintReceived, ComplaintInvestigating})).OrderExpr("deadline_at, id")
+	} else {
+		q = q.OrderExpr("id DESC")
+	}
+	err := q.Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load complaint: %w", err)
+	}
+	return &ComplaintStatusView{Ref: FormatComplaintRef(row.ID), Status: row.Status, Deadline: row.DeadlineAt, Decision: row.Decision}, nil
 }
 
 // statusWords are the statuses as customers read them, in Chinese and English.
@@ -214,7 +237,7 @@ func (s *Service) StatusText(sts []*TicketStatus, english bool) string {
 		if st.NextDue != nil {
 			fmt.Fprintf(&b, [2]string{"，预计 %s 前答复", ", answer due by %s"}[lang], st.NextDue.In(loc).Format("01-02 15:04"))
 		}
-		if c := st.Complaint; c != nil && (c.Status == ComplaintReceived || c.Status == ComplaintInvestigating) {
+		if c := st.Complaint; c != nil && c.Status.Open() {
 			fmt.Fprintf(&b, [2]string{"；投诉 %s 将于 %s 前答复", "; complaint %s decided by %s"}[lang], c.Ref, c.Deadline.In(loc).Format("01-02"))
 		}
 		b.WriteString([2]string{"。", "."}[lang])

@@ -16,6 +16,9 @@ import (
 // sweepBatch is how many rows one sweep transaction handles.
 const sweepBatch = 1000
 
+// SweepBatch is how many rows one transaction of a sweep stage handles (see SweepStage).
+const SweepBatch = sweepBatch
+
 // deadline describes one of a ticket's two clocks by its columns. The WHERE text of each
 // stage is the predicate of its partial index, so finding what is due is an index range
 // scan however many tickets are open.
@@ -50,81 +53,93 @@ var (
 	}
 )
 
-// SweepResult counts what a sweep handled.
+// SweepResult counts what a sweep of the tickets' deadlines handled.
 type SweepResult struct {
 	Warnings int
 	// SkippedWarnings are warning points whose deadline had passed when they were handled:
 	// recorded, not sent.
-	SkippedWarnings   int
-	Breaches          int
-	ComplaintWarnings int
-	ComplaintBreaches int
+	SkippedWarnings int
+	Breaches        int
 }
 
 func (r *SweepResult) add(o SweepResult) {
 	r.Warnings += o.Warnings
 	r.SkippedWarnings += o.SkippedWarnings
 	r.Breaches += o.Breaches
-	r.ComplaintWarnings += o.ComplaintWarnings
-	r.ComplaintBreaches += o.ComplaintBreaches
 }
 
-// sweepStage is one kind of work a sweep does, committed in its own transactions: it
-// returns how many rows it handled (a full batch means more may wait) and what that came to.
-type sweepStage struct {
-	name string
-	run  func(context.Context) (int, SweepResult, error)
-}
-
-// Sweep handles every warning and breach that has come due, in batches. Deadline timers
-// and the reconciler both call it. Each stage is guarded in the database (the breach column
-// is set only where it is still empty), so two workers sweeping at once, or a timer and the
-// reconciler, act exactly once; on PostgreSQL they also split the work (SKIP LOCKED).
-// Warnings are settled before breaches, so a timeline never shows a warning after the
-// breach it was meant to prevent.
+// Sweep handles every warning and breach of the tickets' deadlines that has come due, in
+// batches. Deadline timers and the reconciler both call it (and then the complaints'
+// sweep, which runs its stages as these run, with RunSweep). Each stage is guarded in the
+// database (the breach column is set only where it is still empty), so two workers
+// sweeping at once, or a timer and the reconciler, act exactly once; on PostgreSQL they
+// also split the work (SKIP LOCKED). Warnings are settled before breaches, so a timeline
+// never shows a warning after the breach it was meant to prevent.
 //
 // The stages fail alone: one that fails (a row it cannot handle, say) is logged and the
-// others still run and commit, so a stuck ticket never keeps complaints from being
-// escalated. The errors are returned together afterwards, so the job is retried.
+// others still run and commit, so a stuck ticket never keeps other deadlines from being
+// handled. The errors are returned together afterwards, so the job is retried.
 func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
-	var r SweepResult
-	counted := func(run func(context.Context) (int, error), field func(*SweepResult) *int) func(context.Context) (int, SweepResult, error) {
-		return func(ctx context.Context) (int, SweepResult, error) {
-			n, err := run(ctx)
-			var got SweepResult
-			*field(&got) = n
-			return n, got, err
-		}
+	var (
+		mu sync.Mutex
+		r  SweepResult
+	)
+	stage := func(name string, run func(context.Context) (int, SweepResult, error)) SweepStage {
+		return SweepStage{Name: name, Run: func(ctx context.Context) (int, error) {
+			n, got, err := run(ctx)
+			mu.Lock()
+			r.add(got)
+			mu.Unlock()
+			return n, err
+		}}
 	}
-	stages := []sweepStage{
-		{"first response warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, firstResponseClock) }},
-		{"resolution warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, resolutionClock) }},
-		{"first response breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, firstResponseClock) }},
-		{"resolution breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, resolutionClock) }},
-		{"complaint warnings", counted(s.warnComplaints, func(r *SweepResult) *int { return &r.ComplaintWarnings })},
-		{"complaint breaches", counted(s.breachComplaints, func(r *SweepResult) *int { return &r.ComplaintBreaches })},
-	}
+	_, err := s.RunSweep(ctx,
+		stage("first response warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, firstResponseClock) }),
+		stage("resolution warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, resolutionClock) }),
+		stage("first response breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, firstResponseClock) }),
+		stage("resolution breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, resolutionClock) }),
+	)
+	return r, err // every stage's transactions have ended
+}
+
+// SweepStage is one kind of work a sweep does, committed in transactions of its own: Run
+// handles at most SweepBatch rows in one transaction and returns how many it handled (a
+// full batch means more may wait). It must act only on rows still due when it writes, so
+// that concurrent sweeps act once.
+type SweepStage struct {
+	Name string // in logs and errors, e.g. "resolution breaches"
+	Run  func(context.Context) (int, error)
+}
+
+// RunSweep runs stages in turn, as Sweep runs the tickets' own, and returns how many rows
+// each handled. Each runs until it has handled what is due: after a full batch, on
+// PostgreSQL, a few transactions at once share the rest (they take different rows: see
+// SkipLocked). The stages fail alone: one that fails is logged and the others still run
+// and commit; the errors are returned together afterwards, so the job is retried. When
+// ctx ends, the stages not yet run wait for the next sweep.
+func (s *Service) RunSweep(ctx context.Context, stages ...SweepStage) ([]int, error) {
+	handled := make([]int, len(stages))
 	var errs []error
-	for _, st := range stages {
+	for i, st := range stages {
 		if ctx.Err() != nil { // shutting down: what is left waits for the next sweep
 			errs = append(errs, fmt.Errorf("sweep: %w", ctx.Err()))
 			break
 		}
-		got, err := s.sweepStage(ctx, st)
-		r.add(got)
+		n, err := s.sweepStage(ctx, st)
+		handled[i] = n
 		if err != nil {
-			s.log.ErrorContext(ctx, "sweep stage failed; the other stages go on", "stage", st.name, "err", err)
-			errs = append(errs, fmt.Errorf("sweep %s: %w", st.name, err))
+			s.log.ErrorContext(ctx, "sweep stage failed; the other stages go on", "stage", st.Name, "err", err)
+			errs = append(errs, fmt.Errorf("sweep %s: %w", st.Name, err))
 		}
 	}
-	return r, errors.Join(errs...)
+	return handled, errors.Join(errs...)
 }
 
 // sweepStage runs one stage until it has handled what is due.
-func (s *Service) sweepStage(ctx context.Context, st sweepStage) (SweepResult, error) {
-	n, r, err := st.run(ctx)
+func (s *Service) sweepStage(ctx context.Context, st SweepStage) (int, error) {
+	n, err := st.Run(ctx)
 	if err != nil || n < sweepBatch {
-		return r, err
+		return n, err
 	}
 	// A burst: on PostgreSQL the rest is shared by a few transactions at once, which
 	// take different rows (SKIP LOCKED), so the database's cores all work on it.
@@ -133,18 +148,19 @@ func (s *Service) sweepStage(ctx context.Context, st sweepStage) (SweepResult, e
 		workers = sweepWorkers
 	}
 	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
+		mu    sync.Mutex
+		errs  []error
+		wg    sync.WaitGroup
+		total = n
 	)
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				n, got, err := st.run(ctx)
+				n, err := st.Run(ctx)
 				mu.Lock()
-				r.add(got)
+				total += n
 				if err != nil {
 					errs = append(errs, err)
 				}
@@ -156,18 +172,19 @@ func (s *Service) sweepStage(ctx context.Context, st sweepStage) (SweepResult, e
 		}()
 	}
 	wg.Wait()
-	return r, errors.Join(errs...)
+	return total, errors.Join(errs...)
 }
 
 // sweepWorkers is how many transactions share a burst of due deadlines.
 const sweepWorkers = 4
 
-// skipLocked lets concurrent sweeps on PostgreSQL take different rows; SQLite has one
-// writer at a time anyway. NO KEY UPDATE is the lock the sweep's own updates take (they
-// change no key): unlike FOR UPDATE it lets another transaction insert a row referring to
-// the ticket (a complaint, a message), whose foreign-key check takes KEY SHARE, so the
-// sweep and a complaint being opened on the same ticket no longer deadlock.
-func (s *Service) skipLocked(q *bun.SelectQuery) *bun.SelectQuery {
+// SkipLocked is the lock a sweep stage takes on the rows it selects to handle. It lets
+// concurrent sweeps on PostgreSQL take different rows; SQLite has one writer at a time
+// anyway. NO KEY UPDATE is the lock the sweep's own updates take (they change no key):
+// unlike FOR UPDATE it lets another transaction insert a row referring to the ticket (a
+// complaint, a message), whose foreign-key check takes KEY SHARE, so the sweep and a
+// complaint being opened on the same ticket no longer deadlock.
+func (s *Service) SkipLocked(q *bun.SelectQuery) *bun.SelectQuery {
 	if s.db.Dialect().Name() == dialect.PG {
 		return q.For("NO KEY UPDATE SKIP LOCKED")
 	}
@@ -181,7 +198,7 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, SweepResult, err
 	now := s.now()
 	var handled int
 	var got SweepResult
-	var opened []*Complaint
+	var opened []*OpenedComplaint
 	err := s.inTx(ctx, func(tx bun.Tx) error {
 		handled, got, opened = 0, SweepResult{}, nil
 		var due []*Ticket
@@ -189,7 +206,7 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, SweepResult, err
 			Column("id", "priority", "team_id", "assignee_id", "policy_id", "channel", k.due, k.warned).
 			Where(k.waiting).Where("? <= ?", bun.Ident(k.due), now).
 			OrderExpr("? ASC", bun.Ident(k.due)).Limit(sweepBatch)
-		if err := s.skipLocked(q).Scan(ctx); err != nil {
+		if err := s.SkipLocked(q).Scan(ctx); err != nil {
 			return fmt.Errorf("find %s breaches: %w", k.name, err)
 		}
 		if len(due) == 0 {
@@ -227,7 +244,7 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, SweepResult, err
 			won[id] = true
 		}
 
-		var complaints []*Complaint
+		var complaints []ComplaintRequest
 		var evs []*Event
 		byTeam := map[int64][]string{}
 		for _, t := range due {
@@ -242,7 +259,8 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, SweepResult, err
 					data["priority_from"], data["priority_to"] = t.Priority, up
 				}
 			case BreachComplaint:
-				complaints = append(complaints, s.newComplaint(t.ID, SourceSLABreach, fmt.Sprintf("%s missed its %s deadline", t.Ref(), strings.ReplaceAll(k.name, "_", " ")), now))
+				complaints = append(complaints, ComplaintRequest{TicketID: t.ID, Source: SourceSLABreach,
+					Summary: fmt.Sprintf("%s missed its %s deadline", t.Ref(), strings.ReplaceAll(k.name, "_", " ")), ReceivedAt: now})
 			}
 			// Warning points the warning stage had not reached (their moment came between
 			// its reading of the clock and this one's) are recorded skipped, before the breach.
@@ -281,8 +299,8 @@ func (s *Service) breach(ctx context.Context, k deadline) (int, SweepResult, err
 	var timers []Timer
 	var receipts []int64
 	for _, c := range opened {
-		timers = append(timers, c.timers()...)
-		receipts = append(receipts, c.receipt)
+		timers = append(timers, c.Timers...)
+		receipts = append(receipts, c.Receipt)
 	}
 	s.schedule(ctx, timers)
 	s.deliver(ctx, receipts...)
@@ -359,7 +377,7 @@ func (s *Service) warn(ctx context.Context, k deadline) (int, SweepResult, error
 		q := tx.NewSelect().Model(&due).
 			Where("? IS NOT NULL AND ? <= ?", bun.Ident(k.warnAt), bun.Ident(k.warnAt), now).
 			OrderExpr("? ASC", bun.Ident(k.warnAt)).Limit(sweepBatch)
-		if err := s.skipLocked(q).Scan(ctx); err != nil {
+		if err := s.SkipLocked(q).Scan(ctx); err != nil {
 			return fmt.Errorf("find %s warnings: %w", k.name, err)
 		}
 		var notes []*Notice
@@ -475,161 +493,11 @@ func (s *Service) pausesOf(ctx context.Context, db bun.IDB, t *Ticket) ([]pause,
 	return out, nil
 }
 
-// warnComplaints tells officers two working days before a complaint's deadline.
-func (s *Service) warnComplaints(ctx context.Context) (int, error) {
-	now := s.now()
-	var handled int
-	err := s.inTx(ctx, func(tx bun.Tx) error {
-		var due []*Complaint
-		q := tx.NewSelect().Model(&due).
-			Where("warn_at IS NOT NULL AND warn_at <= ? AND status IN ('received', 'investigating')", now).
-			OrderExpr("warn_at").Limit(sweepBatch)
-		if err := s.skipLocked(q).Scan(ctx); err != nil {
-			return fmt.Errorf("find complaint warnings: %w", err)
-		}
-		won, err := s.guardComplaints(ctx, tx, due, "warned_at", "warn_at IS NOT NULL", now)
-		if err != nil {
-			return err
-		}
-		var notes []*Notice
-		var evs []*Event
-		for _, c := range won {
-			evs = append(evs, s.event(systemActor, "ticket", c.TicketID, "complaint.warning", map[string]any{"complaint": c.Ref(), "due_at": c.DeadlineAt}))
-			to := []int64{}
-			if c.OfficerID != nil {
-				to = append(to, *c.OfficerID)
-			} else if to, err = s.agentsWithRole(ctx, tx, RoleAdmin, nil); err != nil {
-				return err
-			}
-			for _, a := range to {
-				notes = append(notes, &Notice{AgentID: a, Kind: "complaint.warning", TicketID: &c.TicketID, ComplaintID: &c.ID,
-					Body: fmt.Sprintf("Complaint %s must be decided by %s: %d working days left.", c.Ref(), c.DeadlineAt.In(s.cal.loc).Format("2006-01-02 15:04"), complaintWarnDays)})
-			}
-		}
-		handled = len(won)
-		if err := s.insertEvents(ctx, tx, evs); err != nil {
-			return err
-		}
-		return s.insertNotices(ctx, tx, notes)
-	})
-	return handled, err
-}
-
-// breachComplaints escalates complaints past their deadline to the supervisors and admins.
-func (s *Service) breachComplaints(ctx context.Context) (int, error) {
-	now := s.now()
-	var handled int
-	err := s.inTx(ctx, func(tx bun.Tx) error {
-		var due []*Complaint
-		q := tx.NewSelect().Model(&due).
-			Where("breached_at IS NULL AND decided_at IS NULL AND deadline_at <= ? AND status IN ('received', 'investigating')", now).
-			OrderExpr("deadline_at").Limit(sweepBatch)
-		if err := s.skipLocked(q).Scan(ctx); err != nil {
-			return fmt.Errorf("find complaint breaches: %w", err)
-		}
-		won, err := s.guardComplaints(ctx, tx, due, "breached_at", "breached_at IS NULL", now)
-		if err != nil {
-			return err
-		}
-		heads, err := s.agentsWithRole(ctx, tx, RoleAdmin, nil)
-		if err != nil {
-			return err
-		}
-		var notes []*Notice
-		var evs []*Event
-		for _, c := range won {
-			evs = append(evs, s.event(systemActor, "ticket", c.TicketID, "complaint.breached", map[string]any{"complaint": c.Ref(), "due_at": c.DeadlineAt}))
-			to := append([]int64{}, heads...)
-			if c.OfficerID != nil {
-				o, err := s.agentByID(ctx, tx, *c.OfficerID)
-				if err != nil {
-					return err
-				}
-				sup, err := s.agentsWithRole(ctx, tx, RoleSupervisor, o.TeamID)
-				if err != nil {
-					return err
-				}
-				to = append(to, sup...)
-				if o.TeamID == nil {
-					to = append(to, o.ID)
-				}
-			}
-			for _, a := range dedupe(to) {
-				notes = append(notes, &Notice{AgentID: a, Kind: "complaint.breached", TicketID: &c.TicketID, ComplaintID: &c.ID,
-					Body: fmt.Sprintf("Complaint %s about %s is overdue: its decision was due %s.", c.Ref(), FormatRef(c.TicketID), c.DeadlineAt.In(s.cal.loc).Format("2006-01-02 15:04"))})
-			}
-		}
-		handled = len(won)
-		if err := s.insertEvents(ctx, tx, evs); err != nil {
-			return err
-		}
-		return s.insertNotices(ctx, tx, notes)
-	})
-	return handled, err
-}
-
-// guardComplaints stamps column with now on the complaints where guard still holds and
-// returns those: the ones this sweep, and no other, handles.
-func (s *Service) guardComplaints(ctx context.Context, tx bun.IDB, cs []*Complaint, column, guard string, now time.Time) ([]*Complaint, error) {
-	if len(cs) == 0 {
-		return nil, nil
-	}
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
-		ids[i] = c.ID
-	}
-	q := tx.NewUpdate().Table("complaints").Set("? = ?", bun.Ident(column), now).Set("updated_at = ?", now)
-	if column == "warned_at" {
-		q = q.Set("warn_at = NULL")
-	}
-	var won []int64
-	if err := q.Where("id IN (?)", bun.In(ids)).Where(guard).Returning("id").Scan(ctx, &won); err != nil {
-		return nil, fmt.Errorf("stamp complaints %s: %w", column, err)
-	}
-	keep := map[int64]bool{}
-	for _, id := range won {
-		keep[id] = true
-	}
-	var out []*Complaint
-	for _, c := range cs {
-		if keep[c.ID] {
-			out = append(out, c)
-		}
-	}
-	return out, nil
-}
-
-func dedupe(ids []int64) []int64 {
-	seen := map[int64]bool{}
-	var out []int64
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-// TimerDue reports whether a timer's row still waits on it: the handler re-reads the
-// database and acts only then.
+// TimerDue reports whether a ticket's timer still applies: the handler re-reads the
+// database and acts only then. (A complaint's timers are package complaints'.)
 func (s *Service) TimerDue(ctx context.Context, tm Timer) (bool, error) {
 	if tm.Kind == ReapplyTimer {
 		return true, nil
-	}
-	if strings.HasPrefix(tm.Kind, "complaint") {
-		c := new(Complaint)
-		err := s.db.NewSelect().Model(c).Where("id = ?", tm.ID).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("load complaint: %w", err)
-		}
-		if tm.Kind == "complaint-warn" {
-			return c.WarnAt != nil && c.Open(), nil
-		}
-		return c.BreachedAt == nil && c.Open() && c.DeadlineAt.Unix() == tm.Due.Unix(), nil
 	}
 	t := new(Ticket)
 	err := s.db.NewSelect().Model(t).Where("id = ?", tm.ID).Scan(ctx)

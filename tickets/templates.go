@@ -207,3 +207,48 @@ func (s *Service) notify(ctx context.Context, tx bun.IDB, t *Ticket, key string,
 	}
 	return s.tellCustomer(ctx, tx, t, body)
 }
+
+// CustomerNotices reports whether customers are told, unasked, that their email or WeChat
+// message was received, that their ticket is resolved and that their complaint is received
+// (Config.Notices).
+func (s *Service) CustomerNotices() bool { return s.cfg.Notices }
+
+// tellCustomer queues a message to the customer on the ticket's notice channel and returns
+// its id, to be handed to the sender after the commit (0 when nothing can reach them).
+func (s *Service) tellCustomer(ctx context.Context, tx bun.IDB, t *Ticket, body string) (int64, error) {
+	ch, err := s.noticeChannel(ctx, tx, t)
+	if err != nil {
+		return 0, err
+	}
+	m := &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, CreatedAt: s.now()}
+	if ch == "" { // kept, visibly undelivered, so the agent knows to call
+		m.Channel, m.DeliveryStatus, m.DeliveryError = ChannelWeChat, DeliveryFailed, "not sent: WeChat's 48-hour window has closed and the customer has no phone number or email address"
+	}
+	if err := s.insertMessage(ctx, tx, m, nil); err != nil {
+		return 0, err
+	}
+	if ch == "" {
+		return 0, s.record(ctx, tx, systemActor, "ticket", t.ID, "delivery.failed", map[string]any{"message_id": m.ID, "error": m.DeliveryError})
+	}
+	return m.ID, s.record(ctx, tx, systemActor, "ticket", t.ID, "reply.queued", map[string]any{"message_id": m.ID, "channel": ch})
+}
+
+// noticeChannel is where a message nobody writes by hand goes: the customer's reply
+// channel, or SMS or email when WeChat's 48-hour window has closed (the fallback is
+// recorded on the ticket); "" when nothing reaches them.
+func (s *Service) noticeChannel(ctx context.Context, tx bun.IDB, t *Ticket) (Channel, error) {
+	ch, err := s.replyChannel(ctx, tx, t)
+	if err != nil || ch != ChannelWeChat {
+		return ch, err
+	}
+	closed := s.wechatWindowOpen(ctx, tx, t.CustomerID)
+	if closed == nil {
+		return ch, nil
+	}
+	for _, alt := range []Channel{ChannelSMS, ChannelEmail} {
+		if s.canReach(ctx, tx, t.CustomerID, alt) == nil {
+			return alt, s.record(ctx, tx, systemActor, "ticket", t.ID, "notice.fallback", map[string]any{"from": ChannelWeChat, "to": alt, "reason": "WeChat's 48-hour window has closed"})
+		}
+	}
+	return "", nil
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -60,7 +61,7 @@ func TestCustomerNotices(t *testing.T) {
 		if got := sentTo(t, svc, mail.Ticket.Ref()); len(got) != 2 || !strings.Contains(got[1], "has been resolved") {
 			t.Errorf("resolution notice: %q", got)
 		}
-		c, err := svc.OpenComplaint(ctx, admin, tickets.NewComplaint{TicketRef: wx.Ticket.Ref(), Summary: "too slow"})
+		c, err := complaints.New(svc).Open(ctx, admin, complaints.NewComplaint{TicketRef: wx.Ticket.Ref(), Summary: "too slow"})
 		if err != nil {
 			t.Fatal(err)
 		}

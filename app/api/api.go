@@ -22,6 +22,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -34,7 +35,10 @@ type Config struct {
 	// /followups/:id/complete); nil means aftercare.New(Service) with the zero Config (the
 	// routes need none of its settings).
 	Aftercare *aftercare.Service
-	Log       *slog.Logger
+	// Complaints logs, lists and changes complaints (/complaints/...); nil means
+	// complaints.New(Service).
+	Complaints *complaints.Service
+	Log        *slog.Logger
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
 	// MetricsToken (HOTLINE_METRICS_TOKEN), sent as a bearer token, shows /readyz's details
@@ -60,12 +64,13 @@ type Config struct {
 }
 
 type server struct {
-	svc     *tickets.Service
-	reports *reports.Reader
-	care    *aftercare.Service
-	log     *slog.Logger
-	observe func(method, route string, status int, took time.Duration)
-	limits  *limits
+	svc        *tickets.Service
+	reports    *reports.Reader
+	care       *aftercare.Service
+	complaints *complaints.Service
+	log        *slog.Logger
+	observe    func(method, route string, status int, took time.Duration)
+	limits     *limits
 	// clientIP names the client whose failed sign-ins count (see ClientAddr).
 	clientIP   func(*fiber.Ctx) string
 	recordings Recordings
@@ -174,7 +179,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Aftercare == nil && cfg.Service != nil {
 		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Complaints == nil && cfg.Service != nil {
+		cfg.Complaints = complaints.New(cfg.Service)
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",

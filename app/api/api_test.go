@@ -27,6 +27,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -309,6 +310,7 @@ func newEnv(t *testing.T, db *bun.DB) *env {
 	clock := tickettest.NewClock(t0)
 	svc := tickettest.Service(db, clock)
 	svc.SetAftercare(aftercare.New(svc, aftercare.Config{})) // as app does: resolutions schedule calls
+	svc.SetComplaints(complaints.New(svc))                   // as app wires it
 	e := &env{
 		svc: svc, clock: clock, app: newApp(svc, nil),
 		teams: map[string]*tickets.Team{}, agents: map[string]*tickets.Agent{}, tok: map[string]string{},

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
 type complaintJSON struct {
@@ -31,7 +32,7 @@ type complaintJSON struct {
 	CreatedAt       time.Time     `json:"created_at"`
 }
 
-func viewComplaint(c *tickets.Complaint, now time.Time) complaintJSON {
+func viewComplaint(c *complaints.Complaint, now time.Time) complaintJSON {
 	v := complaintJSON{ID: c.ID, Ref: c.Ref(), TicketRef: tickets.FormatRef(c.TicketID), Status: string(c.Status), Source: string(c.Source),
 		Summary: c.Summary, ReceivedAt: c.ReceivedAt.UTC(), DueAt: c.DueAt.UTC(), ExtendedUntil: utc(c.ExtendedUntil),
 		ExtensionReason: c.ExtensionReason, DeadlineAt: c.DeadlineAt.UTC(), Overdue: c.Overdue(now), Decision: c.Decision,
@@ -45,7 +46,7 @@ func viewComplaint(c *tickets.Complaint, now time.Time) complaintJSON {
 // listComplaints serves GET /complaints?status=received,investigating&officer=me|7
 // &overdue=true&due_before=<RFC3339>
 func (s *server) listComplaints(c *fiber.Ctx) error {
-	var f tickets.ComplaintFilter
+	var f complaints.Filter
 	for _, st := range strings.Split(c.Query("status"), ",") {
 		if st = strings.TrimSpace(st); st != "" {
 			f.Statuses = append(f.Statuses, tickets.ComplaintStatus(st))
@@ -73,7 +74,7 @@ func (s *server) listComplaints(c *fiber.Ctx) error {
 	if f.DueBefore, err = timeParam(c, "due_before"); err != nil {
 		return err
 	}
-	cs, err := s.svc.Complaints(c.UserContext(), f)
+	cs, err := s.complaints.Complaints(c.UserContext(), f)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (s *server) listComplaints(c *fiber.Ctx) error {
 }
 
 func (s *server) getComplaint(c *fiber.Ctx) error {
-	cp, err := s.svc.Complaint(c.UserContext(), c.Params("ref"))
+	cp, err := s.complaints.Complaint(c.UserContext(), c.Params("ref"))
 	if err != nil {
 		return err
 	}
@@ -108,7 +109,7 @@ func (s *server) createComplaint(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	nc := tickets.NewComplaint{TicketRef: in.TicketRef, Source: tickets.ComplaintSource(in.Source), Summary: in.Summary,
+	nc := complaints.NewComplaint{TicketRef: in.TicketRef, Source: tickets.ComplaintSource(in.Source), Summary: in.Summary,
 		Customer: tickets.NewTicket{Name: in.Customer.Name, Phone: in.Customer.Phone, Email: in.Customer.Email}}
 	if in.ReceivedAt != "" {
 		t, err := time.Parse(time.RFC3339, in.ReceivedAt)
@@ -117,7 +118,7 @@ func (s *server) createComplaint(c *fiber.Ctx) error {
 		}
 		nc.ReceivedAt = t
 	}
-	cp, err := s.svc.OpenComplaint(c.UserContext(), actorOf(c), nc)
+	cp, err := s.complaints.Open(c.UserContext(), actorOf(c), nc)
 	if err != nil {
 		return err
 	}
@@ -133,7 +134,7 @@ func (s *server) complaintStatus(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	cp, err := s.svc.SetComplaintStatus(c.UserContext(), actorOf(c), c.Params("ref"), tickets.ComplaintStatus(in.Status), in.Reason)
+	cp, err := s.complaints.SetStatus(c.UserContext(), actorOf(c), c.Params("ref"), tickets.ComplaintStatus(in.Status), in.Reason)
 	if err != nil {
 		return err
 	}
@@ -147,7 +148,7 @@ func (s *server) complaintAssign(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	cp, err := s.svc.AssignComplaint(c.UserContext(), actorOf(c), c.Params("ref"), in.OfficerID)
+	cp, err := s.complaints.Assign(c.UserContext(), actorOf(c), c.Params("ref"), in.OfficerID)
 	if err != nil {
 		return err
 	}
@@ -162,7 +163,7 @@ func (s *server) complaintDecision(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	cp, err := s.svc.DecideComplaint(c.UserContext(), actorOf(c), c.Params("ref"), in.Decision, in.Outcome)
+	cp, err := s.complaints.Decide(c.UserContext(), actorOf(c), c.Params("ref"), in.Decision, in.Outcome)
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,7 @@ func (s *server) complaintExtend(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "until must be an RFC 3339 time")
 	}
-	cp, err := s.svc.ExtendComplaint(c.UserContext(), actorOf(c), c.Params("ref"), until, in.Reason)
+	cp, err := s.complaints.Extend(c.UserContext(), actorOf(c), c.Params("ref"), until, in.Reason)
 	if err != nil {
 		return err
 	}

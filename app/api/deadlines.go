@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
 type policyJSON struct {
@@ -154,7 +155,7 @@ func (s *server) calendarDeadline(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "from must be an RFC 3339 time such as 2026-09-28T10:00:00+08:00")
 	}
-	n := tickets.ComplaintWorkingDays
+	n := complaints.WorkingDays
 	if v := c.Query("working_days"); v != "" {
 		if n, err = strconv.Atoi(v); err != nil || n < 1 || n > 365 {
 			return fiber.NewError(fiber.StatusBadRequest, "working_days must be a number from 1 to 365")

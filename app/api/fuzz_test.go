@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -45,6 +46,7 @@ func FuzzAPIWrites(f *testing.F) {
 
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(f), tickettest.NewClock(t0))
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	app := api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler)})
 	claims, err := svc.CreateTeam(ctx, system, "Claims")
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
 // The complaints board and the complaint page, where complaint officers (and supervisors
@@ -127,7 +128,7 @@ func (c *Console) registerComplaints(app *fiber.App) {
 type boardData struct {
 	View    string // "all" or "mine"
 	Views   []string
-	Board   *tickets.ComplaintBoard
+	Board   *complaints.Board
 	Columns []boardColumn
 	Open    int
 	Days    int // how far back the decided column reaches
@@ -140,19 +141,19 @@ type boardColumn struct {
 
 // cardView is a complaint with its time left and outcome in the page's language.
 type cardView struct {
-	*tickets.ComplaintCard
+	*complaints.Card
 	Left      string // "3 working days left", "overdue by 2 working days", ...
 	LeftState string // ok, warn or breach: the countdown's colour
 	Outcome   string // the decision's outcome, named
 }
 
-func cardOf(lang string, k *tickets.ComplaintCard) cardView {
-	v := cardView{ComplaintCard: k, Outcome: outcomeLabel(lang, k.Complaint.Outcome)}
+func cardOf(lang string, k *complaints.Card) cardView {
+	v := cardView{Card: k, Outcome: outcomeLabel(lang, k.Complaint.Outcome)}
 	v.Left, v.LeftState = daysLeft(lang, k)
 	return v
 }
 
-func cardsOf(lang string, ks []*tickets.ComplaintCard) []cardView {
+func cardsOf(lang string, ks []*complaints.Card) []cardView {
 	out := make([]cardView, len(ks))
 	for i, k := range ks {
 		out[i] = cardOf(lang, k)
@@ -168,7 +169,7 @@ const boardDecidedDays = 30
 // complaintBoard serves GET /complaints?view=all|mine.
 func (c *Console) complaintBoard(ctx *fiber.Ctx, a *tickets.Agent) error {
 	d := boardData{View: ctx.Query("view", "all"), Views: boardViews, Days: boardDecidedDays}
-	f := tickets.BoardFilter{DecidedDays: boardDecidedDays}
+	f := complaints.BoardFilter{DecidedDays: boardDecidedDays}
 	switch d.View {
 	case "all":
 	case "mine":
@@ -176,7 +177,7 @@ func (c *Console) complaintBoard(ctx *fiber.Ctx, a *tickets.Agent) error {
 	default:
 		return fiber.NewError(fiber.StatusBadRequest, translate(langOf(ctx, a), "complaints.err.view"))
 	}
-	b, err := c.svc.ComplaintBoard(ctxOf(ctx), f)
+	b, err := c.complaints.Board(ctxOf(ctx), f)
 	if err != nil {
 		return err
 	}
@@ -191,7 +192,7 @@ func (c *Console) complaintBoard(ctx *fiber.Ctx, a *tickets.Agent) error {
 
 // complaintData is the complaint page.
 type complaintData struct {
-	C         *tickets.ComplaintDetail
+	C         *complaints.Detail
 	Card      cardView
 	Events    []complaintEvent
 	Moves     []complaintMove
@@ -233,7 +234,7 @@ func (c *Console) complaintPage(ctx *fiber.Ctx, a *tickets.Agent) error {
 // the reason, answering with the refusal's status.
 func (c *Console) showComplaint(ctx *fiber.Ctx, a *tickets.Agent, status int, form complaintForm, refusal *flash) error {
 	cx, lang := ctxOf(ctx), langOf(ctx, a)
-	cd, err := c.svc.ComplaintDetail(cx, complaintRef(ctx))
+	cd, err := c.complaints.Detail(cx, complaintRef(ctx))
 	if err != nil {
 		return err
 	}
@@ -245,9 +246,9 @@ func (c *Console) showComplaint(ctx *fiber.Ctx, a *tickets.Agent, status int, fo
 	for _, ag := range agents {
 		names[ag.ID] = ag.Name
 	}
-	d := &complaintData{C: cd, Card: cardOf(lang, cd.ComplaintCard), CanAct: a.CanHandleComplaints(), Form: form,
+	d := &complaintData{C: cd, Card: cardOf(lang, cd.Card), CanAct: complaints.CanHandle(a), Form: form,
 		Mine: cd.OfficerID != nil && *cd.OfficerID == a.ID}
-	for _, o := range tickets.ComplaintOutcomes {
+	for _, o := range complaints.Outcomes {
 		d.Outcomes = append(d.Outcomes, outcomeOption{o, outcomeLabel(lang, o)})
 	}
 	loc := c.svc.Calendar().Location()
@@ -290,7 +291,7 @@ func (c *Console) refuse(ctx *fiber.Ctx, a *tickets.Agent, err error, form compl
 
 // mayAct refuses agents the service would refuse, before anything they typed is checked.
 func mayAct(ctx *fiber.Ctx, a *tickets.Agent) error {
-	if !a.CanHandleComplaints() {
+	if !complaints.CanHandle(a) {
 		return fiber.NewError(fiber.StatusForbidden, translate(langOf(ctx, a), "complaints.read_only"))
 	}
 	return nil
@@ -313,7 +314,7 @@ func (c *Console) complaintStatus(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if to == "" {
 		return c.refuse(ctx, a, fiber.NewError(fiber.StatusBadRequest, translate(lang, "complaints.err.status")), form)
 	}
-	cp, err := c.svc.SetComplaintStatus(ctxOf(ctx), tickets.AgentActor(a), ref, to, form.StatusReason)
+	cp, err := c.complaints.SetStatus(ctxOf(ctx), tickets.AgentActor(a), ref, to, form.StatusReason)
 	if err != nil {
 		return c.refuse(ctx, a, err, form)
 	}
@@ -337,7 +338,7 @@ func (c *Console) complaintAssign(ctx *fiber.Ctx, a *tickets.Agent) error {
 		}
 		id = n
 	}
-	cp, err := c.svc.AssignComplaint(ctxOf(ctx), tickets.AgentActor(a), ref, id)
+	cp, err := c.complaints.Assign(ctxOf(ctx), tickets.AgentActor(a), ref, id)
 	if err != nil {
 		return c.refuse(ctx, a, err, complaintForm{})
 	}
@@ -358,10 +359,10 @@ func (c *Console) complaintDecision(ctx *fiber.Ctx, a *tickets.Agent) error {
 	switch {
 	case strings.TrimSpace(form.Decision) == "":
 		return c.refuse(ctx, a, fiber.NewError(fiber.StatusBadRequest, translate(lang, "complaints.err.decision")), form)
-	case !tickets.ValidComplaintOutcome(form.Outcome):
+	case !complaints.ValidOutcome(form.Outcome):
 		return c.refuse(ctx, a, fiber.NewError(fiber.StatusBadRequest, translate(lang, "complaints.err.outcome")), form)
 	}
-	cp, err := c.svc.DecideComplaint(ctxOf(ctx), tickets.AgentActor(a), ref, form.Decision, form.Outcome)
+	cp, err := c.complaints.Decide(ctxOf(ctx), tickets.AgentActor(a), ref, form.Decision, form.Outcome)
 	if err != nil {
 		return c.refuse(ctx, a, err, form)
 	}
@@ -383,7 +384,7 @@ func (c *Console) complaintExtend(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if err != nil {
 		return c.refuse(ctx, a, err, form)
 	}
-	cp, err := c.svc.ExtendComplaint(ctxOf(ctx), tickets.AgentActor(a), ref, until, form.Reason)
+	cp, err := c.complaints.Extend(ctxOf(ctx), tickets.AgentActor(a), ref, until, form.Reason)
 	if err != nil {
 		return c.refuse(ctx, a, err, form)
 	}
@@ -477,14 +478,14 @@ func complaintEventDetail(lang string, loc *time.Location, e *tickets.Event, nam
 // outcomeLabel names an outcome in lang; one recorded through the API in other words shows
 // as it was written.
 func outcomeLabel(lang, outcome string) string {
-	if tickets.ValidComplaintOutcome(outcome) {
+	if complaints.ValidOutcome(outcome) {
 		return translate(lang, "complaints.out."+outcome)
 	}
 	return outcome
 }
 
 // daysLeft is how a card says its time left, and the colour it says it in.
-func daysLeft(lang string, k *tickets.ComplaintCard) (string, string) {
+func daysLeft(lang string, k *complaints.Card) (string, string) {
 	switch {
 	case k.Overdue && k.DaysLeft < -1:
 		return translate(lang, "complaints.overdue_by", -k.DaysLeft), "breach"

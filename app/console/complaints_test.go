@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -28,11 +29,14 @@ func local(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, shanghai)
 }
 
+// cps is the desk's complaints, over its service.
+func (d *desk) cps() *complaints.Service { return complaints.New(d.svc) }
+
 // fileComplaint logs a complaint from a new customer, received at the given time. The
 // desk's one complaint officer gets it.
-func (d *desk) fileComplaint(name, phone, summary string, received time.Time) *tickets.Complaint {
+func (d *desk) fileComplaint(name, phone, summary string, received time.Time) *complaints.Complaint {
 	d.t.Helper()
-	c, err := d.svc.OpenComplaint(context.Background(), tickets.AgentActor(d.agent), tickets.NewComplaint{
+	c, err := d.cps().Open(context.Background(), tickets.AgentActor(d.agent), complaints.NewComplaint{
 		Summary: summary, ReceivedAt: received, Customer: tickets.NewTicket{Name: name, Phone: phone}})
 	if err != nil {
 		d.t.Fatalf("open complaint: %v", err)
@@ -41,9 +45,9 @@ func (d *desk) fileComplaint(name, phone, summary string, received time.Time) *t
 }
 
 // complaintNow reads a complaint back through the service.
-func (d *desk) complaintNow(ref string) *tickets.Complaint {
+func (d *desk) complaintNow(ref string) *complaints.Complaint {
 	d.t.Helper()
-	c, err := d.svc.Complaint(context.Background(), ref)
+	c, err := d.cps().Complaint(context.Background(), ref)
 	if err != nil {
 		d.t.Fatalf("read %s: %v", ref, err)
 	}
@@ -51,7 +55,7 @@ func (d *desk) complaintNow(ref string) *tickets.Complaint {
 }
 
 // wantUnchanged fails when a refused form changed the complaint.
-func (d *desk) wantUnchanged(before *tickets.Complaint) {
+func (d *desk) wantUnchanged(before *complaints.Complaint) {
 	d.t.Helper()
 	now := d.complaintNow(before.Ref())
 	if now.Status != before.Status || now.Decision != before.Decision || now.Outcome != before.Outcome ||
@@ -120,13 +124,13 @@ func TestComplaintBoard(t *testing.T) {
 	soon := d.fileComplaint("钱芳", "+8613600000003", "保单退保手续费不合理", local(2026, 11, 12, 10, 0)) // due 11-26
 	busy := d.fileComplaint("孙强", "+8613600000004", "查勘员三天未上门", local(2026, 11, 20, 10, 0))   // due 12-04
 	done := d.fileComplaint("李雷", "+8613600000005", "Refund of the cancellation fee", local(2026, 11, 24, 10, 0))
-	if _, err := d.svc.SetComplaintStatus(ctx, officer, busy.Ref(), tickets.ComplaintInvestigating, ""); err != nil {
+	if _, err := d.cps().SetStatus(ctx, officer, busy.Ref(), tickets.ComplaintInvestigating, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.svc.AssignComplaint(ctx, officer, busy.Ref(), d.super.ID); err != nil {
+	if _, err := d.cps().Assign(ctx, officer, busy.Ref(), d.super.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.svc.DecideComplaint(ctx, officer, done.Ref(), "The fee is refunded in full.", "upheld"); err != nil {
+	if _, err := d.cps().Decide(ctx, officer, done.Ref(), "The fee is refunded in full.", "upheld"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -204,7 +208,7 @@ func TestComplaintBoardCountsHolidays(t *testing.T) {
 func TestComplaintPage(t *testing.T) {
 	d := newDesk(t, tickettest.SQLite(t))
 	tk := d.sms("+8613800138000", "我要投诉！理赔三个星期没有消息")
-	hist, err := d.svc.Complaints(context.Background(), tickets.ComplaintFilter{TicketID: tk.ID})
+	hist, err := d.cps().Complaints(context.Background(), complaints.Filter{TicketID: tk.ID})
 	if err != nil || len(hist) != 1 {
 		t.Fatalf("the customer's 投诉 opened %d complaints: %v", len(hist), err)
 	}
@@ -233,7 +237,7 @@ func TestComplaintForms(t *testing.T) {
 	d := newDesk(t, tickettest.SQLite(t))
 	ctx := context.Background()
 	c := d.fileComplaint("赵磊", "+8613600000002", "理赔被拒但没有说明理由", t0)
-	if _, err := d.svc.AssignComplaint(ctx, tickets.AgentActor(d.admin), c.Ref(), d.super.ID); err != nil {
+	if _, err := d.cps().Assign(ctx, tickets.AgentActor(d.admin), c.Ref(), d.super.ID); err != nil {
 		t.Fatal(err)
 	}
 	b := d.signIn(d.office)
@@ -475,13 +479,13 @@ func TestBrowserOfficerDecidesComplaint(t *testing.T) {
 	busy := d.fileComplaint("孙强", "+8613600000004", "查勘员三天未上门定损", local(2026, 11, 20, 10, 0))
 	done := d.fileComplaint("Li Lei", "+8613600000005", "Cancellation fee charged twice", local(2026, 11, 24, 10, 0))
 	bg := context.Background()
-	if _, err := d.svc.SetComplaintStatus(bg, officer, busy.Ref(), tickets.ComplaintInvestigating, ""); err != nil {
+	if _, err := d.cps().SetStatus(bg, officer, busy.Ref(), tickets.ComplaintInvestigating, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.svc.ExtendComplaint(bg, officer, busy.Ref(), local(2026, 12, 18, 23, 59).Add(59*time.Second), "等待第三方查勘报告"); err != nil {
+	if _, err := d.cps().Extend(bg, officer, busy.Ref(), local(2026, 12, 18, 23, 59).Add(59*time.Second), "等待第三方查勘报告"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := d.svc.DecideComplaint(bg, officer, done.Ref(), "The second fee is refunded.", "upheld"); err != nil {
+	if _, err := d.cps().Decide(bg, officer, done.Ref(), "The second fee is refunded.", "upheld"); err != nil {
 		t.Fatal(err)
 	}
 

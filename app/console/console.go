@@ -26,6 +26,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	Service *tickets.Service
 	// Reports computes the supervisor's dashboard; nil means reports.New(Service).
 	Reports *reports.Reader
+	// Complaints is the complaints board and the complaints' pages and forms, and a
+	// customer's complaints beside a ticket; nil means complaints.New(Service).
+	Complaints *complaints.Service
 	// ChannelSettings reads and saves the channel settings (Admin → Channels); nil means
 	// channelsettings.New(Service).
 	ChannelSettings *channelsettings.Store
@@ -71,14 +75,15 @@ type Config struct {
 
 // Console serves the pages.
 type Console struct {
-	svc      *tickets.Service
-	reports  *reports.Reader
-	channels *channelsettings.Store
-	care     *aftercare.Service
-	log      *slog.Logger
-	cfg      Config
-	pages    map[string]*template.Template
-	live     *hub
+	svc        *tickets.Service
+	reports    *reports.Reader
+	complaints *complaints.Service
+	care       *aftercare.Service
+	channels   *channelsettings.Store
+	log        *slog.Logger
+	cfg        Config
+	pages      map[string]*template.Template
+	live       *hub
 }
 
 // New parses the templates; a template error is a programming error and panics at start.
@@ -101,13 +106,16 @@ func New(cfg Config) *Console {
 	if cfg.Reports == nil {
 		cfg.Reports = reports.New(cfg.Service)
 	}
+	if cfg.Complaints == nil {
+		cfg.Complaints = complaints.New(cfg.Service)
+	}
 	if cfg.ChannelSettings == nil {
 		cfg.ChannelSettings = channelsettings.New(cfg.Service)
 	}
 	if cfg.Aftercare == nil {
 		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
 	}
-	c := &Console{svc: cfg.Service, reports: cfg.Reports, channels: cfg.ChannelSettings, care: cfg.Aftercare, log: cfg.Log, cfg: cfg}
+	c := &Console{svc: cfg.Service, reports: cfg.Reports, complaints: cfg.Complaints, care: cfg.Aftercare, channels: cfg.ChannelSettings, log: cfg.Log, cfg: cfg}
 	c.pages = parsePages(cfg.Service.Calendar().Location())
 	c.live = newHub(cfg.Service, cfg.LiveEvery, cfg.Log)
 	return c

@@ -21,6 +21,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -352,7 +353,7 @@ func TestTicketPage(t *testing.T) {
 			}
 		}},
 		{"escalate", "/escalate", url.Values{"summary": {"客户对理赔时效不满"}}, "已升级为投诉 CP-000001", func(t *testing.T, td *tickets.TicketDetail) {
-			cs, err := d.svc.Complaints(ctx, tickets.ComplaintFilter{TicketID: td.ID})
+			cs, err := d.cps().Complaints(ctx, complaints.Filter{TicketID: td.ID})
 			if err != nil || len(cs) != 1 || cs[0].Summary != "客户对理赔时效不满" {
 				t.Fatalf("complaints %v %v", cs, err)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -49,6 +50,7 @@ func newDesk(t *testing.T, db *bun.DB, opts ...func(*console.Config)) *desk {
 	ctx := context.Background()
 	clock := tickettest.NewClock(t0)
 	svc := tickettest.Service(db, clock)
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	if err := svc.SeedHolidays(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -13,27 +13,22 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
 // ticketData is the ticket page: the timeline, the customer panel and what can be done.
 type ticketData struct {
-	T        *tickets.TicketDetail
-	Timeline []timelineItem
-	Others   []*tickets.Ticket // the customer's other tickets
-	History  customerHistory
-	Reply    *tickets.ReplyOptions
-	Teams    []*tickets.Team
-	Agents   []*tickets.Agent
-	Statuses []tickets.Status // where the status may move from here
-	Prios    []tickets.Priority
-	After    int64
-}
-
-// customerHistory is the customer panel's history: their complaints, and the surveys
-// they answered, across all their tickets.
-type customerHistory struct {
-	*tickets.CustomerHistory
-	Surveys []*aftercare.Survey
+	T          *tickets.TicketDetail
+	Timeline   []timelineItem
+	Others     []*tickets.Ticket       // the customer's other tickets
+	Complaints []*complaints.Complaint // the customer's complaints, newest first
+	Surveys    []*aftercare.Survey     // the surveys the customer answered, newest first
+	Reply      *tickets.ReplyOptions
+	Teams      []*tickets.Team
+	Agents     []*tickets.Agent
+	Statuses   []tickets.Status // where the status may move from here
+	Prios      []tickets.Priority
+	After      int64
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -92,10 +87,10 @@ func (c *Console) ticketData(ctx *fiber.Ctx, ref string) (*ticketData, error) {
 			d.Others = append(d.Others, o)
 		}
 	}
-	if d.History.CustomerHistory, err = c.svc.History(cx, t.CustomerID); err != nil {
+	if d.Complaints, err = c.complaints.OfCustomer(cx, t.CustomerID); err != nil {
 		return nil, err
 	}
-	if d.History.Surveys, err = c.care.CustomerSurveys(cx, t.CustomerID); err != nil {
+	if d.Surveys, err = c.care.CustomerSurveys(cx, t.CustomerID); err != nil {
 		return nil, err
 	}
 	if d.Reply, err = c.svc.ReplyOptions(cx, t.Ticket); err != nil {
@@ -203,7 +198,7 @@ func (c *Console) priority(ctx *fiber.Ctx, a *tickets.Agent) error {
 // escalate opens a complaint on the ticket, with its 10-working-day decision deadline.
 func (c *Console) escalate(ctx *fiber.Ctx, a *tickets.Agent) error {
 	ref := ctx.Params("ref")
-	cp, err := c.svc.OpenComplaint(ctxOf(ctx), tickets.AgentActor(a), tickets.NewComplaint{
+	cp, err := c.complaints.Open(ctxOf(ctx), tickets.AgentActor(a), complaints.NewComplaint{
 		TicketRef: ref, Source: tickets.SourceAPI, Summary: ctx.FormValue("summary"),
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
 // DueWithin is the window of hotline_deadlines_due: deadlines falling due within the hour.
@@ -113,12 +114,12 @@ func statusClass(status int) string {
 	return strconv.Itoa(status/100) + "xx"
 }
 
-// Swept counts what a deadline sweep recorded.
-func (m *Metrics) Swept(r tickets.SweepResult) {
+// Swept counts what a deadline sweep recorded: the tickets' deadlines and the complaints'.
+func (m *Metrics) Swept(r tickets.SweepResult, c complaints.SweepResult) {
 	m.breaches.WithLabelValues("ticket").Add(float64(r.Breaches))
-	m.breaches.WithLabelValues("complaint").Add(float64(r.ComplaintBreaches))
+	m.breaches.WithLabelValues("complaint").Add(float64(c.Breaches))
 	m.warnings.WithLabelValues("ticket").Add(float64(r.Warnings))
-	m.warnings.WithLabelValues("complaint").Add(float64(r.ComplaintWarnings))
+	m.warnings.WithLabelValues("complaint").Add(float64(c.Warnings))
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -33,6 +34,7 @@ type mailDesk struct {
 func newMailDesk(t *testing.T, db *bun.DB) *mailDesk {
 	t.Helper()
 	svc := tickettest.Service(db, tickettest.NewClock(t0))
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	log := slog.New(slog.DiscardHandler)
 	mail := webhooks.NewEmail(svc, mailSecret, log)
 	return &mailDesk{svc: svc, db: db, mail: mail, app: api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{mail}})}

@@ -280,12 +280,12 @@ func (h *Twilio) lookup(c *fiber.Ctx) error {
 	return twimlVoice(c, sp.Status(t.Ref(), t.Status.Words(lang == voice.English), h.nextDeadline(lang, t, complaint)))
 }
 
-func (h *Twilio) nextDeadline(lang voice.Lang, t *tickets.Ticket, c *tickets.Complaint) string {
+func (h *Twilio) nextDeadline(lang voice.Lang, t *tickets.Ticket, c *tickets.ComplaintStatusView) string {
 	loc := h.svc.Calendar().Location()
 	var when time.Time
 	switch {
 	case c != nil:
-		when = c.DeadlineAt
+		when = c.Deadline
 	case t.Status.Active() && t.FirstRespondedAt == nil && t.FirstResponseDueAt != nil:
 		when = *t.FirstResponseDueAt
 	case t.Status.Active() && t.PausedAt == nil && t.ResolutionDueAt != nil:

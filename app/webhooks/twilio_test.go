@@ -22,6 +22,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -43,6 +44,7 @@ func newDesk(t *testing.T, db *bun.DB, mod func(*webhooks.TwilioConfig)) *desk {
 	t.Helper()
 	clock := tickettest.NewClock(t0)
 	svc := tickettest.Service(db, clock)
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	if err := svc.SeedHolidays(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -439,7 +441,7 @@ func TestVoicemailInAnyOrder(t *testing.T) {
 		}
 		// The complaint option opens a complaint from the IVR.
 		d.post(t, "/webhooks/twilio/voice/recording?kind=complaint", other(rec("CA3", "")))
-		cs, _ := d.svc.Complaints(context.Background(), tickets.ComplaintFilter{})
+		cs, _ := complaints.New(d.svc).Complaints(context.Background(), complaints.Filter{})
 		if len(cs) != 1 || cs[0].Source != tickets.SourceIVR {
 			t.Errorf("complaints %+v", cs)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/channels/wechat"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -45,6 +46,7 @@ func newWxDesk(t *testing.T, db *bun.DB) *wxDesk {
 	t.Helper()
 	clock := tickettest.NewClock(wxNow.Add(time.Minute))
 	svc := tickettest.Service(db, clock)
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	log := slog.New(slog.DiscardHandler)
 	d := &wxDesk{svc: svc, db: db, clock: clock}
 	for _, key := range []string{wxAESKey, ""} {
@@ -154,7 +156,7 @@ func TestWeChatMessages(t *testing.T) {
 		// A voice message with WeChat's recognition text.
 		voiceXML := fmt.Sprintf(`<xml><ToUserName>gh_desk</ToUserName><FromUserName>oOther</FromUserName><CreateTime>%d</CreateTime><MsgType>voice</MsgType><MediaId>MV1</MediaId><Format>amr</Format><Recognition>我想投诉</Recognition><MsgId>1002</MsgId></xml>`, wxNow.Unix())
 		d.plain(t, voiceXML, wxNow)
-		cs, _ := d.svc.Complaints(context.Background(), tickets.ComplaintFilter{})
+		cs, _ := complaints.New(d.svc).Complaints(context.Background(), complaints.Filter{})
 		if len(cs) != 1 || cs[0].Source != tickets.SourceCustomer {
 			t.Errorf("a spoken 投诉 opened %d complaints", len(cs))
 		}
@@ -230,7 +232,7 @@ func TestWeChatEvents(t *testing.T) {
 		for range 3 {
 			d.plain(t, event("CLICK", "COMPLAINT", wxNow.Unix()+1), wxNow)
 		}
-		cs, _ := d.svc.Complaints(context.Background(), tickets.ComplaintFilter{})
+		cs, _ := complaints.New(d.svc).Complaints(context.Background(), complaints.Filter{})
 		if len(cs) != 1 || d.count(t, "messages") != 1 {
 			t.Errorf("complaint menu: %d complaints, %d messages", len(cs), d.count(t, "messages"))
 		}
@@ -256,6 +258,7 @@ func TestWeChatWindow(t *testing.T) {
 	ctx := context.Background()
 	clock := tickettest.NewClock(wxNow)
 	svc := tickettest.Service(db, clock)
+	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	admin, _ := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
 	as := tickets.AgentActor(admin)
 	res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: "oWin", Body: "hello"})

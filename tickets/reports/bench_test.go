@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -108,13 +109,13 @@ func seedYear(b *testing.B, db *bun.DB, now time.Time, n int) int64 {
 			b.Fatal(err)
 		}
 		msgs := make([]*tickets.Message, 0, len(batch))
-		var complaints []*tickets.Complaint
+		var filed []*complaints.Complaint
 		for j, t := range batch {
 			msgs = append(msgs, &tickets.Message{TicketID: t.ID, Direction: tickets.DirectionInbound, Channel: t.Channel,
 				Body: bodies[(start+j)%len(bodies)], DeliveryStatus: "received", CreatedAt: t.CreatedAt})
 			if (start+j)%10 == 0 {
 				due := t.CreatedAt.Add(14 * 24 * time.Hour)
-				cp := &tickets.Complaint{TicketID: t.ID, Source: tickets.SourceCustomer, Summary: "load", ReceivedAt: t.CreatedAt,
+				cp := &complaints.Complaint{TicketID: t.ID, Source: tickets.SourceCustomer, Summary: "load", ReceivedAt: t.CreatedAt,
 					DueAt: due, DeadlineAt: due, Status: tickets.ComplaintInvestigating, CreatedAt: t.CreatedAt, UpdatedAt: t.CreatedAt}
 				switch decided := t.CreatedAt.Add(20 * 24 * time.Hour); {
 				case decided.After(now):
@@ -125,13 +126,13 @@ func seedYear(b *testing.B, db *bun.DB, now time.Time, n int) int64 {
 				default:
 					cp.Status, cp.DecidedAt = tickets.ComplaintDecided, at(t.CreatedAt.Add(5*24*time.Hour))
 				}
-				complaints = append(complaints, cp)
+				filed = append(filed, cp)
 			}
 		}
 		if _, err := db.NewInsert().Model(&msgs).Exec(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := db.NewInsert().Model(&complaints).Exec(ctx); err != nil {
+		if _, err := db.NewInsert().Model(&filed).Exec(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -100,11 +101,12 @@ func TestDashboardFigures(t *testing.T) {
 		}
 		// Letters logged late: one received in September (decided late, its deadline long
 		// before the month), one received on 2 November (deadline mid-November, decided late).
-		c3, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: t3.Ref(), Summary: "lost form", ReceivedAt: time.Date(2026, 9, 15, 2, 0, 0, 0, time.UTC)})
+		cps := complaints.New(d.svc)
+		c3, err := cps.Open(ctx, d.admin, complaints.NewComplaint{TicketRef: t3.Ref(), Summary: "lost form", ReceivedAt: time.Date(2026, 9, 15, 2, 0, 0, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c1, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: t2.Ref(), Summary: "slow payment", ReceivedAt: time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)})
+		c1, err := cps.Open(ctx, d.admin, complaints.NewComplaint{TicketRef: t2.Ref(), Summary: "slow payment", ReceivedAt: time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,7 +130,7 @@ func TestDashboardFigures(t *testing.T) {
 		d.resolve(t, t2)
 		d.at(t, h(51))
 		d.rate(t, "+8613900000002", "4")
-		if _, err := d.svc.DecideComplaint(ctx, officer, c3.Ref(), "form found", "upheld"); err != nil {
+		if _, err := cps.Decide(ctx, officer, c3.Ref(), "form found", "upheld"); err != nil {
 			t.Fatal(err)
 		}
 
@@ -141,15 +143,15 @@ func TestDashboardFigures(t *testing.T) {
 		d.at(t, utc(24, 21, 0))
 		d.reply(t, t5)
 		d.at(t, utc(25, 6, 0))
-		if _, err := d.svc.DecideComplaint(ctx, officer, c1.Ref(), "paid with interest", "upheld"); err != nil {
+		if _, err := cps.Decide(ctx, officer, c1.Ref(), "paid with interest", "upheld"); err != nil {
 			t.Fatal(err)
 		}
-		c2, err := d.svc.OpenComplaint(ctx, d.admin, tickets.NewComplaint{TicketRef: t4.Ref(), Summary: "rude assessor"})
+		c2, err := cps.Open(ctx, d.admin, complaints.NewComplaint{TicketRef: t4.Ref(), Summary: "rude assessor"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		d.at(t, utc(25, 7, 0))
-		if _, err := d.svc.DecideComplaint(ctx, officer, c2.Ref(), "apologised", "partly upheld"); err != nil {
+		if _, err := cps.Decide(ctx, officer, c2.Ref(), "apologised", "partly upheld"); err != nil {
 			t.Fatal(err)
 		}
 		d.at(t, utc(25, 8, 0))

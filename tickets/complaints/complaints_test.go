@@ -1,15 +1,15 @@
-package tickets_test
+package complaints_test
 
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -25,7 +25,7 @@ func TestComplaintLifecycle(t *testing.T) {
 
 		// A letter from the regulator, logged a day after it arrived, for a new customer.
 		received := t0.Add(-24 * time.Hour)
-		c, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{Source: tickets.SourceRegulator, Summary: "claim refused without reason", ReceivedAt: received,
+		c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{Source: tickets.SourceRegulator, Summary: "claim refused without reason", ReceivedAt: received,
 			Customer: tickets.NewTicket{Name: "赵磊", Phone: "+8613500000000"}})
 		if err != nil {
 			t.Fatal(err)
@@ -37,40 +37,40 @@ func TestComplaintLifecycle(t *testing.T) {
 		if got := c.DueAt.In(loc).Format(time.RFC3339); got != "2026-12-08T23:59:59+08:00" {
 			t.Errorf("due %s", got)
 		}
-		if _, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "again"}); !errors.Is(err, tickets.ErrConflict) {
+		if _, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "again"}); !errors.Is(err, tickets.ErrConflict) {
 			t.Errorf("second open complaint on one ticket: %v", err)
 		}
-		if _, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "x", ReceivedAt: t0.Add(time.Hour)}); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "x", ReceivedAt: t0.Add(time.Hour)}); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("complaint received in the future: %v", err)
 		}
 
 		// Agents do not handle complaints; officers do.
-		if _, err := d.svc.SetComplaintStatus(ctx, d.liNa, c.Ref(), tickets.ComplaintInvestigating, ""); !errors.Is(err, tickets.ErrForbidden) {
+		if _, err := d.cps.SetStatus(ctx, d.liNa, c.Ref(), tickets.ComplaintInvestigating, ""); !errors.Is(err, tickets.ErrForbidden) {
 			t.Errorf("agent moving a complaint: %v", err)
 		}
-		if _, err := d.svc.SetComplaintStatus(ctx, officer, c.Ref(), tickets.ComplaintInvestigating, "called the branch"); err != nil {
+		if _, err := d.cps.SetStatus(ctx, officer, c.Ref(), tickets.ComplaintInvestigating, "called the branch"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.SetComplaintStatus(ctx, officer, c.Ref(), tickets.ComplaintClosed, ""); !errors.Is(err, tickets.ErrConflict) {
+		if _, err := d.cps.SetStatus(ctx, officer, c.Ref(), tickets.ComplaintClosed, ""); !errors.Is(err, tickets.ErrConflict) {
 			t.Errorf("closing an undecided complaint: %v", err)
 		}
 
 		// One extension, to a later date, with a reason; the customer is told.
 		until := time.Date(2026, 12, 18, 23, 59, 59, 0, loc)
-		if _, err := d.svc.ExtendComplaint(ctx, officer, c.Ref(), until, ""); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.cps.Extend(ctx, officer, c.Ref(), until, ""); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("extension without a reason: %v", err)
 		}
-		if _, err := d.svc.ExtendComplaint(ctx, officer, c.Ref(), c.DueAt.Add(-time.Hour), "x"); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.cps.Extend(ctx, officer, c.Ref(), c.DueAt.Add(-time.Hour), "x"); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("extension to an earlier date: %v", err)
 		}
-		ext, err := d.svc.ExtendComplaint(ctx, officer, c.Ref(), until, "waiting for the hospital's records")
+		ext, err := d.cps.Extend(ctx, officer, c.Ref(), until, "waiting for the hospital's records")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !ext.ExtendedUntil.Equal(until) || !ext.DeadlineAt.Equal(until) || !ext.DueAt.Equal(c.DueAt) {
 			t.Errorf("extended: until %v deadline %v due %v", ext.ExtendedUntil, ext.DeadlineAt, ext.DueAt)
 		}
-		if _, err := d.svc.ExtendComplaint(ctx, officer, c.Ref(), until.Add(48*time.Hour), "again"); !errors.Is(err, tickets.ErrConflict) {
+		if _, err := d.cps.Extend(ctx, officer, c.Ref(), until.Add(48*time.Hour), "again"); !errors.Is(err, tickets.ErrConflict) {
 			t.Errorf("second extension: %v", err)
 		}
 		msgs := mustDetail(t, d.svc, c.Ticket.Ref()).Messages
@@ -79,17 +79,17 @@ func TestComplaintLifecycle(t *testing.T) {
 		}
 
 		// The decision.
-		if _, err := d.svc.DecideComplaint(ctx, officer, c.Ref(), "", "upheld"); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.cps.Decide(ctx, officer, c.Ref(), "", "upheld"); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("decision without text: %v", err)
 		}
-		dec, err := d.svc.DecideComplaint(ctx, officer, c.Ref(), "The refusal is withdrawn; the claim will be paid.", "upheld")
+		dec, err := d.cps.Decide(ctx, officer, c.Ref(), "The refusal is withdrawn; the claim will be paid.", "upheld")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if dec.Status != tickets.ComplaintDecided || dec.DecidedAt == nil || dec.Outcome != "upheld" {
 			t.Errorf("decided: %+v", dec)
 		}
-		if _, err := d.svc.SetComplaintStatus(ctx, officer, c.Ref(), tickets.ComplaintClosed, "archived"); err != nil {
+		if _, err := d.cps.SetStatus(ctx, officer, c.Ref(), tickets.ComplaintClosed, "archived"); err != nil {
 			t.Fatal(err)
 		}
 		kinds := eventKinds(mustDetail(t, d.svc, c.Ticket.Ref()).Events)
@@ -114,8 +114,14 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := res.Complaint
-		if c == nil || c.Source != tickets.SourceCustomer || *c.OfficerID != officer.ID {
+		if res.Complaint == nil {
+			t.Fatal("the customer's 投诉 opened no complaint")
+		}
+		c, err := d.cps.Complaint(ctx, res.Complaint.Ref())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.ID != res.Complaint.ID || c.TicketID != res.Ticket.ID || c.Source != tickets.SourceCustomer || *c.OfficerID != officer.ID {
 			t.Fatalf("customer's complaint: %+v", c)
 		}
 		loc := shanghai(t)
@@ -125,9 +131,7 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 		at := func(s string) {
 			v, _ := time.ParseInLocation("2006-01-02 15:04", s, loc)
 			d.clock.Advance(v.Sub(d.clock.Now()))
-			if _, err := d.svc.Sweep(ctx); err != nil {
-				t.Fatal(err)
-			}
+			d.sweep(t)
 		}
 		at("2026-12-07 23:00") // three working days left
 		if n := countEvents(t, db, "complaint.warning"); n != 0 {
@@ -143,7 +147,7 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 		if n := countEvents(t, db, "complaint.breached"); n != 1 {
 			t.Errorf("%d complaint breaches, want 1", n)
 		}
-		overdue, _ := d.svc.Complaints(ctx, tickets.ComplaintFilter{Overdue: true})
+		overdue, _ := d.cps.Complaints(ctx, complaints.Filter{Overdue: true})
 		if len(overdue) != 1 {
 			t.Errorf("%d overdue complaints listed, want 1", len(overdue))
 		}
@@ -154,14 +158,3 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 		}
 	})
 }
-
-func containsAll(s string, subs ...string) bool {
-	for _, sub := range subs {
-		if !strings.Contains(s, sub) {
-			return false
-		}
-	}
-	return true
-}
-
-func fmtList(xs []string) string { return strings.Join(xs, " ") }

@@ -1,4 +1,4 @@
-package tickets_test
+package complaints_test
 
 import (
 	"context"
@@ -10,70 +10,19 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// An officer reads "working days left" off the board; it follows the State Council
-// schedule: holidays do not count, make-up weekend days do.
-func TestWorkingDaysLeft(t *testing.T) {
+// A complaint received on any day has exactly its 10 working days left that day, as the
+// board counts them on the State Council schedule.
+func TestReceivedComplaintHasItsWorkingDaysLeft(t *testing.T) {
 	cal := seededCalendar(t)
 	loc := shanghai(t)
 	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, loc) }
-	end := func(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 23, 59, 59, 0, loc) }
-	cases := []struct {
-		name          string
-		now, deadline time.Time
-		want          int
-	}{
-		{"due today", at(2026, 11, 25, 10, 0), end(2026, 11, 25), 0},
-		{"a week ahead", at(2026, 11, 25, 10, 0), end(2026, 12, 2), 5},
-		// 10/1–10/7 off; 10/8, 10/9, Saturday 10/10 worked, Sunday 10/11 off, 10/12.
-		{"across national day 2026", at(2026, 9, 30, 10, 0), end(2026, 10, 12), 4},
-		// Sunday 1/31 worked, 2/1–2/4, Spring Festival 2/5–2/13 off, Sunday 2/14 worked, 2/15, 2/16.
-		// Counting weekends only would say 12.
-		{"across spring festival 2027", at(2027, 1, 29, 15, 0), end(2027, 2, 16), 8},
-		// Due Thursday 2/4; since then Sunday 2/14 (make-up) and Monday 2/15 were worked.
-		{"overdue across spring festival 2027", at(2027, 2, 15, 10, 0), end(2027, 2, 4), -2},
-		{"overdue by a weekend only", at(2026, 11, 28, 10, 0), end(2026, 11, 27), 0},
-		{"overdue by one working day", at(2026, 11, 30, 10, 0), end(2026, 11, 27), -1},
-		// 16:30 UTC is already Thursday 00:30 in Shanghai: the deadline is today.
-		{"utc crosses midnight", time.Date(2026, 11, 25, 16, 30, 0, 0, time.UTC), end(2026, 11, 26), 0},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := cal.WorkingDaysLeft(c.now, c.deadline); got != c.want {
-				t.Errorf("working days from %s to %s = %d, want %d", c.now.Format(time.RFC3339), c.deadline.Format(time.RFC3339), got, c.want)
-			}
-		})
-	}
-	// A complaint received on any day has exactly its 10 working days left that day.
 	for _, received := range []time.Time{at(2026, 9, 28, 15, 0), at(2027, 1, 29, 9, 0), at(2027, 2, 8, 9, 0), at(2026, 11, 27, 23, 30)} {
-		if got := cal.WorkingDaysLeft(received, cal.AddWorkingDays(received, tickets.ComplaintWorkingDays)); got != tickets.ComplaintWorkingDays {
-			t.Errorf("received %s: %d working days left, want %d", received.Format(time.RFC3339), got, tickets.ComplaintWorkingDays)
-		}
-	}
-}
-
-// A date picked for an extension means the end of that working day, in the desk's zone.
-func TestEndOfWorkingDay(t *testing.T) {
-	cal := seededCalendar(t)
-	for _, c := range []struct{ date, want string }{
-		{"2026-12-18", "2026-12-18T23:59:59+08:00"},
-		{" 2026-10-10 ", "2026-10-10T23:59:59+08:00"}, // a make-up Saturday is worked
-		{"2027-02-14", "2027-02-14T23:59:59+08:00"},   // and so is a make-up Sunday
-		{"2026-10-01", ""},                            // National Day
-		{"2027-02-08", ""},                            // Spring Festival
-		{"2026-12-19", ""},                            // a Saturday
-		{"18/12/2026", ""},
-		{"2026-02-30", ""},
-		{"", ""},
-	} {
-		got, err := cal.EndOfWorkingDay(c.date)
-		switch {
-		case c.want == "" && !errors.Is(err, tickets.ErrInvalid):
-			t.Errorf("%q: %v, %v; want refused as invalid", c.date, got, err)
-		case c.want != "" && (err != nil || got.Format(time.RFC3339) != c.want):
-			t.Errorf("%q: %v, %v; want %s", c.date, got, err, c.want)
+		if got := cal.WorkingDaysLeft(received, cal.AddWorkingDays(received, complaints.WorkingDays)); got != complaints.WorkingDays {
+			t.Errorf("received %s: %d working days left, want %d", received.Format(time.RFC3339), got, complaints.WorkingDays)
 		}
 	}
 }
@@ -88,14 +37,14 @@ func TestComplaintBoard(t *testing.T) {
 		loc := shanghai(t)
 		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
 		other := mkOfficer(t, d, "other@example.com")
-		open := func(name, phone string, received time.Time, to *tickets.Agent) *tickets.Complaint {
+		open := func(name, phone string, received time.Time, to *tickets.Agent) *complaints.Complaint {
 			t.Helper()
-			c, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{Summary: "about " + name, ReceivedAt: received,
+			c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{Summary: "about " + name, ReceivedAt: received,
 				Customer: tickets.NewTicket{Name: name, Phone: phone}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c, err = d.svc.AssignComplaint(ctx, officer, c.Ref(), to.ID); err != nil {
+			if c, err = d.cps.Assign(ctx, officer, c.Ref(), to.ID); err != nil {
 				t.Fatal(err)
 			}
 			return c
@@ -106,14 +55,14 @@ func TestComplaintBoard(t *testing.T) {
 		soon := open("钱芳", "+8613600000003", time.Date(2026, 11, 12, 10, 0, 0, 0, loc), officer.Agent) // due 11-26: 1 left
 		busy := open("孙强", "+8613600000004", time.Date(2026, 11, 20, 10, 0, 0, 0, loc), other)         // due 12-04
 		done := open("李雷", "+8613600000005", time.Date(2026, 11, 24, 10, 0, 0, 0, loc), officer.Agent)
-		if _, err := d.svc.SetComplaintStatus(ctx, officer, busy.Ref(), tickets.ComplaintInvestigating, ""); err != nil {
+		if _, err := d.cps.SetStatus(ctx, officer, busy.Ref(), tickets.ComplaintInvestigating, ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.DecideComplaint(ctx, officer, done.Ref(), "The fee is refunded.", "upheld"); err != nil {
+		if _, err := d.cps.Decide(ctx, officer, done.Ref(), "The fee is refunded.", "upheld"); err != nil {
 			t.Fatal(err)
 		}
 
-		b, err := d.svc.ComplaintBoard(ctx, tickets.BoardFilter{})
+		b, err := d.cps.Board(ctx, complaints.BoardFilter{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +88,7 @@ func TestComplaintBoard(t *testing.T) {
 			fresh.Ref(): {10, false, false, "周敏", "+8613600000001"},
 			busy.Ref():  {7, false, false, "孙强", "+8613600000004"},
 		}
-		for _, k := range append(append([]*tickets.ComplaintCard{}, b.Received...), b.Investigating...) {
+		for _, k := range append(append([]*complaints.Card{}, b.Received...), b.Investigating...) {
 			w := want[k.Ref()]
 			if k.DaysLeft != w.left || k.Overdue != w.overdue || k.DueSoon != w.soon {
 				t.Errorf("%s: %d working days left, overdue %v, due soon %v; want %d, %v, %v", k.Ref(), k.DaysLeft, k.Overdue, k.DueSoon, w.left, w.overdue, w.soon)
@@ -156,7 +105,7 @@ func TestComplaintBoard(t *testing.T) {
 		}
 
 		// One officer's board.
-		mine, err := d.svc.ComplaintBoard(ctx, tickets.BoardFilter{OfficerID: &other.ID})
+		mine, err := d.cps.Board(ctx, complaints.BoardFilter{OfficerID: &other.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +116,7 @@ func TestComplaintBoard(t *testing.T) {
 		// A month later (Saturday 12-26) the decision has left the board and the fresh
 		// complaint is 12 working days late.
 		d.clock.Advance(31 * 24 * time.Hour)
-		if b, err = d.svc.ComplaintBoard(ctx, tickets.BoardFilter{}); err != nil {
+		if b, err = d.cps.Board(ctx, complaints.BoardFilter{}); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.Decided) != 0 || b.Overdue != 4 {
@@ -178,7 +127,7 @@ func TestComplaintBoard(t *testing.T) {
 				t.Errorf("a month later %s has %d working days left, overdue %v; want -12", k.Ref(), k.DaysLeft, k.Overdue)
 			}
 		}
-		if b, err = d.svc.ComplaintBoard(ctx, tickets.BoardFilter{DecidedDays: 60}); err != nil {
+		if b, err = d.cps.Board(ctx, complaints.BoardFilter{DecidedDays: 60}); err != nil {
 			t.Fatal(err)
 		}
 		if len(b.Decided) != 1 {
@@ -204,32 +153,32 @@ func TestComplaintDetail(t *testing.T) {
 		tk := d.ticket(t, "+8613800138000")
 
 		// A first complaint on the ticket, decided and closed; then a second one.
-		first, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
+		first, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.SetComplaintStatus(ctx, by, first.Ref(), tickets.ComplaintInvestigating, "called the branch"); err != nil {
+		if _, err := d.cps.SetStatus(ctx, by, first.Ref(), tickets.ComplaintInvestigating, "called the branch"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.DecideComplaint(ctx, by, first.Ref(), "We apologise; a manager will call.", "partly_upheld"); err != nil {
+		if _, err := d.cps.Decide(ctx, by, first.Ref(), "We apologise; a manager will call.", "partly_upheld"); err != nil {
 			t.Fatal(err)
 		}
-		dec, err := d.svc.ComplaintDetail(ctx, first.Ref())
+		dec, err := d.cps.Detail(ctx, first.Ref())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := moves(dec.Moves); !equalStrings(got, []string{"closed", "investigating"}) {
 			t.Errorf("a decided complaint may move to %v", got)
 		}
-		if _, err := d.svc.SetComplaintStatus(ctx, by, first.Ref(), tickets.ComplaintClosed, "archived"); err != nil {
+		if _, err := d.cps.SetStatus(ctx, by, first.Ref(), tickets.ComplaintClosed, "archived"); err != nil {
 			t.Fatal(err)
 		}
-		second, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting for the money"})
+		second, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting for the money"})
 		if err != nil {
 			t.Fatal(err)
 		}
 
-		one, err := d.svc.ComplaintDetail(ctx, first.Ref())
+		one, err := d.cps.Detail(ctx, first.Ref())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +192,7 @@ func TestComplaintDetail(t *testing.T) {
 			t.Errorf("ticket and customer not loaded: %+v", one.Ticket)
 		}
 
-		two, err := d.svc.ComplaintDetail(ctx, " "+strings.ToLower(second.Ref()))
+		two, err := d.cps.Detail(ctx, " "+strings.ToLower(second.Ref()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +202,7 @@ func TestComplaintDetail(t *testing.T) {
 		if got := moves(two.Moves); !equalStrings(got, []string{"investigating"}) {
 			t.Errorf("a received complaint may move to %v", got)
 		}
-		if two.DaysLeft != tickets.ComplaintWorkingDays || two.Overdue {
+		if two.DaysLeft != complaints.WorkingDays || two.Overdue {
 			t.Errorf("new complaint: %d working days left, overdue %v", two.DaysLeft, two.Overdue)
 		}
 
@@ -271,18 +220,18 @@ func TestComplaintDetail(t *testing.T) {
 		}
 
 		for _, ref := range []string{"CP-999999", "HL-000001", "nonsense", ""} {
-			if _, err := d.svc.ComplaintDetail(ctx, ref); !errors.Is(err, tickets.ErrNotFound) {
-				t.Errorf("ComplaintDetail(%q): %v, want not found", ref, err)
+			if _, err := d.cps.Detail(ctx, ref); !errors.Is(err, tickets.ErrNotFound) {
+				t.Errorf("Detail(%q): %v, want not found", ref, err)
 			}
 		}
 	})
 }
 
 // The console hides the complaint forms from people the service would refuse.
-func TestCanHandleComplaintsAgreesWithService(t *testing.T) {
+func TestCanHandleAgreesWithService(t *testing.T) {
 	ctx := context.Background()
 	d := newDesk(t, tickettest.SQLite(t))
-	c, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{Summary: "rude on the phone", Customer: tickets.NewTicket{Phone: "+8613700000000"}})
+	c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{Summary: "rude on the phone", Customer: tickets.NewTicket{Phone: "+8613700000000"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,30 +241,30 @@ func TestCanHandleComplaintsAgreesWithService(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Closing a received complaint is refused either way; the question is why.
-		_, err = d.svc.SetComplaintStatus(ctx, tickets.AgentActor(a), c.Ref(), tickets.ComplaintClosed, "")
-		if serviceAllows := !errors.Is(err, tickets.ErrForbidden); a.CanHandleComplaints() != serviceAllows {
-			t.Errorf("%s: CanHandleComplaints %v, but the service answers %v", role, a.CanHandleComplaints(), err)
+		_, err = d.cps.SetStatus(ctx, tickets.AgentActor(a), c.Ref(), tickets.ComplaintClosed, "")
+		if serviceAllows := !errors.Is(err, tickets.ErrForbidden); complaints.CanHandle(a) != serviceAllows {
+			t.Errorf("%s: CanHandle %v, but the service answers %v", role, complaints.CanHandle(a), err)
 		}
 	}
-	if (*tickets.Agent)(nil).CanHandleComplaints() {
+	if complaints.CanHandle(nil) {
 		t.Error("nobody signed in may handle complaints")
 	}
 }
 
 func TestComplaintOutcomes(t *testing.T) {
 	for _, o := range []string{"upheld", "partly_upheld", "not_upheld"} {
-		if !tickets.ValidComplaintOutcome(o) {
+		if !complaints.ValidOutcome(o) {
 			t.Errorf("%q refused", o)
 		}
 	}
 	for _, o := range []string{"", "Upheld", "maybe"} {
-		if tickets.ValidComplaintOutcome(o) {
+		if complaints.ValidOutcome(o) {
 			t.Errorf("%q accepted", o)
 		}
 	}
 }
 
-func cardRefs(ks []*tickets.ComplaintCard) []string {
+func cardRefs(ks []*complaints.Card) []string {
 	out := []string{}
 	for _, k := range ks {
 		out = append(out, k.Ref())

@@ -1,10 +1,9 @@
-package tickets_test
+package complaints_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -67,33 +67,11 @@ func (tr complaintTrail) String() string {
 		tr.open, tr.all, tr.opened, tr.assigned, tr.receipts, tr.delivered, tr.clocks)
 }
 
-// receiptDesk is newDesk with customer notices on, so that complaint receipts are queued.
-func receiptDesk(t *testing.T, db *bun.DB) *desk {
-	t.Helper()
-	ctx := context.Background()
-	clock := tickettest.NewClock(t0)
-	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, slog.New(slog.DiscardHandler))
-	d := &desk{svc: svc, clock: clock, admin: adminActor(t, svc)}
-	var err error
-	if d.claims, err = svc.CreateTeam(ctx, d.admin, "Claims"); err != nil {
-		t.Fatal(err)
-	}
-	if d.complaints, err = svc.CreateTeam(ctx, d.admin, "Complaints"); err != nil {
-		t.Fatal(err)
-	}
-	a, err := svc.CreateAgent(ctx, d.admin, tickets.NewAgent{Email: "li.na@example.com", Role: tickets.RoleAgent, TeamID: &d.claims.ID, Password: "long enough password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.liNa = tickets.AgentActor(a)
-	return d
-}
-
 func trailOf(t *testing.T, db *bun.DB, spy *complaintSpy, ticketID int64) complaintTrail {
 	t.Helper()
 	ctx := context.Background()
 	var tr complaintTrail
-	var cs []*tickets.Complaint
+	var cs []*complaints.Complaint
 	if err := db.NewSelect().Model(&cs).Where("ticket_id = ?", ticketID).OrderExpr("id").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +132,7 @@ func TestOpenComplaintRaceOpensOne(t *testing.T) {
 			var (
 				start = make(chan struct{})
 				wg    sync.WaitGroup
-				got   [staff]*tickets.Complaint
+				got   [staff]*complaints.Complaint
 				errs  [staff]error
 			)
 			for i := range staff {
@@ -162,7 +140,7 @@ func TestOpenComplaintRaceOpensOne(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					got[i], errs[i] = d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: fmt.Sprintf("complaint from desk %d", i)})
+					got[i], errs[i] = d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: fmt.Sprintf("complaint from desk %d", i)})
 				}()
 			}
 			close(start)
@@ -237,7 +215,7 @@ func TestComplaintOpenersRaceOpensOne(t *testing.T) {
 				}()
 			}
 			run("staff", func() error {
-				_, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "customer called to complain"})
+				_, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "customer called to complain"})
 				return err
 			})
 			run("sweep", func() error {
@@ -282,7 +260,7 @@ func TestOneOpenComplaintHeldByDatabase(t *testing.T) {
 		d := newDesk(t, db)
 		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
 		tk := d.ticket(t, "+8613800138000")
-		first, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
+		first, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,25 +286,25 @@ func TestOneOpenComplaintHeldByDatabase(t *testing.T) {
 		}
 
 		// Decide the first; a second opens; the first cannot be reopened beside it.
-		if _, err := d.svc.DecideComplaint(ctx, officer, first.Ref(), "We apologise.", "upheld"); err != nil {
+		if _, err := d.cps.Decide(ctx, officer, first.Ref(), "We apologise.", "upheld"); err != nil {
 			t.Fatal(err)
 		}
-		second, err := d.svc.OpenComplaint(ctx, d.liNa, tickets.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting"})
+		second, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = d.svc.SetComplaintStatus(ctx, officer, first.Ref(), tickets.ComplaintInvestigating, "customer disputes the decision")
+		_, err = d.cps.SetStatus(ctx, officer, first.Ref(), tickets.ComplaintInvestigating, "customer disputes the decision")
 		if !errors.Is(err, tickets.ErrConflict) || !strings.Contains(err.Error(), second.Ref()) {
 			t.Errorf("reopening %s beside open %s: %v, want a conflict naming %s", first.Ref(), second.Ref(), err, second.Ref())
 		}
-		if c, err := d.svc.Complaint(ctx, first.Ref()); err != nil || c.Status != tickets.ComplaintDecided {
+		if c, err := d.cps.Complaint(ctx, first.Ref()); err != nil || c.Status != tickets.ComplaintDecided {
 			t.Errorf("after the refused reopening %s is %v (%v), want decided", first.Ref(), c.Status, err)
 		}
 		// Once the second is decided, the first may be reopened.
-		if _, err := d.svc.DecideComplaint(ctx, officer, second.Ref(), "Paid today.", "upheld"); err != nil {
+		if _, err := d.cps.Decide(ctx, officer, second.Ref(), "Paid today.", "upheld"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.SetComplaintStatus(ctx, officer, first.Ref(), tickets.ComplaintInvestigating, "customer disputes the decision"); err != nil {
+		if _, err := d.cps.SetStatus(ctx, officer, first.Ref(), tickets.ComplaintInvestigating, "customer disputes the decision"); err != nil {
 			t.Errorf("reopening %s alone: %v", first.Ref(), err)
 		}
 	})
