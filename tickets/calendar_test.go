@@ -180,7 +180,7 @@ func TestCalendarEditRetimesOpenTickets(t *testing.T) {
 		// The admin's process hands the re-timing to a worker (here: d.svc, its calendar
 		// loaded before the edit).
 		console := tickettest.Service(db, d.clock)
-		console.SetScheduler(&recordingScheduler{})
+		console.SetScheduler(&tickettest.Scheduler{})
 		mustPolicy(t, d, &tickets.Policy{Name: "claims in working hours", Category: "claim", FirstResponseSeconds: 2 * 3600, ResolutionSeconds: 9 * 3600, WorkingTime: true})
 		claim, err := d.svc.CreateTicket(ctx, d.liNa, tickets.NewTicket{Phone: "+8613900139001", Subject: "claim", Category: "claim"})
 		if err != nil {

@@ -62,7 +62,7 @@ func TestAftercareCommitsWithTheResolution(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		spy := &recordingScheduler{}
+		spy := &tickettest.Scheduler{}
 		d.svc.SetScheduler(spy)
 		care := &stubAftercare{}
 		d.svc.SetAftercare(care)
@@ -83,8 +83,8 @@ func TestAftercareCommitsWithTheResolution(t *testing.T) {
 				queued = m
 			}
 		}
-		if queued == nil || !slices.Contains(spy.delivered, queued.ID) {
-			t.Fatalf("the aftercare's message %+v was not handed to the senders (%v)", queued, spy.delivered)
+		if queued == nil || !slices.Contains(spy.Delivered(), queued.ID) {
+			t.Fatalf("the aftercare's message %+v was not handed to the senders (%v)", queued, spy.Delivered())
 		}
 		if sent, err := d.svc.Delivery(ctx, queued.ID); err != nil || sent.Body != "how did we do? [link] https://desk.example.com/x" {
 			t.Errorf("sent as %+v %v; want the aftercare's text", sent, err)

@@ -3,6 +3,7 @@ package tickets_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -45,40 +46,11 @@ func (c *stubComplaints) OpenInTx(ctx context.Context, tx tickets.Tx, actor tick
 	return out, nil
 }
 
-// handedOver is what a scheduler was given after the commits.
-type handedOver struct {
-	mu        sync.Mutex
-	timers    []tickets.Timer
-	delivered []int64
-}
-
-func (h *handedOver) Schedule(_ context.Context, ts []tickets.Timer) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.timers = append(h.timers, ts...)
-	return nil
-}
-
-func (h *handedOver) Deliver(_ context.Context, ids []int64) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.delivered = append(h.delivered, ids...)
-	return nil
-}
-
-func (h *handedOver) has(kind string, id int64, delivered int64) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	timer := false
-	for _, t := range h.timers {
-		timer = timer || t.Kind == kind && t.ID == id
-	}
-	for _, d := range h.delivered {
-		if d == delivered {
-			return timer
-		}
-	}
-	return false
+// handedOver reports whether the job system was given the timer kind/id and the message
+// delivered after the commits.
+func handedOver(sched *tickettest.Scheduler, kind string, id int64, delivered int64) bool {
+	timer := slices.ContainsFunc(sched.Timers(), func(t tickets.Timer) bool { return t.Kind == kind && t.ID == id })
+	return timer && slices.Contains(sched.Delivered(), delivered)
 }
 
 // Intake and the breach sweep open complaints through the seam, in their own transactions,
@@ -90,7 +62,7 @@ func TestComplaintsSeam(t *testing.T) {
 		d := newDesk(t, db)
 		cs := &stubComplaints{}
 		d.svc.SetComplaints(cs)
-		sched := &handedOver{}
+		sched := &tickettest.Scheduler{}
 		d.svc.SetScheduler(sched)
 
 		// The customer's words, and the phone menu's option.
@@ -113,8 +85,8 @@ func TestComplaintsSeam(t *testing.T) {
 			cs.asked[1].Source != tickets.SourceIVR {
 			t.Errorf("intake asked for %+v", cs.asked)
 		}
-		if !sched.has("complaint", 1, 1001) || !sched.has("complaint", 2, 1002) {
-			t.Errorf("after intake the job system has timers %v and messages %v", sched.timers, sched.delivered)
+		if !handedOver(sched, "complaint", 1, 1001) || !handedOver(sched, "complaint", 2, 1002) {
+			t.Errorf("after intake the job system has timers %v and messages %v", sched.Timers(), sched.Delivered())
 		}
 		if n := countEvents(t, db, "stub.complaint"); n != 2 {
 			t.Errorf("%d complaints recorded in intake's transactions, want 2", n)

@@ -13,33 +13,10 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// recordingScheduler keeps the timers the service asked for and the messages it handed
-// to the senders.
-type recordingScheduler struct {
-	mu        sync.Mutex
-	timers    []tickets.Timer
-	delivered []int64
-}
-
-func (r *recordingScheduler) Schedule(_ context.Context, ts []tickets.Timer) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.timers = append(r.timers, ts...)
-	return nil
-}
-
-func (r *recordingScheduler) Deliver(_ context.Context, ids []int64) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.delivered = append(r.delivered, ids...)
-	return nil
-}
-
-func (r *recordingScheduler) ids() map[string]bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// taskIDs are the job ids of the timers a scheduler was given.
+func taskIDs(sched *tickettest.Scheduler) map[string]bool {
 	out := map[string]bool{}
-	for _, t := range r.timers {
+	for _, t := range sched.Timers() {
 		out[t.TaskID()] = true
 	}
 	return out
@@ -104,7 +81,7 @@ func TestPendingPausesResolutionClock(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		sched := &recordingScheduler{}
+		sched := &tickettest.Scheduler{}
 		d.svc.SetScheduler(sched)
 		tk := d.ticket(t, "+8613800138000")
 		if _, err := d.svc.Reply(ctx, d.liNa, tk.Ref(), "Please send the invoice."); err != nil {
@@ -137,8 +114,8 @@ func TestPendingPausesResolutionClock(t *testing.T) {
 			t.Errorf("pauses recorded: %+v %v", pauses, err)
 		}
 		// A new timer was set for the moved deadline.
-		if id := fmt.Sprintf("sla:resolution:%d:%d", tk.ID, got.ResolutionDueAt.Unix()); !sched.ids()[id] {
-			t.Errorf("no timer %s among %v", id, sched.ids())
+		if id := fmt.Sprintf("sla:resolution:%d:%d", tk.ID, got.ResolutionDueAt.Unix()); !taskIDs(sched)[id] {
+			t.Errorf("no timer %s among %v", id, taskIDs(sched))
 		}
 	})
 }

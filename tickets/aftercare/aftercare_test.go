@@ -20,14 +20,14 @@ func TestResolutionAndItsAftercareCommitTogether(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := surveyDesk(t, db)
-		tk := d.ticket(t, "+8613800000301")
-		before := mustDetail(t, d.svc, tk.Ref())
+		tk := d.Ticket(t, "+8613800000301")
+		before := mustDetail(t, d.Svc, tk.Ref())
 
 		lift := tickettest.FailInserts(t, db, "surveys", fmt.Sprintf("NEW.ticket_id = %d", tk.ID))
-		if _, err := d.svc.SetStatus(ctx, d.admin, tk.Ref(), tickets.StatusResolved, "answered"); err == nil {
+		if _, err := d.Svc.SetStatus(ctx, d.Admin, tk.Ref(), tickets.StatusResolved, "answered"); err == nil {
 			t.Fatal("resolved although its survey could not be stored")
 		}
-		after := mustDetail(t, d.svc, tk.Ref())
+		after := mustDetail(t, d.Svc, tk.Ref())
 		if after.Status != before.Status || after.ResolvedAt != nil || len(after.Messages) != len(before.Messages) ||
 			!slices.Equal(eventKinds(after.Events), eventKinds(before.Events)) {
 			t.Errorf("a failed resolution left %s, %d messages (was %d), events %v", after.Status, len(after.Messages), len(before.Messages), eventKinds(after.Events))
@@ -36,12 +36,12 @@ func TestResolutionAndItsAftercareCommitTogether(t *testing.T) {
 		assertCount(t, db, "surveys", 0)
 
 		lift()
-		d.resolve(t, tk)
+		d.Resolve(t, tk)
 		calls, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{TicketID: tk.ID})
 		if err != nil || len(calls) != 3 {
 			t.Errorf("follow-ups after resolving: %d %v", len(calls), err)
 		}
-		if sv, err := d.care.TicketSurvey(ctx, tk.ID); err != nil || sv == nil || len(outbound(t, d.svc, tk.Ref())) != 1 {
+		if sv, err := d.care.TicketSurvey(ctx, tk.ID); err != nil || sv == nil || len(outbound(t, d.Svc, tk.Ref())) != 1 {
 			t.Errorf("survey after resolving: %+v %v", sv, err)
 		}
 	})

@@ -31,17 +31,17 @@ func TestFollowUps(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		loc := shanghai(t)
-		tk := d.ticket(t, "+8613700000001")
-		if _, err := d.svc.Assign(ctx, d.admin, tk.Ref(), tickets.Assignment{AssigneeID: &d.liNa.Agent.ID}); err != nil {
+		loc := tickettest.Shanghai(t)
+		tk := d.Ticket(t, "+8613700000001")
+		if _, err := d.Svc.Assign(ctx, d.Admin, tk.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}); err != nil {
 			t.Fatal(err)
 		}
-		loose := d.ticket(t, "+8613700000002") // nobody's
-		d.resolve(t, tk)
-		d.resolve(t, loose)
+		loose := d.Ticket(t, "+8613700000002") // nobody's
+		d.Resolve(t, tk)
+		d.Resolve(t, loose)
 
 		// Resolved at 17:30 in Shanghai: due the end of that day, a week and a month later.
-		fs, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{AssigneeID: &d.liNa.Agent.ID})
+		fs, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{AssigneeID: &d.LiNa.Agent.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestFollowUps(t *testing.T) {
 		for i, w := range want {
 			f := fs[i]
 			if f.Offset() != w.offset || f.DueAt.In(loc).Format(time.RFC3339) != w.due || f.TicketID != tk.ID ||
-				f.Status != aftercare.FollowUpOpen || f.Assignee == nil || f.Assignee.ID != d.liNa.Agent.ID {
+				f.Status != aftercare.FollowUpOpen || f.Assignee == nil || f.Assignee.ID != d.LiNa.Agent.ID {
 				t.Errorf("follow-up %d: offset %v due %s ticket %d status %s", i, f.Offset(), f.DueAt.In(loc).Format(time.RFC3339), f.TicketID, f.Status)
 			}
 			// Every call shows the number to ring, not only the customer's first.
@@ -73,8 +73,8 @@ func TestFollowUps(t *testing.T) {
 			want int
 		}{
 			{"unassigned", aftercare.FollowUpFilter{Unassigned: true}, 3},
-			{"due tomorrow", aftercare.FollowUpFilter{DueBefore: ptr(t0.Add(24 * time.Hour))}, 2},
-			{"li.na due this week", aftercare.FollowUpFilter{AssigneeID: &d.liNa.Agent.ID, DueBefore: ptr(t0.Add(8 * 24 * time.Hour))}, 2},
+			{"due tomorrow", aftercare.FollowUpFilter{DueBefore: ptr(tickettest.T0.Add(24 * time.Hour))}, 2},
+			{"li.na due this week", aftercare.FollowUpFilter{AssigneeID: &d.LiNa.Agent.ID, DueBefore: ptr(tickettest.T0.Add(8 * 24 * time.Hour))}, 2},
 			{"done", aftercare.FollowUpFilter{Statuses: []aftercare.FollowUpStatus{aftercare.FollowUpDone}}, 0},
 			{"all", aftercare.FollowUpFilter{}, 6},
 		}
@@ -102,13 +102,13 @@ func TestFollowUps(t *testing.T) {
 			note string
 			want error
 		}{
-			{"another agent", d.zhangWei, sameDay.ID, "called", tickets.ErrForbidden},
-			{"another team's agent", d.wang, sameDay.ID, "called", tickets.ErrForbidden},
-			{"no note", d.liNa, sameDay.ID, "  ", tickets.ErrInvalid},
-			{"assignee", d.liNa, sameDay.ID, "called, customer happy", nil},
-			{"twice", d.liNa, sameDay.ID, "again", tickets.ErrConflict},
-			{"supervisor", d.chen, week.ID, "left a voicemail", nil},
-			{"unknown", d.admin, 999999, "x", tickets.ErrNotFound},
+			{"another agent", d.ZhangWei, sameDay.ID, "called", tickets.ErrForbidden},
+			{"another team's agent", d.Wang, sameDay.ID, "called", tickets.ErrForbidden},
+			{"no note", d.LiNa, sameDay.ID, "  ", tickets.ErrInvalid},
+			{"assignee", d.LiNa, sameDay.ID, "called, customer happy", nil},
+			{"twice", d.LiNa, sameDay.ID, "again", tickets.ErrConflict},
+			{"supervisor", d.Chen, week.ID, "left a voicemail", nil},
+			{"unknown", d.Admin, 999999, "x", tickets.ErrNotFound},
 		}
 		for _, c := range complete {
 			f, err := d.care.CompleteFollowUp(ctx, c.by, c.id, c.note)
@@ -122,23 +122,23 @@ func TestFollowUps(t *testing.T) {
 				t.Errorf("%s: %+v %v", c.name, f, err)
 			}
 		}
-		if kinds := eventKinds(mustDetail(t, d.svc, tk.Ref()).Events); !slices.Contains(kinds, "followup.scheduled") || !slices.Contains(kinds, "followup.completed") {
+		if kinds := eventKinds(mustDetail(t, d.Svc, tk.Ref()).Events); !slices.Contains(kinds, "followup.scheduled") || !slices.Contains(kinds, "followup.completed") {
 			t.Errorf("ticket events %v", kinds)
 		}
 
 		// Reopened: the month's call is cancelled; resolved again, only it comes back.
-		if _, err := d.svc.SetStatus(ctx, d.liNa, tk.Ref(), tickets.StatusOpen, "customer called back"); err != nil {
+		if _, err := d.Svc.SetStatus(ctx, d.LiNa, tk.Ref(), tickets.StatusOpen, "customer called back"); err != nil {
 			t.Fatal(err)
 		}
 		if got := followUpStatuses(t, d.care, tk.ID); !slices.Equal(got[int64(month.Offset()/time.Second)], []aftercare.FollowUpStatus{"cancelled"}) ||
 			!slices.Equal(got[0], []aftercare.FollowUpStatus{"done"}) {
 			t.Errorf("after reopening: %v", got)
 		}
-		if _, err := d.care.CompleteFollowUp(ctx, d.liNa, month.ID, "x"); !errors.Is(err, tickets.ErrConflict) {
+		if _, err := d.care.CompleteFollowUp(ctx, d.LiNa, month.ID, "x"); !errors.Is(err, tickets.ErrConflict) {
 			t.Errorf("completing a cancelled follow-up: %v", err)
 		}
-		d.clock.Advance(48 * time.Hour)
-		d.resolve(t, tk)
+		d.Clock.Advance(48 * time.Hour)
+		d.Resolve(t, tk)
 		got := followUpStatuses(t, d.care, tk.ID)
 		if !slices.Equal(got[0], []aftercare.FollowUpStatus{"done"}) || !slices.Equal(got[7*24*3600], []aftercare.FollowUpStatus{"done"}) ||
 			len(got[30*24*3600]) != 2 {
@@ -148,7 +148,7 @@ func TestFollowUps(t *testing.T) {
 		if len(fresh) != 1 || fresh[0].DueAt.In(loc).Format(time.RFC3339) != "2026-12-27T23:59:59+08:00" {
 			t.Errorf("new follow-ups %+v", fresh)
 		}
-		if n := countEvents(t, db, "followup.cancelled"); n != 1 {
+		if n := tickettest.CountEvents(t, db, "followup.cancelled"); n != 1 {
 			t.Errorf("%d followup.cancelled events", n)
 		}
 	})
@@ -159,8 +159,8 @@ func TestFollowUpOffsetsConfigurable(t *testing.T) {
 		ctx := context.Background()
 		d := newDesk(t, db)
 		d.configure(aftercare.Config{FollowUpOffsets: []time.Duration{3 * 24 * time.Hour}})
-		tk := d.ticket(t, "+8613700000003")
-		d.resolve(t, tk)
+		tk := d.Ticket(t, "+8613700000003")
+		d.Resolve(t, tk)
 		fs, err := d.care.FollowUps(ctx, aftercare.FollowUpFilter{TicketID: tk.ID})
 		if err != nil || len(fs) != 1 || fs[0].Offset() != 72*time.Hour || fs[0].AssigneeID != nil {
 			t.Errorf("follow-ups %+v %v", fs, err)

@@ -53,8 +53,8 @@ func TestSurveyOnResolution(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		spy := &deliverySpy{}
-		d.svc.SetScheduler(spy)
+		spy := &tickettest.Scheduler{}
+		d.Svc.SetScheduler(spy)
 		d.configure(aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com/"})
 
 		cases := []struct {
@@ -62,30 +62,30 @@ func TestSurveyOnResolution(t *testing.T) {
 			in   tickets.Inbound
 			ch   tickets.Channel
 		}{
-			{"sms", sms("+8613800000001", "where is my claim?", "SM1"), tickets.ChannelSMS},
+			{"sms", tickettest.SMS("+8613800000001", "where is my claim?", "SM1"), tickets.ChannelSMS},
 			{"wechat", tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: "o_abc123", Body: "理赔进度？"}, tickets.ChannelWeChat},
 			{"email", tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "kim@example.com", Subject: "claim", Body: "any news?"}, tickets.ChannelEmail},
 		}
 		for _, c := range cases {
-			res, err := d.svc.Intake(ctx, c.in)
+			res, err := d.Svc.Intake(ctx, c.in)
 			if err != nil {
 				t.Fatal(err)
 			}
 			tk := res.Ticket
-			d.resolve(t, tk)
-			out := outbound(t, d.svc, tk.Ref())
+			d.Resolve(t, tk)
+			out := outbound(t, d.Svc, tk.Ref())
 			if len(out) != 1 || out[0].Channel != c.ch || out[0].DeliveryStatus != tickets.DeliveryQueued {
 				t.Fatalf("%s: outbound %+v", c.name, out)
 			}
-			if !slices.Contains(spy.delivered(), out[0].ID) {
-				t.Errorf("%s: survey message %d not handed to the sender (%v)", c.name, out[0].ID, spy.delivered())
+			if !slices.Contains(spy.Delivered(), out[0].ID) {
+				t.Errorf("%s: survey message %d not handed to the sender (%v)", c.name, out[0].ID, spy.Delivered())
 			}
 			body := out[0].Body
 			if c.ch == tickets.ChannelEmail {
 				if strings.Contains(body, "/survey/") {
 					t.Errorf("the stored email shows the survey link to staff: %q", body)
 				}
-				sent, err := d.svc.Delivery(ctx, out[0].ID)
+				sent, err := d.Svc.Delivery(ctx, out[0].ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -102,21 +102,21 @@ func TestSurveyOnResolution(t *testing.T) {
 				t.Errorf("%s: body %q", c.name, body)
 			}
 			sv, err := d.care.TicketSurvey(ctx, tk.ID)
-			if err != nil || sv == nil || !sv.ExpiresAt.Equal(t0.Add(7*24*time.Hour)) || sv.MessageID == nil || *sv.MessageID != out[0].ID {
+			if err != nil || sv == nil || !sv.ExpiresAt.Equal(tickettest.T0.Add(7*24*time.Hour)) || sv.MessageID == nil || *sv.MessageID != out[0].ID {
 				t.Errorf("%s: survey %+v %v", c.name, sv, err)
 			}
 
 			// Reopened and resolved again: still the one survey, asked once.
-			if _, err := d.svc.SetStatus(ctx, d.admin, tk.Ref(), tickets.StatusOpen, "one more question"); err != nil {
+			if _, err := d.Svc.SetStatus(ctx, d.Admin, tk.Ref(), tickets.StatusOpen, "one more question"); err != nil {
 				t.Fatal(err)
 			}
-			d.resolve(t, tk)
-			if out := outbound(t, d.svc, tk.Ref()); len(out) != 1 {
+			d.Resolve(t, tk)
+			if out := outbound(t, d.Svc, tk.Ref()); len(out) != 1 {
 				t.Errorf("%s: %d outbound messages after resolving twice", c.name, len(out))
 			}
 		}
 		assertCount(t, db, "surveys", 3)
-		if n := countEvents(t, db, "survey.sent"); n != 3 {
+		if n := tickettest.CountEvents(t, db, "survey.sent"); n != 3 {
 			t.Errorf("%d survey.sent events", n)
 		}
 	})
@@ -127,11 +127,11 @@ func TestSurveyAnsweredByText(t *testing.T) {
 		ctx := context.Background()
 		d := surveyDesk(t, db)
 		phone := "+8613800000002"
-		tk := d.ticket(t, phone)
-		d.resolve(t, tk)
+		tk := d.Ticket(t, phone)
+		d.Resolve(t, tk)
 
 		// A score keeps the ticket resolved; the reply is kept on it with the score.
-		res, err := d.svc.Intake(ctx, sms(phone, "5 很满意", "SM-A"))
+		res, err := d.Svc.Intake(ctx, tickettest.SMS(phone, "5 很满意", "SM-A"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -142,21 +142,21 @@ func TestSurveyAnsweredByText(t *testing.T) {
 		if sv.Score == nil || *sv.Score != 5 || sv.Comment != "很满意" || sv.AnsweredVia != "sms" || sv.AnsweredAt == nil {
 			t.Errorf("survey after the answer: %+v", sv)
 		}
-		detail := mustDetail(t, d.svc, tk.Ref())
+		detail := mustDetail(t, d.Svc, tk.Ref())
 		if detail.Status != tickets.StatusResolved || !slices.Contains(eventKinds(detail.Events), "survey.answered") ||
 			slices.Contains(eventKinds(detail.Events), "ticket.reopened") {
 			t.Errorf("ticket after the score: %s %v", detail.Status, eventKinds(detail.Events))
 		}
 		// The webhook retried: nothing changes.
-		res, err = d.svc.Intake(ctx, sms(phone, "5 很满意", "SM-A"))
+		res, err = d.Svc.Intake(ctx, tickettest.SMS(phone, "5 很满意", "SM-A"))
 		if err != nil || !res.Duplicate {
 			t.Fatalf("retry: %+v %v", res, err)
 		}
-		if st := mustDetail(t, d.svc, tk.Ref()).Status; st != tickets.StatusResolved {
+		if st := mustDetail(t, d.Svc, tk.Ref()).Status; st != tickets.StatusResolved {
 			t.Errorf("retry reopened the ticket: %s", st)
 		}
 		// Answered already: a second number is a normal message and reopens the ticket.
-		res, err = d.svc.Intake(ctx, sms(phone, "4", "SM-B"))
+		res, err = d.Svc.Intake(ctx, tickettest.SMS(phone, "4", "SM-B"))
 		if err != nil || res.Answered || res.Ticket.Status != tickets.StatusOpen {
 			t.Errorf("second score: %+v %v", res, err)
 		}
@@ -187,10 +187,10 @@ func TestSurveyNonScoreAndExpiry(t *testing.T) {
 		}
 		for i, c := range cases {
 			phone := "+86138000001" + string(rune('0'+i)) + "0"
-			tk := d.ticket(t, phone)
-			d.resolve(t, tk)
-			d.clock.Advance(c.after)
-			res, err := d.svc.Intake(ctx, sms(phone, c.body, ""))
+			tk := d.Ticket(t, phone)
+			d.Resolve(t, tk)
+			d.Clock.Advance(c.after)
+			res, err := d.Svc.Intake(ctx, tickettest.SMS(phone, c.body, ""))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,7 +215,7 @@ func TestSurveyNonScoreAndExpiry(t *testing.T) {
 			// A non-score reopened the ticket: a score now is an answer to the agent, not
 			// to the survey.
 			if c.reopened && i == 0 {
-				res, _ := d.svc.Intake(ctx, sms(phone, "5", ""))
+				res, _ := d.Svc.Intake(ctx, tickettest.SMS(phone, "5", ""))
 				if res.Answered {
 					t.Errorf("a score on a reopened ticket answered its survey")
 				}
@@ -224,19 +224,19 @@ func TestSurveyNonScoreAndExpiry(t *testing.T) {
 
 		// Without surveys turned on, resolving asks nothing.
 		plain := newDesk(t, tickettest.SQLite(t))
-		tk0 := plain.ticket(t, "+8613800000198")
-		plain.resolve(t, tk0)
-		if sv, err := plain.care.TicketSurvey(ctx, tk0.ID); sv != nil || err != nil || len(outbound(t, plain.svc, tk0.Ref())) != 0 {
+		tk0 := plain.Ticket(t, "+8613800000198")
+		plain.Resolve(t, tk0)
+		if sv, err := plain.care.TicketSurvey(ctx, tk0.ID); sv != nil || err != nil || len(outbound(t, plain.Svc, tk0.Ref())) != 0 {
 			t.Errorf("surveys off: %+v %v", sv, err)
 		}
 
 		// The expiry is configurable.
 		d.configure(aftercare.Config{Surveys: true, SurveyTTL: 2 * time.Hour})
 		phone := "+8613800000199"
-		tk := d.ticket(t, phone)
-		d.resolve(t, tk)
-		d.clock.Advance(3 * time.Hour)
-		res, err := d.svc.Intake(ctx, sms(phone, "5", ""))
+		tk := d.Ticket(t, phone)
+		d.Resolve(t, tk)
+		d.Clock.Advance(3 * time.Hour)
+		res, err := d.Svc.Intake(ctx, tickettest.SMS(phone, "5", ""))
 		if err != nil || res.Answered || res.Ticket.ID != tk.ID || res.Ticket.Status != tickets.StatusOpen {
 			t.Errorf("a 5 after a 2-hour survey expired: %+v %v", res, err)
 		}
@@ -248,12 +248,12 @@ func TestSurveyAnsweredByLink(t *testing.T) {
 		ctx := context.Background()
 		d := surveyDesk(t, db)
 		token := func(addr string) string {
-			res, err := d.svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: addr, Subject: "help", Body: "hello"})
+			res, err := d.Svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: addr, Subject: "help", Body: "hello"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			d.resolve(t, res.Ticket)
-			sent, err := d.svc.Delivery(ctx, outbound(t, d.svc, res.Ticket.Ref())[0].ID)
+			d.Resolve(t, res.Ticket)
+			sent, err := d.Svc.Delivery(ctx, outbound(t, d.Svc, res.Ticket.Ref())[0].ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,7 +276,7 @@ func TestSurveyAnsweredByLink(t *testing.T) {
 		}
 		// Answered surveys stay readable after expiry; unanswered ones are gone.
 		late := token("b@example.com")
-		d.clock.Advance(7*24*time.Hour + time.Second)
+		d.Clock.Advance(7*24*time.Hour + time.Second)
 		if _, err := d.care.AnswerSurvey(ctx, late, 5, ""); !errors.Is(err, tickets.ErrNotFound) {
 			t.Errorf("expired: %v", err)
 		}

@@ -18,7 +18,7 @@ import (
 // board counts them on the State Council schedule.
 func TestReceivedComplaintHasItsWorkingDaysLeft(t *testing.T) {
 	cal := seededCalendar(t)
-	loc := shanghai(t)
+	loc := tickettest.Shanghai(t)
 	at := func(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, loc) }
 	for _, received := range []time.Time{at(2026, 9, 28, 15, 0), at(2027, 1, 29, 9, 0), at(2027, 2, 8, 9, 0), at(2026, 11, 27, 23, 30)} {
 		if got := cal.WorkingDaysLeft(received, cal.AddWorkingDays(received, complaints.WorkingDays)); got != complaints.WorkingDays {
@@ -31,15 +31,15 @@ func TestComplaintBoard(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
+		if err := d.Svc.SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
-		loc := shanghai(t)
-		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
-		other := mkOfficer(t, d, "other@example.com")
+		loc := tickettest.Shanghai(t)
+		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
+		other := d.Officer(t, "other@example.com")
 		open := func(name, phone string, received time.Time, to *tickets.Agent) *complaints.Complaint {
 			t.Helper()
-			c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{Summary: "about " + name, ReceivedAt: received,
+			c, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{Summary: "about " + name, ReceivedAt: received,
 				Customer: tickets.NewTicket{Name: name, Phone: phone}})
 			if err != nil {
 				t.Fatal(err)
@@ -49,8 +49,8 @@ func TestComplaintBoard(t *testing.T) {
 			}
 			return c
 		}
-		// t0 is Wednesday 2026-11-25, 17:30 in Shanghai.
-		fresh := open("周敏", "+8613600000001", t0, officer.Agent)                                       // due 12-09: 10 left
+		// tickettest.T0 is Wednesday 2026-11-25, 17:30 in Shanghai.
+		fresh := open("周敏", "+8613600000001", tickettest.T0, officer.Agent)                            // due 12-09: 10 left
 		late := open("赵磊", "+8613600000002", time.Date(2026, 11, 2, 10, 0, 0, 0, loc), other)          // due 11-16: 7 working days late
 		soon := open("钱芳", "+8613600000003", time.Date(2026, 11, 12, 10, 0, 0, 0, loc), officer.Agent) // due 11-26: 1 left
 		busy := open("孙强", "+8613600000004", time.Date(2026, 11, 20, 10, 0, 0, 0, loc), other)         // due 12-04
@@ -115,7 +115,7 @@ func TestComplaintBoard(t *testing.T) {
 
 		// A month later (Saturday 12-26) the decision has left the board and the fresh
 		// complaint is 12 working days late.
-		d.clock.Advance(31 * 24 * time.Hour)
+		d.Clock.Advance(31 * 24 * time.Hour)
 		if b, err = d.cps.Board(ctx, complaints.BoardFilter{}); err != nil {
 			t.Fatal(err)
 		}
@@ -140,20 +140,20 @@ func TestComplaintDetail(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
+		if err := d.Svc.SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
-		officer := mkOfficer(t, d, "officer@example.com")
-		gone := mkOfficer(t, d, "gone@example.com")
+		officer := d.Officer(t, "officer@example.com")
+		gone := d.Officer(t, "gone@example.com")
 		off := false
-		if _, err := d.svc.UpdateAgent(ctx, d.admin, gone.ID, tickets.AgentUpdate{Active: &off}); err != nil {
+		if _, err := d.Svc.UpdateAgent(ctx, d.Admin, gone.ID, tickets.AgentUpdate{Active: &off}); err != nil {
 			t.Fatal(err)
 		}
 		by := tickets.AgentActor(officer)
-		tk := d.ticket(t, "+8613800138000")
+		tk := d.Ticket(t, "+8613800138000")
 
 		// A first complaint on the ticket, decided and closed; then a second one.
-		first, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
+		first, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestComplaintDetail(t *testing.T) {
 		if _, err := d.cps.SetStatus(ctx, by, first.Ref(), tickets.ComplaintClosed, "archived"); err != nil {
 			t.Fatal(err)
 		}
-		second, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting for the money"})
+		second, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting for the money"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,12 +231,12 @@ func TestComplaintDetail(t *testing.T) {
 func TestCanHandleAgreesWithService(t *testing.T) {
 	ctx := context.Background()
 	d := newDesk(t, tickettest.SQLite(t))
-	c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{Summary: "rude on the phone", Customer: tickets.NewTicket{Phone: "+8613700000000"}})
+	c, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{Summary: "rude on the phone", Customer: tickets.NewTicket{Phone: "+8613700000000"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, role := range []tickets.Role{tickets.RoleAgent, tickets.RoleSupervisor, tickets.RoleComplaintOfficer, tickets.RoleAdmin} {
-		a, err := d.svc.CreateAgent(ctx, d.admin, tickets.NewAgent{Email: string(role) + "@roles.test", Role: role, Password: "long enough password"})
+		a, err := d.Svc.CreateAgent(ctx, d.Admin, tickets.NewAgent{Email: string(role) + "@roles.test", Role: role, Password: "long enough password"})
 		if err != nil {
 			t.Fatal(err)
 		}

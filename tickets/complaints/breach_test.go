@@ -18,25 +18,25 @@ func TestResolutionBreachOpensComplaint(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
+		if err := d.Svc.SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
-		busy := mkOfficer(t, d, "busy@example.com")
-		free := mkOfficer(t, d, "free@example.com")
-		earlier := d.ticket(t, "+8613700000001")
-		if _, err := d.cps.Open(ctx, d.admin, complaints.NewComplaint{TicketRef: earlier.Ref(), Summary: "rude agent"}); err != nil {
+		busy := d.Officer(t, "busy@example.com")
+		free := d.Officer(t, "free@example.com")
+		earlier := d.Ticket(t, "+8613700000001")
+		if _, err := d.cps.Open(ctx, d.Admin, complaints.NewComplaint{TicketRef: earlier.Ref(), Summary: "rude agent"}); err != nil {
 			t.Fatal(err)
 		}
 		if c, _ := d.cps.Complaints(ctx, complaints.Filter{TicketID: earlier.ID}); *c[0].OfficerID != busy.ID {
 			t.Fatalf("first complaint went to %d, want the first officer", *c[0].OfficerID)
 		}
 
-		tk := d.ticket(t, "+8613800138000")
-		if _, err := d.svc.Reply(ctx, d.liNa, tk.Ref(), "looking into it"); err != nil {
+		tk := d.Ticket(t, "+8613800138000")
+		if _, err := d.Svc.Reply(ctx, d.LiNa, tk.Ref(), "looking into it"); err != nil {
 			t.Fatal(err)
 		}
-		d.clock.Advance(48 * time.Hour)
-		r, err := d.svc.Sweep(ctx)
+		d.Clock.Advance(48 * time.Hour)
+		r, err := d.Svc.Sweep(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,14 +49,14 @@ func TestResolutionBreachOpensComplaint(t *testing.T) {
 			t.Errorf("complaint %+v", c)
 		}
 		// Received Friday 2026-11-27 17:30 Shanghai: 10 working days is Friday 2026-12-11.
-		if got := c.DueAt.In(shanghai(t)).Format(time.RFC3339); got != "2026-12-11T23:59:59+08:00" {
+		if got := c.DueAt.In(tickettest.Shanghai(t)).Format(time.RFC3339); got != "2026-12-11T23:59:59+08:00" {
 			t.Errorf("complaint due %s", got)
 		}
-		d.clock.Advance(24 * time.Hour)
-		if _, err := d.svc.Sweep(ctx); err != nil {
+		d.Clock.Advance(24 * time.Hour)
+		if _, err := d.Svc.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if n := countEvents(t, db, "complaint.opened"); n != 2 {
+		if n := tickettest.CountEvents(t, db, "complaint.opened"); n != 2 {
 			t.Errorf("%d complaint.opened events, want 2 (one per ticket)", n)
 		}
 	})

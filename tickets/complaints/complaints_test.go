@@ -17,15 +17,15 @@ func TestComplaintLifecycle(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
+		if err := d.Svc.SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
-		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
-		loc := shanghai(t)
+		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
+		loc := tickettest.Shanghai(t)
 
 		// A letter from the regulator, logged a day after it arrived, for a new customer.
-		received := t0.Add(-24 * time.Hour)
-		c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{Source: tickets.SourceRegulator, Summary: "claim refused without reason", ReceivedAt: received,
+		received := tickettest.T0.Add(-24 * time.Hour)
+		c, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{Source: tickets.SourceRegulator, Summary: "claim refused without reason", ReceivedAt: received,
 			Customer: tickets.NewTicket{Name: "赵磊", Phone: "+8613500000000"}})
 		if err != nil {
 			t.Fatal(err)
@@ -37,15 +37,15 @@ func TestComplaintLifecycle(t *testing.T) {
 		if got := c.DueAt.In(loc).Format(time.RFC3339); got != "2026-12-08T23:59:59+08:00" {
 			t.Errorf("due %s", got)
 		}
-		if _, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "again"}); !errors.Is(err, tickets.ErrConflict) {
+		if _, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "again"}); !errors.Is(err, tickets.ErrConflict) {
 			t.Errorf("second open complaint on one ticket: %v", err)
 		}
-		if _, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "x", ReceivedAt: t0.Add(time.Hour)}); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: c.Ticket.Ref(), Summary: "x", ReceivedAt: tickettest.T0.Add(time.Hour)}); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("complaint received in the future: %v", err)
 		}
 
 		// Agents do not handle complaints; officers do.
-		if _, err := d.cps.SetStatus(ctx, d.liNa, c.Ref(), tickets.ComplaintInvestigating, ""); !errors.Is(err, tickets.ErrForbidden) {
+		if _, err := d.cps.SetStatus(ctx, d.LiNa, c.Ref(), tickets.ComplaintInvestigating, ""); !errors.Is(err, tickets.ErrForbidden) {
 			t.Errorf("agent moving a complaint: %v", err)
 		}
 		if _, err := d.cps.SetStatus(ctx, officer, c.Ref(), tickets.ComplaintInvestigating, "called the branch"); err != nil {
@@ -73,7 +73,7 @@ func TestComplaintLifecycle(t *testing.T) {
 		if _, err := d.cps.Extend(ctx, officer, c.Ref(), until.Add(48*time.Hour), "again"); !errors.Is(err, tickets.ErrConflict) {
 			t.Errorf("second extension: %v", err)
 		}
-		msgs := mustDetail(t, d.svc, c.Ticket.Ref()).Messages
+		msgs := mustDetail(t, d.Svc, c.Ticket.Ref()).Messages
 		if last := msgs[len(msgs)-1]; last.Direction != tickets.DirectionOutbound || last.DeliveryStatus != "queued" || !containsAll(last.Body, "CP-000001", "2026-12-18", "hospital") {
 			t.Errorf("customer not told of the extension: %+v", last)
 		}
@@ -92,7 +92,7 @@ func TestComplaintLifecycle(t *testing.T) {
 		if _, err := d.cps.SetStatus(ctx, officer, c.Ref(), tickets.ComplaintClosed, "archived"); err != nil {
 			t.Fatal(err)
 		}
-		kinds := eventKinds(mustDetail(t, d.svc, c.Ticket.Ref()).Events)
+		kinds := eventKinds(mustDetail(t, d.Svc, c.Ticket.Ref()).Events)
 		for _, want := range []string{"complaint.opened", "complaint.status_changed", "complaint.extended", "complaint.decided"} {
 			if !containsAll(fmtList(kinds), want) {
 				t.Errorf("no %s event in %v", want, kinds)
@@ -105,12 +105,12 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
+		if err := d.Svc.SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
-		officer := mkOfficer(t, d, "officer@example.com")
+		officer := d.Officer(t, "officer@example.com")
 		// The customer writes 投诉: a complaint received now, Wednesday 2026-11-25.
-		res, err := d.svc.Intake(ctx, sms("+8613800138000", "我要投诉！三个星期没人理我", "S1"))
+		res, err := d.Svc.Intake(ctx, tickettest.SMS("+8613800138000", "我要投诉！三个星期没人理我", "S1"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,27 +124,27 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 		if c.ID != res.Complaint.ID || c.TicketID != res.Ticket.ID || c.Source != tickets.SourceCustomer || *c.OfficerID != officer.ID {
 			t.Fatalf("customer's complaint: %+v", c)
 		}
-		loc := shanghai(t)
+		loc := tickettest.Shanghai(t)
 		if got := c.DueAt.In(loc).Format(time.DateOnly); got != "2026-12-09" {
 			t.Errorf("due %s, want 2026-12-09", got)
 		}
 		at := func(s string) {
 			v, _ := time.ParseInLocation("2006-01-02 15:04", s, loc)
-			d.clock.Advance(v.Sub(d.clock.Now()))
+			d.Clock.Advance(v.Sub(d.Clock.Now()))
 			d.sweep(t)
 		}
 		at("2026-12-07 23:00") // three working days left
-		if n := countEvents(t, db, "complaint.warning"); n != 0 {
+		if n := tickettest.CountEvents(t, db, "complaint.warning"); n != 0 {
 			t.Errorf("warned %d times with 3 working days left", n)
 		}
 		at("2026-12-08 00:00") // two working days left
 		at("2026-12-08 12:00")
-		if n := countEvents(t, db, "complaint.warning"); n != 1 {
+		if n := tickettest.CountEvents(t, db, "complaint.warning"); n != 1 {
 			t.Errorf("%d warnings with 2 working days left, want 1", n)
 		}
 		at("2026-12-10 00:00") // overdue
 		at("2026-12-11 00:00")
-		if n := countEvents(t, db, "complaint.breached"); n != 1 {
+		if n := tickettest.CountEvents(t, db, "complaint.breached"); n != 1 {
 			t.Errorf("%d complaint breaches, want 1", n)
 		}
 		overdue, _ := d.cps.Complaints(ctx, complaints.Filter{Overdue: true})
@@ -152,7 +152,7 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 			t.Errorf("%d overdue complaints listed, want 1", len(overdue))
 		}
 		// Escalated to the admins and the officer's supervisors.
-		boss, _ := d.svc.Notices(ctx, d.admin.Agent.ID, true, 0)
+		boss, _ := d.Svc.Notices(ctx, d.Admin.Agent.ID, true, 0)
 		if len(boss) == 0 || boss[0].Kind != "complaint.breached" {
 			t.Errorf("admin notices %+v", boss)
 		}

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -14,74 +13,35 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// The desk complaints are tested on, as the tickets tests build it, with complaints
-// plugged into the Service as app plugs them: intake and the sweep open complaints
-// through the seam, staff through cps.
-
-var t0 = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
-
-// desk is a small call centre: two teams, agents, a supervisor and an admin.
+// desk is the tests' call centre (tickettest.Desk) with complaints plugged into the
+// Service as app plugs them: intake and the sweep open complaints through the seam, staff
+// through cps.
 type desk struct {
-	svc                        *tickets.Service
-	cps                        *complaints.Service
-	clock                      *tickettest.Clock
-	claims, complaints         *tickets.Team
-	liNa, zhangWei, chen, wang tickets.Actor // claims agents, claims supervisor, complaints agent
-	admin                      tickets.Actor
+	*tickettest.Desk
+	cps *complaints.Service
 }
 
 func newDesk(t *testing.T, db *bun.DB) *desk {
 	t.Helper()
-	clock := tickettest.NewClock(t0)
-	d := deskOn(t, tickettest.Service(db, clock), clock)
-	ctx := context.Background()
-	mk := func(email string, role tickets.Role, team *tickets.Team) tickets.Actor {
-		a, err := d.svc.CreateAgent(ctx, d.admin, tickets.NewAgent{Email: email, Role: role, TeamID: &team.ID, Password: "long enough password"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tickets.AgentActor(a)
-	}
-	d.liNa = mk("li.na@example.com", tickets.RoleAgent, d.claims)
-	d.zhangWei = mk("zhang.wei@example.com", tickets.RoleAgent, d.claims)
-	d.chen = mk("chen@example.com", tickets.RoleSupervisor, d.claims)
-	d.wang = mk("wang@example.com", tickets.RoleAgent, d.complaints)
-	return d
+	clock := tickettest.NewClock(tickettest.T0)
+	return plugged(tickettest.NewDesk(t, tickettest.Service(db, clock), clock))
 }
 
 // receiptDesk is newDesk with customer notices on, so that complaint receipts are queued,
 // and only Li Na at the desk.
 func receiptDesk(t *testing.T, db *bun.DB) *desk {
 	t.Helper()
-	clock := tickettest.NewClock(t0)
+	clock := tickettest.NewClock(tickettest.T0)
 	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, slog.New(slog.DiscardHandler))
-	d := deskOn(t, svc, clock)
-	a, err := svc.CreateAgent(context.Background(), d.admin, tickets.NewAgent{Email: "li.na@example.com", Role: tickets.RoleAgent, TeamID: &d.claims.ID, Password: "long enough password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.liNa = tickets.AgentActor(a)
+	d := plugged(tickettest.BareDesk(t, svc, clock))
+	d.LiNa = d.Agent(t, "li.na@example.com", tickets.RoleAgent, d.Claims)
 	return d
 }
 
-// deskOn plugs complaints into svc and gives it an admin and the Claims and Complaints
-// teams.
-func deskOn(t *testing.T, svc *tickets.Service, clock *tickettest.Clock) *desk {
-	t.Helper()
-	ctx := context.Background()
-	d := &desk{svc: svc, cps: complaints.New(svc), clock: clock}
-	svc.SetComplaints(d.cps)
-	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "correct horse battery"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.admin = tickets.AgentActor(admin)
-	if d.claims, err = svc.CreateTeam(ctx, d.admin, "Claims"); err != nil {
-		t.Fatal(err)
-	}
-	if d.complaints, err = svc.CreateTeam(ctx, d.admin, "Complaints"); err != nil {
-		t.Fatal(err)
-	}
+// plugged plugs complaints into the desk's Service.
+func plugged(base *tickettest.Desk) *desk {
+	d := &desk{Desk: base, cps: complaints.New(base.Svc)}
+	d.Svc.SetComplaints(d.cps)
 	return d
 }
 
@@ -89,7 +49,7 @@ func deskOn(t *testing.T, svc *tickets.Service, clock *tickettest.Clock) *desk {
 func (d *desk) sweep(t *testing.T) (tickets.SweepResult, complaints.SweepResult) {
 	t.Helper()
 	ctx := context.Background()
-	r, err := d.svc.Sweep(ctx)
+	r, err := d.Svc.Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,52 +60,13 @@ func (d *desk) sweep(t *testing.T) (tickets.SweepResult, complaints.SweepResult)
 	return r, c
 }
 
-func sms(from, body, sid string) tickets.Inbound {
-	return tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: from, Body: body, ProviderMessageID: sid}
-}
-
-func (d *desk) ticket(t *testing.T, phone string) *tickets.Ticket {
-	t.Helper()
-	res, err := d.svc.Intake(context.Background(), sms(phone, "where is my claim?", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res.Ticket
-}
-
-func mkOfficer(t *testing.T, d *desk, email string) *tickets.Agent {
-	t.Helper()
-	a, err := d.svc.CreateAgent(context.Background(), d.admin, tickets.NewAgent{Email: email, Role: tickets.RoleComplaintOfficer, TeamID: &d.complaints.ID, Password: "long enough password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
-func shanghai(t *testing.T) *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 func seededCalendar(t *testing.T) *tickets.Calendar {
 	t.Helper()
-	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(t0))
+	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(tickettest.T0))
 	if err := svc.SeedHolidays(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return svc.Calendar()
-}
-
-func countEvents(t *testing.T, db *bun.DB, kind string) int {
-	t.Helper()
-	n, err := db.NewSelect().Table("events").Where("kind = ?", kind).Count(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 func mustDetail(t *testing.T, svc *tickets.Service, ref string) *tickets.TicketDetail {

@@ -117,13 +117,13 @@ func TestOpenComplaintRaceOpensOne(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := receiptDesk(t, db)
-		mkOfficer(t, d, "officer1@example.com")
-		mkOfficer(t, d, "officer2@example.com")
+		d.Officer(t, "officer1@example.com")
+		d.Officer(t, "officer2@example.com")
 		spy := &complaintSpy{}
-		d.svc.SetScheduler(spy)
+		d.Svc.SetScheduler(spy)
 		// A few tickets in turn: each is one race, so a lucky interleaving cannot hide a gap.
 		for round := range 3 {
-			tk := d.ticket(t, fmt.Sprintf("+86138001380%02d", round))
+			tk := d.Ticket(t, fmt.Sprintf("+86138001380%02d", round))
 			spy.mu.Lock()
 			spy.timers, spy.delivered = nil, nil
 			spy.mu.Unlock()
@@ -140,7 +140,7 @@ func TestOpenComplaintRaceOpensOne(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					got[i], errs[i] = d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: fmt.Sprintf("complaint from desk %d", i)})
+					got[i], errs[i] = d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: fmt.Sprintf("complaint from desk %d", i)})
 				}()
 			}
 			close(start)
@@ -179,23 +179,23 @@ func TestComplaintOpenersRaceOpensOne(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := receiptDesk(t, db)
-		mkOfficer(t, d, "officer1@example.com")
-		mkOfficer(t, d, "officer2@example.com")
+		d.Officer(t, "officer1@example.com")
+		d.Officer(t, "officer2@example.com")
 		spy := &complaintSpy{}
-		d.svc.SetScheduler(spy)
+		d.Svc.SetScheduler(spy)
 		const rounds = 4
 		tks := make([]*tickets.Ticket, rounds)
 		// One ticket an hour, answered at once: each round's ticket is the only one whose
 		// resolution (48h; a complaint when missed) has just become late.
 		for i := range tks {
-			tks[i] = d.ticket(t, fmt.Sprintf("+86139001390%02d", i))
-			if _, err := d.svc.Reply(ctx, d.liNa, tks[i].Ref(), "looking into it"); err != nil {
+			tks[i] = d.Ticket(t, fmt.Sprintf("+86139001390%02d", i))
+			if _, err := d.Svc.Reply(ctx, d.LiNa, tks[i].Ref(), "looking into it"); err != nil {
 				t.Fatal(err)
 			}
-			d.clock.Advance(time.Hour)
+			d.Clock.Advance(time.Hour)
 		}
 		for round, tk := range tks {
-			d.clock.Advance(t0.Add(time.Duration(round)*time.Hour + 48*time.Hour + time.Minute).Sub(d.clock.Now()))
+			d.Clock.Advance(tickettest.T0.Add(time.Duration(round)*time.Hour + 48*time.Hour + time.Minute).Sub(d.Clock.Now()))
 			spy.mu.Lock()
 			spy.timers, spy.delivered = nil, nil
 			spy.mu.Unlock()
@@ -215,15 +215,15 @@ func TestComplaintOpenersRaceOpensOne(t *testing.T) {
 				}()
 			}
 			run("staff", func() error {
-				_, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "customer called to complain"})
+				_, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "customer called to complain"})
 				return err
 			})
 			run("sweep", func() error {
-				_, err := d.svc.Sweep(ctx)
+				_, err := d.Svc.Sweep(ctx)
 				return err
 			})
 			run("customer", func() error {
-				_, err := d.svc.Intake(ctx, sms(fmt.Sprintf("+86139001390%02d", round), "我要投诉，太慢了", fmt.Sprintf("SM-complain-%d", round)))
+				_, err := d.Svc.Intake(ctx, tickettest.SMS(fmt.Sprintf("+86139001390%02d", round), "我要投诉，太慢了", fmt.Sprintf("SM-complain-%d", round)))
 				return err
 			})
 			close(start)
@@ -233,7 +233,7 @@ func TestComplaintOpenersRaceOpensOne(t *testing.T) {
 				t.Errorf("round %d: %v", round, err)
 			}
 			// Whatever the sweep had not reached yet in this round, the next sweep does.
-			if _, err := d.svc.Sweep(ctx); err != nil {
+			if _, err := d.Svc.Sweep(ctx); err != nil {
 				t.Fatal(err)
 			}
 			tr := trailOf(t, db, spy, tk.ID)
@@ -258,9 +258,9 @@ func TestOneOpenComplaintHeldByDatabase(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
-		tk := d.ticket(t, "+8613800138000")
-		first, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
+		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
+		tk := d.Ticket(t, "+8613800138000")
+		first, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -289,7 +289,7 @@ func TestOneOpenComplaintHeldByDatabase(t *testing.T) {
 		if _, err := d.cps.Decide(ctx, officer, first.Ref(), "We apologise.", "upheld"); err != nil {
 			t.Fatal(err)
 		}
-		second, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting"})
+		second, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting"})
 		if err != nil {
 			t.Fatal(err)
 		}

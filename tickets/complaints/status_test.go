@@ -19,14 +19,14 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
+		if err := d.Svc.SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
-		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
-		tk := d.ticket(t, "+8613800138000")
+		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
+		tk := d.Ticket(t, "+8613800138000")
 		status := func() *tickets.TicketStatus {
 			t.Helper()
-			st, err := d.svc.PublicStatus(ctx, tk.Ref(), "8000")
+			st, err := d.Svc.PublicStatus(ctx, tk.Ref(), "8000")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -34,7 +34,7 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 		}
 		caller := func() *tickets.ComplaintStatusView {
 			t.Helper()
-			got, c, err := d.svc.CallerStatus(ctx, tk.ID, "+8613800138000")
+			got, c, err := d.Svc.CallerStatus(ctx, tk.ID, "+8613800138000")
 			if err != nil || got == nil || got.ID != tk.ID {
 				t.Fatalf("caller's status: %v %v", got, err)
 			}
@@ -44,7 +44,7 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 			t.Errorf("a ticket without complaints shows %+v", st.Complaint)
 		}
 
-		first, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
+		first, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,14 +55,14 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 		if c := caller(); c == nil || c.Ref != first.Ref() || !c.Deadline.Equal(first.DeadlineAt) {
 			t.Errorf("phone menu reads %+v, want %s due %v", c, first.Ref(), first.DeadlineAt)
 		}
-		sts, err := d.svc.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
+		sts, err := d.Svc.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if text := d.svc.StatusText(sts, false); !strings.Contains(text, "；投诉 CP-000001 将于 12-09 前答复") {
+		if text := d.Svc.StatusText(sts, false); !strings.Contains(text, "；投诉 CP-000001 将于 12-09 前答复") {
 			t.Errorf("status text %q", text)
 		}
-		if text := d.svc.StatusText(sts, true); !strings.Contains(text, "; complaint CP-000001 decided by 12-09") {
+		if text := d.Svc.StatusText(sts, true); !strings.Contains(text, "; complaint CP-000001 decided by 12-09") {
 			t.Errorf("status text %q", text)
 		}
 
@@ -76,14 +76,14 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 		if c := caller(); c != nil {
 			t.Errorf("the phone menu reads a decided complaint's deadline: %+v", c)
 		}
-		sts, _ = d.svc.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
-		if text := d.svc.StatusText(sts, false); strings.Contains(text, "投诉") {
+		sts, _ = d.Svc.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
+		if text := d.Svc.StatusText(sts, false); strings.Contains(text, "投诉") {
 			t.Errorf("status text names a decided complaint: %q", text)
 		}
 
 		// A second complaint, decided; the first reopened: the page shows the latest, the
 		// phone the open one.
-		second, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting"})
+		second, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "still waiting"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,10 +22,10 @@ func TestComplaintSweepRunsWhateverTheTicketsSweepDid(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		mkOfficer(t, d, "officer@example.com")
-		stuck := d.ticket(t, "+8613800138001")
-		other := d.ticket(t, "+8613800138002")
-		c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: other.Ref(), Summary: "nobody called back"})
+		d.Officer(t, "officer@example.com")
+		stuck := d.Ticket(t, "+8613800138001")
+		other := d.Ticket(t, "+8613800138002")
+		c, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: other.Ref(), Summary: "nobody called back"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -33,8 +33,8 @@ func TestComplaintSweepRunsWhateverTheTicketsSweepDid(t *testing.T) {
 
 		// Three weeks on, every deadline has passed: both tickets' clocks and the
 		// complaint's 10 working days.
-		d.clock.Advance(21 * 24 * time.Hour)
-		if _, err := d.svc.Sweep(ctx); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		d.Clock.Advance(21 * 24 * time.Hour)
+		if _, err := d.Svc.Sweep(ctx); err == nil || !strings.Contains(err.Error(), "injected failure") {
 			t.Errorf("tickets' sweep with a stuck ticket returned %v, want the failure", err)
 		}
 		r, err := d.cps.Sweep(ctx)
@@ -51,7 +51,7 @@ func TestComplaintSweepRunsWhateverTheTicketsSweepDid(t *testing.T) {
 		if got.BreachedAt == nil || got.WarnedAt == nil || got.WarnAt != nil {
 			t.Errorf("%s is overdue: warned %v (next %v), breached %v", c.Ref(), got.WarnedAt, got.WarnAt, got.BreachedAt)
 		}
-		heads, err := d.svc.Notices(ctx, d.admin.Agent.ID, false, 0)
+		heads, err := d.Svc.Notices(ctx, d.Admin.Agent.ID, false, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +71,7 @@ func TestComplaintSweepRunsWhateverTheTicketsSweepDid(t *testing.T) {
 			t.Errorf("a later sweep handled %+v again", again)
 		}
 		for _, kind := range []string{"complaint.warning", "complaint.breached"} {
-			if n := countEvents(t, db, kind); n != 1 {
+			if n := tickettest.CountEvents(t, db, kind); n != 1 {
 				t.Errorf("%d %s events, want 1", n, kind)
 			}
 		}
@@ -83,9 +83,9 @@ func TestComplaintSweepRunsWhateverTheTicketsSweepDid(t *testing.T) {
 func TestTimerDue(t *testing.T) {
 	ctx := context.Background()
 	d := newDesk(t, tickettest.SQLite(t))
-	officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
-	tk := d.ticket(t, "+8613800138000")
-	c, err := d.cps.Open(ctx, d.liNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
+	officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
+	tk := d.Ticket(t, "+8613800138000")
+	c, err := d.cps.Open(ctx, d.LiNa, complaints.NewComplaint{TicketRef: tk.Ref(), Summary: "nobody called back"})
 	if err != nil {
 		t.Fatal(err)
 	}

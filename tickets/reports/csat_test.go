@@ -23,26 +23,26 @@ func TestCSATReport(t *testing.T) {
 			agent tickets.Actor
 			score string // "" leaves the survey unanswered
 		}{
-			{"+8613900000001", d.liNa, "5"},
-			{"+8613900000002", d.liNa, "3 一般"},
-			{"+8613900000003", d.wang, "4分"},
-			{"+8613900000004", d.zhangWei, ""},
-			{"+8613900000005", d.wang, "1"},
+			{"+8613900000001", d.LiNa, "5"},
+			{"+8613900000002", d.LiNa, "3 一般"},
+			{"+8613900000003", d.Wang, "4分"},
+			{"+8613900000004", d.ZhangWei, ""},
+			{"+8613900000005", d.Wang, "1"},
 		}
 		for _, a := range answers {
-			tk := d.ticket(t, a.phone)
-			if _, err := d.svc.Assign(ctx, d.admin, tk.Ref(), tickets.Assignment{AssigneeID: &a.agent.Agent.ID}); err != nil {
+			tk := d.Ticket(t, a.phone)
+			if _, err := d.Svc.Assign(ctx, d.Admin, tk.Ref(), tickets.Assignment{AssigneeID: &a.agent.Agent.ID}); err != nil {
 				t.Fatal(err)
 			}
-			d.resolve(t, tk)
+			d.Resolve(t, tk)
 			if a.score != "" {
-				if res, err := d.svc.Intake(ctx, sms(a.phone, a.score, "")); err != nil || !res.Answered {
+				if res, err := d.Svc.Intake(ctx, tickettest.SMS(a.phone, a.score, "")); err != nil || !res.Answered {
 					t.Fatalf("answer %s: %+v %v", a.score, res, err)
 				}
 			}
-			d.clock.Advance(time.Minute)
+			d.Clock.Advance(time.Minute)
 		}
-		r, err := d.rep.CSAT(ctx, t0.Add(-time.Hour), t0.Add(time.Hour))
+		r, err := d.rep.CSAT(ctx, tickettest.T0.Add(-time.Hour), tickettest.T0.Add(time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,30 +60,30 @@ func TestCSATReport(t *testing.T) {
 		for _, g := range r.ByAgent {
 			byAgent[g.ID] = g
 		}
-		if g := byAgent[d.liNa.Agent.ID]; g.Responses != 2 || !near(g.Average, 4) || !near(g.SatisfiedShare, 0.5) || g.Email != "li.na@example.com" {
+		if g := byAgent[d.LiNa.Agent.ID]; g.Responses != 2 || !near(g.Average, 4) || !near(g.SatisfiedShare, 0.5) || g.Email != "li.na@example.com" {
 			t.Errorf("li.na: %+v", g)
 		}
-		if g := byAgent[d.wang.Agent.ID]; g.Responses != 2 || !near(g.Average, 2.5) || !near(g.SatisfiedShare, 0.5) {
+		if g := byAgent[d.Wang.Agent.ID]; g.Responses != 2 || !near(g.Average, 2.5) || !near(g.SatisfiedShare, 0.5) {
 			t.Errorf("wang: %+v", g)
 		}
 		if len(r.ByTeam) != 2 || r.ByTeam[0].Name != "Claims" || r.ByTeam[0].Responses != 2 || r.ByTeam[1].Name != "Complaints" || !near(r.ByTeam[1].Average, 2.5) {
 			t.Errorf("by team %+v", r.ByTeam)
 		}
 		// Outside the period: nothing.
-		r, err = d.rep.CSAT(ctx, t0.Add(time.Hour), t0.Add(2*time.Hour))
+		r, err = d.rep.CSAT(ctx, tickettest.T0.Add(time.Hour), tickettest.T0.Add(2*time.Hour))
 		if err != nil || r.Responses != 0 || r.Average != 0 || len(r.ByAgent) != 0 || r.Distribution[5] != 0 {
 			t.Errorf("empty period: %+v %v", r, err)
 		}
 		// Refused as the service refuses: invalid, with the reason the API shows (400).
-		if _, err := d.rep.CSAT(ctx, t0, t0.Add(-time.Hour)); !errors.Is(err, tickets.ErrInvalid) || tickets.Reason(err) != "from must be before to" {
+		if _, err := d.rep.CSAT(ctx, tickettest.T0, tickettest.T0.Add(-time.Hour)); !errors.Is(err, tickets.ErrInvalid) || tickets.Reason(err) != "from must be before to" {
 			t.Errorf("from after to: %v (reason %q)", err, tickets.Reason(err))
 		}
 		// The default period is the last 30 days.
-		d.clock.Advance(29 * 24 * time.Hour)
+		d.Clock.Advance(29 * 24 * time.Hour)
 		if r, err := d.rep.CSAT(ctx, time.Time{}, time.Time{}); err != nil || r.Responses != 4 {
 			t.Errorf("default period: %+v %v", r, err)
 		}
-		d.clock.Advance(2 * 24 * time.Hour)
+		d.Clock.Advance(2 * 24 * time.Hour)
 		if r, err := d.rep.CSAT(ctx, time.Time{}, time.Time{}); err != nil || r.Responses != 0 {
 			t.Errorf("default period a month later: %+v %v", r, err)
 		}

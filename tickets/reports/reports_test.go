@@ -24,15 +24,15 @@ func reportDesk(t *testing.T, db *bun.DB, start time.Time) *desk {
 	t.Helper()
 	ctx := context.Background()
 	d := surveyDesk(t, db)
-	d.clock.Advance(start.Sub(d.clock.Now()))
-	if err := d.svc.SeedHolidays(ctx); err != nil {
+	d.Clock.Advance(start.Sub(d.Clock.Now()))
+	if err := d.Svc.SeedHolidays(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []*tickets.RoutingRule{
-		{Name: "claims", Keywords: "理赔, claim", TeamID: d.claims.ID, SetCategory: "claims"},
-		{Name: "motor", Keywords: "车险", TeamID: d.complaints.ID, SetCategory: "motor"},
+		{Name: "claims", Keywords: "理赔, claim", TeamID: d.Claims.ID, SetCategory: "claims"},
+		{Name: "motor", Keywords: "车险", TeamID: d.Complaints.ID, SetCategory: "motor"},
 	} {
-		if _, err := d.svc.SaveRoutingRule(ctx, d.admin, r); err != nil {
+		if _, err := d.Svc.SaveRoutingRule(ctx, d.Admin, r); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,15 +42,15 @@ func reportDesk(t *testing.T, db *bun.DB, start time.Time) *desk {
 // at moves the desk's clock forward to when.
 func (d *desk) at(t *testing.T, when time.Time) {
 	t.Helper()
-	if when.Before(d.clock.Now()) {
-		t.Fatalf("the clock cannot go back from %v to %v", d.clock.Now(), when)
+	if when.Before(d.Clock.Now()) {
+		t.Fatalf("the clock cannot go back from %v to %v", d.Clock.Now(), when)
 	}
-	d.clock.Advance(when.Sub(d.clock.Now()))
+	d.Clock.Advance(when.Sub(d.Clock.Now()))
 }
 
 func (d *desk) text(t *testing.T, phone, body string) *tickets.Ticket {
 	t.Helper()
-	res, err := d.svc.Intake(context.Background(), sms(phone, body, ""))
+	res, err := d.Svc.Intake(context.Background(), tickettest.SMS(phone, body, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,14 +59,14 @@ func (d *desk) text(t *testing.T, phone, body string) *tickets.Ticket {
 
 func (d *desk) reply(t *testing.T, tk *tickets.Ticket) {
 	t.Helper()
-	if _, err := d.svc.Reply(context.Background(), d.admin, tk.Ref(), "我们正在处理 / on it"); err != nil {
+	if _, err := d.Svc.Reply(context.Background(), d.Admin, tk.Ref(), "我们正在处理 / on it"); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func (d *desk) rate(t *testing.T, phone, score string) {
 	t.Helper()
-	res, err := d.svc.Intake(context.Background(), sms(phone, score, ""))
+	res, err := d.Svc.Intake(context.Background(), tickettest.SMS(phone, score, ""))
 	if err != nil || !res.Answered {
 		t.Fatalf("answer the survey with %q: %+v %v", score, res, err)
 	}
@@ -82,31 +82,31 @@ func TestDashboardFigures(t *testing.T) {
 		ctx := context.Background()
 		start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC) // Friday 10:00 in Shanghai
 		d := reportDesk(t, db, start)
-		officer := tickets.AgentActor(mkOfficer(t, d, "officer@example.com"))
+		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
 		h := func(n int) time.Time { return start.Add(time.Duration(n) * time.Hour) }
 		utc := func(day, hour, minute int) time.Time { return time.Date(2026, 11, day, hour, minute, 0, 0, time.UTC) }
 
 		// Friday: four tickets.
 		t1 := d.text(t, "+8613900000001", "理赔进度怎么样了")    // answered and resolved in time
 		t2 := d.text(t, "+8613900000002", "我的理赔款什么时候到账") // answered late, resolved late
-		res, err := d.svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail,
+		res, err := d.Svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail,
 			Address: "kim@example.com", Subject: "Claim form question", Body: "Where do I send the claim form?"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t3 := res.Ticket                             // email: answered after 30h, within its own 48h; never resolved
 		t4 := d.text(t, "+8613900000004", "车险定损太慢了") // never answered; waiting on the customer, so its resolution clock stops
-		if t1.TeamID == nil || *t1.TeamID != d.claims.ID || t3.Category != "claims" || t4.TeamID == nil || *t4.TeamID != d.complaints.ID {
+		if t1.TeamID == nil || *t1.TeamID != d.Claims.ID || t3.Category != "claims" || t4.TeamID == nil || *t4.TeamID != d.Complaints.ID {
 			t.Fatalf("routing: t1 team %v, t3 category %q, t4 team %v", t1.TeamID, t3.Category, t4.TeamID)
 		}
 		// Letters logged late: one received in September (decided late, its deadline long
 		// before the month), one received on 2 November (deadline mid-November, decided late).
-		cps := complaints.New(d.svc)
-		c3, err := cps.Open(ctx, d.admin, complaints.NewComplaint{TicketRef: t3.Ref(), Summary: "lost form", ReceivedAt: time.Date(2026, 9, 15, 2, 0, 0, 0, time.UTC)})
+		cps := complaints.New(d.Svc)
+		c3, err := cps.Open(ctx, d.Admin, complaints.NewComplaint{TicketRef: t3.Ref(), Summary: "lost form", ReceivedAt: time.Date(2026, 9, 15, 2, 0, 0, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		c1, err := cps.Open(ctx, d.admin, complaints.NewComplaint{TicketRef: t2.Ref(), Summary: "slow payment", ReceivedAt: time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)})
+		c1, err := cps.Open(ctx, d.Admin, complaints.NewComplaint{TicketRef: t2.Ref(), Summary: "slow payment", ReceivedAt: time.Date(2026, 11, 2, 2, 0, 0, 0, time.UTC)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,18 +116,18 @@ func TestDashboardFigures(t *testing.T) {
 		}
 
 		d.at(t, h(1))
-		mustDo(t)(d.svc.SetStatus(ctx, d.admin, t4.Ref(), tickets.StatusPending, "asked for photos"))
+		mustDo(t)(d.Svc.SetStatus(ctx, d.Admin, t4.Ref(), tickets.StatusPending, "asked for photos"))
 		d.at(t, h(2))
 		d.reply(t, t1)
 		d.at(t, h(10))
-		d.resolve(t, t1)
+		d.Resolve(t, t1)
 		d.at(t, h(11))
 		d.rate(t, "+8613900000001", "5")
 		d.at(t, h(30))
 		d.reply(t, t2)
 		d.reply(t, t3)
 		d.at(t, h(50))
-		d.resolve(t, t2)
+		d.Resolve(t, t2)
 		d.at(t, h(51))
 		d.rate(t, "+8613900000002", "4")
 		if _, err := cps.Decide(ctx, officer, c3.Ref(), "form found", "upheld"); err != nil {
@@ -146,7 +146,7 @@ func TestDashboardFigures(t *testing.T) {
 		if _, err := cps.Decide(ctx, officer, c1.Ref(), "paid with interest", "upheld"); err != nil {
 			t.Fatal(err)
 		}
-		c2, err := cps.Open(ctx, d.admin, complaints.NewComplaint{TicketRef: t4.Ref(), Summary: "rude assessor"})
+		c2, err := cps.Open(ctx, d.Admin, complaints.NewComplaint{TicketRef: t4.Ref(), Summary: "rude assessor"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -155,21 +155,21 @@ func TestDashboardFigures(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.at(t, utc(25, 8, 0))
-		d.resolve(t, t5)
+		d.Resolve(t, t5)
 		d.at(t, utc(25, 8, 30))
 		d.rate(t, "+8613900000005", "3")
 		d.at(t, utc(25, 9, 0))
 		d.reply(t, t7)
 
 		// Who carries what: Li Na has two open tickets and one resolved, Zhang Wei one.
-		for tk, who := range map[*tickets.Ticket]tickets.Actor{t6: d.liNa, t7: d.liNa, t1: d.liNa, t3: d.zhangWei} {
-			mustDo(t)(d.svc.Assign(ctx, d.admin, tk.Ref(), tickets.Assignment{AssigneeID: &who.Agent.ID}))
+		for tk, who := range map[*tickets.Ticket]tickets.Actor{t6: d.LiNa, t7: d.LiNa, t1: d.LiNa, t3: d.ZhangWei} {
+			mustDo(t)(d.Svc.Assign(ctx, d.Admin, tk.Ref(), tickets.Assignment{AssigneeID: &who.Agent.ID}))
 		}
 		four := 4
-		if _, err := d.svc.UpdateAgent(ctx, d.admin, d.liNa.Agent.ID, tickets.AgentUpdate{Capacity: &four}); err != nil {
+		if _, err := d.Svc.UpdateAgent(ctx, d.Admin, d.LiNa.Agent.ID, tickets.AgentUpdate{Capacity: &four}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.SetOnline(ctx, d.liNa, true); err != nil {
+		if _, err := d.Svc.SetOnline(ctx, d.LiNa, true); err != nil {
 			t.Fatal(err)
 		}
 		d.at(t, utc(25, 9, 30)) // now: Wednesday 17:30
@@ -194,7 +194,7 @@ func TestDashboardFigures(t *testing.T) {
 				t.Errorf("%s:\n got %+v\nwant %+v", name, got, want)
 			}
 		}
-		claims, motor := d.claims.ID, d.complaints.ID
+		claims, motor := d.Claims.ID, d.Complaints.ID
 		for _, c := range []struct {
 			team         *int64
 			today, month figures
@@ -372,17 +372,17 @@ func TestKeywordTerms(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
 	d := newDesk(t, db)
-	d.clock.Advance(start.Sub(d.clock.Now()))
+	d.Clock.Advance(start.Sub(d.Clock.Now()))
 	phone := 0
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			from := d.clock.Now()
+			from := d.Clock.Now()
 			for _, body := range c.texts {
 				phone++
 				d.text(t, fmt.Sprintf("+86139000002%02d", phone), body)
 			}
-			d.clock.Advance(time.Minute)
-			kws, _, err := d.rep.TopKeywords(ctx, from, d.clock.Now(), nil, 10, 0)
+			d.Clock.Advance(time.Minute)
+			kws, _, err := d.rep.TopKeywords(ctx, from, d.Clock.Now(), nil, 10, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,7 +404,7 @@ func TestReportLimits(t *testing.T) {
 	db := tickettest.SQLite(t)
 	ctx := context.Background()
 	d := newDesk(t, db)
-	now := d.clock.Now()
+	now := d.Clock.Now()
 	nobody := int64(999)
 	for name, call := range map[string]func() error{
 		"end before start":         func() error { _, err := d.rep.Report(ctx, now, now.Add(-time.Hour), nil); return err },
@@ -432,7 +432,7 @@ func TestDashboardPlansUseIndexes(t *testing.T) {
 	db := tickettest.Postgres(t)
 	ctx := context.Background()
 	d := newDesk(t, db)
-	now := d.clock.Now()
+	now := d.Clock.Now()
 	rec := tickettest.RecordQueries(db)
 
 	// A year of tickets, one every ~26 minutes: most answered and resolved in time, some
@@ -462,7 +462,7 @@ FROM tickets WHERE id % 10 = 0`,
 		`ANALYZE customers, tickets, complaints`,
 	}
 	for _, q := range seed {
-		if _, err := db.ExecContext(ctx, q, now, d.claims.ID, d.complaints.ID); err != nil {
+		if _, err := db.ExecContext(ctx, q, now, d.Claims.ID, d.Complaints.ID); err != nil {
 			t.Fatalf("seed: %v", err)
 		}
 	}
@@ -496,7 +496,7 @@ FROM tickets WHERE id % 10 = 0`,
 		}
 	}
 
-	for _, team := range []*int64{nil, &d.claims.ID} {
+	for _, team := range []*int64{nil, &d.Claims.ID} {
 		dash, err := d.rep.Dashboard(ctx, team)
 		if err != nil {
 			t.Fatal(err)
