@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -15,130 +14,10 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// refInText finds a ticket reference in text, e.g. "about HL-000123" or "[hl-123]".
-var refInText = regexp.MustCompile(`(?i)\bHL-(\d{1,12})\b`)
-
-// RefsIn lists the ticket ids a text names, in order.
-func RefsIn(text string) []int64 {
-	var ids []int64
-	for _, m := range refInText.FindAllStringSubmatch(text, -1) {
-		if id, ok := ParseRef(RefPrefix + m[1]); ok {
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
-
-// quotedTicket is the first ticket id a message's text names, or 0.
-func quotedTicket(text string) int64 {
-	if ids := RefsIn(text); len(ids) > 0 {
-		return ids[0]
-	}
-	return 0
-}
-
-// OptOut records that a customer asked for no more messages on an identity (SMS STOP,
-// 退订). It is idempotent.
-func (s *Service) OptOut(ctx context.Context, kind IdentityKind, address string) error {
-	_, err := s.setOptOut(ctx, kind, address, true, "")
-	return err
-}
-
-// OptIn lifts an opt-out (a WeChat follow).
-func (s *Service) OptIn(ctx context.Context, kind IdentityKind, address string) error {
-	_, err := s.setOptOut(ctx, kind, address, false, "")
-	return err
-}
-
-// Resubscribe lifts an opt-out if the address has one, and says whether it had: an SMS
-// "YES" is an opt-in only from an opted-out number and an answer from anyone else. The
-// conditional update decides, so two concurrent "YES" resubscribe once. messageID is the
-// provider's id of the keyword's message: it is kept with the opt-in, so the provider's
-// retry of that same message is answered as the resubscription again, not taken for a
-// customer's "YES" on a ticket.
-func (s *Service) Resubscribe(ctx context.Context, kind IdentityKind, address, messageID string) (bool, error) {
-	return s.setOptOut(ctx, kind, address, false, messageID)
-}
-
-// AddressOptedOut reports whether an address has opted out (a customer never seen has not).
-func (s *Service) AddressOptedOut(ctx context.Context, kind IdentityKind, address string) (bool, error) {
-	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
-	if err != nil {
-		return false, err
-	}
-	n, err := s.db.NewSelect().Table("customer_identities").
-		Where("kind = ? AND value = ? AND opted_out_at IS NOT NULL", kind, value).Count(ctx)
-	if err != nil {
-		return false, fmt.Errorf("check opt-out: %w", err)
-	}
-	return n > 0, nil
-}
-
-// setOptOut records an opt-out or its end and says whether it changed anything; an opt-in
-// whose messageID already lifted the opt-out (a retry) counts as a change, recorded once.
-func (s *Service) setOptOut(ctx context.Context, kind IdentityKind, address string, out bool, messageID string) (bool, error) {
-	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
-	if err != nil {
-		return false, err
-	}
-	changed := false
-	err = s.inTx(ctx, func(tx bun.Tx) error {
-		changed = false // the transaction may be retried
-		c, err := s.customerFor(ctx, tx, kind, value, "", "")
-		if err != nil {
-			return err
-		}
-		q := tx.NewUpdate().Model((*Identity)(nil)).Where("kind = ? AND value = ?", kind, value)
-		kindName := "customer.opted_in"
-		if out {
-			q = q.Set("opted_out_at = ?", s.now()).Where("opted_out_at IS NULL")
-			kindName = "customer.opted_out"
-		} else {
-			q = q.Set("opted_out_at = NULL").Set("opt_in_message_id = NULLIF(?, '')", messageID).Where("opted_out_at IS NOT NULL")
-		}
-		res, err := q.Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("record opt-out: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if !out && messageID != "" {
-				// Read after the update, so a first delivery still in flight has committed.
-				retried, err := tx.NewSelect().Model((*Identity)(nil)).
-					Where("kind = ? AND value = ? AND opt_in_message_id = ?", kind, value, messageID).Exists(ctx)
-				if err != nil {
-					return fmt.Errorf("check opt-in retry: %w", err)
-				}
-				changed = retried
-			}
-			return nil // already so
-		}
-		changed = true
-		return s.record(ctx, tx, customerActor, "customer", c.ID, kindName, map[string]any{"kind": kind})
-	})
-	if err != nil {
-		return false, err
-	}
-	return changed, nil
-}
-
-// optedOut reports whether the customer refuses messages on a channel.
-func (s *Service) optedOut(ctx context.Context, db bun.IDB, customerID int64, ch Channel) (bool, error) {
-	kind, ok := channelIdentity[ch]
-	if !ok {
-		return false, nil
-	}
-	n, err := db.NewSelect().Table("customer_identities").
-		Where("customer_id = ? AND kind = ? AND opted_out_at IS NOT NULL", customerID, kind).Count(ctx)
-	if err != nil {
-		return false, fmt.Errorf("check opt-out: %w", err)
-	}
-	return n > 0, nil
-}
-
-// channelIdentity is the identity a channel delivers to.
-var channelIdentity = map[Channel]IdentityKind{
-	ChannelSMS: IdentityPhone, ChannelPhone: IdentityPhone, ChannelWeChat: IdentityWeChat, ChannelEmail: IdentityEmail,
-}
+// Delivering messages to customers: a queued message loaded with what its channel needs,
+// one worker's claim to send it, the provider's reports (sent, delivered, failed,
+// bounced), quiet hours, the reconciler's re-queue of messages whose send was lost, and
+// messages looked up by their provider's id.
 
 // Delivery is an outbound message with what its channel needs to send it.
 type Delivery struct {
@@ -440,30 +319,6 @@ func (s *Service) UndeliveredMessages(ctx context.Context) ([]int64, error) {
 	return ids, nil
 }
 
-// Setting reads a value Hotline keeps for itself, creating it with make() the first time;
-// concurrent first calls agree on one value.
-func (s *Service) Setting(ctx context.Context, key string, make func() string) (string, error) {
-	return s.setting(ctx, s.db, key, make)
-}
-
-// setting is Setting inside a transaction (SQLite has one writer: a second connection would
-// wait on the transaction's own lock).
-func (s *Service) setting(ctx context.Context, db bun.IDB, key string, make func() string) (string, error) {
-	var v string
-	err := db.NewSelect().Table("settings").Column("value").Where("key = ?", key).Scan(ctx, &v)
-	if err == nil {
-		return v, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("read setting %s: %w", key, err)
-	}
-	if _, err := db.ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
-		key, make(), s.now()); err != nil {
-		return "", fmt.Errorf("store setting %s: %w", key, err)
-	}
-	return s.setting(ctx, db, key, make)
-}
-
 // HasMessage reports whether a provider's message id is already stored on a channel.
 func (s *Service) HasMessage(ctx context.Context, ch Channel, providerID string) (bool, error) {
 	n, err := s.db.NewSelect().Table("messages").Where("channel = ? AND provider_message_id = ?", ch, providerID).Count(ctx)
@@ -471,41 +326,6 @@ func (s *Service) HasMessage(ctx context.Context, ch Channel, providerID string)
 		return false, fmt.Errorf("look up message: %w", err)
 	}
 	return n > 0, nil
-}
-
-// CallerStatus is a ticket's status told to the caller whose phone it belongs to, with its
-// complaint still waiting for a decision (or nil): nil when the ticket is not theirs, so
-// the phone menu never reads out someone else's ticket.
-func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string) (*Ticket, *ComplaintStatusView, error) {
-	phone, err := NormalizePhone(phone, s.cfg.DefaultCountry)
-	if err != nil {
-		return nil, nil, err
-	}
-	t := new(Ticket)
-	err = s.db.NewSelect().Model(t).
-		Where("id = ? AND customer_id = (SELECT customer_id FROM customer_identities WHERE kind = 'phone' AND value = ?)", ticketID, phone).
-		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("find caller's ticket: %w", err)
-	}
-	c, err := s.complaintView(ctx, t.ID, true)
-	if err != nil {
-		return t, nil, err
-	}
-	return t, c, nil
-}
-
-// PutSetting stores a value Hotline keeps for itself (an IMAP cursor, say).
-func (s *Service) PutSetting(ctx context.Context, key, value string) error {
-	_, err := s.db.ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at",
-		key, value, s.now())
-	if err != nil {
-		return fmt.Errorf("store setting %s: %w", key, err)
-	}
-	return nil
 }
 
 // QuietUntil says whether a message must wait for the end of quiet hours, and until when:

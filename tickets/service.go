@@ -1,6 +1,3 @@
-// Package tickets is Hotline's domain: customers and their identities, teams and agents,
-// tickets, messages and the audit trail, and the Service that changes them. Every change
-// happens in one database transaction together with its audit event.
 package tickets
 
 import (
@@ -47,7 +44,35 @@ type Config struct {
 	Limits AttemptLimits
 }
 
-// Service changes the domain. It is safe for concurrent use.
+// Service changes the domain. It is one type, with some 200 methods, because it is the
+// core's transaction boundary: every change to customers, tickets, messages and the audit
+// trail is one transaction of the Service's with its audit event written in it (the work on
+// tickets and messages through inTx, which retries a transaction that lost a race), and
+// what the change hands on runs after the commit (timers and sends, through its
+// Scheduler). One change often reaches across the groups below (a message that reopens a
+// ticket and opens a complaint, a reply that meets a deadline, a resolution that tells the
+// customer and starts the aftercare), so they share its transactions, clock, cached rules
+// and calendar rather than being types of their own. Its methods are grouped by file:
+//
+//   - the Service and its transactions: service.go (Config, audit events), db.go,
+//     prepared.go, and the seams the chapters work through: chapters.go (Tx, InTx,
+//     Aftercare), complaints_seam.go
+//   - customers' messages coming in: intake.go, intake_tx.go, intake_special.go,
+//     customers.go, threading.go, messages.go, batch.go, writes.go, voicemail.go
+//   - work on tickets: ticket_open.go, ticket_change.go, ticket_status.go,
+//     ticket_assign.go, ticket_fields.go, replies.go, routing.go
+//   - deadlines: sla.go, rules.go, sla_policies.go, calendar.go, timers.go, sweep.go,
+//     breaches.go
+//   - telling customers and staff: delivery.go, optout.go, templates.go, notices.go,
+//     notice_delivery.go, announcements.go
+//   - reading: queries.go, console.go, status_lookup.go, metrics.go
+//   - staff and the doors: agents.go, teams.go, signin.go, attempts.go, nonces.go,
+//     settings.go
+//
+// The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/reports)
+// are packages of their own: their changes run in the Service's transactions through Tx
+// (InTx), the core calls two of them inside its own through seams (Aftercare,
+// Complaints), and reports only reads. Service is safe for concurrent use.
 type Service struct {
 	db        *bun.DB
 	clock     Clock
@@ -115,23 +140,6 @@ func (s *Service) now() time.Time {
 // Now is the service's time as it stamps rows: the clock's time in UTC at the precision
 // PostgreSQL stores. Readers outside the package compare against those stamps with it.
 func (s *Service) Now() time.Time { return s.now() }
-
-// noDeadline sorts after every real deadline in the queues.
-var noDeadline = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
-
-// refreshNextDue recomputes the earliest open deadline, the queue order.
-func (t *Ticket) refreshNextDue() {
-	t.NextDueAt = noDeadline
-	if !t.Status.Active() {
-		return
-	}
-	if t.FirstRespondedAt == nil && t.FirstResponseDueAt != nil && t.FirstResponseDueAt.Before(t.NextDueAt) {
-		t.NextDueAt = *t.FirstResponseDueAt
-	}
-	if t.ResolvedAt == nil && t.PausedAt == nil && t.ResolutionDueAt != nil && t.ResolutionDueAt.Before(t.NextDueAt) {
-		t.NextDueAt = *t.ResolutionDueAt
-	}
-}
 
 // Actor is who makes a change: an agent, the customer, or the system itself.
 type Actor struct {

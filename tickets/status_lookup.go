@@ -69,6 +69,31 @@ func (s *Service) CustomerStatus(ctx context.Context, kind IdentityKind, address
 	return out, nil
 }
 
+// CallerStatus is a ticket's status told to the caller whose phone it belongs to, with its
+// complaint still waiting for a decision (or nil): nil when the ticket is not theirs, so
+// the phone menu never reads out someone else's ticket.
+func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string) (*Ticket, *ComplaintStatusView, error) {
+	phone, err := NormalizePhone(phone, s.cfg.DefaultCountry)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := new(Ticket)
+	err = s.db.NewSelect().Model(t).
+		Where("id = ? AND customer_id = (SELECT customer_id FROM customer_identities WHERE kind = 'phone' AND value = ?)", ticketID, phone).
+		Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("find caller's ticket: %w", err)
+	}
+	c, err := s.complaintView(ctx, t.ID, true)
+	if err != nil {
+		return t, nil, err
+	}
+	return t, c, nil
+}
+
 // PublicStatus is the status page's answer: the ticket a reference names, when check is
 // the last four digits of the customer's phone number or their email address. A wrong
 // check looks exactly like an unknown reference. It applies only the reference's budget;

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -224,4 +225,46 @@ func (s *Service) StalledTranscripts(ctx context.Context) ([]int64, error) {
 		return nil, fmt.Errorf("find stalled transcriptions: %w", err)
 	}
 	return ids, nil
+}
+
+// mergeParts adds a later part of a message: its text, unless already there, and the
+// attachments not yet stored.
+func (s *Service) mergeParts(ctx context.Context, tx bun.IDB, m *Message, in Inbound) error {
+	if body := mergeText(m.Body, in.Body); body != m.Body {
+		if _, err := tx.NewUpdate().Model(m).Set("body = ?", body).WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("add message text: %w", err)
+		}
+		m.Body = body
+	}
+	var urls []string
+	if err := tx.NewSelect().Table("attachments").Column("url").Where("message_id = ?", m.ID).Scan(ctx, &urls); err != nil {
+		return fmt.Errorf("load attachments: %w", err)
+	}
+	var fresh []NewAttachment
+	for _, a := range in.Attachments {
+		if !slices.Contains(urls, a.URL) {
+			fresh = append(fresh, a)
+		}
+	}
+	for _, a := range fresh {
+		row := a.row(m.ID, s.now())
+		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+			return fmt.Errorf("store attachment: %w", err)
+		}
+	}
+	return nil
+}
+
+// mergedParts is a message's text and attachments with a later part of it added, as
+// mergeParts adds one to a stored message: its text unless already there, and the
+// attachments not yet kept.
+func mergedParts(body string, atts []NewAttachment, in Inbound) (string, []NewAttachment) {
+	body = mergeText(body, in.Body)
+	atts = slices.Clone(atts)
+	for _, a := range in.Attachments {
+		if !slices.ContainsFunc(atts, func(b NewAttachment) bool { return b.URL == a.URL }) {
+			atts = append(atts, a)
+		}
+	}
+	return body, atts
 }

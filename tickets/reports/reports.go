@@ -324,7 +324,7 @@ type AgentLoad struct {
 }
 
 // openLoad is an agent's open tickets, counted as auto-assignment counts them (tickets,
-// routing.go: autoAssign).
+// ticket_assign.go: autoAssign).
 const openLoad = "(SELECT COUNT(*) FROM tickets AS t WHERE t.assignee_id = agent.id AND t.status IN ('new', 'open', 'pending'))"
 
 // AgentLoads lists the active agents (admins aside), optionally of one team, online first,

@@ -1,0 +1,204 @@
+package tickets
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// Customers and their identities: found or created for intake's messages (lockCustomers,
+// many at once) and for a contact an agent logs (customerFor), another address linked to
+// them (addIdentity), and an agent's edit of their details. Reading a customer is in
+// queries.go, an opt-out in optout.go.
+
+// identityKey is a customer identity.
+type identityKey struct {
+	kind  IdentityKind
+	value string
+}
+
+// lockCustomers finds the customers who own the messages' identities and locks their rows,
+// in id order. The customers it does not find are made up (fresh), to be written with the
+// messages. Locking serialises
+// concurrent intakes for one customer, so two messages arriving together thread into one
+// ticket instead of opening two, and taking the locks in one order means two transactions
+// never wait on each other in a circle. A concurrent intake that creates the same identity
+// first makes this one's insert fail on the unique key, and the transaction is retried to
+// find that customer.
+func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, res []*IntakeResult, now time.Time) (owners map[identityKey]*Customer, fresh []*Customer, err error) {
+	var keys [][]any
+	for i, in := range ins {
+		if res[i] == nil {
+			keys = append(keys, []any{in.From, in.Address})
+		}
+	}
+	owners = map[identityKey]*Customer{}
+	if len(keys) == 0 {
+		return owners, nil, nil
+	}
+	lock := ""
+	if s.db.Dialect().Name() == dialect.PG {
+		lock = " FOR UPDATE OF c" // SQLite's write transaction holds the whole file already
+	}
+	var found []struct {
+		ID                   int64
+		Name, Locale, Tags   string
+		CreatedAt, UpdatedAt time.Time
+		IdentityKind         IdentityKind
+		IdentityValue        string
+	}
+	if err := tx.NewRaw(`WITH k (kind, value) AS (VALUES ?)
+		SELECT c.id, c.name, c.locale, c.tags, c.created_at, c.updated_at, i.kind AS identity_kind, i.value AS identity_value
+		FROM k JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id
+		ORDER BY c.id`+lock, valuesList(keys)).Scan(ctx, &found); err != nil {
+		return nil, nil, fmt.Errorf("find customers: %w", err)
+	}
+	byID := map[int64]*Customer{} // one customer reached by two identities is one Customer
+	for _, f := range found {
+		c := byID[f.ID]
+		if c == nil {
+			c = &Customer{ID: f.ID, Name: f.Name, Locale: f.Locale, Tags: f.Tags, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
+			byID[f.ID] = c
+		}
+		owners[identityKey{f.IdentityKind, f.IdentityValue}] = c
+	}
+
+	for i, in := range ins {
+		if res[i] != nil {
+			continue
+		}
+		k := identityKey{in.From, in.Address}
+		name := strings.TrimSpace(in.Name)
+		if c := owners[k]; c != nil {
+			// A customer whose language is not known yet takes the one they write in; the
+			// condition in the update keeps whatever an agent or an earlier message set.
+			if c.Locale == "" && in.Locale != "" {
+				c.Locale = in.Locale
+				if c.ID != 0 {
+					if _, err := tx.NewUpdate().Table("customers").Set("locale = ?", in.Locale).
+						Where("id = ? AND locale = ''", c.ID).Exec(ctx); err != nil {
+						return nil, nil, fmt.Errorf("set customer locale: %w", err)
+					}
+				}
+			}
+			if c.Name == "" && name != "" {
+				c.Name = name
+				if c.ID == 0 { // created by an earlier message of this batch
+					continue
+				}
+				if _, err := tx.NewUpdate().Model(c).Column("name").WherePK().Exec(ctx); err != nil {
+					return nil, nil, fmt.Errorf("name customer: %w", err)
+				}
+			}
+			continue
+		}
+		c := &Customer{Name: name, Locale: in.Locale, CreatedAt: now, UpdatedAt: now}
+		id := &Identity{Kind: in.From, Value: in.Address, CreatedAt: now}
+		c.Identities = []*Identity{id}
+		owners[k] = c
+		fresh = append(fresh, c)
+	}
+	return owners, fresh, nil
+}
+
+// customerFor finds the customer who owns an identity, creating both when it is new. A
+// concurrent intake that creates the same identity first makes the insert fail on the
+// unique key, and the transaction is retried to find that customer.
+func (s *Service) customerFor(ctx context.Context, tx bun.IDB, kind IdentityKind, value, name, locale string) (*Customer, error) {
+	c := new(Customer)
+	err := tx.NewSelect().Model(c).
+		Where("id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)", kind, value).
+		Scan(ctx)
+	if err == nil {
+		if c.Name == "" && name != "" {
+			c.Name = name
+			if _, err := tx.NewUpdate().Model(c).Column("name").WherePK().Exec(ctx); err != nil {
+				return nil, fmt.Errorf("name customer: %w", err)
+			}
+		}
+		return c, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find customer: %w", err)
+	}
+	now := s.now()
+	c = &Customer{Name: strings.TrimSpace(name), Locale: locale, CreatedAt: now, UpdatedAt: now}
+	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create customer: %w", err)
+	}
+	id := &Identity{CustomerID: c.ID, Kind: kind, Value: value, CreatedAt: now}
+	if _, err := tx.NewInsert().Model(id).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create customer identity: %w", err)
+	}
+	c.Identities = []*Identity{id}
+	return c, nil
+}
+
+// addIdentity links another way of reaching a customer, unless it already belongs to
+// someone.
+func (s *Service) addIdentity(ctx context.Context, tx bun.IDB, c *Customer, kind IdentityKind, value string) error {
+	n, err := tx.NewSelect().Table("customer_identities").Where("kind = ? AND value = ?", kind, value).Count(ctx)
+	if err != nil {
+		return fmt.Errorf("check identity: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	id := &Identity{CustomerID: c.ID, Kind: kind, Value: value, CreatedAt: s.now()}
+	if _, err := tx.NewInsert().Model(id).Exec(ctx); err != nil {
+		return fmt.Errorf("add identity: %w", err)
+	}
+	return nil
+}
+
+// CustomerUpdate changes a customer's details; nil fields stay as they are.
+type CustomerUpdate struct {
+	Name   *string
+	Locale *string
+	Tags   *string // comma-separated, e.g. "vip"; routing rules match on them
+}
+
+// UpdateCustomer changes a customer's name, language or tags.
+func (s *Service) UpdateCustomer(ctx context.Context, actor Actor, id int64, in CustomerUpdate) (*CustomerDetail, error) {
+	if actor.Agent == nil {
+		return nil, forbiddenf("only staff change customer details")
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		c := new(Customer)
+		if err := tx.NewSelect().Model(c).Where("id = ?", id).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFoundf("customer %d not found", id)
+			}
+			return fmt.Errorf("load customer: %w", err)
+		}
+		changed := map[string]any{}
+		if in.Name != nil {
+			c.Name, changed["name"] = strings.TrimSpace(*in.Name), strings.TrimSpace(*in.Name)
+		}
+		if in.Locale != nil {
+			c.Locale, changed["locale"] = strings.TrimSpace(*in.Locale), strings.TrimSpace(*in.Locale)
+		}
+		if in.Tags != nil {
+			tags := strings.Join(splitList(strings.ToLower(*in.Tags)), ",")
+			c.Tags, changed["tags"] = tags, tags
+		}
+		if len(changed) == 0 {
+			return invalidf("nothing to change")
+		}
+		c.UpdatedAt = s.now()
+		if _, err := tx.NewUpdate().Model(c).Column("name", "locale", "tags", "updated_at").WherePK().Exec(ctx); err != nil {
+			return fmt.Errorf("save customer: %w", err)
+		}
+		return s.record(ctx, tx, actor, "customer", id, "customer.updated", changed)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Customer(ctx, id)
+}
