@@ -15,14 +15,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
 const (
 	sessionCookie = "hotline_session"
 	loginCSRF     = "hotline_login" // double-submit token of the login form
-	langCookie    = "hotline_lang"  // the language chosen before signing in
-	flashCookie   = "hotline_flash"
 	agentKey      = "console.agent"
 	tokenKey      = "console.token"
 	csrfField     = "_csrf"
@@ -38,8 +37,8 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 		var a *tickets.Agent
 		if tok != "" {
 			var err error
-			if a, err = c.svc.Authenticate(ctxOf(ctx), tok); err != nil {
-				if status, _ := statusOf(err); status >= 500 {
+			if a, err = c.svc.Authenticate(ctx.UserContext(), tok); err != nil {
+				if status, _ := ui.Status(err); status >= 500 {
 					return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
 				}
 				a = nil
@@ -48,15 +47,17 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 		if a == nil {
 			c.clearCookie(ctx, sessionCookie)
 			if isForm || ctx.Path() == "/live" {
-				return c.errorPage(ctx, nil, fiber.StatusUnauthorized, translate(langOf(ctx, nil), "error.signed_out"))
+				return c.kit.ErrorPage(ctx, nil, fiber.StatusUnauthorized, ui.T(ui.Lang(ctx, nil), "error.signed_out"))
 			}
 			return ctx.Redirect("/login?next="+url.QueryEscape(ctx.OriginalURL()), fiber.StatusSeeOther)
 		}
 		ctx.Locals(agentKey, a)
 		ctx.Locals(tokenKey, tok)
+		form := csrfToken(tok)
+		ui.SetCSRF(ctx, form)
 		if isForm {
-			if err := checkForm(ctx, csrfToken(tok)); err != nil {
-				return c.errorPage(ctx, a, fiber.StatusForbidden, translate(langOf(ctx, a), "error.csrf"))
+			if err := checkForm(ctx, form); err != nil {
+				return c.kit.ErrorPage(ctx, a, fiber.StatusForbidden, ui.T(ui.Lang(ctx, a), "error.csrf"))
 			}
 		}
 		return ctx.Next()
@@ -121,10 +122,10 @@ type loginData struct {
 func (c *Console) loginPage(ctx *fiber.Ctx) error {
 	if l := ctx.Query("lang"); l == "zh" || l == "en" {
 		// Kept for the sign-in itself and saved on the agent once they are in.
-		c.setCookie(ctx, langCookie, l, 365*24*time.Hour)
+		c.setCookie(ctx, ui.LangCookie, l, 365*24*time.Hour)
 	}
 	if tok := ctx.Cookies(sessionCookie); tok != "" {
-		if _, err := c.svc.Authenticate(ctxOf(ctx), tok); err == nil {
+		if _, err := c.svc.Authenticate(ctx.UserContext(), tok); err == nil {
 			return ctx.Redirect(safeNext(ctx.Query("next")), fiber.StatusSeeOther)
 		}
 	}
@@ -134,26 +135,26 @@ func (c *Console) loginPage(ctx *fiber.Ctx) error {
 func (c *Console) showLogin(ctx *fiber.Ctx, status int, d loginData) error {
 	token := randomToken()
 	c.setCookie(ctx, loginCSRF, token, time.Hour)
-	v := c.view(ctx, nil, "", d)
+	v := c.kit.View(ctx, nil, "", d)
 	v.CSRF = token
 	v.Title = v.T("login.title")
-	return c.renderStatus(ctx, status, "login", v)
+	return c.kit.RenderStatus(ctx, status, "login", v)
 }
 
 func (c *Console) login(ctx *fiber.Ctx) error {
 	d := loginData{Email: strings.TrimSpace(ctx.FormValue("email")), Next: safeNext(ctx.FormValue("next"))}
 	if err := checkForm(ctx, ctx.Cookies(loginCSRF)); err != nil {
-		d.Error = translate(langOf(ctx, nil), "error.csrf")
+		d.Error = ui.T(ui.Lang(ctx, nil), "error.csrf")
 		return c.showLogin(ctx, fiber.StatusForbidden, d)
 	}
 	// The same budget of failures as the API's sign-in: the service keeps it.
-	tok, a, err := c.svc.LoginFrom(ctxOf(ctx), c.cfg.ClientIP(ctx), d.Email, ctx.FormValue("password"))
+	tok, a, err := c.svc.LoginFrom(ctx.UserContext(), c.cfg.ClientIP(ctx), d.Email, ctx.FormValue("password"))
 	if err != nil {
-		status, reason := statusOf(err)
+		status, reason := ui.Status(err)
 		if status >= 500 {
 			return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
 		}
-		lang := langOf(ctx, nil)
+		lang := ui.Lang(ctx, nil)
 		var limited *tickets.Limited
 		switch {
 		case errors.As(err, &limited):
@@ -162,9 +163,9 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 			if limited.Scope == tickets.LimitLoginAccount {
 				key = "login.locked"
 			}
-			d.Error = translate(lang, key, waitWords(lang, limited.Retry))
+			d.Error = ui.T(lang, key, waitWords(lang, limited.Retry))
 		case status == fiber.StatusUnauthorized:
-			d.Error = translate(lang, "login.wrong")
+			d.Error = ui.T(lang, "login.wrong")
 		default:
 			d.Error = reason
 		}
@@ -172,9 +173,9 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 	}
 	c.clearCookie(ctx, loginCSRF)
 	c.setCookie(ctx, sessionCookie, tok, 0) // a browser session; the token itself expires server-side
-	if l := ctx.Cookies(langCookie); l != "" && l != langOf(ctx, a) {
+	if l := ctx.Cookies(ui.LangCookie); l != "" && l != ui.Lang(ctx, a) {
 		if loc := localeOf(l); loc != "" {
-			if _, err := c.svc.UpdateAgent(ctxOf(ctx), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
+			if _, err := c.svc.UpdateAgent(ctx.UserContext(), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
 				c.log.Warn("could not keep the chosen language", "err", err)
 			}
 		}
@@ -197,7 +198,7 @@ func safeNext(next string) string {
 
 func (c *Console) logout(ctx *fiber.Ctx, _ *tickets.Agent) error {
 	tok, _ := ctx.Locals(tokenKey).(string)
-	if err := c.svc.Logout(ctxOf(ctx), tok); err != nil {
+	if err := c.svc.Logout(ctx.UserContext(), tok); err != nil {
 		return err
 	}
 	c.clearCookie(ctx, sessionCookie)
@@ -210,52 +211,31 @@ func (c *Console) setLanguage(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if loc == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "lang must be zh or en")
 	}
-	if _, err := c.svc.UpdateAgent(ctxOf(ctx), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
+	if _, err := c.svc.UpdateAgent(ctx.UserContext(), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
 		return err
 	}
-	c.setCookie(ctx, langCookie, shortLang(loc), 365*24*time.Hour) // the sign-in page follows it too
-	return ctx.Redirect(backTo(ctx), fiber.StatusSeeOther)
+	c.setCookie(ctx, ui.LangCookie, ui.ShortLang(loc), 365*24*time.Hour) // the sign-in page follows it too
+	return ctx.Redirect(ui.BackTo(ctx), fiber.StatusSeeOther)
 }
 
 // setPresence puts the agent online (taking new work) or away.
 func (c *Console) setPresence(ctx *fiber.Ctx, a *tickets.Agent) error {
 	online := ctx.FormValue("online") == "true"
-	if _, err := c.svc.SetOnline(ctxOf(ctx), tickets.AgentActor(a), online); err != nil {
+	if _, err := c.svc.SetOnline(ctx.UserContext(), tickets.AgentActor(a), online); err != nil {
 		return err
 	}
-	return ctx.Redirect(backTo(ctx), fiber.StatusSeeOther)
+	return ctx.Redirect(ui.BackTo(ctx), fiber.StatusSeeOther)
 }
 
-// flash is a one-time message for the next page, kept in a short-lived cookie.
-type flash struct {
-	Text  string
-	Error bool
-}
-
-func setFlash(ctx *fiber.Ctx, text string, isErr bool) {
-	v := "ok:" + text
-	if isErr {
-		v = "error:" + text
+// localeOf turns a language choice into the locale stored on the agent.
+func localeOf(lang string) string {
+	switch lang {
+	case "zh":
+		return "zh-CN"
+	case "en":
+		return "en"
 	}
-	ctx.Cookie(&fiber.Cookie{Name: flashCookie, Value: url.QueryEscape(v), Path: "/", HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 60})
-}
-
-func takeFlash(ctx *fiber.Ctx) *flash {
-	raw := ctx.Cookies(flashCookie)
-	if raw == "" || ctx.Method() != fiber.MethodGet {
-		return nil
-	}
-	ctx.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, Expires: time.Unix(1, 0)})
-	v, err := url.QueryUnescape(raw)
-	if err != nil {
-		return nil
-	}
-	kind, text, _ := strings.Cut(v, ":")
-	if text == "" {
-		return nil
-	}
-	return &flash{Text: text, Error: kind == "error"}
+	return ""
 }
 
 // waitWords says how long to wait, rounded up to whole minutes once it is a minute or more.

@@ -4,18 +4,22 @@
 //
 // Every form is a plain POST that redirects back (post/redirect/get); the JavaScript adds
 // keyboard navigation, live SLA countdowns and live updates over Server-Sent Events.
+//
+// This package is the shell: the configuration, signing in and out, the session and CSRF
+// checks every page and form passes, the language and presence settings, the static files,
+// the live feed, and how a failed page or form is answered. The pages themselves are in
+// one package per section, as the menu has them, each with a handler holding only what it
+// reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
+// board (complaints), dashboard (the supervisor's dashboard) and admin. They draw their
+// pages with the kit in ui (templates, words, rendering), which the shell uses too; the
+// shell imports the sections to mount them, so the sections never import the shell.
 package console
 
 import (
-	"context"
 	"embed"
-	"fmt"
-	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -23,15 +27,17 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/channelsettings"
-	"github.com/hotlinedesk/hotline/app/web"
+	"github.com/hotlinedesk/hotline/app/console/admin"
+	"github.com/hotlinedesk/hotline/app/console/board"
+	"github.com/hotlinedesk/hotline/app/console/dashboard"
+	"github.com/hotlinedesk/hotline/app/console/desk"
+	"github.com/hotlinedesk/hotline/app/console/followups"
+	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
-
-//go:embed templates/*.html
-var templateFiles embed.FS
 
 //go:embed static
 var staticFiles embed.FS
@@ -73,20 +79,23 @@ type Config struct {
 	Recordings api.Recordings
 }
 
-// Console serves the pages.
+// Console serves the pages: it signs agents in and mounts the sections behind its checks.
 type Console struct {
-	svc        *tickets.Service
-	reports    *reports.Reader
-	complaints *complaints.Service
-	care       *aftercare.Service
-	channels   *channelsettings.Store
-	log        *slog.Logger
-	cfg        Config
-	pages      map[string]*template.Template
-	live       *hub
+	svc  *tickets.Service
+	log  *slog.Logger
+	cfg  Config
+	kit  *ui.Kit
+	live *hub
+
+	desk      *desk.Handler
+	followUps *followups.Handler
+	board     *board.Handler
+	dashboard *dashboard.Handler
+	admin     *admin.Handler
 }
 
-// New parses the templates; a template error is a programming error and panics at start.
+// New parses the templates and makes the sections' handlers; a template error is a
+// programming error and panics at start.
 func New(cfg Config) *Console {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -115,35 +124,19 @@ func New(cfg Config) *Console {
 	if cfg.Aftercare == nil {
 		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
 	}
-	c := &Console{svc: cfg.Service, reports: cfg.Reports, complaints: cfg.Complaints, care: cfg.Aftercare, channels: cfg.ChannelSettings, log: cfg.Log, cfg: cfg}
-	c.pages = parsePages(cfg.Service.Calendar().Location())
-	c.live = newHub(cfg.Service, cfg.LiveEvery, cfg.Log)
-	return c
+	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
+	return &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
+		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log),
+		desk:      desk.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Recordings, cfg.Log),
+		followUps: followups.New(kit, cfg.Aftercare),
+		board:     board.New(kit, cfg.Service, cfg.Complaints),
+		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
+		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
+	}
 }
 
 // Close stops the live feed.
 func (c *Console) Close() { c.live.close() }
-
-func parsePages(loc *time.Location) map[string]*template.Template {
-	base := template.Must(template.New("").Funcs(funcs(loc)).ParseFS(templateFiles, "templates/_*.html"))
-	names, err := fs.Glob(templateFiles, "templates/*.html")
-	if err != nil {
-		panic(err)
-	}
-	pages := map[string]*template.Template{}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if strings.HasPrefix(name, "_") {
-			continue
-		}
-		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFiles, n))
-	}
-	return pages
-}
-
-// route registers a page or form behind the session check. Every handler is given the
-// signed-in agent.
-type handler func(c *fiber.Ctx, a *tickets.Agent) error
 
 // Register mounts the console's routes.
 func (c *Console) Register(app *fiber.App) {
@@ -156,164 +149,52 @@ func (c *Console) Register(app *fiber.App) {
 	app.Get("/", func(ctx *fiber.Ctx) error { return ctx.Redirect("/queue", fiber.StatusSeeOther) })
 	app.Get("/login", c.loginPage)
 	app.Post("/login", c.login)
-	c.post(app, "/logout", c.logout)
-	c.post(app, "/settings/language", c.setLanguage)
-	c.post(app, "/settings/presence", c.setPresence)
+	r := routes{c: c, app: app}
+	r.Post("/logout", c.logout)
+	r.Post("/settings/language", c.setLanguage)
+	r.Post("/settings/presence", c.setPresence)
 
-	c.get(app, "/queue", c.queue)
-	c.get(app, "/tickets/:ref", c.ticket)
-	c.post(app, "/tickets/:ref/reply", c.reply)
-	c.post(app, "/tickets/:ref/note", c.note)
-	c.post(app, "/tickets/:ref/assign", c.assign)
-	c.post(app, "/tickets/:ref/status", c.status)
-	c.post(app, "/tickets/:ref/priority", c.priority)
-	c.post(app, "/tickets/:ref/escalate", c.escalate)
-	c.get(app, "/attachments/:id", c.attachment)
-	c.get(app, "/calls/new", c.newCall)
-	c.post(app, "/calls", c.logCall)
-	c.get(app, "/live", c.stream)
-
-	c.registerFollowUps(app)
-	c.registerComplaints(app)
-	c.registerDashboard(app)
-	c.registerAdmin(app)
+	c.desk.Register(r)
+	r.Get("/live", c.stream)
+	c.followUps.Register(r)
+	c.board.Register(r)
+	c.dashboard.Register(r)
+	c.admin.Register(r)
 }
 
-func (c *Console) get(app *fiber.App, path string, h handler) {
-	app.Get(path, c.authenticate(false), c.wrap(h))
+// routes mounts the sections' pages and forms behind the session check (ui.Router).
+type routes struct {
+	c   *Console
+	app *fiber.App
 }
 
-func (c *Console) post(app *fiber.App, path string, h handler) {
-	app.Post(path, c.authenticate(true), c.wrap(h))
+func (r routes) Get(path string, h ui.Handler) {
+	r.app.Get(path, r.c.authenticate(false), r.c.wrap(h))
+}
+
+func (r routes) Post(path string, h ui.Handler) {
+	r.app.Post(path, r.c.authenticate(true), r.c.wrap(h))
 }
 
 // wrap hands the signed-in agent to h and renders what goes wrong as a page: a refused
 // form goes back where it came from with the reason shown, a page that cannot be shown is
 // an error page with the fitting status.
-func (c *Console) wrap(h handler) fiber.Handler {
+func (c *Console) wrap(h ui.Handler) fiber.Handler {
 	return func(ctx *fiber.Ctx) error {
 		a := agentOf(ctx)
 		err := h(ctx, a)
 		if err == nil {
 			return nil
 		}
-		status, reason := statusOf(err)
+		status, reason := ui.Status(err)
 		if status >= 500 {
 			c.log.Error("console request failed", "method", ctx.Method(), "path", ctx.Path(), "err", err)
 			reason = ""
 		}
 		if ctx.Method() == fiber.MethodPost && status < 500 && status != fiber.StatusForbidden {
-			setFlash(ctx, reason, true)
-			return ctx.Redirect(backTo(ctx), fiber.StatusSeeOther)
+			ui.SetFlash(ctx, reason, true)
+			return ctx.Redirect(ui.BackTo(ctx), fiber.StatusSeeOther)
 		}
-		return c.errorPage(ctx, a, status, reason)
+		return c.kit.ErrorPage(ctx, a, status, reason)
 	}
 }
-
-// statusOf is the status and reason an error is shown with, as the JSON API answers it.
-func statusOf(err error) (int, string) { return api.ErrorStatus(err) }
-
-// backTo is where a refused form returns: the page it was posted from when that page is
-// ours, or the queue.
-func backTo(ctx *fiber.Ctx) string {
-	if u, err := url.Parse(ctx.Get(fiber.HeaderReferer)); err == nil && u.Path != "" &&
-		(u.Host == "" || u.Host == ctx.Hostname()) && strings.HasPrefix(u.Path, "/") && !strings.HasPrefix(u.Path, "//") {
-		if u.RawQuery != "" {
-			return u.Path + "?" + u.RawQuery
-		}
-		return u.Path
-	}
-	return "/queue"
-}
-
-func (c *Console) errorPage(ctx *fiber.Ctx, a *tickets.Agent, status int, reason string) error {
-	v := c.view(ctx, a, "", nil)
-	if reason == "" {
-		reason = v.T("error.internal")
-	}
-	v.Title = fmt.Sprintf("%d", status)
-	v.Data = struct {
-		Status int
-		Reason string
-	}{status, reason}
-	return c.renderStatus(ctx, status, "error", v)
-}
-
-// view is what every page template receives.
-type view struct {
-	Lang  string // "zh" or "en"
-	Agent *tickets.Agent
-	CSRF  string
-	Title string
-	Nav   string // which menu entry is current
-	Flash *flash
-	Now   time.Time
-	Data  any
-}
-
-// T translates a message key into the page's language, formatting args into it.
-func (v view) T(key string, args ...any) string { return translate(v.Lang, key, args...) }
-
-// TOr translates key, or shows fallback where the catalogue has no wording for it (an
-// audit event kind added later, say).
-func (v view) TOr(key, fallback string) string {
-	if s := translate(v.Lang, key); s != key {
-		return s
-	}
-	return fallback
-}
-
-// After says when after resolution a follow-up call falls.
-func (v view) After(f *aftercare.FollowUp) string { return afterLabel(v, f) }
-
-// Can reports whether the signed-in agent has one of the roles.
-func (v view) Can(roles ...string) bool {
-	if v.Agent == nil {
-		return false
-	}
-	for _, r := range roles {
-		if string(v.Agent.Role) == r {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *Console) view(ctx *fiber.Ctx, a *tickets.Agent, nav string, data any) view {
-	v := view{Lang: langOf(ctx, a), Agent: a, Nav: nav, Data: data, Now: c.cfg.Clock.Now(), Flash: takeFlash(ctx)}
-	if tok, _ := ctx.Locals(tokenKey).(string); tok != "" {
-		v.CSRF = csrfToken(tok)
-	}
-	return v
-}
-
-func (c *Console) render(ctx *fiber.Ctx, page string, v view) error {
-	return c.renderStatus(ctx, fiber.StatusOK, page, v)
-}
-
-func (c *Console) renderStatus(ctx *fiber.Ctx, status int, page string, v view) error {
-	t, ok := c.pages[page]
-	if !ok {
-		return fmt.Errorf("no page template %q", page)
-	}
-	var b strings.Builder
-	if err := t.ExecuteTemplate(&b, page+".html", v); err != nil {
-		return fmt.Errorf("render %s: %w", page, err)
-	}
-	// The same policy and headers as every HTML page; same-origin referrers let a refused
-	// form return to the page it came from (backTo).
-	web.SetPageHeaders(ctx)
-	ctx.Type("html", "utf-8")
-	return ctx.Status(status).SendString(b.String())
-}
-
-// redirect sends the browser on after a form, with a message for the next page.
-func redirect(ctx *fiber.Ctx, to, message string) error {
-	if message != "" {
-		setFlash(ctx, message, false)
-	}
-	return ctx.Redirect(to, fiber.StatusSeeOther)
-}
-
-// ctxOf is the request's context, for calls into the service.
-func ctxOf(ctx *fiber.Ctx) context.Context { return ctx.UserContext() }

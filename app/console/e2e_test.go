@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
+
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/gofiber/fiber/v2"
@@ -29,35 +31,35 @@ import (
 
 // live is a desk served on a loopback port, with the Twilio webhook, for a real browser.
 type live struct {
-	*desk
+	*consoletest.Desk
 	url string
 }
 
 const twilioToken = "e2e-twilio-auth-token"
 
-func serveDesk(t *testing.T, d *desk) *live {
+func serveDesk(t *testing.T, d *consoletest.Desk) *live {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	c := console.New(console.Config{Service: d.svc, Clock: d.clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second})
-	app := api.New(api.Config{Service: d.svc, Webhooks: []interface{ Register(*fiber.App) }{
-		c, webhooks.NewTwilio(d.svc, webhooks.TwilioConfig{AuthToken: twilioToken, PublicBaseURL: base}, slog.New(slog.DiscardHandler)),
+	c := console.New(console.Config{Service: d.Service, Clock: d.Clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second})
+	app := api.New(api.Config{Service: d.Service, Webhooks: []interface{ Register(*fiber.App) }{
+		c, webhooks.NewTwilio(d.Service, webhooks.TwilioConfig{AuthToken: twilioToken, PublicBaseURL: base}, slog.New(slog.DiscardHandler)),
 	}})
 	go app.Listener(ln) //nolint:errcheck // ends with the test
 	t.Cleanup(func() {
 		c.Close()
 		app.ShutdownWithTimeout(time.Second) //nolint:errcheck // the test is over
 	})
-	return &live{desk: d, url: base}
+	return &live{Desk: d, url: base}
 }
 
 // textIn sends a customer's SMS through the signed Twilio webhook, as Twilio would.
 func (l *live) textIn(t *testing.T, from, body string) {
 	t.Helper()
-	form := url.Values{"MessageSid": {nextSid()}, "AccountSid": {"AC00000000000000000000000000000000"}, "From": {from},
+	form := url.Values{"MessageSid": {consoletest.NextSid()}, "AccountSid": {"AC00000000000000000000000000000000"}, "From": {from},
 		"To": {"+8610095500"}, "Body": {body}, "NumMedia": {"0"}, "SmsStatus": {"received"}}
 	req, _ := http.NewRequest(http.MethodPost, l.url+"/webhooks/twilio/sms", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -169,7 +171,7 @@ func signInBrowser(t *testing.T, ctx context.Context, base string, a *tickets.Ag
 		chromedp.Navigate(base+"/login"),
 		chromedp.WaitVisible(css(`input[name=email]`)),
 		chromedp.SendKeys(css(`input[name=email]`), a.Email),
-		chromedp.SendKeys(css(`input[name=password]`), password),
+		chromedp.SendKeys(css(`input[name=password]`), consoletest.Password),
 		chromedp.Click(css(`button[type=submit]`)),
 		chromedp.WaitVisible(css(`nav.side`)),
 	)
@@ -180,9 +182,9 @@ func signInBrowser(t *testing.T, ctx context.Context, base string, a *tickets.Ag
 // resolves the ticket.
 func TestBrowserAgentAnswersSMS(t *testing.T) {
 	ctx := newBrowser(t)
-	l := serveDesk(t, newDesk(t, tickettest.SQLite(t)))
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
 
-	signInBrowser(t, ctx, l.url, l.agent)
+	signInBrowser(t, ctx, l.url, l.Agent)
 	shoot(t, ctx, "queue-empty")
 	run(t, ctx, 5*time.Second, "open the unassigned queue",
 		chromedp.Navigate(l.url+"/queue?view=unassigned"),
@@ -256,7 +258,7 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 	}
 	shoot(t, ctx, "ticket-reply")
 	submit(t, ctx, "send it", `#reply-form button[type=submit]`)
-	detail, err := l.svc.Ticket(context.Background(), "HL-000001")
+	detail, err := l.Service.Ticket(context.Background(), "HL-000001")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +268,7 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 
 	run(t, ctx, 5*time.Second, "choose resolved", chromedp.SetValue(css(`#status-select`), "resolved"))
 	submit(t, ctx, "resolve the ticket", `#status-save`)
-	if detail, err = l.svc.Ticket(context.Background(), "HL-000001"); err != nil {
+	if detail, err = l.Service.Ticket(context.Background(), "HL-000001"); err != nil {
 		t.Fatal(err)
 	}
 	if detail.Status != tickets.StatusResolved {
@@ -306,7 +308,7 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 // a picture of each for review. A page that fails to render fails the test.
 func TestBrowserMainPages(t *testing.T) {
 	ctx := newBrowser(t)
-	l := serveDesk(t, newDesk(t, tickettest.SQLite(t)))
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
 	for i, text := range []string{"车险理赔进度怎么样了？", "发票什么时候寄出", "I want to change my address", "投诉：理赔员态度很差"} {
 		l.textIn(t, fmt.Sprintf("+86138001380%02d", i), text)
 	}
@@ -319,15 +321,15 @@ func TestBrowserMainPages(t *testing.T) {
 		ready string
 		name  string
 	}{
-		{l.agent, "/followups", `#followup-list`, "followups"},
-		{l.super, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue-all"},
-		{l.super, "/dashboard", `svg`, "dashboard"},
-		{l.admin, "/admin/agents", `table`, "admin-agents"},
-		{l.admin, "/admin/routing", `.page`, "admin-routing"},
-		{l.admin, "/admin/sla", `.page`, "admin-sla"},
-		{l.admin, "/admin/calendar", `.page`, "admin-calendar"},
-		{l.admin, "/admin/templates", `textarea`, "admin-templates"},
-		{l.admin, "/admin/channels", `form`, "admin-channels"},
+		{l.Agent, "/followups", `#followup-list`, "followups"},
+		{l.Super, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue-all"},
+		{l.Super, "/dashboard", `svg`, "dashboard"},
+		{l.Admin, "/admin/agents", `table`, "admin-agents"},
+		{l.Admin, "/admin/routing", `.page`, "admin-routing"},
+		{l.Admin, "/admin/sla", `.page`, "admin-sla"},
+		{l.Admin, "/admin/calendar", `.page`, "admin-calendar"},
+		{l.Admin, "/admin/templates", `textarea`, "admin-templates"},
+		{l.Admin, "/admin/channels", `form`, "admin-channels"},
 	}
 	signedIn := ""
 	for _, p := range pages {

@@ -182,7 +182,7 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 	if after > 0 {
 		// What came after the browser's cursor, and below it what committed late (a slow
 		// transaction's event, numbered before ones the browser already has).
-		changes, err := c.svc.ChangesAfter(ctxOf(ctx), max(after-reread, 0), 500)
+		changes, err := c.svc.ChangesAfter(ctx.UserContext(), max(after-reread, 0), 500)
 		if err != nil {
 			c.live.unsubscribe(sub)
 			return err

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
+
 	"github.com/chromedp/chromedp"
 
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
@@ -18,9 +20,9 @@ import (
 // width, and lifts it with one click, after which the agent signs in.
 func TestBrowserLockedAccount(t *testing.T) {
 	ctx := newBrowser(t)
-	l := serveDesk(t, newDesk(t, tickettest.SQLite(t)))
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
 	for i := range 5 {
-		if _, _, err := l.svc.LoginFrom(context.Background(), fmt.Sprintf("198.51.100.%d", i+1), l.agent.Email, "a wrong guess"); err == nil {
+		if _, _, err := l.Service.LoginFrom(context.Background(), fmt.Sprintf("198.51.100.%d", i+1), l.Agent.Email, "a wrong guess"); err == nil {
 			t.Fatal("a wrong password signed in")
 		}
 	}
@@ -32,8 +34,8 @@ func TestBrowserLockedAccount(t *testing.T) {
 			chromedp.EmulateViewport(390, 844),
 			chromedp.Navigate(l.url+"/login?lang="+tc.lang),
 			chromedp.WaitVisible(css(`input[name=email]`)),
-			chromedp.SendKeys(css(`input[name=email]`), l.agent.Email),
-			chromedp.SendKeys(css(`input[name=password]`), password),
+			chromedp.SendKeys(css(`input[name=email]`), l.Agent.Email),
+			chromedp.SendKeys(css(`input[name=password]`), consoletest.Password),
 			chromedp.Click(css(`button[type=submit]`)),
 			chromedp.WaitVisible(css(`.login-card [role=alert]`)),
 		)
@@ -44,7 +46,7 @@ func TestBrowserLockedAccount(t *testing.T) {
 	}
 
 	run(t, ctx, 5*time.Second, "desktop width", chromedp.EmulateViewport(1440, 900))
-	signInBrowser(t, ctx, l.url, l.admin)
+	signInBrowser(t, ctx, l.url, l.Admin)
 	for _, w := range []int64{390, 1000, 1440} {
 		run(t, ctx, 5*time.Second, "the agents page",
 			chromedp.EmulateViewport(w, 900),
@@ -55,7 +57,7 @@ func TestBrowserLockedAccount(t *testing.T) {
 	}
 	submit(t, ctx, "unlock", `form.unlock-agent button`)
 	run(t, ctx, 5*time.Second, "the lock is gone", chromedp.WaitNotPresent(css(`form.unlock-agent`)))
-	if _, _, err := l.svc.LoginFrom(context.Background(), "198.51.100.9", l.agent.Email, password); err != nil {
+	if _, _, err := l.Service.LoginFrom(context.Background(), "198.51.100.9", l.Agent.Email, consoletest.Password); err != nil {
 		t.Errorf("after the unlock, the agent cannot sign in: %v", err)
 	}
 }

@@ -1,0 +1,44 @@
+// Package desk is the console's everyday work: the queues (/queue), the ticket page with
+// its reply, note, assignment, status, priority and escalation forms (/tickets/:ref), the
+// files a ticket carries (/attachments/:id), and logging a call or a visit (/calls).
+package desk
+
+import (
+	"log/slog"
+
+	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/app/console/ui"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
+)
+
+// Handler serves the desk's pages and forms.
+type Handler struct {
+	kit        *ui.Kit
+	svc        *tickets.Service
+	complaints *complaints.Service // a customer's complaints beside a ticket; escalation
+	care       *aftercare.Service  // a customer's survey answers beside a ticket
+	recordings api.Recordings      // nil: no Twilio account to fetch call recordings with
+	log        *slog.Logger
+}
+
+// New is the desk over the service and the chapters it shows beside a ticket.
+func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, recordings api.Recordings, log *slog.Logger) *Handler {
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, log: log}
+}
+
+// Register mounts the desk's routes.
+func (h *Handler) Register(r ui.Router) {
+	r.Get("/queue", h.queue)
+	r.Get("/tickets/:ref", h.ticket)
+	r.Post("/tickets/:ref/reply", h.reply)
+	r.Post("/tickets/:ref/note", h.note)
+	r.Post("/tickets/:ref/assign", h.assign)
+	r.Post("/tickets/:ref/status", h.status)
+	r.Post("/tickets/:ref/priority", h.priority)
+	r.Post("/tickets/:ref/escalate", h.escalate)
+	r.Get("/attachments/:id", h.attachment)
+	r.Get("/calls/new", h.newCall)
+	r.Post("/calls", h.logCall)
+}

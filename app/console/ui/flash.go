@@ -1,0 +1,53 @@
+package ui
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+const (
+	// LangCookie keeps the language chosen before signing in; the shell sets it, Lang reads it.
+	LangCookie  = "hotline_lang"
+	flashCookie = "hotline_flash"
+	csrfKey     = "console.csrf"
+)
+
+// SetCSRF gives the request's pages the session's form token (the shell's session check
+// does, before any section's handler runs); every form of the page carries it.
+func SetCSRF(ctx *fiber.Ctx, token string) { ctx.Locals(csrfKey, token) }
+
+// Flash is a one-time message for the next page, kept in a short-lived cookie.
+type Flash struct {
+	Text  string
+	Error bool
+}
+
+// SetFlash leaves a message for the next page the browser opens.
+func SetFlash(ctx *fiber.Ctx, text string, isErr bool) {
+	v := "ok:" + text
+	if isErr {
+		v = "error:" + text
+	}
+	ctx.Cookie(&fiber.Cookie{Name: flashCookie, Value: url.QueryEscape(v), Path: "/", HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteLaxMode, MaxAge: 60})
+}
+
+func takeFlash(ctx *fiber.Ctx) *Flash {
+	raw := ctx.Cookies(flashCookie)
+	if raw == "" || ctx.Method() != fiber.MethodGet {
+		return nil
+	}
+	ctx.Cookie(&fiber.Cookie{Name: flashCookie, Value: "", Path: "/", HTTPOnly: true, MaxAge: -1, Expires: time.Unix(1, 0)})
+	v, err := url.QueryUnescape(raw)
+	if err != nil {
+		return nil
+	}
+	kind, text, _ := strings.Cut(v, ":")
+	if text == "" {
+		return nil
+	}
+	return &Flash{Text: text, Error: kind == "error"}
+}
