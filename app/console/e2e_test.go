@@ -312,6 +312,15 @@ func TestBrowserMainPages(t *testing.T) {
 	for i, text := range []string{"车险理赔进度怎么样了？", "发票什么时候寄出", "I want to change my address", "投诉：理赔员态度很差"} {
 		l.textIn(t, fmt.Sprintf("+86138001380%02d", i), text)
 	}
+	// A Mandarin voicemail waiting to be listened to: the ticket page plays it through
+	// Hotline (the player's source is Hotline's attachment route, not Twilio's address).
+	vm, err := l.Service.Intake(context.Background(), tickets.Inbound{Channel: tickets.ChannelPhone, From: tickets.IdentityPhone,
+		Address: "+8613800138099", ProviderMessageID: "CA" + strings.Repeat("7", 32), Body: tickets.VoicemailAwaits,
+		Attachments: []tickets.NewAttachment{{Filename: "recording-RE1.mp3", ContentType: "audio/mpeg", Provider: tickets.ProviderTwilio,
+			URL: "https://api.twilio.com/2010-04-01/Accounts/AC" + strings.Repeat("0", 32) + "/Recordings/RE" + strings.Repeat("1", 32) + ".mp3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	run(t, ctx, 5*time.Second, "sign-in page", chromedp.Navigate(l.url+"/login?lang=en"), chromedp.WaitVisible(css(`.login-card`)))
 	shoot(t, ctx, "login-en")
 
@@ -322,6 +331,7 @@ func TestBrowserMainPages(t *testing.T) {
 		name  string
 	}{
 		{l.Agent, "/followups", `#followup-list`, "followups"},
+		{l.Agent, "/tickets/" + vm.Ticket.Ref(), `audio[controls][src^="/attachments/"]`, "ticket-voicemail"},
 		{l.Super, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue-all"},
 		{l.Super, "/dashboard", `svg`, "dashboard"},
 		{l.Admin, "/admin/agents", `table`, "admin-agents"},
