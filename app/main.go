@@ -46,6 +46,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -242,7 +243,8 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	}
 	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
 	slack := notifications.NewSlack(cfg.Slack)
-	hooks = append(hooks, mail, webhooks.NewSlack(svc, cfg.SlackSigningSecret, slack, log),
+	boxes := outbox.New(svc) // the Slack outboxes: the API takes Acknowledge clicks, a worker delivers
+	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
 	desk := console.New(console.Config{Service: svc, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
@@ -266,7 +268,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		}
 		handlers.Swept = stats.Swept
 		handlers.Register(mux)
-		jobs.NewNotifier(svc, slack, log).Register(mux)
+		jobs.NewNotifier(boxes, slack, log).Register(mux)
 		jobs.NewTranscriber(svc, media, speech, log).Register(mux)
 		worker := jobs.NewServer(broker, cfg.Concurrency, log)
 		if err := worker.Start(mux); err != nil {

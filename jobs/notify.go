@@ -10,7 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/hotlinedesk/hotline/notifications"
-	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 )
 
 // TypeNotify delivers staff notices and announcements to Slack.
@@ -20,10 +20,10 @@ const TypeNotify = "notify:deliver"
 const NotifyEvery = 15 * time.Second
 
 // Notifier is the Slack delivery task. Each run turns new audit events into rows to send
-// (tickets.Service.CollectAnnouncements), then sends what is pending: staff notices as
+// (outbox.Service.CollectAnnouncements), then sends what is pending: staff notices as
 // direct messages to their agent, new high and urgent tickets to the team's channel.
 type Notifier struct {
-	svc   *tickets.Service
+	box   *outbox.Service
 	slack *notifications.Slack
 	log   *slog.Logger
 	// MaxAttempts is how many passing failures (rate limits, the network) a row survives
@@ -35,11 +35,11 @@ type Notifier struct {
 
 // NewNotifier builds the task; slack may be nil or disabled (no token), and then every
 // notice is marked skipped: staff still read it in the API.
-func NewNotifier(svc *tickets.Service, slack *notifications.Slack, log *slog.Logger) *Notifier {
+func NewNotifier(box *outbox.Service, slack *notifications.Slack, log *slog.Logger) *Notifier {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Notifier{svc: svc, slack: slack, log: log}
+	return &Notifier{box: box, slack: slack, log: log}
 }
 
 // Register adds the task's handler to mux.
@@ -77,23 +77,23 @@ type NotifyResult struct {
 // and only one run wins a claim, so overlapping runs never post the same row; a posted row
 // is recorded as sent right after Slack answers, and a sent row is never posted again. The
 // one window left is a crash (or a failed database write) between Slack accepting the post
-// and the record: the claim then lapses after tickets.SlackClaimTTL and the row is posted
+// and the record: the claim then lapses after outbox.SlackClaimTTL and the row is posted
 // again, so delivery is at least once across such a crash.
 func (n *Notifier) Deliver(ctx context.Context) (NotifyResult, error) {
 	var r NotifyResult
 	var err error
-	if r.Collected, err = n.svc.CollectAnnouncements(ctx); err != nil {
+	if r.Collected, err = n.box.CollectAnnouncements(ctx); err != nil {
 		return r, err
 	}
 	if !n.slack.Enabled() {
-		r.Skipped, err = n.svc.SkipPendingNotices(ctx, "not sent: Slack is not configured (SLACK_BOT_TOKEN)")
+		r.Skipped, err = n.box.SkipPendingNotices(ctx, "not sent: Slack is not configured (SLACK_BOT_TOKEN)")
 		return r, err
 	}
 	batch := n.Batch
 	if batch <= 0 {
 		batch = 200
 	}
-	items, err := n.svc.PendingNotices(ctx, batch)
+	items, err := n.box.PendingNotices(ctx, batch)
 	if err != nil {
 		return r, err
 	}
@@ -101,15 +101,15 @@ func (n *Notifier) Deliver(ctx context.Context) (NotifyResult, error) {
 		if ctx.Err() != nil {
 			return r, ctx.Err()
 		}
-		if it.Outbox == tickets.NoticeOutbox && tickets.ChannelKind(it.Kind) {
+		if it.Outbox == outbox.Notices && outbox.ChannelKind(it.Kind) {
 			// Posted once to the team's channel from the audit trail; the notice stays in the API.
-			if err := n.svc.MarkNoticeSkipped(ctx, it.Outbox, it.ID, "posted in the team channel"); err != nil {
+			if err := n.box.MarkNoticeSkipped(ctx, it.Outbox, it.ID, "posted in the team channel"); err != nil {
 				return r, err
 			}
 			r.Skipped++
 			continue
 		}
-		won, err := n.svc.ClaimNotice(ctx, it.Outbox, it.ID)
+		won, err := n.box.ClaimNotice(ctx, it.Outbox, it.ID)
 		if err != nil {
 			return r, err
 		}
@@ -129,14 +129,14 @@ func (n *Notifier) Deliver(ctx context.Context) (NotifyResult, error) {
 
 // deliverOne posts one claimed row and records the outcome; stop means leave the rest of
 // this run's rows for the next run.
-func (n *Notifier) deliverOne(ctx context.Context, it *tickets.PendingNotice, r *NotifyResult) (stop bool, err error) {
+func (n *Notifier) deliverOne(ctx context.Context, it *outbox.PendingNotice, r *NotifyResult) (stop bool, err error) {
 	// Record outcomes even when the run is being cancelled: the post may have happened.
 	rec := context.WithoutCancel(ctx)
 	msg := n.message(it)
 	var channel, ts string
 	var postErr error
 	switch it.Outbox {
-	case tickets.NoticeOutbox:
+	case outbox.Notices:
 		channel, ts, postErr = n.slack.DM(ctx, it.AgentEmail, msg)
 	default:
 		ch, ok := n.slack.TeamChannel(it.TeamID, it.TeamName)
@@ -146,7 +146,7 @@ func (n *Notifier) deliverOne(ctx context.Context, it *tickets.PendingNotice, r 
 			if team == "" {
 				team = "(none)"
 			}
-			return false, n.svc.MarkNoticeSkipped(rec, it.Outbox, it.ID,
+			return false, n.box.MarkNoticeSkipped(rec, it.Outbox, it.ID,
 				fmt.Sprintf("not sent: no Slack channel is configured for team %s (SLACK_TEAM_CHANNELS)", team))
 		}
 		channel = ch
@@ -154,7 +154,7 @@ func (n *Notifier) deliverOne(ctx context.Context, it *tickets.PendingNotice, r 
 	}
 	if postErr == nil {
 		r.Sent++
-		return false, n.svc.MarkNoticeSent(rec, it.Outbox, it.ID, channel, ts)
+		return false, n.box.MarkNoticeSent(rec, it.Outbox, it.ID, channel, ts)
 	}
 	kind, wait := notifications.Classify(postErr)
 	reason := postErr.Error()
@@ -164,9 +164,9 @@ func (n *Notifier) deliverOne(ctx context.Context, it *tickets.PendingNotice, r 
 	if kind == notifications.Permanent {
 		r.Failed++
 		n.log.Warn("Slack refused a notice", "outbox", it.Outbox, "id", it.ID, "kind", it.Kind, "err", reason)
-		return false, n.svc.MarkNoticeFailed(rec, it.Outbox, it.ID, reason)
+		return false, n.box.MarkNoticeFailed(rec, it.Outbox, it.ID, reason)
 	}
-	attempts, err := n.svc.RetryNoticeLater(rec, it.Outbox, it.ID, reason)
+	attempts, err := n.box.RetryNoticeLater(rec, it.Outbox, it.ID, reason)
 	if err != nil {
 		return true, err
 	}
@@ -176,7 +176,7 @@ func (n *Notifier) deliverOne(ctx context.Context, it *tickets.PendingNotice, r 
 	}
 	if attempts >= most {
 		r.Failed++
-		return kind == notifications.Retry, n.svc.MarkNoticeFailed(rec, it.Outbox, it.ID, fmt.Sprintf("gave up after %d attempts: %s", attempts, reason))
+		return kind == notifications.Retry, n.box.MarkNoticeFailed(rec, it.Outbox, it.ID, fmt.Sprintf("gave up after %d attempts: %s", attempts, reason))
 	}
 	r.RetryLater++
 	n.log.Info("Slack delivery postponed", "outbox", it.Outbox, "id", it.ID, "attempts", attempts, "retry_after", wait, "err", reason)
@@ -185,7 +185,7 @@ func (n *Notifier) deliverOne(ctx context.Context, it *tickets.PendingNotice, r 
 }
 
 // message is the Slack message for a row.
-func (n *Notifier) message(it *tickets.PendingNotice) notifications.Message {
+func (n *Notifier) message(it *outbox.PendingNotice) notifications.Message {
 	m := notifications.Message{
 		Text:      it.Body,
 		TicketRef: it.TicketRef(),
@@ -205,7 +205,7 @@ func (n *Notifier) message(it *tickets.PendingNotice) notifications.Message {
 		}
 		// Offer the ticket to whoever reads a team announcement or an SLA alarm; a ticket
 		// just assigned to the reader, or a complaint's ticket, is not up for taking.
-		m.Take = it.Outbox == tickets.AnnouncementOutbox || strings.HasPrefix(it.Kind, "sla.")
+		m.Take = it.Outbox == outbox.Announcements || strings.HasPrefix(it.Kind, "sla.")
 	}
 	if m.Complaint != "" && !strings.Contains(it.Body, m.Complaint) {
 		details = append(details, "投诉 Complaint: "+m.Complaint)

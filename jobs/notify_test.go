@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/notifications/slackfake"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -25,6 +26,7 @@ import (
 // Slack), supervisor chen; Sales has no channel.
 type notifyDesk struct {
 	svc              *tickets.Service
+	box              *outbox.Service
 	fake             *slackfake.FakeSlack
 	slack            *notifications.Slack
 	chen, liNa, sale tickets.Actor
@@ -65,10 +67,10 @@ func newNotifyDesk(t *testing.T, db *bun.DB) *notifyDesk {
 	fake.AddChannel("C0123")
 	s := notifications.NewSlack(notifications.SlackConfig{Token: "xoxb-test", APIURL: fake.URL(), PublicBaseURL: "https://desk.example.com",
 		TeamChannels: map[string]string{"Claims": "C0123"}})
-	d := &notifyDesk{svc: svc, fake: fake, slack: s, chen: tickets.AgentActor(chen), liNa: tickets.AgentActor(liNa), sale: tickets.AgentActor(sale),
+	d := &notifyDesk{svc: svc, box: outbox.New(svc), fake: fake, slack: s, chen: tickets.AgentActor(chen), liNa: tickets.AgentActor(liNa), sale: tickets.AgentActor(sale),
 		liNaID: liNa.ID, zhangID: zhang.ID}
 	// Collected once before the tests make news (agents and teams are not announced).
-	if _, err := svc.CollectAnnouncements(ctx); err != nil {
+	if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -100,13 +102,13 @@ func (d *notifyDesk) given(t *testing.T, to int64) *tickets.Ticket {
 	return tk
 }
 
-func (d *notifyDesk) record(t *testing.T, box tickets.Outbox, ticketID int64) *tickets.SlackRecord {
+func (d *notifyDesk) record(t *testing.T, box outbox.Box, ticketID int64) *outbox.SlackRecord {
 	t.Helper()
 	var id int64
 	if err := d.svc.DB().NewSelect().Table(string(box)).Column("id").Where("ticket_id = ?", ticketID).Scan(context.Background(), &id); err != nil {
 		t.Fatalf("no %s row for ticket %d: %v", box, ticketID, err)
 	}
-	r, err := d.svc.SlackDelivery(context.Background(), box, id)
+	r, err := d.box.SlackDelivery(context.Background(), box, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestNotifierDelivers(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newNotifyDesk(t, db)
-		n := jobs.NewNotifier(d.svc, d.slack, slog.New(slog.DiscardHandler))
+		n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
 		urgent := d.urgent(t, d.liNa, "水管爆裂 burst pipe")
 		mine := d.given(t, d.liNaID)
 		lost := d.given(t, d.zhangID)
@@ -158,10 +160,10 @@ func TestNotifierDelivers(t *testing.T) {
 			ref     string
 			text    string
 			buttons []string
-			box     tickets.Outbox
+			box     outbox.Box
 		}{
-			{posts[0], "DU1", mine.Ref(), "is yours now", []string{notifications.ActionAcknowledge}, tickets.NoticeOutbox},
-			{posts[1], "C0123", urgent.Ref(), "紧急工单 Urgent ticket " + urgent.Ref(), []string{notifications.ActionAcknowledge, notifications.ActionTake}, tickets.AnnouncementOutbox},
+			{posts[0], "DU1", mine.Ref(), "is yours now", []string{notifications.ActionAcknowledge}, outbox.Notices},
+			{posts[1], "C0123", urgent.Ref(), "紧急工单 Urgent ticket " + urgent.Ref(), []string{notifications.ActionAcknowledge, notifications.ActionTake}, outbox.Announcements},
 		}
 		for _, tc := range tests {
 			text, buttons := buttonsOf(tc.post)
@@ -172,24 +174,24 @@ func TestNotifierDelivers(t *testing.T) {
 				t.Errorf("post to %s: buttons %v, want %v", tc.channel, buttons, tc.buttons)
 			}
 			rec := d.record(t, tc.box, mustID(t, tc.ref))
-			if rec.Status != tickets.SlackSent || rec.TS == nil || *rec.TS != tc.post.TS || *rec.Channel != tc.channel {
+			if rec.Status != outbox.SlackSent || rec.TS == nil || *rec.TS != tc.post.TS || *rec.Channel != tc.channel {
 				t.Errorf("%s record = %+v", tc.ref, rec)
 			}
 			box, id, ok := notifications.ParseAckValue(buttons[notifications.ActionAcknowledge])
 			if !ok || box != tc.box {
 				t.Errorf("acknowledge value %q", buttons[notifications.ActionAcknowledge])
 			}
-			if _, err := d.svc.SlackDelivery(ctx, box, id); err != nil {
+			if _, err := d.box.SlackDelivery(ctx, box, id); err != nil {
 				t.Errorf("acknowledge value names no row: %v", err)
 			}
 			if v, ok := buttons[notifications.ActionTake]; ok && v != tc.ref {
 				t.Errorf("take value %q, want %s", v, tc.ref)
 			}
 		}
-		if rec := d.record(t, tickets.NoticeOutbox, lost.ID); rec.Status != tickets.SlackFailed || !strings.Contains(rec.Error, "users_not_found") {
+		if rec := d.record(t, outbox.Notices, lost.ID); rec.Status != outbox.SlackFailed || !strings.Contains(rec.Error, "users_not_found") {
 			t.Errorf("agent not on Slack: %+v", rec)
 		}
-		if rec := d.record(t, tickets.AnnouncementOutbox, nowhere.ID); rec.Status != tickets.SlackSkipped || !strings.Contains(rec.Error, "Sales") {
+		if rec := d.record(t, outbox.Announcements, nowhere.ID); rec.Status != outbox.SlackSkipped || !strings.Contains(rec.Error, "Sales") {
 			t.Errorf("team without a channel: %+v", rec)
 		}
 		// A second run posts nothing again.
@@ -220,11 +222,11 @@ func TestNotifierWithoutSlackSkips(t *testing.T) {
 		d := newNotifyDesk(t, db)
 		for _, s := range []*notifications.Slack{nil, notifications.NewSlack(notifications.SlackConfig{APIURL: d.fake.URL()})} {
 			tk := d.given(t, d.liNaID)
-			r, err := jobs.NewNotifier(d.svc, s, slog.New(slog.DiscardHandler)).Deliver(ctx)
+			r, err := jobs.NewNotifier(d.box, s, slog.New(slog.DiscardHandler)).Deliver(ctx)
 			if err != nil || r.Skipped != 1 || r.Sent != 0 {
 				t.Errorf("run = %+v, %v", r, err)
 			}
-			if rec := d.record(t, tickets.NoticeOutbox, tk.ID); rec.Status != tickets.SlackSkipped || !strings.Contains(rec.Error, "SLACK_BOT_TOKEN") {
+			if rec := d.record(t, outbox.Notices, tk.ID); rec.Status != outbox.SlackSkipped || !strings.Contains(rec.Error, "SLACK_BOT_TOKEN") {
 				t.Errorf("record = %+v", rec)
 			}
 		}
@@ -241,7 +243,7 @@ func TestNotifierRetriesPassingFailures(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newNotifyDesk(t, db)
-		n := jobs.NewNotifier(d.svc, d.slack, slog.New(slog.DiscardHandler))
+		n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
 		n.MaxAttempts = 3
 		first, second := d.given(t, d.liNaID), d.given(t, d.liNaID)
 
@@ -253,9 +255,9 @@ func TestNotifierRetriesPassingFailures(t *testing.T) {
 			firstIs    string
 			secondIs   string
 		}{
-			{"ratelimited", 0, 1, 0, tickets.SlackPending, tickets.SlackPending}, // the run stops at the first rate limit
-			{"internal_error", 0, 1, 0, tickets.SlackPending, tickets.SlackPending},
-			{"", 2, 0, 0, tickets.SlackSent, tickets.SlackSent},
+			{"ratelimited", 0, 1, 0, outbox.SlackPending, outbox.SlackPending}, // the run stops at the first rate limit
+			{"internal_error", 0, 1, 0, outbox.SlackPending, outbox.SlackPending},
+			{"", 2, 0, 0, outbox.SlackSent, outbox.SlackSent},
 		}
 		for i, tc := range tests {
 			d.fake.Fail("chat.postMessage", tc.fail)
@@ -266,14 +268,14 @@ func TestNotifierRetriesPassingFailures(t *testing.T) {
 			if r.Sent != tc.wantSent || r.RetryLater != tc.wantRetry || r.Failed != tc.wantFailed {
 				t.Errorf("run %d (%s) = %+v", i, tc.fail, r)
 			}
-			if got := d.record(t, tickets.NoticeOutbox, first.ID); got.Status != tc.firstIs {
+			if got := d.record(t, outbox.Notices, first.ID); got.Status != tc.firstIs {
 				t.Errorf("run %d: first is %s (%s)", i, got.Status, got.Error)
 			}
-			if got := d.record(t, tickets.NoticeOutbox, second.ID); got.Status != tc.secondIs {
+			if got := d.record(t, outbox.Notices, second.ID); got.Status != tc.secondIs {
 				t.Errorf("run %d: second is %s", i, got.Status)
 			}
 		}
-		if rec := d.record(t, tickets.NoticeOutbox, first.ID); rec.Attempts != 2 || rec.Error != "" {
+		if rec := d.record(t, outbox.Notices, first.ID); rec.Attempts != 2 || rec.Error != "" {
 			t.Errorf("first after retries = %+v", rec)
 		}
 		if got := len(d.fake.Posts()); got != 2 {
@@ -288,7 +290,7 @@ func TestNotifierRetriesPassingFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if rec := d.record(t, tickets.NoticeOutbox, third.ID); rec.Status != tickets.SlackFailed || !strings.Contains(rec.Error, "gave up after 3 attempts") {
+		if rec := d.record(t, outbox.Notices, third.ID); rec.Status != outbox.SlackFailed || !strings.Contains(rec.Error, "gave up after 3 attempts") {
 			t.Errorf("third = %+v", rec)
 		}
 	})
@@ -308,7 +310,7 @@ func TestNotifierPostsOnceWhenRunsOverlap(t *testing.T) {
 		sent := 0
 		for range 4 {
 			wg.Go(func() {
-				r, err := jobs.NewNotifier(d.svc, d.slack, slog.New(slog.DiscardHandler)).Deliver(ctx)
+				r, err := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler)).Deliver(ctx)
 				if err != nil {
 					t.Error(err)
 				}
@@ -344,7 +346,7 @@ func TestNotifyTaskOnTheWorker(t *testing.T) {
 	}
 	t.Cleanup(b.Close)
 	mux := asynq.NewServeMux()
-	jobs.NewNotifier(d.svc, d.slack, log).Register(mux)
+	jobs.NewNotifier(d.box, d.slack, log).Register(mux)
 	srv := jobs.NewServer(b, 4, log)
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)
@@ -375,10 +377,10 @@ func TestNotifyTaskOnTheWorker(t *testing.T) {
 	if got := len(d.fake.Posts()); got != 2 {
 		t.Fatalf("%d posts, want 2", got)
 	}
-	if rec := d.record(t, tickets.AnnouncementOutbox, tk.ID); rec.Status != tickets.SlackSent {
+	if rec := d.record(t, outbox.Announcements, tk.ID); rec.Status != outbox.SlackSent {
 		t.Errorf("announcement %+v", rec)
 	}
-	if rec := d.record(t, tickets.NoticeOutbox, given.ID); rec.Status != tickets.SlackSent {
+	if rec := d.record(t, outbox.Notices, given.ID); rec.Status != outbox.SlackSent {
 		t.Errorf("notice %+v", rec)
 	}
 }
@@ -389,7 +391,7 @@ func TestNotifierUnknownRefusalHoldsOnlyThatNotice(t *testing.T) {
 	db := tickettest.SQLite(t)
 	ctx := context.Background()
 	d := newNotifyDesk(t, db)
-	n := jobs.NewNotifier(d.svc, d.slack, slog.New(slog.DiscardHandler))
+	n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
 	first, second := d.given(t, d.liNaID), d.given(t, d.liNaID)
 	d.fake.Fail("chat.postMessage", "user_not_visible")
 	r, err := n.Deliver(ctx)
@@ -400,7 +402,7 @@ func TestNotifierUnknownRefusalHoldsOnlyThatNotice(t *testing.T) {
 		t.Errorf("run = %+v, want both notices tried and held", r)
 	}
 	for _, id := range []int64{first.ID, second.ID} {
-		if rec := d.record(t, tickets.NoticeOutbox, id); rec.Status != tickets.SlackPending || rec.Attempts != 1 {
+		if rec := d.record(t, outbox.Notices, id); rec.Status != outbox.SlackPending || rec.Attempts != 1 {
 			t.Errorf("notice %d = %+v, want pending after one attempt", id, rec)
 		}
 	}
@@ -412,7 +414,7 @@ func TestTeamChannelHearsDeadlinesAndComplaints(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newNotifyDesk(t, db)
-		n := jobs.NewNotifier(d.svc, d.slack, slog.New(slog.DiscardHandler))
+		n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
 		tk := d.given(t, d.liNaID) // a Claims ticket
 		if _, err := n.Deliver(ctx); err != nil {
 			t.Fatal(err)
@@ -465,7 +467,7 @@ func TestTeamChannelHearsDeadlinesAndComplaints(t *testing.T) {
 		if breach == nil {
 			t.Fatal("the supervisor has no breach notice")
 		}
-		if rec, err := d.svc.SlackDelivery(ctx, tickets.NoticeOutbox, breach.ID); err != nil || rec.Status != tickets.SlackSkipped {
+		if rec, err := d.box.SlackDelivery(ctx, outbox.Notices, breach.ID); err != nil || rec.Status != outbox.SlackSkipped {
 			t.Errorf("breach notice Slack delivery %+v %v, want skipped (posted in the channel)", rec, err)
 		}
 	})

@@ -13,7 +13,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 )
 
 // DefaultSlackAPIURL is Slack's Web API.
@@ -143,16 +143,16 @@ type Message struct {
 }
 
 // AckValue is an Acknowledge button's value: which row it acknowledges.
-func AckValue(box tickets.Outbox, id int64) string {
+func AckValue(box outbox.Box, id int64) string {
 	prefix := "notice"
-	if box == tickets.AnnouncementOutbox {
+	if box == outbox.Announcements {
 		prefix = "announcement"
 	}
 	return fmt.Sprintf("%s:%d", prefix, id)
 }
 
 // ParseAckValue reads an Acknowledge button's value back.
-func ParseAckValue(v string) (tickets.Outbox, int64, bool) {
+func ParseAckValue(v string) (outbox.Box, int64, bool) {
 	prefix, num, ok := strings.Cut(v, ":")
 	if !ok {
 		return "", 0, false
@@ -163,9 +163,9 @@ func ParseAckValue(v string) (tickets.Outbox, int64, bool) {
 	}
 	switch prefix {
 	case "notice":
-		return tickets.NoticeOutbox, id, true
+		return outbox.Notices, id, true
 	case "announcement":
-		return tickets.AnnouncementOutbox, id, true
+		return outbox.Announcements, id, true
 	}
 	return "", 0, false
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/notifications/slackfake"
-	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 )
 
 func newSlack(t *testing.T) (*notifications.Slack, *slackfake.FakeSlack) {
@@ -83,9 +83,9 @@ func TestTeamChannel(t *testing.T) {
 
 func TestAckValue(t *testing.T) {
 	for _, tc := range []struct {
-		box tickets.Outbox
+		box outbox.Box
 		id  int64
-	}{{tickets.NoticeOutbox, 12}, {tickets.AnnouncementOutbox, 5}} {
+	}{{outbox.Notices, 12}, {outbox.Announcements, 5}} {
 		box, id, ok := notifications.ParseAckValue(notifications.AckValue(tc.box, tc.id))
 		if !ok || box != tc.box || id != tc.id {
 			t.Errorf("round trip of %s %d = %s %d %v", tc.box, tc.id, box, id, ok)

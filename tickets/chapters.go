@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/uptrace/bun"
 )
@@ -124,6 +125,37 @@ func (tx Tx) AgentsWithRole(ctx context.Context, role Role, team *int64) ([]int6
 // commit, never lost nor sent twice.
 func (tx Tx) AddNotices(ctx context.Context, ns []*Notice) error {
 	return tx.s.insertNotices(ctx, tx.IDB, ns)
+}
+
+// AddNoticeOnce tells a member of staff something derived from an audit event (n's
+// SourceEventID) in the transaction, once: n is stamped with the service's time and
+// stored unless a notice from that event is stored already. It reports whether it was
+// stored. It is for the chapters that read the audit trail (tickets/outbox).
+func (tx Tx) AddNoticeOnce(ctx context.Context, n *Notice) (bool, error) {
+	n.CreatedAt = tx.s.now()
+	res, err := tx.NewInsert().Model(n).On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("store notice: %w", err)
+	}
+	k, _ := res.RowsAffected()
+	return k > 0, nil
+}
+
+// UpdateSetting changes setting key to value in the transaction, only while it still
+// holds was when was is not nil, and reports whether it did: a chapter's cursor, moved
+// by one run and not by another that moved it first. The error is the database's, for
+// the chapter to say what it was doing.
+func (tx Tx) UpdateSetting(ctx context.Context, key, value string, was *string) (bool, error) {
+	q := tx.NewUpdate().Table("settings").Set("value = ?, updated_at = ?", value, tx.s.now()).Where("key = ?", key)
+	if was != nil {
+		q = q.Where("value = ?", *was)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // Notify queues a notice to t's customer on their notice channel (see NoticeChannel),

@@ -67,6 +67,17 @@ func OpenDB(dsn string) (*bun.DB, error) {
 // concurrent writer, a serialization failure, a busy SQLite file).
 const maxTxAttempts = 5
 
+// MaxTxAttempts is maxTxAttempts for the chapters: a chapter that runs a change again
+// when a guard of its own finds it lost a race (a cursor moved first by another run)
+// bounds its tries with it, as InTx does.
+const MaxTxAttempts = maxTxAttempts
+
+// MaxTxAge is the longest a write transaction stays open: inTx ends every attempt within it
+// (database/sql rolls back, and refuses to commit, a transaction whose context has ended),
+// and intake batches end within batchTimeout, less than it. The Slack announcements
+// (tickets/outbox) rely on it.
+const MaxTxAge = 2 * time.Minute
+
 // inTx runs fn in a transaction and retries it from the start when it lost a race with a
 // concurrent writer. fn must be safe to run again: everything it did was rolled back.
 func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {

@@ -63,16 +63,16 @@ type Config struct {
 //     ticket_assign.go, ticket_fields.go, replies.go, routing.go
 //   - deadlines: sla.go, rules.go, sla_policies.go, calendar.go, timers.go, sweep.go,
 //     breaches.go
-//   - telling customers and staff: delivery.go, optout.go, templates.go, notices.go,
-//     notice_delivery.go, announcements.go
+//   - telling customers and staff: delivery.go, optout.go, templates.go, notices.go
+//     (staff notices written; tickets/outbox delivers them to Slack)
 //   - reading: queries.go, console.go, status_lookup.go, metrics.go
 //   - staff and the doors: agents.go, teams.go, signin.go, attempts.go, nonces.go,
 //     settings.go
 //
-// The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/reports)
-// are packages of their own: their changes run in the Service's transactions through Tx
-// (InTx), the core calls two of them inside its own through seams (Aftercare,
-// Complaints), and reports only reads. Service is safe for concurrent use.
+// The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/outbox,
+// tickets/reports) are packages of their own: their changes run in the Service's
+// transactions through Tx (InTx), the core calls two of them inside its own through seams
+// (Aftercare, Complaints), and reports only reads. Service is safe for concurrent use.
 type Service struct {
 	db        *bun.DB
 	clock     Clock
@@ -136,6 +136,9 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 func (s *Service) now() time.Time {
 	return s.clock.Now().UTC().Truncate(time.Microsecond)
 }
+
+// Logger is the service's logger, for the chapters' warnings.
+func (s *Service) Logger() *slog.Logger { return s.log }
 
 // Now is the service's time as it stamps rows: the clock's time in UTC at the precision
 // PostgreSQL stores. Readers outside the package compare against those stamps with it.

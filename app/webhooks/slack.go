@@ -16,12 +16,14 @@ import (
 
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 )
 
 // Slack serves Slack's interactivity callback: the Acknowledge and Take it buttons on
 // Hotline's Slack messages.
 type Slack struct {
 	svc    *tickets.Service
+	box    *outbox.Service
 	secret string
 	slack  *notifications.Slack
 	log    *slog.Logger
@@ -29,12 +31,12 @@ type Slack struct {
 
 // NewSlack builds the handler. signingSecret is the Slack app's signing secret
 // (SLACK_SIGNING_SECRET); empty, every request is refused. client looks up who clicked
-// (users.info, for their email address).
-func NewSlack(svc *tickets.Service, signingSecret string, client *notifications.Slack, log *slog.Logger) *Slack {
+// (users.info, for their email address); box records the acknowledgements.
+func NewSlack(svc *tickets.Service, box *outbox.Service, signingSecret string, client *notifications.Slack, log *slog.Logger) *Slack {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Slack{svc: svc, secret: signingSecret, slack: client, log: log}
+	return &Slack{svc: svc, box: box, secret: signingSecret, slack: client, log: log}
 }
 
 // Register mounts POST /webhooks/slack/interactions (the app's Interactivity Request URL).
@@ -237,12 +239,12 @@ func (h *Slack) acknowledge(ctx context.Context, actor tickets.Actor, value stri
 		fb.tell("Refused: %q is not a notice Hotline sent.", value)
 		return nil
 	}
-	var ack *tickets.Acknowledgement
+	var ack *outbox.Acknowledgement
 	var err error
-	if box == tickets.AnnouncementOutbox {
-		ack, err = h.svc.AcknowledgeAnnouncement(ctx, actor, id)
+	if box == outbox.Announcements {
+		ack, err = h.box.AcknowledgeAnnouncement(ctx, actor, id)
 	} else {
-		ack, err = h.svc.AcknowledgeNotice(ctx, actor, id)
+		ack, err = h.box.AcknowledgeNotice(ctx, actor, id)
 	}
 	if err != nil {
 		if text, ok := refusal(err); ok {

@@ -27,6 +27,7 @@ import (
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/notifications/slackfake"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -34,6 +35,7 @@ const slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 
 type slackDesk struct {
 	svc                *tickets.Service
+	box                *outbox.Service
 	app                *fiber.App
 	chen               tickets.Actor
 	liNa, zhang, wang  *tickets.Agent
@@ -61,7 +63,7 @@ func newSlackDesk(t *testing.T, db *bun.DB) *slackDesk {
 		}
 		return a
 	}
-	d := &slackDesk{svc: svc}
+	d := &slackDesk{svc: svc, box: outbox.New(svc)}
 	d.liNa, d.zhang = mk("li.na@example.com", tickets.RoleAgent, claims), mk("zhang.wei@example.com", tickets.RoleAgent, claims)
 	d.chen = tickets.AgentActor(mk("chen@example.com", tickets.RoleSupervisor, claims))
 	d.wang = mk("wang@example.com", tickets.RoleAgent, complaints)
@@ -78,9 +80,9 @@ func newSlackDesk(t *testing.T, db *bun.DB) *slackDesk {
 	d.fake = fake
 	client := notifications.NewSlack(notifications.SlackConfig{Token: "xoxb-test", APIURL: fake.URL()})
 	log := slog.New(slog.DiscardHandler)
-	d.app = api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewSlack(svc, slackSecret, client, log)}})
+	d.app = api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewSlack(svc, d.box, slackSecret, client, log)}})
 
-	if _, err := svc.CollectAnnouncements(ctx); err != nil {
+	if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 		t.Fatal(err)
 	}
 	res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613900139000", Body: "where is my claim?"})
@@ -102,16 +104,16 @@ func newSlackDesk(t *testing.T, db *bun.DB) *slackDesk {
 	if _, err := svc.Assign(ctx, d.chen, d.unassigned.Ref(), tickets.Assignment{TeamID: &claims.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CollectAnnouncements(ctx); err != nil {
+	if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ps, err := svc.PendingNotices(ctx, 0)
+	ps, err := d.box.PendingNotices(ctx, 0)
 	if err != nil || len(ps) != 2 {
 		t.Fatalf("pending = %+v, %v", ps, err)
 	}
 	d.notice, d.announced = ps[0].ID, ps[1].ID
 	if d.postTS, err = client.Post(ctx, "C1", notifications.Message{Text: "New urgent ticket", TicketRef: d.unassigned.Ref(),
-		AckValue: notifications.AckValue(tickets.AnnouncementOutbox, d.announced), Take: true}); err != nil {
+		AckValue: notifications.AckValue(outbox.Announcements, d.announced), Take: true}); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -213,9 +215,9 @@ func (d *slackDesk) send(t *testing.T, body string, at time.Time, sig string) (i
 	return res.StatusCode, string(b)
 }
 
-func (d *slackDesk) acknowledgedBy(t *testing.T, box tickets.Outbox, id int64) *int64 {
+func (d *slackDesk) acknowledgedBy(t *testing.T, box outbox.Box, id int64) *int64 {
 	t.Helper()
-	r, err := d.svc.SlackDelivery(context.Background(), box, id)
+	r, err := d.box.SlackDelivery(context.Background(), box, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +236,7 @@ func (d *slackDesk) assignee(t *testing.T, tk *tickets.Ticket) *int64 {
 func TestSlackSignatures(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		d := newSlackDesk(t, db)
-		ack := payload("U2", notifications.ActionAcknowledge, notifications.AckValue(tickets.NoticeOutbox, d.notice))
+		ack := payload("U2", notifications.ActionAcknowledge, notifications.AckValue(outbox.Notices, d.notice))
 		take := payload("U1", notifications.ActionTake, d.unassigned.Ref())
 		now := time.Now()
 		tests := []struct {
@@ -256,14 +258,14 @@ func TestSlackSignatures(t *testing.T) {
 				t.Errorf("%s: %d %s, want 403", tc.name, status, body)
 			}
 		}
-		if by := d.acknowledgedBy(t, tickets.NoticeOutbox, d.notice); by != nil {
+		if by := d.acknowledgedBy(t, outbox.Notices, d.notice); by != nil {
 			t.Error("a refused request acknowledged the notice")
 		}
 		if a := d.assignee(t, d.unassigned); a != nil {
 			t.Error("a refused request assigned the ticket")
 		}
 		// The same request signed properly, 4 minutes old, is accepted.
-		valid, hook := d.payload(t, "U2", notifications.ActionAcknowledge, notifications.AckValue(tickets.NoticeOutbox, d.notice))
+		valid, hook := d.payload(t, "U2", notifications.ActionAcknowledge, notifications.AckValue(outbox.Notices, d.notice))
 		if status, _ := d.send(t, valid, now.Add(-4*time.Minute), ""); status != 200 {
 			t.Errorf("valid: %d", status)
 		}
@@ -277,7 +279,7 @@ func TestSlackNoSecretRefusesAll(t *testing.T) {
 	db := tickettest.SQLite(t)
 	svc := tickettest.Service(db, tickets.SystemClock{})
 	log := slog.New(slog.DiscardHandler)
-	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewSlack(svc, "", nil, log)}})
+	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewSlack(svc, outbox.New(svc), "", nil, log)}})
 	body := payload("U1", notifications.ActionTake, "HL-000001")
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/slack/interactions", strings.NewReader(body))
 	ts := strconv.FormatInt(time.Now().Unix(), 10)
@@ -299,8 +301,8 @@ func TestSlackActions(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		d := newSlackDesk(t, db)
 		now := time.Now()
-		notice := notifications.AckValue(tickets.NoticeOutbox, d.notice)
-		announced := notifications.AckValue(tickets.AnnouncementOutbox, d.announced)
+		notice := notifications.AckValue(outbox.Notices, d.notice)
+		announced := notifications.AckValue(outbox.Announcements, d.announced)
 		type click struct{ user, action, value string }
 		tests := []struct {
 			name   string
@@ -315,14 +317,14 @@ func TestSlackActions(t *testing.T) {
 				text: "Refused: this notice was for someone else"},
 			{name: "zhang acknowledges his notice", click: click{"U2", notifications.ActionAcknowledge, notice}, status: 200, text: "Acknowledged by zhang.wei@example.com at <!date^", public: true,
 				check: func(t *testing.T) {
-					if by := d.acknowledgedBy(t, tickets.NoticeOutbox, d.notice); by == nil || *by != d.zhang.ID {
+					if by := d.acknowledgedBy(t, outbox.Notices, d.notice); by == nil || *by != d.zhang.ID {
 						t.Errorf("acknowledged by %v, want zhang", by)
 					}
 				}},
 			{name: "and again", click: click{"U2", notifications.ActionAcknowledge, notice}, status: 200, text: "Already acknowledged by zhang.wei@example.com"},
 			{name: "wang acknowledges the team announcement", click: click{"U3", notifications.ActionAcknowledge, announced}, status: 200, text: "Acknowledged by wang@example.com", public: true,
 				check: func(t *testing.T) {
-					if by := d.acknowledgedBy(t, tickets.AnnouncementOutbox, d.announced); by == nil || *by != d.wang.ID {
+					if by := d.acknowledgedBy(t, outbox.Announcements, d.announced); by == nil || *by != d.wang.ID {
 						t.Errorf("acknowledged by %v, want wang", by)
 					}
 				}},
@@ -436,8 +438,8 @@ func TestSlackFeedbackAfterCommit(t *testing.T) {
 			slowHook    bool // Slack's response_url takes its time
 			wantUpdates int  // chat.update calls
 		}{
-			{name: "response_url slow", user: "U3", ack: notifications.AckValue(tickets.AnnouncementOutbox, d.announced), slowHook: true},
-			{name: "no response_url: chat.update", user: "U2", ack: notifications.AckValue(tickets.NoticeOutbox, d.notice), noHook: true, wantUpdates: 1},
+			{name: "response_url slow", user: "U3", ack: notifications.AckValue(outbox.Announcements, d.announced), slowHook: true},
+			{name: "no response_url: chat.update", user: "U2", ack: notifications.AckValue(outbox.Notices, d.notice), noHook: true, wantUpdates: 1},
 		}
 		for _, tc := range tests {
 			edits := d.post(t).Edits

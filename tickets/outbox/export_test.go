@@ -1,4 +1,4 @@
-package tickets
+package outbox
 
 // RemainingGapsForTest runs remainingGaps over gaps given as [from, to, seen] triples.
 func RemainingGapsForTest(gaps [][3]int64, found []int64, now int64) [][3]int64 {

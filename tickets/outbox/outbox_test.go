@@ -1,4 +1,4 @@
-package tickets_test
+package outbox_test
 
 import (
 	"context"
@@ -14,55 +14,27 @@ import (
 
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// noticeDesk: a Claims team with two agents and a supervisor, and a Complaints agent.
-type noticeDesk struct {
-	svc                  *tickets.Service
-	clock                *tickettest.Clock
-	db                   *bun.DB
-	claims               *tickets.Team
-	admin, liNa, zhang   tickets.Actor
-	chen, wang           tickets.Actor
-	liNaAgent, zhangAgnt *tickets.Agent
+// desk is the tests' call centre (tickettest.Desk) with its outboxes, as app builds them.
+type desk struct {
+	*tickettest.Desk
+	box *outbox.Service
 }
 
-func newNoticeDesk(t *testing.T, db *bun.DB) *noticeDesk {
+func newDesk(t *testing.T, db *bun.DB) *desk {
 	t.Helper()
-	ctx := context.Background()
-	clock := tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC))
-	svc := tickettest.Service(db, clock)
-	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "admin@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &noticeDesk{svc: svc, clock: clock, db: db, admin: tickets.AgentActor(admin)}
-	if d.claims, err = svc.CreateTeam(ctx, d.admin, "Claims"); err != nil {
-		t.Fatal(err)
-	}
-	complaints, err := svc.CreateTeam(ctx, d.admin, "Complaints")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk := func(email string, role tickets.Role, team *tickets.Team) (tickets.Actor, *tickets.Agent) {
-		a, err := svc.CreateAgent(ctx, d.admin, tickets.NewAgent{Email: email, Role: role, TeamID: &team.ID, Password: "long enough password"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tickets.AgentActor(a), a
-	}
-	d.liNa, d.liNaAgent = mk("li.na@example.com", tickets.RoleAgent, d.claims)
-	d.zhang, d.zhangAgnt = mk("zhang.wei@example.com", tickets.RoleAgent, d.claims)
-	d.chen, _ = mk("chen@example.com", tickets.RoleSupervisor, d.claims)
-	d.wang, _ = mk("wang@example.com", tickets.RoleAgent, complaints)
-	return d
+	clock := tickettest.NewClock(tickettest.T0)
+	base := tickettest.NewDesk(t, tickettest.Service(db, clock), clock)
+	return &desk{Desk: base, box: outbox.New(base.Svc)}
 }
 
 // logged is a phone ticket an agent logs (assigned to them, in their team).
-func (d *noticeDesk) logged(t *testing.T, by tickets.Actor, subject string, p tickets.Priority) *tickets.Ticket {
+func (d *desk) logged(t *testing.T, by tickets.Actor, subject string, p tickets.Priority) *tickets.Ticket {
 	t.Helper()
-	tk, err := d.svc.CreateTicket(context.Background(), by, tickets.NewTicket{Phone: "+8613800138000", Subject: subject, Body: subject, Priority: p})
+	tk, err := d.Svc.CreateTicket(context.Background(), by, tickets.NewTicket{Phone: "+8613800138000", Subject: subject, Body: subject, Priority: p})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,9 +42,9 @@ func (d *noticeDesk) logged(t *testing.T, by tickets.Actor, subject string, p ti
 }
 
 // unassigned is an SMS ticket in nobody's queue.
-func (d *noticeDesk) unassigned(t *testing.T, phone string) *tickets.Ticket {
+func (d *desk) unassigned(t *testing.T, phone string) *tickets.Ticket {
 	t.Helper()
-	res, err := d.svc.Intake(context.Background(), tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: phone, Body: "where is my claim?"})
+	res, err := d.Svc.Intake(context.Background(), tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: phone, Body: "where is my claim?"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,52 +54,52 @@ func (d *noticeDesk) unassigned(t *testing.T, phone string) *tickets.Ticket {
 func TestCollectAnnouncements(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		d := newNoticeDesk(t, db)
-		old := d.logged(t, d.liNa, "before Slack", tickets.PriorityUrgent)
+		d := newDesk(t, db)
+		old := d.logged(t, d.LiNa, "before Slack", tickets.PriorityUrgent)
 		// Announcing starts where the schema was created, not at the first call: a ticket
 		// logged before the job first ran is announced by it.
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 1 {
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 1 {
 			t.Fatalf("first collect = %d, %v; want 1 (the ticket logged before it)", n, err)
 		}
-		first, err := d.svc.PendingNotices(ctx, 0)
+		first, err := d.box.PendingNotices(ctx, 0)
 		if err != nil || len(first) != 1 || first[0].TicketRef() != old.Ref() {
 			t.Fatalf("after the first collect: %+v, %v; want %s announced", first, err, old.Ref())
 		}
-		if err := d.svc.MarkNoticeSkipped(ctx, first[0].Outbox, first[0].ID, "test: told already"); err != nil {
+		if err := d.box.MarkNoticeSkipped(ctx, first[0].Outbox, first[0].ID, "test: told already"); err != nil {
 			t.Fatal(err)
 		}
-		urgent := d.logged(t, d.liNa, "水管爆裂 burst pipe", tickets.PriorityUrgent)
-		high := d.logged(t, d.zhang, "car accident", tickets.PriorityHigh)
-		d.logged(t, d.zhang, "address change", tickets.PriorityNormal)
+		urgent := d.logged(t, d.LiNa, "水管爆裂 burst pipe", tickets.PriorityUrgent)
+		high := d.logged(t, d.ZhangWei, "car accident", tickets.PriorityHigh)
+		d.logged(t, d.ZhangWei, "address change", tickets.PriorityNormal)
 		given := d.unassigned(t, "+8613900139000")
-		if _, err := d.svc.Assign(ctx, d.chen, given.Ref(), tickets.Assignment{AssigneeID: &d.zhangAgnt.ID}); err != nil {
+		if _, err := d.Svc.Assign(ctx, d.Chen, given.Ref(), tickets.Assignment{AssigneeID: &d.ZhangWei.Agent.ID}); err != nil {
 			t.Fatal(err)
 		}
 		taken := d.unassigned(t, "+8613700137000")
-		if _, err := d.svc.Assign(ctx, d.liNa, taken.Ref(), tickets.Assignment{AssigneeID: &d.liNaAgent.ID}); err != nil {
+		if _, err := d.Svc.Assign(ctx, d.LiNa, taken.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}); err != nil {
 			t.Fatal(err)
 		}
-		n, err := d.svc.CollectAnnouncements(ctx)
+		n, err := d.box.CollectAnnouncements(ctx)
 		if err != nil || n != 3 {
 			t.Fatalf("collect = %d, %v; want 3 (urgent, high, assignment)", n, err)
 		}
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 0 {
 			t.Fatalf("collect again = %d, %v; want 0", n, err)
 		}
-		ps, err := d.svc.PendingNotices(ctx, 0)
+		ps, err := d.box.PendingNotices(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		type row struct {
-			box                   tickets.Outbox
+			box                   outbox.Box
 			kind, email, team     string
 			ref, subject, tktTeam string
 			prio                  tickets.Priority
 		}
 		want := []row{
-			{tickets.NoticeOutbox, tickets.KindTicketAssigned, "zhang.wei@example.com", "Claims", given.Ref(), given.Subject, "Claims", tickets.PriorityNormal},
-			{tickets.AnnouncementOutbox, tickets.KindTicketUrgent, "", "Claims", urgent.Ref(), urgent.Subject, "Claims", tickets.PriorityUrgent},
-			{tickets.AnnouncementOutbox, tickets.KindTicketUrgent, "", "Claims", high.Ref(), high.Subject, "Claims", tickets.PriorityHigh},
+			{outbox.Notices, outbox.KindTicketAssigned, "zhang.wei@example.com", "Claims", given.Ref(), given.Subject, "Claims", tickets.PriorityNormal},
+			{outbox.Announcements, outbox.KindTicketUrgent, "", "Claims", urgent.Ref(), urgent.Subject, "Claims", tickets.PriorityUrgent},
+			{outbox.Announcements, outbox.KindTicketUrgent, "", "Claims", high.Ref(), high.Subject, "Claims", tickets.PriorityHigh},
 		}
 		if len(ps) != len(want) {
 			t.Fatalf("%d pending, want %d: %+v", len(ps), len(want), ps)
@@ -143,8 +115,8 @@ func TestCollectAnnouncements(t *testing.T) {
 			}
 		}
 		// The assignment is a notice the agent also reads in the API.
-		ns, err := d.svc.Notices(ctx, d.zhangAgnt.ID, true, 10)
-		if err != nil || len(ns) != 1 || ns[0].Kind != tickets.KindTicketAssigned {
+		ns, err := d.Svc.Notices(ctx, d.ZhangWei.Agent.ID, true, 10)
+		if err != nil || len(ns) != 1 || ns[0].Kind != outbox.KindTicketAssigned {
 			t.Errorf("zhang's notices = %v, %v", ns, err)
 		}
 	})
@@ -167,8 +139,8 @@ func TestAnnouncingStartsWhenSchemaIsCreated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 				ctx := context.Background()
-				d := newNoticeDesk(t, db)
-				before := d.logged(t, d.liNa, "水管爆裂 burst pipe", tickets.PriorityUrgent)
+				d := newDesk(t, db)
+				before := d.logged(t, d.LiNa, "水管爆裂 burst pipe", tickets.PriorityUrgent)
 				if tc.upgraded {
 					// The database as an install that never ran the job had it before
 					// this migration: no start, and the migration not yet applied.
@@ -184,17 +156,17 @@ func TestAnnouncingStartsWhenSchemaIsCreated(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				after := d.logged(t, d.zhang, "car accident", tickets.PriorityHigh)
-				if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+				after := d.logged(t, d.ZhangWei, "car accident", tickets.PriorityHigh)
+				if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 					t.Fatal(err)
 				}
-				ps, err := d.svc.PendingNotices(ctx, 0)
+				ps, err := d.box.PendingNotices(ctx, 0)
 				if err != nil {
 					t.Fatal(err)
 				}
 				announced := map[string]bool{}
 				for _, p := range ps {
-					if p.Outbox == tickets.AnnouncementOutbox {
+					if p.Outbox == outbox.Announcements {
 						announced[p.TicketRef()] = true
 					}
 				}
@@ -212,19 +184,19 @@ func TestAnnouncingStartsWhenSchemaIsCreated(t *testing.T) {
 func TestCollectAnnouncementsConcurrently(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		d := newNoticeDesk(t, db)
-		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+		d := newDesk(t, db)
+		if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 			t.Fatal(err)
 		}
 		for range 5 {
-			d.logged(t, d.liNa, "urgent", tickets.PriorityUrgent)
+			d.logged(t, d.LiNa, "urgent", tickets.PriorityUrgent)
 		}
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		total := 0
 		for range 4 {
 			wg.Go(func() {
-				n, err := d.svc.CollectAnnouncements(ctx)
+				n, err := d.box.CollectAnnouncements(ctx)
 				if err != nil {
 					t.Error(err)
 				}
@@ -247,37 +219,37 @@ func TestCollectAnnouncementsConcurrently(t *testing.T) {
 func TestNoticeDeliveryRecords(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		d := newNoticeDesk(t, db)
-		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+		d := newDesk(t, db)
+		if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 			t.Fatal(err)
 		}
 		for range 4 {
 			tk := d.unassigned(t, "+8613900139000")
-			if _, err := d.svc.Assign(ctx, d.chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.liNaAgent.ID}); err != nil {
+			if _, err := d.Svc.Assign(ctx, d.Chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := d.svc.SetStatus(ctx, d.liNa, tk.Ref(), tickets.StatusResolved, ""); err != nil {
+			if _, err := d.Svc.SetStatus(ctx, d.LiNa, tk.Ref(), tickets.StatusResolved, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 4 {
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 4 {
 			t.Fatalf("collect = %d, %v", n, err)
 		}
-		ps, _ := d.svc.PendingNotices(ctx, 0)
-		box := tickets.NoticeOutbox
+		ps, _ := d.box.PendingNotices(ctx, 0)
+		box := outbox.Notices
 		sent, failed, skipped, retried := ps[0].ID, ps[1].ID, ps[2].ID, ps[3].ID
 
 		claim := func(id int64) bool {
 			t.Helper()
-			ok, err := d.svc.ClaimNotice(ctx, box, id)
+			ok, err := d.box.ClaimNotice(ctx, box, id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return ok
 		}
-		status := func(id int64) *tickets.SlackRecord {
+		status := func(id int64) *outbox.SlackRecord {
 			t.Helper()
-			r, err := d.svc.SlackDelivery(ctx, box, id)
+			r, err := d.box.SlackDelivery(ctx, box, id)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -286,46 +258,46 @@ func TestNoticeDeliveryRecords(t *testing.T) {
 		if !claim(sent) || claim(sent) {
 			t.Fatal("a pending notice must be claimed exactly once")
 		}
-		if err := d.svc.MarkNoticeSent(ctx, box, sent, "D123", "1700000000.000100"); err != nil {
+		if err := d.box.MarkNoticeSent(ctx, box, sent, "D123", "1700000000.000100"); err != nil {
 			t.Fatal(err)
 		}
 		// Only forward: a sent notice stays sent, and cannot be claimed again.
-		if err := d.svc.MarkNoticeFailed(ctx, box, sent, "late failure"); err != nil {
+		if err := d.box.MarkNoticeFailed(ctx, box, sent, "late failure"); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.MarkNoticeSkipped(ctx, box, sent, "late skip"); err != nil {
+		if err := d.box.MarkNoticeSkipped(ctx, box, sent, "late skip"); err != nil {
 			t.Fatal(err)
 		}
-		if r := status(sent); r.Status != tickets.SlackSent || *r.TS != "1700000000.000100" || *r.Channel != "D123" || r.DeliveredAt == nil || r.Error != "" {
+		if r := status(sent); r.Status != outbox.SlackSent || *r.TS != "1700000000.000100" || *r.Channel != "D123" || r.DeliveredAt == nil || r.Error != "" {
 			t.Errorf("sent record = %+v", r)
 		}
-		d.clock.Advance(time.Hour)
+		d.Clock.Advance(time.Hour)
 		if claim(sent) {
 			t.Error("a sent notice was claimed again")
 		}
 
 		claim(failed)
-		if err := d.svc.MarkNoticeFailed(ctx, box, failed, "users_not_found"); err != nil {
+		if err := d.box.MarkNoticeFailed(ctx, box, failed, "users_not_found"); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.MarkNoticeSent(ctx, box, failed, "D1", "1"); err != nil {
+		if err := d.box.MarkNoticeSent(ctx, box, failed, "D1", "1"); err != nil {
 			t.Fatal(err)
 		}
-		if r := status(failed); r.Status != tickets.SlackFailed || r.Error != "users_not_found" || r.TS != nil {
+		if r := status(failed); r.Status != outbox.SlackFailed || r.Error != "users_not_found" || r.TS != nil {
 			t.Errorf("failed record = %+v", r)
 		}
 
-		if err := d.svc.MarkNoticeSkipped(ctx, box, skipped, "no Slack"); err != nil {
+		if err := d.box.MarkNoticeSkipped(ctx, box, skipped, "no Slack"); err != nil {
 			t.Fatal(err)
 		}
-		if r := status(skipped); r.Status != tickets.SlackSkipped || r.Error != "no Slack" {
+		if r := status(skipped); r.Status != outbox.SlackSkipped || r.Error != "no Slack" {
 			t.Errorf("skipped record = %+v", r)
 		}
 
 		// A passing failure hands the claim back; attempts count up.
 		claim(retried)
 		for want := 1; want <= 2; want++ {
-			n, err := d.svc.RetryNoticeLater(ctx, box, retried, "ratelimited")
+			n, err := d.box.RetryNoticeLater(ctx, box, retried, "ratelimited")
 			if err != nil || n != want {
 				t.Fatalf("retry = %d, %v; want %d", n, err, want)
 			}
@@ -337,20 +309,20 @@ func TestNoticeDeliveryRecords(t *testing.T) {
 		if claim(retried) {
 			t.Fatal("a live claim was taken")
 		}
-		if ps, _ := d.svc.PendingNotices(ctx, 0); len(ps) != 0 {
+		if ps, _ := d.box.PendingNotices(ctx, 0); len(ps) != 0 {
 			t.Errorf("a live claim is listed as pending: %+v", ps)
 		}
-		d.clock.Advance(tickets.SlackClaimTTL + time.Second)
-		if ps, _ := d.svc.PendingNotices(ctx, 0); len(ps) != 1 || ps[0].ID != retried {
+		d.Clock.Advance(outbox.SlackClaimTTL + time.Second)
+		if ps, _ := d.box.PendingNotices(ctx, 0); len(ps) != 1 || ps[0].ID != retried {
 			t.Errorf("a lapsed claim is not listed: %+v", ps)
 		}
 		if !claim(retried) {
 			t.Error("a lapsed claim could not be taken over")
 		}
-		if r := status(retried); r.Status != tickets.SlackSending || r.Attempts != 2 || r.Error != "ratelimited" {
+		if r := status(retried); r.Status != outbox.SlackSending || r.Attempts != 2 || r.Error != "ratelimited" {
 			t.Errorf("retried record = %+v", r)
 		}
-		if _, err := d.svc.ClaimNotice(ctx, "tickets", 1); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := d.box.ClaimNotice(ctx, "tickets", 1); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("unknown outbox: %v", err)
 		}
 	})
@@ -359,23 +331,23 @@ func TestNoticeDeliveryRecords(t *testing.T) {
 func TestSkipPendingNotices(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		d := newNoticeDesk(t, db)
-		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
-		d.logged(t, d.liNa, "urgent", tickets.PriorityUrgent)
+		d := newDesk(t, db)
+		d.box.CollectAnnouncements(ctx) //nolint:errcheck
+		d.logged(t, d.LiNa, "urgent", tickets.PriorityUrgent)
 		tk := d.unassigned(t, "+8613900139000")
-		if _, err := d.svc.Assign(ctx, d.chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.zhangAgnt.ID}); err != nil {
+		if _, err := d.Svc.Assign(ctx, d.Chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.ZhangWei.Agent.ID}); err != nil {
 			t.Fatal(err)
 		}
-		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
-		n, err := d.svc.SkipPendingNotices(ctx, "Slack is not configured")
+		d.box.CollectAnnouncements(ctx) //nolint:errcheck
+		n, err := d.box.SkipPendingNotices(ctx, "Slack is not configured")
 		if err != nil || n != 2 {
 			t.Fatalf("skipped %d, %v; want 2", n, err)
 		}
-		if ps, _ := d.svc.PendingNotices(ctx, 0); len(ps) != 0 {
+		if ps, _ := d.box.PendingNotices(ctx, 0); len(ps) != 0 {
 			t.Errorf("still pending: %+v", ps)
 		}
 		// Skipped notices stay readable in the API.
-		if ns, _ := d.svc.Notices(ctx, d.zhangAgnt.ID, true, 10); len(ns) != 1 {
+		if ns, _ := d.Svc.Notices(ctx, d.ZhangWei.Agent.ID, true, 10); len(ns) != 1 {
 			t.Errorf("zhang has %d unread notices, want 1", len(ns))
 		}
 	})
@@ -384,15 +356,15 @@ func TestSkipPendingNotices(t *testing.T) {
 func TestAcknowledgeNotice(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		d := newNoticeDesk(t, db)
-		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
+		d := newDesk(t, db)
+		d.box.CollectAnnouncements(ctx) //nolint:errcheck
 		tk := d.unassigned(t, "+8613900139000")
-		if _, err := d.svc.Assign(ctx, d.chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.zhangAgnt.ID}); err != nil {
+		if _, err := d.Svc.Assign(ctx, d.Chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.ZhangWei.Agent.ID}); err != nil {
 			t.Fatal(err)
 		}
-		urgent := d.logged(t, d.liNa, "urgent", tickets.PriorityUrgent)
-		d.svc.CollectAnnouncements(ctx) //nolint:errcheck
-		ps, _ := d.svc.PendingNotices(ctx, 0)
+		urgent := d.logged(t, d.LiNa, "urgent", tickets.PriorityUrgent)
+		d.box.CollectAnnouncements(ctx) //nolint:errcheck
+		ps, _ := d.box.PendingNotices(ctx, 0)
 		if len(ps) != 2 {
 			t.Fatalf("pending = %+v", ps)
 		}
@@ -401,25 +373,25 @@ func TestAcknowledgeNotice(t *testing.T) {
 		tests := []struct {
 			name    string
 			actor   tickets.Actor
-			box     tickets.Outbox
+			box     outbox.Box
 			id      int64
 			wantErr error
 			already bool
 		}{
-			{"someone else's notice", d.liNa, tickets.NoticeOutbox, notice, tickets.ErrForbidden, false},
-			{"the system", tickets.Actor{Kind: "system"}, tickets.NoticeOutbox, notice, tickets.ErrForbidden, false},
-			{"no such notice", d.zhang, tickets.NoticeOutbox, 9999, tickets.ErrNotFound, false},
-			{"the agent told", d.zhang, tickets.NoticeOutbox, notice, nil, false},
-			{"again, by a supervisor", d.chen, tickets.NoticeOutbox, notice, nil, true},
-			{"an announcement, by another team's agent", d.wang, tickets.AnnouncementOutbox, announcement, nil, false},
+			{"someone else's notice", d.LiNa, outbox.Notices, notice, tickets.ErrForbidden, false},
+			{"the system", tickets.Actor{Kind: "system"}, outbox.Notices, notice, tickets.ErrForbidden, false},
+			{"no such notice", d.ZhangWei, outbox.Notices, 9999, tickets.ErrNotFound, false},
+			{"the agent told", d.ZhangWei, outbox.Notices, notice, nil, false},
+			{"again, by a supervisor", d.Chen, outbox.Notices, notice, nil, true},
+			{"an announcement, by another team's agent", d.Wang, outbox.Announcements, announcement, nil, false},
 		}
 		for _, tc := range tests {
-			var ack *tickets.Acknowledgement
+			var ack *outbox.Acknowledgement
 			var err error
-			if tc.box == tickets.NoticeOutbox {
-				ack, err = d.svc.AcknowledgeNotice(ctx, tc.actor, tc.id)
+			if tc.box == outbox.Notices {
+				ack, err = d.box.AcknowledgeNotice(ctx, tc.actor, tc.id)
 			} else {
-				ack, err = d.svc.AcknowledgeAnnouncement(ctx, tc.actor, tc.id)
+				ack, err = d.box.AcknowledgeAnnouncement(ctx, tc.actor, tc.id)
 			}
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -435,13 +407,13 @@ func TestAcknowledgeNotice(t *testing.T) {
 				t.Errorf("%s: already = %v", tc.name, ack.Already)
 			}
 		}
-		r, _ := d.svc.SlackDelivery(ctx, tickets.NoticeOutbox, notice)
-		if r.AcknowledgedAt == nil || r.AcknowledgedBy == nil || *r.AcknowledgedBy != d.zhangAgnt.ID {
+		r, _ := d.box.SlackDelivery(ctx, outbox.Notices, notice)
+		if r.AcknowledgedAt == nil || r.AcknowledgedBy == nil || *r.AcknowledgedBy != d.ZhangWei.Agent.ID {
 			t.Errorf("notice record = %+v, want acknowledged by zhang", r)
 		}
 		// One audit event per first acknowledgement, on the ticket.
 		for _, ref := range []string{tk.Ref(), urgent.Ref()} {
-			td, err := d.svc.Ticket(ctx, ref)
+			td, err := d.Svc.Ticket(ctx, ref)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -463,11 +435,11 @@ func TestAcknowledgeNotice(t *testing.T) {
 func TestCollectAnnouncementsAfterLateCommit(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		d := newNoticeDesk(t, db)
-		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+		d := newDesk(t, db)
+		if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 			t.Fatal(err)
 		}
-		slow := d.logged(t, d.liNa, "committed late", tickets.PriorityUrgent)
+		slow := d.logged(t, d.LiNa, "committed late", tickets.PriorityUrgent)
 		var ev tickets.Event
 		if err := db.NewSelect().Model(&ev).Where("entity = 'ticket' AND entity_id = ? AND kind = 'ticket.created'", slow.ID).Scan(ctx); err != nil {
 			t.Fatal(err)
@@ -476,18 +448,18 @@ func TestCollectAnnouncementsAfterLateCommit(t *testing.T) {
 		if _, err := db.NewDelete().Model((*tickets.Event)(nil)).Where("id = ?", ev.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		d.logged(t, d.liNa, "committed first", tickets.PriorityUrgent)
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 1 {
+		d.logged(t, d.LiNa, "committed first", tickets.PriorityUrgent)
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 1 {
 			t.Fatalf("collect = %d, %v; want the later ticket", n, err)
 		}
 		// Now the slow transaction commits, with its lower id.
 		if _, err := db.NewInsert().Model(&ev).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 1 {
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 1 {
 			t.Errorf("collect after the late commit = %d, %v; want 1", n, err)
 		}
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 0 {
 			t.Errorf("collect again = %d, %v; want 0", n, err)
 		}
 	})
@@ -500,20 +472,20 @@ func TestCollectAnnouncementsAfterLateCommit(t *testing.T) {
 func TestLateCommitAfterBurstIsAnnouncedOnce(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
-		d := newNoticeDesk(t, db)
-		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+		d := newDesk(t, db)
+		if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 			t.Fatal(err)
 		}
-		slow := d.logged(t, d.liNa, "committed late", tickets.PriorityNormal)
-		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+		slow := d.logged(t, d.LiNa, "committed late", tickets.PriorityNormal)
+		if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 			t.Fatal(err)
 		}
-		admin := d.admin.Agent.ID
+		admin := d.Admin.Agent.ID
 		lateEvents := []*tickets.Event{
 			{Entity: "ticket", EntityID: slow.ID, Kind: "ticket.created", ActorKind: "customer", Actor: "customer",
-				Data: `{"priority":"urgent","team_id":` + strconv.FormatInt(d.claims.ID, 10) + `}`, CreatedAt: d.clock.Now()},
+				Data: `{"priority":"urgent","team_id":` + strconv.FormatInt(d.Claims.ID, 10) + `}`, CreatedAt: d.Clock.Now()},
 			{Entity: "ticket", EntityID: slow.ID, Kind: "ticket.assigned", ActorKind: "agent", ActorID: &admin, Actor: "admin@example.com",
-				Data: `{"to_assignee":` + strconv.FormatInt(d.zhangAgnt.ID, 10) + `}`, CreatedAt: d.clock.Now()},
+				Data: `{"to_assignee":` + strconv.FormatInt(d.ZhangWei.Agent.ID, 10) + `}`, CreatedAt: d.Clock.Now()},
 		}
 		// The slow transaction writes its events (their ids handed out now) and stays open.
 		// SQLite has one writer, so there the late commit is played by taking the ids and
@@ -552,17 +524,17 @@ func TestLateCommitAfterBurstIsAnnouncedOnce(t *testing.T) {
 			burst := make([]*tickets.Event, 1000)
 			for i := range burst {
 				burst[i] = &tickets.Event{Entity: "ticket", EntityID: slow.ID, Kind: "ticket.created", ActorKind: "customer",
-					Actor: "customer", Data: `{"priority":"normal"}`, CreatedAt: d.clock.Now()}
+					Actor: "customer", Data: `{"priority":"normal"}`, CreatedAt: d.Clock.Now()}
 			}
 			if _, err := db.NewInsert().Model(&burst).Exec(ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 0 {
 			t.Fatalf("collect over the burst = %d, %v; want nothing to tell yet", n, err)
 		}
 
-		d.clock.Advance(15 * time.Second)
+		d.Clock.Advance(15 * time.Second)
 		commit()
 		// Two workers' runs collect at once; between them, each row is written once.
 		var wg sync.WaitGroup
@@ -572,15 +544,15 @@ func TestLateCommitAfterBurstIsAnnouncedOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				written[i], errs[i] = d.svc.CollectAnnouncements(ctx)
+				written[i], errs[i] = d.box.CollectAnnouncements(ctx)
 			}()
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil || written[0]+written[1] != 2 {
 			t.Errorf("collect after the late commit = %v, %v; want the urgent ticket and the assignment", written, err)
 		}
-		d.clock.Advance(15 * time.Second)
-		if n, err := d.svc.CollectAnnouncements(ctx); err != nil || n != 0 {
+		d.Clock.Advance(15 * time.Second)
+		if n, err := d.box.CollectAnnouncements(ctx); err != nil || n != 0 {
 			t.Errorf("collect again = %d, %v; want 0", n, err)
 		}
 		var announced, noticed int
@@ -588,7 +560,7 @@ func TestLateCommitAfterBurstIsAnnouncedOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := db.NewSelect().Table("notices").ColumnExpr("count(*)").
-			Where("source_event_id = ? AND agent_id = ?", lateEvents[1].ID, d.zhangAgnt.ID).Scan(ctx, &noticed); err != nil {
+			Where("source_event_id = ? AND agent_id = ?", lateEvents[1].ID, d.ZhangWei.Agent.ID).Scan(ctx, &noticed); err != nil {
 			t.Fatal(err)
 		}
 		if announced != 1 || noticed != 1 {
@@ -596,8 +568,8 @@ func TestLateCommitAfterBurstIsAnnouncedOnce(t *testing.T) {
 		}
 
 		// Ids still missing once no transaction can hold them (rolled back) are forgotten.
-		d.clock.Advance(tickets.MaxTxAge + 2*time.Minute)
-		if _, err := d.svc.CollectAnnouncements(ctx); err != nil {
+		d.Clock.Advance(tickets.MaxTxAge + 2*time.Minute)
+		if _, err := d.box.CollectAnnouncements(ctx); err != nil {
 			t.Fatal(err)
 		}
 		var gaps string

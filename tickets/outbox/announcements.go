@@ -1,4 +1,4 @@
-package tickets
+package outbox
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // Announcements: the audit trail's news read, exactly once, into rows for Slack to deliver
@@ -35,17 +37,17 @@ var errCursorMoved = errors.New("announcement cursor moved")
 // returns how many rows it wrote.
 func (s *Service) CollectAnnouncements(ctx context.Context) (int, error) {
 	var last int64
-	if err := s.db.NewSelect().Table("events").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &last); err != nil {
+	if err := s.svc.DB().NewSelect().Table("events").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &last); err != nil {
 		return 0, fmt.Errorf("find the end of the audit trail: %w", err)
 	}
-	start, err := s.Setting(ctx, announceCursorKey+".start", func() string { return strconv.FormatInt(last, 10) })
+	start, err := s.svc.Setting(ctx, announceCursorKey+".start", func() string { return strconv.FormatInt(last, 10) })
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.Setting(ctx, announceCursorKey, func() string { return start }); err != nil {
+	if _, err := s.svc.Setting(ctx, announceCursorKey, func() string { return start }); err != nil {
 		return 0, err
 	}
-	if _, err := s.Setting(ctx, announceGapsKey, func() string { return "[]" }); err != nil {
+	if _, err := s.svc.Setting(ctx, announceGapsKey, func() string { return "[]" }); err != nil {
 		return 0, err
 	}
 	total := 0
@@ -71,15 +73,10 @@ func ChannelKind(kind string) bool { return slices.Contains(channelKinds, kind) 
 // announcedKinds are the audit events the announcements read.
 var announcedKinds = append([]string{"ticket.created", "ticket.assigned"}, channelKinds...)
 
-// MaxTxAge is the longest a write transaction stays open: inTx ends every attempt within it
-// (database/sql rolls back, and refuses to commit, a transaction whose context has ended),
-// and intake batches end within batchTimeout, less than it. The announcements rely on it.
-const MaxTxAge = 2 * time.Minute
-
 // gapWait is how long an audit event id missing below the cursor is watched for a late
-// commit: MaxTxAge, plus room for a statement still running at the deadline, the commit
+// commit: tickets.MaxTxAge (no transaction of the core's stays open longer), plus room for a statement still running at the deadline, the commit
 // itself, and the clocks of two worker processes disagreeing.
-const gapWait = MaxTxAge + time.Minute
+const gapWait = tickets.MaxTxAge + time.Minute
 
 // announceScan is how many audit event ids a batch steps over at most.
 const announceScan = 2000
@@ -105,19 +102,19 @@ type idGap struct {
 // each batch records the ids it stepped over that were not there (in settings, moved with
 // the cursor) and later batches read just those again. A missing id either commits later
 // or never: its transaction began before the id after it was visible, and transactions end
-// within MaxTxAge, so after gapWait an id still missing was rolled back and is forgotten.
+// within tickets.MaxTxAge, so after gapWait an id still missing was rolled back and is forgotten.
 // This holds on both databases without reading anything but ids (PostgreSQL sequences and
 // SQLite's AUTOINCREMENT hand ids out in increasing order; SQLite, with one writer, leaves
 // gaps only where a transaction rolled back), and costs one range read of ids per batch
 // however many events a burst writes. The rows written are keyed by event, so an event
 // read twice is still announced once.
 func (s *Service) collectBatch(ctx context.Context, reread bool) (written int, more bool, err error) {
-	for attempt := 0; attempt < maxTxAttempts; attempt++ {
+	for attempt := 0; attempt < tickets.MaxTxAttempts; attempt++ {
 		written, more = 0, false
 		// Taken before the trail is read: an id missing from these reads was handed out
 		// before the id after it was committed, so before now.
-		seen := s.now().UnixMilli()
-		err = s.inTx(ctx, func(tx bun.Tx) error {
+		seen := s.svc.Now().UnixMilli()
+		err = s.svc.InTx(ctx, func(tx tickets.Tx) error {
 			var cur, gapsText string
 			if err := tx.NewSelect().Table("settings").Column("value").Where("key = ?", announceCursorKey).Scan(ctx, &cur); err != nil {
 				return fmt.Errorf("read announcement cursor: %w", err)
@@ -133,7 +130,7 @@ func (s *Service) collectBatch(ctx context.Context, reread bool) (written int, m
 			if err := json.Unmarshal([]byte(gapsText), &gaps); err != nil {
 				return fmt.Errorf("announcement gaps %q: %w", gapsText, err)
 			}
-			var late []*Event
+			var late []*tickets.Event
 			if reread && len(gaps) > 0 {
 				if late, gaps, err = s.lateEvents(ctx, tx, gaps, seen); err != nil {
 					return err
@@ -145,7 +142,7 @@ func (s *Service) collectBatch(ctx context.Context, reread bool) (written int, m
 				return fmt.Errorf("read audit trail ids: %w", err)
 			}
 			next := after
-			var evs []*Event
+			var evs []*tickets.Event
 			if len(ids) > 0 {
 				next = ids[len(ids)-1]
 				more = len(ids) == announceScan
@@ -165,17 +162,15 @@ func (s *Service) collectBatch(ctx context.Context, reread bool) (written int, m
 			}
 			// Guarded on the cursor even when it stays: the gaps belong to it, and an
 			// overlapping run that moved it first makes this one read again.
-			res, err := tx.NewUpdate().Table("settings").Set("value = ?, updated_at = ?", strconv.FormatInt(next, 10), s.now()).
-				Where("key = ? AND value = ?", announceCursorKey, cur).Exec(ctx)
+			moved, err := tx.UpdateSetting(ctx, announceCursorKey, strconv.FormatInt(next, 10), &cur)
 			if err != nil {
 				return fmt.Errorf("move announcement cursor: %w", err)
 			}
-			if n, _ := res.RowsAffected(); n != 1 {
+			if !moved {
 				return errCursorMoved
 			}
 			if string(gapsJSON) != gapsText {
-				if _, err := tx.NewUpdate().Table("settings").Set("value = ?, updated_at = ?", string(gapsJSON), s.now()).
-					Where("key = ?", announceGapsKey).Exec(ctx); err != nil {
+				if _, err := tx.UpdateSetting(ctx, announceGapsKey, string(gapsJSON), nil); err != nil {
 					return fmt.Errorf("store announcement gaps: %w", err)
 				}
 			}
@@ -206,11 +201,11 @@ func missing(after int64, ids []int64, seen int64) []idGap {
 // lateEvents reads the events that have since appeared in the gaps, keeps those the
 // announcements read, and returns the gaps left: without the ids found, and without those
 // missing for longer than gapWait (rolled back).
-func (s *Service) lateEvents(ctx context.Context, tx bun.IDB, gaps []idGap, now int64) ([]*Event, []idGap, error) {
-	var found []*Event
+func (s *Service) lateEvents(ctx context.Context, tx tickets.Tx, gaps []idGap, now int64) ([]*tickets.Event, []idGap, error) {
+	var found []*tickets.Event
 	for start := 0; start < len(gaps); start += 100 { // a bounded statement however many gaps
 		part := gaps[start:min(start+100, len(gaps))]
-		var evs []*Event
+		var evs []*tickets.Event
 		err := tx.NewSelect().Model(&evs).WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
 			for _, g := range part {
 				q = q.WhereOr("id BETWEEN ? AND ?", g.From, g.To)
@@ -223,7 +218,7 @@ func (s *Service) lateEvents(ctx context.Context, tx bun.IDB, gaps []idGap, now 
 		found = append(found, evs...)
 	}
 	ids := make([]int64, len(found))
-	var late []*Event
+	var late []*tickets.Event
 	for i, ev := range found {
 		ids[i] = ev.ID
 		if ev.Entity == "ticket" && slices.Contains(announcedKinds, ev.Kind) {
@@ -263,27 +258,27 @@ func remainingGaps(gaps []idGap, found []int64, now int64) []idGap {
 }
 
 // announce writes the rows the events call for.
-func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, error) {
-	var notices []*Notice
+func (s *Service) announce(ctx context.Context, tx tickets.Tx, evs []*tickets.Event) (int, error) {
+	var notices []*tickets.Notice
 	written := 0
 	for _, ev := range evs {
 		var data struct {
-			Priority   Priority `json:"priority"`
-			TeamID     *int64   `json:"team_id"`
-			ToAssignee *int64   `json:"to_assignee"`
+			Priority   tickets.Priority `json:"priority"`
+			TeamID     *int64           `json:"team_id"`
+			ToAssignee *int64           `json:"to_assignee"`
 		}
 		if err := json.Unmarshal([]byte(ev.Data), &data); err != nil {
-			s.log.Warn("an audit event's details are not JSON; not announced", "event", ev.ID, "err", err)
+			s.svc.Logger().Warn("an audit event's details are not JSON; not announced", "event", ev.ID, "err", err)
 			continue
 		}
 		if ChannelKind(ev.Kind) {
-			t, err := s.ticketByID(ctx, tx, ev.EntityID)
+			t, err := tx.Ticket(ctx, ev.EntityID)
 			if err != nil {
 				return written, err
 			}
 			res, err := tx.NewRaw(`INSERT INTO slack_announcements (event_id, kind, ticket_id, team_id, body, created_at)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-				ev.ID, ev.Kind, t.ID, t.TeamID, channelText(ev, t), s.now()).Exec(ctx)
+				ev.ID, ev.Kind, t.ID, t.TeamID, channelText(ev, t), s.svc.Now()).Exec(ctx)
 			if err != nil {
 				return written, fmt.Errorf("store announcement: %w", err)
 			}
@@ -294,22 +289,22 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, 
 		}
 		switch ev.Kind {
 		case "ticket.created":
-			if data.Priority != PriorityHigh && data.Priority != PriorityUrgent {
+			if data.Priority != tickets.PriorityHigh && data.Priority != tickets.PriorityUrgent {
 				continue
 			}
-			t, err := s.ticketByID(ctx, tx, ev.EntityID)
+			t, err := tx.Ticket(ctx, ev.EntityID)
 			if err != nil {
 				return written, err
 			}
 			var body string
-			if data.Priority == PriorityUrgent {
+			if data.Priority == tickets.PriorityUrgent {
 				body = fmt.Sprintf("紧急工单 Urgent ticket %s: %s", t.Ref(), t.Subject)
 			} else {
 				body = fmt.Sprintf("高优先级工单 High-priority ticket %s: %s", t.Ref(), t.Subject)
 			}
 			res, err := tx.NewRaw(`INSERT INTO slack_announcements (event_id, kind, ticket_id, team_id, body, created_at)
 				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`,
-				ev.ID, KindTicketUrgent, t.ID, data.TeamID, body, s.now()).Exec(ctx)
+				ev.ID, KindTicketUrgent, t.ID, data.TeamID, body, s.svc.Now()).Exec(ctx)
 			if err != nil {
 				return written, fmt.Errorf("store announcement: %w", err)
 			}
@@ -320,22 +315,21 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, 
 			if data.ToAssignee == nil || (ev.ActorID != nil && *ev.ActorID == *data.ToAssignee) {
 				continue // moved to a team queue, or the agent took it themselves
 			}
-			t, err := s.ticketByID(ctx, tx, ev.EntityID)
+			t, err := tx.Ticket(ctx, ev.EntityID)
 			if err != nil {
 				return written, err
 			}
 			id, evID := t.ID, ev.ID
-			notices = append(notices, &Notice{AgentID: *data.ToAssignee, Kind: KindTicketAssigned, TicketID: &id, SourceEventID: &evID,
+			notices = append(notices, &tickets.Notice{AgentID: *data.ToAssignee, Kind: KindTicketAssigned, TicketID: &id, SourceEventID: &evID,
 				Body: fmt.Sprintf("工单已分配给您 %s is yours now (%s priority): %s", t.Ref(), t.Priority, t.Subject)})
 		}
 	}
 	for _, n := range notices {
-		n.CreatedAt = s.now()
-		res, err := tx.NewInsert().Model(n).On("CONFLICT DO NOTHING").Exec(ctx)
+		stored, err := tx.AddNoticeOnce(ctx, n)
 		if err != nil {
-			return written, fmt.Errorf("store notice: %w", err)
+			return written, err
 		}
-		if k, _ := res.RowsAffected(); k > 0 {
+		if stored {
 			written++
 		}
 	}
@@ -343,7 +337,7 @@ func (s *Service) announce(ctx context.Context, tx bun.IDB, evs []*Event) (int, 
 }
 
 // channelText is the team channel's line for an SLA or complaint event.
-func channelText(ev *Event, t *Ticket) string {
+func channelText(ev *tickets.Event, t *tickets.Ticket) string {
 	var d struct {
 		Deadline  string `json:"deadline"`
 		Percent   int    `json:"percent"`
