@@ -112,7 +112,7 @@ func TestAftercareCommitsWithTheResolution(t *testing.T) {
 		if after.Status != before.Status || after.ResolvedAt != nil || len(after.Messages) != len(before.Messages) || len(after.Events) != len(before.Events) {
 			t.Errorf("a failed resolution left %s, %d messages (was %d), events %v", after.Status, len(after.Messages), len(before.Messages), eventKinds(after.Events))
 		}
-		if n := countEvents(t, db, "stub.resolved"); n != 1 {
+		if n := tickettest.CountEvents(t, db, "stub.resolved"); n != 1 {
 			t.Errorf("%d stub.resolved events, want the committed one only", n)
 		}
 	})

@@ -88,7 +88,7 @@ func TestComplaintsSeam(t *testing.T) {
 		if !handedOver(sched, "complaint", 1, 1001) || !handedOver(sched, "complaint", 2, 1002) {
 			t.Errorf("after intake the job system has timers %v and messages %v", sched.Timers(), sched.Delivered())
 		}
-		if n := countEvents(t, db, "stub.complaint"); n != 2 {
+		if n := tickettest.CountEvents(t, db, "stub.complaint"); n != 2 {
 			t.Errorf("%d complaints recorded in intake's transactions, want 2", n)
 		}
 

@@ -22,15 +22,6 @@ func taskIDs(sched *tickettest.Scheduler) map[string]bool {
 	return out
 }
 
-func countEvents(t *testing.T, db *bun.DB, kind string) int {
-	t.Helper()
-	n, err := db.NewSelect().Table("events").Where("kind = ?", kind).Count(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 func TestPoliciesSetDeadlines(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
@@ -144,8 +135,8 @@ func TestWarningsThenEscalation(t *testing.T) {
 			if _, err := d.svc.Sweep(ctx); err != nil {
 				t.Fatal(err)
 			}
-			w := countEvents(t, db, "sla.warning")
-			b := countEvents(t, db, "sla.breached")
+			w := tickettest.CountEvents(t, db, "sla.warning")
+			b := tickettest.CountEvents(t, db, "sla.breached")
 			if w != st.warnings || b != st.breach {
 				t.Errorf("at +%v: %d warnings, %d breaches; want %d, %d", st.at, w, b, st.warnings, st.breach)
 			}
@@ -210,7 +201,7 @@ func TestBreachesAreRecordedOnceUnderConcurrentSweeps(t *testing.T) {
 		if total != n {
 			t.Errorf("sweeps reported %d breaches, want %d", total, n)
 		}
-		if got := countEvents(t, db, "sla.breached"); got != n {
+		if got := tickettest.CountEvents(t, db, "sla.breached"); got != n {
 			t.Errorf("%d sla.breached events, want %d", got, n)
 		}
 		high, _ := db.NewSelect().Table("tickets").Where("priority = 'high'").Count(ctx)

@@ -32,15 +32,6 @@ func adminActor(t *testing.T, svc *tickets.Service) tickets.Actor {
 	return tickets.AgentActor(a)
 }
 
-func countEvents(t *testing.T, db *bun.DB, kind string) int {
-	t.Helper()
-	n, err := db.NewSelect().Table("events").Where("kind = ?", kind).Count(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // Channel settings saved by an admin are stored, listed without their secrets, and
 // audited without their values; an empty value removes one, settings not given stay.
 func TestChannelSettings(t *testing.T) {
@@ -102,11 +93,11 @@ func TestChannelSettings(t *testing.T) {
 		}
 
 		// Saving the same value again changes nothing and records nothing.
-		events := countEvents(t, db, "channel.settings_changed")
+		events := tickettest.CountEvents(t, db, "channel.settings_changed")
 		if changed, err := settings.Save(ctx, admin, map[string]string{channelsettings.TwilioAuthToken: authToken}); err != nil || len(changed) != 0 {
 			t.Errorf("same value again: %v %v", changed, err)
 		}
-		if n := countEvents(t, db, "channel.settings_changed"); n != events {
+		if n := tickettest.CountEvents(t, db, "channel.settings_changed"); n != events {
 			t.Errorf("%d change events after saving nothing new, had %d", n, events)
 		}
 
