@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -204,10 +205,14 @@ func FuzzRecordingMedia(f *testing.F) {
 		if err != nil {
 			return
 		}
-		base := strings.TrimRight(api, "/")
 		ok := strings.HasPrefix(got, "https://api.") && strings.Contains(got, ".twilio.com/2010-04-01/Accounts/AC")
 		if api != "" {
-			ok = strings.HasPrefix(got, base+"/2010-04-01/Accounts/AC")
+			// The base as a URL reads it: scheme and host compare without regard to case.
+			b, err := url.Parse(strings.TrimRight(api, "/"))
+			if err != nil {
+				t.Fatalf("RecordingMedia accepted the base %q, which does not parse: %v", api, err)
+			}
+			ok = strings.HasPrefix(got, b.Scheme+"://"+b.Host+b.EscapedPath()+"/2010-04-01/Accounts/AC")
 		}
 		if !ok || !strings.HasSuffix(got, ".mp3") || strings.ContainsAny(got[strings.Index(got, "/2010-04-01/"):], "?#@%\\") {
 			t.Errorf("RecordingMedia(%q, %q) = %q", api, raw, got)
