@@ -41,90 +41,111 @@ func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
 	return SweepResult{Warnings: n[0], Breaches: n[1]}, err
 }
 
-// warn tells officers two working days before a complaint's deadline.
-func (s *Service) warn(ctx context.Context) (int, error) {
-	now := s.svc.Now()
-	loc := s.svc.Calendar().Location()
-	var handled int
-	err := s.svc.InTx(ctx, func(tx tickets.Tx) error {
-		var due []*Complaint
-		q := tx.NewSelect().Model(&due).
-			Where("warn_at IS NOT NULL AND warn_at <= ? AND status IN ('received', 'investigating')", now).
-			OrderExpr("warn_at").Limit(tickets.SweepBatch)
-		if err := s.svc.SkipLocked(q).Scan(ctx); err != nil {
-			return fmt.Errorf("find complaint warnings: %w", err)
-		}
-		won, err := guard(ctx, tx, due, "warned_at", "warn_at IS NOT NULL", now)
-		if err != nil {
-			return err
-		}
-		var notes []*tickets.Notice
-		var evs []*tickets.Event
-		for _, c := range won {
-			evs = append(evs, tx.Event(system, "ticket", c.TicketID, "complaint.warning", map[string]any{"complaint": c.Ref(), "due_at": c.DeadlineAt}))
-			to := []int64{}
-			if c.OfficerID != nil {
-				to = append(to, *c.OfficerID)
-			} else if to, err = tx.AgentsWithRole(ctx, tickets.RoleAdmin, nil); err != nil {
-				return err
-			}
-			for _, a := range to {
-				notes = append(notes, &tickets.Notice{AgentID: a, Kind: "complaint.warning", TicketID: &c.TicketID, ComplaintID: &c.ID,
-					Body: fmt.Sprintf("Complaint %s must be decided by %s: %d working days left.", c.Ref(), c.DeadlineAt.In(loc).Format("2006-01-02 15:04"), warnDays)})
-			}
-		}
-		handled = len(won)
-		if err := tx.Record(ctx, evs...); err != nil {
-			return err
-		}
-		return tx.AddNotices(ctx, notes)
-	})
-	return handled, err
+// dueStage is one stage of the complaints' sweep: which complaints have come due, the
+// column that guards them (set once, by the one sweep that wins them), and whom to tell
+// what.
+type dueStage struct {
+	kind              string // the event's and the notices' kind
+	what              string // for errors: "warnings", "breaches"
+	due, order        string // the complaints due (? is now), oldest first
+	column, condition string // see guard
+	// tell returns, for one batch, who is told of each complaint.
+	tell func(ctx context.Context, tx tickets.Tx) (func(c *Complaint) ([]int64, error), error)
+	body func(c *Complaint, loc *time.Location) string
 }
 
-// breach escalates complaints past their deadline to the supervisors and admins.
+// warn tells officers two working days before a complaint's deadline (the admins when it
+// has no officer).
+func (s *Service) warn(ctx context.Context) (int, error) {
+	return s.sweepDue(ctx, dueStage{
+		kind: "complaint.warning", what: "warnings",
+		due:    "warn_at IS NOT NULL AND warn_at <= ? AND status IN ('received', 'investigating')",
+		order:  "warn_at",
+		column: "warned_at", condition: "warn_at IS NOT NULL",
+		tell: func(ctx context.Context, tx tickets.Tx) (func(c *Complaint) ([]int64, error), error) {
+			return func(c *Complaint) ([]int64, error) {
+				if c.OfficerID != nil {
+					return []int64{*c.OfficerID}, nil
+				}
+				return tx.AgentsWithRole(ctx, tickets.RoleAdmin, nil)
+			}, nil
+		},
+		body: func(c *Complaint, loc *time.Location) string {
+			return fmt.Sprintf("Complaint %s must be decided by %s: %d working days left.", c.Ref(), c.DeadlineAt.In(loc).Format("2006-01-02 15:04"), warnDays)
+		},
+	})
+}
+
+// breach escalates complaints past their deadline to the admins and the supervisors of
+// the officer's team (the officer, when they have no team).
 func (s *Service) breach(ctx context.Context) (int, error) {
-	now := s.svc.Now()
-	loc := s.svc.Calendar().Location()
-	var handled int
-	err := s.svc.InTx(ctx, func(tx tickets.Tx) error {
-		var due []*Complaint
-		q := tx.NewSelect().Model(&due).
-			Where("breached_at IS NULL AND decided_at IS NULL AND deadline_at <= ? AND status IN ('received', 'investigating')", now).
-			OrderExpr("deadline_at").Limit(tickets.SweepBatch)
-		if err := s.svc.SkipLocked(q).Scan(ctx); err != nil {
-			return fmt.Errorf("find complaint breaches: %w", err)
-		}
-		won, err := guard(ctx, tx, due, "breached_at", "breached_at IS NULL", now)
-		if err != nil {
-			return err
-		}
-		heads, err := tx.AgentsWithRole(ctx, tickets.RoleAdmin, nil)
-		if err != nil {
-			return err
-		}
-		var notes []*tickets.Notice
-		var evs []*tickets.Event
-		for _, c := range won {
-			evs = append(evs, tx.Event(system, "ticket", c.TicketID, "complaint.breached", map[string]any{"complaint": c.Ref(), "due_at": c.DeadlineAt}))
-			to := append([]int64{}, heads...)
-			if c.OfficerID != nil {
+	return s.sweepDue(ctx, dueStage{
+		kind: "complaint.breached", what: "breaches",
+		due:    "breached_at IS NULL AND decided_at IS NULL AND deadline_at <= ? AND status IN ('received', 'investigating')",
+		order:  "deadline_at",
+		column: "breached_at", condition: "breached_at IS NULL",
+		tell: func(ctx context.Context, tx tickets.Tx) (func(c *Complaint) ([]int64, error), error) {
+			heads, err := tx.AgentsWithRole(ctx, tickets.RoleAdmin, nil)
+			if err != nil {
+				return nil, err
+			}
+			return func(c *Complaint) ([]int64, error) {
+				to := append([]int64{}, heads...)
+				if c.OfficerID == nil {
+					return to, nil
+				}
 				o, err := tx.Agent(ctx, *c.OfficerID)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				sup, err := tx.AgentsWithRole(ctx, tickets.RoleSupervisor, o.TeamID)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				to = append(to, sup...)
 				if o.TeamID == nil {
 					to = append(to, o.ID)
 				}
+				return dedupe(to), nil
+			}, nil
+		},
+		body: func(c *Complaint, loc *time.Location) string {
+			return fmt.Sprintf("Complaint %s about %s is overdue: its decision was due %s.", c.Ref(), tickets.FormatRef(c.TicketID), c.DeadlineAt.In(loc).Format("2006-01-02 15:04"))
+		},
+	})
+}
+
+// sweepDue handles one batch of a stage in one transaction: it finds the complaints due,
+// wins them with the guard column, records an event on each ticket and tells staff.
+func (s *Service) sweepDue(ctx context.Context, st dueStage) (int, error) {
+	now := s.svc.Now()
+	loc := s.svc.Calendar().Location()
+	var handled int
+	err := s.svc.InTx(ctx, func(tx tickets.Tx) error {
+		handled = 0 // the transaction may be retried
+		var due []*Complaint
+		q := tx.NewSelect().Model(&due).Where(st.due, now).OrderExpr(st.order).Limit(tickets.SweepBatch)
+		if err := s.svc.SkipLocked(q).Scan(ctx); err != nil {
+			return fmt.Errorf("find complaint %s: %w", st.what, err)
+		}
+		won, err := guard(ctx, tx, due, st.column, st.condition, now)
+		if err != nil {
+			return err
+		}
+		tell, err := st.tell(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var notes []*tickets.Notice
+		var evs []*tickets.Event
+		for _, c := range won {
+			evs = append(evs, tx.Event(system, "ticket", c.TicketID, st.kind, map[string]any{"complaint": c.Ref(), "due_at": c.DeadlineAt}))
+			to, err := tell(c)
+			if err != nil {
+				return err
 			}
-			for _, a := range dedupe(to) {
-				notes = append(notes, &tickets.Notice{AgentID: a, Kind: "complaint.breached", TicketID: &c.TicketID, ComplaintID: &c.ID,
-					Body: fmt.Sprintf("Complaint %s about %s is overdue: its decision was due %s.", c.Ref(), tickets.FormatRef(c.TicketID), c.DeadlineAt.In(loc).Format("2006-01-02 15:04"))})
+			for _, a := range to {
+				notes = append(notes, &tickets.Notice{AgentID: a, Kind: st.kind, TicketID: &c.TicketID, ComplaintID: &c.ID, Body: st.body(c, loc)})
 			}
 		}
 		handled = len(won)
