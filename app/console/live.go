@@ -163,6 +163,7 @@ type liveChange struct {
 	Entity   string `json:"entity"`
 	Team     int64  `json:"team,omitempty"`
 	Assignee int64  `json:"assignee,omitempty"`
+	Actor    int64  `json:"actor,omitempty"` // the agent who made it: their own pages need no telling
 }
 
 // stream serves GET /live as Server-Sent Events. A stream lasts StreamFor, then the
@@ -210,7 +211,7 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 			}
 			sent[ch.ID], cursor = true, max(cursor, ch.ID)
 			data, _ := json.Marshal(liveChange{Kind: ch.Kind, Ticket: ch.Ref(), Entity: ch.Entity,
-				Team: derefID(ch.TeamID), Assignee: derefID(ch.AssigneeID)})
+				Team: derefID(ch.TeamID), Assignee: derefID(ch.AssigneeID), Actor: derefID(ch.ActorID)})
 			fmt.Fprintf(w, "id: %d\nevent: change\ndata: %s\n\n", cursor, data)
 			return w.Flush() == nil
 		}
