@@ -208,13 +208,16 @@
     tick();
   }
   const fresh = new Set();
+  const shown = new Set(ticket && ticket.dataset.events ? ticket.dataset.events.split(",").map(Number) : []);
   es.addEventListener("change", (e) => {
     const c = JSON.parse(e.data);
     if (queue && concernsQueue(c)) {
       fresh.add(c.ticket);
       later(() => { refreshQueue(Array.from(fresh)); fresh.clear(); });
-    } else if (ticket && c.ticket === ticket.dataset.ref) {
-      // The agent's own change is already on the page they were sent to: no banner.
+    } else if (ticket && c.ticket === ticket.dataset.ref && !shown.has(c.id)) {
+      // News, unless the page already shows it (a replay of recent events on connecting)
+      // or it is the agent's own change, already on the page they were sent to.
+      shown.add(c.id);
       const changed = document.getElementById("changed");
       if (changed && c.actor !== me) changed.hidden = false;
       later(refreshTicket);
