@@ -131,6 +131,8 @@ func TestResolveGoesToTheNextTicket(t *testing.T) {
 				want: tickets.StatusOpen, replies: 1, back: "?from=" + unassigned},
 			{name: "resolve outside a queue stays", path: "status", form: url.Values{"status": {"resolved"}},
 				want: tickets.StatusResolved},
+			{name: "a queue that is none stays, resolved", path: "status", form: url.Values{"status": {"resolved"}, "from": {"view=elsewhere"}},
+				want: tickets.StatusResolved, back: "?from=" + url.QueryEscape("view=elsewhere")},
 			{name: "only the queue's keys are carried", path: "status", form: url.Values{"status": {"resolved"}, "from": {"view=unassigned&next=//evil.example"}},
 				want: tickets.StatusResolved, next: true},
 		}

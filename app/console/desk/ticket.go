@@ -186,12 +186,14 @@ func (h *Handler) changed(ctx *fiber.Ctx, a *tickets.Agent, ref string, status t
 		}
 		return def[0]
 	})
-	if err != nil {
-		return err
+	var page *tickets.TicketPage
+	if err == nil {
+		page, err = h.svc.ListTickets(ctx.UserContext(), f)
 	}
-	page, err := h.svc.ListTickets(ctx.UserContext(), f)
 	if err != nil {
-		return err
+		// The change is made; only the way on is lost: stay on the ticket.
+		h.log.Warn("find the queue's next ticket", "ticket", ref, "err", err)
+		return ui.Redirect(ctx, ticketIn(ref, from), done)
 	}
 	for _, t := range page.Items {
 		if t.Ref() != strings.ToUpper(strings.TrimSpace(ref)) {
