@@ -18,6 +18,7 @@ type Change struct {
 	TicketID   int64 // the ticket, for a complaint's change too
 	TeamID     *int64
 	AssigneeID *int64
+	ActorID    *int64 // the agent who made the change; nil for the customer and the system
 	CreatedAt  time.Time
 }
 
@@ -30,7 +31,7 @@ func (s *Service) ChangesAfter(ctx context.Context, after int64, limit int) ([]*
 	var out []*Change
 	err := s.db.NewSelect().
 		TableExpr("events AS e").
-		ColumnExpr("e.id, e.kind, e.entity, e.entity_id, e.created_at").
+		ColumnExpr("e.id, e.kind, e.entity, e.entity_id, e.actor_id, e.created_at").
 		ColumnExpr("COALESCE(t.id, c.ticket_id, 0) AS ticket_id").
 		ColumnExpr("COALESCE(t.team_id, ct.team_id) AS team_id").
 		ColumnExpr("COALESCE(t.assignee_id, ct.assignee_id) AS assignee_id").

@@ -104,6 +104,10 @@ func TestChangesAfter(t *testing.T) {
 				t.Errorf("%s on %s %d names ticket %s, want %s", c.Kind, c.Entity, c.EntityID, c.Ref(), res.Ticket.Ref())
 			}
 			kinds = append(kinds, c.Entity+":"+c.Kind)
+			// Whose change it is: the admin's complaint, the customer's message.
+			if mine := c.ActorID != nil && *c.ActorID == admin.ID; mine != (c.Entity == "complaint" || c.Kind == "complaint.opened") {
+				t.Errorf("%s on %s: actor %v, want the admin's (%d) only for the complaint", c.Kind, c.Entity, c.ActorID, admin.ID)
+			}
 		}
 		want := map[string]bool{"ticket:ticket.created": false, "ticket:message.received": false, "ticket:complaint.opened": false}
 		for _, k := range kinds {

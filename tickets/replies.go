@@ -29,6 +29,17 @@ const WeChatWindow = 48 * time.Hour
 // ReplyOn is Reply on a channel the agent chose (e.g. SMS when WeChat's window has closed);
 // "" means the customer's last channel.
 func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Channel, body string) (*Message, error) {
+	return s.ReplyThen(ctx, actor, ref, via, body, "")
+}
+
+// ReplyThen is ReplyOn that then moves the ticket to status then (e.g. resolved or
+// pending; "" leaves it) in the same transaction, with one audit trail: a status the
+// ticket may not take refuses the reply too. A then the reply itself reached (open, from
+// new) is no change.
+func (s *Service) ReplyThen(ctx context.Context, actor Actor, ref string, via Channel, body string, then Status) (*Message, error) {
+	if then != "" && !then.Valid() {
+		return nil, invalidf("unknown status %q (open, pending, resolved, closed)", then)
+	}
 	if actor.Agent == nil {
 		return nil, forbiddenf("only agents reply to customers")
 	}
@@ -40,6 +51,7 @@ func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Chan
 		return nil, invalidf("reply is %d bytes, more than the %d allowed", len(body), MaxBodyBytes)
 	}
 	var m *Message
+	var told []int64
 	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
 		if t.Status == StatusClosed {
 			return conflictf("%s is closed; reopen it before replying", t.Ref())
@@ -76,14 +88,21 @@ func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Chan
 			t.FirstResponseWarnAt = nil
 		}
 		if t.Status == StatusNew {
-			return s.changeStatus(ctx, tx, t, StatusOpen, actor, "first reply")
+			if err := s.changeStatus(ctx, tx, t, StatusOpen, actor, "first reply"); err != nil {
+				return err
+			}
 		}
-		return nil
+		if then == "" || then == t.Status {
+			return nil
+		}
+		var err error
+		told, err = s.transition(ctx, tx, t, then, actor, "")
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.deliver(ctx, m.ID)
+	s.deliver(ctx, append([]int64{m.ID}, told...)...)
 	return m, nil
 }
 

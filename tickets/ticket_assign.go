@@ -77,6 +77,21 @@ func (s *Service) Assign(ctx context.Context, actor Actor, ref string, in Assign
 	})
 }
 
+// MayTake reports whether actor may take t for themselves (the console's "Take it"): not
+// theirs yet, and Assign would let them, by the rule every change of the ticket follows.
+func (s *Service) MayTake(ctx context.Context, actor Actor, t *Ticket) (bool, error) {
+	a := actor.Agent
+	if a == nil || t.AssigneeID != nil && *t.AssigneeID == a.ID {
+		return false, nil
+	}
+	if err := s.mayChange(ctx, s.db, actor, t); errors.Is(err, ErrForbidden) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // autoAssign gives an unassigned ticket of a team to the available agent with the fewest
 // open tickets below their capacity, the longest-waiting first among equals. It reports
 // whether anyone was free. The team row is touched first so two assignments in one team

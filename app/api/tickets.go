@@ -97,16 +97,19 @@ type textInput struct {
 	Body string `json:"body"`
 }
 
-// reply sends {body} on the customer's last channel, or {body, channel} on another.
+// reply sends {body} on the customer's last channel, or {body, channel} on another; with
+// {status} (e.g. "resolved", "pending") it also moves the ticket there, in the same
+// transaction: a status the ticket may not take refuses the reply too.
 func (s *server) reply(c *fiber.Ctx) error {
 	var in struct {
 		Body    string `json:"body"`
 		Channel string `json:"channel"`
+		Status  string `json:"status"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	m, err := s.svc.ReplyOn(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Channel(in.Channel), in.Body)
+	m, err := s.svc.ReplyThen(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Channel(in.Channel), in.Body, tickets.Status(in.Status))
 	if err != nil {
 		return err
 	}

@@ -211,11 +211,10 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 	shoot(t, ctx, "queue")
 
 	// Keyboard: j selects the first row, Enter opens it.
-	run(t, ctx, 5*time.Second, "open the ticket from the keyboard",
-		chromedp.KeyEvent("j"),
-		chromedp.KeyEvent("\r"),
-		chromedp.WaitVisible(css(`#reply-body`)),
-	)
+	// (Waiting for the page's load event: its script has run by then.)
+	run(t, ctx, 5*time.Second, "select the first row", chromedp.KeyEvent("j"))
+	read(t, ctx, "open the ticket from the keyboard", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent("\r")))
+	run(t, ctx, 5*time.Second, "see the composer", chromedp.WaitVisible(css(`#reply-body`)))
 	segmentTests := []struct {
 		text     string
 		n, chars int
@@ -257,7 +256,7 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 		t.Errorf("segment counter shows %q, want one UCS-2 message", segments)
 	}
 	shoot(t, ctx, "ticket-reply")
-	submit(t, ctx, "send it", `#reply-form button[type=submit]`)
+	submit(t, ctx, "send it", `#send`)
 	detail, err := l.Service.Ticket(context.Background(), "HL-000001")
 	if err != nil {
 		t.Fatal(err)
@@ -274,7 +273,14 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 	if detail.Status != tickets.StatusResolved {
 		t.Fatalf("status %s after resolving in the browser", detail.Status)
 	}
+	// Resolved, the agent moves on in the queue the ticket was opened from: here it is
+	// empty, so they are back on it.
+	if loc := read(t, ctx, "where the agent is", chromedp.Location()); !strings.HasSuffix(loc, "/queue?view=unassigned") {
+		t.Errorf("after resolving the agent is on %s, want the unassigned queue", loc)
+	}
 	shoot(t, ctx, "ticket-resolved")
+	run(t, ctx, 5*time.Second, "open the resolved ticket again",
+		chromedp.Navigate(l.url+"/tickets/HL-000001"), chromedp.WaitVisible(css(`#timeline`)))
 
 	// The customer writes again: the resolved ticket reopens, and the open page shows the
 	// message in its timeline without a reload.

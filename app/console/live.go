@@ -158,11 +158,13 @@ func (h *hub) broadcast(c *tickets.Change) {
 
 // liveChange is what a browser receives for each change.
 type liveChange struct {
+	ID       int64  `json:"id"` // the event's own id (the SSE id line is the stream's cursor)
 	Kind     string `json:"kind"`
 	Ticket   string `json:"ticket"`
 	Entity   string `json:"entity"`
 	Team     int64  `json:"team,omitempty"`
 	Assignee int64  `json:"assignee,omitempty"`
+	Actor    int64  `json:"actor,omitempty"` // the agent who made it: their own pages need no telling
 }
 
 // stream serves GET /live as Server-Sent Events. A stream lasts StreamFor, then the
@@ -209,8 +211,8 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 				return true
 			}
 			sent[ch.ID], cursor = true, max(cursor, ch.ID)
-			data, _ := json.Marshal(liveChange{Kind: ch.Kind, Ticket: ch.Ref(), Entity: ch.Entity,
-				Team: derefID(ch.TeamID), Assignee: derefID(ch.AssigneeID)})
+			data, _ := json.Marshal(liveChange{ID: ch.ID, Kind: ch.Kind, Ticket: ch.Ref(), Entity: ch.Entity,
+				Team: derefID(ch.TeamID), Assignee: derefID(ch.AssigneeID), Actor: derefID(ch.ActorID)})
 			fmt.Fprintf(w, "id: %d\nevent: change\ndata: %s\n\n", cursor, data)
 			return w.Flush() == nil
 		}

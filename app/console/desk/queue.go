@@ -20,6 +20,7 @@ type queueData struct {
 	Query    string
 	Items    []*tickets.Ticket
 	Next     string // the next page's URL, empty on the last page
+	From     string // the queue as a query (view=team&status=…): a ticket opened from it carries it, to come back to its next ticket
 	After    int64  // the newest event when the page was drawn; the live feed starts there
 	Team     int64  // the agent's team, for deciding which live changes concern the view
 	Views    []string
@@ -44,41 +45,19 @@ func (h *Handler) queue(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if a.TeamID != nil {
 		d.Team = *a.TeamID
 	}
-	f := tickets.TicketFilter{
-		Channel: tickets.Channel(d.Channel), Priority: tickets.Priority(d.Priority), Query: d.Query,
-		Cursor: ctx.Query("cursor"), Limit: 50,
+	f, err := queueFilter(ctx, a, ctx.Query)
+	if err != nil {
+		return err
 	}
-	if d.Status != "" {
-		f.Statuses = []tickets.Status{tickets.Status(d.Status)}
-	} else if d.Query == "" {
-		f.Statuses = []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusPending}
-	}
-	switch d.View {
-	case "mine":
-		f.AssigneeID = &a.ID
-	case "team":
-		if a.TeamID == nil {
-			return fiber.NewError(fiber.StatusBadRequest, ui.T(ui.Lang(ctx, a), "queue.no_team"))
-		}
-		f.TeamID = a.TeamID
-	case "unassigned":
-		f.Unassigned = true
-	case "all":
-	default:
-		return fiber.NewError(fiber.StatusBadRequest, "view must be mine, team, unassigned or all")
-	}
+	f.Cursor = ctx.Query("cursor")
 	page, err := h.svc.ListTickets(ctx.UserContext(), f)
 	if err != nil {
 		return err
 	}
 	d.Items = page.Items
+	d.From = queueQuery(ctx.Query)
 	if page.NextCursor != "" {
-		q := url.Values{}
-		for _, k := range []string{"view", "status", "channel", "priority", "q"} {
-			if v := ctx.Query(k); v != "" {
-				q.Set(k, v)
-			}
-		}
+		q, _ := url.ParseQuery(d.From)
 		q.Set("cursor", page.NextCursor)
 		d.Next = "/queue?" + q.Encode()
 	}
@@ -91,4 +70,48 @@ func (h *Handler) queue(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return h.kit.Render(ctx, "queue_rows", v)
 	}
 	return h.kit.Render(ctx, "queue", v)
+}
+
+// queueKeys are the query parameters that say which queue is shown.
+var queueKeys = []string{"view", "status", "channel", "priority", "q"}
+
+// queueFilter is the queue that query (view, status, channel, priority, q) names, for a.
+func queueFilter(ctx *fiber.Ctx, a *tickets.Agent, query func(key string, def ...string) string) (tickets.TicketFilter, error) {
+	status, q := query("status"), strings.TrimSpace(query("q"))
+	f := tickets.TicketFilter{Channel: tickets.Channel(query("channel")), Priority: tickets.Priority(query("priority")), Query: q, Limit: 50}
+	if status != "" {
+		f.Statuses = []tickets.Status{tickets.Status(status)}
+	} else if q == "" {
+		f.Statuses = []tickets.Status{tickets.StatusNew, tickets.StatusOpen, tickets.StatusPending}
+	}
+	switch query("view", "mine") {
+	case "mine":
+		f.AssigneeID = &a.ID
+	case "team":
+		if a.TeamID == nil {
+			return f, fiber.NewError(fiber.StatusBadRequest, ui.T(ui.Lang(ctx, a), "queue.no_team"))
+		}
+		f.TeamID = a.TeamID
+	case "unassigned":
+		f.Unassigned = true
+	case "all":
+	default:
+		return f, fiber.NewError(fiber.StatusBadRequest, "view must be mine, team, unassigned or all")
+	}
+	return f, nil
+}
+
+// queueQuery is the query naming a queue, from its parameters: what a ticket opened
+// from the queue carries in its links (from=…) and forms.
+func queueQuery(query func(key string, def ...string) string) string {
+	q := url.Values{}
+	for _, k := range queueKeys {
+		if v := query(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if q.Get("view") == "" {
+		q.Set("view", "mine")
+	}
+	return q.Encode()
 }

@@ -3,6 +3,7 @@ package desk
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,9 +28,13 @@ type ticketData struct {
 	Reply      *tickets.ReplyOptions
 	Teams      []*tickets.Team
 	Agents     []*tickets.Agent
-	Statuses   []tickets.Status // where the status may move from here
+	Statuses   []tickets.Status // the status now (preselected), then where it may move
 	Prios      []tickets.Priority
 	After      int64
+	MayTake    bool   // "Take it" is offered: the agent may take it and it is not theirs
+	CanResolve bool   // "Resolve" is offered
+	From       string // the queue the ticket was opened from (view=…&status=…), "" if none
+	Back       string // that queue's URL
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -46,7 +51,7 @@ var messageEvents = map[string]bool{"message.received": true, "reply.queued": tr
 // ticket serves GET /tickets/:ref; partial=timeline answers the timeline alone, for live
 // refreshes that must not disturb a reply being typed.
 func (h *Handler) ticket(ctx *fiber.Ctx, a *tickets.Agent) error {
-	d, err := h.ticketData(ctx, ctx.Params("ref"))
+	d, err := h.ticketData(ctx, a, ctx.Params("ref"))
 	if err != nil {
 		return err
 	}
@@ -58,13 +63,20 @@ func (h *Handler) ticket(ctx *fiber.Ctx, a *tickets.Agent) error {
 	return h.kit.Render(ctx, "ticket", v)
 }
 
-func (h *Handler) ticketData(ctx *fiber.Ctx, ref string) (*ticketData, error) {
+func (h *Handler) ticketData(ctx *fiber.Ctx, a *tickets.Agent, ref string) (*ticketData, error) {
 	cx := ctx.UserContext()
 	t, err := h.svc.Ticket(cx, strings.ToUpper(strings.TrimSpace(ref)))
 	if err != nil {
 		return nil, err
 	}
-	d := &ticketData{T: t, Prios: []tickets.Priority{tickets.PriorityLow, tickets.PriorityNormal, tickets.PriorityHigh, tickets.PriorityUrgent}}
+	d := &ticketData{T: t, Prios: []tickets.Priority{tickets.PriorityLow, tickets.PriorityNormal, tickets.PriorityHigh, tickets.PriorityUrgent},
+		From: fromQueue(ctx.Query("from")), Back: "/queue"}
+	if d.From != "" {
+		d.Back += "?" + d.From
+	}
+	if d.MayTake, err = h.svc.MayTake(cx, tickets.AgentActor(a), t.Ticket); err != nil {
+		return nil, err
+	}
 	for _, m := range t.Messages {
 		d.Timeline = append(d.Timeline, timelineItem{At: m.CreatedAt, Message: m})
 	}
@@ -74,6 +86,9 @@ func (h *Handler) ticketData(ctx *fiber.Ctx, ref string) (*ticketData, error) {
 		}
 	}
 	sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.Before(d.Timeline[j].At) })
+	d.CanResolve = t.Status.CanBecome(tickets.StatusResolved)
+	// The status it has comes first and is preselected, so a stray Save changes nothing.
+	d.Statuses = append(d.Statuses, t.Status)
 	for _, st := range []tickets.Status{tickets.StatusOpen, tickets.StatusPending, tickets.StatusResolved, tickets.StatusClosed} {
 		if t.Status.CanBecome(st) {
 			d.Statuses = append(d.Statuses, st)
@@ -135,12 +150,15 @@ func orDash(v any) any {
 	return v
 }
 
+// reply sends the composer's text; then=resolved or pending ("Send and resolve") also
+// moves the ticket there, in the same transaction, and goes on to the queue's next ticket.
 func (h *Handler) reply(ctx *fiber.Ctx, a *tickets.Agent) error {
 	ref := ctx.Params("ref")
-	if _, err := h.svc.ReplyOn(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Channel(ctx.FormValue("channel")), ctx.FormValue("body")); err != nil {
+	then := tickets.Status(ctx.FormValue("then"))
+	if _, err := h.svc.ReplyThen(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Channel(ctx.FormValue("channel")), ctx.FormValue("body"), then); err != nil {
 		return err
 	}
-	return ui.Redirect(ctx, ticketURL(ref), ui.T(ui.Lang(ctx, a), "ticket.replied"))
+	return h.changed(ctx, a, ref, then, ui.T(ui.Lang(ctx, a), "ticket.replied"))
 }
 
 func (h *Handler) note(ctx *fiber.Ctx, a *tickets.Agent) error {
@@ -148,7 +166,59 @@ func (h *Handler) note(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if _, err := h.svc.AddNote(ctx.UserContext(), tickets.AgentActor(a), ref, ctx.FormValue("body")); err != nil {
 		return err
 	}
-	return ui.Redirect(ctx, ticketURL(ref), ui.T(ui.Lang(ctx, a), "ticket.noted"))
+	return h.changed(ctx, a, ref, "", ui.T(ui.Lang(ctx, a), "ticket.noted"))
+}
+
+// changed sends the agent on after a change to ref: to the next ticket of the queue they
+// came from (the form's from) when the ticket left their hands (status now resolved,
+// pending or closed), else back to the ticket, in that queue still.
+func (h *Handler) changed(ctx *fiber.Ctx, a *tickets.Agent, ref string, status tickets.Status, done string) error {
+	lang := ui.Lang(ctx, a)
+	from := fromQueue(ctx.FormValue("from"))
+	if from == "" || (status != tickets.StatusResolved && status != tickets.StatusPending && status != tickets.StatusClosed) {
+		return ui.Redirect(ctx, ticketIn(ref, from), done)
+	}
+	done = ui.T(lang, "ticket.moved", strings.ToUpper(ref), ui.T(lang, "status."+string(status)))
+	q, _ := url.ParseQuery(from)
+	f, err := queueFilter(ctx, a, func(k string, def ...string) string {
+		if v := q.Get(k); v != "" || len(def) == 0 {
+			return v
+		}
+		return def[0]
+	})
+	var page *tickets.TicketPage
+	if err == nil {
+		page, err = h.svc.ListTickets(ctx.UserContext(), f)
+	}
+	if err != nil {
+		// The change is made; only the way on is lost: stay on the ticket.
+		h.log.Warn("find the queue's next ticket", "ticket", ref, "err", err)
+		return ui.Redirect(ctx, ticketIn(ref, from), done)
+	}
+	for _, t := range page.Items {
+		if t.Ref() != strings.ToUpper(strings.TrimSpace(ref)) {
+			return ui.Redirect(ctx, ticketIn(t.Ref(), from), done+" "+ui.T(lang, "ticket.next", t.Ref()))
+		}
+	}
+	return ui.Redirect(ctx, "/queue?"+from, done+" "+ui.T(lang, "ticket.queue_done"))
+}
+
+// fromQueue is a queue's query as a ticket's link carries it, keeping only what names a
+// queue.
+func fromQueue(raw string) string {
+	q, err := url.ParseQuery(raw)
+	if raw == "" || err != nil || len(raw) > 1024 {
+		return ""
+	}
+	return queueQuery(func(k string, _ ...string) string { return q.Get(k) })
+}
+
+// ticketIn is a ticket's page opened from a queue (from, "" for none).
+func ticketIn(ref, from string) string {
+	if from == "" {
+		return ticketURL(ref)
+	}
+	return ticketURL(ref) + "?from=" + url.QueryEscape(from)
 }
 
 // assign takes the ticket (assignee=me) or, for supervisors, gives it to a team or agent.
@@ -177,15 +247,16 @@ func (h *Handler) assign(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if _, err := h.svc.Assign(ctx.UserContext(), tickets.AgentActor(a), ref, in); err != nil {
 		return err
 	}
-	return ui.Redirect(ctx, ticketURL(ref), ui.T(ui.Lang(ctx, a), "ticket.updated"))
+	return h.changed(ctx, a, ref, "", ui.T(ui.Lang(ctx, a), "ticket.updated"))
 }
 
 func (h *Handler) status(ctx *fiber.Ctx, a *tickets.Agent) error {
 	ref := ctx.Params("ref")
-	if _, err := h.svc.SetStatus(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Status(ctx.FormValue("status")), ctx.FormValue("reason")); err != nil {
+	t, err := h.svc.SetStatus(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Status(ctx.FormValue("status")), ctx.FormValue("reason"))
+	if err != nil {
 		return err
 	}
-	return ui.Redirect(ctx, ticketURL(ref), ui.T(ui.Lang(ctx, a), "ticket.updated"))
+	return h.changed(ctx, a, ref, t.Status, ui.T(ui.Lang(ctx, a), "ticket.updated"))
 }
 
 func (h *Handler) priority(ctx *fiber.Ctx, a *tickets.Agent) error {
@@ -193,7 +264,7 @@ func (h *Handler) priority(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if _, err := h.svc.SetPriority(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Priority(ctx.FormValue("priority")), ctx.FormValue("reason")); err != nil {
 		return err
 	}
-	return ui.Redirect(ctx, ticketURL(ref), ui.T(ui.Lang(ctx, a), "ticket.updated"))
+	return h.changed(ctx, a, ref, "", ui.T(ui.Lang(ctx, a), "ticket.updated"))
 }
 
 // escalate opens a complaint on the ticket, with its 10-working-day decision deadline.

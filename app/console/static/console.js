@@ -35,7 +35,8 @@
   tick();
   setInterval(tick, 1000);
 
-  // --- Keyboard: j/k move, Enter opens, r replies, n notes, / searches, Ctrl+Enter sends. ---
+  // --- Keyboard: j/k move, Enter opens, r replies, n notes, / searches, Ctrl+Enter sends,
+  // Ctrl+Shift+Enter sends and resolves, t takes, e resolves, ? lists them all. ---
   const typing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
   function rows() { return Array.from(document.querySelectorAll("#queue-rows tr[data-href]")); }
   function select(i) {
@@ -47,14 +48,27 @@
     rs[i].scrollIntoView({ block: "nearest" });
   }
   function selected() { return rows().findIndex((r) => r.classList.contains("sel")); }
+  const help = document.getElementById("shortcuts");
+  function toggleHelp(show) { if (help) help.hidden = !show; }
+  document.querySelectorAll("[data-shortcuts]").forEach((b) => b.addEventListener("click", () => toggleHelp(true)));
+  if (help) help.addEventListener("click", (e) => { if (e.target === help) toggleHelp(false); });
+  // A button the page offers, clicked from the keyboard; none when it is not offered.
+  function press(id) {
+    const b = document.getElementById(id);
+    if (b) b.click();
+    return !!b;
+  }
   document.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target.form) {
       e.preventDefault();
-      e.target.form.requestSubmit();
+      const resolve = e.shiftKey && e.target.form.querySelector("#send-resolve");
+      e.target.form.requestSubmit(resolve || undefined);
       return;
     }
+    if (e.key === "Escape" && help && !help.hidden) { toggleHelp(false); return; }
     if (e.key === "Escape" && typing(e.target)) { e.target.blur(); return; }
     if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "?") { e.preventDefault(); toggleHelp(help && help.hidden); return; }
     const queue = document.getElementById("queue-rows");
     if (queue && (e.key === "j" || e.key === "k")) {
       e.preventDefault();
@@ -74,6 +88,10 @@
       e.preventDefault();
       showTab("note-form");
       document.getElementById("note-body").focus();
+    } else if (e.key === "t" && press("take")) {
+      e.preventDefault();
+    } else if (e.key === "e" && press("resolve")) {
+      e.preventDefault();
     } else if (e.key === "/") {
       const s = document.getElementById("search");
       if (s) { e.preventDefault(); s.focus(); s.select(); }
@@ -187,18 +205,23 @@
     const before = new Set(Array.from(wrap.querySelectorAll(".msg")).map((m) => m.id));
     wrap.innerHTML = await res.text();
     wrap.querySelectorAll(".msg").forEach((m) => { if (!before.has(m.id)) m.classList.add("fresh"); });
-    const changed = document.getElementById("changed");
-    if (changed) changed.hidden = false;
     tick();
   }
   const fresh = new Set();
+  const shown = new Set(ticket && ticket.dataset.events ? ticket.dataset.events.split(",").map(Number) : []);
   es.addEventListener("change", (e) => {
     const c = JSON.parse(e.data);
     if (queue && concernsQueue(c)) {
       fresh.add(c.ticket);
       later(() => { refreshQueue(Array.from(fresh)); fresh.clear(); });
-    } else if (ticket && c.ticket === ticket.dataset.ref) {
+    } else if (ticket && c.ticket === ticket.dataset.ref && !shown.has(c.id)) {
+      // News, unless the page already shows it (a replay of recent events on connecting)
+      // or it is the agent's own change, already on the page they were sent to.
+      shown.add(c.id);
+      const changed = document.getElementById("changed");
+      if (changed && c.actor !== me) changed.hidden = false;
       later(refreshTicket);
     }
+    page.dataset.seen = e.lastEventId; // how far the page has read the feed
   });
 })();
