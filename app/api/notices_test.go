@@ -126,4 +126,3 @@ func TestNoticesRefuseBadInput(t *testing.T) {
 		}
 	})
 }
-

@@ -2,12 +2,14 @@ package console_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 
 	"github.com/chromedp/chromedp"
+
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -57,7 +59,15 @@ func TestBrowserOfficerDecidesComplaint(t *testing.T) {
 		chromedp.Click(css(`label.out-partly_upheld`)),
 		chromedp.SendKeys(css(`#decision-text`), decision),
 	)
-	submit(t, ctx, "record the decision", `#decide`)
+	submit(t, ctx, "preview the decision", `#decide`)
+	if got := read(t, ctx, "the customer's text", chromedp.Text(css(`#customer-text`))); !strings.Contains(got, decision) {
+		t.Errorf("the confirmation shows %q, not the decision", got)
+	}
+	if got := d.ComplaintNow(soon.Ref()); got.Status == tickets.ComplaintDecided {
+		t.Fatal("decided before the officer confirmed")
+	}
+	shoot(t, ctx, "complaint-confirm-zh")
+	submit(t, ctx, "confirm and send the decision", `#confirm-send`)
 	if got := read(t, ctx, "the message after deciding", chromedp.Text(css(`.flash`))); got != "决定已记录，正在通知客户。" {
 		t.Errorf("after deciding the page says %q", got)
 	}
