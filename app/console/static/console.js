@@ -29,7 +29,8 @@
         el.classList.add(state);
         el.dataset.state = state;
       }
-      el.textContent = left <= 0 ? (en ? "overdue " : "已超时 ") + span(left) : span(left) + (en ? " left" : "");
+      // The clock's name (first response or resolution) stays; the time left is redrawn.
+      (el.querySelector(".left") || el).textContent = left <= 0 ? (en ? "overdue " : "已超时 ") + span(left) : span(left) + (en ? " left" : "");
     });
   }
   tick();
