@@ -278,15 +278,15 @@
     const desk = document.getElementById("alerts-desktop"), snd = document.getElementById("alerts-sound");
     const note = document.getElementById("alerts-state");
     const label = () => {
-      desk.textContent = pref("desktop") ? desk.dataset.off : desk.dataset.on;
-      snd.textContent = pref("sound") ? snd.dataset.off : snd.dataset.on;
+      desk.textContent = pref("desktop") ? desk.dataset.disable : desk.dataset.enable;
+      snd.textContent = pref("sound") ? snd.dataset.disable : snd.dataset.enable;
       desk.hidden = !window.Notification;
     };
     desk.addEventListener("click", async () => {
       if (pref("desktop")) { setPref("desktop", false); label(); return; }
       const p = await Notification.requestPermission();
       setPref("desktop", p === "granted");
-      note.textContent = p === "denied" ? desk.dataset.denied : "";
+      note.textContent = p === "denied" ? desk.dataset.blocked : "";
       label();
     });
     snd.addEventListener("click", () => {
