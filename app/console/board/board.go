@@ -48,7 +48,8 @@ type boardData struct {
 	Board   *complaints.Board
 	Columns []boardColumn
 	Open    int
-	Days    int // how far back the decided column reaches
+	Days    int   // how far back the decided column reaches
+	After   int64 // the newest event when the board was read; its live feed starts there
 }
 
 type boardColumn struct {
@@ -93,6 +94,11 @@ func (h *Handler) complaintBoard(ctx *fiber.Ctx, a *tickets.Agent) error {
 		f.OfficerID = &a.ID
 	default:
 		return fiber.NewError(fiber.StatusBadRequest, ui.T(ui.Lang(ctx, a), "complaints.err.view"))
+	}
+	// Read before the board, so that whatever commits after it is news to the live feed.
+	var err error
+	if d.After, err = h.svc.LastEventID(ctx.UserContext()); err != nil {
+		return err
 	}
 	b, err := h.complaints.Board(ctx.UserContext(), f)
 	if err != nil {

@@ -144,7 +144,8 @@
   // --- Live updates over Server-Sent Events. ---
   const queue = document.getElementById("queue");
   const ticket = document.getElementById("ticket");
-  const page = queue || ticket;
+  const board = document.getElementById("complaints");
+  const page = queue || ticket || board;
   // Every signed-in page listens: the menu's notice count is on all of them.
   if (!body.dataset.agent || !window.EventSource) return;
   const me = Number(body.dataset.agent), team = Number(body.dataset.team);
@@ -201,8 +202,24 @@
       later(() => { refreshQueue(Array.from(fresh)); fresh.clear(); });
     } else if (ticket && c.ticket === ticket.dataset.ref) {
       later(refreshTicket);
+    } else if (board && (c.entity === "complaint" || c.kind.startsWith("complaint."))) {
+      later(refreshBoard);
     }
   });
+
+  // The complaints board is redrawn from a fresh copy of itself; cards that moved or
+  // arrived are marked.
+  async function refreshBoard() {
+    const res = await fetch(location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const fresh = new DOMParser().parseFromString(await res.text(), "text/html").getElementById("complaints");
+    if (!fresh) return;
+    const before = new Map(Array.from(board.querySelectorAll(".cp-card[data-ref]")).map((c) => [c.dataset.ref, c.closest(".cp-col").id]));
+    board.innerHTML = fresh.innerHTML;
+    board.querySelectorAll(".cp-card[data-ref]").forEach((c) => {
+      if (before.get(c.dataset.ref) !== c.closest(".cp-col").id) c.classList.add("fresh");
+    });
+  }
 
   // --- Notices: the menu's unread count, a toast, and the alerts the agent turned on. ---
   const badge = document.getElementById("unread-count");
