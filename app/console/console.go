@@ -10,7 +10,8 @@
 // the live feed, and how a failed page or form is answered. The pages themselves are in
 // one package per section, as the menu has them, each with a handler holding only what it
 // reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
-// board (complaints), dashboard (the supervisor's dashboard) and admin. They draw their
+// board (complaints), notices (the agent's own notices), dashboard (the supervisor's
+// dashboard) and admin. They draw their
 // pages with the kit in ui (templates, words, rendering), which the shell uses too; the
 // shell imports the sections to mount them, so the sections never import the shell.
 package console
