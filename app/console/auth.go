@@ -59,7 +59,7 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 			if err := checkForm(ctx, form); err != nil {
 				return c.kit.ErrorPage(ctx, a, fiber.StatusForbidden, ui.T(ui.Lang(ctx, a), "error.csrf"))
 			}
-		} else if ctx.Path() != "/live" && ctx.Query("partial") == "" {
+		} else if ctx.Path() != "/live" && ctx.Path() != "/notices/unread" && ctx.Query("partial") == "" {
 			// Every page's menu shows the unread notices; the live feed keeps it current.
 			n, err := c.svc.UnreadNotices(ctx.UserContext(), a.ID)
 			if err != nil {
