@@ -59,15 +59,21 @@ func TestBrowserOfficerDecidesComplaint(t *testing.T) {
 		chromedp.Click(css(`label.out-partly_upheld`)),
 		chromedp.SendKeys(css(`#decision-text`), decision),
 	)
-	submit(t, ctx, "preview the decision", `#decide`)
-	if got := read(t, ctx, "the customer's text", chromedp.Text(css(`#customer-text`))); !strings.Contains(got, decision) {
+	run(t, ctx, 5*time.Second, "preview the decision", chromedp.Click(css(`#decide`)), chromedp.WaitVisible(css(`#decide-dialog #customer-text`)))
+	if got := read(t, ctx, "the customer's text", chromedp.Text(css(`#decide-dialog #customer-text`))); !strings.Contains(got, decision) {
 		t.Errorf("the confirmation shows %q, not the decision", got)
 	}
 	if got := d.ComplaintNow(soon.Ref()); got.Status == tickets.ComplaintDecided {
 		t.Fatal("decided before the officer confirmed")
 	}
 	shoot(t, ctx, "complaint-confirm-zh")
-	submit(t, ctx, "confirm and send the decision", `#confirm-send`)
+	// Going back keeps what was written; the second look sends it.
+	run(t, ctx, 5*time.Second, "go back to edit", chromedp.Click(css(`#confirm-edit`)), chromedp.WaitNotVisible(css(`#decide-dialog`)))
+	if got := read(t, ctx, "the decision kept", chromedp.Value(css(`#decision-text`))); got != decision {
+		t.Fatalf("after going back the decision reads %q", got)
+	}
+	run(t, ctx, 5*time.Second, "preview again", chromedp.Click(css(`#decide`)), chromedp.WaitVisible(css(`#decide-dialog #confirm-send`)))
+	submit(t, ctx, "confirm and send the decision", `#decide-dialog #confirm-send`)
 	if got := read(t, ctx, "the message after deciding", chromedp.Text(css(`.flash`))); got != "决定已记录，正在通知客户。" {
 		t.Errorf("after deciding the page says %q", got)
 	}

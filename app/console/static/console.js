@@ -141,6 +141,34 @@
     composer();
   }
 
+  // --- A complaint's decision is confirmed in a dialog showing the customer's text: the
+  // server's own confirmation page, fetched; without JavaScript that page opens instead.
+  const decide = document.getElementById("decide-form");
+  if (decide && window.HTMLDialogElement) {
+    decide.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      let page = null;
+      try {
+        const res = await fetch(decide.action, { method: "POST", body: new URLSearchParams(new FormData(decide)), credentials: "same-origin" });
+        if (res.ok) page = new DOMParser().parseFromString(await res.text(), "text/html");
+      } catch (_) { /* the plain form below says what went wrong */ }
+      const card = page && page.querySelector("#complaint-confirm .cp-confirm");
+      if (!card) { decide.submit(); return; }
+      let dlg = document.getElementById("decide-dialog");
+      if (!dlg) {
+        dlg = document.createElement("dialog");
+        dlg.id = "decide-dialog";
+        dlg.className = "cp-dialog";
+        document.body.append(dlg);
+      }
+      const h = page.querySelector("#complaint-confirm h1");
+      dlg.replaceChildren(...(h ? [h] : []), card);
+      dlg.querySelector("#edit-form").addEventListener("submit", (ev) => { ev.preventDefault(); dlg.close(); });
+      dlg.showModal();
+      dlg.querySelector("#confirm-send").focus();
+    });
+  }
+
   // --- Live updates over Server-Sent Events. ---
   const queue = document.getElementById("queue");
   const ticket = document.getElementById("ticket");
