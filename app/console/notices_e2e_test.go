@@ -100,6 +100,13 @@ func TestBrowserNoticesArriveLive(t *testing.T) {
 	if got := read(t, ctx, "the ring switch", chromedp.Text(css(`#alerts-sound`))); got != "不再响铃" {
 		t.Errorf("after turning the ring on, its switch says %q", got)
 	}
+	// A ticket given while the page is open joins its list.
+	l.textIn(t, "+8613800138002", "保单地址变更")
+	if status := boss("POST", "/api/v1/tickets/HL-000003/assign", map[string]any{"assignee_id": l.Agent.ID}); status != 200 {
+		t.Fatalf("the supervisor could not assign HL-000003: %d", status)
+	}
+	run(t, ctx, 3*time.Second, "see the third notice join the list",
+		chromedp.WaitVisible(css(`#notice-list a[href="/tickets/HL-000003"]`), chromedp.RetryInterval(20*time.Millisecond)))
 	shoot(t, ctx, "notices-zh")
 	run(t, ctx, 5*time.Second, "phone width", chromedp.EmulateViewport(390, 844))
 	shoot(t, ctx, "notices-zh-phone")

@@ -314,7 +314,21 @@
       d.onclick = () => { window.focus(); if (n.ticket) location.href = "/tickets/" + n.ticket; };
     }
     if (n.kind === "ticket.assigned" && pref("sound")) ring();
+    if (document.getElementById("notice-list")) later(refreshNotices);
   });
+  // The notices page takes in a new notice: its list and heading (whose "mark all read"
+  // reads up to the newest shown) are redrawn from a fresh copy.
+  async function refreshNotices() {
+    const res = await fetch(location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    ["notice-list"].forEach((id) => {
+      const fresh = doc.getElementById(id), old = document.getElementById(id);
+      if (fresh && old) old.innerHTML = fresh.innerHTML;
+    });
+    const head = doc.querySelector("#notices-page .page-head"), old = document.querySelector("#notices-page .page-head");
+    if (head && old) old.innerHTML = head.innerHTML;
+  }
 
   // The notices page's switches; asking the browser's permission only on a click.
   const alerts = document.getElementById("notice-alerts");
