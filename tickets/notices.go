@@ -68,20 +68,75 @@ func (s *Service) supervisorsOf(ctx context.Context, db bun.IDB, team *int64) ([
 	return s.agentsWithRole(ctx, db, RoleAdmin, nil)
 }
 
-// Notices lists an agent's notices, newest first.
+// Notices lists an agent's notices, newest first (ListNotices with only the unread filter).
 func (s *Service) Notices(ctx context.Context, agentID int64, unreadOnly bool, limit int) ([]*Notice, error) {
-	if limit <= 0 || limit > 500 {
-		limit = 100
+	return s.ListNotices(ctx, agentID, NoticeFilter{Unread: unreadOnly, Limit: limit})
+}
+
+// NoticeFilter picks a page of an agent's notices.
+type NoticeFilter struct {
+	Unread bool  // only those not yet read
+	Before int64 // only those with a smaller id (the last id of the previous page); 0: from the newest
+	Limit  int   // 1–500; anything else means 100
+}
+
+// ListNotices lists a page of an agent's notices, newest first. Only the agent's own are
+// ever read: agentID is the signed-in agent, never a parameter of the request.
+func (s *Service) ListNotices(ctx context.Context, agentID int64, f NoticeFilter) ([]*Notice, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
 	}
 	var ns []*Notice
-	q := s.db.NewSelect().Model(&ns).Where("agent_id = ?", agentID).OrderExpr("id DESC").Limit(limit)
-	if unreadOnly {
+	q := s.db.NewSelect().Model(&ns).Where("agent_id = ?", agentID).OrderExpr("id DESC").Limit(f.Limit)
+	if f.Unread {
 		q = q.Where("read_at IS NULL")
+	}
+	if f.Before > 0 {
+		q = q.Where("id < ?", f.Before)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list notices: %w", err)
 	}
 	return ns, nil
+}
+
+// UnreadNotices counts an agent's notices not yet read: the number on the console's menu.
+func (s *Service) UnreadNotices(ctx context.Context, agentID int64) (int, error) {
+	n, err := s.db.NewSelect().Model((*Notice)(nil)).Where("agent_id = ? AND read_at IS NULL", agentID).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count unread notices: %w", err)
+	}
+	return n, nil
+}
+
+// NoticeSignal says a notice was stored for an agent: what the live feed passes on.
+type NoticeSignal struct {
+	ID       int64
+	AgentID  int64
+	Kind     string
+	TicketID *int64
+	Body     string
+}
+
+// NoticesAfter lists the notices stored with an id above after, oldest first, at most
+// limit: the live feed's reading of new notices for every agent.
+func (s *Service) NoticesAfter(ctx context.Context, after int64, limit int) ([]NoticeSignal, error) {
+	var out []NoticeSignal
+	err := s.db.NewSelect().Table("notices").Column("id", "agent_id", "kind", "ticket_id", "body").
+		Where("id > ?", after).OrderExpr("id").Limit(limit).Scan(ctx, &out)
+	if err != nil {
+		return nil, fmt.Errorf("read new notices: %w", err)
+	}
+	return out, nil
+}
+
+// LastNoticeID is the newest notice's id, 0 when there is none.
+func (s *Service) LastNoticeID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.NewSelect().Table("notices").ColumnExpr("COALESCE(MAX(id), 0)").Scan(ctx, &id); err != nil {
+		return 0, fmt.Errorf("read the last notice: %w", err)
+	}
+	return id, nil
 }
 
 // MarkNoticesRead marks an agent's notices up to and including id as read.

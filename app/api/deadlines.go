@@ -247,12 +247,33 @@ type noticeJSON struct {
 	ReadAt      *time.Time `json:"read_at"`
 }
 
+// noticesJSON is a page of notices with the agent's unread count, the menu's number.
+type noticesJSON struct {
+	listJSON[noticeJSON]
+	Unread int `json:"unread"`
+}
+
+// listNotices serves GET /notices?unread=true&limit=50&cursor=<id>: the signed-in agent's
+// own notices, newest first; next_cursor reads the next page.
 func (s *server) listNotices(c *fiber.Ctx) error {
-	ns, err := s.svc.Notices(c.UserContext(), agentOf(c).ID, c.QueryBool("unread"), c.QueryInt("limit"))
+	f := tickets.NoticeFilter{Unread: c.QueryBool("unread")}
+	var err error
+	if v := c.Query("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 500 {
+			return fiber.NewError(fiber.StatusBadRequest, "limit is a number from 1 to 500")
+		}
+	}
+	if v := c.Query("cursor"); v != "" {
+		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil || f.Before < 1 {
+			return fiber.NewError(fiber.StatusBadRequest, "cursor is the next_cursor of the previous page")
+		}
+	}
+	me := agentOf(c).ID
+	ns, err := s.svc.ListNotices(c.UserContext(), me, f)
 	if err != nil {
 		return err
 	}
-	out := listJSON[noticeJSON]{Items: make([]noticeJSON, 0, len(ns))}
+	out := noticesJSON{listJSON: listJSON[noticeJSON]{Items: make([]noticeJSON, 0, len(ns))}}
 	for _, n := range ns {
 		v := noticeJSON{ID: n.ID, Kind: n.Kind, Body: n.Body, ComplaintID: n.ComplaintID, CreatedAt: n.CreatedAt.UTC(), ReadAt: utc(n.ReadAt)}
 		if n.TicketID != nil {
@@ -260,15 +281,29 @@ func (s *server) listNotices(c *fiber.Ctx) error {
 		}
 		out.Items = append(out.Items, v)
 	}
+	if f.Limit == 0 {
+		f.Limit = 100
+	}
+	if len(ns) == f.Limit {
+		out.NextCursor = strconv.FormatInt(ns[len(ns)-1].ID, 10)
+	}
+	if out.Unread, err = s.svc.UnreadNotices(c.UserContext(), me); err != nil {
+		return err
+	}
 	return c.JSON(out)
 }
 
+// readNotices serves POST /notices/read {"up_to": id}: the agent's own notices up to
+// that id are read; others' are never touched.
 func (s *server) readNotices(c *fiber.Ctx) error {
 	var in struct {
 		UpTo int64 `json:"up_to"`
 	}
 	if err := decode(c, &in); err != nil {
 		return err
+	}
+	if in.UpTo < 1 {
+		return fiber.NewError(fiber.StatusBadRequest, "say up_to: the newest notice id read")
 	}
 	if err := s.svc.MarkNoticesRead(c.UserContext(), agentOf(c).ID, in.UpTo); err != nil {
 		return err

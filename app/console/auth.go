@@ -59,6 +59,13 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 			if err := checkForm(ctx, form); err != nil {
 				return c.kit.ErrorPage(ctx, a, fiber.StatusForbidden, ui.T(ui.Lang(ctx, a), "error.csrf"))
 			}
+		} else if ctx.Path() != "/live" && ctx.Path() != "/notices/unread" && ctx.Query("partial") == "" {
+			// Every page's menu shows the unread notices; the live feed keeps it current.
+			n, err := c.svc.UnreadNotices(ctx.UserContext(), a.ID)
+			if err != nil {
+				return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
+			}
+			ui.SetUnread(ctx, n)
 		}
 		return ctx.Next()
 	}
@@ -125,8 +132,8 @@ func (c *Console) loginPage(ctx *fiber.Ctx) error {
 		c.setCookie(ctx, ui.LangCookie, l, 365*24*time.Hour)
 	}
 	if tok := ctx.Cookies(sessionCookie); tok != "" {
-		if _, err := c.svc.Authenticate(ctx.UserContext(), tok); err == nil {
-			return ctx.Redirect(safeNext(ctx.Query("next")), fiber.StatusSeeOther)
+		if a, err := c.svc.Authenticate(ctx.UserContext(), tok); err == nil {
+			return ctx.Redirect(landing(a, ctx.Query("next")), fiber.StatusSeeOther)
 		}
 	}
 	return c.showLogin(ctx, fiber.StatusOK, loginData{Next: safeNext(ctx.Query("next"))})
@@ -180,18 +187,36 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 			}
 		}
 	}
-	return ctx.Redirect(d.Next, fiber.StatusSeeOther)
+	return ctx.Redirect(landing(a, d.Next), fiber.StatusSeeOther)
 }
 
-// safeNext keeps a post-login destination on this site.
+// landing is where a signed-in agent goes: next when it is a safe path on this site, else
+// their home page.
+func landing(a *tickets.Agent, next string) string {
+	if n := safeNext(next); n != "" {
+		return n
+	}
+	return home(a)
+}
+
+// home is the page an agent starts from: complaint officers work from the complaints
+// board, everyone else from their queue.
+func home(a *tickets.Agent) string {
+	if a.Role == tickets.RoleComplaintOfficer {
+		return "/complaints"
+	}
+	return "/queue"
+}
+
+// safeNext keeps a post-login destination on this site; "" when there is none to keep.
 func safeNext(next string) string {
 	// Browsers drop tabs and line breaks inside a URL and read "\" as "/", so "/\t/evil"
 	// would leave the site: allow a plain path on this site only.
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(next, "/") ||
 		strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) ||
-		strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/live") {
-		return "/queue"
+		strings.HasPrefix(next, "/login") || strings.HasPrefix(next, "/live") || next == "/" {
+		return ""
 	}
 	return next
 }

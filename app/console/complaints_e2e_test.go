@@ -2,12 +2,14 @@ package console_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 
 	"github.com/chromedp/chromedp"
+
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -57,7 +59,21 @@ func TestBrowserOfficerDecidesComplaint(t *testing.T) {
 		chromedp.Click(css(`label.out-partly_upheld`)),
 		chromedp.SendKeys(css(`#decision-text`), decision),
 	)
-	submit(t, ctx, "record the decision", `#decide`)
+	run(t, ctx, 5*time.Second, "preview the decision", chromedp.Click(css(`#decide`)), chromedp.WaitVisible(css(`#decide-dialog #customer-text`)))
+	if got := read(t, ctx, "the customer's text", chromedp.Text(css(`#decide-dialog #customer-text`))); !strings.Contains(got, decision) {
+		t.Errorf("the confirmation shows %q, not the decision", got)
+	}
+	if got := d.ComplaintNow(soon.Ref()); got.Status == tickets.ComplaintDecided {
+		t.Fatal("decided before the officer confirmed")
+	}
+	shoot(t, ctx, "complaint-confirm-zh")
+	// Going back keeps what was written; the second look sends it.
+	run(t, ctx, 5*time.Second, "go back to edit", chromedp.Click(css(`#confirm-edit`)), chromedp.WaitNotVisible(css(`#decide-dialog`)))
+	if got := read(t, ctx, "the decision kept", chromedp.Value(css(`#decision-text`))); got != decision {
+		t.Fatalf("after going back the decision reads %q", got)
+	}
+	run(t, ctx, 5*time.Second, "preview again", chromedp.Click(css(`#decide`)), chromedp.WaitVisible(css(`#decide-dialog #confirm-send`)))
+	submit(t, ctx, "confirm and send the decision", `#decide-dialog #confirm-send`)
 	if got := read(t, ctx, "the message after deciding", chromedp.Text(css(`.flash`))); got != "决定已记录，正在通知客户。" {
 		t.Errorf("after deciding the page says %q", got)
 	}
@@ -84,4 +100,35 @@ func TestBrowserOfficerDecidesComplaint(t *testing.T) {
 		chromedp.WaitVisible(css(`#decide-form`)),
 	)
 	shoot(t, ctx, "complaint-en")
+}
+
+// TestBrowserOfficerBoardIsLive: a complaint officer lands on the complaints board when
+// signing in, and the board shows, without a reload, a complaint opened elsewhere and one
+// taken into investigation by someone else.
+func TestBrowserOfficerBoardIsLive(t *testing.T) {
+	ctx := newBrowser(t)
+	d := consoletest.NewDesk(t, tickettest.SQLite(t))
+	l := serveDesk(t, d)
+	first := d.FileComplaint("周敏", "+8613600000001", "车险理赔款三周未到账", consoletest.T0)
+
+	signInBrowser(t, ctx, l.url, d.Office)
+	if got := read(t, ctx, "where the officer landed", chromedp.Evaluate[string](`location.pathname`)); got != "/complaints" {
+		t.Fatalf("the officer landed on %q, want the complaints board", got)
+	}
+	run(t, ctx, 5*time.Second, "the board with its live feed", chromedp.WaitVisible(css(`#live-state:not(.off)`)))
+
+	opened := time.Now()
+	second := d.FileComplaint("钱芳", "+8613600000003", "退保手续费比合同约定高出一倍", consoletest.T0)
+	run(t, ctx, 3*time.Second, "see the new complaint arrive",
+		chromedp.WaitVisible(css(`#col-received .cp-card[data-ref="`+second.Ref()+`"]`), chromedp.RetryInterval(20*time.Millisecond)))
+	t.Logf("the new complaint appeared on the board %v after it was opened", time.Since(opened).Round(time.Millisecond))
+
+	if _, err := d.Complaints().SetStatus(context.Background(), tickets.AgentActor(d.Super), first.Ref(), tickets.ComplaintInvestigating, ""); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, 3*time.Second, "see the complaint move to investigating",
+		chromedp.WaitVisible(css(`#col-investigating .cp-card.fresh[data-ref="`+first.Ref()+`"]`), chromedp.RetryInterval(20*time.Millisecond)))
+	shoot(t, ctx, "complaints-board-live-zh")
+	run(t, ctx, 5*time.Second, "phone width", chromedp.EmulateViewport(390, 844))
+	shoot(t, ctx, "complaints-board-live-zh-phone")
 }

@@ -10,7 +10,8 @@
 // the live feed, and how a failed page or form is answered. The pages themselves are in
 // one package per section, as the menu has them, each with a handler holding only what it
 // reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
-// board (complaints), dashboard (the supervisor's dashboard) and admin. They draw their
+// board (complaints), notices (the agent's own notices), dashboard (the supervisor's
+// dashboard) and admin. They draw their
 // pages with the kit in ui (templates, words, rendering), which the shell uses too; the
 // shell imports the sections to mount them, so the sections never import the shell.
 package console
@@ -32,10 +33,12 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/dashboard"
 	"github.com/hotlinedesk/hotline/app/console/desk"
 	"github.com/hotlinedesk/hotline/app/console/followups"
+	"github.com/hotlinedesk/hotline/app/console/notices"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -77,6 +80,9 @@ type Config struct {
 	// Recordings fetches call recordings from Twilio so agents can play them; nil: no
 	// Twilio account is configured.
 	Recordings api.Recordings
+	// Outbox writes the staff notices the audit trail implies (a ticket given to an agent)
+	// as soon as the live feed sees one; nil means outbox.New(Service).
+	Outbox *outbox.Service
 }
 
 // Console serves the pages: it signs agents in and mounts the sections behind its checks.
@@ -92,6 +98,7 @@ type Console struct {
 	board     *board.Handler
 	dashboard *dashboard.Handler
 	admin     *admin.Handler
+	notices   *notices.Handler
 }
 
 // New parses the templates and makes the sections' handlers; a template error is a
@@ -124,14 +131,18 @@ func New(cfg Config) *Console {
 	if cfg.Aftercare == nil {
 		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
 	}
+	if cfg.Outbox == nil {
+		cfg.Outbox = outbox.New(cfg.Service)
+	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	return &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
-		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log),
+		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log, cfg.Outbox.CollectAnnouncements),
 		desk:      desk.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Recordings, cfg.Log),
 		followUps: followups.New(kit, cfg.Aftercare),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
 		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
+		notices:   notices.New(kit, cfg.Service),
 	}
 }
 
@@ -146,10 +157,10 @@ func (c *Console) Register(app *fiber.App) {
 	}
 	app.Use("/assets", filesystem.New(filesystem.Config{Root: http.FS(static), MaxAge: 3600}))
 
-	app.Get("/", func(ctx *fiber.Ctx) error { return ctx.Redirect("/queue", fiber.StatusSeeOther) })
 	app.Get("/login", c.loginPage)
 	app.Post("/login", c.login)
 	r := routes{c: c, app: app}
+	r.Get("/", func(ctx *fiber.Ctx, a *tickets.Agent) error { return ctx.Redirect(home(a), fiber.StatusSeeOther) })
 	r.Post("/logout", c.logout)
 	r.Post("/settings/language", c.setLanguage)
 	r.Post("/settings/presence", c.setPresence)
@@ -160,6 +171,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.board.Register(r)
 	c.dashboard.Register(r)
 	c.admin.Register(r)
+	c.notices.Register(r)
 }
 
 // routes mounts the sections' pages and forms behind the session check (ui.Router).

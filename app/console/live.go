@@ -12,20 +12,26 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
-// hub turns new audit events into live updates for every open console page of this
-// process. It reads the events table, so a change made by any process of a cluster (an
-// SMS taken by another API process, a breach found by a worker) reaches every browser, and
-// nothing is needed beside the database. One poller runs while anyone is watching.
+// hub turns new audit events and staff notices into live updates for every open console
+// page of this process. It reads the events and notices tables, so a change made by any
+// process of a cluster (an SMS taken by another API process, a breach found by a worker)
+// reaches every browser, and nothing is needed beside the database. One poller runs while
+// anyone is watching.
 type hub struct {
 	svc   *tickets.Service
 	every time.Duration
 	log   *slog.Logger
+	// collect writes the notices the audit trail implies (a ticket given to someone):
+	// called when an assignment is seen, so its agent hears of it within a poll rather
+	// than at the notice worker's next run. Nil: the worker alone writes them.
+	collect func(context.Context) (int, error)
 
 	mu     sync.Mutex
-	subs   map[chan *tickets.Change]struct{}
+	subs   map[chan liveItem]struct{}
 	cancel context.CancelFunc
 	closed bool
 }
@@ -39,12 +45,18 @@ const reread = 200
 // be caught by a reconnecting browser.
 const lateCommit = 10 * time.Second
 
-func newHub(svc *tickets.Service, every time.Duration, log *slog.Logger) *hub {
-	return &hub{svc: svc, every: every, log: log, subs: map[chan *tickets.Change]struct{}{}}
+// liveItem is one thing the hub hands its watchers: a change, or a notice for one agent.
+type liveItem struct {
+	change *tickets.Change
+	notice *tickets.NoticeSignal
 }
 
-func (h *hub) subscribe() chan *tickets.Change {
-	ch := make(chan *tickets.Change, 64)
+func newHub(svc *tickets.Service, every time.Duration, log *slog.Logger, collect func(context.Context) (int, error)) *hub {
+	return &hub{svc: svc, every: every, log: log, collect: collect, subs: map[chan liveItem]struct{}{}}
+}
+
+func (h *hub) subscribe() chan liveItem {
+	ch := make(chan liveItem, 64)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -56,9 +68,10 @@ func (h *hub) subscribe() chan *tickets.Change {
 		// Read where the feed starts before the caller reads its backlog, so that whatever
 		// commits after that backlog is news to the feed.
 		last, seen := h.start()
+		lastNotice, seenNotices := h.startNotices()
 		ctx, cancel := context.WithCancel(context.Background())
 		h.cancel = cancel
-		go h.run(ctx, last, seen)
+		go h.run(ctx, last, seen, lastNotice, seenNotices)
 	}
 	return ch
 }
@@ -83,7 +96,28 @@ func (h *hub) start() (int64, map[int64]bool) {
 	return last, seen
 }
 
-func (h *hub) unsubscribe(ch chan *tickets.Change) {
+// startNotices is where the notices' feed begins: the newest notice, and the recent ones
+// that are not news (they are in the unread count each page draws).
+func (h *hub) startNotices() (int64, map[int64]bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	seen := map[int64]bool{}
+	last, err := h.svc.LastNoticeID(ctx)
+	if err != nil {
+		h.log.Warn("live updates: read the last notice", "err", err)
+		return 0, seen
+	}
+	known, err := h.svc.NoticesAfter(ctx, max(last-reread, 0), 1000)
+	if err != nil {
+		h.log.Warn("live updates: read recent notices", "err", err)
+	}
+	for _, n := range known {
+		seen[n.ID] = true
+	}
+	return last, seen
+}
+
+func (h *hub) unsubscribe(ch chan liveItem) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if _, ok := h.subs[ch]; !ok {
@@ -111,7 +145,7 @@ func (h *hub) close() {
 	}
 }
 
-func (h *hub) run(ctx context.Context, last int64, seen map[int64]bool) {
+func (h *hub) run(ctx context.Context, last int64, seen map[int64]bool, lastNotice int64, seenNotices map[int64]bool) {
 	tick := time.NewTicker(h.every)
 	defer tick.Stop()
 	for {
@@ -127,25 +161,61 @@ func (h *hub) run(ctx context.Context, last int64, seen map[int64]bool) {
 			}
 			continue
 		}
+		assigned := false
 		for _, c := range changes {
 			if seen[c.ID] {
 				continue
 			}
 			seen[c.ID] = true
 			last = max(last, c.ID)
-			h.broadcast(c)
+			assigned = assigned || c.Kind == "ticket.assigned"
+			h.broadcast(liveItem{change: c})
 		}
-		for id := range seen {
-			if id <= last-reread {
-				delete(seen, id)
+		forget(seen, last)
+		if assigned && h.collect != nil {
+			if _, err := h.collect(ctx); err != nil && ctx.Err() == nil {
+				h.log.Warn("live updates: collect assignment notices", "err", err)
 			}
+		}
+		lastNotice = h.notices(ctx, lastNotice, seenNotices)
+	}
+}
+
+// notices hands on the notices stored since the last poll (and, as for events, those a
+// slow transaction committed below ids already seen); it returns the new cursor.
+func (h *hub) notices(ctx context.Context, last int64, seen map[int64]bool) int64 {
+	ns, err := h.svc.NoticesAfter(ctx, max(last-reread, 0), 1000)
+	if err != nil {
+		if ctx.Err() == nil {
+			h.log.Warn("live updates: read notices", "err", err)
+		}
+		return last
+	}
+	for i := range ns {
+		n := &ns[i]
+		if seen[n.ID] {
+			continue
+		}
+		seen[n.ID] = true
+		last = max(last, n.ID)
+		h.broadcast(liveItem{notice: n})
+	}
+	forget(seen, last)
+	return last
+}
+
+// forget drops the ids a poll no longer rereads.
+func forget(seen map[int64]bool, last int64) {
+	for id := range seen {
+		if id <= last-reread {
+			delete(seen, id)
 		}
 	}
 }
 
 // broadcast hands a change to every watcher; one too slow to keep up misses it rather
 // than holding up the rest (its page refreshes on the next change or reconnect).
-func (h *hub) broadcast(c *tickets.Change) {
+func (h *hub) broadcast(c liveItem) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for ch := range h.subs {
@@ -167,10 +237,20 @@ type liveChange struct {
 	Actor    int64  `json:"actor,omitempty"` // the agent who made it: their own pages need no telling
 }
 
+// liveNotice is what a browser receives when its agent is told something: the menu's
+// count goes up, and an assignment may ring.
+type liveNotice struct {
+	ID     int64  `json:"id"`
+	Kind   string `json:"kind"`
+	Label  string `json:"label"` // the kind in the agent's language
+	Body   string `json:"body"`
+	Ticket string `json:"ticket,omitempty"`
+}
+
 // stream serves GET /live as Server-Sent Events. A stream lasts StreamFor, then the
 // browser reconnects by itself with Last-Event-ID, and the events in between are replayed
 // from the database, so nothing is missed across reconnects or processes.
-func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
+func (c *Console) stream(ctx *fiber.Ctx, me *tickets.Agent) error {
 	// The browser's last event on a reconnect, else the newest event when its page was drawn.
 	after, _ := strconv.ParseInt(ctx.Get("Last-Event-ID"), 10, 64)
 	if after <= 0 {
@@ -196,7 +276,7 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 			}
 		}
 	}
-	streamFor := c.cfg.StreamFor
+	streamFor, lang := c.cfg.StreamFor, ui.Lang(ctx, me)
 	ctx.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer c.live.unsubscribe(sub)
 		fmt.Fprint(w, "retry: 1000\n: hello\n\n")
@@ -227,9 +307,21 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 		defer ping.Stop()
 		for {
 			select {
-			case ch, ok := <-sub:
-				if !ok || !send(ch) {
+			case it, ok := <-sub:
+				if !ok {
 					return
+				}
+				if it.change != nil && !send(it.change) {
+					return
+				}
+				// A notice goes only to the agent it is for; it moves no cursor, since a
+				// reconnecting page reads the unread count afresh.
+				if n := it.notice; n != nil && n.AgentID == me.ID {
+					data, _ := json.Marshal(liveNotice{ID: n.ID, Kind: n.Kind, Label: noticeLabel(lang, n.Kind), Body: n.Body, Ticket: refOf(n.TicketID)})
+					fmt.Fprintf(w, "event: notice\ndata: %s\n\n", data)
+					if w.Flush() != nil {
+						return
+					}
 				}
 			case <-ping.C:
 				fmt.Fprint(w, ": ping\n\n")
@@ -242,6 +334,21 @@ func (c *Console) stream(ctx *fiber.Ctx, _ *tickets.Agent) error {
 		}
 	})
 	return nil
+}
+
+// noticeLabel names a notice's kind in lang, as the notices page does.
+func noticeLabel(lang, kind string) string {
+	if s := ui.T(lang, "notices.kind."+kind); s != "notices.kind."+kind {
+		return s
+	}
+	return ui.T(lang, "notices.kind.other")
+}
+
+func refOf(id *int64) string {
+	if id == nil {
+		return ""
+	}
+	return tickets.FormatRef(*id)
 }
 
 func derefID(p *int64) int64 {

@@ -7,6 +7,7 @@ package board
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,8 @@ type boardData struct {
 	Board   *complaints.Board
 	Columns []boardColumn
 	Open    int
-	Days    int // how far back the decided column reaches
+	Days    int   // how far back the decided column reaches
+	After   int64 // the newest event when the board was read; its live feed starts there
 }
 
 type boardColumn struct {
@@ -93,6 +95,11 @@ func (h *Handler) complaintBoard(ctx *fiber.Ctx, a *tickets.Agent) error {
 	default:
 		return fiber.NewError(fiber.StatusBadRequest, ui.T(ui.Lang(ctx, a), "complaints.err.view"))
 	}
+	// Read before the board, so that whatever commits after it is news to the live feed.
+	var err error
+	if d.After, err = h.svc.LastEventID(ctx.UserContext()); err != nil {
+		return err
+	}
 	b, err := h.complaints.Board(ctx.UserContext(), f)
 	if err != nil {
 		return err
@@ -117,6 +124,18 @@ type complaintData struct {
 	CanAct    bool   // the signed-in agent may change it
 	ExtendMin string // the first date an extension may name, for the date picker
 	Form      complaintForm
+	// Messages are the ticket's conversation with the customer (no internal notes): what
+	// the complaint is about, in their words and ours.
+	Messages []*tickets.Message
+	Agents   map[int64]string // who wrote our messages
+}
+
+// confirmData is the decision's confirmation page: what the customer will read.
+type confirmData struct {
+	C            *complaints.Detail
+	Form         complaintForm
+	OutcomeLabel string
+	CustomerText string // the decision as the customer's notice words it, in their language
 }
 
 // complaintEvent is a line of the complaint's history, ready to show.
@@ -163,7 +182,18 @@ func (h *Handler) showComplaint(ctx *fiber.Ctx, a *tickets.Agent, status int, fo
 		names[ag.ID] = ag.Name
 	}
 	d := &complaintData{C: cd, Card: cardOf(lang, cd.Card), CanAct: complaints.CanHandle(a), Form: form,
-		Mine: cd.OfficerID != nil && *cd.OfficerID == a.ID}
+		Mine: cd.OfficerID != nil && *cd.OfficerID == a.ID, Agents: names}
+	if cd.Ticket != nil {
+		td, err := h.svc.Ticket(cx, cd.Ticket.Ref())
+		if err != nil {
+			return err
+		}
+		for _, m := range td.Messages {
+			if m.Direction != tickets.DirectionNote {
+				d.Messages = append(d.Messages, m)
+			}
+		}
+	}
 	for _, o := range complaints.Outcomes {
 		d.Outcomes = append(d.Outcomes, outcomeOption{o, outcomeLabel(lang, o)})
 	}
@@ -265,7 +295,10 @@ func (h *Handler) complaintAssign(ctx *fiber.Ctx, a *tickets.Agent) error {
 	return ui.Redirect(ctx, complaintURL(cp.Ref()), ui.T(lang, "complaints.done.assigned", name))
 }
 
-// complaintDecision serves POST /complaints/:ref/decision: decision, outcome.
+// complaintDecision serves POST /complaints/:ref/decision: decision, outcome. The
+// customer is told the decision at once, so it is recorded only with confirmed=1, posted
+// from the confirmation page that shows the text they will receive; edit=1 goes back to
+// the complaint's page with the text kept.
 func (h *Handler) complaintDecision(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if err := mayAct(ctx, a); err != nil {
 		return err
@@ -277,12 +310,40 @@ func (h *Handler) complaintDecision(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return h.refuse(ctx, a, fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "complaints.err.decision")), form)
 	case !complaints.ValidOutcome(form.Outcome):
 		return h.refuse(ctx, a, fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "complaints.err.outcome")), form)
+	case ctx.FormValue("edit") == "1":
+		return h.showComplaint(ctx, a, fiber.StatusOK, form, nil)
+	case ctx.FormValue("confirmed") != "1":
+		return h.confirmDecision(ctx, a, form)
 	}
 	cp, err := h.complaints.Decide(ctx.UserContext(), tickets.AgentActor(a), ref, form.Decision, form.Outcome)
 	if err != nil {
 		return h.refuse(ctx, a, err, form)
 	}
 	return ui.Redirect(ctx, complaintURL(cp.Ref()), ui.T(lang, "complaints.done.decided"))
+}
+
+// confirmDecision shows the decision as the customer will receive it, with the buttons
+// that send it or go back to change it.
+func (h *Handler) confirmDecision(ctx *fiber.Ctx, a *tickets.Agent, form complaintForm) error {
+	cx, lang := ctx.UserContext(), ui.Lang(ctx, a)
+	cd, err := h.complaints.Detail(cx, complaintRef(ctx))
+	if err != nil {
+		return h.refuse(ctx, a, err, form)
+	}
+	if !cd.Open() {
+		return h.refuse(ctx, a, fiber.NewError(fiber.StatusConflict, ui.T(lang, "complaints.err.not_open")), complaintForm{})
+	}
+	locale := ""
+	if cd.Ticket != nil && cd.Ticket.Customer != nil {
+		locale = cd.Ticket.Customer.Locale
+	}
+	text, err := h.svc.Notice(cx, tickets.TemplateComplaintDecided, locale, tickets.TemplateData{Complaint: cd.Ref(), Decision: form.Decision})
+	if err != nil {
+		return fmt.Errorf("word the decision for the customer: %w", err)
+	}
+	v := h.kit.View(ctx, a, "complaints", confirmData{C: cd, Form: form, OutcomeLabel: outcomeLabel(lang, form.Outcome), CustomerText: text})
+	v.Title = v.T("complaints.confirm_title", cd.Ref())
+	return h.kit.Render(ctx, "complaint_confirm", v)
 }
 
 // complaintExtend serves POST /complaints/:ref/extend: until (a date, YYYY-MM-DD, meaning

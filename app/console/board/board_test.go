@@ -171,12 +171,14 @@ func TestComplaintPage(t *testing.T) {
 		`action="/complaints/`+c.Ref()+`/status"`, `value="investigating"`, `action="/complaints/`+c.Ref()+`/decision"`,
 		`value="upheld"`, `value="partly_upheld"`, `value="not_upheld"`, `action="/complaints/`+c.Ref()+`/extend"`,
 		`type="date" name="until" id="extend-until" min="2026-12-10"`, "每件投诉只能延期一次", `action="/complaints/`+c.Ref()+`/assign"`,
-		`name="_csrf"`)
+		`name="_csrf"`,
+		// The conversation on the ticket, with who wrote it.
+		`id="conversation"`, "客户对话", `<b>&#43;8613800138000</b>`, "我要投诉！理赔三个星期没有消息")
 	consoletest.WantLacks(t, r, `id="take"`, "complaints.", "event.") // already the officer's; no untranslated keys
 
 	b.Post("/settings/language", url.Values{"lang": {"en"}})
 	r = b.Get("/complaints/" + c.Ref())
-	consoletest.WantContains(t, r, "Decision due", "10 working days left", "Not extended", "Record decision", "Partly upheld",
+	consoletest.WantContains(t, r, "Decision due", "10 working days left", "Not extended", "Preview what the customer receives", "Partly upheld",
 		"A complaint can be extended once only, to a working day after 2026-12-09", "opened a complaint")
 	consoletest.WantLacks(t, r, "complaints.", "event.")
 }
@@ -231,9 +233,25 @@ func TestComplaintForms(t *testing.T) {
 		"已延期至 2026-12-18，不能再次延期。", "2026-12-09 → 2026-12-18")
 	consoletest.WantLacks(t, r, `action="/complaints/`+c.Ref()+`/extend"`)
 
-	// Decide.
+	// Decide: first the text the customer will receive, nothing sent; back to edit keeps
+	// it; then confirmed.
 	decision := "经复核，拒赔理由不成立，我司将于三个工作日内支付理赔款。"
-	consoletest.WantStatus(t, b.Post(page+"/decision", url.Values{"decision": {decision}, "outcome": {"partly_upheld"}}), 303)
+	before := d.ComplaintNow(c.Ref())
+	r = b.Post(page+"/decision", url.Values{"decision": {decision}, "outcome": {"partly_upheld"}})
+	consoletest.WantStatus(t, r, 200)
+	want, err := d.Service.Notice(ctx, tickets.TemplateComplaintDecided, "zh-CN", tickets.TemplateData{Complaint: c.Ref(), Decision: decision})
+	if err != nil || !strings.Contains(want, decision) {
+		t.Fatalf("the customer's words %q: %v", want, err)
+	}
+	consoletest.WantContains(t, r, "确认决定 "+c.Ref(), "确认后，以下内容会立即发送给客户", `id="customer-text">`+want+`</blockquote>`,
+		"部分成立", `name="confirmed" value="1"`, "确认并发送给客户", "返回修改")
+	d.WantUnchanged(before)
+	r = b.Post(page+"/decision", url.Values{"decision": {decision}, "outcome": {"partly_upheld"}, "edit": {"1"}})
+	consoletest.WantStatus(t, r, 200)
+	consoletest.WantContains(t, r, `id="decision-text" rows="6" required placeholder="决定及理由。拒绝时请引用合同条款，并用通俗的话说明。">`+decision+`</textarea>`,
+		`value="partly_upheld" required checked`)
+	d.WantUnchanged(before)
+	consoletest.WantStatus(t, b.Post(page+"/decision", url.Values{"decision": {decision}, "outcome": {"partly_upheld"}, "confirmed": {"1"}}), 303)
 	got = d.ComplaintNow(c.Ref())
 	if got.Status != tickets.ComplaintDecided || got.Decision != decision || got.Outcome != "partly_upheld" || got.DecidedAt == nil {
 		t.Fatalf("decided: %s %q %q", got.Status, got.Decision, got.Outcome)
@@ -377,7 +395,7 @@ func TestComplaintRoles(t *testing.T) {
 		x := d.FileComplaint("钱芳", "+86136000000"+strconv.FormatInt(a.ID, 10), "退保手续费", consoletest.T0)
 		b := d.SignIn(a)
 		consoletest.WantContains(t, b.Get("/complaints/"+x.Ref()), `action="/complaints/`+x.Ref()+`/decision"`)
-		consoletest.WantStatus(t, b.Post("/complaints/"+x.Ref()+"/decision", url.Values{"decision": {"Refunded."}, "outcome": {"upheld"}}), 303)
+		consoletest.WantStatus(t, b.Post("/complaints/"+x.Ref()+"/decision", url.Values{"decision": {"Refunded."}, "outcome": {"upheld"}, "confirmed": {"1"}}), 303)
 		if got := d.ComplaintNow(x.Ref()); got.Status != tickets.ComplaintDecided {
 			t.Errorf("%s could not decide: %s", a.Role, got.Status)
 		}

@@ -29,7 +29,8 @@
         el.classList.add(state);
         el.dataset.state = state;
       }
-      el.textContent = left <= 0 ? (en ? "overdue " : "已超时 ") + span(left) : span(left) + (en ? " left" : "");
+      // The clock's name (first response or resolution) stays; the time left is redrawn.
+      (el.querySelector(".left") || el).textContent = left <= 0 ? (en ? "overdue " : "已超时 ") + span(left) : span(left) + (en ? " left" : "");
     });
   }
   tick();
@@ -158,15 +159,45 @@
     composer();
   }
 
+  // --- A complaint's decision is confirmed in a dialog showing the customer's text: the
+  // server's own confirmation page, fetched; without JavaScript that page opens instead.
+  const decide = document.getElementById("decide-form");
+  if (decide && window.HTMLDialogElement) {
+    decide.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      let page = null;
+      try {
+        const res = await fetch(decide.action, { method: "POST", body: new URLSearchParams(new FormData(decide)), credentials: "same-origin" });
+        if (res.ok) page = new DOMParser().parseFromString(await res.text(), "text/html");
+      } catch (_) { /* the plain form below says what went wrong */ }
+      const card = page && page.querySelector("#complaint-confirm .cp-confirm");
+      if (!card) { decide.submit(); return; }
+      let dlg = document.getElementById("decide-dialog");
+      if (!dlg) {
+        dlg = document.createElement("dialog");
+        dlg.id = "decide-dialog";
+        dlg.className = "cp-dialog";
+        document.body.append(dlg);
+      }
+      const h = page.querySelector("#complaint-confirm h1");
+      dlg.replaceChildren(...(h ? [h] : []), card);
+      dlg.querySelector("#edit-form").addEventListener("submit", (ev) => { ev.preventDefault(); dlg.close(); });
+      dlg.showModal();
+      dlg.querySelector("#confirm-send").focus();
+    });
+  }
+
   // --- Live updates over Server-Sent Events. ---
   const queue = document.getElementById("queue");
   const ticket = document.getElementById("ticket");
-  const page = queue || ticket;
-  if (!page || !window.EventSource) return;
+  const board = document.getElementById("complaints");
+  const page = queue || ticket || board;
+  // Every signed-in page listens: the menu's notice count is on all of them.
+  if (!body.dataset.agent || !window.EventSource) return;
   const me = Number(body.dataset.agent), team = Number(body.dataset.team);
   const state = document.getElementById("live-state");
-  const es = new EventSource("/live?after=" + encodeURIComponent(page.dataset.after || "0"));
-  es.onopen = () => { if (state) state.classList.remove("off"); };
+  const es = new EventSource("/live?after=" + encodeURIComponent((page && page.dataset.after) || "0"));
+  es.onopen = () => { if (state) state.classList.remove("off"); syncUnread(); };
   es.onerror = () => { if (state) state.classList.add("off"); };
 
   let pending = null;
@@ -221,7 +252,131 @@
       const changed = document.getElementById("changed");
       if (changed && c.actor !== me) changed.hidden = false;
       later(refreshTicket);
+    } else if (board && (c.entity === "complaint" || c.kind.startsWith("complaint."))) {
+      later(refreshBoard);
     }
     page.dataset.seen = e.lastEventId; // how far the page has read the feed
   });
+
+  // The complaints board is redrawn from a fresh copy of itself; cards that moved or
+  // arrived are marked.
+  async function refreshBoard() {
+    const res = await fetch(location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const fresh = new DOMParser().parseFromString(await res.text(), "text/html").getElementById("complaints");
+    if (!fresh) return;
+    const before = new Map(Array.from(board.querySelectorAll(".cp-card[data-ref]")).map((c) => [c.dataset.ref, c.closest(".cp-col").id]));
+    board.innerHTML = fresh.innerHTML;
+    board.querySelectorAll(".cp-card[data-ref]").forEach((c) => {
+      if (before.get(c.dataset.ref) !== c.closest(".cp-col").id) c.classList.add("fresh");
+    });
+  }
+
+  // --- Notices: the menu's unread count, a toast, and the alerts the agent turned on. ---
+  const badge = document.getElementById("unread-count");
+  const navNotices = document.getElementById("nav-notices");
+  function showUnread(n) {
+    if (!badge) return;
+    badge.textContent = String(n);
+    badge.hidden = n <= 0;
+    badge.dataset.n = String(n);
+    if (navNotices) badge.title = navNotices.dataset.unreadFmt.replace(/\d+/, String(n));
+  }
+  // A (re)connected feed may have missed notices: the count is read afresh.
+  async function syncUnread() {
+    try {
+      const res = await fetch("/notices/unread", { credentials: "same-origin", cache: "no-store" });
+      if (res.ok) showUnread((await res.json()).unread);
+    } catch (_) { /* the next notice or reconnect tries again */ }
+  }
+  const pref = (k) => { try { return localStorage.getItem("hotline." + k) === "on"; } catch (_) { return false; } };
+  const setPref = (k, on) => { try { localStorage.setItem("hotline." + k, on ? "on" : "off"); } catch (_) { /* private mode */ } };
+  // The ring is made here (WebAudio), not fetched; browsers let a page sound only after
+  // the person has clicked or typed in it, so the context is made on the first gesture.
+  let audio = null;
+  function unlockAudio() {
+    if (!audio && pref("sound") && window.AudioContext) audio = new AudioContext();
+    if (audio && audio.state === "suspended") audio.resume();
+  }
+  document.addEventListener("pointerdown", unlockAudio);
+  document.addEventListener("keydown", unlockAudio);
+  function ring() {
+    if (!audio || audio.state !== "running") return;
+    [[880, 0], [1320, 0.18]].forEach(([hz, at]) => {
+      const o = audio.createOscillator(), g = audio.createGain();
+      const t = audio.currentTime + at;
+      o.frequency.value = hz;
+      g.gain.setValueAtTime(0.0001, t);
+      g.gain.exponentialRampToValueAtTime(0.25, t + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + 0.16);
+      o.connect(g).connect(audio.destination);
+      o.start(t);
+      o.stop(t + 0.17);
+    });
+  }
+  function toast(n) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const el = document.createElement(n.ticket ? "a" : "div");
+    el.className = "toast";
+    if (n.ticket) el.href = "/tickets/" + n.ticket;
+    const b = document.createElement("b");
+    b.textContent = n.label;
+    const p = document.createElement("span");
+    p.textContent = n.body;
+    el.append(b, p);
+    box.append(el);
+    setTimeout(() => el.remove(), 8000);
+  }
+  es.addEventListener("notice", (e) => {
+    const n = JSON.parse(e.data);
+    showUnread(Number((badge && badge.dataset.n) || (badge && badge.textContent) || 0) + 1);
+    toast(n);
+    if (pref("desktop") && window.Notification && Notification.permission === "granted") {
+      const d = new Notification(n.label, { body: n.body, tag: "hotline-notice-" + n.id });
+      d.onclick = () => { window.focus(); if (n.ticket) location.href = "/tickets/" + n.ticket; };
+    }
+    if (n.kind === "ticket.assigned" && pref("sound")) ring();
+    if (document.getElementById("notice-list")) later(refreshNotices);
+  });
+  // The notices page takes in a new notice: its list and heading (whose "mark all read"
+  // reads up to the newest shown) are redrawn from a fresh copy.
+  async function refreshNotices() {
+    const res = await fetch(location.href, { credentials: "same-origin" });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    ["notice-list"].forEach((id) => {
+      const fresh = doc.getElementById(id), old = document.getElementById(id);
+      if (fresh && old) old.innerHTML = fresh.innerHTML;
+    });
+    const head = doc.querySelector("#notices-page .page-head"), old = document.querySelector("#notices-page .page-head");
+    if (head && old) old.innerHTML = head.innerHTML;
+  }
+
+  // The notices page's switches; asking the browser's permission only on a click.
+  const alerts = document.getElementById("notice-alerts");
+  if (alerts) {
+    alerts.hidden = false;
+    const desk = document.getElementById("alerts-desktop"), snd = document.getElementById("alerts-sound");
+    const note = document.getElementById("alerts-state");
+    const label = () => {
+      desk.textContent = pref("desktop") ? desk.dataset.disable : desk.dataset.enable;
+      snd.textContent = pref("sound") ? snd.dataset.disable : snd.dataset.enable;
+      desk.hidden = !window.Notification;
+    };
+    desk.addEventListener("click", async () => {
+      if (pref("desktop")) { setPref("desktop", false); label(); return; }
+      const p = await Notification.requestPermission();
+      setPref("desktop", p === "granted");
+      note.textContent = p === "denied" ? desk.dataset.blocked : "";
+      label();
+    });
+    snd.addEventListener("click", () => {
+      setPref("sound", !pref("sound"));
+      unlockAudio();
+      if (pref("sound")) ring();
+      label();
+    });
+    label();
+  }
 })();

@@ -13,7 +13,12 @@ const (
 	LangCookie  = "hotline_lang"
 	flashCookie = "hotline_flash"
 	csrfKey     = "console.csrf"
+	unreadKey   = "console.unread"
 )
+
+// SetUnread gives the request's pages the agent's unread notices, the number on the menu
+// (the shell counts them before a page's handler runs).
+func SetUnread(ctx *fiber.Ctx, n int) { ctx.Locals(unreadKey, n) }
 
 // SetCSRF gives the request's pages the session's form token (the shell's session check
 // does, before any section's handler runs); every form of the page carries it.

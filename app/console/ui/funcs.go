@@ -23,6 +23,7 @@ func funcs(loc *time.Location) template.FuncMap {
 		},
 		"date": func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"zone": func() string { return loc.String() },
 		"sla":  slaOf,
 		"who":  customerLabel,
 		"id": func(p *int64) int64 {

@@ -13,7 +13,7 @@ import (
 // has its own table (text_*.go); catalog is where T looks.
 type texts map[string][2]string
 
-var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText}
+var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText, noticesText}
 
 // T finds key in lang ("zh" or "en"), formatting args into it with fmt verbs. A missing
 // key shows as itself, so a gap is visible on the page and in tests.
@@ -123,6 +123,10 @@ var coreText = texts{
 	"sla.resolution":         {"解决", "Resolution"},
 	"sla.paused":             {"已暂停（等待客户）", "paused (waiting on customer)"},
 	"sla.met":                {"已达成", "met"},
+	"sla.short.first":        {"首响", "1st reply"},
+	"sla.short.resolution":   {"解决", "Resolve"},
+	"sla.due_title":          {"%s截止 %s（%s 时间）", "%s due %s (%s time)"},
+	"sla.due_at":             {"截止 %s", "due %s"},
 
 	"status.new":      {"新建", "New"},
 	"status.open":     {"处理中", "Open"},

@@ -89,6 +89,8 @@ type View struct {
 	Flash *Flash
 	Now   time.Time
 	Data  any
+	// Unread is how many of the agent's notices are unread, shown on the menu.
+	Unread int
 }
 
 // T translates a message key into the page's language, formatting args into it.
@@ -130,6 +132,7 @@ func (v View) Can(roles ...string) bool {
 func (k *Kit) View(ctx *fiber.Ctx, a *tickets.Agent, nav string, data any) View {
 	v := View{Lang: Lang(ctx, a), Agent: a, Nav: nav, Data: data, Now: k.clock.Now(), Flash: takeFlash(ctx)}
 	v.CSRF, _ = ctx.Locals(csrfKey).(string) // none before signing in
+	v.Unread, _ = ctx.Locals(unreadKey).(int)
 	return v
 }
 

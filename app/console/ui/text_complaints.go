@@ -95,6 +95,18 @@ var complaintsText = texts{
 	"complaints.d.outcome":        {"结论：%s", "outcome: %s"},
 	"complaints.d.reason":         {"原因：%s", "reason: %s"},
 
+	"complaints.decide_btn_next": {"预览客户将收到的内容", "Preview what the customer receives"},
+	"complaints.confirm_title":   {"确认决定 %s", "Confirm the decision on %s"},
+	"complaints.confirm_lead":    {"确认后，以下内容会立即发送给客户，发送后不能撤回。", "Once confirmed, this is sent to the customer at once; it cannot be taken back."},
+	"complaints.confirm_to":      {"客户 %s 将收到：", "%s will receive:"},
+	"complaints.confirm_send":    {"确认并发送给客户", "Confirm and send to the customer"},
+	"complaints.confirm_edit":    {"返回修改", "Go back and edit"},
+	"complaints.err.not_open":    {"此投诉已不在处理中，不能再作出决定。", "This complaint is no longer open; a decision cannot be recorded."},
+	"complaints.conversation":    {"客户对话", "Conversation with the customer"},
+	"complaints.no_messages":     {"工单中还没有消息。", "No messages on the ticket yet."},
+	"complaints.msg.inbound":     {"客户", "Customer"},
+	"complaints.board_live":      {"看板已实时更新", "The board updated live"},
+
 	// The complaint's own events; the other complaint.* events are in coreText.
 	"event.complaint.status_changed": {"更改了投诉状态", "changed the complaint's status"},
 	"event.complaint.assigned":       {"分配了投诉", "assigned the complaint"},
