@@ -64,8 +64,8 @@ func TestSearchCustomers(t *testing.T) {
 			{"38000", []string{"王小明"}},
 			{"010 8888 7777", []string{"Zhao Office"}},
 			{"88887777", []string{"Zhao Office"}},
-			{"123", nil},          // too few digits for a number; no name has them
-			{"99998000", nil},     // ends alike, but not this number
+			{"123", nil},           // too few digits for a number; no name has them
+			{"99998000", nil},      // ends alike, but not this number
 			{"王", []string{"王小明"}}, // part of a Chinese name
 			{"小明", []string{"王小明"}},
 			{"li lei", []string{"Li Lei"}}, // any case
@@ -141,7 +141,7 @@ func TestListTicketsFindsCustomer(t *testing.T) {
 			{"小明", []string{"王小明"}},
 			{"han.meimei@example.com", []string{""}},
 			{"oWx_Abc123", []string{"微信用户"}},
-			{"claim", []string{""}},        // the email's subject
+			{"claim", []string{""}},           // the email's subject
 			{"HL-000002", []string{"Li Lei"}}, // a reference
 			{"nobody", nil},
 		} {
