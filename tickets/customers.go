@@ -166,6 +166,12 @@ func (s *Service) addIdentity(ctx context.Context, tx bun.IDB, c *Customer, kind
 	return nil
 }
 
+// The longest name and tag list a customer may be given.
+const (
+	maxCustomerName = 200
+	maxCustomerTags = 500
+)
+
 // CustomerUpdate changes a customer's details; nil fields stay as they are.
 type CustomerUpdate struct {
 	Name   *string
@@ -177,6 +183,15 @@ type CustomerUpdate struct {
 func (s *Service) UpdateCustomer(ctx context.Context, actor Actor, id int64, in CustomerUpdate) (*CustomerDetail, error) {
 	if actor.Agent == nil {
 		return nil, forbiddenf("only staff change customer details")
+	}
+	for _, f := range []struct {
+		what string
+		v    *string
+		max  int
+	}{{"name", in.Name, maxCustomerName}, {"tags", in.Tags, maxCustomerTags}, {"language", in.Locale, maxLocaleBytes}} {
+		if f.v != nil && len(*f.v) > f.max {
+			return nil, invalidf("%s is %d bytes, more than the %d allowed", f.what, len(*f.v), f.max)
+		}
 	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		c := new(Customer)

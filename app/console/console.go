@@ -29,6 +29,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/console/admin"
 	"github.com/hotlinedesk/hotline/app/console/board"
+	"github.com/hotlinedesk/hotline/app/console/customers"
 	"github.com/hotlinedesk/hotline/app/console/dashboard"
 	"github.com/hotlinedesk/hotline/app/console/desk"
 	"github.com/hotlinedesk/hotline/app/console/followups"
@@ -89,6 +90,7 @@ type Console struct {
 
 	desk      *desk.Handler
 	followUps *followups.Handler
+	customers *customers.Handler
 	board     *board.Handler
 	dashboard *dashboard.Handler
 	admin     *admin.Handler
@@ -129,6 +131,7 @@ func New(cfg Config) *Console {
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log),
 		desk:      desk.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Recordings, cfg.Log),
 		followUps: followups.New(kit, cfg.Aftercare),
+		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
 		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
@@ -157,6 +160,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.desk.Register(r)
 	r.Get("/live", c.stream)
 	c.followUps.Register(r)
+	c.customers.Register(r)
 	c.board.Register(r)
 	c.dashboard.Register(r)
 	c.admin.Register(r)

@@ -19,13 +19,16 @@ type queueData struct {
 	Priority string
 	Query    string
 	Items    []*tickets.Ticket
-	Next     string // the next page's URL, empty on the last page
-	After    int64  // the newest event when the page was drawn; the live feed starts there
-	Team     int64  // the agent's team, for deciding which live changes concern the view
-	Views    []string
-	Channels []tickets.Channel
-	Statuses []tickets.Status
-	Prios    []tickets.Priority
+	// Customers are the customers a search finds, each linked to their page: the caller
+	// may have no ticket in this view yet.
+	Customers []*tickets.Customer
+	Next      string // the next page's URL, empty on the last page
+	After     int64  // the newest event when the page was drawn; the live feed starts there
+	Team      int64  // the agent's team, for deciding which live changes concern the view
+	Views     []string
+	Channels  []tickets.Channel
+	Statuses  []tickets.Status
+	Prios     []tickets.Priority
 }
 
 var queueViews = []string{"mine", "team", "unassigned", "all"}
@@ -72,6 +75,15 @@ func (h *Handler) queue(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	d.Items = page.Items
+	if d.Query != "" && ctx.Query("cursor") == "" && ctx.Query("partial") != "1" {
+		if _, isRef := tickets.ParseRef(d.Query); !isRef {
+			found, err := h.svc.SearchCustomers(ctx.UserContext(), tickets.CustomerFilter{Query: d.Query, Limit: 10})
+			if err != nil {
+				return err
+			}
+			d.Customers = found.Items
+		}
+	}
 	if page.NextCursor != "" {
 		q := url.Values{}
 		for _, k := range []string{"view", "status", "channel", "priority", "q"} {

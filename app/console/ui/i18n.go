@@ -13,7 +13,7 @@ import (
 // has its own table (text_*.go); catalog is where T looks.
 type texts map[string][2]string
 
-var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText}
+var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText, customersText}
 
 // T finds key in lang ("zh" or "en"), formatting args into it with fmt verbs. A missing
 // key shows as itself, so a gap is visible on the page and in tests.
@@ -76,7 +76,7 @@ var coreText = texts{
 	"nav.lang_switch": {"English", "中文"},
 	"nav.live":        {"实时", "Live"},
 	"nav.live_hint":   {"新消息和分配会自动出现", "New messages and assignments appear by themselves"},
-	"nav.search":      {"搜索工单号或主题", "Search reference or subject"},
+	"nav.search":      {"搜索工单号、主题、电话（可输尾号）、姓名、邮箱", "Search reference, subject, phone (or its last digits), name, email"},
 
 	"error.internal":         {"服务器出错了，请稍后再试；问题已记录。", "Something went wrong on the server; it has been logged. Try again in a moment."},
 	"error.signed_out":       {"登录已失效，请重新登录。", "You are signed out. Sign in again."},
