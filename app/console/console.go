@@ -10,7 +10,7 @@
 // the live feed, and how a failed page or form is answered. The pages themselves are in
 // one package per section, as the menu has them, each with a handler holding only what it
 // reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
-// board (complaints), dashboard (the supervisor's dashboard) and admin. They draw their
+// customers (the customer page), board (complaints), dashboard (the supervisor's dashboard) and admin. They draw their
 // pages with the kit in ui (templates, words, rendering), which the shell uses too; the
 // shell imports the sections to mount them, so the sections never import the shell.
 package console
@@ -78,6 +78,9 @@ type Config struct {
 	// Recordings fetches call recordings from Twilio so agents can play them; nil: no
 	// Twilio account is configured.
 	Recordings api.Recordings
+	// CallCategories are what an agent files a logged call under (HOTLINE_CALL_CATEGORIES);
+	// nil means desk.DefaultCategories.
+	CallCategories []string
 }
 
 // Console serves the pages: it signs agents in and mounts the sections behind its checks.
@@ -127,7 +130,7 @@ func New(cfg Config) *Console {
 		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
 	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
-	return &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
+	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log),
 		desk:      desk.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Recordings, cfg.Log),
 		followUps: followups.New(kit, cfg.Aftercare),
@@ -136,6 +139,8 @@ func New(cfg Config) *Console {
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
 		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
 	}
+	c.desk.SetCategories(cfg.CallCategories)
+	return c
 }
 
 // Close stops the live feed.
