@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -89,6 +90,35 @@ func TestFindCustomer(t *testing.T) {
 			if status >= 400 && getS(js, "error") == "" {
 				t.Errorf("%s: no error reason in %v", c.name, js)
 			}
+		}
+	})
+}
+
+// PATCH /customers/{id} is bounded: what a person could not mean is refused, and nothing
+// changes.
+func TestUpdateCustomerBounds(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		tk := e.intake(t, sms("13800138000", "hi"))
+		path := "/api/v1/customers/" + strconv.FormatInt(tk.CustomerID, 10)
+		for _, c := range []struct {
+			name   string
+			body   map[string]any
+			status int
+		}{
+			{"long name", map[string]any{"name": strings.Repeat("名", 67)}, 400}, // 201 bytes
+			{"long tags", map[string]any{"tags": strings.Repeat("a,", 251)}, 400},
+			{"long locale", map[string]any{"locale": strings.Repeat("x", 36)}, 400},
+			{"nothing", map[string]any{}, 400},
+			{"fits", map[string]any{"name": strings.Repeat("名", 66), "tags": "vip", "locale": "en"}, 200},
+		} {
+			status, js := e.do(t, "PATCH", path, "agent1", c.body)
+			if status != c.status {
+				t.Errorf("%s: status %d, want %d (%v)", c.name, status, c.status, js)
+			}
+		}
+		if n := tickettest.CountEvents(t, db, "customer.updated"); n != 1 {
+			t.Errorf("%d customer.updated events, want 1 (the change that fits)", n)
 		}
 	})
 }
