@@ -25,6 +25,8 @@ func searchDesk(t *testing.T, db *bun.DB) *tickettest.Desk {
 		{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "13900008000", Name: "Li Lei", Body: "any news?"},
 		{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "Han Meimei <Han.Meimei@Example.com>", Subject: "claim", Body: "hello"},
 		{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: "oWx_Abc123", Name: "微信用户", Body: "你好"},
+		// a number ending in nines, whose range has no upper end
+		{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "13900009999", Name: "Qian Nines", Body: "hi"},
 		// a landline, written with its trunk 0: +86 10 8888 7777
 		{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "010 8888 7777", Name: "Zhao Office", Body: "hi"},
 	} {
@@ -64,6 +66,8 @@ func TestSearchCustomers(t *testing.T) {
 			{"38000", []string{"王小明"}},
 			{"010 8888 7777", []string{"Zhao Office"}},
 			{"88887777", []string{"Zhao Office"}},
+			{"9999", []string{"Qian Nines"}},
+			{"+86 139 0000 9999", []string{"Qian Nines"}},
 			{"123", nil},           // too few digits for a number; no name has them
 			{"99998000", nil},      // ends alike, but not this number
 			{"王", []string{"王小明"}}, // part of a Chinese name
