@@ -21,14 +21,14 @@ type queueData struct {
 	Items    []*tickets.Ticket
 	// Customers are the customers a search finds, each linked to their page: the caller
 	// may have no ticket in this view yet.
-	Customers []*tickets.Customer
-	Next      string // the next page's URL, empty on the last page
-	After     int64  // the newest event when the page was drawn; the live feed starts there
-	Team      int64  // the agent's team, for deciding which live changes concern the view
-	Views     []string
-	Channels  []tickets.Channel
-	Statuses  []tickets.Status
-	Prios     []tickets.Priority
+	Matches  []*tickets.Customer
+	Next     string // the next page's URL, empty on the last page
+	After    int64  // the newest event when the page was drawn; the live feed starts there
+	Team     int64  // the agent's team, for deciding which live changes concern the view
+	Views    []string
+	Channels []tickets.Channel
+	Statuses []tickets.Status
+	Prios    []tickets.Priority
 }
 
 var queueViews = []string{"mine", "team", "unassigned", "all"}
@@ -81,7 +81,7 @@ func (h *Handler) queue(ctx *fiber.Ctx, a *tickets.Agent) error {
 			if err != nil {
 				return err
 			}
-			d.Customers = found.Items
+			d.Matches = found.Items
 		}
 	}
 	if page.NextCursor != "" {
