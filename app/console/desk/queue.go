@@ -19,7 +19,7 @@ type queueData struct {
 	Priority string
 	Query    string
 	Items    []*tickets.Ticket
-	// Customers are the customers a search finds, each linked to their page: the caller
+	// Matches are the customers a search finds, each linked to their page: the caller
 	// may have no ticket in this view yet.
 	Matches  []*tickets.Customer
 	Next     string // the next page's URL, empty on the last page
