@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +69,8 @@ type config struct {
 	AfterCare aftercare.Config // HOTLINE_SURVEYS, HOTLINE_SURVEY_TTL, HOTLINE_FOLLOWUP_OFFSETS
 	Notices   bool             // HOTLINE_CUSTOMER_NOTICES
 	Quiet     [2]time.Duration // HOTLINE_QUIET_HOURS
+
+	CallCategories []string // HOTLINE_CALL_CATEGORIES: what an agent files a logged call under
 }
 
 func loadConfig() (config, error) {
@@ -235,6 +238,11 @@ func loadConfig() (config, error) {
 				return c, fmt.Errorf("HOTLINE_FOLLOWUP_OFFSETS lists durations after resolution such as 0,168h,720h, not %q", v)
 			}
 			c.AfterCare.FollowUpOffsets = append(c.AfterCare.FollowUpOffsets, d)
+		}
+	}
+	for _, cat := range strings.Split(os.Getenv("HOTLINE_CALL_CATEGORIES"), ",") {
+		if cat = strings.TrimSpace(cat); cat != "" && !slices.Contains(c.CallCategories, cat) {
+			c.CallCategories = append(c.CallCategories, cat)
 		}
 	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {

@@ -249,7 +249,8 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
 	desk := console.New(console.Config{Service: svc, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
-		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes})
+		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
+		CallCategories: cfg.CallCategories})
 	defer desk.Close()
 	hooks = append(hooks, desk)
 	if cfg.SMTPURL != "" {

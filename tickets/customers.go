@@ -99,7 +99,7 @@ func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, r
 			continue
 		}
 		c := &Customer{Name: name, Locale: in.Locale, CreatedAt: now, UpdatedAt: now}
-		id := &Identity{Kind: in.From, Value: in.Address, CreatedAt: now}
+		id := newIdentity(0, in.From, in.Address, now)
 		c.Identities = []*Identity{id}
 		owners[k] = c
 		fresh = append(fresh, c)
@@ -132,12 +132,21 @@ func (s *Service) customerFor(ctx context.Context, tx bun.IDB, kind IdentityKind
 	if _, err := tx.NewInsert().Model(c).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create customer: %w", err)
 	}
-	id := &Identity{CustomerID: c.ID, Kind: kind, Value: value, CreatedAt: now}
+	id := newIdentity(c.ID, kind, value, now)
 	if _, err := tx.NewInsert().Model(id).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create customer identity: %w", err)
 	}
 	c.Identities = []*Identity{id}
 	return c, nil
+}
+
+// newIdentity is an identity about to be stored, with what searching for it needs.
+func newIdentity(customerID int64, kind IdentityKind, value string, now time.Time) *Identity {
+	id := &Identity{CustomerID: customerID, Kind: kind, Value: value, CreatedAt: now}
+	if kind == IdentityPhone {
+		id.DigitsReversed = reverseDigits(value)
+	}
+	return id
 }
 
 // addIdentity links another way of reaching a customer, unless it already belongs to
@@ -150,12 +159,18 @@ func (s *Service) addIdentity(ctx context.Context, tx bun.IDB, c *Customer, kind
 	if n > 0 {
 		return nil
 	}
-	id := &Identity{CustomerID: c.ID, Kind: kind, Value: value, CreatedAt: s.now()}
+	id := newIdentity(c.ID, kind, value, s.now())
 	if _, err := tx.NewInsert().Model(id).Exec(ctx); err != nil {
 		return fmt.Errorf("add identity: %w", err)
 	}
 	return nil
 }
+
+// The longest name and tag list a customer may be given.
+const (
+	maxCustomerName = 200
+	maxCustomerTags = 500
+)
 
 // CustomerUpdate changes a customer's details; nil fields stay as they are.
 type CustomerUpdate struct {
@@ -168,6 +183,15 @@ type CustomerUpdate struct {
 func (s *Service) UpdateCustomer(ctx context.Context, actor Actor, id int64, in CustomerUpdate) (*CustomerDetail, error) {
 	if actor.Agent == nil {
 		return nil, forbiddenf("only staff change customer details")
+	}
+	for _, f := range []struct {
+		what string
+		v    *string
+		max  int
+	}{{"name", in.Name, maxCustomerName}, {"tags", in.Tags, maxCustomerTags}, {"language", in.Locale, maxLocaleBytes}} {
+		if f.v != nil && len(*f.v) > f.max {
+			return nil, invalidf("%s is %d bytes, more than the %d allowed", f.what, len(*f.v), f.max)
+		}
 	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		c := new(Customer)

@@ -166,6 +166,9 @@ type Identity struct {
 	// the provider's retry of it is known for what it is.
 	OptInMessageID string    `bun:",nullzero"`
 	CreatedAt      time.Time `bun:",notnull"`
+	// DigitsReversed is a phone number's digits backwards, so that its last digits are an
+	// indexed prefix (SearchCustomers); empty for other kinds. Set by newIdentity.
+	DigitsReversed string `bun:",nullzero"`
 }
 
 type Ticket struct {

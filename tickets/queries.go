@@ -22,7 +22,7 @@ type TicketFilter struct {
 	Unassigned bool
 	Channel    Channel
 	Priority   Priority
-	Query      string // a reference, or words of the subject
+	Query      string // a reference, words of the subject, or the customer (see SearchCustomers)
 	Cursor     string // from the previous page's NextCursor
 	Limit      int    // 1..200, default 50
 }
@@ -109,11 +109,19 @@ func (s *Service) ListTickets(ctx context.Context, f TicketFilter) (*TicketPage,
 	if f.Priority != "" {
 		q = q.Where("ticket.priority = ?", f.Priority)
 	}
-	if text := strings.TrimSpace(f.Query); text != "" {
+	text, err := checkSearch(f.Query)
+	if err != nil {
+		return nil, err
+	}
+	if text != "" {
 		if id, ok := ParseRef(text); ok {
 			q = q.Where("ticket.id = ?", p.add(id))
 		} else {
-			q = q.Where("LOWER(ticket.subject) LIKE ? ESCAPE '\\'", p.add("%"+escapeLike(strings.ToLower(text))+"%"))
+			// Words of the subject, or the customer: a phone number in any form or its last
+			// digits, a name, an email address, an openid (search.go).
+			subject := p.add("%" + escapeLike(strings.ToLower(text)) + "%")
+			match, args := customerMatch(text, p)
+			q = q.Where("(LOWER(ticket.subject) LIKE ? ESCAPE '\\' OR ticket.customer_id IN ("+match+"))", append([]any{subject}, args...)...)
 		}
 	}
 	if f.Cursor != "" {
@@ -183,15 +191,22 @@ func (s *Service) LoadIdentities(ctx context.Context, ts []*Ticket) error {
 	return s.loadIdentities(ctx, ts)
 }
 
-// loadIdentities fills the customers' identities with one query for the whole page.
+// loadIdentities fills the customers' identities with one query for the whole page. A
+// customer's several tickets on the page come with a copy of the customer each; they are
+// made to share the first, so that every one of them shows the identities.
 func (s *Service) loadIdentities(ctx context.Context, ts []*Ticket) error {
 	byCustomer := map[int64]*Customer{}
 	ids := make([]int64, 0, len(ts))
 	for _, t := range ts {
-		if t.Customer != nil && byCustomer[t.CustomerID] == nil {
-			byCustomer[t.CustomerID] = t.Customer
-			ids = append(ids, t.CustomerID)
+		if t.Customer == nil {
+			continue
 		}
+		if c := byCustomer[t.CustomerID]; c != nil {
+			t.Customer = c
+			continue
+		}
+		byCustomer[t.CustomerID] = t.Customer
+		ids = append(ids, t.CustomerID)
 	}
 	if len(ids) == 0 {
 		return nil

@@ -100,6 +100,7 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/tickets/:ref/priority", s.setPriority)
 	authed.Post("/tickets/:ref/category", s.setCategory)
 	authed.Get("/attachments/:id", s.attachment)
+	authed.Get("/customers", s.searchCustomers)
 	authed.Get("/customers/:id", s.getCustomer)
 	authed.Patch("/customers/:id", s.updateCustomer)
 

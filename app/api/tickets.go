@@ -174,6 +174,29 @@ func (s *server) setPriority(c *fiber.Ctx) error {
 	return s.detail(c, fiber.StatusOK, t.Ref())
 }
 
+// searchCustomers finds callers: GET /customers?q=8000&cursor=...&limit=20, where q is a
+// phone number in any form or its last digits, a name or part of one, an email address
+// or a WeChat openid.
+func (s *server) searchCustomers(c *fiber.Ctx) error {
+	f := tickets.CustomerFilter{Query: c.Query("q"), Cursor: c.Query("cursor")}
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fiber.NewError(fiber.StatusBadRequest, "limit must be a number from 1 to 100")
+		}
+		f.Limit = n
+	}
+	page, err := s.svc.SearchCustomers(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := listJSON[*customerJSON]{Items: make([]*customerJSON, 0, len(page.Items)), NextCursor: page.NextCursor}
+	for _, cu := range page.Items {
+		out.Items = append(out.Items, viewCustomer(cu))
+	}
+	return c.JSON(out)
+}
+
 func (s *server) getCustomer(c *fiber.Ctx) error {
 	id, err := idParam(c, "id")
 	if err != nil {

@@ -10,8 +10,8 @@
 // the live feed, and how a failed page or form is answered. The pages themselves are in
 // one package per section, as the menu has them, each with a handler holding only what it
 // reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
-// board (complaints), notices (the agent's own notices), dashboard (the supervisor's
-// dashboard) and admin. They draw their
+// customers (the customer page), board (complaints), notices (the agent's own notices),
+// dashboard (the supervisor's dashboard) and admin. They draw their
 // pages with the kit in ui (templates, words, rendering), which the shell uses too; the
 // shell imports the sections to mount them, so the sections never import the shell.
 package console
@@ -30,6 +30,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/console/admin"
 	"github.com/hotlinedesk/hotline/app/console/board"
+	"github.com/hotlinedesk/hotline/app/console/customers"
 	"github.com/hotlinedesk/hotline/app/console/dashboard"
 	"github.com/hotlinedesk/hotline/app/console/desk"
 	"github.com/hotlinedesk/hotline/app/console/followups"
@@ -83,6 +84,9 @@ type Config struct {
 	// Outbox writes the staff notices the audit trail implies (a ticket given to an agent)
 	// as soon as the live feed sees one; nil means outbox.New(Service).
 	Outbox *outbox.Service
+	// CallCategories are what an agent files a logged call under (HOTLINE_CALL_CATEGORIES);
+	// nil means desk.DefaultCategories.
+	CallCategories []string
 }
 
 // Console serves the pages: it signs agents in and mounts the sections behind its checks.
@@ -95,6 +99,7 @@ type Console struct {
 
 	desk      *desk.Handler
 	followUps *followups.Handler
+	customers *customers.Handler
 	board     *board.Handler
 	dashboard *dashboard.Handler
 	admin     *admin.Handler
@@ -135,15 +140,18 @@ func New(cfg Config) *Console {
 		cfg.Outbox = outbox.New(cfg.Service)
 	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
-	return &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
+	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log, cfg.Outbox.CollectAnnouncements),
 		desk:      desk.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Recordings, cfg.Log),
 		followUps: followups.New(kit, cfg.Aftercare),
+		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
 		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
 		notices:   notices.New(kit, cfg.Service),
 	}
+	c.desk.SetCategories(cfg.CallCategories)
+	return c
 }
 
 // Close stops the live feed.
@@ -168,6 +176,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.desk.Register(r)
 	r.Get("/live", c.stream)
 	c.followUps.Register(r)
+	c.customers.Register(r)
 	c.board.Register(r)
 	c.dashboard.Register(r)
 	c.admin.Register(r)

@@ -117,7 +117,8 @@ type FollowUpFilter struct {
 	Statuses   []FollowUpStatus
 	DueBefore  *time.Time
 	TicketID   int64
-	Limit      int // 1..500, default 200
+	CustomerID int64 // the calls on any of this customer's tickets
+	Limit      int   // 1..500, default 200
 }
 
 // FollowUps lists follow-up calls, the soonest due first, with their tickets, customers
@@ -154,6 +155,9 @@ func (s *Service) FollowUps(ctx context.Context, f FollowUpFilter) ([]*FollowUp,
 	}
 	if f.TicketID != 0 {
 		q = q.Where("followup.ticket_id = ?", f.TicketID)
+	}
+	if f.CustomerID != 0 {
+		q = q.Where("followup.ticket_id IN (SELECT id FROM tickets WHERE customer_id = ?)", f.CustomerID)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list follow-ups: %w", err)

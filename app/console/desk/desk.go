@@ -21,11 +21,25 @@ type Handler struct {
 	care       *aftercare.Service  // a customer's survey answers beside a ticket
 	recordings api.Recordings      // nil: no Twilio account to fetch call recordings with
 	log        *slog.Logger
+	categories []string // what a logged call may be filed under
+}
+
+// DefaultCategories are the call categories when none are configured. The console names
+// each in the agent's language (category.<name>); configured ones show as written.
+var DefaultCategories = []string{"claims", "policy", "payment", "enquiry", "other"}
+
+// SetCategories sets the categories a logged call is filed under (HOTLINE_CALL_CATEGORIES);
+// empty means DefaultCategories.
+func (h *Handler) SetCategories(cs []string) {
+	h.categories = DefaultCategories
+	if len(cs) > 0 {
+		h.categories = cs
+	}
 }
 
 // New is the desk over the service and the chapters it shows beside a ticket.
 func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, recordings api.Recordings, log *slog.Logger) *Handler {
-	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, log: log}
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, log: log, categories: DefaultCategories}
 }
 
 // Register mounts the desk's routes.

@@ -19,6 +19,9 @@ type queueData struct {
 	Priority string
 	Query    string
 	Items    []*tickets.Ticket
+	// Matches are the customers a search finds, each linked to their page: the caller
+	// may have no ticket in this view yet.
+	Matches  []*tickets.Customer
 	Next     string // the next page's URL, empty on the last page
 	From     string // the queue as a query (view=team&status=…): a ticket opened from it carries it, to come back to its next ticket
 	After    int64  // the newest event when the page was drawn; the live feed starts there
@@ -56,6 +59,15 @@ func (h *Handler) queue(ctx *fiber.Ctx, a *tickets.Agent) error {
 	}
 	d.Items = page.Items
 	d.From = queueQuery(ctx.Query)
+	if d.Query != "" && ctx.Query("cursor") == "" && ctx.Query("partial") != "1" {
+		if _, isRef := tickets.ParseRef(d.Query); !isRef {
+			found, err := h.svc.SearchCustomers(ctx.UserContext(), tickets.CustomerFilter{Query: d.Query, Limit: 10})
+			if err != nil {
+				return err
+			}
+			d.Matches = found.Items
+		}
+	}
 	if page.NextCursor != "" {
 		q, _ := url.ParseQuery(d.From)
 		q.Set("cursor", page.NextCursor)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -291,38 +292,99 @@ func (h *Handler) attachment(ctx *fiber.Ctx, _ *tickets.Agent) error {
 
 func ticketURL(ref string) string { return "/tickets/" + strings.ToUpper(strings.TrimSpace(ref)) }
 
-// callForm is what the call form holds.
+// callForm is what the call form holds, and, when the caller's number belongs to a
+// customer with open tickets, those tickets, offered to add the call to.
 type callForm struct {
 	Name, Phone, Email, Subject, Body, Category, Priority string
 	WalkIn                                                bool
+	Categories                                            []string
+	Caller                                                *tickets.Customer
+	Open                                                  []*tickets.Ticket
 }
 
-// callForm serves GET /calls/new: a ticket for a caller in a few keystrokes.
+func (h *Handler) formOf(ctx *fiber.Ctx) callForm {
+	return callForm{Name: ctx.FormValue("name"), Phone: ctx.FormValue("phone"), Email: ctx.FormValue("email"),
+		Subject: ctx.FormValue("subject"), Body: ctx.FormValue("body"), Category: ctx.FormValue("category"),
+		Priority: ctx.FormValue("priority"), WalkIn: ctx.FormValue("walk_in") == "on", Categories: h.categories}
+}
+
+// newCall serves GET /calls/new?phone=: a ticket for a caller in a few keystrokes. With a
+// number (from the customer page), the caller's open tickets are offered at once.
 func (h *Handler) newCall(ctx *fiber.Ctx, a *tickets.Agent) error {
-	v := h.kit.View(ctx, a, "call", callForm{Priority: string(tickets.PriorityNormal)})
+	f := callForm{Priority: string(tickets.PriorityNormal), Phone: strings.TrimSpace(ctx.Query("phone")), Categories: h.categories}
+	if f.Phone != "" {
+		var err error
+		if f.Caller, f.Open, err = h.svc.CallerTickets(ctx.UserContext(), f.Phone); err != nil {
+			return err
+		}
+		if f.Caller != nil {
+			f.Name = f.Caller.Name
+		}
+	}
+	v := h.kit.View(ctx, a, "call", f)
 	v.Title = v.T("call.title")
 	return h.kit.Render(ctx, "call", v)
 }
 
+// logCall serves POST /calls. A call from a number whose customer has an open ticket is
+// not filed at once: the form comes back offering that ticket (add_to=<ref> adds the
+// call to it as a note) or a new one anyway (new_ticket=1), so one caller's matter is not
+// split over duplicates.
 func (h *Handler) logCall(ctx *fiber.Ctx, a *tickets.Agent) error {
+	f := h.formOf(ctx)
+	lang := ui.Lang(ctx, a)
+	again := func(status int, flash *ui.Flash) error { // keep what was typed: the caller may still be on the line
+		v := h.kit.View(ctx, a, "call", f)
+		v.Title, v.Flash = v.T("call.title"), flash
+		return h.kit.RenderStatus(ctx, status, "call", v)
+	}
+	if f.Category != "" && !slices.Contains(h.categories, f.Category) {
+		return again(fiber.StatusBadRequest, &ui.Flash{Text: ui.T(lang, "call.bad_category"), Error: true})
+	}
+	if strings.TrimSpace(f.Phone) != "" && ctx.FormValue("new_ticket") != "1" {
+		var err error
+		if f.Caller, f.Open, err = h.svc.CallerTickets(ctx.UserContext(), f.Phone); err != nil {
+			return err
+		}
+		if ref := ctx.FormValue("add_to"); ref != "" {
+			return h.addCall(ctx, a, f, ref)
+		}
+		if len(f.Open) > 0 {
+			return again(fiber.StatusOK, &ui.Flash{Text: ui.T(lang, "call.has_open", len(f.Open))})
+		}
+	}
 	ch := tickets.ChannelPhone
-	if ctx.FormValue("walk_in") == "on" {
+	if f.WalkIn {
 		ch = tickets.ChannelWalkIn
 	}
 	t, err := h.svc.CreateTicket(ctx.UserContext(), tickets.AgentActor(a), tickets.NewTicket{
-		Channel: ch, Name: ctx.FormValue("name"), Phone: ctx.FormValue("phone"), Email: ctx.FormValue("email"),
-		Subject: ctx.FormValue("subject"), Body: ctx.FormValue("body"), Category: ctx.FormValue("category"),
-		Priority: tickets.Priority(ctx.FormValue("priority")),
+		Channel: ch, Name: f.Name, Phone: f.Phone, Email: f.Email,
+		Subject: f.Subject, Body: f.Body, Category: f.Category, Priority: tickets.Priority(f.Priority),
 	})
 	if status, reason := ui.Status(err); err != nil && status < 500 && status != fiber.StatusForbidden {
-		// Keep what was typed: the caller may still be on the line.
-		v := h.kit.View(ctx, a, "call", callForm{Name: ctx.FormValue("name"), Phone: ctx.FormValue("phone"), Email: ctx.FormValue("email"),
-			Subject: ctx.FormValue("subject"), Body: ctx.FormValue("body"), Category: ctx.FormValue("category"),
-			Priority: ctx.FormValue("priority"), WalkIn: ch == tickets.ChannelWalkIn})
-		v.Title, v.Flash = v.T("call.title"), &ui.Flash{Text: reason, Error: true}
-		return h.kit.RenderStatus(ctx, status, "call", v)
+		f.Caller, f.Open = nil, nil
+		return again(status, &ui.Flash{Text: reason, Error: true})
 	} else if err != nil {
 		return err
 	}
-	return ui.Redirect(ctx, ticketURL(t.Ref()), ui.T(ui.Lang(ctx, a), "call.created", t.Ref()))
+	return ui.Redirect(ctx, ticketURL(t.Ref()), ui.T(lang, "call.created", t.Ref()))
+}
+
+// addCall adds the call to one of the caller's open tickets, as a note with what was said.
+func (h *Handler) addCall(ctx *fiber.Ctx, a *tickets.Agent, f callForm, ref string) error {
+	ref = strings.ToUpper(strings.TrimSpace(ref))
+	if !slices.ContainsFunc(f.Open, func(t *tickets.Ticket) bool { return t.Ref() == ref }) {
+		return fiber.NewError(fiber.StatusConflict, ui.T(ui.Lang(ctx, a), "call.not_open", ref))
+	}
+	lang := ui.Lang(ctx, a)
+	note := ui.T(lang, "call.note_head")
+	for _, part := range []string{f.Subject, f.Body} {
+		if part = strings.TrimSpace(part); part != "" {
+			note += "\n" + part
+		}
+	}
+	if _, err := h.svc.AddNote(ctx.UserContext(), tickets.AgentActor(a), ref, note); err != nil {
+		return err
+	}
+	return ui.Redirect(ctx, ticketURL(ref), ui.T(lang, "call.added", ref))
 }

@@ -26,6 +26,15 @@ func funcs(loc *time.Location) template.FuncMap {
 		"zone": func() string { return loc.String() },
 		"sla":  slaOf,
 		"who":  customerLabel,
+		"splitTags": func(tags string) []string {
+			var out []string
+			for _, t := range strings.Split(tags, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					out = append(out, t)
+				}
+			}
+			return out
+		},
 		"id": func(p *int64) int64 {
 			if p == nil {
 				return 0

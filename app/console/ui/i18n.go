@@ -13,7 +13,7 @@ import (
 // has its own table (text_*.go); catalog is where T looks.
 type texts map[string][2]string
 
-var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText, noticesText}
+var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText, noticesText, customersText}
 
 // T finds key in lang ("zh" or "en"), formatting args into it with fmt verbs. A missing
 // key shows as itself, so a gap is visible on the page and in tests.
@@ -76,7 +76,7 @@ var coreText = texts{
 	"nav.lang_switch": {"English", "中文"},
 	"nav.live":        {"实时", "Live"},
 	"nav.live_hint":   {"新消息和分配会自动出现", "New messages and assignments appear by themselves"},
-	"nav.search":      {"搜索工单号或主题", "Search reference or subject"},
+	"nav.search":      {"搜索工单号、主题、电话（可输尾号）、姓名、邮箱", "Search reference, subject, phone (or its last digits), name, email"},
 
 	"error.internal":         {"服务器出错了，请稍后再试；问题已记录。", "Something went wrong on the server; it has been logged. Try again in a moment."},
 	"error.signed_out":       {"登录已失效，请重新登录。", "You are signed out. Sign in again."},
@@ -216,6 +216,19 @@ var coreText = texts{
 	"call.subject":              {"主题", "Subject"},
 	"call.body":                 {"来电内容", "What the caller said"},
 	"call.category":             {"类别（可选）", "Category (optional)"},
+	"call.bad_category":         {"请从列表中选择类别。", "Choose a category from the list."},
+	"call.has_open":             {"该来电人有 %d 张未结工单：可将来电记入其中，或仍新建工单。", "This caller has %d open tickets: add the call to one, or open a new ticket anyway."},
+	"call.open_tickets":         {"%s 的未结工单", "%s's open tickets"},
+	"call.add_to":               {"记入 %s", "Add to %s"},
+	"call.new_anyway":           {"仍新建工单", "Open a new ticket anyway"},
+	"call.not_open":             {"%s 不是该来电人的未结工单。", "%s is not an open ticket of this caller."},
+	"call.note_head":            {"客户来电：", "The customer called:"},
+	"call.added":                {"来电已记入 %s。", "Call added to %s."},
+	"category.claims":           {"理赔", "Claims"},
+	"category.policy":           {"保单服务", "Policy service"},
+	"category.payment":          {"缴费", "Payment"},
+	"category.enquiry":          {"咨询", "Enquiry"},
+	"category.other":            {"其他", "Other"},
 	"call.submit":               {"创建工单", "Create ticket"},
 	"call.walk_in":              {"柜面来访", "Walk-in visit"},
 	"call.hint":                 {"Tab 切换字段，Ctrl+Enter 提交。工单会分配给您。", "Tab between fields, Ctrl+Enter to save. The ticket is assigned to you."},

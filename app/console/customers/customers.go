@@ -1,0 +1,104 @@
+// Package customers is the console's customer page (/customers/:id): who the customer is
+// and how to reach them (each identity with its opt-out), every ticket and complaint,
+// their satisfaction answers and follow-up calls, and the form that changes their name,
+// tags and language.
+package customers
+
+import (
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/hotlinedesk/hotline/app/console/ui"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
+)
+
+// Handler serves the customer page and its form.
+type Handler struct {
+	kit        *ui.Kit
+	svc        *tickets.Service
+	complaints *complaints.Service
+	care       *aftercare.Service
+}
+
+// New is the customers' section over the core and the chapters whose records it shows.
+func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service) *Handler {
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care}
+}
+
+// Register mounts the customers' routes.
+func (h *Handler) Register(r ui.Router) {
+	r.Get("/customers/:id", h.customer)
+	r.Post("/customers/:id", h.update)
+}
+
+// Locales are the languages a customer may be written to in; "" is not known yet.
+var Locales = []string{"", "zh-CN", "en"}
+
+type customerData struct {
+	C          *tickets.CustomerDetail
+	Complaints []*complaints.Complaint
+	Surveys    []*aftercare.Survey
+	FollowUps  []*aftercare.FollowUp
+	Locales    []string
+}
+
+func customerID(ctx *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(ctx.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fiber.NewError(fiber.StatusNotFound, "no such customer")
+	}
+	return id, nil
+}
+
+// customer serves GET /customers/:id.
+func (h *Handler) customer(ctx *fiber.Ctx, a *tickets.Agent) error {
+	id, err := customerID(ctx)
+	if err != nil {
+		return err
+	}
+	cx := ctx.UserContext()
+	d := customerData{Locales: Locales}
+	if d.C, err = h.svc.Customer(cx, id); err != nil {
+		return err
+	}
+	if d.Complaints, err = h.complaints.OfCustomer(cx, id); err != nil {
+		return err
+	}
+	if d.Surveys, err = h.care.CustomerSurveys(cx, id); err != nil {
+		return err
+	}
+	if d.FollowUps, err = h.care.FollowUps(cx, aftercare.FollowUpFilter{CustomerID: id, Limit: 50}); err != nil {
+		return err
+	}
+	v := h.kit.View(ctx, a, "queue", d)
+	v.Title = v.T("customer.title")
+	if d.C.Name != "" {
+		v.Title = d.C.Name
+	}
+	return h.kit.Render(ctx, "customer", v)
+}
+
+// update serves POST /customers/:id: name, tags and language, through the method the API
+// uses, which records who changed what.
+func (h *Handler) update(ctx *fiber.Ctx, a *tickets.Agent) error {
+	id, err := customerID(ctx)
+	if err != nil {
+		return err
+	}
+	name, tags, locale := ctx.FormValue("name"), ctx.FormValue("tags"), ctx.FormValue("locale")
+	known := false
+	for _, l := range Locales {
+		known = known || l == locale
+	}
+	if !known {
+		return fiber.NewError(fiber.StatusBadRequest, ui.T(ui.Lang(ctx, a), "customer.bad_locale"))
+	}
+	if _, err := h.svc.UpdateCustomer(ctx.UserContext(), tickets.AgentActor(a), id,
+		tickets.CustomerUpdate{Name: &name, Tags: &tags, Locale: &locale}); err != nil {
+		return err
+	}
+	return ui.Redirect(ctx, "/customers/"+strconv.FormatInt(id, 10), ui.T(ui.Lang(ctx, a), "customer.saved"))
+}
