@@ -10,9 +10,10 @@
 // the live feed, and how a failed page or form is answered. The pages themselves are in
 // one package per section, as the menu has them, each with a handler holding only what it
 // reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
-// board (complaints), dashboard (the supervisor's dashboard) and admin. They draw their
-// pages with the kit in ui (templates, words, rendering), which the shell uses too; the
-// shell imports the sections to mount them, so the sections never import the shell.
+// board (complaints), dashboard (the supervisor's dashboard), admin and replies (canned
+// replies). They draw their pages with the kit in ui (templates, words, rendering), which
+// the shell uses too; the shell imports the sections to mount them, so the sections never
+// import the shell.
 package console
 
 import (
@@ -32,9 +33,11 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/dashboard"
 	"github.com/hotlinedesk/hotline/app/console/desk"
 	"github.com/hotlinedesk/hotline/app/console/followups"
+	"github.com/hotlinedesk/hotline/app/console/replies"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
@@ -92,6 +95,7 @@ type Console struct {
 	board     *board.Handler
 	dashboard *dashboard.Handler
 	admin     *admin.Handler
+	replies   *replies.Handler
 }
 
 // New parses the templates and makes the sections' handlers; a template error is a
@@ -132,6 +136,7 @@ func New(cfg Config) *Console {
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
 		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
+		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
 	}
 }
 
@@ -160,6 +165,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.board.Register(r)
 	c.dashboard.Register(r)
 	c.admin.Register(r)
+	c.replies.Register(r)
 }
 
 // routes mounts the sections' pages and forms behind the session check (ui.Router).

@@ -45,16 +45,22 @@ type Reply struct {
 	UpdatedAt time.Time `bun:",notnull"`
 }
 
-// Body is the reply's text in locale ("en…" is English, anything else Chinese), or in the
-// other language when it has none in that one, and the locale it is in.
-func (r *Reply) Body(locale string) (body, in string) {
-	en := strings.HasPrefix(strings.ToLower(locale), "en")
-	switch {
-	case en && r.BodyEN != "" || r.BodyZH == "":
+// Body is the reply's text in locale's language (see Lang), or in the other language when
+// it has none in that one, and the language it is in.
+func (r *Reply) Body(locale string) (body, lang string) {
+	if Lang(locale) == "en" && r.BodyEN != "" || r.BodyZH == "" {
 		return r.BodyEN, "en"
-	default:
-		return r.BodyZH, "zh-CN"
 	}
+	return r.BodyZH, "zh-CN"
+}
+
+// Lang is the language of a reply for a customer's locale: "en" for English ("en…"),
+// "zh-CN" for anything else.
+func Lang(locale string) string {
+	if strings.HasPrefix(strings.ToLower(locale), "en") {
+		return "en"
+	}
+	return "zh-CN"
 }
 
 // Input is what a supervisor or admin saves: TeamID nil makes a global reply.
@@ -293,6 +299,8 @@ type Filled struct {
 	Title  string
 	Locale string // the body's language: "zh-CN" or "en"
 	Body   string
+	// Fallback: the body is not in the customer's language, which the reply has no text in.
+	Fallback bool
 }
 
 // Fill is reply id filled for ticket ref, as actor would send it.
@@ -337,7 +345,7 @@ func fill(r *Reply, t *tickets.Ticket, vars map[string]string) Filled {
 		locale = t.Customer.Locale
 	}
 	body, in := r.Body(locale)
-	return Filled{ID: r.ID, Title: r.Title, Locale: in, Body: Render(body, vars)}
+	return Filled{ID: r.ID, Title: r.Title, Locale: in, Body: Render(body, vars), Fallback: in != Lang(locale)}
 }
 
 // timeFormat is how deadlines read in a reply: in the calendar's zone, to the minute.

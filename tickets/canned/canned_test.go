@@ -169,7 +169,7 @@ func TestFill(t *testing.T) {
 			t.Errorf("filled:\n%s\nwant\n%s", f.Body, want)
 		}
 		// An English customer gets the Chinese text when there is no English one.
-		if f, err := cs.Fill(ctx, as, tk.Ref(), zhOnly.ID); err != nil || f.Body != "Zhao Lei您好，工单HL-000001" || f.Locale != "zh-CN" {
+		if f, err := cs.Fill(ctx, as, tk.Ref(), zhOnly.ID); err != nil || f.Body != "Zhao Lei您好，工单HL-000001" || f.Locale != "zh-CN" || !f.Fallback {
 			t.Errorf("fallback to Chinese: %+v %v", f, err)
 		}
 		zh := "zh-CN"
@@ -180,7 +180,7 @@ func TestFill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(fs) != 2 || fs[0].Title != "All" || fs[0].Body != "您好Zhao Lei" || fs[0].Locale != "zh-CN" {
+		if len(fs) != 2 || fs[0].Title != "All" || fs[0].Body != "您好Zhao Lei" || fs[0].Locale != "zh-CN" || fs[0].Fallback || fs[1].Fallback {
 			t.Errorf("for a Chinese customer: %+v", fs)
 		}
 		if _, err := cs.Fill(ctx, as, "HL-999999", both.ID); !errors.Is(err, tickets.ErrNotFound) {

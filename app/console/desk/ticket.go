@@ -14,6 +14,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
@@ -30,6 +31,7 @@ type ticketData struct {
 	Statuses   []tickets.Status // where the status may move from here
 	Prios      []tickets.Priority
 	After      int64
+	Canned     []canned.Filled // the composer's canned replies, filled for this ticket
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -54,6 +56,9 @@ func (h *Handler) ticket(ctx *fiber.Ctx, a *tickets.Agent) error {
 	v.Title = d.T.Ref() + " " + d.T.Subject
 	if ctx.Query("partial") == "timeline" {
 		return h.kit.Render(ctx, "ticket_timeline", v)
+	}
+	if d.Canned, err = h.canned.ForTicket(ctx.UserContext(), tickets.AgentActor(a), d.T.Ticket); err != nil {
+		return err
 	}
 	return h.kit.Render(ctx, "ticket", v)
 }
