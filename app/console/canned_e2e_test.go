@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 	"github.com/hotlinedesk/hotline/tickets"
