@@ -136,3 +136,31 @@ func press(key, code string, keyCode int64, mods ...chromedp.Modifier) chromedp.
 		return nil
 	})
 }
+
+// TestBrowserCannedRepliesPage keeps pictures of the page where supervisors keep their
+// team's canned replies, in Chinese at desktop width and in English on a phone.
+func TestBrowserCannedRepliesPage(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
+	cs := canned.New(l.Service)
+	for _, in := range []canned.Input{
+		{Title: "问候 Greeting", BodyZH: "{{customer_name}}您好，我是{{agent_name}}。", BodyEN: "Hello {{customer_name}}, this is {{agent_name}}."},
+		{TeamID: &l.Team.ID, Title: "补充材料 Missing documents", BodyZH: "工单{{ticket_ref}}还缺少病历，请在{{resolution_due}}前补充。"},
+	} {
+		if _, err := cs.Create(context.Background(), tickets.AgentActor(l.Admin), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	signInBrowser(t, ctx, l.url, l.Super)
+	run(t, ctx, 5*time.Second, "open the page from the menu",
+		chromedp.Click(css(`nav.side a[href="/canned-replies"]`)), chromedp.WaitVisible(css(`#canned-replies`)))
+	run(t, ctx, 5*time.Second, "open the team's reply to edit it",
+		chromedp.Click(css(`#canned-2 summary`)), chromedp.WaitVisible(css(`#canned-2 textarea[name=body_zh]`)))
+	if n := read(t, ctx, "editable replies", chromedp.Evaluate[int](`document.querySelectorAll("#canned-replies details").length`)); n != 1 {
+		t.Errorf("a supervisor may edit %d replies, want their team's one", n)
+	}
+	shoot(t, ctx, "canned-replies-zh")
+	submit(t, ctx, "switch to English", `#lang-switch`)
+	run(t, ctx, 5*time.Second, "on a phone", chromedp.EmulateViewport(390, 844), chromedp.WaitVisible(css(`#new-canned`)))
+	shoot(t, ctx, "canned-replies-phone-en")
+}
