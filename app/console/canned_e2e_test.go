@@ -30,8 +30,8 @@ func TestBrowserCannedReply(t *testing.T) {
 		want          string // the reply sent
 		altSlash      bool   // open the picker with Alt+/ after typing a start
 	}{
-		{"desktop-zh", 1440, 900, "zh", "zh-CN", "材料", "赵磊您好，工单HL-000001还缺少病历，请在{due}前补充。李娜 Li Na", false},
-		{"phone-en", 390, 844, "en", "en", "documents", "Dear Zhao Lei, ticket HL-000001 still needs the medical records, by {due}. 李娜 Li Na", false},
+		{"desktop-zh", 1440, 900, "zh", "zh-CN", "材料", "赵磊您好，工单HL-000001还缺少病历，请在{due}前补充。\n李娜 Li Na", false},
+		{"phone-en", 390, 844, "en", "en", "documents", "Dear Zhao Lei, ticket HL-000001 still needs the medical records, by {due}.\n李娜 Li Na", false},
 		{"desktop-en-alt", 1440, 900, "en", "en", "greet", "Thanks. Hello Zhao Lei, this is 李娜 Li Na.", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,8 +50,8 @@ func TestBrowserCannedReply(t *testing.T) {
 			admin := tickets.AgentActor(l.Admin)
 			for _, in := range []canned.Input{
 				{Title: "问候 Greeting", BodyZH: "{{customer_name}}您好，我是{{agent_name}}。", BodyEN: "Hello {{customer_name}}, this is {{agent_name}}."},
-				{TeamID: &l.Team.ID, Title: "补充材料 Missing documents", BodyZH: "{{customer_name}}您好，工单{{ticket_ref}}还缺少病历，请在{{first_response_due}}前补充。{{agent_name}}",
-					BodyEN: "Dear {{customer_name}}, ticket {{ticket_ref}} still needs the medical records, by {{first_response_due}}. {{agent_name}}"},
+				{TeamID: &l.Team.ID, Title: "补充材料 Missing documents", BodyZH: "{{customer_name}}您好，工单{{ticket_ref}}还缺少病历，请在{{first_response_due}}前补充。\n{{agent_name}}",
+					BodyEN: "Dear {{customer_name}}, ticket {{ticket_ref}} still needs the medical records, by {{first_response_due}}.\n{{agent_name}}"},
 				{TeamID: &l.Other.ID, Title: "车险材料 Motor documents", BodyZH: "另一个团队的回复"},
 			} {
 				if _, err := cs.Create(bg, admin, in); err != nil {
@@ -110,7 +110,8 @@ func TestBrowserCannedReply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if last := d.Messages[len(d.Messages)-1]; last.Direction != tickets.DirectionOutbound || last.Body != want+" 🙂" {
+			// A form sends a textarea's line breaks as CRLF.
+			if last := d.Messages[len(d.Messages)-1]; last.Direction != tickets.DirectionOutbound || strings.ReplaceAll(last.Body, "\r\n", "\n") != want+" 🙂" {
 				t.Fatalf("sent %q (%s), want %q", last.Body, last.Direction, want+" 🙂")
 			}
 		})

@@ -10,7 +10,7 @@
   if (!box || !picker) return;
   const q = document.getElementById("canned-q");
   const none = document.getElementById("canned-none");
-  const items = Array.from(picker.querySelectorAll("li[data-body]"));
+  const items = Array.from(picker.querySelectorAll("li[data-title]"));
   q.hidden = false;
   picker.classList.add("js");
   let at = null; // the reply box's selection when the picker opened: where the text goes
@@ -49,7 +49,7 @@
     box.focus();
   }
   function pick(li) {
-    const text = li.dataset.body;
+    const text = li.querySelector(".canned-text").textContent;
     const [s, e] = at || [box.value.length, box.value.length];
     box.value = box.value.slice(0, s) + text + box.value.slice(e);
     close();
@@ -84,8 +84,11 @@
     }
   });
   picker.addEventListener("click", (e) => {
-    const li = e.target.closest("li[data-body]");
+    const li = e.target.closest("li[data-title]");
     if (li) pick(li);
+  });
+  document.addEventListener("click", (e) => {
+    if (picker.open && !picker.contains(e.target)) picker.open = false;
   });
   // Opened with the mouse: search from the start, insert where the cursor was.
   picker.querySelector("summary").addEventListener("click", (e) => {
