@@ -14,7 +14,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -387,14 +386,4 @@ func (s *Service) vars(ctx context.Context, actor tickets.Actor, t *tickets.Tick
 		v[VarComplaintDue] = when(&c.DeadlineAt)
 	}
 	return v, nil
-}
-
-// sortedVars is Vars by name, for messages.
-func sortedVars() []string {
-	out := make([]string, 0, len(Vars))
-	for k := range Vars {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,6 +1,7 @@
 package canned
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/hotlinedesk/hotline/tickets"
@@ -19,16 +20,8 @@ const (
 	VarAgentName        = "agent_name"    // the agent who sends it
 )
 
-// Vars are the known variables, each with what it is filled with (for people choosing).
-var Vars = map[string]string{
-	VarCustomerName:     "the customer's name",
-	VarTicketRef:        "the ticket's reference, e.g. HL-000123",
-	VarComplaintRef:     "the complaint's reference, e.g. CP-000042",
-	VarFirstResponseDue: "when the first response is due",
-	VarResolutionDue:    "when the resolution is due",
-	VarComplaintDue:     "when the complaint's decision is due",
-	VarAgentName:        "the sending agent's name",
-}
+// Vars are the known variables, in the order people are shown them.
+var Vars = []string{VarCustomerName, VarTicketRef, VarComplaintRef, VarFirstResponseDue, VarResolutionDue, VarComplaintDue, VarAgentName}
 
 // scan calls fn with each variable of text (its name as written, trimmed) and the text
 // before it, and returns the text after the last one; it stops at an unclosed "{{", which
@@ -52,12 +45,12 @@ func scan(text string, fn func(before, name string)) (rest string, ok bool) {
 func Check(text string) error {
 	var unknown []string
 	_, ok := scan(text, func(_, name string) {
-		if _, known := Vars[name]; !known {
+		if !slices.Contains(Vars, name) {
 			unknown = append(unknown, "{{"+name+"}}")
 		}
 	})
 	if len(unknown) > 0 {
-		return tickets.Invalidf("unknown variable %s; the variables are {{%s}}", strings.Join(unknown, ", "), strings.Join(sortedVars(), "}}, {{"))
+		return tickets.Invalidf("unknown variable %s; the variables are {{%s}}", strings.Join(unknown, ", "), strings.Join(Vars, "}}, {{"))
 	}
 	if !ok {
 		return tickets.Invalidf(`"{{" is not closed with "}}"`)

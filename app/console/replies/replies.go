@@ -87,9 +87,7 @@ func (h *Handler) render(ctx *fiber.Ctx, a *tickets.Agent, status int, nw draft,
 		return err
 	}
 	names := map[int64]string{}
-	d := pageData{Global: a.Role == tickets.RoleAdmin, New: nw, Failed: failed,
-		Vars: []string{canned.VarCustomerName, canned.VarTicketRef, canned.VarComplaintRef, canned.VarFirstResponseDue,
-			canned.VarResolutionDue, canned.VarComplaintDue, canned.VarAgentName}}
+	d := pageData{Global: a.Role == tickets.RoleAdmin, New: nw, Failed: failed, Vars: canned.Vars}
 	for _, t := range teams {
 		names[t.ID] = t.Name
 		if a.Role == tickets.RoleAdmin || a.InTeam(&t.ID) {
