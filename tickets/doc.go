@@ -8,10 +8,11 @@
 // The chapters beside the core are packages under tickets, named for what they hold:
 // tickets/complaints (formal complaints, their decision clock and the officers' board),
 // tickets/aftercare (what follows a resolution: the satisfaction survey and the follow-up
-// calls), tickets/outbox (what Hotline tells staff through Slack: the announcements
-// collected from the audit trail and the staff notices, each claimed and delivered once)
-// and tickets/reports (the supervisors' figures; it only reads). Dependencies point
-// one way: a chapter imports the core, the core imports no chapter. The core declares the
+// calls), tickets/canned (canned replies for the reply composer), tickets/outbox (what
+// Hotline tells staff through Slack: the announcements collected from the audit trail and
+// the staff notices, each claimed and delivered once) and tickets/reports (the
+// supervisors' figures; it only reads). Dependencies point one way: a chapter imports
+// the core, the core imports no chapter. The core declares the
 // seams it calls inside its own transactions (Aftercare in chapters.go, Complaints in
 // complaints_seam.go), app plugs the chapters in, and a chapter writes the core's rows
 // only through Tx; tickets/layout_test.go keeps that direction. Beyond tickets it is the

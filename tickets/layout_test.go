@@ -19,6 +19,7 @@ var chapters = map[string][]string{
 	"tickets/reports":    nil, // the supervisors' figures: reads only
 	"tickets/aftercare":  nil, // what follows a resolution: surveys, follow-up calls (tickets.Aftercare)
 	"tickets/complaints": nil, // formal complaints, their decision clock and board; the core opens them through tickets.Complaints
+	"tickets/canned":     nil, // canned replies: titled texts with variables, global or a team's
 	"tickets/outbox":     nil, // what Hotline tells staff through Slack: announcements collected, notices delivered, acknowledgements
 }
 

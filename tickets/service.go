@@ -69,8 +69,8 @@ type Config struct {
 //   - staff and the doors: agents.go, teams.go, signin.go, attempts.go, nonces.go,
 //     settings.go
 //
-// The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/outbox,
-// tickets/reports) are packages of their own: their changes run in the Service's
+// The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/canned,
+// tickets/outbox, tickets/reports) are packages of their own: their changes run in the Service's
 // transactions through Tx (InTx), the core calls two of them inside its own through seams
 // (Aftercare, Complaints), and reports only reads. Service is safe for concurrent use.
 type Service struct {

@@ -110,13 +110,13 @@ func (s *Service) DeleteTeam(ctx context.Context, actor Actor, id int64) error {
 		if err != nil {
 			return err
 		}
-		for table, where := range map[string]string{"agents": "team_id = ? AND active", "tickets": "team_id = ?"} {
+		for table, where := range map[string]string{"agents": "team_id = ? AND active", "tickets": "team_id = ?", "canned_replies": "team_id = ?"} {
 			n, err := tx.NewSelect().Table(table).Where(where, id).Count(ctx)
 			if err != nil {
 				return fmt.Errorf("count team %s: %w", table, err)
 			}
 			if n > 0 {
-				return conflictf("team %q still has %d %s; move them first", t.Name, n, table)
+				return conflictf("team %q still has %d %s; move them first", t.Name, n, strings.ReplaceAll(table, "_", " "))
 			}
 		}
 		// Deactivated agents keep their history, not their team.

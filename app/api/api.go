@@ -22,6 +22,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
@@ -38,7 +39,10 @@ type Config struct {
 	// Complaints logs, lists and changes complaints (/complaints/...); nil means
 	// complaints.New(Service).
 	Complaints *complaints.Service
-	Log        *slog.Logger
+	// Canned reads and changes the canned replies (/canned-replies/...); nil means
+	// canned.New(Service).
+	Canned *canned.Service
+	Log    *slog.Logger
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
 	// MetricsToken (HOTLINE_METRICS_TOKEN), sent as a bearer token, shows /readyz's details
@@ -68,6 +72,7 @@ type server struct {
 	reports    *reports.Reader
 	care       *aftercare.Service
 	complaints *complaints.Service
+	canned     *canned.Service
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -144,6 +149,12 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/followups/:id/complete", s.completeFollowUp)
 	authed.Get("/reports/csat", s.csatReport)
 
+	authed.Get("/canned-replies", s.listCanned)
+	authed.Post("/canned-replies", s.createCanned)
+	authed.Put("/canned-replies/:id", s.updateCanned)
+	authed.Delete("/canned-replies/:id", s.deleteCanned)
+	authed.Get("/tickets/:ref/canned-replies/:id", s.fillCanned)
+
 	authed.Get("/templates", s.listTemplates)
 	authed.Put("/templates/:key/:locale", s.setTemplate)
 
@@ -183,7 +194,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Complaints == nil && cfg.Service != nil {
 		cfg.Complaints = complaints.New(cfg.Service)
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Canned == nil && cfg.Service != nil {
+		cfg.Canned = canned.New(cfg.Service)
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",

@@ -11,9 +11,9 @@
 // one package per section, as the menu has them, each with a handler holding only what it
 // reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
 // customers (the customer page), board (complaints), notices (the agent's own notices),
-// dashboard (the supervisor's dashboard) and admin. They draw their
-// pages with the kit in ui (templates, words, rendering), which the shell uses too; the
-// shell imports the sections to mount them, so the sections never import the shell.
+// dashboard (the supervisor's dashboard), admin and replies (canned replies). They draw
+// their pages with the kit in ui (templates, words, rendering), which the shell uses too;
+// the shell imports the sections to mount them, so the sections never import the shell.
 package console
 
 import (
@@ -35,9 +35,11 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/desk"
 	"github.com/hotlinedesk/hotline/app/console/followups"
 	"github.com/hotlinedesk/hotline/app/console/notices"
+	"github.com/hotlinedesk/hotline/app/console/replies"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/reports"
@@ -104,6 +106,7 @@ type Console struct {
 	dashboard *dashboard.Handler
 	admin     *admin.Handler
 	notices   *notices.Handler
+	replies   *replies.Handler
 }
 
 // New parses the templates and makes the sections' handlers; a template error is a
@@ -149,6 +152,7 @@ func New(cfg Config) *Console {
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
 		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
 		notices:   notices.New(kit, cfg.Service),
+		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
 	}
 	c.desk.SetCategories(cfg.CallCategories)
 	return c
@@ -181,6 +185,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.dashboard.Register(r)
 	c.admin.Register(r)
 	c.notices.Register(r)
+	c.replies.Register(r)
 }
 
 // routes mounts the sections' pages and forms behind the session check (ui.Router).

@@ -10,6 +10,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
@@ -20,6 +21,7 @@ type Handler struct {
 	complaints *complaints.Service // a customer's complaints beside a ticket; escalation
 	care       *aftercare.Service  // a customer's survey answers beside a ticket
 	recordings api.Recordings      // nil: no Twilio account to fetch call recordings with
+	canned     *canned.Service     // the canned replies offered in the composer
 	log        *slog.Logger
 	categories []string // what a logged call may be filed under
 }
@@ -39,7 +41,7 @@ func (h *Handler) SetCategories(cs []string) {
 
 // New is the desk over the service and the chapters it shows beside a ticket.
 func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, recordings api.Recordings, log *slog.Logger) *Handler {
-	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, log: log, categories: DefaultCategories}
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, canned: canned.New(svc), log: log, categories: DefaultCategories}
 }
 
 // Register mounts the desk's routes.

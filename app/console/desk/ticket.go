@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 )
 
@@ -32,10 +33,11 @@ type ticketData struct {
 	Statuses   []tickets.Status // the status now (preselected), then where it may move
 	Prios      []tickets.Priority
 	After      int64
-	MayTake    bool   // "Take it" is offered: the agent may take it and it is not theirs
-	CanResolve bool   // "Resolve" is offered
-	From       string // the queue the ticket was opened from (view=…&status=…), "" if none
-	Back       string // that queue's URL
+	MayTake    bool            // "Take it" is offered: the agent may take it and it is not theirs
+	CanResolve bool            // "Resolve" is offered
+	From       string          // the queue the ticket was opened from (view=…&status=…), "" if none
+	Back       string          // that queue's URL
+	Canned     []canned.Filled // the composer's canned replies, filled for this ticket
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -60,6 +62,9 @@ func (h *Handler) ticket(ctx *fiber.Ctx, a *tickets.Agent) error {
 	v.Title = d.T.Ref() + " " + d.T.Subject
 	if ctx.Query("partial") == "timeline" {
 		return h.kit.Render(ctx, "ticket_timeline", v)
+	}
+	if d.Canned, err = h.canned.ForTicket(ctx.UserContext(), tickets.AgentActor(a), d.T.Ticket); err != nil {
+		return err
 	}
 	return h.kit.Render(ctx, "ticket", v)
 }

@@ -1,0 +1,40 @@
+package ui
+
+// cannedText is the words of the canned replies: their page and the composer's picker.
+var cannedText = texts{
+	"nav.canned":            {"快捷回复", "Canned replies"},
+	"canned.title":          {"快捷回复", "Canned replies"},
+	"canned.intro":          {"坐席在回复框输入 / 或按 Alt+/ 选用；变量按工单自动填写，发送前可修改。", "Agents pick these by typing / in the reply box or pressing Alt+/; the variables are filled from the ticket and the text can be edited before sending."},
+	"canned.global":         {"全部团队", "All teams"},
+	"canned.body_zh":        {"中文", "Chinese"},
+	"canned.body_en":        {"英文", "English"},
+	"canned.body_hint":      {"至少填写一种语言；按客户语言发送，没有该语言时用另一种。", "Fill in one language at least; the customer's language is used, the other when it is empty."},
+	"canned.edit":           {"编辑", "Edit"},
+	"canned.save":           {"保存", "Save"},
+	"canned.create":         {"添加", "Add"},
+	"canned.delete":         {"删除", "Delete"},
+	"canned.confirm_delete": {"删除这条快捷回复？", "Delete this canned reply?"},
+	"canned.none":           {"还没有快捷回复。", "No canned replies yet."},
+	"canned.new":            {"新建快捷回复", "New canned reply"},
+	"canned.vars":           {"可用变量", "Variables"},
+	"canned.field.title":    {"标题", "Title"},
+	"canned.field.team":     {"适用团队", "For"},
+	"canned.not_found":      {"没有这条快捷回复", "No such canned reply"},
+	"canned.bad_team":       {"请选择团队", "Choose a team"},
+	"canned.saved":          {"快捷回复已保存", "Canned reply saved"},
+	"canned.deleted":        {"快捷回复已删除", "Canned reply deleted"},
+
+	"canned.var.customer_name":      {"客户姓名", "the customer's name"},
+	"canned.var.ticket_ref":         {"工单号，如 HL-000123", "the ticket's reference, e.g. HL-000123"},
+	"canned.var.complaint_ref":      {"投诉编号，如 CP-000042", "the complaint's reference, e.g. CP-000042"},
+	"canned.var.first_response_due": {"首次回复期限", "when the first response is due"},
+	"canned.var.resolution_due":     {"解决期限", "when the resolution is due"},
+	"canned.var.complaint_due":      {"投诉处理期限", "when the complaint's decision is due"},
+	"canned.var.agent_name":         {"发送坐席的姓名", "the sending agent's name"},
+
+	"canned.pick":      {"快捷回复", "Canned replies"},
+	"canned.pick_hint": {"空白回复框中输入 / 或按 Alt+/", "Type / in an empty reply, or press Alt+/"},
+	"canned.search":    {"按标题搜索", "Search titles"},
+	"canned.no_match":  {"没有匹配的快捷回复", "No canned reply matches"},
+	"canned.other":     {"（另一语言）", "(other language)"},
+}
