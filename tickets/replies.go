@@ -29,6 +29,13 @@ const WeChatWindow = 48 * time.Hour
 // ReplyOn is Reply on a channel the agent chose (e.g. SMS when WeChat's window has closed);
 // "" means the customer's last channel.
 func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Channel, body string) (*Message, error) {
+	return s.ReplyWithFiles(ctx, actor, ref, via, body, nil)
+}
+
+// ReplyWithFiles is ReplyOn with files attached, kept with the reply in its transaction
+// and sent with it; each channel's limits (ReplyFileLimits) are checked before anything is
+// stored.
+func (s *Service) ReplyWithFiles(ctx context.Context, actor Actor, ref string, via Channel, body string, files []ReplyFile) (*Message, error) {
 	if actor.Agent == nil {
 		return nil, forbiddenf("only agents reply to customers")
 	}
@@ -65,10 +72,14 @@ func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Chan
 		}
 		now := s.now()
 		m = &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, AuthorID: &actor.Agent.ID, CreatedAt: now}
-		if err := s.insertMessage(ctx, tx, m, nil); err != nil {
+		if err := s.keepReplyFiles(ctx, tx, m, files); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, actor, "ticket", t.ID, "reply.queued", map[string]any{"message_id": m.ID, "channel": ch}); err != nil {
+		data := map[string]any{"message_id": m.ID, "channel": ch}
+		if len(files) > 0 {
+			data["files"] = len(files)
+		}
+		if err := s.record(ctx, tx, actor, "ticket", t.ID, "reply.queued", data); err != nil {
 			return err
 		}
 		if t.FirstRespondedAt == nil {
