@@ -27,7 +27,7 @@ const (
 	FailMailRejected   = "mail_rejected"    // the mail server refused it, or it bounced
 	FailGaveUp         = "gave_up"          // the provider kept failing; retries ran out
 	FailUnknown        = "unknown"          // none of these: the raw code is shown
-	failNoMediaAddress = "no_media_address" // MMS without a public address to fetch from
+	FailNoMediaAddress = "no_media_address" // MMS without a public address to fetch from
 )
 
 // FailureReason is a delivery failure, classified: its Kind and the provider's code.
@@ -51,7 +51,7 @@ var failureEnglish = map[string]string{
 	FailMailRejected:   "the customer's mail server refused it",
 	FailGaveUp:         "the provider kept failing and Hotline gave up",
 	FailUnknown:        "an error Hotline does not know",
-	failNoMediaAddress: "Hotline has no public address the provider can fetch the file from",
+	FailNoMediaAddress: "Hotline has no public address the provider can fetch the file from",
 }
 
 // English is the reason in the words of the author's notice.
@@ -97,7 +97,7 @@ func DeliveryFailure(raw string) FailureReason {
 		{"gave up after retries", FailGaveUp},
 		{"opted out", FailOptedOut},
 		{"provider is configured", FailNoProvider},
-		{"public address", failNoMediaAddress},
+		{"public address", FailNoMediaAddress},
 		{"has no phone number", FailNoAddress},
 		{"has no wechat openid", FailNoAddress},
 		{"has no email", FailNoAddress},
