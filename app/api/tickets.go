@@ -103,10 +103,17 @@ func (s *server) reply(c *fiber.Ctx) error {
 		Body    string `json:"body"`
 		Channel string `json:"channel"`
 	}
-	if err := decode(c, &in); err != nil {
+	var files []tickets.ReplyFile
+	if IsMultipart(c) { // with files (reply_files.go)
+		values, fs, err := ReplyForm(c, "body", "channel")
+		if err != nil {
+			return err
+		}
+		in.Body, in.Channel, files = values["body"], values["channel"], fs
+	} else if err := decode(c, &in); err != nil {
 		return err
 	}
-	m, err := s.svc.ReplyOn(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Channel(in.Channel), in.Body)
+	m, err := s.svc.ReplyWithFiles(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Channel(in.Channel), in.Body, files)
 	if err != nil {
 		return err
 	}
