@@ -115,6 +115,19 @@ func replyAttachments(ch Channel, files []ReplyFile) ([]NewAttachment, error) {
 	return atts, nil
 }
 
+// ReplyFileExtensions are the file name extensions a reply on ch may carry.
+func ReplyFileExtensions(ch Channel) []string {
+	l, _ := ReplyFileLimits(ch)
+	var exts []string
+	for ext, t := range extTypes {
+		if slices.Contains(l.Types, t) {
+			exts = append(exts, ext)
+		}
+	}
+	slices.Sort(exts)
+	return exts
+}
+
 // typeNames lists types as people know them: by extension.
 func typeNames(types []string) string {
 	var names []string

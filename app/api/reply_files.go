@@ -39,13 +39,31 @@ func ReplyForm(c *fiber.Ctx, fields ...string) (map[string]string, []tickets.Rep
 		}
 		values[k] = vs[0]
 	}
+	files, err := formFiles(form)
+	if err != nil {
+		return nil, nil, err
+	}
+	return values, files, nil
+}
+
+// FormFiles reads the files of a multipart form sent with other fields a caller reads
+// itself (the console's reply form): the files in "files", none under another name.
+func FormFiles(c *fiber.Ctx) ([]tickets.ReplyFile, error) {
+	form, err := c.MultipartForm()
+	if err != nil {
+		return nil, fiber.NewError(fiber.StatusBadRequest, "invalid multipart body: "+err.Error())
+	}
+	return formFiles(form)
+}
+
+func formFiles(form *multipart.Form) ([]tickets.ReplyFile, error) {
 	var files []tickets.ReplyFile
 	for k, fhs := range form.File {
 		if k != "files" {
-			return nil, nil, fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("unknown file field %q; send files as \"files\"", k))
+			return nil, fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("unknown file field %q; send files as \"files\"", k))
 		}
 		if len(files)+len(fhs) > maxReplyFiles {
-			return nil, nil, fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("a reply carries at most %d files", maxReplyFiles))
+			return nil, fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("a reply carries at most %d files", maxReplyFiles))
 		}
 		for _, fh := range fhs {
 			if fh.Filename == "" && fh.Size == 0 { // a file input left empty
@@ -53,12 +71,12 @@ func ReplyForm(c *fiber.Ctx, fields ...string) (map[string]string, []tickets.Rep
 			}
 			content, err := readFormFile(fh)
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			files = append(files, tickets.ReplyFile{Filename: fh.Filename, Content: content})
 		}
 	}
-	return values, files, nil
+	return files, nil
 }
 
 func readFormFile(fh *multipart.FileHeader) ([]byte, error) {

@@ -137,7 +137,14 @@ func orDash(v any) any {
 
 func (h *Handler) reply(ctx *fiber.Ctx, a *tickets.Agent) error {
 	ref := ctx.Params("ref")
-	if _, err := h.svc.ReplyOn(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Channel(ctx.FormValue("channel")), ctx.FormValue("body")); err != nil {
+	var files []tickets.ReplyFile
+	if api.IsMultipart(ctx) {
+		var err error
+		if files, err = api.FormFiles(ctx); err != nil {
+			return err
+		}
+	}
+	if _, err := h.svc.ReplyWithFiles(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Channel(ctx.FormValue("channel")), ctx.FormValue("body"), files); err != nil {
 		return err
 	}
 	return ui.Redirect(ctx, ticketURL(ref), ui.T(ui.Lang(ctx, a), "ticket.replied"))
