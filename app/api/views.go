@@ -81,18 +81,19 @@ type attachmentJSON struct {
 }
 
 type messageJSON struct {
-	ID             int64  `json:"id"`
-	Direction      string `json:"direction"`
-	Channel        string `json:"channel"`
-	Body           string `json:"body"`
-	AuthorID       *int64 `json:"author_id"`
-	DeliveryStatus string `json:"delivery_status"`
-	DeliveryError  string `json:"delivery_error,omitempty"`
+	ID             int64            `json:"id"`
+	Direction      string           `json:"direction"`
+	Channel        string           `json:"channel"`
+	Body           string           `json:"body"`
+	AuthorID       *int64           `json:"author_id"`
+	DeliveryStatus string           `json:"delivery_status"`
+	DeliveryError  string           `json:"delivery_error,omitempty"`
+	Attachments    []attachmentJSON `json:"attachments"`
+	CreatedAt      time.Time        `json:"created_at"`
+
 	// DeliveryFailure classifies a failed send: kind (opted_out, unreachable, ...) and the
 	// provider's code.
-	DeliveryFailure *failureJSON     `json:"delivery_failure,omitempty"`
-	Attachments     []attachmentJSON `json:"attachments"`
-	CreatedAt       time.Time        `json:"created_at"`
+	DeliveryFailure *failureJSON `json:"delivery_failure,omitempty"`
 }
 
 type eventJSON struct {
