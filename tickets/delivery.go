@@ -157,7 +157,7 @@ func (s *Service) markFailed(ctx context.Context, messageID int64, claim, reason
 			return fmt.Errorf("mark message failed: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // the claim lapsed and another worker has the message
+			return nil // the claim lapsed, or a racing report recorded the failure first
 		}
 		return s.deliveryFailed(ctx, tx, m, reason, map[string]any{"message_id": m.ID, "channel": m.Channel, "error": reason})
 	})
