@@ -245,7 +245,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	slack := notifications.NewSlack(cfg.Slack)
 	boxes := outbox.New(svc) // the Slack outboxes: the API takes Acknowledge clicks, a worker delivers
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
-		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log))
+		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log), web.NewMediaLinks(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
 	desk := console.New(console.Config{Service: svc, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
@@ -268,6 +268,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 			handlers.PollMail = poller.Poll
 		}
 		handlers.Swept = stats.Swept
+		handlers.PublicBaseURL = cfg.PublicBaseURL // where Twilio fetches an MMS's files
 		handlers.Register(mux)
 		jobs.NewNotifier(boxes, slack, log).Register(mux)
 		jobs.NewTranscriber(svc, media, speech, log).Register(mux)

@@ -24,6 +24,17 @@ type Outbound struct {
 	Ref        string   // the ticket's reference, e.g. HL-000123, for an email subject
 	InReplyTo  string   // email only: the Message-ID being answered
 	References []string // email only: the thread's earlier Message-IDs
+	// Files are the agent's attachments: an email's attachments, a WeChat image, MMS media.
+	Files []File
+}
+
+// File is a file sent with a message. URL is a signed public address of it, for a
+// provider that fetches the file itself (Twilio's MediaUrl); "" when Hotline has none.
+type File struct {
+	Filename    string
+	ContentType string
+	Content     []byte
+	URL         string
 }
 
 // Sender delivers outbound messages on one channel.

@@ -170,6 +170,9 @@ type Handlers struct {
 	// Swept is told what each sweep handled, the tickets' deadlines and the complaints'
 	// (for metrics); nil: nobody listens.
 	Swept func(tickets.SweepResult, complaints.SweepResult)
+	// PublicBaseURL is Hotline's public address (PUBLIC_BASE_URL), where a provider that
+	// fetches a reply's file (Twilio's MMS) finds its signed link; "" when there is none.
+	PublicBaseURL string
 }
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched

@@ -54,8 +54,12 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	if !ok {
 		return h.svc.RecordSendFailed(rec, claim, fmt.Sprintf("not sent: no %s provider is configured", d.Message.Channel))
 	}
+	files, err := h.outgoingFiles(ctx, d.Message)
+	if err != nil {
+		return errors.Join(err, h.svc.ReleaseSend(rec, claim))
+	}
 	out := channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Body, Subject: d.Ticket.Subject, Ref: d.Ticket.Ref(),
-		InReplyTo: d.ReplyTo, References: d.ThreadIDs}
+		InReplyTo: d.ReplyTo, References: d.ThreadIDs, Files: files}
 	providerID, err := sender.Send(ctx, out)
 	if channels.IsPermanent(err) {
 		return h.svc.RecordSendFailed(rec, claim, err.Error())

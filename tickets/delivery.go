@@ -147,7 +147,8 @@ func (s *Service) markFailed(ctx context.Context, messageID int64, claim, reason
 			return nil
 		}
 		q := tx.NewUpdate().Model(m).
-			Set("delivery_status = ?, delivery_error = ?, send_claim = NULL, send_claimed_until = NULL", DeliveryFailed, reason).WherePK()
+			Set("delivery_status = ?, delivery_error = ?, send_claim = NULL, send_claimed_until = NULL", DeliveryFailed, reason).WherePK().
+			Where("delivery_status NOT IN (?)", bun.In(finalStatuses())) // two reports race: one records
 		if claim != "" {
 			q = q.Where("send_claim = ?", claim)
 		}
@@ -156,9 +157,9 @@ func (s *Service) markFailed(ctx context.Context, messageID int64, claim, reason
 			return fmt.Errorf("mark message failed: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // the claim lapsed and another worker has the message
+			return nil // the claim lapsed, or a racing report recorded the failure first
 		}
-		return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "delivery.failed", map[string]any{"message_id": m.ID, "channel": m.Channel, "error": reason})
+		return s.deliveryFailed(ctx, tx, m, reason, map[string]any{"message_id": m.ID, "channel": m.Channel, "error": reason})
 	})
 }
 
@@ -282,11 +283,13 @@ func (s *Service) UpdateDelivery(ctx context.Context, ch Channel, providerID, st
 		if rank <= deliveryRank[m.DeliveryStatus] {
 			return nil
 		}
-		if _, err := tx.NewUpdate().Model(m).Set("delivery_status = ?, delivery_error = ?", status, errorCode).WherePK().Exec(ctx); err != nil {
+		res, err := tx.NewUpdate().Model(m).Set("delivery_status = ?, delivery_error = ?", status, errorCode).WherePK().
+			Where("delivery_status IN (?)", bun.In(statusesBelow(rank))).Exec(ctx) // a racing report may have moved it on
+		if err != nil {
 			return fmt.Errorf("update delivery: %w", err)
 		}
-		if status == DeliveryFailed || status == DeliveryUndelivered {
-			return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "delivery.failed", map[string]any{
+		if n, _ := res.RowsAffected(); n == 1 && (status == DeliveryFailed || status == DeliveryUndelivered) {
+			return s.deliveryFailed(ctx, tx, m, errorCode, map[string]any{
 				"message_id": m.ID, "channel": ch, "status": status, "error_code": errorCode})
 		}
 		return nil

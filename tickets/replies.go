@@ -29,14 +29,25 @@ const WeChatWindow = 48 * time.Hour
 // ReplyOn is Reply on a channel the agent chose (e.g. SMS when WeChat's window has closed);
 // "" means the customer's last channel.
 func (s *Service) ReplyOn(ctx context.Context, actor Actor, ref string, via Channel, body string) (*Message, error) {
-	return s.ReplyThen(ctx, actor, ref, via, body, "")
+	return s.ReplyWith(ctx, actor, ref, ReplyInput{Via: via, Body: body})
 }
 
-// ReplyThen is ReplyOn that then moves the ticket to status then (e.g. resolved or
-// pending; "" leaves it) in the same transaction, with one audit trail: a status the
-// ticket may not take refuses the reply too. A then the reply itself reached (open, from
-// new) is no change.
-func (s *Service) ReplyThen(ctx context.Context, actor Actor, ref string, via Channel, body string, then Status) (*Message, error) {
+// ReplyInput is what an agent sends: the text, on a channel (Via, "" for the customer's
+// last one), with files (checked against the channel's ReplyFileLimits before anything is
+// stored), and the status the ticket moves to with it (Then: e.g. resolved or pending; ""
+// leaves it).
+type ReplyInput struct {
+	Via   Channel
+	Body  string
+	Files []ReplyFile
+	Then  Status
+}
+
+// ReplyWith sends r in one transaction with one audit trail: the reply, its files and the
+// status it sets; a status the ticket may not take refuses the reply too. A Then the reply
+// itself reached (open, from new) is no change.
+func (s *Service) ReplyWith(ctx context.Context, actor Actor, ref string, r ReplyInput) (*Message, error) {
+	via, body, files, then := r.Via, r.Body, r.Files, r.Then
 	if then != "" && !then.Valid() {
 		return nil, invalidf("unknown status %q (open, pending, resolved, closed)", then)
 	}
@@ -77,10 +88,14 @@ func (s *Service) ReplyThen(ctx context.Context, actor Actor, ref string, via Ch
 		}
 		now := s.now()
 		m = &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, AuthorID: &actor.Agent.ID, CreatedAt: now}
-		if err := s.insertMessage(ctx, tx, m, nil); err != nil {
+		if err := s.keepReplyFiles(ctx, tx, m, files); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, actor, "ticket", t.ID, "reply.queued", map[string]any{"message_id": m.ID, "channel": ch}); err != nil {
+		data := map[string]any{"message_id": m.ID, "channel": ch}
+		if len(files) > 0 {
+			data["files"] = len(files)
+		}
+		if err := s.record(ctx, tx, actor, "ticket", t.ID, "reply.queued", data); err != nil {
 			return err
 		}
 		if t.FirstRespondedAt == nil {

@@ -62,9 +62,9 @@ func TestReplyThenStatus(t *testing.T) {
 					}
 				}
 				before := detail(t, d.svc, tk.Ref())
-				_, err := d.svc.ReplyThen(ctx, tc.who, tk.Ref(), "", "您好，已为您处理。", tc.then)
+				_, err := d.svc.ReplyWith(ctx, tc.who, tk.Ref(), tickets.ReplyInput{Body: "您好，已为您处理。", Then: tc.then})
 				if !errors.Is(err, tc.err) {
-					t.Fatalf("ReplyThen(%q) = %v, want %v", tc.then, err, tc.err)
+					t.Fatalf("ReplyWith(then %q) = %v, want %v", tc.then, err, tc.err)
 				}
 				after := detail(t, d.svc, tk.Ref())
 				if after.Status != tc.want {
@@ -102,7 +102,7 @@ func TestReplyThenStatusAllOrNothing(t *testing.T) {
 		d := newDesk(t, db)
 		tk := d.ticket(t, "+8613800138000")
 		lift := tickettest.FailUpdates(t, db, "tickets", "NEW.status = 'resolved'")
-		if _, err := d.svc.ReplyThen(ctx, d.liNa, tk.Ref(), "", "已处理", tickets.StatusResolved); err == nil {
+		if _, err := d.svc.ReplyWith(ctx, d.liNa, tk.Ref(), tickets.ReplyInput{Body: "已处理", Then: tickets.StatusResolved}); err == nil {
 			t.Fatal("the reply was accepted while its resolution could not be saved")
 		}
 		got := detail(t, d.svc, tk.Ref())
@@ -114,7 +114,7 @@ func TestReplyThenStatusAllOrNothing(t *testing.T) {
 			t.Errorf("%d reply.queued events after the failure", n)
 		}
 		lift()
-		if _, err := d.svc.ReplyThen(ctx, d.liNa, tk.Ref(), "", "已处理", tickets.StatusResolved); err != nil {
+		if _, err := d.svc.ReplyWith(ctx, d.liNa, tk.Ref(), tickets.ReplyInput{Body: "已处理", Then: tickets.StatusResolved}); err != nil {
 			t.Fatal(err)
 		}
 		got = detail(t, d.svc, tk.Ref())

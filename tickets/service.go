@@ -60,10 +60,11 @@ type Config struct {
 //   - customers' messages coming in: intake.go, intake_tx.go, intake_special.go,
 //     customers.go, threading.go, messages.go, batch.go, writes.go, voicemail.go
 //   - work on tickets: ticket_open.go, ticket_change.go, ticket_status.go,
-//     ticket_assign.go, ticket_fields.go, replies.go, routing.go
+//     ticket_assign.go, ticket_fields.go, replies.go, reply_files.go, routing.go
 //   - deadlines: sla.go, rules.go, sla_policies.go, calendar.go, timers.go, sweep.go,
 //     breaches.go
-//   - telling customers and staff: delivery.go, optout.go, templates.go, notices.go
+//   - telling customers and staff: delivery.go, delivery_failure.go, media_links.go,
+//     optout.go, templates.go, notices.go
 //     (staff notices written; tickets/outbox delivers them to Slack)
 //   - reading: queries.go, console.go, status_lookup.go, metrics.go
 //   - staff and the doors: agents.go, teams.go, signin.go, attempts.go, nonces.go,

@@ -12,6 +12,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // Every door is bounded before it is read (ARCHITECTURE rule 6). The server streams request
@@ -31,6 +33,10 @@ const (
 	// emailHeaderRoom is what a relay posting the raw message may add to it (trace headers).
 	emailHeaderRoom = 64 * kib
 
+	// replyFilesLimit is a reply's files at the most any channel takes, with room for its
+	// text and the form's framing.
+	replyFilesLimit = tickets.MaxReplyFileBytes + 256*kib
+
 	// largeBody is the size from which a body takes one of a process's few large-body slots.
 	largeBody = 1 * mib
 	// largeBodySlots is how many large bodies one process reads and handles at once: each is
@@ -45,6 +51,7 @@ type Door struct {
 	Name   string // what a refusal calls it: "Twilio webhook"
 	Method string // "POST"; empty: any method
 	Prefix string // "/webhooks/twilio": that path and everything under it
+	Suffix string // "/replies": only the paths under Prefix ending so; "" for all of them
 	Limit  int64  // bytes of request body
 	// AfterAuth: the body is not read until the route has checked the sender's credentials,
 	// which arrive in a header; the route's chain then runs AdmitBody. An unauthenticated
@@ -69,12 +76,16 @@ func Doors(emailMaxBytes int64) []Door {
 		{Name: "email webhook", Method: fiber.MethodPost, Prefix: "/webhooks/email", Limit: emailMaxBytes + emailHeaderRoom, AfterAuth: true},
 		// Credentials travel in the body, so it is read first; it is tiny.
 		{Name: "sign-in", Method: fiber.MethodPost, Prefix: "/api/v1/auth/login", Limit: 16 * kib},
-		// JSON: replies, notes, templates. No API route takes an upload.
+		// A reply with the agent's files (multipart): the most a channel carries, and its text.
+		{Name: "reply with files", Method: fiber.MethodPost, Prefix: "/api/v1/tickets", Suffix: "/replies", Limit: replyFilesLimit, AfterAuth: true},
+		// JSON: replies, notes, templates.
 		{Name: "JSON API", Prefix: "/api/v1", Limit: 256 * kib, AfterAuth: true},
 		// Public pages: a reference and a check, a score and a comment of 1000 characters.
 		{Name: "status page", Prefix: "/status", Limit: 16 * kib},
 		{Name: "survey page", Prefix: "/survey", Limit: 16 * kib},
-		// The console's url-encoded forms (it takes no uploads either).
+		// The console's reply form with the agent's files, read once the session is checked.
+		{Name: "console reply", Method: fiber.MethodPost, Prefix: "/tickets", Suffix: "/reply", Limit: replyFilesLimit, AfterAuth: true},
+		// The console's url-encoded forms (it takes no other uploads).
 		{Name: "console form", Method: fiber.MethodPost, Prefix: "/", Limit: 256 * kib},
 		{Name: "request", Prefix: "/", Limit: 16 * kib},
 	}
@@ -106,6 +117,9 @@ func (l *limits) door(method, path string) *Door {
 			continue
 		}
 		p := strings.ToLower(d.Prefix)
+		if d.Suffix != "" && !strings.HasSuffix(strings.TrimSuffix(path, "/"), d.Suffix) {
+			continue
+		}
 		if p == "/" || path == p || strings.HasPrefix(path, strings.TrimSuffix(p, "/")+"/") {
 			return d
 		}
@@ -196,16 +210,22 @@ func closeUnread(ctx *fasthttp.RequestCtx) {
 // authentication (Door.AfterAuth) run it right after their credentials check and before
 // anything reads c.Body(); elsewhere it does nothing, the body being read already.
 func AdmitBody(c *fiber.Ctx) error {
-	a, _ := c.Locals(admissionKey).(*admission)
-	if a == nil { // mounted on an app New did not build: fiber's own limit applies
-		a = &admission{door: &Door{Name: "request"}, limit: int64(c.App().Config().BodyLimit)}
-	}
-	release, err := a.read(c)
+	release, err := ReadAdmitted(c)
 	if err != nil {
 		return err
 	}
 	defer release()
 	return c.Next()
+}
+
+// ReadAdmitted is AdmitBody for a check that reads the body itself once the sender is
+// known (the console's CSRF field in a form): the caller runs release when done.
+func ReadAdmitted(c *fiber.Ctx) (release func(), err error) {
+	a, _ := c.Locals(admissionKey).(*admission)
+	if a == nil { // mounted on an app New did not build: fiber's own limit applies
+		a = &admission{door: &Door{Name: "request"}, limit: int64(c.App().Config().BodyLimit)}
+	}
+	return a.read(c)
 }
 
 // read takes the body off the connection, at most limit bytes of it, and puts it where

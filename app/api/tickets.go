@@ -106,10 +106,18 @@ func (s *server) reply(c *fiber.Ctx) error {
 		Channel string `json:"channel"`
 		Status  string `json:"status"`
 	}
-	if err := decode(c, &in); err != nil {
+	var files []tickets.ReplyFile
+	if IsMultipart(c) { // with files (reply_files.go)
+		values, fs, err := ReplyForm(c, "body", "channel", "status")
+		if err != nil {
+			return err
+		}
+		in.Body, in.Channel, in.Status, files = values["body"], values["channel"], values["status"], fs
+	} else if err := decode(c, &in); err != nil {
 		return err
 	}
-	m, err := s.svc.ReplyThen(c.UserContext(), actorOf(c), c.Params("ref"), tickets.Channel(in.Channel), in.Body, tickets.Status(in.Status))
+	m, err := s.svc.ReplyWith(c.UserContext(), actorOf(c), c.Params("ref"), tickets.ReplyInput{
+		Via: tickets.Channel(in.Channel), Body: in.Body, Files: files, Then: tickets.Status(in.Status)})
 	if err != nil {
 		return err
 	}

@@ -90,6 +90,10 @@ type messageJSON struct {
 	DeliveryError  string           `json:"delivery_error,omitempty"`
 	Attachments    []attachmentJSON `json:"attachments"`
 	CreatedAt      time.Time        `json:"created_at"`
+
+	// DeliveryFailure classifies a failed send: kind (opted_out, unreachable, ...) and the
+	// provider's code.
+	DeliveryFailure *failureJSON `json:"delivery_failure,omitempty"`
 }
 
 type eventJSON struct {
@@ -166,11 +170,20 @@ func viewTickets(ts []*tickets.Ticket) []ticketJSON {
 	return out
 }
 
+type failureJSON struct {
+	Kind string `json:"kind"`
+	Code string `json:"code,omitempty"`
+}
+
 func viewMessage(m *tickets.Message) messageJSON {
 	v := messageJSON{
 		ID: m.ID, Direction: string(m.Direction), Channel: string(m.Channel), Body: m.Body,
 		AuthorID: m.AuthorID, DeliveryStatus: m.DeliveryStatus, DeliveryError: m.DeliveryError,
 		Attachments: []attachmentJSON{}, CreatedAt: m.CreatedAt.UTC(),
+	}
+	if m.DeliveryStatus == tickets.DeliveryFailed || m.DeliveryStatus == tickets.DeliveryUndelivered {
+		f := tickets.DeliveryFailure(m.DeliveryError)
+		v.DeliveryFailure = &failureJSON{Kind: f.Kind, Code: f.Code}
 	}
 	for _, a := range m.Attachments {
 		aj := attachmentJSON{ID: a.ID, Filename: a.Filename, ContentType: a.ContentType, SizeBytes: a.SizeBytes, URL: a.URL}

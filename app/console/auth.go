@@ -15,6 +15,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
 )
@@ -56,6 +57,12 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 		form := csrfToken(tok)
 		ui.SetCSRF(ctx, form)
 		if isForm {
+			// A reply's files wait at their door until the session is known (api.Doors).
+			release, err := api.ReadAdmitted(ctx)
+			if err != nil {
+				return err
+			}
+			defer release()
 			if err := checkForm(ctx, form); err != nil {
 				return c.kit.ErrorPage(ctx, a, fiber.StatusForbidden, ui.T(ui.Lang(ctx, a), "error.csrf"))
 			}

@@ -18,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -33,6 +34,8 @@ type Outgoing struct {
 	References []string
 	Domain     string    // for the Message-ID; the From address's domain when empty
 	Date       time.Time // now when zero
+	// Files are attached after the text (multipart/mixed), base64, named by RFC 2231.
+	Files []channels.File
 }
 
 const (
@@ -125,9 +128,7 @@ func Compose(m Outgoing) ([]byte, string, error) {
 
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	writeField(&buf, "Content-Type", "multipart/alternative;\r\n boundary=\""+mw.Boundary()+`"`)
-	buf.WriteString("\r\n")
-
+	alternative := "multipart/alternative;\r\n boundary=\"" + mw.Boundary() + `"`
 	for _, p := range []struct{ ctype, content string }{
 		{"text/plain; charset=UTF-8", text},
 		{"text/html; charset=UTF-8", textToHTML(text)},
@@ -150,6 +151,18 @@ func Compose(m Outgoing) ([]byte, string, error) {
 	if err := mw.Close(); err != nil {
 		return nil, "", err
 	}
+	if len(m.Files) == 0 {
+		writeField(&buf, "Content-Type", alternative)
+	} else {
+		mixed, err := withFiles(body.Bytes(), alternative, m.Files)
+		if err != nil {
+			return nil, "", err
+		}
+		body.Reset()
+		body.Write(mixed.body)
+		writeField(&buf, "Content-Type", "multipart/mixed;\r\n boundary=\""+mixed.boundary+`"`)
+	}
+	buf.WriteString("\r\n")
 	buf.Write(body.Bytes())
 	buf.WriteString("\r\n")
 	return buf.Bytes(), id, nil

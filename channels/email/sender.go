@@ -25,7 +25,7 @@ func NewSender(from Address, domain string, send func(ctx context.Context, from 
 // name it in In-Reply-To.
 func (s *Sender) Send(ctx context.Context, msg channels.Outbound) (string, error) {
 	raw, id, err := Compose(Outgoing{From: s.from, To: Address{Addr: msg.To}, Subject: ReplySubject(msg.Subject), Ref: msg.Ref,
-		Text: msg.Body, InReplyTo: msg.InReplyTo, References: msg.References, Domain: s.domain})
+		Text: msg.Body, InReplyTo: msg.InReplyTo, References: msg.References, Domain: s.domain, Files: msg.Files})
 	if err != nil {
 		return "", &channels.PermanentError{Reason: "cannot compose the email: " + err.Error()}
 	}

@@ -219,12 +219,31 @@ func NewSender(cfg twilio.Config, from, messagingServiceSID, statusCallback stri
 	return &Sender{messages: c.Api.CreateMessage, from: from, service: messagingServiceSID, statusCallback: statusCallback}
 }
 
-// Send creates the message at Twilio and returns its MessageSid.
+// mediaURLs are the files' signed public links, which Twilio fetches to send an MMS.
+func mediaURLs(files []channels.File) ([]string, error) {
+	urls := make([]string, len(files))
+	for i, f := range files {
+		if f.URL == "" {
+			return nil, &channels.PermanentError{Reason: "an MMS needs a public address Twilio can fetch the file from: set PUBLIC_BASE_URL"}
+		}
+		urls[i] = f.URL
+	}
+	return urls, nil
+}
+
+// Send creates the message at Twilio and returns its MessageSid; files go as MMS media.
 func (s *Sender) Send(ctx context.Context, msg channels.Outbound) (string, error) {
 	if msg.To == "" {
 		return "", &channels.PermanentError{Reason: "the customer has no phone number"}
 	}
 	p := (&api.CreateMessageParams{}).SetTo(msg.To).SetBody(msg.Body)
+	if len(msg.Files) > 0 {
+		urls, err := mediaURLs(msg.Files)
+		if err != nil {
+			return "", err
+		}
+		p.SetMediaUrl(urls) // an MMS: Twilio fetches each file from Hotline's signed link
+	}
 	if s.statusCallback != "" {
 		p.SetStatusCallback(s.statusCallback)
 	}

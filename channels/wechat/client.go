@@ -135,39 +135,68 @@ func (c *Client) call(ctx context.Context, method, path string, body any, out an
 	return json.NewDecoder(res.Body).Decode(out)
 }
 
-// Send delivers a text through the customer-service message API. A refused token is
-// refreshed once and the message sent again; WeChat's refusals (outside the 48-hour window,
-// the customer unsubscribed) are permanent.
+// Send delivers a text through the customer-service message API, then each attached
+// picture as an image message (uploaded first as temporary media, see upload). A refused
+// token is refreshed once and the message sent again; WeChat's refusals (outside the
+// 48-hour window, the customer unsubscribed) are permanent, and so is a failure after the
+// text went out: sending again would repeat it.
 func (c *Client) Send(ctx context.Context, msg channels.Outbound) (string, error) {
 	if msg.To == "" {
 		return "", &channels.PermanentError{Reason: "the customer has no WeChat openid"}
 	}
-	body := map[string]any{"touser": msg.To, "msgtype": "text", "text": map[string]string{"content": msg.Body}}
+	bodies := []map[string]any{{"touser": msg.To, "msgtype": "text", "text": map[string]string{"content": msg.Body}}}
+	for _, f := range msg.Files {
+		id, err := c.upload(ctx, f)
+		if err != nil {
+			return "", permanentRefusal(err)
+		}
+		bodies = append(bodies, map[string]any{"touser": msg.To, "msgtype": "image", "image": map[string]string{"media_id": id}})
+	}
+	for i, body := range bodies {
+		if err := c.custom(ctx, body); err != nil {
+			err = permanentRefusal(err)
+			if i > 0 {
+				return "", &channels.PermanentError{Reason: "the text was sent but not the picture: " + err.Error()}
+			}
+			return "", err
+		}
+	}
+	return fmt.Sprintf("wechat-out:%d", msg.MessageID), nil
+}
+
+// custom posts one customer-service message, with the token refreshed once if refused.
+func (c *Client) custom(ctx context.Context, body map[string]any) error {
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		var tok string
 		if tok, err = c.token(ctx, attempt > 0); err != nil {
-			return "", err
+			return err
 		}
 		var res APIError
 		if err = c.call(ctx, http.MethodPost, "/cgi-bin/message/custom/send?access_token="+url.QueryEscape(tok), body, &res); err != nil {
-			return "", fmt.Errorf("send WeChat message: %w", err)
+			return fmt.Errorf("send WeChat message: %w", err)
 		}
 		if res.Code == 0 {
-			return fmt.Sprintf("wechat-out:%d", msg.MessageID), nil
+			return nil
 		}
 		err = &res
 		if !tokenExpired(err) {
 			break
 		}
 	}
+	return err
+}
+
+// permanentRefusal makes WeChat's refusals permanent; -1 (busy) and transport errors stay
+// passing.
+func permanentRefusal(err error) error {
 	var e *APIError
 	if errors.As(err, &e) && e.Code != -1 && !tokenExpired(err) { // -1: WeChat busy, try later
 		reason := e.Error()
 		if e.Code == 45015 {
 			reason = "WeChat refused: more than 48 hours since the customer's last message"
 		}
-		return "", &channels.PermanentError{Reason: reason}
+		return &channels.PermanentError{Reason: reason}
 	}
-	return "", err
+	return err
 }

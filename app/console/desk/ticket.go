@@ -161,7 +161,15 @@ func orDash(v any) any {
 func (h *Handler) reply(ctx *fiber.Ctx, a *tickets.Agent) error {
 	ref := ctx.Params("ref")
 	then := tickets.Status(ctx.FormValue("then"))
-	if _, err := h.svc.ReplyThen(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.Channel(ctx.FormValue("channel")), ctx.FormValue("body"), then); err != nil {
+	var files []tickets.ReplyFile
+	if api.IsMultipart(ctx) {
+		var err error
+		if files, err = api.FormFiles(ctx); err != nil {
+			return err
+		}
+	}
+	if _, err := h.svc.ReplyWith(ctx.UserContext(), tickets.AgentActor(a), ref, tickets.ReplyInput{
+		Via: tickets.Channel(ctx.FormValue("channel")), Body: ctx.FormValue("body"), Files: files, Then: then}); err != nil {
 		return err
 	}
 	return h.changed(ctx, a, ref, then, ui.T(ui.Lang(ctx, a), "ticket.replied"))

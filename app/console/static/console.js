@@ -152,6 +152,41 @@
       } else segs.textContent = "";
     }
     if (win) win.hidden = ch !== "wechat";
+    checkFiles();
+  }
+  // The files a reply carries: the chosen channel's limits said before sending, and a
+  // file past them named at once (the server refuses it too).
+  const files = document.getElementById("reply-files");
+  const fileLimits = document.getElementById("file-limits");
+  const fileProblem = document.getElementById("file-problem");
+  function fmt(s, args) { let i = 0; return s.replace(/%[ds]/g, () => args[i++]); }
+  function mb(n) { return (n / 1048576).toFixed(1).replace(/\.0$/, "") + " MB"; }
+  function checkFiles() {
+    if (!files || !channel) return true;
+    const o = document.querySelector('.file-rule[data-channel="' + channel.value + '"]');
+    if (!o) return true;
+    const d = o.dataset, max = Number(d.maxFiles || 0);
+    fileLimits.textContent = d.files || "";
+    files.accept = d.accept || "";
+    files.disabled = max === 0;
+    const list = Array.from(files.files);
+    const accepted = (d.accept || "").split(",").filter(Boolean);
+    let problem = "", total = 0;
+    if (list.length > max) problem = fmt(fileProblem.dataset.tooMany, [max]);
+    for (const f of list) {
+      total += f.size;
+      const ext = f.name.includes(".") ? f.name.slice(f.name.lastIndexOf(".")).toLowerCase() : "";
+      if (!problem && !accepted.includes(ext)) problem = fmt(fileProblem.dataset.type, [f.name]);
+      if (!problem && f.size > Number(d.maxFile)) problem = fmt(fileProblem.dataset.tooBig, [f.name, mb(Number(d.maxFile))]);
+    }
+    if (!problem && total > Number(d.maxTotal)) problem = fmt(fileProblem.dataset.total, [mb(Number(d.maxTotal))]);
+    fileProblem.textContent = problem;
+    fileProblem.hidden = !problem;
+    return !problem;
+  }
+  if (files) {
+    files.addEventListener("change", checkFiles);
+    files.form.addEventListener("submit", (e) => { if (!checkFiles()) e.preventDefault(); });
   }
   if (replyBody) {
     replyBody.addEventListener("input", composer);

@@ -1,5 +1,6 @@
 // Package wechattest is a local fake of the official account's API for tests: the token
-// endpoint and the media API (GET /cgi-bin/media/get), in WeChat's wire format.
+// endpoint, the media API (GET /cgi-bin/media/get, POST /cgi-bin/media/upload) and the
+// customer-service message API, in WeChat's wire format.
 package wechattest
 
 import (
@@ -38,6 +39,10 @@ type MediaAPI struct {
 	token   string
 	tokens  int
 	fetches map[string]int
+	sent    []map[string]any
+	// SendCodes are errcodes the next customer-service messages are answered with, in
+	// turn (0 takes one). Set it before the client sends.
+	SendCodes []int
 }
 
 // NewMediaAPI starts the fake; it stops with the test.
@@ -134,6 +139,8 @@ func (m *MediaAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Length", strconv.Itoa(len(f.Content)))
 		}
 		w.Write(f.Content) //nolint:errcheck
+	case "/cgi-bin/media/upload", "/cgi-bin/message/custom/send":
+		m.serveOutgoing(w, r)
 	default:
 		http.NotFound(w, r)
 	}
