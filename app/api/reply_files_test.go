@@ -56,7 +56,9 @@ func TestReplyWithFiles(t *testing.T) {
 		{"PDF by MMS", map[string]string{"body": "x"}, []formFile{{"files", "a.pdf", []byte("%PDF-1.4")}}, true, 400, "sms takes only"},
 		{"over the MMS limit", map[string]string{"body": "x"}, []formFile{{"files", "a.png", big}}, true, 400, "at most 5.0 MB"},
 		{"over every channel's limit", map[string]string{"body": "x"}, []formFile{{"files", "a.png", huge}}, true, 413, "too large"},
-		{"unknown field", map[string]string{"body": "x", "status": "resolved"}, nil, true, 400, "unknown field"},
+		{"unknown field", map[string]string{"body": "x", "priority": "high"}, nil, true, 400, "unknown field"},
+		{"picture, then resolved", map[string]string{"body": "请填写表格", "status": "resolved"}, []formFile{{"files", "表格.png", png}}, true, 201, ""},
+		{"unknown status refuses the files too", map[string]string{"body": "x", "status": "done"}, []formFile{{"files", "a.png", png}}, true, 400, "unknown status"},
 		{"file under another name", map[string]string{"body": "x"}, []formFile{{"attachment", "a.png", png}}, true, 400, "unknown file field"},
 		{"no token", map[string]string{"body": "x"}, []formFile{{"files", "a.png", png}}, false, 401, ""},
 	}
@@ -86,6 +88,13 @@ func TestReplyWithFiles(t *testing.T) {
 						t.Fatalf("%d replies stored after a refusal (%v)", n, err)
 					}
 					return
+				}
+				var st tickets.Status
+				if err := db.NewSelect().Table("tickets").Column("status").Where("id = ?", res.Ticket.ID).Scan(context.Background(), &st); err != nil {
+					t.Fatal(err)
+				}
+				if want := tickets.Status(tc.fields["status"]); want != "" && st != want {
+					t.Errorf("ticket is %s after a reply with status %s", st, want)
 				}
 				atts := getA(js, "attachments")
 				if len(atts) != len(tc.files) {

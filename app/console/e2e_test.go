@@ -293,7 +293,13 @@ func TestBrowserAgentAnswersSMS(t *testing.T) {
 	// the text itself must follow within the second.
 	var timeline string
 	for end := sent.Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		timeline = read(t, ctx, "timeline", chromedp.Text(css(`#timeline`)))
+		// The live refresh replaces the timeline's node; a read that lands mid-swap is tried again.
+		rctx, cancel := context.WithTimeout(ctx, time.Second)
+		got, err := chromedp.Run(rctx, chromedp.Text(css(`#timeline`)))
+		cancel()
+		if err == nil {
+			timeline = got
+		}
 		if strings.Contains(timeline, "发票什么时候寄出") || time.Now().After(end) {
 			break
 		}
