@@ -70,9 +70,10 @@ type Config struct {
 //     settings.go
 //
 // The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/outbox,
-// tickets/deadlines, tickets/reports) are packages of their own: their changes run in the Service's
-// transactions through Tx (InTx), the core calls two of them inside its own through seams
-// (Aftercare, Complaints), and reports only reads. Service is safe for concurrent use.
+// tickets/deadlines, tickets/reports) are packages of their own: their changes run in the
+// Service's transactions through Tx (InTx), the core calls two of them inside its own
+// through seams (Aftercare, Complaints), and reports only reads. Service is safe for
+// concurrent use.
 type Service struct {
 	db        *bun.DB
 	clock     Clock
