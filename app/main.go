@@ -46,6 +46,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
@@ -123,7 +124,8 @@ func run(ctx context.Context, args []string) error {
 	// the console and the API handle them.
 	cps := complaints.New(svc)
 	svc.SetComplaints(cps)
-	if err := svc.SeedHolidays(ctx); err != nil {
+	// The statutory holidays, before any deadline is counted (admins' corrections kept).
+	if err := deadlines.New(svc).SeedHolidays(ctx); err != nil {
 		return err
 	}
 	if cmd == "serve" || cmd == "simulate" {

@@ -14,6 +14,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 )
 
 // Task types.
@@ -161,6 +162,7 @@ func (s *Scheduler) DeliverAt(ctx context.Context, id int64, at time.Time) error
 // Handlers are the task handlers over the domain service.
 type Handlers struct {
 	svc        *tickets.Service
+	deadlines  *deadlines.Service
 	complaints *complaints.Service
 	log        *slog.Logger
 	senders    map[tickets.Channel]channels.Sender
@@ -169,7 +171,7 @@ type Handlers struct {
 	PollMail func(ctx context.Context) (int, error)
 	// Swept is told what each sweep handled, the tickets' deadlines and the complaints'
 	// (for metrics); nil: nobody listens.
-	Swept func(tickets.SweepResult, complaints.SweepResult)
+	Swept func(deadlines.SweepResult, complaints.SweepResult)
 	// PublicBaseURL is Hotline's public address (PUBLIC_BASE_URL), where a provider that
 	// fetches a reply's file (Twilio's MMS) finds its signed link; "" when there is none.
 	PublicBaseURL string
@@ -177,9 +179,9 @@ type Handlers struct {
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched
 // queues again what the reconciler finds stuck. The deadline sweeps cover the tickets of
-// svc and their complaints (complaints.New(svc)).
+// svc (deadlines.New(svc)) and their complaints (complaints.New(svc)).
 func NewHandlers(svc *tickets.Service, log *slog.Logger, senders map[tickets.Channel]channels.Sender, sched *Scheduler) *Handlers {
-	return &Handlers{svc: svc, complaints: complaints.New(svc), log: log, senders: senders, sched: sched}
+	return &Handlers{svc: svc, deadlines: deadlines.New(svc), complaints: complaints.New(svc), log: log, senders: senders, sched: sched}
 }
 
 // Register adds the handlers to mux.
@@ -216,7 +218,7 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 	}
 	switch p.Kind {
 	case tickets.ReapplyTimer:
-		r, err := h.svc.ReapplyDeadlines(ctx)
+		r, err := h.deadlines.ReapplyDeadlines(ctx)
 		h.log.Info("open tickets re-timed after a policy change", "generation", p.ID, "tickets", r.Retimed, "busy", r.Busy)
 		if err != nil {
 			return fmt.Errorf("re-apply SLA policies (generation %d): %w", p.ID, err)
@@ -267,33 +269,33 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 	if err := h.retranscribe(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("reconcile voicemail transcriptions: %w", err))
 	}
-	if r != (tickets.SweepResult{}) || cr != (complaints.SweepResult{}) || n > 0 {
+	if r != (deadlines.SweepResult{}) || cr != (complaints.SweepResult{}) || n > 0 {
 		h.log.Info("reconciler caught up", "breaches", r.Breaches, "warnings", r.Warnings,
 			"complaint_warnings", cr.Warnings, "complaint_breaches", cr.Breaches, "assigned", n)
 	}
 	// Last: after a policy edit on a large desk this takes a while, and the deadlines and
 	// lost sends above must not wait for it. A failure here is retried by the next round.
-	if re, err := h.svc.ReapplyDeadlines(ctx); err != nil {
+	if re, err := h.deadlines.ReapplyDeadlines(ctx); err != nil {
 		h.log.Warn("reconciler could not re-time stale open tickets; the next round tries again", "err", err)
-	} else if re != (tickets.Reapplied{}) {
+	} else if re != (deadlines.Reapplied{}) {
 		h.log.Info("reconciler re-timed open tickets under the current SLA policies", "tickets", re.Retimed, "busy", re.Busy)
 	}
 	return errors.Join(errs...)
 }
 
-// sweep handles every deadline that has come due: the tickets' (tickets.Service.Sweep),
+// sweep handles every deadline that has come due: the tickets' (deadlines.Service.Sweep),
 // then the complaints' (complaints.Service.Sweep), whatever the tickets' sweep did, so
 // that a stuck ticket never keeps complaints from being escalated. The errors are returned
 // together; what each handled is reported, including the part done before a failure.
-func (h *Handlers) sweep(ctx context.Context) (tickets.SweepResult, complaints.SweepResult, error) {
-	r, err := h.svc.Sweep(ctx)
+func (h *Handlers) sweep(ctx context.Context) (deadlines.SweepResult, complaints.SweepResult, error) {
+	r, err := h.deadlines.Sweep(ctx)
 	var cr complaints.SweepResult
 	if ctx.Err() == nil { // shutting down: the tickets' sweep said so already
 		var cerr error
 		cr, cerr = h.complaints.Sweep(ctx)
 		err = errors.Join(err, cerr)
 	}
-	if h.Swept != nil && (r != (tickets.SweepResult{}) || cr != (complaints.SweepResult{})) {
+	if h.Swept != nil && (r != (deadlines.SweepResult{}) || cr != (complaints.SweepResult{})) {
 		h.Swept(r, cr)
 	}
 	return r, cr, err

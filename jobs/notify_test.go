@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/notifications/slackfake"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -425,7 +426,7 @@ func TestTeamChannelHearsDeadlinesAndComplaints(t *testing.T) {
 		if _, err := db.NewUpdate().Table("tickets").Set("first_response_due_at = ?", time.Now().Add(-time.Minute)).Where("id = ?", tk.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if r, err := d.svc.Sweep(ctx); err != nil || r.Breaches != 1 {
+		if r, err := deadlines.New(d.svc).Sweep(ctx); err != nil || r.Breaches != 1 {
 			t.Fatalf("sweep: %+v %v", r, err)
 		}
 		cps := complaints.New(d.svc)

@@ -17,6 +17,7 @@ import (
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -221,7 +222,7 @@ func TestPolicyEditReachesTicketsBusyDuringReapply(t *testing.T) {
 				if c.prepare != nil {
 					c.prepare(t, d, x)
 				}
-				p, err := d.api.SavePolicy(ctx, d.admin, &tickets.Policy{Name: "faster", FirstResponseSeconds: 4 * 3600, ResolutionSeconds: 12 * 3600})
+				p, err := deadlines.New(d.api).SavePolicy(ctx, d.admin, &tickets.Policy{Name: "faster", FirstResponseSeconds: 4 * 3600, ResolutionSeconds: 12 * 3600})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -293,7 +294,7 @@ func TestPolicyEditsInOneSecondBothTakeEffect(t *testing.T) {
 		// Registered after the workers, so it runs before they shut down.
 		t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 
-		p, err := d.api.SavePolicy(ctx, d.admin, &tickets.Policy{Name: "faster", FirstResponseSeconds: 4 * 3600, ResolutionSeconds: 12 * 3600})
+		p, err := deadlines.New(d.api).SavePolicy(ctx, d.admin, &tickets.Policy{Name: "faster", FirstResponseSeconds: 4 * 3600, ResolutionSeconds: 12 * 3600})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,7 +304,7 @@ func TestPolicyEditsInOneSecondBothTakeEffect(t *testing.T) {
 		}
 		// The same second on the clock: an admin corrects the policy at once.
 		p.FirstResponseSeconds, p.ResolutionSeconds = 2*3600, 6*3600
-		if p, err = d.api.SavePolicy(ctx, d.admin, p); err != nil {
+		if p, err = deadlines.New(d.api).SavePolicy(ctx, d.admin, p); err != nil {
 			t.Fatal(err)
 		}
 		eventually(t, 10*time.Second, "the second edit never reached the open tickets", func() bool {

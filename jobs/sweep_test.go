@@ -15,6 +15,7 @@ import (
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -51,9 +52,9 @@ func TestWakeUpSweepsComplaintsPastAStuckTicket(t *testing.T) {
 		clock.Advance(21 * 24 * time.Hour) // past both tickets' deadlines and the complaint's 10 working days
 
 		h := jobs.NewHandlers(svc, slog.New(slog.DiscardHandler), nil, nil)
-		var swept tickets.SweepResult
+		var swept deadlines.SweepResult
 		var sweptComplaints complaints.SweepResult
-		h.Swept = func(r tickets.SweepResult, c complaints.SweepResult) { swept, sweptComplaints = r, c }
+		h.Swept = func(r deadlines.SweepResult, c complaints.SweepResult) { swept, sweptComplaints = r, c }
 		mux := asynq.NewServeMux()
 		h.Register(mux)
 		payload, _ := json.Marshal(map[string]any{"kind": "wake", "due": clock.Now().Unix()})

@@ -9,7 +9,6 @@ import (
 	"time"
 	_ "time/tzdata" // the calendar's zone must load on machines without a zoneinfo database
 
-	"github.com/6tail/lunar-go/HolidayUtil"
 	"github.com/uptrace/bun"
 )
 
@@ -267,31 +266,6 @@ func (c *Calendar) EndOfWorkingDay(date string) (time.Time, error) {
 	return c.EndOfDay(day), nil
 }
 
-// SeedHolidays stores the State Council holiday schedule that lunar-go carries (2001 to
-// 2027 in v1.4.7). Days an admin has set are left as they are.
-func (s *Service) SeedHolidays(ctx context.Context) error {
-	now := s.now()
-	var rows []*CalendarDay
-	for y := 2001; y <= now.Year()+2; y++ {
-		l := HolidayUtil.GetHolidaysByYear(y)
-		for e := l.Front(); e != nil; e = e.Next() {
-			h := e.Value.(*HolidayUtil.Holiday)
-			kind := DayHoliday
-			if h.IsWork() {
-				kind = DayWorkday
-			}
-			rows = append(rows, &CalendarDay{Day: h.GetDay(), Kind: kind, Name: h.GetName(), Source: "seed", UpdatedAt: now})
-		}
-	}
-	for start := 0; start < len(rows); start += 500 {
-		batch := rows[start:min(start+500, len(rows))]
-		if _, err := s.db.NewInsert().Model(&batch).On("CONFLICT (day) DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("seed holidays: %w", err)
-		}
-	}
-	return s.LoadCalendar(ctx)
-}
-
 // LoadCalendar reads the stored days into the calendar.
 func (s *Service) LoadCalendar(ctx context.Context) error {
 	var days []*CalendarDay
@@ -304,57 +278,6 @@ func (s *Service) LoadCalendar(ctx context.Context) error {
 
 // Calendar is the working-day calendar deadlines are counted on.
 func (s *Service) Calendar() *Calendar { return s.cal }
-
-// CalendarDays lists the stored exceptions of a year.
-func (s *Service) CalendarDays(ctx context.Context, year int) ([]*CalendarDay, error) {
-	var days []*CalendarDay
-	err := s.db.NewSelect().Model(&days).
-		Where("day >= ? AND day <= ?", fmt.Sprintf("%04d-01-01", year), fmt.Sprintf("%04d-12-31", year)).
-		OrderExpr("day").Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list calendar days: %w", err)
-	}
-	return days, nil
-}
-
-// SetCalendarDay adds or corrects one day. Admins only. Open tickets under working-time
-// policies are re-timed on the corrected calendar, as after a policy edit; a complaint's
-// decision date stays the one the customer was told.
-func (s *Service) SetCalendarDay(ctx context.Context, actor Actor, day string, kind DayKind, name string) (*CalendarDay, error) {
-	if err := requireAdmin(actor); err != nil {
-		return nil, err
-	}
-	d, err := time.Parse(time.DateOnly, day)
-	if err != nil {
-		return nil, invalidf("day %q is not a date like 2026-10-01", day)
-	}
-	if d.Year() < 2000 || d.Year() > 2100 {
-		return nil, invalidf("day %q is outside the years the calendar keeps (2000 to 2100)", day)
-	}
-	if kind != DayHoliday && kind != DayWorkday && kind != DayNormal {
-		return nil, invalidf("kind must be holiday, workday or normal, not %q", kind)
-	}
-	row := &CalendarDay{Day: day, Kind: kind, Name: name, Source: "admin", UpdatedAt: s.now()}
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewInsert().Model(row).
-			On("CONFLICT (day) DO UPDATE").Set("kind = EXCLUDED.kind, name = EXCLUDED.name, source = EXCLUDED.source, updated_at = EXCLUDED.updated_at").
-			Exec(ctx); err != nil {
-			return fmt.Errorf("save calendar day: %w", err)
-		}
-		if err := bumpSLAGeneration(ctx, tx); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, actor, "calendar", 0, "calendar.day_set", map[string]any{"day": day, "kind": kind, "name": name})
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := s.LoadCalendar(ctx); err != nil {
-		return nil, err
-	}
-	s.policiesChanged(ctx)
-	return row, nil
-}
 
 // refreshCalendarIfStale reloads the calendar when another process may have changed it.
 func (s *Service) refreshCalendarIfStale(ctx context.Context, maxAge time.Duration) error {

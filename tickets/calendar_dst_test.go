@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -24,7 +25,7 @@ func zoneService(t *testing.T, zone string, now time.Time, worked ...string) (*t
 	svc := tickets.NewService(tickettest.SQLite(t), tickettest.NewClock(now), tickets.Config{DefaultCountry: "86", PasswordCost: 4, Calendar: cal}, log)
 	admin := adminActor(t, svc)
 	for _, day := range worked {
-		if _, err := svc.SetCalendarDay(context.Background(), admin, day, tickets.DayWorkday, "worked Sunday"); err != nil {
+		if _, err := deadlines.New(svc).SetCalendarDay(context.Background(), admin, day, tickets.DayWorkday, "worked Sunday"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -98,7 +99,7 @@ func TestWorkingTimeDeadlineOnDaylightSavingDay(t *testing.T) {
 	ctx := context.Background()
 	// Sunday 8 March 2026, 08:30 EDT (the clocks went forward at 02:00).
 	svc, admin := zoneService(t, "America/New_York", rfc3339(t, "2026-03-08T08:30:00-04:00"), "2026-03-08")
-	if _, err := svc.SavePolicy(ctx, admin, &tickets.Policy{Name: "working hours", FirstResponseSeconds: 2 * 3600, ResolutionSeconds: 9 * 3600, WorkingTime: true}); err != nil {
+	if _, err := deadlines.New(svc).SavePolicy(ctx, admin, &tickets.Policy{Name: "working hours", FirstResponseSeconds: 2 * 3600, ResolutionSeconds: 9 * 3600, WorkingTime: true}); err != nil {
 		t.Fatal(err)
 	}
 	tk, err := svc.Intake(ctx, sms("+8613800138000", "hello", "SM-dst-1"))

@@ -6,9 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -23,7 +22,7 @@ func shanghai(t *testing.T) *time.Location {
 func seededCalendar(t *testing.T) *tickets.Calendar {
 	t.Helper()
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(t0))
-	if err := svc.SeedHolidays(context.Background()); err != nil {
+	if err := deadlines.New(svc).SeedHolidays(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return svc.Calendar()
@@ -122,105 +121,6 @@ func TestCalendarWithoutDataWarns(t *testing.T) {
 	if got := cal.MissingYears(time.Date(2026, 1, 1, 0, 0, 0, 0, loc), time.Date(2027, 12, 31, 0, 0, 0, 0, loc)); len(got) != 0 {
 		t.Errorf("missing years = %v, want none", got)
 	}
-}
-
-func TestAdminCorrectsCalendar(t *testing.T) {
-	ctx := context.Background()
-	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(t0))
-	if err := svc.SeedHolidays(ctx); err != nil {
-		t.Fatal(err)
-	}
-	admin := adminActor(t, svc)
-	loc := shanghai(t)
-	typhoon := time.Date(2026, 11, 26, 12, 0, 0, 0, loc)
-	if !svc.Calendar().IsWorkingDay(typhoon) {
-		t.Fatal("2026-11-26 should start as a working day")
-	}
-	if _, err := svc.SetCalendarDay(ctx, admin, "2026-11-26", tickets.DayHoliday, "typhoon closure"); err != nil {
-		t.Fatal(err)
-	}
-	if svc.Calendar().IsWorkingDay(typhoon) {
-		t.Error("an admin's holiday is still a working day")
-	}
-	// Seeding again keeps the admin's correction.
-	if err := svc.SeedHolidays(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if svc.Calendar().IsWorkingDay(typhoon) {
-		t.Error("reseeding undid the admin's correction")
-	}
-	// "normal" undoes a seeded holiday.
-	if _, err := svc.SetCalendarDay(ctx, admin, "2026-10-05", tickets.DayNormal, ""); err != nil {
-		t.Fatal(err)
-	}
-	if !svc.Calendar().IsWorkingDay(time.Date(2026, 10, 5, 12, 0, 0, 0, loc)) {
-		t.Error("a Monday set back to normal is not a working day")
-	}
-	for _, bad := range []struct {
-		day  string
-		kind tickets.DayKind
-	}{{"2026-13-01", tickets.DayHoliday}, {"tomorrow", tickets.DayHoliday}, {"2026-11-26", "vacation"}, {"0000-01-01", tickets.DayHoliday}, {"2101-01-01", tickets.DayWorkday}} {
-		if _, err := svc.SetCalendarDay(ctx, admin, bad.day, bad.kind, ""); err == nil {
-			t.Errorf("SetCalendarDay(%s, %s) accepted", bad.day, bad.kind)
-		}
-	}
-}
-
-// TestCalendarEditRetimesOpenTickets: a day an admin closes (a typhoon) moves the deadlines
-// of open tickets counted in working time, also when the re-timing runs in a worker whose
-// calendar was loaded before the edit; deadlines counted in clock time and resolved
-// tickets stay as they are.
-func TestCalendarEditRetimesOpenTickets(t *testing.T) {
-	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
-		ctx := context.Background()
-		d := newDesk(t, db)
-		if err := d.svc.SeedHolidays(ctx); err != nil {
-			t.Fatal(err)
-		}
-		// The admin's process hands the re-timing to a worker (here: d.svc, its calendar
-		// loaded before the edit).
-		console := tickettest.Service(db, d.clock)
-		console.SetScheduler(&tickettest.Scheduler{})
-		mustPolicy(t, d, &tickets.Policy{Name: "claims in working hours", Category: "claim", FirstResponseSeconds: 2 * 3600, ResolutionSeconds: 9 * 3600, WorkingTime: true})
-		claim, err := d.svc.CreateTicket(ctx, d.liNa, tickets.NewTicket{Phone: "+8613900139001", Subject: "claim", Category: "claim"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		done, err := d.svc.CreateTicket(ctx, d.liNa, tickets.NewTicket{Phone: "+8613900139002", Subject: "claim", Category: "claim"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustDo(t)(d.svc.SetStatus(ctx, d.admin, done.Ref(), tickets.StatusResolved, ""))
-		plain := d.ticket(t, "+8613800138009")
-		loc := shanghai(t)
-		due := func(ref string) string {
-			return mustDetail(t, d.svc, ref).FirstResponseDueAt.In(loc).Format("Mon 15:04")
-		}
-		if got := due(claim.Ref()); got != "Thu 10:30" {
-			t.Fatalf("first response due %s before the edit, want Thu 10:30", got)
-		}
-		doneDue, plainDue := due(done.Ref()), due(plain.Ref())
-
-		// Thursday 26 November closes.
-		if _, err := console.SetCalendarDay(ctx, d.admin, "2026-11-26", tickets.DayHoliday, "typhoon closure"); err != nil {
-			t.Fatal(err)
-		}
-		if got := due(claim.Ref()); got != "Thu 10:30" {
-			t.Fatalf("re-timed before the worker ran: %s", got)
-		}
-		if _, err := d.svc.ReapplyDeadlines(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if got := due(claim.Ref()); got != "Fri 10:30" {
-			t.Errorf("first response due %s after Thursday closed, want Fri 10:30", got)
-		}
-		if got := due(done.Ref()); got != doneDue {
-			t.Errorf("a resolved ticket was re-timed: %s, was %s", got, doneDue)
-		}
-		if got := due(plain.Ref()); got != plainDue {
-			t.Errorf("a clock-time deadline moved: %s, was %s", got, plainDue)
-		}
-	})
 }
 
 // An officer reads "working days left" off the board; it follows the State Council

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -99,7 +100,7 @@ func TestComplaintsSeam(t *testing.T) {
 		}
 		cs.asked = nil
 		d.clock.Advance(48*time.Hour + time.Minute)
-		if _, err := d.svc.Sweep(ctx); err != nil {
+		if _, err := deadlines.New(d.svc).Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
 		var breached []tickets.ComplaintRequest
@@ -138,7 +139,7 @@ func TestNoComplaintsPluggedIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.clock.Advance(48*time.Hour + time.Minute)
-	if r, err := d.svc.Sweep(ctx); err != nil || r.Breaches != 1 {
+	if r, err := deadlines.New(d.svc).Sweep(ctx); err != nil || r.Breaches != 1 {
 		t.Errorf("sweep without complaints: %+v, %v", r, err)
 	}
 	if n, _ := db.NewSelect().Table("complaints").Count(ctx); n != 0 {

@@ -1,7 +1,8 @@
 // Package tickets is the core of Hotline's domain: customers and their identities, teams
-// and agents, tickets with their messages and attachments, routing rules, SLA policies and
-// the working-day calendar, the deadlines on each ticket and the sweep that handles them,
-// notices to customers and staff, and the audit trail; and the Service that changes them.
+// and agents, tickets with their messages and attachments, routing rules, the SLA
+// policies' matching and the working-day calendar's arithmetic, the deadlines each ticket
+// is given as it is written, notices to customers and staff, and the audit trail; and the
+// Service that changes them.
 // Every change happens in one database transaction together with its audit event (see
 // Service, whose comment also maps the package's files).
 //
@@ -10,12 +11,15 @@
 // tickets/aftercare (what follows a resolution: the satisfaction survey and the follow-up
 // calls), tickets/canned (canned replies for the reply composer), tickets/outbox (what
 // Hotline tells staff through Slack: the announcements collected from the audit trail and
-// the staff notices, each claimed and delivered once) and tickets/reports (the
-// supervisors' figures; it only reads). Dependencies point one way: a chapter imports
-// the core, the core imports no chapter. The core declares the
+// the staff notices, each claimed and delivered once), tickets/deadlines (the sweep of the
+// tickets' warnings and breaches, the SLA policies' and the calendar's administration,
+// re-timing open tickets after an edit) and tickets/reports (the supervisors' figures; it
+// only reads). Dependencies point one way: a chapter imports the core, the core imports no
+// chapter. The core declares the
 // seams it calls inside its own transactions (Aftercare in chapters.go, Complaints in
 // complaints_seam.go), app plugs the chapters in, and a chapter writes the core's rows
-// only through Tx; tickets/layout_test.go keeps that direction. Beyond tickets it is the
+// only through Tx (the deadline columns through the methods in deadlines_seam.go);
+// tickets/layout_test.go keeps that direction. Beyond tickets it is the
 // same: app, jobs, channels and notifications import tickets, and tickets imports none of
 // them; it declares the small interfaces it needs (Scheduler, ...) and app plugs
 // implementations in.

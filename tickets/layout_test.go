@@ -21,6 +21,7 @@ var chapters = map[string][]string{
 	"tickets/complaints": nil, // formal complaints, their decision clock and board; the core opens them through tickets.Complaints
 	"tickets/canned":     nil, // canned replies: titled texts with variables, global or a team's
 	"tickets/outbox":     nil, // what Hotline tells staff through Slack: announcements collected, notices delivered, acknowledgements
+	"tickets/deadlines":  nil, // the tickets' deadline sweep, SLA policies, the calendar's days; a breach opens complaints through tickets.Complaints
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any

@@ -39,8 +39,8 @@ func (s *Service) DeadlineStats(ctx context.Context, within time.Duration) (*Dea
 			table, waiting, due, due, table, waiting, due)
 	}
 	err := s.db.NewRaw("SELECT "+
-		count("tickets", firstResponseClock.waiting, firstResponseClock.due)+", "+
-		count("tickets", resolutionClock.waiting, resolutionClock.due)+", "+
+		count("tickets", FirstResponseClock.waiting, FirstResponseClock.due)+", "+
+		count("tickets", ResolutionClock.waiting, ResolutionClock.due)+", "+
 		count("complaints", complaintWaiting, "deadline_at")+", "+
 		"(SELECT COUNT(*) FROM tickets WHERE "+openBreached+")", now, soon).
 		Scan(ctx, &row.FirstSoon, &row.FirstOver, &row.ResSoon, &row.ResOver, &row.ComplaintSoon, &row.ComplaintOver, &row.OpenBreached)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -79,7 +80,7 @@ func TestDeadlineStats(t *testing.T) {
 func sweep(svc *tickets.Service) func(t *testing.T) {
 	return func(t *testing.T) {
 		t.Helper()
-		if _, err := svc.Sweep(context.Background()); err != nil {
+		if _, err := deadlines.New(svc).Sweep(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}

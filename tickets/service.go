@@ -56,13 +56,14 @@ type Config struct {
 //
 //   - the Service and its transactions: service.go (Config, audit events), db.go,
 //     prepared.go, and the seams the chapters work through: chapters.go (Tx, InTx,
-//     Aftercare), complaints_seam.go
+//     Aftercare), complaints_seam.go, deadlines_seam.go (the tickets' deadline columns)
 //   - customers' messages coming in: intake.go, intake_tx.go, intake_special.go,
 //     customers.go, threading.go, messages.go, batch.go, writes.go, voicemail.go
 //   - work on tickets: ticket_open.go, ticket_change.go, ticket_status.go,
 //     ticket_assign.go, ticket_fields.go, replies.go, reply_files.go, routing.go
-//   - deadlines: sla.go, rules.go, sla_policies.go, calendar.go, timers.go, sweep.go,
-//     breaches.go
+//   - deadlines as a ticket is written: sla.go, rules.go, calendar.go, timers.go,
+//     deadlines_seam.go, and the sweep's stage runner, sweep.go (the sweep itself is
+//     tickets/deadlines')
 //   - telling customers and staff: delivery.go, delivery_failure.go, media_links.go,
 //     optout.go, templates.go, notices.go
 //     (staff notices written; tickets/outbox delivers them to Slack)
@@ -71,9 +72,10 @@ type Config struct {
 //     settings.go
 //
 // The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/canned,
-// tickets/outbox, tickets/reports) are packages of their own: their changes run in the Service's
-// transactions through Tx (InTx), the core calls two of them inside its own through seams
-// (Aftercare, Complaints), and reports only reads. Service is safe for concurrent use.
+// tickets/outbox, tickets/deadlines, tickets/reports) are packages of their own: their
+// changes run in the Service's transactions through Tx (InTx), the core calls two of them
+// inside its own through seams (Aftercare, Complaints), and reports only reads. Service is
+// safe for concurrent use.
 type Service struct {
 	db        *bun.DB
 	clock     Clock

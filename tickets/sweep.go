@@ -10,64 +10,16 @@ import (
 	"github.com/uptrace/bun/dialect"
 )
 
-// The sweep: stages that handle what has come due in batches, each committing on its own,
-// a burst shared by a few transactions on PostgreSQL. The tickets' stages (warnings and
-// breaches) are in breaches.go; the complaints' run through RunSweep too.
+// The sweep's stage runner: stages that handle what has come due in batches, each
+// committing on its own, a burst shared by a few transactions on PostgreSQL. The tickets'
+// stages (warnings and breaches) are package deadlines', the complaints' package
+// complaints'; both run through RunSweep.
 
 // sweepBatch is how many rows one sweep transaction handles.
 const sweepBatch = 1000
 
 // SweepBatch is how many rows one transaction of a sweep stage handles (see SweepStage).
 const SweepBatch = sweepBatch
-
-// SweepResult counts what a sweep of the tickets' deadlines handled.
-type SweepResult struct {
-	Warnings int
-	// SkippedWarnings are warning points whose deadline had passed when they were handled:
-	// recorded, not sent.
-	SkippedWarnings int
-	Breaches        int
-}
-
-func (r *SweepResult) add(o SweepResult) {
-	r.Warnings += o.Warnings
-	r.SkippedWarnings += o.SkippedWarnings
-	r.Breaches += o.Breaches
-}
-
-// Sweep handles every warning and breach of the tickets' deadlines that has come due, in
-// batches. Deadline timers and the reconciler both call it (and then the complaints'
-// sweep, which runs its stages as these run, with RunSweep). Each stage is guarded in the
-// database (the breach column is set only where it is still empty), so two workers
-// sweeping at once, or a timer and the reconciler, act exactly once; on PostgreSQL they
-// also split the work (SKIP LOCKED). Warnings are settled before breaches, so a timeline
-// never shows a warning after the breach it was meant to prevent.
-//
-// The stages fail alone: one that fails (a row it cannot handle, say) is logged and the
-// others still run and commit, so a stuck ticket never keeps other deadlines from being
-// handled. The errors are returned together afterwards, so the job is retried.
-func (s *Service) Sweep(ctx context.Context) (SweepResult, error) {
-	var (
-		mu sync.Mutex
-		r  SweepResult
-	)
-	stage := func(name string, run func(context.Context) (int, SweepResult, error)) SweepStage {
-		return SweepStage{Name: name, Run: func(ctx context.Context) (int, error) {
-			n, got, err := run(ctx)
-			mu.Lock()
-			r.add(got)
-			mu.Unlock()
-			return n, err
-		}}
-	}
-	_, err := s.RunSweep(ctx,
-		stage("first response warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, firstResponseClock) }),
-		stage("resolution warnings", func(ctx context.Context) (int, SweepResult, error) { return s.warn(ctx, resolutionClock) }),
-		stage("first response breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, firstResponseClock) }),
-		stage("resolution breaches", func(ctx context.Context) (int, SweepResult, error) { return s.breach(ctx, resolutionClock) }),
-	)
-	return r, err // every stage's transactions have ended
-}
 
 // SweepStage is one kind of work a sweep does, committed in transactions of its own: Run
 // handles at most SweepBatch rows in one transaction and returns how many it handled (a
@@ -78,7 +30,7 @@ type SweepStage struct {
 	Run  func(context.Context) (int, error)
 }
 
-// RunSweep runs stages in turn, as Sweep runs the tickets' own, and returns how many rows
+// RunSweep runs stages in turn and returns how many rows
 // each handled. Each runs until it has handled what is due: after a full batch, on
 // PostgreSQL, a few transactions at once share the rest (they take different rows: see
 // SkipLocked). The stages fail alone: one that fails is logged and the others still run

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -33,7 +34,7 @@ func TestCustomerNotices(t *testing.T) {
 		clock := tickettest.NewClock(t0)
 		svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, nil)
 		admin := adminActor(t, svc)
-		if err := svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		mail, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "li@example.com", Subject: "Claim", Body: "hi", ProviderMessageID: "m1", Locale: "en"})

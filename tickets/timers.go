@@ -109,7 +109,7 @@ func (s *Service) TimerDue(ctx context.Context, tm Timer) (bool, error) {
 	}
 	due, warnAt := t.FirstResponseDueAt, t.FirstResponseWarnAt
 	waiting := t.FirstRespondedAt == nil && t.FirstResponseBreachedAt == nil && t.Status.Active()
-	if strings.HasPrefix(tm.Kind, resolutionClock.timer) {
+	if strings.HasPrefix(tm.Kind, ResolutionClock.timer) {
 		due, warnAt = t.ResolutionDueAt, t.ResolutionWarnAt
 		waiting = t.ResolvedAt == nil && t.ResolutionBreachedAt == nil && t.PausedAt == nil
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -73,6 +74,7 @@ type server struct {
 	care       *aftercare.Service
 	complaints *complaints.Service
 	canned     *canned.Service
+	deadlines  *deadlines.Service // the SLA policies and the calendar
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -199,6 +201,7 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	}
 	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
+	s.deadlines = deadlines.New(cfg.Service)
 	fc := fiber.Config{
 		AppName:      "Hotline",
 		ErrorHandler: s.handleError,

@@ -32,7 +32,7 @@ func viewPolicy(p *tickets.Policy) policyJSON {
 }
 
 func (s *server) listPolicies(c *fiber.Ctx) error {
-	ps, err := s.svc.Policies(c.UserContext())
+	ps, err := s.deadlines.Policies(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (s *server) savePolicy(c *fiber.Ctx) error {
 		}
 		p.ID, status = id, fiber.StatusOK
 	}
-	saved, err := s.svc.SavePolicy(c.UserContext(), actorOf(c), p)
+	saved, err := s.deadlines.SavePolicy(c.UserContext(), actorOf(c), p)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (s *server) deletePolicy(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeletePolicy(c.UserContext(), actorOf(c), id); err != nil {
+	if err := s.deadlines.DeletePolicy(c.UserContext(), actorOf(c), id); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -194,7 +194,7 @@ func (s *server) listDays(c *fiber.Ctx) error {
 		}
 		year = y
 	}
-	days, err := s.svc.CalendarDays(c.UserContext(), year)
+	days, err := s.deadlines.CalendarDays(c.UserContext(), year)
 	if err != nil {
 		return err
 	}
@@ -213,7 +213,7 @@ func (s *server) setDay(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	d, err := s.svc.SetCalendarDay(c.UserContext(), actorOf(c), c.Params("day"), tickets.DayKind(in.Kind), in.Name)
+	d, err := s.deadlines.SetCalendarDay(c.UserContext(), actorOf(c), c.Params("day"), tickets.DayKind(in.Kind), in.Name)
 	if err != nil {
 		return err
 	}

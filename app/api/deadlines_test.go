@@ -10,13 +10,14 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 func TestCalendarEndpoints(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		e := newEnv(t, db)
-		if err := e.svc.SeedHolidays(context.Background()); err != nil {
+		if err := deadlines.New(e.svc).SeedHolidays(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		deadline := func(from string, days string) (int, map[string]any) {
@@ -142,7 +143,7 @@ func TestComplaintEndpoints(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		e := newEnv(t, db)
 		ctx := context.Background()
-		if err := e.svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(e.svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		officer, err := e.svc.CreateAgent(ctx, system, tickets.NewAgent{Email: "officer@hotline.test", Role: tickets.RoleComplaintOfficer, Password: password})
@@ -276,7 +277,7 @@ func TestPresenceNoticesCustomersAndCategory(t *testing.T) {
 
 		// The logged call misses its first response: the team supervisor is told.
 		e.clock.Advance(25 * time.Hour)
-		if _, err := e.svc.Sweep(ctx); err != nil {
+		if _, err := deadlines.New(e.svc).Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
 		status, js = e.do(t, "GET", "/api/v1/notices?unread=true", "sup1", nil)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -135,7 +136,7 @@ func TestBrowserNoticesArriveLive(t *testing.T) {
 	run(t, ctx, 5*time.Second, "the supervisor's queue", chromedp.Navigate(l.url+"/queue?view=all"), chromedp.WaitVisible(css(`#live-state:not(.off)`)))
 	before := read(t, ctx, "the supervisor's count", chromedp.Text(css(`#unread-count`)))
 	l.Clock.Advance(25 * time.Hour)
-	if _, err := l.Service.Sweep(context.Background()); err != nil {
+	if _, err := deadlines.New(l.Service).Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for end := time.Now().Add(3 * time.Second); ; time.Sleep(20 * time.Millisecond) {

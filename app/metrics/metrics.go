@@ -21,6 +21,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 )
 
 // DueWithin is the window of hotline_deadlines_due: deadlines falling due within the hour.
@@ -115,7 +116,7 @@ func statusClass(status int) string {
 }
 
 // Swept counts what a deadline sweep recorded: the tickets' deadlines and the complaints'.
-func (m *Metrics) Swept(r tickets.SweepResult, c complaints.SweepResult) {
+func (m *Metrics) Swept(r deadlines.SweepResult, c complaints.SweepResult) {
 	m.breaches.WithLabelValues("ticket").Add(float64(r.Breaches))
 	m.breaches.WithLabelValues("complaint").Add(float64(c.Breaches))
 	m.warnings.WithLabelValues("ticket").Add(float64(r.Warnings))

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/metrics"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -176,8 +177,8 @@ func TestScrapeTimeSources(t *testing.T) {
 
 func TestBreachesCounted(t *testing.T) {
 	m := metrics.New(metrics.Config{})
-	m.Swept(tickets.SweepResult{Breaches: 3, Warnings: 2}, complaints.SweepResult{Breaches: 1})
-	m.Swept(tickets.SweepResult{Breaches: 1}, complaints.SweepResult{})
+	m.Swept(deadlines.SweepResult{Breaches: 3, Warnings: 2}, complaints.SweepResult{Breaches: 1})
+	m.Swept(deadlines.SweepResult{Breaches: 1}, complaints.SweepResult{})
 	_, body := scrape(t, api.NewOps(api.Config{Metrics: m.Handler()}), "")
 	hasLines(t, body, `hotline_sla_breaches_total{kind="ticket"} 4`, `hotline_sla_breaches_total{kind="complaint"} 1`,
 		`hotline_sla_warnings_total{kind="ticket"} 2`, `hotline_sla_warnings_total{kind="complaint"} 0`)

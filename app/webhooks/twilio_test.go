@@ -23,6 +23,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -45,7 +46,7 @@ func newDesk(t *testing.T, db *bun.DB, mod func(*webhooks.TwilioConfig)) *desk {
 	clock := tickettest.NewClock(t0)
 	svc := tickettest.Service(db, clock)
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
-	if err := svc.SeedHolidays(context.Background()); err != nil {
+	if err := deadlines.New(svc).SeedHolidays(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	cfg := webhooks.TwilioConfig{AuthToken: token, PublicBaseURL: base, SMSAck: true, CallCentreNumber: "+8610095500",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -31,7 +32,7 @@ func TestComplaintBoard(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.Svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		loc := tickettest.Shanghai(t)
@@ -140,7 +141,7 @@ func TestComplaintDetail(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.Svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		officer := d.Officer(t, "officer@example.com")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -18,7 +19,7 @@ func TestResolutionBreachOpensComplaint(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.Svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		busy := d.Officer(t, "busy@example.com")
@@ -36,7 +37,7 @@ func TestResolutionBreachOpensComplaint(t *testing.T) {
 			t.Fatal(err)
 		}
 		d.Clock.Advance(48 * time.Hour)
-		r, err := d.Svc.Sweep(ctx)
+		r, err := deadlines.New(d.Svc).Sweep(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +54,7 @@ func TestResolutionBreachOpensComplaint(t *testing.T) {
 			t.Errorf("complaint due %s", got)
 		}
 		d.Clock.Advance(24 * time.Hour)
-		if _, err := d.Svc.Sweep(ctx); err != nil {
+		if _, err := deadlines.New(d.Svc).Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n := tickettest.CountEvents(t, db, "complaint.opened"); n != 2 {

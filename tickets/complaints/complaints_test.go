@@ -10,6 +10,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -17,7 +18,7 @@ func TestComplaintLifecycle(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.Svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
@@ -105,7 +106,7 @@ func TestComplaintWarningAndBreach(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.Svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		officer := d.Officer(t, "officer@example.com")

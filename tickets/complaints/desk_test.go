@@ -10,6 +10,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -46,10 +47,10 @@ func plugged(base *tickettest.Desk) *desk {
 }
 
 // sweep runs both sweeps as the deadline jobs do: the tickets', then the complaints'.
-func (d *desk) sweep(t *testing.T) (tickets.SweepResult, complaints.SweepResult) {
+func (d *desk) sweep(t *testing.T) (deadlines.SweepResult, complaints.SweepResult) {
 	t.Helper()
 	ctx := context.Background()
-	r, err := d.Svc.Sweep(ctx)
+	r, err := deadlines.New(d.Svc).Sweep(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func (d *desk) sweep(t *testing.T) (tickets.SweepResult, complaints.SweepResult)
 func seededCalendar(t *testing.T) *tickets.Calendar {
 	t.Helper()
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(tickettest.T0))
-	if err := svc.SeedHolidays(context.Background()); err != nil {
+	if err := deadlines.New(svc).SeedHolidays(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return svc.Calendar()

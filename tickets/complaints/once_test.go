@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -219,7 +220,7 @@ func TestComplaintOpenersRaceOpensOne(t *testing.T) {
 				return err
 			})
 			run("sweep", func() error {
-				_, err := d.Svc.Sweep(ctx)
+				_, err := deadlines.New(d.Svc).Sweep(ctx)
 				return err
 			})
 			run("customer", func() error {
@@ -233,7 +234,7 @@ func TestComplaintOpenersRaceOpensOne(t *testing.T) {
 				t.Errorf("round %d: %v", round, err)
 			}
 			// Whatever the sweep had not reached yet in this round, the next sweep does.
-			if _, err := d.Svc.Sweep(ctx); err != nil {
+			if _, err := deadlines.New(d.Svc).Sweep(ctx); err != nil {
 				t.Fatal(err)
 			}
 			tr := trailOf(t, db, spy, tk.ID)

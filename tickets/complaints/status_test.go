@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -19,7 +20,7 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		if err := d.Svc.SeedHolidays(ctx); err != nil {
+		if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
 		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))

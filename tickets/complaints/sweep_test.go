@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -34,7 +35,7 @@ func TestComplaintSweepRunsWhateverTheTicketsSweepDid(t *testing.T) {
 		// Three weeks on, every deadline has passed: both tickets' clocks and the
 		// complaint's 10 working days.
 		d.Clock.Advance(21 * 24 * time.Hour)
-		if _, err := d.Svc.Sweep(ctx); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		if _, err := deadlines.New(d.Svc).Sweep(ctx); err == nil || !strings.Contains(err.Error(), "injected failure") {
 			t.Errorf("tickets' sweep with a stuck ticket returned %v, want the failure", err)
 		}
 		r, err := d.cps.Sweep(ctx)

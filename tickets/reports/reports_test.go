@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -25,7 +26,7 @@ func reportDesk(t *testing.T, db *bun.DB, start time.Time) *desk {
 	ctx := context.Background()
 	d := surveyDesk(t, db)
 	d.Clock.Advance(start.Sub(d.Clock.Now()))
-	if err := d.Svc.SeedHolidays(ctx); err != nil {
+	if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []*tickets.RoutingRule{

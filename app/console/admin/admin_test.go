@@ -11,6 +11,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -156,7 +157,7 @@ func TestAdminPagesAreTranslated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	policy, err := d.Service.SavePolicy(ctx, adm, &tickets.Policy{Name: "p", Channel: tickets.ChannelSMS, Priority: tickets.PriorityLow, Category: "c",
+	policy, err := deadlines.New(d.Service).SavePolicy(ctx, adm, &tickets.Policy{Name: "p", Channel: tickets.ChannelSMS, Priority: tickets.PriorityLow, Category: "c",
 		FirstResponseSeconds: 60, ResolutionSeconds: 3600, WorkingTime: true, FirstResponseBreach: tickets.BreachWarn})
 	if err != nil {
 		t.Fatal(err)

@@ -79,7 +79,7 @@ func (h *Handler) showCalendar(ctx *fiber.Ctx, a *tickets.Agent, r *refused, yea
 	status := r.set(&d.adminPage)
 	lang := ui.Lang(ctx, a)
 	d.Weekdays = strings.Fields(ui.T(lang, "admin.cal.weekdays"))
-	days, err := h.svc.CalendarDays(ctx.UserContext(), year)
+	days, err := h.deadlines.CalendarDays(ctx.UserContext(), year)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (h *Handler) setCalendarDay(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if t, err := time.ParseInLocation(time.DateOnly, form.Day, loc); err == nil && calendarYear(t.Year()) {
 		year = t.Year()
 	}
-	if _, err := h.svc.SetCalendarDay(ctx.UserContext(), tickets.AgentActor(a), form.Day, tickets.DayKind(form.Kind), form.Name); err != nil {
+	if _, err := h.deadlines.SetCalendarDay(ctx.UserContext(), tickets.AgentActor(a), form.Day, tickets.DayKind(form.Kind), form.Name); err != nil {
 		if r, ok := refusal("day", err); ok {
 			return h.showCalendar(ctx, a, r, year, form)
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -53,7 +54,7 @@ func TestAdminCalendar(t *testing.T) {
 	if cal.IsWorkingDay(dec) {
 		t.Error("the new holiday is still a working day")
 	}
-	days, _ := d.Service.CalendarDays(ctx, 2026)
+	days, _ := deadlines.New(d.Service).CalendarDays(ctx, 2026)
 	if last := days[len(days)-1]; last.Day != "2026-12-31" || last.Kind != tickets.DayHoliday || last.Source != "admin" {
 		t.Errorf("stored %+v", last)
 	}
@@ -89,7 +90,7 @@ func TestCalendarRefusesYearsItDoesNotKeep(t *testing.T) {
 	r := b.Post("/admin/calendar", url.Values{"day": {"0000-01-01"}, "kind": {"holiday"}, "name": {"x"}})
 	consoletest.WantStatus(t, r, 400)
 	consoletest.WantContains(t, r, "2000 to 2100")
-	days, err := d.Service.CalendarDays(context.Background(), 0)
+	days, err := deadlines.New(d.Service).CalendarDays(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}

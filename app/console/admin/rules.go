@@ -188,7 +188,7 @@ func (h *Handler) adminSLA(ctx *fiber.Ctx, a *tickets.Agent) error {
 func (h *Handler) showSLA(ctx *fiber.Ctx, a *tickets.Agent, r *refused) error {
 	d := slaData{adminPage: newAdminPage("sla")}
 	status := r.set(&d.adminPage)
-	ps, err := h.svc.Policies(ctx.UserContext())
+	ps, err := h.deadlines.Policies(ctx.UserContext())
 	if err != nil {
 		return err
 	}
@@ -215,7 +215,7 @@ type policyData struct {
 
 // adminPolicy serves GET /admin/sla/:id, and /admin/sla/new for a new policy.
 func (h *Handler) adminPolicy(ctx *fiber.Ctx, a *tickets.Agent) error {
-	ps, err := h.svc.Policies(ctx.UserContext())
+	ps, err := h.deadlines.Policies(ctx.UserContext())
 	if err != nil {
 		return err
 	}
@@ -256,7 +256,7 @@ func (h *Handler) showPolicy(ctx *fiber.Ctx, a *tickets.Agent, rf *refused, p po
 
 // savePolicy serves POST /admin/sla (a new policy) and POST /admin/sla/:id.
 func (h *Handler) savePolicy(ctx *fiber.Ctx, a *tickets.Agent) error {
-	ps, err := h.svc.Policies(ctx.UserContext())
+	ps, err := h.deadlines.Policies(ctx.UserContext())
 	if err != nil {
 		return err
 	}
@@ -298,7 +298,7 @@ func (h *Handler) savePolicy(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return retry(badInput(ctx, a, "admin.sla.bad_duration", ui.T(ui.Lang(ctx, a), "admin.sla.resolution"), f.Resolution))
 	}
 	p.FirstResponseSeconds, p.ResolutionSeconds = int64(first/time.Second), int64(res/time.Second)
-	if _, err := h.svc.SavePolicy(ctx.UserContext(), tickets.AgentActor(a), p); err != nil {
+	if _, err := h.deadlines.SavePolicy(ctx.UserContext(), tickets.AgentActor(a), p); err != nil {
 		return retry(err)
 	}
 	return ui.Redirect(ctx, "/admin/sla", ui.T(ui.Lang(ctx, a), "admin.sla.saved", p.Name))
@@ -310,7 +310,7 @@ func (h *Handler) deletePolicy(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if err != nil {
 		return err
 	}
-	if err := h.svc.DeletePolicy(ctx.UserContext(), tickets.AgentActor(a), id); err != nil {
+	if err := h.deadlines.DeletePolicy(ctx.UserContext(), tickets.AgentActor(a), id); err != nil {
 		if r, ok := refusal("delete", err); ok {
 			return h.showSLA(ctx, a, r)
 		}

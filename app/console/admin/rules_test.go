@@ -9,6 +9,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -107,7 +108,7 @@ func TestAdminRoutingRules(t *testing.T) {
 
 func admPolicies(t *testing.T, d *consoletest.Desk) []*tickets.Policy {
 	t.Helper()
-	ps, err := d.Service.Policies(context.Background())
+	ps, err := deadlines.New(d.Service).Policies(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

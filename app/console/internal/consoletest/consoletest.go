@@ -28,6 +28,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -60,7 +61,7 @@ func NewDesk(t *testing.T, db *bun.DB, opts ...func(*console.Config)) *Desk {
 	clock := tickettest.NewClock(T0)
 	svc := tickettest.Service(db, clock)
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
-	if err := svc.SeedHolidays(ctx); err != nil {
+	if err := deadlines.New(svc).SeedHolidays(ctx); err != nil {
 		t.Fatal(err)
 	}
 	d := &Desk{t: t, Service: svc, Aftercare: aftercare.New(svc, aftercare.Config{}), Clock: clock}

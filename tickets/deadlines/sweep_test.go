@@ -1,15 +1,17 @@
-package tickets_test
+package deadlines_test
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -56,17 +58,17 @@ func TestSweepSettlesWarningsAfterLostTimers(t *testing.T) {
 			tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 				ctx := context.Background()
 				d := newDesk(t, db)
-				tk := d.ticket(t, "+8613800138000")
-				mustDo(t)(d.svc.Assign(ctx, d.liNa, tk.Ref(), tickets.Assignment{AssigneeID: &d.liNa.Agent.ID}))
+				tk := d.Ticket(t, "+8613800138000")
+				mustDo(t)(d.Svc.Assign(ctx, d.LiNa, tk.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}))
 				if tc.answered {
-					if _, err := d.svc.Reply(ctx, d.liNa, tk.Ref(), "looking into it"); err != nil {
+					if _, err := d.Svc.Reply(ctx, d.LiNa, tk.Ref(), "looking into it"); err != nil {
 						t.Fatal(err)
 					}
 				}
-				var total tickets.SweepResult // what the sweeps reported, for the metrics
+				var total deadlines.SweepResult // what the sweeps reported, for the metrics
 				for _, st := range tc.steps {
-					d.clock.Advance(t0.Add(st.at).Sub(d.clock.Now()))
-					r, err := d.svc.Sweep(ctx)
+					d.Clock.Advance(tickettest.T0.Add(st.at).Sub(d.Clock.Now()))
+					r, err := d.dl.Sweep(ctx)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -94,7 +96,7 @@ func TestSweepSettlesWarningsAfterLostTimers(t *testing.T) {
 					if tl.afterBreach != "" {
 						t.Errorf("at +%v: %s recorded after the breach", st.at, tl.afterBreach)
 					}
-					notices, err := d.svc.Notices(ctx, d.liNa.Agent.ID, false, 0)
+					notices, err := d.Svc.Notices(ctx, d.LiNa.Agent.ID, false, 0)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -173,23 +175,23 @@ func TestBreachSettlesWarningsNotReached(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newDesk(t, db)
-		tk := d.ticket(t, "+8613800138000")
-		mustDo(t)(d.svc.Assign(ctx, d.liNa, tk.Ref(), tickets.Assignment{AssigneeID: &d.liNa.Agent.ID}))
-		d.clock.Advance(19 * time.Hour) // the 75% warning, on time
-		if _, err := d.svc.Sweep(ctx); err != nil {
+		tk := d.Ticket(t, "+8613800138000")
+		mustDo(t)(d.Svc.Assign(ctx, d.LiNa, tk.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}))
+		d.Clock.Advance(19 * time.Hour) // the 75% warning, on time
+		if _, err := d.dl.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
 		// As the breach stage finds the row when the warning stage ran before 90%.
 		if _, err := db.NewUpdate().Table("tickets").Set("first_response_warn_at = NULL").Where("id = ?", tk.ID).Exec(ctx); err != nil {
 			t.Fatal(err)
 		}
-		d.clock.Advance(6 * time.Hour)
-		r, err := d.svc.Sweep(ctx)
+		d.Clock.Advance(6 * time.Hour)
+		r, err := d.dl.Sweep(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.clock.Advance(time.Hour)
-		if _, err := d.svc.Sweep(ctx); err != nil {
+		d.Clock.Advance(time.Hour)
+		if _, err := d.dl.Sweep(ctx); err != nil {
 			t.Fatal(err)
 		}
 		tl := slaTimeline(t, db, tk.ID, "first_response")
@@ -200,9 +202,127 @@ func TestBreachSettlesWarningsNotReached(t *testing.T) {
 		if r.Breaches != 1 || r.SkippedWarnings != 1 || r.Warnings != 0 {
 			t.Errorf("the breaching sweep reported %+v", r)
 		}
-		got := mustDetail(t, d.svc, tk.Ref())
+		got := d.Detail(t, tk.Ref())
 		if got.FirstResponseWarned != 2 || got.FirstResponseWarnAt != nil {
 			t.Errorf("after the breach: %d warnings settled, next at %v; want 2 and none", got.FirstResponseWarned, got.FirstResponseWarnAt)
+		}
+	})
+}
+
+func TestWarningsThenEscalation(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		tk := d.Ticket(t, "+8613800138000")
+		mustDo(t)(d.Svc.Assign(ctx, d.LiNa, tk.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}))
+
+		steps := []struct {
+			at               time.Duration
+			warnings, breach int
+		}{
+			{17 * time.Hour, 0, 0},                // 71% of 24h
+			{18 * time.Hour, 1, 0},                // 75%
+			{20 * time.Hour, 1, 0},                // still only one
+			{21*time.Hour + 36*time.Minute, 2, 0}, // 90%
+			{24*time.Hour - time.Second, 2, 0},
+			{24 * time.Hour, 2, 1}, // breached
+			{30 * time.Hour, 2, 1}, // once
+		}
+		for _, st := range steps {
+			d.Clock.Advance(tickettest.T0.Add(st.at).Sub(d.Clock.Now()))
+			if _, err := d.dl.Sweep(ctx); err != nil {
+				t.Fatal(err)
+			}
+			w := tickettest.CountEvents(t, db, "sla.warning")
+			b := tickettest.CountEvents(t, db, "sla.breached")
+			if w != st.warnings || b != st.breach {
+				t.Errorf("at +%v: %d warnings, %d breaches; want %d, %d", st.at, w, b, st.warnings, st.breach)
+			}
+		}
+		got := d.Detail(t, tk.Ref())
+		if got.Priority != tickets.PriorityHigh || got.FirstResponseBreachedAt == nil {
+			t.Errorf("after the breach: priority %s breached %v, want high", got.Priority, got.FirstResponseBreachedAt)
+		}
+		mine, _ := d.Svc.Notices(ctx, d.LiNa.Agent.ID, false, 0)
+		boss, _ := d.Svc.Notices(ctx, d.Chen.Agent.ID, false, 0)
+		if len(mine) != 2 || len(boss) != 1 || boss[0].Kind != "sla.breached" {
+			t.Errorf("notices: assignee %d (want 2 warnings), supervisor %d (want the breach)", len(mine), len(boss))
+		}
+	})
+}
+
+// Many workers sweeping at once (and the reconciler with them) record each breach once.
+// The burst is deeper than one batch for every sweep, so whatever the timing, at least half
+// a batch is left after each sweep's first transaction and is handled by the sweeps' own
+// parallel transactions (several on PostgreSQL), racing each other and the other sweeps.
+func TestBreachesAreRecordedOnceUnderConcurrentSweeps(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		const sweeps = 3
+		const n = sweeps*tickets.SweepBatch + tickets.SweepBatch/2
+		var opened sync.WaitGroup
+		for g := range 8 {
+			opened.Add(1)
+			go func() {
+				defer opened.Done()
+				for i := g; i < n; i += 8 {
+					if _, err := d.Svc.Intake(ctx, tickettest.SMS(fmt.Sprintf("+86137%08d", i), "hello", fmt.Sprintf("S%d", i))); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		opened.Wait()
+		if t.Failed() {
+			return
+		}
+		d.Clock.Advance(25 * time.Hour)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		total := 0
+		for range sweeps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := d.dl.Sweep(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total += r.Breaches
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if total != n {
+			t.Errorf("sweeps reported %d breaches, want %d", total, n)
+		}
+		if got := tickettest.CountEvents(t, db, "sla.breached"); got != n {
+			t.Errorf("%d sla.breached events, want %d", got, n)
+		}
+		high, _ := db.NewSelect().Table("tickets").Where("priority = 'high'").Count(ctx)
+		if high != n {
+			t.Errorf("%d tickets escalated to high, want %d (each raised exactly one step)", high, n)
+		}
+		// Each ticket once: none breached twice while another was missed.
+		var perTicket []struct {
+			EntityID int64
+			N        int
+		}
+		if err := db.NewSelect().Table("events").ColumnExpr("entity_id, COUNT(*) AS n").
+			Where("kind = 'sla.breached' AND entity = 'ticket'").Group("entity_id").Scan(ctx, &perTicket); err != nil {
+			t.Fatal(err)
+		}
+		twice := 0
+		for _, p := range perTicket {
+			if p.N != 1 {
+				twice++
+			}
+		}
+		if len(perTicket) != n || twice != 0 {
+			t.Errorf("%d tickets breached, %d of them more than once; want %d, each once", len(perTicket), twice, n)
 		}
 	})
 }

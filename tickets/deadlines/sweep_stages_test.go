@@ -1,4 +1,4 @@
-package tickets_test
+package deadlines_test
 
 import (
 	"context"
@@ -39,13 +39,13 @@ func TestSweepStageFailsAlone(t *testing.T) {
 			tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 				ctx := context.Background()
 				d := newDesk(t, db)
-				stuck := d.ticket(t, "+8613800138001")
-				other := d.ticket(t, "+8613800138002")
+				stuck := d.Ticket(t, "+8613800138001")
+				other := d.Ticket(t, "+8613800138002")
 				lift := failBreaches(t, db, stuck.ID, tc.failColumn)
 
 				// Three weeks on, both tickets' deadlines have passed.
-				d.clock.Advance(21 * 24 * time.Hour)
-				r, err := d.svc.Sweep(ctx)
+				d.Clock.Advance(21 * 24 * time.Hour)
+				r, err := d.dl.Sweep(ctx)
 				if err == nil || !strings.Contains(err.Error(), "injected failure") {
 					t.Errorf("sweep with a stuck ticket returned %v, want the failure (so the job retries)", err)
 				}
@@ -60,7 +60,7 @@ func TestSweepStageFailsAlone(t *testing.T) {
 
 				// The ticket can be handled again: the next sweep records what was left.
 				lift()
-				if _, err := d.svc.Sweep(ctx); err != nil {
+				if _, err := d.dl.Sweep(ctx); err != nil {
 					t.Fatal(err)
 				}
 				for _, tk := range []*tickets.Ticket{stuck, other} {
