@@ -9,8 +9,10 @@
 // tickets/complaints (formal complaints, their decision clock and the officers' board),
 // tickets/aftercare (what follows a resolution: the satisfaction survey and the follow-up
 // calls), tickets/outbox (what Hotline tells staff through Slack: the announcements
-// collected from the audit trail and the staff notices, each claimed and delivered once)
-// and tickets/reports (the supervisors' figures; it only reads). Dependencies point
+// collected from the audit trail and the staff notices, each claimed and delivered once),
+// tickets/access (the doors: staff sign-in and sessions, the attempt limits, webhook
+// nonces and customers' status lookups) and tickets/reports (the supervisors' figures; it
+// only reads). Dependencies point
 // one way: a chapter imports the core, the core imports no chapter. The core declares the
 // seams it calls inside its own transactions (Aftercare in chapters.go, Complaints in
 // complaints_seam.go), app plugs the chapters in, and a chapter writes the core's rows

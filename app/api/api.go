@@ -21,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
@@ -39,6 +40,9 @@ type Config struct {
 	// complaints.New(Service).
 	Complaints *complaints.Service
 	Log        *slog.Logger
+	// Access signs agents in and out and checks their tokens; nil means
+	// access.New(Service) with the zero Config.
+	Access *access.Service
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
 	// MetricsToken (HOTLINE_METRICS_TOKEN), sent as a bearer token, shows /readyz's details
@@ -68,6 +72,7 @@ type server struct {
 	reports    *reports.Reader
 	care       *aftercare.Service
 	complaints *complaints.Service
+	doors      *access.Service
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -182,7 +187,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Complaints == nil && cfg.Service != nil {
 		cfg.Complaints = complaints.New(cfg.Service)
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Access == nil && cfg.Service != nil {
+		cfg.Access = access.New(cfg.Service, access.Config{})
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	fc := fiber.Config{
 		AppName:      "Hotline",

@@ -19,7 +19,7 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 	if !ok {
 		return fiber.NewError(fiber.StatusUnauthorized, "sign in first: send Authorization: Bearer <token>")
 	}
-	a, err := s.svc.Authenticate(c.UserContext(), token)
+	a, err := s.doors.Authenticate(c.UserContext(), token)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *server) login(c *fiber.Ctx) error {
 	if in.Email == "" || in.Password == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "email and password are required")
 	}
-	token, a, err := s.svc.LoginFrom(c.UserContext(), s.clientIP(c), in.Email, in.Password)
+	token, a, err := s.doors.LoginFrom(c.UserContext(), s.clientIP(c), in.Email, in.Password)
 	if err != nil {
 		setRetryAfter(c, err)
 		return err
@@ -64,7 +64,7 @@ func (s *server) login(c *fiber.Ctx) error {
 
 func (s *server) logout(c *fiber.Ctx) error {
 	token, _ := bearer(c)
-	if err := s.svc.Logout(c.UserContext(), token); err != nil {
+	if err := s.doors.Logout(c.UserContext(), token); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -86,7 +86,7 @@ func (s *server) unlockAgent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.UnlockAgent(c.UserContext(), actorOf(c), id)
+	a, err := s.doors.UnlockAgent(c.UserContext(), actorOf(c), id)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/followups"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/reports"
@@ -58,6 +59,9 @@ type Config struct {
 	// of its settings).
 	Aftercare *aftercare.Service
 	Log       *slog.Logger
+	// Access signs agents in and out, checks their sessions and lifts sign-in locks; nil
+	// means access.New(Service) with the zero Config.
+	Access *access.Service
 	// SecureCookies marks the session cookie Secure; set it when Hotline is served over
 	// HTTPS (PUBLIC_BASE_URL starts with https://).
 	SecureCookies bool
@@ -124,6 +128,9 @@ func New(cfg Config) *Console {
 	if cfg.Aftercare == nil {
 		cfg.Aftercare = aftercare.New(cfg.Service, aftercare.Config{})
 	}
+	if cfg.Access == nil {
+		cfg.Access = access.New(cfg.Service, access.Config{})
+	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	return &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log),
@@ -131,7 +138,7 @@ func New(cfg Config) *Console {
 		followUps: followups.New(kit, cfg.Aftercare),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
-		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
+		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.PublicBaseURL),
 	}
 }
 
