@@ -54,3 +54,22 @@ func (p Prepared) Arg(v any) any { return p.p.add(v) }
 // Conn is the connection to give the query (bun.SelectQuery.Conn); nil keeps the
 // service's database.
 func (p Prepared) Conn() bun.IConn { return p.p.conn() }
+
+// HashPassword checks pw against the rules every password follows (those of CreateAgent
+// and UpdateAgent) and hashes it, for a password an agent sets through the doors.
+func (s *Service) HashPassword(pw string) (string, error) { return s.hashPassword(pw) }
+
+// SetPasswordHash stores hash as agent id's password in the transaction, only while the
+// stored one is still was, and reports whether it did: of two changes made from the same
+// password, one wins. It does not end the agent's sessions; the caller decides which end.
+func (tx Tx) SetPasswordHash(ctx context.Context, id int64, was, hash string) (bool, error) {
+	res, err := tx.NewUpdate().Model((*Agent)(nil)).
+		Set("password_hash = ?, updated_at = ?", hash, tx.s.now()).
+		Where("id = ? AND password_hash = ?", id, was).
+		Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("save password: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}

@@ -94,6 +94,7 @@ func New(cfg Config) *fiber.App {
 	authed := v1.Group("", s.authenticate, AdmitBody)
 	authed.Post("/auth/logout", s.logout)
 	authed.Get("/me", s.me)
+	authed.Post("/me/password", s.changePassword)
 
 	authed.Get("/tickets", s.listTickets)
 	authed.Post("/tickets", s.createTicket)

@@ -72,6 +72,28 @@ func (s *server) logout(c *fiber.Ctx) error {
 
 func (s *server) me(c *fiber.Ctx) error { return c.JSON(viewAgent(agentOf(c))) }
 
+// changePassword serves POST /me/password: the signed-in agent changes their own password,
+// giving the current one (a wrong one counts as a failed sign-in: 403, then 429). Every
+// other session of theirs ends; this token stays.
+func (s *server) changePassword(c *fiber.Ctx) error {
+	var in struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Current == "" || in.New == "" {
+		return fiber.NewError(fiber.StatusBadRequest, "current_password and new_password are required")
+	}
+	token, _ := bearer(c)
+	if err := s.doors.ChangePassword(c.UserContext(), s.clientIP(c), agentOf(c), token, in.Current, in.New); err != nil {
+		setRetryAfter(c, err)
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
 // setRetryAfter tells a client refused for too many failed attempts when to try again.
 func setRetryAfter(c *fiber.Ctx, err error) {
 	var l *tickets.Limited

@@ -69,11 +69,15 @@ func Doors(emailMaxBytes int64) []Door {
 		{Name: "email webhook", Method: fiber.MethodPost, Prefix: "/webhooks/email", Limit: emailMaxBytes + emailHeaderRoom, AfterAuth: true},
 		// Credentials travel in the body, so it is read first; it is tiny.
 		{Name: "sign-in", Method: fiber.MethodPost, Prefix: "/api/v1/auth/login", Limit: 16 * kib},
+		// Two passwords of at most 72 bytes each.
+		{Name: "password change", Method: fiber.MethodPost, Prefix: "/api/v1/me/password", Limit: 16 * kib, AfterAuth: true},
 		// JSON: replies, notes, templates. No API route takes an upload.
 		{Name: "JSON API", Prefix: "/api/v1", Limit: 256 * kib, AfterAuth: true},
 		// Public pages: a reference and a check, a score and a comment of 1000 characters.
 		{Name: "status page", Prefix: "/status", Limit: 16 * kib},
 		{Name: "survey page", Prefix: "/survey", Limit: 16 * kib},
+		// The console's own password change: two passwords of at most 72 bytes each.
+		{Name: "password change", Method: fiber.MethodPost, Prefix: "/account/password", Limit: 16 * kib},
 		// The console's url-encoded forms (it takes no uploads either).
 		{Name: "console form", Method: fiber.MethodPost, Prefix: "/", Limit: 256 * kib},
 		{Name: "request", Prefix: "/", Limit: 16 * kib},

@@ -160,6 +160,8 @@ func (c *Console) Register(app *fiber.App) {
 	r.Post("/logout", c.logout)
 	r.Post("/settings/language", c.setLanguage)
 	r.Post("/settings/presence", c.setPresence)
+	r.Get("/account/password", c.passwordPage)
+	r.Post("/account/password", c.changePassword)
 
 	c.desk.Register(r)
 	r.Get("/live", c.stream)
