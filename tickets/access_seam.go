@@ -9,8 +9,9 @@ import (
 )
 
 // What the core keeps for tickets/access, the chapter of the doors (sign-in and sessions,
-// attempt limits, webhook nonces, customers' status lookups): a few reads it exports for
-// it, and ending an agent's sessions, which the core does itself.
+// attempt limits, webhook nonces, customers' status lookups, an agent's own password): a
+// few reads it exports for it, the password rules and the one write of an agent's row it
+// makes (Tx.SetPasswordHash), and ending an agent's sessions, which the core does itself.
 
 // revokeTokens ends every session of an agent, in the transaction that deactivates them or
 // sets their password: the sessions are access's rows, but the core ends them itself, so

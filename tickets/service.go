@@ -63,7 +63,7 @@ type Config struct {
 //     (staff notices written; tickets/outbox delivers them to Slack)
 //   - reading: queries.go, console.go, metrics.go
 //   - staff: agents.go, teams.go, settings.go, and what the doors use of the core:
-//     access_seam.go (ending an agent's sessions, the exported reads)
+//     access_seam.go (ending an agent's sessions, reads, an agent's own new password)
 //
 // The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/outbox,
 // tickets/access, tickets/reports) are packages of their own: their changes run in the Service's
