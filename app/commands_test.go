@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 // "migrate" builds the schema and exits; "demo" seeds a working desk once, and a second
@@ -34,7 +35,7 @@ func TestMigrateAndDemoCommands(t *testing.T) {
 		}
 	}
 	svc := tickets.NewService(db, nil, tickets.Config{}, nil)
-	if _, _, err := svc.Login(ctx, "li.na@demo.hotline", demoPassword); err != nil {
+	if _, _, err := access.New(svc, access.Config{}).Login(ctx, "li.na@demo.hotline", demoPassword); err != nil {
 		t.Errorf("demo agent cannot sign in: %v", err)
 	}
 	if err := run(ctx, []string{"frobnicate"}); err == nil {

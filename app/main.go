@@ -44,6 +44,7 @@ import (
 	"github.com/hotlinedesk/hotline/migrations"
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
@@ -231,12 +232,16 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		}
 		speech = c
 	}
+	// The doors (sign-in, sessions, attempt limits, nonces, status lookups), shared by the
+	// API, the console, the webhooks and the status page so they count attempts alike.
+	doors := access.New(svc, access.Config{})
 	hooks := []interface{ Register(*fiber.App) }{
 		webhooks.NewTwilio(svc, webhooks.TwilioConfig{AuthToken: webhookToken, PublicBaseURL: cfg.PublicBaseURL, SMSAck: cfg.SMSAck,
 			CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber,
-			Voices: cfg.IVRVoices, SpeechToText: speech != nil, APIURL: cfg.Twilio.APIURL}, log),
+			Voices: cfg.IVRVoices, SpeechToText: speech != nil, APIURL: cfg.Twilio.APIURL, Access: doors}, log),
 	}
 	if cfg.WeChat.Token != "" {
+		cfg.WeChat.Access = doors
 		wc, err := webhooks.NewWeChat(svc, cfg.WeChat, log)
 		if err != nil {
 			return err
@@ -247,9 +252,9 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	slack := notifications.NewSlack(cfg.Slack)
 	boxes := outbox.New(svc) // the Slack outboxes: the API takes Acknowledge clicks, a worker delivers
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
-		web.NewStatusPage(svc, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log), web.NewMediaLinks(svc, log))
+		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log), web.NewMediaLinks(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
-	desk := console.New(console.Config{Service: svc, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
+	desk := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
 		CallCategories: cfg.CallCategories})
@@ -309,6 +314,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		Reports:        figures,
 		Aftercare:      care,
 		Complaints:     cps,
+		Access:         doors,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,

@@ -13,9 +13,10 @@
 // Hotline tells staff through Slack: the announcements collected from the audit trail and
 // the staff notices, each claimed and delivered once), tickets/deadlines (the sweep of the
 // tickets' warnings and breaches, the SLA policies' and the calendar's administration,
-// re-timing open tickets after an edit) and tickets/reports (the supervisors' figures; it
-// only reads). Dependencies point one way: a chapter imports the core, the core imports no
-// chapter. The core declares the
+// re-timing open tickets after an edit), tickets/access (the doors: staff sign-in and
+// sessions, the attempt limits, webhook nonces and customers' status lookups) and
+// tickets/reports (the supervisors' figures; it only reads). Dependencies point one way: a
+// chapter imports the core, the core imports no chapter. The core declares the
 // seams it calls inside its own transactions (Aftercare in chapters.go, Complaints in
 // complaints_seam.go), app plugs the chapters in, and a chapter writes the core's rows
 // only through Tx (the deadline columns through the methods in deadlines_seam.go);

@@ -3,6 +3,7 @@ package tickets
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kinds of failure a caller can act on; the HTTP layer maps them to status codes.
@@ -44,6 +45,29 @@ func Invalidf(format string, args ...any) error { return invalidf(format, args..
 func NotFoundf(format string, args ...any) error  { return notFoundf(format, args...) }
 func Conflictf(format string, args ...any) error  { return conflictf(format, args...) }
 func Forbiddenf(format string, args ...any) error { return forbiddenf(format, args...) }
+
+// Unauthorizedf refuses, as ErrUnauthorized (401), someone not signed in (tickets/access).
+func Unauthorizedf(format string, args ...any) error {
+	return newError(ErrUnauthorized, format, args...)
+}
+
+// Limited refuses an attempt because a budget of failed attempts ran out. It matches
+// ErrTooMany. The budgets are tickets/access's; the kind of failure is the core's, so that
+// Reason words it as it does the others.
+type Limited struct {
+	Scope string        // the budget: one of access's Limit* names
+	Retry time.Duration // how long until attempts are taken again (at least a second)
+	msg   string
+}
+
+// NewLimited is a refusal by the budget scope, to retry after retry, with the reason
+// shown to the person refused.
+func NewLimited(scope string, retry time.Duration, reason string) *Limited {
+	return &Limited{Scope: scope, Retry: retry, msg: reason}
+}
+
+func (e *Limited) Error() string        { return e.msg }
+func (e *Limited) Is(target error) bool { return target == ErrTooMany }
 
 // Reason is the message meant for the person who made the request, without the context
 // wrapped around it for the logs; "" when err carries none.

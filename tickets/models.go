@@ -121,17 +121,6 @@ func (a *Agent) InTeam(id *int64) bool {
 	return a.TeamID != nil && id != nil && *a.TeamID == *id
 }
 
-type apiToken struct {
-	bun.BaseModel `bun:"table:api_tokens"`
-
-	ID        int64     `bun:",pk,autoincrement"`
-	AgentID   int64     `bun:",notnull"`
-	TokenHash string    `bun:",notnull"`
-	CreatedAt time.Time `bun:",notnull"`
-	ExpiresAt time.Time `bun:",notnull"`
-	RevokedAt *time.Time
-}
-
 type Customer struct {
 	bun.BaseModel `bun:"table:customers"`
 

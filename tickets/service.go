@@ -20,8 +20,6 @@ type Config struct {
 	SLA SLADefaults
 	// Calendar counts working days and hours; nil means Asia/Shanghai, 09:00–18:00.
 	Calendar *Calendar
-	// TokenTTL is how long a login token lasts.
-	TokenTTL time.Duration
 	// PasswordCost is the bcrypt cost; 0 means bcrypt's default. Tests lower it.
 	PasswordCost int
 	// ReopenWindow is how long after resolution a customer's message reopens the ticket
@@ -40,8 +38,6 @@ type Config struct {
 	// PostgreSQL (measured best: more, smaller batches cost more per message) and 1 on
 	// SQLite, whose writers take turns anyway; and 64 messages.
 	IntakeBatches, IntakeBatchSize int
-	// Limits bounds failed sign-ins and status-page lookups, counted in the database.
-	Limits AttemptLimits
 }
 
 // Service changes the domain. It is one type, with some 200 methods, because it is the
@@ -67,15 +63,15 @@ type Config struct {
 //   - telling customers and staff: delivery.go, delivery_failure.go, media_links.go,
 //     optout.go, templates.go, notices.go
 //     (staff notices written; tickets/outbox delivers them to Slack)
-//   - reading: queries.go, console.go, status_lookup.go, metrics.go
-//   - staff and the doors: agents.go, teams.go, signin.go, attempts.go, nonces.go,
-//     settings.go
+//   - reading: queries.go, console.go, metrics.go
+//   - staff: agents.go, teams.go, settings.go, and what the doors use of the core:
+//     access_seam.go (ending an agent's sessions, reads, an agent's own new password)
 //
 // The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/canned,
-// tickets/outbox, tickets/deadlines, tickets/reports) are packages of their own: their
-// changes run in the Service's transactions through Tx (InTx), the core calls two of them
-// inside its own through seams (Aftercare, Complaints), and reports only reads. Service is
-// safe for concurrent use.
+// tickets/outbox, tickets/deadlines, tickets/access, tickets/reports) are packages of their
+// own: their changes run in the Service's transactions through Tx (InTx), the core calls
+// two of them inside its own through seams (Aftercare, Complaints), and reports only
+// reads. Service is safe for concurrent use.
 type Service struct {
 	db        *bun.DB
 	clock     Clock
@@ -88,7 +84,6 @@ type Service struct {
 	intakes   *batcher
 	wordings  sync.Map // notice wording → its parsed template
 	stmts     *statements
-	attempts  *attempts
 
 	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
 	complaints Complaints
@@ -105,9 +100,6 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	}
 	if cfg.ReopenWindow == 0 {
 		cfg.ReopenWindow = 7 * 24 * time.Hour
-	}
-	if cfg.TokenTTL == 0 {
-		cfg.TokenTTL = 30 * 24 * time.Hour
 	}
 	if log == nil {
 		log = slog.Default()
@@ -129,8 +121,7 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	if cfg.IntakeBatchSize <= 0 {
 		cfg.IntakeBatchSize = 64
 	}
-	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB),
-		attempts: newAttempts(cfg.Limits)}
+	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB)}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	return s
 }

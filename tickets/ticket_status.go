@@ -54,6 +54,20 @@ func (s Status) Active() bool {
 
 var activeStatuses = []Status{StatusNew, StatusOpen, StatusPending}
 
+// statusWords are the statuses as customers read them, in Chinese and English.
+var statusWords = map[Status][2]string{
+	StatusNew: {"已受理", "received"}, StatusOpen: {"处理中", "being worked on"},
+	StatusPending: {"等待您的回复", "waiting for your reply"}, StatusResolved: {"已解决", "resolved"}, StatusClosed: {"已结案", "closed"},
+}
+
+// Words is the status as a customer reads it: by SMS, on the phone, on the status page.
+func (s Status) Words(english bool) string {
+	if english {
+		return statusWords[s][1]
+	}
+	return statusWords[s][0]
+}
+
 // SetStatus moves a ticket along new → open → pending → resolved → closed, or reopens it.
 func (s *Service) SetStatus(ctx context.Context, actor Actor, ref string, to Status, reason string) (*Ticket, error) {
 	if !to.Valid() {

@@ -21,6 +21,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
@@ -44,6 +45,9 @@ type Config struct {
 	// canned.New(Service).
 	Canned *canned.Service
 	Log    *slog.Logger
+	// Access signs agents in and out and checks their tokens; nil means
+	// access.New(Service) with the zero Config.
+	Access *access.Service
 	// Ready reports whether the database and the broker answer, for /readyz.
 	Ready func(ctx context.Context) error
 	// MetricsToken (HOTLINE_METRICS_TOKEN), sent as a bearer token, shows /readyz's details
@@ -75,6 +79,7 @@ type server struct {
 	complaints *complaints.Service
 	canned     *canned.Service
 	deadlines  *deadlines.Service // the SLA policies and the calendar
+	doors      *access.Service
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -96,6 +101,7 @@ func New(cfg Config) *fiber.App {
 	authed := v1.Group("", s.authenticate, AdmitBody)
 	authed.Post("/auth/logout", s.logout)
 	authed.Get("/me", s.me)
+	authed.Post("/me/password", s.changePassword)
 
 	authed.Get("/tickets", s.listTickets)
 	authed.Post("/tickets", s.createTicket)
@@ -199,7 +205,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Canned == nil && cfg.Service != nil {
 		cfg.Canned = canned.New(cfg.Service)
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Access == nil && cfg.Service != nil {
+		cfg.Access = access.New(cfg.Service, access.Config{})
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	s.deadlines = deadlines.New(cfg.Service)
 	fc := fiber.Config{

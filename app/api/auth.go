@@ -19,7 +19,7 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 	if !ok {
 		return fiber.NewError(fiber.StatusUnauthorized, "sign in first: send Authorization: Bearer <token>")
 	}
-	a, err := s.svc.Authenticate(c.UserContext(), token)
+	a, err := s.doors.Authenticate(c.UserContext(), token)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func (s *server) login(c *fiber.Ctx) error {
 	if in.Email == "" || in.Password == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "email and password are required")
 	}
-	token, a, err := s.svc.LoginFrom(c.UserContext(), s.clientIP(c), in.Email, in.Password)
+	token, a, err := s.doors.LoginFrom(c.UserContext(), s.clientIP(c), in.Email, in.Password)
 	if err != nil {
 		setRetryAfter(c, err)
 		return err
@@ -64,13 +64,35 @@ func (s *server) login(c *fiber.Ctx) error {
 
 func (s *server) logout(c *fiber.Ctx) error {
 	token, _ := bearer(c)
-	if err := s.svc.Logout(c.UserContext(), token); err != nil {
+	if err := s.doors.Logout(c.UserContext(), token); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *server) me(c *fiber.Ctx) error { return c.JSON(viewAgent(agentOf(c))) }
+
+// changePassword serves POST /me/password: the signed-in agent changes their own password,
+// giving the current one (a wrong one counts as a failed sign-in: 403, then 429). Every
+// other session of theirs ends; this token stays.
+func (s *server) changePassword(c *fiber.Ctx) error {
+	var in struct {
+		Current string `json:"current_password"`
+		New     string `json:"new_password"`
+	}
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	if in.Current == "" || in.New == "" {
+		return fiber.NewError(fiber.StatusBadRequest, "current_password and new_password are required")
+	}
+	token, _ := bearer(c)
+	if err := s.doors.ChangePassword(c.UserContext(), s.clientIP(c), agentOf(c), token, in.Current, in.New); err != nil {
+		setRetryAfter(c, err)
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
 
 // setRetryAfter tells a client refused for too many failed attempts when to try again.
 func setRetryAfter(c *fiber.Ctx, err error) {
@@ -86,7 +108,7 @@ func (s *server) unlockAgent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	a, err := s.svc.UnlockAgent(c.UserContext(), actorOf(c), id)
+	a, err := s.doors.UnlockAgent(c.UserContext(), actorOf(c), id)
 	if err != nil {
 		return err
 	}

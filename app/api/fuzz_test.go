@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -58,7 +59,7 @@ func FuzzAPIWrites(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		if token[officer], _, err = svc.Login(ctx, a.Email, password); err != nil {
+		if token[officer], _, err = access.New(svc, access.Config{}).Login(ctx, a.Email, password); err != nil {
 			f.Fatal(err)
 		}
 	}

@@ -78,6 +78,8 @@ func Doors(emailMaxBytes int64) []Door {
 		{Name: "sign-in", Method: fiber.MethodPost, Prefix: "/api/v1/auth/login", Limit: 16 * kib},
 		// A reply with the agent's files (multipart): the most a channel carries, and its text.
 		{Name: "reply with files", Method: fiber.MethodPost, Prefix: "/api/v1/tickets", Suffix: "/replies", Limit: replyFilesLimit, AfterAuth: true},
+		// Two passwords of at most 72 bytes each.
+		{Name: "password change", Method: fiber.MethodPost, Prefix: "/api/v1/me/password", Limit: 16 * kib, AfterAuth: true},
 		// JSON: replies, notes, templates.
 		{Name: "JSON API", Prefix: "/api/v1", Limit: 256 * kib, AfterAuth: true},
 		// Public pages: a reference and a check, a score and a comment of 1000 characters.
@@ -85,6 +87,8 @@ func Doors(emailMaxBytes int64) []Door {
 		{Name: "survey page", Prefix: "/survey", Limit: 16 * kib},
 		// The console's reply form with the agent's files, read once the session is checked.
 		{Name: "console reply", Method: fiber.MethodPost, Prefix: "/tickets", Suffix: "/reply", Limit: replyFilesLimit, AfterAuth: true},
+		// The console's own password change: two passwords of at most 72 bytes each.
+		{Name: "password change", Method: fiber.MethodPost, Prefix: "/account/password", Limit: 16 * kib},
 		// The console's url-encoded forms (it takes no other uploads).
 		{Name: "console form", Method: fiber.MethodPost, Prefix: "/", Limit: 256 * kib},
 		{Name: "request", Prefix: "/", Limit: 16 * kib},

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 // agentPassword is every seeded agent's password.
@@ -350,7 +351,7 @@ func (e *env) explain(ctx context.Context, endpoint, token string, f tickets.Tic
 	db := e.db.WithQueryHook(rec)
 	svc := tickets.NewService(db, nil, tickets.Config{}, slog.New(slog.DiscardHandler))
 	ctx = tickets.WithStatementTrace(ctx, rec.prepared)
-	if _, err := svc.Authenticate(ctx, token); err != nil {
+	if _, err := access.New(svc, access.Config{}).Authenticate(ctx, token); err != nil {
 		return nil, fmt.Errorf("authenticate for EXPLAIN: %w", err)
 	}
 	if _, err := svc.ListTickets(ctx, f); err != nil {

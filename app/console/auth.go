@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 const (
@@ -38,7 +39,7 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 		var a *tickets.Agent
 		if tok != "" {
 			var err error
-			if a, err = c.svc.Authenticate(ctx.UserContext(), tok); err != nil {
+			if a, err = c.cfg.Access.Authenticate(ctx.UserContext(), tok); err != nil {
 				if status, _ := ui.Status(err); status >= 500 {
 					return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
 				}
@@ -139,7 +140,7 @@ func (c *Console) loginPage(ctx *fiber.Ctx) error {
 		c.setCookie(ctx, ui.LangCookie, l, 365*24*time.Hour)
 	}
 	if tok := ctx.Cookies(sessionCookie); tok != "" {
-		if a, err := c.svc.Authenticate(ctx.UserContext(), tok); err == nil {
+		if a, err := c.cfg.Access.Authenticate(ctx.UserContext(), tok); err == nil {
 			return ctx.Redirect(landing(a, ctx.Query("next")), fiber.StatusSeeOther)
 		}
 	}
@@ -162,7 +163,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		return c.showLogin(ctx, fiber.StatusForbidden, d)
 	}
 	// The same budget of failures as the API's sign-in: the service keeps it.
-	tok, a, err := c.svc.LoginFrom(ctx.UserContext(), c.cfg.ClientIP(ctx), d.Email, ctx.FormValue("password"))
+	tok, a, err := c.cfg.Access.LoginFrom(ctx.UserContext(), c.cfg.ClientIP(ctx), d.Email, ctx.FormValue("password"))
 	if err != nil {
 		status, reason := ui.Status(err)
 		if status >= 500 {
@@ -174,7 +175,7 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		case errors.As(err, &limited):
 			ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.Retry.Seconds()))))
 			key := "login.too_many"
-			if limited.Scope == tickets.LimitLoginAccount {
+			if limited.Scope == access.LimitLoginAccount {
 				key = "login.locked"
 			}
 			d.Error = ui.T(lang, key, waitWords(lang, limited.Retry))
@@ -230,7 +231,7 @@ func safeNext(next string) string {
 
 func (c *Console) logout(ctx *fiber.Ctx, _ *tickets.Agent) error {
 	tok, _ := ctx.Locals(tokenKey).(string)
-	if err := c.svc.Logout(ctx.UserContext(), tok); err != nil {
+	if err := c.cfg.Access.Logout(ctx.UserContext(), tok); err != nil {
 		return err
 	}
 	c.clearCookie(ctx, sessionCookie)

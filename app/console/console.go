@@ -38,6 +38,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/replies"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
@@ -64,6 +65,9 @@ type Config struct {
 	// of its settings).
 	Aftercare *aftercare.Service
 	Log       *slog.Logger
+	// Access signs agents in and out, checks their sessions and lifts sign-in locks; nil
+	// means access.New(Service) with the zero Config.
+	Access *access.Service
 	// SecureCookies marks the session cookie Secure; set it when Hotline is served over
 	// HTTPS (PUBLIC_BASE_URL starts with https://).
 	SecureCookies bool
@@ -142,6 +146,9 @@ func New(cfg Config) *Console {
 	if cfg.Outbox == nil {
 		cfg.Outbox = outbox.New(cfg.Service)
 	}
+	if cfg.Access == nil {
+		cfg.Access = access.New(cfg.Service, access.Config{})
+	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log, cfg.Outbox.CollectAnnouncements),
@@ -150,7 +157,7 @@ func New(cfg Config) *Console {
 		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
-		admin:     admin.New(kit, cfg.Service, cfg.ChannelSettings, cfg.PublicBaseURL),
+		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.PublicBaseURL),
 		notices:   notices.New(kit, cfg.Service),
 		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
 	}
@@ -176,6 +183,8 @@ func (c *Console) Register(app *fiber.App) {
 	r.Post("/logout", c.logout)
 	r.Post("/settings/language", c.setLanguage)
 	r.Post("/settings/presence", c.setPresence)
+	r.Get("/account/password", c.passwordPage)
+	r.Post("/account/password", c.changePassword)
 
 	c.desk.Register(r)
 	r.Get("/live", c.stream)

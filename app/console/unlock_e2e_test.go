@@ -22,7 +22,7 @@ func TestBrowserLockedAccount(t *testing.T) {
 	ctx := newBrowser(t)
 	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
 	for i := range 5 {
-		if _, _, err := l.Service.LoginFrom(context.Background(), fmt.Sprintf("198.51.100.%d", i+1), l.Agent.Email, "a wrong guess"); err == nil {
+		if _, _, err := l.Access.LoginFrom(context.Background(), fmt.Sprintf("198.51.100.%d", i+1), l.Agent.Email, "a wrong guess"); err == nil {
 			t.Fatal("a wrong password signed in")
 		}
 	}
@@ -57,7 +57,7 @@ func TestBrowserLockedAccount(t *testing.T) {
 	}
 	submit(t, ctx, "unlock", `form.unlock-agent button`)
 	run(t, ctx, 5*time.Second, "the lock is gone", chromedp.WaitNotPresent(css(`form.unlock-agent`)))
-	if _, _, err := l.Service.LoginFrom(context.Background(), "198.51.100.9", l.Agent.Email, consoletest.Password); err != nil {
+	if _, _, err := l.Access.LoginFrom(context.Background(), "198.51.100.9", l.Agent.Email, consoletest.Password); err != nil {
 		t.Errorf("after the unlock, the agent cannot sign in: %v", err)
 	}
 }

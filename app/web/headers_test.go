@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -35,7 +36,7 @@ func TestEveryPageCarriesTheSamePolicy(t *testing.T) {
 	desk := console.New(console.Config{Service: svc, Log: log, Clock: clock})
 	t.Cleanup(desk.Close)
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
-		web.NewStatusPage(svc, func(c *fiber.Ctx) string { return c.IP() }, log), web.NewSurveyPage(care, log), desk}})
+		web.NewStatusPage(svc, access.New(svc, access.Config{}), func(c *fiber.Ctx) string { return c.IP() }, log), web.NewSurveyPage(care, log), desk}})
 
 	const password = "long enough password"
 	admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: password})
@@ -77,7 +78,7 @@ func TestEveryPageCarriesTheSamePolicy(t *testing.T) {
 	}
 	send("POST", "/survey/"+answered, url.Values{"score": {"5"}})
 	for range 5 { // wrong checks lock a reference: its lookups answer 429
-		svc.PublicStatus(ctx, "HL-000002", "0000") //nolint:errcheck // only the lock matters
+		access.New(svc, access.Config{}).PublicStatus(ctx, "HL-000002", "0000") //nolint:errcheck // only the lock matters
 	}
 
 	type page struct {

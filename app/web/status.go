@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 //go:embed templates/*.html
@@ -24,22 +25,23 @@ var files embed.FS
 // StatusPage is the public page where a customer checks a ticket with its reference and
 // the last four digits of their phone number (or their email address).
 type StatusPage struct {
-	svc      *tickets.Service
+	doors    *access.Service
 	tmpl     *template.Template
 	clientIP func(*fiber.Ctx) string
 	log      *slog.Logger
 }
 
-// NewStatusPage builds the page; clientIP names the client whose wrong lookups count.
-// The service limits wrong lookups per client and per reference, in the database.
-func NewStatusPage(svc *tickets.Service, clientIP func(*fiber.Ctx) string, log *slog.Logger) *StatusPage {
+// NewStatusPage builds the page of svc's tickets, looked up through doors; clientIP names
+// the client whose wrong lookups count. The doors limit wrong lookups per client and per
+// reference, in the database.
+func NewStatusPage(svc *tickets.Service, doors *access.Service, clientIP func(*fiber.Ctx) string, log *slog.Logger) *StatusPage {
 	loc := svc.Calendar().Location()
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") },
 		"day":  func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
 	}
 	tmpl := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"))
-	return &StatusPage{svc: svc, tmpl: tmpl, clientIP: clientIP, log: log}
+	return &StatusPage{doors: doors, tmpl: tmpl, clientIP: clientIP, log: log}
 }
 
 // Register mounts GET /status.
@@ -53,7 +55,7 @@ type view struct {
 	Ref    string
 	Error  string // "", "notfound", "limit" (this client), "locked" (this reference)
 	Retry  time.Duration
-	Ticket *tickets.TicketStatus
+	Ticket *access.TicketStatus
 }
 
 // Wait says how long to wait after a refusal, in the page's language, rounded up.
@@ -104,12 +106,12 @@ func (p *StatusPage) show(c *fiber.Ctx) error {
 	if v.Ref == "" {
 		return p.render(c, fiber.StatusOK, v)
 	}
-	st, err := p.svc.PublicStatusFrom(c.UserContext(), p.clientIP(c), v.Ref, c.Query("check"))
+	st, err := p.doors.PublicStatusFrom(c.UserContext(), p.clientIP(c), v.Ref, c.Query("check"))
 	var limited *tickets.Limited
 	switch {
 	case errors.As(err, &limited):
 		v.Error, v.Retry = "limit", limited.Retry
-		if limited.Scope == tickets.LimitStatusReference {
+		if limited.Scope == access.LimitStatusReference {
 			v.Error = "locked"
 		}
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.Retry.Seconds()))))

@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -24,7 +25,7 @@ func TestStatusPage(t *testing.T) {
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
 	log := slog.New(slog.DiscardHandler)
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
-		web.NewStatusPage(svc, func(c *fiber.Ctx) string { return c.IP() }, log)}})
+		web.NewStatusPage(svc, access.New(svc, access.Config{}), func(c *fiber.Ctx) string { return c.IP() }, log)}})
 	res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138000",
 		Body: "<script>alert(1)</script> 理赔进度？"})
 	if err != nil {
@@ -70,7 +71,7 @@ func TestStatusPageLimitsGuessing(t *testing.T) {
 	// Behind a load balancer (the test's requests come from 0.0.0.0), X-Forwarded-For names
 	// the client.
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
-		web.NewStatusPage(svc, api.ClientAddr([]string{"0.0.0.0"}), log)}})
+		web.NewStatusPage(svc, access.New(svc, access.Config{}), api.ClientAddr([]string{"0.0.0.0"}), log)}})
 	for _, phone := range []string{"+8613800138000", "+8613900139000"} {
 		if _, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: phone, Body: "进度？"}); err != nil {
 			t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 // TwilioConfig is what the Twilio webhooks need.
@@ -43,6 +44,9 @@ type TwilioConfig struct {
 	SpeechToText bool
 	// APIURL is TWILIO_API_URL: a RecordingUrl there is accepted as well as Twilio's own.
 	APIURL string
+	// Access answers customers who ask where their tickets stand (STATUS, the phone
+	// menu); nil means access.New(svc) with the zero Config.
+	Access *access.Service
 }
 
 // Twilio serves Twilio's SMS and voice webhooks.
@@ -56,6 +60,9 @@ type Twilio struct {
 func NewTwilio(svc *tickets.Service, cfg TwilioConfig, log *slog.Logger) *Twilio {
 	if cfg.VoiceLanguage == "" {
 		cfg.VoiceLanguage = voice.Chinese
+	}
+	if cfg.Access == nil {
+		cfg.Access = access.New(svc, access.Config{})
 	}
 	return &Twilio{svc: svc, cfg: cfg, log: log}
 }
@@ -165,12 +172,12 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 			return twimlMessage(c, help)
 		}
 	}
-	if ref, english, ok := tickets.StatusRequest(msg.Inbound.Body); ok {
-		sts, err := h.svc.CustomerStatus(ctx, tickets.IdentityPhone, from, ref)
+	if ref, english, ok := access.StatusRequest(msg.Inbound.Body); ok {
+		sts, err := h.cfg.Access.CustomerStatus(ctx, tickets.IdentityPhone, from, ref)
 		if err != nil {
 			return intakeError(err)
 		}
-		return twimlMessage(c, h.svc.StatusText(sts, english))
+		return twimlMessage(c, h.cfg.Access.StatusText(sts, english))
 	}
 	res, err := h.svc.Intake(ctx, msg.Inbound)
 	if err != nil {
@@ -270,7 +277,7 @@ func (h *Twilio) lookup(c *fiber.Ctx) error {
 	if !ok {
 		return twimlVoice(c, sp.NotFound())
 	}
-	t, complaint, err := h.svc.CallerStatus(c.UserContext(), id, call.From)
+	t, complaint, err := h.cfg.Access.CallerStatus(c.UserContext(), id, call.From)
 	if errors.Is(err, tickets.ErrInvalid) || (err == nil && t == nil) {
 		return twimlVoice(c, sp.NotFound())
 	}
@@ -280,7 +287,7 @@ func (h *Twilio) lookup(c *fiber.Ctx) error {
 	return twimlVoice(c, sp.Status(t.Ref(), t.Status.Words(lang == voice.English), h.nextDeadline(lang, t, complaint)))
 }
 
-func (h *Twilio) nextDeadline(lang voice.Lang, t *tickets.Ticket, c *tickets.ComplaintStatusView) string {
+func (h *Twilio) nextDeadline(lang voice.Lang, t *tickets.Ticket, c *access.ComplaintStatusView) string {
 	loc := h.svc.Calendar().Location()
 	var when time.Time
 	switch {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/channels/wechat"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 // WeChatConfig is what the official account's server push needs.
@@ -37,6 +38,9 @@ type WeChatConfig struct {
 	// MediaTimeout bounds that fetch, so the answer stays within WeChat's 5 seconds;
 	// 0 means 3 seconds.
 	MediaTimeout time.Duration
+	// Access claims the nonces of plaintext pushes and answers followers who ask where
+	// their tickets stand; nil means access.New(svc) with the zero Config.
+	Access *access.Service
 }
 
 // MediaFetcher downloads a customer's file by its MediaId, at most limit bytes.
@@ -62,6 +66,9 @@ func NewWeChat(svc *tickets.Service, cfg WeChatConfig, log *slog.Logger) (*WeCha
 	}
 	if cfg.MediaTimeout == 0 {
 		cfg.MediaTimeout = 3 * time.Second
+	}
+	if cfg.Access == nil {
+		cfg.Access = access.New(svc, access.Config{})
 	}
 	h := &WeChat{svc: svc, cfg: cfg, log: log}
 	if cfg.EncodingAESKey != "" {
@@ -123,7 +130,7 @@ func (h *WeChat) push(c *fiber.Ctx) error {
 	if err := h.fresh(ts); err != nil {
 		return err
 	}
-	if nonce == "" || len(nonce) > tickets.MaxNonceBytes {
+	if nonce == "" || len(nonce) > access.MaxNonceBytes {
 		return forbidden("nonce is missing or too long")
 	}
 	body := c.Body()
@@ -154,7 +161,7 @@ func (h *WeChat) push(c *fiber.Ctx) error {
 	// The nonce is remembered for as long as its timestamp is accepted, both sides of now:
 	// within that, a second body under it is a captured signature with another message.
 	// WeChat's own retries repeat the body and pass; intake finds their MsgId stored.
-	ok, err := h.svc.ClaimNonce(c.UserContext(), nonceProvider, nonce, body, 2*h.cfg.MaxSkew)
+	ok, err := h.cfg.Access.ClaimNonce(c.UserContext(), nonceProvider, nonce, body, 2*h.cfg.MaxSkew)
 	if err != nil {
 		return err
 	}
@@ -206,12 +213,12 @@ func (h *WeChat) handle(c *fiber.Ctx, p *wechat.Push) (string, error) {
 		return "", nil // other events (menu links, location reports, scans) need nothing
 	}
 	if p.MsgType == "text" {
-		if ref, english, ok := tickets.StatusRequest(p.Content); ok {
-			sts, err := h.svc.CustomerStatus(ctx, tickets.IdentityWeChat, p.FromUserName, ref)
+		if ref, english, ok := access.StatusRequest(p.Content); ok {
+			sts, err := h.cfg.Access.CustomerStatus(ctx, tickets.IdentityWeChat, p.FromUserName, ref)
 			if err != nil {
 				return "", intakeError(err)
 			}
-			return h.svc.StatusText(sts, english), nil
+			return h.cfg.Access.StatusText(sts, english), nil
 		}
 	}
 	in, err := p.Inbound()

@@ -8,12 +8,13 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// What customers learn of their complaint, from the core's status answers: by SMS or
+// What customers learn of their complaint, from the doors' status answers: by SMS or
 // WeChat, on the status page and on the phone. They see its latest complaint; the phone
 // menu reads out the deadline of the one still open, even when a later one was decided.
 func TestCustomerSeesTheirComplaint(t *testing.T) {
@@ -23,19 +24,20 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 		if err := deadlines.New(d.Svc).SeedHolidays(ctx); err != nil {
 			t.Fatal(err)
 		}
+		doors := access.New(d.Svc, access.Config{}) // where customers ask
 		officer := tickets.AgentActor(d.Officer(t, "officer@example.com"))
 		tk := d.Ticket(t, "+8613800138000")
-		status := func() *tickets.TicketStatus {
+		status := func() *access.TicketStatus {
 			t.Helper()
-			st, err := d.Svc.PublicStatus(ctx, tk.Ref(), "8000")
+			st, err := doors.PublicStatus(ctx, tk.Ref(), "8000")
 			if err != nil {
 				t.Fatal(err)
 			}
 			return st
 		}
-		caller := func() *tickets.ComplaintStatusView {
+		caller := func() *access.ComplaintStatusView {
 			t.Helper()
-			got, c, err := d.Svc.CallerStatus(ctx, tk.ID, "+8613800138000")
+			got, c, err := doors.CallerStatus(ctx, tk.ID, "+8613800138000")
 			if err != nil || got == nil || got.ID != tk.ID {
 				t.Fatalf("caller's status: %v %v", got, err)
 			}
@@ -56,14 +58,14 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 		if c := caller(); c == nil || c.Ref != first.Ref() || !c.Deadline.Equal(first.DeadlineAt) {
 			t.Errorf("phone menu reads %+v, want %s due %v", c, first.Ref(), first.DeadlineAt)
 		}
-		sts, err := d.Svc.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
+		sts, err := doors.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if text := d.Svc.StatusText(sts, false); !strings.Contains(text, "；投诉 CP-000001 将于 12-09 前答复") {
+		if text := doors.StatusText(sts, false); !strings.Contains(text, "；投诉 CP-000001 将于 12-09 前答复") {
 			t.Errorf("status text %q", text)
 		}
-		if text := d.Svc.StatusText(sts, true); !strings.Contains(text, "; complaint CP-000001 decided by 12-09") {
+		if text := doors.StatusText(sts, true); !strings.Contains(text, "; complaint CP-000001 decided by 12-09") {
 			t.Errorf("status text %q", text)
 		}
 
@@ -77,8 +79,8 @@ func TestCustomerSeesTheirComplaint(t *testing.T) {
 		if c := caller(); c != nil {
 			t.Errorf("the phone menu reads a decided complaint's deadline: %+v", c)
 		}
-		sts, _ = d.Svc.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
-		if text := d.Svc.StatusText(sts, false); strings.Contains(text, "投诉") {
+		sts, _ = doors.CustomerStatus(ctx, tickets.IdentityPhone, "13800138000", "")
+		if text := doors.StatusText(sts, false); strings.Contains(text, "投诉") {
 			t.Errorf("status text names a decided complaint: %q", text)
 		}
 

@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 )
 
@@ -24,14 +25,15 @@ type Handler struct {
 	kit           *ui.Kit
 	svc           *tickets.Service
 	deadlines     *deadlines.Service // SLA policies and the calendar
+	doors         *access.Service    // sign-in locks
 	channels      *channelsettings.Store
 	publicBaseURL string // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
 }
 
 // New is the admin section over the service and the channel settings; publicBaseURL is
 // where the channels page says providers reach Hotline.
-func New(kit *ui.Kit, svc *tickets.Service, channels *channelsettings.Store, publicBaseURL string) *Handler {
-	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), channels: channels, publicBaseURL: publicBaseURL}
+func New(kit *ui.Kit, svc *tickets.Service, doors *access.Service, channels *channelsettings.Store, publicBaseURL string) *Handler {
+	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, channels: channels, publicBaseURL: publicBaseURL}
 }
 
 // Register mounts the admin section's routes, every one behind adminOnly.

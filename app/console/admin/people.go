@@ -67,7 +67,7 @@ func (h *Handler) showAgents(ctx *fiber.Ctx, a *tickets.Agent, r *refused, form 
 	if d.Teams, d.TeamNames, err = h.teamNames(ctx); err != nil {
 		return err
 	}
-	if d.Locks, err = h.svc.LoginLocks(ctx.UserContext(), d.Agents); err != nil {
+	if d.Locks, err = h.doors.LoginLocks(ctx.UserContext(), d.Agents); err != nil {
 		return err
 	}
 	return h.kit.RenderStatus(ctx, status, "admin_agents", h.adminView(ctx, a, "admin.agents", d))
@@ -260,7 +260,7 @@ func (h *Handler) unlockAgent(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if err != nil {
 		return err
 	}
-	ag, err := h.svc.UnlockAgent(ctx.UserContext(), tickets.AgentActor(a), id)
+	ag, err := h.doors.UnlockAgent(ctx.UserContext(), tickets.AgentActor(a), id)
 	if err != nil {
 		if r, ok := refusal("unlock", err); ok {
 			return h.showAgents(ctx, a, r, agentForm{Role: string(tickets.RoleAgent), Capacity: 10, Locale: "zh-CN"})

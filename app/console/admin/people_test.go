@@ -52,7 +52,7 @@ func TestAdminAddsAnAgent(t *testing.T) {
 	if zhao == nil || zhao.Role != tickets.RoleSupervisor || zhao.TeamID == nil || *zhao.TeamID != d.Other.ID || zhao.Capacity != 6 || zhao.Locale != "en" {
 		t.Fatalf("created %+v", zhao)
 	}
-	if _, _, err := d.Service.Login(context.Background(), "zhao@desk.test", "first password"); err != nil {
+	if _, _, err := d.Access.Login(context.Background(), "zhao@desk.test", "first password"); err != nil {
 		t.Errorf("the new agent cannot sign in: %v", err)
 	}
 
@@ -187,10 +187,10 @@ func TestAdminResetsPasswordsAndAccess(t *testing.T) {
 		t.Errorf("the agent's old session still works after a reset: %d", res.Status)
 	}
 	ctx := context.Background()
-	if _, _, err := d.Service.Login(ctx, d.Agent.Email, consoletest.Password); err == nil {
+	if _, _, err := d.Access.Login(ctx, d.Agent.Email, consoletest.Password); err == nil {
 		t.Error("the old password still works")
 	}
-	if _, _, err := d.Service.Login(ctx, d.Agent.Email, "brand new password"); err != nil {
+	if _, _, err := d.Access.Login(ctx, d.Agent.Email, "brand new password"); err != nil {
 		t.Errorf("the new password does not work: %v", err)
 	}
 
@@ -201,7 +201,7 @@ func TestAdminResetsPasswordsAndAccess(t *testing.T) {
 	if admAgent(t, d, d.Agent.ID).Active {
 		t.Fatal("still active")
 	}
-	if _, _, err := d.Service.Login(ctx, d.Agent.Email, "brand new password"); err == nil {
+	if _, _, err := d.Access.Login(ctx, d.Agent.Email, "brand new password"); err == nil {
 		t.Error("a deactivated agent signs in")
 	}
 	consoletest.WantContains(t, b.Get(path), `name="active" value="true"`)
@@ -283,7 +283,7 @@ func TestAdminUnlocksAnAgent(t *testing.T) {
 	d := consoletest.NewDesk(t, tickettest.SQLite(t))
 	ctx := context.Background()
 	for i := range 5 {
-		d.Service.LoginFrom(ctx, fmt.Sprintf("192.0.2.%d", i+1), d.Agent.Email, "wrong password") //nolint:errcheck // locking on purpose
+		d.Access.LoginFrom(ctx, fmt.Sprintf("192.0.2.%d", i+1), d.Agent.Email, "wrong password") //nolint:errcheck // locking on purpose
 	}
 	unlock := fmt.Sprintf(`action="/admin/agents/%d/unlock"`, d.Agent.ID)
 

@@ -26,6 +26,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/console"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
@@ -43,6 +44,7 @@ type Desk struct {
 	t         *testing.T
 	Service   *tickets.Service
 	Aftercare *aftercare.Service // plugged into Service, as app does: resolutions schedule calls
+	Access    *access.Service    // the doors the console signs in through
 	Clock     *tickettest.Clock
 	App       *fiber.App
 	Team      *tickets.Team
@@ -64,7 +66,7 @@ func NewDesk(t *testing.T, db *bun.DB, opts ...func(*console.Config)) *Desk {
 	if err := deadlines.New(svc).SeedHolidays(ctx); err != nil {
 		t.Fatal(err)
 	}
-	d := &Desk{t: t, Service: svc, Aftercare: aftercare.New(svc, aftercare.Config{}), Clock: clock}
+	d := &Desk{t: t, Service: svc, Aftercare: aftercare.New(svc, aftercare.Config{}), Access: access.New(svc, access.Config{}), Clock: clock}
 	svc.SetAftercare(d.Aftercare)
 	system := tickets.Actor{Kind: "system"}
 	var err error
@@ -86,13 +88,13 @@ func NewDesk(t *testing.T, db *bun.DB, opts ...func(*console.Config)) *Desk {
 	d.Super = mk("chen@desk.test", "陈静 Chen Jing", tickets.RoleSupervisor, &d.Team.ID)
 	d.Office = mk("wang@desk.test", "王芳 Wang Fang", tickets.RoleComplaintOfficer, nil)
 	d.Admin = mk("admin@desk.test", "Admin", tickets.RoleAdmin, nil)
-	cfg := console.Config{Service: svc, Aftercare: d.Aftercare, Clock: clock, LiveEvery: 20 * time.Millisecond, StreamFor: 600 * time.Millisecond}
+	cfg := console.Config{Service: svc, Aftercare: d.Aftercare, Access: d.Access, Clock: clock, LiveEvery: 20 * time.Millisecond, StreamFor: 600 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	c := console.New(cfg)
 	t.Cleanup(c.Close)
-	d.App = api.New(api.Config{Service: svc, Webhooks: []interface{ Register(*fiber.App) }{c}})
+	d.App = api.New(api.Config{Service: svc, Access: d.Access, Webhooks: []interface{ Register(*fiber.App) }{c}})
 	return d
 }
 

@@ -1,4 +1,4 @@
-package tickets_test
+package access_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -71,7 +72,7 @@ func TestLoginLocksAnAccountGuessedFromManyAddresses(t *testing.T) {
 
 		// The lock holds against the right password, says when it ends, and ends by itself.
 		_, _, err := d.svc.LoginFrom(ctx, "192.0.2.1", "li.na@example.com", rightPassword)
-		if scope, retry := limitedBy(err); scope != tickets.LimitLoginAccount || retry <= 0 || retry > time.Minute ||
+		if scope, retry := limitedBy(err); scope != access.LimitLoginAccount || retry <= 0 || retry > time.Minute ||
 			!strings.Contains(tickets.Reason(err), "try again in 1 minute") {
 			t.Fatalf("right password while locked: %v (%s, retry %s), want the lock with when to retry", err, scope, retry)
 		}
@@ -120,7 +121,7 @@ func TestLoginLockDoublesAndAdminLiftsIt(t *testing.T) {
 
 		// An admin lifts a lock at once, on the record; only admins, and only a lock.
 		lockOut()
-		agents, _ := d.svc.Agents(ctx, nil)
+		agents, _ := d.core.Agents(ctx, nil)
 		locks, err := d.svc.LoginLocks(ctx, agents)
 		if err != nil || len(locks) != 1 || locks[d.zhangWei.Agent.ID].IsZero() {
 			t.Fatalf("locks shown to the admin: %v %v, want zhang.wei's", locks, err)
@@ -253,7 +254,7 @@ func TestStatusLookupsLockAReference(t *testing.T) {
 			}
 		}
 		_, err := d.svc.PublicStatusFrom(ctx, "10.2.0.1", target.Ref(), "8000")
-		if scope, retry := limitedBy(err); scope != tickets.LimitStatusReference || retry != 15*time.Minute {
+		if scope, retry := limitedBy(err); scope != access.LimitStatusReference || retry != 15*time.Minute {
 			t.Fatalf("the right digits while locked: %v (retry %s), want the reference's lock for 15 minutes", err, retry)
 		}
 		// Another reference is unaffected, from the same addresses.

@@ -1,4 +1,4 @@
-package tickets
+package access
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // TicketStatus is what a customer may learn about one of their own tickets: where it stands,
@@ -18,7 +20,7 @@ import (
 type TicketStatus struct {
 	Ref       string
 	Subject   string
-	Status    Status
+	Status    tickets.Status
 	CreatedAt time.Time
 	NextDue   *time.Time // the earliest deadline still open
 	Complaint *ComplaintStatusView
@@ -28,7 +30,7 @@ type TicketStatus struct {
 // ComplaintStatusView is a complaint as its customer sees it.
 type ComplaintStatusView struct {
 	Ref      string
-	Status   ComplaintStatus
+	Status   tickets.ComplaintStatus
 	Deadline time.Time
 	Decision string
 }
@@ -41,19 +43,19 @@ type PublicReply struct {
 
 // CustomerStatus answers a customer who asks "状态" / "STATUS" by SMS or WeChat: their
 // open tickets, or only the one they name when it is theirs.
-func (s *Service) CustomerStatus(ctx context.Context, kind IdentityKind, address, ref string) ([]*TicketStatus, error) {
-	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
+func (s *Service) CustomerStatus(ctx context.Context, kind tickets.IdentityKind, address, ref string) ([]*TicketStatus, error) {
+	value, err := s.svc.NormalizeIdentity(kind, address)
 	if err != nil {
 		return nil, err
 	}
-	var ts []*Ticket
+	var ts []*tickets.Ticket
 	q := s.db.NewSelect().Model(&ts).
 		Where("customer_id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)", kind, value).
 		OrderExpr("id DESC").Limit(5)
-	if id, ok := ParseRef(ref); ok {
+	if id, ok := tickets.ParseRef(ref); ok {
 		q = q.Where("id = ?", id)
 	} else {
-		q = q.Where("status IN (?)", bun.In(activeStatuses))
+		q = q.Where("status IN (?)", bun.In(tickets.ActiveStatuses()))
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("find customer's tickets: %w", err)
@@ -72,12 +74,12 @@ func (s *Service) CustomerStatus(ctx context.Context, kind IdentityKind, address
 // CallerStatus is a ticket's status told to the caller whose phone it belongs to, with its
 // complaint still waiting for a decision (or nil): nil when the ticket is not theirs, so
 // the phone menu never reads out someone else's ticket.
-func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string) (*Ticket, *ComplaintStatusView, error) {
-	phone, err := NormalizePhone(phone, s.cfg.DefaultCountry)
+func (s *Service) CallerStatus(ctx context.Context, ticketID int64, phone string) (*tickets.Ticket, *ComplaintStatusView, error) {
+	phone, err := s.svc.NormalizeIdentity(tickets.IdentityPhone, phone)
 	if err != nil {
 		return nil, nil, err
 	}
-	t := new(Ticket)
+	t := new(tickets.Ticket)
 	err = s.db.NewSelect().Model(t).
 		Where("id = ? AND customer_id = (SELECT customer_id FROM customer_identities WHERE kind = 'phone' AND value = ?)", ticketID, phone).
 		Scan(ctx)
@@ -107,7 +109,7 @@ func (s *Service) PublicStatus(ctx context.Context, ref, check string) (*TicketS
 // from one, per reference too: a reference checked wrongly too often is locked for a while
 // whoever asks (a *Limited error), in the database, so for every process.
 func (s *Service) PublicStatusFrom(ctx context.Context, client, ref, check string) (*TicketStatus, error) {
-	notFound := notFoundf("no ticket matches that reference and check")
+	notFound := tickets.NotFoundf("no ticket matches that reference and check")
 	var fromClient *claim
 	if client != "" {
 		var err error
@@ -115,7 +117,7 @@ func (s *Service) PublicStatusFrom(ctx context.Context, client, ref, check strin
 			return nil, err
 		}
 	}
-	id, ok := ParseRef(ref)
+	id, ok := tickets.ParseRef(ref)
 	check = strings.TrimSpace(check)
 	if !ok || check == "" {
 		return nil, notFound
@@ -127,13 +129,13 @@ func (s *Service) PublicStatusFrom(ctx context.Context, client, ref, check strin
 		return nil, err
 	}
 	st, err := s.publicStatus(ctx, id, check)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, tickets.ErrNotFound) {
 		until, locked, err := s.failAttempt(ctx, forRef)
 		if err != nil {
 			return nil, err
 		}
 		if locked {
-			s.log.Warn("status lookups of a reference locked after wrong checks", "ref", FormatRef(id), "until", until)
+			s.log.Warn("status lookups of a reference locked after wrong checks", "ref", tickets.FormatRef(id), "until", until)
 		}
 		return nil, notFound
 	}
@@ -151,24 +153,24 @@ func (s *Service) PublicStatusFrom(ctx context.Context, client, ref, check strin
 }
 
 func (s *Service) publicStatus(ctx context.Context, id int64, check string) (*TicketStatus, error) {
-	notFound := notFoundf("no ticket matches that reference and check")
-	t := new(Ticket)
+	notFound := tickets.NotFoundf("no ticket matches that reference and check")
+	t := new(tickets.Ticket)
 	if err := s.db.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound
 		}
 		return nil, fmt.Errorf("load ticket: %w", err)
 	}
-	var idents []*Identity
+	var idents []*tickets.Identity
 	if err := s.db.NewSelect().Model(&idents).Where("customer_id = ?", t.CustomerID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load identities: %w", err)
 	}
 	matched := false
 	for _, i := range idents {
 		switch {
-		case i.Kind == IdentityPhone && len(check) == 4 && strings.HasSuffix(i.Value, check):
+		case i.Kind == tickets.IdentityPhone && len(check) == 4 && strings.HasSuffix(i.Value, check):
 			matched = true
-		case i.Kind == IdentityEmail && strings.EqualFold(i.Value, check):
+		case i.Kind == tickets.IdentityEmail && strings.EqualFold(i.Value, check):
 			matched = true
 		}
 	}
@@ -178,8 +180,8 @@ func (s *Service) publicStatus(ctx context.Context, id int64, check string) (*Ti
 	return s.statusOf(ctx, t, true)
 }
 
-func (s *Service) statusOf(ctx context.Context, t *Ticket, withReplies bool) (*TicketStatus, error) {
-	t.refreshNextDue()
+func (s *Service) statusOf(ctx context.Context, t *tickets.Ticket, withReplies bool) (*TicketStatus, error) {
+	t.RefreshNextDue()
 	st := &TicketStatus{Ref: t.Ref(), Subject: t.Subject, Status: t.Status, CreatedAt: t.CreatedAt}
 	if t.Status.Active() && t.NextDueAt.Year() < 9999 {
 		due := t.NextDueAt
@@ -190,8 +192,8 @@ func (s *Service) statusOf(ctx context.Context, t *Ticket, withReplies bool) (*T
 		return nil, err
 	}
 	if withReplies {
-		var ms []*Message
-		if err := s.db.NewSelect().Model(&ms).Where("ticket_id = ? AND direction = ?", t.ID, DirectionOutbound).
+		var ms []*tickets.Message
+		if err := s.db.NewSelect().Model(&ms).Where("ticket_id = ? AND direction = ?", t.ID, tickets.DirectionOutbound).
 			Where("delivery_status NOT IN ('failed', 'undelivered')").OrderExpr("id").Scan(ctx); err != nil {
 			return nil, fmt.Errorf("load replies: %w", err)
 		}
@@ -208,14 +210,14 @@ func (s *Service) statusOf(ctx context.Context, t *Ticket, withReplies bool) (*T
 func (s *Service) complaintView(ctx context.Context, ticketID int64, open bool) (*ComplaintStatusView, error) {
 	var row struct {
 		ID         int64
-		Status     ComplaintStatus
+		Status     tickets.ComplaintStatus
 		DeadlineAt time.Time
 		Decision   string
 	}
 	q := s.db.NewSelect().TableExpr("complaints").Column("id", "status", "deadline_at", "decision").
 		Where("ticket_id = ?", ticketID).Limit(1)
 	if open {
-		q = q.Where("status IN (?)", bun.In([]ComplaintStatus{ComplaintReceived, ComplaintInvestigating})).OrderExpr("deadline_at, id")
+		q = q.Where("status IN (?)", bun.In([]tickets.ComplaintStatus{tickets.ComplaintReceived, tickets.ComplaintInvestigating})).OrderExpr("deadline_at, id")
 	} else {
 		q = q.OrderExpr("id DESC")
 	}
@@ -226,26 +228,12 @@ func (s *Service) complaintView(ctx context.Context, ticketID int64, open bool) 
 	if err != nil {
 		return nil, fmt.Errorf("load complaint: %w", err)
 	}
-	return &ComplaintStatusView{Ref: FormatComplaintRef(row.ID), Status: row.Status, Deadline: row.DeadlineAt, Decision: row.Decision}, nil
-}
-
-// statusWords are the statuses as customers read them, in Chinese and English.
-var statusWords = map[Status][2]string{
-	StatusNew: {"已受理", "received"}, StatusOpen: {"处理中", "being worked on"},
-	StatusPending: {"等待您的回复", "waiting for your reply"}, StatusResolved: {"已解决", "resolved"}, StatusClosed: {"已结案", "closed"},
-}
-
-// Words is the status as a customer reads it: by SMS, on the phone, on the status page.
-func (s Status) Words(english bool) string {
-	if english {
-		return statusWords[s][1]
-	}
-	return statusWords[s][0]
+	return &ComplaintStatusView{Ref: tickets.FormatComplaintRef(row.ID), Status: row.Status, Deadline: row.DeadlineAt, Decision: row.Decision}, nil
 }
 
 // StatusText words a customer's tickets for an SMS or WeChat answer.
 func (s *Service) StatusText(sts []*TicketStatus, english bool) string {
-	loc := s.cal.loc
+	loc := s.svc.Calendar().Location()
 	lang := 0
 	if english {
 		lang = 1
@@ -290,7 +278,7 @@ func StatusRequest(text string) (ref string, english, ok bool) {
 	if rest == "" {
 		return "", english, true
 	}
-	if _, isRef := ParseRef(rest); isRef {
+	if _, isRef := tickets.ParseRef(rest); isRef {
 		return rest, english, true
 	}
 	return "", false, false // "status of my claim is bad": a message, not a question to the robot

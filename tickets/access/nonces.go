@@ -1,4 +1,4 @@
-package tickets
+package access
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // MaxNonceBytes bounds a webhook nonce; WeChat's are numbers of about ten digits.
@@ -23,7 +25,7 @@ const MaxNonceBytes = 128
 // cover the whole time a signed timestamp is accepted (both sides of now).
 func (s *Service) ClaimNonce(ctx context.Context, provider, nonce string, body []byte, window time.Duration) (bool, error) {
 	if nonce == "" || len(nonce) > MaxNonceBytes {
-		return false, invalidf("nonce is empty or longer than %d bytes", MaxNonceBytes)
+		return false, tickets.Invalidf("nonce is empty or longer than %d bytes", MaxNonceBytes)
 	}
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])

@@ -1,4 +1,4 @@
-package tickets
+package access
 
 import (
 	"context"
@@ -10,9 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // Signing agents in and out: a password checked against the failure budgets
@@ -24,7 +27,7 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("hotline-no-such-agent"), 
 
 // Login checks an agent's email and password and issues a bearer token, for callers that
 // know no client address (commands, tests): only the account's budget of failures applies.
-func (s *Service) Login(ctx context.Context, email, password string) (string, *Agent, error) {
+func (s *Service) Login(ctx context.Context, email, password string) (string, *tickets.Agent, error) {
 	return s.LoginFrom(ctx, "", email, password)
 }
 
@@ -35,8 +38,8 @@ func (s *Service) Login(ctx context.Context, email, password string) (string, *A
 // for the right password: otherwise the lock would protect nothing). Emails with no agent
 // are counted and locked the same way and take as long, so that neither the answer nor
 // its timing tells whether an account exists.
-func (s *Service) LoginFrom(ctx context.Context, client, email, password string) (string, *Agent, error) {
-	wrong := newError(ErrUnauthorized, "wrong email or password")
+func (s *Service) LoginFrom(ctx context.Context, client, email, password string) (string, *tickets.Agent, error) {
+	wrong := tickets.Unauthorizedf("wrong email or password")
 	var fromClient *claim
 	if client != "" {
 		var err error
@@ -44,7 +47,7 @@ func (s *Service) LoginFrom(ctx context.Context, client, email, password string)
 			return "", nil, err
 		}
 	}
-	addr, err := NormalizeEmail(email)
+	addr, err := tickets.NormalizeEmail(email)
 	if err != nil { // no account has it: only the address's budget counts it
 		bcrypt.CompareHashAndPassword(dummyHash, []byte(password)) //nolint:errcheck // timing only
 		return "", nil, wrong
@@ -54,7 +57,7 @@ func (s *Service) LoginFrom(ctx context.Context, client, email, password string)
 	if err != nil {
 		return "", nil, err
 	}
-	a := new(Agent)
+	a := new(tickets.Agent)
 	err = s.db.NewSelect().Model(a).Where("email = ?", addr).Scan(ctx)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -90,16 +93,29 @@ func (s *Service) LoginFrom(ctx context.Context, client, email, password string)
 	token := "hl_" + base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now()
 	row := &apiToken{AgentID: a.ID, TokenHash: hashToken(token), CreatedAt: now, ExpiresAt: now.Add(s.cfg.TokenTTL)}
-	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err = s.svc.InTx(ctx, func(tx tickets.Tx) error {
+		row.ID = 0 // a retry inserts afresh
 		if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, AgentActor(a), "agent", a.ID, "agent.login", nil)
+		return tx.Record(ctx, tx.Event(tickets.AgentActor(a), "agent", a.ID, "agent.login", nil))
 	})
 	if err != nil {
 		return "", nil, fmt.Errorf("store token: %w", err)
 	}
 	return token, a, nil
+}
+
+// apiToken is a session: a bearer token's hash, its agent and how long it lasts.
+type apiToken struct {
+	bun.BaseModel `bun:"table:api_tokens"`
+
+	ID        int64     `bun:",pk,autoincrement"`
+	AgentID   int64     `bun:",notnull"`
+	TokenHash string    `bun:",notnull"`
+	CreatedAt time.Time `bun:",notnull"`
+	ExpiresAt time.Time `bun:",notnull"`
+	RevokedAt *time.Time
 }
 
 func hashToken(token string) string {
@@ -108,17 +124,17 @@ func hashToken(token string) string {
 }
 
 // Authenticate returns the active agent a bearer token belongs to.
-func (s *Service) Authenticate(ctx context.Context, token string) (*Agent, error) {
-	denied := newError(ErrUnauthorized, "missing, expired or revoked token")
+func (s *Service) Authenticate(ctx context.Context, token string) (*tickets.Agent, error) {
+	denied := tickets.Unauthorizedf("missing, expired or revoked token")
 	if !strings.HasPrefix(token, "hl_") {
 		return nil, denied
 	}
-	a := new(Agent)
-	p := s.params()
+	a := new(tickets.Agent)
+	p := s.svc.Prepared()
 	err := s.db.NewSelect().Model(a).
-		Where("id = (SELECT agent_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)", p.add(hashToken(token)), p.add(s.now())).
+		Where("id = (SELECT agent_id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?)", p.Arg(hashToken(token)), p.Arg(s.now())).
 		Where("active").
-		Conn(p.conn()).
+		Conn(p.Conn()).
 		Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, denied
@@ -137,17 +153,6 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
-	}
-	return nil
-}
-
-func (s *Service) revokeTokens(ctx context.Context, tx bun.IDB, agentID int64) error {
-	_, err := tx.NewUpdate().Model((*apiToken)(nil)).
-		Set("revoked_at = ?", s.now()).
-		Where("agent_id = ? AND revoked_at IS NULL", agentID).
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("revoke tokens: %w", err)
 	}
 	return nil
 }

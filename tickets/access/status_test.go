@@ -1,4 +1,4 @@
-package tickets_test
+package access_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -29,7 +30,7 @@ func TestStatusRequest(t *testing.T) {
 		{"hello", "", false, false},
 	}
 	for _, c := range cases {
-		ref, english, ok := tickets.StatusRequest(c.text)
+		ref, english, ok := access.StatusRequest(c.text)
 		if ref != c.ref || english != c.english || ok != c.ok {
 			t.Errorf("StatusRequest(%q) = %q %v %v", c.text, ref, english, ok)
 		}
@@ -42,10 +43,10 @@ func TestCustomerAndPublicStatus(t *testing.T) {
 		d := newDesk(t, db)
 		a := d.ticket(t, "+8613800138000")
 		b := d.ticket(t, "+8613900139000")
-		if _, err := d.svc.Reply(ctx, d.liNa, a.Ref(), "We have your documents."); err != nil {
+		if _, err := d.core.Reply(ctx, d.liNa, a.Ref(), "We have your documents."); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.svc.AddNote(ctx, d.liNa, a.Ref(), "internal: customer is difficult"); err != nil {
+		if _, err := d.core.AddNote(ctx, d.liNa, a.Ref(), "internal: customer is difficult"); err != nil {
 			t.Fatal(err)
 		}
 

@@ -1,4 +1,4 @@
-package tickets
+package access
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // Budgets of failed attempts, as *Limited names the one that ran out.
@@ -22,17 +24,6 @@ const (
 	LimitStatusClient    = "status.client"    // wrong status-page lookups from one client
 	LimitStatusReference = "status.reference" // wrong checks of one ticket reference, from anywhere
 )
-
-// Limited refuses an attempt because a budget of failed attempts ran out. It matches
-// ErrTooMany.
-type Limited struct {
-	Scope string        // the budget: one of the Limit* names
-	Retry time.Duration // how long until attempts are taken again (at least a second)
-	msg   string
-}
-
-func (e *Limited) Error() string        { return e.msg }
-func (e *Limited) Is(target error) bool { return target == ErrTooMany }
 
 // AttemptLimits bounds guessing at the sign-in forms and the status page. The counts are
 // kept in the database, so every process shares them. Zero values mean the defaults.
@@ -182,9 +173,9 @@ RETURNING failures, window_start, locked_until`,
 	return &claim{rule: r, subject: subject, window: windowStart}, nil
 }
 
-func (r *attemptRule) refuse(wait time.Duration) *Limited {
+func (r *attemptRule) refuse(wait time.Duration) *tickets.Limited {
 	wait = max(wait, time.Second)
-	return &Limited{Scope: r.scope, Retry: wait, msg: fmt.Sprintf(r.refusal, waitWords(wait))}
+	return tickets.NewLimited(r.scope, wait, fmt.Sprintf(r.refusal, waitWords(wait)))
 }
 
 // waitWords says how long to wait, rounded up: "40 seconds", "1 minute", "15 minutes".
@@ -263,7 +254,7 @@ func (s *Service) pruneAttempts(ctx context.Context, now time.Time) {
 
 // LoginLocks says until when each of these agents is locked out of signing in, for those
 // locked now.
-func (s *Service) LoginLocks(ctx context.Context, agents []*Agent) (map[int64]time.Time, error) {
+func (s *Service) LoginLocks(ctx context.Context, agents []*tickets.Agent) (map[int64]time.Time, error) {
 	bySubject := make(map[string]int64, len(agents))
 	for _, a := range agents {
 		bySubject[attemptSubject(LimitLoginAccount, a.Email)] = a.ID
@@ -294,14 +285,14 @@ func (s *Service) LoginLocks(ctx context.Context, agents []*Agent) (map[int64]ti
 
 // UnlockAgent lifts an agent's sign-in lock and forgets their failed sign-ins, so they can
 // sign in at once. Admins only.
-func (s *Service) UnlockAgent(ctx context.Context, actor Actor, id int64) (*Agent, error) {
-	if err := requireAdmin(actor); err != nil {
+func (s *Service) UnlockAgent(ctx context.Context, actor tickets.Actor, id int64) (*tickets.Agent, error) {
+	if err := tickets.RequireAdmin(actor); err != nil {
 		return nil, err
 	}
-	var a *Agent
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	var a *tickets.Agent
+	err := s.svc.InTx(ctx, func(tx tickets.Tx) error {
 		var err error
-		if a, err = s.agentByID(ctx, tx, id); err != nil {
+		if a, err = tx.Agent(ctx, id); err != nil {
 			return err
 		}
 		var until []int64
@@ -311,13 +302,13 @@ func (s *Service) UnlockAgent(ctx context.Context, actor Actor, id int64) (*Agen
 			return fmt.Errorf("unlock agent: %w", err)
 		}
 		if len(until) == 0 {
-			return conflictf("%s is not locked out and has no failed sign-ins to forget", a.Name)
+			return tickets.Conflictf("%s is not locked out and has no failed sign-ins to forget", a.Name)
 		}
 		data := map[string]any{}
 		if ms := until[0]; ms > s.now().UnixMilli() {
 			data["locked_until"] = time.UnixMilli(ms).UTC()
 		}
-		return s.record(ctx, tx, actor, "agent", a.ID, "agent.unlocked", data)
+		return tx.Record(ctx, tx.Event(actor, "agent", a.ID, "agent.unlocked", data))
 	})
 	if err != nil {
 		return nil, err

@@ -1,0 +1,63 @@
+// Package access holds Hotline's doors: who may come in, and what a door tells whoever
+// knocks. Staff sign in (a password checked against budgets of failures) and get a bearer
+// token, checked on every request and revoked on sign-out; an agent changes their own
+// password with the current one, ending their other sessions; the budgets of failed
+// sign-ins and status-page lookups are counted in the database, so that every process
+// shares them, and an admin can lift an agent's lock; a webhook's signed nonce is claimed once, so a
+// captured signature cannot carry another body; and customers ask where their tickets
+// stand (状态 / STATUS by SMS or WeChat, the phone menu, the status page), told only what
+// is theirs.
+//
+// It is named for what it holds: access to the desk, for staff, providers and customers
+// alike. Whatever else decides who is let in (single sign-on, second factors, API keys)
+// belongs here too.
+//
+// What it keeps: the api_tokens, attempt_limits and webhook_nonces tables. Agents and
+// their passwords, tickets and their customers are the core's: it reads them, and writes
+// them only through tickets.Tx (the audit events of a sign-in and an unlock, an agent's own
+// new password). The core revokes an agent's tokens itself when an admin deactivates them
+// or sets their password, in that change's transaction, so that no wiring can leave a
+// deactivated agent signed in.
+//
+// It is a chapter beside the core (package tickets), which knows nothing of it; app
+// builds one (New) for the API, the console, the webhooks and the status page.
+package access
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
+)
+
+// Config holds the doors' settings.
+type Config struct {
+	// TokenTTL is how long a login token lasts; 0 means 30 days.
+	TokenTTL time.Duration
+	// Limits bounds failed sign-ins and status-page lookups, counted in the database.
+	Limits AttemptLimits
+}
+
+// Service signs staff in and out, counts failed attempts, claims webhook nonces and answers
+// customers' status questions. It is safe for concurrent use, and so are two processes'
+// Services on one database: every count and claim is held in it.
+type Service struct {
+	svc      *tickets.Service
+	db       *bun.DB // svc's
+	log      *slog.Logger
+	cfg      Config
+	attempts *attempts
+}
+
+// New builds the doors of svc: on its database, clock and logger.
+func New(svc *tickets.Service, cfg Config) *Service {
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 30 * 24 * time.Hour
+	}
+	return &Service{svc: svc, db: svc.DB(), log: svc.Logger(), cfg: cfg, attempts: newAttempts(cfg.Limits)}
+}
+
+// now is the service's time, as the core stamps rows.
+func (s *Service) now() time.Time { return s.svc.Now() }
