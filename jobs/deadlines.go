@@ -14,6 +14,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // Task types.
@@ -162,6 +163,7 @@ func (s *Scheduler) DeliverAt(ctx context.Context, id int64, at time.Time) error
 type Handlers struct {
 	svc        *tickets.Service
 	complaints *complaints.Service
+	delivery   *delivery.Service
 	log        *slog.Logger
 	senders    map[tickets.Channel]channels.Sender
 	sched      *Scheduler
@@ -174,9 +176,10 @@ type Handlers struct {
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched
 // queues again what the reconciler finds stuck. The deadline sweeps cover the tickets of
-// svc and their complaints (complaints.New(svc)).
+// svc and their complaints (complaints.New(svc)); sends are claimed and recorded through
+// delivery.New(svc).
 func NewHandlers(svc *tickets.Service, log *slog.Logger, senders map[tickets.Channel]channels.Sender, sched *Scheduler) *Handlers {
-	return &Handlers{svc: svc, complaints: complaints.New(svc), log: log, senders: senders, sched: sched}
+	return &Handlers{svc: svc, complaints: complaints.New(svc), delivery: delivery.New(svc), log: log, senders: senders, sched: sched}
 }
 
 // Register adds the handlers to mux.

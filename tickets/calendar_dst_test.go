@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -142,8 +143,8 @@ func TestQuietHoursOnDaylightSavingDays(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			svc, _ := zoneService(t, c.zone, rfc3339(t, c.now))
 			loc := svc.Calendar().Location()
-			d := &tickets.Delivery{Message: &tickets.Message{Channel: tickets.ChannelSMS}, Ticket: &tickets.Ticket{Priority: tickets.PriorityNormal}}
-			until, quiet := svc.QuietUntil(d)
+			d := &delivery.Delivery{Message: &tickets.Message{Channel: tickets.ChannelSMS}, Ticket: &tickets.Ticket{Priority: tickets.PriorityNormal}}
+			until, quiet := delivery.New(svc).QuietUntil(d)
 			got := ""
 			if quiet {
 				got = until.In(loc).Format(time.RFC3339)

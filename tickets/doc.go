@@ -9,12 +9,17 @@
 // tickets/complaints (formal complaints, their decision clock and the officers' board),
 // tickets/aftercare (what follows a resolution: the satisfaction survey and the follow-up
 // calls), tickets/outbox (what Hotline tells staff through Slack: the announcements
-// collected from the audit trail and the staff notices, each claimed and delivered once)
-// and tickets/reports (the supervisors' figures; it only reads). Dependencies point
-// one way: a chapter imports the core, the core imports no chapter. The core declares the
-// seams it calls inside its own transactions (Aftercare in chapters.go, Complaints in
+// collected from the audit trail and the staff notices, each claimed and delivered once),
+// tickets/delivery (what the core queued to customers, after the commit: each send
+// claimed once, the providers' reports and bounces, quiet hours, the reconciler's
+// re-queue; the customers' opt-outs; the admins' wordings of the notices) and
+// tickets/reports (the supervisors' figures; it only reads). Dependencies point one way:
+// a chapter imports the core, the core imports no chapter. The core declares the seams it
+// calls inside its own transactions (Aftercare in chapters.go, Complaints in
 // complaints_seam.go), app plugs the chapters in, and a chapter writes the core's rows
-// only through Tx; tickets/layout_test.go keeps that direction. Beyond tickets it is the
+// only through Tx, but for the columns it keeps (tickets/outbox: the notices' Slack
+// delivery; tickets/delivery: the messages' delivery and the identities' opt-outs);
+// tickets/layout_test.go keeps that direction. Beyond tickets it is the
 // same: app, jobs, channels and notifications import tickets, and tickets imports none of
 // them; it declares the small interfaces it needs (Scheduler, ...) and app plugs
 // implementations in.

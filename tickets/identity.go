@@ -65,6 +65,12 @@ func normalizeIdentity(kind IdentityKind, value, defaultCountry string) (string,
 	return "", invalidf("unknown identity kind %q", kind)
 }
 
+// NormalizeAddress validates and canonicalises an address of the given kind as intake
+// stores it, phone numbers written without a country code read in Config.DefaultCountry.
+func (s *Service) NormalizeAddress(kind IdentityKind, address string) (string, error) {
+	return normalizeIdentity(kind, address, s.cfg.DefaultCountry)
+}
+
 // MaskPhone hides all but the last four digits, for logs.
 func MaskPhone(p string) string {
 	if len(p) <= 4 {

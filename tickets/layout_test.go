@@ -20,6 +20,7 @@ var chapters = map[string][]string{
 	"tickets/aftercare":  nil, // what follows a resolution: surveys, follow-up calls (tickets.Aftercare)
 	"tickets/complaints": nil, // formal complaints, their decision clock and board; the core opens them through tickets.Complaints
 	"tickets/outbox":     nil, // what Hotline tells staff through Slack: announcements collected, notices delivered, acknowledgements
+	"tickets/delivery":   nil, // messages to customers after the commit: send claims, providers' reports, opt-outs, notice wordings
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any

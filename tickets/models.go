@@ -81,12 +81,6 @@ const (
 	DeliveryFailed      = "failed"      // it never left
 )
 
-// deliveryRank orders delivery statuses; a status only ever moves forward.
-var deliveryRank = map[string]int{
-	DeliveryQueued: 0, "accepted": 0, "scheduled": 0, "sending": 1, DeliverySent: 1,
-	DeliveryDelivered: 2, "read": 3, DeliveryUndelivered: 3, DeliveryFailed: 3,
-}
-
 type Team struct {
 	bun.BaseModel `bun:"table:teams"`
 

@@ -63,16 +63,18 @@ type Config struct {
 //     ticket_assign.go, ticket_fields.go, replies.go, routing.go
 //   - deadlines: sla.go, rules.go, sla_policies.go, calendar.go, timers.go, sweep.go,
 //     breaches.go
-//   - telling customers and staff: delivery.go, optout.go, templates.go, notices.go
-//     (staff notices written; tickets/outbox delivers them to Slack)
+//   - telling customers and staff: templates.go (customers' notices worded and queued),
+//     optout.go (the opt-out check), notices.go (staff notices written; tickets/outbox
+//     delivers them to Slack); tickets/delivery sends what is queued to customers
 //   - reading: queries.go, console.go, status_lookup.go, metrics.go
 //   - staff and the doors: agents.go, teams.go, signin.go, attempts.go, nonces.go,
 //     settings.go
 //
 // The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/outbox,
-// tickets/reports) are packages of their own: their changes run in the Service's
-// transactions through Tx (InTx), the core calls two of them inside its own through seams
-// (Aftercare, Complaints), and reports only reads. Service is safe for concurrent use.
+// tickets/delivery, tickets/reports) are packages of their own: their changes run in the
+// Service's transactions through Tx (InTx), the core calls two of them inside its own
+// through seams (Aftercare, Complaints), and reports only reads. Service is safe for
+// concurrent use.
 type Service struct {
 	db        *bun.DB
 	clock     Clock
@@ -143,6 +145,11 @@ func (s *Service) Logger() *slog.Logger { return s.log }
 // Now is the service's time as it stamps rows: the clock's time in UTC at the precision
 // PostgreSQL stores. Readers outside the package compare against those stamps with it.
 func (s *Service) Now() time.Time { return s.now() }
+
+// QuietHours are the times of day (calendar zone) between which automated SMS notices of
+// non-urgent tickets are held back, [start, end) (Config.QuietStart, QuietEnd); equal
+// means never. tickets/delivery holds them.
+func (s *Service) QuietHours() (start, end time.Duration) { return s.cfg.QuietStart, s.cfg.QuietEnd }
 
 // Actor is who makes a change: an agent, the customer, or the system itself.
 type Actor struct {

@@ -23,6 +23,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -68,6 +69,7 @@ type server struct {
 	reports    *reports.Reader
 	care       *aftercare.Service
 	complaints *complaints.Service
+	delivery   *delivery.Service // the notices' wordings
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -184,6 +186,9 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	}
 	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
+	if cfg.Service != nil {
+		s.delivery = delivery.New(cfg.Service)
+	}
 	fc := fiber.Config{
 		AppName:      "Hotline",
 		ErrorHandler: s.handleError,

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // TwilioConfig is what the Twilio webhooks need.
@@ -47,9 +48,10 @@ type TwilioConfig struct {
 
 // Twilio serves Twilio's SMS and voice webhooks.
 type Twilio struct {
-	svc *tickets.Service
-	cfg TwilioConfig
-	log *slog.Logger
+	svc      *tickets.Service
+	delivery *delivery.Service // opt-outs, delivery reports, messages seen
+	cfg      TwilioConfig
+	log      *slog.Logger
 }
 
 // NewTwilio builds the handlers.
@@ -57,7 +59,7 @@ func NewTwilio(svc *tickets.Service, cfg TwilioConfig, log *slog.Logger) *Twilio
 	if cfg.VoiceLanguage == "" {
 		cfg.VoiceLanguage = voice.Chinese
 	}
-	return &Twilio{svc: svc, cfg: cfg, log: log}
+	return &Twilio{svc: svc, delivery: delivery.New(svc), cfg: cfg, log: log}
 }
 
 // Register mounts the webhooks under /webhooks/twilio.
@@ -142,14 +144,14 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 	help, _, started := sms.Texts(msg.KeywordLocale)
 	switch msg.Keyword {
 	case sms.Stop:
-		if err := h.svc.OptOut(ctx, tickets.IdentityPhone, from); err != nil {
+		if err := h.delivery.OptOut(ctx, tickets.IdentityPhone, from); err != nil {
 			return intakeError(err)
 		}
 		return twimlMessage(c, "") // Twilio confirms an opt-out itself
 	case sms.Help:
 		return twimlMessage(c, help)
 	case sms.Start:
-		resumed, err := h.svc.Resubscribe(ctx, tickets.IdentityPhone, from, msg.Inbound.ProviderMessageID)
+		resumed, err := h.delivery.Resubscribe(ctx, tickets.IdentityPhone, from, msg.Inbound.ProviderMessageID)
 		if err != nil {
 			return intakeError(err)
 		}
@@ -157,7 +159,7 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 			return twimlMessage(c, started)
 		}
 	case sms.Info:
-		out, err := h.svc.AddressOptedOut(ctx, tickets.IdentityPhone, from)
+		out, err := h.delivery.AddressOptedOut(ctx, tickets.IdentityPhone, from)
 		if err != nil {
 			return intakeError(err)
 		}
@@ -192,7 +194,7 @@ func (h *Twilio) smsStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
-	known, err := h.svc.UpdateDelivery(c.UserContext(), tickets.ChannelSMS, st.MessageSid, st.Status, st.ErrorCode)
+	known, err := h.delivery.UpdateDelivery(c.UserContext(), tickets.ChannelSMS, st.MessageSid, st.Status, st.ErrorCode)
 	if err != nil {
 		return intakeError(err)
 	}
@@ -399,7 +401,7 @@ func (h *Twilio) callStatus(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	for _, id := range []string{"call:" + call.CallSid, "voicemail:" + call.CallSid} {
-		seen, err := h.svc.HasMessage(ctx, tickets.ChannelPhone, id)
+		seen, err := h.delivery.HasMessage(ctx, tickets.ChannelPhone, id)
 		if err != nil || seen {
 			return err
 		}

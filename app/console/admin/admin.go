@@ -16,12 +16,14 @@ import (
 	"github.com/hotlinedesk/hotline/app/channelsettings"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // Handler serves the admin section's pages and forms.
 type Handler struct {
 	kit           *ui.Kit
 	svc           *tickets.Service
+	delivery      *delivery.Service // the notices' wordings
 	channels      *channelsettings.Store
 	publicBaseURL string // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
 }
@@ -29,7 +31,7 @@ type Handler struct {
 // New is the admin section over the service and the channel settings; publicBaseURL is
 // where the channels page says providers reach Hotline.
 func New(kit *ui.Kit, svc *tickets.Service, channels *channelsettings.Store, publicBaseURL string) *Handler {
-	return &Handler{kit: kit, svc: svc, channels: channels, publicBaseURL: publicBaseURL}
+	return &Handler{kit: kit, svc: svc, delivery: delivery.New(svc), channels: channels, publicBaseURL: publicBaseURL}
 }
 
 // Register mounts the admin section's routes, every one behind adminOnly.
