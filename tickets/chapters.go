@@ -101,7 +101,7 @@ func (tx Tx) OptedOut(ctx context.Context, customerID int64, ch Channel) (bool, 
 }
 
 // Customer finds the customer who owns an identity (its value normalised, see
-// Service.NormalizeAddress), creating both when it is new, in the transaction: an opt-out
+// Service.NormalizeIdentity), creating both when it is new, in the transaction: an opt-out
 // from an address never seen is kept for its first message. A concurrent transaction that
 // creates the same identity first makes this one fail on the unique key, and InTx's retry
 // finds that customer.

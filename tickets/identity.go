@@ -65,9 +65,10 @@ func normalizeIdentity(kind IdentityKind, value, defaultCountry string) (string,
 	return "", invalidf("unknown identity kind %q", kind)
 }
 
-// NormalizeAddress validates and canonicalises an address of the given kind as intake
-// stores it, phone numbers written without a country code read in Config.DefaultCountry.
-func (s *Service) NormalizeAddress(kind IdentityKind, address string) (string, error) {
+// NormalizeIdentity is a customer's address of a kind as the service stores it: a phone
+// number in E.164 (read in the configured country when written without one), an email
+// address in lower case, a WeChat openid as it is.
+func (s *Service) NormalizeIdentity(kind IdentityKind, address string) (string, error) {
 	return normalizeIdentity(kind, address, s.cfg.DefaultCountry)
 }
 

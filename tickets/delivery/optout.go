@@ -36,7 +36,7 @@ func (s *Service) Resubscribe(ctx context.Context, kind tickets.IdentityKind, ad
 
 // AddressOptedOut reports whether an address has opted out (a customer never seen has not).
 func (s *Service) AddressOptedOut(ctx context.Context, kind tickets.IdentityKind, address string) (bool, error) {
-	value, err := s.svc.NormalizeAddress(kind, address)
+	value, err := s.svc.NormalizeIdentity(kind, address)
 	if err != nil {
 		return false, err
 	}
@@ -51,7 +51,7 @@ func (s *Service) AddressOptedOut(ctx context.Context, kind tickets.IdentityKind
 // setOptOut records an opt-out or its end and says whether it changed anything; an opt-in
 // whose messageID already lifted the opt-out (a retry) counts as a change, recorded once.
 func (s *Service) setOptOut(ctx context.Context, kind tickets.IdentityKind, address string, out bool, messageID string) (bool, error) {
-	value, err := s.svc.NormalizeAddress(kind, address)
+	value, err := s.svc.NormalizeIdentity(kind, address)
 	if err != nil {
 		return false, err
 	}
