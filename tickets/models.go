@@ -81,6 +81,19 @@ const (
 	DeliveryFailed      = "failed"      // it never left
 )
 
+// deliveryRank orders delivery statuses; a status only ever moves forward.
+var deliveryRank = map[string]int{
+	DeliveryQueued: 0, "accepted": 0, "scheduled": 0, "sending": 1, DeliverySent: 1,
+	DeliveryDelivered: 2, "read": 3, DeliveryUndelivered: 3, DeliveryFailed: 3,
+}
+
+// DeliveryRank is status's place in the order delivery statuses move forward in (providers
+// report some that Hotline does not store, e.g. "accepted"), and whether it is one.
+func DeliveryRank(status string) (int, bool) {
+	r, ok := deliveryRank[status]
+	return r, ok
+}
+
 type Team struct {
 	bun.BaseModel `bun:"table:teams"`
 

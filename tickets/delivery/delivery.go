@@ -116,7 +116,7 @@ func (s *Service) Bounced(ctx context.Context, ch tickets.Channel, providerID, r
 
 // MarkSent records the provider's id and status for a message it accepted.
 func (s *Service) MarkSent(ctx context.Context, messageID int64, providerID, status string) error {
-	if status == "" || deliveryRank[status] < deliveryRank[tickets.DeliverySent] {
+	if status == "" || rankOf(status) < rankOf(tickets.DeliverySent) {
 		status = tickets.DeliverySent
 	}
 	_, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
@@ -141,7 +141,7 @@ func (s *Service) markFailed(ctx context.Context, messageID int64, claim, reason
 		if err := tx.NewSelect().Model(m).Where("id = ?", messageID).Scan(ctx); err != nil {
 			return fmt.Errorf("load message: %w", err)
 		}
-		if deliveryRank[m.DeliveryStatus] >= deliveryRank[tickets.DeliveryFailed] {
+		if rankOf(m.DeliveryStatus) >= rankOf(tickets.DeliveryFailed) {
 			return nil
 		}
 		q := tx.NewUpdate().Model(m).
@@ -245,16 +245,17 @@ func (s *Service) RecordSendFailed(ctx context.Context, c *SendClaim, reason str
 	return s.markFailed(ctx, c.MessageID, c.Token, reason)
 }
 
+// rankOf is a delivery status's place in the order statuses move forward in
+// (tickets.DeliveryRank); an unknown one ranks with queued.
+func rankOf(status string) int {
+	r, _ := tickets.DeliveryRank(status)
+	return r
+}
+
 func randomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b) //nolint:errcheck // never fails
 	return hex.EncodeToString(b)
-}
-
-// deliveryRank orders delivery statuses; a status only ever moves forward.
-var deliveryRank = map[string]int{
-	tickets.DeliveryQueued: 0, "accepted": 0, "scheduled": 0, "sending": 1, tickets.DeliverySent: 1,
-	tickets.DeliveryDelivered: 2, "read": 3, tickets.DeliveryUndelivered: 3, tickets.DeliveryFailed: 3,
 }
 
 // UpdateDelivery applies a provider's status report to the message it names. Statuses only
@@ -262,7 +263,7 @@ var deliveryRank = map[string]int{
 // failure is recorded on the ticket. It reports whether the message is known.
 func (s *Service) UpdateDelivery(ctx context.Context, ch tickets.Channel, providerID, status, errorCode string) (bool, error) {
 	status = strings.ToLower(strings.TrimSpace(status))
-	rank, ok := deliveryRank[status]
+	rank, ok := tickets.DeliveryRank(status)
 	if !ok {
 		return false, tickets.Invalidf("unknown delivery status %q", status)
 	}
@@ -283,7 +284,7 @@ func (s *Service) UpdateDelivery(ctx context.Context, ch tickets.Channel, provid
 			return fmt.Errorf("find message: %w", err)
 		}
 		known = true
-		if rank <= deliveryRank[m.DeliveryStatus] {
+		if rank <= rankOf(m.DeliveryStatus) {
 			return nil
 		}
 		if _, err := tx.NewUpdate().Model(m).Set("delivery_status = ?, delivery_error = ?", status, errorCode).WherePK().Exec(ctx); err != nil {
