@@ -15,6 +15,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // Task types.
@@ -164,6 +165,7 @@ type Handlers struct {
 	svc        *tickets.Service
 	deadlines  *deadlines.Service
 	complaints *complaints.Service
+	delivery   *delivery.Service
 	log        *slog.Logger
 	senders    map[tickets.Channel]channels.Sender
 	sched      *Scheduler
@@ -179,9 +181,10 @@ type Handlers struct {
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched
 // queues again what the reconciler finds stuck. The deadline sweeps cover the tickets of
-// svc (deadlines.New(svc)) and their complaints (complaints.New(svc)).
+// svc (deadlines.New(svc)) and their complaints (complaints.New(svc)); sends are claimed
+// and recorded through delivery.New(svc).
 func NewHandlers(svc *tickets.Service, log *slog.Logger, senders map[tickets.Channel]channels.Sender, sched *Scheduler) *Handlers {
-	return &Handlers{svc: svc, deadlines: deadlines.New(svc), complaints: complaints.New(svc), log: log, senders: senders, sched: sched}
+	return &Handlers{svc: svc, deadlines: deadlines.New(svc), complaints: complaints.New(svc), delivery: delivery.New(svc), log: log, senders: senders, sched: sched}
 }
 
 // Register adds the handlers to mux.

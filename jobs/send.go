@@ -28,23 +28,23 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode send task: %v: %w", err, asynq.SkipRetry)
 	}
-	claim, err := h.svc.ClaimSend(ctx, p.MessageID)
+	claim, err := h.delivery.ClaimSend(ctx, p.MessageID)
 	if err != nil || claim == nil { // nil: sent, failed, or another worker is sending it
 		return err
 	}
 	// Outcomes are recorded even when the task is being cancelled: the send may have happened.
 	rec := context.WithoutCancel(ctx)
-	d, err := h.svc.Delivery(ctx, p.MessageID)
+	d, err := h.delivery.Delivery(ctx, p.MessageID)
 	if err != nil || d == nil {
-		return errors.Join(err, h.svc.ReleaseSend(rec, claim))
+		return errors.Join(err, h.delivery.ReleaseSend(rec, claim))
 	}
 	if d.OptedOut {
-		return h.svc.RecordSendFailed(rec, claim, fmt.Sprintf("not sent: the customer opted out of %s messages", d.Message.Channel))
+		return h.delivery.RecordSendFailed(rec, claim, fmt.Sprintf("not sent: the customer opted out of %s messages", d.Message.Channel))
 	}
-	if until, quiet := h.svc.QuietUntil(d); quiet && h.sched != nil {
+	if until, quiet := h.delivery.QuietUntil(d); quiet && h.sched != nil {
 		// Recorded before the task is queued: if queueing fails, the reconciler finds the
 		// message after until, and not before.
-		if err := h.svc.HoldSend(rec, claim, until); err != nil {
+		if err := h.delivery.HoldSend(rec, claim, until); err != nil {
 			return err
 		}
 		h.log.Info("notice held for the end of quiet hours", "message", d.Message.ID, "until", until)
@@ -52,26 +52,26 @@ func (h *Handlers) send(ctx context.Context, t *asynq.Task) error {
 	}
 	sender, ok := h.senders[d.Message.Channel]
 	if !ok {
-		return h.svc.RecordSendFailed(rec, claim, fmt.Sprintf("not sent: no %s provider is configured", d.Message.Channel))
+		return h.delivery.RecordSendFailed(rec, claim, fmt.Sprintf("not sent: no %s provider is configured", d.Message.Channel))
 	}
 	files, err := h.outgoingFiles(ctx, d.Message)
 	if err != nil {
-		return errors.Join(err, h.svc.ReleaseSend(rec, claim))
+		return errors.Join(err, h.delivery.ReleaseSend(rec, claim))
 	}
 	out := channels.Outbound{MessageID: d.Message.ID, To: d.To, Body: d.Body, Subject: d.Ticket.Subject, Ref: d.Ticket.Ref(),
 		InReplyTo: d.ReplyTo, References: d.ThreadIDs, Files: files}
 	providerID, err := sender.Send(ctx, out)
 	if channels.IsPermanent(err) {
-		return h.svc.RecordSendFailed(rec, claim, err.Error())
+		return h.delivery.RecordSendFailed(rec, claim, err.Error())
 	}
 	if err != nil {
 		retried, _ := asynq.GetRetryCount(ctx)
 		if most, ok := asynq.GetMaxRetry(ctx); ok && retried >= most {
-			return h.svc.RecordSendFailed(rec, claim, "gave up after retries: "+err.Error())
+			return h.delivery.RecordSendFailed(rec, claim, "gave up after retries: "+err.Error())
 		}
-		return errors.Join(err, h.svc.ReleaseSend(rec, claim))
+		return errors.Join(err, h.delivery.ReleaseSend(rec, claim))
 	}
-	recorded, err := h.svc.RecordSent(rec, claim, providerID)
+	recorded, err := h.delivery.RecordSent(rec, claim, providerID)
 	if err == nil && !recorded {
 		h.log.Warn("a send finished after its claim lapsed; another worker took the message over",
 			"message", d.Message.ID, "channel", d.Message.Channel)
@@ -84,7 +84,7 @@ func (h *Handlers) redeliver(ctx context.Context) error {
 	if h.sched == nil {
 		return nil
 	}
-	ids, err := h.svc.UndeliveredMessages(ctx)
+	ids, err := h.delivery.UndeliveredMessages(ctx)
 	if err != nil || len(ids) == 0 {
 		return err
 	}

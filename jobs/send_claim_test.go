@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -400,7 +401,7 @@ func TestWorkerDyingMidSendIsResentAfterLease(t *testing.T) {
 		}
 
 		// After the lease the reconciler queues it again, and the task sends it, once.
-		d.clock.Advance(tickets.SendClaimTTL)
+		d.clock.Advance(delivery.SendClaimTTL)
 		if err := d.h.RedeliverForTest(ctx); err != nil {
 			t.Fatal(err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/hotlinedesk/hotline/jobs"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -192,7 +193,7 @@ func TestOptedOutNumbersAreNeverSentTo(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The customer texts STOP before the queued reply goes out.
-	if err := d.svc.OptOut(ctx, tickets.IdentityPhone, "+8613800138000"); err != nil {
+	if err := delivery.New(d.svc).OptOut(ctx, tickets.IdentityPhone, "+8613800138000"); err != nil {
 		t.Fatal(err)
 	}
 	d.start()

@@ -27,13 +27,6 @@ func (s *Service) revokeTokens(ctx context.Context, tx bun.IDB, agentID int64) e
 	return nil
 }
 
-// NormalizeIdentity is a customer's address of a kind as the service stores it: a phone
-// number in E.164 (read in the configured country when written without one), an email
-// address in lower case, a WeChat openid as it is.
-func (s *Service) NormalizeIdentity(kind IdentityKind, address string) (string, error) {
-	return normalizeIdentity(kind, address, s.cfg.DefaultCountry)
-}
-
 // ActiveStatuses are the statuses of tickets that still need work (Status.Active).
 func ActiveStatuses() []Status { return slices.Clone(activeStatuses) }
 

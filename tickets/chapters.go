@@ -37,6 +37,15 @@ type Aftercare interface {
 // SetAftercare plugs in what follows a resolution; call it before serving. nil unplugs it.
 func (s *Service) SetAftercare(a Aftercare) { s.care = a }
 
+// OutgoingText is m's text as sent to the customer: the Aftercare's (Aftercare.Text), or
+// m's body when none is plugged in. The sender asks for it (tickets/delivery).
+func (s *Service) OutgoingText(ctx context.Context, m *Message) (string, error) {
+	if s.care == nil {
+		return m.Body, nil
+	}
+	return s.care.Text(ctx, m)
+}
+
 // Tx is a transaction of the core's as a chapter works in it: bun.IDB for the chapter's
 // own rows (and for reading the core's through its exported models), and the core's
 // writes a chapter may add to it (audit events, messages, settings), which commit or roll
@@ -89,6 +98,15 @@ func (tx Tx) NoticeChannel(ctx context.Context, t *Ticket) (Channel, error) {
 // OptedOut reports whether the customer refuses messages on a channel.
 func (tx Tx) OptedOut(ctx context.Context, customerID int64, ch Channel) (bool, error) {
 	return tx.s.optedOut(ctx, tx.IDB, customerID, ch)
+}
+
+// Customer finds the customer who owns an identity (its value normalised, see
+// Service.NormalizeIdentity), creating both when it is new, in the transaction: an opt-out
+// from an address never seen is kept for its first message. A concurrent transaction that
+// creates the same identity first makes this one fail on the unique key, and InTx's retry
+// finds that customer.
+func (tx Tx) Customer(ctx context.Context, kind IdentityKind, value string) (*Customer, error) {
+	return tx.s.customerFor(ctx, tx.IDB, kind, value, "", "")
 }
 
 // Setting is Service.Setting in the transaction (on SQLite a second connection would
@@ -164,4 +182,11 @@ func (tx Tx) UpdateSetting(ctx context.Context, key, value string, was *string) 
 // is kept, marked failed, so an agent knows to call).
 func (tx Tx) Notify(ctx context.Context, t *Ticket, key string, data TemplateData) (int64, error) {
 	return tx.s.notify(ctx, tx.IDB, t, key, data)
+}
+
+// DeliveryFailed records that message m was not delivered (raw: the provider's reason or
+// code) and tells its author, in the transaction whose conditional update marked it
+// failed; the caller records it only when that update won, so it happens once per message.
+func (tx Tx) DeliveryFailed(ctx context.Context, m *Message, raw string, data map[string]any) error {
+	return tx.s.deliveryFailed(ctx, tx.IDB, m, raw, data)
 }

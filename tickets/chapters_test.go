@@ -86,8 +86,8 @@ func TestAftercareCommitsWithTheResolution(t *testing.T) {
 		if queued == nil || !slices.Contains(spy.Delivered(), queued.ID) {
 			t.Fatalf("the aftercare's message %+v was not handed to the senders (%v)", queued, spy.Delivered())
 		}
-		if sent, err := d.svc.Delivery(ctx, queued.ID); err != nil || sent.Body != "how did we do? [link] https://desk.example.com/x" {
-			t.Errorf("sent as %+v %v; want the aftercare's text", sent, err)
+		if sent, err := d.svc.OutgoingText(ctx, queued); err != nil || sent != "how did we do? [link] https://desk.example.com/x" {
+			t.Errorf("sent as %q %v; want the aftercare's text", sent, err)
 		}
 
 		// Reopening fails with its aftercare: still resolved, nothing recorded.
@@ -145,8 +145,8 @@ func TestNothingFollowsWithoutAftercare(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sent, err := d.svc.Delivery(ctx, reply.ID); err != nil || sent.Body != reply.Body {
-			t.Errorf("sent as %+v %v, stored as %q", sent, err, reply.Body)
+		if sent, err := d.svc.OutgoingText(ctx, reply); err != nil || sent != reply.Body {
+			t.Errorf("sent as %q %v, stored as %q", sent, err, reply.Body)
 		}
 	})
 }

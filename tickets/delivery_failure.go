@@ -117,7 +117,7 @@ func DeliveryFailure(raw string) FailureReason {
 // deliveryFailed records a message's failure on its ticket and tells its author (a reply's
 // agent; an automatic notice has none), in the transaction that marked it failed: the
 // caller has won the conditional update, so this runs once per message.
-func (s *Service) deliveryFailed(ctx context.Context, tx bun.Tx, m *Message, raw string, data map[string]any) error {
+func (s *Service) deliveryFailed(ctx context.Context, tx bun.IDB, m *Message, raw string, data map[string]any) error {
 	if err := s.record(ctx, tx, systemActor, "ticket", m.TicketID, "delivery.failed", data); err != nil {
 		return err
 	}
@@ -128,8 +128,8 @@ func (s *Service) deliveryFailed(ctx context.Context, tx bun.Tx, m *Message, raw
 	return s.insertNotices(ctx, tx, []*Notice{{AgentID: *m.AuthorID, Kind: "delivery.failed", TicketID: &m.TicketID, Body: body}})
 }
 
-// finalStatuses are the delivery statuses nothing moves on from.
-func finalStatuses() []string {
+// FinalStatuses are the delivery statuses nothing moves on from.
+func FinalStatuses() []string {
 	var out []string
 	for st, r := range deliveryRank {
 		if r >= deliveryRank[DeliveryFailed] {
@@ -139,8 +139,8 @@ func finalStatuses() []string {
 	return out
 }
 
-// statusesBelow are the delivery statuses a report of rank may move a message on from.
-func statusesBelow(rank int) []string {
+// StatusesBelow are the delivery statuses a report of rank may move a message on from.
+func StatusesBelow(rank int) []string {
 	var out []string
 	for st, r := range deliveryRank {
 		if r < rank {

@@ -14,12 +14,17 @@
 // the staff notices, each claimed and delivered once), tickets/deadlines (the sweep of the
 // tickets' warnings and breaches, the SLA policies' and the calendar's administration,
 // re-timing open tickets after an edit), tickets/access (the doors: staff sign-in and
-// sessions, the attempt limits, webhook nonces and customers' status lookups) and
-// tickets/reports (the supervisors' figures; it only reads). Dependencies point one way: a
-// chapter imports the core, the core imports no chapter. The core declares the
-// seams it calls inside its own transactions (Aftercare in chapters.go, Complaints in
-// complaints_seam.go), app plugs the chapters in, and a chapter writes the core's rows
-// only through Tx (the deadline columns through the methods in deadlines_seam.go);
+// sessions, the attempt limits, webhook nonces and customers' status lookups),
+// tickets/delivery (what the core queued to customers, after the commit: each send claimed
+// once, the providers' reports and bounces, quiet hours, the reconciler's re-queue; the
+// customers' opt-outs; the admins' wordings of the notices) and tickets/reports (the
+// supervisors' figures; it only reads). Dependencies point one way: a chapter imports the
+// core, the core imports no chapter. The core declares the seams it calls inside its own
+// transactions (Aftercare in chapters.go, Complaints in complaints_seam.go), app plugs the
+// chapters in, and a chapter writes the core's rows only through Tx (the deadline columns
+// through the methods in deadlines_seam.go), but for the columns it keeps (tickets/outbox:
+// the notices' Slack delivery; tickets/delivery: the messages' delivery and the
+// identities' opt-outs);
 // tickets/layout_test.go keeps that direction. Beyond tickets it is the
 // same: app, jobs, channels and notifications import tickets, and tickets imports none of
 // them; it declares the small interfaces it needs (Scheduler, ...) and app plugs

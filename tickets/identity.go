@@ -65,6 +65,13 @@ func normalizeIdentity(kind IdentityKind, value, defaultCountry string) (string,
 	return "", invalidf("unknown identity kind %q", kind)
 }
 
+// NormalizeIdentity is a customer's address of a kind as the service stores it: a phone
+// number in E.164 (read in the configured country when written without one), an email
+// address in lower case, a WeChat openid as it is.
+func (s *Service) NormalizeIdentity(kind IdentityKind, address string) (string, error) {
+	return normalizeIdentity(kind, address, s.cfg.DefaultCountry)
+}
+
 // MaskPhone hides all but the last four digits, for logs.
 func MaskPhone(p string) string {
 	if len(p) <= 4 {

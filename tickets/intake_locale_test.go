@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -38,7 +39,7 @@ func TestIntakeKeepsTheCustomersLanguage(t *testing.T) {
 				phone := fmt.Sprintf("+8613600%06d", i)
 				if c.known != nil {
 					// An opt-out is how a customer becomes known without a message or a language.
-					if err := svc.OptOut(ctx, tickets.IdentityPhone, phone); err != nil {
+					if err := delivery.New(svc).OptOut(ctx, tickets.IdentityPhone, phone); err != nil {
 						t.Fatal(err)
 					}
 					if _, err := db.NewUpdate().Table("customers").Set("locale = ?", *c.known).
@@ -73,7 +74,7 @@ func TestIntakeLanguageSetOnceUnderRace(t *testing.T) {
 		ctx := context.Background()
 		svc := tickettest.Service(db, tickettest.NewClock(t0))
 		phone := "+8613500135000"
-		if err := svc.OptOut(ctx, tickets.IdentityPhone, phone); err != nil {
+		if err := delivery.New(svc).OptOut(ctx, tickets.IdentityPhone, phone); err != nil {
 			t.Fatal(err)
 		}
 		got := make([]string, n)

@@ -87,6 +87,13 @@ var deliveryRank = map[string]int{
 	DeliveryDelivered: 2, "read": 3, DeliveryUndelivered: 3, DeliveryFailed: 3,
 }
 
+// DeliveryRank is status's place in the order delivery statuses move forward in (providers
+// report some that Hotline does not store, e.g. "accepted"), and whether it is one.
+func DeliveryRank(status string) (int, bool) {
+	r, ok := deliveryRank[status]
+	return r, ok
+}
+
 type Team struct {
 	bun.BaseModel `bun:"table:teams"`
 

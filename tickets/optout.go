@@ -7,92 +7,8 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// Opt-outs: a customer asking for no more messages on an address (SMS STOP, 退订), the
-// opt-out's end, and the check a message to them makes.
-
-// OptOut records that a customer asked for no more messages on an identity (SMS STOP,
-// 退订). It is idempotent.
-func (s *Service) OptOut(ctx context.Context, kind IdentityKind, address string) error {
-	_, err := s.setOptOut(ctx, kind, address, true, "")
-	return err
-}
-
-// OptIn lifts an opt-out (a WeChat follow).
-func (s *Service) OptIn(ctx context.Context, kind IdentityKind, address string) error {
-	_, err := s.setOptOut(ctx, kind, address, false, "")
-	return err
-}
-
-// Resubscribe lifts an opt-out if the address has one, and says whether it had: an SMS
-// "YES" is an opt-in only from an opted-out number and an answer from anyone else. The
-// conditional update decides, so two concurrent "YES" resubscribe once. messageID is the
-// provider's id of the keyword's message: it is kept with the opt-in, so the provider's
-// retry of that same message is answered as the resubscription again, not taken for a
-// customer's "YES" on a ticket.
-func (s *Service) Resubscribe(ctx context.Context, kind IdentityKind, address, messageID string) (bool, error) {
-	return s.setOptOut(ctx, kind, address, false, messageID)
-}
-
-// AddressOptedOut reports whether an address has opted out (a customer never seen has not).
-func (s *Service) AddressOptedOut(ctx context.Context, kind IdentityKind, address string) (bool, error) {
-	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
-	if err != nil {
-		return false, err
-	}
-	n, err := s.db.NewSelect().Table("customer_identities").
-		Where("kind = ? AND value = ? AND opted_out_at IS NOT NULL", kind, value).Count(ctx)
-	if err != nil {
-		return false, fmt.Errorf("check opt-out: %w", err)
-	}
-	return n > 0, nil
-}
-
-// setOptOut records an opt-out or its end and says whether it changed anything; an opt-in
-// whose messageID already lifted the opt-out (a retry) counts as a change, recorded once.
-func (s *Service) setOptOut(ctx context.Context, kind IdentityKind, address string, out bool, messageID string) (bool, error) {
-	value, err := normalizeIdentity(kind, address, s.cfg.DefaultCountry)
-	if err != nil {
-		return false, err
-	}
-	changed := false
-	err = s.inTx(ctx, func(tx bun.Tx) error {
-		changed = false // the transaction may be retried
-		c, err := s.customerFor(ctx, tx, kind, value, "", "")
-		if err != nil {
-			return err
-		}
-		q := tx.NewUpdate().Model((*Identity)(nil)).Where("kind = ? AND value = ?", kind, value)
-		kindName := "customer.opted_in"
-		if out {
-			q = q.Set("opted_out_at = ?", s.now()).Where("opted_out_at IS NULL")
-			kindName = "customer.opted_out"
-		} else {
-			q = q.Set("opted_out_at = NULL").Set("opt_in_message_id = NULLIF(?, '')", messageID).Where("opted_out_at IS NOT NULL")
-		}
-		res, err := q.Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("record opt-out: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if !out && messageID != "" {
-				// Read after the update, so a first delivery still in flight has committed.
-				retried, err := tx.NewSelect().Model((*Identity)(nil)).
-					Where("kind = ? AND value = ? AND opt_in_message_id = ?", kind, value, messageID).Exists(ctx)
-				if err != nil {
-					return fmt.Errorf("check opt-in retry: %w", err)
-				}
-				changed = retried
-			}
-			return nil // already so
-		}
-		changed = true
-		return s.record(ctx, tx, customerActor, "customer", c.ID, kindName, map[string]any{"kind": kind})
-	})
-	if err != nil {
-		return false, err
-	}
-	return changed, nil
-}
+// Opt-outs as the core's notices check them; customers' requests for no more messages
+// (SMS STOP, 退订) and their end are recorded by the chapter tickets/delivery.
 
 // optedOut reports whether the customer refuses messages on a channel.
 func (s *Service) optedOut(ctx context.Context, db bun.IDB, customerID int64, ch Channel) (bool, error) {
@@ -106,6 +22,13 @@ func (s *Service) optedOut(ctx context.Context, db bun.IDB, customerID int64, ch
 		return false, fmt.Errorf("check opt-out: %w", err)
 	}
 	return n > 0, nil
+}
+
+// ChannelIdentity is the kind of identity a channel delivers to; false when it delivers
+// to none.
+func ChannelIdentity(ch Channel) (IdentityKind, bool) {
+	kind, ok := channelIdentity[ch]
+	return kind, ok
 }
 
 // channelIdentity is the identity a channel delivers to.

@@ -50,13 +50,7 @@ func TestProviderMessageIDBound(t *testing.T) {
 		if n, _ := db.NewSelect().Table("messages").Count(ctx); n != stored {
 			t.Errorf("%d messages stored, want %d", n, stored)
 		}
-		// A delivery report for such an id is bad input too, not a failed lookup.
-		if _, err := svc.UpdateDelivery(ctx, tickets.ChannelSMS, incompressible(9000), "delivered", ""); !errors.Is(err, tickets.ErrInvalid) {
-			t.Errorf("delivery report for a huge id: %v, want ErrInvalid", err)
-		}
-		if _, err := svc.UpdateDelivery(ctx, tickets.ChannelSMS, "SM1", "failed", strings.Repeat("3", 9000)); !errors.Is(err, tickets.ErrInvalid) {
-			t.Errorf("delivery report with a huge error code: %v, want ErrInvalid", err)
-		}
+		// A delivery report for such an id is bad input too (tickets/delivery tests it).
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -134,7 +135,7 @@ func TestFailedSendTellsTheAuthorOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Svc.MarkSent(ctx, m.ID, "SM0001", "sent"); err != nil {
+		if err := delivery.New(d.Svc).MarkSent(ctx, m.ID, "SM0001", "sent"); err != nil {
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
@@ -144,7 +145,7 @@ func TestFailedSendTellsTheAuthorOnce(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				status := []string{"undelivered", "failed"}[i%2]
-				_, errs[i] = d.Svc.UpdateDelivery(ctx, tickets.ChannelSMS, "SM0001", status, "30003")
+				_, errs[i] = delivery.New(d.Svc).UpdateDelivery(ctx, tickets.ChannelSMS, "SM0001", status, "30003")
 			}()
 		}
 		wg.Wait()
@@ -167,18 +168,18 @@ func TestFailedSendTellsTheAuthorOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		claim, err := d.Svc.ClaimSend(ctx, m2.ID)
+		claim, err := delivery.New(d.Svc).ClaimSend(ctx, m2.ID)
 		if err != nil || claim == nil {
 			t.Fatalf("claim = %v, %v", claim, err)
 		}
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			errs[0] = d.Svc.RecordSendFailed(ctx, claim, "Twilio refused the message: 21610 unsubscribed")
+			errs[0] = delivery.New(d.Svc).RecordSendFailed(ctx, claim, "Twilio refused the message: 21610 unsubscribed")
 		}()
 		go func() {
 			defer wg.Done()
-			errs[1] = d.Svc.MarkFailed(ctx, m2.ID, "Twilio refused the message: 21610 unsubscribed")
+			errs[1] = delivery.New(d.Svc).MarkFailed(ctx, m2.ID, "Twilio refused the message: 21610 unsubscribed")
 		}()
 		wg.Wait()
 		if err := errors.Join(errs[:2]...); err != nil {

@@ -115,6 +115,10 @@ func bumpSLAGeneration(ctx context.Context, tx bun.IDB) error {
 	return nil
 }
 
+// ForgetRules makes the rules be read again at their next use: a chapter that changes
+// what they hold (tickets/delivery, the notices' wordings) calls it after its commit.
+func (s *Service) ForgetRules() { s.forgetRules() }
+
 // forgetRules makes every later loadRules read the rules again.
 func (s *Service) forgetRules() {
 	s.rules.mu.Lock()

@@ -60,18 +60,20 @@ type Config struct {
 //   - deadlines as a ticket is written: sla.go, rules.go, calendar.go, timers.go,
 //     deadlines_seam.go, and the sweep's stage runner, sweep.go (the sweep itself is
 //     tickets/deadlines')
-//   - telling customers and staff: delivery.go, delivery_failure.go, media_links.go,
-//     optout.go, templates.go, notices.go
-//     (staff notices written; tickets/outbox delivers them to Slack)
-//   - reading: queries.go, console.go, metrics.go
+//   - telling customers and staff: templates.go (customers' notices worded and queued),
+//     optout.go (the opt-out check), delivery_failure.go (a failed send's reason, told to
+//     its author), media_links.go (signed links to a reply's files), notices.go (staff
+//     notices written; tickets/outbox delivers them to Slack); tickets/delivery sends what
+//     is queued to customers
+//   - reading: queries.go, search.go, console.go, metrics.go
 //   - staff: agents.go, teams.go, settings.go, and what the doors use of the core:
 //     access_seam.go (ending an agent's sessions, reads, an agent's own new password)
 //
 // The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/canned,
-// tickets/outbox, tickets/deadlines, tickets/access, tickets/reports) are packages of their
-// own: their changes run in the Service's transactions through Tx (InTx), the core calls
-// two of them inside its own through seams (Aftercare, Complaints), and reports only
-// reads. Service is safe for concurrent use.
+// tickets/outbox, tickets/deadlines, tickets/access, tickets/delivery, tickets/reports)
+// are packages of their own: their changes run in the Service's transactions through Tx
+// (InTx), the core calls two of them inside its own through seams (Aftercare,
+// Complaints), and reports only reads. Service is safe for concurrent use.
 type Service struct {
 	db        *bun.DB
 	clock     Clock
@@ -137,6 +139,11 @@ func (s *Service) Logger() *slog.Logger { return s.log }
 // Now is the service's time as it stamps rows: the clock's time in UTC at the precision
 // PostgreSQL stores. Readers outside the package compare against those stamps with it.
 func (s *Service) Now() time.Time { return s.now() }
+
+// QuietHours are the times of day (calendar zone) between which automated SMS notices of
+// non-urgent tickets are held back, [start, end) (Config.QuietStart, QuietEnd); equal
+// means never. tickets/delivery holds them.
+func (s *Service) QuietHours() (start, end time.Duration) { return s.cfg.QuietStart, s.cfg.QuietEnd }
 
 // Actor is who makes a change: an agent, the customer, or the system itself.
 type Actor struct {

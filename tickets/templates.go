@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"sort"
+	"maps"
 	"strings"
 	"text/template"
 	"time"
@@ -73,7 +73,13 @@ func templateLocale(customerLocale string) string {
 	return "zh"
 }
 
-func parseTemplate(body string) (*template.Template, error) {
+// DefaultWordings are the notices' wordings as shipped, by key: Chinese, then English.
+// Admins' wordings (MessageTemplate) take their place.
+func DefaultWordings() map[string][2]string { return maps.Clone(defaultTemplates) }
+
+// ParseTemplate parses a notice's wording as notices are worded: a variable that does not
+// exist is an error when it is executed.
+func ParseTemplate(body string) (*template.Template, error) {
 	return template.New("").Option("missingkey=error").Parse(body)
 }
 
@@ -83,7 +89,7 @@ func (s *Service) parsedWording(body string) (*template.Template, error) {
 	if t, ok := s.wordings.Load(body); ok {
 		return t.(*template.Template), nil
 	}
-	t, err := parseTemplate(body)
+	t, err := ParseTemplate(body)
 	if err != nil {
 		return nil, err
 	}
@@ -118,74 +124,6 @@ func (s *Service) renderNotice(ctx context.Context, db bun.IDB, key, customerLoc
 		return "", fmt.Errorf("template %s/%s: %w", key, locale, err)
 	}
 	return b.String(), nil
-}
-
-// TemplateView is a notice's wording as it stands, and whether an admin changed it.
-type TemplateView struct {
-	Key, Locale, Body string
-	Custom            bool
-}
-
-// Templates lists every notice's wording in both languages.
-func (s *Service) Templates(ctx context.Context) ([]TemplateView, error) {
-	var stored []*MessageTemplate
-	if err := s.db.NewSelect().Model(&stored).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("list templates: %w", err)
-	}
-	custom := map[[2]string]string{}
-	for _, t := range stored {
-		custom[[2]string{t.Key, t.Locale}] = t.Body
-	}
-	var out []TemplateView
-	for key, def := range defaultTemplates {
-		for i, locale := range []string{"zh", "en"} {
-			v := TemplateView{Key: key, Locale: locale, Body: def[i]}
-			if body, ok := custom[[2]string{key, locale}]; ok {
-				v.Body, v.Custom = body, true
-			}
-			out = append(out, v)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key+out[i].Locale < out[j].Key+out[j].Locale })
-	return out, nil
-}
-
-// SetTemplate changes a notice's wording; an empty body restores the default. The wording
-// is tried on sample data first, so a typo in a variable is refused, not sent. Admins only.
-func (s *Service) SetTemplate(ctx context.Context, actor Actor, key, locale, body string) error {
-	if err := requireAdmin(actor); err != nil {
-		return err
-	}
-	if _, ok := defaultTemplates[key]; !ok {
-		return notFoundf("no notice %q", key)
-	}
-	if locale != "zh" && locale != "en" {
-		return invalidf("locale must be zh or en, not %q", locale)
-	}
-	body = strings.TrimSpace(body)
-	if body != "" {
-		t, err := parseTemplate(body)
-		if err == nil {
-			err = t.Execute(&bytes.Buffer{}, TemplateData{Ref: "HL-000001", Complaint: "CP-000001", Due: "2026-01-01", Decision: "x", Reason: "x"})
-		}
-		if err != nil {
-			return invalidf("the wording does not render: %v (variables: {{.Ref}}, {{.Complaint}}, {{.Due}}, {{.Decision}}, {{.Reason}})", err)
-		}
-	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewDelete().Model((*MessageTemplate)(nil)).Where("key = ? AND locale = ?", key, locale)
-		if _, err := q.Exec(ctx); err != nil {
-			return fmt.Errorf("replace template: %w", err)
-		}
-		if body != "" {
-			if _, err := tx.NewInsert().Model(&MessageTemplate{Key: key, Locale: locale, Body: body, UpdatedAt: s.now()}).Exec(ctx); err != nil {
-				return fmt.Errorf("store template: %w", err)
-			}
-		}
-		return s.record(ctx, tx, actor, "template", 0, "template.changed", map[string]any{"key": key, "locale": locale, "restored_default": body == ""})
-	})
-	s.forgetRules() // the wordings are read with the rules
-	return err
 }
 
 // Notice words a notice for a customer whose locale is customerLocale.

@@ -27,6 +27,12 @@ func (s *Service) ticketByID(ctx context.Context, db bun.IDB, id int64) (*Ticket
 	return t, nil
 }
 
+// TicketByID loads ticket id, or ErrNotFound: for the chapters that hold a ticket's id
+// outside a transaction (Tx.Ticket is the one inside).
+func (s *Service) TicketByID(ctx context.Context, id int64) (*Ticket, error) {
+	return s.ticketByID(ctx, s.db, id)
+}
+
 // change loads the ticket a reference names, checks that the actor may change it, and runs
 // fn in one transaction. The ticket row is locked for the transaction, so concurrent
 // changes to one ticket happen one after the other.

@@ -26,6 +26,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -80,6 +81,7 @@ type server struct {
 	canned     *canned.Service
 	deadlines  *deadlines.Service // the SLA policies and the calendar
 	doors      *access.Service
+	delivery   *delivery.Service // the notices' wordings
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -211,6 +213,9 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	s.deadlines = deadlines.New(cfg.Service)
+	if cfg.Service != nil {
+		s.delivery = delivery.New(cfg.Service)
+	}
 	fc := fiber.Config{
 		AppName:      "Hotline",
 		ErrorHandler: s.handleError,

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -124,10 +125,10 @@ func TestReplyWithFiles(t *testing.T) {
 		}
 		js := e.mustAct(t, "agent1", res.Ticket.Ref(), "replies", map[string]any{"body": "we called"})
 		id := int64(getN(js, "id"))
-		if err := e.svc.MarkSent(context.Background(), id, "SMfail", "sent"); err != nil {
+		if err := delivery.New(e.svc).MarkSent(context.Background(), id, "SMfail", "sent"); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.svc.UpdateDelivery(context.Background(), tickets.ChannelSMS, "SMfail", "undelivered", "30007"); err != nil {
+		if _, err := delivery.New(e.svc).UpdateDelivery(context.Background(), tickets.ChannelSMS, "SMfail", "undelivered", "30007"); err != nil {
 			t.Fatal(err)
 		}
 		status, d := e.do(t, "GET", "/api/v1/tickets/"+res.Ticket.Ref(), "agent1", nil)

@@ -13,7 +13,7 @@ type templateJSON struct {
 
 // listTemplates shows every customer notice's wording in Chinese and English.
 func (s *server) listTemplates(c *fiber.Ctx) error {
-	ts, err := s.svc.Templates(c.UserContext())
+	ts, err := s.delivery.Templates(c.UserContext())
 	if err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func (s *server) setTemplate(c *fiber.Ctx) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	if err := s.svc.SetTemplate(c.UserContext(), actorOf(c), c.Params("key"), c.Params("locale"), in.Body); err != nil {
+	if err := s.delivery.SetTemplate(c.UserContext(), actorOf(c), c.Params("key"), c.Params("locale"), in.Body); err != nil {
 		return err
 	}
 	return s.listTemplates(c)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -32,10 +33,10 @@ func TestBrowserReplyFilesAndFailedSends(t *testing.T) {
 		t.Fatal(err)
 	}
 	sid := consoletest.NextSid()
-	if err := l.Service.MarkSent(bg, m.ID, sid, "sent"); err != nil {
+	if err := delivery.New(l.Service).MarkSent(bg, m.ID, sid, "sent"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := l.Service.UpdateDelivery(bg, tickets.ChannelSMS, sid, "undelivered", "30003"); err != nil {
+	if _, err := delivery.New(l.Service).UpdateDelivery(bg, tickets.ChannelSMS, sid, "undelivered", "30003"); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -17,6 +17,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -123,7 +124,7 @@ func surveyToken(t *testing.T, svc *tickets.Service, admin *tickets.Agent, addr 
 		if m.Direction != tickets.DirectionOutbound {
 			continue
 		}
-		sent, err := svc.Delivery(ctx, m.ID) // what the customer receives
+		sent, err := delivery.New(svc).Delivery(ctx, m.ID) // what the customer receives
 		if err != nil || sent == nil {
 			continue
 		}

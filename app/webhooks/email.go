@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/email"
 	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // ErrRejected marks mail that can never be stored (not an email, no sender, invalid
@@ -26,7 +27,8 @@ var ErrRejected = transport.ErrRejected
 // Email takes raw RFC 5322 messages from all three ways in (the webhook, IMAP polling,
 // the SMTP listener) down one path.
 type Email struct {
-	svc *tickets.Service
+	svc      *tickets.Service
+	delivery *delivery.Service // bounces, and the messages a reply answers
 	// Secret authenticates the webhook: Authorization: Bearer <secret>.
 	Secret string
 	log    *slog.Logger
@@ -34,7 +36,7 @@ type Email struct {
 
 // NewEmail builds the email intake.
 func NewEmail(svc *tickets.Service, secret string, log *slog.Logger) *Email {
-	return &Email{svc: svc, Secret: secret, log: log}
+	return &Email{svc: svc, delivery: delivery.New(svc), Secret: secret, log: log}
 }
 
 // Register mounts POST /webhooks/email. The secret is checked before the body (up to the
@@ -77,7 +79,7 @@ func (h *Email) Deliver(ctx context.Context, raw []byte) error {
 			h.log.Info("delivery delayed", "message_id", b.OriginalMessageID, "status", b.Status)
 			return nil
 		}
-		ours, err := h.svc.Bounced(ctx, tickets.ChannelEmail, b.OriginalMessageID, strings.TrimSpace(fmt.Sprintf("bounced: %s %s", b.Status, b.Diagnostic)))
+		ours, err := h.delivery.Bounced(ctx, tickets.ChannelEmail, b.OriginalMessageID, strings.TrimSpace(fmt.Sprintf("bounced: %s %s", b.Status, b.Diagnostic)))
 		if err == nil && !ours {
 			h.log.Info("bounce for a message Hotline did not send", "message_id", b.OriginalMessageID)
 		}
@@ -92,7 +94,7 @@ func (h *Email) Deliver(ctx context.Context, raw []byte) error {
 		sum := sha256.Sum256(raw)
 		in.ProviderMessageID = "sha256:" + hex.EncodeToString(sum[:16])
 	}
-	if in.TicketID, err = h.svc.TicketOfMessage(ctx, tickets.ChannelEmail, m.ThreadIDs()); err != nil {
+	if in.TicketID, err = h.delivery.TicketOfMessage(ctx, tickets.ChannelEmail, m.ThreadIDs()); err != nil {
 		return err
 	}
 	if _, err := h.svc.Intake(ctx, in); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/email/transport"
 	"github.com/hotlinedesk/hotline/channels/email/transport/imaptest"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -76,7 +77,7 @@ func TestEmailBounceWithoutReportMarksReplyFailed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.MarkSent(ctx, m.ID, "reply-321@hotline.example", "sent"); err != nil {
+		if err := delivery.New(d.svc).MarkSent(ctx, m.ID, "reply-321@hotline.example", "sent"); err != nil {
 			t.Fatal(err)
 		}
 		if status, body := d.post(t, "Bearer "+mailSecret, fixture(t, "bounces/hotline-null-from.eml")); status != 202 {

@@ -19,6 +19,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/webhooks"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -168,7 +169,7 @@ func TestEmailLoopsAndBounces(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.svc.MarkSent(ctx, m.ID, "e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9@hotline.example", "sent") //nolint:errcheck
+		delivery.New(d.svc).MarkSent(ctx, m.ID, "e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9@hotline.example", "sent") //nolint:errcheck
 		if status, body := d.post(t, "Bearer "+mailSecret, fixture(t, "bounce_dsn.eml")); status != 202 {
 			t.Fatalf("bounce: %d %s", status, body)
 		}
@@ -192,7 +193,7 @@ func TestEmailThreading(t *testing.T) {
 		admin, _ := d.svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
 		first, _ := d.svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "zhang.san.1988@gmail.com", Subject: "Router keeps dropping Wi-Fi", Body: "help", ProviderMessageID: "orig@gmail.com"})
 		m, _ := d.svc.Reply(ctx, tickets.AgentActor(admin), first.Ticket.Ref(), "Please restart it.")
-		d.svc.MarkSent(ctx, m.ID, "c0ffee01d2e3f4a5b6c7d8e9f0a1b2c3@hotline.example", "sent") //nolint:errcheck
+		delivery.New(d.svc).MarkSent(ctx, m.ID, "c0ffee01d2e3f4a5b6c7d8e9f0a1b2c3@hotline.example", "sent") //nolint:errcheck
 		// Another ticket for the same customer is now their newest active one.
 		if _, err := d.svc.CreateTicket(ctx, tickets.AgentActor(admin), tickets.NewTicket{Email: "zhang.san.1988@gmail.com", Subject: "Another question by phone"}); err != nil {
 			t.Fatal(err)

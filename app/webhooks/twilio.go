@@ -19,6 +19,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/voice"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/access"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // TwilioConfig is what the Twilio webhooks need.
@@ -51,9 +52,10 @@ type TwilioConfig struct {
 
 // Twilio serves Twilio's SMS and voice webhooks.
 type Twilio struct {
-	svc *tickets.Service
-	cfg TwilioConfig
-	log *slog.Logger
+	svc      *tickets.Service
+	delivery *delivery.Service // opt-outs, delivery reports, messages seen
+	cfg      TwilioConfig
+	log      *slog.Logger
 }
 
 // NewTwilio builds the handlers.
@@ -64,7 +66,7 @@ func NewTwilio(svc *tickets.Service, cfg TwilioConfig, log *slog.Logger) *Twilio
 	if cfg.Access == nil {
 		cfg.Access = access.New(svc, access.Config{})
 	}
-	return &Twilio{svc: svc, cfg: cfg, log: log}
+	return &Twilio{svc: svc, delivery: delivery.New(svc), cfg: cfg, log: log}
 }
 
 // Register mounts the webhooks under /webhooks/twilio.
@@ -149,14 +151,14 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 	help, _, started := sms.Texts(msg.KeywordLocale)
 	switch msg.Keyword {
 	case sms.Stop:
-		if err := h.svc.OptOut(ctx, tickets.IdentityPhone, from); err != nil {
+		if err := h.delivery.OptOut(ctx, tickets.IdentityPhone, from); err != nil {
 			return intakeError(err)
 		}
 		return twimlMessage(c, "") // Twilio confirms an opt-out itself
 	case sms.Help:
 		return twimlMessage(c, help)
 	case sms.Start:
-		resumed, err := h.svc.Resubscribe(ctx, tickets.IdentityPhone, from, msg.Inbound.ProviderMessageID)
+		resumed, err := h.delivery.Resubscribe(ctx, tickets.IdentityPhone, from, msg.Inbound.ProviderMessageID)
 		if err != nil {
 			return intakeError(err)
 		}
@@ -164,7 +166,7 @@ func (h *Twilio) inboundSMS(c *fiber.Ctx) error {
 			return twimlMessage(c, started)
 		}
 	case sms.Info:
-		out, err := h.svc.AddressOptedOut(ctx, tickets.IdentityPhone, from)
+		out, err := h.delivery.AddressOptedOut(ctx, tickets.IdentityPhone, from)
 		if err != nil {
 			return intakeError(err)
 		}
@@ -199,7 +201,7 @@ func (h *Twilio) smsStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
-	known, err := h.svc.UpdateDelivery(c.UserContext(), tickets.ChannelSMS, st.MessageSid, st.Status, st.ErrorCode)
+	known, err := h.delivery.UpdateDelivery(c.UserContext(), tickets.ChannelSMS, st.MessageSid, st.Status, st.ErrorCode)
 	if err != nil {
 		return intakeError(err)
 	}
@@ -406,7 +408,7 @@ func (h *Twilio) callStatus(c *fiber.Ctx) error {
 	}
 	ctx := c.UserContext()
 	for _, id := range []string{"call:" + call.CallSid, "voicemail:" + call.CallSid} {
-		seen, err := h.svc.HasMessage(ctx, tickets.ChannelPhone, id)
+		seen, err := h.delivery.HasMessage(ctx, tickets.ChannelPhone, id)
 		if err != nil || seen {
 			return err
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -293,7 +294,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.MarkSent(ctx, m.ID, sidOf("SM", "out1"), "queued"); err != nil {
+		if err := delivery.New(d.svc).MarkSent(ctx, m.ID, sidOf("SM", "out1"), "queued"); err != nil {
 			t.Fatal(err)
 		}
 		statusOf := func() (string, string) {
@@ -319,7 +320,7 @@ func TestSMSStatusCallbacks(t *testing.T) {
 			}
 		}
 		m2, _ := d.svc.Reply(ctx, tickets.AgentActor(agent), "HL-000001", "second")
-		d.svc.MarkSent(ctx, m2.ID, sidOf("SM", "out2"), "queued") //nolint:errcheck
+		delivery.New(d.svc).MarkSent(ctx, m2.ID, sidOf("SM", "out2"), "queued") //nolint:errcheck
 		d.post(t, "/webhooks/twilio/sms/status", url.Values{"MessageSid": {sidOf("SM", "out2")}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}})
 		var st, code string
 		d.db.NewSelect().Table("messages").Column("delivery_status", "delivery_error").Where("id = ?", m2.ID).Scan(ctx, &st, &code) //nolint:errcheck
@@ -562,7 +563,7 @@ func TestPollutedTwilioWebhooksAreRefused(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.svc.MarkSent(ctx, m.ID, sidOf("SM", "reply"), "queued"); err != nil {
+		if err := delivery.New(d.svc).MarkSent(ctx, m.ID, sidOf("SM", "reply"), "queued"); err != nil {
 			t.Fatal(err)
 		}
 		// Every parameter any route reads, pointing elsewhere; each route's body gets those of

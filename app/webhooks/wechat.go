@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/channels/wechat"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/access"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // WeChatConfig is what the official account's server push needs.
@@ -50,10 +51,11 @@ type MediaFetcher interface {
 
 // WeChat serves an official account's server push.
 type WeChat struct {
-	svc    *tickets.Service
-	cfg    WeChatConfig
-	cipher *wechat.Cipher
-	log    *slog.Logger
+	svc      *tickets.Service
+	delivery *delivery.Service // follows and unfollows, messages seen
+	cfg      WeChatConfig
+	cipher   *wechat.Cipher
+	log      *slog.Logger
 }
 
 // NewWeChat builds the handlers; a malformed EncodingAESKey is a configuration error.
@@ -70,7 +72,7 @@ func NewWeChat(svc *tickets.Service, cfg WeChatConfig, log *slog.Logger) (*WeCha
 	if cfg.Access == nil {
 		cfg.Access = access.New(svc, access.Config{})
 	}
-	h := &WeChat{svc: svc, cfg: cfg, log: log}
+	h := &WeChat{svc: svc, delivery: delivery.New(svc), cfg: cfg, log: log}
 	if cfg.EncodingAESKey != "" {
 		c, err := wechat.NewCipher(cfg.EncodingAESKey, cfg.AppID)
 		if err != nil {
@@ -199,9 +201,9 @@ func (h *WeChat) handle(c *fiber.Ctx, p *wechat.Push) (string, error) {
 	if p.MsgType == "event" {
 		switch strings.ToLower(p.Event) {
 		case "subscribe":
-			return h.cfg.Welcome, intakeError(h.svc.OptIn(ctx, tickets.IdentityWeChat, p.FromUserName))
+			return h.cfg.Welcome, intakeError(h.delivery.OptIn(ctx, tickets.IdentityWeChat, p.FromUserName))
 		case "unsubscribe":
-			return "", intakeError(h.svc.OptOut(ctx, tickets.IdentityWeChat, p.FromUserName))
+			return "", intakeError(h.delivery.OptOut(ctx, tickets.IdentityWeChat, p.FromUserName))
 		case "click":
 			if h.cfg.Menu[p.EventKey] == "complaint" {
 				in := tickets.Inbound{Channel: tickets.ChannelWeChat, From: tickets.IdentityWeChat, Address: p.FromUserName, ProviderMessageID: p.ID(),
@@ -245,7 +247,7 @@ func (h *WeChat) fetchMedia(ctx context.Context, p *wechat.Push, in *tickets.Inb
 	}
 	// WeChat retries when the first answer was slow, often because the file was: a message
 	// already stored needs no second download (Intake still finds it by MsgId).
-	if seen, err := h.svc.HasMessage(ctx, tickets.ChannelWeChat, in.ProviderMessageID); err == nil && seen {
+	if seen, err := h.delivery.HasMessage(ctx, tickets.ChannelWeChat, in.ProviderMessageID); err == nil && seen {
 		return
 	}
 	fctx, cancel := context.WithTimeout(ctx, h.cfg.MediaTimeout)

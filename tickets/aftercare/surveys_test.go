@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -85,7 +86,7 @@ func TestSurveyOnResolution(t *testing.T) {
 				if strings.Contains(body, "/survey/") {
 					t.Errorf("the stored email shows the survey link to staff: %q", body)
 				}
-				sent, err := d.Svc.Delivery(ctx, out[0].ID)
+				sent, err := delivery.New(d.Svc).Delivery(ctx, out[0].ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -253,7 +254,7 @@ func TestSurveyAnsweredByLink(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.Resolve(t, res.Ticket)
-			sent, err := d.Svc.Delivery(ctx, outbound(t, d.Svc, res.Ticket.Ref())[0].ID)
+			sent, err := delivery.New(d.Svc).Delivery(ctx, outbound(t, d.Svc, res.Ticket.Ref())[0].ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 )
 
 // Handler serves the admin section's pages and forms.
@@ -26,6 +27,7 @@ type Handler struct {
 	svc           *tickets.Service
 	deadlines     *deadlines.Service // SLA policies and the calendar
 	doors         *access.Service    // sign-in locks
+	delivery      *delivery.Service // the notices' wordings
 	channels      *channelsettings.Store
 	publicBaseURL string // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
 }
@@ -33,7 +35,7 @@ type Handler struct {
 // New is the admin section over the service and the channel settings; publicBaseURL is
 // where the channels page says providers reach Hotline.
 func New(kit *ui.Kit, svc *tickets.Service, doors *access.Service, channels *channelsettings.Store, publicBaseURL string) *Handler {
-	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, channels: channels, publicBaseURL: publicBaseURL}
+	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, delivery: delivery.New(svc), channels: channels, publicBaseURL: publicBaseURL}
 }
 
 // Register mounts the admin section's routes, every one behind adminOnly.

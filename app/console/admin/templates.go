@@ -78,7 +78,7 @@ func (h *Handler) sampleNotice(key, locale string) tickets.TemplateData {
 func (h *Handler) showTemplates(ctx *fiber.Ctx, a *tickets.Agent, r *refused, key, locale, typed string) error {
 	d := templatesData{adminPage: newAdminPage("templates"), All: allPlaceholders}
 	status := r.set(&d.adminPage)
-	views, err := h.svc.Templates(ctx.UserContext())
+	views, err := h.delivery.Templates(ctx.UserContext())
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (h *Handler) saveTemplate(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if ctx.FormValue("restore") == "1" {
 		body = ""
 	}
-	if err := h.svc.SetTemplate(ctx.UserContext(), tickets.AgentActor(a), key, locale, body); err != nil {
+	if err := h.delivery.SetTemplate(ctx.UserContext(), tickets.AgentActor(a), key, locale, body); err != nil {
 		if r, ok := refusal("template", err); ok && !errors.Is(err, tickets.ErrNotFound) {
 			return h.showTemplates(ctx, a, r, key, locale, body)
 		}

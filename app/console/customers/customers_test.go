@@ -11,6 +11,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -31,7 +32,7 @@ func TestCustomerPage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Service.OptOut(ctx, tickets.IdentityPhone, "+8613800138000"); err != nil {
+		if err := delivery.New(d.Service).OptOut(ctx, tickets.IdentityPhone, "+8613800138000"); err != nil {
 			t.Fatal(err)
 		}
 		id := consoletest.ID(first.CustomerID)

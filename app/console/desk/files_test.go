@@ -13,6 +13,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -88,13 +89,13 @@ func TestFailedSendIsShownWithItsReason(t *testing.T) {
 				t.Fatal(err)
 			}
 			sid := consoletest.NextSid()
-			if err := d.Service.MarkSent(ctx, m.ID, sid, "sent"); err != nil {
+			if err := delivery.New(d.Service).MarkSent(ctx, m.ID, sid, "sent"); err != nil {
 				t.Fatal(err)
 			}
 			if code == "" { // still on its way: nothing to say
 				continue
 			}
-			if _, err := d.Service.UpdateDelivery(ctx, tickets.ChannelSMS, sid, "undelivered", code); err != nil {
+			if _, err := delivery.New(d.Service).UpdateDelivery(ctx, tickets.ChannelSMS, sid, "undelivered", code); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package tickets
+package delivery
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
 // Delivering messages to customers: a queued message loaded with what its channel needs,
@@ -21,8 +23,8 @@ import (
 
 // Delivery is an outbound message with what its channel needs to send it.
 type Delivery struct {
-	Message  *Message
-	Ticket   *Ticket
+	Message  *tickets.Message
+	Ticket   *tickets.Ticket
 	To       string // the customer's address on the message's channel
 	Locale   string
 	OptedOut bool
@@ -33,35 +35,33 @@ type Delivery struct {
 	// email reply answers (In-Reply-To).
 	ReplyTo string
 	// Body is the text to send: the message's, with what only the customer may see filled
-	// in by the Aftercare (an emailed survey's link).
+	// in by the core's Aftercare (an emailed survey's link; tickets.Service.OutgoingText).
 	Body string
 }
 
 // Delivery loads a queued outbound message for sending; nil when it was sent already.
 func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, error) {
-	m := new(Message)
-	err := s.db.NewSelect().Model(m).Where("id = ? AND direction = ?", messageID, DirectionOutbound).Scan(ctx)
+	m := new(tickets.Message)
+	err := s.db.NewSelect().Model(m).Where("id = ? AND direction = ?", messageID, tickets.DirectionOutbound).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFoundf("outbound message %d not found", messageID)
+		return nil, tickets.NotFoundf("outbound message %d not found", messageID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load message: %w", err)
 	}
-	if m.DeliveryStatus != DeliveryQueued || m.ProviderMessageID != nil {
+	if m.DeliveryStatus != tickets.DeliveryQueued || m.ProviderMessageID != nil {
 		return nil, nil
 	}
-	t, err := s.ticketByID(ctx, s.db, m.TicketID)
+	t, err := s.svc.TicketByID(ctx, m.TicketID)
 	if err != nil {
 		return nil, err
 	}
-	d := &Delivery{Message: m, Ticket: t, Body: m.Body}
-	if s.care != nil {
-		if d.Body, err = s.care.Text(ctx, m); err != nil {
-			return nil, err
-		}
+	d := &Delivery{Message: m, Ticket: t}
+	if d.Body, err = s.svc.OutgoingText(ctx, m); err != nil {
+		return nil, err
 	}
-	kind := channelIdentity[m.Channel]
-	id := new(Identity)
+	kind, _ := tickets.ChannelIdentity(m.Channel)
+	id := new(tickets.Identity)
 	err = s.db.NewSelect().Model(id).Where("customer_id = ? AND kind = ?", t.CustomerID, kind).OrderExpr("id").Limit(1).Scan(ctx)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find customer's address: %w", err)
@@ -76,7 +76,7 @@ func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, err
 		return nil, fmt.Errorf("load thread: %w", err)
 	}
 	err = s.db.NewSelect().Table("messages").Column("provider_message_id").
-		Where("ticket_id = ? AND channel = ? AND direction = ? AND provider_message_id IS NOT NULL", t.ID, m.Channel, DirectionInbound).
+		Where("ticket_id = ? AND channel = ? AND direction = ? AND provider_message_id IS NOT NULL", t.ID, m.Channel, tickets.DirectionInbound).
 		OrderExpr("id DESC").Limit(1).Scan(ctx, &d.ReplyTo)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("load the message answered: %w", err)
@@ -86,7 +86,7 @@ func (s *Service) Delivery(ctx context.Context, messageID int64) (*Delivery, err
 
 // TicketOfMessage finds the ticket holding one of the provider message ids (an email's
 // In-Reply-To and References), newest id first; 0 when none is known.
-func (s *Service) TicketOfMessage(ctx context.Context, ch Channel, providerIDs []string) (int64, error) {
+func (s *Service) TicketOfMessage(ctx context.Context, ch tickets.Channel, providerIDs []string) (int64, error) {
 	for _, id := range providerIDs {
 		var ticketID int64
 		err := s.db.NewSelect().Table("messages").Column("ticket_id").
@@ -103,10 +103,10 @@ func (s *Service) TicketOfMessage(ctx context.Context, ch Channel, providerIDs [
 
 // Bounced records that a provider returned an outbound message as undeliverable (an email
 // bounce naming the Message-ID Hotline sent). It reports whether the message was ours.
-func (s *Service) Bounced(ctx context.Context, ch Channel, providerID, reason string) (bool, error) {
+func (s *Service) Bounced(ctx context.Context, ch tickets.Channel, providerID, reason string) (bool, error) {
 	var id int64
 	err := s.db.NewSelect().Table("messages").Column("id").
-		Where("channel = ? AND provider_message_id = ? AND direction = ?", ch, providerID, DirectionOutbound).Scan(ctx, &id)
+		Where("channel = ? AND provider_message_id = ? AND direction = ?", ch, providerID, tickets.DirectionOutbound).Scan(ctx, &id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -118,10 +118,10 @@ func (s *Service) Bounced(ctx context.Context, ch Channel, providerID, reason st
 
 // MarkSent records the provider's id and status for a message it accepted.
 func (s *Service) MarkSent(ctx context.Context, messageID int64, providerID, status string) error {
-	if status == "" || deliveryRank[status] < deliveryRank[DeliverySent] {
-		status = DeliverySent
+	if status == "" || rankOf(status) < rankOf(tickets.DeliverySent) {
+		status = tickets.DeliverySent
 	}
-	_, err := s.db.NewUpdate().Model((*Message)(nil)).
+	_, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
 		Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, status).
 		Where("id = ? AND provider_message_id IS NULL", messageID).Exec(ctx)
 	if err != nil {
@@ -138,17 +138,17 @@ func (s *Service) MarkFailed(ctx context.Context, messageID int64, reason string
 // markFailed is MarkFailed, under a send claim when claim is not empty: a holder whose
 // lease lapsed and was taken over records nothing.
 func (s *Service) markFailed(ctx context.Context, messageID int64, claim, reason string) error {
-	return s.inTx(ctx, func(tx bun.Tx) error {
-		m := new(Message)
+	return s.inTx(ctx, func(tx tickets.Tx) error {
+		m := new(tickets.Message)
 		if err := tx.NewSelect().Model(m).Where("id = ?", messageID).Scan(ctx); err != nil {
 			return fmt.Errorf("load message: %w", err)
 		}
-		if deliveryRank[m.DeliveryStatus] >= deliveryRank[DeliveryFailed] {
+		if rankOf(m.DeliveryStatus) >= rankOf(tickets.DeliveryFailed) {
 			return nil
 		}
 		q := tx.NewUpdate().Model(m).
-			Set("delivery_status = ?, delivery_error = ?, send_claim = NULL, send_claimed_until = NULL", DeliveryFailed, reason).WherePK().
-			Where("delivery_status NOT IN (?)", bun.In(finalStatuses())) // two reports race: one records
+			Set("delivery_status = ?, delivery_error = ?, send_claim = NULL, send_claimed_until = NULL", tickets.DeliveryFailed, reason).WherePK().
+			Where("delivery_status NOT IN (?)", bun.In(tickets.FinalStatuses())) // two reports race: one records
 		if claim != "" {
 			q = q.Where("send_claim = ?", claim)
 		}
@@ -159,7 +159,7 @@ func (s *Service) markFailed(ctx context.Context, messageID int64, claim, reason
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil // the claim lapsed, or a racing report recorded the failure first
 		}
-		return s.deliveryFailed(ctx, tx, m, reason, map[string]any{"message_id": m.ID, "channel": m.Channel, "error": reason})
+		return tx.DeliveryFailed(ctx, m, reason, map[string]any{"message_id": m.ID, "channel": m.Channel, "error": reason})
 	})
 }
 
@@ -192,9 +192,9 @@ type SendClaim struct {
 func (s *Service) ClaimSend(ctx context.Context, messageID int64) (*SendClaim, error) {
 	now := s.now().UTC()
 	c := &SendClaim{MessageID: messageID, Token: randomToken(), Until: now.Add(SendClaimTTL)}
-	res, err := s.db.NewUpdate().Model((*Message)(nil)).
+	res, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
 		Set("send_claim = ?, send_claimed_until = ?", c.Token, c.Until).
-		Where("id = ? AND direction = ? AND delivery_status = ? AND provider_message_id IS NULL", messageID, DirectionOutbound, DeliveryQueued).
+		Where("id = ? AND direction = ? AND delivery_status = ? AND provider_message_id IS NULL", messageID, tickets.DirectionOutbound, tickets.DeliveryQueued).
 		Where("send_claimed_until IS NULL OR send_claimed_until < ?", now).
 		Exec(ctx)
 	if err != nil {
@@ -209,7 +209,7 @@ func (s *Service) ClaimSend(ctx context.Context, messageID int64) (*SendClaim, e
 // HoldSend releases a claim without sending: the message waits until until (the end of
 // quiet hours), and the reconciler leaves it alone until a while after then.
 func (s *Service) HoldSend(ctx context.Context, c *SendClaim, until time.Time) error {
-	_, err := s.db.NewUpdate().Model((*Message)(nil)).
+	_, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
 		Set("send_not_before = ?, send_claim = NULL, send_claimed_until = NULL", until.UTC()).
 		Where("id = ? AND send_claim = ?", c.MessageID, c.Token).Exec(ctx)
 	if err != nil {
@@ -221,7 +221,7 @@ func (s *Service) HoldSend(ctx context.Context, c *SendClaim, until time.Time) e
 // ReleaseSend gives a claim back after a passing failure, so that the task's retry (or
 // another worker) may claim the message at once rather than after the lease.
 func (s *Service) ReleaseSend(ctx context.Context, c *SendClaim) error {
-	_, err := s.db.NewUpdate().Model((*Message)(nil)).
+	_, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
 		Set("send_claim = NULL, send_claimed_until = NULL").
 		Where("id = ? AND send_claim = ?", c.MessageID, c.Token).Exec(ctx)
 	if err != nil {
@@ -233,8 +233,8 @@ func (s *Service) ReleaseSend(ctx context.Context, c *SendClaim) error {
 // RecordSent records, under the claim, the provider's id for a message it accepted. It
 // reports false when the claim had lapsed and another worker took the message over.
 func (s *Service) RecordSent(ctx context.Context, c *SendClaim, providerID string) (bool, error) {
-	res, err := s.db.NewUpdate().Model((*Message)(nil)).
-		Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, DeliverySent).
+	res, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
+		Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, tickets.DeliverySent).
 		Where("id = ? AND send_claim = ? AND provider_message_id IS NULL", c.MessageID, c.Token).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("mark message %d sent: %w", c.MessageID, err)
@@ -248,6 +248,13 @@ func (s *Service) RecordSendFailed(ctx context.Context, c *SendClaim, reason str
 	return s.markFailed(ctx, c.MessageID, c.Token, reason)
 }
 
+// rankOf is a delivery status's place in the order statuses move forward in
+// (tickets.DeliveryRank); an unknown one ranks with queued.
+func rankOf(status string) int {
+	r, _ := tickets.DeliveryRank(status)
+	return r
+}
+
 func randomToken() string {
 	b := make([]byte, 16)
 	rand.Read(b) //nolint:errcheck // never fails
@@ -257,22 +264,22 @@ func randomToken() string {
 // UpdateDelivery applies a provider's status report to the message it names. Statuses only
 // move forward (queued → sent → delivered), since reports can arrive out of order; a
 // failure is recorded on the ticket. It reports whether the message is known.
-func (s *Service) UpdateDelivery(ctx context.Context, ch Channel, providerID, status, errorCode string) (bool, error) {
+func (s *Service) UpdateDelivery(ctx context.Context, ch tickets.Channel, providerID, status, errorCode string) (bool, error) {
 	status = strings.ToLower(strings.TrimSpace(status))
-	rank, ok := deliveryRank[status]
+	rank, ok := tickets.DeliveryRank(status)
 	if !ok {
-		return false, invalidf("unknown delivery status %q", status)
+		return false, tickets.Invalidf("unknown delivery status %q", status)
 	}
-	if providerID == "" || len(providerID) > MaxProviderIDBytes {
-		return false, invalidf("provider message id is empty or longer than %d bytes", MaxProviderIDBytes)
+	if providerID == "" || len(providerID) > tickets.MaxProviderIDBytes {
+		return false, tickets.Invalidf("provider message id is empty or longer than %d bytes", tickets.MaxProviderIDBytes)
 	}
 	if len(errorCode) > 64 {
-		return false, invalidf("delivery error code is longer than 64 bytes")
+		return false, tickets.Invalidf("delivery error code is longer than 64 bytes")
 	}
 	known := false
-	err := s.inTx(ctx, func(tx bun.Tx) error {
-		m := new(Message)
-		err := tx.NewSelect().Model(m).Where("channel = ? AND provider_message_id = ? AND direction = ?", ch, providerID, DirectionOutbound).Scan(ctx)
+	err := s.inTx(ctx, func(tx tickets.Tx) error {
+		m := new(tickets.Message)
+		err := tx.NewSelect().Model(m).Where("channel = ? AND provider_message_id = ? AND direction = ?", ch, providerID, tickets.DirectionOutbound).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
@@ -280,16 +287,16 @@ func (s *Service) UpdateDelivery(ctx context.Context, ch Channel, providerID, st
 			return fmt.Errorf("find message: %w", err)
 		}
 		known = true
-		if rank <= deliveryRank[m.DeliveryStatus] {
+		if rank <= rankOf(m.DeliveryStatus) {
 			return nil
 		}
 		res, err := tx.NewUpdate().Model(m).Set("delivery_status = ?, delivery_error = ?", status, errorCode).WherePK().
-			Where("delivery_status IN (?)", bun.In(statusesBelow(rank))).Exec(ctx) // a racing report may have moved it on
+			Where("delivery_status IN (?)", bun.In(tickets.StatusesBelow(rank))).Exec(ctx) // a racing report may have moved it on
 		if err != nil {
 			return fmt.Errorf("update delivery: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 1 && (status == DeliveryFailed || status == DeliveryUndelivered) {
-			return s.deliveryFailed(ctx, tx, m, errorCode, map[string]any{
+		if n, _ := res.RowsAffected(); n == 1 && (status == tickets.DeliveryFailed || status == tickets.DeliveryUndelivered) {
+			return tx.DeliveryFailed(ctx, m, errorCode, map[string]any{
 				"message_id": m.ID, "channel": ch, "status": status, "error_code": errorCode})
 		}
 		return nil
@@ -323,7 +330,7 @@ func (s *Service) UndeliveredMessages(ctx context.Context) ([]int64, error) {
 }
 
 // HasMessage reports whether a provider's message id is already stored on a channel.
-func (s *Service) HasMessage(ctx context.Context, ch Channel, providerID string) (bool, error) {
+func (s *Service) HasMessage(ctx context.Context, ch tickets.Channel, providerID string) (bool, error) {
 	n, err := s.db.NewSelect().Table("messages").Where("channel = ? AND provider_message_id = ?", ch, providerID).Count(ctx)
 	if err != nil {
 		return false, fmt.Errorf("look up message: %w", err)
@@ -335,12 +342,12 @@ func (s *Service) HasMessage(ctx context.Context, ch Channel, providerID string)
 // an SMS nobody wrote by hand (an acknowledgement, a survey, a notice) for a ticket that
 // is not urgent, during the night in the calendar's zone.
 func (s *Service) QuietUntil(d *Delivery) (time.Time, bool) {
-	start, end := s.cfg.QuietStart, s.cfg.QuietEnd
-	if start == end || d.Message.Channel != ChannelSMS || d.Message.AuthorID != nil || d.Ticket.Priority == PriorityUrgent {
+	start, end := s.svc.QuietHours()
+	if start == end || d.Message.Channel != tickets.ChannelSMS || d.Message.AuthorID != nil || d.Ticket.Priority == tickets.PriorityUrgent {
 		return time.Time{}, false
 	}
 	// Wall-clock times, so that 08:00 is 08:00 on daylight-saving days too.
-	until, quiet := s.cal.NightEnd(s.now(), start, end)
+	until, quiet := s.svc.Calendar().NightEnd(s.now(), start, end)
 	if !quiet {
 		return time.Time{}, false
 	}
