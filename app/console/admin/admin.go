@@ -27,7 +27,7 @@ type Handler struct {
 	svc           *tickets.Service
 	deadlines     *deadlines.Service // SLA policies and the calendar
 	doors         *access.Service    // sign-in locks
-	delivery      *delivery.Service // the notices' wordings
+	delivery      *delivery.Service  // the notices' wordings
 	channels      *channelsettings.Store
 	publicBaseURL string // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
 }
