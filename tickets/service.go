@@ -40,15 +40,16 @@ type Config struct {
 	IntakeBatches, IntakeBatchSize int
 }
 
-// Service changes the domain. It is one type, with some 200 methods, because it is the
-// core's transaction boundary: every change to customers, tickets, messages and the audit
-// trail is one transaction of the Service's with its audit event written in it (the work on
-// tickets and messages through inTx, which retries a transaction that lost a race), and
-// what the change hands on runs after the commit (timers and sends, through its
-// Scheduler). One change often reaches across the groups below (a message that reopens a
-// ticket and opens a complaint, a reply that meets a deadline, a resolution that tells the
-// customer and starts the aftercare), so they share its transactions, clock, cached rules
-// and calendar rather than being types of their own. Its methods are grouped by file:
+// Service changes the domain. It is one type, with some 160 methods (83 exported),
+// because it is the core's transaction boundary: every change to customers, tickets,
+// messages and the audit trail is one transaction of the Service's with its audit event
+// written in it (the work on tickets and messages through inTx, which retries a
+// transaction that lost a race), and what the change hands on runs after the commit
+// (timers and sends, through its Scheduler). One change often reaches across the groups
+// below (a message that reopens a ticket and opens a complaint, a reply that meets a
+// deadline, a resolution that tells the customer and starts the aftercare), so they share
+// its transactions, clock, cached rules and calendar rather than being types of their
+// own. Its methods are grouped by file:
 //
 //   - the Service and its transactions: service.go (Config, audit events), db.go,
 //     prepared.go, and the seams the chapters work through: chapters.go (Tx, InTx,
