@@ -198,6 +198,8 @@ var coreText = texts{
 	"keys.open":                 {"打开工单", "open the ticket"},
 	"keys.search":               {"搜索", "search"},
 	"keys.reply":                {"写回复", "write a reply"},
+	"keys.open_reply":           {"打开工单并写回复", "open the ticket to reply"},
+	"keys.canned":               {"快捷回复（回复框为空时按 /，或随时按 Alt+/）", "canned reply (/ in an empty reply box, Alt+/ anywhere in it)"},
 	"keys.note":                 {"写内部备注", "write an internal note"},
 	"keys.send":                 {"发送", "send"},
 	"keys.send_resolve":         {"发送并解决，转到下一个", "send, resolve and go to the next"},
