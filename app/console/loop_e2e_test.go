@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/page"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
@@ -234,4 +235,37 @@ func (l *live) detail(t *testing.T, ref string) *tickets.TicketDetail {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// TestBrowserFeedOnEveryPage: every signed-in page listens to the live feed for the menu's
+// notice count, the customer page too; the tickets' changes it also receives are taken in
+// without a script error.
+func TestBrowserFeedOnEveryPage(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
+	tk := l.SMS("+8613800138000", "车险理赔进度怎么样了？")
+	var thrown atomic.Value
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if e, ok := ev.(*cdpruntime.EventExceptionThrown); ok {
+			d := e.ExceptionDetails
+			what := d.Text
+			if d.Exception != nil {
+				what += " " + d.Exception.Description
+			}
+			thrown.Store(fmt.Sprintf("%s (%s:%d)", what, d.URL, d.LineNumber+1))
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	signInBrowser(t, ctx, l.url, l.Agent)
+	run(t, ctx, 5*time.Second, "open the customer page", chromedp.Navigate(l.url+"/customers/"+consoletest.ID(tk.CustomerID)),
+		chromedp.WaitVisible(css(`#customer`)), chromedp.WaitVisible(css(`#live-state:not(.off)`)))
+	// The assignment is a change on the feed, then the agent's notice, in that order.
+	if _, err := l.Service.Assign(context.Background(), tickets.AgentActor(l.Super), tk.Ref(), tickets.Assignment{AssigneeID: &l.Agent.ID}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, 5*time.Second, "the menu counts the notice", chromedp.WaitVisible(css(`#unread-count`)))
+	if err := thrown.Load(); err != nil {
+		t.Errorf("the customer page's script failed on the feed: %v", err)
+	}
 }

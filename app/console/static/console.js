@@ -290,7 +290,7 @@
     } else if (board && (c.entity === "complaint" || c.kind.startsWith("complaint."))) {
       later(refreshBoard);
     }
-    page.dataset.seen = e.lastEventId; // how far the page has read the feed
+    if (page) page.dataset.seen = e.lastEventId; // how far the page has read the feed
   });
 
   // The complaints board is redrawn from a fresh copy of itself; cards that moved or
