@@ -269,3 +269,25 @@ func TestBrowserFeedOnEveryPage(t *testing.T) {
 		t.Errorf("the customer page's script failed on the feed: %v", err)
 	}
 }
+
+// TestBrowserTicketKeysStayOnTickets: t and e belong to the ticket page; on a complaint's
+// page, whose officer form has a "Take it" button too, a stray t takes nothing.
+func TestBrowserTicketKeysStayOnTickets(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
+	c := l.FileComplaint("周敏", "+8613600000001", "车险理赔款三周未到账", consoletest.T0)
+	signInBrowser(t, ctx, l.url, l.Admin)
+	run(t, ctx, 5*time.Second, "open the complaint", chromedp.Navigate(l.url+"/complaints/"+c.Ref()), chromedp.WaitVisible(css(`#take`)))
+	// A submission the keys would start is recorded and stopped, so none can slip past.
+	read(t, ctx, "watch the forms", chromedp.Evaluate[bool](`window.submitted = [];
+		document.addEventListener("submit", (e) => { window.submitted.push(e.target.action); e.preventDefault(); }, true); true`))
+	for _, k := range []string{"t", "e"} {
+		run(t, ctx, 5*time.Second, "press "+k, press(k, "Key"+strings.ToUpper(k), int64(k[0]-'a'+65)))
+	}
+	if sent := read(t, ctx, "the forms sent", chromedp.Evaluate[[]string](`window.submitted`)); len(sent) != 0 {
+		t.Errorf("t and e on a complaint's page sent %q", sent)
+	}
+	if now := l.ComplaintNow(c.Ref()); now.OfficerID == nil || *now.OfficerID != l.Office.ID {
+		t.Errorf("the complaint's officer is now %v, want the officer it had", now.OfficerID)
+	}
+}

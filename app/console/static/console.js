@@ -53,9 +53,10 @@
   function toggleHelp(show) { if (help) help.hidden = !show; }
   document.querySelectorAll("[data-shortcuts]").forEach((b) => b.addEventListener("click", () => toggleHelp(true)));
   if (help) help.addEventListener("click", (e) => { if (e.target === help) toggleHelp(false); });
-  // A button the page offers, clicked from the keyboard; none when it is not offered.
+  // A button the ticket page offers, clicked from the keyboard; none when it is not
+  // offered (another page's button of the same name, a complaint's "Take it", has no key).
   function press(id) {
-    const b = document.getElementById(id);
+    const b = document.querySelector("#ticket #" + id);
     if (b) b.click();
     return !!b;
   }
