@@ -290,4 +290,13 @@ func TestBrowserTicketKeysStayOnTickets(t *testing.T) {
 	if now := l.ComplaintNow(c.Ref()); now.OfficerID == nil || *now.OfficerID != l.Office.ID {
 		t.Errorf("the complaint's officer is now %v, want the officer it had", now.OfficerID)
 	}
+
+	// On a ticket's page e resolves it, onto the queue's next ticket.
+	tk, next := l.SMS("+8613800138000", "车险理赔进度怎么样了？"), l.SMS("+8613800138001", "发票什么时候寄出")
+	run(t, ctx, 5*time.Second, "open the ticket", chromedp.Navigate(l.url+"/tickets/"+tk.Ref()+"?from=view%3Dunassigned"), chromedp.WaitVisible(css(`#resolve`)))
+	read(t, ctx, "e resolves", chromedp.WaitEvent(page.LoadEventFired, nil, press("e", "KeyE", 69)))
+	run(t, ctx, 5*time.Second, "on the next ticket", chromedp.WaitVisible(css(`#ticket[data-ref="`+next.Ref()+`"]`)))
+	if d := l.detail(t, tk.Ref()); d.Status != tickets.StatusResolved {
+		t.Errorf("after e %s is %s, want resolved", tk.Ref(), d.Status)
+	}
 }
