@@ -58,7 +58,8 @@ func (m *meter) load(what string, a chromedp.Action[chromedp.Void], wait ...chro
 // TestBrowserAgentLoop plays an agent's everyday loop with keys and page loads counted:
 // the phone rings; from the unassigned queue the agent finds the caller (/ focuses the
 // search, the number typed as they say it, Enter), opens the caller's ticket straight from
-// the search's rows (j, Enter: one page load fewer than through the customer page), takes
+// the search's rows (j, Enter: one page load fewer than through the customer page, played
+// too: a click on the match, a click on the ticket's row), takes
 // it (t), picks a canned reply filled for the ticket (r, / in the empty reply box, a word
 // of its title, Enter), sends and resolves (Ctrl+Shift+Enter) and lands on the queue's
 // next ticket. Typing a text is one action, each key or chord one.
@@ -72,8 +73,9 @@ func (m *meter) load(what string, a chromedp.Action[chromedp.Void], wait ...chro
 //
 // Now, the whole loop: /, type the number, Enter (load), j, Enter (load), t (load), r, /,
 // type a title word, Enter, Ctrl+Shift+Enter (load, on the next ticket): 4 page loads and
-// 11 actions. Without the search and the canned reply (j, Enter, t, r, type,
-// Ctrl+Shift+Enter): 3 page loads and 6 actions.
+// 11 actions (through the customer page, 5 page loads and 11 actions). Without the search
+// and the canned reply (j, Enter, t, r, type, Ctrl+Shift+Enter): 3 page loads and 6
+// actions.
 func TestBrowserAgentLoop(t *testing.T) {
 	for _, c := range []struct {
 		name          string
@@ -81,11 +83,13 @@ func TestBrowserAgentLoop(t *testing.T) {
 		width, height int64
 		search        string // what the agent types into the queue's search; "" opens from the queue
 		canned        string // a word of the canned reply's title; "" types the reply
+		viaCustomer   bool   // the ticket opened through the caller's page, clicking
 		loads, acts   int64
 	}{
-		{"zh-1440", "zh", 1440, 900, "8000", "到账", 4, 11},
-		{"en-390", "en", 390, 844, "+86 138 0013 8000", "paid", 4, 11},
-		{"zh-1440-plain", "zh", 1440, 900, "", "", 3, 6},
+		{"zh-1440", "zh", 1440, 900, "8000", "到账", false, 4, 11},
+		{"en-390", "en", 390, 844, "+86 138 0013 8000", "paid", false, 4, 11},
+		{"zh-1440-plain", "zh", 1440, 900, "", "", false, 3, 6},
+		{"zh-1440-customer", "zh", 1440, 900, "8000", "到账", true, 5, 11},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := newBrowser(t)
@@ -152,8 +156,15 @@ func TestBrowserAgentLoop(t *testing.T) {
 				}
 				snap("found")
 			}
-			m.act("select the caller's ticket", press("j", "KeyJ", 74))
-			m.load("open it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(css(`#ticket[data-ref="`+caller.Ref()+`"] #take`)))
+			if c.viaCustomer {
+				m.load("open the caller's page", chromedp.Click(css(`#customer-matches a`)), chromedp.WaitVisible(css(`#customer-tickets`)))
+				snap("customer")
+				m.load("open the ticket", chromedp.Click(css(`#customer-tickets tr[data-href] .c-subj`)),
+					chromedp.WaitVisible(css(`#ticket[data-ref="`+caller.Ref()+`"] #take`)))
+			} else {
+				m.act("select the caller's ticket", press("j", "KeyJ", 74))
+				m.load("open it", chromedp.KeyEvent("\r"), chromedp.WaitVisible(css(`#ticket[data-ref="`+caller.Ref()+`"] #take`)))
+			}
 			snap("ticket")
 			m.load("take it", press("t", "KeyT", 84), chromedp.WaitVisible(css(`#reply-body`)))
 			if d := l.detail(t, caller.Ref()); d.AssigneeID == nil || *d.AssigneeID != l.Agent.ID {

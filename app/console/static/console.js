@@ -100,7 +100,7 @@
     }
   });
   document.addEventListener("click", (e) => {
-    const tr = e.target.closest("#queue-rows tr[data-href]");
+    const tr = e.target.closest("#queue-rows tr[data-href], #customer-tickets tr[data-href]");
     if (tr && !e.target.closest("a")) location.href = tr.dataset.href;
   });
 
