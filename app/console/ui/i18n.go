@@ -105,6 +105,7 @@ var coreText = texts{
 	"queue.more":             {"下一页", "Next page"},
 	"queue.filter":           {"筛选", "Filter"},
 	"queue.any_status":       {"未结工单", "Open work"},
+	"queue.every_status":     {"所有状态", "Every status"},
 	"queue.any_channel":      {"所有渠道", "All channels"},
 	"queue.any_prio":         {"所有优先级", "All priorities"},
 	"queue.keys":             {"j/k 上下移动 · Enter 打开 · r 回复 · / 搜索 · ? 快捷键", "j/k move · Enter open · r reply · / search · ? shortcuts"},
