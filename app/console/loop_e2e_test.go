@@ -58,11 +58,11 @@ func (m *meter) load(what string, a chromedp.Action[chromedp.Void], wait ...chro
 // TestBrowserAgentLoop plays an agent's everyday loop with keys and page loads counted:
 // the phone rings; from the unassigned queue the agent finds the caller (/ focuses the
 // search, the number typed as they say it, Enter), opens the caller's ticket straight from
-// the search's rows (j, Enter: one page load fewer than through the customer page, played
-// too: a click on the match, a click on the ticket's row), takes
-// it (t), picks a canned reply filled for the ticket (r, / in the empty reply box, a word
-// of its title, Enter), sends and resolves (Ctrl+Shift+Enter) and lands on the queue's
-// next ticket. Typing a text is one action, each key or chord one.
+// the search's rows (j, Enter: one page load fewer than through the customer page, which
+// is played too: a click on the match, a click on the ticket's row), takes it (t), picks a
+// canned reply filled for the ticket (r, / in the empty reply box, a word of its title,
+// Enter), sends and resolves (Ctrl+Shift+Enter) and lands on the queue's next ticket.
+// Typing a text is one action, each key or chord one.
 //
 // Before (measured on main, 2026-12-03, with the controls it had, and neither the search
 // by number nor canned replies): j, Enter (load), click Take it (load), r, type,
