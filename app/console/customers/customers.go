@@ -43,6 +43,10 @@ type customerData struct {
 	Surveys    []*aftercare.Survey
 	FollowUps  []*aftercare.FollowUp
 	Locales    []string
+	// From is the queue the page was opened from (its search's matches), passed on to the
+	// ticket links as it came: the ticket page keeps only what names a queue, and goes on
+	// to that queue's next ticket after a resolution.
+	From string
 }
 
 func customerID(ctx *fiber.Ctx) (int64, error) {
@@ -61,6 +65,9 @@ func (h *Handler) customer(ctx *fiber.Ctx, a *tickets.Agent) error {
 	}
 	cx := ctx.UserContext()
 	d := customerData{Locales: Locales}
+	if from := ctx.Query("from"); len(from) <= 1024 {
+		d.From = from
+	}
 	if d.C, err = h.svc.Customer(cx, id); err != nil {
 		return err
 	}

@@ -2,7 +2,9 @@ package customers_test
 
 import (
 	"context"
+	"html"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -146,6 +148,55 @@ func TestEveryTicketShowsTheNumber(t *testing.T) {
 		r = b.Get("/followups")
 		if n := strings.Count(r.Body, `href="tel:&#43;8613800138000"`); n != 6 {
 			t.Errorf("%d of the caller's 6 follow-up calls offer the number", n)
+		}
+	})
+}
+
+// TestCustomerPageKeepsTheQueue: a caller's page opened from the search's matches passes
+// the queue on to their tickets, so that answering one there still ends on the queue's
+// next ticket; a page opened otherwise links to the tickets alone.
+func TestCustomerPageKeepsTheQueue(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := consoletest.NewDesk(t, db)
+		next := d.SMS("+8613900139999", "地址变更")
+		caller := d.SMS("+8613800138000", "理赔进度？")
+		id := consoletest.ID(caller.CustomerID)
+		b := d.SignIn(d.Agent)
+		carried := url.QueryEscape("q=8000&view=unassigned") // the queue's keys in order
+		for _, c := range []struct {
+			name string
+			page string // the customer page as opened
+			link string // its link to the caller's ticket
+			then string // where sending and resolving there lands
+		}{
+			{"from the search", "", "/tickets/" + caller.Ref() + "?from=" + strings.ToLower(carried),
+				"/tickets/" + next.Ref() + "?from=" + url.QueryEscape("view=unassigned")},
+			{"from elsewhere", "/customers/" + id, "/tickets/" + caller.Ref(), "/tickets/" + caller.Ref()},
+			{"a from too long to be a queue", "/customers/" + id + "?from=" + strings.Repeat("x", 1025), "/tickets/" + caller.Ref(), "/tickets/" + caller.Ref()},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				if c.page == "" {
+					r := b.Get("/queue?view=unassigned&q=8000")
+					c.page = "/customers/" + id + "?from=" + strings.ToLower(carried)
+					consoletest.WantContains(t, r, `href="`+c.page+`"`)
+				}
+				r := b.Get(c.page)
+				consoletest.WantStatus(t, r, 200)
+				consoletest.WantContains(t, r, `<a href="`+c.link+`">`)
+				r = b.Get(c.link)
+				from := regexp.MustCompile(`name="from" value="([^"]*)"`).FindStringSubmatch(r.Body)
+				if from == nil {
+					t.Fatal("the ticket page has no reply form")
+				}
+				r = b.Post("/tickets/"+caller.Ref()+"/reply", url.Values{"body": {"已为您处理"}, "then": {"resolved"}, "from": {html.UnescapeString(from[1])}})
+				consoletest.WantStatus(t, r, 303)
+				if r.Location != c.then {
+					t.Errorf("sending and resolving went to %s, want %s", r.Location, c.then)
+				}
+				if _, err := d.Service.SetStatus(context.Background(), tickets.AgentActor(d.Admin), caller.Ref(), tickets.StatusOpen, "again"); err != nil {
+					t.Fatal(err)
+				}
+			})
 		}
 	})
 }

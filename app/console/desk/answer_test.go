@@ -135,6 +135,9 @@ func TestResolveGoesToTheNextTicket(t *testing.T) {
 				want: tickets.StatusResolved, back: "?from=" + url.QueryEscape("view=elsewhere")},
 			{name: "only the queue's keys are carried", path: "status", form: url.Values{"status": {"resolved"}, "from": {"view=unassigned&next=//evil.example"}},
 				want: tickets.StatusResolved, next: true},
+			// The search found this caller only: the way on is the queue searched in.
+			{name: "a search goes on with its queue", path: "reply", form: url.Values{"body": {"已为您处理"}, "then": {"resolved"}, "from": {"view=unassigned&q=1382{i}"}},
+				want: tickets.StatusResolved, replies: 1, next: true},
 		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -151,6 +154,9 @@ func TestResolveGoesToTheNextTicket(t *testing.T) {
 					}
 				})
 				b.Get("/tickets/" + tk.Ref() + "?from=" + unassigned)
+				if from := tc.form.Get("from"); from != "" {
+					tc.form.Set("from", strings.ReplaceAll(from, "{i}", string(rune('0'+i))))
+				}
 				r := b.Post("/tickets/"+tk.Ref()+"/"+tc.path, tc.form)
 				consoletest.WantStatus(t, r, 303)
 				want := "/tickets/" + tk.Ref() + tc.back

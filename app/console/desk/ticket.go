@@ -194,6 +194,12 @@ func (h *Handler) changed(ctx *fiber.Ctx, a *tickets.Agent, ref string, status t
 	}
 	done = ui.T(lang, "ticket.moved", strings.ToUpper(ref), ui.T(lang, "status."+string(status)))
 	q, _ := url.ParseQuery(from)
+	// A search finds a caller, and every ticket of theirs however old: once they are
+	// answered, the agent goes on with the queue the search was made in.
+	if q.Has("q") {
+		q.Del("q")
+		from = q.Encode()
+	}
 	f, err := queueFilter(ctx, a, func(k string, def ...string) string {
 		if v := q.Get(k); v != "" || len(def) == 0 {
 			return v

@@ -53,9 +53,10 @@
   function toggleHelp(show) { if (help) help.hidden = !show; }
   document.querySelectorAll("[data-shortcuts]").forEach((b) => b.addEventListener("click", () => toggleHelp(true)));
   if (help) help.addEventListener("click", (e) => { if (e.target === help) toggleHelp(false); });
-  // A button the page offers, clicked from the keyboard; none when it is not offered.
+  // A button the ticket page offers, clicked from the keyboard; none when it is not
+  // offered (another page's button of the same name, a complaint's "Take it", has no key).
   function press(id) {
-    const b = document.getElementById(id);
+    const b = document.querySelector("#ticket #" + id);
     if (b) b.click();
     return !!b;
   }
@@ -99,7 +100,7 @@
     }
   });
   document.addEventListener("click", (e) => {
-    const tr = e.target.closest("#queue-rows tr[data-href]");
+    const tr = e.target.closest("#queue-rows tr[data-href], #customer-tickets tr[data-href]");
     if (tr && !e.target.closest("a")) location.href = tr.dataset.href;
   });
 
@@ -290,7 +291,7 @@
     } else if (board && (c.entity === "complaint" || c.kind.startsWith("complaint."))) {
       later(refreshBoard);
     }
-    page.dataset.seen = e.lastEventId; // how far the page has read the feed
+    if (page) page.dataset.seen = e.lastEventId; // how far the page has read the feed
   });
 
   // The complaints board is redrawn from a fresh copy of itself; cards that moved or
