@@ -10,6 +10,7 @@ import (
 	"embed"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
@@ -50,7 +51,7 @@ func Up(ctx context.Context, db *bun.DB, log *slog.Logger) error {
 			return fmt.Errorf("migration lock: %w", err)
 		}
 		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", pgLockKey); err != nil {
+		if err := waitLock(ctx, conn); err != nil {
 			return fmt.Errorf("migration lock: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(?)", pgLockKey) //nolint:errcheck // the lock also ends with the session
@@ -67,4 +68,25 @@ func Up(ctx context.Context, db *bun.DB, log *slog.Logger) error {
 		log.Info("database migrated", "group", group.ID, "migrations", group.Migrations.String())
 	}
 	return nil
+}
+
+// waitLock takes the migration lock, asking again until it is free: a blocking
+// pg_advisory_lock would wait inside one statement, and a migration that takes longer
+// than the driver's read timeout (10 s; a loaded machine, a long backfill) would fail the
+// processes waiting for it instead of letting them start after it.
+func waitLock(ctx context.Context, conn bun.Conn) error {
+	for {
+		var got bool
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock(?)", pgLockKey).Scan(&got); err != nil {
+			return err
+		}
+		if got {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
