@@ -115,11 +115,15 @@ func TestTimersHandleDeadlines(t *testing.T) {
 	startWorker(t, b, svc, 0, 10)
 
 	ctx := context.Background()
+	opened := time.Now()
 	for i := range 20 {
 		if _, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: fmt.Sprintf("+86138%08d", i), Body: "hi"}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// The seconds the tickets were opened in (one or two, more on a loaded machine): each
+	// of the four clocks wakes at most once in each.
+	spanned := int(time.Now().Unix()-opened.Unix()) + 1
 	// Each second holding a deadline or a warning of these tickets has one wake-up task,
 	// shared by every ticket due in it, and no other task is set.
 	var rows []struct{ FirstResponseDueAt, FirstResponseWarnAt, ResolutionDueAt, ResolutionWarnAt time.Time }
@@ -145,8 +149,8 @@ func TestTimersHandleDeadlines(t *testing.T) {
 	if len(got) != len(scheduled) || !maps.Equal(got, want) {
 		t.Errorf("scheduled %d tasks %v, want one per second due: %v", len(scheduled), slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}
-	if len(want) > 8 {
-		t.Errorf("%d wake-ups for 20 tickets opened within a second or two; want them shared", len(want))
+	if limit := 4 * (spanned + 1); len(want) > limit {
+		t.Errorf("%d wake-ups for 20 tickets opened within %d s; want them shared (at most %d)", len(want), spanned, limit)
 	}
 	waitUntil(t, 10*time.Second, func() bool { return countKind(t, db, "sla.breached") == 20 })
 	// Every wake-up of the first-response clock has run to its end (none is scheduled,
