@@ -52,7 +52,7 @@ func TestMigrationWaitsPastTheReadTimeout(t *testing.T) {
 	released := make(chan struct{})
 	go func() {
 		defer close(released)
-		time.Sleep(held) // the other process's long migration
+		time.Sleep(held)                                                                           // the other process's long migration
 		holder.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", migrationLockKey) //nolint:errcheck // checked by Up finishing
 	}()
 
