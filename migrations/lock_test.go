@@ -52,8 +52,9 @@ func TestMigrationWaitsPastTheReadTimeout(t *testing.T) {
 	released := make(chan struct{})
 	go func() {
 		defer close(released)
-		time.Sleep(held)                                                                           // the other process's long migration
-		holder.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", migrationLockKey) //nolint:errcheck // checked by Up finishing
+		time.Sleep(held) // the other process's long migration, then its unlock
+		//nolint:errcheck // checked by Up finishing
+		holder.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", migrationLockKey)
 	}()
 
 	start := time.Now()
