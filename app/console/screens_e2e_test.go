@@ -22,8 +22,13 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// screenWidths are a phone, half a 1920 monitor beside a softphone, and a laptop.
-var screenWidths = []int64{390, 960, 1440}
+// screenWidths are a phone, half a 1920 monitor beside a softphone, and a laptop; the
+// busiest pages are also seen on the smallest phone and a 2560 monitor.
+var (
+	screenWidths  = []int64{390, 960, 1440}
+	extremeWidths = []int64{360, 2560}
+	extremePages  = map[string]bool{"login": true, "queue-all": true, "ticket": true, "call": true, "complaint": true}
+)
 
 // screen is one page of the walk.
 type screen struct {
@@ -101,7 +106,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 	langs := []string{"zh", "en"}
 	for _, p := range public {
 		for _, lang := range langs {
-			for _, w := range screenWidths {
+			for _, w := range widthsOf(p) {
 				look(t, ctx, base, p, lang, w)
 			}
 		}
@@ -122,11 +127,18 @@ func TestBrowserEveryScreen(t *testing.T) {
 			if _, err := d.Service.UpdateAgent(bg, tickets.Actor{Kind: "system"}, p.who.ID, tickets.AgentUpdate{Locale: &locale}); err != nil {
 				t.Fatal(err)
 			}
-			for _, w := range screenWidths {
+			for _, w := range widthsOf(p) {
 				look(t, ctx, base, p, lang, w)
 			}
 		}
 	}
+}
+
+func widthsOf(p screen) []int64 {
+	if extremePages[p.name] {
+		return append(append([]int64{}, screenWidths...), extremeWidths...)
+	}
+	return screenWidths
 }
 
 // look opens one page at one width, keeps its screenshot and checks it fits.
@@ -147,6 +159,9 @@ func look(t *testing.T, ctx context.Context, base string, p screen, lang string,
 	}
 	if p.who != nil {
 		checkMenu(t, ctx, name, width)
+		if got := read(t, ctx, "page width of "+name, chromedp.Evaluate[float64](`document.querySelector(".page").getBoundingClientRect().width`)); got > 1440 {
+			t.Errorf("%s: the page is %.0f px wide; lines that long are hard to read, want at most 1440", name, got)
+		}
 	}
 	switch {
 	case strings.HasPrefix(p.name, "queue-"):
