@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -141,6 +142,16 @@ func widthsOf(p screen) []int64 {
 	return screenWidths
 }
 
+// mainButton is the button a page is for, which must be reachable at every width.
+var mainButton = map[string]string{
+	"call":      "#call-form button[type=submit]",
+	"ticket":    "#send",
+	"complaint": "#decide",
+	"login":     "button[type=submit]",
+	"survey":    "form button",
+	"password":  ".account-form button",
+}
+
 // look opens one page at one width, keeps its screenshot and checks it fits.
 func look(t *testing.T, ctx context.Context, base string, p screen, lang string, width int64) {
 	t.Helper()
@@ -166,10 +177,11 @@ func look(t *testing.T, ctx context.Context, base string, p screen, lang string,
 	switch {
 	case strings.HasPrefix(p.name, "queue-"):
 		checkQueue(t, ctx, name, width)
-	case p.name == "call":
-		if got := read(t, ctx, "submit of "+name, chromedp.Evaluate[string](
-			`(() => { const b = document.querySelector("#call-form button[type=submit]"); b.scrollIntoView({block: "center"}); return onScreen(b); })()`)); got != "" {
-			t.Errorf("%s: the submit button is %s", name, got)
+	case mainButton[p.name] != "":
+		js, _ := json.Marshal(mainButton[p.name])
+		if got := read(t, ctx, "main button of "+name, chromedp.Evaluate[string](
+			`(() => { const b = document.querySelector(`+string(js)+`); b && b.scrollIntoView({block: "center"}); return onScreen(b); })()`)); got != "" {
+			t.Errorf("%s: %s is %s", name, mainButton[p.name], got)
 		}
 	}
 }
