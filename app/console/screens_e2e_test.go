@@ -78,10 +78,10 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{"queue-mine", "/queue?view=mine", "#queue-table", d.Super},
 		{"queue-team", "/queue?view=team", "#queue-table", d.Super},
 		{"queue-unassigned", "/queue?view=unassigned", "#queue-table", d.Super},
-		{"queue-all", "/queue?view=all", "#queue-table", d.Super},
+		{"queue-all", "/queue?view=all", "#queue-rows tr[data-ref]", d.Super},
 		{"ticket", "/tickets/" + first.Ref(), "#timeline", d.Super},
 		{"call", "/calls/new", "#call-form", d.Super},
-		{"customer", "/customers/" + consoletest.ID(first.CustomerID), "#customer", d.Super},
+		{"customer", "/customers/" + consoletest.ID(first.CustomerID), "#customer-tickets tr[data-href]", d.Super},
 		{"followups", "/followups", "#followups", d.Super},
 		{"complaints", "/complaints", "#complaints", d.Super},
 		{"complaint", "/complaints/" + cp.Ref(), "#complaint", d.Super},
@@ -177,6 +177,8 @@ func look(t *testing.T, ctx context.Context, base string, p screen, lang string,
 	switch {
 	case strings.HasPrefix(p.name, "queue-"):
 		checkQueue(t, ctx, name, width)
+	case p.name == "customer" && width <= 760:
+		checkCards(t, ctx, name, "#customer-tickets tr[data-href]", ".c-ref a", ".c-subj", ".c-status .badge", ".c-when")
 	case mainButton[p.name] != "":
 		js, _ := json.Marshal(mainButton[p.name])
 		if got := read(t, ctx, "main button of "+name, chromedp.Evaluate[string](
@@ -227,14 +229,22 @@ func checkQueue(t *testing.T, ctx context.Context, name string, width int64) {
 	if width > 760 {
 		return
 	}
-	got = read(t, ctx, "cards on "+name, chromedp.Evaluate[string](`(() => {
-		const rows = document.querySelectorAll("#queue-rows tr[data-ref]");
-		if (!rows.length) return "";
+	checkCards(t, ctx, name, "#queue-rows tr[data-ref]", ".c-ref a", ".c-cust a", ".c-status .badge", ".c-due .sla")
+}
+
+// checkCards fails unless each of rows shows every one of parts within the window's width.
+func checkCards(t *testing.T, ctx context.Context, name, rows string, parts ...string) {
+	t.Helper()
+	r, _ := json.Marshal(rows)
+	ps, _ := json.Marshal(parts)
+	got := read(t, ctx, "cards on "+name, chromedp.Evaluate[string](`(() => {
+		const rows = document.querySelectorAll(`+string(r)+`);
+		if (!rows.length) return ""; // an empty queue has no cards; the pages that must have some wait for them
 		const problems = [];
-		rows.forEach((tr) => { for (const c of [".c-ref a", ".c-cust a", ".c-status .badge", ".c-due .sla"]) {
+		rows.forEach((tr, i) => { for (const c of `+string(ps)+`) {
 			const e = tr.querySelector(c), r = e && e.getBoundingClientRect();
-			if (!r || r.width === 0) problems.push(tr.dataset.ref + " " + c + " hidden");
-			else if (r.left < 0 || r.right > document.documentElement.clientWidth) problems.push(tr.dataset.ref + " " + c + " off-screen");
+			if (!r || r.width === 0) problems.push("row " + (i + 1) + " " + c + " hidden");
+			else if (r.left < 0 || r.right > document.documentElement.clientWidth) problems.push("row " + (i + 1) + " " + c + " off-screen");
 		} });
 		return problems.join("; ");
 	})()`))
