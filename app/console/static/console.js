@@ -316,6 +316,8 @@
     badge.textContent = String(n);
     badge.hidden = n <= 0;
     badge.dataset.n = String(n);
+    const copy = document.querySelector("[data-unread-copy]"); // on the folded menu's button
+    if (copy) { copy.textContent = String(n); copy.hidden = n <= 0; }
     if (navNotices) badge.title = navNotices.dataset.unreadFmt.replace(/\d+/, String(n));
   }
   // A (re)connected feed may have missed notices: the count is read afresh.

@@ -69,6 +69,7 @@ var coreText = texts{
 	"nav.dashboard":   {"主管看板", "Dashboard"},
 	"nav.admin":       {"管理", "Admin"},
 	"nav.logout":      {"退出", "Sign out"},
+	"nav.menu":        {"菜单", "Menu"},
 	"nav.online":      {"在线接单", "Online"},
 	"nav.away":        {"离开", "Away"},
 	"nav.go_online":   {"上线接单", "Go online"},
