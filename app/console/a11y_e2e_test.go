@@ -1,0 +1,160 @@
+package console_test
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// axeSource is axe-core, vendored (testdata/axe/README.md says which version and whence).
+//
+//go:embed testdata/axe/axe.min.js
+var axeSource string
+
+// colorScheme makes the page's prefers-color-scheme the given one ("light" or "dark").
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		return chromedp.Void{}, err
+	}
+}
+
+// axeViolation is one rule axe-core found broken, with the elements that break it.
+type axeViolation struct {
+	ID, Impact, Help string
+	Nodes            []struct {
+		Target []string
+		Why    string
+	}
+}
+
+// checkA11y runs axe-core over the page in the browser against WCAG 2.1 A and AA and
+// returns the serious and critical violations, one readable line per element.
+func checkA11y(t *testing.T, ctx context.Context) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource+";true")); err != nil {
+		t.Fatalf("load axe-core: %v", err)
+	}
+	vs, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {
+			runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}, resultTypes: ["violations"]})
+		.then((r) => r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => ({
+			id: v.id, impact: v.impact, help: v.help,
+			nodes: v.nodes.map((n) => ({target: n.target.map(String), why: n.failureSummary.replace(/\s+/g, " ")}))})))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("run axe-core: %v", err)
+	}
+	var out []string
+	for _, v := range vs {
+		for _, n := range v.Nodes {
+			out = append(out, fmt.Sprintf("%s (%s): %s\n      at %s: %s", v.ID, v.Impact, v.Help, strings.Join(n.Target, " "), n.Why))
+		}
+	}
+	return out
+}
+
+// TestBrowserAccessibility runs axe-core over the main pages, in both languages and in the
+// light and the dark theme, and fails on any serious or critical WCAG 2.1 AA violation. It
+// keeps pictures of the queue and the ticket page at desk and phone widths.
+func TestBrowserAccessibility(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
+	for i, text := range []string{"车险理赔进度怎么样了？", "I want to change my address"} {
+		l.textIn(t, fmt.Sprintf("+86138001380%02d", i), text)
+	}
+	tk, err := l.Service.Ticket(context.Background(), "HL-000001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Service.Reply(context.Background(), tickets.AgentActor(l.Agent), tk.Ref(), "您好，已收到，正在处理。"); err != nil {
+		t.Fatal(err)
+	}
+	c := l.FileComplaint("赵磊", "+8613900139001", "理赔员态度差，三天没有回电。", l.Clock.Now())
+
+	type pg struct {
+		who   *tickets.Agent
+		path  string
+		ready string
+		shot  string // a picture at 1440 and 390 px, by this name
+	}
+	pages := []pg{
+		{nil, "/login", `.login-card`, ""},
+		{l.Agent, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue"},
+		{l.Agent, "/tickets/HL-000001", `#reply-body`, "ticket"},
+		{l.Agent, "/calls/new", `#call-form`, ""},
+		{l.Agent, fmt.Sprintf("/customers/%d", tk.CustomerID), `.page`, ""},
+		{l.Agent, "/followups", `.page`, ""},
+		{l.Agent, "/notices", `.page`, ""},
+		{l.Super, "/complaints", `.page`, ""},
+		{l.Super, "/complaints/" + c.Ref(), `.page`, ""},
+		{l.Super, "/dashboard", `svg`, ""},
+		{l.Super, "/canned-replies", `.page`, ""},
+		{l.Admin, "/admin/agents", `table`, ""},
+		{l.Admin, "/admin/teams", `.page`, ""},
+		{l.Admin, "/admin/routing", `.page`, ""},
+		{l.Admin, "/admin/sla", `.page`, ""},
+		{l.Admin, "/admin/calendar", `.page`, ""},
+		{l.Admin, "/admin/templates", `textarea`, ""},
+		{l.Admin, "/admin/channels", `form`, ""},
+	}
+	for _, lang := range []string{"zh", "en"} {
+		for _, scheme := range []string{"light", "dark"} {
+			run(t, ctx, 5*time.Second, "emulate "+scheme, colorScheme(scheme))
+			signedIn := ""
+			for _, p := range pages {
+				who := ""
+				if p.who != nil {
+					who = p.who.Email
+				}
+				if signedIn != who {
+					if signedIn != "" {
+						submit(t, ctx, "sign out", `form[action="/logout"] button`)
+					}
+					if p.who != nil {
+						run(t, ctx, 5*time.Second, "choose "+lang, chromedp.Navigate(l.url+"/login?lang="+lang), chromedp.WaitVisible(css(`.login-card`)))
+						signInBrowser(t, ctx, l.url, p.who)
+						if got := read(t, ctx, "page language", chromedp.Evaluate[string](`document.documentElement.lang`)); !strings.HasPrefix(got, lang) {
+							submit(t, ctx, "switch language", `#lang-switch`)
+						}
+					}
+					signedIn = who
+				}
+				path := p.path
+				if p.who == nil {
+					path += "?lang=" + lang
+				}
+				run(t, ctx, 10*time.Second, "open "+path, chromedp.Navigate(l.url+path), chromedp.WaitVisible(css(p.ready)))
+				if got := read(t, ctx, "page language", chromedp.Evaluate[string](`document.documentElement.lang`)); !strings.HasPrefix(got, lang) {
+					t.Fatalf("%s is in %q, want %s", path, got, lang)
+				}
+				for _, v := range checkA11y(t, ctx) {
+					t.Errorf("%s [%s, %s]: %s", path, lang, scheme, v)
+				}
+				if p.shot != "" {
+					name := fmt.Sprintf("a11y-%s-%s-%s", p.shot, lang, scheme)
+					shoot(t, ctx, name+"-1440")
+					run(t, ctx, 5*time.Second, "phone width", chromedp.EmulateViewport(390, 844))
+					shoot(t, ctx, name+"-390")
+					run(t, ctx, 5*time.Second, "desk width", chromedp.EmulateViewport(1440, 900))
+				}
+			}
+			if signedIn != "" {
+				submit(t, ctx, "sign out", `form[action="/logout"] button`)
+			}
+		}
+	}
+}
