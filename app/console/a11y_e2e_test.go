@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
@@ -157,4 +158,71 @@ func TestBrowserAccessibility(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBrowserPresenceSwitch: presence is a labelled switch whose state is written beside it
+// in the agent's language; pressing it from the keyboard changes the stored presence.
+func TestBrowserPresenceSwitch(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
+	type state struct {
+		Role, Checked, Name, State string
+	}
+	const probe = `(() => { const b = document.getElementById("presence");
+		return {role: b.getAttribute("role"), checked: b.getAttribute("aria-checked"),
+			name: b.querySelector(".switch-label").textContent.trim(), state: document.getElementById(b.getAttribute("aria-describedby")).textContent.trim()}; })()`
+	tests := []struct {
+		lang   string
+		before state
+		after  state
+	}{
+		{"zh", state{"switch", "false", "接单", "离开"}, state{"switch", "true", "接单", "在线接单"}},
+		{"en", state{"switch", "false", "Taking work", "Away"}, state{"switch", "true", "Taking work", "Online"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.lang, func(t *testing.T) {
+			if _, err := l.Service.SetOnline(context.Background(), tickets.AgentActor(l.Agent), false); err != nil {
+				t.Fatal(err)
+			}
+			run(t, ctx, 5*time.Second, "choose "+tc.lang, chromedp.Navigate(l.url+"/login?lang="+tc.lang), chromedp.WaitVisible(css(`.login-card`)))
+			signInBrowser(t, ctx, l.url, l.Agent)
+			if got := read(t, ctx, "page language", chromedp.Evaluate[string](`document.documentElement.lang`)); !strings.HasPrefix(got, tc.lang) {
+				submit(t, ctx, "switch language", `#lang-switch`)
+			}
+			if got := read(t, ctx, "switch", chromedp.Evaluate[state](probe)); got != tc.before {
+				t.Errorf("away, the switch reads %+v, want %+v", got, tc.before)
+			}
+			// Reached with Tab like any control, and pressed with Enter.
+			run(t, ctx, 5*time.Second, "focus the switch", chromedp.Focus(css(`#presence`)))
+			read(t, ctx, "press it", chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent("\r")))
+			if got := read(t, ctx, "switch", chromedp.Evaluate[state](probe)); got != tc.after {
+				t.Errorf("online, the switch reads %+v, want %+v", got, tc.after)
+			}
+			a, err := l.Service.Agent(context.Background(), l.Agent.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.Online {
+				t.Error("pressing the switch left the agent away")
+			}
+			submit(t, ctx, "sign out", `form[action="/logout"] button`)
+		})
+	}
+}
+
+// TestBrowserShortcutsHelp: ? opens the shortcuts as a dialog that takes the focus, so a
+// screen reader announces it; Esc closes it and gives the focus back.
+func TestBrowserShortcutsHelp(t *testing.T) {
+	ctx := newBrowser(t)
+	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
+	signInBrowser(t, ctx, l.url, l.Agent)
+	run(t, ctx, 5*time.Second, "open the queue", chromedp.Navigate(l.url+"/queue"), chromedp.WaitVisible(css(`#queue`)),
+		chromedp.Focus(css(`#search`)), chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`))
+	run(t, ctx, 5*time.Second, "press ?", chromedp.KeyEvent("?"), chromedp.WaitVisible(css(`#shortcuts`)))
+	focus := read(t, ctx, "focus", chromedp.Evaluate[string](`(() => { const d = document.activeElement.closest("[role=dialog]");
+		return d ? d.getAttribute("aria-modal") + " " + document.getElementById(d.getAttribute("aria-labelledby")).textContent : "outside"; })()`))
+	if focus != "true 快捷键" {
+		t.Errorf("after ? the focus is %q, want inside the modal dialog titled 快捷键", focus)
+	}
+	run(t, ctx, 5*time.Second, "press Esc", chromedp.KeyEvent("\x1b"), chromedp.WaitNotVisible(css(`#shortcuts`)))
 }
