@@ -4,6 +4,8 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +14,10 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
+	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -68,6 +72,21 @@ func checkA11y(t *testing.T, ctx context.Context) []string {
 	return out
 }
 
+// servePublic serves the customers' public pages (the status lookup) of the desk, as app
+// wires them, on a loopback port.
+func servePublic(t *testing.T, l *live) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := fiber.New()
+	web.NewStatusPage(l.Service, l.Access, func(c *fiber.Ctx) string { return c.IP() }, slog.New(slog.DiscardHandler)).Register(app)
+	go app.Listener(ln)                                        //nolint:errcheck // ends with the test
+	t.Cleanup(func() { app.ShutdownWithTimeout(time.Second) }) //nolint:errcheck // the test is over
+	return "http://" + ln.Addr().String()
+}
+
 // TestBrowserAccessibility runs axe-core over the main pages, in both languages and in the
 // light and the dark theme, and fails on any serious or critical WCAG 2.1 AA violation. It
 // keeps pictures of the queue and the ticket page at desk and phone widths.
@@ -85,6 +104,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := l.FileComplaint("赵磊", "+8613900139001", "理赔员态度差，三天没有回电。", l.Clock.Now())
+	public := servePublic(t, l)
 
 	type pg struct {
 		who   *tickets.Agent
@@ -94,6 +114,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	pages := []pg{
 		{nil, "/login", `.login-card`, ""},
+		{nil, public + "/status", `form`, ""},
+		{nil, public + "/status?ref=HL-000001&check=8000", `body`, ""},
 		{l.Agent, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue"},
 		{l.Agent, "/tickets/HL-000001", `#reply-body`, "ticket"},
 		{l.Agent, "/calls/new", `#call-form`, ""},
@@ -136,9 +158,12 @@ func TestBrowserAccessibility(t *testing.T) {
 				}
 				path := p.path
 				if p.who == nil {
-					path += "?lang=" + lang
+					path += map[bool]string{false: "?", true: "&"}[strings.Contains(path, "?")] + "lang=" + lang
 				}
-				run(t, ctx, 10*time.Second, "open "+path, chromedp.Navigate(l.url+path), chromedp.WaitVisible(css(p.ready)))
+				if !strings.HasPrefix(path, "http") {
+					path = l.url + path
+				}
+				run(t, ctx, 10*time.Second, "open "+path, chromedp.Navigate(path), chromedp.WaitVisible(css(p.ready)))
 				if got := read(t, ctx, "page language", chromedp.Evaluate[string](`document.documentElement.lang`)); !strings.HasPrefix(got, lang) {
 					t.Fatalf("%s is in %q, want %s", path, got, lang)
 				}
