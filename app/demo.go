@@ -45,6 +45,20 @@ func seedDemo(ctx context.Context, svc *tickets.Service, log *slog.Logger) error
 		}
 	}
 
+	// New contacts go to Claims and its agents start online, so a message that arrives in
+	// the demo is given to someone at once: auto-assignment is what the demo shows first.
+	if _, err := svc.SaveRoutingRule(ctx, system, &tickets.RoutingRule{Name: "所有来信 Everything to Claims", TeamID: claims.ID}); err != nil {
+		return fmt.Errorf("demo routing rule: %w", err)
+	}
+	for _, a := range agents {
+		if a.TeamID == nil || *a.TeamID != claims.ID {
+			continue
+		}
+		if _, err := svc.SetOnline(ctx, tickets.AgentActor(a), true); err != nil {
+			return fmt.Errorf("demo agent online: %w", err)
+		}
+	}
+
 	contacts := []tickets.Inbound{
 		{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138001", ProviderMessageID: "demo-sms-1",
 			Body: "你好，我上周提交的车险理赔（保单号 PA2026-0098）现在进度如何？"},

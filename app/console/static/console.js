@@ -50,7 +50,19 @@
   }
   function selected() { return rows().findIndex((r) => r.classList.contains("sel")); }
   const help = document.getElementById("shortcuts");
-  function toggleHelp(show) { if (help) help.hidden = !show; }
+  // The help is a dialog: it takes the focus when it opens (so a screen reader reads it)
+  // and gives it back when it closes.
+  let helpFrom = null;
+  function toggleHelp(show) {
+    if (!help || help.hidden === !show) return;
+    help.hidden = !show;
+    if (show) {
+      helpFrom = document.activeElement;
+      help.querySelector(".card").focus();
+    } else if (helpFrom && helpFrom.focus) {
+      helpFrom.focus();
+    }
+  }
   document.querySelectorAll("[data-shortcuts]").forEach((b) => b.addEventListener("click", () => toggleHelp(true)));
   if (help) help.addEventListener("click", (e) => { if (e.target === help) toggleHelp(false); });
   // A button the ticket page offers, clicked from the keyboard; none when it is not
@@ -103,6 +115,50 @@
     const tr = e.target.closest("#queue-rows tr[data-href], #customer-tickets tr[data-href]");
     if (tr && !e.target.closest("a")) location.href = tr.dataset.href;
   });
+
+  // --- Drafts: what is typed in a reply or note is kept in this browser until a send
+  // succeeds, so a form that expired (a stale page, a session that ended) loses nothing.
+  // A send marks the draft; the next page clears it unless that page says the form failed.
+  const draftKey = (k) => "hotline.draft." + k;
+  const store = (() => { try { return window.localStorage; } catch (e) { return null; } })();
+  if (store) {
+    const failed = document.querySelector("[data-form-failed], .flash.error");
+    let sent = null;
+    try { sent = JSON.parse(sessionStorage.getItem("hotline.sent") || "null"); } catch (e) { /* none */ }
+    sessionStorage.removeItem("hotline.sent");
+    if (sent && !failed) store.removeItem(draftKey(sent.key));
+    if (sent && failed) {
+      // Back to the page the form was on, signing in again first when that is what failed.
+      document.querySelectorAll("[data-form-failed] a[href]").forEach((a) => {
+        a.href = a.getAttribute("href") === "/login" ? "/login?next=" + encodeURIComponent(sent.page) : sent.page;
+      });
+    }
+    document.querySelectorAll("textarea[data-draft]").forEach((ta) => {
+      const key = ta.dataset.draft;
+      const kept = store.getItem(draftKey(key));
+      if (kept && !ta.value) {
+        ta.value = kept;
+        const note = document.createElement("p");
+        note.className = "draft-kept";
+        note.setAttribute("role", "status");
+        note.textContent = ta.dataset.draftKept || "";
+        ta.before(note);
+        const pane = ta.closest(".tab-pane");
+        if (pane && pane.hidden) showTab(pane.id);
+      }
+      ta.addEventListener("input", () => {
+        if (ta.value) store.setItem(draftKey(key), ta.value); else store.removeItem(draftKey(key));
+      });
+      ta.form.addEventListener("submit", () => {
+        if (ta.value) store.setItem(draftKey(key), ta.value);
+        sessionStorage.setItem("hotline.sent", JSON.stringify({ key: key, page: location.pathname + location.search }));
+      });
+    });
+    // Signing out leaves no customer's words behind in the browser.
+    document.querySelectorAll('form[action="/logout"]').forEach((f) => f.addEventListener("submit", () => {
+      Object.keys(store).filter((k) => k.startsWith("hotline.draft.")).forEach((k) => store.removeItem(k));
+    }));
+  }
 
   // --- Reply composer: the tabs, SMS segments, the WeChat window. ---
   function showTab(id) {
