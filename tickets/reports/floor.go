@@ -214,18 +214,22 @@ func (rd *Reader) floorBreaching(ctx context.Context, f *Floor) error {
 }
 
 // floorComplaints lists the undecided complaints due before the week ends, overdue ones
-// first, read through complaints_open_deadline_idx (migration 20261203100025).
+// first, read through complaints_open_deadline_idx (migration 20261203100025). The count
+// reads the complaints alone; a team filter looks each one's ticket up by its key (a
+// scalar subquery, which the planner keeps per row rather than scanning every ticket).
 func (rd *Reader) floorComplaints(ctx context.Context, f *Floor) error {
-	team, teamArgs := teamClause(f.TeamID)
-	from := " FROM complaints AS c JOIN tickets AS t ON t.id = c.ticket_id LEFT JOIN agents AS o ON o.id = c.officer_id" +
-		" WHERE c.status IN ('received', 'investigating') AND c.deadline_at < ?" + team
-	args := append([]any{f.WeekEnd}, teamArgs...)
-	if err := rd.db.NewRaw("SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.deadline_at <= ? THEN 1 ELSE 0 END), 0)"+from, append([]any{f.Now}, args...)...).
-		Scan(ctx, &f.ComplaintsN, &f.Overdue); err != nil {
+	where := " WHERE c.status IN ('received', 'investigating') AND c.deadline_at < ?"
+	args := []any{f.WeekEnd}
+	if f.TeamID != nil {
+		where += " AND (SELECT t.team_id FROM tickets AS t WHERE t.id = c.ticket_id) = ?"
+		args = append(args, *f.TeamID)
+	}
+	if err := rd.db.NewRaw("SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.deadline_at <= ? THEN 1 ELSE 0 END), 0) FROM complaints AS c"+where,
+		append([]any{f.Now}, args...)...).Scan(ctx, &f.ComplaintsN, &f.Overdue); err != nil {
 		return fmt.Errorf("count complaints due this week: %w", err)
 	}
 	q := "SELECT c.id AS id, c.ticket_id AS ticket_id, c.summary AS summary, c.deadline_at AS deadline_at, COALESCE(o.name, '') AS officer_name" +
-		from + " ORDER BY c.deadline_at, c.id LIMIT ?"
+		" FROM complaints AS c LEFT JOIN agents AS o ON o.id = c.officer_id" + where + " ORDER BY c.deadline_at, c.id LIMIT ?"
 	if err := rd.db.NewRaw(q, append(args, floorListMax)...).Scan(ctx, &f.Complaints); err != nil {
 		return fmt.Errorf("list complaints due this week: %w", err)
 	}
