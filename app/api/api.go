@@ -158,6 +158,7 @@ func New(cfg Config) *fiber.App {
 	authed.Get("/followups", s.listFollowUps)
 	authed.Post("/followups/:id/complete", s.completeFollowUp)
 	authed.Get("/reports/csat", s.csatReport)
+	authed.Get("/reports/floor", s.floorReport)
 
 	authed.Get("/canned-replies", s.listCanned)
 	authed.Post("/canned-replies", s.createCanned)

@@ -509,5 +509,12 @@ FROM tickets WHERE id % 10 = 0`,
 		// The deadline counts, the complaint counts, the volumes and the daily series, for
 		// today and for the month.
 		check(t, rec.Take(), "first_response_due_at", "complaints", "GROUP BY t.channel", "GROUP BY t.category", "GROUP BY x.day")
+
+		// The live floor: the unanswered tickets, the deadlines of the next hour, the
+		// complaints of the week.
+		if _, err := d.rep.Floor(ctx, d.Admin.Agent, team); err != nil {
+			t.Fatal(err)
+		}
+		check(t, rec.Take(), "GROUP BY t.team_id", "UNION ALL", "deadline_at < ")
 	}
 }

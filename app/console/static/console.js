@@ -346,6 +346,8 @@
       later(refreshTicket);
     } else if (board && (c.entity === "complaint" || c.kind.startsWith("complaint."))) {
       later(refreshBoard);
+    } else if (floor) {
+      floorSoon();
     }
     if (page) page.dataset.seen = e.lastEventId; // how far the page has read the feed
   });
@@ -363,6 +365,35 @@
       if (before.get(c.dataset.ref) !== c.closest(".cp-col").id) c.classList.add("fresh");
     });
   }
+
+  // The live floor is redrawn from a fresh copy of itself: soon after any change on the
+  // desk (at most once a second however busy it is), and every 30 seconds for the figures
+  // that move with time alone. Tiles whose number changed are marked.
+  const floor = document.getElementById("floor-live");
+  let floorTimer = null;
+  function floorSoon() {
+    if (!floorTimer) floorTimer = setTimeout(refreshFloor, 1000);
+  }
+  async function refreshFloor() {
+    try {
+      const res = await fetch(location.href, { credentials: "same-origin", cache: "no-store" });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.getElementById("floor-live");
+      if (!fresh) return;
+      const before = new Map(Array.from(floor.querySelectorAll(".floor-tile")).map((t) => [t.id, (t.querySelector(".floor-n") || {}).textContent]));
+      floor.innerHTML = fresh.innerHTML;
+      floor.querySelectorAll(".floor-tile").forEach((t) => {
+        if (before.get(t.id) !== (t.querySelector(".floor-n") || {}).textContent) t.classList.add("fresh");
+      });
+      const asOf = doc.getElementById("floor-asof"), old = document.getElementById("floor-asof");
+      if (asOf && old) old.textContent = asOf.textContent;
+      tick();
+    } catch (_) { /* the next change or the timer tries again */ } finally {
+      floorTimer = null;
+    }
+  }
+  if (floor) setInterval(floorSoon, 30000);
 
   // --- Notices: the menu's unread count, a toast, and the alerts the agent turned on. ---
   const badge = document.getElementById("unread-count");
