@@ -30,9 +30,9 @@ func TestConsoleExports(t *testing.T) {
 			page string // the page that links to the file
 			link string
 		}{
-			{"queue", agent, "/queue.csv?view=all", "/queue?view=all", `href="/queue.csv?view=all&amp;status=&amp;channel=&amp;priority=&amp;q="`},
-			{"register", agent, "/complaints.csv", "/complaints", `href="/complaints.csv"`},
-			{"kpi", super, "/dashboard/kpi.csv?team=all", "/dashboard?team=all", `href="/dashboard/kpi.csv?team=all"`},
+			{"queue", agent, "/queue/export.csv?view=all", "/queue?view=all", `href="/queue/export.csv?view=all&amp;status=&amp;channel=&amp;priority=&amp;q="`},
+			{"register", agent, "/complaints/export.csv", "/complaints", `href="/complaints/export.csv"`},
+			{"kpi", super, "/dashboard/export.csv?team=all", "/dashboard?team=all", `href="/dashboard/export.csv?team=all"`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				consoletest.WantContains(t, tc.b.Get(tc.page), tc.link)
@@ -68,18 +68,18 @@ func TestConsoleExports(t *testing.T) {
 			path   string
 			status int
 		}{
-			{"an agent's KPI", d.Agent, "/dashboard/kpi.csv", 403},
-			{"a complaint officer's KPI", d.Office, "/dashboard/kpi.csv", 403},
-			{"a bad month", d.Admin, "/dashboard/kpi.csv?month=soon", 400},
-			{"a bad range", d.Agent, "/queue.csv?from=2026-12-01&to=2026-11-01", 400},
-			{"a bad status", d.Agent, "/queue.csv?status=late", 400},
-			{"more than a year of complaints", d.Agent, "/complaints.csv?from=2024-01-01", 400},
+			{"an agent's KPI", d.Agent, "/dashboard/export.csv", 403},
+			{"a complaint officer's KPI", d.Office, "/dashboard/export.csv", 403},
+			{"a bad month", d.Admin, "/dashboard/export.csv?month=soon", 400},
+			{"a bad range", d.Agent, "/queue/export.csv?from=2026-12-01&to=2026-11-01", 400},
+			{"a bad status", d.Agent, "/queue/export.csv?status=late", 400},
+			{"more than a year of complaints", d.Agent, "/complaints/export.csv?from=2024-01-01", 400},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				consoletest.WantStatus(t, d.SignIn(tc.who).Get(tc.path), tc.status)
 			})
 		}
-		if r := d.Browser().Get("/queue.csv?view=all"); r.Status == 200 {
+		if r := d.Browser().Get("/queue/export.csv?view=all"); r.Status == 200 {
 			t.Errorf("signed out: %d", r.Status)
 		}
 	})

@@ -12,7 +12,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
-// exportRegister serves GET /complaints.csv to any agent, as the board: the complaints
+// exportRegister serves GET /complaints/export.csv to any agent, as the board: the complaints
 // received in the date range (from, to), oldest first.
 func (h *Handler) exportRegister(ctx *fiber.Ctx, a *tickets.Agent) error {
 	loc := h.svc.Calendar().Location()

@@ -32,7 +32,7 @@ func New(kit *ui.Kit, svc *tickets.Service, figures *reports.Reader) *Handler {
 // Register mounts the dashboard's route.
 func (h *Handler) Register(r ui.Router) {
 	r.Get("/dashboard", h.dashboard)
-	r.Get("/dashboard/kpi.csv", h.exportKPI)
+	r.Get("/dashboard/export.csv", h.exportKPI)
 }
 
 // dashData is the page, laid out: every figure formatted, every chart drawn.

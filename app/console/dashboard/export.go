@@ -13,7 +13,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
-// exportKPI serves GET /dashboard/kpi.csv?month=2026-11&team=all|ID to supervisors and
+// exportKPI serves GET /dashboard/export.csv?month=2026-11&team=all|ID to supervisors and
 // admins: the month's KPI table for the team the dashboard shows (a supervisor's own by
 // default).
 func (h *Handler) exportKPI(ctx *fiber.Ctx, a *tickets.Agent) error {

@@ -10,7 +10,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
-// exportQueue serves GET /queue.csv: the queue as the page shows it (view, status,
+// exportQueue serves GET /queue/export.csv: the queue as the page shows it (view, status,
 // channel, priority, q), created in the date range (from, to), every page of it.
 func (h *Handler) exportQueue(ctx *fiber.Ctx, a *tickets.Agent) error {
 	f, err := queueFilter(ctx, a, ctx.Query)
