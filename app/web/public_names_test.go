@@ -62,8 +62,9 @@ func TestStatusPageListsOnlySentReplies(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		for _, lang := range []struct{ code, title, ticket string }{{"zh", "工单进度查询 · 平安示范保险", "工单 HL-000001 · 车险理赔进度"},
-			{"en", "Check your ticket · 平安示范保险", "Ticket HL-000001 · 车险理赔进度"}} {
+		for _, lang := range []struct{ code, title, ticket, status string }{
+			{"zh", "工单进度查询 · 平安示范保险", "工单 HL-000001 · 车险理赔进度", `class="status">处理中<`},
+			{"en", "Check your ticket · 平安示范保险", "Ticket HL-000001 · 车险理赔进度", `class="status">Being worked on<`}} {
 			t.Run(lang.code, func(t *testing.T) {
 				req := httptest.NewRequest("GET", "/status?"+url.Values{"ref": {"HL-000001"}, "check": {"kim@example.com"}, "lang": {lang.code}}.Encode(), nil)
 				r, err := app.Test(req, -1)
@@ -75,7 +76,7 @@ func TestStatusPageListsOnlySentReplies(t *testing.T) {
 				if r.StatusCode != 200 {
 					t.Fatalf("status %d: %s", r.StatusCode, body)
 				}
-				for _, want := range []string{"<title>" + lang.title + "</title>", `<p class="company">平安示范保险</p>`, lang.ticket} {
+				for _, want := range []string{"<title>" + lang.title + "</title>", `<p class="company">平安示范保险</p>`, lang.ticket, lang.status} {
 					if !strings.Contains(body, want) {
 						t.Errorf("the page lacks %q", want)
 					}

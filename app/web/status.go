@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -98,8 +100,16 @@ func (v view) T(zh, en string) string {
 	return zh
 }
 
-// StatusWord is a ticket status in the page's language.
-func (v view) StatusWord(s tickets.Status) string { return s.Words(v.Lang == "en") }
+// StatusWord is a ticket status in the page's language. The English words are written to
+// sit inside a sentence ("resolved"); alone on the badge they start with a capital, so
+// they do not read as a raw key.
+func (v view) StatusWord(s tickets.Status) string {
+	w := s.Words(v.Lang == "en")
+	if r, size := utf8.DecodeRuneInString(w); v.Lang == "en" && size > 0 {
+		return string(unicode.ToUpper(r)) + w[size:]
+	}
+	return w
+}
 
 // ComplaintWord is a complaint status in the page's language.
 func (v view) ComplaintWord(s tickets.ComplaintStatus) string {
