@@ -42,7 +42,7 @@ func TestStreamHandsRowsOnBeforeTheEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go app.Listener(ln) //nolint:errcheck
+	go app.Listener(ln)  //nolint:errcheck
 	defer app.Shutdown() //nolint:errcheck
 
 	res, err := http.Get("http://" + ln.Addr().String() + "/x.csv")
