@@ -45,6 +45,7 @@ type config struct {
 	TwilioFrom       string                // TWILIO_FROM_NUMBER
 	TwilioService    string                // TWILIO_MESSAGING_SERVICE_SID
 	PublicBaseURL    string                // PUBLIC_BASE_URL
+	CompanyName      string                // HOTLINE_COMPANY_NAME: named on the public pages
 	SMSAck           bool                  // HOTLINE_SMS_ACK
 	CallCentreNumber string                // HOTLINE_CALL_CENTRE_NUMBER
 	IVRLanguage      voice.Lang            // HOTLINE_IVR_LANGUAGE
@@ -137,6 +138,7 @@ func loadConfig() (config, error) {
 	c.Twilio = twilio.Config{AccountSID: os.Getenv("TWILIO_ACCOUNT_SID"), AuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), APIURL: os.Getenv("TWILIO_API_URL")}
 	c.TwilioFrom, c.TwilioService = os.Getenv("TWILIO_FROM_NUMBER"), os.Getenv("TWILIO_MESSAGING_SERVICE_SID")
 	c.PublicBaseURL = strings.TrimRight(os.Getenv("PUBLIC_BASE_URL"), "/")
+	c.CompanyName = strings.TrimSpace(env("HOTLINE_COMPANY_NAME", "Hotline"))
 	c.SMSAck = env("HOTLINE_SMS_ACK", "on") != "off"
 	c.CallCentreNumber = os.Getenv("HOTLINE_CALL_CENTRE_NUMBER")
 	c.IVRLanguage = voice.Lang(env("HOTLINE_IVR_LANGUAGE", "zh"))

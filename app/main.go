@@ -252,7 +252,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	slack := notifications.NewSlack(cfg.Slack)
 	boxes := outbox.New(svc) // the Slack outboxes: the API takes Acknowledge clicks, a worker delivers
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
-		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log), web.NewSurveyPage(care, log), web.NewMediaLinks(svc, log))
+		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log).Company(cfg.CompanyName), web.NewSurveyPage(care, log).Company(cfg.CompanyName), web.NewMediaLinks(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
 	desk := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,

@@ -106,6 +106,7 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/me/password", s.changePassword)
 
 	authed.Get("/tickets", s.listTickets)
+	authed.Get("/tickets.csv", s.exportTickets)
 	authed.Post("/tickets", s.createTicket)
 	authed.Get("/tickets/:ref", s.getTicket)
 	authed.Post("/tickets/:ref/replies", s.reply)
@@ -148,6 +149,7 @@ func New(cfg Config) *fiber.App {
 	authed.Put("/calendar/days/:day", s.setDay)
 
 	authed.Get("/complaints", s.listComplaints)
+	authed.Get("/complaints.csv", s.exportComplaints)
 	authed.Post("/complaints", s.createComplaint)
 	authed.Get("/complaints/:ref", s.getComplaint)
 	authed.Post("/complaints/:ref/status", s.complaintStatus)
@@ -159,6 +161,7 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/followups/:id/complete", s.completeFollowUp)
 	authed.Get("/reports/csat", s.csatReport)
 	authed.Get("/reports/floor", s.floorReport)
+	authed.Get("/reports/kpi.csv", s.exportKPI)
 
 	authed.Get("/canned-replies", s.listCanned)
 	authed.Post("/canned-replies", s.createCanned)

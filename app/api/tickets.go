@@ -13,6 +13,19 @@ import (
 // listTickets serves the queues: GET /tickets?status=new,open&team=2&assignee=me|none|7
 // &channel=sms&priority=high&q=HL-000123&cursor=...&limit=50
 func (s *server) listTickets(c *fiber.Ctx) error {
+	f, err := queueFilter(c)
+	if err != nil {
+		return err
+	}
+	page, err := s.svc.ListTickets(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(listJSON[ticketJSON]{Items: viewTickets(page.Items), NextCursor: page.NextCursor})
+}
+
+// queueFilter reads a queue's filters from the query: GET /tickets and its CSV export.
+func queueFilter(c *fiber.Ctx) (tickets.TicketFilter, error) {
 	f := tickets.TicketFilter{
 		Channel:  tickets.Channel(c.Query("channel")),
 		Priority: tickets.Priority(c.Query("priority")),
@@ -27,26 +40,22 @@ func (s *server) listTickets(c *fiber.Ctx) error {
 	if v := c.Query("team"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "team must be a team id")
+			return f, fiber.NewError(fiber.StatusBadRequest, "team must be a team id")
 		}
 		f.TeamID = &id
 	}
 	var err error
 	if f.AssigneeID, f.Unassigned, err = assigneeParam(c); err != nil {
-		return err
+		return f, err
 	}
 	if v := c.Query("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return fiber.NewError(fiber.StatusBadRequest, "limit must be a number from 1 to 200")
+			return f, fiber.NewError(fiber.StatusBadRequest, "limit must be a number from 1 to 200")
 		}
 		f.Limit = n
 	}
-	page, err := s.svc.ListTickets(c.UserContext(), f)
-	if err != nil {
-		return err
-	}
-	return c.JSON(listJSON[ticketJSON]{Items: viewTickets(page.Items), NextCursor: page.NextCursor})
+	return f, nil
 }
 
 func (s *server) getTicket(c *fiber.Ctx) error {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -29,6 +31,24 @@ type StatusPage struct {
 	tmpl     *template.Template
 	clientIP func(*fiber.Ctx) string
 	log      *slog.Logger
+	company  string
+}
+
+// DefaultCompany names the business on the public pages when none is configured.
+const DefaultCompany = "Hotline"
+
+// Company names the business the page speaks for (HOTLINE_COMPANY_NAME); empty keeps
+// DefaultCompany.
+func (p *StatusPage) Company(name string) *StatusPage {
+	p.company = companyName(name)
+	return p
+}
+
+func companyName(name string) string {
+	if name = strings.TrimSpace(name); name != "" {
+		return name
+	}
+	return DefaultCompany
 }
 
 // NewStatusPage builds the page of svc's tickets, looked up through doors; clientIP names
@@ -41,7 +61,7 @@ func NewStatusPage(svc *tickets.Service, doors *access.Service, clientIP func(*f
 		"day":  func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
 	}
 	tmpl := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"))
-	return &StatusPage{doors: doors, tmpl: tmpl, clientIP: clientIP, log: log}
+	return &StatusPage{doors: doors, tmpl: tmpl, clientIP: clientIP, log: log, company: DefaultCompany}
 }
 
 // Register mounts GET /status.
@@ -51,11 +71,12 @@ func (p *StatusPage) Register(app *fiber.App) {
 }
 
 type view struct {
-	Lang   string // "zh" or "en"
-	Ref    string
-	Error  string // "", "notfound", "limit" (this client), "locked" (this reference)
-	Retry  time.Duration
-	Ticket *access.TicketStatus
+	Lang    string // "zh" or "en"
+	Company string
+	Ref     string
+	Error   string // "", "notfound", "limit" (this client), "locked" (this reference)
+	Retry   time.Duration
+	Ticket  *access.TicketStatus
 }
 
 // Wait says how long to wait after a refusal, in the page's language, rounded up.
@@ -79,8 +100,16 @@ func (v view) T(zh, en string) string {
 	return zh
 }
 
-// StatusWord is a ticket status in the page's language.
-func (v view) StatusWord(s tickets.Status) string { return s.Words(v.Lang == "en") }
+// StatusWord is a ticket status in the page's language. The English words are written to
+// sit inside a sentence ("resolved"); alone on the badge they start with a capital, so
+// they do not read as a raw key.
+func (v view) StatusWord(s tickets.Status) string {
+	w := s.Words(v.Lang == "en")
+	if r, size := utf8.DecodeRuneInString(w); v.Lang == "en" && size > 0 {
+		return string(unicode.ToUpper(r)) + w[size:]
+	}
+	return w
+}
 
 // ComplaintWord is a complaint status in the page's language.
 func (v view) ComplaintWord(s tickets.ComplaintStatus) string {
@@ -102,7 +131,7 @@ func lang(c *fiber.Ctx) string {
 }
 
 func (p *StatusPage) show(c *fiber.Ctx) error {
-	v := view{Lang: lang(c), Ref: strings.TrimSpace(c.Query("ref"))}
+	v := view{Lang: lang(c), Company: p.company, Ref: strings.TrimSpace(c.Query("ref"))}
 	if v.Ref == "" {
 		return p.render(c, fiber.StatusOK, v)
 	}

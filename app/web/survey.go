@@ -16,9 +16,17 @@ import (
 // SurveyPage is the public page an emailed satisfaction survey links to: five buttons, a
 // comment box, and a thank-you once answered. The link's token is the only credential.
 type SurveyPage struct {
-	care *aftercare.Service
-	tmpl *template.Template
-	log  *slog.Logger
+	care    *aftercare.Service
+	tmpl    *template.Template
+	log     *slog.Logger
+	company string
+}
+
+// Company names the business the page speaks for (HOTLINE_COMPANY_NAME); empty keeps
+// DefaultCompany.
+func (p *SurveyPage) Company(name string) *SurveyPage {
+	p.company = companyName(name)
+	return p
 }
 
 // NewSurveyPage builds the page for GET and POST /survey/{token}.
@@ -27,7 +35,7 @@ func NewSurveyPage(care *aftercare.Service, log *slog.Logger) *SurveyPage {
 		log = slog.Default()
 	}
 	tmpl := template.Must(template.New("").ParseFS(files, "templates/survey.html", "templates/style.html"))
-	return &SurveyPage{care: care, tmpl: tmpl, log: log}
+	return &SurveyPage{care: care, tmpl: tmpl, log: log, company: DefaultCompany}
 }
 
 // Register mounts GET and POST /survey/:token.
@@ -39,6 +47,9 @@ func (p *SurveyPage) Register(app *fiber.App) {
 
 type surveyView struct {
 	Lang    string // "zh" or "en"
+	Company string
+	Ref     string // the ticket rated, and its subject: the link's holder is its customer
+	Subject string
 	Token   string
 	Error   string // "", "notfound", "invalid"
 	Score   int    // the recorded score, once answered
@@ -62,7 +73,7 @@ func (v surveyView) Word(score int) string {
 }
 
 func (p *SurveyPage) show(c *fiber.Ctx) error {
-	v := surveyView{Lang: lang(c), Token: c.Params("token"), Scores: []int{5, 4, 3, 2, 1}}
+	v := surveyView{Lang: lang(c), Company: p.company, Token: c.Params("token"), Scores: []int{5, 4, 3, 2, 1}}
 	sv, err := p.care.SurveyByToken(c.UserContext(), v.Token)
 	switch {
 	case errors.Is(err, tickets.ErrNotFound):
@@ -78,7 +89,7 @@ func (p *SurveyPage) show(c *fiber.Ctx) error {
 }
 
 func (p *SurveyPage) answer(c *fiber.Ctx) error {
-	v := surveyView{Lang: lang(c), Token: c.Params("token"), Scores: []int{5, 4, 3, 2, 1}}
+	v := surveyView{Lang: lang(c), Company: p.company, Token: c.Params("token"), Scores: []int{5, 4, 3, 2, 1}}
 	score, err := strconv.Atoi(strings.TrimSpace(c.FormValue("score")))
 	if err != nil || score < 1 || score > 5 {
 		score = 0
@@ -109,6 +120,15 @@ func (p *SurveyPage) answer(c *fiber.Ctx) error {
 }
 
 func (p *SurveyPage) render(c *fiber.Ctx, status int, v surveyView) error {
+	if v.Error != "notfound" {
+		t, err := p.care.SurveyTicket(c.UserContext(), v.Token)
+		if err != nil && !errors.Is(err, tickets.ErrNotFound) {
+			return err
+		}
+		if t != nil {
+			v.Ref, v.Subject = t.Ref(), t.Subject
+		}
+	}
 	c.Status(status).Type("html", "utf-8")
 	// The token is in the path: never hand it on, nor cache or frame the page.
 	setPublicPageHeaders(c)

@@ -35,6 +35,10 @@ type ComplaintStatusView struct {
 	Decision string
 }
 
+// sentStatuses are the delivery statuses of a reply the provider took: "sending" and "read"
+// are providers' words Hotline stores as they report them.
+var sentStatuses = []string{"sending", tickets.DeliverySent, tickets.DeliveryDelivered, "read"}
+
 // PublicReply is a reply the customer was sent.
 type PublicReply struct {
 	At   time.Time
@@ -194,7 +198,8 @@ func (s *Service) statusOf(ctx context.Context, t *tickets.Ticket, withReplies b
 	if withReplies {
 		var ms []*tickets.Message
 		if err := s.db.NewSelect().Model(&ms).Where("ticket_id = ? AND direction = ?", t.ID, tickets.DirectionOutbound).
-			Where("delivery_status NOT IN ('failed', 'undelivered')").OrderExpr("id").Scan(ctx); err != nil {
+			// Only what left: a queued reply may still fail, and a failed one never arrived.
+			Where("delivery_status IN (?)", bun.In(sentStatuses)).OrderExpr("id").Scan(ctx); err != nil {
 			return nil, fmt.Errorf("load replies: %w", err)
 		}
 		for _, m := range ms {

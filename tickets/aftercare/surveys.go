@@ -288,6 +288,16 @@ func (s *Service) SurveyByToken(ctx context.Context, token string) (*Survey, err
 	return s.surveyByToken(ctx, s.svc.DB(), token)
 }
 
+// SurveyTicket is the ticket an emailed survey link rates, for its page to name; ErrNotFound
+// as SurveyByToken.
+func (s *Service) SurveyTicket(ctx context.Context, token string) (*tickets.Ticket, error) {
+	v, err := s.SurveyByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.TicketByID(ctx, v.TicketID)
+}
+
 // MaxSurveyComment is the longest comment kept with a score, in bytes.
 const MaxSurveyComment = 4000
 

@@ -34,6 +34,7 @@ func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service) *Handler {
 // Register mounts the complaints' routes.
 func (h *Handler) Register(r ui.Router) {
 	r.Get("/complaints", h.complaintBoard)
+	r.Get("/complaints/export.csv", h.exportRegister) // before /complaints/:ref
 	r.Get("/complaints/:ref", h.complaintPage)
 	r.Post("/complaints/:ref/status", h.complaintStatus)
 	r.Post("/complaints/:ref/assign", h.complaintAssign)

@@ -29,10 +29,11 @@ func New(kit *ui.Kit, svc *tickets.Service, figures *reports.Reader) *Handler {
 	return &Handler{kit: kit, svc: svc, reports: figures}
 }
 
-// Register mounts the dashboard's route.
+// Register mounts the dashboard's routes.
 func (h *Handler) Register(r ui.Router) {
 	r.Get("/dashboard", h.dashboard)
 	r.Get("/dashboard/floor", h.floor)
+	r.Get("/dashboard/export.csv", h.exportKPI)
 }
 
 // dashData is the page, laid out: every figure formatted, every chart drawn.

@@ -47,6 +47,7 @@ func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *after
 // Register mounts the desk's routes.
 func (h *Handler) Register(r ui.Router) {
 	r.Get("/queue", h.queue)
+	r.Get("/queue/export.csv", h.exportQueue)
 	r.Get("/tickets/:ref", h.ticket)
 	r.Post("/tickets/:ref/reply", h.reply)
 	r.Post("/tickets/:ref/note", h.note)

@@ -104,6 +104,7 @@ var coreText = texts{
 	"queue.team":             {"团队队列", "Team queue"},
 	"queue.unassigned":       {"未分配", "Unassigned"},
 	"queue.all":              {"全部", "All"},
+	"queue.export":           {"导出 CSV", "Export CSV"},
 	"queue.empty":            {"没有符合条件的工单。", "No tickets match."},
 	"queue.more":             {"下一页", "Next page"},
 	"queue.filter":           {"筛选", "Filter"},

@@ -3,6 +3,7 @@ package ui
 // The complaints board's and the complaint page's words.
 var complaintsText = texts{
 	"complaints.title":             {"投诉看板", "Complaints board"},
+	"complaints.export":            {"导出投诉登记表（CSV）", "Export the register (CSV)"},
 	"complaints.view.all":          {"全部投诉", "All complaints"},
 	"complaints.view.mine":         {"我负责的", "Assigned to me"},
 	"complaints.col.received":      {"已受理", "Received"},

@@ -6,6 +6,8 @@ var dashboardText = texts{
 	"dash.team":          {"团队", "Team"},
 	"dash.all_teams":     {"全部团队", "All teams"},
 	"dash.show":          {"查看", "Show"},
+	"dash.export_kpi":    {"导出本月考核指标（CSV）", "Export this month's KPI (CSV)"},
+	"dash.bad_month":     {"月份格式应为 2026-11", "The month must look like 2026-11"},
 	"dash.as_of":         {"数据截至 %s", "As of %s"},
 	"dash.periods":       {"今天 %s · 近 30 天 %s", "today %s · last 30 days %s"},
 	"dash.bad_team":      {"没有这个团队。", "There is no such team."},
