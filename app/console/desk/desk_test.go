@@ -200,7 +200,7 @@ func TestTicketPage(t *testing.T) {
 		r := b.Get("/tickets/" + tk.Ref() + "?partial=timeline")
 		consoletest.WantStatus(t, r, 200)
 		consoletest.WantLacks(t, r, "<html", `id="composer"`)
-		order := []string{"你好，我的理赔进度", "您好，正在处理。", "客户来电两次", "更改了优先级", "升级为投诉"}
+		order := []string{"你好，我的理赔进度", "您好，正在处理。", "客户来电两次", "将优先级从“普通”改为“高”", "升级为投诉 "}
 		at := 0
 		for _, o := range order {
 			i := strings.Index(r.Body[at:], o)

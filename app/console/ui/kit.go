@@ -50,13 +50,14 @@ type Router interface {
 // Kit draws the console's pages. One is made per console and shared by its sections.
 type Kit struct {
 	clock tickets.Clock
+	loc   *time.Location
 	pages map[string]*template.Template
 }
 
 // New parses the templates; a template error is a programming error and panics at start.
 // Times are shown in loc, the desk's calendar zone; deadlines are shown against clock.
 func New(loc *time.Location, clock tickets.Clock) *Kit {
-	return &Kit{clock: clock, pages: parsePages(loc)}
+	return &Kit{clock: clock, loc: loc, pages: parsePages(loc)}
 }
 
 func parsePages(loc *time.Location) map[string]*template.Template {
