@@ -43,3 +43,19 @@ var timelineText = texts{
 	"reason.wechat_window":    {"微信 48 小时会话窗口已关闭", "WeChat's 48-hour window has closed"},
 	"reason.deadline_passed":  {"时限已过", "the deadline had passed"},
 }
+
+// serviceErrorText is how the Chinese console says the service's refusals (the English
+// console shows the service's own English).
+var serviceErrorText = texts{
+	"svcerr.ticket_not_found": {"找不到工单 %s。", "Ticket %s not found."},
+	"svcerr.not_a_reference":  {"“%s”不是工单号（例如 HL-000001）。", "%q is not a ticket reference (e.g. HL-000001)."},
+	"svcerr.closed":           {"%s 已关闭，请先重新打开再回复。", "%s is closed; reopen it before replying."},
+	"svcerr.taken":            {"%s 已被 %s 接手。", "%s is already taken by %s."},
+	"svcerr.cannot_move":      {"%s 不能从“%s”改为“%s”。", "%s cannot go from %s to %s."},
+	"svcerr.already":          {"%s 已经是“%s”。", "%s is already %s."},
+	"svcerr.opted_out":        {"客户已退订此渠道的消息，请改用其他渠道或等客户恢复订阅。", "The customer opted out of this channel; reply on another channel or wait for them to opt back in."},
+	"svcerr.not_found":        {"找不到您要的内容", "Not found"},
+	"svcerr.conflict":         {"这项操作与当前状态冲突", "This conflicts with the current state"},
+	"svcerr.invalid":          {"输入有误", "Something in the form is not right"},
+	"svcerr.with":             {"%s（%s）", "%s (%s)"},
+}
