@@ -12,6 +12,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
@@ -28,7 +29,7 @@ var (
 	snakeCase = regexp.MustCompile(`(?:^|[^\w@./-])([a-z]+_[a-z_]+)\b`)
 	// The stored values of statuses, priorities, channels and delivery states: in the
 	// Chinese console each has a word, so none may show in English.
-	rawValue = regexp.MustCompile(`\b(new|open|pending|resolved|closed|low|normal|high|urgent|sms|phone|wechat|email|queued|sent|delivered|failed|undelivered|received|investigating|decided)\b`)
+	rawValue = regexp.MustCompile(`\b(new|open|pending|resolved|closed|low|normal|high|urgent|sms|phone|wechat|email|queued|sent|delivered|failed|undelivered|received|investigating|decided|claims|policy|payment|enquiry|other)\b`)
 )
 
 // readable is the text a person reads on page.
@@ -61,10 +62,11 @@ func untranslated(lang, page string) []string {
 	return bad
 }
 
-// Every page of the console, in both languages, over tickets in every status, channel and
-// priority with every kind of event the timeline tells, speaks words and never keys.
-func TestNoRawKeys(t *testing.T) {
-	d := consoletest.NewDesk(t, tickettest.SQLite(t))
+// busyDesk fills d with tickets in every status, channel and priority, with every kind of
+// event the timeline tells, a complaint and missed deadlines; it returns the busiest
+// ticket, the others and the complaint.
+func busyDesk(t *testing.T, d *consoletest.Desk) (busy *tickets.Ticket, others []*tickets.Ticket, cp *complaints.Complaint) {
+	t.Helper()
 	ctx := context.Background()
 	as := tickets.AgentActor(d.Agent)
 	admin := tickets.AgentActor(d.Admin)
@@ -84,7 +86,7 @@ func TestNoRawKeys(t *testing.T) {
 	}
 	// A ticket that goes the whole way: assigned, answered, re-filed, noted, paused,
 	// resolved (three follow-up calls), reopened, and later breached.
-	busy := d.SMS("+8613800138000", "我的理赔进度怎么样了")
+	busy = d.SMS("+8613800138000", "我的理赔进度怎么样了")
 	must(d.Service.Assign(ctx, admin, busy.Ref(), tickets.Assignment{AssigneeID: &d.Agent.ID}))
 	must(d.Service.Reply(ctx, as, busy.Ref(), "您好，正在处理。"))
 	must(d.Service.SetPriority(ctx, as, busy.Ref(), tickets.PriorityHigh, ""))
@@ -100,23 +102,32 @@ func TestNoRawKeys(t *testing.T) {
 	must(d.Service.SetPriority(ctx, as, wx.Ref(), tickets.PriorityLow, ""))
 	must(d.Service.SetStatus(ctx, as, wx.Ref(), tickets.StatusResolved, ""))
 	must(d.Service.SetStatus(ctx, as, wx.Ref(), tickets.StatusClosed, ""))
-	cp := d.FileComplaint("钱女士", "13900139000", "理赔太慢", consoletest.T0)
+	cp = d.FileComplaint("钱女士", "13900139000", "理赔太慢", consoletest.T0)
 	// A day and more later the open tickets miss their deadlines.
 	d.Clock.Advance(50 * time.Hour)
 	if _, err := deadlines.New(d.Service).Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 
+	return busy, []*tickets.Ticket{mail, wx}, cp
+}
+
+// Every page of the console, in both languages, over tickets in every status, channel and
+// priority with every kind of event the timeline tells, speaks words and never keys.
+func TestNoRawKeys(t *testing.T) {
+	d := consoletest.NewDesk(t, tickettest.SQLite(t))
+	ctx := context.Background()
+	busy, others, cp := busyDesk(t, d)
 	cust, err := d.Service.Ticket(ctx, busy.Ref())
 	if err != nil {
 		t.Fatal(err)
 	}
 	pages := []string{
-		"/queue?view=all&status=any", "/queue?view=mine", "/call", "/followups", "/notices", "/complaints",
+		"/queue?view=all", "/queue?view=all&status=pending", "/queue?view=all&status=closed", "/queue?view=all&status=resolved", "/queue?view=mine", "/call", "/followups", "/notices", "/complaints",
 		"/dashboard", "/customers/" + strconv.FormatInt(cust.CustomerID, 10), "/tickets/HL-999999",
 		"/complaints/" + cp.Ref(),
 	}
-	for _, tk := range []*tickets.Ticket{busy, mail, wx} {
+	for _, tk := range append(others, busy) {
 		pages = append(pages, "/tickets/"+tk.Ref())
 	}
 	b := d.SignIn(d.Admin)

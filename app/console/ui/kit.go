@@ -99,12 +99,7 @@ func (v View) T(key string, args ...any) string { return T(v.Lang, key, args...)
 
 // TOr translates key, or shows fallback where the catalogue has no wording for it (an
 // audit event kind added later, say).
-func (v View) TOr(key, fallback string) string {
-	if s := T(v.Lang, key); s != key {
-		return s
-	}
-	return fallback
-}
+func (v View) TOr(key, fallback string) string { return TOrKey(v.Lang, key, fallback) }
 
 // After says when after resolution a follow-up call falls: "same day", "7 days".
 func (v View) After(f *aftercare.FollowUp) string {

@@ -53,4 +53,5 @@ var serviceReasons = []struct {
 	{regexp.MustCompile(`^(\S+) cannot go from (\w+) to (\w+)$`), "svcerr.cannot_move"},
 	{regexp.MustCompile(`^(HL-\d+) is already (\w+)$`), "svcerr.already"},
 	{regexp.MustCompile(`^the customer opted out of`), "svcerr.opted_out"},
+	{regexp.MustCompile(`^unknown status "(.*)" \(`), "svcerr.unknown_status"},
 }

@@ -54,6 +54,7 @@ var serviceErrorText = texts{
 	"svcerr.cannot_move":      {"%s 不能从“%s”改为“%s”。", "%s cannot go from %s to %s."},
 	"svcerr.already":          {"%s 已经是“%s”。", "%s is already %s."},
 	"svcerr.opted_out":        {"客户已退订此渠道的消息，请改用其他渠道或等客户恢复订阅。", "The customer opted out of this channel; reply on another channel or wait for them to opt back in."},
+	"svcerr.unknown_status":   {"没有“%s”这个状态。", "There is no status %q."},
 	"svcerr.not_found":        {"找不到您要的内容", "Not found"},
 	"svcerr.conflict":         {"这项操作与当前状态冲突", "This conflicts with the current state"},
 	"svcerr.invalid":          {"输入有误", "Something in the form is not right"},
