@@ -29,6 +29,8 @@ var (
 	snakeCase = regexp.MustCompile(`(?:^|[^\w@./-])([a-z]+_[a-z_]+)\b`)
 	// The stored values of statuses, priorities, channels and delivery states: in the
 	// Chinese console each has a word, so none may show in English.
+	// A badge whose whole text is a stored state is a key in either language.
+	rawBadge = regexp.MustCompile(`>\s*(new|open|pending|resolved|closed|low|normal|high|urgent|queued|sent|delivered|read|undelivered|failed|received|investigating|decided)\s*<`)
 	rawValue = regexp.MustCompile(`\b(new|open|pending|resolved|closed|low|normal|high|urgent|sms|phone|wechat|email|queued|sent|delivered|failed|undelivered|received|investigating|decided|claims|policy|payment|enquiry|other)\b`)
 )
 
@@ -47,6 +49,9 @@ func readable(page string) string {
 func untranslated(lang, page string) []string {
 	text := readable(page)
 	var bad []string
+	for _, m := range rawBadge.FindAllStringSubmatch(scripts.ReplaceAllString(page, " "), -1) {
+		bad = append(bad, m[1])
+	}
 	for _, re := range []*regexp.Regexp{keyLike, snakeCase} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			bad = append(bad, m[1])
@@ -162,6 +167,7 @@ func TestUntranslatedCatchesKeys(t *testing.T) {
 		{"en", `<span title="status.archived">x</span>`, true},
 		{"en", `<td>first_response</td>`, true},
 		{"zh", `<span class="delivery">queued</span>`, true},
+		{"en", `<span class="delivery">queued</span>`, true},
 		{"zh", `<td>状态：resolved</td>`, true},
 		{"en", `<td>Resolved</td><td>li@desk.test</td><a href="/status.open">x</a>`, false},
 		{"zh", `<td>李娜 Li Na · 理赔服务 Claims</td><script>var s = "status.open"</script>`, false},

@@ -79,7 +79,7 @@ func TestQueues(t *testing.T) {
 		t.Run("bad filters are a 400 with the reason", func(t *testing.T) {
 			for path, says := range map[string]string{
 				"/queue?view=everyone":         "view must be",
-				"/queue?view=all&status=maybe": "unknown status",
+				"/queue?view=all&status=maybe": "没有“maybe”这个状态",
 				"/queue?view=all&channel=fax":  "unknown channel",
 				"/queue?view=all&cursor=zzz":   "cursor",
 			} {
