@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -80,7 +82,15 @@ func (v view) T(zh, en string) string {
 }
 
 // StatusWord is a ticket status in the page's language.
-func (v view) StatusWord(s tickets.Status) string { return s.Words(v.Lang == "en") }
+func (v view) StatusWord(s tickets.Status) string {
+	w := s.Words(v.Lang == "en")
+	// The words are made to sit inside a sentence ("your ticket is resolved"); on the
+	// page they stand alone as a label.
+	if r, size := utf8.DecodeRuneInString(w); size > 0 {
+		return string(unicode.ToUpper(r)) + w[size:]
+	}
+	return w
+}
 
 // ComplaintWord is a complaint status in the page's language.
 func (v view) ComplaintWord(s tickets.ComplaintStatus) string {
