@@ -221,7 +221,7 @@ func (c *Console) wrap(h ui.Handler) fiber.Handler {
 		if err == nil {
 			return nil
 		}
-		status, reason := ui.Status(err)
+		status, reason := ui.StatusIn(ui.Lang(ctx, a), err)
 		if status >= 500 {
 			c.log.Error("console request failed", "method", ctx.Method(), "path", ctx.Path(), "err", err)
 			reason = ""

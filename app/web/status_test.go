@@ -61,6 +61,10 @@ func TestStatusPage(t *testing.T) {
 	if strings.Contains(body, "INTERNAL NOTE") || strings.Contains(body, "13800138000") || strings.Contains(body, "<script>alert") {
 		t.Error("the page shows a note, the phone number, or unescaped HTML")
 	}
+	// In English the status stands as a label, not as the sentence word it is in an SMS.
+	if _, body := get(url.Values{"ref": {"HL-000001"}, "check": {"8000"}, "lang": {"en"}}); !strings.Contains(body, `<span class="status">Being worked on</span>`) {
+		t.Errorf("English status: %s", body)
+	}
 	status, body = get(url.Values{"ref": {"HL-000001"}, "check": {"1234"}, "lang": {"en"}})
 	if status != 404 || !strings.Contains(body, "No ticket matches") {
 		t.Errorf("wrong check: %d", status)

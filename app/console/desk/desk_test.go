@@ -79,7 +79,7 @@ func TestQueues(t *testing.T) {
 		t.Run("bad filters are a 400 with the reason", func(t *testing.T) {
 			for path, says := range map[string]string{
 				"/queue?view=everyone":         "view must be",
-				"/queue?view=all&status=maybe": "unknown status",
+				"/queue?view=all&status=maybe": "没有“maybe”这个状态",
 				"/queue?view=all&channel=fax":  "unknown channel",
 				"/queue?view=all&cursor=zzz":   "cursor",
 			} {
@@ -200,7 +200,7 @@ func TestTicketPage(t *testing.T) {
 		r := b.Get("/tickets/" + tk.Ref() + "?partial=timeline")
 		consoletest.WantStatus(t, r, 200)
 		consoletest.WantLacks(t, r, "<html", `id="composer"`)
-		order := []string{"你好，我的理赔进度", "您好，正在处理。", "客户来电两次", "更改了优先级", "升级为投诉"}
+		order := []string{"你好，我的理赔进度", "您好，正在处理。", "客户来电两次", "将优先级从“普通”改为“高”", "升级为投诉 "}
 		at := 0
 		for _, o := range order {
 			i := strings.Index(r.Body[at:], o)

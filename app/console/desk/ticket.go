@@ -1,8 +1,6 @@
 package desk
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/url"
 	"slices"
 	"sort"
@@ -45,7 +43,8 @@ type timelineItem struct {
 	At      time.Time
 	Message *tickets.Message
 	Event   *tickets.Event
-	Detail  string // an event's particulars: from → to, the reason
+	Line    ui.Line        // an event as the story tells it
+	Group   []timelineItem // consecutive system events folded into one line, under a disclosure
 }
 
 // messageEvents are audit events the timeline already shows as messages.
@@ -86,12 +85,20 @@ func (h *Handler) ticketData(ctx *fiber.Ctx, a *tickets.Agent, ref string) (*tic
 	for _, m := range t.Messages {
 		d.Timeline = append(d.Timeline, timelineItem{At: m.CreatedAt, Message: m})
 	}
-	for _, e := range t.Events {
-		if !messageEvents[e.Kind] {
-			d.Timeline = append(d.Timeline, timelineItem{At: e.CreatedAt, Event: e, Detail: eventDetail(e)})
-		}
+	if d.Teams, err = h.svc.Teams(cx); err != nil {
+		return nil, err
 	}
-	sort.SliceStable(d.Timeline, func(i, j int) bool { return d.Timeline[i].At.Before(d.Timeline[j].At) })
+	if d.Agents, err = h.svc.Agents(cx, nil); err != nil {
+		return nil, err
+	}
+	names := ui.Names{Agents: map[int64]string{}, Teams: map[int64]string{}, Customer: ui.CustomerLabel(t.Customer)}
+	for _, ag := range d.Agents {
+		names.Agents[ag.ID] = ag.Name
+	}
+	for _, tm := range d.Teams {
+		names.Teams[tm.ID] = tm.Name
+	}
+	d.Timeline = h.story(ui.Lang(ctx, a), t, names)
 	d.CanResolve = t.Status.CanBecome(tickets.StatusResolved)
 	// The status it has comes first and is preselected, so a stray Save changes nothing.
 	d.Statuses = append(d.Statuses, t.Status)
@@ -118,42 +125,65 @@ func (h *Handler) ticketData(ctx *fiber.Ctx, a *tickets.Agent, ref string) (*tic
 	if d.Reply, err = h.svc.ReplyOptions(cx, t.Ticket); err != nil {
 		return nil, err
 	}
-	if d.Teams, err = h.svc.Teams(cx); err != nil {
-		return nil, err
-	}
-	if d.Agents, err = h.svc.Agents(cx, nil); err != nil {
-		return nil, err
-	}
 	if d.After, err = h.svc.LastEventID(cx); err != nil {
 		return nil, err
 	}
 	return d, nil
 }
 
-// eventDetail shows an event's particulars in a line: "open → resolved · reason".
-func eventDetail(e *tickets.Event) string {
-	var data map[string]any
-	if json.Unmarshal([]byte(e.Data), &data) != nil {
-		return ""
+// story is the ticket's messages and events in the order they happened, each event worded
+// in lang; the follow-up calls one resolution scheduled read as one line, and a run of
+// system events folds into one line that opens to show them.
+func (h *Handler) story(lang string, t *tickets.TicketDetail, names ui.Names) []timelineItem {
+	var items []timelineItem
+	for _, m := range t.Messages {
+		items = append(items, timelineItem{At: m.CreatedAt, Message: m})
 	}
-	var parts []string
-	from, to := data["from"], data["to"]
-	if from != nil || to != nil {
-		parts = append(parts, fmt.Sprintf("%v → %v", orDash(from), orDash(to)))
-	}
-	for _, k := range []string{"assignee", "team", "complaint", "kind", "score", "reason", "channel"} {
-		if v, ok := data[k]; ok && v != nil && v != "" {
-			parts = append(parts, fmt.Sprintf("%s: %v", k, v))
+	for _, e := range t.Events {
+		if !messageEvents[e.Kind] {
+			items = append(items, timelineItem{At: e.CreatedAt, Event: e})
 		}
 	}
-	return strings.Join(parts, " · ")
-}
-
-func orDash(v any) any {
-	if v == nil || v == "" {
-		return "—"
+	sort.SliceStable(items, func(i, j int) bool { return items[i].At.Before(items[j].At) })
+	var out []timelineItem
+	for i := 0; i < len(items); i++ {
+		it := items[i]
+		if it.Event == nil {
+			out = append(out, it)
+			continue
+		}
+		if it.Event.Kind == "followup.scheduled" {
+			evs := []*tickets.Event{it.Event}
+			for i+1 < len(items) && items[i+1].Event != nil && items[i+1].Event.Kind == "followup.scheduled" {
+				i++
+				evs = append(evs, items[i].Event)
+			}
+			it.Line = h.kit.FollowUpsLine(lang, evs, names)
+		} else {
+			it.Line = h.kit.EventLine(lang, it.Event, names)
+		}
+		out = append(out, it)
 	}
-	return v
+	// Fold runs of two or more system events under the first one's time.
+	var folded []timelineItem
+	for i := 0; i < len(out); {
+		j := i
+		for j < len(out) && out[j].Event != nil && out[j].Event.ActorKind == "system" {
+			j++
+		}
+		if j-i >= 2 {
+			folded = append(folded, timelineItem{At: out[i].At, Group: out[i:j],
+				Line: ui.Line{Actor: ui.T(lang, "ticket.system"), Text: ui.T(lang, "story.group", j-i)}})
+			i = j
+			continue
+		}
+		if j == i {
+			j++
+		}
+		folded = append(folded, out[i:j]...)
+		i = j
+	}
+	return folded
 }
 
 // reply sends the composer's text; then=resolved or pending ("Send and resolve") also

@@ -50,13 +50,14 @@ type Router interface {
 // Kit draws the console's pages. One is made per console and shared by its sections.
 type Kit struct {
 	clock tickets.Clock
+	loc   *time.Location
 	pages map[string]*template.Template
 }
 
 // New parses the templates; a template error is a programming error and panics at start.
 // Times are shown in loc, the desk's calendar zone; deadlines are shown against clock.
 func New(loc *time.Location, clock tickets.Clock) *Kit {
-	return &Kit{clock: clock, pages: parsePages(loc)}
+	return &Kit{clock: clock, loc: loc, pages: parsePages(loc)}
 }
 
 func parsePages(loc *time.Location) map[string]*template.Template {
@@ -98,12 +99,7 @@ func (v View) T(key string, args ...any) string { return T(v.Lang, key, args...)
 
 // TOr translates key, or shows fallback where the catalogue has no wording for it (an
 // audit event kind added later, say).
-func (v View) TOr(key, fallback string) string {
-	if s := T(v.Lang, key); s != key {
-		return s
-	}
-	return fallback
-}
+func (v View) TOr(key, fallback string) string { return TOrKey(v.Lang, key, fallback) }
 
 // After says when after resolution a follow-up call falls: "same day", "7 days".
 func (v View) After(f *aftercare.FollowUp) string {

@@ -11,12 +11,12 @@ var deliveryText = texts{
 	"files.total":    {"附件合计超过此渠道的 %s 上限", "The files together are over this channel's %s limit"},
 	"files.type":     {"%s 的格式此渠道不支持", "This channel cannot carry %s's type"},
 
-	"delivery.status.queued":      {"待发送", "queued"},
-	"delivery.status.sent":        {"已发送", "sent"},
-	"delivery.status.delivered":   {"已送达", "delivered"},
-	"delivery.status.read":        {"已读", "read"},
-	"delivery.status.undelivered": {"未送达", "undelivered"},
-	"delivery.status.failed":      {"发送失败", "failed"},
+	"delivery.status.queued":      {"待发送", "Waiting to send"},
+	"delivery.status.sent":        {"已发送", "Sent"},
+	"delivery.status.delivered":   {"已送达", "Delivered"},
+	"delivery.status.read":        {"已读", "Read"},
+	"delivery.status.undelivered": {"未送达", "Not delivered"},
+	"delivery.status.failed":      {"发送失败", "Failed to send"},
 
 	"delivery.not_delivered":    {"未送达", "Not delivered"},
 	"delivery.opted_out":        {"客户已退订此渠道的消息", "The customer opted out of these messages"},

@@ -1,0 +1,179 @@
+package console_test
+
+import (
+	"context"
+	"html"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/deadlines"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+var (
+	// What a person reads: the text between tags, and the attributes shown on hover or
+	// read aloud.
+	scripts   = regexp.MustCompile(`(?is)<(script|style|svg)\b.*?</(script|style|svg)>`)
+	readAttrs = regexp.MustCompile(`(?i)\s(?:title|placeholder|aria-label|alt)="([^"]*)"`)
+	tags      = regexp.MustCompile(`(?s)<[^>]*>`)
+	// A message key T showed as itself ("status.foo", "event.sla.breached"), and a
+	// snake_case internal value ("first_response", "walk_in").
+	keyLike   = regexp.MustCompile(`(?:^|[^\w@./-])((?:status|event|chan|prio|delivery|category|story|reason|svcerr|role|queue|ticket|nav|error|complaints|sla|followup|followups|survey|complaint|notice|notices|customer|voicemail|call|admin|dashboard)\.[a-z_]+(?:\.[a-z_]+)*)`)
+	snakeCase = regexp.MustCompile(`(?:^|[^\w@./-])([a-z]+_[a-z_]+)\b`)
+	// The stored values of statuses, priorities, channels and delivery states: in the
+	// Chinese console each has a word, so none may show in English.
+	// A badge whose whole text is a stored state is a key in either language.
+	rawBadge = regexp.MustCompile(`>\s*(new|open|pending|resolved|closed|low|normal|high|urgent|queued|sent|delivered|read|undelivered|failed|received|investigating|decided)\s*<`)
+	rawValue = regexp.MustCompile(`\b(new|open|pending|resolved|closed|low|normal|high|urgent|sms|phone|wechat|email|queued|sent|delivered|failed|undelivered|received|investigating|decided|claims|policy|payment|enquiry|other)\b`)
+)
+
+// readable is the text a person reads on page.
+func readable(page string) string {
+	page = scripts.ReplaceAllString(page, " ")
+	var b strings.Builder
+	for _, m := range readAttrs.FindAllStringSubmatch(page, -1) {
+		b.WriteString(m[1] + "\n")
+	}
+	b.WriteString(tags.ReplaceAllString(page, "\n"))
+	return html.UnescapeString(b.String())
+}
+
+// untranslated lists what on page is an internal key or value rather than a word.
+func untranslated(lang, page string) []string {
+	text := readable(page)
+	var bad []string
+	for _, m := range rawBadge.FindAllStringSubmatch(scripts.ReplaceAllString(page, " "), -1) {
+		bad = append(bad, m[1])
+	}
+	for _, re := range []*regexp.Regexp{keyLike, snakeCase} {
+		for _, m := range re.FindAllStringSubmatch(text, -1) {
+			bad = append(bad, m[1])
+		}
+	}
+	if lang == "zh" {
+		for _, line := range strings.Split(text, "\n") {
+			for _, m := range rawValue.FindAllString(line, -1) {
+				bad = append(bad, m+" in "+strconv.Quote(strings.TrimSpace(line)))
+			}
+		}
+	}
+	return bad
+}
+
+// busyDesk fills d with tickets in every status, channel and priority, with every kind of
+// event the timeline tells, a complaint and missed deadlines; it returns the busiest
+// ticket, the others and the complaint.
+func busyDesk(t *testing.T, d *consoletest.Desk) (busy *tickets.Ticket, others []*tickets.Ticket, cp *complaints.Complaint) {
+	t.Helper()
+	ctx := context.Background()
+	as := tickets.AgentActor(d.Agent)
+	admin := tickets.AgentActor(d.Admin)
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	intake := func(ch tickets.Channel, kind tickets.IdentityKind, addr, body string) *tickets.Ticket {
+		t.Helper()
+		res, err := d.Service.Intake(ctx, tickets.Inbound{Channel: ch, ProviderMessageID: consoletest.NextSid(), From: kind, Address: addr, Body: body, Subject: body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Ticket
+	}
+	// A ticket that goes the whole way: assigned, answered, re-filed, noted, paused,
+	// resolved (three follow-up calls), reopened, and later breached.
+	busy = d.SMS("+8613800138000", "我的理赔进度怎么样了")
+	must(d.Service.Assign(ctx, admin, busy.Ref(), tickets.Assignment{AssigneeID: &d.Agent.ID}))
+	must(d.Service.Reply(ctx, as, busy.Ref(), "您好，正在处理。"))
+	must(d.Service.SetPriority(ctx, as, busy.Ref(), tickets.PriorityHigh, ""))
+	must(d.Service.SetCategory(ctx, as, busy.Ref(), "claims", ""))
+	must(d.Service.AddNote(ctx, as, busy.Ref(), "客户来电两次"))
+	must(d.Service.SetStatus(ctx, as, busy.Ref(), tickets.StatusPending, "等发票"))
+	must(d.Service.SetStatus(ctx, as, busy.Ref(), tickets.StatusResolved, "已赔付"))
+	must(d.Service.SetStatus(ctx, as, busy.Ref(), tickets.StatusOpen, "客户仍有疑问"))
+	// Others in every status, channel and priority.
+	mail := intake(tickets.ChannelEmail, tickets.IdentityEmail, "zhao@example.com", "保单变更")
+	must(d.Service.SetPriority(ctx, as, mail.Ref(), tickets.PriorityUrgent, ""))
+	wx := intake(tickets.ChannelWeChat, tickets.IdentityWeChat, "oWX1234567890abcdef", "缴费问题")
+	must(d.Service.SetPriority(ctx, as, wx.Ref(), tickets.PriorityLow, ""))
+	must(d.Service.SetStatus(ctx, as, wx.Ref(), tickets.StatusResolved, ""))
+	must(d.Service.SetStatus(ctx, as, wx.Ref(), tickets.StatusClosed, ""))
+	cp = d.FileComplaint("钱女士", "13900139000", "理赔太慢", consoletest.T0)
+	// A day and more later the open tickets miss their deadlines.
+	d.Clock.Advance(50 * time.Hour)
+	if _, err := deadlines.New(d.Service).Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	return busy, []*tickets.Ticket{mail, wx}, cp
+}
+
+// Every page of the console, in both languages, over tickets in every status, channel and
+// priority with every kind of event the timeline tells, speaks words and never keys.
+func TestNoRawKeys(t *testing.T) {
+	d := consoletest.NewDesk(t, tickettest.SQLite(t))
+	ctx := context.Background()
+	busy, others, cp := busyDesk(t, d)
+	cust, err := d.Service.Ticket(ctx, busy.Ref())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := []string{
+		"/queue?view=all", "/queue?view=all&status=pending", "/queue?view=all&status=closed", "/queue?view=all&status=resolved", "/queue?view=mine", "/call", "/followups", "/notices", "/complaints",
+		"/dashboard", "/customers/" + strconv.FormatInt(cust.CustomerID, 10), "/tickets/HL-999999",
+		"/complaints/" + cp.Ref(),
+	}
+	for _, tk := range append(others, busy) {
+		pages = append(pages, "/tickets/"+tk.Ref())
+	}
+	b := d.SignIn(d.Admin)
+	for _, lang := range []string{"zh", "en"} {
+		b.Post("/settings/language", url.Values{"lang": {lang}})
+		for _, p := range pages {
+			t.Run(lang+p, func(t *testing.T) {
+				r := b.Get(p)
+				if r.Status >= 500 {
+					t.Fatalf("status %d", r.Status)
+				}
+				if bad := untranslated(lang, r.Body); len(bad) > 0 {
+					t.Errorf("untranslated on %s (%s): %q", p, lang, bad)
+				}
+				// The service's refusal is said in the page's language.
+				if p == "/tickets/HL-999999" {
+					consoletest.WantContains(t, r, map[string]string{"zh": "找不到工单 HL-999999。", "en": "ticket HL-999999 not found"}[lang])
+				}
+			})
+		}
+	}
+}
+
+// The check sees what it must: a key shown as itself, a snake_case value, and in Chinese an
+// English status.
+func TestUntranslatedCatchesKeys(t *testing.T) {
+	for _, c := range []struct {
+		lang, page string
+		bad        bool
+	}{
+		{"zh", `<li>事件 <b>event.sla.foo</b></li>`, true},
+		{"en", `<span title="status.archived">x</span>`, true},
+		{"en", `<td>first_response</td>`, true},
+		{"zh", `<span class="delivery">queued</span>`, true},
+		{"en", `<span class="delivery">queued</span>`, true},
+		{"zh", `<td>状态：resolved</td>`, true},
+		{"en", `<td>Resolved</td><td>li@desk.test</td><a href="/status.open">x</a>`, false},
+		{"zh", `<td>李娜 Li Na · 理赔服务 Claims</td><script>var s = "status.open"</script>`, false},
+	} {
+		if got := untranslated(c.lang, c.page); (len(got) > 0) != c.bad {
+			t.Errorf("%s %q: %q", c.lang, c.page, got)
+		}
+	}
+}
