@@ -38,9 +38,7 @@ func (h *Handler) Register(r ui.Router) {
 
 // dashData is the page, laid out: every figure formatted, every chart drawn.
 type dashData struct {
-	Teams        []*tickets.Team
-	Team         string // the filter as chosen: "all" or a team's id
-	TeamName     string
+	teamChoice
 	AsOf         time.Time
 	TodayRange   string
 	MonthRange   string
@@ -91,29 +89,11 @@ func (h *Handler) dashboard(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if a.Role != tickets.RoleSupervisor && a.Role != tickets.RoleAdmin {
 		return fiber.NewError(fiber.StatusForbidden, ui.T(lang, "error.forbidden"))
 	}
-	teams, err := h.svc.Teams(ctx.UserContext())
+	choice, err := h.chooseTeam(ctx, a, lang)
 	if err != nil {
 		return err
 	}
-	d := dashData{Teams: teams, Team: ctx.Query("team")}
-	if d.Team == "" {
-		d.Team = "all"
-		if a.Role == tickets.RoleSupervisor && a.TeamID != nil {
-			d.Team = strconv.FormatInt(*a.TeamID, 10)
-		}
-	}
-	var teamID *int64
-	if d.Team != "all" {
-		id, err := strconv.ParseInt(d.Team, 10, 64)
-		for _, t := range teams {
-			if err == nil && t.ID == id {
-				teamID, d.TeamName = &t.ID, t.Name
-			}
-		}
-		if teamID == nil {
-			return fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "dash.bad_team"))
-		}
-	}
+	d, teamID := dashData{teamChoice: choice}, choice.id
 	dash, err := h.reports.Dashboard(ctx.UserContext(), teamID)
 	if err != nil {
 		return err
@@ -247,4 +227,41 @@ func countNote(n, total int64) string {
 		return strconv.FormatInt(n, 10)
 	}
 	return fmt.Sprintf("%d · %s", n, ui.Percent(float64(n)/float64(total)))
+}
+
+// teamChoice is the team a supervisor's page shows (?team=all|ID): by default a
+// supervisor's own team, all teams for an admin.
+type teamChoice struct {
+	Teams    []*tickets.Team
+	Team     string // the filter as chosen: "all" or a team's id
+	TeamName string
+	id       *int64 // nil for all teams
+}
+
+// chooseTeam reads the page's team filter; an unknown team is a 400.
+func (h *Handler) chooseTeam(ctx *fiber.Ctx, a *tickets.Agent, lang string) (teamChoice, error) {
+	teams, err := h.svc.Teams(ctx.UserContext())
+	if err != nil {
+		return teamChoice{}, err
+	}
+	c := teamChoice{Teams: teams, Team: ctx.Query("team")}
+	if c.Team == "" {
+		c.Team = "all"
+		if a.Role == tickets.RoleSupervisor && a.TeamID != nil {
+			c.Team = strconv.FormatInt(*a.TeamID, 10)
+		}
+	}
+	if c.Team == "all" {
+		return c, nil
+	}
+	id, err := strconv.ParseInt(c.Team, 10, 64)
+	for _, t := range teams {
+		if err == nil && t.ID == id {
+			c.id, c.TeamName = &t.ID, t.Name
+		}
+	}
+	if c.id == nil {
+		return c, fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "dash.bad_team"))
+	}
+	return c, nil
 }

@@ -3,7 +3,6 @@ package dashboard
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,21 +28,11 @@ func (h *Handler) exportKPI(ctx *fiber.Ctx, a *tickets.Agent) error {
 		}
 		month = m
 	}
-	var teamID *int64
-	switch team := ctx.Query("team"); team {
-	case "all":
-	case "":
-		if a.Role == tickets.RoleSupervisor {
-			teamID = a.TeamID
-		}
-	default:
-		id, err := strconv.ParseInt(team, 10, 64)
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "dash.bad_team"))
-		}
-		teamID = &id
+	choice, err := h.chooseTeam(ctx, a, lang)
+	if err != nil {
+		return err
 	}
-	k, err := h.reports.MonthKPI(ctx.UserContext(), month, teamID)
+	k, err := h.reports.MonthKPI(ctx.UserContext(), month, choice.id)
 	if err != nil {
 		return err
 	}

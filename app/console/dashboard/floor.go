@@ -21,14 +21,12 @@ import (
 
 // floorData is the live floor, laid out.
 type floorData struct {
-	Teams    []*tickets.Team
-	Team     string // "all" or a team's id
-	TeamName string
-	F        *reports.Floor
-	Oldest   string // the longest wait, worded
-	Waiting  []waitingView
-	Due      []complaintView
-	Agents   []floorAgentView
+	teamChoice
+	F       *reports.Floor
+	Oldest  string // the longest wait, worded
+	Waiting []waitingView
+	Due     []complaintView
+	Agents  []floorAgentView
 }
 
 type waitingView struct {
@@ -56,29 +54,11 @@ func (h *Handler) floor(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if a.Role != tickets.RoleSupervisor && a.Role != tickets.RoleAdmin {
 		return fiber.NewError(fiber.StatusForbidden, ui.T(lang, "error.forbidden"))
 	}
-	teams, err := h.svc.Teams(ctx.UserContext())
+	choice, err := h.chooseTeam(ctx, a, lang)
 	if err != nil {
 		return err
 	}
-	d := floorData{Teams: teams, Team: ctx.Query("team")}
-	if d.Team == "" {
-		d.Team = "all"
-		if a.Role == tickets.RoleSupervisor && a.TeamID != nil {
-			d.Team = strconv.FormatInt(*a.TeamID, 10)
-		}
-	}
-	var teamID *int64
-	if d.Team != "all" {
-		id, err := strconv.ParseInt(d.Team, 10, 64)
-		for _, t := range teams {
-			if err == nil && t.ID == id {
-				teamID, d.TeamName = &t.ID, t.Name
-			}
-		}
-		if teamID == nil {
-			return fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "dash.bad_team"))
-		}
-	}
+	d, teamID := floorData{teamChoice: choice}, choice.id
 	f, err := h.reports.Floor(ctx.UserContext(), a, teamID)
 	if err != nil {
 		return err
