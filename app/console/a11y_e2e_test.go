@@ -19,6 +19,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -74,7 +75,7 @@ func checkA11y(t *testing.T, ctx context.Context) []string {
 
 // servePublic serves the customers' public pages (the status lookup) of the desk, as app
 // wires them, on a loopback port.
-func servePublic(t *testing.T, l *live) string {
+func servePublic(t *testing.T, l *live, care *aftercare.Service) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -82,6 +83,7 @@ func servePublic(t *testing.T, l *live) string {
 	}
 	app := fiber.New()
 	web.NewStatusPage(l.Service, l.Access, func(c *fiber.Ctx) string { return c.IP() }, slog.New(slog.DiscardHandler)).Register(app)
+	web.NewSurveyPage(care, slog.New(slog.DiscardHandler)).Register(app)
 	go app.Listener(ln)                                        //nolint:errcheck // ends with the test
 	t.Cleanup(func() { app.ShutdownWithTimeout(time.Second) }) //nolint:errcheck // the test is over
 	return "http://" + ln.Addr().String()
@@ -93,6 +95,8 @@ func servePublic(t *testing.T, l *live) string {
 func TestBrowserAccessibility(t *testing.T) {
 	ctx := newBrowser(t)
 	l := serveDesk(t, consoletest.NewDesk(t, tickettest.SQLite(t)))
+	care := aftercare.New(l.Service, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
+	l.Service.SetAftercare(care) // a resolution sends the survey link checked below
 	for i, text := range []string{"车险理赔进度怎么样了？", "I want to change my address"} {
 		l.textIn(t, fmt.Sprintf("+86138001380%02d", i), text)
 	}
@@ -104,7 +108,16 @@ func TestBrowserAccessibility(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := l.FileComplaint("赵磊", "+8613900139001", "理赔员态度差，三天没有回电。", l.Clock.Now())
-	public := servePublic(t, l)
+	res, err := l.Service.Intake(context.Background(), tickets.Inbound{Channel: tickets.ChannelEmail, ProviderMessageID: consoletest.NextSid(),
+		From: tickets.IdentityEmail, Address: "kim@example.com", Subject: "Claim documents", Body: "I sent the documents; what next?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Service.SetStatus(context.Background(), tickets.AgentActor(l.Super), res.Ticket.Ref(), tickets.StatusResolved, ""); err != nil {
+		t.Fatal(err)
+	}
+	token := surveyLink(t, l.Service, res.Ticket.Ref()) // emailed as a link
+	public := servePublic(t, l, care)
 
 	type pg struct {
 		who   *tickets.Agent
@@ -116,6 +129,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{nil, "/login", `.login-card`, ""},
 		{nil, public + "/status", `form`, ""},
 		{nil, public + "/status?ref=HL-000001&check=8000", `body`, ""},
+		{nil, public + "/survey/" + token, `form`, ""},
 		{l.Agent, "/queue?view=all", `#queue-rows tr[data-ref]`, "queue"},
 		{l.Agent, "/tickets/HL-000001", `#reply-body`, "ticket"},
 		{l.Agent, "/calls/new", `#call-form`, ""},

@@ -2,7 +2,11 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"html"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -10,8 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
+
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
+	"github.com/hotlinedesk/hotline/app/web"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
@@ -23,6 +31,10 @@ var (
 	scripts   = regexp.MustCompile(`(?is)<(script|style|svg)\b.*?</(script|style|svg)>`)
 	readAttrs = regexp.MustCompile(`(?i)\s(?:title|placeholder|aria-label|alt)="([^"]*)"`)
 	tags      = regexp.MustCompile(`(?s)<[^>]*>`)
+	// What is content, not the console's words: placeholders typed as code, template
+	// text in its own language, addresses to copy.
+	content = regexp.MustCompile(`(?is)<(code|textarea)\b.*?</(code|textarea)>|<p lang="[^"]*">.*?</p>`)
+	address = regexp.MustCompile(`https?://\S+`)
 	// A message key T showed as itself ("status.foo", "event.sla.breached"), and a
 	// snake_case internal value ("first_response", "walk_in").
 	keyLike   = regexp.MustCompile(`(?:^|[^\w@./-])((?:status|event|chan|prio|delivery|category|story|reason|svcerr|role|queue|ticket|nav|error|complaints|sla|followup|followups|survey|complaint|notice|notices|customer|voicemail|call|admin|dashboard)\.[a-z_]+(?:\.[a-z_]+)*)`)
@@ -36,13 +48,13 @@ var (
 
 // readable is the text a person reads on page.
 func readable(page string) string {
-	page = scripts.ReplaceAllString(page, " ")
+	page = content.ReplaceAllString(scripts.ReplaceAllString(page, " "), " ")
 	var b strings.Builder
 	for _, m := range readAttrs.FindAllStringSubmatch(page, -1) {
 		b.WriteString(m[1] + "\n")
 	}
 	b.WriteString(tags.ReplaceAllString(page, "\n"))
-	return html.UnescapeString(b.String())
+	return address.ReplaceAllString(html.UnescapeString(b.String()), " ")
 }
 
 // untranslated lists what on page is an internal key or value rather than a word.
@@ -170,10 +182,99 @@ func TestUntranslatedCatchesKeys(t *testing.T) {
 		{"en", `<span class="delivery">queued</span>`, true},
 		{"zh", `<td>状态：resolved</td>`, true},
 		{"en", `<td>Resolved</td><td>li@desk.test</td><a href="/status.open">x</a>`, false},
+		{"zh", `<span class="chip">类别: claims</span>`, true},
+		{"en", `<dt><code>{{customer_name}}</code></dt><p lang="en">Your ticket is resolved.</p><input value="https://x.test/webhooks/sms">`, false},
 		{"zh", `<td>李娜 Li Na · 理赔服务 Claims</td><script>var s = "status.open"</script>`, false},
 	} {
 		if got := untranslated(c.lang, c.page); (len(got) > 0) != c.bad {
 			t.Errorf("%s %q: %q", c.lang, c.page, got)
+		}
+	}
+}
+
+// The admin pages, the live floor, the password page and the public survey page speak
+// words too, over a routing rule, a policy, a holiday, a locked agent and a survey sent
+// for a resolved ticket.
+func TestNoRawKeysAdmin(t *testing.T) {
+	d := consoletest.NewDesk(t, tickettest.SQLite(t))
+	ctx := context.Background()
+	admin := tickets.AgentActor(d.Admin)
+	care := aftercare.New(d.Service, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
+	d.Service.SetAftercare(care)
+	busyDesk(t, d)
+	if _, err := d.Service.SaveRoutingRule(ctx, admin, &tickets.RoutingRule{Name: "理赔关键词", Channel: tickets.ChannelSMS,
+		Keywords: "理赔,赔款", Category: "claims", Priority: tickets.PriorityHigh, Language: "zh", TeamID: d.Other.ID,
+		SetPriority: tickets.PriorityUrgent, SetCategory: "complaint", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deadlines.New(d.Service).SavePolicy(ctx, admin, &tickets.Policy{Name: "邮件", Channel: tickets.ChannelEmail,
+		Priority: tickets.PriorityUrgent, Category: "payment", FirstResponseSeconds: 4 * 3600, ResolutionSeconds: 48 * 3600,
+		WorkingTime: true, FirstResponseBreach: tickets.BreachEscalate, ResolutionBreach: tickets.BreachComplaint}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deadlines.New(d.Service).SetCalendarDay(ctx, admin, "2027-01-01", tickets.DayHoliday, "元旦"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deadlines.New(d.Service).SetCalendarDay(ctx, admin, "2027-02-07", tickets.DayWorkday, "春节调休"); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, _, err := d.Access.LoginFrom(ctx, fmt.Sprintf("198.51.100.%d", i+1), d.Agent2.Email, "a wrong guess"); err == nil {
+			t.Fatal("a wrong password signed in")
+		}
+	}
+	res, err := d.Service.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, ProviderMessageID: consoletest.NextSid(), From: tickets.IdentityEmail,
+		Address: "kim@example.com", Subject: "Claim documents", Body: "I sent the documents; what next?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Service.SetStatus(ctx, tickets.AgentActor(d.Super), res.Ticket.Ref(), tickets.StatusResolved, ""); err != nil {
+		t.Fatal(err)
+	}
+	token := surveyLink(t, d.Service, res.Ticket.Ref())
+	survey := fiber.New()
+	web.NewSurveyPage(care, slog.New(slog.DiscardHandler)).Register(survey)
+
+	pages := []struct {
+		who  *tickets.Agent
+		path string
+	}{
+		{d.Admin, "/admin/agents"}, {d.Admin, "/admin/agents/" + consoletest.ID(d.Agent2.ID)},
+		{d.Admin, "/admin/teams"}, {d.Admin, "/admin/routing"}, {d.Admin, "/admin/sla"},
+		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"},
+		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
+		{nil, "/survey/" + token}, {nil, "/survey/not-a-token"},
+	}
+	for _, lang := range []string{"zh", "en"} {
+		browsers := map[*tickets.Agent]*consoletest.Browser{}
+		for _, p := range pages {
+			t.Run(lang+p.path, func(t *testing.T) {
+				var status int
+				var body string
+				if p.who == nil {
+					resp, err := survey.Test(httptest.NewRequest(fiber.MethodGet, p.path+"?lang="+lang, nil), -1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, _ := io.ReadAll(resp.Body)
+					status, body = resp.StatusCode, string(b)
+				} else {
+					b := browsers[p.who]
+					if b == nil {
+						b = d.SignIn(p.who)
+						b.Post("/settings/language", url.Values{"lang": {lang}})
+						browsers[p.who] = b
+					}
+					r := b.Get(p.path)
+					status, body = r.Status, r.Body
+				}
+				if status >= 500 || status == 0 {
+					t.Fatalf("status %d", status)
+				}
+				if bad := untranslated(lang, body); len(bad) > 0 {
+					t.Errorf("untranslated on %s (%s): %q", p.path, lang, bad)
+				}
+			})
 		}
 	}
 }

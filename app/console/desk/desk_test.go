@@ -214,7 +214,7 @@ func TestTicketPage(t *testing.T) {
 	t.Run("refused: an agent gives the ticket away", func(t *testing.T) {
 		r := b.Post("/tickets/"+tk.Ref()+"/assign", url.Values{"assignee": {consoletest.ID(d.Agent2.ID)}})
 		consoletest.WantStatus(t, r, 403)
-		consoletest.WantContains(t, r, "agents can only assign tickets to themselves")
+		consoletest.WantContains(t, r, "坐席只能把工单分配给自己。")
 	})
 	refused := []struct {
 		name string
@@ -222,10 +222,10 @@ func TestTicketPage(t *testing.T) {
 		form url.Values
 		says string
 	}{
-		{"empty reply", "/reply", url.Values{"body": {"  "}}, "empty"},
+		{"empty reply", "/reply", url.Values{"body": {"  "}}, "回复内容为空"},
 		{"unknown status", "/status", url.Values{"status": {"maybe"}}, "status"},
 		{"unknown priority", "/priority", url.Values{"priority": {"whenever"}}, "priority"},
-		{"reply on a channel the customer lacks", "/reply", url.Values{"body": {"hi"}, "channel": {"email"}}, "no email"},
+		{"reply on a channel the customer lacks", "/reply", url.Values{"body": {"hi"}, "channel": {"email"}}, "没有可用的联系方式"},
 	}
 	for _, tc := range refused {
 		t.Run("refused: "+tc.name, func(t *testing.T) {

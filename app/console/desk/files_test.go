@@ -59,7 +59,7 @@ func TestComposerSendsFiles(t *testing.T) {
 			flashing string
 		}{
 			{"picture", b.CSRF, "理赔表.png", png, 303, 1, ""},
-			{"PDF by SMS", b.CSRF, "policy.pdf", []byte("%PDF-1.4"), 303, 1, "sms takes only gif, jpeg, jpg, png"},
+			{"PDF by SMS", b.CSRF, "policy.pdf", []byte("%PDF-1.4"), 303, 1, "policy.pdf：此渠道只支持 gif, jpeg, jpg, png。"},
 			{"no form token", "", "a.png", png, 403, 1, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 )
 
 // StatusIn is the HTTP status of err and its reason in lang. The service words its errors
-// in English for the API; the Chinese console says the common ones in Chinese, and the
-// rest by their kind in Chinese followed by the service's own particulars. The console's own errors (fiber errors) are already
-// worded for the page.
+// in English for the API; the Chinese console says those its forms can produce in Chinese
+// (serviceReasons), and only unexpected ones by their kind followed by the service's own
+// particulars. The console's own errors (fiber errors) are already worded for the page.
 func StatusIn(lang string, err error) (int, string) {
 	status, reason := Status(err)
 	var fe *fiber.Error
@@ -23,7 +23,10 @@ func StatusIn(lang string, err error) (int, string) {
 		if m := r.re.FindStringSubmatch(reason); m != nil {
 			args := make([]any, 0, len(m)-1)
 			for _, a := range m[1:] {
-				args = append(args, TOrKey(lang, "status."+a, a))
+				if r.words != "" {
+					a = TOrKey(lang, r.words+a, a)
+				}
+				args = append(args, a)
 			}
 			return status, T(lang, r.key, args...)
 		}
@@ -40,18 +43,88 @@ func StatusIn(lang string, err error) (int, string) {
 	return status, T(lang, "svcerr.with", T(lang, "svcerr.invalid"), reason)
 }
 
-// serviceReasons are the service's most common refusals as the console says them; the
-// captured parts (references, statuses) fill the words.
+// serviceReasons are the service's refusals an agent can meet in the console's forms, as
+// the console says them; the captured parts (references, names, numbers) fill the words,
+// looked up under the prefix words when they are stored values (statuses, priorities).
+// Anything else keeps the service's English particulars, being unexpected.
 var serviceReasons = []struct {
-	re  *regexp.Regexp
-	key string
+	re    *regexp.Regexp
+	key   string
+	words string
 }{
-	{regexp.MustCompile(`^ticket (\S+) not found$`), "svcerr.ticket_not_found"},
-	{regexp.MustCompile(`^"(.*)" is not a ticket reference`), "svcerr.not_a_reference"},
-	{regexp.MustCompile(`^(\S+) is closed; reopen it before replying$`), "svcerr.closed"},
-	{regexp.MustCompile(`^(\S+) is already taken by (.+)$`), "svcerr.taken"},
-	{regexp.MustCompile(`^(\S+) cannot go from (\w+) to (\w+)$`), "svcerr.cannot_move"},
-	{regexp.MustCompile(`^(HL-\d+) is already (\w+)$`), "svcerr.already"},
-	{regexp.MustCompile(`^the customer opted out of`), "svcerr.opted_out"},
-	{regexp.MustCompile(`^unknown status "(.*)" \(`), "svcerr.unknown_status"},
+	{regexp.MustCompile(`^ticket (\S+) not found$`), "svcerr.ticket_not_found", ""},
+	{regexp.MustCompile(`^"(.*)" is not a ticket reference`), "svcerr.not_a_reference", ""},
+	{regexp.MustCompile(`^(\S+) is closed; reopen it before replying$`), "svcerr.closed", ""},
+	{regexp.MustCompile(`^(\S+) is already taken by (.+)$`), "svcerr.taken", ""},
+	{regexp.MustCompile(`^(\S+) cannot go from (\w+) to (\w+)$`), "svcerr.cannot_move", "status."},
+	{regexp.MustCompile(`^(HL-\d+) is already (\w+)$`), "svcerr.already", "status."},
+	{regexp.MustCompile(`^the customer opted out of`), "svcerr.opted_out", ""},
+	{regexp.MustCompile(`^unknown status "(.*)" \(`), "svcerr.unknown_status", ""},
+	// Tickets: replies, notes, fields, assignment, logging a call.
+	{regexp.MustCompile(`^reply text is empty$`), "svcerr.reply_empty", ""},
+	{regexp.MustCompile(`^note text is empty$`), "svcerr.note_empty", ""},
+	{regexp.MustCompile(`^(?:reply|note|description) is \d+ bytes, more than the \d+ allowed$`), "svcerr.too_long", ""},
+	{regexp.MustCompile(`^the customer has no .+ to send \S+ to$`), "svcerr.no_address", ""},
+	{regexp.MustCompile(`^(HL-\d+) is already (\w+) priority$`), "svcerr.already_priority", "prio."},
+	{regexp.MustCompile(`^(HL-\d+) is already in category "(.*)"$`), "svcerr.already_category", "category."},
+	{regexp.MustCompile(`^a category has at most 100 characters$`), "svcerr.category_long", ""},
+	{regexp.MustCompile(`^agents can only assign tickets to themselves$`), "svcerr.assign_self", ""},
+	{regexp.MustCompile(`^agents take tickets into their own team`), "svcerr.assign_team", ""},
+	{regexp.MustCompile(`^say which team or agent to assign to$`), "svcerr.assign_whom", ""},
+	{regexp.MustCompile(`^(\S+) is deactivated$`), "svcerr.deactivated", ""},
+	{regexp.MustCompile(`^only the assignee, their supervisor or an admin can change (\S+)$`), "svcerr.not_yours", ""},
+	{regexp.MustCompile(`^say what the customer needs`), "svcerr.call_what", ""},
+	{regexp.MustCompile(`^a phone number or an email address is needed`), "svcerr.call_reach", ""},
+	{regexp.MustCompile(`^phone number "(.*)" (?:has an unexpected character|needs a country code|is not a valid)`), "svcerr.bad_phone", ""},
+	{regexp.MustCompile(`^email address "(.*)" is not valid$`), "svcerr.bad_email", ""},
+	{regexp.MustCompile(`^say what to search for`), "svcerr.search_what", ""},
+	{regexp.MustCompile(`^search is \d+ bytes`), "svcerr.search_long", ""},
+	{regexp.MustCompile(`^a reply by \S+ cannot carry files$`), "svcerr.no_files", ""},
+	{regexp.MustCompile(`^a reply by \S+ carries at most (\d+) file`), "svcerr.too_many_files", ""},
+	{regexp.MustCompile(`^(.+) is \S+ \S+; a file sent by \S+ may be at most (.+)$`), "svcerr.file_big", ""},
+	{regexp.MustCompile(`^the files come to .+; a reply by \S+ may carry at most (.+)$`), "svcerr.files_big", ""},
+	{regexp.MustCompile(`^(.+): \S+ takes only (.+)$`), "svcerr.file_type", ""},
+	{regexp.MustCompile(`^(.+) is not the \S+ its name says$`), "svcerr.file_lies", ""},
+	// Complaints and follow-ups.
+	{regexp.MustCompile(`^record a decision to decide a complaint$`), "svcerr.decide_first", ""},
+	{regexp.MustCompile(`^a decision needs its text and an outcome$`), "svcerr.decision_text", ""},
+	{regexp.MustCompile(`^an extension needs a reason$`), "svcerr.extend_reason", ""},
+	{regexp.MustCompile(`^(CP-\d+) was already extended once, to (\S+)$`), "svcerr.extended_once", ""},
+	{regexp.MustCompile(`^(CP-\d+) is (\w+); only an open complaint can be extended$`), "svcerr.extend_closed", "complaints.st."},
+	{regexp.MustCompile(`^the new deadline must be after the current one`), "svcerr.extend_later", ""},
+	{regexp.MustCompile(`^(HL-\d+) already has an open complaint, (CP-\d+)`), "svcerr.open_complaint", ""},
+	{regexp.MustCompile(`^say what the complaint is about`), "svcerr.complaint_what", ""},
+	{regexp.MustCompile(`^complaints are handled by complaint officers`), "svcerr.complaint_staff", ""},
+	{regexp.MustCompile(`^say how the follow-up went in a note$`), "svcerr.followup_note", ""},
+	{regexp.MustCompile(`^follow-up \d+ was already completed$`), "svcerr.followup_done", ""},
+	{regexp.MustCompile(`^follow-up \d+ was cancelled when its ticket was reopened$`), "svcerr.followup_cancelled", ""},
+	{regexp.MustCompile(`^only the follow-up's assignee`), "svcerr.followup_not_yours", ""},
+	{regexp.MustCompile(`^this notice was for someone else`), "svcerr.notice_not_yours", ""},
+	// Account, canned replies and administration.
+	{regexp.MustCompile(`^the current password is wrong$`), "svcerr.password_wrong", ""},
+	{regexp.MustCompile(`^a password needs at least (\d+) characters$`), "svcerr.password_short", ""},
+	{regexp.MustCompile(`^a password may have at most 72 bytes$`), "svcerr.password_long", ""},
+	{regexp.MustCompile(`^your password was changed meanwhile`), "svcerr.password_changed", ""},
+	{regexp.MustCompile(`^a canned reply needs a title$`), "svcerr.canned_title", ""},
+	{regexp.MustCompile(`^a canned reply needs a text in Chinese or English$`), "svcerr.canned_text", ""},
+	{regexp.MustCompile(`^the title is longer than (\d+) characters$`), "svcerr.canned_title_long", ""},
+	{regexp.MustCompile(`^unknown variable (.+); the variables are`), "svcerr.canned_var", ""},
+	{regexp.MustCompile(`^"\{\{" is not closed with "\}\}"$`), "svcerr.canned_braces", ""},
+	{regexp.MustCompile(`^supervisors manage the canned replies of their own team only$`), "svcerr.canned_team", ""},
+	{regexp.MustCompile(`^an agent with email (\S+) already exists$`), "svcerr.agent_exists", ""},
+	{regexp.MustCompile(`^name cannot be empty$`), "svcerr.name_empty", ""},
+	{regexp.MustCompile(`^capacity must be between 0 and 1000$`), "svcerr.capacity", ""},
+	{regexp.MustCompile(`^admins cannot demote themselves`), "svcerr.self_demote", ""},
+	{regexp.MustCompile(`^admins cannot deactivate themselves$`), "svcerr.self_deactivate", ""},
+	{regexp.MustCompile(`^nothing to change$`), "svcerr.nothing", ""},
+	{regexp.MustCompile(`^a team needs a name of 1 to 100 characters$`), "svcerr.team_name", ""},
+	{regexp.MustCompile(`^a team named "(.*)" already exists$`), "svcerr.team_exists", ""},
+	{regexp.MustCompile(`^team "(.*)" still has \d+ `), "svcerr.team_busy", ""},
+	{regexp.MustCompile(`^a routing rule needs a name$`), "svcerr.rule_name", ""},
+	{regexp.MustCompile(`^an SLA policy needs a name$`), "svcerr.policy_name", ""},
+	{regexp.MustCompile(`^first response and resolution times must be positive$`), "svcerr.policy_times", ""},
+	{regexp.MustCompile(`^day "(.*)" is not a date like`), "svcerr.bad_day", ""},
+	{regexp.MustCompile(`^day "(.*)" is outside the years`), "svcerr.day_range", ""},
+	{regexp.MustCompile(`^(\S+) is not locked out and has no failed sign-ins`), "svcerr.not_locked", ""},
+	{regexp.MustCompile(`^the wording does not render`), "svcerr.template_broken", ""},
 }
