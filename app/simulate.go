@@ -134,6 +134,13 @@ func openDesk(ctx context.Context, target string, out io.Writer) (*desk, func(),
 	if err != nil {
 		return nil, nil, err
 	}
+	// A SQLite file that is not there is another directory's desk, not one to create.
+	if file, ok := sqliteFile(cfg.DatabaseURL); ok {
+		if _, err := os.Stat(file); errors.Is(err, os.ErrNotExist) {
+			return nil, nil, fmt.Errorf("simulate reads database %s, which does not exist: run simulate from the directory the server runs in, "+
+				"or with the server's DATABASE_URL", describeDatabase(cfg.DatabaseURL))
+		}
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})) // simulate's output is its own
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
@@ -157,12 +164,19 @@ func openDesk(ctx context.Context, target string, out io.Writer) (*desk, func(),
 	return d, func() { db.Close() }, nil
 }
 
+// sqliteFile is the file a sqlite: DATABASE_URL names, if it names one.
+func sqliteFile(dsn string) (string, bool) {
+	file, ok := strings.CutPrefix(dsn, "sqlite:")
+	file, _, _ = strings.Cut(file, "?")
+	file = strings.TrimPrefix(file, "file:")
+	return file, ok && file != "" && !strings.Contains(file, ":memory:")
+}
+
 // describeDatabase names a database for people: a PostgreSQL URL without its password, a
 // SQLite file by its full path (a relative one depends on where each command runs).
 func describeDatabase(dsn string) string {
-	if file, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
-		file, _, _ = strings.Cut(file, "?")
-		if abs, err := filepath.Abs(file); err == nil && file != ":memory:" {
+	if file, ok := sqliteFile(dsn); ok {
+		if abs, err := filepath.Abs(file); err == nil {
 			return "sqlite:" + abs
 		}
 		return dsn
