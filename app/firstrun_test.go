@@ -239,6 +239,11 @@ func TestSimulateEveryChannel(t *testing.T) {
 				t.Errorf("simulate sms shows no acknowledgement:\n%s", out)
 			}
 			simulate("sms", "--from", "+8613800138556", "--body", "我要投诉，三周没人回电话")
+			photo := filepath.Join(t.TempDir(), "damage.jpg")
+			if err := os.WriteFile(photo, []byte("\xff\xd8\xff a photo of the dent"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			simulate("sms", "--from", "+8613800138557", "--body", "车门的照片", "--media", photo)
 			out = simulate("call", "--from", "+8613900139555", "--digits", "2", "--voicemail", "Please call me back about my claim")
 			for _, want := range []string{"<Gather", "the caller presses 2", "<Record", "the call ends"} {
 				if !strings.Contains(out, want) {
@@ -286,6 +291,17 @@ func TestSimulateEveryChannel(t *testing.T) {
 			}
 			if tk := find("+8613800138556"); tk.Team == nil || tk.Team.Name != "投诉处理 Complaints" || tk.Assignee == nil || tk.Assignee.Email != "wang.fang@demo.hotline" {
 				t.Errorf("the simulated complaint's ticket %+v: want it on the Complaints team, with its officer", tk)
+			}
+			var mms struct {
+				Messages []struct {
+					Attachments []struct {
+						ContentType string `json:"content_type"`
+					}
+				}
+			}
+			call(t, "GET", server.Base+"/api/v1/tickets/"+find("+8613800138557").Ref, login.Token, nil, 200, &mms)
+			if len(mms.Messages) == 0 || len(mms.Messages[0].Attachments) != 1 || mms.Messages[0].Attachments[0].ContentType != "image/jpeg" {
+				t.Errorf("the simulated MMS's messages %+v: want one image/jpeg attachment", mms.Messages)
 			}
 			voicemail := find("+8613900139555")
 			wantVoicemail := tickets.VoicemailAwaits // a Mandarin menu: Twilio does not transcribe

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"os"
@@ -28,7 +29,7 @@ import (
 // provider does with the secrets of the desk's own database, so a newcomer sees tickets
 // arrive from every channel without a Twilio, WeChat or mail account:
 //
-//	hotline simulate sms --from +8613800138000 --body "我的理赔进度如何？"
+//	hotline simulate sms --from +8613800138000 --body "我的理赔进度如何？" [--media photo.jpg]
 //	hotline simulate call --digits 2 --voicemail "Please call me back"
 //	hotline simulate wechat --openid oCustomer1 --body "理赔款什么时候到账？"
 //	hotline simulate email --from zhao@example.com --subject "Invoice" --body "Attached."
@@ -56,7 +57,7 @@ type simRun struct {
 var simulationOrder = []string{"sms", "call", "wechat", "email"}
 
 var simulations = map[string]simulation{
-	"sms":    {"simulate sms --from NUMBER --body TEXT", "a customer texts the desk's number (Twilio Messaging)", smsFlags},
+	"sms":    {"simulate sms --from NUMBER --body TEXT [--media FILE]", "a customer texts the desk's number (Twilio Messaging)", smsFlags},
 	"call":   {"simulate call [--digits 2] [--voicemail TEXT] [--missed]", "a customer calls and walks the phone menu (Twilio Voice)", callFlags},
 	"wechat": {"simulate wechat --openid OPENID --body TEXT", "a follower writes to the official account (WeChat server push)", wechatFlags},
 	"email":  {"simulate email --from ADDRESS --subject TEXT --body TEXT | --file message.eml", "a customer emails the desk (the email webhook)", emailFlags},
@@ -287,6 +288,15 @@ func (d *desk) accountSID() string {
 	return "AC" + randomHex(16)
 }
 
+// twilioAPI is where Twilio keeps recordings and an MMS's files: TWILIO_API_URL, else
+// Twilio's own API.
+func (d *desk) twilioAPI() string {
+	if api := strings.TrimRight(d.cfg.Twilio.APIURL, "/"); api != "" {
+		return api
+	}
+	return "https://api.twilio.com"
+}
+
 // deskNumber is the desk's number a customer texts or calls.
 func (d *desk) deskNumber(flagValue string) string {
 	switch {
@@ -303,17 +313,39 @@ func smsFlags() (*flag.FlagSet, *simRun) {
 	from := fs.String("from", "+8613800138000", "the customer's phone number")
 	body := fs.String("body", "", "the text of the message (required)")
 	to := fs.String("to", "", "the desk's number the customer texted (default TWILIO_FROM_NUMBER)")
+	media := fs.String("media", "", "a picture or file sent with the text (an MMS): its type is told by its name; the desk keeps Twilio's address of it")
 	r.check = func() error {
-		if strings.TrimSpace(*body) == "" {
-			return errors.New("say what the customer writes with --body")
+		if strings.TrimSpace(*body) == "" && *media == "" {
+			return errors.New("say what the customer writes with --body (or sends with --media)")
+		}
+		if *media != "" {
+			if _, err := os.Stat(*media); err != nil {
+				return fmt.Errorf("--media: %w", err)
+			}
 		}
 		return nil
 	}
 	r.run = func(ctx context.Context, d *desk) error {
 		sid := "SM" + randomHex(16)
+		if *media != "" {
+			sid = "MM" + randomHex(16)
+		}
+		account := d.accountSID()
 		form := url.Values{
-			"MessageSid": {sid}, "SmsMessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {d.accountSID()}, "SmsStatus": {"received"},
+			"MessageSid": {sid}, "SmsMessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {account}, "SmsStatus": {"received"},
 			"From": {*from}, "To": {d.deskNumber(*to)}, "Body": {*body}, "NumMedia": {"0"}, "NumSegments": {"1"}, "ApiVersion": {"2010-04-01"},
+		}
+		if *media != "" {
+			// Twilio keeps an MMS's files and posts their addresses on its API; the file
+			// itself stays on this machine, as it would stay with Twilio.
+			ct := mime.TypeByExtension(filepath.Ext(*media))
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			ct, _, _ = strings.Cut(ct, ";")
+			form.Set("NumMedia", "1")
+			form.Set("MediaContentType0", ct)
+			form.Set("MediaUrl0", d.twilioAPI()+"/2010-04-01/Accounts/"+account+"/Messages/"+sid+"/Media/ME"+randomHex(16))
 		}
 		_, err := d.twilio(ctx, "a text from "+*from+" ("+sid+")", "/webhooks/twilio/sms", form)
 		return err

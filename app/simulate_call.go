@@ -158,11 +158,7 @@ func (c *callWalk) walk(ctx context.Context) error {
 // transcription when the desk asked for one.
 func (c *callWalk) record(ctx context.Context, action string, v twimlVerb) ([]byte, error) {
 	sid := "RE" + randomHex(16)
-	api := strings.TrimRight(c.d.cfg.Twilio.APIURL, "/")
-	if api == "" {
-		api = "https://api.twilio.com"
-	}
-	recording := api + "/2010-04-01/Accounts/" + c.params.Get("AccountSid") + "/Recordings/" + sid
+	recording := c.d.twilioAPI() + "/2010-04-01/Accounts/" + c.params.Get("AccountSid") + "/Recordings/" + sid
 	twiml, err := c.step(ctx, "the caller leaves a message and hangs up", action, url.Values{
 		"RecordingUrl": {recording}, "RecordingSid": {sid}, "RecordingDuration": {"12"}, "Digits": {"hangup"}})
 	if err != nil {
