@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/hotlinedesk/hotline/tickets"
 )
@@ -12,50 +13,76 @@ import (
 // desk that serves customers.
 const demoPassword = "hotline-demo"
 
-// seedDemo adds two teams, a few agents and tickets from each channel, once.
-func seedDemo(ctx context.Context, svc *tickets.Service, log *slog.Logger) error {
+// demoPeople are the demo's agents: their team is "claims" or "complaints".
+var demoPeople = []struct {
+	email, name string
+	role        tickets.Role
+	team        string
+}{
+	{"li.na@demo.hotline", "李娜 Li Na", tickets.RoleAgent, "claims"},
+	{"zhang.wei@demo.hotline", "张伟 Zhang Wei", tickets.RoleAgent, "claims"},
+	{"chen.jing@demo.hotline", "陈静 Chen Jing", tickets.RoleSupervisor, "claims"},
+	{"wang.fang@demo.hotline", "王芳 Wang Fang", tickets.RoleComplaintOfficer, "complaints"},
+}
+
+// demoAccounts are the demo's sign-ins with a role ("agent", "supervisor", "complaint officer").
+func demoAccounts(role string) []string {
+	var out []string
+	for _, p := range demoPeople {
+		if strings.ReplaceAll(string(p.role), "_", " ") == role {
+			out = append(out, p.email)
+		}
+	}
+	return out
+}
+
+// demoComplaintWords route a new contact to the Complaints team (any one, in the subject
+// or the text; Chinese is matched inside words).
+const demoComplaintWords = "投诉,complain"
+
+// seedDemo adds two teams, a few agents and tickets from each channel, once, and reports
+// whether it did (a desk with teams is left as it is).
+func seedDemo(ctx context.Context, svc *tickets.Service, log *slog.Logger) (bool, error) {
 	teams, err := svc.Teams(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if len(teams) > 0 {
 		log.Info("demo data skipped: the desk already has teams")
-		return nil
+		return false, nil
 	}
 	system := tickets.Actor{Kind: "system"}
 	claims, err := svc.CreateTeam(ctx, system, "理赔服务 Claims")
 	if err != nil {
-		return err
+		return false, err
 	}
 	complaints, err := svc.CreateTeam(ctx, system, "投诉处理 Complaints")
 	if err != nil {
-		return err
+		return false, err
 	}
-	people := []tickets.NewAgent{
-		{Email: "li.na@demo.hotline", Name: "李娜 Li Na", Role: tickets.RoleAgent, TeamID: &claims.ID},
-		{Email: "zhang.wei@demo.hotline", Name: "张伟 Zhang Wei", Role: tickets.RoleAgent, TeamID: &claims.ID},
-		{Email: "chen.jing@demo.hotline", Name: "陈静 Chen Jing", Role: tickets.RoleSupervisor, TeamID: &claims.ID},
-		{Email: "wang.fang@demo.hotline", Name: "王芳 Wang Fang", Role: tickets.RoleComplaintOfficer, TeamID: &complaints.ID},
-	}
-	agents := make([]*tickets.Agent, len(people))
-	for i, p := range people {
-		p.Password = demoPassword
-		if agents[i], err = svc.CreateAgent(ctx, system, p); err != nil {
-			return err
+	teamOf := map[string]*int64{"claims": &claims.ID, "complaints": &complaints.ID}
+	agents := make([]*tickets.Agent, len(demoPeople))
+	for i, p := range demoPeople {
+		if agents[i], err = svc.CreateAgent(ctx, system, tickets.NewAgent{Email: p.email, Name: p.name, Role: p.role,
+			TeamID: teamOf[p.team], Password: demoPassword}); err != nil {
+			return false, err
 		}
 	}
 
-	// New contacts go to Claims and its agents start online, so a message that arrives in
-	// the demo is given to someone at once: auto-assignment is what the demo shows first.
-	if _, err := svc.SaveRoutingRule(ctx, system, &tickets.RoutingRule{Name: "所有来信 Everything to Claims", TeamID: claims.ID}); err != nil {
-		return fmt.Errorf("demo routing rule: %w", err)
+	// A contact that complains goes to Complaints, every other to Claims, and everyone
+	// starts online, so a message that arrives in the demo is given to someone at once:
+	// routing and auto-assignment are what the demo shows first.
+	for _, rule := range []*tickets.RoutingRule{
+		{Position: 1, Name: "投诉 Complaints", Keywords: demoComplaintWords, TeamID: complaints.ID, SetPriority: tickets.PriorityHigh},
+		{Position: 2, Name: "所有来信 Everything to Claims", TeamID: claims.ID},
+	} {
+		if _, err := svc.SaveRoutingRule(ctx, system, rule); err != nil {
+			return false, fmt.Errorf("demo routing rule: %w", err)
+		}
 	}
 	for _, a := range agents {
-		if a.TeamID == nil || *a.TeamID != claims.ID {
-			continue
-		}
 		if _, err := svc.SetOnline(ctx, tickets.AgentActor(a), true); err != nil {
-			return fmt.Errorf("demo agent online: %w", err)
+			return false, fmt.Errorf("demo agent online: %w", err)
 		}
 	}
 
@@ -74,29 +101,30 @@ func seedDemo(ctx context.Context, svc *tickets.Service, log *slog.Logger) error
 	for _, in := range contacts {
 		res, err := svc.Intake(ctx, in)
 		if err != nil {
-			return fmt.Errorf("demo ticket: %w", err)
+			return false, fmt.Errorf("demo ticket: %w", err)
 		}
 		refs = append(refs, res.Ticket.Ref())
 	}
 	liNa := tickets.AgentActor(agents[0])
 	if _, err := svc.Assign(ctx, liNa, refs[0], tickets.Assignment{AssigneeID: &agents[0].ID}); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := svc.Reply(ctx, liNa, refs[0], "您好，您的理赔材料已收到，正在审核中，预计 2 个工作日内给您答复。"); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := svc.SetStatus(ctx, liNa, refs[0], tickets.StatusPending, "waiting for the repair invoice"); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := svc.Assign(ctx, tickets.AgentActor(agents[2]), refs[1], tickets.Assignment{AssigneeID: &agents[1].ID, Reason: "medical claims"}); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := svc.CreateTicket(ctx, liNa, tickets.NewTicket{Channel: tickets.ChannelPhone, Name: "刘洋", Phone: "13700137003",
 		Subject: "来电：询问退保手续", Body: "客户来电询问退保需要哪些材料。", Category: "policy", Priority: tickets.PriorityLow}); err != nil {
-		return err
+		return false, err
 	}
-	log.Info("demo data seeded", "agents", len(agents), "password", demoPassword, "tickets", len(refs)+1)
-	return nil
+	// The accounts and their password are printed in the sign-in block, not logged.
+	log.Info("demo data seeded", "agents", len(agents), "tickets", len(refs)+1)
+	return true, nil
 }
 
 // demoInvoice is the file the demo's email customer attached.

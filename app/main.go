@@ -4,7 +4,9 @@
 //	hotline worker             the same as serve --role worker
 //	hotline migrate            apply database migrations and exit
 //	hotline demo               seed demo teams, agents and tickets and exit
+//	hotline simulate CHANNEL   play a customer (sms, call, wechat, email) against a running desk
 //	hotline bench [flags]      load harness against PostgreSQL and Redis (see app/bench)
+//	hotline help [COMMAND]     the commands, or one command's flags (also -h)
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/mail"
 	"os"
 	"os/signal"
@@ -65,6 +68,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
 	stop()
+	if errors.Is(err, flag.ErrHelp) { // help was asked for, and given
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hotline:", err)
 		os.Exit(1)
@@ -72,17 +78,28 @@ func main() {
 }
 
 func run(ctx context.Context, args []string) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		usage(os.Stdout)
+		return flag.ErrHelp
+	}
 	cmd := "serve"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
 	}
-	if cmd == "bench" { // drives Hotline processes of its own; reads none of their settings
+	switch cmd {
+	case "help":
+		return help(ctx, os.Stdout, args)
+	case "bench": // drives Hotline processes of its own; reads none of their settings
 		return bench.Main(ctx, args, os.Stdout)
+	case "simulate":
+		return runSimulate(ctx, args, os.Stdout)
 	}
-	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-	demo := fs.Bool("demo", false, "seed demo teams, agents and tickets before serving")
-	roleFlag := fs.String("role", "", "what this process does: api, worker or all (default HOTLINE_ROLE, else all)")
-	if err := fs.Parse(args); err != nil {
+	if _, ok := commandNamed(cmd); !ok {
+		usage(os.Stderr)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+	fs, opts := commandFlags(cmd)
+	if err := parseFlags(fs, cmd, args); err != nil {
 		return err
 	}
 
@@ -91,10 +108,10 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	if cmd == "worker" {
-		cmd, *roleFlag = "serve", string(roleWorker)
+		cmd, opts.role = "serve", string(roleWorker)
 	}
-	if *roleFlag != "" {
-		if cfg.Role, err = parseRole(*roleFlag); err != nil {
+	if opts.role != "" {
+		if cfg.Role, err = parseRole(opts.role); err != nil {
 			return fmt.Errorf("--role: %w", err)
 		}
 	}
@@ -129,29 +146,51 @@ func run(ctx context.Context, args []string) error {
 	if err := deadlines.New(svc).SeedHolidays(ctx); err != nil {
 		return err
 	}
-	if cmd == "serve" || cmd == "simulate" {
-		// Channel settings an admin saved in the console take the place of the environment's.
-		if err := applyChannelSettings(ctx, channelsettings.New(svc), &cfg, log); err != nil {
-			return err
-		}
-	}
 
 	switch cmd {
 	case "migrate":
 		return nil // openDatabase migrated
 	case "demo":
-		return seedDemo(ctx, svc, log)
-	case "simulate":
-		return simulate(ctx, cfg, svc, fs.Args())
-	case "serve":
-		if *demo {
-			if err := seedDemo(ctx, svc, log); err != nil {
-				return err
-			}
+		// The first admin before the demo's agents: EnsureAdmin creates one only on a desk
+		// without agents, and a demo desk needs someone who can administer it.
+		first, err := firstAdmin(ctx, cfg, svc, log)
+		if err != nil {
+			return err
 		}
-		return serve(ctx, cfg, svc, care, cps, log)
+		seeded, err := seedDemo(ctx, svc, log)
+		if err != nil {
+			return err
+		}
+		printSignIn(os.Stdout, signIn{URL: consoleURL(cfg), Admin: first, Demo: seeded, Command: "demo"})
+		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, worker, migrate, demo, simulate, bench)", cmd)
+	// Channel settings an admin saved in the console take the place of the environment's.
+	if err := applyChannelSettings(ctx, channelsettings.New(svc), &cfg, log); err != nil {
+		return err
+	}
+	first, err := firstAdmin(ctx, cfg, svc, log)
+	if err != nil {
+		return err
+	}
+	seeded := false
+	if opts.demo {
+		if seeded, err = seedDemo(ctx, svc, log); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, cfg, svc, care, cps, log, signIn{URL: consoleURL(cfg), Admin: first, Demo: seeded, Worker: !cfg.Role.api()})
+}
+
+// firstAdmin creates the first admin on a desk without agents, and returns who it is for
+// the sign-in block (nil when the desk already had people). The password is never logged:
+// only printSignIn shows it, once.
+func firstAdmin(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logger) (*firstSignIn, error) {
+	created, password, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+	if err != nil || !created {
+		return nil, err
+	}
+	log.Info("created the first admin", "email", cfg.AdminEmail, "generated_password", password != "")
+	return &firstSignIn{Email: cfg.AdminEmail, Password: password}, nil
 }
 
 // openDatabase opens and migrates the database, waiting up to HOTLINE_DB_WAIT for
@@ -173,18 +212,11 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*bun.DB, e
 	return db, nil
 }
 
-func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercare.Service, cps *complaints.Service, log *slog.Logger) error {
-	created, password, err := svc.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword)
+func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercare.Service, cps *complaints.Service, log *slog.Logger, welcome signIn) error {
+	desk, err := deskID(ctx, svc)
 	if err != nil {
 		return err
 	}
-	if created && password != "" {
-		log.Warn("created the first admin with a generated password; sign in and change it",
-			"email", cfg.AdminEmail, "password", password)
-	} else if created {
-		log.Info("created the first admin", "email", cfg.AdminEmail)
-	}
-
 	broker, err := jobs.OpenBroker(cfg.RedisURL, log)
 	if err != nil {
 		return err
@@ -240,13 +272,19 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 			CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber,
 			Voices: cfg.IVRVoices, SpeechToText: speech != nil, APIURL: cfg.Twilio.APIURL, Access: doors}, log),
 	}
-	if cfg.WeChat.Token != "" {
-		cfg.WeChat.Access = doors
-		wc, err := webhooks.NewWeChat(svc, cfg.WeChat, log)
-		if err != nil {
-			return err
-		}
-		hooks = append(hooks, wc)
+	// WeChat's and the email webhook's doors are always there: verified with the configured
+	// token and secret, or ones generated for this desk (for simulate), never open.
+	if cfg.WeChat.Token, err = wechatWebhookToken(ctx, cfg, svc, log); err != nil {
+		return err
+	}
+	cfg.WeChat.Access = doors
+	wc, err := webhooks.NewWeChat(svc, cfg.WeChat, log)
+	if err != nil {
+		return err
+	}
+	hooks = append(hooks, wc)
+	if cfg.EmailSecret, err = emailWebhookSecret(ctx, cfg, svc, log); err != nil {
+		return err
 	}
 	mail := webhooks.NewEmail(svc, cfg.EmailSecret, log)
 	slack := notifications.NewSlack(cfg.Slack)
@@ -254,12 +292,12 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log).Company(cfg.CompanyName), web.NewSurveyPage(care, log).Company(cfg.CompanyName), web.NewMediaLinks(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
-	desk := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
+	shell := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
 		CallCategories: cfg.CallCategories})
-	defer desk.Close()
-	hooks = append(hooks, desk)
+	defer shell.Close()
+	hooks = append(hooks, shell)
 	if cfg.SMTPURL != "" {
 		if senders[tickets.ChannelEmail], err = emailSender(cfg); err != nil {
 			return err
@@ -323,6 +361,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		EmailMaxBytes:  cfg.SMTPListen.MaxMessageBytes, // the email webhook takes what the SMTP listener does
 		MetricsToken:   cfg.MetricsToken,
 		Recordings:     playback,
+		DeskID:         desk,
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -330,9 +369,15 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 			return errors.Join(api.NotReady("database", svc.Ping(ctx)), api.NotReady("broker", broker.Ping(ctx)))
 		},
 	})
+	// Listening before the sign-in block is printed, so the address it gives answers.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("http server: %w", err)
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- app.Listen(cfg.Addr) }()
+	go func() { errc <- app.Listener(ln) }()
 	log.Info("Hotline is listening", "addr", cfg.Addr, "role", cfg.Role)
+	printSignIn(os.Stdout, welcome)
 
 	select {
 	case err := <-errc:
@@ -340,7 +385,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	desk.Close() // ends the consoles' live streams, which would hold the shutdown up otherwise
+	shell.Close() // ends the consoles' live streams, which would hold the shutdown up otherwise
 	if err := app.ShutdownWithTimeout(15 * time.Second); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("shut down http server: %w", err)
 	}
@@ -360,6 +405,41 @@ func twilioWebhookToken(ctx context.Context, cfg config, svc *tickets.Service, l
 	}
 	log.Info("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are verified with a token generated for this desk (go run ./app simulate uses it)")
 	return token, nil
+}
+
+// wechatWebhookToken is the token the official account's pushes are signed with:
+// WECHAT_TOKEN (or the one saved in the console), else one generated for this desk and kept
+// in its database, as twilioWebhookToken.
+func wechatWebhookToken(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logger) (string, error) {
+	if cfg.WeChat.Token != "" {
+		return cfg.WeChat.Token, nil
+	}
+	token, err := svc.Setting(ctx, "wechat.webhook_token", func() string { return randomHex(16) })
+	if err != nil {
+		return "", err
+	}
+	log.Info("WECHAT_TOKEN is not set: WeChat pushes are verified with a token generated for this desk (go run ./app simulate uses it)")
+	return token, nil
+}
+
+// emailWebhookSecret is the bearer secret of the email webhook: EMAIL_WEBHOOK_SECRET (or the
+// one saved in the console), else one generated for this desk and kept in its database.
+func emailWebhookSecret(ctx context.Context, cfg config, svc *tickets.Service, log *slog.Logger) (string, error) {
+	if cfg.EmailSecret != "" {
+		return cfg.EmailSecret, nil
+	}
+	secret, err := svc.Setting(ctx, "email.webhook_secret", func() string { return randomHex(24) })
+	if err != nil {
+		return "", err
+	}
+	log.Info("EMAIL_WEBHOOK_SECRET is not set: the email webhook takes a secret generated for this desk (go run ./app simulate uses it)")
+	return secret, nil
+}
+
+// deskID names the desk's database: random, not secret, made on first use. The API sends
+// it with /healthz, so that simulate can tell a desk over another database from its own.
+func deskID(ctx context.Context, svc *tickets.Service) (string, error) {
+	return svc.Setting(ctx, "desk.id", func() string { return randomHex(8) })
 }
 
 // emailSender sends replies through SMTP_URL from EMAIL_FROM.

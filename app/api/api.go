@@ -71,7 +71,13 @@ type Config struct {
 	// Recordings fetches call recordings from Twilio for GET /attachments/:id; nil: no
 	// Twilio account is configured and recordings cannot be played.
 	Recordings Recordings
+	// DeskID names the desk's database (random, not secret); /healthz sends it as
+	// DeskHeader, so a tool (simulate) can tell whether it reads the same database.
+	DeskID string
 }
+
+// DeskHeader is the header of /healthz's answer that carries Config.DeskID.
+const DeskHeader = "X-Hotline-Desk"
 
 type server struct {
 	svc        *tickets.Service
@@ -242,7 +248,12 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	app.Server().ContinueHandler = s.limits.mayContinue
 	app.Use(recover.New(), requestid.New(), s.logRequests, s.limits.handler)
 
-	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/healthz", func(c *fiber.Ctx) error {
+		if cfg.DeskID != "" {
+			c.Set(DeskHeader, cfg.DeskID)
+		}
+		return c.JSON(fiber.Map{"status": "ok"})
+	})
 	app.Get("/readyz", readyz(cfg.Ready, cfg.MetricsToken, s.log))
 	if cfg.Metrics != nil {
 		app.Get("/metrics", adaptor.HTTPHandler(cfg.Metrics))

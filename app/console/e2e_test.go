@@ -87,11 +87,18 @@ func chromium(t *testing.T) string {
 		}
 	}
 	if os.Getenv("CI") == "true" {
-		t.Fatal("Chromium is not installed; .ci/run installs Debian's chromium package")
+		t.Fatal(chromiumMissing)
 	}
-	t.Skip("browser tests need Chromium (apt-get install chromium); skipping")
+	t.Skip(chromiumMissing + "; skipping")
 	return ""
 }
+
+// installChromium is the command that installs what the browser tests need on Debian or
+// Ubuntu: the browser, and the fonts that draw the Chinese pages' characters.
+const installChromium = "sudo apt-get install chromium fonts-noto-cjk"
+
+// chromiumMissing says so, and how to mend it, whether the test skips or fails (under CI).
+const chromiumMissing = "browser tests need Chromium (set CHROMIUM, or install it: " + installChromium + ")"
 
 // newBrowser starts a headless Chromium with its own profile, and no traffic of its own.
 func newBrowser(t *testing.T) context.Context {

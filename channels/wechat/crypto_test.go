@@ -3,6 +3,7 @@ package wechat_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hotlinedesk/hotline/channels/wechat"
 )
@@ -112,5 +113,35 @@ func TestPushes(t *testing.T) {
 	}
 	if _, err := wechat.ParsePush([]byte("not xml")); err == nil {
 		t.Error("garbage parsed")
+	}
+}
+
+// What a tool playing WeChat sends is what the push handler reads: a text push parses
+// back to its fields, and sealed, it opens under its msg_signature.
+func TestTextPushAndSealedPushRoundTrip(t *testing.T) {
+	now := time.Unix(1764806400, 0)
+	push := wechat.TextPush("gh_account", "oCustomer", "理赔 ]]> 进度", now, 1234567890123456789)
+	p, err := wechat.ParsePush(push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.FromUserName != "oCustomer" || p.Content != "理赔 ]]> 进度" || p.MsgID != "1234567890123456789" || p.CreateTime != now.Unix() || p.MsgType != "text" {
+		t.Errorf("parsed %+v", p)
+	}
+	c, err := wechat.NewCipher("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "wxappid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, enc, err := wechat.SealedPush(c, "gh_account", push)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := wechat.ParsePush(env)
+	if err != nil || e.Encrypt != enc || e.ToUserName != "gh_account" {
+		t.Fatalf("envelope %s: %+v, %v", env, e, err)
+	}
+	plain, err := c.Decrypt(e.Encrypt)
+	if err != nil || string(plain) != string(push) {
+		t.Errorf("decrypted %q, %v; want the push", plain, err)
 	}
 }

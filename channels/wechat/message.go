@@ -158,6 +158,34 @@ func TextReply(to, from, content string, now time.Time) []byte {
 	return []byte(b.String())
 }
 
+// TextPush is a follower's text message as the official-account platform pushes it
+// (plaintext mode): what a tool that plays WeChat sends, and what ParsePush reads.
+func TextPush(to, from, content string, now time.Time, msgID uint64) []byte {
+	var b strings.Builder
+	b.WriteString("<xml><ToUserName><![CDATA[")
+	b.WriteString(cdata(to))
+	b.WriteString("]]></ToUserName><FromUserName><![CDATA[")
+	b.WriteString(cdata(from))
+	b.WriteString("]]></FromUserName><CreateTime>")
+	b.WriteString(strconv.FormatInt(now.Unix(), 10))
+	b.WriteString("</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[")
+	b.WriteString(cdata(content))
+	b.WriteString("]]></Content><MsgId>")
+	b.WriteString(strconv.FormatUint(msgID, 10))
+	b.WriteString("</MsgId></xml>")
+	return []byte(b.String())
+}
+
+// SealedPush wraps a push for safe mode as the platform does: the envelope names the
+// account and carries the sealed push in Encrypt, which msg_signature then covers
+// (Signature(token, timestamp, nonce, encrypted)).
+func SealedPush(c *Cipher, to string, push []byte) (envelope []byte, encrypted string, err error) {
+	if encrypted, err = c.Encrypt(push); err != nil {
+		return nil, "", err
+	}
+	return fmt.Appendf(nil, "<xml><ToUserName><![CDATA[%s]]></ToUserName><Encrypt><![CDATA[%s]]></Encrypt></xml>", cdata(to), encrypted), encrypted, nil
+}
+
 // cdata keeps a value from closing its CDATA section early.
 func cdata(s string) string { return strings.ReplaceAll(s, "]]>", "]]]]><![CDATA[>") }
 
