@@ -59,6 +59,7 @@ type Review struct {
 	Subject  string `bun:"-"` // the ticket's subject
 	Agent    string `bun:"-"` // the agent's name
 	Reviewer string `bun:"-"` // the reviewer's name
+	Edited   bool   `bun:"-"` // Submit changed a review stored before
 }
 
 // Answered reports whether the agent answered.
@@ -223,6 +224,7 @@ func (s *Service) edit(ctx context.Context, tx tickets.Tx, actor tickets.Actor, 
 		return nil, err
 	}
 	from := r.Score
+	r.Edited = true
 	r.Criteria.Items, r.Score, r.Comment = marks, Score(marks), in.Comment
 	res, err := tx.NewUpdate().Model(r).Column("criteria", "score", "comment").WherePK().Where("answered_at IS NULL").Exec(ctx)
 	if err != nil {
