@@ -62,6 +62,9 @@ type Review struct {
 	Edited   bool   `bun:"-"` // Submit changed a review stored before
 }
 
+// ScoreText is the score as people read it (FormatScore).
+func (r *Review) ScoreText() string { return FormatScore(r.Score) }
+
 // Answered reports whether the agent answered.
 func (r *Review) Answered() bool { return r.AnsweredAt != nil }
 
@@ -85,17 +88,17 @@ type ReviewInput struct {
 	Comment   string
 }
 
-// sheet scores in's marks on crits: every criterion marked, from 0 to its most, and no
+// sheet scores marks on crits: every criterion marked, from 0 to its most, and no
 // other key.
-func sheet(crits []Criterion, marks map[string]int, lang func(Criterion) string) ([]Mark, error) {
+func sheet(crits []Criterion, marks map[string]int) ([]Mark, error) {
 	out := make([]Mark, 0, len(crits))
 	for _, c := range crits {
 		m, ok := marks[c.Key]
 		switch {
 		case !ok:
-			return nil, tickets.Invalidf("give marks for %q", lang(c))
+			return nil, tickets.Invalidf("give marks for %q (%s)", c.NameEN, c.NameZH)
 		case m < 0 || m > c.Max:
-			return nil, tickets.Invalidf("the marks for %q must be between 0 and %d", lang(c), c.Max)
+			return nil, tickets.Invalidf("the marks for %q (%s) must be between 0 and %d", c.NameEN, c.NameZH, c.Max)
 		}
 		out = append(out, Mark{Criterion: c, Mark: m})
 	}
@@ -104,8 +107,6 @@ func sheet(crits []Criterion, marks map[string]int, lang func(Criterion) string)
 	}
 	return out, nil
 }
-
-func english(c Criterion) string { return c.NameEN }
 
 // reviewable loads the resolved ticket ref and its agent, refusing who may not review it:
 // supervisors review their team's agents, admins anyone, nobody their own ticket.
@@ -192,7 +193,7 @@ func (s *Service) create(ctx context.Context, tx tickets.Tx, actor tickets.Actor
 	if rb.RetiredAt != nil {
 		return nil, tickets.Conflictf("rubric %q version %d is no longer in use; reload the page", rb.Name, rb.Version)
 	}
-	marks, err := sheet(rb.Criteria, in.Marks, english)
+	marks, err := sheet(rb.Criteria, in.Marks)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +220,7 @@ func (s *Service) edit(ctx context.Context, tx tickets.Tx, actor tickets.Actor, 
 	for i, m := range r.Criteria.Items {
 		crits[i] = m.Criterion
 	}
-	marks, err := sheet(crits, in.Marks, english)
+	marks, err := sheet(crits, in.Marks)
 	if err != nil {
 		return nil, err
 	}
