@@ -272,6 +272,7 @@ func (h *Handler) reviewData(ctx *fiber.Ctx, a *tickets.Agent) (*reviewData, err
 	if err != nil {
 		return nil, err
 	}
+	t.Customer = masked(t.Customer)
 	d := &reviewData{T: t}
 	if d.Agents, err = h.svc.Agents(cx, nil); err != nil {
 		return nil, err
@@ -325,6 +326,38 @@ func (h *Handler) reviewData(ctx *fiber.Ctx, a *tickets.Agent) (*reviewData, err
 		}
 	}
 	return d, nil
+}
+
+// masked is a copy of c whose phone numbers and email addresses show only what tells
+// them apart (138****8000, z***@example.com): a review judges the handling, and needs no
+// more of the customer (minimum necessary access).
+func masked(c *tickets.Customer) *tickets.Customer {
+	if c == nil {
+		return nil
+	}
+	m := *c
+	m.Identities = make([]*tickets.Identity, 0, len(c.Identities))
+	for _, id := range c.Identities {
+		cp := *id
+		switch id.Kind {
+		case tickets.IdentityPhone:
+			cp.Value = maskPhone(id.Value)
+		case tickets.IdentityEmail:
+			if local, domain, ok := strings.Cut(id.Value, "@"); ok && local != "" {
+				cp.Value = local[:1] + "***@" + domain
+			}
+		}
+		m.Identities = append(m.Identities, &cp)
+	}
+	return &m
+}
+
+// maskPhone hides the four digits before the last four: +86138****8000.
+func maskPhone(p string) string {
+	if len(p) < 8 {
+		return "****"
+	}
+	return p[:len(p)-8] + "****" + p[len(p)-4:]
 }
 
 // reviewPage serves GET /quality/tickets/:ref?rubric=: the ticket's timeline beside the

@@ -119,3 +119,14 @@ func TestQualityPages(t *testing.T) {
 	}
 	consoletest.WantContains(t, sup.Get("/quality?team="+consoletest.ID(d.Team.ID)), "/quality/tickets/"+tk.Ref()+"/calibration")
 }
+
+// TestReviewPageMasksTheCustomer: the review page judges the handling; the customer's
+// number shows masked there.
+func TestReviewPageMasksTheCustomer(t *testing.T) {
+	d := consoletest.NewDesk(t, tickettest.SQLite(t))
+	tk := handled(t, d, "+8613800138000", d.Agent)
+	r := d.SignIn(d.Super).Get("/quality/tickets/" + tk.Ref())
+	consoletest.WantStatus(t, r, 200)
+	consoletest.WantContains(t, r, "86138****8000")
+	consoletest.WantLacks(t, r, "13800138000")
+}
