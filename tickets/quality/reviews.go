@@ -146,6 +146,13 @@ func (s *Service) reviewable(ctx context.Context, db bun.IDB, actor tickets.Acto
 	return t, ag, nil
 }
 
+// MayReview refuses actor a review of ticket ref as Submit would (who they are, the
+// ticket's state and agent), for a page to say so before the marks are given.
+func (s *Service) MayReview(ctx context.Context, actor tickets.Actor, ref string) error {
+	_, _, err := s.reviewable(ctx, s.svc.DB(), actor, ref)
+	return err
+}
+
 // Submit stores actor's review of a resolved ticket, or changes it: one review a reviewer a
 // ticket (the unique index). A second submit edits the reviewer's own review, on the
 // criteria it was first scored on, until the agent answered it; after that it is refused

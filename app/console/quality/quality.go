@@ -254,7 +254,8 @@ type reviewData struct {
 	Sheet    []quality.Mark  // the form's lines: the review's criteria or the rubric's, with marks
 	Comment  string
 	Error    string
-	Others   int // reviews of the ticket by others: calibration
+	Refused  string // why the signed-in agent cannot review this ticket, "" when they can
+	Others   int    // reviews of the ticket by others: calibration
 }
 
 // Marks are the choices of a criterion's marks, 0 to its most.
@@ -318,6 +319,13 @@ func (h *Handler) reviewData(ctx *fiber.Ctx, a *tickets.Agent) (*reviewData, err
 		for _, c := range d.Rubric.Criteria {
 			d.Sheet = append(d.Sheet, quality.Mark{Criterion: c, Mark: -1})
 		}
+	}
+	if err := h.quality.MayReview(cx, tickets.AgentActor(a), t.Ref()); err != nil {
+		status, reason := ui.StatusIn(lang, err)
+		if status >= 500 {
+			return nil, err
+		}
+		d.Refused = reason
 	}
 	if cal, err := h.quality.Calibrate(cx, tickets.AgentActor(a), t.Ref()); err == nil {
 		d.Others = len(cal.Reviews)

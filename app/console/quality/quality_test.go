@@ -118,6 +118,16 @@ func TestQualityPages(t *testing.T) {
 		t.Errorf("wide lines: %d", strings.Count(r.Body, `class="q-wide"`))
 	}
 	consoletest.WantContains(t, sup.Get("/quality?team="+consoletest.ID(d.Team.ID)), "/quality/tickets/"+tk.Ref()+"/calibration")
+
+	// A ticket still open, and one's own: the page says why, and offers no form.
+	open := d.SMS("+8613800138009", "还在处理")
+	own := handled(t, d, "+8613800138008", d.Super)
+	for ref, why := range map[string]string{open.Ref(): "尚未解决", own.Ref(): "不能质检自己处理的工单"} {
+		r := d.SignIn(d.Super).Get("/quality/tickets/" + ref)
+		consoletest.WantStatus(t, r, 200)
+		consoletest.WantContains(t, r, why)
+		consoletest.WantLacks(t, r, `id="review-form"`)
+	}
 }
 
 // TestReviewPageMasksTheCustomer: the review page judges the handling; the customer's
