@@ -27,6 +27,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/delivery"
+	"github.com/hotlinedesk/hotline/tickets/quality"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -45,7 +46,10 @@ type Config struct {
 	// Canned reads and changes the canned replies (/canned-replies/...); nil means
 	// canned.New(Service).
 	Canned *canned.Service
-	Log    *slog.Logger
+	// Quality keeps the quality reviews' rubrics, samples, reviews and answers
+	// (/quality/...); nil means quality.New(Service).
+	Quality *quality.Service
+	Log     *slog.Logger
 	// Access signs agents in and out and checks their tokens; nil means
 	// access.New(Service) with the zero Config.
 	Access *access.Service
@@ -85,6 +89,7 @@ type server struct {
 	care       *aftercare.Service
 	complaints *complaints.Service
 	canned     *canned.Service
+	quality    *quality.Service
 	deadlines  *deadlines.Service // the SLA policies and the calendar
 	doors      *access.Service
 	delivery   *delivery.Service // the notices' wordings
@@ -175,6 +180,17 @@ func New(cfg Config) *fiber.App {
 	authed.Delete("/canned-replies/:id", s.deleteCanned)
 	authed.Get("/tickets/:ref/canned-replies/:id", s.fillCanned)
 
+	authed.Get("/quality/rubrics", s.listRubrics)
+	authed.Post("/quality/rubrics", s.createRubric)
+	authed.Put("/quality/rubrics/:id", s.updateRubric)
+	authed.Delete("/quality/rubrics/:id", s.retireRubric)
+	authed.Get("/quality/sample", s.drawSample)
+	authed.Get("/quality/reviews", s.listReviews)
+	authed.Post("/quality/reviews", s.submitReview)
+	authed.Get("/quality/reviews/:id", s.getReview)
+	authed.Post("/quality/reviews/:id/answer", s.answerReview)
+	authed.Get("/quality/calibration/:ref", s.calibrate)
+
 	authed.Get("/templates", s.listTemplates)
 	authed.Put("/templates/:key/:locale", s.setTemplate)
 
@@ -217,10 +233,13 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Canned == nil && cfg.Service != nil {
 		cfg.Canned = canned.New(cfg.Service)
 	}
+	if cfg.Quality == nil && cfg.Service != nil {
+		cfg.Quality = quality.New(cfg.Service)
+	}
 	if cfg.Access == nil && cfg.Service != nil {
 		cfg.Access = access.New(cfg.Service, access.Config{})
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, quality: cfg.Quality, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	s.deadlines = deadlines.New(cfg.Service)
 	if cfg.Service != nil {

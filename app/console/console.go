@@ -11,7 +11,8 @@
 // one package per section, as the menu has them, each with a handler holding only what it
 // reads: desk (queues, the ticket page, logging a call), followups (follow-up calls),
 // customers (the customer page), board (complaints), notices (the agent's own notices),
-// dashboard (the supervisor's dashboard), admin and replies (canned replies). They draw
+// dashboard (the supervisor's dashboard), admin, replies (canned replies) and quality (quality
+// reviews: samples, reviews, the agent's answers, calibration, rubrics). They draw
 // their pages with the kit in ui (templates, words, rendering), which the shell uses too;
 // the shell imports the sections to mount them, so the sections never import the shell.
 package console
@@ -35,6 +36,7 @@ import (
 	"github.com/hotlinedesk/hotline/app/console/desk"
 	"github.com/hotlinedesk/hotline/app/console/followups"
 	"github.com/hotlinedesk/hotline/app/console/notices"
+	consolequality "github.com/hotlinedesk/hotline/app/console/quality"
 	"github.com/hotlinedesk/hotline/app/console/replies"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
@@ -43,6 +45,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/quality"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -111,6 +114,7 @@ type Console struct {
 	admin     *admin.Handler
 	notices   *notices.Handler
 	replies   *replies.Handler
+	quality   *consolequality.Handler
 }
 
 // New parses the templates and makes the sections' handlers; a template error is a
@@ -160,6 +164,7 @@ func New(cfg Config) *Console {
 		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.PublicBaseURL),
 		notices:   notices.New(kit, cfg.Service),
 		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
+		quality:   consolequality.New(kit, cfg.Service, quality.New(cfg.Service)),
 	}
 	c.desk.SetCategories(cfg.CallCategories)
 	return c
@@ -195,6 +200,7 @@ func (c *Console) Register(app *fiber.App) {
 	c.admin.Register(r)
 	c.notices.Register(r)
 	c.replies.Register(r)
+	c.quality.Register(r)
 }
 
 // routes mounts the sections' pages and forms behind the session check (ui.Router).

@@ -150,6 +150,9 @@ var mainButton = map[string]string{
 	"login":     "button[type=submit]",
 	"survey":    "form button",
 	"password":  ".account-form button",
+	// quality reviews
+	"quality-review": "#review-form button.primary",
+	"quality-mine":   "#review-list .q-review",
 }
 
 // look opens one page at one width, keeps its screenshot and checks it fits.

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"regexp"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -19,7 +20,7 @@ func StatusIn(lang string, err error) (int, string) {
 	if lang == "en" || reason == "" || errors.As(err, &fe) {
 		return status, reason
 	}
-	for _, r := range serviceReasons {
+	for _, r := range allReasons() {
 		if m := r.re.FindStringSubmatch(reason); m != nil {
 			args := make([]any, 0, len(m)-1)
 			for _, a := range m[1:] {
@@ -43,15 +44,21 @@ func StatusIn(lang string, err error) (int, string) {
 	return status, T(lang, "svcerr.with", T(lang, "svcerr.invalid"), reason)
 }
 
+// reason is one refusal of the service's as the console says it.
+type reason struct {
+	re    *regexp.Regexp
+	key   string
+	words string
+}
+
+// allReasons are the refusals of the core and of the chapters with sections of their own.
+func allReasons() []reason { return slices.Concat(serviceReasons, qualityReasons) }
+
 // serviceReasons are the service's refusals an agent can meet in the console's forms, as
 // the console says them; the captured parts (references, names, numbers) fill the words,
 // looked up under the prefix words when they are stored values (statuses, priorities).
 // Anything else keeps the service's English particulars, being unexpected.
-var serviceReasons = []struct {
-	re    *regexp.Regexp
-	key   string
-	words string
-}{
+var serviceReasons = []reason{
 	{regexp.MustCompile(`^ticket (\S+) not found$`), "svcerr.ticket_not_found", ""},
 	{regexp.MustCompile(`^"(.*)" is not a ticket reference`), "svcerr.not_a_reference", ""},
 	{regexp.MustCompile(`^(\S+) is closed; reopen it before replying$`), "svcerr.closed", ""},

@@ -112,7 +112,7 @@ func TestStatusInUnexpected(t *testing.T) {
 	if want := "输入有误（provider message id is not valid UTF-8 text）"; st != http.StatusBadRequest || zh != want {
 		t.Errorf("got %d %q, want 400 %q", st, zh, want)
 	}
-	for _, r := range serviceReasons {
+	for _, r := range allReasons() {
 		for _, lang := range []string{"zh", "en"} {
 			if w := T(lang, r.key, "x", "y", "z"); strings.HasPrefix(w, r.key) {
 				t.Errorf("%s has no %s words: %q", r.key, lang, w)
