@@ -530,3 +530,31 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "agent2", method: "POST", path: "/api/v1/auth/logout", want: 204})
 	do(call{who: "agent2", method: "GET", path: "/api/v1/me", want: 401})
 }
+
+// The document says alike what every route answers alike: a route behind the token can
+// answer 401, one that reads a body 400 and 413, and every refusal is {"error": "..."}.
+func TestOpenAPIStatesTheCommonRefusals(t *testing.T) {
+	doc := loadDoc(t)
+	errorSchema := doc.Components.Schemas["Error"].Value
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			public := op.Security != nil && len(*op.Security) == 0
+			if !public && op.Responses.Status(401) == nil {
+				t.Errorf("%s takes a token but does not document 401", name)
+			}
+			if op.RequestBody != nil && (op.Responses.Status(400) == nil || op.Responses.Status(413) == nil) {
+				t.Errorf("%s reads a body but does not document both 400 and 413", name)
+			}
+			for code, r := range op.Responses.Map() {
+				if code < "400" || code == "416" {
+					continue
+				}
+				mt := r.Value.Content.Get("application/json")
+				if mt == nil || mt.Schema == nil || mt.Schema.Value != errorSchema {
+					t.Errorf("%s answers %s with something other than the Error object", name, code)
+				}
+			}
+		}
+	}
+}
