@@ -414,6 +414,8 @@ func driveAPI(t *testing.T, c *checker) {
 	// Replies: JSON and with files, on a texted ticket; the file the customer emailed.
 	sms := e.intake(t, sms("+8613900139001", "我的理赔到哪一步了"))
 	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + sms.Ref() + "/replies", body: map[string]string{"body": "正在审核"}, want: 201})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + sms.Ref() + "/replies", body: map[string]string{"body": "正在审核", "channel": "wechat"}, want: 409})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + sms.Ref() + "/notes", body: map[string]string{"body": strings.Repeat("长", 100<<10)}, want: 413})
 	ct, form := multipartBody(t, map[string]string{"body": "见附件", "status": "resolved"}, formFile{"files", "清单.png", append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)})
 	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + sms.Ref() + "/replies", form: form, contentType: ct, want: 201})
 	res, err := e.svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "zhou@example.cn",
@@ -440,6 +442,13 @@ func driveAPI(t *testing.T, c *checker) {
 	nu := do(call{who: "admin", method: "POST", path: "/api/v1/agents", want: 201, body: map[string]any{
 		"email": "officer@hotline.test", "name": "Gu Officer", "role": "complaint_officer", "password": password}})
 	do(call{who: "admin", method: "POST", path: "/api/v1/agents", body: map[string]any{"email": "officer@hotline.test", "password": password}, want: 409})
+	// Five wrong passwords lock the account: 429 until an admin lifts it, once.
+	for range 5 {
+		do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "officer@hotline.test", "password": "wrong password"}, want: 401})
+	}
+	do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "officer@hotline.test", "password": password}, want: 429})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/unlock", want: 200})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/unlock", want: 409})
 	do(call{who: "admin", method: "PATCH", path: "/api/v1/agents/" + itoa(e.id("agent3")), body: map[string]any{"capacity": 5}, want: 200})
 	do(call{who: "admin", method: "GET", path: "/api/v1/teams", want: 200})
 	team := do(call{who: "admin", method: "POST", path: "/api/v1/teams", body: map[string]string{"name": "Motor"}, want: 201})
@@ -523,7 +532,6 @@ func driveAPI(t *testing.T, c *checker) {
 	}
 	do(call{who: "sup1", method: "POST", path: "/api/v1/notices/read", body: map[string]any{"up_to": upTo}, want: 204})
 	do(call{who: "sup1", method: "POST", path: "/api/v1/notices/read", body: map[string]any{"up_to": 0}, want: 400, invalid: true})
-	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(e.id("agent1")) + "/unlock", want: 200})
 	do(call{who: "agent2", method: "POST", path: "/api/v1/me/password", body: map[string]string{"current_password": "not it", "new_password": "another-long-password"}, want: 403})
 	do(call{who: "agent2", method: "POST", path: "/api/v1/me/password", body: map[string]string{"current_password": password, "new_password": "another-long-password"}, want: 204})
 	do(call{who: "admin", method: "DELETE", path: "/api/v1/agents/" + itoa(e.id("agent3")), want: 200})
