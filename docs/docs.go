@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -30,9 +31,12 @@ func OpenAPI(ctx context.Context) (*openapi3.T, error) {
 	return doc, nil
 }
 
-// OpenAPIJSON is openapi.yaml, checked and converted to JSON.
-func OpenAPIJSON(ctx context.Context) ([]byte, error) {
-	doc, err := OpenAPI(ctx)
+// OpenAPIJSON is openapi.yaml, checked and converted to JSON, once a process: the
+// document is part of the binary, so the answer never changes.
+func OpenAPIJSON() ([]byte, error) { return openAPIJSON() }
+
+var openAPIJSON = sync.OnceValues(func() ([]byte, error) {
+	doc, err := OpenAPI(context.Background())
 	if err != nil {
 		return nil, err
 	}
@@ -41,4 +45,4 @@ func OpenAPIJSON(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("encode the OpenAPI document as JSON: %w", err)
 	}
 	return out, nil
-}
+})

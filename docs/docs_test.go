@@ -14,7 +14,7 @@ func TestOpenAPIIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := docs.OpenAPIJSON(context.Background())
+	raw, err := docs.OpenAPIJSON()
 	if err != nil {
 		t.Fatal(err)
 	}

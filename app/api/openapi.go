@@ -3,7 +3,7 @@ package api
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"sync"
+	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -11,25 +11,19 @@ import (
 )
 
 // openAPI serves GET /api/v1/openapi.json: the API's description, docs/openapi.yaml,
-// checked and converted to JSON once, on the first request (an app built only for a test
-// does not pay for it). It is public: it describes the doors, it opens none.
-func openAPI() fiber.Handler {
-	var once sync.Once
-	var spec []byte
-	var etag string
-	var failed error
+// checked and converted to JSON as the process starts. It is public: it describes the
+// doors, it opens none.
+func openAPI(log *slog.Logger) fiber.Handler {
+	spec, err := docs.OpenAPIJSON()
+	if err != nil { // only a broken build gets here; the API itself still serves
+		log.Error("the OpenAPI document cannot be served", "err", err)
+		return func(*fiber.Ctx) error { return err }
+	}
+	sum := sha256.Sum256(spec)
+	etag := `"` + hex.EncodeToString(sum[:12]) + `"`
 	return func(c *fiber.Ctx) error {
-		once.Do(func() {
-			if spec, failed = docs.OpenAPIJSON(c.UserContext()); failed == nil {
-				sum := sha256.Sum256(spec)
-				etag = `"` + hex.EncodeToString(sum[:12]) + `"`
-			}
-		})
-		if failed != nil {
-			return failed // a 500, logged: the embedded document is broken
-		}
-		// Clients may keep it a few minutes and then ask again with the ETag; a new
-		// release's document has another.
+		// Clients may keep it a few minutes, then ask again with the ETag; a release that
+		// changes the document changes the ETag.
 		c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 		c.Set(fiber.HeaderETag, etag)
 		if c.Get(fiber.HeaderIfNoneMatch) == etag {
