@@ -540,13 +540,17 @@ func driveAPI(t *testing.T, c *checker) {
 }
 
 // The document says alike what every route answers alike: a route behind the token can
-// answer 401, one that reads a body 400 and 413, and every refusal is {"error": "..."}.
+// answer 401, one that reads a body 400 and 413, and every refusal is {"error": "..."};
+// and every operation is named, summed up and filed under a tag for its readers.
 func TestOpenAPIStatesTheCommonRefusals(t *testing.T) {
 	doc := loadDoc(t)
 	errorSchema := doc.Components.Schemas["Error"].Value
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			name := method + " " + path
+			if op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
+				t.Errorf("%s needs an operationId, a summary and a tag", name)
+			}
 			public := op.Security != nil && len(*op.Security) == 0
 			if !public && op.Responses.Status(401) == nil {
 				t.Errorf("%s takes a token but does not document 401", name)
