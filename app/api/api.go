@@ -109,6 +109,8 @@ func New(cfg Config) *fiber.App {
 	v1 := app.Group("/api/v1")
 	// Failed sign-ins are limited by the service, in the database (auth.go).
 	v1.Post("/auth/login", s.login)
+	// This API's description (docs/openapi.yaml), public.
+	v1.Get("/openapi.json", openAPI(s.log))
 
 	// The token is checked before the body is read: AdmitBody reads it within the API's limit.
 	authed := v1.Group("", s.authenticate, AdmitBody)
