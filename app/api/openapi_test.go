@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -487,6 +488,56 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "admin", method: "GET", path: "/api/v1/reports/floor?team=" + itoa(e.team("Claims")), want: 200})
 	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/floor", want: 403})
 	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/kpi.csv?month=2026-11", want: 200})
+
+	// Quality reviews: a rubric and its next version, a sample, a review scored and edited,
+	// the agent's one answer, calibration, and the refusals on the way.
+	rubric := map[string]any{"name": "Calls", "criteria": []map[string]any{
+		{"name_zh": "礼貌用语", "name_en": "Greeting", "weight": 40, "max": 5},
+		{"name_zh": "解决问题", "name_en": "Solution", "desc_en": "Was the question settled?", "weight": 60, "max": 10}}}
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/rubrics", body: rubric, want: 403})
+	do(call{who: "admin", method: "POST", path: "/api/v1/quality/rubrics", want: 400, body: map[string]any{"name": "Half",
+		"criteria": []map[string]any{{"name_zh": "一", "name_en": "One", "weight": 50, "max": 5}}}})
+	do(call{who: "admin", method: "POST", path: "/api/v1/quality/rubrics", body: `{"name": "x", "criteria": [], "colour": "red"}`, want: 400, invalid: true})
+	rb := do(call{who: "admin", method: "POST", path: "/api/v1/quality/rubrics", body: rubric, want: 201})
+	rubric["criteria"] = []map[string]any{
+		{"key": "k1", "name_zh": "礼貌用语", "name_en": "Greeting", "weight": 30, "max": 5},
+		{"key": "k2", "name_zh": "解决问题", "name_en": "Solution", "weight": 70, "max": 10}}
+	rb2 := do(call{who: "admin", method: "PUT", path: "/api/v1/quality/rubrics/" + itoa(getN(rb, "id")), body: rubric, want: 201})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/quality/rubrics/" + itoa(getN(rb, "id")), body: rubric, want: 409})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/quality/rubrics/999999", body: rubric, want: 404})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/rubrics", want: 200})
+	reviewed := e.resolvedFor(t, "+8613900139077", "agent1")
+	period := "&from=" + url.QueryEscape(t0.Add(-time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(t0.Add(time.Hour).Format(time.RFC3339))
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period + "&n=5&seed=42&long=1&hours=1", want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period, want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period + "&n=0", want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")), want: 400, invalid: true})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period, want: 403})
+	review := map[string]any{"ticket": reviewed, "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 5, "k2": 5}, "comment": "清楚"}
+	do(call{who: "agent1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 403})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": reviewed, "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 9, "k2": 5}}, want: 400})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": "HL-999999", "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 1, "k2": 1}}, want: 404})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": reviewed, "rubric_id": getN(rb, "id"), "marks": map[string]int{"k1": 1, "k2": 1}}, want: 409})
+	rv := do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 201})
+	review["marks"] = map[string]int{"k1": 5, "k2": 10}
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/reviews", want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews?agent=" + itoa(e.id("agent1")), want: 200})
+	do(call{who: "agent2", method: "GET", path: "/api/v1/quality/reviews?agent=" + itoa(e.id("agent1")), want: 403})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews?agent=someone", want: 400})
+	answer := "/api/v1/quality/reviews/" + itoa(getN(rv, "id")) + "/answer"
+	do(call{who: "sup1", method: "POST", path: answer, body: map[string]string{"answer": "x"}, want: 403})
+	do(call{who: "agent1", method: "POST", path: answer, body: map[string]string{"answer": "收到，会改进。"}, want: 200})
+	do(call{who: "agent1", method: "POST", path: answer, body: map[string]string{"answer": "再说一次"}, want: 409})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 409})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews/" + itoa(getN(rv, "id")), want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews/999999", want: 404})
+	do(call{who: "admin", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": reviewed, "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 1, "k2": 10}}, want: 201})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/calibration/" + reviewed, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/calibration/" + reviewed, want: 403})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/calibration/" + ref, want: 404})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/quality/rubrics/" + itoa(getN(rb2, "id")), want: 204})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/quality/rubrics/" + itoa(getN(rb2, "id")), want: 409})
 
 	// Settings.
 	do(call{who: "agent1", method: "GET", path: "/api/v1/sla-policies", want: 200})
