@@ -42,7 +42,7 @@ type TicketCopy struct {
 
 // ComplaintCopy is a complaint as the customer's copy shows it.
 type ComplaintCopy struct {
-	bun.BaseModel `bun:"table:complaints"`
+	bun.BaseModel `bun:"table:complaints" json:"-"`
 
 	ID         int64      `json:"id"`
 	TicketID   int64      `json:"-"`
@@ -57,7 +57,7 @@ type ComplaintCopy struct {
 
 // SurveyCopy is a satisfaction survey as the customer's copy shows it.
 type SurveyCopy struct {
-	bun.BaseModel `bun:"table:surveys"`
+	bun.BaseModel `bun:"table:surveys" json:"-"`
 
 	TicketID   int64      `json:"-"`
 	Channel    string     `json:"channel"`

@@ -17,21 +17,21 @@ import (
 // Hold is a legal hold: while in force (ReleasedAt nil) nothing of its customer, or of its
 // complaint's ticket, is erased by retention, and the customer cannot be erased on request.
 type Hold struct {
-	bun.BaseModel `bun:"table:legal_holds,alias:h"`
+	bun.BaseModel `bun:"table:legal_holds,alias:h" json:"-"`
 
-	ID            int64     `bun:",pk,autoincrement"`
-	Entity        string    `bun:",notnull"` // "customer" or "complaint"
-	EntityID      int64     `bun:",notnull"`
-	CustomerID    int64     `bun:",notnull"`
-	TicketID      *int64    // the complaint's ticket
-	Reason        string    `bun:",notnull"`
-	HeldBy        int64     `bun:",notnull"`
-	HeldAt        time.Time `bun:",notnull"`
-	ReleasedBy    *int64
-	ReleasedAt    *time.Time
-	ReleaseReason string `bun:",notnull"`
+	ID            int64      `bun:",pk,autoincrement" json:"id"`
+	Entity        string     `bun:",notnull" json:"on"` // "customer" or "complaint"
+	EntityID      int64      `bun:",notnull" json:"entity_id"`
+	CustomerID    int64      `bun:",notnull" json:"customer_id"`
+	TicketID      *int64     `json:"ticket_id,omitempty"` // the complaint's ticket
+	Reason        string     `bun:",notnull" json:"reason"`
+	HeldBy        int64      `bun:",notnull" json:"held_by"`
+	HeldAt        time.Time  `bun:",notnull" json:"held_at"`
+	ReleasedBy    *int64     `json:"released_by,omitempty"`
+	ReleasedAt    *time.Time `json:"released_at,omitempty"`
+	ReleaseReason string     `bun:",notnull" json:"release_reason,omitempty"`
 
-	HeldByEmail string `bun:",scanonly"`
+	HeldByEmail string `bun:",scanonly" json:"held_by_email,omitempty"`
 }
 
 // Hold entities.
