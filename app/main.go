@@ -263,7 +263,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	desk := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
-		CallCategories: cfg.CallCategories})
+		CallCategories: cfg.CallCategories, Privacy: priv})
 	defer desk.Close()
 	hooks = append(hooks, desk)
 	if cfg.SMTPURL != "" {

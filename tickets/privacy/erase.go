@@ -133,3 +133,16 @@ func (s *Service) mayErase(ctx context.Context, tx tickets.Tx, id int64) error {
 	}
 	return nil
 }
+
+// ErasedAt is when customer id was erased (on request or by retention), or nil.
+func (s *Service) ErasedAt(ctx context.Context, id int64) (*time.Time, error) {
+	var at *time.Time
+	err := s.svc.DB().NewSelect().Table("customers").Column("erased_at").Where("id = ?", id).Scan(ctx, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, tickets.NotFoundf("customer %d not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read customer %d: %w", id, err)
+	}
+	return at, nil
+}
