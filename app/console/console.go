@@ -164,7 +164,7 @@ func New(cfg Config) *Console {
 		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Privacy),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
-		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.PublicBaseURL),
+		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.Privacy, cfg.PublicBaseURL),
 		notices:   notices.New(kit, cfg.Service),
 		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
 	}

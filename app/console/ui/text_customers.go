@@ -40,6 +40,8 @@ var customersText = texts{
 	"privacy.ev.legal_hold.placed":   {"设置法律保全", "Legal hold placed"},
 	"privacy.ev.legal_hold.released": {"解除法律保全", "Legal hold released"},
 	"privacy.ev.customer.updated":    {"修改客户资料", "Details changed"},
+	"privacy.ev.customer.opted_out":  {"退订", "Opted out"},
+	"privacy.ev.customer.opted_in":   {"恢复接收消息", "Opted back in"},
 	"privacy.actor.system":           {"系统", "system"},
 	"privacy.actor.customer":         {"客户本人", "the customer"},
 	"privacy.field.phone":            {"手机号", "phone"},
