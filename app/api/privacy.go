@@ -31,7 +31,7 @@ func (s *server) exportCustomer(c *fiber.Ctx) error {
 	if format == "html" {
 		en := c.Query("lang") == "en"
 		return exports.StreamCopy(c, s.log, exports.CopyName(id, "html"), "text/html; charset=utf-8", func(ctx context.Context, w io.Writer) error {
-			return exports.CopyHTML(ctx, w, cp, en)
+			return exports.CopyHTML(ctx, w, cp, en, s.svc.Calendar().Location())
 		})
 	}
 	return exports.StreamCopy(c, s.log, exports.CopyName(id, "json"), "application/json", func(ctx context.Context, w io.Writer) error {

@@ -215,7 +215,9 @@ var copyWords = map[string][2]string{
 
 var copyPage = template.Must(template.New("copy").Funcs(template.FuncMap{
 	"at": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-}).Parse(`
+}).Parse(copyTemplate))
+
+const copyTemplate = `
 {{define "head"}}<!doctype html>
 <html lang="{{if .En}}en{{else}}zh-CN{{end}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -254,11 +256,16 @@ table{border-collapse:collapse;width:100%;margin:.3rem 0}td,th{border:1px solid 
 {{define "event"}}<tr><td>{{at .E.At}}</td><td>{{.E.Kind}}</td><td>{{.E.Actor}}</td></tr>
 {{end}}
 {{define "foot"}}</tbody></table>{{if .Cut}}<p>{{.W.cut}}</p>{{end}}</body></html>
-{{end}}`))
+{{end}}`
 
 // CopyHTML writes copy c as a page the customer can read and print, in Chinese or, with
-// en, English.
-func CopyHTML(ctx context.Context, w io.Writer, c *privacy.Copy, en bool) error {
+// en, English, its times in loc (the desk's zone).
+func CopyHTML(ctx context.Context, w io.Writer, c *privacy.Copy, en bool, loc *time.Location) error {
+	page, err := copyPage.Clone()
+	if err != nil {
+		return err
+	}
+	page.Funcs(template.FuncMap{"at": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04 MST") }})
 	words := map[string]string{}
 	for k, v := range copyWords {
 		if en {
@@ -267,23 +274,23 @@ func CopyHTML(ctx context.Context, w io.Writer, c *privacy.Copy, en bool) error 
 			words[k] = v[0]
 		}
 	}
-	if err := copyPage.ExecuteTemplate(w, "head", map[string]any{"W": words, "C": c, "En": en}); err != nil {
+	if err := page.ExecuteTemplate(w, "head", map[string]any{"W": words, "C": c, "En": en}); err != nil {
 		return err
 	}
 	cut, err := c.EachTicket(ctx, func(tc *privacy.TicketCopy) error {
-		return copyPage.ExecuteTemplate(w, "ticket", map[string]any{"W": words, "T": ticketView(tc)})
+		return page.ExecuteTemplate(w, "ticket", map[string]any{"W": words, "T": ticketView(tc)})
 	})
 	if err != nil {
 		return err
 	}
-	if err := copyPage.ExecuteTemplate(w, "events", map[string]any{"W": words, "Cut": cut}); err != nil {
+	if err := page.ExecuteTemplate(w, "events", map[string]any{"W": words, "Cut": cut}); err != nil {
 		return err
 	}
 	cut, err = c.EachEvent(ctx, func(ev *tickets.Event) error {
-		return copyPage.ExecuteTemplate(w, "event", map[string]any{"E": eventView(ev)})
+		return page.ExecuteTemplate(w, "event", map[string]any{"E": eventView(ev)})
 	})
 	if err != nil {
 		return err
 	}
-	return copyPage.ExecuteTemplate(w, "foot", map[string]any{"W": words, "Cut": cut})
+	return page.ExecuteTemplate(w, "foot", map[string]any{"W": words, "Cut": cut})
 }

@@ -435,8 +435,8 @@ func (s *Service) expireCustomers(ctx context.Context, cut time.Time) (int, erro
 	return n, err
 }
 
-// anonymise clears the customers ids not erased yet and deletes their identities; it
-// returns those it cleared, with how many identities each had.
+// anonymise clears the customers ids not erased yet, deletes their identities and cancels
+// their open follow-up calls; it returns those it cleared.
 func (s *Service) anonymise(ctx context.Context, tx tickets.Tx, ids []int64) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -452,6 +452,11 @@ func (s *Service) anonymise(ctx context.Context, tx tickets.Tx, ids []int64) ([]
 	}
 	if _, err := tx.NewDelete().Table("customer_identities").Where("customer_id IN (?)", bun.In(done)).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("delete identities: %w", err)
+	}
+	// Nobody is left to call: their follow-up calls still open are cancelled.
+	if _, err := tx.NewUpdate().Table("followups").Set("status = 'cancelled', cancelled_at = ?, updated_at = ?", now, now).
+		Where("status = 'open' AND ticket_id IN (SELECT id FROM tickets WHERE customer_id IN (?))", bun.In(done)).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("cancel follow-up calls: %w", err)
 	}
 	return done, nil
 }

@@ -51,7 +51,9 @@ type customerData struct {
 	// changed what of it, newest first.
 	ErasedAt *time.Time
 	Holds    []*privacy.Hold
-	Trail    []trailRow
+	// HeldAsCustomer: a hold on the customer is in force (a second is not offered).
+	HeldAsCustomer bool
+	Trail          []trailRow
 	// From is the queue the page was opened from (its search's matches), passed on to the
 	// ticket links as it came: the ticket page keeps only what names a queue, and goes on
 	// to that queue's next ticket after a resolution.

@@ -40,6 +40,9 @@ func (h *Handler) privacyData(ctx context.Context, lang string, d *customerData)
 	if d.Holds, err = h.privacy.Holds(ctx, d.C.ID); err != nil {
 		return err
 	}
+	for _, hd := range d.Holds {
+		d.HeldAsCustomer = d.HeldAsCustomer || hd.ReleasedAt == nil && hd.Entity == privacy.OnCustomer
+	}
 	evs, err := h.privacy.Trail(ctx, d.C.ID)
 	if err != nil {
 		return err
@@ -126,7 +129,7 @@ func (h *Handler) export(ctx *fiber.Ctx, a *tickets.Agent) error {
 	}
 	en := ui.Lang(ctx, a) == "en"
 	err = exports.StreamCopy(ctx, slog.Default(), exports.CopyName(id, "html"), "text/html; charset=utf-8", func(c context.Context, w io.Writer) error {
-		return exports.CopyHTML(c, w, cp, en)
+		return exports.CopyHTML(c, w, cp, en, h.svc.Calendar().Location())
 	})
 	ctx.Set(fiber.HeaderContentDisposition, `inline; filename="`+exports.CopyName(id, "html")+`"`) // opened to print
 	return err
