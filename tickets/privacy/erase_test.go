@@ -3,6 +3,7 @@ package privacy_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -187,6 +188,63 @@ func TestExport(t *testing.T) {
 		}
 		if n := tickettest.CountEvents(t, db, privacy.KindExported); n != 1 {
 			t.Errorf("%d export events", n)
+		}
+	})
+}
+
+// TestOnceRaced: processes waking together run a period once, and two supervisors holding
+// a customer together place one hold.
+func TestOnceRaced(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, privacy.Policy{Messages: 1})
+		tk := d.text(t, sms("+8613800000001", "secret"))
+		d.Resolve(t, tk)
+		d.Clock.Advance(2 * day)
+		var (
+			wg         sync.WaitGroup
+			mu         sync.Mutex
+			ran, holds int
+			conflicts  int
+		)
+		for i := range 4 {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				r, err := d.p.RunPeriod(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				if r != nil {
+					ran++
+				}
+				mu.Unlock()
+			}()
+			go func() {
+				defer wg.Done()
+				_, err := d.p.PlaceHold(ctx, d.Chen, privacy.OnCustomer, tk.CustomerID, fmt.Sprintf("case %d", i))
+				mu.Lock()
+				switch {
+				case err == nil:
+					holds++
+				case errors.Is(err, tickets.ErrConflict):
+					conflicts++
+				default:
+					t.Error(err)
+				}
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if ran != 1 || holds != 1 || conflicts != 3 {
+			t.Errorf("runs %d (want 1), holds %d (want 1), refused %d (want 3)", ran, holds, conflicts)
+		}
+		if n := d.count(t, "SELECT COUNT(*) FROM retention_runs"); n != 1 {
+			t.Errorf("%d runs recorded", n)
+		}
+		if n := tickettest.CountEvents(t, db, privacy.KindHoldPlaced); n != 1 {
+			t.Errorf("%d hold events", n)
 		}
 	})
 }
