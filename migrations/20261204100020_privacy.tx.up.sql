@@ -11,6 +11,14 @@ ALTER TABLE customers ADD COLUMN erased_at TIMESTAMPTZ;
 -- tickets in that order.
 CREATE INDEX tickets_ended_idx ON tickets (status, closed_at, resolved_at);
 --bun:split
+-- A retention batch reads what is not erased yet, oldest first: the rows it erased in
+-- earlier runs are not read again.
+CREATE INDEX messages_unerased_idx ON messages (id) WHERE erased_at IS NULL;
+--bun:split
+CREATE INDEX attachments_unerased_idx ON attachments (id) WHERE erased_at IS NULL;
+--bun:split
+CREATE INDEX customers_unerased_idx ON customers (id) WHERE erased_at IS NULL;
+--bun:split
 -- Files are deleted once no attachment refers to them.
 CREATE INDEX attachments_file_idx ON attachments (file_sha256);
 --bun:split
