@@ -52,6 +52,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -292,10 +293,15 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log).Company(cfg.CompanyName), web.NewSurveyPage(care, log).Company(cfg.CompanyName), web.NewMediaLinks(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
+	// The customers' rights and retention: the console and the API answer requests, a
+	// worker runs the retention once per period.
+	pcfg := cfg.Privacy
+	pcfg.Log = log
+	priv := privacy.New(svc, pcfg)
 	shell := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
-		CallCategories: cfg.CallCategories})
+		CallCategories: cfg.CallCategories, Privacy: priv})
 	defer shell.Close()
 	hooks = append(hooks, shell)
 	if cfg.SMTPURL != "" {
@@ -317,6 +323,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		handlers.Register(mux)
 		jobs.NewNotifier(boxes, slack, log).Register(mux)
 		jobs.NewTranscriber(svc, media, speech, log).Register(mux)
+		jobs.NewRetention(priv, log).Register(mux)
 		worker := jobs.NewServer(broker, cfg.Concurrency, log)
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start job worker: %w", err)
@@ -326,6 +333,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		defer stopReconciler()
 		go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
 		go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
+		go jobs.RunRetention(reconcileCtx, broker, jobs.RetentionEvery, log)
 		if cfg.IMAP != nil {
 			go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
 		}
@@ -352,6 +360,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		Reports:        figures,
 		Aftercare:      care,
 		Complaints:     cps,
+		Privacy:        priv,
 		Access:         doors,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
