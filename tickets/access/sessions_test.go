@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -78,6 +79,19 @@ func TestPasswordsOffBreakGlass(t *testing.T) {
 		}
 		if out, err := d.svc.SignIn(ctx, access.Device{}, "admin@example.com", "correct horse battery"); err != nil || out.Token == "" {
 			t.Errorf("the break-glass admin: %v", err)
+		}
+	})
+}
+
+// FuzzMaskIP: whatever address a proxy reports, the masked form never shows it whole.
+func FuzzMaskIP(f *testing.F) {
+	for _, s := range []string{"203.0.113.9", "2001:db8::1", "::ffff:10.1.2.3", "", "not an ip", "fe80::1%eth0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		m := access.MaskIP(addr)
+		if m != "" && (m == addr || !strings.HasSuffix(m, "*")) {
+			t.Errorf("MaskIP(%q) = %q", addr, m)
 		}
 	})
 }
