@@ -9,10 +9,10 @@
 // is theirs.
 //
 // It is named for what it holds: access to the desk, for staff, providers and customers
-// alike. Whatever else decides who is let in (single sign-on, second factors, API keys)
-// belongs here too.
+// alike: second factors (totp.go) and single sign-on (sso.go) too.
 //
-// What it keeps: the api_tokens, attempt_limits and webhook_nonces tables. Agents and
+// What it keeps: the api_tokens (sessions), attempt_limits, webhook_nonces, agent_totp,
+// totp_recovery_codes and sign_in_pending tables. Agents and
 // their passwords, tickets and their customers are the core's: it reads them, and writes
 // them only through tickets.Tx (the audit events of a sign-in and an unlock, an agent's own
 // new password). The core revokes an agent's tokens itself when an admin deactivates them

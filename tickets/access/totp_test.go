@@ -133,6 +133,16 @@ func TestTOTPEnrolAndSignIn(t *testing.T) {
 		if _, _, err := d.svc.VerifySecondFactor(ctx, dev, out5.Pending, codes[3]); !errors.Is(err, tickets.ErrUnauthorized) {
 			t.Errorf("a recovery code used twice: %v", err)
 		}
+		// With the sealing key changed, the app's codes no longer work but recovery codes do.
+		rekeyed := access.New(d.core, access.Config{SecretKey: "another key"})
+		d.clock.Advance(time.Minute)
+		out6, _ := rekeyed.SignIn(ctx, dev, "li.na@example.com", liNaPW)
+		if _, _, err := rekeyed.VerifySecondFactor(ctx, dev, out6.Pending, d.code(t, e.Secret)); !errors.Is(err, tickets.ErrUnauthorized) {
+			t.Errorf("a code under another key: %v", err)
+		}
+		if _, _, err := rekeyed.VerifySecondFactor(ctx, dev, out6.Pending, codes[5]); err != nil {
+			t.Errorf("a recovery code under another key: %v", err)
+		}
 	})
 }
 
