@@ -267,7 +267,11 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	}
 	// The doors (sign-in, sessions, attempt limits, nonces, status lookups), shared by the
 	// API, the console, the webhooks and the status page so they count attempts alike.
-	doors := access.New(svc, access.Config{})
+	doorsCfg, err := signInConfig(cfg.PublicBaseURL)
+	if err != nil {
+		return err
+	}
+	doors := access.New(svc, doorsCfg)
 	hooks := []interface{ Register(*fiber.App) }{
 		webhooks.NewTwilio(svc, webhooks.TwilioConfig{AuthToken: webhookToken, PublicBaseURL: cfg.PublicBaseURL, SMSAck: cfg.SMSAck,
 			CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber,

@@ -190,6 +190,9 @@ func (c *Console) Register(app *fiber.App) {
 
 	app.Get("/login", c.loginPage)
 	app.Post("/login", c.login)
+	app.Post("/login/2fa", c.loginCode)
+	app.Get("/login/sso", c.ssoStart)
+	app.Get("/login/sso/callback", c.ssoCallback)
 	r := routes{c: c, app: app}
 	r.Get("/", func(ctx *fiber.Ctx, a *tickets.Agent) error { return ctx.Redirect(home(a), fiber.StatusSeeOther) })
 	r.Post("/logout", c.logout)
@@ -197,6 +200,10 @@ func (c *Console) Register(app *fiber.App) {
 	r.Post("/settings/presence", c.setPresence)
 	r.Get("/account/password", c.passwordPage)
 	r.Post("/account/password", c.changePassword)
+	r.Get("/account/2fa", c.twoFactorPage)
+	r.Post("/account/2fa", c.confirmTwoFactor)
+	r.Get("/account/sessions", c.sessionsPage)
+	r.Post("/account/sessions/:id/end", c.endSession)
 
 	c.desk.Register(r)
 	r.Get("/live", c.stream)

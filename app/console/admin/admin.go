@@ -56,6 +56,7 @@ func (h *Handler) Register(r ui.Router) {
 	post("/admin/agents/:id/password", h.resetPassword)
 	post("/admin/agents/:id/active", h.setAgentActive)
 	post("/admin/agents/:id/unlock", h.unlockAgent)
+	post("/admin/agents/:id/sessions/:sid/end", h.endAgentSession)
 
 	get("/admin/teams", h.adminTeams)
 	post("/admin/teams", h.createTeam)
