@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // config is everything Hotline reads from its environment.
@@ -72,6 +74,10 @@ type config struct {
 	Quiet     [2]time.Duration // HOTLINE_QUIET_HOURS
 
 	CallCategories []string // HOTLINE_CALL_CATEGORIES: what an agent files a logged call under
+
+	// Privacy: the retention policy until an admin saves one (HOTLINE_RETENTION_*_DAYS) and
+	// the retention period, one run each (HOTLINE_RETENTION_EVERY).
+	Privacy privacy.Config
 }
 
 func loadConfig() (config, error) {
@@ -127,6 +133,9 @@ func loadConfig() (config, error) {
 		}
 	}
 	if c.ReopenWindow, err = durationEnv("HOTLINE_REOPEN_WINDOW", 7*24*time.Hour); err != nil {
+		return c, err
+	}
+	if c.Privacy, err = privacyEnv(); err != nil {
 		return c, err
 	}
 	c.DBWait = 60 * time.Second
@@ -333,6 +342,33 @@ func clockRange(key, v string) ([2]time.Duration, error) {
 		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 	}
 	return [2]time.Duration{at(ta), at(tb)}, nil
+}
+
+// privacyEnv reads the retention defaults: days after a ticket ended (0 or unset keeps).
+func privacyEnv() (privacy.Config, error) {
+	var c privacy.Config
+	for _, d := range []struct {
+		key  string
+		days *int
+	}{
+		{"HOTLINE_RETENTION_MESSAGES_DAYS", &c.Defaults.Messages},
+		{"HOTLINE_RETENTION_ATTACHMENTS_DAYS", &c.Defaults.Attachments},
+		{"HOTLINE_RETENTION_RECORDINGS_DAYS", &c.Defaults.Recordings},
+		{"HOTLINE_RETENTION_CUSTOMERS_DAYS", &c.Defaults.Customers},
+	} {
+		v := os.Getenv(d.key)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > privacy.MaxDays {
+			return c, fmt.Errorf("%s must be a number of days from 0 (keep) to %d, not %q", d.key, privacy.MaxDays, v)
+		}
+		*d.days = n
+	}
+	var err error
+	c.Every, err = durationEnv("HOTLINE_RETENTION_EVERY", 24*time.Hour)
+	return c, err
 }
 
 // durationEnv reads a Go duration such as 24h, 90m or 5s.

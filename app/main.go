@@ -52,6 +52,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -266,7 +267,11 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	}
 	// The doors (sign-in, sessions, attempt limits, nonces, status lookups), shared by the
 	// API, the console, the webhooks and the status page so they count attempts alike.
-	doors := access.New(svc, access.Config{})
+	doorsCfg, err := signInConfig(cfg.PublicBaseURL)
+	if err != nil {
+		return err
+	}
+	doors := access.New(svc, doorsCfg)
 	hooks := []interface{ Register(*fiber.App) }{
 		webhooks.NewTwilio(svc, webhooks.TwilioConfig{AuthToken: webhookToken, PublicBaseURL: cfg.PublicBaseURL, SMSAck: cfg.SMSAck,
 			CallCentreNumber: cfg.CallCentreNumber, VoiceLanguage: cfg.IVRLanguage, ByNumber: cfg.IVRByNumber,
@@ -292,10 +297,15 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log).Company(cfg.CompanyName), web.NewSurveyPage(care, log).Company(cfg.CompanyName), web.NewMediaLinks(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
+	// The customers' rights and retention: the console and the API answer requests, a
+	// worker runs the retention once per period.
+	pcfg := cfg.Privacy
+	pcfg.Log = log
+	priv := privacy.New(svc, pcfg)
 	shell := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
-		CallCategories: cfg.CallCategories})
+		CallCategories: cfg.CallCategories, Privacy: priv})
 	defer shell.Close()
 	hooks = append(hooks, shell)
 	if cfg.SMTPURL != "" {
@@ -317,6 +327,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		handlers.Register(mux)
 		jobs.NewNotifier(boxes, slack, log).Register(mux)
 		jobs.NewTranscriber(svc, media, speech, log).Register(mux)
+		jobs.NewRetention(priv, log).Register(mux)
 		worker := jobs.NewServer(broker, cfg.Concurrency, log)
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start job worker: %w", err)
@@ -326,6 +337,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		defer stopReconciler()
 		go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
 		go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
+		go jobs.RunRetention(reconcileCtx, broker, jobs.RetentionEvery, log)
 		if cfg.IMAP != nil {
 			go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
 		}
@@ -352,6 +364,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		Reports:        figures,
 		Aftercare:      care,
 		Complaints:     cps,
+		Privacy:        priv,
 		Access:         doors,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,

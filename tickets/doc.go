@@ -18,14 +18,17 @@
 // tickets/delivery (what the core queued to customers, after the commit: each send claimed
 // once, the providers' reports and bounces, quiet hours, the reconciler's re-queue; the
 // customers' opt-outs; the admins' wordings of the notices), tickets/quality (quality
-// reviews: rubrics, samples, reviews, the agent's answers, calibration) and tickets/reports
-// (the supervisors' figures; it only reads). Dependencies point one way: a chapter imports the
+// reviews: rubrics, samples, reviews, the agent's answers, calibration), tickets/privacy
+// (retention limits and the run that erases what expired, legal holds, a customer's copy and
+// their erasure, the trail of who read what of theirs) and tickets/reports (the supervisors'
+// figures; it only reads). Dependencies point one way: a chapter imports the
 // core, the core imports no chapter. The core declares the seams it calls inside its own
 // transactions (Aftercare in chapters.go, Complaints in complaints_seam.go), app plugs the
 // chapters in, and a chapter writes the core's rows only through Tx (the deadline columns
 // through the methods in deadlines_seam.go), but for the columns it keeps (tickets/outbox:
 // the notices' Slack delivery; tickets/delivery: the messages' delivery and the
-// identities' opt-outs); tickets/layout_test.go keeps that direction. Beyond tickets it is
+// identities' opt-outs; tickets/privacy: what was erased, and the erasing updates guarded
+// by it); tickets/layout_test.go keeps that direction. Beyond tickets it is
 // the same: app, jobs, channels and notifications import tickets, and tickets imports none
 // of them; it declares the small interfaces it needs (Scheduler, ...) and app plugs
 // implementations in.

@@ -25,6 +25,7 @@ var chapters = map[string][]string{
 	"tickets/access":     nil, // the doors: staff sign-in and sessions, attempt limits, webhook nonces, customers' status lookups
 	"tickets/delivery":   nil, // messages to customers after the commit: send claims, providers' reports, opt-outs, notice wordings
 	"tickets/quality":    nil, // quality reviews (质检): rubrics, samples, reviews and answers, calibration
+	"tickets/privacy":    nil, // retention, legal holds, a customer's copy and erasure, the trail of who read what
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any

@@ -27,6 +27,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/delivery"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/quality"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
@@ -72,6 +73,9 @@ type Config struct {
 	// EmailMaxBytes is the largest message the email webhook takes (SMTP_MAX_BYTES, as the
 	// SMTP listener); 0 means DefaultEmailMaxBytes. Every other door's limit is in Doors.
 	EmailMaxBytes int64
+	// Privacy answers customers' requests (copy, erasure), keeps legal holds and the
+	// retention policy; nil means privacy.New(Service) with the zero Config.
+	Privacy *privacy.Service
 	// Recordings fetches call recordings from Twilio for GET /attachments/:id; nil: no
 	// Twilio account is configured and recordings cannot be played.
 	Recordings Recordings
@@ -99,6 +103,7 @@ type server struct {
 	// clientIP names the client whose failed sign-ins count (see ClientAddr).
 	clientIP   func(*fiber.Ctx) string
 	recordings Recordings
+	privacy    *privacy.Service
 }
 
 // New builds the HTTP application with its routes.
@@ -132,6 +137,13 @@ func New(cfg Config) *fiber.App {
 	authed.Get("/customers", s.searchCustomers)
 	authed.Get("/customers/:id", s.getCustomer)
 	authed.Patch("/customers/:id", s.updateCustomer)
+	authed.Get("/customers/:id/export", s.exportCustomer)
+	authed.Post("/customers/:id/erase", s.eraseCustomer)
+	authed.Get("/customers/:id/privacy", s.customerPrivacy)
+	authed.Post("/legal-holds", s.placeHold)
+	authed.Post("/legal-holds/:id/release", s.releaseHold)
+	authed.Get("/retention-policy", s.retentionPolicy)
+	authed.Put("/retention-policy", s.setRetentionPolicy)
 
 	authed.Get("/agents", s.listAgents)
 	authed.Post("/agents", s.createAgent)
@@ -238,10 +250,13 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Quality == nil && cfg.Service != nil {
 		cfg.Quality = quality.New(cfg.Service)
 	}
+	if cfg.Privacy == nil && cfg.Service != nil {
+		cfg.Privacy = privacy.New(cfg.Service, privacy.Config{Log: cfg.Log})
+	}
 	if cfg.Access == nil && cfg.Service != nil {
 		cfg.Access = access.New(cfg.Service, access.Config{})
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, quality: cfg.Quality, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, quality: cfg.Quality, privacy: cfg.Privacy, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	s.deadlines = deadlines.New(cfg.Service)
 	if cfg.Service != nil {

@@ -35,6 +35,10 @@ var fuzzRoutes = []struct {
 	{"POST", "/api/v1/complaints", true},
 	{"POST", "/api/v1/complaints/CP-000001/decision", true},
 	{"POST", "/api/v1/complaints/CP-000001/extend", true},
+	{"POST", "/api/v1/legal-holds", false},
+	{"POST", "/api/v1/legal-holds/1/release", false},
+	{"POST", "/api/v1/customers/1/erase", false},
+	{"PUT", "/api/v1/retention-policy", false},
 }
 
 // FuzzAPIWrites posts arbitrary bodies to the main write endpoints through the real Fiber

@@ -140,6 +140,8 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Super, "/complaints/" + c.Ref(), `.page`, ""},
 		{l.Super, "/dashboard", `svg`, ""},
 		{l.Super, "/canned-replies", `.page`, ""},
+		{l.Super, fmt.Sprintf("/customers/%d", tk.CustomerID), `#customer-privacy`, ""},
+		{l.Super, fmt.Sprintf("/customers/%d/erase", tk.CustomerID), `#erase-form`, ""},
 		{l.Admin, "/admin/agents", `table`, ""},
 		{l.Admin, "/admin/teams", `.page`, ""},
 		{l.Admin, "/admin/routing", `.page`, ""},
@@ -147,6 +149,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/calendar", `.page`, ""},
 		{l.Admin, "/admin/templates", `textarea`, ""},
 		{l.Admin, "/admin/channels", `form`, ""},
+		{l.Admin, "/admin/retention", `#retention-form`, ""},
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, scheme := range []string{"light", "dark"} {

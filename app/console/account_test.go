@@ -21,7 +21,7 @@ func TestChangeOwnPasswordPage(t *testing.T) {
 		d := consoletest.NewDesk(t, db)
 		b := d.SignIn(d.Agent)
 		other := d.SignIn(d.Agent) // the same agent on another computer
-		consoletest.WantContains(t, b.Get("/queue"), `href="/account/password"`, "修改密码")
+		consoletest.WantContains(t, b.Get("/queue"), `href="/account/password"`, "账号安全")
 		page := b.Get("/account/password")
 		consoletest.WantStatus(t, page, 200)
 		consoletest.WantContains(t, page, "当前密码", "再次输入新密码", d.Agent.Email, `autocomplete="current-password"`)

@@ -5,11 +5,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,7 +16,6 @@ import (
 	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
-	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 const (
@@ -55,6 +52,11 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 		}
 		ctx.Locals(agentKey, a)
 		ctx.Locals(tokenKey, tok)
+		if must, err := c.enrolmentRequired(ctx, a); err != nil {
+			return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
+		} else if must {
+			return ctx.Redirect("/account/2fa", fiber.StatusSeeOther)
+		}
 		form := csrfToken(tok)
 		ui.SetCSRF(ctx, form)
 		if isForm {
@@ -132,6 +134,10 @@ type loginData struct {
 	Email string
 	Next  string
 	Error string
+	// SSO names the single sign-on provider ("" for none); PasswordsOff folds the password
+	// form away, for the break-glass admin only.
+	SSO          string
+	PasswordsOff bool
 }
 
 func (c *Console) loginPage(ctx *fiber.Ctx) error {
@@ -150,6 +156,7 @@ func (c *Console) loginPage(ctx *fiber.Ctx) error {
 func (c *Console) showLogin(ctx *fiber.Ctx, status int, d loginData) error {
 	token := randomToken()
 	c.setCookie(ctx, loginCSRF, token, time.Hour)
+	d.SSO, d.PasswordsOff = c.cfg.Access.SSOName(), c.cfg.Access.PasswordsOff()
 	v := c.kit.View(ctx, nil, "", d)
 	v.CSRF = token
 	v.Title = v.T("login.title")
@@ -163,39 +170,24 @@ func (c *Console) login(ctx *fiber.Ctx) error {
 		return c.showLogin(ctx, fiber.StatusForbidden, d)
 	}
 	// The same budget of failures as the API's sign-in: the service keeps it.
-	tok, a, err := c.cfg.Access.LoginFrom(ctx.UserContext(), c.cfg.ClientIP(ctx), d.Email, ctx.FormValue("password"))
+	out, err := c.cfg.Access.SignIn(ctx.UserContext(), c.device(ctx), d.Email, ctx.FormValue("password"))
 	if err != nil {
-		status, reason := ui.Status(err)
+		status, reason := loginRefusal(ctx, err)
 		if status >= 500 {
 			return c.wrap(func(*fiber.Ctx, *tickets.Agent) error { return err })(ctx)
 		}
-		lang := ui.Lang(ctx, nil)
-		var limited *tickets.Limited
-		switch {
-		case errors.As(err, &limited):
-			ctx.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(limited.Retry.Seconds()))))
-			key := "login.too_many"
-			if limited.Scope == access.LimitLoginAccount {
-				key = "login.locked"
-			}
-			d.Error = ui.T(lang, key, waitWords(lang, limited.Retry))
-		case status == fiber.StatusUnauthorized:
-			d.Error = ui.T(lang, "login.wrong")
-		default:
-			d.Error = reason
+		if status == fiber.StatusUnauthorized {
+			reason = ui.T(ui.Lang(ctx, nil), "login.wrong")
 		}
+		d.Error = reason
 		return c.showLogin(ctx, status, d)
 	}
-	c.clearCookie(ctx, loginCSRF)
-	c.setCookie(ctx, sessionCookie, tok, 0) // a browser session; the token itself expires server-side
-	if l := ctx.Cookies(ui.LangCookie); l != "" && l != ui.Lang(ctx, a) {
-		if loc := localeOf(l); loc != "" {
-			if _, err := c.svc.UpdateAgent(ctx.UserContext(), tickets.AgentActor(a), a.ID, tickets.AgentUpdate{Locale: &loc}); err != nil {
-				c.log.Warn("could not keep the chosen language", "err", err)
-			}
-		}
+	if out.Pending != "" {
+		// The password was right; the code from the agent's app comes next.
+		c.setCookie(ctx, pendingCookie, out.Pending, 5*time.Minute)
+		return c.showCode(ctx, fiber.StatusOK, codeData{Next: d.Next})
 	}
-	return ctx.Redirect(landing(a, d.Next), fiber.StatusSeeOther)
+	return c.signedIn(ctx, out.Token, out.Agent, d.Next, out.MustEnrol)
 }
 
 // landing is where a signed-in agent goes: next when it is a safe path on this site, else

@@ -45,6 +45,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/quality"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
@@ -93,6 +94,9 @@ type Config struct {
 	// Outbox writes the staff notices the audit trail implies (a ticket given to an agent)
 	// as soon as the live feed sees one; nil means outbox.New(Service).
 	Outbox *outbox.Service
+	// Privacy answers customers' requests (copy, erasure), keeps legal holds and the
+	// retention policy; nil means privacy.New(Service) with the zero Config.
+	Privacy *privacy.Service
 	// CallCategories are what an agent files a logged call under (HOTLINE_CALL_CATEGORIES);
 	// nil means desk.DefaultCategories.
 	CallCategories []string
@@ -153,15 +157,18 @@ func New(cfg Config) *Console {
 	if cfg.Access == nil {
 		cfg.Access = access.New(cfg.Service, access.Config{})
 	}
+	if cfg.Privacy == nil {
+		cfg.Privacy = privacy.New(cfg.Service, privacy.Config{Log: cfg.Log})
+	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log, cfg.Outbox.CollectAnnouncements),
 		desk:      desk.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Recordings, cfg.Log),
 		followUps: followups.New(kit, cfg.Aftercare),
-		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare),
+		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Privacy),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
-		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.PublicBaseURL),
+		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.Privacy, cfg.PublicBaseURL),
 		notices:   notices.New(kit, cfg.Service),
 		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
 		quality:   consolequality.New(kit, cfg.Service, quality.New(cfg.Service)),
@@ -183,6 +190,9 @@ func (c *Console) Register(app *fiber.App) {
 
 	app.Get("/login", c.loginPage)
 	app.Post("/login", c.login)
+	app.Post("/login/2fa", c.loginCode)
+	app.Get("/login/sso", c.ssoStart)
+	app.Get("/login/sso/callback", c.ssoCallback)
 	r := routes{c: c, app: app}
 	r.Get("/", func(ctx *fiber.Ctx, a *tickets.Agent) error { return ctx.Redirect(home(a), fiber.StatusSeeOther) })
 	r.Post("/logout", c.logout)
@@ -190,6 +200,10 @@ func (c *Console) Register(app *fiber.App) {
 	r.Post("/settings/presence", c.setPresence)
 	r.Get("/account/password", c.passwordPage)
 	r.Post("/account/password", c.changePassword)
+	r.Get("/account/2fa", c.twoFactorPage)
+	r.Post("/account/2fa", c.confirmTwoFactor)
+	r.Get("/account/sessions", c.sessionsPage)
+	r.Post("/account/sessions/:id/end", c.endSession)
 
 	c.desk.Register(r)
 	r.Get("/live", c.stream)

@@ -37,7 +37,7 @@ var (
 	address = regexp.MustCompile(`https?://\S+`)
 	// A message key T showed as itself ("status.foo", "event.sla.breached"), and a
 	// snake_case internal value ("first_response", "walk_in").
-	keyLike   = regexp.MustCompile(`(?:^|[^\w@./-])((?:status|event|chan|prio|delivery|category|story|reason|svcerr|role|queue|ticket|nav|error|complaints|sla|followup|followups|survey|complaint|notice|notices|customer|voicemail|call|admin|dashboard)\.[a-z_]+(?:\.[a-z_]+)*)`)
+	keyLike   = regexp.MustCompile(`(?:^|[^\w@./-])((?:status|event|chan|prio|delivery|category|story|reason|svcerr|role|queue|ticket|nav|error|complaints|sla|followup|followups|survey|complaint|notice|notices|customer|voicemail|call|admin|dashboard|privacy)\.[a-z_]+(?:\.[a-z_]+)*)`)
 	snakeCase = regexp.MustCompile(`(?:^|[^\w@./-])([a-z]+_[a-z_]+)\b`)
 	// The stored values of statuses, priorities, channels and delivery states: in the
 	// Chinese console each has a word, so none may show in English.
@@ -141,7 +141,7 @@ func TestNoRawKeys(t *testing.T) {
 	}
 	pages := []string{
 		"/queue?view=all", "/queue?view=all&status=pending", "/queue?view=all&status=closed", "/queue?view=all&status=resolved", "/queue?view=mine", "/call", "/followups", "/notices", "/complaints",
-		"/dashboard", "/customers/" + strconv.FormatInt(cust.CustomerID, 10), "/tickets/HL-999999",
+		"/dashboard", "/customers/" + strconv.FormatInt(cust.CustomerID, 10), "/customers/" + strconv.FormatInt(cust.CustomerID, 10) + "/erase", "/tickets/HL-999999",
 		"/complaints/" + cp.Ref(),
 	}
 	for _, tk := range append(others, busy) {
@@ -241,7 +241,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 	}{
 		{d.Admin, "/admin/agents"}, {d.Admin, "/admin/agents/" + consoletest.ID(d.Agent2.ID)},
 		{d.Admin, "/admin/teams"}, {d.Admin, "/admin/routing"}, {d.Admin, "/admin/sla"},
-		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"},
+		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"}, {d.Admin, "/admin/retention"},
 		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
 		{nil, "/survey/" + token}, {nil, "/survey/not-a-token"},
 	}

@@ -9,10 +9,10 @@
 // is theirs.
 //
 // It is named for what it holds: access to the desk, for staff, providers and customers
-// alike. Whatever else decides who is let in (single sign-on, second factors, API keys)
-// belongs here too.
+// alike: second factors (totp.go) and single sign-on (sso.go) too.
 //
-// What it keeps: the api_tokens, attempt_limits and webhook_nonces tables. Agents and
+// What it keeps: the api_tokens (sessions), attempt_limits, webhook_nonces, agent_totp,
+// totp_recovery_codes and sign_in_pending tables. Agents and
 // their passwords, tickets and their customers are the core's: it reads them, and writes
 // them only through tickets.Tx (the audit events of a sign-in and an unlock, an agent's own
 // new password). The core revokes an agent's tokens itself when an admin deactivates them
@@ -38,6 +38,18 @@ type Config struct {
 	TokenTTL time.Duration
 	// Limits bounds failed sign-ins and status-page lookups, counted in the database.
 	Limits AttemptLimits
+	// RequireTOTP sends agents without a second factor to enrol one after a password
+	// sign-in (HOTLINE_REQUIRE_2FA).
+	RequireTOTP bool
+	// SecretKey seals TOTP secrets at rest (AES-256-GCM over a SHA-256 of it,
+	// HOTLINE_SECRET_KEY); empty stores them unsealed, still never logged.
+	SecretKey string
+	// PasswordsOff refuses password sign-ins (single sign-on only) except for the
+	// break-glass admin BreakGlass, an email (HOTLINE_PASSWORDS_OFF, HOTLINE_BREAK_GLASS_EMAIL).
+	PasswordsOff bool
+	BreakGlass   string
+	// SSO is the OpenID Connect provider agents may sign in with; nil: none.
+	SSO *SSOConfig
 }
 
 // Service signs staff in and out, counts failed attempts, claims webhook nonces and answers
@@ -49,6 +61,7 @@ type Service struct {
 	log      *slog.Logger
 	cfg      Config
 	attempts *attempts
+	sso      *sso // nil: no single sign-on
 }
 
 // New builds the doors of svc: on its database, clock and logger.
@@ -56,7 +69,16 @@ func New(svc *tickets.Service, cfg Config) *Service {
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 30 * 24 * time.Hour
 	}
-	return &Service{svc: svc, db: svc.DB(), log: svc.Logger(), cfg: cfg, attempts: newAttempts(cfg.Limits)}
+	if e, err := tickets.NormalizeEmail(cfg.BreakGlass); err == nil {
+		cfg.BreakGlass = e
+	} else {
+		cfg.BreakGlass = ""
+	}
+	s := &Service{svc: svc, db: svc.DB(), log: svc.Logger(), cfg: cfg, attempts: newAttempts(cfg.Limits)}
+	if cfg.SSO != nil {
+		s.sso = &sso{cfg: *cfg.SSO}
+	}
+	return s
 }
 
 // now is the service's time, as the core stamps rows.

@@ -22,9 +22,15 @@ type desk struct {
 
 func newDesk(t *testing.T, db *bun.DB) *desk {
 	t.Helper()
+	return newDeskWith(t, db, access.Config{})
+}
+
+// newDeskWith is newDesk with doors of cfg.
+func newDeskWith(t *testing.T, db *bun.DB, cfg access.Config) *desk {
+	t.Helper()
 	clock := tickettest.NewClock(tickettest.T0)
 	td := tickettest.NewDesk(t, tickettest.Service(db, clock), clock)
-	return &desk{Desk: td, svc: access.New(td.Svc, access.Config{}), core: td.Svc, clock: clock,
+	return &desk{Desk: td, svc: access.New(td.Svc, cfg), core: td.Svc, clock: clock,
 		admin: td.Admin, liNa: td.LiNa, zhangWei: td.ZhangWei}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/delivery"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // Handler serves the admin section's pages and forms.
@@ -29,13 +30,14 @@ type Handler struct {
 	doors         *access.Service    // sign-in locks
 	delivery      *delivery.Service  // the notices' wordings
 	channels      *channelsettings.Store
-	publicBaseURL string // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
+	privacy       *privacy.Service // the retention policy and its runs
+	publicBaseURL string           // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
 }
 
 // New is the admin section over the service and the channel settings; publicBaseURL is
 // where the channels page says providers reach Hotline.
-func New(kit *ui.Kit, svc *tickets.Service, doors *access.Service, channels *channelsettings.Store, publicBaseURL string) *Handler {
-	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, delivery: delivery.New(svc), channels: channels, publicBaseURL: publicBaseURL}
+func New(kit *ui.Kit, svc *tickets.Service, doors *access.Service, channels *channelsettings.Store, priv *privacy.Service, publicBaseURL string) *Handler {
+	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, delivery: delivery.New(svc), channels: channels, privacy: priv, publicBaseURL: publicBaseURL}
 }
 
 // Register mounts the admin section's routes, every one behind adminOnly.
@@ -54,6 +56,7 @@ func (h *Handler) Register(r ui.Router) {
 	post("/admin/agents/:id/password", h.resetPassword)
 	post("/admin/agents/:id/active", h.setAgentActive)
 	post("/admin/agents/:id/unlock", h.unlockAgent)
+	post("/admin/agents/:id/sessions/:sid/end", h.endAgentSession)
 
 	get("/admin/teams", h.adminTeams)
 	post("/admin/teams", h.createTeam)
@@ -80,6 +83,9 @@ func (h *Handler) Register(r ui.Router) {
 
 	get("/admin/channels", h.adminChannels)
 	post("/admin/channels/:channel", h.saveChannel)
+
+	get("/admin/retention", h.adminRetention)
+	post("/admin/retention", h.saveRetention)
 }
 
 // adminOnly refuses everyone but admins, before anything is read or changed.
@@ -93,7 +99,7 @@ func adminOnly(next ui.Handler) ui.Handler {
 }
 
 // adminTabs are the admin section's pages, in the order of its tab bar.
-var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "templates", "channels"}
+var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "templates", "channels", "retention"}
 
 type adminTab struct {
 	Key, URL string

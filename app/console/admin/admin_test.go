@@ -38,6 +38,7 @@ func admPages(d *consoletest.Desk) map[string]string {
 		"/admin/calendar":    "2026-10-01",
 		"/admin/templates":   "HL-000123",
 		"/admin/channels":    "TWILIO_AUTH_TOKEN",
+		"/admin/retention":   `id="retention-form"`,
 		"/admin/calendar?year=2025&day=2025-10-08": `value="2025-10-08"`,
 	}
 }
@@ -54,6 +55,7 @@ func admForms(d *consoletest.Desk) []admForm {
 	other := consoletest.ID(d.Other.ID)
 	agent := consoletest.ID(d.Agent.ID)
 	return []admForm{
+		{"/admin/retention", url.Values{"messages": {"365"}, "attachments": {"180"}, "recordings": {"90"}, "customers": {"1095"}}},
 		{"/admin/agents", url.Values{"name": {"New One"}, "email": {"new@desk.test"}, "role": {"agent"}, "team": {team}, "capacity": {"5"}, "password": {"long enough pw"}}},
 		{"/admin/agents/" + agent, url.Values{"name": {"Renamed"}, "role": {"supervisor"}, "team": {team}, "capacity": {"3"}}},
 		{"/admin/agents/" + agent + "/password", url.Values{"password": {"another long pw"}, "confirm": {"another long pw"}}},

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
 var agentRoles = []tickets.Role{tickets.RoleAgent, tickets.RoleSupervisor, tickets.RoleComplaintOfficer, tickets.RoleAdmin}
@@ -114,6 +116,8 @@ type agentData struct {
 	Teams     []*tickets.Team
 	TeamNames map[int64]string
 	Roles     []tickets.Role
+	Sessions  []access.Session // the agent's live sessions, which the admin may end
+	TOTP      bool             // whether they sign in with a second factor
 }
 
 // adminAgent serves GET /admin/agents/:id: one agent's settings, password and access.
@@ -141,6 +145,12 @@ func (h *Handler) showAgent(ctx *fiber.Ctx, a *tickets.Agent, r *refused, form *
 		}
 	}
 	if d.Teams, d.TeamNames, err = h.teamNames(ctx); err != nil {
+		return err
+	}
+	if d.Sessions, err = h.doors.Sessions(ctx.UserContext(), tickets.AgentActor(a), ag.ID, ""); err != nil {
+		return err
+	}
+	if d.TOTP, err = h.doors.TOTPOn(ctx.UserContext(), ag.ID); err != nil {
 		return err
 	}
 	v := h.adminView(ctx, a, "admin.agents", d)
@@ -364,4 +374,25 @@ func (h *Handler) deleteTeam(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	return ui.Redirect(ctx, "/admin/teams", ui.T(ui.Lang(ctx, a), "admin.team.deleted", t.Name))
+}
+
+// endAgentSession serves POST /admin/agents/:id/sessions/:sid/end: the admin signs one of
+// an agent's sessions out (a lost phone, a shared computer).
+func (h *Handler) endAgentSession(ctx *fiber.Ctx, a *tickets.Agent) error {
+	id, err := pathID(ctx, a, "id")
+	if err != nil {
+		return err
+	}
+	sid, err := pathID(ctx, a, "sid")
+	if err != nil {
+		return err
+	}
+	owner, err := h.doors.EndSession(ctx.UserContext(), tickets.AgentActor(a), sid)
+	if err == nil && owner != id {
+		err = fiber.NewError(fiber.StatusNotFound, ui.T(ui.Lang(ctx, a), "admin.not_found"))
+	}
+	if err != nil {
+		return err
+	}
+	return ui.Redirect(ctx, fmt.Sprintf("/admin/agents/%d", id), ui.T(ui.Lang(ctx, a), "sessions.ended"))
 }

@@ -6,6 +6,7 @@ package customers
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // Handler serves the customer page and its form.
@@ -21,17 +23,19 @@ type Handler struct {
 	svc        *tickets.Service
 	complaints *complaints.Service
 	care       *aftercare.Service
+	privacy    *privacy.Service
 }
 
 // New is the customers' section over the core and the chapters whose records it shows.
-func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service) *Handler {
-	return &Handler{kit: kit, svc: svc, complaints: cps, care: care}
+func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, priv *privacy.Service) *Handler {
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, privacy: priv}
 }
 
 // Register mounts the customers' routes.
 func (h *Handler) Register(r ui.Router) {
 	r.Get("/customers/:id", h.customer)
 	r.Post("/customers/:id", h.update)
+	h.registerPrivacy(r)
 }
 
 // Locales are the languages a customer may be written to in; "" is not known yet.
@@ -43,6 +47,13 @@ type customerData struct {
 	Surveys    []*aftercare.Survey
 	FollowUps  []*aftercare.FollowUp
 	Locales    []string
+	// The customer's personal information: erased when, legal holds, and who read or
+	// changed what of it, newest first.
+	ErasedAt *time.Time
+	Holds    []*privacy.Hold
+	// HeldAsCustomer: a hold on the customer is in force (a second is not offered).
+	HeldAsCustomer bool
+	Trail          []trailRow
 	// From is the queue the page was opened from (its search's matches), passed on to the
 	// ticket links as it came: the ticket page keeps only what names a queue, and goes on
 	// to that queue's next ticket after a resolution.
@@ -78,6 +89,9 @@ func (h *Handler) customer(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	if d.FollowUps, err = h.care.FollowUps(cx, aftercare.FollowUpFilter{CustomerID: id, Limit: 50}); err != nil {
+		return err
+	}
+	if err := h.privacyData(cx, ui.Lang(ctx, a), &d); err != nil {
 		return err
 	}
 	v := h.kit.View(ctx, a, "queue", d)

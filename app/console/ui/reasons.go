@@ -134,4 +134,14 @@ var serviceReasons = []reason{
 	{regexp.MustCompile(`^day "(.*)" is outside the years`), "svcerr.day_range", ""},
 	{regexp.MustCompile(`^(\S+) is not locked out and has no failed sign-ins`), "svcerr.not_locked", ""},
 	{regexp.MustCompile(`^the wording does not render`), "svcerr.template_broken", ""},
+	// A customer's personal information: legal holds and erasure.
+	{regexp.MustCompile(`^customer \d+ is under a legal hold \(on the \w+, since (\S+), by (\S+): (.*)\); release it before erasing$`), "svcerr.erase_held", ""},
+	{regexp.MustCompile(`^customer \d+ has open tickets \((.*)\); resolve or close them before erasing$`), "svcerr.erase_open", ""},
+	{regexp.MustCompile(`^customer \d+ has a complaint still open`), "svcerr.erase_complaint", ""},
+	{regexp.MustCompile(`^this \w+ is under a legal hold already$`), "svcerr.hold_exists", ""},
+	{regexp.MustCompile(`^legal hold \d+ is not in force$`), "svcerr.hold_gone", ""},
+	{regexp.MustCompile(`^say why \(a case number`), "svcerr.say_why", ""},
+	{regexp.MustCompile(`^the reason is longer than (\d+) characters$`), "svcerr.reason_long", ""},
+	{regexp.MustCompile(`^only supervisors, complaint officers and admins place or release legal holds$`), "svcerr.hold_staff", ""},
+	{regexp.MustCompile(`^only supervisors and admins may `), "svcerr.privacy_staff", ""},
 }

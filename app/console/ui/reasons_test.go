@@ -85,6 +85,16 @@ func TestStatusInChinese(t *testing.T) {
 		{tickets.Invalidf("day %q is outside the years the calendar keeps (2000 to 2100)", "1999-01-01"), "“1999-01-01”超出日历范围（2000 至 2100 年）。"},
 		{tickets.Conflictf("%s is not locked out and has no failed sign-ins to forget", "李娜"), "李娜 没有被锁定，也没有失败的登录记录。"},
 		{tickets.Invalidf("the wording does not render: %v (variables: {{.Ref}})", "template: x:1: unexpected"), "模板无法生成内容，请检查变量写法。"},
+		{tickets.Conflictf("customer %d is under a legal hold (on the %s, since %s, by %s: %s); release it before erasing", 7, "complaint", "2026-12-01", "chen@desk.test", "法院调取"),
+			"该客户处于法律保全中（2026-12-01 起，chen@desk.test：法院调取），解除保全后才能删除。"},
+		{tickets.Conflictf("customer %d has open tickets (%s); resolve or close them before erasing", 7, "HL-000001, HL-000002"), "该客户还有未结工单（HL-000001, HL-000002），请先解决或结案再删除。"},
+		{tickets.Conflictf("customer %d has a complaint still open; decide it before erasing", 7), "该客户还有未处理完的投诉，请先作出决定再删除。"},
+		{tickets.Conflictf("this %s is under a legal hold already", "customer"), "已处于法律保全中。"},
+		{tickets.Conflictf("legal hold %d is not in force", 3), "该法律保全已解除。"},
+		{tickets.Invalidf("say why (a case number, the authority that asked)"), "请填写原因（案号、要求保全的机关等）。"},
+		{tickets.Invalidf("the reason is longer than %d characters", 500), "原因不能超过 500 个字。"},
+		{tickets.Forbiddenf("only supervisors, complaint officers and admins place or release legal holds"), "只有主管、投诉专员和管理员可以设置或解除法律保全。"},
+		{tickets.Forbiddenf("only supervisors and admins may %s", "erase a customer"), "只有主管和管理员可以导出或删除客户信息。"},
 	} {
 		reason := tickets.Reason(c.err)
 		t.Run(reason, func(t *testing.T) {
