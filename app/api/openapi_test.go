@@ -34,6 +34,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -240,6 +241,10 @@ func (c *checker) do(t *testing.T, cl call) map[string]any {
 	m, _ := js.(map[string]any)
 	return m
 }
+
+// kin-openapi reads text/csv and text/plain answers but not HTML ones (a customer's copy
+// as a page); it is text like them. Registered once, before any test validates.
+func init() { openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder) }
 
 // bearerAuth is what the document's bearerToken scheme asks: an Authorization: Bearer header.
 func bearerAuth(_ context.Context, in *openapi3filter.AuthenticationInput) error {
@@ -488,6 +493,41 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "admin", method: "GET", path: "/api/v1/reports/floor?team=" + itoa(e.team("Claims")), want: 200})
 	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/floor", want: 403})
 	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/kpi.csv?month=2026-11", want: 200})
+
+	// Privacy: a customer's copy, legal holds stopping their erasure, the erasure, who read
+	// what, and the retention policy with a run recorded.
+	pt := do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/" + e.resolvedFor(t, "+8613900139088", "agent1"), want: 200})
+	pcu := "/api/v1/customers/" + itoa(getN(get(pt, "customer"), "id"))
+	do(call{who: "agent1", method: "GET", path: pcu + "/export", want: 403})
+	do(call{who: "sup1", method: "GET", path: pcu + "/export?format=pdf", want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/customers/999999/export", want: 404})
+	do(call{who: "sup1", method: "GET", path: pcu + "/export", want: 200})
+	do(call{who: "admin", method: "GET", path: pcu + "/export?format=html&lang=en", want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "reason": "x"}, want: 403})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "complaint_id": getN(cp, "id"), "reason": "x"}, want: 400})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": 999999, "reason": "x"}, want: 404})
+	hold := do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "reason": "诉讼 7 号"}, want: 201})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "reason": "again"}, want: 409})
+	do(call{who: "admin", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"complaint_id": getN(cp, "id"), "reason": "监管调查"}, want: 201})
+	do(call{who: "sup1", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "客户来电要求"}, want: 409})
+	do(call{who: "sup1", method: "POST", path: pcu + "/erase", body: map[string]string{}, want: 400, invalid: true})
+	do(call{who: "agent1", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "客户来电要求"}, want: 403})
+	release := "/api/v1/legal-holds/" + itoa(getN(hold, "id")) + "/release"
+	do(call{who: "sup1", method: "POST", path: release, body: map[string]string{"reason": "结案"}, want: 200})
+	do(call{who: "sup1", method: "POST", path: release, body: map[string]string{"reason": "结案"}, want: 409})
+	do(call{who: "sup1", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "客户来电要求"}, want: 200})
+	do(call{who: "admin", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "again"}, want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/customers/" + itoa(cu) + "/privacy", want: 200})
+	do(call{who: "agent1", method: "GET", path: pcu + "/privacy", want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/customers/999999/privacy", want: 404})
+	if _, err := privacy.New(e.svc, privacy.Config{}).RunPeriod(ctx); err != nil {
+		t.Fatal(err)
+	}
+	do(call{who: "sup1", method: "GET", path: "/api/v1/retention-policy", want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/retention-policy", want: 200})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/retention-policy", body: map[string]any{"messages": -3}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/retention-policy", body: map[string]any{"messages": 365, "colour": 1}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/retention-policy", body: map[string]any{"messages": 365, "attachments": 180, "recordings": 90, "customers": 1095}, want: 200})
 
 	// Quality reviews: a rubric and its next version, a sample, a review scored and edited,
 	// the agent's one answer, calibration, and the refusals on the way.
