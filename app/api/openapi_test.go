@@ -393,6 +393,14 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "agent1@hotline.test", "password": "wrong password"}, want: 401})
 	do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "agent1@hotline.test"}, want: 400, invalid: true})
 	do(call{who: "agent1", method: "GET", path: "/api/v1/me", want: 200})
+	// Where the desk requires a second factor the API's password sign-in is refused (use the
+	// console), and where passwords are off (single sign-on) it is forbidden.
+	for cfg, want := range map[*access.Config]int{{RequireTOTP: true}: 401, {PasswordsOff: true}: 403} {
+		other := *e
+		other.app = api.New(api.Config{Service: e.svc, Access: access.New(e.svc, *cfg), Log: slog.New(slog.DiscardHandler)})
+		(&checker{doc: c.doc, e: &other, covered: c.covered}).do(t, call{method: "POST", path: "/api/v1/auth/login",
+			body: map[string]string{"email": "agent1@hotline.test", "password": password}, want: want})
+	}
 	do(call{method: "GET", path: "/api/v1/me", want: 401, invalid: true})
 	do(call{who: "agent1", method: "POST", path: "/api/v1/me/presence", body: map[string]bool{"online": true}, want: 200})
 
