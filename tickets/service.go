@@ -90,6 +90,8 @@ type Service struct {
 
 	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
 	complaints Complaints
+	// progress hears of files a customer sends to a ticket (SetProgress); nil: nobody.
+	progress Progress
 }
 
 // NewService builds a Service over an open, migrated database.
