@@ -110,7 +110,9 @@ func (s *server) progress(c *fiber.Ctx, ref string, status int) error {
 }
 
 // getProgress serves GET /tickets/:ref/progress.
-func (s *server) getProgress(c *fiber.Ctx) error { return s.progress(c, c.Params("ref"), fiber.StatusOK) }
+func (s *server) getProgress(c *fiber.Ctx) error {
+	return s.progress(c, c.Params("ref"), fiber.StatusOK)
+}
 
 // moveStage serves POST /tickets/:ref/stage {"stage_id"}: any stage of the ticket's
 // category, forward or back; another category's is a 400.

@@ -107,7 +107,7 @@ func (s *Service) sweepDue(ctx context.Context, kind, due, column, condition str
 			if err := tx.NewSelect().Model(&st).Where("id = ?", c.StageID).Scan(ctx); err != nil {
 				return fmt.Errorf("load stage: %w", err)
 			}
-			evs = append(evs, tx.Event(system, "ticket", t.ID, kind, map[string]any{"stage_id": st.ID, "stage": st.NameEn, "due_at": c.DueAt}))
+			evs = append(evs, tx.Event(system, "ticket", t.ID, kind, map[string]any{"stage_id": st.ID, "stage": st.NameEn, "stage_zh": st.NameZh, "due_at": c.DueAt}))
 			var to []int64
 			if t.AssigneeID != nil {
 				to = append(to, *t.AssigneeID)
