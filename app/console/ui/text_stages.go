@@ -25,7 +25,7 @@ var stagesText = texts{
 	"docs.tick":             {"标记为已收到", "Mark received"},
 	"docs.untick":           {"改为未收到", "Mark missing"},
 	"docs.ticked":           {"已更新材料清单。", "Document list updated."},
-	"admin.tab.stages":      {"进度阶段", "Progress stages"},
+	"admin.stages":          {"进度阶段", "Stages"},
 	"admin.stages.title":    {"进度阶段", "Progress stages"},
 	"admin.stages.intro":    {"每个类别的工单依次经过的阶段。坐席推进阶段时，客户会以其语言收到阶段名称；状态查询页和短信“状态”回复也会显示。", "The steps a category's tickets pass through, in order. When an agent moves a ticket on, the customer is told the stage's name in their language; the status page and the STATUS text answer show it too."},
 	"admin.stages.format":   {"每行一个阶段：中文名 | English name | 工作日期限（0 或留空为不设期限）。", "One stage a line: 中文名 | English name | working days (0 or empty: no deadline)."},
