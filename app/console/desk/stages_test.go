@@ -34,7 +34,7 @@ func TestTicketPageStages(t *testing.T) {
 	b := d.SignIn(d.Agent)
 	page := b.Get("/tickets/" + tk.Ref())
 	consoletest.WantStatus(t, page, 200)
-	consoletest.WantContains(t, page, "办理进度", `id="stage-select"`, fmt.Sprintf(`<option value="%d" selected>1. 报案已受理`, sts[0].ID), "<kbd>s</kbd>", "选择进度阶段")
+	consoletest.WantContains(t, page, "办理进度", `id="stage-select"`, fmt.Sprintf(`<option value="%d" selected>1. 报案已受理`, sts[0].ID), "<kbd>s</kbd> 选择阶段", "选择进度阶段")
 
 	r := b.Post("/tickets/"+tk.Ref()+"/stage", url.Values{"stage": {fmt.Sprint(sts[1].ID)}})
 	consoletest.WantStatus(t, r, 303)

@@ -13,6 +13,7 @@ var stagesText = texts{
 	"stages.skipped":        {"已跳过", "skipped"},
 	"stages.moved":          {"已推进到“%s”，已通知客户。", "Moved to “%s”; the customer is told."},
 	"stages.tells":          {"客户会收到该阶段的通知（按其语言和渠道）。", "The customer is told of the stage, in their language, on their channel."},
+	"stages.key_hint":       {"选择阶段，回车即推进。", "picks the stage; Enter moves on."},
 	"stages.chip":           {"阶段", "Stage"},
 	"stages.chip_title":     {"阶段“%s”须在 %s 前完成（%s）", "Stage “%s” due by %s (%s)"},
 	"docs.title":            {"等待材料", "Waiting for documents"},
