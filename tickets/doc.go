@@ -17,10 +17,12 @@
 // sessions, the attempt limits, webhook nonces and customers' status lookups),
 // tickets/delivery (what the core queued to customers, after the commit: each send claimed
 // once, the providers' reports and bounces, quiet hours, the reconciler's re-queue; the
-// customers' opt-outs; the admins' wordings of the notices) and tickets/reports (the
-// supervisors' figures; it only reads). Dependencies point one way: a chapter imports the
+// customers' opt-outs; the admins' wordings of the notices), tickets/stages (progress
+// stages per category told to customers, their deadlines, documents awaited) and
+// tickets/reports (the supervisors' figures; it only reads). Dependencies point one way: a chapter imports the
 // core, the core imports no chapter. The core declares the seams it calls inside its own
-// transactions (Aftercare in chapters.go, Complaints in complaints_seam.go), app plugs the
+// transactions (Aftercare in chapters.go, Complaints in complaints_seam.go, Progress in
+// progress_seam.go), app plugs the
 // chapters in, and a chapter writes the core's rows only through Tx (the deadline columns
 // through the methods in deadlines_seam.go), but for the columns it keeps (tickets/outbox:
 // the notices' Slack delivery; tickets/delivery: the messages' delivery and the
