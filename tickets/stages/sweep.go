@@ -2,6 +2,8 @@ package stages
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -140,9 +142,12 @@ func (s *Service) sweepDue(ctx context.Context, kind, due, column, condition str
 // deadline it serves, not yet breached (or warned, for a warning).
 func (s *Service) TimerDue(ctx context.Context, tm tickets.Timer) (bool, error) {
 	var c current
-	n, err := s.db.NewSelect().Model(&c).Where("ticket_id = ?", tm.ID).ScanAndCount(ctx)
-	if err != nil || n == 0 {
+	err := s.db.NewSelect().Model(&c).Where("ticket_id = ?", tm.ID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load ticket's stage: %w", err)
 	}
 	if c.DueAt == nil || c.DueAt.Unix() != tm.Due.Unix() {
 		return false, nil
