@@ -54,6 +54,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/outbox"
 	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
+	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
 // discardLog is for commands whose output is their own.
@@ -143,6 +144,7 @@ func run(ctx context.Context, args []string) error {
 	// the console and the API handle them.
 	cps := complaints.New(svc)
 	svc.SetComplaints(cps)
+	svc.SetProgress(stages.New(svc)) // a customer's files on a ticket waiting for documents
 	// The statutory holidays, before any deadline is counted (admins' corrections kept).
 	if err := deadlines.New(svc).SeedHolidays(ctx); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/delivery"
+	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
 // Task types.
@@ -165,6 +166,7 @@ type Handlers struct {
 	svc        *tickets.Service
 	deadlines  *deadlines.Service
 	complaints *complaints.Service
+	stages     *stages.Service
 	delivery   *delivery.Service
 	log        *slog.Logger
 	senders    map[tickets.Channel]channels.Sender
@@ -181,10 +183,11 @@ type Handlers struct {
 
 // NewHandlers builds the handlers: senders deliver each channel's messages, and sched
 // queues again what the reconciler finds stuck. The deadline sweeps cover the tickets of
-// svc (deadlines.New(svc)) and their complaints (complaints.New(svc)); sends are claimed
+// svc (deadlines.New(svc)), their complaints (complaints.New(svc)) and their progress
+// stages (stages.New(svc)); sends are claimed
 // and recorded through delivery.New(svc).
 func NewHandlers(svc *tickets.Service, log *slog.Logger, senders map[tickets.Channel]channels.Sender, sched *Scheduler) *Handlers {
-	return &Handlers{svc: svc, deadlines: deadlines.New(svc), complaints: complaints.New(svc), delivery: delivery.New(svc), log: log, senders: senders, sched: sched}
+	return &Handlers{svc: svc, deadlines: deadlines.New(svc), complaints: complaints.New(svc), stages: stages.New(svc), delivery: delivery.New(svc), log: log, senders: senders, sched: sched}
 }
 
 // Register adds the handlers to mux.
@@ -230,8 +233,11 @@ func (h *Handlers) deadline(ctx context.Context, t *asynq.Task) error {
 	case wakeKind:
 	default: // a timer of a single deadline, as set before wake-ups were shared
 		timerDue := h.svc.TimerDue
-		if complaints.IsTimer(p.Kind) {
+		switch {
+		case complaints.IsTimer(p.Kind):
 			timerDue = h.complaints.TimerDue
+		case stages.IsTimer(p.Kind):
+			timerDue = h.stages.TimerDue
 		}
 		due, err := timerDue(ctx, tickets.Timer{Kind: p.Kind, ID: p.ID, Due: time.Unix(p.Due, 0)})
 		if err != nil || !due {
@@ -287,8 +293,9 @@ func (h *Handlers) reconcile(ctx context.Context, _ *asynq.Task) error {
 }
 
 // sweep handles every deadline that has come due: the tickets' (deadlines.Service.Sweep),
-// then the complaints' (complaints.Service.Sweep), whatever the tickets' sweep did, so
-// that a stuck ticket never keeps complaints from being escalated. The errors are returned
+// then the complaints' (complaints.Service.Sweep) and the progress stages'
+// (stages.Service.Sweep), whatever the tickets' sweep did, so that a stuck ticket never
+// keeps complaints from being escalated. The errors are returned
 // together; what each handled is reported, including the part done before a failure.
 func (h *Handlers) sweep(ctx context.Context) (deadlines.SweepResult, complaints.SweepResult, error) {
 	r, err := h.deadlines.Sweep(ctx)
@@ -297,6 +304,13 @@ func (h *Handlers) sweep(ctx context.Context) (deadlines.SweepResult, complaints
 		var cerr error
 		cr, cerr = h.complaints.Sweep(ctx)
 		err = errors.Join(err, cerr)
+	}
+	if ctx.Err() == nil {
+		sr, serr := h.stages.Sweep(ctx)
+		err = errors.Join(err, serr)
+		if sr != (stages.SweepResult{}) {
+			h.log.Info("stage deadlines swept", "warnings", sr.Warnings, "breaches", sr.Breaches)
+		}
 	}
 	if h.Swept != nil && (r != (deadlines.SweepResult{}) || cr != (complaints.SweepResult{})) {
 		h.Swept(r, cr)

@@ -20,10 +20,12 @@
 // customers' opt-outs; the admins' wordings of the notices), tickets/quality (quality
 // reviews: rubrics, samples, reviews, the agent's answers, calibration), tickets/privacy
 // (retention limits and the run that erases what expired, legal holds, a customer's copy and
-// their erasure, the trail of who read what of theirs) and tickets/reports (the supervisors'
-// figures; it only reads). Dependencies point one way: a chapter imports the
+// their erasure, the trail of who read what of theirs), tickets/stages (progress stages per
+// category told to customers, their deadlines, documents awaited) and tickets/reports (the
+// supervisors' figures; it only reads). Dependencies point one way: a chapter imports the
 // core, the core imports no chapter. The core declares the seams it calls inside its own
-// transactions (Aftercare in chapters.go, Complaints in complaints_seam.go), app plugs the
+// transactions (Aftercare in chapters.go, Complaints in complaints_seam.go, Progress in
+// progress_seam.go), app plugs the
 // chapters in, and a chapter writes the core's rows only through Tx (the deadline columns
 // through the methods in deadlines_seam.go), but for the columns it keeps (tickets/outbox:
 // the notices' Slack delivery; tickets/delivery: the messages' delivery and the

@@ -73,6 +73,12 @@ func (s *Service) afterInbound(ctx context.Context, tx bun.Tx, in Inbound, res *
 			return err
 		}
 	}
+	// Files on a ticket that was waiting may be the documents the customer was asked for.
+	if !res.Created && len(in.Attachments) > 0 {
+		if err := s.documentsArrived(ctx, tx, t, res.Message, len(in.Attachments)); err != nil {
+			return err
+		}
+	}
 	// A customer answering a ticket that waits on them, or writing again soon after it was
 	// resolved, puts it back in the agent's hands.
 	if t.Status == StatusPending || t.Status == StatusResolved {

@@ -26,6 +26,7 @@ var chapters = map[string][]string{
 	"tickets/delivery":   nil, // messages to customers after the commit: send claims, providers' reports, opt-outs, notice wordings
 	"tickets/quality":    nil, // quality reviews (质检): rubrics, samples, reviews and answers, calibration
 	"tickets/privacy":    nil, // retention, legal holds, a customer's copy and erasure, the trail of who read what
+	"tickets/stages":     nil, // progress stages per category, where each ticket stands, stage deadlines, documents awaited
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any

@@ -53,7 +53,8 @@ type Config struct {
 //
 //   - the Service and its transactions: service.go (Config, audit events), db.go,
 //     prepared.go, and the seams the chapters work through: chapters.go (Tx, InTx,
-//     Aftercare), complaints_seam.go, deadlines_seam.go (the tickets' deadline columns)
+//     Aftercare), complaints_seam.go, deadlines_seam.go (the tickets' deadline columns),
+//     progress_seam.go (files arriving for tickets/stages, a chapter's ticket change)
 //   - customers' messages coming in: intake.go, intake_tx.go, intake_special.go,
 //     customers.go, threading.go, messages.go, batch.go, writes.go, voicemail.go
 //   - work on tickets: ticket_open.go, ticket_change.go, ticket_status.go,
@@ -90,6 +91,8 @@ type Service struct {
 
 	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
 	complaints Complaints
+	// progress hears of files a customer sends to a ticket (SetProgress); nil: nobody.
+	progress Progress
 }
 
 // NewService builds a Service over an open, migrated database.

@@ -20,16 +20,24 @@ const (
 	TemplateComplaintReceived = "complaint.received"
 	TemplateComplaintDecided  = "complaint.decided"
 	TemplateComplaintExtended = "complaint.extended"
+	// TemplateStageChanged tells the customer their ticket reached a progress stage
+	// ({{.Stage}}, in their language; tickets/stages), with what is still missing when
+	// documents are awaited ({{.Items}}).
+	TemplateStageChanged = "ticket.stage"
+	// TemplateDocumentsRequested lists the documents the customer still has to send.
+	TemplateDocumentsRequested = "ticket.documents"
 )
 
 // TemplateData is what a wording may refer to: {{.Ref}}, {{.Complaint}}, {{.Due}},
-// {{.Decision}}, {{.Reason}}.
+// {{.Decision}}, {{.Reason}}, {{.Stage}}, {{.Items}}.
 type TemplateData struct {
 	Ref       string // the ticket, HL-000123
 	Complaint string // the complaint, CP-000042
 	Due       string // a date, in the calendar's zone
 	Decision  string
 	Reason    string
+	Stage     string // a progress stage's name in the customer's language
+	Items     string // the documents still missing, listed in the customer's language
 }
 
 var defaultTemplates = map[string][2]string{ // key → zh, en
@@ -52,6 +60,14 @@ var defaultTemplates = map[string][2]string{ // key → zh, en
 	TemplateComplaintExtended: {
 		"您的投诉 {{.Complaint}} 需要更多时间处理，我们将在 {{.Due}} 前答复您。原因：{{.Reason}}",
 		"Your complaint {{.Complaint}} needs more time; we will answer by {{.Due}}. Reason: {{.Reason}}",
+	},
+	TemplateStageChanged: {
+		"您的工单 {{.Ref}} 进度更新：{{.Stage}}。{{if .Items}}还需要您提供：{{.Items}}。{{end}}",
+		"Your ticket {{.Ref}} has moved on: {{.Stage}}.{{if .Items}} We still need from you: {{.Items}}.{{end}}",
+	},
+	TemplateDocumentsRequested: {
+		"办理工单 {{.Ref}} 还需要您提供以下材料：{{.Items}}。请直接回复本消息并附上材料。",
+		"To go on with ticket {{.Ref}} we need these documents from you: {{.Items}}. Please reply with them attached.",
 	},
 }
 

@@ -30,6 +30,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/quality"
 	"github.com/hotlinedesk/hotline/tickets/reports"
+	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
 // Config is what the API needs from the wiring.
@@ -97,6 +98,7 @@ type server struct {
 	deadlines  *deadlines.Service // the SLA policies and the calendar
 	doors      *access.Service
 	delivery   *delivery.Service // the notices' wordings
+	stages     *stages.Service   // the progress stages and documents awaited
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -133,6 +135,12 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/tickets/:ref/status", s.setStatus)
 	authed.Post("/tickets/:ref/priority", s.setPriority)
 	authed.Post("/tickets/:ref/category", s.setCategory)
+	authed.Get("/tickets/:ref/progress", s.getProgress)
+	authed.Post("/tickets/:ref/stage", s.moveStage)
+	authed.Post("/tickets/:ref/documents", s.requestDocuments)
+	authed.Post("/tickets/:ref/documents/:id", s.tickDocument)
+	authed.Get("/stages", s.listStages)
+	authed.Put("/stages/:category", s.saveStages)
 	authed.Get("/attachments/:id", s.attachment)
 	authed.Get("/customers", s.searchCustomers)
 	authed.Get("/customers/:id", s.getCustomer)
@@ -261,6 +269,7 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	s.deadlines = deadlines.New(cfg.Service)
 	if cfg.Service != nil {
 		s.delivery = delivery.New(cfg.Service)
+		s.stages = stages.New(cfg.Service)
 	}
 	fc := fiber.Config{
 		AppName:      "Hotline",

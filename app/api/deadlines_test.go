@@ -305,8 +305,8 @@ func TestTemplateEndpoints(t *testing.T) {
 	e := newEnv(t, tickettest.SQLite(t))
 	status, js := e.do(t, "GET", "/api/v1/templates", "agent1", nil)
 	wantStatus(t, status, js, 200)
-	if n := len(itemsOf(t, js)); n != 10 {
-		t.Errorf("%d templates, want 5 notices in 2 languages", n)
+	if n, want := len(itemsOf(t, js)), len(tickets.DefaultWordings()); n != 2*want {
+		t.Errorf("%d templates, want %d notices in 2 languages", n, want)
 	}
 	status, js = e.do(t, "PUT", "/api/v1/templates/ticket.resolved/en", "agent1", map[string]string{"body": "Done: {{.Ref}}"})
 	wantStatus(t, status, js, 403)

@@ -148,6 +148,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/sla", `.page`, ""},
 		{l.Admin, "/admin/calendar", `.page`, ""},
 		{l.Admin, "/admin/templates", `textarea`, ""},
+		{l.Admin, "/admin/stages", `textarea`, ""},
 		{l.Admin, "/admin/channels", `form`, ""},
 		{l.Admin, "/admin/retention", `#retention-form`, ""},
 	}

@@ -95,6 +95,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{"admin-sla", "/admin/sla", ".admin", d.Admin},
 		{"admin-calendar", "/admin/calendar", ".admin", d.Admin},
 		{"admin-templates", "/admin/templates", ".admin", d.Admin},
+		{"admin-stages", "/admin/stages", ".admin", d.Admin},
 		{"admin-channels", "/admin/channels", ".admin", d.Admin},
 		{"admin-agent", "/admin/agents/" + consoletest.ID(d.Agent.ID), ".admin", d.Admin},
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
+	"github.com/hotlinedesk/hotline/tickets/stages"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -112,6 +113,16 @@ func busyDesk(t *testing.T, d *consoletest.Desk) (busy *tickets.Ticket, others [
 	must(d.Service.SetStatus(ctx, as, busy.Ref(), tickets.StatusPending, "等发票"))
 	must(d.Service.SetStatus(ctx, as, busy.Ref(), tickets.StatusResolved, "已赔付"))
 	must(d.Service.SetStatus(ctx, as, busy.Ref(), tickets.StatusOpen, "客户仍有疑问"))
+	// Its progress: two stages, documents asked for, one received; later the stage is overdue.
+	st := stages.New(d.Service)
+	claims, err := st.Stages(ctx, "claims")
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(st.Move(ctx, as, busy.Ref(), claims[0].ID))
+	must(st.Move(ctx, as, busy.Ref(), claims[2].ID))
+	must(st.RequestDocuments(ctx, as, busy.Ref(), []string{"医院诊断证明", "发票原件"}))
+	must(d.Service.SetStatus(ctx, as, busy.Ref(), tickets.StatusOpen, ""))
 	// Others in every status, channel and priority.
 	mail := intake(tickets.ChannelEmail, tickets.IdentityEmail, "zhao@example.com", "保单变更")
 	must(d.Service.SetPriority(ctx, as, mail.Ref(), tickets.PriorityUrgent, ""))
@@ -123,6 +134,9 @@ func busyDesk(t *testing.T, d *consoletest.Desk) (busy *tickets.Ticket, others [
 	// A day and more later the open tickets miss their deadlines.
 	d.Clock.Advance(50 * time.Hour)
 	if _, err := deadlines.New(d.Service).Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 
@@ -242,6 +256,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 		{d.Admin, "/admin/agents"}, {d.Admin, "/admin/agents/" + consoletest.ID(d.Agent2.ID)},
 		{d.Admin, "/admin/teams"}, {d.Admin, "/admin/routing"}, {d.Admin, "/admin/sla"},
 		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"}, {d.Admin, "/admin/retention"},
+		{d.Admin, "/admin/stages"},
 		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
 		{nil, "/survey/" + token}, {nil, "/survey/not-a-token"},
 	}

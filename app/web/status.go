@@ -111,6 +111,9 @@ func (v view) StatusWord(s tickets.Status) string {
 	return w
 }
 
+// StageName is a progress stage in the page's language.
+func (v view) StageName(st access.StageStep) string { return st.Name(v.Lang == "en") }
+
 // ComplaintWord is a complaint status in the page's language.
 func (v view) ComplaintWord(s tickets.ComplaintStatus) string {
 	w := map[tickets.ComplaintStatus][2]string{

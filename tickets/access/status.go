@@ -25,6 +25,27 @@ type TicketStatus struct {
 	NextDue   *time.Time // the earliest deadline still open
 	Complaint *ComplaintStatusView
 	Replies   []PublicReply
+	// Stages are the ticket's category's progress stages, passed, current and ahead (none
+	// when the category has none); Stage is the current one, nil before the first.
+	Stages []StageStep
+	Stage  *StageStep
+	// Missing are the documents the customer still has to send.
+	Missing []string
+}
+
+// StageStep is a progress stage as the customer sees it (tickets/stages keeps them).
+type StageStep struct {
+	NameZh, NameEn string
+	State          string     // "passed", "current", "ahead"
+	At             *time.Time // when the ticket entered it
+}
+
+// Name is the stage in a language.
+func (st *StageStep) Name(english bool) string {
+	if english {
+		return st.NameEn
+	}
+	return st.NameZh
 }
 
 // ComplaintStatusView is a complaint as its customer sees it.
@@ -195,6 +216,9 @@ func (s *Service) statusOf(ctx context.Context, t *tickets.Ticket, withReplies b
 	if st.Complaint, err = s.complaintView(ctx, t.ID, false); err != nil {
 		return nil, err
 	}
+	if err := s.progressView(ctx, t, st); err != nil {
+		return nil, err
+	}
 	if withReplies {
 		var ms []*tickets.Message
 		if err := s.db.NewSelect().Model(&ms).Where("ticket_id = ? AND direction = ?", t.ID, tickets.DirectionOutbound).
@@ -236,6 +260,68 @@ func (s *Service) complaintView(ctx context.Context, ticketID int64, open bool) 
 	return &ComplaintStatusView{Ref: tickets.FormatComplaintRef(row.ID), Status: row.Status, Deadline: row.DeadlineAt, Decision: row.Decision}, nil
 }
 
+// progressView fills in the ticket's progress stages and the documents still missing. It
+// reads what is told, no more: the stages themselves are package stages'.
+func (s *Service) progressView(ctx context.Context, t *tickets.Ticket, st *TicketStatus) error {
+	var rows []struct {
+		ID             int64
+		NameZh, NameEn string
+	}
+	if err := s.db.NewSelect().Table("stages").Column("id", "name_zh", "name_en").Where("category = ?", t.Category).
+		OrderExpr("position").Scan(ctx, &rows); err != nil {
+		return fmt.Errorf("load stages: %w", err)
+	}
+	if len(rows) > 0 {
+		var cur struct {
+			StageID   int64
+			EnteredAt time.Time
+		}
+		err := s.db.NewSelect().Table("ticket_stages").Column("stage_id", "entered_at").Where("ticket_id = ?", t.ID).Scan(ctx, &cur)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("load ticket's stage: %w", err)
+		}
+		var hist []struct {
+			StageID   int64
+			EnteredAt time.Time
+		}
+		if err := s.db.NewSelect().Table("stage_history").Column("stage_id", "entered_at").Where("ticket_id = ?", t.ID).
+			OrderExpr("id").Scan(ctx, &hist); err != nil {
+			return fmt.Errorf("load stage history: %w", err)
+		}
+		entered := map[int64]time.Time{}
+		for _, h := range hist {
+			entered[h.StageID] = h.EnteredAt
+		}
+		at := -1
+		for i, r := range rows {
+			if r.ID == cur.StageID {
+				at = i
+			}
+		}
+		for i, r := range rows {
+			step := StageStep{NameZh: r.NameZh, NameEn: r.NameEn, State: "ahead"}
+			if i <= at {
+				step.State = "passed"
+				if i == at {
+					step.State = "current"
+				}
+				if when, ok := entered[r.ID]; ok {
+					step.At = &when
+				}
+			}
+			st.Stages = append(st.Stages, step)
+		}
+		if at >= 0 {
+			st.Stage = &st.Stages[at]
+		}
+	}
+	if err := s.db.NewSelect().Table("document_requests").Column("item").Where("ticket_id = ? AND received_at IS NULL", t.ID).
+		OrderExpr("id").Scan(ctx, &st.Missing); err != nil {
+		return fmt.Errorf("load missing documents: %w", err)
+	}
+	return nil
+}
+
 // StatusText words a customer's tickets for an SMS or WeChat answer.
 func (s *Service) StatusText(sts []*TicketStatus, english bool) string {
 	loc := s.svc.Calendar().Location()
@@ -252,6 +338,12 @@ func (s *Service) StatusText(sts []*TicketStatus, english bool) string {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "%s %s", st.Ref, st.Status.Words(english))
+		if st.Stage != nil {
+			fmt.Fprintf(&b, [2]string{"，当前进度：%s", ", stage: %s"}[lang], st.Stage.Name(english))
+		}
+		if len(st.Missing) > 0 && st.Status.Active() {
+			fmt.Fprintf(&b, [2]string{"，还需提供：%s", ", still needed: %s"}[lang], strings.Join(st.Missing, [2]string{"、", "; "}[lang]))
+		}
 		if st.NextDue != nil {
 			fmt.Fprintf(&b, [2]string{"，预计 %s 前答复", ", answer due by %s"}[lang], st.NextDue.In(loc).Format("01-02 15:04"))
 		}

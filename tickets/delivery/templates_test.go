@@ -85,8 +85,8 @@ func TestEditingTemplates(t *testing.T) {
 				custom++
 			}
 		}
-		if len(ts) != 10 || custom != 1 {
-			t.Errorf("%d templates, %d custom; want 10 and 1", len(ts), custom)
+		if len(ts) != 2*len(tickets.DefaultWordings()) || custom != 1 {
+			t.Errorf("%d templates, %d custom; want %d and 1", len(ts), custom, 2*len(tickets.DefaultWordings()))
 		}
 		// An empty wording restores the default.
 		if err := d.del.SetTemplate(ctx, admin, tickets.TemplateAcknowledged, "zh", ""); err != nil {

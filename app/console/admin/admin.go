@@ -1,5 +1,6 @@
 // Package admin is the console's admin section (/admin): agents, teams, routing rules,
-// SLA policies, the working-day calendar, customer notice templates and channel settings.
+// SLA policies, the working-day calendar, the progress stages, customer notice templates
+// and channel settings.
 // Every page and form is for admins only; the service checks the role again. A form the
 // service refuses for a reason a person can act on is shown again on its page, with the
 // reason, what was typed (never a secret) and the 4xx status; anything else goes back to
@@ -20,6 +21,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/privacy"
+	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
 // Handler serves the admin section's pages and forms.
@@ -31,13 +33,14 @@ type Handler struct {
 	delivery      *delivery.Service  // the notices' wordings
 	channels      *channelsettings.Store
 	privacy       *privacy.Service // the retention policy and its runs
+	stages        *stages.Service  // the progress stages of each category
 	publicBaseURL string           // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
 }
 
 // New is the admin section over the service and the channel settings; publicBaseURL is
 // where the channels page says providers reach Hotline.
 func New(kit *ui.Kit, svc *tickets.Service, doors *access.Service, channels *channelsettings.Store, priv *privacy.Service, publicBaseURL string) *Handler {
-	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, delivery: delivery.New(svc), channels: channels, privacy: priv, publicBaseURL: publicBaseURL}
+	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, delivery: delivery.New(svc), stages: stages.New(svc), channels: channels, privacy: priv, publicBaseURL: publicBaseURL}
 }
 
 // Register mounts the admin section's routes, every one behind adminOnly.
@@ -78,6 +81,9 @@ func (h *Handler) Register(r ui.Router) {
 	get("/admin/calendar", h.adminCalendar)
 	post("/admin/calendar", h.setCalendarDay)
 
+	get("/admin/stages", h.adminStages)
+	post("/admin/stages", h.saveStages)
+
 	get("/admin/templates", h.adminTemplates)
 	post("/admin/templates/:key/:locale", h.saveTemplate)
 
@@ -99,7 +105,7 @@ func adminOnly(next ui.Handler) ui.Handler {
 }
 
 // adminTabs are the admin section's pages, in the order of its tab bar.
-var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "templates", "channels", "retention"}
+var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "stages", "templates", "channels", "retention"}
 
 type adminTab struct {
 	Key, URL string

@@ -14,19 +14,21 @@ import (
 
 // noticeOrder is the order notices are listed in: as a ticket's life goes. Notices the
 // service adds later follow.
-var noticeOrder = []string{tickets.TemplateAcknowledged, tickets.TemplateResolved,
-	tickets.TemplateComplaintReceived, tickets.TemplateComplaintExtended, tickets.TemplateComplaintDecided}
+var noticeOrder = []string{tickets.TemplateAcknowledged, tickets.TemplateStageChanged,
+	tickets.TemplateDocumentsRequested, tickets.TemplateResolved, tickets.TemplateComplaintReceived, tickets.TemplateComplaintExtended, tickets.TemplateComplaintDecided}
 
 // noticePlaceholders are the variables that mean something in each notice.
 var noticePlaceholders = map[string][]string{
-	tickets.TemplateAcknowledged:      {"Ref", "Due"},
-	tickets.TemplateResolved:          {"Ref"},
-	tickets.TemplateComplaintReceived: {"Complaint", "Ref", "Due"},
-	tickets.TemplateComplaintDecided:  {"Complaint", "Ref", "Decision"},
-	tickets.TemplateComplaintExtended: {"Complaint", "Ref", "Due", "Reason"},
+	tickets.TemplateAcknowledged:       {"Ref", "Due"},
+	tickets.TemplateResolved:           {"Ref"},
+	tickets.TemplateStageChanged:       {"Ref", "Stage", "Items"},
+	tickets.TemplateDocumentsRequested: {"Ref", "Items"},
+	tickets.TemplateComplaintReceived:  {"Complaint", "Ref", "Due"},
+	tickets.TemplateComplaintDecided:   {"Complaint", "Ref", "Decision"},
+	tickets.TemplateComplaintExtended:  {"Complaint", "Ref", "Due", "Reason"},
 }
 
-var allPlaceholders = []string{"Ref", "Complaint", "Due", "Decision", "Reason"}
+var allPlaceholders = []string{"Ref", "Complaint", "Due", "Decision", "Reason", "Stage", "Items"}
 
 // noticeVersion is one language's wording of a notice.
 type noticeVersion struct {
@@ -67,10 +69,12 @@ func (h *Handler) sampleNotice(key, locale string) tickets.TemplateData {
 		due = now.Add(24 * time.Hour).In(cal.Location()).Format("2006-01-02 15:04")
 	}
 	d := tickets.TemplateData{Ref: "HL-000123", Complaint: "CP-000042", Due: due,
-		Decision: "同意按保单第 5 条赔付 8,000 元，款项将于 3 个工作日内到账。", Reason: "需要等待医院出具的诊断证明。"}
+		Decision: "同意按保单第 5 条赔付 8,000 元，款项将于 3 个工作日内到账。", Reason: "需要等待医院出具的诊断证明。",
+		Stage: "正在调查", Items: "医院诊断证明、发票原件"}
 	if locale == "en" {
 		d.Decision = "We will pay ¥8,000 under clause 5 of your policy; the money arrives within 3 working days."
 		d.Reason = "we are waiting for the hospital's report."
+		d.Stage, d.Items = "Under investigation", "the hospital's diagnosis, the original invoice"
 	}
 	return d
 }

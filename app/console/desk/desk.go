@@ -1,5 +1,6 @@
 // Package desk is the console's everyday work: the queues (/queue), the ticket page with
-// its reply, note, assignment, status, priority and escalation forms (/tickets/:ref), the
+// its reply, note, assignment, status, priority, progress stage, documents and escalation
+// forms (/tickets/:ref), the
 // files a ticket carries (/attachments/:id), and logging a call or a visit (/calls).
 package desk
 
@@ -12,6 +13,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
 // Handler serves the desk's pages and forms.
@@ -22,6 +24,7 @@ type Handler struct {
 	care       *aftercare.Service  // a customer's survey answers beside a ticket
 	recordings api.Recordings      // nil: no Twilio account to fetch call recordings with
 	canned     *canned.Service     // the canned replies offered in the composer
+	stages     *stages.Service     // a ticket's progress stages and the documents it waits for
 	log        *slog.Logger
 	categories []string // what a logged call may be filed under
 }
@@ -41,7 +44,7 @@ func (h *Handler) SetCategories(cs []string) {
 
 // New is the desk over the service and the chapters it shows beside a ticket.
 func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, recordings api.Recordings, log *slog.Logger) *Handler {
-	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, canned: canned.New(svc), log: log, categories: DefaultCategories}
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, canned: canned.New(svc), stages: stages.New(svc), log: log, categories: DefaultCategories}
 }
 
 // Register mounts the desk's routes.
@@ -55,6 +58,9 @@ func (h *Handler) Register(r ui.Router) {
 	r.Post("/tickets/:ref/status", h.status)
 	r.Post("/tickets/:ref/priority", h.priority)
 	r.Post("/tickets/:ref/escalate", h.escalate)
+	r.Post("/tickets/:ref/stage", h.moveStage)
+	r.Post("/tickets/:ref/documents", h.requestDocuments)
+	r.Post("/tickets/:ref/documents/:id", h.tickDocument)
 	r.Get("/attachments/:id", h.attachment)
 	r.Get("/calls/new", h.newCall)
 	r.Post("/calls", h.logCall)

@@ -3,6 +3,7 @@ package desk
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -21,12 +22,15 @@ type queueData struct {
 	Items    []*tickets.Ticket
 	// Matches are the customers a search finds, each linked to their page: the caller
 	// may have no ticket in this view yet.
-	Matches  []*tickets.Customer
-	Next     string // the next page's URL, empty on the last page
-	From     string // the queue as a query (view=team&status=…): a ticket opened from it carries it, to come back to its next ticket
-	After    int64  // the newest event when the page was drawn; the live feed starts there
-	Team     int64  // the agent's team, for deciding which live changes concern the view
-	Views    []string
+	Matches []*tickets.Customer
+	Next    string // the next page's URL, empty on the last page
+	From    string // the queue as a query (view=team&status=…): a ticket opened from it carries it, to come back to its next ticket
+	After   int64  // the newest event when the page was drawn; the live feed starts there
+	Team    int64  // the agent's team, for deciding which live changes concern the view
+	Views   []string
+	// Stages are the current stages' deadlines of the tickets shown, by ticket id: a second
+	// chip beside the SLA countdown.
+	Stages   map[int64]*stageChip
 	Channels []tickets.Channel
 	Statuses []tickets.Status
 	Prios    []tickets.Priority
@@ -58,6 +62,9 @@ func (h *Handler) queue(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	d.Items = page.Items
+	if d.Stages, err = h.stageChips(ctx, a, page.Items); err != nil {
+		return err
+	}
 	d.From = queueQuery(ctx.Query)
 	if d.Query != "" && ctx.Query("cursor") == "" && ctx.Query("partial") != "1" {
 		if _, isRef := tickets.ParseRef(d.Query); !isRef {
@@ -126,4 +133,43 @@ func queueQuery(query func(key string, def ...string) string) string {
 		q.Set("view", "mine")
 	}
 	return q.Encode()
+}
+
+// stageChip is a ticket's current stage's deadline as the queue shows it: green until a
+// working day before, amber then, red once missed.
+type stageChip struct {
+	Name      string
+	Due, Warn time.Time
+	State     string // "ok", "warn", "breach"
+}
+
+// stageChips are the stage deadlines of the active tickets shown, in the agent's language.
+func (h *Handler) stageChips(ctx *fiber.Ctx, a *tickets.Agent, ts []*tickets.Ticket) (map[int64]*stageChip, error) {
+	var ids []int64
+	for _, t := range ts {
+		if t.Status.Active() {
+			ids = append(ids, t.ID)
+		}
+	}
+	dues, err := h.stages.Due(ctx.UserContext(), ids)
+	if err != nil || len(dues) == 0 {
+		return nil, err
+	}
+	now := h.svc.Now()
+	en := ui.Lang(ctx, a) == "en"
+	out := make(map[int64]*stageChip, len(dues))
+	for id, d := range dues {
+		c := &stageChip{Name: d.NameZh, Due: d.Due, Warn: d.Warn, State: "ok"}
+		if en {
+			c.Name = d.NameEn
+		}
+		switch {
+		case d.Breached || !now.Before(d.Due):
+			c.State = "breach"
+		case !now.Before(d.Warn):
+			c.State = "warn"
+		}
+		out[id] = c
+	}
+	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
 // ticketData is the ticket page: the timeline, the customer panel and what can be done.
@@ -36,6 +37,8 @@ type ticketData struct {
 	From       string          // the queue the ticket was opened from (view=…&status=…), "" if none
 	Back       string          // that queue's URL
 	Canned     []canned.Filled // the composer's canned replies, filled for this ticket
+	Progress   *stages.Progress
+	NextStage  int64 // the stage preselected in the stage control: the one after the current
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -127,6 +130,17 @@ func (h *Handler) ticketData(ctx *fiber.Ctx, a *tickets.Agent, ref string) (*tic
 	}
 	if d.After, err = h.svc.LastEventID(cx); err != nil {
 		return nil, err
+	}
+	if d.Progress, err = h.stages.Of(cx, t.Ticket); err != nil {
+		return nil, err
+	}
+	for i, st := range d.Progress.Steps {
+		if st.State == "current" && i+1 < len(d.Progress.Steps) {
+			d.NextStage = d.Progress.Steps[i+1].Stage.ID
+		}
+	}
+	if d.Progress.Current == nil && len(d.Progress.Steps) > 0 {
+		d.NextStage = d.Progress.Steps[0].Stage.ID
 	}
 	return d, nil
 }
@@ -327,6 +341,52 @@ func (h *Handler) escalate(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	return ui.Redirect(ctx, ticketURL(ref), ui.T(ui.Lang(ctx, a), "ticket.escalated", cp.Ref()))
+}
+
+// moveStage puts the ticket at the chosen progress stage; the customer is told.
+func (h *Handler) moveStage(ctx *fiber.Ctx, a *tickets.Agent) error {
+	ref := ctx.Params("ref")
+	id, err := strconv.ParseInt(ctx.FormValue("stage"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.NewError(fiber.StatusBadRequest, ui.T(ui.Lang(ctx, a), "stages.pick"))
+	}
+	if _, err := h.stages.Move(ctx.UserContext(), tickets.AgentActor(a), ref, id); err != nil {
+		return err
+	}
+	name := ""
+	if p, err := h.svc.Ticket(ctx.UserContext(), ref); err == nil {
+		if pr, err := h.stages.Of(ctx.UserContext(), p.Ticket); err == nil && pr.Current != nil {
+			name = pr.Current.Name(ui.Lang(ctx, a) == "en")
+		}
+	}
+	return ui.Redirect(ctx, ticketIn(ref, fromQueue(ctx.FormValue("from"))), ui.T(ui.Lang(ctx, a), "stages.moved", name))
+}
+
+// requestDocuments lists what the customer still has to send (one a line); the ticket
+// waits on them and they are sent the list.
+func (h *Handler) requestDocuments(ctx *fiber.Ctx, a *tickets.Agent) error {
+	ref := ctx.Params("ref")
+	items, err := stages.ParseItems(ctx.FormValue("items"))
+	if err != nil {
+		return err
+	}
+	if _, err := h.stages.RequestDocuments(ctx.UserContext(), tickets.AgentActor(a), ref, items); err != nil {
+		return err
+	}
+	return h.changed(ctx, a, ref, tickets.StatusPending, ui.T(ui.Lang(ctx, a), "docs.asked", len(items)))
+}
+
+// tickDocument marks a document received (received=1) or missing again.
+func (h *Handler) tickDocument(ctx *fiber.Ctx, a *tickets.Agent) error {
+	ref := ctx.Params("ref")
+	id, err := strconv.ParseInt(ctx.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return fiber.NewError(fiber.StatusNotFound, "no such document")
+	}
+	if _, err := h.stages.TickDocument(ctx.UserContext(), tickets.AgentActor(a), ref, id, ctx.FormValue("received") == "1"); err != nil {
+		return err
+	}
+	return ui.Redirect(ctx, ticketIn(ref, fromQueue(ctx.FormValue("from"))), ui.T(ui.Lang(ctx, a), "docs.ticked"))
 }
 
 // attachment serves GET /attachments/:id: a file a customer sent, which Hotline keeps, or

@@ -79,6 +79,11 @@
       e.target.form.requestSubmit(resolve || undefined);
       return;
     }
+    if (e.key === "Enter" && e.target.id === "stage-select" && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      e.target.form.requestSubmit();
+      return;
+    }
     if (e.key === "Escape" && help && !help.hidden) { toggleHelp(false); return; }
     if (e.key === "Escape" && typing(e.target)) { e.target.blur(); return; }
     if (typing(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
@@ -106,6 +111,10 @@
       e.preventDefault();
     } else if (e.key === "e" && press("resolve")) {
       e.preventDefault();
+    } else if (e.key === "s" && document.querySelector("#ticket #stage-select")) {
+      // The progress stage: the next one is preselected, so s then Enter moves on.
+      e.preventDefault();
+      document.getElementById("stage-select").focus();
     } else if (e.key === "/") {
       const s = document.getElementById("search");
       if (s) { e.preventDefault(); s.focus(); s.select(); }

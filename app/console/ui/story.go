@@ -142,6 +142,24 @@ func (w storyWords) what(kind string) string {
 		if sc := w.str("score"); sc != "" {
 			return t("story.survey_answered", sc)
 		}
+	case "stage.changed":
+		to, from := w.localized("to"), w.localized("from")
+		if from != "" {
+			return t("story.stage_from", from, to)
+		}
+		return t("story.stage", to)
+	case "stage.warning":
+		return t("story.stage_warning", w.localized("stage"), w.time("due_at"))
+	case "stage.breached":
+		return t("story.stage_breached", w.localized("stage"), w.time("due_at"))
+	case "documents.requested":
+		return t("story.docs_requested", w.list("items"))
+	case "documents.arrived":
+		return t("story.docs_arrived", w.str("files"))
+	case "document.received":
+		return t("story.doc_received", w.str("item"))
+	case "document.missing":
+		return t("story.doc_missing", w.str("item"))
 	case "notice.fallback":
 		if ch := w.str("to"); ch != "" {
 			return t("story.fallback", w.word("chan.", ch))
@@ -171,6 +189,34 @@ var systemReasons = map[string]string{
 	"auto-assigned from the team queue":              "reason.auto_queue",
 	"WeChat's 48-hour window has closed":             "reason.wechat_window",
 	"skipped: deadline already passed":               "reason.deadline_passed",
+	"waiting for documents":                          "reason.waiting_documents",
+}
+
+// localized is a stage's name in the line's language: the data's key (English) or its
+// _zh twin.
+func (w storyWords) localized(key string) string {
+	if w.lang != "en" {
+		if s := w.str(key + "_zh"); s != "" {
+			return s
+		}
+	}
+	return w.str(key)
+}
+
+// list is a list of strings in the data, joined in the line's language.
+func (w storyWords) list(key string) string {
+	var out []string
+	if l, ok := w.d[key].([]any); ok {
+		for _, v := range l {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	if w.lang == "en" {
+		return strings.Join(out, "; ")
+	}
+	return strings.Join(out, "、")
 }
 
 func (w storyWords) str(key string) string {
