@@ -502,6 +502,30 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/floor", want: 403})
 	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/kpi.csv?month=2026-11", want: 200})
 
+	// Progress stages: a claim moved along its category's stages, documents asked for and
+	// ticked off, and an admin's list for another category.
+	claim := e.intake(t, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613900139066", Body: "理赔材料",
+		ProviderMessageID: "SM-openapi-stages"}).Ref()
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/category", body: map[string]string{"category": "claims"}, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/stages", want: 200})
+	stgs := getA(do(call{who: "agent1", method: "GET", path: "/api/v1/stages?category=claims", want: 200}), "items")
+	do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/" + claim + "/progress", want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/HL-999999/progress", want: 404})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage_id": getN(stgs[1], "id")}, want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage_id": getN(stgs[1], "id")}, want: 409})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage": "x"}, want: 400, invalid: true})
+	do(call{who: "agent1", method: "PUT", path: "/api/v1/stages/policy", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received"}}}, want: 403})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/stages/policy", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received", "due_days": 2}}}, want: 200})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/stages/policy", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received", "due_days": 99}}}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/stages/claims", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received"}}}, want: 409})
+	policyStage := getN(getA(do(call{who: "agent1", method: "GET", path: "/api/v1/stages?category=policy", want: 200}), "items")[0], "id")
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage_id": policyStage}, want: 400})
+	pr := do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents", body: map[string]any{"items": []string{"发票原件", "诊断证明"}}, want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents", body: map[string]any{"items": []string{}}, want: 400, invalid: true})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents/" + itoa(getN(getA(pr, "documents")[0], "id")), body: map[string]bool{"received": true}, want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents/999999", body: map[string]bool{"received": true}, want: 404})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + ref + "/documents", body: map[string]any{"items": []string{"发票原件"}}, want: 409})
+
 	// Privacy: a customer's copy, legal holds stopping their erasure, the erasure, who read
 	// what, and the retention policy with a run recorded.
 	pt := do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/" + e.resolvedFor(t, "+8613900139088", "agent1"), want: 200})
