@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -18,7 +16,7 @@ func TestDemoShowsAutoAssignment(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		svc := tickets.NewService(db, nil, tickets.Config{DefaultCountry: "86"}, nil)
-		if err := seedDemo(ctx, svc, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		if err := seedDemo(ctx, svc, tickettest.Logger()); err != nil {
 			t.Fatalf("seed demo: %v", err)
 		}
 		agents, err := svc.Agents(ctx, nil)

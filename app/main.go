@@ -49,6 +49,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -101,7 +102,9 @@ func run(ctx context.Context, args []string) error {
 	if cfg.Role != roleAll && cfg.RedisURL == "" && cmd == "serve" {
 		return fmt.Errorf("role %s needs REDIS_URL: without it the job broker lives inside one process, so only --role all can work", cfg.Role)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Every line goes through the masking handler: no full numbers, message text or tokens.
+	log := slog.New(privacy.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	slog.SetDefault(log) // the few parts that fall back to slog.Default() mask too
 
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {

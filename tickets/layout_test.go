@@ -24,6 +24,7 @@ var chapters = map[string][]string{
 	"tickets/deadlines":  nil, // the tickets' deadline sweep, SLA policies, the calendar's days; a breach opens complaints through tickets.Complaints
 	"tickets/access":     nil, // the doors: staff sign-in and sessions, attempt limits, webhook nonces, customers' status lookups
 	"tickets/delivery":   nil, // messages to customers after the commit: send claims, providers' reports, opt-outs, notice wordings
+	"tickets/privacy":    nil, // personal values masked in everyday views and logs; revealed on purpose, each reveal audited
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -301,7 +300,7 @@ var staff = []struct {
 var system = tickets.Actor{Kind: "system"}
 
 func newApp(svc *tickets.Service, ready func(context.Context) error) *fiber.App {
-	return api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler), Ready: ready})
+	return api.New(api.Config{Service: svc, Log: tickettest.Logger(), Ready: ready})
 }
 
 func newEnv(t *testing.T, db *bun.DB) *env {
@@ -636,8 +635,8 @@ func TestLoginRateLimit(t *testing.T) {
 		e := newEnv(t, db)
 		// Two apps behind one load balancer, over one database.
 		apps := []*fiber.App{
-			api.New(api.Config{Service: e.svc, Log: slog.New(slog.DiscardHandler), TrustedProxies: []string{"0.0.0.0"}}),
-			api.New(api.Config{Service: e.svc, Log: slog.New(slog.DiscardHandler), TrustedProxies: []string{"0.0.0.0"}}),
+			api.New(api.Config{Service: e.svc, Log: tickettest.Logger(), TrustedProxies: []string{"0.0.0.0"}}),
+			api.New(api.Config{Service: e.svc, Log: tickettest.Logger(), TrustedProxies: []string{"0.0.0.0"}}),
 		}
 		attempt := func(i int, client, email, pw string) (int, http.Header, map[string]any) {
 			req := newRequest(t, "POST", "/api/v1/auth/login", map[string]string{"email": email, "password": pw})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -46,7 +45,7 @@ func serveDesk(t *testing.T, d *consoletest.Desk) *live {
 	base := "http://" + ln.Addr().String()
 	c := console.New(console.Config{Service: d.Service, Clock: d.Clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second})
 	app := api.New(api.Config{Service: d.Service, Webhooks: []interface{ Register(*fiber.App) }{
-		c, webhooks.NewTwilio(d.Service, webhooks.TwilioConfig{AuthToken: twilioToken, PublicBaseURL: base}, slog.New(slog.DiscardHandler)),
+		c, webhooks.NewTwilio(d.Service, webhooks.TwilioConfig{AuthToken: twilioToken, PublicBaseURL: base}, tickettest.Logger()),
 	}})
 	go app.Listener(ln) //nolint:errcheck // ends with the test
 	t.Cleanup(func() {

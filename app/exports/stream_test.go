@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/app/exports"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // A file is handed on as it is written: the client reads the first rows while the writer
@@ -23,7 +23,7 @@ func TestStreamHandsRowsOnBeforeTheEnd(t *testing.T) {
 	waited := make(chan bool, 1) // whether the writer had to give up waiting
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Get("/x.csv", func(c *fiber.Ctx) error {
-		return exports.Stream(c, slog.New(slog.DiscardHandler), "x.csv", func(_ context.Context, w *exports.Writer) error {
+		return exports.Stream(c, tickettest.Logger(), "x.csv", func(_ context.Context, w *exports.Writer) error {
 			for i := range 2000 { // more than the connection's buffer holds
 				if err := w.Row(fmt.Sprint(i), "=cell", "张伟"); err != nil {
 					return err

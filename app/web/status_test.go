@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -23,7 +22,7 @@ import (
 func TestStatusPage(t *testing.T) {
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
 		web.NewStatusPage(svc, access.New(svc, access.Config{}), func(c *fiber.Ctx) string { return c.IP() }, log)}})
 	res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138000",
@@ -77,7 +76,7 @@ func TestStatusPage(t *testing.T) {
 func TestStatusPageLimitsGuessing(t *testing.T) {
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	// Behind a load balancer (the test's requests come from 0.0.0.0), X-Forwarded-For names
 	// the client.
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
