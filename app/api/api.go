@@ -27,6 +27,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/delivery"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -68,6 +69,9 @@ type Config struct {
 	// EmailMaxBytes is the largest message the email webhook takes (SMTP_MAX_BYTES, as the
 	// SMTP listener); 0 means DefaultEmailMaxBytes. Every other door's limit is in Doors.
 	EmailMaxBytes int64
+	// Privacy reveals customers' values in full to the roles allowed to (POST
+	// /customers/:id/reveal); nil means privacy.New(Service, nil): the default rules.
+	Privacy *privacy.Service
 	// Recordings fetches call recordings from Twilio for GET /attachments/:id; nil: no
 	// Twilio account is configured and recordings cannot be played.
 	Recordings Recordings
@@ -82,6 +86,7 @@ type server struct {
 	deadlines  *deadlines.Service // the SLA policies and the calendar
 	doors      *access.Service
 	delivery   *delivery.Service // the notices' wordings
+	privacy    *privacy.Service  // reveals, each recorded
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -119,6 +124,7 @@ func New(cfg Config) *fiber.App {
 	authed.Get("/customers", s.searchCustomers)
 	authed.Get("/customers/:id", s.getCustomer)
 	authed.Patch("/customers/:id", s.updateCustomer)
+	authed.Post("/customers/:id/reveal", s.revealCustomer)
 
 	authed.Get("/agents", s.listAgents)
 	authed.Post("/agents", s.createAgent)
@@ -214,7 +220,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Access == nil && cfg.Service != nil {
 		cfg.Access = access.New(cfg.Service, access.Config{})
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Privacy == nil && cfg.Service != nil {
+		cfg.Privacy = privacy.New(cfg.Service, nil)
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, doors: cfg.Access, privacy: cfg.Privacy, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	s.deadlines = deadlines.New(cfg.Service)
 	if cfg.Service != nil {
