@@ -17,6 +17,7 @@ import (
 	"github.com/hotlinedesk/hotline/notifications"
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // config is everything Hotline reads from its environment.
@@ -72,6 +73,8 @@ type config struct {
 	Quiet     [2]time.Duration // HOTLINE_QUIET_HOURS
 
 	CallCategories []string // HOTLINE_CALL_CATEGORIES: what an agent files a logged call under
+
+	Reveal privacy.Rules // HOTLINE_REVEAL: which customer fields each role may reveal in full
 }
 
 func loadConfig() (config, error) {
@@ -246,6 +249,9 @@ func loadConfig() (config, error) {
 		if cat = strings.TrimSpace(cat); cat != "" && !slices.Contains(c.CallCategories, cat) {
 			c.CallCategories = append(c.CallCategories, cat)
 		}
+	}
+	if c.Reveal, err = privacy.ParseRules(os.Getenv("HOTLINE_REVEAL")); err != nil {
+		return c, fmt.Errorf("HOTLINE_REVEAL: %w", err)
 	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err

@@ -256,11 +256,12 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	boxes := outbox.New(svc) // the Slack outboxes: the API takes Acknowledge clicks, a worker delivers
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log).Company(cfg.CompanyName), web.NewSurveyPage(care, log).Company(cfg.CompanyName), web.NewMediaLinks(svc, log))
-	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
+	figures := reports.New(svc)             // the supervisors' reports, read by the console and the API
+	reveals := privacy.New(svc, cfg.Reveal) // customers' values in full, each reveal recorded
 	desk := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
-		CallCategories: cfg.CallCategories})
+		CallCategories: cfg.CallCategories, Privacy: reveals})
 	defer desk.Close()
 	hooks = append(hooks, desk)
 	if cfg.SMTPURL != "" {
@@ -318,6 +319,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		Aftercare:      care,
 		Complaints:     cps,
 		Access:         doors,
+		Privacy:        reveals,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,

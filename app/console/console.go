@@ -43,6 +43,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -93,6 +94,9 @@ type Config struct {
 	// CallCategories are what an agent files a logged call under (HOTLINE_CALL_CATEGORIES);
 	// nil means desk.DefaultCategories.
 	CallCategories []string
+	// Privacy reveals customers' masked values to the roles allowed to, each reveal
+	// recorded (HOTLINE_REVEAL); nil means privacy.New(Service, nil).
+	Privacy *privacy.Service
 }
 
 // Console serves the pages: it signs agents in and mounts the sections behind its checks.
@@ -149,12 +153,15 @@ func New(cfg Config) *Console {
 	if cfg.Access == nil {
 		cfg.Access = access.New(cfg.Service, access.Config{})
 	}
+	if cfg.Privacy == nil {
+		cfg.Privacy = privacy.New(cfg.Service, nil)
+	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log, cfg.Outbox.CollectAnnouncements),
 		desk:      desk.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Recordings, cfg.Log),
 		followUps: followups.New(kit, cfg.Aftercare),
-		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare),
+		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Privacy),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
 		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.PublicBaseURL),
@@ -162,6 +169,7 @@ func New(cfg Config) *Console {
 		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
 	}
 	c.desk.SetCategories(cfg.CallCategories)
+	c.desk.SetPrivacy(cfg.Privacy)
 	return c
 }
 

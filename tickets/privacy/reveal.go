@@ -238,3 +238,33 @@ func (p *Service) allowed(ctx context.Context, tx tickets.Tx, actor tickets.Acto
 	}
 	return tickets.Forbiddenf("only those who may work this customer's tickets may reveal their details")
 }
+
+// Revealable is the set of fields actor may reveal of customer customerID, seen from
+// ticket ticketID (0: the customer page): what the console offers a "show" button for.
+// It reads only; Reveal checks again and records.
+func (p *Service) Revealable(ctx context.Context, actor tickets.Actor, customerID, ticketID int64) (map[string]bool, error) {
+	out := map[string]bool{}
+	if actor.Agent == nil || len(p.rules[actor.Agent.Role]) == 0 {
+		return out, nil
+	}
+	var t *tickets.Ticket
+	err := p.svc.InTx(ctx, func(tx tickets.Tx) error {
+		if ticketID != 0 {
+			var err error
+			if t, err = tx.Ticket(ctx, ticketID); err != nil {
+				return err
+			}
+		}
+		return p.allowed(ctx, tx, actor, customerID, t)
+	})
+	if errors.Is(err, tickets.ErrForbidden) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range p.rules[actor.Agent.Role] {
+		out[f] = true
+	}
+	return out, nil
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // ticketData is the ticket page: the timeline, the customer panel and what can be done.
@@ -36,6 +37,7 @@ type ticketData struct {
 	From       string          // the queue the ticket was opened from (view=…&status=…), "" if none
 	Back       string          // that queue's URL
 	Canned     []canned.Filled // the composer's canned replies, filled for this ticket
+	Reveal     map[string]bool // the fields the agent may reveal here ("show" buttons)
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -58,7 +60,7 @@ func (h *Handler) ticket(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	v := h.kit.View(ctx, a, "queue", d)
-	v.Title = d.T.Ref() + " " + d.T.Subject
+	v.Title = d.T.Ref() + " " + privacy.MaskText(d.T.Subject)
 	if ctx.Query("partial") == "timeline" {
 		return h.kit.Render(ctx, "ticket_timeline", v)
 	}
@@ -126,6 +128,9 @@ func (h *Handler) ticketData(ctx *fiber.Ctx, a *tickets.Agent, ref string) (*tic
 		return nil, err
 	}
 	if d.After, err = h.svc.LastEventID(cx); err != nil {
+		return nil, err
+	}
+	if d.Reveal, err = h.privacy.Revealable(cx, tickets.AgentActor(a), t.CustomerID, t.ID); err != nil {
 		return nil, err
 	}
 	return d, nil
