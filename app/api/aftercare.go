@@ -112,7 +112,8 @@ type csatTeamJSON struct {
 }
 
 // csatReport serves GET /reports/csat?from=<RFC3339>&to=<RFC3339> (default: the last 30
-// days): answers given in [from, to).
+// days): answers given in [from, to); by_agent lists only the agents the caller may read
+// figures of (reports.Reader.CSATFor).
 func (s *server) csatReport(c *fiber.Ctx) error {
 	var from, to time.Time
 	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
@@ -124,7 +125,8 @@ func (s *server) csatReport(c *fiber.Ctx) error {
 			*dst = *t
 		}
 	}
-	r, err := s.reports.CSAT(c.UserContext(), from, to)
+	// The agents' lines are for those who manage them; totals and teams for all staff.
+	r, err := s.reports.CSATFor(c.UserContext(), actorOf(c), from, to)
 	if err != nil {
 		return err
 	}

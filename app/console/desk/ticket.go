@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"sort"
@@ -366,6 +367,17 @@ func (h *Handler) formOf(ctx *fiber.Ctx) callForm {
 // number (from the customer page), the caller's open tickets are offered at once.
 func (h *Handler) newCall(ctx *fiber.Ctx, a *tickets.Agent) error {
 	f := callForm{Priority: string(tickets.PriorityNormal), Phone: strings.TrimSpace(ctx.Query("phone")), Categories: h.categories}
+	// From the customer page (customer=<id>): the form needs the number in full, so it is
+	// revealed, and recorded, as the "show" button would; one not allowed starts blank.
+	if id, err := strconv.ParseInt(ctx.Query("customer"), 10, 64); err == nil && id > 0 && f.Phone == "" {
+		v, err := h.privacy.Reveal(ctx.UserContext(), tickets.AgentActor(a), privacy.Request{CustomerID: id, Field: privacy.FieldPhone})
+		switch {
+		case err == nil:
+			f.Phone = v.Value
+		case !errors.Is(err, tickets.ErrForbidden) && !errors.Is(err, tickets.ErrNotFound):
+			return err
+		}
+	}
 	if f.Phone != "" {
 		var err error
 		if f.Caller, f.Open, err = h.svc.CallerTickets(ctx.UserContext(), f.Phone); err != nil {
