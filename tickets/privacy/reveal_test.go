@@ -146,4 +146,3 @@ func TestRevealRules(t *testing.T) {
 		}
 	}
 }
-
