@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 type followUpJSON struct {
@@ -30,10 +31,10 @@ type followUpJSON struct {
 
 func viewFollowUp(f *aftercare.FollowUp, now time.Time) followUpJSON {
 	v := followUpJSON{ID: f.ID, TicketRef: tickets.FormatRef(f.TicketID), OffsetSeconds: f.OffsetSeconds, Status: string(f.Status),
-		DueAt: f.DueAt.UTC(), Overdue: f.Status == aftercare.FollowUpOpen && now.After(f.DueAt), TeamID: f.TeamID, Note: f.Note,
+		DueAt: f.DueAt.UTC(), Overdue: f.Status == aftercare.FollowUpOpen && now.After(f.DueAt), TeamID: f.TeamID, Note: privacy.MaskText(f.Note),
 		CompletedAt: utc(f.CompletedAt), CompletedBy: f.CompletedBy, CancelledAt: utc(f.CancelledAt), CreatedAt: f.CreatedAt.UTC()}
 	if f.Ticket != nil {
-		v.Subject = f.Ticket.Subject
+		v.Subject = privacy.MaskText(f.Ticket.Subject)
 	}
 	if f.Assignee != nil {
 		v.Assignee = &agentRefJSON{ID: f.Assignee.ID, Name: f.Assignee.Name, Email: f.Assignee.Email}
