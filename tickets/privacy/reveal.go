@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/uptrace/bun"
+
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
@@ -169,7 +171,7 @@ func (p *Service) Reveal(ctx context.Context, actor tickets.Actor, req Request) 
 			}
 			value, req.IdentityID = ids[0].Value, ids[0].ID
 		}
-		if err := p.allowed(ctx, tx, actor, req.CustomerID, t); err != nil {
+		if err := p.allowed(ctx, tx, tx.MayChange, actor, req.CustomerID, t); err != nil {
 			return err
 		}
 		data := map[string]any{"field": req.Field}
@@ -196,9 +198,10 @@ func (p *Service) Reveal(ctx context.Context, actor tickets.Actor, req Request) 
 
 // allowed enforces whose values an actor may reveal: admins anyone's; others through
 // ticket t (when the reveal is made from it) or, without one, through any of the
-// customer's tickets: those they may work (tickets.Tx.MayChange), and for supervisors
+// customer's tickets: those they may work (mayChange: tickets.Tx.MayChange), and for supervisors
 // and complaint officers also those of their team and complaints they handle.
-func (p *Service) allowed(ctx context.Context, tx tickets.Tx, actor tickets.Actor, customerID int64, t *tickets.Ticket) error {
+func (p *Service) allowed(ctx context.Context, tx bun.IDB, mayChange func(context.Context, tickets.Actor, *tickets.Ticket) error,
+	actor tickets.Actor, customerID int64, t *tickets.Ticket) error {
 	a := actor.Agent
 	if a.Role == tickets.RoleAdmin {
 		return nil
@@ -214,7 +217,7 @@ func (p *Service) allowed(ctx context.Context, tx tickets.Tx, actor tickets.Acto
 		if manager && a.InTeam(t.TeamID) {
 			return nil
 		}
-		err := tx.MayChange(ctx, actor, t)
+		err := mayChange(ctx, actor, t)
 		if err == nil {
 			return nil
 		}
@@ -247,16 +250,18 @@ func (p *Service) Revealable(ctx context.Context, actor tickets.Actor, customerI
 	if actor.Agent == nil || len(p.rules[actor.Agent.Role]) == 0 {
 		return out, nil
 	}
+	// Read outside a transaction: a page view must not take SQLite's write lock.
 	var t *tickets.Ticket
-	err := p.svc.InTx(ctx, func(tx tickets.Tx) error {
-		if ticketID != 0 {
-			var err error
-			if t, err = tx.Ticket(ctx, ticketID); err != nil {
-				return err
-			}
+	var err error
+	if ticketID != 0 {
+		t = new(tickets.Ticket)
+		if err = p.svc.DB().NewSelect().Model(t).Where("id = ?", ticketID).Scan(ctx); errors.Is(err, sql.ErrNoRows) {
+			return nil, tickets.NotFoundf("ticket %d not found", ticketID)
+		} else if err != nil {
+			return nil, fmt.Errorf("load ticket: %w", err)
 		}
-		return p.allowed(ctx, tx, actor, customerID, t)
-	})
+	}
+	err = p.allowed(ctx, p.svc.DB(), p.svc.MayChange, actor, customerID, t)
 	if errors.Is(err, tickets.ErrForbidden) {
 		return out, nil
 	}
