@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -82,8 +81,8 @@ func servePublic(t *testing.T, l *live, care *aftercare.Service) string {
 		t.Fatal(err)
 	}
 	app := fiber.New()
-	web.NewStatusPage(l.Service, l.Access, func(c *fiber.Ctx) string { return c.IP() }, slog.New(slog.DiscardHandler)).Register(app)
-	web.NewSurveyPage(care, slog.New(slog.DiscardHandler)).Register(app)
+	web.NewStatusPage(l.Service, l.Access, func(c *fiber.Ctx) string { return c.IP() }, tickettest.Logger()).Register(app)
+	web.NewSurveyPage(care, tickettest.Logger()).Register(app)
 	go app.Listener(ln)                                        //nolint:errcheck // ends with the test
 	t.Cleanup(func() { app.ShutdownWithTimeout(time.Second) }) //nolint:errcheck // the test is over
 	return "http://" + ln.Addr().String()

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -247,7 +246,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 	}
 	token := surveyLink(t, d.Service, res.Ticket.Ref())
 	survey := fiber.New()
-	web.NewSurveyPage(care, slog.New(slog.DiscardHandler)).Register(survey)
+	web.NewSurveyPage(care, tickettest.Logger()).Register(survey)
 
 	pages := []struct {
 		who  *tickets.Agent

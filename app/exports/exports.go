@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -44,7 +45,7 @@ type Writer struct {
 	bom bool
 }
 
-// Row writes one row.
+// Row writes one row, its cells masked (privacy.MaskText) and defused (Cell).
 func (w *Writer) Row(cells ...string) error {
 	if !w.bom {
 		w.bom = true
@@ -53,7 +54,8 @@ func (w *Writer) Row(cells ...string) error {
 		}
 	}
 	for i := range cells {
-		cells[i] = Cell(cells[i])
+		// A file leaves the desk: customers' numbers and addresses in it are masked.
+		cells[i] = Cell(privacy.MaskText(cells[i]))
 	}
 	if err := w.w.Write(cells); err != nil {
 		return err

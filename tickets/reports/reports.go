@@ -44,6 +44,8 @@ type Reader struct {
 	now   func() time.Time // the service's time, as it stamps rows
 	cal   *tickets.Calendar
 	rules func(context.Context) ([]*tickets.RoutingRule, error)
+	// mayReadAgent is tickets.Service.MayReadAgentFigures: who may see a person's figures.
+	mayReadAgent func(ctx context.Context, actor tickets.Actor, agentID int64) error
 }
 
 // New builds the reports over the database svc writes to. It takes the Service rather than
@@ -52,7 +54,7 @@ type Reader struct {
 // the days, the routing rules whose keywords count), and a single argument cannot be wired
 // with a mismatched one. It reads them through the Service's exported accessors only.
 func New(svc *tickets.Service) *Reader {
-	return &Reader{db: svc.DB(), now: svc.Now, cal: svc.Calendar(), rules: svc.RoutingRules}
+	return &Reader{db: svc.DB(), now: svc.Now, cal: svc.Calendar(), rules: svc.RoutingRules, mayReadAgent: svc.MayReadAgentFigures}
 }
 
 // Share is how many deadlines were met out of those whose outcome is known.
