@@ -103,3 +103,37 @@ func Judge(target *float64, value float64, ok, points bool) Verdict {
 	}
 	return NotMet
 }
+
+// String is the verdict as the API names it.
+func (v Verdict) String() string {
+	switch v {
+	case NoData:
+		return "no_data"
+	case Met:
+		return "met"
+	case NotMet:
+		return "not_met"
+	}
+	return "no_target"
+}
+
+// Verdicts are a scorecard's figures held against the targets.
+type Verdicts struct {
+	FirstResponse, Resolution, Complaints, FollowUps, Satisfied, Reviews Verdict
+}
+
+// Judge holds each figure of c against its target.
+func (t Targets) Judge(c Scorecard) Verdicts {
+	share := func(target *float64, s Share) Verdict {
+		r, ok := s.Rate()
+		return Judge(target, r, ok, false)
+	}
+	return Verdicts{
+		FirstResponse: share(t.FirstResponse, c.FirstResponse),
+		Resolution:    share(t.Resolution, c.Resolution),
+		Complaints:    share(t.Complaints, c.Complaints.Decided()),
+		FollowUps:     share(t.FollowUps, c.FollowUps),
+		Satisfied:     Judge(t.Satisfied, c.CSAT.SatisfiedShare, c.CSAT.Responses > 0, false),
+		Reviews:       Judge(t.Reviews, c.Reviews.Average, c.Reviews.N > 0, true),
+	}
+}
