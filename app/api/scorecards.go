@@ -193,8 +193,8 @@ func (s *server) setTargets(c *fiber.Ctx) error {
 	return s.targets(c)
 }
 
-// frequentIssues reads ?weeks=<2..26, 8 by default>&end=<a date in the last week, the last
-// complete week by default>&team=<id>, for supervisors and admins.
+// frequentIssues reads ?weeks=<2..26, 8 by default>&end=<a date in the last week, this
+// week (so far) by default>&team=<id>, for supervisors and admins.
 func (s *server) frequentIssues(c *fiber.Ctx) (*reports.FrequentIssues, error) {
 	a := agentOf(c)
 	if a.Role != tickets.RoleSupervisor && a.Role != tickets.RoleAdmin {
@@ -209,7 +209,7 @@ func (s *server) frequentIssues(c *fiber.Ctx) (*reports.FrequentIssues, error) {
 		weeks = n
 	}
 	loc := s.svc.Calendar().Location()
-	end := s.svc.Now().In(loc).AddDate(0, 0, -7)
+	end := s.svc.Now().In(loc)
 	if v := c.Query("end"); v != "" {
 		d, err := time.ParseInLocation(time.DateOnly, v, loc)
 		if err != nil {
