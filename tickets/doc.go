@@ -18,7 +18,7 @@
 // tickets/delivery (what the core queued to customers, after the commit: each send claimed
 // once, the providers' reports and bounces, quiet hours, the reconciler's re-queue; the
 // customers' opt-outs; the admins' wordings of the notices) and tickets/reports (the
-// supervisors' figures; it only reads). Dependencies point one way: a chapter imports the
+// supervisors' figures and the scorecards; it only reads, but for the admins' targets). Dependencies point one way: a chapter imports the
 // core, the core imports no chapter. The core declares the seams it calls inside its own
 // transactions (Aftercare in chapters.go, Complaints in complaints_seam.go), app plugs the
 // chapters in, and a chapter writes the core's rows only through Tx (the deadline columns

@@ -55,4 +55,21 @@ func TestBrowserScorecard(t *testing.T) {
 	if got := read(t, b, "the list's rows", chromedp.Text(css(`#figure-tickets tbody`))); !strings.Contains(got, "HL-") {
 		t.Errorf("the missed first responses list %q", got)
 	}
+	shoot(t, b, "scorecard-tickets-en-1440")
+
+	// Li Na sees her own, from her menu; an admin sees the targets' form.
+	for _, c := range []struct {
+		who   *tickets.Agent
+		name  string
+		width int64
+	}{{d.Agent, "scorecard-agent-zh-390", 390}, {d.Admin, "scorecard-admin-zh-1440", 1440}} {
+		b := newBrowser(t)
+		signInBrowser(t, b, l.url, c.who)
+		run(t, b, 5*time.Second, c.name,
+			chromedp.EmulateViewport(c.width, 900),
+			chromedp.Navigate(l.url+"/dashboard/scorecard?from=2026-11-25&to=2026-11-26"),
+			chromedp.WaitVisible(css(`#fig-reviews`)),
+		)
+		shoot(t, b, c.name)
+	}
 }
