@@ -139,6 +139,9 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Super, "/complaints", `.page`, ""},
 		{l.Super, "/complaints/" + c.Ref(), `.page`, ""},
 		{l.Super, "/dashboard", `svg`, ""},
+		{l.Super, "/dashboard/scorecard", `#score-agents`, ""},
+		{l.Super, "/dashboard/scorecard/tickets?figure=handled", `#figure-tickets`, ""},
+		{l.Super, "/dashboard/issues", `#issues-keywords`, ""},
 		{l.Super, "/canned-replies", `.page`, ""},
 		{l.Admin, "/admin/agents", `table`, ""},
 		{l.Admin, "/admin/teams", `.page`, ""},
@@ -147,6 +150,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/calendar", `.page`, ""},
 		{l.Admin, "/admin/templates", `textarea`, ""},
 		{l.Admin, "/admin/channels", `form`, ""},
+		{l.Admin, "/dashboard/scorecard", `#score-targets`, ""},
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, scheme := range []string{"light", "dark"} {

@@ -119,15 +119,26 @@ func (h *Handler) scorecardScope(ctx *fiber.Ctx, a *tickets.Agent, lang string) 
 			who = "agent:" + strconv.FormatInt(a.ID, 10)
 		}
 	}
+	scope, ok := parseWho(who)
+	if !ok {
+		return scope, who, fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "score.bad_who"))
+	}
+	return scope, who, nil
+}
+
+// parseWho reads "agent:<id>" or "team:<id>" (a positive id).
+func parseWho(who string) (reports.Scope, bool) {
 	kind, idText, _ := strings.Cut(who, ":")
 	id, err := strconv.ParseInt(idText, 10, 64)
-	if err != nil || id <= 0 || (kind != "agent" && kind != "team") {
-		return reports.Scope{}, who, fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "score.bad_who"))
+	switch {
+	case err != nil || id <= 0:
+		return reports.Scope{}, false
+	case kind == "agent":
+		return reports.Scope{AgentID: &id}, true
+	case kind == "team":
+		return reports.Scope{TeamID: &id}, true
 	}
-	if kind == "agent" {
-		return reports.Scope{AgentID: &id}, who, nil
-	}
-	return reports.Scope{TeamID: &id}, who, nil
+	return reports.Scope{}, false
 }
 
 // scorecard serves GET /dashboard/scorecard?who=&from=&to=.
