@@ -37,22 +37,28 @@ import (
 type Figure string
 
 const (
-	FigHandled           Figure = "handled"
-	FigFirstMet          Figure = "first_met"
-	FigFirstMissed       Figure = "first_missed"
-	FigResolutionMet     Figure = "resolution_met"
-	FigResolutionMissed  Figure = "resolution_missed"
-	FigComplaints        Figure = "complaints"
-	FigComplaintsOnTime  Figure = "complaints_on_time"
-	FigComplaintsLate    Figure = "complaints_late"
-	FigFollowUpsOnTime   Figure = "followups_on_time"
-	FigFollowUpsMissed   Figure = "followups_missed"
-	FigCSAT              Figure = "csat"
-	FigCSATDissatisfied  Figure = "csat_dissatisfied"
-	FigReviews           Figure = "reviews"
-	maxScorecardDays            = 366
-	MaxScorecardTickets         = 500
-	scorecardPlaceholder        = "?4"
+	FigHandled          Figure = "handled"
+	FigFirstMet         Figure = "first_met"
+	FigFirstMissed      Figure = "first_missed"
+	FigResolutionMet    Figure = "resolution_met"
+	FigResolutionMissed Figure = "resolution_missed"
+	FigComplaints       Figure = "complaints"
+	FigComplaintsOnTime Figure = "complaints_on_time"
+	FigComplaintsLate   Figure = "complaints_late"
+	FigFollowUpsOnTime  Figure = "followups_on_time"
+	FigFollowUpsMissed  Figure = "followups_missed"
+	FigCSAT             Figure = "csat"
+	FigCSATDissatisfied Figure = "csat_dissatisfied"
+	FigReviews          Figure = "reviews"
+)
+
+const (
+	// maxScorecardDays bounds a scorecard's period: a year's assessment.
+	maxScorecardDays = 366
+	// MaxScorecardTickets bounds the tickets listed behind one figure.
+	MaxScorecardTickets = 500
+	// scopeArg is the placeholder of the agent or team a part is filtered on.
+	scopeArg = "?4"
 )
 
 // Figures lists every figure, in the order a scorecard shows them.
@@ -168,7 +174,6 @@ type Scope struct {
 // AgentCard is one agent's scorecard.
 type AgentCard struct {
 	From, To time.Time
-	Now      time.Time
 	Agent    *tickets.Agent
 	Card     Scorecard
 	Targets  Targets
@@ -177,7 +182,6 @@ type AgentCard struct {
 // TeamCard is a team's scorecard with its agents' lines.
 type TeamCard struct {
 	From, To time.Time
-	Now      time.Time
 	Team     *tickets.Team
 	Card     Scorecard
 	Agents   []AgentLine // the team's active agents (admins aside), then anyone else with rows, by name
@@ -226,7 +230,7 @@ func (rd *Reader) AgentScorecard(ctx context.Context, viewer tickets.Actor, agen
 	if err != nil {
 		return nil, err
 	}
-	out := &AgentCard{From: from, To: to, Now: rd.now(), Agent: a, Targets: targets}
+	out := &AgentCard{From: from, To: to, Agent: a, Targets: targets}
 	if t := tallies[agentID]; t != nil {
 		out.Card = t.card()
 	}
@@ -255,7 +259,7 @@ func (rd *Reader) TeamScorecard(ctx context.Context, viewer tickets.Actor, teamI
 	if err != nil {
 		return nil, err
 	}
-	out := &TeamCard{From: from, To: to, Now: rd.now(), Team: team, Targets: targets}
+	out := &TeamCard{From: from, To: to, Team: team, Targets: targets}
 	total := &tally{}
 	for _, t := range tallies {
 		total.add(t)
@@ -387,7 +391,7 @@ func (rd *Reader) tally(ctx context.Context, scope Scope, from, to time.Time) (m
 			fmt.Fprintf(&b, "SELECT '%s' AS figure, %s AS agent_id, COUNT(*) AS n, "+
 				"CAST(COALESCE(SUM(%s), 0) AS DOUBLE PRECISION) AS score, CAST(COALESCE(SUM(%s), 0) AS DOUBLE PRECISION) AS good "+
 				"FROM %s WHERE %s AND %s = %s GROUP BY %s",
-				f, p.agent, p.score, p.good, p.from, p.where, p.scopeColumn(scope), scorecardPlaceholder, p.agent)
+				f, p.agent, p.score, p.good, p.from, p.where, p.scopeColumn(scope), scopeArg, p.agent)
 		}
 	}
 	var rows []struct {
@@ -465,7 +469,7 @@ func (rd *Reader) ScorecardTickets(ctx context.Context, viewer tickets.Actor, sc
 		}
 		fmt.Fprintf(&b, "SELECT t.id AS id, t.subject AS subject, t.status AS status, t.channel AS channel, "+
 			"COALESCE((SELECT la.name FROM agents AS la WHERE la.id = t.assignee_id), '') AS assignee, %s AS at, %s AS score "+
-			"FROM %s%s WHERE %s AND %s = %s", p.at, score, p.from, p.join, p.where, p.scopeColumn(scope), scorecardPlaceholder)
+			"FROM %s%s WHERE %s AND %s = %s", p.at, score, p.from, p.join, p.where, p.scopeColumn(scope), scopeArg)
 	}
 	fmt.Fprintf(&b, ") AS x ORDER BY x.at DESC, x.id DESC LIMIT %d", MaxScorecardTickets)
 	var out []FigureTicket
