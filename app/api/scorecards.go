@@ -93,10 +93,10 @@ func scorecardScope(c *fiber.Ctx) (reports.Scope, error) {
 	return sc, nil
 }
 
-// period reads from and to as exports do (dates in the desk's zone, to inclusive; by
-// default the 30 days up to today).
+// period reads from and to as the console does (dates in the desk's zone, to inclusive;
+// by default this month to today).
 func (s *server) period(c *fiber.Ctx) (from, to time.Time, err error) {
-	return exports.Range(c.Query, s.svc.Now(), s.svc.Calendar().Location())
+	return exports.MonthRange(c.Query, s.svc.Now(), s.svc.Calendar().Location())
 }
 
 // scorecard serves GET /reports/scorecard?agent=<id>|team=<id>&from=&to=: an agent's

@@ -127,6 +127,19 @@ func Range(query func(key string, def ...string) string, now time.Time, loc *tim
 	return from, to, nil
 }
 
+// MonthRange reads from and to as Range does, but by default from the first of this month
+// to the end of today: an assessment's period (the scorecards).
+func MonthRange(query func(key string, def ...string) string, now time.Time, loc *time.Location) (from, to time.Time, err error) {
+	n := now.In(loc)
+	return Range(func(key string, def ...string) string {
+		v := query(key)
+		if v == "" && key == "from" {
+			v = time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc).Format(time.DateOnly)
+		}
+		return v
+	}, now, loc)
+}
+
 // words picks an export's words in its language.
 func words(english bool, zh, en string) string {
 	if english {

@@ -77,21 +77,7 @@ type targetField struct {
 // scorecardPeriod reads from and to (dates in the desk's zone, to inclusive), by default
 // this month to today.
 func (h *Handler) scorecardPeriod(ctx *fiber.Ctx, lang string) (time.Time, time.Time, error) {
-	loc := h.svc.Calendar().Location()
-	now := h.svc.Now().In(loc)
-	q := func(key string, def ...string) string {
-		v := ctx.Query(key)
-		if v == "" {
-			switch key {
-			case "from":
-				v = time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, loc).Format(time.DateOnly)
-			case "to":
-				v = now.Format(time.DateOnly)
-			}
-		}
-		return v
-	}
-	from, to, err := exports.Range(q, now, loc)
+	from, to, err := exports.MonthRange(ctx.Query, h.svc.Now(), h.svc.Calendar().Location())
 	if err != nil {
 		return from, to, fiber.NewError(fiber.StatusBadRequest, ui.T(lang, "score.bad_period"))
 	}
