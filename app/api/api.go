@@ -197,6 +197,12 @@ func New(cfg Config) *fiber.App {
 	authed.Get("/reports/csat", s.csatReport)
 	authed.Get("/reports/floor", s.floorReport)
 	authed.Get("/reports/kpi.csv", s.exportKPI)
+	authed.Get("/reports/scorecard", s.scorecard)
+	authed.Get("/reports/scorecard/tickets", s.scorecardTickets)
+	authed.Get("/reports/targets", s.targets)
+	authed.Put("/reports/targets", s.setTargets)
+	authed.Get("/reports/frequent-issues", s.frequentIssuesReport)
+	authed.Get("/reports/frequent-issues.csv", s.exportFrequentIssues)
 
 	authed.Get("/canned-replies", s.listCanned)
 	authed.Post("/canned-replies", s.createCanned)

@@ -138,6 +138,9 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Super, "/complaints", `.page`, ""},
 		{l.Super, "/complaints/" + c.Ref(), `.page`, ""},
 		{l.Super, "/dashboard", `svg`, ""},
+		{l.Super, "/dashboard/scorecard", `#score-agents`, ""},
+		{l.Super, "/dashboard/scorecard/tickets?figure=handled", `#figure-tickets`, ""},
+		{l.Super, "/dashboard/issues", `#issues-keywords`, ""},
 		{l.Super, "/canned-replies", `.page`, ""},
 		{l.Super, fmt.Sprintf("/customers/%d", tk.CustomerID), `#customer-privacy`, ""},
 		{l.Super, fmt.Sprintf("/customers/%d/erase", tk.CustomerID), `#erase-form`, ""},
@@ -150,6 +153,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/stages", `textarea`, ""},
 		{l.Admin, "/admin/channels", `form`, ""},
 		{l.Admin, "/admin/retention", `#retention-form`, ""},
+		{l.Admin, "/dashboard/scorecard", `#score-targets`, ""},
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, scheme := range []string{"light", "dark"} {

@@ -92,7 +92,7 @@ func (rd *Reader) CSATFor(ctx context.Context, actor tickets.Actor, from, to tim
 	}
 	mine := r.ByAgent[:0:0]
 	for _, g := range r.ByAgent {
-		err := rd.mayReadAgent(ctx, actor, g.ID)
+		err := rd.svc.MayReadAgentFigures(ctx, actor, g.ID)
 		switch {
 		case err == nil:
 			mine = append(mine, g)

@@ -40,12 +40,11 @@ import (
 // Reader computes the reports. It holds no state of its own and is safe for concurrent
 // use.
 type Reader struct {
+	svc   *tickets.Service // who may read figures about people; the agents and teams
 	db    *bun.DB
 	now   func() time.Time // the service's time, as it stamps rows
 	cal   *tickets.Calendar
 	rules func(context.Context) ([]*tickets.RoutingRule, error)
-	// mayReadAgent is tickets.Service.MayReadAgentFigures: who may see a person's figures.
-	mayReadAgent func(ctx context.Context, actor tickets.Actor, agentID int64) error
 }
 
 // New builds the reports over the database svc writes to. It takes the Service rather than
@@ -54,7 +53,7 @@ type Reader struct {
 // the days, the routing rules whose keywords count), and a single argument cannot be wired
 // with a mismatched one. It reads them through the Service's exported accessors only.
 func New(svc *tickets.Service) *Reader {
-	return &Reader{db: svc.DB(), now: svc.Now, cal: svc.Calendar(), rules: svc.RoutingRules, mayReadAgent: svc.MayReadAgentFigures}
+	return &Reader{svc: svc, db: svc.DB(), now: svc.Now, cal: svc.Calendar(), rules: svc.RoutingRules}
 }
 
 // Share is how many deadlines were met out of those whose outcome is known.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -85,6 +86,13 @@ func funcs(loc *time.Location) template.FuncMap {
 				out[i] = i
 			}
 			return out
+		},
+		// teamQuery is a dashboard view's team filter as a query: "" for all teams.
+		"teamQuery": func(team string) string {
+			if team == "" || team == "all" {
+				return ""
+			}
+			return "?team=" + url.QueryEscape(team)
 		},
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
