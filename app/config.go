@@ -75,8 +75,9 @@ type config struct {
 
 	CallCategories []string // HOTLINE_CALL_CATEGORIES: what an agent files a logged call under
 
-	// Privacy: the retention policy until an admin saves one (HOTLINE_RETENTION_*_DAYS) and
-	// the retention period, one run each (HOTLINE_RETENTION_EVERY).
+	// Privacy: the retention policy until an admin saves one (HOTLINE_RETENTION_*_DAYS),
+	// the retention period, one run each (HOTLINE_RETENTION_EVERY), and which customer
+	// fields each role may reveal in full (HOTLINE_REVEAL).
 	Privacy privacy.Config
 }
 
@@ -255,6 +256,9 @@ func loadConfig() (config, error) {
 		if cat = strings.TrimSpace(cat); cat != "" && !slices.Contains(c.CallCategories, cat) {
 			c.CallCategories = append(c.CallCategories, cat)
 		}
+	}
+	if c.Privacy.Reveal, err = privacy.ParseRules(os.Getenv("HOTLINE_REVEAL")); err != nil {
+		return c, fmt.Errorf("HOTLINE_REVEAL: %w", err)
 	}
 	if c.Reconcile, err = durationEnv("HOTLINE_RECONCILE_EVERY", 30*time.Second); err != nil {
 		return c, err

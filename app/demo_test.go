@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -21,7 +19,7 @@ func TestDemoShowsAutoAssignment(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		svc := tickets.NewService(db, nil, tickets.Config{DefaultCountry: "86"}, nil)
-		if seeded, err := seedDemo(ctx, svc, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil || !seeded {
+		if seeded, err := seedDemo(ctx, svc, tickettest.Logger()); err != nil || !seeded {
 			t.Fatalf("seed demo: %v, %v", seeded, err)
 		}
 		agents, err := svc.Agents(ctx, nil)

@@ -179,7 +179,7 @@ func TestSimulateSMS(t *testing.T) {
 		}
 	}
 	call(t, "GET", base+"/api/v1/tickets", login.Token, nil, 200, &list)
-	if len(list.Items) != 1 || list.Items[0].Channel != "sms" || list.Items[0].Customer.Phone != "+8613800138000" || list.Items[0].Subject != "你好，我的理赔进度怎么样了？" {
+	if len(list.Items) != 1 || list.Items[0].Channel != "sms" || list.Items[0].Customer.Phone != "+86 138****8000" || list.Items[0].Subject != "你好，我的理赔进度怎么样了？" {
 		t.Errorf("tickets after simulate: %+v", list.Items)
 	}
 	if err := run(ctx, []string{"simulate", "sms", "--from", "+8613800138000"}); err == nil {

@@ -120,7 +120,9 @@ func run(ctx context.Context, args []string) error {
 	if cfg.Role != roleAll && cfg.RedisURL == "" && cmd == "serve" {
 		return fmt.Errorf("role %s needs REDIS_URL: without it the job broker lives inside one process, so only --role all can work", cfg.Role)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Every line goes through the masking handler: no full numbers, message text or tokens.
+	log := slog.New(privacy.LogHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	slog.SetDefault(log) // the few parts that fall back to slog.Default() mask too
 
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
@@ -299,8 +301,9 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log).Company(cfg.CompanyName), web.NewSurveyPage(care, log).Company(cfg.CompanyName), web.NewMediaLinks(svc, log))
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
-	// The customers' rights and retention: the console and the API answer requests, a
-	// worker runs the retention once per period.
+	// The customers' personal information: values revealed on purpose, requests (copy,
+	// erasure) answered by the console and the API, the retention a worker runs once per
+	// period.
 	pcfg := cfg.Privacy
 	pcfg.Log = log
 	priv := privacy.New(svc, pcfg)

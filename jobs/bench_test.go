@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -27,7 +26,7 @@ func BenchmarkDeadlineBurst(b *testing.B) {
 		db := tickettest.Postgres(b)
 		broker := freshRedis(b)
 		ctx := context.Background()
-		log := slog.New(slog.DiscardHandler)
+		log := tickettest.Logger()
 		svc := tickets.NewService(db, tickets.SystemClock{}, tickets.Config{DefaultCountry: "86"}, log)
 		svc.SetComplaints(complaints.New(svc)) // as app wires it
 

@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,7 +23,7 @@ func TestBrokerRunsScheduledTasks(t *testing.T) {
 			if name == "redis" {
 				url = tickettest.RedisURL(t, "jobs")
 			}
-			log := slog.New(slog.DiscardHandler)
+			log := tickettest.Logger()
 			b, err := jobs.OpenBroker(url, log)
 			if err != nil {
 				t.Fatal(err)

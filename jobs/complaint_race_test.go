@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -22,7 +21,7 @@ import (
 // process does, and reports each task it has finished (or given up on) on done.
 func startDeadlineServer(t *testing.T, b *jobs.Broker, svc *tickets.Service, done chan<- error) {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	mux := asynq.NewServeMux()
 	mux.Use(func(next asynq.Handler) asynq.Handler {
 		return asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
@@ -53,8 +52,8 @@ func TestComplaintOpenersRaceDeadlineWorkers(t *testing.T) {
 		clock := tickettest.NewClock(start)
 		cfg := tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}
 		// Two processes: each its own service over the one database.
-		svc := tickets.NewService(db, clock, cfg, slog.New(slog.DiscardHandler))
-		other := tickets.NewService(db, clock, cfg, slog.New(slog.DiscardHandler))
+		svc := tickets.NewService(db, clock, cfg, tickettest.Logger())
+		other := tickets.NewService(db, clock, cfg, tickettest.Logger())
 		for _, s := range []*tickets.Service{svc, other} { // as app wires each process
 			s.SetComplaints(complaints.New(s))
 		}

@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -40,7 +39,7 @@ func (w *worker) finished(taskType string) int {
 // process does: concurrency tasks at once and, when reconcile > 0, its own reconciler loop.
 func startWorker(t *testing.T, b *jobs.Broker, svc *tickets.Service, reconcile time.Duration, concurrency int) *worker {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	w := &worker{done: map[string]int{}}
 	mux := asynq.NewServeMux()
 	mux.Use(func(next asynq.Handler) asynq.Handler {
@@ -71,7 +70,7 @@ func startWorker(t *testing.T, b *jobs.Broker, svc *tickets.Service, reconcile t
 // freshRedis opens this package's own Redis database, emptied (see tickettest.RedisURL).
 func freshRedis(t testing.TB) *jobs.Broker {
 	t.Helper()
-	b, err := jobs.OpenBroker(tickettest.RedisURL(t, "jobs"), slog.New(slog.DiscardHandler))
+	b, err := jobs.OpenBroker(tickettest.RedisURL(t, "jobs"), tickettest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +105,7 @@ func TestTimersHandleDeadlines(t *testing.T) {
 	db := tickettest.Postgres(t)
 	b := freshRedis(t)
 	svc := tickets.NewService(db, tickets.SystemClock{}, tickets.Config{DefaultCountry: "86",
-		SLA: tickets.SLADefaults{FirstResponse: 4 * time.Second, Resolution: time.Hour, WarnAt: []float64{0.25, 0.5}}}, slog.New(slog.DiscardHandler))
+		SLA: tickets.SLADefaults{FirstResponse: 4 * time.Second, Resolution: time.Hour, WarnAt: []float64{0.25, 0.5}}}, tickettest.Logger())
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(b)
 	defer sched.Close()
@@ -209,7 +208,7 @@ func TestReconcilerAfterRedisFlush(t *testing.T) {
 	// run at once (not scheduled for later) when no worker was running.
 	clock := tickettest.NewClock(time.Now().Add(-time.Hour))
 	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86",
-		SLA: tickets.SLADefaults{FirstResponse: time.Second, Resolution: time.Hour, WarnAt: []float64{}}}, slog.New(slog.DiscardHandler))
+		SLA: tickets.SLADefaults{FirstResponse: time.Second, Resolution: time.Hour, WarnAt: []float64{}}}, tickettest.Logger())
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(b)
 	defer sched.Close()

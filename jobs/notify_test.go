@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -138,7 +137,7 @@ func TestNotifierDelivers(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newNotifyDesk(t, db)
-		n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
+		n := jobs.NewNotifier(d.box, d.slack, tickettest.Logger())
 		urgent := d.urgent(t, d.liNa, "水管爆裂 burst pipe")
 		mine := d.given(t, d.liNaID)
 		lost := d.given(t, d.zhangID)
@@ -223,7 +222,7 @@ func TestNotifierWithoutSlackSkips(t *testing.T) {
 		d := newNotifyDesk(t, db)
 		for _, s := range []*notifications.Slack{nil, notifications.NewSlack(notifications.SlackConfig{APIURL: d.fake.URL()})} {
 			tk := d.given(t, d.liNaID)
-			r, err := jobs.NewNotifier(d.box, s, slog.New(slog.DiscardHandler)).Deliver(ctx)
+			r, err := jobs.NewNotifier(d.box, s, tickettest.Logger()).Deliver(ctx)
 			if err != nil || r.Skipped != 1 || r.Sent != 0 {
 				t.Errorf("run = %+v, %v", r, err)
 			}
@@ -244,7 +243,7 @@ func TestNotifierRetriesPassingFailures(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newNotifyDesk(t, db)
-		n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
+		n := jobs.NewNotifier(d.box, d.slack, tickettest.Logger())
 		n.MaxAttempts = 3
 		first, second := d.given(t, d.liNaID), d.given(t, d.liNaID)
 
@@ -311,7 +310,7 @@ func TestNotifierPostsOnceWhenRunsOverlap(t *testing.T) {
 		sent := 0
 		for range 4 {
 			wg.Go(func() {
-				r, err := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler)).Deliver(ctx)
+				r, err := jobs.NewNotifier(d.box, d.slack, tickettest.Logger()).Deliver(ctx)
 				if err != nil {
 					t.Error(err)
 				}
@@ -340,7 +339,7 @@ func TestNotifierPostsOnceWhenRunsOverlap(t *testing.T) {
 // TestNotifyTaskOnTheWorker runs the periodic task on the embedded broker many times.
 func TestNotifyTaskOnTheWorker(t *testing.T) {
 	d := newNotifyDesk(t, tickettest.SQLite(t))
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	b, err := jobs.OpenBroker("", log)
 	if err != nil {
 		t.Fatal(err)
@@ -392,7 +391,7 @@ func TestNotifierUnknownRefusalHoldsOnlyThatNotice(t *testing.T) {
 	db := tickettest.SQLite(t)
 	ctx := context.Background()
 	d := newNotifyDesk(t, db)
-	n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
+	n := jobs.NewNotifier(d.box, d.slack, tickettest.Logger())
 	first, second := d.given(t, d.liNaID), d.given(t, d.liNaID)
 	d.fake.Fail("chat.postMessage", "user_not_visible")
 	r, err := n.Deliver(ctx)
@@ -415,7 +414,7 @@ func TestTeamChannelHearsDeadlinesAndComplaints(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		d := newNotifyDesk(t, db)
-		n := jobs.NewNotifier(d.box, d.slack, slog.New(slog.DiscardHandler))
+		n := jobs.NewNotifier(d.box, d.slack, tickettest.Logger())
 		tk := d.given(t, d.liNaID) // a Claims ticket
 		if _, err := n.Deliver(ctx); err != nil {
 			t.Fatal(err)

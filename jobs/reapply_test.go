@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -54,7 +53,7 @@ func newReapplyDesk(t *testing.T, db *bun.DB, open int) *reapplyDesk {
 
 func reapplyBroker(t *testing.T) *jobs.Broker {
 	t.Helper()
-	b, err := jobs.OpenBroker(tickettest.RedisURL(t, "jobs"), slog.New(slog.DiscardHandler))
+	b, err := jobs.OpenBroker(tickettest.RedisURL(t, "jobs"), tickettest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +64,7 @@ func reapplyBroker(t *testing.T) *jobs.Broker {
 // service is one more process over the desk's database, scheduling on its Redis.
 func (d *reapplyDesk) service(t *testing.T) *tickets.Service {
 	t.Helper()
-	svc := tickets.NewService(d.db, d.clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4}, slog.New(slog.DiscardHandler))
+	svc := tickets.NewService(d.db, d.clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4}, tickettest.Logger())
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
 	sched := jobs.NewScheduler(d.broker)
 	t.Cleanup(func() { sched.Close() })
@@ -77,7 +76,7 @@ func (d *reapplyDesk) service(t *testing.T) *tickets.Service {
 // reconciler every `reconcile` (0: none), each task passing through mw.
 func (d *reapplyDesk) worker(t *testing.T, reconcile time.Duration, mw asynq.MiddlewareFunc) {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	svc := d.service(t)
 	mux := asynq.NewServeMux()
 	mux.Use(mw)

@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"runtime"
 	"slices"
 	"strings"
@@ -87,7 +86,7 @@ func shanghai(day, hour, minute int) time.Time {
 // many workers would; its broker only shows what was queued.
 func newClaimDesk(t *testing.T, db *bun.DB, now time.Time) *claimDesk {
 	t.Helper()
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	b, err := jobs.OpenBroker("", log)
 	if err != nil {
 		t.Fatal(err)

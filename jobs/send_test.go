@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -85,7 +84,7 @@ type sendDesk struct {
 func newSendDesk(t *testing.T) *sendDesk {
 	t.Helper()
 	db := tickettest.SQLite(t)
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	b, err := jobs.OpenBroker("", log)
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +243,7 @@ func TestTwilioRefusalsAndOutages(t *testing.T) {
 // At 23:00 in Shanghai the resolution notice waits for 08:00; the agent's reply goes now.
 func TestQuietHoursHoldAutomatedSMS(t *testing.T) {
 	db := tickettest.SQLite(t)
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	b, err := jobs.OpenBroker("", log)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +50,7 @@ func TestWakeUpSweepsComplaintsPastAStuckTicket(t *testing.T) {
 		defer lift()
 		clock.Advance(21 * 24 * time.Hour) // past both tickets' deadlines and the complaint's 10 working days
 
-		h := jobs.NewHandlers(svc, slog.New(slog.DiscardHandler), nil, nil)
+		h := jobs.NewHandlers(svc, tickettest.Logger(), nil, nil)
 		var swept deadlines.SweepResult
 		var sweptComplaints complaints.SweepResult
 		h.Swept = func(r deadlines.SweepResult, c complaints.SweepResult) { swept, sweptComplaints = r, c }

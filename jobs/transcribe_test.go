@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ import (
 
 const mandarin = "您好，我想问一下上周报案的理赔进度，请回电。"
 
-var quiet = slog.New(slog.DiscardHandler)
+var quiet = tickettest.Logger()
 
 // voicemailDesk is a desk whose Twilio recordings and speech-to-text service are the fakes.
 type voicemailDesk struct {

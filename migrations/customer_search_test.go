@@ -2,7 +2,6 @@ package migrations_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -37,7 +36,7 @@ func TestCustomerSearchMigrationBackfills(t *testing.T) {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		if err := migrations.Up(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+		if err := migrations.Up(ctx, db, tickettest.Logger()); err != nil {
 			t.Fatalf("migration over stored identities: %v", err)
 		}
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -68,7 +67,7 @@ func TestOneOpenComplaintMigrationResolvesDuplicates(t *testing.T) {
 		if _, err := db.ExecContext(ctx, "DELETE FROM bun_migrations WHERE name = '20261203000003'"); err != nil {
 			t.Fatal(err)
 		}
-		if err := migrations.Up(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+		if err := migrations.Up(ctx, db, tickettest.Logger()); err != nil {
 			t.Fatalf("migration over duplicates: %v", err)
 		}
 

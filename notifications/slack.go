@@ -14,6 +14,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // DefaultSlackAPIURL is Slack's Web API.
@@ -173,7 +174,8 @@ func ParseAckValue(v string) (outbox.Box, int64, bool) {
 // Blocks renders a message as Block Kit: a section with the text and the ticket's link, a
 // context line, and the buttons.
 func (s *Slack) Blocks(m Message) []slack.Block {
-	text := escape(m.Text)
+	// Slack is an everyday view: customers' numbers and addresses go masked.
+	text := escape(privacy.MaskText(m.Text))
 	if m.TicketRef != "" {
 		if u := s.TicketURL(m.TicketRef); u != "" {
 			text += fmt.Sprintf("\n<%s|%s 打开工单 Open ticket>", u, m.TicketRef)
@@ -181,7 +183,7 @@ func (s *Slack) Blocks(m Message) []slack.Block {
 	}
 	blocks := []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil, slack.SectionBlockOptionBlockID("hotline.text"))}
 	if m.Details != "" {
-		blocks = append(blocks, slack.NewContextBlock("hotline.details", slack.NewTextBlockObject(slack.MarkdownType, escape(m.Details), false, false)))
+		blocks = append(blocks, slack.NewContextBlock("hotline.details", slack.NewTextBlockObject(slack.MarkdownType, escape(privacy.MaskText(m.Details)), false, false)))
 	}
 	var buttons []slack.BlockElement
 	if m.AckValue != "" {
@@ -198,12 +200,13 @@ func (s *Slack) Blocks(m Message) []slack.Block {
 	return blocks
 }
 
-// fallback is the plain text notifications show.
+// fallback is the plain text notifications show, masked as the blocks are.
 func (m Message) fallback() string {
+	text := privacy.MaskText(m.Text)
 	if m.TicketRef != "" && !strings.Contains(m.Text, m.TicketRef) {
-		return m.TicketRef + ": " + m.Text
+		return m.TicketRef + ": " + text
 	}
-	return m.Text
+	return text
 }
 
 // escape keeps Slack from reading &, < and > in our text as markup.
@@ -402,7 +405,7 @@ func (s *Slack) Update(ctx context.Context, channel, ts, text string, blocks []s
 		return ErrSlackDisabled
 	}
 	if _, _, _, err := s.client.UpdateMessageContext(ctx, channel, ts,
-		slack.MsgOptionText(text, true), slack.MsgOptionBlocks(blocks...)); err != nil {
+		slack.MsgOptionText(privacy.MaskText(text), true), slack.MsgOptionBlocks(blocks...)); err != nil {
 		return fmt.Errorf("slack chat.update %s in %s: %w", ts, channel, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package notifications_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,12 @@ func TestPostAndDM(t *testing.T) {
 			wantChannel: "DU1", wantText: []string{"Complaint CP-000042 is yours"},
 			wantButtons: map[string]string{notifications.ActionAcknowledge: "notice:10"},
 		},
+		{
+			name: "customers' numbers masked", channel: "C0123",
+			msg:         notifications.Message{Text: "紧急工单 Urgent ticket HL-000124: 客户 13800138000 身份证 310101199001011234", TicketRef: "HL-000124", Details: "邮箱 zhang.wei@example.com"},
+			wantChannel: "C0123",
+			wantText:    []string{"客户 138****8000 身份证 3101**********1234", "HL-000124"},
+		},
 		{name: "unknown agent", dm: "nobody@example.com", msg: notifications.Message{Text: "x"}, wantCode: "users_not_found"},
 		{name: "unknown channel", channel: "C0999", msg: notifications.Message{Text: "x"}, wantCode: "channel_not_found"},
 	}
@@ -213,6 +220,11 @@ func TestPostAndDM(t *testing.T) {
 			}
 			if p.Text == "" {
 				t.Error("no fallback text")
+			}
+			for _, raw := range []string{"13800138000", "310101199001011234", "zhang.wei"} {
+				if all := p.Text + section + fmt.Sprint(p.Blocks); strings.Contains(all, raw) {
+					t.Errorf("Slack was sent %q in full", raw)
+				}
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package tickets_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -20,7 +19,7 @@ func zoneService(t *testing.T, zone string, now time.Time, worked ...string) (*t
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	cal := tickets.NewCalendar(loc, 9*time.Hour, 18*time.Hour, log)
 	svc := tickets.NewService(tickettest.SQLite(t), tickettest.NewClock(now), tickets.Config{DefaultCountry: "86", PasswordCost: 4, Calendar: cal}, log)
 	admin := adminActor(t, svc)
@@ -127,7 +126,7 @@ func FuzzWorkingHoursWallClock(f *testing.F) {
 	f.Add(uint8(0), int64(1795597200), uint32(120))  // Shanghai, 2026-11-25 17:00
 	f.Add(uint8(3), int64(1775318400), uint32(600))  // Lord Howe, 2026-04-05 03:00, half an hour back
 	f.Add(uint8(4), int64(1788580800), uint32(1000)) // Santiago, 2026-09-05 00:00, midnight skipped next
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	cals := make([]*tickets.Calendar, len(zones))
 	for i, z := range zones {
 		loc, err := time.LoadLocation(z)

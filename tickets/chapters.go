@@ -190,3 +190,10 @@ func (tx Tx) Notify(ctx context.Context, t *Ticket, key string, data TemplateDat
 func (tx Tx) DeliveryFailed(ctx context.Context, m *Message, raw string, data map[string]any) error {
 	return tx.s.deliveryFailed(ctx, tx.IDB, m, raw, data)
 }
+
+// MayChange refuses (ErrForbidden) an actor who may not work t (the assignee, a
+// supervisor of its team or of the assignee's, while unassigned an agent of its team, an
+// admin): what a chapter's rule "those who may work the ticket" asks.
+func (tx Tx) MayChange(ctx context.Context, actor Actor, t *Ticket) error {
+	return tx.s.mayChange(ctx, tx.IDB, actor, t)
+}

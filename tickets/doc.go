@@ -19,10 +19,12 @@
 // once, the providers' reports and bounces, quiet hours, the reconciler's re-queue; the
 // customers' opt-outs; the admins' wordings of the notices), tickets/quality (quality
 // reviews: rubrics, samples, reviews, the agent's answers, calibration), tickets/privacy
-// (retention limits and the run that erases what expired, legal holds, a customer's copy and
-// their erasure, the trail of who read what of theirs), tickets/stages (progress stages per
+// (personal values masked where staff read them, revealed on purpose and audited; retention
+// limits and the run that erases what expired, legal holds, a customer's copy and their
+// erasure, the trail of who read what of theirs), tickets/stages (progress stages per
 // category told to customers, their deadlines, documents awaited) and tickets/reports (the
-// supervisors' figures; it only reads). Dependencies point one way: a chapter imports the
+// supervisors' figures and the scorecards; it only reads, but for the admins' targets).
+// Dependencies point one way: a chapter imports the
 // core, the core imports no chapter. The core declares the seams it calls inside its own
 // transactions (Aftercare in chapters.go, Complaints in complaints_seam.go, Progress in
 // progress_seam.go), app plugs the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -19,7 +18,7 @@ import (
 // hold the first and have the next gather every message it sends (see together).
 func batchedService(db *bun.DB) *tickets.Service {
 	return tickets.NewService(db, tickettest.NewClock(t0),
-		tickets.Config{DefaultCountry: "86", PasswordCost: 4, IntakeBatches: 1}, slog.New(slog.DiscardHandler))
+		tickets.Config{DefaultCountry: "86", PasswordCost: 4, IntakeBatches: 1}, tickettest.Logger())
 }
 
 // batchCall is a message sent to Intake, with the caller's context (nil: one never done).

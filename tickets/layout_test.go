@@ -25,7 +25,7 @@ var chapters = map[string][]string{
 	"tickets/access":     nil, // the doors: staff sign-in and sessions, attempt limits, webhook nonces, customers' status lookups
 	"tickets/delivery":   nil, // messages to customers after the commit: send claims, providers' reports, opt-outs, notice wordings
 	"tickets/quality":    nil, // quality reviews (质检): rubrics, samples, reviews and answers, calibration
-	"tickets/privacy":    nil, // retention, legal holds, a customer's copy and erasure, the trail of who read what
+	"tickets/privacy":    nil, // personal values masked in everyday views and logs and revealed on purpose; retention, legal holds, a customer's copy and erasure, the trail of who read what
 	"tickets/stages":     nil, // progress stages per category, where each ticket stands, stage deadlines, documents awaited
 }
 

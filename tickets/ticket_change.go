@@ -85,6 +85,12 @@ func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(t
 
 func sameID(a, b *int64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
 
+// MayChange refuses (ErrForbidden) an actor who may not work t; see mayChange. Readers
+// outside a transaction ask it (tickets/privacy: who may reveal a customer's values).
+func (s *Service) MayChange(ctx context.Context, actor Actor, t *Ticket) error {
+	return s.mayChange(ctx, s.db, actor, t)
+}
+
 // mayChange enforces who may work a ticket: admins; the assignee; a supervisor of the
 // ticket's team or of the assignee's team; and, while nobody owns it, any agent of its team
 // (or anyone when it has no team), so unassigned work can be picked up.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 type followUpJSON struct {
@@ -30,10 +31,10 @@ type followUpJSON struct {
 
 func viewFollowUp(f *aftercare.FollowUp, now time.Time) followUpJSON {
 	v := followUpJSON{ID: f.ID, TicketRef: tickets.FormatRef(f.TicketID), OffsetSeconds: f.OffsetSeconds, Status: string(f.Status),
-		DueAt: f.DueAt.UTC(), Overdue: f.Status == aftercare.FollowUpOpen && now.After(f.DueAt), TeamID: f.TeamID, Note: f.Note,
+		DueAt: f.DueAt.UTC(), Overdue: f.Status == aftercare.FollowUpOpen && now.After(f.DueAt), TeamID: f.TeamID, Note: privacy.MaskText(f.Note),
 		CompletedAt: utc(f.CompletedAt), CompletedBy: f.CompletedBy, CancelledAt: utc(f.CancelledAt), CreatedAt: f.CreatedAt.UTC()}
 	if f.Ticket != nil {
-		v.Subject = f.Ticket.Subject
+		v.Subject = privacy.MaskText(f.Ticket.Subject)
 	}
 	if f.Assignee != nil {
 		v.Assignee = &agentRefJSON{ID: f.Assignee.ID, Name: f.Assignee.Name, Email: f.Assignee.Email}
@@ -112,7 +113,8 @@ type csatTeamJSON struct {
 }
 
 // csatReport serves GET /reports/csat?from=<RFC3339>&to=<RFC3339> (default: the last 30
-// days): answers given in [from, to).
+// days): answers given in [from, to); by_agent lists only the agents the caller may read
+// figures of (reports.Reader.CSATFor).
 func (s *server) csatReport(c *fiber.Ctx) error {
 	var from, to time.Time
 	for name, dst := range map[string]*time.Time{"from": &from, "to": &to} {
@@ -124,7 +126,8 @@ func (s *server) csatReport(c *fiber.Ctx) error {
 			*dst = *t
 		}
 	}
-	r, err := s.reports.CSAT(c.UserContext(), from, to)
+	// The agents' lines are for those who manage them; totals and teams for all staff.
+	r, err := s.reports.CSATFor(c.UserContext(), actorOf(c), from, to)
 	if err != nil {
 		return err
 	}

@@ -125,16 +125,50 @@ func TestCSATEndpoint(t *testing.T) {
 				t.Errorf("distribution %s = %d, want %d", score, getN(js, "distribution", score), want)
 			}
 		}
-		agents := getA(js, "by_agent")
-		if len(agents) != 2 || getN(agents[0], "agent", "id") != e.id("agent1") || getS(agents[0], "agent", "email") != "agent1@hotline.test" ||
-			getN(agents[0], "responses") != 2 || !near(num(agents[0], "average"), 3.5) ||
-			getN(agents[1], "agent", "id") != e.id("agent3") || getN(agents[1], "responses") != 1 || !near(num(agents[1], "average"), 4) {
-			t.Errorf("by agent: %v", agents)
-		}
-		teams := getA(js, "by_team")
-		if len(teams) != 2 || getS(teams[0], "team", "name") != "Billing" || getN(teams[0], "responses") != 1 ||
-			getS(teams[1], "team", "name") != "Claims" || getN(teams[1], "responses") != 2 {
-			t.Errorf("by team: %v", teams)
+		// Figures about people are for those who manage them: an admin reads every agent's
+		// line, a supervisor their team's, an agent their own; totals and teams for all.
+		for _, tc := range []struct {
+			who    string
+			agents []string
+		}{
+			{"admin", []string{"agent1", "agent3"}},
+			{"sup1", []string{"agent1"}}, // Claims
+			{"sup2", []string{"agent3"}}, // Billing
+			{"agent1", []string{"agent1"}},
+			{"agent3", []string{"agent3"}},
+			{"agent2", nil}, // answered nothing: sees no one's line
+		} {
+			status, js := e.do(t, "GET", q, tc.who, nil)
+			wantStatus(t, status, js, 200)
+			agents := getA(js, "by_agent")
+			var got []string
+			for _, a := range agents {
+				for who := range e.agents {
+					if getN(a, "agent", "id") == e.id(who) {
+						got = append(got, who)
+					}
+				}
+			}
+			if !slices.Equal(got, tc.agents) {
+				t.Errorf("%s reads the lines of %v, want %v", tc.who, got, tc.agents)
+			}
+			for _, a := range agents {
+				switch getN(a, "agent", "id") {
+				case e.id("agent1"):
+					if getS(a, "agent", "email") != "agent1@hotline.test" || getN(a, "responses") != 2 || !near(num(a, "average"), 3.5) {
+						t.Errorf("agent1's line: %v", a)
+					}
+				case e.id("agent3"):
+					if getN(a, "responses") != 1 || !near(num(a, "average"), 4) {
+						t.Errorf("agent3's line: %v", a)
+					}
+				}
+			}
+			teams := getA(js, "by_team")
+			if getN(js, "responses") != 3 || len(teams) != 2 || getS(teams[0], "team", "name") != "Billing" || getN(teams[0], "responses") != 1 ||
+				getS(teams[1], "team", "name") != "Claims" || getN(teams[1], "responses") != 2 {
+				t.Errorf("%s: totals %v, by team %v", tc.who, getN(js, "responses"), teams)
+			}
 		}
 		// The default period is the last 30 days.
 		status, js = e.do(t, "GET", "/api/v1/reports/csat", "agent1", nil)

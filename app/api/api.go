@@ -74,8 +74,9 @@ type Config struct {
 	// EmailMaxBytes is the largest message the email webhook takes (SMTP_MAX_BYTES, as the
 	// SMTP listener); 0 means DefaultEmailMaxBytes. Every other door's limit is in Doors.
 	EmailMaxBytes int64
-	// Privacy answers customers' requests (copy, erasure), keeps legal holds and the
-	// retention policy; nil means privacy.New(Service) with the zero Config.
+	// Privacy reveals customers' values in full to the roles allowed to (POST
+	// /customers/:id/reveal), answers customers' requests (copy, erasure), keeps legal holds
+	// and the retention policy; nil means privacy.New(Service) with the zero Config.
 	Privacy *privacy.Service
 	// Recordings fetches call recordings from Twilio for GET /attachments/:id; nil: no
 	// Twilio account is configured and recordings cannot be played.
@@ -99,13 +100,13 @@ type server struct {
 	doors      *access.Service
 	delivery   *delivery.Service // the notices' wordings
 	stages     *stages.Service   // the progress stages and documents awaited
+	privacy    *privacy.Service  // reveals, customers' requests, holds, retention
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
 	// clientIP names the client whose failed sign-ins count (see ClientAddr).
 	clientIP   func(*fiber.Ctx) string
 	recordings Recordings
-	privacy    *privacy.Service
 }
 
 // New builds the HTTP application with its routes.
@@ -152,6 +153,7 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/legal-holds/:id/release", s.releaseHold)
 	authed.Get("/retention-policy", s.retentionPolicy)
 	authed.Put("/retention-policy", s.setRetentionPolicy)
+	authed.Post("/customers/:id/reveal", s.revealCustomer)
 
 	authed.Get("/agents", s.listAgents)
 	authed.Post("/agents", s.createAgent)
@@ -195,6 +197,12 @@ func New(cfg Config) *fiber.App {
 	authed.Get("/reports/csat", s.csatReport)
 	authed.Get("/reports/floor", s.floorReport)
 	authed.Get("/reports/kpi.csv", s.exportKPI)
+	authed.Get("/reports/scorecard", s.scorecard)
+	authed.Get("/reports/scorecard/tickets", s.scorecardTickets)
+	authed.Get("/reports/targets", s.targets)
+	authed.Put("/reports/targets", s.setTargets)
+	authed.Get("/reports/frequent-issues", s.frequentIssuesReport)
+	authed.Get("/reports/frequent-issues.csv", s.exportFrequentIssues)
 
 	authed.Get("/canned-replies", s.listCanned)
 	authed.Post("/canned-replies", s.createCanned)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/httptest"
@@ -28,6 +27,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -301,7 +301,7 @@ var staff = []struct {
 var system = tickets.Actor{Kind: "system"}
 
 func newApp(svc *tickets.Service, ready func(context.Context) error) *fiber.App {
-	return api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler), Ready: ready})
+	return api.New(api.Config{Service: svc, Log: tickettest.Logger(), Ready: ready})
 }
 
 func newEnv(t *testing.T, db *bun.DB) *env {
@@ -636,8 +636,8 @@ func TestLoginRateLimit(t *testing.T) {
 		e := newEnv(t, db)
 		// Two apps behind one load balancer, over one database.
 		apps := []*fiber.App{
-			api.New(api.Config{Service: e.svc, Log: slog.New(slog.DiscardHandler), TrustedProxies: []string{"0.0.0.0"}}),
-			api.New(api.Config{Service: e.svc, Log: slog.New(slog.DiscardHandler), TrustedProxies: []string{"0.0.0.0"}}),
+			api.New(api.Config{Service: e.svc, Log: tickettest.Logger(), TrustedProxies: []string{"0.0.0.0"}}),
+			api.New(api.Config{Service: e.svc, Log: tickettest.Logger(), TrustedProxies: []string{"0.0.0.0"}}),
 		}
 		attempt := func(i int, client, email, pw string) (int, http.Header, map[string]any) {
 			req := newRequest(t, "POST", "/api/v1/auth/login", map[string]string{"email": email, "password": pw})
@@ -773,8 +773,8 @@ func TestListTickets(t *testing.T) {
 				t.Errorf("assignee = %v, want agent1", it["assignee"])
 			}
 			wantHasKeys(t, it["customer"], customerKeys...)
-			if getN(it, "customer", "id") <= 0 || getS(it, "customer", "name") != "Wang Fang" || getS(it, "customer", "phone") != "+8613800138000" ||
-				getS(it, "customer", "email") != "wang.fang@example.com" || getS(it, "customer", "wechat_openid") != "" {
+			if getN(it, "customer", "id") <= 0 || getS(it, "customer", "name") != "Wang Fang" || getS(it, "customer", "phone") != privacy.MaskPhone("+8613800138000") ||
+				getS(it, "customer", "email") != privacy.MaskEmail("wang.fang@example.com") || getS(it, "customer", "wechat_openid") != "" {
 				t.Errorf("customer = %v", it["customer"])
 			}
 			created := t0.Add(3 * time.Hour)
@@ -792,19 +792,19 @@ func TestListTickets(t *testing.T) {
 				getS(it, "priority") != "normal" || getS(it, "category") != "" {
 				t.Errorf("SMS ticket = %v", it)
 			}
-			if getS(it, "customer", "phone") != "+8613900000001" || getS(it, "customer", "name") != "Chen Jie" || getS(it, "customer", "email") != "" {
+			if getS(it, "customer", "phone") != privacy.MaskPhone("+8613900000001") || getS(it, "customer", "name") != "Chen Jie" || getS(it, "customer", "email") != privacy.MaskEmail("") {
 				t.Errorf("SMS customer = %v", it["customer"])
 			}
 
 			it = byRef[b.Ref()]
 			wantTime(t, it, "first_response_due_at", t0.Add(49*time.Hour))
-			if getS(it, "customer", "email") != "li.na@example.com" || getS(it, "customer", "phone") != "" ||
+			if getS(it, "customer", "email") != privacy.MaskEmail("li.na@example.com") || getS(it, "customer", "phone") != privacy.MaskPhone("") ||
 				getS(it, "team", "name") != "Billing" || it["assignee"] != nil || getS(it, "channel") != "email" {
 				t.Errorf("email ticket = %v", it)
 			}
 
 			it = byRef[c.Ref()]
-			if getS(it, "customer", "wechat_openid") != "oWx_123" || getS(it, "customer", "name") != "Zhang Wei" || getS(it, "customer", "phone") != "" {
+			if getS(it, "customer", "wechat_openid") != "oWx_123" || getS(it, "customer", "name") != "Zhang Wei" || getS(it, "customer", "phone") != privacy.MaskPhone("") {
 				t.Errorf("WeChat customer = %v", it["customer"])
 			}
 			if getN(it, "assignee", "id") != e.id("agent2") || getN(it, "team", "id") != e.team("Claims") || getS(it, "priority") != "urgent" {
@@ -986,7 +986,7 @@ func TestGetTicket(t *testing.T) {
 			wantStatus(t, status, d, 200)
 			wantHasKeys(t, d, append(slices.Clone(ticketKeys), "messages", "events")...)
 			if getS(d, "ref") != ref || getN(d, "id") != tk.ID || getS(d, "status") != "open" || getS(d, "assignee", "email") != "agent1@hotline.test" ||
-				getS(d, "customer", "phone") != "+8613900000001" || getS(d, "customer", "name") != "Chen Jie" {
+				getS(d, "customer", "phone") != privacy.MaskPhone("+8613900000001") || getS(d, "customer", "name") != "Chen Jie" {
 				t.Errorf("detail = %v", d)
 			}
 			wantTime(t, d, "first_responded_at", t0.Add(15*time.Minute))
@@ -1153,8 +1153,16 @@ func TestCreateTicket(t *testing.T) {
 				if getN(d, "assignee", "id") != e.id(w.who) || getN(d, "team", "id") != e.team(w.team) {
 					t.Errorf("assignee %v team %v, want %s in %s", d["assignee"], d["team"], w.who, w.team)
 				}
-				if getS(d, "customer", "phone") != w.phone || getS(d, "customer", "email") != w.email || getS(d, "customer", "name") != w.name {
+				if getS(d, "customer", "phone") != privacy.MaskPhone(w.phone) || getS(d, "customer", "email") != privacy.MaskEmail(w.email) || getS(d, "customer", "name") != w.name {
 					t.Errorf("customer = %v, want phone %q email %q name %q", d["customer"], w.phone, w.email, w.name)
+				}
+				// The number is stored in full, normalised: its assignee may see it so.
+				if w.phone != "" {
+					status, rv := e.do(t, "POST", fmt.Sprintf("/api/v1/customers/%d/reveal", getN(d, "customer", "id")), tc.who, map[string]string{"field": "phone", "ticket": ref})
+					wantStatus(t, status, rv, 200)
+					if getS(rv, "value") != w.phone {
+						t.Errorf("revealed phone %q, want %q", getS(rv, "value"), w.phone)
+					}
 				}
 				wantTime(t, d, "created_at", now)
 				wantTime(t, d, "first_response_due_at", now.Add(24*time.Hour))
@@ -1172,7 +1180,7 @@ func TestCreateTicket(t *testing.T) {
 					t.Errorf("events = %v, want ticket.created by %s", d["events"], w.who)
 				}
 				// The answer is what GET returns.
-				if got := e.detail(t, ref); getS(got, "customer", "phone") != w.phone || getN(got, "assignee", "id") != e.id(w.who) {
+				if got := e.detail(t, ref); getS(got, "customer", "phone") != privacy.MaskPhone(w.phone) || getN(got, "assignee", "id") != e.id(w.who) {
 					t.Errorf("GET after create = %v", got)
 				}
 			})
@@ -2122,8 +2130,8 @@ func TestCustomer(t *testing.T) {
 			status, js := e.do(t, "GET", fmt.Sprintf("/api/v1/customers/%d", first.CustomerID), "agent2", nil)
 			wantStatus(t, status, js, 200)
 			wantHasKeys(t, js, append(slices.Clone(customerKeys), "tickets")...)
-			if getN(js, "id") != first.CustomerID || getS(js, "name") != "Chen Jie" || getS(js, "phone") != "+8613900000001" ||
-				getS(js, "email") != "chen@example.com" || getS(js, "wechat_openid") != "" {
+			if getN(js, "id") != first.CustomerID || getS(js, "name") != "Chen Jie" || getS(js, "phone") != privacy.MaskPhone("+8613900000001") ||
+				getS(js, "email") != privacy.MaskEmail("chen@example.com") || getS(js, "wechat_openid") != "" {
 				t.Errorf("customer = %v", js)
 			}
 			ts := getA(js, "tickets")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 type complaintJSON struct {
@@ -34,7 +35,7 @@ type complaintJSON struct {
 
 func viewComplaint(c *complaints.Complaint, now time.Time) complaintJSON {
 	v := complaintJSON{ID: c.ID, Ref: c.Ref(), TicketRef: tickets.FormatRef(c.TicketID), Status: string(c.Status), Source: string(c.Source),
-		Summary: c.Summary, ReceivedAt: c.ReceivedAt.UTC(), DueAt: c.DueAt.UTC(), ExtendedUntil: utc(c.ExtendedUntil),
+		Summary: privacy.MaskText(c.Summary), ReceivedAt: c.ReceivedAt.UTC(), DueAt: c.DueAt.UTC(), ExtendedUntil: utc(c.ExtendedUntil),
 		ExtensionReason: c.ExtensionReason, DeadlineAt: c.DeadlineAt.UTC(), Overdue: c.Overdue(now), Decision: c.Decision,
 		Outcome: c.Outcome, DecidedAt: utc(c.DecidedAt), BreachedAt: utc(c.BreachedAt), CreatedAt: c.CreatedAt.UTC()}
 	if c.Officer != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 type policyJSON struct {
@@ -275,7 +276,7 @@ func (s *server) listNotices(c *fiber.Ctx) error {
 	}
 	out := noticesJSON{listJSON: listJSON[noticeJSON]{Items: make([]noticeJSON, 0, len(ns))}}
 	for _, n := range ns {
-		v := noticeJSON{ID: n.ID, Kind: n.Kind, Body: n.Body, ComplaintID: n.ComplaintID, CreatedAt: n.CreatedAt.UTC(), ReadAt: utc(n.ReadAt)}
+		v := noticeJSON{ID: n.ID, Kind: n.Kind, Body: privacy.MaskText(n.Body), ComplaintID: n.ComplaintID, CreatedAt: n.CreatedAt.UTC(), ReadAt: utc(n.ReadAt)}
 		if n.TicketID != nil {
 			v.TicketRef = tickets.FormatRef(*n.TicketID)
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -72,7 +73,7 @@ func (s *server) floorReport(c *fiber.Ctx) error {
 	}
 	due := make([]floorComplaintJSON, 0, len(f.Complaints))
 	for _, cp := range f.Complaints {
-		due = append(due, floorComplaintJSON{Ticket: cp.Ref(), Summary: cp.Summary, DeadlineAt: cp.DeadlineAt, WorkingDays: cp.DaysLeft, Officer: cp.OfficerName})
+		due = append(due, floorComplaintJSON{Ticket: cp.Ref(), Summary: privacy.MaskText(cp.Summary), DeadlineAt: cp.DeadlineAt, WorkingDays: cp.DaysLeft, Officer: cp.OfficerName})
 	}
 	var agents []floorAgentJSON
 	if f.AgentsShown {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -52,7 +51,7 @@ func FuzzAPIWrites(f *testing.F) {
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(f), tickettest.NewClock(t0))
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
-	app := api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler)})
+	app := api.New(api.Config{Service: svc, Log: tickettest.Logger()})
 	claims, err := svc.CreateTeam(ctx, system, "Claims")
 	if err != nil {
 		f.Fatal(err)

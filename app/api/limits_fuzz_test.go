@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -17,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // memConn is a connection in memory: what the client sent, then its end; what the server
@@ -65,7 +65,7 @@ func FuzzChunkedBodyLimit(f *testing.F) {
 	f.Add([]byte("3\r\nhello\r\n0\r\n\r\n"))
 	f.Add([]byte("5\r\nhel"))
 
-	app := api.New(api.Config{Log: slog.New(slog.DiscardHandler), Webhooks: []interface{ Register(*fiber.App) }{
+	app := api.New(api.Config{Log: tickettest.Logger(), Webhooks: []interface{ Register(*fiber.App) }{
 		registrar(func(app *fiber.App) { app.Post("/survey/:token", echo) })}})
 	app.Handler() // builds the route tree, which ServeConn alone does not
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -191,7 +190,7 @@ func limitsDesk(t *testing.T, emailMax int64) (addr, token string) {
 	if _, err := svc.CreateAgent(ctx, system, tickets.NewAgent{Email: "door@hotline.test", Name: "Door Keeper", Role: tickets.RoleAdmin, Password: password}); err != nil {
 		t.Fatal(err)
 	}
-	app := api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler), EmailMaxBytes: emailMax,
+	app := api.New(api.Config{Service: svc, Log: tickettest.Logger(), EmailMaxBytes: emailMax,
 		Webhooks: []interface{ Register(*fiber.App) }{echoDoors{}, parseDoors{}}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -338,7 +337,7 @@ func TestCompressedBodiesAreRefused(t *testing.T) {
 func TestLargeBodiesAreReadFewAtATime(t *testing.T) {
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(t0))
 	hold, entered := make(chan struct{}), make(chan struct{}, 16)
-	app := api.New(api.Config{Service: svc, Log: slog.New(slog.DiscardHandler),
+	app := api.New(api.Config{Service: svc, Log: tickettest.Logger(),
 		Webhooks: []interface{ Register(*fiber.App) }{registrar(func(app *fiber.App) {
 			app.Post("/webhooks/email", api.AdmitBody, func(c *fiber.Ctx) error {
 				if len(c.Body()) > 1<<20 { // large bodies are held in the handler

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/app/api"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // /readyz tells anyone whether the process is ready, and only an operator (the metrics
@@ -31,7 +31,7 @@ func TestReadyzShowsDetailsOnlyToOperators(t *testing.T) {
 	)
 	fail := func(err error) { mu.Lock(); failing = err; mu.Unlock() }
 	newApp := func(build func(api.Config) *fiber.App) *fiber.App {
-		return build(api.Config{Log: slog.New(slog.DiscardHandler), MetricsToken: token,
+		return build(api.Config{Log: tickettest.Logger(), MetricsToken: token,
 			Ready: func(context.Context) error { mu.Lock(); defer mu.Unlock(); return failing }})
 	}
 	apps := map[string]*fiber.App{"api": newApp(api.New), "worker": newApp(api.NewOps)}

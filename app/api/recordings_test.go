@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,7 +50,7 @@ func TestRecordingPlayback(t *testing.T) {
 		e := newEnv(t, db)
 		media := voicetest.NewMedia(t)
 		recs := twilio.NewRecordings(twilio.Config{AccountSID: voicetest.AccountSID, AuthToken: voicetest.AuthToken, APIURL: media.URL})
-		app := api.New(api.Config{Service: e.svc, Log: slog.New(slog.DiscardHandler), Recordings: recs})
+		app := api.New(api.Config{Service: e.svc, Log: tickettest.Logger(), Recordings: recs})
 		audio := []byte(strings.Repeat("ID3 mp3 frame ", 50))
 		sid := "RE" + strings.Repeat("1", 32)
 		media.Put(sid, audio)
@@ -139,7 +138,7 @@ func TestRecordingPlayback(t *testing.T) {
 		if r, b := get(app, "/api/v1/attachments/"+goneID, e.tok["agent1"], ""); r.StatusCode != 404 || !strings.Contains(string(b), "no longer") {
 			t.Errorf("deleted recording: %d %s", r.StatusCode, b)
 		}
-		bare := api.New(api.Config{Service: e.svc, Log: slog.New(slog.DiscardHandler)})
+		bare := api.New(api.Config{Service: e.svc, Log: tickettest.Logger()})
 		if r, b := get(bare, download, e.tok["agent1"], ""); r.StatusCode != 404 || !strings.Contains(string(b), "TWILIO_AUTH_TOKEN") {
 			t.Errorf("no Twilio account: %d %s", r.StatusCode, b)
 		}

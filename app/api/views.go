@@ -6,9 +6,13 @@ import (
 	"time"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // The JSON shapes other tools rely on. Times are RFC 3339 in UTC; absent ones are null.
+// Customers' numbers and addresses, and those in message text and subjects, are masked
+// (privacy.MaskText): a value in full is asked for, and recorded, through POST
+// /customers/:id/reveal.
 
 type teamJSON struct {
 	ID   int64  `json:"id"`
@@ -136,9 +140,9 @@ func viewCustomer(c *tickets.Customer) *customerJSON {
 	}
 	return &customerJSON{
 		ID: c.ID, Name: c.Name,
-		Phone:        c.Identity(tickets.IdentityPhone),
-		Email:        c.Identity(tickets.IdentityEmail),
-		WeChatOpenID: c.Identity(tickets.IdentityWeChat),
+		Phone:        privacy.MaskPhone(c.Identity(tickets.IdentityPhone)),
+		Email:        privacy.MaskEmail(c.Identity(tickets.IdentityEmail)),
+		WeChatOpenID: privacy.MaskValue(privacy.FieldWeChat, c.Identity(tickets.IdentityWeChat)),
 		Locale:       c.Locale, Tags: c.Tags,
 	}
 }
@@ -146,7 +150,7 @@ func viewCustomer(c *tickets.Customer) *customerJSON {
 func viewTicket(t *tickets.Ticket) ticketJSON {
 	v := ticketJSON{
 		ID: t.ID, Ref: t.Ref(), Status: string(t.Status), Channel: string(t.Channel),
-		Subject: t.Subject, Category: t.Category, Priority: string(t.Priority),
+		Subject: privacy.MaskText(t.Subject), Category: t.Category, Priority: string(t.Priority),
 		Customer:           viewCustomer(t.Customer),
 		FirstResponseDueAt: utc(t.FirstResponseDueAt), FirstRespondedAt: utc(t.FirstRespondedAt),
 		ResolutionDueAt: utc(t.ResolutionDueAt), ResolvedAt: utc(t.ResolvedAt), ClosedAt: utc(t.ClosedAt),
@@ -177,7 +181,7 @@ type failureJSON struct {
 
 func viewMessage(m *tickets.Message) messageJSON {
 	v := messageJSON{
-		ID: m.ID, Direction: string(m.Direction), Channel: string(m.Channel), Body: m.Body,
+		ID: m.ID, Direction: string(m.Direction), Channel: string(m.Channel), Body: privacy.MaskText(m.Body),
 		AuthorID: m.AuthorID, DeliveryStatus: m.DeliveryStatus, DeliveryError: m.DeliveryError,
 		Attachments: []attachmentJSON{}, CreatedAt: m.CreatedAt.UTC(),
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -82,8 +81,8 @@ func servePublic(t *testing.T, l *live, care *aftercare.Service) string {
 		t.Fatal(err)
 	}
 	app := fiber.New()
-	web.NewStatusPage(l.Service, l.Access, func(c *fiber.Ctx) string { return c.IP() }, slog.New(slog.DiscardHandler)).Register(app)
-	web.NewSurveyPage(care, slog.New(slog.DiscardHandler)).Register(app)
+	web.NewStatusPage(l.Service, l.Access, func(c *fiber.Ctx) string { return c.IP() }, tickettest.Logger()).Register(app)
+	web.NewSurveyPage(care, tickettest.Logger()).Register(app)
 	go app.Listener(ln)                                        //nolint:errcheck // ends with the test
 	t.Cleanup(func() { app.ShutdownWithTimeout(time.Second) }) //nolint:errcheck // the test is over
 	return "http://" + ln.Addr().String()
@@ -139,6 +138,9 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Super, "/complaints", `.page`, ""},
 		{l.Super, "/complaints/" + c.Ref(), `.page`, ""},
 		{l.Super, "/dashboard", `svg`, ""},
+		{l.Super, "/dashboard/scorecard", `#score-agents`, ""},
+		{l.Super, "/dashboard/scorecard/tickets?figure=handled", `#figure-tickets`, ""},
+		{l.Super, "/dashboard/issues", `#issues-keywords`, ""},
 		{l.Super, "/canned-replies", `.page`, ""},
 		{l.Super, fmt.Sprintf("/customers/%d", tk.CustomerID), `#customer-privacy`, ""},
 		{l.Super, fmt.Sprintf("/customers/%d/erase", tk.CustomerID), `#erase-form`, ""},
@@ -151,6 +153,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/stages", `textarea`, ""},
 		{l.Admin, "/admin/channels", `form`, ""},
 		{l.Admin, "/admin/retention", `#retention-form`, ""},
+		{l.Admin, "/dashboard/scorecard", `#score-targets`, ""},
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, scheme := range []string{"light", "dark"} {

@@ -94,12 +94,13 @@ type Config struct {
 	// Outbox writes the staff notices the audit trail implies (a ticket given to an agent)
 	// as soon as the live feed sees one; nil means outbox.New(Service).
 	Outbox *outbox.Service
-	// Privacy answers customers' requests (copy, erasure), keeps legal holds and the
-	// retention policy; nil means privacy.New(Service) with the zero Config.
-	Privacy *privacy.Service
 	// CallCategories are what an agent files a logged call under (HOTLINE_CALL_CATEGORIES);
 	// nil means desk.DefaultCategories.
 	CallCategories []string
+	// Privacy reveals customers' masked values to the roles allowed to, each reveal
+	// recorded (HOTLINE_REVEAL), answers customers' requests (copy, erasure), keeps legal
+	// holds and the retention policy; nil means privacy.New(Service) with the zero Config.
+	Privacy *privacy.Service
 }
 
 // Console serves the pages: it signs agents in and mounts the sections behind its checks.
@@ -159,6 +160,7 @@ func New(cfg Config) *Console {
 	}
 	if cfg.Privacy == nil {
 		cfg.Privacy = privacy.New(cfg.Service, privacy.Config{Log: cfg.Log})
+		cfg.Privacy = privacy.New(cfg.Service, privacy.Config{})
 	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
@@ -174,6 +176,7 @@ func New(cfg Config) *Console {
 		quality:   consolequality.New(kit, cfg.Service, quality.New(cfg.Service)),
 	}
 	c.desk.SetCategories(cfg.CallCategories)
+	c.desk.SetPrivacy(cfg.Privacy)
 	return c
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/console/ui"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // hub turns new audit events and staff notices into live updates for every open console
@@ -317,7 +318,7 @@ func (c *Console) stream(ctx *fiber.Ctx, me *tickets.Agent) error {
 				// A notice goes only to the agent it is for; it moves no cursor, since a
 				// reconnecting page reads the unread count afresh.
 				if n := it.notice; n != nil && n.AgentID == me.ID {
-					data, _ := json.Marshal(liveNotice{ID: n.ID, Kind: n.Kind, Label: noticeLabel(lang, n.Kind), Body: n.Body, Ticket: refOf(n.TicketID)})
+					data, _ := json.Marshal(liveNotice{ID: n.ID, Kind: n.Kind, Label: noticeLabel(lang, n.Kind), Body: privacy.MaskText(n.Body), Ticket: refOf(n.TicketID)})
 					fmt.Fprintf(w, "event: notice\ndata: %s\n\n", data)
 					if w.Flush() != nil {
 						return

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -285,7 +284,7 @@ func serveScreens(t *testing.T, d *consoletest.Desk, care *aftercare.Service) st
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	c := console.New(console.Config{Service: d.Service, Aftercare: d.Aftercare, Access: d.Access, Clock: d.Clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second})
 	app := api.New(api.Config{Service: d.Service, Access: d.Access, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
 		c, web.NewStatusPage(d.Service, d.Access, func(*fiber.Ctx) string { return "127.0.0.1" }, log), web.NewSurveyPage(care, log),

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
@@ -38,7 +37,7 @@ var (
 	address = regexp.MustCompile(`https?://\S+`)
 	// A message key T showed as itself ("status.foo", "event.sla.breached"), and a
 	// snake_case internal value ("first_response", "walk_in").
-	keyLike   = regexp.MustCompile(`(?:^|[^\w@./-])((?:status|event|chan|prio|delivery|category|story|reason|svcerr|role|queue|ticket|nav|error|complaints|sla|followup|followups|survey|complaint|notice|notices|customer|voicemail|call|admin|dashboard|privacy)\.[a-z_]+(?:\.[a-z_]+)*)`)
+	keyLike   = regexp.MustCompile(`(?:^|[^\w@./-])((?:status|event|chan|prio|delivery|category|story|reason|svcerr|role|queue|ticket|nav|error|complaints|sla|followup|followups|survey|complaint|notice|notices|customer|voicemail|call|admin|dashboard|privacy|score|issues|floor)\.[a-z_]+(?:\.[a-z_]+)*)`)
 	snakeCase = regexp.MustCompile(`(?:^|[^\w@./-])([a-z]+_[a-z_]+)\b`)
 	// The stored values of statuses, priorities, channels and delivery states: in the
 	// Chinese console each has a word, so none may show in English.
@@ -247,7 +246,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 	}
 	token := surveyLink(t, d.Service, res.Ticket.Ref())
 	survey := fiber.New()
-	web.NewSurveyPage(care, slog.New(slog.DiscardHandler)).Register(survey)
+	web.NewSurveyPage(care, tickettest.Logger()).Register(survey)
 
 	pages := []struct {
 		who  *tickets.Agent
@@ -258,6 +257,8 @@ func TestNoRawKeysAdmin(t *testing.T) {
 		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"}, {d.Admin, "/admin/retention"},
 		{d.Admin, "/admin/stages"},
 		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
+		{d.Super, "/dashboard/scorecard"}, {d.Admin, "/dashboard/scorecard"}, {d.Agent, "/dashboard/scorecard"},
+		{d.Super, "/dashboard/scorecard/tickets?figure=first_missed"}, {d.Super, "/dashboard/issues"},
 		{nil, "/survey/" + token}, {nil, "/survey/not-a-token"},
 	}
 	for _, lang := range []string{"zh", "en"} {

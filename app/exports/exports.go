@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -44,7 +45,7 @@ type Writer struct {
 	bom bool
 }
 
-// Row writes one row.
+// Row writes one row, its cells masked (privacy.MaskText) and defused (Cell).
 func (w *Writer) Row(cells ...string) error {
 	if !w.bom {
 		w.bom = true
@@ -53,7 +54,8 @@ func (w *Writer) Row(cells ...string) error {
 		}
 	}
 	for i := range cells {
-		cells[i] = Cell(cells[i])
+		// A file leaves the desk: customers' numbers and addresses in it are masked.
+		cells[i] = Cell(privacy.MaskText(cells[i]))
 	}
 	if err := w.w.Write(cells); err != nil {
 		return err
@@ -125,6 +127,19 @@ func Range(query func(key string, def ...string) string, now time.Time, loc *tim
 		return from, to, tickets.Invalidf("an export covers at most %d days", MaxDays)
 	}
 	return from, to, nil
+}
+
+// MonthRange reads from and to as Range does, but by default from the first of this month
+// to the end of today: an assessment's period (the scorecards).
+func MonthRange(query func(key string, def ...string) string, now time.Time, loc *time.Location) (from, to time.Time, err error) {
+	n := now.In(loc)
+	return Range(func(key string, def ...string) string {
+		v := query(key)
+		if v == "" && key == "from" {
+			v = time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, loc).Format(time.DateOnly)
+		}
+		return v
+	}, now, loc)
 }
 
 // words picks an export's words in its language.
@@ -255,3 +270,51 @@ func KPI(w *Writer, k *reports.KPI, en bool) error {
 
 // KPIName is the file name of month's KPI.
 func KPIName(k *reports.KPI) string { return "kpi-" + k.Month.Format("2006-01") + ".csv" }
+
+// FrequentIssues writes the weekly categories and keywords: each with its count in every
+// week, the total, and the last week's change on the one before (absolute, and in percent
+// where the week before had any).
+func FrequentIssues(w *Writer, fi *reports.FrequentIssues, en bool) error {
+	head := []string{words(en, "类型", "Kind"), words(en, "名称", "Name")}
+	for i, wk := range fi.Weeks {
+		label := wk.Format("2006-01-02")
+		if i == len(fi.Weeks)-1 && fi.Partial {
+			label += words(en, "（未完）", " (so far)")
+		}
+		head = append(head, label)
+	}
+	head = append(head, words(en, "合计", "Total"), words(en, "较上周", "Change on the week before"), words(en, "较上周 %", "Change %"))
+	if err := w.Row(head...); err != nil {
+		return err
+	}
+	write := func(kind string, trends []reports.IssueTrend) error {
+		for _, t := range trends {
+			name := t.Key
+			if name == "" {
+				name = words(en, "未分类", "Uncategorised")
+			}
+			row := []string{kind, name}
+			for _, n := range t.Weeks {
+				row = append(row, strconv.FormatInt(n, 10))
+			}
+			rate := ""
+			if r, ok := t.ChangeRate(); ok {
+				rate = strconv.FormatFloat(r*100, 'f', 1, 64) + "%"
+			}
+			row = append(row, strconv.FormatInt(t.Total, 10), strconv.FormatInt(t.Change(), 10), rate)
+			if err := w.Row(row...); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := write(words(en, "类别", "Category"), fi.Categories); err != nil {
+		return err
+	}
+	return write(words(en, "关键词", "Keyword"), fi.Keywords)
+}
+
+// FrequentIssuesName is the file name of a frequent-issues export.
+func FrequentIssuesName(fi *reports.FrequentIssues) string {
+	return "frequent-issues-" + fi.Weeks[0].Format("2006-01-02") + ".csv"
+}

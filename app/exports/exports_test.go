@@ -51,3 +51,24 @@ func TestRange(t *testing.T) {
 		})
 	}
 }
+
+// An assessment's period starts on the first of this month unless chosen.
+func TestMonthRange(t *testing.T) {
+	loc := time.FixedZone("CST", 8*3600)
+	now := time.Date(2026, 11, 30, 17, 0, 0, 0, time.UTC) // 1 December, 01:00 in Shanghai
+	for _, tc := range []struct {
+		q        map[string]string
+		from, to time.Time
+	}{
+		{nil, time.Date(2026, 12, 1, 0, 0, 0, 0, loc), time.Date(2026, 12, 2, 0, 0, 0, 0, loc)},
+		{map[string]string{"from": "2026-10-01", "to": "2026-12-31"}, time.Date(2026, 10, 1, 0, 0, 0, 0, loc), time.Date(2027, 1, 1, 0, 0, 0, 0, loc)},
+	} {
+		from, to, err := exports.MonthRange(func(k string, _ ...string) string { return tc.q[k] }, now, loc)
+		if err != nil || !from.Equal(tc.from) || !to.Equal(tc.to) {
+			t.Errorf("%v: %v – %v (%v), want %v – %v", tc.q, from, to, err, tc.from, tc.to)
+		}
+	}
+	if _, _, err := exports.MonthRange(func(k string, _ ...string) string { return map[string]string{"from": "soon"}[k] }, now, loc); err == nil {
+		t.Error("a bad date was taken")
+	}
+}

@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/app/exports"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // A file is handed on as it is written: the client reads the first rows while the writer
@@ -23,7 +24,7 @@ func TestStreamHandsRowsOnBeforeTheEnd(t *testing.T) {
 	waited := make(chan bool, 1) // whether the writer had to give up waiting
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Get("/x.csv", func(c *fiber.Ctx) error {
-		return exports.Stream(c, slog.New(slog.DiscardHandler), "x.csv", func(_ context.Context, w *exports.Writer) error {
+		return exports.Stream(c, tickettest.Logger(), "x.csv", func(_ context.Context, w *exports.Writer) error {
 			for i := range 2000 { // more than the connection's buffer holds
 				if err := w.Row(fmt.Sprint(i), "=cell", "张伟"); err != nil {
 					return err
@@ -68,5 +69,29 @@ func TestStreamHandsRowsOnBeforeTheEnd(t *testing.T) {
 	}
 	if lines := strings.Split(strings.TrimSuffix(rest.String(), "\n"), "\n"); len(lines) != 2000 || lines[len(lines)-1] != "last" {
 		t.Errorf("%d more rows, ending %q", len(lines), lines[len(lines)-1])
+	}
+}
+
+// A file leaves the desk: the customers' numbers and addresses in its cells are masked,
+// the references, amounts and dates stay as written.
+func TestRowsMasked(t *testing.T) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/x.csv", func(c *fiber.Ctx) error {
+		return exports.Stream(c, tickettest.Logger(), "x.csv", func(_ context.Context, w *exports.Writer) error {
+			return w.Row("HL-000001", "回电 13800138000，身份证 310101199001011234", "+8613900139000", "zhang.wei@example.com", "12800.00", "2026-12-04 09:30")
+		})
+	})
+	res, err := app.Test(httptest.NewRequest(http.MethodGet, "/x.csv", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body := new(strings.Builder)
+	if _, err := bufio.NewReader(res.Body).WriteTo(body); err != nil {
+		t.Fatal(err)
+	}
+	want := "\uFEFFHL-000001,回电 138****8000，身份证 3101**********1234,'+86139****9000,zh***@example.com,12800.00,2026-12-04 09:30\n"
+	if body.String() != want {
+		t.Errorf("row %q, want %q", body.String(), want)
 	}
 }

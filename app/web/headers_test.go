@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,7 +31,7 @@ func TestEveryPageCarriesTheSamePolicy(t *testing.T) {
 	svc := tickettest.Service(tickettest.SQLite(t), clock)
 	care := aftercare.New(svc, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
 	svc.SetAftercare(care)
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	desk := console.New(console.Config{Service: svc, Log: log, Clock: clock})
 	t.Cleanup(desk.Close)
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -26,7 +25,7 @@ func TestMediaLinks(t *testing.T) {
 		ctx := context.Background()
 		clock := tickettest.NewClock(tickettest.T0)
 		d := tickettest.NewDesk(t, tickettest.Service(db, clock), clock)
-		log := slog.New(slog.DiscardHandler)
+		log := tickettest.Logger()
 		app := api.New(api.Config{Service: d.Svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{web.NewMediaLinks(d.Svc, log)}})
 		png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{9}, 200)...)
 		tk := d.Ticket(t, "+8613800138000")

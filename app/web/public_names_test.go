@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -27,7 +26,7 @@ func TestStatusPageListsOnlySentReplies(t *testing.T) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		svc := tickettest.Service(db, tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
-		log := slog.New(slog.DiscardHandler)
+		log := tickettest.Logger()
 		app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
 			web.NewStatusPage(svc, access.New(svc, access.Config{}), func(c *fiber.Ctx) string { return c.IP() }, log).Company("平安示范保险")}})
 		res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelEmail, From: tickets.IdentityEmail, Address: "kim@example.com",
@@ -102,7 +101,7 @@ func TestSurveyPageNamesCompanyAndTicket(t *testing.T) {
 		svc := tickettest.Service(db, tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
 		care := aftercare.New(svc, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
 		svc.SetAftercare(care)
-		log := slog.New(slog.DiscardHandler)
+		log := tickettest.Logger()
 		admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
 		if err != nil {
 			t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/access"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 //go:embed templates/*.html
@@ -59,6 +60,10 @@ func NewStatusPage(svc *tickets.Service, doors *access.Service, clientIP func(*f
 	funcs := template.FuncMap{
 		"when": func(t time.Time) string { return t.In(loc).Format("2006-01-02 15:04") },
 		"day":  func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
+		// A lookup is proved by the reference and four digits only: numbers and addresses
+		// in what the page shows stay masked, which costs the customer, who knows their
+		// own, nothing.
+		"mask": privacy.MaskText,
 	}
 	tmpl := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/*.html"))
 	return &StatusPage{doors: doors, tmpl: tmpl, clientIP: clientIP, log: log, company: DefaultCompany}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -23,7 +22,7 @@ import (
 func TestStatusPage(t *testing.T) {
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{
 		web.NewStatusPage(svc, access.New(svc, access.Config{}), func(c *fiber.Ctx) string { return c.IP() }, log)}})
 	res, err := svc.Intake(ctx, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613800138000",
@@ -32,7 +31,7 @@ func TestStatusPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin, _ := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
-	reply, err := svc.Reply(ctx, tickets.AgentActor(admin), res.Ticket.Ref(), "您好，材料已收到。")
+	reply, err := svc.Reply(ctx, tickets.AgentActor(admin), res.Ticket.Ref(), "您好，材料已收到。我们会致电 13800138000 核对卡号 6217 0012 3456 7893。")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +57,12 @@ func TestStatusPage(t *testing.T) {
 	if status != 200 || !strings.Contains(body, "您好，材料已收到。") || !strings.Contains(body, "处理中") || !strings.Contains(body, "2026-11-27 17:30") {
 		t.Errorf("lookup: %d %s", status, body)
 	}
-	if strings.Contains(body, "INTERNAL NOTE") || strings.Contains(body, "13800138000") || strings.Contains(body, "<script>alert") {
-		t.Error("the page shows a note, the phone number, or unescaped HTML")
+	if strings.Contains(body, "INTERNAL NOTE") || strings.Contains(body, "13800138000") || strings.Contains(body, "0012 3456") || strings.Contains(body, "<script>alert") {
+		t.Error("the page shows a note, a number in full, or unescaped HTML")
+	}
+	// Four digits prove little: numbers in the replies stay masked.
+	if !strings.Contains(body, "我们会致电 138****8000 核对卡号 6217 **** **** 7893。") {
+		t.Errorf("the reply's numbers are not masked: %s", body)
 	}
 	// In English the status stands as a label, not as the sentence word it is in an SMS.
 	if _, body := get(url.Values{"ref": {"HL-000001"}, "check": {"8000"}, "lang": {"en"}}); !strings.Contains(body, `<span class="status">Being worked on</span>`) {
@@ -77,7 +80,7 @@ func TestStatusPage(t *testing.T) {
 func TestStatusPageLimitsGuessing(t *testing.T) {
 	ctx := context.Background()
 	svc := tickettest.Service(tickettest.SQLite(t), tickettest.NewClock(time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)))
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	// Behind a load balancer (the test's requests come from 0.0.0.0), X-Forwarded-For names
 	// the client.
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{

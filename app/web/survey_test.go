@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -28,7 +27,7 @@ func TestSurveyPage(t *testing.T) {
 		svc := tickettest.Service(db, clock)
 		care := aftercare.New(svc, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
 		svc.SetAftercare(care)
-		log := slog.New(slog.DiscardHandler)
+		log := tickettest.Logger()
 		app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{web.NewSurveyPage(care, log)}})
 		admin, err := svc.CreateAgent(ctx, tickets.Actor{Kind: "system"}, tickets.NewAgent{Email: "a@example.com", Role: tickets.RoleAdmin, Password: "long enough password"})
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -48,7 +47,7 @@ type onlyReader struct{ io.Reader }
 // set to emailMax.
 func mailServer(t *testing.T, d *mailDesk, emailMax int64) string {
 	t.Helper()
-	app := api.New(api.Config{Service: d.svc, Log: slog.New(slog.DiscardHandler), EmailMaxBytes: emailMax,
+	app := api.New(api.Config{Service: d.svc, Log: tickettest.Logger(), EmailMaxBytes: emailMax,
 		Webhooks: []interface{ Register(*fiber.App) }{d.mail}})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,7 +44,7 @@ func FuzzEmailDeliver(f *testing.F) {
 
 	// One desk for the whole run: a fresh database per input would cost more than the input.
 	svc := tickettest.Service(tickettest.SQLite(f), tickettest.NewClock(t0))
-	mail := webhooks.NewEmail(svc, mailSecret, slog.New(slog.DiscardHandler))
+	mail := webhooks.NewEmail(svc, mailSecret, tickettest.Logger())
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		err := mail.Deliver(context.Background(), raw)
 		if err != nil && !errors.Is(err, webhooks.ErrRejected) {

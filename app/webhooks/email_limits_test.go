@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -130,7 +129,7 @@ func TestEmailWebhookNotesAttachmentsNotKept(t *testing.T) {
 func TestSMTPListenerRefusesWhatNoMailCarries(t *testing.T) {
 	d := newMailDesk(t, tickettest.SQLite(t))
 	srv := transport.NewSMTPServer(transport.SMTPConfig{AcceptDomains: []string{"desk.example.com"}},
-		func(ctx context.Context, _ string, _ []string, raw []byte) error { return d.mail.Deliver(ctx, raw) }, slog.New(slog.DiscardHandler))
+		func(ctx context.Context, _ string, _ []string, raw []byte) error { return d.mail.Deliver(ctx, raw) }, tickettest.Logger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

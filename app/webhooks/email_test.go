@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -36,7 +35,7 @@ func newMailDesk(t *testing.T, db *bun.DB) *mailDesk {
 	t.Helper()
 	svc := tickettest.Service(db, tickettest.NewClock(t0))
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	mail := webhooks.NewEmail(svc, mailSecret, log)
 	return &mailDesk{svc: svc, db: db, mail: mail, app: api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{mail}})}
 }
@@ -84,7 +83,7 @@ func TestEmailWebhookAuth(t *testing.T) {
 	if n := d.count(t, "messages"); n != 0 {
 		t.Errorf("refused requests stored %d messages", n)
 	}
-	closed := webhooks.NewEmail(d.svc, "", slog.New(slog.DiscardHandler))
+	closed := webhooks.NewEmail(d.svc, "", tickettest.Logger())
 	app := api.New(api.Config{Service: d.svc, Webhooks: []interface{ Register(*fiber.App) }{closed}})
 	req := httptest.NewRequest("POST", "/webhooks/email", bytes.NewReader(raw))
 	req.Header.Set("Authorization", "Bearer ")

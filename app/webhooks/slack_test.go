@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -79,7 +78,7 @@ func newSlackDesk(t *testing.T, db *bun.DB) *slackDesk {
 	fake.AddChannel("C1")
 	d.fake = fake
 	client := notifications.NewSlack(notifications.SlackConfig{Token: "xoxb-test", APIURL: fake.URL()})
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	d.app = api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewSlack(svc, d.box, slackSecret, client, log)}})
 
 	if _, err := d.box.CollectAnnouncements(ctx); err != nil {
@@ -278,7 +277,7 @@ func TestSlackSignatures(t *testing.T) {
 func TestSlackNoSecretRefusesAll(t *testing.T) {
 	db := tickettest.SQLite(t)
 	svc := tickettest.Service(db, tickets.SystemClock{})
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewSlack(svc, outbox.New(svc), "", nil, log)}})
 	body := payload("U1", notifications.ActionTake, "HL-000001")
 	req := httptest.NewRequest(http.MethodPost, "/webhooks/slack/interactions", strings.NewReader(body))

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -55,7 +54,7 @@ func newDesk(t *testing.T, db *bun.DB, mod func(*webhooks.TwilioConfig)) *desk {
 	if mod != nil {
 		mod(&cfg)
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	app := api.New(api.Config{Service: svc, Log: log, Webhooks: []interface{ Register(*fiber.App) }{webhooks.NewTwilio(svc, cfg, log)}})
 	return &desk{svc: svc, clock: clock, app: app, db: db}
 }

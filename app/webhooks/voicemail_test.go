@@ -2,7 +2,6 @@ package webhooks_test
 
 import (
 	"context"
-	"log/slog"
 	"net/url"
 	"strings"
 	"sync"
@@ -67,7 +66,7 @@ func newPhoneDesk(t *testing.T, db *bun.DB, withSTT bool) *phoneDesk {
 		speech = client
 	}
 	recs := twilio.NewRecordings(twilio.Config{AccountSID: voicetest.AccountSID, AuthToken: voicetest.AuthToken, APIURL: p.media.URL})
-	p.worker = jobs.NewTranscriber(p.svc, recs, speech, slog.New(slog.DiscardHandler))
+	p.worker = jobs.NewTranscriber(p.svc, recs, speech, tickettest.Logger())
 	return p
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +45,7 @@ func TestWeChatEveryTypeStoredWithItsFile(t *testing.T) {
 
 		clock := tickettest.NewClock(wxNow.Add(time.Minute))
 		svc := tickettest.Service(db, clock)
-		log := slog.New(slog.DiscardHandler)
+		log := tickettest.Logger()
 		client := wechat.NewClient(media.URL, wxAppID, "s3cret", redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()}))
 		wc, err := webhooks.NewWeChat(svc, webhooks.WeChatConfig{Token: wxToken, AppID: wxAppID, Clock: clock,
 			Media: client, MediaTimeout: 200 * time.Millisecond}, log)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -47,7 +46,7 @@ func newWxDesk(t *testing.T, db *bun.DB) *wxDesk {
 	clock := tickettest.NewClock(wxNow.Add(time.Minute))
 	svc := tickettest.Service(db, clock)
 	svc.SetComplaints(complaints.New(svc)) // as app wires it
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	d := &wxDesk{svc: svc, db: db, clock: clock}
 	for _, key := range []string{wxAESKey, ""} {
 		wc, err := webhooks.NewWeChat(svc, webhooks.WeChatConfig{Token: wxToken, AppID: wxAppID, EncodingAESKey: key,

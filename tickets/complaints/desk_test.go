@@ -2,7 +2,6 @@ package complaints_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -33,7 +32,7 @@ func newDesk(t *testing.T, db *bun.DB) *desk {
 func receiptDesk(t *testing.T, db *bun.DB) *desk {
 	t.Helper()
 	clock := tickettest.NewClock(tickettest.T0)
-	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, slog.New(slog.DiscardHandler))
+	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, tickettest.Logger())
 	d := plugged(tickettest.BareDesk(t, svc, clock))
 	d.LiNa = d.Agent(t, "li.na@example.com", tickets.RoleAgent, d.Claims)
 	return d

@@ -3,7 +3,6 @@ package delivery_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -137,7 +136,7 @@ func zoneService(t *testing.T, zone string, now time.Time) *tickets.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.DiscardHandler)
+	log := tickettest.Logger()
 	cal := tickets.NewCalendar(loc, 9*time.Hour, 18*time.Hour, log)
 	return tickets.NewService(tickettest.SQLite(t), tickettest.NewClock(now), tickets.Config{DefaultCountry: "86", PasswordCost: 4, Calendar: cal}, log)
 }

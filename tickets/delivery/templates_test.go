@@ -3,7 +3,6 @@ package delivery_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ type desk struct {
 func newDesk(t *testing.T, db *bun.DB) *desk {
 	t.Helper()
 	clock := tickettest.NewClock(tickettest.T0)
-	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, slog.New(slog.DiscardHandler))
+	svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, Notices: true}, tickettest.Logger())
 	return &desk{Desk: tickettest.NewDesk(t, svc, clock), del: delivery.New(svc)}
 }
 

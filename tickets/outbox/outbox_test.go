@@ -3,7 +3,6 @@ package outbox_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strconv"
 	"sync"
 	"testing"
@@ -152,7 +151,7 @@ func TestAnnouncingStartsWhenSchemaIsCreated(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					if err := migrations.Up(ctx, db, slog.New(slog.DiscardHandler)); err != nil {
+					if err := migrations.Up(ctx, db, tickettest.Logger()); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -45,12 +45,15 @@ type Config struct {
 	Every time.Duration
 	// Log is where runs are reported (nil: discarded).
 	Log *slog.Logger
+	// Reveal is which customer fields each role may reveal in full (nil: DefaultRules).
+	Reveal Rules
 }
 
 // Service is the privacy chapter over the core. It is safe for concurrent use.
 type Service struct {
 	svc   *tickets.Service
 	cfg   Config
+	rules Rules // who may reveal which fields
 	log   *slog.Logger
 	batch int // rows a retention transaction takes; tickets.SweepBatch but in tests
 }
@@ -64,7 +67,11 @@ func New(svc *tickets.Service, cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{svc: svc, cfg: cfg, log: log, batch: tickets.SweepBatch}
+	rules := cfg.Reveal
+	if rules == nil {
+		rules = DefaultRules()
+	}
+	return &Service{svc: svc, cfg: cfg, rules: rules, log: log, batch: tickets.SweepBatch}
 }
 
 // mayHandle refuses anyone but supervisors and admins (and the system): copies and

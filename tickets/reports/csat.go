@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -76,5 +77,29 @@ func (rd *Reader) CSAT(ctx context.Context, from, to time.Time) (*CSATReport, er
 		" GROUP BY tm.id, tm.name ORDER BY tm.name, tm.id", from, to).Scan(ctx, &r.ByTeam); err != nil {
 		return nil, fmt.Errorf("csat by team: %w", err)
 	}
+	return r, nil
+}
+
+// CSATFor is the satisfaction report as actor may read it: the totals, the distribution
+// and the teams' lines as they are, and of the agents' lines only those about people the
+// actor manages (tickets.Service.MayReadAgentFigures: an admin all, a supervisor their
+// team's agents, an agent their own line). Figures about people are for those who
+// manage them.
+func (rd *Reader) CSATFor(ctx context.Context, actor tickets.Actor, from, to time.Time) (*CSATReport, error) {
+	r, err := rd.CSAT(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	mine := r.ByAgent[:0:0]
+	for _, g := range r.ByAgent {
+		err := rd.svc.MayReadAgentFigures(ctx, actor, g.ID)
+		switch {
+		case err == nil:
+			mine = append(mine, g)
+		case !errors.Is(err, tickets.ErrForbidden):
+			return nil, fmt.Errorf("csat: who may read agent %d: %w", g.ID, err)
+		}
+	}
+	r.ByAgent = mine
 	return r, nil
 }

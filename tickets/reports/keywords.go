@@ -34,9 +34,20 @@ func (rd *Reader) TopKeywords(ctx context.Context, from, to time.Time, teamID *i
 	if err := rd.checkTeam(ctx, teamID); err != nil {
 		return nil, 0, err
 	}
-	rules, err := rd.rules(ctx)
+	docs, ruleWords, read, err := rd.keywordDocs(ctx, from, to, teamID, sample)
 	if err != nil {
 		return nil, 0, err
+	}
+	return topTerms(docs, ruleWords, n), read, nil
+}
+
+// keywordDocs reads the texts keywords are counted in: for each ticket with inbound
+// messages among the most recent `sample` of [from, to), its subject and those messages;
+// with the active routing rules' keywords and how many messages it read.
+func (rd *Reader) keywordDocs(ctx context.Context, from, to time.Time, teamID *int64, sample int) ([]string, []string, int, error) {
+	rules, err := rd.rules(ctx)
+	if err != nil {
+		return nil, nil, 0, err
 	}
 	var ruleWords []string
 	for _, r := range rules {
@@ -54,7 +65,7 @@ func (rd *Reader) TopKeywords(ctx context.Context, from, to time.Time, teamID *i
 		"FROM messages AS m JOIN tickets AS t ON t.id = m.ticket_id "+
 		"WHERE m.direction = ? AND m.created_at >= ? AND m.created_at < ?%s ORDER BY m.id DESC LIMIT %d", keywordBodyRunes, team, sample),
 		append([]any{tickets.DirectionInbound, from, to}, teamArgs...)...).Scan(ctx, &rows); err != nil {
-		return nil, 0, fmt.Errorf("read inbound messages for keywords: %w", err)
+		return nil, nil, 0, fmt.Errorf("read inbound messages for keywords: %w", err)
 	}
 	texts := map[int64][]string{}
 	var order []int64
@@ -69,7 +80,7 @@ func (rd *Reader) TopKeywords(ctx context.Context, from, to time.Time, teamID *i
 	for _, id := range order {
 		docs = append(docs, strings.Join(texts[id], "\n"))
 	}
-	return topTerms(docs, ruleWords, n), len(rows), nil
+	return docs, ruleWords, len(rows), nil
 }
 
 // topTerms counts, for each term, the documents that mention it, and returns the n most
@@ -77,14 +88,38 @@ func (rd *Reader) TopKeywords(ctx context.Context, from, to time.Time, teamID *i
 // two (one customer's words are not a trend). Ties go to the rules' terms, then the longer,
 // then the alphabetically first.
 func topTerms(docs []string, ruleWords []string, n int) []Count {
-	counts := map[string]int64{}
-	shown := map[string]string{} // lower-cased term → as first seen (a rule's own spelling)
-	isRule := map[string]bool{}
+	tc := countTerms(docs, ruleWords)
+	out := make([]Count, 0, len(tc.counts))
+	for k, c := range tc.counts {
+		if c >= 2 || tc.isRule[k] {
+			out = append(out, Count{Key: k, N: c})
+		}
+	}
+	tc.sort(out)
+	if len(out) > n {
+		out = out[:n]
+	}
+	for i := range out {
+		out[i].Key = tc.shown[out[i].Key]
+	}
+	return out
+}
+
+// termCounts is how many documents mention each term, by its lower-cased form.
+type termCounts struct {
+	counts map[string]int64
+	shown  map[string]string // lower-cased term → as first seen (a rule's own spelling)
+	isRule map[string]bool
+}
+
+// countTerms counts, for each term, the documents that mention it.
+func countTerms(docs []string, ruleWords []string) termCounts {
+	tc := termCounts{counts: map[string]int64{}, shown: map[string]string{}, isRule: map[string]bool{}}
 	for _, w := range ruleWords {
 		k := strings.ToLower(w)
-		isRule[k] = true
-		if _, ok := shown[k]; !ok {
-			shown[k] = w
+		tc.isRule[k] = true
+		if _, ok := tc.shown[k]; !ok {
+			tc.shown[k] = w
 		}
 	}
 	lexicon := chineseLexicon(ruleWords)
@@ -96,24 +131,24 @@ func topTerms(docs []string, ruleWords []string, n int) []Count {
 				return
 			}
 			seen[k] = true
-			counts[k]++
-			if _, ok := shown[k]; !ok {
-				shown[k] = term
+			tc.counts[k]++
+			if _, ok := tc.shown[k]; !ok {
+				tc.shown[k] = term
 			}
 		})
 	}
-	out := make([]Count, 0, len(counts))
-	for k, c := range counts {
-		if c >= 2 || isRule[k] {
-			out = append(out, Count{Key: k, N: c})
-		}
-	}
+	return tc
+}
+
+// sort orders counts most first; ties go to the rules' terms, then the longer, then the
+// alphabetically first.
+func (tc termCounts) sort(out []Count) {
 	slices.SortFunc(out, func(a, b Count) int {
 		if c := cmp.Compare(b.N, a.N); c != 0 {
 			return c
 		}
-		if isRule[a.Key] != isRule[b.Key] {
-			if isRule[a.Key] {
+		if tc.isRule[a.Key] != tc.isRule[b.Key] {
+			if tc.isRule[a.Key] {
 				return -1
 			}
 			return 1
@@ -123,13 +158,6 @@ func topTerms(docs []string, ruleWords []string, n int) []Count {
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	if len(out) > n {
-		out = out[:n]
-	}
-	for i := range out {
-		out[i].Key = shown[out[i].Key]
-	}
-	return out
 }
 
 // keywordTerms calls add for each term of text. Chinese is written without spaces, so

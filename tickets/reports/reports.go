@@ -40,6 +40,7 @@ import (
 // Reader computes the reports. It holds no state of its own and is safe for concurrent
 // use.
 type Reader struct {
+	svc   *tickets.Service // who may read figures about people; the agents and teams
 	db    *bun.DB
 	now   func() time.Time // the service's time, as it stamps rows
 	cal   *tickets.Calendar
@@ -52,7 +53,7 @@ type Reader struct {
 // the days, the routing rules whose keywords count), and a single argument cannot be wired
 // with a mismatched one. It reads them through the Service's exported accessors only.
 func New(svc *tickets.Service) *Reader {
-	return &Reader{db: svc.DB(), now: svc.Now, cal: svc.Calendar(), rules: svc.RoutingRules}
+	return &Reader{svc: svc, db: svc.DB(), now: svc.Now, cal: svc.Calendar(), rules: svc.RoutingRules}
 }
 
 // Share is how many deadlines were met out of those whose outcome is known.

@@ -137,5 +137,5 @@ func (c *Clock) Advance(d time.Duration) {
 
 // Service builds a tickets.Service over db with a test clock and a cheap password hash.
 func Service(db *bun.DB, clock tickets.Clock) *tickets.Service {
-	return tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4}, slog.New(slog.DiscardHandler))
+	return tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4}, Logger())
 }

@@ -165,7 +165,7 @@ func TestComplaintPage(t *testing.T) {
 	b := d.SignIn(d.Office)
 	r := b.Get("/complaints/" + strings.ToLower(c.Ref()))
 	consoletest.WantStatus(t, r, 200)
-	consoletest.WantContains(t, r, c.Ref(), "理赔三个星期没有消息", `href="/tickets/`+tk.Ref()+`"`, "8613800138000", "客户投诉",
+	consoletest.WantContains(t, r, c.Ref(), "理赔三个星期没有消息", `href="/tickets/`+tk.Ref()+`"`, "138****8000", "客户投诉",
 		"2026-11-25", "2026-12-09", "剩 10 个工作日", "未延期", "王芳 Wang Fang", "已受理",
 		"升级为投诉", // the history: the complaint was opened
 		`action="/complaints/`+c.Ref()+`/status"`, `value="investigating"`, `action="/complaints/`+c.Ref()+`/decision"`,
@@ -173,7 +173,7 @@ func TestComplaintPage(t *testing.T) {
 		`type="date" name="until" id="extend-until" min="2026-12-10"`, "每件投诉只能延期一次", `action="/complaints/`+c.Ref()+`/assign"`,
 		`name="_csrf"`,
 		// The conversation on the ticket, with who wrote it.
-		`id="conversation"`, "客户对话", `<b>&#43;8613800138000</b>`, "我要投诉！理赔三个星期没有消息")
+		`id="conversation"`, "客户对话", `<b>&#43;86 138****8000</b>`, "我要投诉！理赔三个星期没有消息")
 	consoletest.WantLacks(t, r, `id="take"`, "complaints.", "event.") // already the officer's; no untranslated keys
 
 	b.Post("/settings/language", url.Values{"lang": {"en"}})

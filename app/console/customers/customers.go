@@ -6,6 +6,7 @@ package customers
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -26,9 +27,14 @@ type Handler struct {
 	privacy    *privacy.Service
 }
 
-// New is the customers' section over the core and the chapters whose records it shows.
-func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, priv *privacy.Service) *Handler {
-	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, privacy: priv}
+// New is the customers' section over the core and the chapters whose records it shows;
+// reveals (the "show" buttons of the customer and ticket pages) and the customer's rights
+// go through pv, nil meaning the default rules.
+func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, pv *privacy.Service) *Handler {
+	if pv == nil {
+		pv = privacy.New(svc, privacy.Config{})
+	}
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, privacy: pv}
 }
 
 // Register mounts the customers' routes.
@@ -36,6 +42,7 @@ func (h *Handler) Register(r ui.Router) {
 	r.Get("/customers/:id", h.customer)
 	r.Post("/customers/:id", h.update)
 	h.registerPrivacy(r)
+	r.Post("/customers/:id/reveal", h.reveal)
 }
 
 // Locales are the languages a customer may be written to in; "" is not known yet.
@@ -54,6 +61,7 @@ type customerData struct {
 	// HeldAsCustomer: a hold on the customer is in force (a second is not offered).
 	HeldAsCustomer bool
 	Trail          []trailRow
+	Reveal         map[string]bool // the fields the agent may reveal ("show" buttons)
 	// From is the queue the page was opened from (its search's matches), passed on to the
 	// ticket links as it came: the ticket page keeps only what names a queue, and goes on
 	// to that queue's next ticket after a resolution.
@@ -94,6 +102,9 @@ func (h *Handler) customer(ctx *fiber.Ctx, a *tickets.Agent) error {
 	if err := h.privacyData(cx, ui.Lang(ctx, a), &d); err != nil {
 		return err
 	}
+	if d.Reveal, err = h.privacy.Revealable(cx, tickets.AgentActor(a), id, 0); err != nil {
+		return err
+	}
 	v := h.kit.View(ctx, a, "queue", d)
 	v.Title = v.T("customer.title")
 	if d.C.Name != "" {
@@ -122,4 +133,49 @@ func (h *Handler) update(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	return ui.Redirect(ctx, "/customers/"+strconv.FormatInt(id, 10), ui.T(ui.Lang(ctx, a), "customer.saved"))
+}
+
+// reveal serves POST /customers/:id/reveal (field, identity, message, ticket): one value
+// in full, recorded as it is read (privacy.Service.Reveal). console.js asks for JSON and
+// puts the value in place of the masked one; without script the value is shown on a page
+// of its own. A refusal is 403 and records nothing.
+func (h *Handler) reveal(ctx *fiber.Ctx, a *tickets.Agent) error {
+	id, err := customerID(ctx)
+	if err != nil {
+		return err
+	}
+	req := privacy.Request{CustomerID: id, Field: ctx.FormValue("field")}
+	for name, dst := range map[string]*int64{"identity": &req.IdentityID, "message": &req.MessageID} {
+		if v := ctx.FormValue(name); v != "" {
+			if *dst, err = strconv.ParseInt(v, 10, 64); err != nil || *dst <= 0 {
+				return fiber.NewError(fiber.StatusBadRequest, name+" must be an id")
+			}
+		}
+	}
+	if ref := strings.TrimSpace(ctx.FormValue("ticket")); ref != "" {
+		tid, ok := tickets.ParseRef(strings.ToUpper(ref))
+		if !ok {
+			return fiber.NewError(fiber.StatusBadRequest, "ticket must be a ticket reference")
+		}
+		req.TicketID = tid
+	}
+	wantsJSON := strings.Contains(ctx.Get(fiber.HeaderAccept), "json")
+	v, err := h.privacy.Reveal(ctx.UserContext(), tickets.AgentActor(a), req)
+	if err != nil {
+		if wantsJSON {
+			status, reason := ui.StatusIn(ui.Lang(ctx, a), err)
+			if status == fiber.StatusForbidden {
+				reason = ui.T(ui.Lang(ctx, a), "privacy.refused")
+			}
+			return ctx.Status(status).JSON(fiber.Map{"error": reason})
+		}
+		return err
+	}
+	ctx.Set(fiber.HeaderCacheControl, "no-store")
+	if wantsJSON {
+		return ctx.JSON(v)
+	}
+	page := h.kit.View(ctx, a, "queue", struct{ Value, Back string }{v.Value, ui.BackTo(ctx)})
+	page.Title = page.T("privacy.revealed")
+	return h.kit.Render(ctx, "revealed", page)
 }

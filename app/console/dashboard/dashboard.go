@@ -34,6 +34,11 @@ func (h *Handler) Register(r ui.Router) {
 	r.Get("/dashboard", h.dashboard)
 	r.Get("/dashboard/floor", h.floor)
 	r.Get("/dashboard/export.csv", h.exportKPI)
+	r.Get("/dashboard/scorecard", h.scorecard)
+	r.Get("/dashboard/scorecard/tickets", h.scorecardTickets)
+	r.Post("/dashboard/scorecard/targets", h.saveTargets)
+	r.Get("/dashboard/issues", h.issues)
+	r.Get("/dashboard/issues.csv", h.exportIssues)
 }
 
 // dashData is the page, laid out: every figure formatted, every chart drawn.

@@ -13,6 +13,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
@@ -26,7 +27,8 @@ type Handler struct {
 	canned     *canned.Service     // the canned replies offered in the composer
 	stages     *stages.Service     // a ticket's progress stages and the documents it waits for
 	log        *slog.Logger
-	categories []string // what a logged call may be filed under
+	categories []string         // what a logged call may be filed under
+	privacy    *privacy.Service // which masked values the agent may reveal on a ticket
 }
 
 // DefaultCategories are the call categories when none are configured. The console names
@@ -42,9 +44,19 @@ func (h *Handler) SetCategories(cs []string) {
 	}
 }
 
+// SetPrivacy sets who may reveal what (the "show" buttons of the ticket page); nil
+// means the default rules.
+func (h *Handler) SetPrivacy(p *privacy.Service) {
+	if p == nil {
+		p = privacy.New(h.svc, privacy.Config{})
+	}
+	h.privacy = p
+}
+
 // New is the desk over the service and the chapters it shows beside a ticket.
 func New(kit *ui.Kit, svc *tickets.Service, cps *complaints.Service, care *aftercare.Service, recordings api.Recordings, log *slog.Logger) *Handler {
-	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, canned: canned.New(svc), stages: stages.New(svc), log: log, categories: DefaultCategories}
+	return &Handler{kit: kit, svc: svc, complaints: cps, care: care, recordings: recordings, canned: canned.New(svc), stages: stages.New(svc), log: log, categories: DefaultCategories,
+		privacy: privacy.New(svc, privacy.Config{})}
 }
 
 // Register mounts the desk's routes.

@@ -10,10 +10,11 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/console/internal/consoletest"
 
+	"github.com/uptrace/bun"
+
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
-	"github.com/uptrace/bun"
 )
 
 func TestQueues(t *testing.T) {
@@ -35,7 +36,7 @@ func TestQueues(t *testing.T) {
 			has, lacks []string
 		}{
 			{"/queue", []string{mine.Ref()}, []string{theirs.Ref(), waiting.Ref()}},
-			{"/queue?view=mine", []string{mine.Ref(), "车险理赔进度", "&#43;8613800138001"}, []string{theirs.Ref()}},
+			{"/queue?view=mine", []string{mine.Ref(), "车险理赔进度", "&#43;86 138****8001"}, []string{theirs.Ref()}},
 			{"/queue?view=team", []string{mine.Ref(), theirs.Ref()}, []string{waiting.Ref()}},
 			{"/queue?view=unassigned", []string{waiting.Ref()}, []string{mine.Ref(), theirs.Ref()}},
 			{"/queue?view=all", []string{mine.Ref(), theirs.Ref(), waiting.Ref()}, nil},
@@ -129,7 +130,7 @@ func TestTicketPage(t *testing.T) {
 	t.Run("shows the timeline, the customer and what can be done", func(t *testing.T) {
 		r := b.Get("/tickets/" + strings.ToLower(tk.Ref()))
 		consoletest.WantStatus(t, r, 200)
-		consoletest.WantContains(t, r, tk.Ref(), "理赔进度", "&#43;8613800138000", "创建了工单",
+		consoletest.WantContains(t, r, tk.Ref(), "理赔进度", "&#43;86 138****8000", "创建了工单",
 			`<option value="sms" selected>`, // the reply goes back by SMS
 			`id="segments"`, "我来处理", "升级为投诉")
 		consoletest.WantLacks(t, r, `value="wechat"`) // the customer has no WeChat

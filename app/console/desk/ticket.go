@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"errors"
 	"net/url"
 	"slices"
 	"sort"
@@ -16,6 +17,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/canned"
 	"github.com/hotlinedesk/hotline/tickets/complaints"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/stages"
 )
 
@@ -38,7 +40,8 @@ type ticketData struct {
 	Back       string          // that queue's URL
 	Canned     []canned.Filled // the composer's canned replies, filled for this ticket
 	Progress   *stages.Progress
-	NextStage  int64 // the stage preselected in the stage control: the one after the current
+	NextStage  int64           // the stage preselected in the stage control: the one after the current
+	Reveal     map[string]bool // the fields the agent may reveal here ("show" buttons)
 }
 
 // timelineItem is a message or an audit event, in the order they happened.
@@ -61,7 +64,7 @@ func (h *Handler) ticket(ctx *fiber.Ctx, a *tickets.Agent) error {
 		return err
 	}
 	v := h.kit.View(ctx, a, "queue", d)
-	v.Title = d.T.Ref() + " " + d.T.Subject
+	v.Title = d.T.Ref() + " " + privacy.MaskText(d.T.Subject)
 	if ctx.Query("partial") == "timeline" {
 		return h.kit.Render(ctx, "ticket_timeline", v)
 	}
@@ -141,6 +144,9 @@ func (h *Handler) ticketData(ctx *fiber.Ctx, a *tickets.Agent, ref string) (*tic
 	}
 	if d.Progress.Current == nil && len(d.Progress.Steps) > 0 {
 		d.NextStage = d.Progress.Steps[0].Stage.ID
+	}
+	if d.Reveal, err = h.privacy.Revealable(cx, tickets.AgentActor(a), t.CustomerID, t.ID); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -421,6 +427,17 @@ func (h *Handler) formOf(ctx *fiber.Ctx) callForm {
 // number (from the customer page), the caller's open tickets are offered at once.
 func (h *Handler) newCall(ctx *fiber.Ctx, a *tickets.Agent) error {
 	f := callForm{Priority: string(tickets.PriorityNormal), Phone: strings.TrimSpace(ctx.Query("phone")), Categories: h.categories}
+	// From the customer page (customer=<id>): the form needs the number in full, so it is
+	// revealed, and recorded, as the "show" button would; one not allowed starts blank.
+	if id, err := strconv.ParseInt(ctx.Query("customer"), 10, 64); err == nil && id > 0 && f.Phone == "" {
+		v, err := h.privacy.Reveal(ctx.UserContext(), tickets.AgentActor(a), privacy.Request{CustomerID: id, Field: privacy.FieldPhone})
+		switch {
+		case err == nil:
+			f.Phone = v.Value
+		case !errors.Is(err, tickets.ErrForbidden) && !errors.Is(err, tickets.ErrNotFound):
+			return err
+		}
+	}
 	if f.Phone != "" {
 		var err error
 		if f.Caller, f.Open, err = h.svc.CallerTickets(ctx.UserContext(), f.Phone); err != nil {

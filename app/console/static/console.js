@@ -513,4 +513,31 @@
     });
     label();
   }
+
+  // --- Masked values: "show" posts the reveal (recorded on the server) and puts the value
+  // in place of the masked one; without script the form opens a page with the value. ---
+  document.addEventListener("submit", async (e) => {
+    const form = e.target;
+    if (!(form instanceof HTMLFormElement) || !form.classList.contains("reveal")) return;
+    e.preventDefault();
+    const btn = form.querySelector("button");
+    btn.disabled = true;
+    try {
+      const res = await fetch(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)),
+        credentials: "same-origin", headers: { Accept: "application/json" } });
+      const js = await res.json().catch(() => ({}));
+      const target = document.getElementById(form.dataset.target);
+      if (!res.ok || !target) {
+        btn.disabled = false;
+        btn.textContent = js.error || btn.textContent;
+        btn.classList.add("refused");
+        return;
+      }
+      target.textContent = js.value;
+      target.classList.add("revealed");
+      form.remove();
+    } catch (err) {
+      btn.disabled = false;
+    }
+  });
 })();

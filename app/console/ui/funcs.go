@@ -2,12 +2,14 @@ package ui
 
 import (
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 )
 
 // funcs are the helpers every template may call. Times are shown in the desk's calendar
@@ -26,6 +28,11 @@ func funcs(loc *time.Location) template.FuncMap {
 		"zone": func() string { return loc.String() },
 		"sla":  slaOf,
 		"who":  customerLabel,
+		// Customers' numbers and addresses are shown masked everywhere (a "show" button
+		// reveals one, recorded); stored text stays as written.
+		"mask":   privacy.MaskText,
+		"maskv":  func(kind tickets.IdentityKind, v string) string { return privacy.MaskValue(string(kind), v) },
+		"masked": func(s string) bool { return privacy.MaskText(s) != s },
 		"splitTags": func(tags string) []string {
 			var out []string
 			for _, t := range strings.Split(tags, ",") {
@@ -79,6 +86,13 @@ func funcs(loc *time.Location) template.FuncMap {
 				out[i] = i
 			}
 			return out
+		},
+		// teamQuery is a dashboard view's team filter as a query: "" for all teams.
+		"teamQuery": func(team string) string {
+			if team == "" || team == "all" {
+				return ""
+			}
+			return "?team=" + url.QueryEscape(team)
 		},
 		"dict": func(kv ...any) map[string]any {
 			m := map[string]any{}
@@ -150,8 +164,8 @@ func warnPoint(start, due time.Time, warned int, next *time.Time) time.Time {
 	return due
 }
 
-// customerLabel is how a customer is named in lists: their name, else their number,
-// address or a shortened WeChat id.
+// customerLabel is how a customer is named in lists: their name, else their number or
+// address masked, or a shortened WeChat id.
 func customerLabel(c *tickets.Customer) string {
 	if c == nil {
 		return ""
@@ -164,7 +178,7 @@ func customerLabel(c *tickets.Customer) string {
 			if k == tickets.IdentityWeChat && len(v) > 10 {
 				return "WeChat " + v[:6] + "…"
 			}
-			return v
+			return privacy.MaskValue(string(k), v)
 		}
 	}
 	return "—"

@@ -121,6 +121,12 @@ var serviceReasons = []reason{
 	{regexp.MustCompile(`^follow-up \d+ was cancelled when its ticket was reopened$`), "svcerr.followup_cancelled", ""},
 	{regexp.MustCompile(`^only the follow-up's assignee`), "svcerr.followup_not_yours", ""},
 	{regexp.MustCompile(`^this notice was for someone else`), "svcerr.notice_not_yours", ""},
+	// Scorecards.
+	{regexp.MustCompile(`^only the agent, a supervisor of their team or an admin may read their figures$`), "svcerr.figures_agent", ""},
+	{regexp.MustCompile(`^only a supervisor of the team or an admin may read its agents' figures$`), "svcerr.figures_team", ""},
+	{regexp.MustCompile(`^only an admin may set the scorecard targets$`), "svcerr.targets_admin", ""},
+	{regexp.MustCompile(`^there is no team \d+$`), "svcerr.no_team", ""},
+	{regexp.MustCompile(`^a scorecard covers at most (\d+) days$`), "svcerr.scorecard_long", ""},
 	// Account, canned replies and administration.
 	{regexp.MustCompile(`^the current password is wrong$`), "svcerr.password_wrong", ""},
 	{regexp.MustCompile(`^a password needs at least (\d+) characters$`), "svcerr.password_short", ""},
