@@ -448,6 +448,15 @@ func driveAPI(t *testing.T, c *checker) {
 	cu := getN(get(tk, "customer"), "id")
 	do(call{who: "agent1", method: "GET", path: "/api/v1/customers/" + itoa(cu), want: 200})
 	do(call{who: "agent1", method: "PATCH", path: "/api/v1/customers/" + itoa(cu), body: map[string]string{"tags": "vip"}, want: 200})
+	// Values are masked; one in full is revealed to a role allowed to see it, recorded.
+	msgID := getN(getA(do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/" + ref, want: 200}), "messages")[0], "id")
+	reveal := "/api/v1/customers/" + itoa(cu) + "/reveal"
+	do(call{who: "agent1", method: "POST", path: reveal, body: map[string]any{"field": "phone", "ticket": ref}, want: 200})
+	do(call{who: "agent1", method: "POST", path: reveal, body: map[string]any{"field": "message", "message_id": msgID}, want: 403})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "message", "message_id": msgID}, want: 200})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "message"}, want: 400})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "message", "message_id": 999999}, want: 404})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "fax"}, want: 400, invalid: true})
 
 	// People.
 	do(call{who: "agent1", method: "GET", path: "/api/v1/agents", want: 200})
@@ -610,6 +619,33 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/calibration/" + ref, want: 404})
 	do(call{who: "admin", method: "DELETE", path: "/api/v1/quality/rubrics/" + itoa(getN(rb2, "id")), want: 204})
 	do(call{who: "admin", method: "DELETE", path: "/api/v1/quality/rubrics/" + itoa(getN(rb2, "id")), want: 409})
+
+	// Scorecards against the targets, the tickets behind a figure, and frequent issues.
+	const month = "&from=2026-11-01&to=2026-11-30"
+	claims := itoa(e.team("Claims"))
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/scorecard?from=2026-11-01", want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/scorecard?agent=" + itoa(e.id("agent1")) + month, want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/scorecard?team=" + claims + month, want: 200})
+	do(call{who: "agent2", method: "GET", path: "/api/v1/reports/scorecard?agent=" + itoa(e.id("agent1")) + month, want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/scorecard?team=999999", want: 404})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/scorecard?team=" + claims + "&agent=" + itoa(e.id("agent1")), want: 400})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/scorecard?agent=bo", want: 400, invalid: true})
+	for _, fig := range []string{"handled", "reviews", "csat"} {
+		do(call{who: "sup1", method: "GET", path: "/api/v1/reports/scorecard/tickets?figure=" + fig + "&team=" + claims + month, want: 200})
+	}
+	do(call{who: "sup2", method: "GET", path: "/api/v1/reports/scorecard/tickets?figure=handled&team=" + claims + month, want: 403})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/scorecard/tickets?figure=bogus", want: 400, invalid: true})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/targets", want: 200})
+	do(call{who: "sup1", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfied": 90}, want: 403})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfied": 120}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfaction": 90}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfied": 90, "first_response": nil, "followups": 100}, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/frequent-issues", want: 403})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/frequent-issues?weeks=2&end=2026-11-25", want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/frequent-issues?team=" + claims, want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/frequent-issues?weeks=1", want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/frequent-issues.csv?weeks=2&end=2026-11-25&lang=en", want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/frequent-issues.csv", want: 403})
 
 	// Settings.
 	do(call{who: "agent1", method: "GET", path: "/api/v1/sla-policies", want: 200})
