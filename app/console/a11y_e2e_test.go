@@ -147,6 +147,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/calendar", `.page`, ""},
 		{l.Admin, "/admin/templates", `textarea`, ""},
 		{l.Admin, "/admin/channels", `form`, ""},
+		{l.Admin, "/admin/keys", `form`, ""},
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, scheme := range []string{"light", "dark"} {

@@ -241,7 +241,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 	}{
 		{d.Admin, "/admin/agents"}, {d.Admin, "/admin/agents/" + consoletest.ID(d.Agent2.ID)},
 		{d.Admin, "/admin/teams"}, {d.Admin, "/admin/routing"}, {d.Admin, "/admin/sla"},
-		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"},
+		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"}, {d.Admin, "/admin/keys"},
 		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
 		{nil, "/survey/" + token}, {nil, "/survey/not-a-token"},
 	}

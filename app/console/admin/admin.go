@@ -1,5 +1,6 @@
 // Package admin is the console's admin section (/admin): agents, teams, routing rules,
-// SLA policies, the working-day calendar, customer notice templates and channel settings.
+// SLA policies, the working-day calendar, customer notice templates, channel settings and
+// other systems' API keys.
 // Every page and form is for admins only; the service checks the role again. A form the
 // service refuses for a reason a person can act on is shown again on its page, with the
 // reason, what was typed (never a secret) and the 4xx status; anything else goes back to
@@ -80,6 +81,10 @@ func (h *Handler) Register(r ui.Router) {
 
 	get("/admin/channels", h.adminChannels)
 	post("/admin/channels/:channel", h.saveChannel)
+
+	get("/admin/keys", h.adminKeys)
+	post("/admin/keys", h.createKey)
+	post("/admin/keys/:id/revoke", h.revokeKey)
 }
 
 // adminOnly refuses everyone but admins, before anything is read or changed.
@@ -93,7 +98,7 @@ func adminOnly(next ui.Handler) ui.Handler {
 }
 
 // adminTabs are the admin section's pages, in the order of its tab bar.
-var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "templates", "channels"}
+var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "templates", "channels", "keys"}
 
 type adminTab struct {
 	Key, URL string

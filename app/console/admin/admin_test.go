@@ -38,6 +38,7 @@ func admPages(d *consoletest.Desk) map[string]string {
 		"/admin/calendar":    "2026-10-01",
 		"/admin/templates":   "HL-000123",
 		"/admin/channels":    "TWILIO_AUTH_TOKEN",
+		"/admin/keys":        `action="/admin/keys"`,
 		"/admin/calendar?year=2025&day=2025-10-08": `value="2025-10-08"`,
 	}
 }
