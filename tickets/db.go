@@ -137,3 +137,7 @@ func (s *Service) Ping(ctx context.Context) error {
 
 // DB is the database the service works on, for wiring that needs it (migrations, jobs).
 func (s *Service) DB() *bun.DB { return s.db }
+
+// IsUniqueViolation says whether err is a unique constraint refusing a row, on either
+// database, for chapters that turn it into a conflict.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }

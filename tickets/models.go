@@ -271,7 +271,7 @@ type Event struct {
 	Entity    string    `bun:",notnull"` // "ticket", "agent", "team"
 	EntityID  int64     `bun:",notnull"`
 	Kind      string    `bun:",notnull"` // e.g. "ticket.created", "status.changed"
-	ActorKind string    `bun:",notnull"` // "agent", "customer", "system"
+	ActorKind string    `bun:",notnull"` // "agent", "customer", "system", "apikey"
 	ActorID   *int64    // the agent, when ActorKind is "agent"
 	Actor     string    `bun:",notnull"` // who, as people read it: an agent's email, "customer", "system"
 	Data      string    `bun:",notnull"` // JSON details: from, to, reason, ...

@@ -87,7 +87,7 @@ func (s *Service) ReplyWith(ctx context.Context, actor Actor, ref string, r Repl
 			return conflictf("the customer opted out of %s messages (they texted STOP/退订); reply on another channel or wait for START", ch)
 		}
 		now := s.now()
-		m = &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, AuthorID: &actor.Agent.ID, CreatedAt: now}
+		m = &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, AuthorID: actor.agentID(), CreatedAt: now}
 		if err := s.keepReplyFiles(ctx, tx, m, files); err != nil {
 			return err
 		}
@@ -212,7 +212,7 @@ func (s *Service) AddNote(ctx context.Context, actor Actor, ref, body string) (*
 	}
 	var m *Message
 	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
-		m = &Message{TicketID: t.ID, Direction: DirectionNote, Channel: t.Channel, Body: body, AuthorID: &actor.Agent.ID, CreatedAt: s.now()}
+		m = &Message{TicketID: t.ID, Direction: DirectionNote, Channel: t.Channel, Body: body, AuthorID: actor.agentID(), CreatedAt: s.now()}
 		if err := s.insertMessage(ctx, tx, m, nil); err != nil {
 			return err
 		}

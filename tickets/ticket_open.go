@@ -69,7 +69,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (
 	}
 
 	t := &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Category: strings.TrimSpace(in.Category), Priority: in.Priority, Status: StatusOpen}
-	t.AssigneeID, t.TeamID = &actor.Agent.ID, actor.Agent.TeamID
+	t.AssigneeID, t.TeamID = actor.agentID(), actor.Agent.TeamID // a key assigns no one
 	err = s.inTx(ctx, func(tx bun.Tx) error {
 		t.ID = 0
 		c, err := s.customerFor(ctx, tx, kind, value, in.Name, "")
@@ -88,7 +88,7 @@ func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (
 		if in.Body == "" {
 			return nil
 		}
-		m := &Message{TicketID: t.ID, Direction: DirectionInbound, Channel: in.Channel, Body: in.Body, DeliveryStatus: DeliveryReceived, AuthorID: &actor.Agent.ID, CreatedAt: t.CreatedAt}
+		m := &Message{TicketID: t.ID, Direction: DirectionInbound, Channel: in.Channel, Body: in.Body, DeliveryStatus: DeliveryReceived, AuthorID: actor.agentID(), CreatedAt: t.CreatedAt}
 		return s.insertMessage(ctx, tx, m, nil)
 	})
 	if err != nil {

@@ -121,7 +121,7 @@ func New(cfg Config) *fiber.App {
 	v1.Get("/openapi.json", openAPI(s.log))
 
 	// The token is checked before the body is read: AdmitBody reads it within the API's limit.
-	authed := v1.Group("", s.authenticate, AdmitBody)
+	authed := scoped{v1.Group("", s.authenticate, AdmitBody)}
 	authed.Post("/auth/logout", s.logout)
 	authed.Get("/me", s.me)
 	authed.Post("/me/password", s.changePassword)
@@ -223,6 +223,10 @@ func New(cfg Config) *fiber.App {
 
 	authed.Get("/templates", s.listTemplates)
 	authed.Put("/templates/:key/:locale", s.setTemplate)
+
+	authed.Get("/api-keys", s.listKeys)
+	authed.Post("/api-keys", s.createKey)
+	authed.Delete("/api-keys/:id", s.revokeKey)
 
 	for _, w := range cfg.Webhooks {
 		w.Register(app)

@@ -9,15 +9,29 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/access"
 )
 
-const agentKey = "agent"
+const (
+	agentKey  = "agent"
+	apiKeyKey = "apikey"
+)
 
-// authenticate admits requests with a valid bearer token and remembers the agent.
+// authenticate admits requests with a valid bearer token and remembers the agent, or with
+// a valid API key (hlk_...) and remembers the key, whose scopes needScope checks.
 func (s *server) authenticate(c *fiber.Ctx) error {
 	token, ok := bearer(c)
 	if !ok {
 		return fiber.NewError(fiber.StatusUnauthorized, "sign in first: send Authorization: Bearer <token>")
+	}
+	if access.IsKey(token) {
+		k, err := s.doors.AuthenticateKey(c.UserContext(), token)
+		if err != nil {
+			return err
+		}
+		c.Locals(apiKeyKey, k)
+		c.Locals(agentKey, k.Actor().Agent)
+		return c.Next()
 	}
 	a, err := s.doors.Authenticate(c.UserContext(), token)
 	if err != nil {
@@ -41,7 +55,19 @@ func agentOf(c *fiber.Ctx) *tickets.Agent {
 	return a
 }
 
-func actorOf(c *fiber.Ctx) tickets.Actor { return tickets.AgentActor(agentOf(c)) }
+// keyOf is the API key the request came with, or nil for a person's session.
+func keyOf(c *fiber.Ctx) *access.APIKey {
+	k, _ := c.Locals(apiKeyKey).(*access.APIKey)
+	return k
+}
+
+// actorOf is who makes the request's changes: the agent, or the API key.
+func actorOf(c *fiber.Ctx) tickets.Actor {
+	if k := keyOf(c); k != nil {
+		return k.Actor()
+	}
+	return tickets.AgentActor(agentOf(c))
+}
 
 func (s *server) login(c *fiber.Ctx) error {
 	var in struct {

@@ -154,6 +154,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/channels", `form`, ""},
 		{l.Admin, "/admin/retention", `#retention-form`, ""},
 		{l.Admin, "/dashboard/scorecard", `#score-targets`, ""},
+		{l.Admin, "/admin/keys", `form`, ""},
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, scheme := range []string{"light", "dark"} {

@@ -358,6 +358,7 @@ func TestBrowserMainPages(t *testing.T) {
 		{l.Admin, "/admin/calendar", `.page`, "admin-calendar"},
 		{l.Admin, "/admin/templates", `textarea`, "admin-templates"},
 		{l.Admin, "/admin/channels", `form`, "admin-channels"},
+		{l.Admin, "/admin/keys", `form`, "admin-keys"},
 	}
 	signedIn := ""
 	for _, p := range pages {

@@ -73,6 +73,9 @@ func TestBrowserEveryScreen(t *testing.T) {
 	token := surveyLink(t, d.Service, done)
 	cp := d.FileComplaint("王先生", "+8613900139000", "理赔款迟迟未到账，客服多次答复不一致，要求书面说明。", consoletest.Local(2026, 11, 24, 15, 0))
 
+	if _, _, err := d.Access.CreateKey(bg, tickets.AgentActor(d.Admin), "crm-sync", []string{"tickets:read", "tickets:write"}); err != nil {
+		t.Fatal(err)
+	}
 	pages := []screen{
 		{"queue-mine", "/queue?view=mine", "#queue-table", d.Super},
 		{"queue-team", "/queue?view=team", "#queue-table", d.Super},
@@ -96,6 +99,7 @@ func TestBrowserEveryScreen(t *testing.T) {
 		{"admin-templates", "/admin/templates", ".admin", d.Admin},
 		{"admin-stages", "/admin/stages", ".admin", d.Admin},
 		{"admin-channels", "/admin/channels", ".admin", d.Admin},
+		{"admin-keys", "/admin/keys", ".admin", d.Admin},
 		{"admin-agent", "/admin/agents/" + consoletest.ID(d.Agent.ID), ".admin", d.Admin},
 	}
 	public := []screen{

@@ -255,7 +255,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 		{d.Admin, "/admin/agents"}, {d.Admin, "/admin/agents/" + consoletest.ID(d.Agent2.ID)},
 		{d.Admin, "/admin/teams"}, {d.Admin, "/admin/routing"}, {d.Admin, "/admin/sla"},
 		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"}, {d.Admin, "/admin/retention"},
-		{d.Admin, "/admin/stages"},
+		{d.Admin, "/admin/stages"}, {d.Admin, "/admin/keys"},
 		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
 		{d.Super, "/dashboard/scorecard"}, {d.Admin, "/dashboard/scorecard"}, {d.Agent, "/dashboard/scorecard"},
 		{d.Super, "/dashboard/scorecard/tickets?figure=first_missed"}, {d.Super, "/dashboard/issues"},

@@ -1,6 +1,6 @@
 // Package admin is the console's admin section (/admin): agents, teams, routing rules,
-// SLA policies, the working-day calendar, the progress stages, customer notice templates
-// and channel settings.
+// SLA policies, the working-day calendar, the progress stages, customer notice templates,
+// channel settings, the retention policy and other systems' API keys.
 // Every page and form is for admins only; the service checks the role again. A form the
 // service refuses for a reason a person can act on is shown again on its page, with the
 // reason, what was typed (never a secret) and the 4xx status; anything else goes back to
@@ -92,6 +92,9 @@ func (h *Handler) Register(r ui.Router) {
 
 	get("/admin/retention", h.adminRetention)
 	post("/admin/retention", h.saveRetention)
+	get("/admin/keys", h.adminKeys)
+	post("/admin/keys", h.createKey)
+	post("/admin/keys/:id/revoke", h.revokeKey)
 }
 
 // adminOnly refuses everyone but admins, before anything is read or changed.
@@ -105,7 +108,7 @@ func adminOnly(next ui.Handler) ui.Handler {
 }
 
 // adminTabs are the admin section's pages, in the order of its tab bar.
-var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "stages", "templates", "channels", "retention"}
+var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "stages", "templates", "channels", "retention", "keys"}
 
 type adminTab struct {
 	Key, URL string

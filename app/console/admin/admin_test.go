@@ -39,6 +39,7 @@ func admPages(d *consoletest.Desk) map[string]string {
 		"/admin/templates":   "HL-000123",
 		"/admin/channels":    "TWILIO_AUTH_TOKEN",
 		"/admin/retention":   `id="retention-form"`,
+		"/admin/keys":        `action="/admin/keys"`,
 		"/admin/calendar?year=2025&day=2025-10-08": `value="2025-10-08"`,
 	}
 }
