@@ -683,6 +683,22 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "agent1", method: "DELETE", path: "/api/v1/canned-replies/" + itoa(getN(cr, "id")), want: 403})
 	do(call{who: "sup1", method: "DELETE", path: "/api/v1/canned-replies/" + itoa(getN(cr, "id")), want: 204})
 
+	// API keys: made by an admin, used by another system within its scopes, revoked.
+	k := do(call{who: "admin", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "crm-sync", "scopes": []string{"tickets:read"}}, want: 201})
+	do(call{who: "admin", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "crm-sync", "scopes": []string{"reports"}}, want: 409})
+	do(call{who: "admin", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "x", "scopes": []string{"everything"}}, want: 400, invalid: true})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "mine", "scopes": []string{"reports"}}, want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/api-keys", want: 200})
+	e.tok["crm-sync"] = getS(k, "key")
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets?limit=5", want: 200})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets/" + ref, want: 200})
+	do(call{who: "crm-sync", method: "POST", path: "/api/v1/tickets/" + ref + "/notes", body: map[string]string{"body": "from the CRM"}, want: 403})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/me", want: 403})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/api-keys", want: 403})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/api-keys/" + itoa(getN(get(k, "api_key"), "id")), want: 204})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/api-keys/999999", want: 404})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets/" + ref, want: 401})
+
 	// Notices, the password, and signing out.
 	ns := do(call{who: "sup1", method: "GET", path: "/api/v1/notices?limit=20", want: 200})
 	upTo := int64(1)
@@ -697,6 +713,36 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "agent2", method: "POST", path: "/api/v1/auth/logout", want: 204})
 	do(call{who: "agent2", method: "GET", path: "/api/v1/me", want: 401})
 }
+
+// Every operation behind the token names the scope an API key needs for it
+// (x-api-key-scope, "none" for the routes only people use), as routeScopes holds it.
+func TestOpenAPINamesEveryKeyScope(t *testing.T) {
+	doc := loadDoc(t)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Security != nil && len(*op.Security) == 0 {
+				continue // public: no token, no key
+			}
+			want, ok := api.RouteScope(method, fiberPath(path))
+			if !ok {
+				t.Errorf("%s %s: no scope in routeScopes", method, path)
+				continue
+			}
+			if want == "" {
+				want = "none"
+			}
+			if got, _ := op.Extensions["x-api-key-scope"].(string); got != want {
+				t.Errorf("%s %s: x-api-key-scope %q, want %q", method, path, got, want)
+			}
+		}
+	}
+}
+
+// docParam is a path parameter as the document writes it, {ref}; Fiber's is :ref.
+var docParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// fiberPath is a documented path as Fiber registers it.
+func fiberPath(path string) string { return docParam.ReplaceAllString(path, ":$1") }
 
 // The document says alike what every route answers alike: a route behind the token can
 // answer 401, one that reads a body 400 and 413, and every refusal is {"error": "..."};
