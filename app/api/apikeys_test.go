@@ -48,8 +48,8 @@ func TestAPIKeyScopesOverEveryRoute(t *testing.T) {
 		checked := 0
 		for _, r := range e.app.GetRoutes(true) {
 			path, ok := strings.CutPrefix(r.Path, "/api/v1")
-			if !ok || r.Method == http.MethodHead || r.Path == "/api/v1/auth/login" || r.Path == "/api/v1/openapi.json" {
-				continue // public: no token, so no key either
+			if !ok || r.Method == http.MethodHead || r.Path == "/api/v1/auth/login" || r.Path == "/api/v1/openapi.json" { // public
+				continue
 			}
 			scope, ok := api.RouteScope(r.Method, path)
 			if !ok {

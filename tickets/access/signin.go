@@ -229,11 +229,14 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*tickets.Agen
 	if err != nil {
 		return nil, fmt.Errorf("check token: %w", err)
 	}
-	// Last seen, for the sessions list: written at most once a minute per session.
+	// Last seen, for the sessions list: written at most once a minute per session, and
+	// prepared like the check above, for it runs on every request.
 	now := s.now()
+	p = s.svc.Prepared()
 	_, err = s.db.NewUpdate().Model((*apiToken)(nil)).
-		Set("last_seen_at = ?", now).
-		Where("token_hash = ? AND (last_seen_at IS NULL OR last_seen_at < ?)", hashToken(token), now.Add(-time.Minute)).
+		Set("last_seen_at = ?", p.Arg(now)).
+		Where("token_hash = ? AND (last_seen_at IS NULL OR last_seen_at < ?)", p.Arg(hashToken(token)), p.Arg(now.Add(-time.Minute))).
+		Conn(p.Conn()).
 		Exec(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stamp session: %w", err)
