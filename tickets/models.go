@@ -6,6 +6,10 @@ import (
 	"github.com/uptrace/bun"
 )
 
+// ErasedText is what a message body or subject reads once retention or a customer's
+// request erased it (tickets/privacy); figures about texts leave it out.
+const ErasedText = "[erased]"
+
 // Channel is how a customer reached the desk.
 type Channel string
 

@@ -136,3 +136,31 @@ func TestAPIKeyActsAndIsRevoked(t *testing.T) {
 }
 
 func fmtAny(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// A key is no person: what a person answers for (a legal hold) refuses it plainly, what
+// keeps who made it (a rubric) keeps no one, and figures name whose they are, for a key
+// has no "me". Never a server error.
+func TestAPIKeyOnPeoplesRecords(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		key := e.newKey(t, "bi-export", access.ScopeAdmin)
+		rubric := map[string]any{"name": "Calls", "criteria": []map[string]any{
+			{"name_zh": "礼貌", "name_en": "Manners", "weight": 40, "max": 5},
+			{"name_zh": "解决", "name_en": "Solved", "weight": 60, "max": 10}}}
+		for _, tc := range []struct {
+			method, path string
+			body         any
+			want         int
+		}{
+			{"POST", "/api/v1/quality/rubrics", rubric, http.StatusCreated},
+			{"POST", "/api/v1/legal-holds", map[string]any{"customer_id": 1, "reason": "court order"}, http.StatusForbidden},
+			{"GET", "/api/v1/reports/scorecard", nil, http.StatusBadRequest},
+			{"GET", "/api/v1/quality/reviews", nil, http.StatusBadRequest},
+		} {
+			st, js := do(t, e.app, tc.method, tc.path, key, tc.body)
+			if st != tc.want {
+				t.Errorf("%s %s with an admin key: %d %v, want %d", tc.method, tc.path, st, js, tc.want)
+			}
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/quality"
 )
 
@@ -45,7 +46,7 @@ type reviewJSON struct {
 func viewReview(r *quality.Review) reviewJSON {
 	return reviewJSON{ID: r.ID, Ticket: tickets.FormatRef(r.TicketID), AgentID: r.AgentID, ReviewerID: r.ReviewerID, RubricID: r.RubricID, Score: r.Score,
 		Criteria: r.Criteria, Comment: r.Comment, Answer: r.Answer, AnsweredAt: utc(r.AnsweredAt), CreatedAt: r.CreatedAt.UTC(),
-		Subject: r.Subject, Agent: r.Agent, Reviewer: r.Reviewer}
+		Subject: privacy.MaskText(r.Subject), Agent: r.Agent, Reviewer: r.Reviewer}
 }
 
 // listRubrics serves GET /quality/rubrics: the rubrics in use.
@@ -163,7 +164,7 @@ func (s *server) drawSample(c *fiber.Ctx) error {
 	}
 	items := make([]fiber.Map, 0, len(sm.Items))
 	for _, it := range sm.Items {
-		items = append(items, fiber.Map{"ticket": it.Ref, "subject": it.Subject, "agent": agentRefJSON{ID: it.AgentID, Name: it.Agent},
+		items = append(items, fiber.Map{"ticket": it.Ref, "subject": privacy.MaskText(it.Subject), "agent": agentRefJSON{ID: it.AgentID, Name: it.Agent},
 			"created_at": it.CreatedAt.UTC(), "resolved_at": it.ResolvedAt.UTC(), "csat": it.CSAT, "complaints": it.Complaints,
 			"late": it.Late, "handled_hours": it.Handled.Hours(), "reviews": it.Reviews, "reviewed_by_me": it.Mine})
 	}
@@ -197,6 +198,9 @@ func (s *server) submitReview(c *fiber.Ctx) error {
 // for the agent, their team's supervisors and admins.
 func (s *server) listReviews(c *fiber.Ctx) error {
 	agent := agentOf(c).ID
+	if c.Query("agent", "me") == "me" && keyOf(c) != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "an API key names the agent: agent=<id>")
+	}
 	if v := c.Query("agent", "me"); v != "me" {
 		var err error
 		if agent, err = strconv.ParseInt(v, 10, 64); err != nil || agent <= 0 {

@@ -91,8 +91,8 @@ var routeScopes = map[string]access.Scope{
 	"GET /customers/:id/export":     access.ScopeAdmin,
 	"POST /customers/:id/erase":     access.ScopeAdmin,
 	"GET /customers/:id/privacy":    access.ScopeAdmin,
-	"POST /legal-holds":             access.ScopeAdmin,
-	"POST /legal-holds/:id/release": access.ScopeAdmin,
+	"POST /legal-holds":             peopleOnly, // a person's legal decision (tickets/privacy)
+	"POST /legal-holds/:id/release": peopleOnly,
 	"GET /retention-policy":         access.ScopeAdmin,
 	"PUT /retention-policy":         access.ScopeAdmin,
 	// Scorecards and frequent issues are reports; the targets are the admins'.

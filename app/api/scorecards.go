@@ -9,6 +9,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/app/exports"
 	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 )
 
@@ -87,6 +88,8 @@ func scorecardScope(c *fiber.Ctx) (reports.Scope, error) {
 	switch {
 	case sc.AgentID != nil && sc.TeamID != nil:
 		return sc, fiber.NewError(fiber.StatusBadRequest, "choose an agent or a team, not both")
+	case sc.AgentID == nil && sc.TeamID == nil && keyOf(c) != nil:
+		return sc, fiber.NewError(fiber.StatusBadRequest, "an API key names an agent or a team")
 	case sc.AgentID == nil && sc.TeamID == nil:
 		sc.AgentID = &agentOf(c).ID
 	}
@@ -167,7 +170,7 @@ func (s *server) scorecardTickets(c *fiber.Ctx) error {
 	}
 	out := make([]row, 0, len(list))
 	for _, t := range list {
-		out = append(out, row{Ticket: t.Ref(), Subject: t.Subject, Status: string(t.Status), Channel: t.Channel, Assignee: t.Assignee, At: t.At, Score: t.Score})
+		out = append(out, row{Ticket: t.Ref(), Subject: privacy.MaskText(t.Subject), Status: string(t.Status), Channel: t.Channel, Assignee: t.Assignee, At: t.At, Score: t.Score})
 	}
 	return c.JSON(fiber.Map{"figure": c.Query("figure"), "from": from.UTC(), "to": to.UTC(), "tickets": out, "limit": reports.MaxScorecardTickets})
 }

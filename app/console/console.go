@@ -160,7 +160,6 @@ func New(cfg Config) *Console {
 	}
 	if cfg.Privacy == nil {
 		cfg.Privacy = privacy.New(cfg.Service, privacy.Config{Log: cfg.Log})
-		cfg.Privacy = privacy.New(cfg.Service, privacy.Config{})
 	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,

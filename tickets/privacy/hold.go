@@ -59,6 +59,11 @@ func mayHold(actor tickets.Actor) error {
 	if a := actor.Agent; a == nil || a.Role == tickets.RoleAgent {
 		return tickets.Forbiddenf("only supervisors, complaint officers and admins place or release legal holds")
 	}
+	// A hold is a person's legal decision, kept with who made it; another system's key
+	// (an agent without an id) cannot answer for one.
+	if actor.Kind != "agent" {
+		return tickets.Forbiddenf("a legal hold is placed and released by a person, not an API key")
+	}
 	return nil
 }
 

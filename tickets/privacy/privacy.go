@@ -24,8 +24,8 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 )
 
-// Erased is what an erased text reads.
-const Erased = "[erased]"
+// Erased is what an erased text reads (tickets.ErasedText, which reports leave out).
+const Erased = tickets.ErasedText
 
 // Audit event kinds about a customer (Entity "customer").
 const (

@@ -326,8 +326,10 @@ func retire(ctx context.Context, tx tickets.Tx, id int64, now time.Time) error {
 	return nil
 }
 
+// agentID is the person who made a change: nil for the system and for another system's
+// API key, whose agent has no id (the audit event names the key).
 func agentID(actor tickets.Actor) *int64 {
-	if actor.Agent == nil {
+	if actor.Agent == nil || actor.Kind != "agent" {
 		return nil
 	}
 	return &actor.Agent.ID

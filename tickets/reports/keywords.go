@@ -63,7 +63,7 @@ func (rd *Reader) keywordDocs(ctx context.Context, from, to time.Time, teamID *i
 	}
 	if err := rd.db.NewRaw(fmt.Sprintf("SELECT m.ticket_id AS ticket_id, SUBSTR(m.body, 1, %d) AS body, t.subject AS subject "+
 		"FROM messages AS m JOIN tickets AS t ON t.id = m.ticket_id "+
-		"WHERE m.direction = ? AND m.created_at >= ? AND m.created_at < ?%s ORDER BY m.id DESC LIMIT %d", keywordBodyRunes, team, sample),
+		"WHERE m.direction = ? AND m.erased_at IS NULL AND m.created_at >= ? AND m.created_at < ?%s ORDER BY m.id DESC LIMIT %d", keywordBodyRunes, team, sample),
 		append([]any{tickets.DirectionInbound, from, to}, teamArgs...)...).Scan(ctx, &rows); err != nil {
 		return nil, nil, 0, fmt.Errorf("read inbound messages for keywords: %w", err)
 	}
@@ -72,6 +72,9 @@ func (rd *Reader) keywordDocs(ctx context.Context, from, to time.Time, teamID *i
 	for _, r := range rows {
 		if _, ok := texts[r.TicketID]; !ok {
 			order = append(order, r.TicketID)
+			if r.Subject == tickets.ErasedText {
+				r.Subject = ""
+			}
 			texts[r.TicketID] = []string{r.Subject}
 		}
 		texts[r.TicketID] = append(texts[r.TicketID], r.Body)

@@ -518,3 +518,33 @@ FROM tickets WHERE id % 10 = 0`,
 		check(t, rec.Take(), "GROUP BY t.team_id", "UNION ALL", "deadline_at < ")
 	}
 }
+
+// What retention or a customer's request erased is no keyword: "[erased]" texts are left
+// out of the count, bodies and subjects alike.
+func TestTopKeywordsLeaveOutErased(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		start := time.Date(2026, 11, 20, 2, 0, 0, 0, time.UTC)
+		d := reportDesk(t, db, start)
+		for i, body := range []string{"invoice missing", "invoice wrong", "refund erased soon", "refund please"} {
+			d.at(t, start.Add(time.Duration(i)*time.Minute))
+			d.text(t, fmt.Sprintf("+86139000002%02d", i), body)
+		}
+		// Erase the last two as tickets/privacy does: body, subject, the stamp.
+		if _, err := db.NewUpdate().Table("messages").Set("body = ?, erased_at = ?", tickets.ErasedText, start).
+			Where("body LIKE ?", "refund%").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.NewUpdate().Table("tickets").Set("subject = ?", tickets.ErasedText).
+			Where("subject LIKE ?", "refund%").Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		kws, n, err := d.rep.TopKeywords(ctx, start.Add(-time.Hour), start.Add(time.Hour), nil, 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(kws); n != 2 || got != "[{invoice 2}]" {
+			t.Errorf("keywords %s from %d messages, want [{invoice 2}] from 2", got, n)
+		}
+	})
+}

@@ -256,6 +256,9 @@ type reviewData struct {
 	Error    string
 	Refused  string // why the signed-in agent cannot review this ticket, "" when they can
 	Others   int    // reviews of the ticket by others: calibration
+	// Reveal is what the shared timeline offers to show in full: nothing here, for a
+	// review reads the handling, not the customer's values (they stay masked).
+	Reveal map[string]bool
 }
 
 // Marks are the choices of a criterion's marks, 0 to its most.

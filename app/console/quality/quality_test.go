@@ -135,8 +135,11 @@ func TestQualityPages(t *testing.T) {
 func TestReviewPageMasksTheCustomer(t *testing.T) {
 	d := consoletest.NewDesk(t, tickettest.SQLite(t))
 	tk := handled(t, d, "+8613800138000", d.Agent)
+	// A message carrying a number goes through the shared timeline's masking, which the
+	// review page must feed as the ticket page does.
+	d.SMS("+8613800138000", "请回电 13900139000，身份证 11010519491231002X")
 	r := d.SignIn(d.Super).Get("/quality/tickets/" + tk.Ref())
 	consoletest.WantStatus(t, r, 200)
-	consoletest.WantContains(t, r, "86138****8000")
-	consoletest.WantLacks(t, r, "13800138000")
+	consoletest.WantContains(t, r, "86138****8000", "139****9000")
+	consoletest.WantLacks(t, r, "13800138000", "13900139000", "11010519491231002X")
 }
