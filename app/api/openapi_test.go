@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -33,6 +34,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/access"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -240,6 +242,10 @@ func (c *checker) do(t *testing.T, cl call) map[string]any {
 	return m
 }
 
+// kin-openapi reads text/csv and text/plain answers but not HTML ones (a customer's copy
+// as a page); it is text like them. Registered once, before any test validates.
+func init() { openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder) }
+
 // bearerAuth is what the document's bearerToken scheme asks: an Authorization: Bearer header.
 func bearerAuth(_ context.Context, in *openapi3filter.AuthenticationInput) error {
 	if in.SecurityScheme.Type == "http" && in.SecurityScheme.Scheme == "bearer" &&
@@ -387,6 +393,14 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "agent1@hotline.test", "password": "wrong password"}, want: 401})
 	do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "agent1@hotline.test"}, want: 400, invalid: true})
 	do(call{who: "agent1", method: "GET", path: "/api/v1/me", want: 200})
+	// Where the desk requires a second factor the API's password sign-in is refused (use the
+	// console), and where passwords are off (single sign-on) it is forbidden.
+	for cfg, want := range map[*access.Config]int{{RequireTOTP: true}: 401, {PasswordsOff: true}: 403} {
+		other := *e
+		other.app = api.New(api.Config{Service: e.svc, Access: access.New(e.svc, *cfg), Log: slog.New(slog.DiscardHandler)})
+		(&checker{doc: c.doc, e: &other, covered: c.covered}).do(t, call{method: "POST", path: "/api/v1/auth/login",
+			body: map[string]string{"email": "agent1@hotline.test", "password": password}, want: want})
+	}
 	do(call{method: "GET", path: "/api/v1/me", want: 401, invalid: true})
 	do(call{who: "agent1", method: "POST", path: "/api/v1/me/presence", body: map[string]bool{"online": true}, want: 200})
 
@@ -434,6 +448,15 @@ func driveAPI(t *testing.T, c *checker) {
 	cu := getN(get(tk, "customer"), "id")
 	do(call{who: "agent1", method: "GET", path: "/api/v1/customers/" + itoa(cu), want: 200})
 	do(call{who: "agent1", method: "PATCH", path: "/api/v1/customers/" + itoa(cu), body: map[string]string{"tags": "vip"}, want: 200})
+	// Values are masked; one in full is revealed to a role allowed to see it, recorded.
+	msgID := getN(getA(do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/" + ref, want: 200}), "messages")[0], "id")
+	reveal := "/api/v1/customers/" + itoa(cu) + "/reveal"
+	do(call{who: "agent1", method: "POST", path: reveal, body: map[string]any{"field": "phone", "ticket": ref}, want: 200})
+	do(call{who: "agent1", method: "POST", path: reveal, body: map[string]any{"field": "message", "message_id": msgID}, want: 403})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "message", "message_id": msgID}, want: 200})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "message"}, want: 400})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "message", "message_id": 999999}, want: 404})
+	do(call{who: "sup1", method: "POST", path: reveal, body: map[string]any{"field": "fax"}, want: 400, invalid: true})
 
 	// People.
 	do(call{who: "agent1", method: "GET", path: "/api/v1/agents", want: 200})
@@ -488,6 +511,142 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/floor", want: 403})
 	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/kpi.csv?month=2026-11", want: 200})
 
+	// Progress stages: a claim moved along its category's stages, documents asked for and
+	// ticked off, and an admin's list for another category.
+	claim := e.intake(t, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "+8613900139066", Body: "理赔材料",
+		ProviderMessageID: "SM-openapi-stages"}).Ref()
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/category", body: map[string]string{"category": "claims"}, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/stages", want: 200})
+	stgs := getA(do(call{who: "agent1", method: "GET", path: "/api/v1/stages?category=claims", want: 200}), "items")
+	do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/" + claim + "/progress", want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/HL-999999/progress", want: 404})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage_id": getN(stgs[1], "id")}, want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage_id": getN(stgs[1], "id")}, want: 409})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage": "x"}, want: 400, invalid: true})
+	do(call{who: "agent1", method: "PUT", path: "/api/v1/stages/policy", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received"}}}, want: 403})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/stages/policy", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received", "due_days": 2}}}, want: 200})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/stages/policy", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received", "due_days": 99}}}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/stages/claims", body: map[string]any{"stages": []map[string]any{{"name_zh": "已受理", "name_en": "Received"}}}, want: 409})
+	policyStage := getN(getA(do(call{who: "agent1", method: "GET", path: "/api/v1/stages?category=policy", want: 200}), "items")[0], "id")
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/stage", body: map[string]any{"stage_id": policyStage}, want: 400})
+	pr := do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents", body: map[string]any{"items": []string{"发票原件", "诊断证明"}}, want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents", body: map[string]any{"items": []string{}}, want: 400, invalid: true})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents/" + itoa(getN(getA(pr, "documents")[0], "id")), body: map[string]bool{"received": true}, want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + claim + "/documents/999999", body: map[string]bool{"received": true}, want: 404})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/tickets/" + ref + "/documents", body: map[string]any{"items": []string{"发票原件"}}, want: 409})
+
+	// Privacy: a customer's copy, legal holds stopping their erasure, the erasure, who read
+	// what, and the retention policy with a run recorded.
+	pt := do(call{who: "agent1", method: "GET", path: "/api/v1/tickets/" + e.resolvedFor(t, "+8613900139088", "agent1"), want: 200})
+	pcu := "/api/v1/customers/" + itoa(getN(get(pt, "customer"), "id"))
+	do(call{who: "agent1", method: "GET", path: pcu + "/export", want: 403})
+	do(call{who: "sup1", method: "GET", path: pcu + "/export?format=pdf", want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/customers/999999/export", want: 404})
+	do(call{who: "sup1", method: "GET", path: pcu + "/export", want: 200})
+	do(call{who: "admin", method: "GET", path: pcu + "/export?format=html&lang=en", want: 200})
+	do(call{who: "agent1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "reason": "x"}, want: 403})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "complaint_id": getN(cp, "id"), "reason": "x"}, want: 400})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": 999999, "reason": "x"}, want: 404})
+	hold := do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "reason": "诉讼 7 号"}, want: 201})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"customer_id": getN(get(pt, "customer"), "id"), "reason": "again"}, want: 409})
+	do(call{who: "admin", method: "POST", path: "/api/v1/legal-holds", body: map[string]any{"complaint_id": getN(cp, "id"), "reason": "监管调查"}, want: 201})
+	do(call{who: "sup1", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "客户来电要求"}, want: 409})
+	do(call{who: "sup1", method: "POST", path: pcu + "/erase", body: map[string]string{}, want: 400, invalid: true})
+	do(call{who: "agent1", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "客户来电要求"}, want: 403})
+	release := "/api/v1/legal-holds/" + itoa(getN(hold, "id")) + "/release"
+	do(call{who: "sup1", method: "POST", path: release, body: map[string]string{"reason": "结案"}, want: 200})
+	do(call{who: "sup1", method: "POST", path: release, body: map[string]string{"reason": "结案"}, want: 409})
+	do(call{who: "sup1", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "客户来电要求"}, want: 200})
+	do(call{who: "admin", method: "POST", path: pcu + "/erase", body: map[string]string{"reason": "again"}, want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/customers/" + itoa(cu) + "/privacy", want: 200})
+	do(call{who: "agent1", method: "GET", path: pcu + "/privacy", want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/customers/999999/privacy", want: 404})
+	if _, err := privacy.New(e.svc, privacy.Config{}).RunPeriod(ctx); err != nil {
+		t.Fatal(err)
+	}
+	do(call{who: "sup1", method: "GET", path: "/api/v1/retention-policy", want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/retention-policy", want: 200})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/retention-policy", body: map[string]any{"messages": -3}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/retention-policy", body: map[string]any{"messages": 365, "colour": 1}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/retention-policy", body: map[string]any{"messages": 365, "attachments": 180, "recordings": 90, "customers": 1095}, want: 200})
+
+	// Quality reviews: a rubric and its next version, a sample, a review scored and edited,
+	// the agent's one answer, calibration, and the refusals on the way.
+	rubric := map[string]any{"name": "Calls", "criteria": []map[string]any{
+		{"name_zh": "礼貌用语", "name_en": "Greeting", "weight": 40, "max": 5},
+		{"name_zh": "解决问题", "name_en": "Solution", "desc_en": "Was the question settled?", "weight": 60, "max": 10}}}
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/rubrics", body: rubric, want: 403})
+	do(call{who: "admin", method: "POST", path: "/api/v1/quality/rubrics", want: 400, body: map[string]any{"name": "Half",
+		"criteria": []map[string]any{{"name_zh": "一", "name_en": "One", "weight": 50, "max": 5}}}})
+	do(call{who: "admin", method: "POST", path: "/api/v1/quality/rubrics", body: `{"name": "x", "criteria": [], "colour": "red"}`, want: 400, invalid: true})
+	rb := do(call{who: "admin", method: "POST", path: "/api/v1/quality/rubrics", body: rubric, want: 201})
+	rubric["criteria"] = []map[string]any{
+		{"key": "k1", "name_zh": "礼貌用语", "name_en": "Greeting", "weight": 30, "max": 5},
+		{"key": "k2", "name_zh": "解决问题", "name_en": "Solution", "weight": 70, "max": 10}}
+	rb2 := do(call{who: "admin", method: "PUT", path: "/api/v1/quality/rubrics/" + itoa(getN(rb, "id")), body: rubric, want: 201})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/quality/rubrics/" + itoa(getN(rb, "id")), body: rubric, want: 409})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/quality/rubrics/999999", body: rubric, want: 404})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/rubrics", want: 200})
+	reviewed := e.resolvedFor(t, "+8613900139077", "agent1")
+	period := "&from=" + url.QueryEscape(t0.Add(-time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(t0.Add(time.Hour).Format(time.RFC3339))
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period + "&n=5&seed=42&long=1&hours=1", want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period, want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period + "&n=0", want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")), want: 400, invalid: true})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/sample?team=" + itoa(e.team("Claims")) + period, want: 403})
+	review := map[string]any{"ticket": reviewed, "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 5, "k2": 5}, "comment": "清楚"}
+	do(call{who: "agent1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 403})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": reviewed, "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 9, "k2": 5}}, want: 400})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": "HL-999999", "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 1, "k2": 1}}, want: 404})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": reviewed, "rubric_id": getN(rb, "id"), "marks": map[string]int{"k1": 1, "k2": 1}}, want: 409})
+	rv := do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 201})
+	review["marks"] = map[string]int{"k1": 5, "k2": 10}
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/reviews", want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews?agent=" + itoa(e.id("agent1")), want: 200})
+	do(call{who: "agent2", method: "GET", path: "/api/v1/quality/reviews?agent=" + itoa(e.id("agent1")), want: 403})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews?agent=someone", want: 400})
+	answer := "/api/v1/quality/reviews/" + itoa(getN(rv, "id")) + "/answer"
+	do(call{who: "sup1", method: "POST", path: answer, body: map[string]string{"answer": "x"}, want: 403})
+	do(call{who: "agent1", method: "POST", path: answer, body: map[string]string{"answer": "收到，会改进。"}, want: 200})
+	do(call{who: "agent1", method: "POST", path: answer, body: map[string]string{"answer": "再说一次"}, want: 409})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/quality/reviews", body: review, want: 409})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews/" + itoa(getN(rv, "id")), want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/reviews/999999", want: 404})
+	do(call{who: "admin", method: "POST", path: "/api/v1/quality/reviews", body: map[string]any{"ticket": reviewed, "rubric_id": getN(rb2, "id"), "marks": map[string]int{"k1": 1, "k2": 10}}, want: 201})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/calibration/" + reviewed, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/quality/calibration/" + reviewed, want: 403})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/quality/calibration/" + ref, want: 404})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/quality/rubrics/" + itoa(getN(rb2, "id")), want: 204})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/quality/rubrics/" + itoa(getN(rb2, "id")), want: 409})
+
+	// Scorecards against the targets, the tickets behind a figure, and frequent issues.
+	const month = "&from=2026-11-01&to=2026-11-30"
+	claims := itoa(e.team("Claims"))
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/scorecard?from=2026-11-01", want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/scorecard?agent=" + itoa(e.id("agent1")) + month, want: 200})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/scorecard?team=" + claims + month, want: 200})
+	do(call{who: "agent2", method: "GET", path: "/api/v1/reports/scorecard?agent=" + itoa(e.id("agent1")) + month, want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/scorecard?team=999999", want: 404})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/scorecard?team=" + claims + "&agent=" + itoa(e.id("agent1")), want: 400})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/scorecard?agent=bo", want: 400, invalid: true})
+	for _, fig := range []string{"handled", "reviews", "csat"} {
+		do(call{who: "sup1", method: "GET", path: "/api/v1/reports/scorecard/tickets?figure=" + fig + "&team=" + claims + month, want: 200})
+	}
+	do(call{who: "sup2", method: "GET", path: "/api/v1/reports/scorecard/tickets?figure=handled&team=" + claims + month, want: 403})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/scorecard/tickets?figure=bogus", want: 400, invalid: true})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/targets", want: 200})
+	do(call{who: "sup1", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfied": 90}, want: 403})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfied": 120}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfaction": 90}, want: 400, invalid: true})
+	do(call{who: "admin", method: "PUT", path: "/api/v1/reports/targets", body: map[string]any{"satisfied": 90, "first_response": nil, "followups": 100}, want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/frequent-issues", want: 403})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/frequent-issues?weeks=2&end=2026-11-25", want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/frequent-issues?team=" + claims, want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/reports/frequent-issues?weeks=1", want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/reports/frequent-issues.csv?weeks=2&end=2026-11-25&lang=en", want: 200})
+	do(call{who: "agent1", method: "GET", path: "/api/v1/reports/frequent-issues.csv", want: 403})
+
 	// Settings.
 	do(call{who: "agent1", method: "GET", path: "/api/v1/sla-policies", want: 200})
 	p := do(call{who: "admin", method: "POST", path: "/api/v1/sla-policies", want: 201, body: map[string]any{
@@ -524,6 +683,22 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "agent1", method: "DELETE", path: "/api/v1/canned-replies/" + itoa(getN(cr, "id")), want: 403})
 	do(call{who: "sup1", method: "DELETE", path: "/api/v1/canned-replies/" + itoa(getN(cr, "id")), want: 204})
 
+	// API keys: made by an admin, used by another system within its scopes, revoked.
+	k := do(call{who: "admin", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "crm-sync", "scopes": []string{"tickets:read"}}, want: 201})
+	do(call{who: "admin", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "crm-sync", "scopes": []string{"reports"}}, want: 409})
+	do(call{who: "admin", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "x", "scopes": []string{"everything"}}, want: 400, invalid: true})
+	do(call{who: "sup1", method: "POST", path: "/api/v1/api-keys", body: map[string]any{"name": "mine", "scopes": []string{"reports"}}, want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/api-keys", want: 200})
+	e.tok["crm-sync"] = getS(k, "key")
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets?limit=5", want: 200})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets/" + ref, want: 200})
+	do(call{who: "crm-sync", method: "POST", path: "/api/v1/tickets/" + ref + "/notes", body: map[string]string{"body": "from the CRM"}, want: 403})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/me", want: 403})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/api-keys", want: 403})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/api-keys/" + itoa(getN(get(k, "api_key"), "id")), want: 204})
+	do(call{who: "admin", method: "DELETE", path: "/api/v1/api-keys/999999", want: 404})
+	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets/" + ref, want: 401})
+
 	// Notices, the password, and signing out.
 	ns := do(call{who: "sup1", method: "GET", path: "/api/v1/notices?limit=20", want: 200})
 	upTo := int64(1)
@@ -538,6 +713,36 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "agent2", method: "POST", path: "/api/v1/auth/logout", want: 204})
 	do(call{who: "agent2", method: "GET", path: "/api/v1/me", want: 401})
 }
+
+// Every operation behind the token names the scope an API key needs for it
+// (x-api-key-scope, "none" for the routes only people use), as routeScopes holds it.
+func TestOpenAPINamesEveryKeyScope(t *testing.T) {
+	doc := loadDoc(t)
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.Security != nil && len(*op.Security) == 0 {
+				continue // public: no token, no key
+			}
+			want, ok := api.RouteScope(method, fiberPath(path))
+			if !ok {
+				t.Errorf("%s %s: no scope in routeScopes", method, path)
+				continue
+			}
+			if want == "" {
+				want = "none"
+			}
+			if got, _ := op.Extensions["x-api-key-scope"].(string); got != want {
+				t.Errorf("%s %s: x-api-key-scope %q, want %q", method, path, got, want)
+			}
+		}
+	}
+}
+
+// docParam is a path parameter as the document writes it, {ref}; Fiber's is :ref.
+var docParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// fiberPath is a documented path as Fiber registers it.
+func fiberPath(path string) string { return docParam.ReplaceAllString(path, ":$1") }
 
 // The document says alike what every route answers alike: a route behind the token can
 // answer 401, one that reads a body 400 and 413, and every refusal is {"error": "..."};
