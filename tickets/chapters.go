@@ -95,6 +95,31 @@ func (tx Tx) NoticeChannel(ctx context.Context, t *Ticket) (Channel, error) {
 	return tx.s.noticeChannel(ctx, tx.IDB, t)
 }
 
+// Reachable is where a notice nobody writes by hand reaches t's customer (NoticeChannel),
+// or, when nothing does, why not, in words for the audit trail: the channel is unknown,
+// WeChat's window closed with no phone or email to fall back on, or the customer opted out
+// of the channel. The chapters' notices (stages, surveys) ask it before they queue.
+func (tx Tx) Reachable(ctx context.Context, t *Ticket) (ch Channel, skip string, err error) {
+	if ch, err = tx.NoticeChannel(ctx, t); err != nil {
+		return "", "", err
+	}
+	switch ch {
+	case ChannelSMS, ChannelWeChat, ChannelEmail:
+		out, err := tx.OptedOut(ctx, t.CustomerID, ch)
+		if err != nil {
+			return "", "", err
+		}
+		if out {
+			return ch, fmt.Sprintf("the customer opted out of %s messages", ch), nil
+		}
+		return ch, "", nil
+	case "":
+		return "", "WeChat's 48-hour window has closed and the customer has no phone number or email address", nil
+	default:
+		return ch, fmt.Sprintf("the customer cannot be reached by %s", ch), nil
+	}
+}
+
 // OptedOut reports whether the customer refuses messages on a channel.
 func (tx Tx) OptedOut(ctx context.Context, customerID int64, ch Channel) (bool, error) {
 	return tx.s.optedOut(ctx, tx.IDB, customerID, ch)

@@ -104,22 +104,9 @@ func (s *Service) startSurvey(ctx context.Context, tx tickets.Tx, t *tickets.Tic
 	if n > 0 {
 		return 0, nil // one survey per ticket
 	}
-	ch, err := tx.NoticeChannel(ctx, t)
+	ch, skip, err := tx.Reachable(ctx, t)
 	if err != nil {
 		return 0, err
-	}
-	skip := ""
-	switch ch {
-	case tickets.ChannelSMS, tickets.ChannelWeChat, tickets.ChannelEmail:
-		if out, err := tx.OptedOut(ctx, t.CustomerID, ch); err != nil {
-			return 0, err
-		} else if out {
-			skip = fmt.Sprintf("the customer opted out of %s messages", ch)
-		}
-	case "":
-		skip = "WeChat's 48-hour window has closed and the customer has no phone number or email address"
-	default:
-		skip = fmt.Sprintf("the customer cannot be reached by %s", ch)
 	}
 	if skip != "" {
 		return 0, tx.Record(ctx, tx.Event(system, "ticket", t.ID, "survey.skipped", map[string]any{"reason": skip}))

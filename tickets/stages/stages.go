@@ -290,22 +290,9 @@ func (s *Service) Move(ctx context.Context, actor tickets.Actor, ref string, sta
 // notices take, unless nothing reaches them or they opted out of that channel: then the
 // skip is recorded on the ticket (what.notice_skipped) and 0 is returned.
 func (s *Service) tell(ctx context.Context, tx tickets.Tx, t *tickets.Ticket, what string, data func(english bool) tickets.TemplateData, key string) (int64, error) {
-	ch, err := tx.NoticeChannel(ctx, t)
+	_, skip, err := tx.Reachable(ctx, t)
 	if err != nil {
 		return 0, err
-	}
-	skip := ""
-	switch ch {
-	case tickets.ChannelSMS, tickets.ChannelWeChat, tickets.ChannelEmail:
-		if out, err := tx.OptedOut(ctx, t.CustomerID, ch); err != nil {
-			return 0, err
-		} else if out {
-			skip = fmt.Sprintf("the customer opted out of %s messages", ch)
-		}
-	case "":
-		skip = "WeChat's 48-hour window has closed and the customer has no phone number or email address"
-	default:
-		skip = fmt.Sprintf("the customer cannot be reached by %s", ch)
 	}
 	if skip != "" {
 		return 0, tx.Record(ctx, tx.Event(system, "ticket", t.ID, what+".notice_skipped", map[string]any{"reason": skip}))
