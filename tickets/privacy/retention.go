@@ -90,15 +90,15 @@ func (s *Service) SetPolicy(ctx context.Context, actor tickets.Actor, p Policy) 
 type Run struct {
 	bun.BaseModel `bun:"table:retention_runs"`
 
-	ID          int64     `bun:",pk,autoincrement"`
-	Period      string    `bun:",notnull"`
-	StartedAt   time.Time `bun:",notnull"`
-	FinishedAt  *time.Time
-	Messages    int64  `bun:",notnull"`
-	Attachments int64  `bun:",notnull"`
-	Recordings  int64  `bun:",notnull"`
-	Customers   int64  `bun:",notnull"`
-	Error       string `bun:",notnull"`
+	ID          int64      `bun:",pk,autoincrement" json:"id"`
+	Period      string     `bun:",notnull" json:"period"`
+	StartedAt   time.Time  `bun:",notnull" json:"started_at"`
+	FinishedAt  *time.Time `json:"finished_at"`
+	Messages    int64      `bun:",notnull" json:"messages"`
+	Attachments int64      `bun:",notnull" json:"attachments"`
+	Recordings  int64      `bun:",notnull" json:"recordings"`
+	Customers   int64      `bun:",notnull" json:"customers"`
+	Error       string     `bun:",notnull" json:"error"`
 }
 
 // Counts is what a retention pass erased, of each kind.
