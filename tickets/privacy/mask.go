@@ -317,8 +317,23 @@ func Find(text string) []Found {
 }
 
 // MaskText is text with every personal value in it masked, the rest as written: what staff
-// see of a message body, a subject or a log line.
+// see of a message body, a subject or a log line. Masking one number can leave its
+// neighbours reading as another (digits grouped differently), so it masks again until
+// nothing changes: text masked twice reads as text masked once. Each pass that changes
+// anything hides at least one digit; a bound keeps a hot path safe all the same.
 func MaskText(text string) string {
+	for range 8 {
+		masked := maskOnce(text)
+		if masked == text {
+			break
+		}
+		text = masked
+	}
+	return text
+}
+
+// maskOnce masks the personal values find sees in text, once.
+func maskOnce(text string) string {
 	ps := find(text)
 	if len(ps) == 0 {
 		return text
