@@ -145,22 +145,18 @@ func boundedType(t string) string {
 
 // TextReply is a passive reply in plaintext mode.
 func TextReply(to, from, content string, now time.Time) []byte {
-	var b strings.Builder
-	b.WriteString("<xml><ToUserName><![CDATA[")
-	b.WriteString(cdata(to))
-	b.WriteString("]]></ToUserName><FromUserName><![CDATA[")
-	b.WriteString(cdata(from))
-	b.WriteString("]]></FromUserName><CreateTime>")
-	b.WriteString(strconv.FormatInt(now.Unix(), 10))
-	b.WriteString("</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[")
-	b.WriteString(cdata(content))
-	b.WriteString("]]></Content></xml>")
-	return []byte(b.String())
+	return textXML(to, from, content, now, "")
 }
 
 // TextPush is a follower's text message as the official-account platform pushes it
 // (plaintext mode): what a tool that plays WeChat sends, and what ParsePush reads.
 func TextPush(to, from, content string, now time.Time, msgID uint64) []byte {
+	return textXML(to, from, content, now, "<MsgId>"+strconv.FormatUint(msgID, 10)+"</MsgId>")
+}
+
+// textXML is a text message in the platform's XML, either way, with tail (a push's MsgId)
+// before its close.
+func textXML(to, from, content string, now time.Time, tail string) []byte {
 	var b strings.Builder
 	b.WriteString("<xml><ToUserName><![CDATA[")
 	b.WriteString(cdata(to))
@@ -170,9 +166,9 @@ func TextPush(to, from, content string, now time.Time, msgID uint64) []byte {
 	b.WriteString(strconv.FormatInt(now.Unix(), 10))
 	b.WriteString("</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[")
 	b.WriteString(cdata(content))
-	b.WriteString("]]></Content><MsgId>")
-	b.WriteString(strconv.FormatUint(msgID, 10))
-	b.WriteString("</MsgId></xml>")
+	b.WriteString("]]></Content>")
+	b.WriteString(tail)
+	b.WriteString("</xml>")
 	return []byte(b.String())
 }
 
