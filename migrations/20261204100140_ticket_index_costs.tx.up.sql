@@ -21,5 +21,6 @@ CREATE INDEX tickets_resolved_idx ON tickets (resolved_at, resolution_due_at) WH
 -- paid for it; it now holds only what the count reads.
 DROP INDEX tickets_assignee_status_idx;
 --bun:split
-CREATE INDEX tickets_assignee_load_idx ON tickets (assignee_id)
+-- (status, which the count names, is kept beside the agent so SQLite reads the index alone.)
+CREATE INDEX tickets_assignee_load_idx ON tickets (assignee_id, status)
     WHERE assignee_id IS NOT NULL AND status IN ('new', 'open', 'pending');

@@ -145,12 +145,15 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 	sms := &SMS{Client: NewHTTPClient(maxConc), Token: e.token, To: "+8610095500"}
 	run := randomHex(3)
 	var (
-		seq       atomic.Int64 // message ids
-		customers atomic.Int64 // new customers so far
-		mu        sync.Mutex
-		accepted  []string
+		seq atomic.Int64 // message ids
+		// New customers so far, each side its own: a reply from a customer only the
+		// baseline has seen would be a new customer to Hotline, and intake would open
+		// more tickets than NewCustomers says.
+		customers, baseCustomers atomic.Int64
+		mu                       sync.Mutex
+		accepted                 []string
 	)
-	text := func(n int) (sid, from, body string) {
+	text := func(customers *atomic.Int64, n int) (sid, from, body string) {
 		sid = fmt.Sprintf("SMb%s%025x", run, seq.Add(1)) // Twilio's shape: SM and 32 hex digits
 		known := int(customers.Load())
 		if known == 0 || float64(mix(n)%1000) < e.cfg.NewCustomers*1000 {
@@ -166,7 +169,7 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		progress("intake at concurrency %d: baseline", conc)
 		bm := StartPGMeter(ctx, e.db, appBaseline)
 		b := load.Run(ctx, func(ctx context.Context, n int) error {
-			sid, from, body := text(n)
+			sid, from, body := text(&baseCustomers, n)
 			_, err := sms.Send(ctx, base.url, sid, from, body)
 			return err
 		})
@@ -182,7 +185,7 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		e.rss.start()
 		hm := StartPGMeter(ctx, e.db, appServer)
 		h := load.Run(ctx, func(ctx context.Context, n int) error {
-			sid, from, body := text(n)
+			sid, from, body := text(&customers, n)
 			if _, err := sms.Send(ctx, e.hotline.Base, sid, from, body); err != nil {
 				return err
 			}
