@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
 // A /proc/<pid>/stat line is read past a command name holding spaces and parentheses, and
@@ -193,5 +198,56 @@ func TestWithApplicationName(t *testing.T) {
 	got := withApplicationName("postgres://postgres@127.0.0.1:5432/b?sslmode=disable&application_name=x", appServer)
 	if !strings.Contains(got, "application_name="+appServer) || strings.Contains(got, "application_name=x") || !strings.Contains(got, "sslmode=disable") {
 		t.Errorf("withApplicationName = %q", got)
+	}
+}
+
+// On a real PostgreSQL: the listing finds the backend of a connection by its application
+// name, and the meter reads the processor time a statement spent there (when PostgreSQL
+// runs on this machine; elsewhere it says it is not local).
+func TestPGMeterOnPostgres(t *testing.T) {
+	u, err := url.Parse(tickettest.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tickettest.RequireService(t, "PostgreSQL", u.Host)
+	app := "hotline-bench-test-" + strconv.Itoa(os.Getpid())
+	db, err := tickets.OpenDB(withApplicationName(u.String(), app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	var pid int
+	if err := db.NewRaw("SELECT pg_backend_pid()").Scan(ctx, &pid); err != nil {
+		t.Fatal(err)
+	}
+	bs, err := backendsOf(db, app)(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(bs, backend{PID: pid, Kind: "client"}) {
+		t.Fatalf("the listing %v lacks this connection's backend %d", bs, pid)
+	}
+	if !slices.ContainsFunc(bs, func(b backend) bool { return b.Kind == "walwriter" }) {
+		t.Errorf("the listing %v lacks the WAL writer", bs)
+	}
+
+	m := StartPGMeter(ctx, db, app)
+	var n int64
+	if err := db.NewRaw("SELECT COUNT(*) FROM generate_series(1, 3000000) AS g WHERE g % 7 = 0").Scan(ctx, &n); err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.Stop(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, statErr := os.Stat("/proc/" + strconv.Itoa(pid) + "/stat"); statErr != nil {
+		if c.Local || c.PerRow(1) != "n/a: PostgreSQL is not local" {
+			t.Errorf("PostgreSQL's backend %d is not in this /proc, yet the meter read %+v", pid, c)
+		}
+		return
+	}
+	if !c.Local || c.Backends < clockTick {
+		t.Errorf("the meter read %+v for a statement counting 3,000,000 rows", c)
 	}
 }
