@@ -145,12 +145,14 @@ type Row struct {
 	P50, P99    time.Duration
 	Errors      int
 	Ratio       float64 // intake ÷ baseline throughput; 0: not applicable
+	PGCPU       string  // PostgreSQL's processor time per row written (PGCPU.PerRow); "": not measured
 	Notes       string
 }
 
 // Report is what a run measured.
 type Report struct {
 	Machine string
+	Setup   *Setup // the disk's fdatasync cost, PostgreSQL's settings
 	Rows    []Row
 	Plans   []Plan
 	// BestRatio is Hotline's best intake throughput over the baseline's best.
@@ -172,9 +174,11 @@ func (r *Report) add(row Row) { r.Rows = append(r.Rows, row) }
 
 // Print writes the table, then the queue queries' plans.
 func (r *Report) Print(out io.Writer) {
-	fmt.Fprintf(out, "\nHotline load harness — %s\n\n", r.Machine)
+	fmt.Fprintf(out, "\nHotline load harness — %s\n", r.Machine)
+	r.Setup.Print(out)
+	fmt.Fprintf(out, "%s\n\n", pgCPUExplained)
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "scenario\tconc\trequests\tthroughput/s\tp50\tp99\terrors\tratio\tnotes")
+	fmt.Fprintln(w, "scenario\tconc\trequests\tthroughput/s\tp50\tp99\terrors\tratio\tpg cpu/row\tnotes")
 	for _, row := range r.Rows {
 		ratio, lat50, lat99, thr := "", "", "", ""
 		if row.Ratio > 0 {
@@ -190,7 +194,7 @@ func (r *Report) Print(out io.Writer) {
 		if row.Concurrency > 0 {
 			conc = strconv.Itoa(row.Concurrency)
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", row.Scenario, conc, row.Requests, thr, lat50, lat99, row.Errors, ratio, row.Notes)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", row.Scenario, conc, row.Requests, thr, lat50, lat99, row.Errors, ratio, row.PGCPU, row.Notes)
 	}
 	w.Flush()
 	if len(r.Plans) > 0 {

@@ -132,26 +132,11 @@ func RSS(pid int) (int64, error) {
 
 // CPU is the processor time the process has used (utime and stime in /proc/<pid>/stat).
 func (p *Process) CPU() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.PID()))
+	_, cpu, err := readStatCPU("/proc", p.PID())
 	if err != nil {
 		return 0, fmt.Errorf("read processor time of process %d: %w", p.PID(), err)
 	}
-	// The command name may hold spaces; the fields after it are fixed: utime is the 14th
-	// field of the line, stime the 15th, in clock ticks (100 a second on Linux).
-	_, rest, ok := strings.Cut(string(b), ") ")
-	f := strings.Fields(rest)
-	if !ok || len(f) < 13 {
-		return 0, fmt.Errorf("parse /proc/%d/stat", p.PID())
-	}
-	var ticks int64
-	for _, v := range f[11:13] {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parse /proc/%d/stat: %w", p.PID(), err)
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return cpu, nil
 }
 
 // Settle waits until the process is idle (under 5% of a core for a second), so that a

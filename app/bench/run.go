@@ -64,6 +64,10 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	}
 	defer e.rdb.Close()
 	e.report.Machine = machine(ctx, e.db, e.rdb)
+	if e.report.Setup, err = describeSetup(ctx, e.db); err != nil {
+		return nil, err
+	}
+	e.report.Setup.Print(out)
 
 	progress("starting Hotline (serve --role all); logs in %s", cfg.LogDir)
 	e.hotline, err = StartProcess(ctx, "hotline", cfg.Binary, []string{"serve", "--role", "all"}, e.hotlineEnv(), cfg.LogDir)
@@ -115,7 +119,7 @@ func (e *env) scenarios(ctx context.Context, progress func(string, ...any)) erro
 // hotlineEnv is the configuration of the Hotline under test.
 func (e *env) hotlineEnv() []string {
 	return append([]string{
-		"DATABASE_URL=" + e.cfg.DatabaseURL, "REDIS_URL=" + e.cfg.RedisURL,
+		"DATABASE_URL=" + withApplicationName(e.cfg.DatabaseURL, appServer), "REDIS_URL=" + e.cfg.RedisURL,
 		"HOTLINE_ADMIN_EMAIL=admin@bench.hotline", "HOTLINE_ADMIN_PASSWORD=" + e.admin,
 		"TWILIO_AUTH_TOKEN=" + e.token, "HOTLINE_LOG_LEVEL=warn",
 	}, e.cfg.ExtraEnv...)
@@ -124,7 +128,7 @@ func (e *env) hotlineEnv() []string {
 // intake runs the baseline and Hotline's SMS intake at each level, then checks in the
 // database that every acknowledged webhook is stored exactly once.
 func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
-	base, err := startBaseline(ctx, e.cfg.DatabaseURL)
+	base, err := startBaseline(ctx, withApplicationName(e.cfg.DatabaseURL, appBaseline))
 	if err != nil {
 		return err
 	}
@@ -141,12 +145,15 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 	sms := &SMS{Client: NewHTTPClient(maxConc), Token: e.token, To: "+8610095500"}
 	run := randomHex(3)
 	var (
-		seq       atomic.Int64 // message ids
-		customers atomic.Int64 // new customers so far
-		mu        sync.Mutex
-		accepted  []string
+		seq atomic.Int64 // message ids
+		// New customers so far, each side its own: a reply from a customer only the
+		// baseline has seen would be a new customer to Hotline, and intake would open
+		// more tickets than NewCustomers says.
+		customers, baseCustomers atomic.Int64
+		mu                       sync.Mutex
+		accepted                 []string
 	)
-	text := func(n int) (sid, from, body string) {
+	text := func(customers *atomic.Int64, n int) (sid, from, body string) {
 		sid = fmt.Sprintf("SMb%s%025x", run, seq.Add(1)) // Twilio's shape: SM and 32 hex digits
 		known := int(customers.Load())
 		if known == 0 || float64(mix(n)%1000) < e.cfg.NewCustomers*1000 {
@@ -160,15 +167,25 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 	for _, conc := range e.cfg.Levels {
 		load := Load{Concurrency: conc, Duration: e.cfg.IntakeTime, Requests: e.cfg.IntakeMax}
 		progress("intake at concurrency %d: baseline", conc)
+		bm := StartPGMeter(ctx, e.db, appBaseline)
 		b := load.Run(ctx, func(ctx context.Context, n int) error {
-			sid, from, body := text(n)
+			sid, from, body := text(&baseCustomers, n)
 			_, err := sms.Send(ctx, base.url, sid, from, body)
 			return err
 		})
+		bcpu, err := bm.Stop(ctx)
+		if err != nil {
+			return err
+		}
 		progress("intake at concurrency %d: Hotline", conc)
+		ticketsBefore, err := e.db.NewSelect().Table("tickets").Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count tickets: %w", err)
+		}
 		e.rss.start()
+		hm := StartPGMeter(ctx, e.db, appServer)
 		h := load.Run(ctx, func(ctx context.Context, n int) error {
-			sid, from, body := text(n)
+			sid, from, body := text(&customers, n)
 			if _, err := sms.Send(ctx, e.hotline.Base, sid, from, body); err != nil {
 				return err
 			}
@@ -177,14 +194,32 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 			mu.Unlock()
 			return nil
 		})
+		// The work a text sets off after its answer (routing, announcements) is part of
+		// what it costs PostgreSQL: the reading waits for the server to finish it.
+		if _, err := e.hotline.Settle(ctx, 10*time.Second); err != nil {
+			return err
+		}
+		hcpu, err := hm.Stop(ctx)
+		if err != nil {
+			return err
+		}
 		e.rss.pause()
+		ticketsAfter, err := e.db.NewSelect().Table("tickets").Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count tickets: %w", err)
+		}
 		bestBase, bestIntake = max(bestBase, b.Throughput()), max(bestIntake, h.Throughput())
-		e.report.add(resultRow("baseline: bare INSERT", conc, b, 0, errNote(b)))
+		br := resultRow("baseline: bare INSERT", conc, b, 0, joinNotes(pgCPUNote(bcpu, b.OK, "row"), errNote(b)))
+		br.PGCPU = bcpu.PerRow(b.OK)
+		e.report.add(br)
 		ratio := 0.0
 		if b.Throughput() > 0 {
 			ratio = h.Throughput() / b.Throughput()
 		}
-		e.report.add(resultRow("intake: signed SMS", conc, h, ratio, errNote(h)))
+		hr := resultRow("intake: signed SMS", conc, h, ratio, joinNotes(pgCPUNote(hcpu, h.OK, "message"),
+			fmt.Sprintf("%d new tickets", ticketsAfter-ticketsBefore), errNote(h)))
+		hr.PGCPU = hcpu.PerRow(h.OK)
+		e.report.add(hr)
 	}
 	if bestBase > 0 {
 		e.report.BestRatio = bestIntake / bestBase
