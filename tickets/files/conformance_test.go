@@ -233,6 +233,11 @@ var conformance = []struct {
 		if w := walk(t, s); len(w) != 1 {
 			t.Fatalf("walk: %d files, want 1", len(w))
 		}
+		// A stored key given with another size cannot be its bytes.
+		longer := append(append([]byte(nil), data...), 0)
+		if err := s.Put(context.Background(), key, bytes.NewReader(longer), int64(len(longer)), ""); !errors.Is(err, files.ErrMismatch) {
+			t.Errorf("a stored key with another size: %v, want ErrMismatch", err)
+		}
 		if got, err := read(t, s, key, 0, -1); err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("open: %v", err)
 		}
@@ -431,8 +436,11 @@ var conformance = []struct {
 		if g.produced != n {
 			t.Fatalf("put read %d bytes of %d", g.produced, n)
 		}
-		if b.received != nil && g.ahead > 8<<20 {
-			t.Errorf("the upload ran %d bytes ahead of what the store received: it is buffered", g.ahead)
+		if b.received != nil {
+			if g.ahead > 8<<20 {
+				t.Errorf("the upload ran %d bytes ahead of what the store received: it is buffered", g.ahead)
+			}
+			t.Logf("the upload ran at most %d KB ahead of what the store received", g.ahead>>10)
 		}
 		rc, err := s.Open(context.Background(), key, 0, -1)
 		if err != nil {
