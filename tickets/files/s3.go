@@ -144,8 +144,17 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, conte
 	if contentType == "" {
 		contentType = "application/octet-stream"
 	}
-	v := &verifier{r: ctxReader{ctx, r}, left: size, key: key, h: sha256.New()}
+	v := &verifier{r: ctxReader{ctx, r}, size: size, left: size, key: key, h: sha256.New()}
 	var body io.Reader = v
+	if sk, ok := r.(io.Seeker); ok {
+		// A body that can be read again lets the SDK retry a request the store
+		// refused for a while (503 Slow Down, a dropped connection).
+		start, err := sk.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return fmt.Errorf("put %s: %w", key[:12], err)
+		}
+		body = &rewindable{verifier: v, src: sk, start: start}
+	}
 	if size == 0 {
 		// Nothing to hold back: check now that r is empty.
 		if err := v.finish(); err != nil {
@@ -215,6 +224,7 @@ func signedPayload(key string) func(*middleware.Stack) error {
 // not match is cut short, so no store can take it whole.
 type verifier struct {
 	r    io.Reader
+	size int64
 	left int64
 	key  string
 	h    hash.Hash
@@ -265,6 +275,39 @@ func (v *verifier) finish() error {
 	}
 	v.done = v.err == nil
 	return v.err
+}
+
+// rewindable is a verifier whose source can be read again from where it began: the SDK
+// rewinds it to retry a request, and the checks start over.
+type rewindable struct {
+	*verifier
+	src   io.Seeker
+	start int64 // where the source began
+}
+
+// Seek answers where the body is (offset 0 from the current position), goes to its end
+// (to measure it; nothing more is read there) and rewinds it to its start; it moves
+// nowhere else.
+func (w *rewindable) Seek(offset int64, whence int) (int64, error) {
+	switch {
+	case offset == 0 && whence == io.SeekCurrent:
+		return w.size - w.left, nil
+	case offset == 0 && whence == io.SeekEnd:
+		w.left, w.done = 0, false
+		return w.size, nil
+	case offset == 0 && whence == io.SeekStart:
+		if _, err := w.src.Seek(w.start, io.SeekStart); err != nil {
+			return 0, err
+		}
+		if errors.Is(w.err, ErrMismatch) {
+			return 0, w.err // the same bytes will not match again
+		}
+		w.left, w.err, w.done = w.size, nil, false
+		w.h.Reset()
+		return 0, nil
+	default:
+		return 0, fmt.Errorf("the upload body only rewinds (seek %d from %d)", offset, whence)
+	}
 }
 
 // Open reads a range of key's object. An offset at its end reads nothing; past it,

@@ -29,7 +29,8 @@ import (
 type fakeS3 struct {
 	srv       *httptest.Server
 	backend   *s3mem.Backend
-	dropRange bool // answer ranged reads with the whole object, as some stores do
+	dropRange bool         // answer ranged reads with the whole object, as some stores do
+	slowDown  atomic.Int32 // refuse this many uploads with 503 Slow Down, after reading them
 	received  atomic.Int64
 	mu        sync.Mutex
 	requests  []*http.Request
@@ -59,6 +60,13 @@ func (f *fakeS3) start(t *testing.T, buckets ...string) {
 		}
 		if f.dropRange {
 			r.Header.Del("Range")
+		}
+		if r.Method == http.MethodPut && f.slowDown.Add(-1) >= 0 {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+			return
 		}
 		fake.ServeHTTP(w, r)
 	}))
@@ -333,4 +341,44 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		status = http.StatusNotFound
 	}
 	return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("")), Request: req}, nil
+}
+
+// An upload the store refuses for a while (503 Slow Down) is sent again when its bytes
+// can be read again, checked afresh each time; one that cannot fails, leaving nothing.
+func TestS3PutRetriesWhatCanBeReadAgain(t *testing.T) {
+	f := newFakeS3(t, "hotline-files")
+	s := f.open(t, "hotline-files", "p")
+	data, key := content(33, 100_000)
+	f.slowDown.Store(1)
+	src := &countingSeeker{Reader: bytes.NewReader(data)}
+	if err := s.Put(context.Background(), key, src, int64(len(data)), ""); err != nil {
+		t.Fatalf("put after a 503: %v", err)
+	}
+	if got, err := read(t, s, key, 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read back: %d bytes, %v", len(got), err)
+	}
+	if n := src.n; n != 2*int64(len(data)) {
+		t.Errorf("the source was read for %d bytes, want two sends of %d", n, len(data))
+	}
+
+	other, otherKey := content(34, 100_000)
+	f.slowDown.Store(1)
+	err := s.Put(context.Background(), otherKey, struct{ io.Reader }{bytes.NewReader(other)}, int64(len(other)), "")
+	if err == nil {
+		t.Fatal("an upload that cannot be read again succeeded after a 503")
+	}
+	if _, err := s.Stat(context.Background(), otherKey); !errors.Is(err, tickets.ErrNoFile) {
+		t.Errorf("stat after the failed put: %v", err)
+	}
+}
+
+type countingSeeker struct {
+	*bytes.Reader
+	n int64
+}
+
+func (c *countingSeeker) Read(p []byte) (int, error) {
+	n, err := c.Reader.Read(p)
+	c.n += int64(n)
+	return n, err
 }
