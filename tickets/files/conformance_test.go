@@ -290,6 +290,16 @@ var conformance = []struct {
 		}
 		expectAbsent(t, b, s, key)
 	}},
+	{"a context cancelled while writing leaves nothing", func(t *testing.T, b backend, s tickets.FileStore) {
+		data, key := content(13, 1<<20)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		r := io.MultiReader(bytes.NewReader(data[:64<<10]), cancelling{cancel}, bytes.NewReader(data[64<<10:]))
+		if err := s.Put(ctx, key, r, int64(len(data)), ""); !errors.Is(err, context.Canceled) {
+			t.Fatalf("put: %v, want context.Canceled", err)
+		}
+		expectAbsent(t, b, s, key)
+	}},
 	{"ranges", func(t *testing.T, b backend, s tickets.FileStore) {
 		data, key := content(7, 10_000)
 		put(t, s, key, data)
@@ -500,6 +510,11 @@ var conformance = []struct {
 		}
 	}},
 }
+
+// cancelling cancels a context when it is read, and yields nothing.
+type cancelling struct{ cancel context.CancelFunc }
+
+func (c cancelling) Read([]byte) (int, error) { c.cancel(); return 0, io.EOF }
 
 type iotestErr struct{ err error }
 
