@@ -447,6 +447,8 @@ var conformance = []struct {
 			t.Fatalf("put read %d bytes of %d", g.produced, n)
 		}
 		if b.received != nil {
+			// Between the two: the client's socket send buffer (at most 4 MB on Linux
+			// by default) and the server's small fixed receive buffer.
 			if g.ahead > 8<<20 {
 				t.Errorf("the upload ran %d bytes ahead of what the store received: it is buffered", g.ahead)
 			}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -51,7 +52,7 @@ func (f *fakeS3) start(t *testing.T, buckets ...string) {
 		}
 	}
 	fake := gofakes3.New(f.backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.requests = append(f.requests, r.Clone(context.Background()))
 		f.mu.Unlock()
@@ -70,7 +71,24 @@ func (f *fakeS3) start(t *testing.T, buckets ...string) {
 		}
 		fake.ServeHTTP(w, r)
 	}))
+	// A small receive buffer, fixed (the kernel would grow it to tens of MB): what the
+	// server has read is then close to what the client has sent.
+	f.srv.Listener = smallReceiveBuffer{f.srv.Listener}
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
+}
+
+type smallReceiveBuffer struct{ net.Listener }
+
+func (l smallReceiveBuffer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		if err := tc.SetReadBuffer(64 << 10); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, err
 }
 
 type countingBody struct {
