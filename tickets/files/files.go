@@ -244,6 +244,9 @@ func parseS3(u *url.URL) (location, error) {
 	}
 	loc := s3Location{bucket: u.Host}
 	prefix := strings.Trim(u.Path, "/")
+	if strings.Trim(prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != "" {
+		return location{}, fmt.Errorf("%s: the prefix %q may hold only letters, digits, '.', '_', '-' and '/'", Variable, prefix)
+	}
 	for _, part := range strings.Split(prefix, "/") {
 		if prefix != "" && (part == "" || part == "." || part == "..") {
 			return location{}, fmt.Errorf("%s: the prefix %q has an empty, . or .. part", Variable, prefix)
