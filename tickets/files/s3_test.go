@@ -282,3 +282,42 @@ func (c *countingSeeker) Read(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// Walk pages through a listing longer than one answer (S3 gives at most 1,000 names a
+// page), and passes over what is not a key under the prefix.
+func TestS3WalkPages(t *testing.T) {
+	f := filestest.NewS3(t, "hotline-files")
+	s := f.Open(t, "hotline-files", "p")
+	const n = 2345
+	want := map[string]bool{}
+	for i := range n {
+		key := keyOf([]byte{byte(i), byte(i >> 8)})
+		want[key] = true
+		if _, err := f.Backend.PutObject("hotline-files", "p/"+key, nil, strings.NewReader("x"), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, other := range []string{"p/notes.txt", "p/" + strings.Repeat("A", 64), "q/" + strings.Repeat("a", 64), "p/sub/" + strings.Repeat("b", 64)} {
+		if _, err := f.Backend.PutObject("hotline-files", other, nil, strings.NewReader("x"), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := walk(t, s)
+	if len(got) != n {
+		t.Fatalf("walk: %d keys, want %d", len(got), n)
+	}
+	for _, w := range got {
+		if !want[w.key] || w.size != 1 {
+			t.Fatalf("walk gave %s (%d bytes)", w.key, w.size)
+		}
+	}
+	lists := 0
+	for _, r := range f.Requests() {
+		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2" {
+			lists++
+		}
+	}
+	if lists < 3 {
+		t.Errorf("%d list requests for %d objects: the walk did not page", lists, n)
+	}
+}
