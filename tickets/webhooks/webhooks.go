@@ -22,6 +22,7 @@
 package webhooks
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/hotlinedesk/hotline/tickets"
@@ -126,12 +127,16 @@ type Config struct {
 	PauseAfterSpan     time.Duration
 	// KeepFor is how long deliveries and their attempts are kept (default 7 days).
 	KeepFor time.Duration
+	// SecretKey seals the signing secrets at rest (HOTLINE_SECRET_KEY, as the TOTP
+	// secrets are; see tickets.Sealer); empty stores them unsealed.
+	SecretKey string
 }
 
 // Service administers the subscriptions and collects and sends the deliveries. It is safe
 // for concurrent use, and so are two processes' Services on one database: the cursor and
 // the claims are guarded in it.
 type Service struct {
-	svc *tickets.Service
-	cfg Config
+	svc    *tickets.Service
+	cfg    Config
+	client *http.Client
 }
