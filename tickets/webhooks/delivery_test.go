@@ -604,3 +604,53 @@ func TestPrivateAddressesRefused(t *testing.T) {
 		t.Fatalf("the refused attempt: %+v %+v", x, as)
 	}
 }
+
+// Failures recorded at once by two workers pause the subscription once and tell each
+// admin once: the pause is a guarded update, not a read then a write.
+func TestPausedOnceUnderRacingWorkers(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, webhooks.Config{PauseAfterFailures: 2, PauseAfterSpan: time.Nanosecond})
+		rc := newReceiver(t)
+		rc.answer = func(int, received) (int, time.Duration) { return 500, 0 }
+		sub, _ := d.subscribe(t, rc, "ticket.created")
+		for i := range 8 {
+			d.Ticket(t, fmt.Sprintf("+86138001380%02d", i))
+		}
+		if _, err := d.hooks.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d.Clock.Advance(time.Second)
+		due, err := d.hooks.DueDeliveries(ctx, 0)
+		if err != nil || len(due) != 8 {
+			t.Fatalf("due: %d %v", len(due), err)
+		}
+		// One failure first, so that the run of failures spans time; then seven at once.
+		if _, err := d.hooks.Send(ctx, due[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		d.Clock.Advance(time.Second)
+		due = due[1:]
+		var wg sync.WaitGroup
+		errs := make([]error, len(due))
+		for i, x := range due {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, errs[i] = d.hooks.Send(ctx, x.ID) }()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := d.hooks.Subscription(ctx, d.Admin, sub.ID)
+		if s.State != webhooks.StatePaused || s.PausedReason != webhooks.PausedFailing {
+			t.Fatalf("after 8 failures at once: %+v", s)
+		}
+		var told int
+		if err := db.NewSelect().Table("notices").ColumnExpr("count(*)").Where("kind = ?", webhooks.KindPausedNotice).Scan(ctx, &told); err != nil || told != 1 {
+			t.Errorf("the admin was told %d times (%v), want once", told, err)
+		}
+		if n := tickettest.CountEvents(t, db, "webhook.paused"); n != 1 {
+			t.Errorf("%d webhook.paused events, want 1", n)
+		}
+	})
+}
