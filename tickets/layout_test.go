@@ -28,6 +28,7 @@ var chapters = map[string][]string{
 	"tickets/privacy":    nil, // personal values masked in everyday views and logs and revealed on purpose; retention, legal holds, a customer's copy and erasure, the trail of who read what
 	"tickets/stages":     nil, // progress stages per category, where each ticket stands, stage deadlines, documents awaited
 	"tickets/files":      nil, // the file stores (tickets.FileStore): a local directory, S3-compatible buckets; app plugs one in
+	"tickets/webhooks":   nil, // outbound webhooks: subscriptions, deliveries collected from the audit trail, signed, retried, ordered per ticket
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any
