@@ -242,7 +242,8 @@ func (s *Service) Ticket(ctx context.Context, ref string) (*TicketDetail, error)
 	err := s.snapshot(ctx, func(db bun.IDB) error {
 		t := new(Ticket)
 		err := db.NewSelect().Model(t).
-			Relation("Team").Relation("Assignee").Relation("Customer").Relation("Customer.Identities").
+			Relation("Team").Relation("Assignee").Relation("Customer").
+			Relation("Customer.Identities", func(q *bun.SelectQuery) *bun.SelectQuery { return q.OrderExpr("id") }).
 			Where("ticket.id = ?", id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFoundf("ticket %s not found", FormatRef(id))
