@@ -74,7 +74,7 @@ func TestCreateAnswerIsWhatGetReads(t *testing.T) {
 		}{
 			{"new caller with a name and both addresses", e.tok["agent1"], map[string]any{"channel": "phone",
 				"customer": map[string]string{"name": "王芳", "phone": "138 0013 8000", "email": "Wang.Fang@Example.com"},
-				"subject": "保单问题 13800138000", "body": "客户问保单 wang.fang@example.com 覆盖范围", "category": "policy", "priority": "high"}, 1},
+				"subject":  "保单问题 13800138000", "body": "客户问保单 wang.fang@example.com 覆盖范围", "category": "policy", "priority": "high"}, 1},
 			{"the same caller again, by another agent, no name", e.tok["agent2"], map[string]any{
 				"customer": map[string]string{"phone": "+8613800138000"}, "subject": "又来电"}, 1},
 			{"a caller known by SMS, named now, with an address someone has", e.tok["sup1"], map[string]any{"channel": "walk_in",
