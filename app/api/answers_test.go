@@ -113,3 +113,62 @@ func TestCreateAnswerIsWhatGetReads(t *testing.T) {
 		}
 	})
 }
+
+// A change answers with what it wrote too: a reply's or a note's 201 is that message as a
+// GET of the ticket then lists it, and a change of status, assignment, priority or
+// category answers with exactly the ticket a GET then reads.
+func TestChangeAnswersAreWhatGetReads(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		e := newEnv(t, db)
+		ref := e.intake(t, tickets.Inbound{Channel: tickets.ChannelSMS, From: tickets.IdentityPhone, Address: "13900000001", Name: "Chen Jie",
+			Body: "My claim is stuck", ProviderMessageID: "SM1",
+			Attachments: []tickets.NewAttachment{{Filename: "photo.jpg", ContentType: "image/jpeg", SizeBytes: 1234, URL: "https://files.example/photo.jpg"}}}).Ref()
+		get := func(t *testing.T) []byte {
+			t.Helper()
+			e.clock.Advance(time.Second)
+			status, got := raw(t, e, "GET", "/api/v1/tickets/"+ref, e.tok["sup1"], nil)
+			if status != http.StatusOK {
+				t.Fatalf("GET status %d: %s", status, got)
+			}
+			return got
+		}
+		lastMessage := func(t *testing.T, detail []byte) []byte {
+			t.Helper()
+			var d struct{ Messages []json.RawMessage }
+			if err := json.Unmarshal(detail, &d); err != nil || len(d.Messages) == 0 {
+				t.Fatalf("no messages in %s (%v)", detail, err)
+			}
+			return d.Messages[len(d.Messages)-1]
+		}
+		steps := []struct {
+			name, who, action string
+			body              any
+			want              int
+		}{
+			{"take it", "agent1", "assign", map[string]any{"assignee_id": e.id("agent1")}, 200},
+			{"reply", "agent1", "replies", map[string]string{"body": "We are on it: call 13800138000"}, 201},
+			{"note", "agent1", "notes", map[string]string{"body": "Called the garage"}, 201},
+			{"priority", "agent1", "priority", map[string]string{"priority": "urgent", "reason": "hospital"}, 200},
+			{"category", "agent1", "category", map[string]string{"category": "claims"}, 200},
+			{"pending", "agent1", "status", map[string]string{"status": "pending", "reason": "waiting for the invoice"}, 200},
+			{"reply and resolve", "agent1", "replies", map[string]string{"body": "Paid", "status": "resolved"}, 201},
+			{"move to another team by a supervisor", "sup1", "assign", map[string]any{"team_id": e.team("Billing")}, 200},
+			{"reopen", "sup2", "status", map[string]string{"status": "open"}, 200},
+		}
+		for _, st := range steps {
+			t.Run(st.name, func(t *testing.T) {
+				e.clock.Advance(time.Minute)
+				status, answer := raw(t, e, "POST", "/api/v1/tickets/"+ref+"/"+st.action, e.tok[st.who], st.body)
+				if status != st.want {
+					t.Fatalf("status %d, want %d: %s", status, st.want, answer)
+				}
+				got := get(t)
+				if st.want == 201 {
+					sameJSON(t, st.action, answer, lastMessage(t, got))
+					return
+				}
+				sameJSON(t, st.action, answer, got)
+			})
+		}
+	})
+}
