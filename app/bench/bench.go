@@ -10,6 +10,9 @@
 //     (EXPLAIN ANALYZE) of every query a queue request makes;
 //   - a deadline burst: many tickets due the same second, until all are escalated, and
 //     that each was escalated exactly once;
+//   - API creates: a signed-in agent POSTing /api/v1/tickets at concurrency 1, 4 and 16,
+//     on the Hotline over PostgreSQL and on one started over embedded SQLite (api.go),
+//     with the SQLite/PostgreSQL p99 ratio, then each 201 found stored once;
 //   - memory: the server's RSS idle and under load, Redis bytes per open ticket.
 //
 // It prints one table. It uses a database and a Redis db of its own and refuses ones that
