@@ -27,6 +27,7 @@ func TestBenchHarnessSmoke(t *testing.T) {
 		"-levels", "1,4", "-intake-time", "1s", "-intake-max", "120",
 		"-queue-tickets", "2000", "-queue-requests", "30",
 		"-burst-tickets", "300", "-burst-lead", "5s", "-burst-limit", "60s",
+		"-api-levels", "1,4", "-api-time", "1s", "-api-max", "60",
 	}, &out)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,11 @@ func TestBenchHarnessSmoke(t *testing.T) {
 		}
 	}
 	table := out.String()
-	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN"} {
+	if rep.APISQLiteRatio <= 0 {
+		t.Errorf("no SQLite/PostgreSQL p99 ratio for the API create")
+	}
+	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN",
+		"api create: PostgreSQL", "api create: SQLite", "api create: SQLite ÷ PostgreSQL", "0 twice"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the output lacks %q", want)
 		}
@@ -71,6 +76,7 @@ func TestBenchHarnessRefuses(t *testing.T) {
 	for _, args := range [][]string{
 		{"-levels", "0"}, {"-levels", "a,b"}, {"-intake-time", "0s"}, {"-new-customers", "2"},
 		{"-queue-tickets", "10"}, {"-burst-lead", "1ms"}, {"extra"},
+		{"-api-levels", "0"}, {"-api-levels", "x"}, {"-api-time", "0s"}, {"-api-max", "0"},
 	} {
 		if _, err := bench.ParseFlags(args, &bytes.Buffer{}); err == nil {
 			t.Errorf("flags %q accepted", args)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -63,6 +64,40 @@ func OpenDB(dsn string) (*bun.DB, error) {
 	return bun.NewDB(sqldb, sqlitedialect.New()), nil
 }
 
+// writerGate lets one of the process's write transactions at a time into an SQLite file,
+// the others waiting in line, in the order they came. SQLite has one writer at a time
+// anyway: without the line, a transaction finding the file locked waits in SQLite's busy
+// handler, which sleeps and looks again (1, 2, 5, 10 … 100 ms apart) and so misses the
+// moments the lock is free, while later arrivals take it: under 16 concurrent API
+// creates the slowest waited 0.8 s while the median took 40 ms. The line is taken before
+// a connection is, so a waiting transaction holds none that reads need. Writers the line
+// does not cover (other processes, single statements outside a transaction) still wait
+// in the busy handler. A nil gate (PostgreSQL, whose writers lock only the rows they
+// touch) lets everyone through.
+type writerGate chan struct{}
+
+// newWriterGate is the gate for db: a line on SQLite, none on PostgreSQL.
+func newWriterGate(db *bun.DB) writerGate {
+	if db.Dialect().Name() == dialect.PG {
+		return nil
+	}
+	return make(writerGate, 1)
+}
+
+// run waits for the gate (or for ctx to end) and runs fn through it.
+func (g writerGate) run(ctx context.Context, fn func() error) error {
+	if g == nil {
+		return fn()
+	}
+	select {
+	case g <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the database's writer: %w", ctx.Err())
+	}
+	defer func() { <-g }()
+	return fn()
+}
+
 // maxTxAttempts bounds retries of a transaction that lost a race (a unique key taken by a
 // concurrent writer, a serialization failure, a busy SQLite file).
 const maxTxAttempts = 5
@@ -86,7 +121,9 @@ func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 		// No attempt outlives MaxTxAge (database/sql rolls back, and will not commit, a
 		// transaction whose context ended): the Slack announcements count on it.
 		txCtx, cancel := context.WithTimeout(ctx, MaxTxAge)
-		err = s.db.RunInTx(txCtx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+		err = s.writers.run(txCtx, func() error {
+			return s.db.RunInTx(txCtx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+		})
 		cancel()
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err

@@ -240,29 +240,39 @@ func (s *Service) Ticket(ctx context.Context, ref string) (*TicketDetail, error)
 	}
 	var d *TicketDetail
 	err := s.snapshot(ctx, func(db bun.IDB) error {
-		t := new(Ticket)
-		err := db.NewSelect().Model(t).
-			Relation("Team").Relation("Assignee").Relation("Customer").Relation("Customer.Identities").
-			Where("ticket.id = ?", id).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFoundf("ticket %s not found", FormatRef(id))
-		}
-		if err != nil {
-			return fmt.Errorf("load ticket: %w", err)
-		}
-		d = &TicketDetail{Ticket: t}
-		if err := db.NewSelect().Model(&d.Messages).Relation("Attachments").
-			Where("ticket_id = ?", id).OrderExpr("message.id").Scan(ctx); err != nil {
-			return fmt.Errorf("load messages: %w", err)
-		}
-		if err := db.NewSelect().Model(&d.Events).
-			Where("entity = 'ticket' AND entity_id = ?", id).OrderExpr("id").Scan(ctx); err != nil {
-			return fmt.Errorf("load events: %w", err)
-		}
-		return nil
+		var err error
+		d, err = s.loadDetail(ctx, db, id)
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return d, nil
+}
+
+// loadDetail reads ticket id with its customer, team, assignee, messages and events
+// through db: for Ticket, and for a change answering with the ticket as it left it
+// (changeInto), so that the two cannot differ.
+func (s *Service) loadDetail(ctx context.Context, db bun.IDB, id int64) (*TicketDetail, error) {
+	t := new(Ticket)
+	err := db.NewSelect().Model(t).
+		Relation("Team").Relation("Assignee").Relation("Customer").
+		Relation("Customer.Identities", func(q *bun.SelectQuery) *bun.SelectQuery { return q.OrderExpr("id") }).
+		Where("ticket.id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFoundf("ticket %s not found", FormatRef(id))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load ticket: %w", err)
+	}
+	d := &TicketDetail{Ticket: t}
+	if err := db.NewSelect().Model(&d.Messages).Relation("Attachments").
+		Where("ticket_id = ?", id).OrderExpr("message.id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load messages: %w", err)
+	}
+	if err := db.NewSelect().Model(&d.Events).
+		Where("entity = 'ticket' AND entity_id = ?", id).OrderExpr("id").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load events: %w", err)
 	}
 	return d, nil
 }

@@ -91,6 +91,7 @@ type Service struct {
 	intakes   *batcher
 	wordings  sync.Map // notice wording → its parsed template
 	stmts     *statements
+	writers   writerGate // SQLite's write transactions, one at a time in arrival order (db.go)
 
 	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
 	complaints Complaints
@@ -130,7 +131,7 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	if cfg.IntakeBatchSize <= 0 {
 		cfg.IntakeBatchSize = 64
 	}
-	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB)}
+	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB), writers: newWriterGate(db)}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	return s
 }

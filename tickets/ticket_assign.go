@@ -28,10 +28,23 @@ type Assignment struct {
 // Assign gives a ticket an owner. Agents may take unassigned tickets for themselves;
 // moving a ticket to someone else is for supervisors and admins.
 func (s *Service) Assign(ctx context.Context, actor Actor, ref string, in Assignment) (*Ticket, error) {
+	return s.assign(ctx, actor, ref, in, nil)
+}
+
+// AssignDetail is Assign answering with the ticket's detail as it leaves it (changeInto).
+func (s *Service) AssignDetail(ctx context.Context, actor Actor, ref string, in Assignment) (*TicketDetail, error) {
+	d := new(TicketDetail)
+	if _, err := s.assign(ctx, actor, ref, in, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (s *Service) assign(ctx context.Context, actor Actor, ref string, in Assignment, d *TicketDetail) (*Ticket, error) {
 	if in.TeamID == nil && in.AssigneeID == nil {
 		return nil, invalidf("say which team or agent to assign to")
 	}
-	return s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+	return s.changeInto(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
 		if a := actor.Agent; a != nil && a.Role != RoleAdmin && a.Role != RoleSupervisor {
 			if in.AssigneeID == nil || *in.AssigneeID != a.ID {
 				return forbiddenf("agents can only assign tickets to themselves")
@@ -74,7 +87,7 @@ func (s *Service) Assign(ctx context.Context, actor Actor, ref string, in Assign
 		}
 		t.TeamID, t.AssigneeID = team, in.AssigneeID
 		return s.record(ctx, tx, actor, "ticket", t.ID, "ticket.assigned", data)
-	})
+	}, d)
 }
 
 // MayTake reports whether actor may take t for themselves (the console's "Take it"): not

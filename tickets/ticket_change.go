@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // How a change to one ticket runs (change): the ticket found by its reference, who may
@@ -37,12 +38,23 @@ func (s *Service) TicketByID(ctx context.Context, id int64) (*Ticket, error) {
 // fn in one transaction. The ticket row is locked for the transaction, so concurrent
 // changes to one ticket happen one after the other.
 func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(tx bun.Tx, t *Ticket) error) (*Ticket, error) {
+	return s.changeInto(ctx, actor, ref, fn, nil)
+}
+
+// changeInto is change that, given d, also fills it with the ticket's detail as the change
+// leaves it: on PostgreSQL read in the change's own transaction, the row still locked (no
+// second transaction to begin and end); on SQLite read once the write has committed, so
+// that the one writer's turn is not spent reading. If filling the team's queue then
+// assigned tickets, the detail is read again: the change's answer shows what a read
+// right after it shows.
+func (s *Service) changeInto(ctx context.Context, actor Actor, ref string, fn func(tx bun.Tx, t *Ticket) error, d *TicketDetail) (*Ticket, error) {
 	id, ok := ParseRef(ref)
 	if !ok {
 		return nil, notFoundf("%q is not a ticket reference (expected e.g. %s)", ref, FormatRef(123))
 	}
 	var t *Ticket
 	var before Ticket
+	pg := s.db.Dialect().Name() == dialect.PG
 	err := s.inTx(ctx, func(tx bun.Tx) error {
 		// Touch the row first: it takes the row lock on PostgreSQL (SQLite's immediate
 		// transaction already holds the write lock).
@@ -67,6 +79,13 @@ func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(t
 		if _, err := tx.NewUpdate().Model(t).WherePK().ExcludeColumn("id", "created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("save ticket: %w", err)
 		}
+		if d != nil && pg {
+			loaded, err := s.loadDetail(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			*d = *loaded
+		}
 		return nil
 	})
 	if err != nil {
@@ -75,10 +94,18 @@ func (s *Service) change(ctx context.Context, actor Actor, ref string, fn func(t
 	s.schedule(ctx, t.timers())
 	// An agent with one ticket fewer may take the next from the team's queue.
 	freed := before.AssigneeID != nil && (before.Status.Active() && !t.Status.Active() || !sameID(before.AssigneeID, t.AssigneeID))
+	filled := 0
 	if freed && before.TeamID != nil {
-		if _, err := s.FillQueue(ctx, *before.TeamID); err != nil {
+		if filled, err = s.FillQueue(ctx, *before.TeamID); err != nil {
 			s.log.Warn("could not fill the team queue; the reconciler will", "team", *before.TeamID, "err", err)
 		}
+	}
+	if d != nil && (!pg || filled > 0) {
+		loaded, err := s.loadDetail(ctx, s.db, id)
+		if err != nil {
+			return nil, err
+		}
+		*d = *loaded
 	}
 	return t, nil
 }

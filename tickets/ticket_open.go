@@ -2,11 +2,18 @@ package tickets
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
 )
 
 // Opening a ticket, from a customer's first message (intakeTx) or from a contact an agent
@@ -26,8 +33,21 @@ type NewTicket struct {
 }
 
 // CreateTicket logs a contact an agent handled in person or on the phone. The ticket is
-// assigned to the agent who logged it.
+// assigned to the agent who logged it. It returns the ticket as written, with its customer
+// (see CreateTicketDetail).
 func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (*Ticket, error) {
+	d, err := s.CreateTicketDetail(ctx, actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return d.Ticket, nil
+}
+
+// CreateTicketDetail is CreateTicket answering with the ticket as Ticket(ref) would read it
+// just after: its customer with every identity, its team and assignee (their id, name and
+// email: what answers show), its message and its events. All of it is what the
+// transaction wrote or read while writing, not read again afterwards.
+func (s *Service) CreateTicketDetail(ctx context.Context, actor Actor, in NewTicket) (*TicketDetail, error) {
 	if actor.Agent == nil {
 		return nil, forbiddenf("only agents log contacts")
 	}
@@ -68,67 +88,370 @@ func (s *Service) CreateTicket(ctx context.Context, actor Actor, in NewTicket) (
 		}
 	}
 
-	t := &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Category: strings.TrimSpace(in.Category), Priority: in.Priority, Status: StatusOpen}
-	t.AssigneeID, t.TeamID = actor.agentID(), actor.Agent.TeamID // a key assigns no one
+	var d *TicketDetail
 	err = s.inTx(ctx, func(tx bun.Tx) error {
-		t.ID = 0
-		c, err := s.customerFor(ctx, tx, kind, value, in.Name, "")
-		if err != nil {
-			return err
-		}
-		if email != "" {
-			if err := s.addIdentity(ctx, tx, c, IdentityEmail, email); err != nil {
-				return err
-			}
-		}
-		t.CustomerID = c.ID
-		if err := s.createTicket(ctx, tx, t, c, in.Body, actor); err != nil {
-			return err
-		}
-		if in.Body == "" {
-			return nil
-		}
-		m := &Message{TicketID: t.ID, Direction: DirectionInbound, Channel: in.Channel, Body: in.Body, DeliveryStatus: DeliveryReceived, AuthorID: actor.agentID(), CreatedAt: t.CreatedAt}
-		return s.insertMessage(ctx, tx, m, nil)
+		var err error
+		d, err = s.logContact(ctx, tx, actor, in, kind, value, email)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("log %s contact: %w", in.Channel, err)
 	}
-	s.schedule(ctx, t.timers())
-	return t, nil
+	s.schedule(ctx, d.timers())
+	return d, nil
 }
 
-// createTicket routes a new ticket to a team, gives it its deadlines and, when the team has
-// someone free, an assignee; then inserts it and records what happened.
-func (s *Service) createTicket(ctx context.Context, tx bun.IDB, t *Ticket, c *Customer, body string, actor Actor) error {
-	return s.openTicket(ctx, tx, &writes{}, t, 0, c, body, actor)
+// logContact writes a logged contact in tx and returns it as written: the customer found
+// by their identity (or created, with it), the email given added to them unless it is
+// someone's already, a returning customer without a name given the one said, the ticket
+// (routed, timed, assigned), the caller's words as its message, and its events. On
+// PostgreSQL that is two statements: one reads the customer and reserves the new rows'
+// ids, one writes every row and reads back the team's and assignee's names; on SQLite,
+// where a statement costs no round trip, the rows are written one by one.
+func (s *Service) logContact(ctx context.Context, tx bun.Tx, actor Actor, in NewTicket, kind IdentityKind, value, email string) (*TicketDetail, error) {
+	pg := s.db.Dialect().Name() == dialect.PG
+	found, err := s.findCaller(ctx, tx, pg, kind, value, email, in.Body != "")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	c, isNew, rename := found.customer, found.customer == nil, false
+	var idents []*Identity
+	if isNew {
+		c = &Customer{ID: found.customerID, Name: strings.TrimSpace(in.Name), CreatedAt: now, UpdatedAt: now}
+		idents = append(idents, newIdentity(c.ID, kind, value, now))
+	} else if c.Name == "" && in.Name != "" {
+		c.Name, rename = in.Name, true
+	}
+	if email != "" && !found.emailTaken {
+		idents = append(idents, newIdentity(c.ID, IdentityEmail, email, now))
+	}
+
+	t := &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Category: strings.TrimSpace(in.Category), Priority: in.Priority, Status: StatusOpen}
+	t.AssigneeID, t.TeamID = actor.agentID(), actor.Agent.TeamID // a key assigns no one
+	var m *Message
+	if in.Body != "" {
+		m = &Message{Direction: DirectionInbound, Channel: in.Channel, Body: in.Body, DeliveryStatus: DeliveryReceived, AuthorID: actor.agentID()}
+	}
+	var staff staffNames
+	var evs []*Event
+	if pg {
+		t.CustomerID = c.ID
+		rule, assigned, err := s.placeTicket(ctx, tx, t, c, in.Body, nil)
+		if err != nil {
+			return nil, err
+		}
+		t.ID = found.ticketID
+		evs = s.createdEvents(actor, t, rule, assigned)
+		if m != nil {
+			m.ID, m.TicketID, m.CreatedAt = found.messageID, t.ID, t.CreatedAt
+		}
+		if staff, err = s.writeContactPG(ctx, tx, c, isNew, rename, idents, t, m, evs); err != nil {
+			return nil, err
+		}
+	} else {
+		w := &writes{} // each row at once, its id filled in
+		if isNew {
+			if err := w.add(ctx, tx, c); err != nil {
+				return nil, err
+			}
+		} else if rename {
+			if _, err := tx.NewUpdate().Model(c).Column("name").WherePK().Exec(ctx); err != nil {
+				return nil, fmt.Errorf("name customer: %w", err)
+			}
+		}
+		for _, id := range idents {
+			id.CustomerID = c.ID
+			if err := w.add(ctx, tx, id); err != nil {
+				return nil, err
+			}
+		}
+		t.CustomerID = c.ID
+		rule, assigned, err := s.placeTicket(ctx, tx, t, c, in.Body, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := w.add(ctx, tx, t); err != nil {
+			return nil, err
+		}
+		evs = s.createdEvents(actor, t, rule, assigned)
+		if err := w.add(ctx, tx, evs); err != nil {
+			return nil, err
+		}
+		if m != nil {
+			m.TicketID, m.CreatedAt = t.ID, t.CreatedAt
+			if err := w.add(ctx, tx, m); err != nil {
+				return nil, err
+			}
+		}
+		if staff, err = readStaffNames(ctx, tx, t); err != nil {
+			return nil, err
+		}
+	}
+	c.Identities = append(c.Identities, idents...)
+	t.Customer = c
+	staff.fill(t)
+	d := &TicketDetail{Ticket: t, Messages: []*Message{}, Events: evs}
+	if m != nil {
+		d.Messages = append(d.Messages, m)
+	}
+	return d, nil
 }
 
-// openTicket is createTicket writing through w; id is the ticket's reserved id, or zero.
+// caller is what logging a contact finds before it writes: the customer who owns the
+// identity (nil when nobody does) with all their identities, whether the email address
+// given belongs to anyone, and on PostgreSQL the ids reserved for the rows about to be
+// written (zero on SQLite, where each is known once its row is written).
+type caller struct {
+	customer                        *Customer
+	emailTaken                      bool
+	customerID, ticketID, messageID int64
+}
+
+// findCaller reads the caller: on PostgreSQL in one statement that also reserves the new
+// customer's (when there is none), the ticket's and the message's (withMessage) ids.
+func (s *Service) findCaller(ctx context.Context, tx bun.Tx, pg bool, kind IdentityKind, value, email string, withMessage bool) (caller, error) {
+	var found caller
+	if !pg {
+		c := new(Customer)
+		err := tx.NewSelect().Model(c).
+			Relation("Identities", func(q *bun.SelectQuery) *bun.SelectQuery { return q.OrderExpr("id") }).
+			Where("customer.id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)", kind, value).
+			Scan(ctx)
+		switch {
+		case err == nil:
+			found.customer = c
+		case !errors.Is(err, sql.ErrNoRows):
+			return found, fmt.Errorf("find customer: %w", err)
+		}
+		if email != "" {
+			n, err := tx.NewSelect().Table("customer_identities").Where("kind = ? AND value = ?", IdentityEmail, email).Count(ctx)
+			if err != nil {
+				return found, fmt.Errorf("check identity: %w", err)
+			}
+			found.emailTaken = n > 0
+		}
+		return found, nil
+	}
+	var row struct {
+		ID            *int64
+		Name          string
+		Locale        string
+		Tags          string
+		CreatedAt     time.Time
+		UpdatedAt     time.Time
+		Identities    *string
+		EmailTaken    bool
+		NewCustomerID *int64
+		TicketID      int64
+		MessageID     *int64
+	}
+	err := tx.NewRaw(`SELECT c.id, COALESCE(c.name, '') AS name, COALESCE(c.locale, '') AS locale, COALESCE(c.tags, '') AS tags,
+			COALESCE(c.created_at, now()) AS created_at, COALESCE(c.updated_at, now()) AS updated_at,
+			(SELECT json_agg(ci ORDER BY ci.id) FROM customer_identities AS ci WHERE ci.customer_id = c.id) AS identities,
+			EXISTS (SELECT 1 FROM customer_identities WHERE kind = ? AND value = ?) AS email_taken,
+			CASE WHEN c.id IS NULL THEN nextval(pg_get_serial_sequence('customers', 'id')) END AS new_customer_id,
+			nextval(pg_get_serial_sequence('tickets', 'id')) AS ticket_id,
+			CASE WHEN ? THEN nextval(pg_get_serial_sequence('messages', 'id')) END AS message_id
+		FROM (SELECT 1) AS one
+		LEFT JOIN customers AS c ON c.id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)`,
+		IdentityEmail, email, withMessage, kind, value).Scan(ctx, &row)
+	if err != nil {
+		return found, fmt.Errorf("find customer: %w", err)
+	}
+	found.emailTaken = email != "" && row.EmailTaken
+	found.ticketID = row.TicketID
+	if row.MessageID != nil {
+		found.messageID = *row.MessageID
+	}
+	if row.ID == nil {
+		if row.NewCustomerID == nil {
+			return found, errors.New("find customer: no id reserved for a new customer")
+		}
+		found.customerID = *row.NewCustomerID
+		return found, nil
+	}
+	c := &Customer{ID: *row.ID, Name: row.Name, Locale: row.Locale, Tags: row.Tags, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}
+	if row.Identities != nil {
+		var ids []struct {
+			ID             int64        `json:"id"`
+			CustomerID     int64        `json:"customer_id"`
+			Kind           IdentityKind `json:"kind"`
+			Value          string       `json:"value"`
+			OptedOutAt     *time.Time   `json:"opted_out_at"`
+			OptInMessageID *string      `json:"opt_in_message_id"`
+			CreatedAt      time.Time    `json:"created_at"`
+			DigitsReversed *string      `json:"digits_reversed"`
+		}
+		if err := json.Unmarshal([]byte(*row.Identities), &ids); err != nil {
+			return found, fmt.Errorf("read customer's identities: %w", err)
+		}
+		for _, id := range ids {
+			ident := &Identity{ID: id.ID, CustomerID: id.CustomerID, Kind: id.Kind, Value: id.Value, OptedOutAt: id.OptedOutAt, CreatedAt: id.CreatedAt}
+			if id.OptInMessageID != nil {
+				ident.OptInMessageID = *id.OptInMessageID
+			}
+			if id.DigitsReversed != nil {
+				ident.DigitsReversed = *id.DigitsReversed
+			}
+			c.Identities = append(c.Identities, ident)
+		}
+	}
+	found.customer = c
+	return found, nil
+}
+
+// writeContactPG writes a logged contact's rows, their ids reserved, as one statement of
+// data-modifying CTEs (PostgreSQL checks the foreign keys between them at its end), and
+// reads back the events' ids and the names of the ticket's team and assignee.
+func (s *Service) writeContactPG(ctx context.Context, tx bun.Tx, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
+	var staff staffNames
+	var parts []string
+	add := func(name string, q interface {
+		AppendQuery(schema.QueryGen, []byte) ([]byte, error)
+	}) error {
+		b, err := q.AppendQuery(s.db.QueryGen(), nil)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, name+" AS ("+string(b)+")")
+		return nil
+	}
+	if isNew {
+		if err := add("c", tx.NewInsert().Model(c).Returning("NULL")); err != nil {
+			return staff, fmt.Errorf("write customer: %w", err)
+		}
+	} else if rename {
+		if err := add("n", tx.NewUpdate().Model(c).Column("name").WherePK().Returning("NULL")); err != nil {
+			return staff, fmt.Errorf("name customer: %w", err)
+		}
+	}
+	if len(idents) > 0 {
+		for _, id := range idents {
+			id.CustomerID = c.ID
+		}
+		if err := add("i", tx.NewInsert().Model(&idents).Returning("NULL")); err != nil {
+			return staff, fmt.Errorf("write customer identity: %w", err)
+		}
+	}
+	if err := add("t", tx.NewInsert().Model(t).Returning("NULL")); err != nil {
+		return staff, fmt.Errorf("write ticket: %w", err)
+	}
+	if m != nil {
+		if err := add("m", tx.NewInsert().Model(m).Returning("NULL")); err != nil {
+			return staff, fmt.Errorf("write message: %w", err)
+		}
+	}
+	if err := add("e", tx.NewInsert().Model(&evs).Returning("id")); err != nil {
+		return staff, fmt.Errorf("write events: %w", err)
+	}
+	query := "WITH " + strings.Join(parts, ",\n") + "\nSELECT e.id, tm.name, a.name, a.email FROM e" +
+		" LEFT JOIN teams AS tm ON tm.id = " + sqlID(t.TeamID) + " LEFT JOIN agents AS a ON a.id = " + sqlID(t.AssigneeID) + " ORDER BY e.id"
+	// Through database/sql directly: the rendered values may hold '?', which bun would read
+	// as placeholders.
+	rows, err := tx.Tx.QueryContext(ctx, query)
+	if err != nil {
+		return staff, fmt.Errorf("write ticket: %w", err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		if i == len(evs) {
+			return staff, errors.New("write ticket: more events read back than written")
+		}
+		if err := rows.Scan(&evs[i].ID, &staff.team, &staff.assignee, &staff.email); err != nil {
+			return staff, fmt.Errorf("write ticket: %w", err)
+		}
+		i++
+	}
+	if err := rows.Err(); err != nil {
+		return staff, fmt.Errorf("write ticket: %w", err)
+	}
+	if i != len(evs) {
+		return staff, fmt.Errorf("write ticket: %d events read back of %d written", i, len(evs))
+	}
+	return staff, nil
+}
+
+// sqlID is an id for a statement's text, or NULL.
+func sqlID(id *int64) string {
+	if id == nil {
+		return "NULL"
+	}
+	return strconv.FormatInt(*id, 10)
+}
+
+// staffNames are the names an answer shows of a ticket's team and assignee.
+type staffNames struct {
+	team, assignee, email sql.NullString
+}
+
+// readStaffNames reads the names of t's team and assignee.
+func readStaffNames(ctx context.Context, db bun.IDB, t *Ticket) (staffNames, error) {
+	var n staffNames
+	err := db.NewRaw("SELECT (SELECT name FROM teams WHERE id = ?), (SELECT name FROM agents WHERE id = ?), (SELECT email FROM agents WHERE id = ?)",
+		t.TeamID, t.AssigneeID, t.AssigneeID).Scan(ctx, &n.team, &n.assignee, &n.email)
+	if err != nil {
+		return n, fmt.Errorf("read the ticket's team and assignee: %w", err)
+	}
+	return n, nil
+}
+
+// fill gives t its team and assignee as answers show them.
+func (n staffNames) fill(t *Ticket) {
+	t.Team, t.Assignee = nil, nil
+	if t.TeamID != nil && n.team.Valid {
+		t.Team = &Team{ID: *t.TeamID, Name: n.team.String}
+	}
+	if t.AssigneeID != nil && n.assignee.Valid {
+		t.Assignee = &Agent{ID: *t.AssigneeID, Name: n.assignee.String, Email: n.email.String}
+	}
+}
+
+// openTicket routes a new ticket to a team, gives it its deadlines and, when the team has
+// someone free, an assignee (placeTicket); then writes it through w with id, its reserved
+// id or zero, and records what happened.
 func (s *Service) openTicket(ctx context.Context, tx bun.IDB, w *writes, t *Ticket, id int64, c *Customer, body string, actor Actor) error {
+	rule, assigned, err := s.placeTicket(ctx, tx, t, c, body, w.tickets)
+	if err != nil {
+		return err
+	}
+	t.ID = id
+	if err := w.add(ctx, tx, t); err != nil {
+		return err
+	}
+	return w.add(ctx, tx, s.createdEvents(actor, t, rule, assigned))
+}
+
+// placeTicket routes a new ticket to a team (the rule that did, if one did), gives it its
+// deadlines and, when the team has someone free, an assignee (whether it did). pending are
+// the tickets the transaction has assigned but not yet written (autoAssign).
+func (s *Service) placeTicket(ctx context.Context, tx bun.IDB, t *Ticket, c *Customer, body string, pending []*Ticket) (*RoutingRule, bool, error) {
 	now := s.now()
 	t.CreatedAt, t.UpdatedAt, t.SLAStartedAt = now, now, &now
 	var rule *RoutingRule
 	if t.TeamID == nil {
 		var err error
 		if rule, err = s.route(ctx, tx, t, c, body); err != nil {
-			return err
+			return nil, false, err
 		}
 	}
 	if err := s.applyDeadlines(ctx, tx, t); err != nil {
-		return err
+		return nil, false, err
 	}
 	autoAssigned := false
 	if t.AssigneeID == nil {
 		var err error
-		if autoAssigned, err = s.autoAssign(ctx, tx, t, w.tickets); err != nil {
-			return err
+		if autoAssigned, err = s.autoAssign(ctx, tx, t, pending); err != nil {
+			return nil, false, err
 		}
 	}
-	t.ID = id
-	if err := w.add(ctx, tx, t); err != nil {
-		return err
-	}
+	return rule, autoAssigned, nil
+}
+
+// createdEvents are a new ticket's events: created (by the rule that routed it, if one
+// did) and, when it was, auto-assigned.
+func (s *Service) createdEvents(actor Actor, t *Ticket, rule *RoutingRule, autoAssigned bool) []*Event {
 	data := map[string]any{"ref": t.Ref(), "channel": t.Channel, "priority": t.Priority, "team_id": t.TeamID,
 		"first_response_due_at": t.FirstResponseDueAt, "resolution_due_at": t.ResolutionDueAt}
 	if rule != nil {
@@ -140,7 +463,7 @@ func (s *Service) openTicket(ctx context.Context, tx bun.IDB, w *writes, t *Tick
 			"to_assignee": *t.AssigneeID, "to_team": t.TeamID, "reason": "auto-assigned: fewest open tickets in the team",
 		}))
 	}
-	return w.add(ctx, tx, evs)
+	return evs
 }
 
 // subjectFrom is the email subject, or the first line of the text, shortened.

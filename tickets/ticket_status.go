@@ -70,15 +70,29 @@ func (s Status) Words(english bool) string {
 
 // SetStatus moves a ticket along new → open → pending → resolved → closed, or reopens it.
 func (s *Service) SetStatus(ctx context.Context, actor Actor, ref string, to Status, reason string) (*Ticket, error) {
+	return s.setStatus(ctx, actor, ref, to, reason, nil)
+}
+
+// SetStatusDetail is SetStatus answering with the ticket's detail as it leaves it
+// (changeInto).
+func (s *Service) SetStatusDetail(ctx context.Context, actor Actor, ref string, to Status, reason string) (*TicketDetail, error) {
+	d := new(TicketDetail)
+	if _, err := s.setStatus(ctx, actor, ref, to, reason, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (s *Service) setStatus(ctx context.Context, actor Actor, ref string, to Status, reason string, d *TicketDetail) (*Ticket, error) {
 	if !to.Valid() {
 		return nil, invalidf("unknown status %q (new, open, pending, resolved, closed)", to)
 	}
 	var told []int64
-	t, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+	t, err := s.changeInto(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
 		var err error
 		told, err = s.transition(ctx, tx, t, to, actor, reason)
 		return err
-	})
+	}, d)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,9 @@
 //     (EXPLAIN ANALYZE) of every query a queue request makes;
 //   - a deadline burst: many tickets due the same second, until all are escalated, and
 //     that each was escalated exactly once;
+//   - API creates: a signed-in agent POSTing /api/v1/tickets at concurrency 1, 4 and 16,
+//     on the Hotline over PostgreSQL and on one started over embedded SQLite (api.go),
+//     with the SQLite/PostgreSQL p99 ratio, then each 201 found stored once;
 //   - memory: the server's RSS idle and under load, Redis bytes per open ticket.
 //
 // It prints one table. It uses a database and a Redis db of its own and refuses ones that
@@ -47,6 +50,7 @@ type Config struct {
 	BurstTickets  int           // tickets sharing one deadline; 0 skips the burst
 	BurstLead     time.Duration // from seeding to the shared deadline
 	BurstLimit    time.Duration // give up waiting for the escalations after this
+	API           APIConfig     // the API-create scenario (api.go)
 }
 
 // DefaultDatabaseURL and DefaultRedisURL are used when neither flag nor environment names
@@ -83,6 +87,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&cfg.BurstTickets, "burst-tickets", 100_000, "tickets sharing one deadline (0 skips the burst)")
 	fs.DurationVar(&cfg.BurstLead, "burst-lead", 45*time.Second, "time from seeding the burst to its deadline (enough to enqueue every timer)")
 	fs.DurationVar(&cfg.BurstLimit, "burst-limit", 5*time.Minute, "how long to wait for the burst's escalations")
+	apiParsed := apiFlags(fs, &cfg.API)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -94,6 +99,9 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		return cfg, err
 	}
 	if cfg.QueueConc, err = concurrencies("-queue-concurrency", *queueConc); err != nil {
+		return cfg, err
+	}
+	if err := apiParsed(); err != nil {
 		return cfg, err
 	}
 	switch {
@@ -168,6 +176,9 @@ type Report struct {
 	IdleRSS, LoadRSS            int64
 	RedisPerTicket              float64
 	RedisMeasured               bool
+	// APISQLiteRatio is the API create's p99 on SQLite over PostgreSQL's, at the highest
+	// concurrency measured (api.go).
+	APISQLiteRatio float64
 }
 
 func (r *Report) add(row Row) { r.Rows = append(r.Rows, row) }

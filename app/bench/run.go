@@ -100,6 +100,11 @@ func (e *env) scenarios(ctx context.Context, progress func(string, ...any)) erro
 	if err := e.intake(ctx, progress); err != nil {
 		return err
 	}
+	if len(e.cfg.API.Levels) > 0 {
+		if err := e.apiCreates(ctx, progress); err != nil {
+			return err
+		}
+	}
 	if e.cfg.QueueTickets > 0 {
 		if err := e.queues(ctx, progress); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -92,6 +93,48 @@ func FuzzMaskIP(f *testing.F) {
 		m := access.MaskIP(addr)
 		if m != "" && (m == addr || !strings.HasSuffix(m, "*")) {
 			t.Errorf("MaskIP(%q) = %q", addr, m)
+		}
+	})
+}
+
+// A session's last-seen time is written when a minute has passed since the last, not on
+// every request: the requests between only read it.
+func TestSessionLastSeenOnceAMinute(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db)
+		out, err := d.svc.SignIn(ctx, access.Device{UserAgent: "Firefox"}, "li.na@example.com", liNaPW)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := func() time.Time {
+			t.Helper()
+			list, err := d.svc.Sessions(ctx, d.liNa, d.liNa.Agent.ID, out.Token)
+			if err != nil || len(list) != 1 || list[0].LastSeenAt == nil {
+				t.Fatalf("sessions %+v, %v", list, err)
+			}
+			return list[0].LastSeenAt.UTC()
+		}
+		auth := func() {
+			t.Helper()
+			if a, err := d.svc.Authenticate(ctx, out.Token); err != nil || a.ID != d.liNa.Agent.ID || a.Email != "li.na@example.com" {
+				t.Fatalf("authenticate: %+v, %v", a, err)
+			}
+		}
+		auth()
+		first := d.clock.Now().UTC().Truncate(time.Microsecond)
+		if got := seen(); !got.Equal(first) {
+			t.Fatalf("last seen %v, want %v", got, first)
+		}
+		d.clock.Advance(59 * time.Second)
+		auth()
+		if got := seen(); !got.Equal(first) {
+			t.Errorf("last seen moved to %v within the minute", got)
+		}
+		d.clock.Advance(2 * time.Second)
+		auth()
+		if got, want := seen(), d.clock.Now().UTC().Truncate(time.Microsecond); !got.Equal(want) {
+			t.Errorf("last seen %v after a minute, want %v", got, want)
 		}
 	})
 }
