@@ -161,6 +161,7 @@ func New(cfg Config) *fiber.App {
 	authed.Patch("/agents/:id", s.updateAgent)
 	authed.Delete("/agents/:id", s.deactivateAgent)
 	authed.Post("/agents/:id/unlock", s.unlockAgent)
+	authed.Post("/agents/:id/2fa/reset", s.resetTwoFactor)
 	authed.Get("/teams", s.listTeams)
 	authed.Post("/teams", s.createTeam)
 	authed.Get("/teams/:id", s.getTeam)

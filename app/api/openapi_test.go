@@ -472,6 +472,13 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "officer@hotline.test", "password": password}, want: 429})
 	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/unlock", want: 200})
 	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/unlock", want: 409})
+	// The officer lost their phone: an admin resets their second factor, once; not their own.
+	e.enrolTOTP(t, getN(nu, "id"))
+	do(call{who: "sup1", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/2fa/reset", want: 403})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/2fa/reset", want: 200})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/2fa/reset", want: 409})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(e.id("admin")) + "/2fa/reset", want: 403})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/999999/2fa/reset", want: 404})
 	do(call{who: "admin", method: "PATCH", path: "/api/v1/agents/" + itoa(e.id("agent3")), body: map[string]any{"capacity": 5}, want: 200})
 	do(call{who: "admin", method: "GET", path: "/api/v1/teams", want: 200})
 	team := do(call{who: "admin", method: "POST", path: "/api/v1/teams", body: map[string]string{"name": "Motor"}, want: 201})

@@ -62,6 +62,7 @@ var routeScopes = map[string]access.Scope{
 	"PATCH /agents/:id":                    access.ScopeAdmin,
 	"DELETE /agents/:id":                   access.ScopeAdmin,
 	"POST /agents/:id/unlock":              access.ScopeAdmin,
+	"POST /agents/:id/2fa/reset":           access.ScopeAdmin,
 	"POST /teams":                          access.ScopeAdmin,
 	"PATCH /teams/:id":                     access.ScopeAdmin,
 	"DELETE /teams/:id":                    access.ScopeAdmin,

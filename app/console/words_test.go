@@ -215,6 +215,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 	care := aftercare.New(d.Service, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
 	d.Service.SetAftercare(care)
 	busyDesk(t, d)
+	enrol(t, d, d.Agent2) // his page offers to reset it
 	if _, err := d.Service.SaveRoutingRule(ctx, admin, &tickets.RoutingRule{Name: "理赔关键词", Channel: tickets.ChannelSMS,
 		Keywords: "理赔,赔款", Category: "claims", Priority: tickets.PriorityHigh, Language: "zh", TeamID: d.Other.ID,
 		SetPriority: tickets.PriorityUrgent, SetCategory: "complaint", Active: true}); err != nil {
@@ -255,7 +256,7 @@ func TestNoRawKeysAdmin(t *testing.T) {
 		{d.Admin, "/admin/agents"}, {d.Admin, "/admin/agents/" + consoletest.ID(d.Agent2.ID)},
 		{d.Admin, "/admin/teams"}, {d.Admin, "/admin/routing"}, {d.Admin, "/admin/sla"},
 		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"}, {d.Admin, "/admin/retention"},
-		{d.Admin, "/admin/stages"}, {d.Admin, "/admin/keys"},
+		{d.Admin, "/admin/stages"}, {d.Admin, "/admin/keys"}, {d.Admin, "/admin/signin"},
 		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
 		{d.Super, "/dashboard/scorecard"}, {d.Admin, "/dashboard/scorecard"}, {d.Agent, "/dashboard/scorecard"},
 		{d.Super, "/dashboard/scorecard/tickets?figure=first_missed"}, {d.Super, "/dashboard/issues"},

@@ -1,6 +1,7 @@
 // Package admin is the console's admin section (/admin): agents, teams, routing rules,
 // SLA policies, the working-day calendar, the progress stages, customer notice templates,
-// channel settings, the retention policy and other systems' API keys.
+// channel settings, the retention policy, how agents sign in (the second factor required,
+// an agent's reset) and other systems' API keys.
 // Every page and form is for admins only; the service checks the role again. A form the
 // service refuses for a reason a person can act on is shown again on its page, with the
 // reason, what was typed (never a secret) and the 4xx status; anything else goes back to
@@ -60,6 +61,7 @@ func (h *Handler) Register(r ui.Router) {
 	post("/admin/agents/:id/active", h.setAgentActive)
 	post("/admin/agents/:id/unlock", h.unlockAgent)
 	post("/admin/agents/:id/sessions/:sid/end", h.endAgentSession)
+	post("/admin/agents/:id/2fa/reset", h.resetTwoFactor)
 
 	get("/admin/teams", h.adminTeams)
 	post("/admin/teams", h.createTeam)
@@ -92,6 +94,8 @@ func (h *Handler) Register(r ui.Router) {
 
 	get("/admin/retention", h.adminRetention)
 	post("/admin/retention", h.saveRetention)
+	get("/admin/signin", h.adminSignIn)
+	post("/admin/signin", h.saveSignIn)
 	get("/admin/keys", h.adminKeys)
 	post("/admin/keys", h.createKey)
 	post("/admin/keys/:id/revoke", h.revokeKey)
@@ -108,7 +112,7 @@ func adminOnly(next ui.Handler) ui.Handler {
 }
 
 // adminTabs are the admin section's pages, in the order of its tab bar.
-var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "stages", "templates", "channels", "retention", "keys"}
+var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "stages", "templates", "channels", "retention", "signin", "keys"}
 
 type adminTab struct {
 	Key, URL string

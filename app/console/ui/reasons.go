@@ -153,6 +153,9 @@ var serviceReasons = []reason{
 	{regexp.MustCompile(`^day "(.*)" is not a date like`), "svcerr.bad_day", ""},
 	{regexp.MustCompile(`^day "(.*)" is outside the years`), "svcerr.day_range", ""},
 	{regexp.MustCompile(`^(\S+) is not locked out and has no failed sign-ins`), "svcerr.not_locked", ""},
+	{regexp.MustCompile(`^two-step sign-in is required by the configuration`), "svcerr.totp_fixed", ""},
+	{regexp.MustCompile(`^(.+) has no two-step sign-in to reset$`), "svcerr.totp_none", ""},
+	{regexp.MustCompile(`^an admin cannot reset their own two-step sign-in`), "svcerr.totp_self", ""},
 	{regexp.MustCompile(`^the wording does not render`), "svcerr.template_broken", ""},
 	// A customer's personal information: legal holds and erasure.
 	{regexp.MustCompile(`^customer \d+ is under a legal hold \(on the \w+, since (\S+), by (\S+): (.*)\); release it before erasing$`), "svcerr.erase_held", ""},
