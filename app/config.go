@@ -19,6 +19,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/privacy"
+	outhooks "github.com/hotlinedesk/hotline/tickets/webhooks"
 )
 
 // config is everything Hotline reads from its environment.
@@ -79,6 +80,11 @@ type config struct {
 	// the retention period, one run each (HOTLINE_RETENTION_EVERY), and which customer
 	// fields each role may reveal in full (HOTLINE_REVEAL).
 	Privacy privacy.Config
+
+	// Outbound webhooks: whether receivers on private networks may be called
+	// (HOTLINE_WEBHOOKS_ALLOW_PRIVATE); the signing secrets are sealed with
+	// HOTLINE_SECRET_KEY, as the TOTP secrets are.
+	Webhooks outhooks.Config
 }
 
 func loadConfig() (config, error) {
@@ -135,6 +141,13 @@ func loadConfig() (config, error) {
 	}
 	if c.ReopenWindow, err = durationEnv("HOTLINE_REOPEN_WINDOW", 7*24*time.Hour); err != nil {
 		return c, err
+	}
+	switch v := os.Getenv("HOTLINE_WEBHOOKS_ALLOW_PRIVATE"); v {
+	case "", "off":
+	case "on":
+		c.Webhooks.AllowPrivate = true
+	default:
+		return c, fmt.Errorf("HOTLINE_WEBHOOKS_ALLOW_PRIVATE is on or off, not %q", v)
 	}
 	if c.Privacy, err = privacyEnv(); err != nil {
 		return c, err

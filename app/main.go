@@ -55,6 +55,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 	"github.com/hotlinedesk/hotline/tickets/stages"
+	outhooks "github.com/hotlinedesk/hotline/tickets/webhooks"
 )
 
 // discardLog is for commands whose output is their own.
@@ -300,6 +301,11 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	boxes := outbox.New(svc) // the Slack outboxes: the API takes Acknowledge clicks, a worker delivers
 	hooks = append(hooks, mail, webhooks.NewSlack(svc, boxes, cfg.SlackSigningSecret, slack, log),
 		web.NewStatusPage(svc, doors, api.ClientAddr(cfg.TrustedProxies), log).Company(cfg.CompanyName), web.NewSurveyPage(care, log).Company(cfg.CompanyName), web.NewMediaLinks(svc, log))
+	// Outbound webhooks: admins subscribe URLs to events (the API and the console); a
+	// worker collects and sends the deliveries. Their secrets are sealed as the TOTP ones.
+	hooksCfg := cfg.Webhooks
+	hooksCfg.SecretKey = doorsCfg.SecretKey
+	outbound := outhooks.New(svc, hooksCfg)
 	figures := reports.New(svc) // the supervisors' reports, read by the console and the API
 	// The customers' personal information: values revealed on purpose, requests (copy,
 	// erasure) answered by the console and the API, the retention a worker runs once per
@@ -333,6 +339,9 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		jobs.NewNotifier(boxes, slack, log).Register(mux)
 		jobs.NewTranscriber(svc, media, speech, log).Register(mux)
 		jobs.NewRetention(priv, log).Register(mux)
+		hookTasks := jobs.NewWebhooks(outbound, broker, log)
+		defer hookTasks.Close()
+		hookTasks.Register(mux)
 		worker := jobs.NewServer(broker, cfg.Concurrency, log)
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start job worker: %w", err)
@@ -343,6 +352,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
 		go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
 		go jobs.RunRetention(reconcileCtx, broker, jobs.RetentionEvery, log)
+		go jobs.RunWebhooks(reconcileCtx, broker, jobs.WebhookSweepEvery, log)
 		if cfg.IMAP != nil {
 			go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
 		}

@@ -2,14 +2,11 @@ package access
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
 	"encoding/base32"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,15 +26,13 @@ import (
 // and a pending sign-in by a guarded update of used_at.
 
 const (
-	totpPeriod   = 30
-	totpSkew     = 1 // steps either side of now, for a phone's clock a little off
-	recoveryN    = 10
-	pendingTTL   = 5 * time.Minute
-	pendingTOTP  = "totp"
-	pendingOIDC  = "oidc"
-	totpIssuer   = "Hotline"
-	sealedPrefix = "v1:"
-	plainPrefix  = "plain:"
+	totpPeriod  = 30
+	totpSkew    = 1 // steps either side of now, for a phone's clock a little off
+	recoveryN   = 10
+	pendingTTL  = 5 * time.Minute
+	pendingTOTP = "totp"
+	pendingOIDC = "oidc"
+	totpIssuer  = "Hotline"
 )
 
 // agentTOTP is an agent's second factor; Secret is sealed (see seal).
@@ -306,45 +301,9 @@ func hashRecovery(code string) string {
 
 // seal encrypts a TOTP secret with the configured key, or marks it unsealed without one.
 func (s *Service) seal(secret string) (string, error) {
-	if s.cfg.SecretKey == "" {
-		return plainPrefix + secret, nil
-	}
-	gcm, err := s.gcm()
-	if err != nil {
-		return "", err
-	}
-	nonce := make([]byte, gcm.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return "", fmt.Errorf("seal secret: %w", err)
-	}
-	return sealedPrefix + base64.RawStdEncoding.EncodeToString(gcm.Seal(nonce, nonce, []byte(secret), nil)), nil
+	return tickets.NewSealer(s.cfg.SecretKey, "hotline totp").Seal(secret)
 }
 
 func (s *Service) open(stored string) (string, error) {
-	if v, ok := strings.CutPrefix(stored, plainPrefix); ok {
-		return v, nil
-	}
-	v, ok := strings.CutPrefix(stored, sealedPrefix)
-	if !ok || s.cfg.SecretKey == "" {
-		return "", errors.New("open secret: sealed with a key this server does not have")
-	}
-	raw, err := base64.RawStdEncoding.DecodeString(v)
-	gcm, gerr := s.gcm()
-	if err != nil || gerr != nil || len(raw) < gcm.NonceSize() {
-		return "", errors.New("open secret: malformed")
-	}
-	out, err := gcm.Open(nil, raw[:gcm.NonceSize()], raw[gcm.NonceSize():], nil)
-	if err != nil {
-		return "", errors.New("open secret: wrong key (HOTLINE_SECRET_KEY changed?)")
-	}
-	return string(out), nil
-}
-
-func (s *Service) gcm() (cipher.AEAD, error) {
-	key := sha256.Sum256([]byte("hotline totp\x00" + s.cfg.SecretKey))
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		return nil, fmt.Errorf("seal secret: %w", err)
-	}
-	return cipher.NewGCM(block)
+	return tickets.NewSealer(s.cfg.SecretKey, "hotline totp").Open(stored)
 }

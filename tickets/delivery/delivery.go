@@ -230,17 +230,30 @@ func (s *Service) ReleaseSend(ctx context.Context, c *SendClaim) error {
 	return nil
 }
 
-// RecordSent records, under the claim, the provider's id for a message it accepted. It
+// RecordSent records, under the claim, the provider's id for a message it accepted, and
+// the audit event "message.sent" in the same transaction (what outbound webhooks tell). It
 // reports false when the claim had lapsed and another worker took the message over.
 func (s *Service) RecordSent(ctx context.Context, c *SendClaim, providerID string) (bool, error) {
-	res, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
-		Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, tickets.DeliverySent).
-		Where("id = ? AND send_claim = ? AND provider_message_id IS NULL", c.MessageID, c.Token).Exec(ctx)
-	if err != nil {
-		return false, fmt.Errorf("mark message %d sent: %w", c.MessageID, err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	won := false
+	err := s.inTx(ctx, func(tx tickets.Tx) error {
+		won = false
+		res, err := tx.NewUpdate().Model((*tickets.Message)(nil)).
+			Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, tickets.DeliverySent).
+			Where("id = ? AND send_claim = ? AND provider_message_id IS NULL", c.MessageID, c.Token).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("mark message %d sent: %w", c.MessageID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil
+		}
+		won = true
+		m := new(tickets.Message)
+		if err := tx.NewSelect().Model(m).Column("ticket_id", "channel").Where("id = ?", c.MessageID).Scan(ctx); err != nil {
+			return fmt.Errorf("load message %d: %w", c.MessageID, err)
+		}
+		return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "message.sent", map[string]any{"message_id": c.MessageID, "channel": m.Channel})
+	})
+	return won, err
 }
 
 // RecordSendFailed records, under the claim, that the message cannot be sent, and why.

@@ -1,12 +1,12 @@
-package outbox_test
+package tickets_test
 
 import (
 	"testing"
 
-	"github.com/hotlinedesk/hotline/tickets/outbox"
+	"github.com/hotlinedesk/hotline/tickets"
 )
 
-// FuzzRemainingGaps: the ids the announcements watch for late commits after a run are
+// FuzzRemainingGaps: the ids a reader of the audit trail watches for late commits after a run are
 // exactly those they watched, less the ids that appeared and the gaps older than the
 // longest transaction; nothing found is watched again and nothing still missing is lost.
 func FuzzRemainingGaps(f *testing.F) {
@@ -42,11 +42,11 @@ func FuzzRemainingGaps(f *testing.F) {
 		now := int64(ageSteps) * 1_000
 		kept := map[int64]bool{}
 		prevTo := int64(-1)
-		for _, g := range outbox.RemainingGapsForTest(gaps, found, now) {
+		for _, g := range tickets.RemainingGapsForTest(gaps, found, now) {
 			if g[0] > g[1] || g[0] <= prevTo {
 				t.Fatalf("gap %v empty or out of order after %d", g, prevTo)
 			}
-			if now-g[2] > outbox.GapWaitMillis {
+			if now-g[2] > tickets.GapWaitMillis {
 				t.Fatalf("gap %v kept past the longest transaction (now %d)", g, now)
 			}
 			prevTo = g[1]
@@ -59,7 +59,7 @@ func FuzzRemainingGaps(f *testing.F) {
 		}
 		for _, g := range gaps {
 			for id := g[0]; id <= g[1]; id++ {
-				want := !foundSet[id] && now-g[2] <= outbox.GapWaitMillis
+				want := !foundSet[id] && now-g[2] <= tickets.GapWaitMillis
 				if kept[id] != want {
 					t.Fatalf("id %d of gap %v: watched %v, want %v", id, g, kept[id], want)
 				}

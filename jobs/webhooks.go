@@ -1,0 +1,118 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/hotlinedesk/hotline/tickets/webhooks"
+)
+
+// Outbound webhooks (tickets/webhooks): a periodic sweep collects the audit trail's news
+// into deliveries and enqueues a task for each delivery due, and the task makes one
+// attempt. The deliveries, their next attempt and their claims are in the database, so
+// a Redis flush or a restart loses nothing: the next sweep enqueues again what is due, and
+// a claim a dead worker held lapses and is taken again.
+const (
+	TypeWebhookSweep   = "webhooks:sweep"   // collect, and enqueue what is due
+	TypeWebhookDeliver = "webhooks:deliver" // one attempt of one delivery
+	TypeWebhookPurge   = "webhooks:purge"   // remove deliveries kept long enough
+)
+
+// WebhookSweepEvery is how often the sweep runs: the longest a new event, a redelivery, a
+// ping or a retry that came due waits for its task.
+const WebhookSweepEvery = 5 * time.Second
+
+// WebhookPurgeEvery is how often week-old deliveries are removed.
+const WebhookPurgeEvery = time.Hour
+
+type webhookPayload struct {
+	DeliveryID int64 `json:"delivery_id"`
+}
+
+// Webhooks is the webhooks' tasks over the chapter.
+type Webhooks struct {
+	hooks  *webhooks.Service
+	client *asynq.Client
+	log    *slog.Logger
+}
+
+// NewWebhooks builds the tasks; the sweep enqueues on b.
+func NewWebhooks(hooks *webhooks.Service, b *Broker, log *slog.Logger) *Webhooks {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Webhooks{hooks: hooks, client: asynq.NewClient(b.Opt), log: log}
+}
+
+// Close releases the connection.
+func (w *Webhooks) Close() error { return w.client.Close() }
+
+// Register adds the tasks' handlers to mux.
+func (w *Webhooks) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeWebhookSweep, w.sweep)
+	mux.HandleFunc(TypeWebhookDeliver, w.deliver)
+	mux.HandleFunc(TypeWebhookPurge, w.purge)
+}
+
+// RunWebhooks enqueues the sweep every interval and the purge every WebhookPurgeEvery
+// until ctx ends (every worker process runs one; the interval's task id makes them
+// enqueue each once).
+func RunWebhooks(ctx context.Context, b *Broker, every time.Duration, log *slog.Logger) {
+	go RunPeriodic(ctx, b, TypeWebhookPurge, WebhookPurgeEvery, log)
+	RunPeriodic(ctx, b, TypeWebhookSweep, every, log)
+}
+
+func (w *Webhooks) sweep(ctx context.Context, _ *asynq.Task) error {
+	n, err := w.hooks.Collect(ctx)
+	if err != nil {
+		return fmt.Errorf("collect webhook deliveries: %w", err)
+	}
+	if n > 0 {
+		w.log.Debug("webhook deliveries collected", "deliveries", n)
+	}
+	due, err := w.hooks.DueDeliveries(ctx, 500)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range due {
+		payload, _ := json.Marshal(webhookPayload{DeliveryID: d.ID})
+		// One task per attempt: a retry, or a claim that lapsed, has more attempts and a new id.
+		_, err := w.client.EnqueueContext(ctx, asynq.NewTask(TypeWebhookDeliver, payload),
+			asynq.TaskID(fmt.Sprintf("webhook:%d:%d", d.ID, d.Attempts)), asynq.Queue("default"), asynq.MaxRetry(0),
+			asynq.Timeout(time.Minute), asynq.Retention(time.Minute))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("enqueue webhook deliveries: %w", err)
+	}
+	return nil
+}
+
+func (w *Webhooks) deliver(ctx context.Context, t *asynq.Task) error {
+	var p webhookPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return fmt.Errorf("decode webhook task: %v: %w", err, asynq.SkipRetry)
+	}
+	// Retries are the delivery's own (its next attempt in the database), never Asynq's.
+	if _, err := w.hooks.Send(ctx, p.DeliveryID); err != nil {
+		return fmt.Errorf("webhook delivery %d: %w", p.DeliveryID, err)
+	}
+	return nil
+}
+
+func (w *Webhooks) purge(ctx context.Context, _ *asynq.Task) error {
+	n, err := w.hooks.Purge(ctx)
+	if n > 0 {
+		w.log.Info("expired webhook deliveries removed", "deliveries", n)
+	}
+	return err
+}
