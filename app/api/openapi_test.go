@@ -706,6 +706,31 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "admin", method: "DELETE", path: "/api/v1/api-keys/999999", want: 404})
 	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets/" + ref, want: 401})
 
+	// Outbound webhooks: subscribed, changed, pinged, read, redelivered, paused, resumed,
+	// rotated and deleted (nothing is sent here: TestWebhooksAPI sends to a receiver).
+	wh := do(call{who: "admin", method: "POST", path: "/api/v1/webhooks", want: 201, body: map[string]any{
+		"name": "CRM", "url": "https://crm.example.com/hotline", "events": []string{"ticket.created", "complaint.opened"}}})
+	do(call{who: "admin", method: "POST", path: "/api/v1/webhooks", body: map[string]any{"name": "x", "url": "http://127.0.0.1/", "events": []string{"ticket.created"}}, want: 400})
+	do(call{who: "admin", method: "POST", path: "/api/v1/webhooks", body: map[string]any{"name": "x", "url": "https://crm.example.com", "events": []string{"everything"}}, want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/webhooks", want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhooks", want: 200})
+	hookPath := "/api/v1/webhooks/" + itoa(getN(get(wh, "webhook"), "id"))
+	do(call{who: "admin", method: "GET", path: hookPath, want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhooks/999999", want: 404})
+	do(call{who: "admin", method: "PATCH", path: hookPath, body: map[string]any{"name": "CRM sync"}, want: 200})
+	do(call{who: "admin", method: "PATCH", path: hookPath, body: map[string]any{"url": "gopher://x"}, want: 400})
+	ping := do(call{who: "admin", method: "POST", path: hookPath + "/ping", want: 202})
+	do(call{who: "admin", method: "GET", path: hookPath + "/deliveries?limit=10", want: 200})
+	do(call{who: "admin", method: "GET", path: hookPath + "/deliveries?state=gone", want: 400, invalid: true})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhook-deliveries/" + itoa(getN(ping, "id")), want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhook-deliveries/999999", want: 404})
+	do(call{who: "admin", method: "POST", path: "/api/v1/webhook-deliveries/" + itoa(getN(ping, "id")) + "/redeliver", want: 202})
+	do(call{who: "admin", method: "POST", path: hookPath + "/pause", want: 200})
+	do(call{who: "admin", method: "POST", path: hookPath + "/resume", want: 200})
+	do(call{who: "admin", method: "POST", path: hookPath + "/rotate-secret", want: 200})
+	do(call{who: "admin", method: "DELETE", path: hookPath, want: 204})
+	do(call{who: "admin", method: "DELETE", path: hookPath, want: 404})
+
 	// Notices, the password, and signing out.
 	ns := do(call{who: "sup1", method: "GET", path: "/api/v1/notices?limit=20", want: 200})
 	upTo := int64(1)
