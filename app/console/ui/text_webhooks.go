@@ -29,6 +29,7 @@ var webhooksText = texts{
 	"admin.hook.event":                    {"事件", "Event"},
 	"admin.hook.ticket":                   {"工单", "Ticket"},
 	"admin.hook.dstate":                   {"推送状态", "State"},
+	"admin.hook.attempt_log":              {"每次尝试与接收方响应", "Attempts and the receiver's answers"},
 	"admin.hook.attempts":                 {"尝试次数", "Attempts"},
 	"admin.hook.last_status":              {"最近响应", "Last answer"},
 	"admin.hook.no_answer":                {"无响应", "No answer"},
