@@ -102,9 +102,11 @@ func (w *Webhooks) deliver(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		return fmt.Errorf("decode webhook task: %v: %w", err, asynq.SkipRetry)
 	}
-	// Retries are the delivery's own (its next attempt in the database), never Asynq's.
+	// Retries are the delivery's own (its next attempt in the database), never Asynq's:
+	// a failed task would be archived under its id and keep the next sweep from queueing
+	// that attempt again, so a failure is logged and the sweep queues it once more.
 	if _, err := w.hooks.Send(ctx, p.DeliveryID); err != nil {
-		return fmt.Errorf("webhook delivery %d: %w", p.DeliveryID, err)
+		w.log.Warn("a webhook delivery could not be attempted; the sweep queues it again", "delivery", p.DeliveryID, "err", err)
 	}
 	return nil
 }

@@ -22,7 +22,9 @@
 // (personal values masked where staff read them, revealed on purpose and audited; retention
 // limits and the run that erases what expired, legal holds, a customer's copy and their
 // erasure, the trail of who read what of theirs), tickets/stages (progress stages per
-// category told to customers, their deadlines, documents awaited) and tickets/reports (the
+// category told to customers, their deadlines, documents awaited), tickets/webhooks
+// (outbound webhooks: the admins' subscriptions, the deliveries collected from the audit
+// trail, signed, retried, ordered per ticket, paused when failing) and tickets/reports (the
 // supervisors' figures and the scorecards; it only reads, but for the admins' targets).
 // Dependencies point one way: a chapter imports the
 // core, the core imports no chapter. The core declares the seams it calls inside its own

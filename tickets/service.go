@@ -54,7 +54,9 @@ type Config struct {
 //   - the Service and its transactions: service.go (Config, audit events), db.go,
 //     prepared.go, and the seams the chapters work through: chapters.go (Tx, InTx,
 //     Aftercare), complaints_seam.go, deadlines_seam.go (the tickets' deadline columns),
-//     progress_seam.go (files arriving for tickets/stages, a chapter's ticket change)
+//     progress_seam.go (files arriving for tickets/stages, a chapter's ticket change),
+//     trail.go (the audit trail read exactly once, for tickets/outbox and tickets/webhooks),
+//     sealing.go (secrets encrypted at rest, for tickets/access and tickets/webhooks)
 //   - customers' messages coming in: intake.go, intake_tx.go, intake_special.go,
 //     customers.go, threading.go, messages.go, batch.go, writes.go, voicemail.go
 //   - work on tickets: ticket_open.go, ticket_change.go, ticket_status.go,
@@ -72,7 +74,8 @@ type Config struct {
 //     access_seam.go (ending an agent's sessions, reads, an agent's own new password)
 //
 // The chapters beside the core (tickets/complaints, tickets/aftercare, tickets/canned,
-// tickets/outbox, tickets/deadlines, tickets/access, tickets/delivery, tickets/reports)
+// tickets/outbox, tickets/deadlines, tickets/access, tickets/delivery, tickets/webhooks,
+// tickets/reports)
 // are packages of their own: their changes run in the Service's transactions through Tx
 // (InTx), the core calls two of them inside its own through seams (Aftercare,
 // Complaints), and reports only reads. Service is safe for concurrent use.

@@ -367,16 +367,20 @@ func (s *Service) Delete(ctx context.Context, actor tickets.Actor, id int64) err
 	})
 }
 
+// waits is when a pending delivery (table d) waits: its subscription is paused, or an
+// earlier event of its ticket is undelivered to it.
+const waits = `(EXISTS (SELECT 1 FROM webhook_subscriptions AS s WHERE s.id = d.subscription_id AND s.state = 'paused')
+	OR EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.subscription_id = d.subscription_id
+		AND e.ticket_id = d.ticket_id AND e.event_id < d.event_id AND e.state IN ('pending', 'delivering')))`
+
 // deliveryColumns read a delivery with whether it waits (see deliveryRow.Waiting).
 func deliveryColumns(q *bun.SelectQuery) *bun.SelectQuery {
-	return q.ColumnExpr("d.*").ColumnExpr(`(d.state = 'pending' AND (EXISTS (SELECT 1 FROM webhook_subscriptions AS s
-			WHERE s.id = d.subscription_id AND s.state = 'paused')
-		OR EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.subscription_id = d.subscription_id
-			AND e.ticket_id = d.ticket_id AND e.event_id < d.event_id AND e.state IN ('pending', 'delivering')))) AS waiting`)
+	return q.ColumnExpr("d.*").ColumnExpr("(d.state = 'pending' AND " + waits + ") AS waiting")
 }
 
-// Deliveries lists deliveries, newest first (see DeliveryFilter). State "waiting" lists
-// the pending ones that wait; "pending" lists all pending ones.
+// Deliveries lists deliveries, newest first (see DeliveryFilter). The states filter as
+// Delivery.State reads: "waiting" lists the pending deliveries that wait, "pending" the
+// others.
 func (s *Service) Deliveries(ctx context.Context, actor tickets.Actor, f DeliveryFilter) ([]*Delivery, error) {
 	if err := tickets.RequireAdmin(actor); err != nil {
 		return nil, err
@@ -397,22 +401,21 @@ func (s *Service) Deliveries(ctx context.Context, actor tickets.Actor, f Deliver
 	}
 	switch f.State {
 	case "":
-	case DeliveryPending, DeliveryDelivering, DeliveryDelivered, DeliveryFailed:
+	case DeliveryDelivering, DeliveryDelivered, DeliveryFailed:
 		q = q.Where("d.state = ?", f.State)
+	case DeliveryPending: // as Delivery.State reads: pending and not waiting
+		q = q.Where("d.state = 'pending' AND NOT " + waits)
 	case DeliveryWaiting:
-		q = q.Where("d.state = 'pending'")
+		q = q.Where("d.state = 'pending' AND " + waits)
 	default:
 		return nil, tickets.Invalidf("unknown delivery state %q; the states are pending, waiting, delivering, delivered, failed", f.State)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list webhook deliveries: %w", err)
 	}
-	out := make([]*Delivery, 0, len(rows))
-	for _, r := range rows {
-		if f.State == DeliveryWaiting && !r.Waiting {
-			continue
-		}
-		out = append(out, r.delivery())
+	out := make([]*Delivery, len(rows))
+	for i, r := range rows {
+		out[i] = r.delivery()
 	}
 	return out, nil
 }

@@ -122,13 +122,24 @@ func TestGivesUpAfterADay(t *testing.T) {
 		d.subscribe(t, rc, "ticket.created", "ticket.assigned")
 		tk := d.Ticket(t, "+8613800138000")
 		d.run(t)
+		// The next event of the ticket waits behind the first.
+		if _, err := d.Svc.Assign(ctx, d.Chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}); err != nil {
+			t.Fatal(err)
+		}
+		d.run(t)
+		for state, want := range map[string]string{webhooks.DeliveryWaiting: "ticket.assigned", webhooks.DeliveryPending: "ticket.created"} {
+			ds, err := d.hooks.Deliveries(ctx, d.Admin, webhooks.DeliveryFilter{State: state})
+			if err != nil || len(ds) != 1 || ds[0].Event != want || ds[0].State != state {
+				t.Fatalf("%s deliveries: %+v %v; want the %s", state, ds, err, want)
+			}
+		}
 		for range 40 {
 			d.Clock.Advance(time.Hour)
 			d.run(t)
 		}
-		ds, err := d.hooks.Deliveries(ctx, d.Admin, webhooks.DeliveryFilter{})
-		if err != nil || len(ds) != 1 || ds[0].State != webhooks.DeliveryFailed {
-			t.Fatalf("after a day and more: %+v %v", ds, err)
+		ds, err := d.hooks.Deliveries(ctx, d.Admin, webhooks.DeliveryFilter{State: webhooks.DeliveryFailed})
+		if err != nil || len(ds) != 1 || ds[0].Event != "ticket.created" {
+			t.Fatalf("failed after a day and more: %+v %v", ds, err)
 		}
 		if ds[0].Attempts < 8 || ds[0].Attempts > 12 {
 			t.Errorf("%d attempts in a day, want the back-off's 8 to 12", ds[0].Attempts)
@@ -136,9 +147,7 @@ func TestGivesUpAfterADay(t *testing.T) {
 		mu.Lock()
 		failing = false
 		mu.Unlock()
-		if _, err := d.Svc.Assign(ctx, d.Chen, tk.Ref(), tickets.Assignment{AssigneeID: &d.LiNa.Agent.ID}); err != nil {
-			t.Fatal(err)
-		}
+		d.Clock.Advance(7 * time.Hour)
 		d.drain(t)
 		ds, _ = d.hooks.Deliveries(ctx, d.Admin, webhooks.DeliveryFilter{State: webhooks.DeliveryDelivered})
 		if len(ds) != 1 || ds[0].Event != "ticket.assigned" {
@@ -603,4 +612,54 @@ func TestPrivateAddressesRefused(t *testing.T) {
 	if len(as) != 1 || !strings.Contains(as[0].Error, "refused") || x.State != webhooks.DeliveryPending {
 		t.Fatalf("the refused attempt: %+v %+v", x, as)
 	}
+}
+
+// Failures recorded at once by two workers pause the subscription once and tell each
+// admin once: the pause is a guarded update, not a read then a write.
+func TestPausedOnceUnderRacingWorkers(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, webhooks.Config{PauseAfterFailures: 2, PauseAfterSpan: time.Nanosecond})
+		rc := newReceiver(t)
+		rc.answer = func(int, received) (int, time.Duration) { return 500, 0 }
+		sub, _ := d.subscribe(t, rc, "ticket.created")
+		for i := range 8 {
+			d.Ticket(t, fmt.Sprintf("+86138001380%02d", i))
+		}
+		if _, err := d.hooks.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		d.Clock.Advance(time.Second)
+		due, err := d.hooks.DueDeliveries(ctx, 0)
+		if err != nil || len(due) != 8 {
+			t.Fatalf("due: %d %v", len(due), err)
+		}
+		// One failure first, so that the run of failures spans time; then seven at once.
+		if _, err := d.hooks.Send(ctx, due[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		d.Clock.Advance(time.Second)
+		due = due[1:]
+		var wg sync.WaitGroup
+		errs := make([]error, len(due))
+		for i, x := range due {
+			wg.Add(1)
+			go func() { defer wg.Done(); _, errs[i] = d.hooks.Send(ctx, x.ID) }()
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		s, _ := d.hooks.Subscription(ctx, d.Admin, sub.ID)
+		if s.State != webhooks.StatePaused || s.PausedReason != webhooks.PausedFailing {
+			t.Fatalf("after 8 failures at once: %+v", s)
+		}
+		var told int
+		if err := db.NewSelect().Table("notices").ColumnExpr("count(*)").Where("kind = ?", webhooks.KindPausedNotice).Scan(ctx, &told); err != nil || told != 1 {
+			t.Errorf("the admin was told %d times (%v), want once", told, err)
+		}
+		if n := tickettest.CountEvents(t, db, "webhook.paused"); n != 1 {
+			t.Errorf("%d webhook.paused events, want 1", n)
+		}
+	})
 }

@@ -3,11 +3,12 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
 )
@@ -153,9 +154,22 @@ func (s *Service) collect(ctx context.Context, tx tickets.Tx, evs []*tickets.Eve
 	if len(subs) == 0 {
 		return 0, nil
 	}
+	// The tickets the events are about, in one read (a batch is up to 2,000 events).
+	var ids []int64
+	for _, ev := range evs {
+		ids = append(ids, ev.EntityID)
+	}
+	slices.Sort(ids)
+	var list []*tickets.Ticket
+	if err := tx.NewSelect().Model(&list).Where("id IN (?)", bun.In(slices.Compact(ids))).Scan(ctx); err != nil {
+		return 0, fmt.Errorf("load the tickets of webhook events: %w", err)
+	}
+	tks := make(map[int64]*tickets.Ticket, len(list))
+	for _, t := range list {
+		tks[t.ID] = t
+	}
 	now := s.svc.Now()
-	tks := map[int64]*tickets.Ticket{}
-	written := 0
+	var rows []*deliveryRow
 	for _, ev := range evs {
 		wire := wireNames[ev.Kind]
 		var to []*subscriptionRow
@@ -167,30 +181,26 @@ func (s *Service) collect(ctx context.Context, tx tickets.Tx, evs []*tickets.Eve
 		if len(to) == 0 {
 			continue
 		}
-		t, ok := tks[ev.EntityID]
-		if !ok {
-			var err error
-			if t, err = tx.Ticket(ctx, ev.EntityID); err != nil && !errors.Is(err, tickets.ErrNotFound) {
-				return written, err
-			}
-			tks[ev.EntityID] = t // nil: erased since; the event is told without it
-		}
+		t := tks[ev.EntityID] // nil: erased since; the event is told without it
 		body, err := payload(ev, wire, t)
 		if err != nil {
-			return written, err
+			return 0, err
 		}
 		ticketID := ev.EntityID
 		for _, sub := range to {
-			res, err := tx.NewInsert().Model(&deliveryRow{SubscriptionID: sub.ID, EventID: ev.ID, Generation: 1, Event: wire,
-				TicketID: &ticketID, State: DeliveryPending, NextAttemptAt: &now, Body: body, CreatedAt: now}).
-				On("CONFLICT DO NOTHING").Exec(ctx)
-			if err != nil {
-				return written, fmt.Errorf("store webhook delivery: %w", err)
-			}
-			if n, _ := res.RowsAffected(); n > 0 {
-				written++
-			}
+			rows = append(rows, &deliveryRow{SubscriptionID: sub.ID, EventID: ev.ID, Generation: 1, Event: wire,
+				TicketID: &ticketID, State: DeliveryPending, NextAttemptAt: &now, Body: body, CreatedAt: now})
 		}
+	}
+	written := 0
+	for start := 0; start < len(rows); start += 500 { // many rows a statement
+		batch := rows[start:min(start+500, len(rows))]
+		res, err := tx.NewInsert().Model(&batch).On("CONFLICT DO NOTHING").Exec(ctx)
+		if err != nil {
+			return written, fmt.Errorf("store webhook deliveries: %w", err)
+		}
+		n, _ := res.RowsAffected()
+		written += int(n)
 	}
 	return written, nil
 }

@@ -54,7 +54,7 @@ type timelineItem struct {
 }
 
 // messageEvents are audit events the timeline already shows as messages.
-var messageEvents = map[string]bool{"message.received": true, "reply.queued": true, "note.added": true}
+var messageEvents = map[string]bool{"message.received": true, "reply.queued": true, "message.sent": true, "note.added": true}
 
 // ticket serves GET /tickets/:ref; partial=timeline answers the timeline alone, for live
 // refreshes that must not disturb a reply being typed.

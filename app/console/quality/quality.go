@@ -241,7 +241,7 @@ type timelineItem struct {
 }
 
 // messageEvents are audit events the timeline shows as messages.
-var messageEvents = map[string]bool{"message.received": true, "reply.queued": true, "note.added": true}
+var messageEvents = map[string]bool{"message.received": true, "reply.queued": true, "message.sent": true, "note.added": true}
 
 // reviewData is the review page: the ticket's timeline beside the rubric.
 type reviewData struct {

@@ -27,6 +27,7 @@ var timelineText = texts{
 	"story.survey_answered":         {"给出满意度评分 %s", "rated the service %s"},
 	"story.fallback":                {"改用%s通知客户", "told the customer by %s instead"},
 	"story.other":                   {"记录了一项操作", "recorded a change"},
+	"event.message.sent":            {"消息已由服务商接收发出", "the provider accepted the message for sending"},
 	"story.reason":                  {"（原因：%s）", " (reason: %s)"},
 	"story.an_agent":                {"坐席", "An agent"},
 	"story.someone":                 {"（已删除的人员）", "(someone no longer here)"},

@@ -1,0 +1,10 @@
+package webhooks
+
+// CheckURLForTest runs the check of a subscription's URL, private addresses refused.
+func CheckURLForTest(raw string) error { return (&Service{}).checkURL(raw) }
+
+// DialGuardForTest runs the dial-time guard on a "host:port" address.
+func DialGuardForTest(address string) error { return guardedDial("tcp", address, nil) }
+
+// CleanTextForTest is a receiver's answer as it is stored.
+func CleanTextForTest(b []byte) string { return cleanText(b) }
