@@ -189,6 +189,9 @@ func TestWebhookPages(t *testing.T) {
 		page = admin.Get("/admin/webhooks")
 		consoletest.WantContains(t, page, "已暂停（连续失败）", "连续失败 2 次", "HTTP 502")
 		consoletest.WantContains(t, admin.Get(path), "Hotline 暂停了推送", "恢复推送")
+		// Every admin was told, with a link to its page.
+		notices := admin.Get("/notices")
+		consoletest.WantContains(t, notices, "Webhook 已暂停", `href="`+path+`"`)
 
 		// Deleted: gone from the list; its deliveries' pages say so.
 		consoletest.WantStatus(t, admin.Post(path+"/delete", nil), 303)

@@ -203,7 +203,7 @@ func (h *Handler) showWebhook(ctx *fiber.Ctx, a *tickets.Agent, r *refused, form
 	return h.kit.RenderStatus(ctx, status, "admin_webhook", v)
 }
 
-func hookPath(id int64) string { return fmt.Sprintf("/admin/webhooks/%d", id) }
+func hookPath(id int64) string { return webhooks.PagePath(id) }
 
 // updateWebhook serves POST /admin/webhooks/:id (name, url, event...).
 func (h *Handler) updateWebhook(ctx *fiber.Ctx, a *tickets.Agent) error {
