@@ -97,7 +97,7 @@ func TestWebhooksAPI(t *testing.T) {
 			t.Errorf("a new webhook is %v", hook)
 		}
 		for _, p := range []string{"/api/v1/webhooks", path} {
-			_, raw := doRaw(t, e, "GET", p, "admin")
+			_, _, raw := e.raw(t, p, "admin")
 			if strings.Contains(raw, secret) || strings.Contains(raw, "whsec_") {
 				t.Errorf("GET %s shows the secret", p)
 			}
@@ -196,18 +196,4 @@ func TestWebhooksAPI(t *testing.T) {
 			}
 		}
 	})
-}
-
-// doRaw sends a request as who and returns the status and the raw answer.
-func doRaw(t *testing.T, e *env, method, path, who string) (int, string) {
-	t.Helper()
-	req := httptest.NewRequest(method, path, nil)
-	req.Header.Set("Authorization", "Bearer "+e.tok[who])
-	res, err := e.app.Test(req, -1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
 }
