@@ -30,7 +30,7 @@ var webhooksText = texts{
 	"admin.hook.ticket":                   {"工单", "Ticket"},
 	"admin.hook.dstate":                   {"推送状态", "State"},
 	"admin.hook.attempt_log":              {"每次尝试与接收方响应", "Attempts and the receiver's answers"},
-	"admin.hook.attempts":                 {"尝试次数", "Attempts"},
+	"admin.hook.attempts":                 {"尝试", "Attempts"},
 	"admin.hook.last_status":              {"最近响应", "Last answer"},
 	"admin.hook.no_answer":                {"无响应", "No answer"},
 	"admin.hook.no_deliveries":            {"暂无推送记录。", "No deliveries."},
