@@ -116,18 +116,14 @@ func (s *Service) Bounced(ctx context.Context, ch tickets.Channel, providerID, r
 	return true, s.MarkFailed(ctx, id, reason)
 }
 
-// MarkSent records the provider's id and status for a message it accepted.
+// MarkSent records the provider's id and status for a message it accepted, with its
+// "message.sent" event, once (as RecordSent, without a claim).
 func (s *Service) MarkSent(ctx context.Context, messageID int64, providerID, status string) error {
 	if status == "" || rankOf(status) < rankOf(tickets.DeliverySent) {
 		status = tickets.DeliverySent
 	}
-	_, err := s.db.NewUpdate().Model((*tickets.Message)(nil)).
-		Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, status).
-		Where("id = ? AND provider_message_id IS NULL", messageID).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("mark message sent: %w", err)
-	}
-	return nil
+	_, err := s.markSent(ctx, messageID, "", providerID, status)
+	return err
 }
 
 // MarkFailed records that a message could not be sent, and why, on the ticket.
@@ -234,24 +230,34 @@ func (s *Service) ReleaseSend(ctx context.Context, c *SendClaim) error {
 // the audit event "message.sent" in the same transaction (what outbound webhooks tell). It
 // reports false when the claim had lapsed and another worker took the message over.
 func (s *Service) RecordSent(ctx context.Context, c *SendClaim, providerID string) (bool, error) {
+	return s.markSent(ctx, c.MessageID, c.Token, providerID, tickets.DeliverySent)
+}
+
+// markSent marks a message sent with status, under a send claim when claim is not empty,
+// and records "message.sent" when it did: once, as a message gets its provider id once.
+func (s *Service) markSent(ctx context.Context, messageID int64, claim, providerID, status string) (bool, error) {
 	won := false
 	err := s.inTx(ctx, func(tx tickets.Tx) error {
 		won = false
-		res, err := tx.NewUpdate().Model((*tickets.Message)(nil)).
-			Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, tickets.DeliverySent).
-			Where("id = ? AND send_claim = ? AND provider_message_id IS NULL", c.MessageID, c.Token).Exec(ctx)
+		q := tx.NewUpdate().Model((*tickets.Message)(nil)).
+			Set("provider_message_id = ?, delivery_status = ?, send_claim = NULL, send_claimed_until = NULL", providerID, status).
+			Where("id = ? AND provider_message_id IS NULL", messageID)
+		if claim != "" {
+			q = q.Where("send_claim = ?", claim)
+		}
+		res, err := q.Exec(ctx)
 		if err != nil {
-			return fmt.Errorf("mark message %d sent: %w", c.MessageID, err)
+			return fmt.Errorf("mark message %d sent: %w", messageID, err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return nil
 		}
 		won = true
 		m := new(tickets.Message)
-		if err := tx.NewSelect().Model(m).Column("ticket_id", "channel").Where("id = ?", c.MessageID).Scan(ctx); err != nil {
-			return fmt.Errorf("load message %d: %w", c.MessageID, err)
+		if err := tx.NewSelect().Model(m).Column("ticket_id", "channel").Where("id = ?", messageID).Scan(ctx); err != nil {
+			return fmt.Errorf("load message %d: %w", messageID, err)
 		}
-		return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "message.sent", map[string]any{"message_id": c.MessageID, "channel": m.Channel})
+		return s.record(ctx, tx, systemActor, "ticket", m.TicketID, "message.sent", map[string]any{"message_id": messageID, "channel": m.Channel})
 	})
 	return won, err
 }
