@@ -279,3 +279,25 @@ func TestTOTPCounts(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkMustEnrol is the read every console page makes: the admins' requirement and the
+// agent's enrolment, in one query.
+func BenchmarkMustEnrol(b *testing.B) {
+	for name, open := range map[string]func(testing.TB) *bun.DB{"sqlite": tickettest.SQLite, "postgres": tickettest.Postgres} {
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			clock := tickettest.NewClock(tickettest.T0)
+			td := tickettest.NewDesk(b, tickettest.Service(open(b), clock), clock)
+			svc := access.New(td.Svc, access.Config{})
+			if _, err := svc.SetTOTPRequired(ctx, td.Admin, true, ""); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if must, err := svc.MustEnrol(ctx, td.LiNa.Agent.ID); err != nil || !must {
+					b.Fatal(must, err)
+				}
+			}
+		})
+	}
+}
