@@ -316,7 +316,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 	shell := console.New(console.Config{Service: svc, Access: doors, Reports: figures, Complaints: cps, ChannelSettings: channelsettings.New(svc), Aftercare: care, Log: log,
 		ClientIP: api.ClientAddr(cfg.TrustedProxies), PublicBaseURL: cfg.PublicBaseURL,
 		SecureCookies: strings.HasPrefix(cfg.PublicBaseURL, "https://"), Recordings: playback, Outbox: boxes,
-		CallCategories: cfg.CallCategories, Privacy: priv})
+		CallCategories: cfg.CallCategories, Privacy: priv, Outbound: outbound})
 	defer shell.Close()
 	hooks = append(hooks, shell)
 	if cfg.SMTPURL != "" {
@@ -381,6 +381,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		Complaints:     cps,
 		Privacy:        priv,
 		Access:         doors,
+		Outbound:       outbound,
 		Log:            log,
 		TrustedProxies: cfg.TrustedProxies,
 		Webhooks:       hooks,

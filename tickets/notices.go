@@ -24,6 +24,9 @@ type Notice struct {
 	ReadAt      *time.Time
 	// SourceEventID is the audit event the notice was derived from, when it was.
 	SourceEventID *int64
+	// Link is the console page the notice is about when that is not a ticket or a
+	// complaint: a path on this site (/admin/webhooks/3), "" for none.
+	Link string `bun:",notnull"`
 }
 
 func (s *Service) insertNotices(ctx context.Context, tx bun.IDB, ns []*Notice) error {

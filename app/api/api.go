@@ -31,6 +31,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/quality"
 	"github.com/hotlinedesk/hotline/tickets/reports"
 	"github.com/hotlinedesk/hotline/tickets/stages"
+	"github.com/hotlinedesk/hotline/tickets/webhooks"
 )
 
 // Config is what the API needs from the wiring.
@@ -81,6 +82,9 @@ type Config struct {
 	// Recordings fetches call recordings from Twilio for GET /attachments/:id; nil: no
 	// Twilio account is configured and recordings cannot be played.
 	Recordings Recordings
+	// Outbound administers the outbound webhooks (/webhooks, /webhook-deliveries); nil
+	// means webhooks.New(Service) with the zero Config.
+	Outbound *webhooks.Service
 	// DeskID names the desk's database (random, not secret); /healthz sends it as
 	// DeskHeader, so a tool (simulate) can tell whether it reads the same database.
 	DeskID string
@@ -101,6 +105,7 @@ type server struct {
 	delivery   *delivery.Service // the notices' wordings
 	stages     *stages.Service   // the progress stages and documents awaited
 	privacy    *privacy.Service  // reveals, customers' requests, holds, retention
+	hooks      *webhooks.Service // the outbound webhooks' subscriptions and deliveries
 	log        *slog.Logger
 	observe    func(method, route string, status int, took time.Duration)
 	limits     *limits
@@ -161,6 +166,7 @@ func New(cfg Config) *fiber.App {
 	authed.Patch("/agents/:id", s.updateAgent)
 	authed.Delete("/agents/:id", s.deactivateAgent)
 	authed.Post("/agents/:id/unlock", s.unlockAgent)
+	authed.Post("/agents/:id/2fa/reset", s.resetTwoFactor)
 	authed.Get("/teams", s.listTeams)
 	authed.Post("/teams", s.createTeam)
 	authed.Get("/teams/:id", s.getTeam)
@@ -228,6 +234,19 @@ func New(cfg Config) *fiber.App {
 	authed.Post("/api-keys", s.createKey)
 	authed.Delete("/api-keys/:id", s.revokeKey)
 
+	authed.Get("/webhooks", s.listWebhooks)
+	authed.Post("/webhooks", s.createWebhook)
+	authed.Get("/webhooks/:id", s.getWebhook)
+	authed.Patch("/webhooks/:id", s.updateWebhook)
+	authed.Delete("/webhooks/:id", s.deleteWebhook)
+	authed.Post("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	authed.Post("/webhooks/:id/pause", s.pauseWebhook)
+	authed.Post("/webhooks/:id/resume", s.resumeWebhook)
+	authed.Post("/webhooks/:id/ping", s.pingWebhook)
+	authed.Get("/webhooks/:id/deliveries", s.listWebhookDeliveries)
+	authed.Get("/webhook-deliveries/:id", s.getWebhookDelivery)
+	authed.Post("/webhook-deliveries/:id/redeliver", s.redeliverWebhookDelivery)
+
 	for _, w := range cfg.Webhooks {
 		w.Register(app)
 	}
@@ -276,7 +295,10 @@ func newApp(cfg *Config) (*fiber.App, *server) {
 	if cfg.Access == nil && cfg.Service != nil {
 		cfg.Access = access.New(cfg.Service, access.Config{})
 	}
-	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, quality: cfg.Quality, privacy: cfg.Privacy, doors: cfg.Access, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
+	if cfg.Outbound == nil && cfg.Service != nil {
+		cfg.Outbound = webhooks.New(cfg.Service, webhooks.Config{})
+	}
+	s := &server{svc: cfg.Service, reports: cfg.Reports, care: cfg.Aftercare, complaints: cfg.Complaints, canned: cfg.Canned, quality: cfg.Quality, privacy: cfg.Privacy, doors: cfg.Access, hooks: cfg.Outbound, log: cfg.Log, observe: cfg.Observe, recordings: cfg.Recordings,
 		limits: newLimits(Doors(cfg.EmailMaxBytes), largeBodySlots, largeBodyWait)}
 	s.deadlines = deadlines.New(cfg.Service)
 	if cfg.Service != nil {

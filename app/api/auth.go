@@ -140,3 +140,17 @@ func (s *server) unlockAgent(c *fiber.Ctx) error {
 	}
 	return c.JSON(viewAgent(a))
 }
+
+// resetTwoFactor serves POST /agents/:id/2fa/reset: an admin removes an agent's second
+// factor and recovery codes (a lost phone), ending their sessions. Not their own (403).
+func (s *server) resetTwoFactor(c *fiber.Ctx) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	a, err := s.doors.ResetTOTP(c.UserContext(), actorOf(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(viewAgent(a))
+}

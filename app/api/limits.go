@@ -80,6 +80,8 @@ func Doors(emailMaxBytes int64) []Door {
 		{Name: "reply with files", Method: fiber.MethodPost, Prefix: "/api/v1/tickets", Suffix: "/replies", Limit: replyFilesLimit, AfterAuth: true},
 		// Two passwords of at most 72 bytes each.
 		{Name: "password change", Method: fiber.MethodPost, Prefix: "/api/v1/me/password", Limit: 16 * kib, AfterAuth: true},
+		// A webhook subscription: a name, a URL of at most 2000 bytes and a dozen events.
+		{Name: "webhook subscription", Prefix: "/api/v1/webhooks", Limit: 16 * kib, AfterAuth: true},
 		// JSON: replies, notes, templates.
 		{Name: "JSON API", Prefix: "/api/v1", Limit: 256 * kib, AfterAuth: true},
 		// Public pages: a reference and a check, a score and a comment of 1000 characters.

@@ -472,6 +472,13 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{method: "POST", path: "/api/v1/auth/login", body: map[string]string{"email": "officer@hotline.test", "password": password}, want: 429})
 	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/unlock", want: 200})
 	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/unlock", want: 409})
+	// The officer lost their phone: an admin resets their second factor, once; not their own.
+	e.enrolTOTP(t, getN(nu, "id"))
+	do(call{who: "sup1", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/2fa/reset", want: 403})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/2fa/reset", want: 200})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(getN(nu, "id")) + "/2fa/reset", want: 409})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/" + itoa(e.id("admin")) + "/2fa/reset", want: 403})
+	do(call{who: "admin", method: "POST", path: "/api/v1/agents/999999/2fa/reset", want: 404})
 	do(call{who: "admin", method: "PATCH", path: "/api/v1/agents/" + itoa(e.id("agent3")), body: map[string]any{"capacity": 5}, want: 200})
 	do(call{who: "admin", method: "GET", path: "/api/v1/teams", want: 200})
 	team := do(call{who: "admin", method: "POST", path: "/api/v1/teams", body: map[string]string{"name": "Motor"}, want: 201})
@@ -698,6 +705,31 @@ func driveAPI(t *testing.T, c *checker) {
 	do(call{who: "admin", method: "DELETE", path: "/api/v1/api-keys/" + itoa(getN(get(k, "api_key"), "id")), want: 204})
 	do(call{who: "admin", method: "DELETE", path: "/api/v1/api-keys/999999", want: 404})
 	do(call{who: "crm-sync", method: "GET", path: "/api/v1/tickets/" + ref, want: 401})
+
+	// Outbound webhooks: subscribed, changed, pinged, read, redelivered, paused, resumed,
+	// rotated and deleted (nothing is sent here: TestWebhooksAPI sends to a receiver).
+	wh := do(call{who: "admin", method: "POST", path: "/api/v1/webhooks", want: 201, body: map[string]any{
+		"name": "CRM", "url": "https://crm.example.com/hotline", "events": []string{"ticket.created", "complaint.opened"}}})
+	do(call{who: "admin", method: "POST", path: "/api/v1/webhooks", body: map[string]any{"name": "x", "url": "http://127.0.0.1/", "events": []string{"ticket.created"}}, want: 400})
+	do(call{who: "admin", method: "POST", path: "/api/v1/webhooks", body: map[string]any{"name": "x", "url": "https://crm.example.com", "events": []string{"everything"}}, want: 400, invalid: true})
+	do(call{who: "sup1", method: "GET", path: "/api/v1/webhooks", want: 403})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhooks", want: 200})
+	hookPath := "/api/v1/webhooks/" + itoa(getN(get(wh, "webhook"), "id"))
+	do(call{who: "admin", method: "GET", path: hookPath, want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhooks/999999", want: 404})
+	do(call{who: "admin", method: "PATCH", path: hookPath, body: map[string]any{"name": "CRM sync"}, want: 200})
+	do(call{who: "admin", method: "PATCH", path: hookPath, body: map[string]any{"url": "gopher://x"}, want: 400})
+	ping := do(call{who: "admin", method: "POST", path: hookPath + "/ping", want: 202})
+	do(call{who: "admin", method: "GET", path: hookPath + "/deliveries?limit=10", want: 200})
+	do(call{who: "admin", method: "GET", path: hookPath + "/deliveries?state=gone", want: 400, invalid: true})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhook-deliveries/" + itoa(getN(ping, "id")), want: 200})
+	do(call{who: "admin", method: "GET", path: "/api/v1/webhook-deliveries/999999", want: 404})
+	do(call{who: "admin", method: "POST", path: "/api/v1/webhook-deliveries/" + itoa(getN(ping, "id")) + "/redeliver", want: 202})
+	do(call{who: "admin", method: "POST", path: hookPath + "/pause", want: 200})
+	do(call{who: "admin", method: "POST", path: hookPath + "/resume", want: 200})
+	do(call{who: "admin", method: "POST", path: hookPath + "/rotate-secret", want: 200})
+	do(call{who: "admin", method: "DELETE", path: hookPath, want: 204})
+	do(call{who: "admin", method: "DELETE", path: hookPath, want: 404})
 
 	// Notices, the password, and signing out.
 	ns := do(call{who: "sup1", method: "GET", path: "/api/v1/notices?limit=20", want: 200})

@@ -62,6 +62,7 @@ var routeScopes = map[string]access.Scope{
 	"PATCH /agents/:id":                    access.ScopeAdmin,
 	"DELETE /agents/:id":                   access.ScopeAdmin,
 	"POST /agents/:id/unlock":              access.ScopeAdmin,
+	"POST /agents/:id/2fa/reset":           access.ScopeAdmin,
 	"POST /teams":                          access.ScopeAdmin,
 	"PATCH /teams/:id":                     access.ScopeAdmin,
 	"DELETE /teams/:id":                    access.ScopeAdmin,
@@ -118,6 +119,19 @@ var routeScopes = map[string]access.Scope{
 	"GET /api-keys":               access.ScopeAdmin,
 	"POST /api-keys":              access.ScopeAdmin,
 	"DELETE /api-keys/:id":        access.ScopeAdmin,
+	// Outbound webhooks: what Hotline tells other systems, and their secrets, are the admins'.
+	"GET /webhooks":                          access.ScopeAdmin,
+	"POST /webhooks":                         access.ScopeAdmin,
+	"GET /webhooks/:id":                      access.ScopeAdmin,
+	"PATCH /webhooks/:id":                    access.ScopeAdmin,
+	"DELETE /webhooks/:id":                   access.ScopeAdmin,
+	"POST /webhooks/:id/rotate-secret":       access.ScopeAdmin,
+	"POST /webhooks/:id/pause":               access.ScopeAdmin,
+	"POST /webhooks/:id/resume":              access.ScopeAdmin,
+	"POST /webhooks/:id/ping":                access.ScopeAdmin,
+	"GET /webhooks/:id/deliveries":           access.ScopeAdmin,
+	"GET /webhook-deliveries/:id":            access.ScopeAdmin,
+	"POST /webhook-deliveries/:id/redeliver": access.ScopeAdmin,
 }
 
 // scoped registers authenticated routes, each behind the scope routeScopes gives it.

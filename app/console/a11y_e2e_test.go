@@ -20,6 +20,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/aftercare"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
+	"github.com/hotlinedesk/hotline/tickets/webhooks"
 )
 
 // axeSource is axe-core, vendored (testdata/axe/README.md says which version and whence).
@@ -117,6 +118,16 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	token := surveyLink(t, l.Service, res.Ticket.Ref()) // emailed as a link
 	public := servePublic(t, l, care)
+	hooks := webhooks.New(l.Service, webhooks.Config{})
+	hook, _, err := hooks.Create(context.Background(), tickets.AgentActor(l.Admin), webhooks.SubscriptionInput{Name: "CRM",
+		URL: "https://crm.example.com/in", Events: []string{"ticket.created"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ping, err := hooks.Ping(context.Background(), tickets.AgentActor(l.Admin), hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	type pg struct {
 		who   *tickets.Agent
@@ -155,6 +166,10 @@ func TestBrowserAccessibility(t *testing.T) {
 		{l.Admin, "/admin/retention", `#retention-form`, ""},
 		{l.Admin, "/dashboard/scorecard", `#score-targets`, ""},
 		{l.Admin, "/admin/keys", `form`, ""},
+		{l.Admin, "/admin/signin", `#totp-form`, ""},
+		{l.Admin, "/admin/webhooks", `#new-hook-form`, ""},
+		{l.Admin, fmt.Sprintf("/admin/webhooks/%d", hook.ID), `#edit-hook`, ""},
+		{l.Admin, fmt.Sprintf("/admin/webhook-deliveries/%d", ping.ID), `#sent-body`, ""},
 	}
 	for _, lang := range []string{"zh", "en"} {
 		for _, scheme := range []string{"light", "dark"} {

@@ -59,6 +59,7 @@ func (c *Console) authenticate(isForm bool) fiber.Handler {
 		}
 		form := csrfToken(tok)
 		ui.SetCSRF(ctx, form)
+		ui.SetSession(ctx, tok)
 		if isForm {
 			// A reply's files wait at their door until the session is known (api.Doors).
 			release, err := api.ReadAdmitted(ctx)

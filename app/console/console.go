@@ -48,6 +48,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/quality"
 	"github.com/hotlinedesk/hotline/tickets/reports"
+	"github.com/hotlinedesk/hotline/tickets/webhooks"
 )
 
 //go:embed static
@@ -101,6 +102,9 @@ type Config struct {
 	// recorded (HOTLINE_REVEAL), answers customers' requests (copy, erasure), keeps legal
 	// holds and the retention policy; nil means privacy.New(Service) with the zero Config.
 	Privacy *privacy.Service
+	// Outbound administers the outbound webhooks (Admin → Webhooks); nil means
+	// webhooks.New(Service) with the zero Config.
+	Outbound *webhooks.Service
 }
 
 // Console serves the pages: it signs agents in and mounts the sections behind its checks.
@@ -161,6 +165,9 @@ func New(cfg Config) *Console {
 	if cfg.Privacy == nil {
 		cfg.Privacy = privacy.New(cfg.Service, privacy.Config{Log: cfg.Log})
 	}
+	if cfg.Outbound == nil {
+		cfg.Outbound = webhooks.New(cfg.Service, webhooks.Config{})
+	}
 	kit := ui.New(cfg.Service.Calendar().Location(), cfg.Clock)
 	c := &Console{svc: cfg.Service, log: cfg.Log, cfg: cfg, kit: kit,
 		live:      newHub(cfg.Service, cfg.LiveEvery, cfg.Log, cfg.Outbox.CollectAnnouncements),
@@ -169,7 +176,7 @@ func New(cfg Config) *Console {
 		customers: customers.New(kit, cfg.Service, cfg.Complaints, cfg.Aftercare, cfg.Privacy),
 		board:     board.New(kit, cfg.Service, cfg.Complaints),
 		dashboard: dashboard.New(kit, cfg.Service, cfg.Reports),
-		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.Privacy, cfg.PublicBaseURL),
+		admin:     admin.New(kit, cfg.Service, cfg.Access, cfg.ChannelSettings, cfg.Privacy, cfg.Outbound, cfg.PublicBaseURL),
 		notices:   notices.New(kit, cfg.Service),
 		replies:   replies.New(kit, cfg.Service, canned.New(cfg.Service)),
 		quality:   consolequality.New(kit, cfg.Service, quality.New(cfg.Service)),

@@ -36,14 +36,18 @@ type live struct {
 
 const twilioToken = "e2e-twilio-auth-token"
 
-func serveDesk(t *testing.T, d *consoletest.Desk) *live {
+func serveDesk(t *testing.T, d *consoletest.Desk, opts ...func(*console.Config)) *live {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	c := console.New(console.Config{Service: d.Service, Clock: d.Clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second})
+	cfg := console.Config{Service: d.Service, Clock: d.Clock, LiveEvery: 50 * time.Millisecond, StreamFor: 5 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	c := console.New(cfg)
 	app := api.New(api.Config{Service: d.Service, Webhooks: []interface{ Register(*fiber.App) }{
 		c, webhooks.NewTwilio(d.Service, webhooks.TwilioConfig{AuthToken: twilioToken, PublicBaseURL: base}, tickettest.Logger()),
 	}})

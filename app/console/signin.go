@@ -153,17 +153,14 @@ func (c *Console) ssoCallback(ctx *fiber.Ctx) error {
 }
 
 // enrolmentRequired sends an agent without a second factor to enrol one, when admins
-// require it, before any other page.
+// require it (by configuration, or from Admin → Sign-in, read on every page so that it
+// takes effect at once), before any other page.
 func (c *Console) enrolmentRequired(ctx *fiber.Ctx, a *tickets.Agent) (bool, error) {
-	if !c.cfg.Access.TOTPRequired() {
-		return false, nil
-	}
 	switch p := ctx.Path(); {
 	case strings.HasPrefix(p, "/account/2fa"), p == "/logout", p == "/settings/language", p == "/live", p == "/notices/unread":
 		return false, nil
 	}
-	on, err := c.cfg.Access.TOTPOn(ctx.UserContext(), a.ID)
-	return !on, err
+	return c.cfg.Access.MustEnrol(ctx.UserContext(), a.ID)
 }
 
 type twoFactorData struct {
@@ -181,7 +178,11 @@ func (c *Console) twoFactorPage(ctx *fiber.Ctx, a *tickets.Agent) error {
 }
 
 func (c *Console) showTwoFactor(ctx *fiber.Ctx, a *tickets.Agent, status int, d twoFactorData) error {
-	d.Required = c.cfg.Access.TOTPRequired()
+	required, err := c.cfg.Access.TOTPRequired(ctx.UserContext())
+	if err != nil {
+		return err
+	}
+	d.Required = required
 	if d.Codes == nil {
 		on, err := c.cfg.Access.TOTPOn(ctx.UserContext(), a.ID)
 		if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/deadlines"
 	"github.com/hotlinedesk/hotline/tickets/stages"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
+	"github.com/hotlinedesk/hotline/tickets/webhooks"
 )
 
 var (
@@ -215,6 +216,20 @@ func TestNoRawKeysAdmin(t *testing.T) {
 	care := aftercare.New(d.Service, aftercare.Config{Surveys: true, PublicBaseURL: "https://desk.example.com"})
 	d.Service.SetAftercare(care)
 	busyDesk(t, d)
+	enrol(t, d, d.Agent2) // his page offers to reset it
+	// A webhook paused by an admin, with a ping waiting.
+	hooks := webhooks.New(d.Service, webhooks.Config{})
+	hook, _, err := hooks.Create(ctx, admin, webhooks.SubscriptionInput{Name: "CRM", URL: "https://crm.example.com/in", Events: []string{"ticket.created", "survey.answered"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ping, err := hooks.Ping(ctx, admin, hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := hooks.Pause(ctx, admin, hook.ID); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := d.Service.SaveRoutingRule(ctx, admin, &tickets.RoutingRule{Name: "理赔关键词", Channel: tickets.ChannelSMS,
 		Keywords: "理赔,赔款", Category: "claims", Priority: tickets.PriorityHigh, Language: "zh", TeamID: d.Other.ID,
 		SetPriority: tickets.PriorityUrgent, SetCategory: "complaint", Active: true}); err != nil {
@@ -255,7 +270,8 @@ func TestNoRawKeysAdmin(t *testing.T) {
 		{d.Admin, "/admin/agents"}, {d.Admin, "/admin/agents/" + consoletest.ID(d.Agent2.ID)},
 		{d.Admin, "/admin/teams"}, {d.Admin, "/admin/routing"}, {d.Admin, "/admin/sla"},
 		{d.Admin, "/admin/calendar?year=2027"}, {d.Admin, "/admin/templates"}, {d.Admin, "/admin/channels"}, {d.Admin, "/admin/retention"},
-		{d.Admin, "/admin/stages"}, {d.Admin, "/admin/keys"},
+		{d.Admin, "/admin/stages"}, {d.Admin, "/admin/keys"}, {d.Admin, "/admin/signin"},
+		{d.Admin, "/admin/webhooks"}, {d.Admin, "/admin/webhooks/" + consoletest.ID(hook.ID)}, {d.Admin, "/admin/webhook-deliveries/" + consoletest.ID(ping.ID)},
 		{d.Super, "/canned-replies"}, {d.Super, "/dashboard/floor"}, {d.Super, "/account/password"},
 		{d.Super, "/dashboard/scorecard"}, {d.Admin, "/dashboard/scorecard"}, {d.Agent, "/dashboard/scorecard"},
 		{d.Super, "/dashboard/scorecard/tickets?figure=first_missed"}, {d.Super, "/dashboard/issues"},

@@ -9,10 +9,12 @@
 // is theirs.
 //
 // It is named for what it holds: access to the desk, for staff, providers and customers
-// alike: second factors (totp.go) and single sign-on (sso.go) too.
+// alike: second factors (totp.go; what admins decide of them, totp_admin.go) and single
+// sign-on (sso.go) too.
 //
 // What it keeps: the api_tokens (sessions), attempt_limits, webhook_nonces, agent_totp,
-// totp_recovery_codes and sign_in_pending tables. Agents and
+// totp_recovery_codes and sign_in_pending tables, and one settings row (the admins'
+// requirement of a second factor). Agents and
 // their passwords, tickets and their customers are the core's: it reads them, and writes
 // them only through tickets.Tx (the audit events of a sign-in and an unlock, an agent's own
 // new password). The core revokes an agent's tokens itself when an admin deactivates them
@@ -39,7 +41,8 @@ type Config struct {
 	// Limits bounds failed sign-ins and status-page lookups, counted in the database.
 	Limits AttemptLimits
 	// RequireTOTP sends agents without a second factor to enrol one after a password
-	// sign-in (HOTLINE_REQUIRE_2FA).
+	// sign-in (HOTLINE_REQUIRE_2FA), whatever admins save (SetTOTPRequired): set, the
+	// requirement is fixed on.
 	RequireTOTP bool
 	// SecretKey seals TOTP secrets at rest (AES-256-GCM over a SHA-256 of it,
 	// HOTLINE_SECRET_KEY); empty stores them unsealed, still never logged.

@@ -138,11 +138,15 @@ func (s *Service) SignIn(ctx context.Context, dev Device, email, password string
 		}
 		return SignedIn{Pending: pending, Agent: a}, nil
 	}
+	required, err := s.TOTPRequired(ctx)
+	if err != nil {
+		return SignedIn{}, err
+	}
 	token, err := s.issue(ctx, a, dev, "agent.login", nil, nil)
 	if err != nil {
 		return SignedIn{}, err
 	}
-	return SignedIn{Token: token, Agent: a, MustEnrol: s.cfg.RequireTOTP}, nil
+	return SignedIn{Token: token, Agent: a, MustEnrol: required}, nil
 }
 
 // ErrPasswordsOff refuses a password sign-in while local passwords are off (single

@@ -66,6 +66,10 @@ func (s *Service) SSOName() string {
 // PasswordsOff reports whether password sign-ins are off except for the break-glass admin.
 func (s *Service) PasswordsOff() bool { return s.cfg.PasswordsOff }
 
+// BreakGlass is the email of the admin who may still sign in with a password while
+// passwords are off ("" when none is configured).
+func (s *Service) BreakGlass() string { return s.cfg.BreakGlass }
+
 func (s *Service) ssoClient(ctx context.Context) (context.Context, *oidc.Provider, *oauth2.Config, error) {
 	if s.sso == nil {
 		return nil, nil, nil, tickets.NotFoundf("single sign-on is not configured")

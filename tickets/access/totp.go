@@ -72,9 +72,6 @@ func (s *Service) TOTPOn(ctx context.Context, id int64) (bool, error) {
 	return n > 0, nil
 }
 
-// TOTPRequired reports whether admins require a second factor of password sign-ins.
-func (s *Service) TOTPRequired() bool { return s.cfg.RequireTOTP }
-
 // BeginTOTP starts (or shows again) agent a's enrolment. An agent who already has a
 // confirmed second factor is refused (ErrConflict).
 func (s *Service) BeginTOTP(ctx context.Context, a *tickets.Agent) (Enrolment, error) {

@@ -378,13 +378,16 @@ func (s *Service) pauseFailing(ctx context.Context, tx tickets.Tx, id int64, now
 	}
 	notes := make([]*tickets.Notice, len(admins))
 	for i, a := range admins {
-		notes[i] = &tickets.Notice{AgentID: a, Kind: KindPausedNotice, Body: fmt.Sprintf(
+		notes[i] = &tickets.Notice{AgentID: a, Kind: KindPausedNotice, Link: PagePath(id), Body: fmt.Sprintf(
 			"Webhook 已暂停 paused: %q (%s) failed %d times in a row since %s; its deliveries wait until an admin resumes it.",
 			sub.Name, hostOf(sub.URL), sub.Failures, sub.FailingSince.UTC().Format(time.RFC3339))}
 	}
 	s.svc.Logger().Warn("a webhook was paused after repeated failures", "subscription", id, "failures", sub.Failures)
 	return tx.AddNotices(ctx, notes)
 }
+
+// PagePath is the console's page of subscription id, which the notice of its pause links.
+func PagePath(id int64) string { return fmt.Sprintf("/admin/webhooks/%d", id) }
 
 // KindPausedNotice is the kind of the staff notice telling admins a webhook was paused.
 const KindPausedNotice = "webhook.paused"

@@ -1,6 +1,7 @@
 // Package admin is the console's admin section (/admin): agents, teams, routing rules,
 // SLA policies, the working-day calendar, the progress stages, customer notice templates,
-// channel settings, the retention policy and other systems' API keys.
+// channel settings, the retention policy, how agents sign in (the second factor required,
+// an agent's reset), other systems' API keys and the outbound webhooks.
 // Every page and form is for admins only; the service checks the role again. A form the
 // service refuses for a reason a person can act on is shown again on its page, with the
 // reason, what was typed (never a secret) and the 4xx status; anything else goes back to
@@ -22,6 +23,7 @@ import (
 	"github.com/hotlinedesk/hotline/tickets/delivery"
 	"github.com/hotlinedesk/hotline/tickets/privacy"
 	"github.com/hotlinedesk/hotline/tickets/stages"
+	"github.com/hotlinedesk/hotline/tickets/webhooks"
 )
 
 // Handler serves the admin section's pages and forms.
@@ -32,15 +34,17 @@ type Handler struct {
 	doors         *access.Service    // sign-in locks
 	delivery      *delivery.Service  // the notices' wordings
 	channels      *channelsettings.Store
-	privacy       *privacy.Service // the retention policy and its runs
-	stages        *stages.Service  // the progress stages of each category
-	publicBaseURL string           // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
+	privacy       *privacy.Service  // the retention policy and its runs
+	stages        *stages.Service   // the progress stages of each category
+	hooks         *webhooks.Service // the outbound webhooks' subscriptions and deliveries
+	publicBaseURL string            // where providers reach Hotline (PUBLIC_BASE_URL); "" when not set
 }
 
-// New is the admin section over the service and the channel settings; publicBaseURL is
+// New is the admin section over the service, the channel settings and the outbound
+// webhooks; publicBaseURL is
 // where the channels page says providers reach Hotline.
-func New(kit *ui.Kit, svc *tickets.Service, doors *access.Service, channels *channelsettings.Store, priv *privacy.Service, publicBaseURL string) *Handler {
-	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, delivery: delivery.New(svc), stages: stages.New(svc), channels: channels, privacy: priv, publicBaseURL: publicBaseURL}
+func New(kit *ui.Kit, svc *tickets.Service, doors *access.Service, channels *channelsettings.Store, priv *privacy.Service, hooks *webhooks.Service, publicBaseURL string) *Handler {
+	return &Handler{kit: kit, svc: svc, deadlines: deadlines.New(svc), doors: doors, delivery: delivery.New(svc), stages: stages.New(svc), channels: channels, privacy: priv, hooks: hooks, publicBaseURL: publicBaseURL}
 }
 
 // Register mounts the admin section's routes, every one behind adminOnly.
@@ -60,6 +64,7 @@ func (h *Handler) Register(r ui.Router) {
 	post("/admin/agents/:id/active", h.setAgentActive)
 	post("/admin/agents/:id/unlock", h.unlockAgent)
 	post("/admin/agents/:id/sessions/:sid/end", h.endAgentSession)
+	post("/admin/agents/:id/2fa/reset", h.resetTwoFactor)
 
 	get("/admin/teams", h.adminTeams)
 	post("/admin/teams", h.createTeam)
@@ -92,9 +97,22 @@ func (h *Handler) Register(r ui.Router) {
 
 	get("/admin/retention", h.adminRetention)
 	post("/admin/retention", h.saveRetention)
+	get("/admin/signin", h.adminSignIn)
+	post("/admin/signin", h.saveSignIn)
 	get("/admin/keys", h.adminKeys)
 	post("/admin/keys", h.createKey)
 	post("/admin/keys/:id/revoke", h.revokeKey)
+
+	get("/admin/webhooks", h.adminWebhooks)
+	post("/admin/webhooks", h.createWebhook)
+	get("/admin/webhooks/:id", h.adminWebhook)
+	post("/admin/webhooks/:id", h.updateWebhook)
+	post("/admin/webhooks/:id/rotate", h.rotateWebhookSecret)
+	for _, action := range []string{"pause", "resume", "ping", "delete"} {
+		post("/admin/webhooks/:id/"+action, h.webhookAction(action))
+	}
+	get("/admin/webhook-deliveries/:id", h.adminWebhookDelivery)
+	post("/admin/webhook-deliveries/:id/redeliver", h.redeliverWebhook)
 }
 
 // adminOnly refuses everyone but admins, before anything is read or changed.
@@ -108,7 +126,7 @@ func adminOnly(next ui.Handler) ui.Handler {
 }
 
 // adminTabs are the admin section's pages, in the order of its tab bar.
-var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "stages", "templates", "channels", "retention", "keys"}
+var adminTabs = []string{"agents", "teams", "routing", "sla", "calendar", "stages", "templates", "channels", "retention", "signin", "keys", "webhooks"}
 
 type adminTab struct {
 	Key, URL string

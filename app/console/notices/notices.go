@@ -6,6 +6,7 @@ package notices
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -36,6 +37,7 @@ type noticeView struct {
 	*tickets.Notice
 	Ticket    string // the ticket's reference, "" when none
 	Complaint string // the complaint's reference, "" when none
+	Page      string // the page it links to otherwise (a path on this site), "" when none
 }
 
 type noticesData struct {
@@ -66,6 +68,9 @@ func (h *Handler) list(ctx *fiber.Ctx, a *tickets.Agent) error {
 		}
 		if n.ComplaintID != nil {
 			v.Complaint = tickets.FormatComplaintRef(*n.ComplaintID)
+		}
+		if strings.HasPrefix(n.Link, "/") && !strings.HasPrefix(n.Link, "//") && !strings.ContainsAny(n.Link, "\\\t\r\n") {
+			v.Page = n.Link
 		}
 		d.Items = append(d.Items, v)
 	}

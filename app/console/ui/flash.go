@@ -14,6 +14,7 @@ const (
 	flashCookie = "hotline_flash"
 	csrfKey     = "console.csrf"
 	unreadKey   = "console.unread"
+	sessionKey  = "console.session"
 )
 
 // SetUnread gives the request's pages the agent's unread notices, the number on the menu
@@ -23,6 +24,17 @@ func SetUnread(ctx *fiber.Ctx, n int) { ctx.Locals(unreadKey, n) }
 // SetCSRF gives the request's pages the session's form token (the shell's session check
 // does, before any section's handler runs); every form of the page carries it.
 func SetCSRF(ctx *fiber.Ctx, token string) { ctx.Locals(csrfKey, token) }
+
+// SetSession gives the request's handlers the session token it came with (the shell's
+// session check does), for a change that must spare the asker's own session.
+func SetSession(ctx *fiber.Ctx, token string) { ctx.Locals(sessionKey, token) }
+
+// Session is the request's session token, "" before signing in. It is a secret: never
+// shown or logged.
+func Session(ctx *fiber.Ctx) string {
+	tok, _ := ctx.Locals(sessionKey).(string)
+	return tok
+}
 
 // Flash is a one-time message for the next page, kept in a short-lived cookie.
 type Flash struct {

@@ -49,6 +49,11 @@ func funcs(loc *time.Location) template.FuncMap {
 			return *p
 		},
 		"eq64": func(p *int64, v int64) bool { return p != nil && *p == v },
+		// ticketRef is a ticket's reference from its id (HL-000123).
+		"ticketRef": tickets.FormatRef,
+		"add":       func(a, b int) int { return a + b },
+		// ms is a duration in whole milliseconds.
+		"ms": func(d time.Duration) int64 { return d.Milliseconds() },
 		"deref": func(p *int) int {
 			if p == nil {
 				return 0

@@ -13,7 +13,7 @@ import (
 // has its own table (text_*.go); catalog is where T looks.
 type texts map[string][2]string
 
-var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText, noticesText, customersText, cannedText, deliveryText, accountText, floorText, scorecardText, timelineText, serviceErrorText, qualityText, stagesText, privacyText}
+var catalog = []texts{coreText, complaintsText, dashboardText, adminText, followupsText, noticesText, customersText, cannedText, deliveryText, accountText, floorText, scorecardText, timelineText, serviceErrorText, qualityText, stagesText, privacyText, webhooksText}
 
 // T finds key in lang ("zh" or "en"), formatting args into it with fmt verbs. A missing
 // key shows as itself, so a gap is visible on the page and in tests.

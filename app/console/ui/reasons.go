@@ -153,6 +153,18 @@ var serviceReasons = []reason{
 	{regexp.MustCompile(`^day "(.*)" is not a date like`), "svcerr.bad_day", ""},
 	{regexp.MustCompile(`^day "(.*)" is outside the years`), "svcerr.day_range", ""},
 	{regexp.MustCompile(`^(\S+) is not locked out and has no failed sign-ins`), "svcerr.not_locked", ""},
+	{regexp.MustCompile(`^two-step sign-in is required by the configuration`), "svcerr.totp_fixed", ""},
+	// Outbound webhooks' subscriptions (tickets/webhooks).
+	{regexp.MustCompile(`^a webhook needs a name of 1 to \d+ characters$`), "svcerr.hook_name", ""},
+	{regexp.MustCompile(`^a webhook URL is 1 to \d+ characters$`), "svcerr.hook_url", ""},
+	{regexp.MustCompile(`^a webhook URL is an http:// or https:// address with a host$`), "svcerr.hook_url", ""},
+	{regexp.MustCompile(`^a webhook URL carries no user name or password`), "svcerr.hook_url_user", ""},
+	{regexp.MustCompile(`^a webhook URL has no #fragment$`), "svcerr.hook_url_fragment", ""},
+	{regexp.MustCompile(`^a webhook URL may not point at a private, loopback or link-local address`), "svcerr.hook_url_private", ""},
+	{regexp.MustCompile(`^a webhook needs at least one event`), "svcerr.hook_events", ""},
+	{regexp.MustCompile(`^unknown webhook event "(.*)";`), "svcerr.hook_event", ""},
+	{regexp.MustCompile(`^(.+) has no two-step sign-in to reset$`), "svcerr.totp_none", ""},
+	{regexp.MustCompile(`^an admin cannot reset their own two-step sign-in`), "svcerr.totp_self", ""},
 	{regexp.MustCompile(`^the wording does not render`), "svcerr.template_broken", ""},
 	// A customer's personal information: legal holds and erasure.
 	{regexp.MustCompile(`^customer \d+ is under a legal hold \(on the \w+, since (\S+), by (\S+): (.*)\); release it before erasing$`), "svcerr.erase_held", ""},

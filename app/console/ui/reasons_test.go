@@ -22,6 +22,12 @@ func TestStatusInChinese(t *testing.T) {
 		want string
 	}{
 		{tickets.Invalidf("reply text is empty"), "回复内容为空。"},
+		{tickets.Invalidf("a webhook needs at least one event (%s)", "ticket.created, ticket.assigned"), "请至少选择一个事件。"},
+		{tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)"), "接收地址不能指向内网、本机或链路本地地址（同一网络内的接收方需由运维开启 HOTLINE_WEBHOOKS_ALLOW_PRIVATE）。"},
+		{tickets.Invalidf("a webhook URL is an http:// or https:// address with a host"), "接收地址须为以 http:// 或 https:// 开头的完整网址（最多 2000 个字符）。"},
+		{tickets.Conflictf("two-step sign-in is required by the configuration (HOTLINE_REQUIRE_2FA) and cannot be turned off here"), "服务器配置要求两步验证（HOTLINE_REQUIRE_2FA），无法在此关闭。"},
+		{tickets.Conflictf("%s has no two-step sign-in to reset", "张伟 Zhang Wei"), "张伟 Zhang Wei 没有开启两步验证，无需重置。"},
+		{tickets.Forbiddenf("an admin cannot reset their own two-step sign-in: sign in with a recovery code, or ask another admin"), "不能在此重置自己的两步验证：请用恢复码登录，或请另一位管理员重置。"},
 		{tickets.Invalidf("note text is empty"), "备注内容为空。"},
 		{tickets.Invalidf("reply is %d bytes, more than the %d allowed", 70000, 65536), "内容太长，请删减后再提交。"},
 		{tickets.Conflictf("the customer has no %s to send %s to", "email address", "email"), "客户在此渠道没有可用的联系方式，请改用其他渠道。"},

@@ -11,6 +11,8 @@ var noticesText = texts{
 	"notices.mark_read":                 {"全部标为已读", "Mark all read"},
 	"notices.marked":                    {"通知已标为已读。", "Notices marked read."},
 	"notices.older":                     {"更早的通知", "Older notices"},
+	"notices.open_page":                 {"查看", "Open"},
+	"notices.kind.webhook.paused":       {"Webhook 已暂停", "Webhook paused"},
 	"notices.new":                       {"新", "new"},
 	"notices.bad_cursor":                {"翻页参数无效。", "That page of notices does not exist."},
 	"notices.bad_up_to":                 {"请说明读到哪一条通知。", "Say up to which notice you have read."},
