@@ -27,6 +27,7 @@ var chapters = map[string][]string{
 	"tickets/quality":    nil, // quality reviews (质检): rubrics, samples, reviews and answers, calibration
 	"tickets/privacy":    nil, // personal values masked in everyday views and logs and revealed on purpose; retention, legal holds, a customer's copy and erasure, the trail of who read what
 	"tickets/stages":     nil, // progress stages per category, where each ticket stands, stage deadlines, documents awaited
+	"tickets/files":      nil, // the file stores (tickets.FileStore): a local directory, S3-compatible buckets; app plugs one in
 }
 
 // TestChaptersPointOneWay fails when the core or a chapter depends, directly or through any

@@ -1,0 +1,7 @@
+package files_test
+
+import "testing"
+
+func backends(t *testing.T) []backend {
+	return []backend{localBackend()}
+}
