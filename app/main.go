@@ -100,8 +100,14 @@ func run(ctx context.Context, args []string) error {
 		usage(os.Stderr)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+	var fopts *filesOptions
 	fs, opts := commandFlags(cmd)
-	if err := parseFlags(fs, cmd, args); err != nil {
+	if cmd == "files" {
+		var err error
+		if fopts, err = parseFilesArgs(args); err != nil {
+			return err
+		}
+	} else if err := parseFlags(fs, cmd, args); err != nil {
 		return err
 	}
 
@@ -138,6 +144,11 @@ func run(ctx context.Context, args []string) error {
 		QuietStart:     cfg.Quiet[0],
 		QuietEnd:       cfg.Quiet[1],
 	}, log)
+	store, err := openFiles(ctx, cfg, db.Dialect().Name(), log)
+	if err != nil {
+		return err
+	}
+	svc.SetFileStore(store)
 	// What follows a resolution (follow-up calls, the satisfaction survey), in every process:
 	// an API process resolves tickets and takes texted scores, a worker sends the surveys.
 	care := aftercare.New(svc, cfg.AfterCare)
@@ -155,6 +166,8 @@ func run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "migrate":
 		return nil // openDatabase migrated
+	case "files":
+		return migrateFiles(ctx, svc, fopts, os.Stdout)
 	case "demo":
 		// The first admin before the demo's agents: EnsureAdmin creates one only on a desk
 		// without agents, and a demo desk needs someone who can administer it.
@@ -333,6 +346,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		jobs.NewNotifier(boxes, slack, log).Register(mux)
 		jobs.NewTranscriber(svc, media, speech, log).Register(mux)
 		jobs.NewRetention(priv, log).Register(mux)
+		jobs.NewFileSweep(svc, log).Register(mux)
 		worker := jobs.NewServer(broker, cfg.Concurrency, log)
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start job worker: %w", err)
@@ -343,6 +357,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		go jobs.RunReconciler(reconcileCtx, broker, cfg.Reconcile, log)
 		go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
 		go jobs.RunRetention(reconcileCtx, broker, jobs.RetentionEvery, log)
+		go jobs.RunFileSweep(reconcileCtx, broker, jobs.SweepFilesEvery, log)
 		if cfg.IMAP != nil {
 			go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
 		}

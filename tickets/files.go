@@ -366,3 +366,120 @@ func (s *Service) deleteStray(ctx context.Context, key string) (bool, error) {
 	})
 	return deleted, err
 }
+
+// MoveReport is what one MoveFilesToStore batch did.
+type MoveReport struct {
+	Moved    int   // files now in the store, their database copy removed
+	Bytes    int64 // their size
+	Mismatch int   // files whose copy read back from the store did not hash to their key: left in the database
+	Gone     int   // rows deleted or moved by another process meanwhile
+	Left     int   // rows still in the database after the batch (after a dry run: all of them)
+	// Next is where the next batch starts (after this key), "" when this batch reached the
+	// end: a file that stayed in the database (Mismatch) is not tried again in the same run.
+	Next string
+}
+
+// MoveFilesToStore moves up to batch files the database keeps into the store: each is put,
+// read back from the store and hashed, and only a copy that hashes to its key has its row
+// updated (location 'store', content NULL, guarded by location = 'db', so a process racing
+// it or a rerun changes nothing twice). A copy that does not hash to its key is not trusted
+// again: the file stays in the database, and is counted. Batches start after the key
+// after ("" first) and go on from Next until it is ""; it is safe beside a live server, and
+// a run stopped anywhere resumes with the rows still in the database. dryRun only counts.
+func (s *Service) MoveFilesToStore(ctx context.Context, after string, batch int, dryRun bool) (MoveReport, error) {
+	var r MoveReport
+	if s.files == nil {
+		return r, errors.New("no file store is configured: set FILES_URL to a directory or a bucket")
+	}
+	if batch <= 0 {
+		batch = FileSweepBatch
+	}
+	count := func() error {
+		n, err := s.db.NewSelect().Table("attachment_files").Where("location = ?", FileInDB).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count files in the database: %w", err)
+		}
+		r.Left = n
+		return nil
+	}
+	if dryRun {
+		return r, count()
+	}
+	var keys []string
+	if err := s.db.NewSelect().Table("attachment_files").Column("sha256").Where("location = ? AND sha256 > ?", FileInDB, after).
+		OrderExpr("sha256").Limit(batch).Scan(ctx, &keys); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("find files in the database: %w", err)
+	}
+	if len(keys) == batch {
+		r.Next = keys[len(keys)-1]
+	}
+	for _, key := range keys {
+		if err := s.moveFile(ctx, key, &r); err != nil {
+			return r, err
+		}
+	}
+	return r, count()
+}
+
+// moveFile moves key's file to the store if the database still keeps it.
+func (s *Service) moveFile(ctx context.Context, key string, r *MoveReport) error {
+	var f attachmentFile
+	err := s.db.NewSelect().Model(&f).Where("sha256 = ? AND location = ?", key, FileInDB).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		r.Gone++
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read file %.12s: %w", key, err)
+	}
+	if fileKey(f.Content) != key {
+		// The database copy itself does not hash to its key: nothing to move it under.
+		r.Mismatch++
+		s.log.Warn("a file in the database does not match its key; left where it is", "file", key[:12])
+		return nil
+	}
+	size := int64(len(f.Content))
+	if err := s.files.Put(ctx, key, bytes.NewReader(f.Content), size, f.ContentType); err != nil {
+		return fmt.Errorf("put file %.12s: %w", key, err)
+	}
+	ok, err := s.verifyStored(ctx, key, size)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.Mismatch++
+		s.log.Warn("a file read back from the store does not match its key; left in the database", "file", key[:12])
+		return nil
+	}
+	res, err := s.db.NewUpdate().Table("attachment_files").Set("location = ?, content = NULL, size_bytes = ?", FileInStore, size).
+		Where("sha256 = ? AND location = ?", key, FileInDB).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark file %.12s moved: %w", key, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		r.Gone++ // deleted or moved meanwhile; an object left without a row is a stray the sweep deletes
+		return nil
+	}
+	r.Moved++
+	r.Bytes += size
+	return nil
+}
+
+// verifyStored reads key's file back from the store and reports whether it is size bytes
+// hashing to key.
+func (s *Service) verifyStored(ctx context.Context, key string, size int64) (bool, error) {
+	rc, err := s.files.Open(ctx, key, 0, -1)
+	if errors.Is(err, ErrNoFile) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read back file %.12s: %w", key, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return false, fmt.Errorf("read back file %.12s: %w", key, err)
+	}
+	return n == size && hex.EncodeToString(h.Sum(nil)) == key, nil
+}
