@@ -121,7 +121,11 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (tickets.FileStore
 		}
 		return NewLocal(dir, o.now)
 	default:
-		return newS3(ctx, loc.s3, o)
+		s, err := newS3(ctx, loc.s3, o)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
 	}
 }
 

@@ -78,8 +78,13 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 		return err
 	}
 	final := l.path(key)
-	if ok, err := l.refresh(final); err != nil || ok {
+	if stored, err := l.refresh(final); err != nil {
 		return err
+	} else if stored >= 0 {
+		if stored != size {
+			return fmt.Errorf("put %s: %w: stored with %d bytes, given %d", key[:12], ErrMismatch, stored, size)
+		}
+		return nil
 	}
 	sub := filepath.Dir(final)
 	if err := l.mkdirs(sub); err != nil {
@@ -126,22 +131,23 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, co
 	return nil
 }
 
-// refresh sets the time of the file at path to now, reporting whether it exists.
-func (l *Local) refresh(path string) (bool, error) {
+// refresh sets the time of the file at path to now and returns its size, or -1 when there
+// is no such file.
+func (l *Local) refresh(path string) (int64, error) {
 	st, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+		return -1, nil
 	} else if err != nil {
-		return false, fmt.Errorf("stat %s: %w", filepath.Base(path)[:12], err)
+		return -1, fmt.Errorf("stat %s: %w", filepath.Base(path)[:12], err)
 	}
 	if !st.Mode().IsRegular() {
-		return false, fmt.Errorf("%s in the store is not a regular file", filepath.Base(path)[:12])
+		return -1, fmt.Errorf("%s in the store is not a regular file", filepath.Base(path)[:12])
 	}
 	now := l.now()
 	if err := os.Chtimes(path, now, now); err != nil {
-		return false, fmt.Errorf("refresh %s: %w", filepath.Base(path)[:12], err)
+		return -1, fmt.Errorf("refresh %s: %w", filepath.Base(path)[:12], err)
 	}
-	return true, nil
+	return st.Size(), nil
 }
 
 // mkdirs creates sub (dir/ab/cd) and flushes each directory it adds an entry to.
