@@ -27,6 +27,7 @@ func TestBenchHarnessSmoke(t *testing.T) {
 		"-levels", "1,4", "-intake-time", "1s", "-intake-max", "120",
 		"-queue-tickets", "2000", "-queue-requests", "30",
 		"-burst-tickets", "300", "-burst-lead", "5s", "-burst-limit", "60s",
+		"-files-messages", "10", "-files-concurrency", "2",
 	}, &out)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestBenchHarnessSmoke(t *testing.T) {
 		}
 	}
 	table := out.String()
-	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN"} {
+	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "files: 1 MB email, in the database", "files: 1 MB email, in the store", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the output lacks %q", want)
 		}
