@@ -7,6 +7,9 @@
 // checks the bytes it is given against the key and the stated size before it holds them:
 // a Put that fails leaves nothing under the key. A key is validated wherever one comes in
 // (ValidKey), so a key is never a path or an object name of the caller's making.
+//
+// Every store passes one conformance suite (conformance_test.go); tickets/files/filestest
+// gives other packages' tests the same stores, the S3 one on a server in the process.
 package files
 
 import (
@@ -90,7 +93,9 @@ func BaseDir(dir string) Option { return func(o *options) { o.baseDir = dir } }
 func Clock(now func() time.Time) Option { return func(o *options) { o.now = now } }
 
 // HTTPClient is the client the S3 store sends its requests with (default: the SDK's,
-// with a bound on waiting for a response's headers).
+// with bounds on waiting for a response's headers and on a pause in its body). A plain
+// *http.Client cannot take AWS_CA_BUNDLE's certificates: with that variable set, Open
+// refuses one.
 func HTTPClient(c *http.Client) Option { return func(o *options) { o.httpClient = c } }
 
 // StaticCredentials are the S3 store's access key, in place of the SDK's standard chain
@@ -244,6 +249,9 @@ func parseS3(u *url.URL) (location, error) {
 	}
 	loc := s3Location{bucket: u.Host}
 	prefix := strings.Trim(u.Path, "/")
+	if strings.Trim(prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/") != "" {
+		return location{}, fmt.Errorf("%s: the prefix %q may hold only letters, digits, '.', '_', '-' and '/'", Variable, prefix)
+	}
 	for _, part := range strings.Split(prefix, "/") {
 		if prefix != "" && (part == "" || part == "." || part == "..") {
 			return location{}, fmt.Errorf("%s: the prefix %q has an empty, . or .. part", Variable, prefix)

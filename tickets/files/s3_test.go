@@ -6,148 +6,38 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/files"
+	"github.com/hotlinedesk/hotline/tickets/files/filestest"
 )
-
-// fakeS3 is an S3-compatible server in this process (gofakes3 over httptest), with what
-// the tests look at: the bytes of uploads it has read, and the requests it was sent.
-type fakeS3 struct {
-	srv       *httptest.Server
-	backend   *s3mem.Backend
-	dropRange bool         // answer ranged reads with the whole object, as some stores do
-	slowDown  atomic.Int32 // refuse this many uploads with 503 Slow Down, after reading them
-	received  atomic.Int64
-	mu        sync.Mutex
-	requests  []*http.Request
-}
-
-func newFakeS3(t *testing.T, buckets ...string) *fakeS3 {
-	t.Helper()
-	f := &fakeS3{backend: s3mem.New()}
-	f.start(t, buckets...)
-	return f
-}
-
-func (f *fakeS3) start(t *testing.T, buckets ...string) {
-	t.Helper()
-	for _, b := range buckets {
-		if err := f.backend.CreateBucket(b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fake := gofakes3.New(f.backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
-	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		f.requests = append(f.requests, r.Clone(context.Background()))
-		f.mu.Unlock()
-		if r.Body != nil {
-			r.Body = countingBody{r.Body, &f.received}
-		}
-		if f.dropRange {
-			r.Header.Del("Range")
-		}
-		if r.Method == http.MethodPut && f.slowDown.Add(-1) >= 0 {
-			_, _ = io.Copy(io.Discard, r.Body)
-			w.Header().Set("Content-Type", "application/xml")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = io.WriteString(w, `<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
-			return
-		}
-		fake.ServeHTTP(w, r)
-	}))
-	// A small receive buffer, fixed (the kernel would grow it to tens of MB): what the
-	// server has read is then close to what the client has sent.
-	f.srv.Listener = smallReceiveBuffer{f.srv.Listener}
-	f.srv.Start()
-	t.Cleanup(f.srv.Close)
-}
-
-type smallReceiveBuffer struct{ net.Listener }
-
-func (l smallReceiveBuffer) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		if err := tc.SetReadBuffer(64 << 10); err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
-	return c, err
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (c countingBody) Read(p []byte) (int, error) {
-	n, err := c.ReadCloser.Read(p)
-	c.n.Add(int64(n))
-	return n, err
-}
-
-// url is the FILES_URL of bucket/prefix on the fake.
-func (f *fakeS3) url(bucket, prefix string) string {
-	return fmt.Sprintf("s3://%s/%s?endpoint=%s&region=us-east-1&path_style=true", bucket, prefix, f.srv.URL)
-}
-
-func (f *fakeS3) open(t *testing.T, bucket, prefix string) tickets.FileStore {
-	t.Helper()
-	s, err := files.Open(context.Background(), f.url(bucket, prefix),
-		files.StaticCredentials("AKIDHOTLINETEST", "hotline-test-secret", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// objects lists the names of the objects in bucket.
-func (f *fakeS3) objects(t *testing.T, bucket string) []string {
-	t.Helper()
-	list, err := f.backend.ListBucket(bucket, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, o := range list.Contents {
-		names = append(names, o.Key)
-	}
-	return names
-}
 
 // s3Backend is the S3 store on a fresh fake, under a prefix, with an object of someone
 // else's beside the prefix that the store must neither list nor touch.
 func s3Backend() backend {
-	var f *fakeS3
+	var f *filestest.S3
 	const bucket, prefix = "hotline-files", "desk/attachments"
 	return backend{
 		name: "s3",
 		open: func(t *testing.T) tickets.FileStore {
-			f = newFakeS3(t, bucket)
-			if _, err := f.backend.PutObject(bucket, "other/"+strings.Repeat("a", 64), nil, strings.NewReader("not ours"), 8, nil); err != nil {
+			f = filestest.NewS3(t, bucket)
+			if _, err := f.Backend.PutObject(bucket, "other/"+strings.Repeat("a", 64), nil, strings.NewReader("not ours"), 8, nil); err != nil {
 				t.Fatal(err)
 			}
-			return f.open(t, bucket, prefix)
+			return f.Open(t, bucket, prefix)
 		},
 		leftovers: func(t *testing.T) []string {
 			var left []string
-			for _, name := range f.objects(t, bucket) {
+			for _, name := range f.Objects(t, bucket) {
 				key, ours := strings.CutPrefix(name, prefix+"/")
 				if name == "other/"+strings.Repeat("a", 64) {
 					continue
@@ -158,22 +48,22 @@ func s3Backend() backend {
 			}
 			return left
 		},
-		received: func() int64 { return f.received.Load() },
+		received: func() int64 { return f.Received() },
 	}
 }
 
 // Each upload names its SHA-256 twice, as the signed payload hash and as the checksum a
 // store verifies, with its length and type, in one plain (not aws-chunked) body.
 func TestS3PutSendsTheChecksums(t *testing.T) {
-	f := newFakeS3(t, "hotline-files")
-	s := f.open(t, "hotline-files", "p")
+	f := filestest.NewS3(t, "hotline-files")
+	s := f.Open(t, "hotline-files", "p")
 	data, key := content(30, 4096)
 	if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), "audio/mpeg"); err != nil {
 		t.Fatal(err)
 	}
 	sum, _ := hex.DecodeString(key)
 	var puts int
-	for _, r := range f.sent() {
+	for _, r := range f.Requests() {
 		if r.Method != http.MethodPut {
 			continue
 		}
@@ -203,26 +93,20 @@ func TestS3PutSendsTheChecksums(t *testing.T) {
 	}
 }
 
-func (f *fakeS3) sent() []*http.Request {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]*http.Request(nil), f.requests...)
-}
-
 // The credentials come from the SDK's standard variables when none are given.
 func TestS3CredentialsFromTheEnvironment(t *testing.T) {
 	isolateAWS(t)
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENVIRONMENT")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "env-secret-never-shown")
-	f := newFakeS3(t, "hotline-files")
-	s, err := files.Open(context.Background(), f.url("hotline-files", ""))
+	f := filestest.NewS3(t, "hotline-files")
+	s, err := files.Open(context.Background(), f.URL("hotline-files", ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Stat(context.Background(), strings.Repeat("b", 64)); !errors.Is(err, tickets.ErrNoFile) {
 		t.Fatal(err)
 	}
-	for _, r := range f.sent() {
+	for _, r := range f.Requests() {
 		if a := r.Header.Get("Authorization"); !strings.Contains(a, "Credential=AKIDFROMENVIRONMENT/") {
 			t.Fatalf("%s %s signed %q, want the environment's key", r.Method, r.URL.Path, a)
 		}
@@ -246,8 +130,8 @@ func isolateAWS(t *testing.T) {
 // never the secret; without an endpoint a region is required.
 func TestS3OpenErrors(t *testing.T) {
 	isolateAWS(t)
-	f := newFakeS3(t, "hotline-files")
-	_, err := files.Open(context.Background(), f.url("no-such-bucket", "p"), files.StaticCredentials("AKIDHOTLINETEST", "secret-never-shown", ""))
+	f := filestest.NewS3(t, "hotline-files")
+	_, err := files.Open(context.Background(), f.URL("no-such-bucket", "p"), files.StaticCredentials("AKIDHOTLINETEST", "secret-never-shown", ""))
 	if err == nil || !strings.Contains(err.Error(), "FILES_URL") || !strings.Contains(err.Error(), "no-such-bucket") {
 		t.Errorf("a missing bucket: %v", err)
 	}
@@ -265,10 +149,8 @@ func TestS3OpenErrors(t *testing.T) {
 // given; its type is kept.
 func TestS3PutAgainRefreshesTime(t *testing.T) {
 	clock := gofakes3.FixedTimeSource(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
-	f := &fakeS3{}
-	f.backend = s3mem.New(s3mem.WithTimeSource(clock))
-	f.start(t, "hotline-files")
-	s := f.open(t, "hotline-files", "p")
+	f := filestest.NewS3At(t, clock, "hotline-files")
+	s := f.Open(t, "hotline-files", "p")
 	data, key := content(31, 2000)
 	if err := s.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), "image/jpeg"); err != nil {
 		t.Fatal(err)
@@ -281,7 +163,7 @@ func TestS3PutAgainRefreshesTime(t *testing.T) {
 	if again := walk(t, s)[0].written; again.Sub(first) != 72*time.Hour {
 		t.Fatalf("written %v, then %v after putting again 72h later", first, again)
 	}
-	obj, err := f.backend.HeadObject("hotline-files", "p/"+key)
+	obj, err := f.Backend.HeadObject("hotline-files", "p/"+key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -293,9 +175,9 @@ func TestS3PutAgainRefreshesTime(t *testing.T) {
 // A store that ignores Range and answers with the whole object still gives the caller
 // the bytes it asked for.
 func TestS3RangeIgnoredByTheStore(t *testing.T) {
-	f := &fakeS3{backend: s3mem.New(), dropRange: true}
-	f.start(t, "hotline-files")
-	s := f.open(t, "hotline-files", "")
+	f := filestest.NewS3(t, "hotline-files")
+	f.DropRange.Store(true)
+	s := f.Open(t, "hotline-files", "")
 	data, key := content(32, 10_000)
 	put(t, s, key, data)
 	for _, c := range [][2]int64{{0, 10}, {5000, 100}, {9990, -1}, {9990, 500}} {
@@ -364,10 +246,10 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // An upload the store refuses for a while (503 Slow Down) is sent again when its bytes
 // can be read again, checked afresh each time; one that cannot fails, leaving nothing.
 func TestS3PutRetriesWhatCanBeReadAgain(t *testing.T) {
-	f := newFakeS3(t, "hotline-files")
-	s := f.open(t, "hotline-files", "p")
+	f := filestest.NewS3(t, "hotline-files")
+	s := f.Open(t, "hotline-files", "p")
 	data, key := content(33, 100_000)
-	f.slowDown.Store(1)
+	f.SlowDown.Store(1)
 	src := &countingSeeker{Reader: bytes.NewReader(data)}
 	if err := s.Put(context.Background(), key, src, int64(len(data)), ""); err != nil {
 		t.Fatalf("put after a 503: %v", err)
@@ -380,7 +262,7 @@ func TestS3PutRetriesWhatCanBeReadAgain(t *testing.T) {
 	}
 
 	other, otherKey := content(34, 100_000)
-	f.slowDown.Store(1)
+	f.SlowDown.Store(1)
 	err := s.Put(context.Background(), otherKey, struct{ io.Reader }{bytes.NewReader(other)}, int64(len(other)), "")
 	if err == nil {
 		t.Fatal("an upload that cannot be read again succeeded after a 503")
@@ -399,4 +281,43 @@ func (c *countingSeeker) Read(p []byte) (int, error) {
 	n, err := c.Reader.Read(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// Walk pages through a listing longer than one answer (S3 gives at most 1,000 names a
+// page), and passes over what is not a key under the prefix.
+func TestS3WalkPages(t *testing.T) {
+	f := filestest.NewS3(t, "hotline-files")
+	s := f.Open(t, "hotline-files", "p")
+	const n = 2345
+	want := map[string]bool{}
+	for i := range n {
+		key := keyOf([]byte{byte(i), byte(i >> 8)})
+		want[key] = true
+		if _, err := f.Backend.PutObject("hotline-files", "p/"+key, nil, strings.NewReader("x"), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, other := range []string{"p/notes.txt", "p/" + strings.Repeat("A", 64), "q/" + strings.Repeat("a", 64), "p/sub/" + strings.Repeat("b", 64)} {
+		if _, err := f.Backend.PutObject("hotline-files", other, nil, strings.NewReader("x"), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := walk(t, s)
+	if len(got) != n {
+		t.Fatalf("walk: %d keys, want %d", len(got), n)
+	}
+	for _, w := range got {
+		if !want[w.key] || w.size != 1 {
+			t.Fatalf("walk gave %s (%d bytes)", w.key, w.size)
+		}
+	}
+	lists := 0
+	for _, r := range f.Requests() {
+		if r.Method == http.MethodGet && r.URL.Query().Get("list-type") == "2" {
+			lists++
+		}
+	}
+	if lists < 3 {
+		t.Errorf("%d list requests for %d objects: the walk did not page", lists, n)
+	}
 }

@@ -55,6 +55,9 @@ func TestParseURL(t *testing.T) {
 		{"s3://a..b/x", "not a bucket name"},
 		{"s3://bucket/a/../b", "prefix"},
 		{"s3://bucket/a//b", "prefix"},
+		{"s3://bucket/hotline%20files", "may hold only"},
+		{"s3://bucket/文件", "may hold only"},
+		{"s3://bucket/a+b", "may hold only"},
 		{"s3://bucket/x?colour=blue", "unknown setting"},
 		{"s3://bucket/x?region=us-east-1&region=eu-west-1", "2 times"},
 		{"s3://bucket/x?region=US_EAST", "region"},
@@ -154,7 +157,8 @@ func FuzzParseURL(f *testing.F) {
 			t.Fatalf("bucket %q taken", p.Bucket)
 		}
 		for _, part := range strings.Split(p.Prefix, "/") {
-			if p.Prefix != "" && (part == "" || part == "." || part == "..") {
+			if p.Prefix != "" && (part == "" || part == "." || part == ".." ||
+				strings.Trim(part, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "") {
 				t.Fatalf("prefix %q taken", p.Prefix)
 			}
 		}
