@@ -8,17 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/files"
+	"github.com/hotlinedesk/hotline/tickets/files/filestest"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -33,26 +31,9 @@ func fileStores() map[string]func(t *testing.T, clock *tickettest.Clock) tickets
 			return s
 		},
 		"s3": func(t *testing.T, _ *tickettest.Clock) tickets.FileStore {
-			return fakeS3(t)
+			return filestest.NewS3(t, "hotline-files").Open(t, "hotline-files", "desk")
 		},
 	}
-}
-
-// fakeS3 is a bucket on an S3-compatible server in this process (gofakes3).
-func fakeS3(t *testing.T) tickets.FileStore {
-	t.Helper()
-	backend := s3mem.New()
-	if err := backend.CreateBucket("hotline-files"); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server())
-	t.Cleanup(srv.Close)
-	s, err := files.Open(context.Background(), "s3://hotline-files/desk?region=us-east-1&path_style=true&endpoint="+srv.URL,
-		files.StaticCredentials("AKIDHOTLINETEST", "hotline-test-secret", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }
 
 // eachStore runs fn with each back end on both databases, on a service whose clock starts

@@ -11,7 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/hotlinedesk/hotline/tickets"
-	"github.com/hotlinedesk/hotline/tickets/files"
+	"github.com/hotlinedesk/hotline/tickets/files/filestest"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -19,16 +19,15 @@ import (
 // an audio player asks for them: 206 with Content-Range, 416 past the end, the whole file for
 // several ranges; the safe headers and the sign-in check are those of every download.
 func TestAttachmentRanges(t *testing.T) {
-	for _, where := range []string{"database", "store"} {
+	for _, where := range []string{"database", "local", "s3"} {
 		t.Run(where, func(t *testing.T) {
 			tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 				e := newEnv(t, db)
-				if where == "store" {
-					store, err := files.NewLocal(t.TempDir(), nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					e.svc.SetFileStore(store)
+				switch where {
+				case "local":
+					e.svc.SetFileStore(filestest.Local(t))
+				case "s3":
+					e.svc.SetFileStore(filestest.NewS3(t, "hotline-files").Open(t, "hotline-files", "desk"))
 				}
 				audio := make([]byte, 300_000)
 				for i := range audio {
