@@ -382,8 +382,8 @@ type MoveReport struct {
 // MoveFilesToStore moves up to batch files the database keeps into the store: each is put,
 // read back from the store and hashed, and only a copy that hashes to its key has its row
 // updated (location 'store', content NULL, guarded by location = 'db', so a process racing
-// it or a rerun changes nothing twice). A copy that does not hash to its key is not trusted
-// again: the file stays in the database, and is counted. Batches start after the key
+// it or a rerun changes nothing twice). A copy that does not hash to its key is not used:
+// the file stays in the database, and is counted. Batches start after the key
 // after ("" first) and go on from Next until it is ""; it is safe beside a live server, and
 // a run stopped anywhere resumes with the rows still in the database. dryRun only counts.
 func (s *Service) MoveFilesToStore(ctx context.Context, after string, batch int, dryRun bool) (MoveReport, error) {
