@@ -461,3 +461,71 @@ func TestWriterWaitsForTheSweepHoldingItsFile(t *testing.T) {
 		}
 	})
 }
+
+// failingPuts is a store that fails every put after the first few, as a store gone away or
+// a process killed in the middle of a batch would leave it.
+type failingPuts struct {
+	tickets.FileStore
+	left *int
+}
+
+func (f failingPuts) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	if *f.left <= 0 {
+		return errors.New("connection reset by peer")
+	}
+	*f.left--
+	return f.FileStore.Put(ctx, key, r, size, contentType)
+}
+
+// A move stopped in the middle of a batch (the store failing) leaves every file readable
+// where its row says, and run again it moves the rest.
+func TestMoveFilesStoppedAndResumed(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, _ *tickettest.Clock) {
+		ctx := context.Background()
+		svc.SetFileStore(nil)
+		var ids []int64
+		var contents [][]byte
+		for i := range 6 {
+			c := []byte(fmt.Sprintf("%%PDF-1.4 file %d before the store", i))
+			res, err := svc.Intake(ctx, fileMail(fmt.Sprintf("<r%d@x>", i), fmt.Sprintf("r%d@example.cn", i), c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, contents = append(ids, firstAttachment(t, svc, res)), append(contents, c)
+		}
+		left := 4
+		svc.SetFileStore(failingPuts{store, &left})
+		var err error
+		after := ""
+		for err == nil {
+			var r tickets.MoveReport
+			r, err = svc.MoveFilesToStore(ctx, after, 3, false)
+			if err == nil && r.Next == "" {
+				t.Fatal("the move finished although the store failed")
+			}
+			after = r.Next
+		}
+		svc.SetFileStore(store)
+		inDB, _ := db.NewSelect().Table("attachment_files").Where("location = 'db'").Count(ctx)
+		if inDB != 2 {
+			t.Errorf("%d files in the database after the failure, want the 2 not put", inDB)
+		}
+		for i, id := range ids {
+			if _, got, err := svc.AttachmentFile(ctx, id); err != nil || !bytes.Equal(got, contents[i]) {
+				t.Errorf("file %d after the failed move: %v", i, err)
+			}
+		}
+		r, err := svc.MoveFilesToStore(ctx, "", 3, false)
+		if err == nil && r.Next != "" {
+			r, err = svc.MoveFilesToStore(ctx, r.Next, 3, false)
+		}
+		if err != nil || r.Left != 0 {
+			t.Fatalf("the resumed move: %+v %v", r, err)
+		}
+		for i, id := range ids {
+			if _, got, err := svc.AttachmentFile(ctx, id); err != nil || !bytes.Equal(got, contents[i]) {
+				t.Errorf("file %d after the resumed move: %v", i, err)
+			}
+		}
+	})
+}
