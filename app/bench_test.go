@@ -28,6 +28,7 @@ func TestBenchHarnessSmoke(t *testing.T) {
 		"-queue-tickets", "2000", "-queue-requests", "30",
 		"-burst-tickets", "300", "-burst-lead", "5s", "-burst-limit", "60s",
 		"-api-levels", "1,4", "-api-time", "1s", "-api-max", "60",
+		"-files-messages", "10", "-files-concurrency", "2",
 	}, &out)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +64,8 @@ func TestBenchHarnessSmoke(t *testing.T) {
 		t.Errorf("no SQLite/PostgreSQL p99 ratio for the API create")
 	}
 	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN",
-		"api create: PostgreSQL", "api create: SQLite", "api create: SQLite ÷ PostgreSQL", "0 twice"} {
+		"api create: PostgreSQL", "api create: SQLite", "api create: SQLite ÷ PostgreSQL", "0 twice",
+		"files: 1 MB email, in the database", "files: 1 MB email, in the store"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("the output lacks %q", want)
 		}

@@ -22,6 +22,7 @@ var commands = []command{
 	{"worker", "", "run the job worker only (serve --role worker)"},
 	{"migrate", "", "apply the database migrations and exit"},
 	{"demo", "", "seed demo teams, agents and tickets (and the first admin) and exit"},
+	{"files", "migrate [--batch N] [--dry-run]", "move the files the database keeps into the file store (FILES_URL) and exit"},
 	{"simulate", "sms|call|wechat|email [flags]", "play a customer texting, calling, writing on WeChat or emailing a running desk"},
 	{"bench", "[flags]", "load harness against PostgreSQL and Redis"},
 }
@@ -69,6 +70,11 @@ func help(ctx context.Context, w io.Writer, args []string) error {
 			}
 		}
 		simulateUsage(w)
+		return nil
+	}
+	if args[0] == "files" {
+		fs, _ := filesFlags()
+		printFlags(w, fs, "files migrate [--batch N] [--dry-run]")
 		return nil
 	}
 	c, ok := commandNamed(args[0])

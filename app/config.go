@@ -36,6 +36,9 @@ type config struct {
 	Role           role          // HOTLINE_ROLE, or serve --role
 	MetricsToken   string        // HOTLINE_METRICS_TOKEN
 	DBWait         time.Duration // HOTLINE_DB_WAIT: how long start-up waits for PostgreSQL to answer
+	// FilesURL is where files' bytes are kept (FILES_URL): a directory or an S3 bucket;
+	// empty: a "files" directory beside the SQLite file, or PostgreSQL itself.
+	FilesURL string
 
 	SLA          tickets.SLADefaults // HOTLINE_SLA_FIRST_RESPONSE, HOTLINE_SLA_EMAIL_FIRST_RESPONSE, HOTLINE_SLA_RESOLUTION
 	CalendarZone *time.Location      // HOTLINE_CALENDAR_TZ
@@ -92,6 +95,7 @@ func loadConfig() (config, error) {
 		Addr:           env("HOTLINE_ADDR", ":8080"),
 		DatabaseURL:    env("DATABASE_URL", "sqlite:hotline.db"),
 		RedisURL:       os.Getenv("REDIS_URL"),
+		FilesURL:       strings.TrimSpace(os.Getenv("FILES_URL")),
 		AdminEmail:     env("HOTLINE_ADMIN_EMAIL", "admin@hotline.local"),
 		AdminPassword:  os.Getenv("HOTLINE_ADMIN_PASSWORD"),
 		MetricsToken:   os.Getenv("HOTLINE_METRICS_TOKEN"),

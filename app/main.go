@@ -101,8 +101,14 @@ func run(ctx context.Context, args []string) error {
 		usage(os.Stderr)
 		return fmt.Errorf("unknown command %q", cmd)
 	}
+	var fopts *filesOptions
 	fs, opts := commandFlags(cmd)
-	if err := parseFlags(fs, cmd, args); err != nil {
+	if cmd == "files" {
+		var err error
+		if fopts, err = parseFilesArgs(args); err != nil {
+			return err
+		}
+	} else if err := parseFlags(fs, cmd, args); err != nil {
 		return err
 	}
 
@@ -139,6 +145,11 @@ func run(ctx context.Context, args []string) error {
 		QuietStart:     cfg.Quiet[0],
 		QuietEnd:       cfg.Quiet[1],
 	}, log)
+	store, err := openFiles(ctx, cfg, db.Dialect().Name(), log)
+	if err != nil {
+		return err
+	}
+	svc.SetFileStore(store)
 	// What follows a resolution (follow-up calls, the satisfaction survey), in every process:
 	// an API process resolves tickets and takes texted scores, a worker sends the surveys.
 	care := aftercare.New(svc, cfg.AfterCare)
@@ -156,6 +167,8 @@ func run(ctx context.Context, args []string) error {
 	switch cmd {
 	case "migrate":
 		return nil // openDatabase migrated
+	case "files":
+		return migrateFiles(ctx, svc, fopts, os.Stdout)
 	case "demo":
 		// The first admin before the demo's agents: EnsureAdmin creates one only on a desk
 		// without agents, and a demo desk needs someone who can administer it.
@@ -342,6 +355,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		hookTasks := jobs.NewWebhooks(outbound, broker, log)
 		defer hookTasks.Close()
 		hookTasks.Register(mux)
+		jobs.NewFileSweep(svc, log).Register(mux)
 		worker := jobs.NewServer(broker, cfg.Concurrency, log)
 		if err := worker.Start(mux); err != nil {
 			return fmt.Errorf("start job worker: %w", err)
@@ -353,6 +367,7 @@ func serve(ctx context.Context, cfg config, svc *tickets.Service, care *aftercar
 		go jobs.RunNotifier(reconcileCtx, broker, jobs.NotifyEvery, log)
 		go jobs.RunRetention(reconcileCtx, broker, jobs.RetentionEvery, log)
 		go jobs.RunWebhooks(reconcileCtx, broker, jobs.WebhookSweepEvery, log)
+		go jobs.RunFileSweep(reconcileCtx, broker, jobs.SweepFilesEvery, log)
 		if cfg.IMAP != nil {
 			go jobs.RunPeriodic(reconcileCtx, broker, jobs.TypePollMail, cfg.EmailPoll, log)
 		}

@@ -101,7 +101,9 @@ func (s *Service) Attachment(ctx context.Context, id int64) (*Attachment, error)
 	return a, nil
 }
 
-// AttachmentFile returns an attachment and the file Hotline keeps for it.
+// AttachmentFile returns an attachment and the whole file Hotline keeps for it, for files
+// small enough to hold (a reply's media a provider fetches); downloads stream with
+// AttachmentStream and OpenFile.
 func (s *Service) AttachmentFile(ctx context.Context, id int64) (*Attachment, []byte, error) {
 	a, err := s.Attachment(ctx, id)
 	if err != nil {
@@ -110,9 +112,9 @@ func (s *Service) AttachmentFile(ctx context.Context, id int64) (*Attachment, []
 	if a.FileSHA256 == nil {
 		return nil, nil, notFoundf("Hotline does not keep the file %s; the provider has it at its own address", a.Filename)
 	}
-	f := &attachmentFile{SHA256: *a.FileSHA256}
-	if err := s.db.NewSelect().Model(f).WherePK().Scan(ctx); err != nil {
+	content, err := s.readFile(ctx, *a.FileSHA256)
+	if err != nil {
 		return nil, nil, fmt.Errorf("load attachment file: %w", err)
 	}
-	return a, f.Content, nil
+	return a, content, nil
 }

@@ -59,6 +59,9 @@ type NewAttachment struct {
 	// TranscriptLang asks Hotline's speech-to-text service to transcribe the recording in
 	// this language ("zh", "en"); the message's text then becomes the transcript.
 	TranscriptLang string
+
+	// key is Content's key when keepAttachments put it in the store before the transaction.
+	key string
 }
 
 // row is the attachment's row on message messageID.
@@ -116,6 +119,10 @@ const (
 func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error) {
 	if err := s.checkInbound(&in); err != nil {
 		return nil, err
+	}
+	var err error
+	if in.Attachments, err = s.keepAttachments(ctx, in.Attachments); err != nil {
+		return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
 	}
 	res, err := s.intakes.do(ctx, in)
 	if err != nil {
@@ -203,6 +210,9 @@ func (s *Service) IntakeAll(ctx context.Context, ins []Inbound) ([]*IntakeResult
 	for i := range ins {
 		in := ins[i]
 		if errs[i] = s.checkInbound(&in); errs[i] == nil {
+			in.Attachments, errs[i] = s.keepAttachments(ctx, in.Attachments)
+		}
+		if errs[i] == nil {
 			ok, at = append(ok, in), append(at, i)
 		}
 	}

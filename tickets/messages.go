@@ -2,15 +2,13 @@ package tickets
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 
 	"github.com/uptrace/bun"
 )
 
 // Writing messages with their attachments' rows; an attachment's content is kept once per
-// distinct file.
+// distinct file (files.go), put in the store before the transaction or, without a store,
+// written in it.
 
 // insertMessage stores a message and its attachments' metadata.
 func (s *Service) insertMessage(ctx context.Context, tx bun.IDB, m *Message, atts []NewAttachment) error {
@@ -28,8 +26,12 @@ func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Me
 	rows := make([]*Attachment, len(atts))
 	for i, a := range atts {
 		rows[i] = a.row(m.ID, m.CreatedAt)
-		if a.Content != nil {
-			sum, err := storeFile(ctx, tx, a.Content)
+		switch {
+		case a.key != "": // put in the store before the transaction (keepAttachments)
+			key := a.key
+			rows[i].FileSHA256 = &key
+		case a.Content != nil:
+			sum, err := s.storeFile(ctx, tx, a.Content, a.ContentType)
 			if err != nil {
 				return err
 			}
@@ -41,18 +43,4 @@ func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Me
 	}
 	m.Attachments = append(m.Attachments, rows...)
 	return nil
-}
-
-// storeFile keeps an attachment's content, once per distinct file, and returns its
-// SHA-256. It is written at once rather than batched: the row can be large, and nothing
-// else in the transaction needs its id.
-func storeFile(ctx context.Context, tx bun.IDB, content []byte) (string, error) {
-	h := sha256.Sum256(content)
-	sum := hex.EncodeToString(h[:])
-	_, err := tx.NewInsert().Model(&attachmentFile{SHA256: sum, Content: content}).
-		On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
-	if err != nil {
-		return "", fmt.Errorf("store attachment file: %w", err)
-	}
-	return sum, nil
 }

@@ -256,8 +256,12 @@ type Attachment struct {
 type attachmentFile struct {
 	bun.BaseModel `bun:"table:attachment_files"`
 
-	SHA256  string `bun:"sha256,pk"`
-	Content []byte `bun:"content,notnull"`
+	SHA256      string    `bun:"sha256,pk"`
+	Content     []byte    `bun:"content"` // nil when the store has it
+	SizeBytes   int64     `bun:",notnull"`
+	ContentType string    `bun:",notnull"`
+	Location    string    `bun:",notnull"` // FileInDB or FileInStore
+	TouchedAt   time.Time `bun:",notnull"`
 }
 
 // Stored reports whether Hotline keeps the attachment's file itself.

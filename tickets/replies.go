@@ -61,9 +61,13 @@ func (s *Service) ReplyWith(ctx context.Context, actor Actor, ref string, r Repl
 	if len(body) > MaxBodyBytes {
 		return nil, invalidf("reply is %d bytes, more than the %d allowed", len(body), MaxBodyBytes)
 	}
+	files, err := s.keepReplyFiles(ctx, files)
+	if err != nil {
+		return nil, err
+	}
 	var m *Message
 	var told []int64
-	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+	_, err = s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
 		if t.Status == StatusClosed {
 			return conflictf("%s is closed; reopen it before replying", t.Ref())
 		}
@@ -88,7 +92,7 @@ func (s *Service) ReplyWith(ctx context.Context, actor Actor, ref string, r Repl
 		}
 		now := s.now()
 		m = &Message{TicketID: t.ID, Direction: DirectionOutbound, Channel: ch, Body: body, DeliveryStatus: DeliveryQueued, AuthorID: actor.agentID(), CreatedAt: now}
-		if err := s.keepReplyFiles(ctx, tx, m, files); err != nil {
+		if err := s.insertReply(ctx, tx, m, files); err != nil {
 			return err
 		}
 		data := map[string]any{"message_id": m.ID, "channel": ch}

@@ -20,6 +20,8 @@ import (
 type ReplyFile struct {
 	Filename string
 	Content  []byte
+
+	key string // Content's key, put in the store before the reply's transaction
 }
 
 // FileLimits is what one channel carries with a reply: how many files, how large, of
@@ -107,7 +109,7 @@ func replyAttachments(ch Channel, files []ReplyFile) ([]NewAttachment, error) {
 				return nil, invalidf("%s is not the %s its name says", name, ctype)
 			}
 		}
-		atts[i] = NewAttachment{Filename: name, ContentType: ctype, SizeBytes: size, Content: f.Content}
+		atts[i] = NewAttachment{Filename: name, ContentType: ctype, SizeBytes: size, Content: f.Content, key: f.key}
 	}
 	if total > l.MaxTotalBytes {
 		return nil, invalidf("the files come to %s; a reply by %s may carry at most %s", byteSize(total), ch, byteSize(l.MaxTotalBytes))
@@ -162,26 +164,60 @@ func (s *Service) OutgoingFiles(ctx context.Context, messageID int64) ([]Outgoin
 		ID          int64
 		Filename    string
 		ContentType string
-		Content     []byte
+		FileSHA256  string
 	}
 	err := s.db.NewSelect().TableExpr("attachments AS a").
-		ColumnExpr("a.id, a.filename, a.content_type, f.content").
-		Join("JOIN attachment_files AS f ON f.sha256 = a.file_sha256").
+		ColumnExpr("a.id, a.filename, a.content_type, a.file_sha256").
 		Join("JOIN messages AS m ON m.id = a.message_id").
-		Where("a.message_id = ? AND m.direction = ?", messageID, DirectionOutbound).
+		Where("a.message_id = ? AND m.direction = ? AND a.file_sha256 IS NOT NULL", messageID, DirectionOutbound).
 		OrderExpr("a.id").Scan(ctx, &rows)
 	if err != nil {
 		return nil, fmt.Errorf("load message %d's files: %w", messageID, err)
 	}
 	files := make([]OutgoingFile, len(rows))
 	for i, r := range rows {
-		files[i] = OutgoingFile{AttachmentID: r.ID, Filename: r.Filename, ContentType: r.ContentType, Content: r.Content}
+		content, err := s.readFile(ctx, r.FileSHA256)
+		if err != nil {
+			return nil, fmt.Errorf("load message %d's files: %w", messageID, err)
+		}
+		files[i] = OutgoingFile{AttachmentID: r.ID, Filename: r.Filename, ContentType: r.ContentType, Content: content}
 	}
 	return files, nil
 }
 
-// keepReplyFiles is the reply's insert with its files checked for the channel it goes on.
-func (s *Service) keepReplyFiles(ctx context.Context, tx bun.Tx, m *Message, files []ReplyFile) error {
+// keepReplyFiles puts the files of a reply in the store before its transaction (keepFile)
+// and returns them carrying their keys; files is not changed. Only files that may pass any
+// channel's limits are put: the reply's transaction checks them against its channel, and a
+// file it refuses then is an orphan the sweep deletes.
+func (s *Service) keepReplyFiles(ctx context.Context, files []ReplyFile) ([]ReplyFile, error) {
+	if s.files == nil || len(files) == 0 || len(files) > maxReplyFiles {
+		return files, nil
+	}
+	kept := append([]ReplyFile(nil), files...)
+	for i, f := range kept {
+		if len(f.Content) == 0 || len(f.Content) > MaxReplyFileBytes {
+			continue
+		}
+		key, err := s.keepFile(ctx, f.Content, extTypes[strings.ToLower(path.Ext(f.Filename))])
+		if err != nil {
+			return nil, err
+		}
+		kept[i].key = key
+	}
+	return kept, nil
+}
+
+// maxReplyFiles is the most files any channel takes with one reply.
+var maxReplyFiles = func() int {
+	n := 0
+	for _, l := range replyFileLimits {
+		n = max(n, l.MaxFiles)
+	}
+	return n
+}()
+
+// insertReply is the reply's insert with its files checked for the channel it goes on.
+func (s *Service) insertReply(ctx context.Context, tx bun.Tx, m *Message, files []ReplyFile) error {
 	atts, err := replyAttachments(m.Channel, files)
 	if err != nil {
 		return err

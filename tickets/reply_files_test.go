@@ -14,6 +14,7 @@ import (
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/delivery"
+	"github.com/hotlinedesk/hotline/tickets/files"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
@@ -62,10 +63,30 @@ func TestReplyFilesWithinChannelLimits(t *testing.T) {
 		{"empty file", tickets.ChannelEmail, []tickets.ReplyFile{{Filename: "a.txt"}}, "is empty"},
 		{"no name", tickets.ChannelEmail, []tickets.ReplyFile{{Filename: "", Content: pdfFile}}, "no usable name"},
 	}
+	// Agents' files are kept in the database, or put in the file store before the reply's
+	// transaction: the same checks and the same files either way.
+	for _, where := range []string{tickets.FileInDB, tickets.FileInStore} {
+		t.Run(where, func(t *testing.T) { replyFilesWithinChannelLimits(t, cases, where) })
+	}
+}
+
+func replyFilesWithinChannelLimits(t *testing.T, cases []struct {
+	name   string
+	ch     tickets.Channel
+	files  []tickets.ReplyFile
+	refuse string
+}, where string) {
 	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
 		ctx := context.Background()
 		clock := tickettest.NewClock(tickettest.T0)
 		d := tickettest.NewDesk(t, tickettest.Service(db, clock), clock)
+		if where == tickets.FileInStore {
+			store, err := files.NewLocal(t.TempDir(), clock.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.Svc.SetFileStore(store)
+		}
 		for i, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
 				tk := customerOn(t, d, tc.ch, i)
@@ -102,6 +123,9 @@ func TestReplyFilesWithinChannelLimits(t *testing.T) {
 					a, content, err := d.Svc.AttachmentFile(ctx, f.AttachmentID)
 					if err != nil || !bytes.Equal(content, f.Content) || a.MessageID != m.ID {
 						t.Errorf("attachment %d served as %+v, %v", f.AttachmentID, a, err)
+					}
+					if _, sf, err := d.Svc.AttachmentStream(ctx, f.AttachmentID); err != nil || sf.Location != where {
+						t.Errorf("attachment %d kept in %+v (%v), want %s", f.AttachmentID, sf, err, where)
 					}
 				}
 			})

@@ -38,6 +38,10 @@ type Config struct {
 	// PostgreSQL (measured best: more, smaller batches cost more per message) and 1 on
 	// SQLite, whose writers take turns anyway; and 64 messages.
 	IntakeBatches, IntakeBatchSize int
+	// FileGrace is how long a file in the store that no message uses is kept before the
+	// sweep deletes it: more than a transaction's life (MaxTxAge) and an upload, since a
+	// file is put before its message's transaction. Zero means DefaultFileGrace.
+	FileGrace time.Duration
 }
 
 // Service changes the domain. It is one type, with some 160 methods (83 exported),
@@ -97,6 +101,8 @@ type Service struct {
 	complaints Complaints
 	// progress hears of files a customer sends to a ticket (SetProgress); nil: nobody.
 	progress Progress
+	// files keeps files' bytes (SetFileStore); nil: the database keeps them.
+	files FileStore
 }
 
 // NewService builds a Service over an open, migrated database.
@@ -127,6 +133,9 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 		if db.Dialect().Name() != dialect.PG {
 			cfg.IntakeBatches = 1
 		}
+	}
+	if cfg.FileGrace <= 0 {
+		cfg.FileGrace = DefaultFileGrace
 	}
 	if cfg.IntakeBatchSize <= 0 {
 		cfg.IntakeBatchSize = 64

@@ -19,7 +19,7 @@ type Recordings interface {
 }
 
 // ServeAttachment answers GET /attachments/:id for the console and the API alike: a file
-// Hotline keeps, or a call recording Hotline fetches from Twilio with the account's
+// Hotline keeps (streamed from the file store or the database, byte ranges included), or a call recording Hotline fetches from Twilio with the account's
 // credentials and streams on, byte ranges included so a player can seek. The browser never
 // sees Twilio's address, which would not open without those credentials.
 func ServeAttachment(c *fiber.Ctx, svc *tickets.Service, recordings Recordings, log *slog.Logger, id int64) error {
@@ -30,11 +30,11 @@ func ServeAttachment(c *fiber.Ctx, svc *tickets.Service, recordings Recordings, 
 	if a.Fetched() {
 		return streamRecording(c, a, recordings, log)
 	}
-	a, content, err := svc.AttachmentFile(c.UserContext(), id)
+	a, f, err := svc.AttachmentStream(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
-	return SendFile(c, a, content)
+	return sendStored(c, svc, a, f)
 }
 
 // contentRange is the Content-Range forms passed on from Twilio.

@@ -268,14 +268,8 @@ func (s *server) attachment(c *fiber.Ctx) error {
 var inlineTypes = map[string]bool{"image/jpeg": true, "image/png": true, "image/gif": true, "image/webp": true,
 	"application/pdf": true, "audio/mpeg": true, "audio/wav": true, "audio/ogg": true, "text/plain": true}
 
-// SendFile answers with an attachment's content, safely: only harmless types inline, no
-// sniffing, and a sandbox in case a browser renders it anyway.
-func SendFile(c *fiber.Ctx, a *tickets.Attachment, content []byte) error {
-	fileHeaders(c, a)
-	return c.Send(content)
-}
-
-// fileHeaders are the headers every attachment is served with.
+// fileHeaders are the headers every attachment is served with, safely: only harmless types
+// inline, no sniffing, and a sandbox in case a browser renders it anyway.
 func fileHeaders(c *fiber.Ctx, a *tickets.Attachment) {
 	disposition, ct := "attachment", strings.ToLower(a.ContentType)
 	if inlineTypes[ct] {

@@ -51,6 +51,8 @@ type Config struct {
 	BurstLead     time.Duration // from seeding to the shared deadline
 	BurstLimit    time.Duration // give up waiting for the escalations after this
 	API           APIConfig     // the API-create scenario (api.go)
+	FilesMessages int           // emails with a 1 MB attachment per side of the files scenario; 0 skips it
+	FilesConc     int           // concurrent senders in the files scenario
 }
 
 // DefaultDatabaseURL and DefaultRedisURL are used when neither flag nor environment names
@@ -88,6 +90,8 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&cfg.BurstLead, "burst-lead", 45*time.Second, "time from seeding the burst to its deadline (enough to enqueue every timer)")
 	fs.DurationVar(&cfg.BurstLimit, "burst-limit", 5*time.Minute, "how long to wait for the burst's escalations")
 	apiParsed := apiFlags(fs, &cfg.API)
+	fs.IntVar(&cfg.FilesMessages, "files-messages", 200, "emails with a 1 MB attachment per side of the files scenario, database-held and in a store (0 skips it)")
+	fs.IntVar(&cfg.FilesConc, "files-concurrency", 8, "concurrent senders in the files scenario")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -113,6 +117,8 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 		return cfg, errors.New("-queue-tickets and -burst-tickets cannot be negative")
 	case cfg.QueueTickets > 0 && cfg.QueueTickets < 1000:
 		return cfg, errors.New("-queue-tickets must be 0 (skip) or at least 1000")
+	case cfg.FilesMessages < 0 || cfg.FilesConc < 1 || cfg.FilesConc > 1024:
+		return cfg, errors.New("-files-messages cannot be negative, -files-concurrency is from 1 to 1024")
 	case cfg.QueueRequests < 1:
 		return cfg, errors.New("-queue-requests must be positive")
 	case cfg.BurstLead < time.Second || cfg.BurstLimit < time.Second:

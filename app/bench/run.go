@@ -27,9 +27,11 @@ type env struct {
 	rdb     *redis.Client
 	hotline *Process
 	token   string // TWILIO_AUTH_TOKEN of the Hotline under test
-	admin   string // its admin password
-	report  *Report
-	rss     *rssSampler
+	// emailSecret is its EMAIL_WEBHOOK_SECRET (the files scenario mails it).
+	emailSecret string
+	admin       string // its admin password
+	report      *Report
+	rss         *rssSampler
 }
 
 // Run runs every scenario and prints the table. It returns an error when a scenario could
@@ -50,7 +52,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		}
 		cfg.LogDir = dir
 	}
-	e := &env{cfg: cfg, out: out, report: &Report{}, token: randomHex(16), admin: randomHex(12)}
+	e := &env{cfg: cfg, out: out, report: &Report{}, token: randomHex(16), admin: randomHex(12), emailSecret: randomHex(16)}
 	progress := func(format string, args ...any) { fmt.Fprintf(out, "bench: "+format+"\n", args...) }
 
 	progress("preparing %s and %s", redactURL(cfg.DatabaseURL), cfg.RedisURL)
@@ -105,6 +107,11 @@ func (e *env) scenarios(ctx context.Context, progress func(string, ...any)) erro
 			return err
 		}
 	}
+	if e.cfg.FilesMessages > 0 {
+		if err := e.files(ctx, progress); err != nil {
+			return err
+		}
+	}
 	if e.cfg.QueueTickets > 0 {
 		if err := e.queues(ctx, progress); err != nil {
 			return err
@@ -126,7 +133,7 @@ func (e *env) hotlineEnv() []string {
 	return append([]string{
 		"DATABASE_URL=" + withApplicationName(e.cfg.DatabaseURL, appServer), "REDIS_URL=" + e.cfg.RedisURL,
 		"HOTLINE_ADMIN_EMAIL=admin@bench.hotline", "HOTLINE_ADMIN_PASSWORD=" + e.admin,
-		"TWILIO_AUTH_TOKEN=" + e.token, "HOTLINE_LOG_LEVEL=warn",
+		"TWILIO_AUTH_TOKEN=" + e.token, "EMAIL_WEBHOOK_SECRET=" + e.emailSecret, "HOTLINE_LOG_LEVEL=warn",
 	}, e.cfg.ExtraEnv...)
 }
 

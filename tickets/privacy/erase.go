@@ -39,6 +39,7 @@ func (s *Service) Erase(ctx context.Context, actor tickets.Actor, id int64, why 
 		return nil, err
 	}
 	var e *Erasure
+	var freed []string
 	err = s.svc.InTx(ctx, func(tx tickets.Tx) error {
 		e = &Erasure{CustomerID: id, At: s.svc.Now()}
 		var erasedAt *time.Time
@@ -68,10 +69,11 @@ func (s *Service) Erase(ctx context.Context, actor tickets.Actor, id int64, why 
 			ColumnExpr("a.id, a.message_id, a.file_sha256, t.customer_id").Where("t.customer_id = ? AND a.erased_at IS NULL", id).Scan(ctx, &files); err != nil {
 			return fmt.Errorf("find attachments: %w", err)
 		}
-		by, err := s.eraseFiles(ctx, tx, files, false)
+		by, keys, err := s.eraseFiles(ctx, tx, files, false)
 		if err != nil {
 			return err
 		}
+		freed = keys
 		e.Attachments = by[id]
 		if by, err = s.eraseMessages(ctx, tx, msgs); err != nil {
 			return err
@@ -96,6 +98,7 @@ func (s *Service) Erase(ctx context.Context, actor tickets.Actor, id int64, why 
 	if err != nil {
 		return nil, err
 	}
+	s.sweepFreed(ctx, freed)
 	return e, nil
 }
 

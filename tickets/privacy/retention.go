@@ -338,6 +338,7 @@ func (s *Service) expireFiles(ctx context.Context, cut time.Time, recordings boo
 		kind, which = "recordings", recording
 	}
 	var n int
+	var freed []string
 	err := s.svc.InTx(ctx, func(tx tickets.Tx) error {
 		var rows []fileRow
 		q := tx.NewSelect().TableExpr("attachments AS a").Join("JOIN messages AS m ON m.id = a.message_id").Join("JOIN tickets AS t ON t.id = m.ticket_id").
@@ -345,25 +346,44 @@ func (s *Service) expireFiles(ctx context.Context, cut time.Time, recordings boo
 		if err := s.lockRows(ended(q, cut), "a").Scan(ctx, &rows); err != nil {
 			return fmt.Errorf("find expired %s: %w", kind, err)
 		}
-		by, err := s.eraseFiles(ctx, tx, rows, recordings)
+		by, keys, err := s.eraseFiles(ctx, tx, rows, recordings)
 		if err != nil {
 			return err
 		}
+		freed = keys
 		n = 0
 		for _, k := range by {
 			n += k
 		}
 		return s.recordApplied(ctx, tx, kind, by)
 	})
+	if err == nil {
+		s.sweepFreed(ctx, freed)
+	}
 	return n, err
 }
 
+// sweepFreed deletes from the file store, now, the files an erasure's committed
+// transaction left unreferenced (tickets.Service.SweepFreedFiles: still holding each row,
+// and sparing a file a writer touched within the grace period). What it cannot delete
+// now, the periodic sweep deletes later.
+func (s *Service) sweepFreed(ctx context.Context, keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	if _, err := s.svc.SweepFreedFiles(ctx, keys); err != nil {
+		s.log.Warn("could not delete erased files from the file store yet; the periodic sweep will", "files", len(keys), "err", err)
+	}
+}
+
 // eraseFiles erases rows' attachments not erased yet: the link and name blanked, the file
-// deleted once no attachment refers to it; with transcripts, their messages' texts too.
-func (s *Service) eraseFiles(ctx context.Context, tx tickets.Tx, rows []fileRow, transcripts bool) (touched, error) {
+// deleted once no attachment refers to it; with transcripts, their messages' texts too. A
+// file the database keeps goes with the transaction; it returns the keys of files that may
+// be in the file store, for sweepFreed after the commit.
+func (s *Service) eraseFiles(ctx context.Context, tx tickets.Tx, rows []fileRow, transcripts bool) (touched, []string, error) {
 	by := touched{}
 	if len(rows) == 0 {
-		return by, nil
+		return by, nil, nil
 	}
 	ids, owner, files := make([]int64, len(rows)), map[int64]int64{}, []string{}
 	msgOf := map[int64]int64{}
@@ -377,7 +397,7 @@ func (s *Service) eraseFiles(ctx context.Context, tx tickets.Tx, rows []fileRow,
 	if err := tx.NewUpdate().Table("attachments").
 		Set("filename = ?, url = '', size_bytes = 0, file_sha256 = NULL, transcript_state = '', erased_at = ?", Erased, s.svc.Now()).
 		Where("id IN (?) AND erased_at IS NULL", bun.In(ids)).Returning("id").Scan(ctx, &done); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("erase attachments: %w", err)
+		return nil, nil, fmt.Errorf("erase attachments: %w", err)
 	}
 	var msgs []int64
 	for _, id := range done {
@@ -385,18 +405,18 @@ func (s *Service) eraseFiles(ctx context.Context, tx tickets.Tx, rows []fileRow,
 		msgs = append(msgs, msgOf[id])
 	}
 	if len(files) > 0 {
-		if _, err := tx.NewDelete().Table("attachment_files").Where("sha256 IN (?)", bun.In(files)).
+		if _, err := tx.NewDelete().Table("attachment_files").Where("sha256 IN (?) AND location = ?", bun.In(files), tickets.FileInDB).
 			Where("NOT EXISTS (SELECT 1 FROM attachments a WHERE a.file_sha256 = attachment_files.sha256)").Exec(ctx); err != nil {
-			return nil, fmt.Errorf("delete files: %w", err)
+			return nil, nil, fmt.Errorf("delete files: %w", err)
 		}
 	}
 	if transcripts && len(msgs) > 0 {
 		if _, err := tx.NewUpdate().Table("messages").Set("body = ?, erased_at = ?", Erased, s.svc.Now()).
 			Where("id IN (?) AND erased_at IS NULL", bun.In(msgs)).Exec(ctx); err != nil {
-			return nil, fmt.Errorf("erase transcripts: %w", err)
+			return nil, nil, fmt.Errorf("erase transcripts: %w", err)
 		}
 	}
-	return by, nil
+	return by, files, nil
 }
 
 // expireCustomers anonymises one batch of customers all of whose tickets ended before

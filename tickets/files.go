@@ -1,0 +1,485 @@
+package tickets
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
+)
+
+// Files Hotline keeps (attachment_files): in the database, or in a FileStore (SetFileStore)
+// under their SHA-256. With a store, a file is put BEFORE the transaction of the message
+// that carries it, never inside it (no upload while holding a customer's lock or a group
+// commit): keepFile first upserts the file's row (location 'store', touched_at now) in a
+// statement of its own, then puts the bytes, and the message's transaction only refers to
+// the key. A file whose message then failed is an orphan, which SweepFiles deletes once it is
+// older than the grace period (Config.FileGrace): longer than any transaction (MaxTxAge) plus
+// an upload, so a file still being written is never taken. The sweep holds each row it
+// deletes (FOR UPDATE SKIP LOCKED on PostgreSQL, the write transaction on SQLite) while it
+// deletes the object and then the row; a writer touching the same key waits for it and then
+// writes both again, so no row ever points at a missing object.
+
+// File locations (attachment_files.location).
+const (
+	FileInDB    = "db"    // content is in the row
+	FileInStore = "store" // content is NULL; the FileStore has the bytes
+)
+
+// DefaultFileGrace is Config.FileGrace's default: MaxTxAge and a slow upload, with room.
+const DefaultFileGrace = time.Hour
+
+// FileSweepBatch is how many files one sweep transaction deletes at most.
+const FileSweepBatch = 100
+
+// SetFileStore keeps new files' bytes in fs rather than in the database; nil keeps them in
+// the database. Set it before the service takes messages.
+func (s *Service) SetFileStore(fs FileStore) { s.files = fs }
+
+// FileStore is the store new files go to, nil when the database keeps them.
+func (s *Service) FileStore() FileStore { return s.files }
+
+// fileKey is a file's key: the lower-case hex SHA-256 of its content.
+func fileKey(content []byte) string {
+	h := sha256.Sum256(content)
+	return hex.EncodeToString(h[:])
+}
+
+// keepFile makes content's file safe in the store before a transaction refers to it, and
+// returns its key: the row is touched (created as 'store', or its touched_at moved on)
+// first, so the sweep leaves it alone, then the bytes are put unless the store has them
+// already. A row in the database ('db', not moved yet) needs no put. With no store it
+// returns "" and the transaction keeps the content in the database (storeFile).
+func (s *Service) keepFile(ctx context.Context, content []byte, contentType string) (string, error) {
+	if s.files == nil || content == nil {
+		return "", nil
+	}
+	key := fileKey(content)
+	size := int64(len(content))
+	var loc string
+	err := s.db.NewInsert().Model(&attachmentFile{SHA256: key, SizeBytes: size, ContentType: contentType, Location: FileInStore, TouchedAt: s.now()}).
+		On("CONFLICT (sha256) DO UPDATE").Set("touched_at = EXCLUDED.touched_at").
+		Returning("location").Scan(ctx, &loc)
+	if err != nil {
+		return "", fmt.Errorf("touch file %.12s: %w", key, err)
+	}
+	if loc == FileInDB {
+		return key, nil
+	}
+	if got, err := s.files.Stat(ctx, key); err == nil && got == size {
+		return key, nil
+	} else if err != nil && !errors.Is(err, ErrNoFile) {
+		return "", fmt.Errorf("stat file %.12s: %w", key, err)
+	}
+	if err := s.files.Put(ctx, key, bytes.NewReader(content), size, contentType); err != nil {
+		return "", fmt.Errorf("put file %.12s: %w", key, err)
+	}
+	return key, nil
+}
+
+// keepAttachments keeps the contents of atts in the store (keepFile) and returns them
+// carrying their keys; atts itself is not changed. Without a store, or without content,
+// it returns atts.
+func (s *Service) keepAttachments(ctx context.Context, atts []NewAttachment) ([]NewAttachment, error) {
+	if s.files == nil || len(atts) == 0 {
+		return atts, nil
+	}
+	var kept []NewAttachment
+	for i, a := range atts {
+		if a.Content == nil || a.key != "" {
+			continue
+		}
+		if kept == nil {
+			kept = append([]NewAttachment(nil), atts...)
+		}
+		key, err := s.keepFile(ctx, a.Content, a.ContentType)
+		if err != nil {
+			return nil, err
+		}
+		kept[i].key = key
+	}
+	if kept == nil {
+		return atts, nil
+	}
+	return kept, nil
+}
+
+// storeFile keeps an attachment's content in the database, once per distinct file, inside
+// the message's transaction, and returns its key. It is written at once rather than
+// batched: the row can be large, and nothing else in the transaction needs its id.
+func (s *Service) storeFile(ctx context.Context, tx bun.IDB, content []byte, contentType string) (string, error) {
+	key := fileKey(content)
+	_, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
+		ContentType: contentType, Location: FileInDB, TouchedAt: s.now()}).
+		On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return "", fmt.Errorf("store attachment file: %w", err)
+	}
+	return key, nil
+}
+
+// StoredFile is a file Hotline keeps, as its row describes it.
+type StoredFile struct {
+	Key         string
+	Size        int64
+	ContentType string
+	Location    string // FileInDB or FileInStore
+}
+
+// AttachmentStream returns an attachment and the file Hotline keeps for it, to be read in
+// ranges with OpenFile.
+func (s *Service) AttachmentStream(ctx context.Context, id int64) (*Attachment, *StoredFile, error) {
+	a, err := s.Attachment(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.FileSHA256 == nil {
+		return nil, nil, notFoundf("Hotline does not keep the file %s; the provider has it at its own address", a.Filename)
+	}
+	f, err := s.storedFile(ctx, *a.FileSHA256)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, f, nil
+}
+
+func (s *Service) storedFile(ctx context.Context, key string) (*StoredFile, error) {
+	f := &StoredFile{Key: key}
+	err := s.db.NewSelect().Table("attachment_files").Column("size_bytes", "content_type", "location").
+		Where("sha256 = ?", key).Scan(ctx, &f.Size, &f.ContentType, &f.Location)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("file %.12s has no row: %w", key, ErrNoFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load file %.12s: %w", key, err)
+	}
+	return f, nil
+}
+
+// OpenFile reads length bytes of f from offset (length -1: to its end), from the store or
+// from its row. The caller checks the range against f.Size.
+func (s *Service) OpenFile(ctx context.Context, f *StoredFile, offset, length int64) (io.ReadCloser, error) {
+	if offset < 0 || offset > f.Size {
+		return nil, invalidf("offset %d is outside the file's %d bytes", offset, f.Size)
+	}
+	if length < 0 || offset+length > f.Size {
+		length = f.Size - offset
+	}
+	if f.Location == FileInStore {
+		if s.files == nil {
+			return nil, fmt.Errorf("file %.12s is in the file store, and no store is configured (FILES_URL)", f.Key)
+		}
+		r, err := s.files.Open(ctx, f.Key, offset, length)
+		if err != nil {
+			return nil, fmt.Errorf("open file %.12s: %w", f.Key, err)
+		}
+		return r, nil
+	}
+	var b []byte
+	// substr counts from 1, on bytea (PostgreSQL) and BLOB (SQLite) alike.
+	err := s.db.NewSelect().Table("attachment_files").ColumnExpr("substr(content, ?, ?)", offset+1, length).
+		Where("sha256 = ? AND location = ?", f.Key, FileInDB).Scan(ctx, &b)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Moved to the store since f was read.
+		g, err := s.storedFile(ctx, f.Key)
+		if err != nil {
+			return nil, err
+		}
+		if g.Location == FileInStore {
+			return s.OpenFile(ctx, g, offset, length)
+		}
+		return nil, fmt.Errorf("read file %.12s: %w", f.Key, ErrNoFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read file %.12s: %w", f.Key, err)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// readFile reads the whole of key's file.
+func (s *Service) readFile(ctx context.Context, key string) ([]byte, error) {
+	f, err := s.storedFile(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.OpenFile(ctx, f, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read file %.12s: %w", key, err)
+	}
+	if int64(len(b)) != f.Size {
+		return nil, fmt.Errorf("read file %.12s: %d bytes, not %d", key, len(b), f.Size)
+	}
+	return b, nil
+}
+
+// SweepFiles deletes up to limit orphans (0: FileSweepBatch): files in the store that no
+// attachment refers to and no writer touched within the grace period, each object deleted
+// before its row, holding the row. It returns how many it deleted; the periodic runner calls
+// it until it deletes fewer than a batch.
+func (s *Service) SweepFiles(ctx context.Context, limit int) (int, error) {
+	return s.sweepFiles(ctx, nil, limit)
+}
+
+// SweepFreedFiles is SweepFiles for the keys retention or an erasure just freed: they go
+// at once, unless a writer touched one within the grace period (it is about to be used
+// again, and the periodic sweep decides later).
+func (s *Service) SweepFreedFiles(ctx context.Context, keys []string) (int, error) {
+	if s.files == nil || len(keys) == 0 {
+		return 0, nil
+	}
+	n := 0
+	for len(keys) > 0 {
+		part := keys[:min(len(keys), FileSweepBatch)]
+		keys = keys[len(part):]
+		k, err := s.sweepFiles(ctx, part, len(part))
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (s *Service) sweepFiles(ctx context.Context, keys []string, limit int) (int, error) {
+	if s.files == nil {
+		return 0, nil
+	}
+	if limit <= 0 {
+		limit = FileSweepBatch
+	}
+	cut := s.now().Add(-s.cfg.FileGrace)
+	n := 0
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var gone []string
+		q := tx.NewSelect().Table("attachment_files").Column("sha256").
+			Where("location = ? AND touched_at < ?", FileInStore, cut).
+			Where("NOT EXISTS (SELECT 1 FROM attachments a WHERE a.file_sha256 = attachment_files.sha256)").
+			OrderExpr("touched_at").Limit(limit)
+		if keys != nil {
+			q = q.Where("sha256 IN (?)", bun.In(keys))
+		}
+		if s.db.Dialect().Name() == dialect.PG {
+			q = q.For("UPDATE SKIP LOCKED")
+		}
+		if err := q.Scan(ctx, &gone); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("find orphan files: %w", err)
+		}
+		if len(gone) == 0 {
+			return nil
+		}
+		for _, key := range gone {
+			if err := s.files.Delete(ctx, key); err != nil {
+				return fmt.Errorf("delete file %.12s: %w", key, err)
+			}
+		}
+		res, err := tx.NewDelete().Table("attachment_files").Where("sha256 IN (?)", bun.In(gone)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete orphan files' rows: %w", err)
+		}
+		k, _ := res.RowsAffected()
+		n = int(k)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// SweepStrayObjects deletes objects in the store that have no row and were written before
+// the grace period: a put whose row was swept before it finished, or a migration stopped
+// between its put and its update. Each is deleted holding a placeholder row of its key, so a
+// writer touching the key meanwhile waits and then puts it again.
+func (s *Service) SweepStrayObjects(ctx context.Context) (int, error) {
+	if s.files == nil {
+		return 0, nil
+	}
+	cut := s.now().Add(-s.cfg.FileGrace)
+	var stray []string
+	err := s.files.Walk(ctx, func(key string, _ int64, written time.Time) error {
+		if written.Before(cut) {
+			stray = append(stray, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("walk the file store: %w", err)
+	}
+	n := 0
+	for len(stray) > 0 {
+		part := stray[:min(len(stray), FileSweepBatch)]
+		stray = stray[len(part):]
+		var known []string
+		if err := s.db.NewSelect().Table("attachment_files").Column("sha256").Where("sha256 IN (?)", bun.In(part)).Scan(ctx, &known); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return n, fmt.Errorf("find stray files: %w", err)
+		}
+		for _, key := range part {
+			if slices.Contains(known, key) {
+				continue
+			}
+			deleted, err := s.deleteStray(ctx, key)
+			if err != nil {
+				return n, err
+			}
+			if deleted {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// deleteStray deletes key's object if it still has no row, holding a placeholder row
+// (touched long ago, so no reader takes it for a file) until the object is gone.
+func (s *Service) deleteStray(ctx context.Context, key string) (bool, error) {
+	deleted := false
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Location: FileInStore, TouchedAt: time.Unix(0, 0).UTC()}).
+			On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("hold stray file %.12s: %w", key, err)
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return nil // a writer made a row for it meanwhile
+		}
+		if err := s.files.Delete(ctx, key); err != nil {
+			return fmt.Errorf("delete stray file %.12s: %w", key, err)
+		}
+		if _, err := tx.NewDelete().Table("attachment_files").Where("sha256 = ?", key).Exec(ctx); err != nil {
+			return fmt.Errorf("release stray file %.12s: %w", key, err)
+		}
+		deleted = true
+		return nil
+	})
+	return deleted, err
+}
+
+// MoveReport is what one MoveFilesToStore batch did.
+type MoveReport struct {
+	Moved    int   // files now in the store, their database copy removed
+	Bytes    int64 // their size
+	Mismatch int   // files whose copy read back from the store did not hash to their key: left in the database
+	Gone     int   // rows deleted or moved by another process meanwhile
+	Left     int   // rows still in the database after the batch (after a dry run: all of them)
+	// Next is where the next batch starts (after this key), "" when this batch reached the
+	// end: a file that stayed in the database (Mismatch) is not tried again in the same run.
+	Next string
+}
+
+// MoveFilesToStore moves up to batch files the database keeps into the store: each is put,
+// read back from the store and hashed, and only a copy that hashes to its key has its row
+// updated (location 'store', content NULL, guarded by location = 'db', so a process racing
+// it or a rerun changes nothing twice). A copy that does not hash to its key is not used:
+// the file stays in the database, and is counted. Batches start after the key
+// after ("" first) and go on from Next until it is ""; it is safe beside a live server, and
+// a run stopped anywhere resumes with the rows still in the database. dryRun only counts.
+func (s *Service) MoveFilesToStore(ctx context.Context, after string, batch int, dryRun bool) (MoveReport, error) {
+	var r MoveReport
+	if s.files == nil {
+		return r, errors.New("no file store is configured: set FILES_URL to a directory or a bucket")
+	}
+	if batch <= 0 {
+		batch = FileSweepBatch
+	}
+	count := func() error {
+		n, err := s.db.NewSelect().Table("attachment_files").Where("location = ?", FileInDB).Count(ctx)
+		if err != nil {
+			return fmt.Errorf("count files in the database: %w", err)
+		}
+		r.Left = n
+		return nil
+	}
+	if dryRun {
+		return r, count()
+	}
+	var keys []string
+	if err := s.db.NewSelect().Table("attachment_files").Column("sha256").Where("location = ? AND sha256 > ?", FileInDB, after).
+		OrderExpr("sha256").Limit(batch).Scan(ctx, &keys); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return r, fmt.Errorf("find files in the database: %w", err)
+	}
+	if len(keys) == batch {
+		r.Next = keys[len(keys)-1]
+	}
+	for _, key := range keys {
+		if err := s.moveFile(ctx, key, &r); err != nil {
+			return r, err
+		}
+	}
+	return r, count()
+}
+
+// moveFile moves key's file to the store if the database still keeps it.
+func (s *Service) moveFile(ctx context.Context, key string, r *MoveReport) error {
+	var f attachmentFile
+	err := s.db.NewSelect().Model(&f).Where("sha256 = ? AND location = ?", key, FileInDB).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		r.Gone++
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read file %.12s: %w", key, err)
+	}
+	if fileKey(f.Content) != key {
+		// The database copy itself does not hash to its key: nothing to move it under.
+		r.Mismatch++
+		s.log.Warn("a file in the database does not match its key; left where it is", "file", key[:12])
+		return nil
+	}
+	size := int64(len(f.Content))
+	if err := s.files.Put(ctx, key, bytes.NewReader(f.Content), size, f.ContentType); err != nil {
+		return fmt.Errorf("put file %.12s: %w", key, err)
+	}
+	ok, err := s.verifyStored(ctx, key, size)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.Mismatch++
+		s.log.Warn("a file read back from the store does not match its key; left in the database", "file", key[:12])
+		return nil
+	}
+	res, err := s.db.NewUpdate().Table("attachment_files").Set("location = ?, content = NULL, size_bytes = ?", FileInStore, size).
+		Where("sha256 = ? AND location = ?", key, FileInDB).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark file %.12s moved: %w", key, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		r.Gone++ // deleted or moved meanwhile; an object left without a row is a stray the sweep deletes
+		return nil
+	}
+	r.Moved++
+	r.Bytes += size
+	return nil
+}
+
+// verifyStored reads key's file back from the store and reports whether it is size bytes
+// hashing to key.
+func (s *Service) verifyStored(ctx context.Context, key string, size int64) (bool, error) {
+	rc, err := s.files.Open(ctx, key, 0, -1)
+	if errors.Is(err, ErrNoFile) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read back file %.12s: %w", key, err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, rc)
+	if err != nil {
+		return false, fmt.Errorf("read back file %.12s: %w", key, err)
+	}
+	return n == size && hex.EncodeToString(h.Sum(nil)) == key, nil
+}

@@ -1,0 +1,531 @@
+package tickets_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/files"
+	"github.com/hotlinedesk/hotline/tickets/files/filestest"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// fileStores are the back ends the core's file tests run over.
+func fileStores() map[string]func(t *testing.T, clock *tickettest.Clock) tickets.FileStore {
+	return map[string]func(t *testing.T, clock *tickettest.Clock) tickets.FileStore{
+		"local": func(t *testing.T, clock *tickettest.Clock) tickets.FileStore {
+			s, err := files.NewLocal(t.TempDir(), clock.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+		"s3": func(t *testing.T, _ *tickettest.Clock) tickets.FileStore {
+			return filestest.NewS3(t, "hotline-files").Open(t, "hotline-files", "desk")
+		},
+	}
+}
+
+// eachStore runs fn with each back end on both databases, on a service whose clock starts
+// now (the local store's files carry the real time).
+func eachStore(t *testing.T, fn func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock)) {
+	for name, open := range fileStores() {
+		t.Run(name, func(t *testing.T) {
+			tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+				clock := tickettest.NewClock(time.Now().UTC())
+				svc := tickettest.Service(db, clock)
+				store := open(t, clock)
+				svc.SetFileStore(store)
+				fn(t, db, svc, store, clock)
+			})
+		})
+	}
+}
+
+func fileKeyOf(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+func fileMail(sid, from string, content []byte) tickets.Inbound {
+	return emailWith(sid, from, tickets.NewAttachment{Filename: "scan.pdf", ContentType: "application/pdf", SizeBytes: int64(len(content)), Content: content})
+}
+
+// firstAttachment is the id of the first attachment of the message res stored.
+func firstAttachment(t *testing.T, svc *tickets.Service, res *tickets.IntakeResult) int64 {
+	t.Helper()
+	d, err := svc.Ticket(context.Background(), res.Ticket.Ref())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range d.Messages {
+		if len(m.Attachments) > 0 {
+			return m.Attachments[0].ID
+		}
+	}
+	t.Fatal("the message has no attachment")
+	return 0
+}
+
+func fileRow(t *testing.T, db *bun.DB, k string) (location string, hasContent bool, found bool) {
+	t.Helper()
+	var rows []struct {
+		Location string
+		Content  []byte
+	}
+	if err := db.NewSelect().Table("attachment_files").Column("location", "content").Where("sha256 = ?", k).Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 {
+		return "", false, false
+	}
+	return rows[0].Location, rows[0].Content != nil, true
+}
+
+func inStore(t *testing.T, store tickets.FileStore, k string) bool {
+	t.Helper()
+	_, err := store.Stat(context.Background(), k)
+	if errors.Is(err, tickets.ErrNoFile) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+func countObjects(t *testing.T, store tickets.FileStore) int {
+	t.Helper()
+	n := 0
+	if err := store.Walk(context.Background(), func(string, int64, time.Time) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A file is in the store, its row saying so, before its message commits; two messages with
+// the same file share one object; the download reads it back from the store.
+func TestFilesPutInTheStoreAndDeduped(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, _ *tickettest.Clock) {
+		ctx := context.Background()
+		pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("发票 invoice "), 20000)...)
+		first, err := svc.Intake(ctx, fileMail("<a@x>", "zhou@example.cn", pdf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Intake(ctx, fileMail("<b@x>", "li@example.cn", pdf)); err != nil {
+			t.Fatal(err)
+		}
+		k := fileKeyOf(pdf)
+		if loc, content, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || content {
+			t.Fatalf("row of the file: found=%v location=%q content in the row=%v", ok, loc, content)
+		}
+		if n := countObjects(t, store); n != 1 {
+			t.Errorf("%d objects for one distinct file sent twice", n)
+		}
+		var rows int
+		if rows, err = db.NewSelect().Table("attachment_files").Count(ctx); err != nil || rows != 1 {
+			t.Errorf("%d file rows (%v)", rows, err)
+		}
+		_, f, err := svc.AttachmentStream(ctx, firstAttachment(t, svc, first))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Size != int64(len(pdf)) || f.Location != tickets.FileInStore || f.ContentType != "application/pdf" {
+			t.Errorf("stored file %+v", f)
+		}
+		r, err := svc.OpenFile(ctx, f, 9, 6)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(r)
+		r.Close()
+		if !bytes.Equal(got, pdf[9:15]) {
+			t.Errorf("range 9+6: %q, want %q", got, pdf[9:15])
+		}
+		_, whole, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, first))
+		if err != nil || !bytes.Equal(whole, pdf) {
+			t.Errorf("whole file: %d bytes, %v", len(whole), err)
+		}
+	})
+}
+
+// Without a store the database keeps the file in the row, as before, and the same reads work.
+func TestFilesWithoutAStoreStayInTheDatabase(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		svc := tickettest.Service(db, tickettest.NewClock(t0))
+		pdf := []byte("%PDF-1.4 kept in the row")
+		res, err := svc.Intake(ctx, fileMail("<a@x>", "zhou@example.cn", pdf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc, content, ok := fileRow(t, db, fileKeyOf(pdf)); !ok || loc != tickets.FileInDB || !content {
+			t.Fatalf("row: found=%v location=%q content=%v", ok, loc, content)
+		}
+		_, f, err := svc.AttachmentStream(ctx, firstAttachment(t, svc, res))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ off, n int64 }{{0, -1}, {5, 3}, {int64(len(pdf)) - 1, 1}, {3, 1000}} {
+			r, err := svc.OpenFile(ctx, f, c.off, c.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(r)
+			end := int64(len(pdf))
+			if c.n >= 0 && c.off+c.n < end {
+				end = c.off + c.n
+			}
+			if !bytes.Equal(got, pdf[c.off:end]) {
+				t.Errorf("range %d+%d: %q", c.off, c.n, got)
+			}
+		}
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Errorf("sweep without a store: %d, %v", n, err)
+		}
+	})
+}
+
+// A message whose transaction fails after its file was put leaves an orphan: the sweep
+// keeps it through the grace period (a writer may still be committing) and deletes object
+// and row after it.
+func TestOrphanSweptOnlyAfterTheGrace(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		pdf := []byte("%PDF-1.4 orphan of a failed message")
+		lift := tickettest.FailInserts(t, db, "attachments", "NEW.filename = 'scan.pdf'")
+		if _, err := svc.Intake(ctx, fileMail("<a@x>", "zhou@example.cn", pdf)); err == nil {
+			t.Fatal("the message was stored despite the failing insert")
+		}
+		lift()
+		k := fileKeyOf(pdf)
+		if _, _, ok := fileRow(t, db, k); !ok || !inStore(t, store, k) {
+			t.Fatal("the file was not put before the transaction")
+		}
+		clock.Advance(tickets.DefaultFileGrace - time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("swept %d within the grace period (%v)", n, err)
+		}
+		if !inStore(t, store, k) {
+			t.Fatal("the object went within the grace period")
+		}
+		clock.Advance(2 * time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("swept %d after the grace period (%v)", n, err)
+		}
+		if _, _, ok := fileRow(t, db, k); ok || inStore(t, store, k) {
+			t.Error("the orphan's row or object is still there")
+		}
+		// A referenced file is never swept, however old.
+		res, err := svc.Intake(ctx, fileMail("<b@x>", "li@example.cn", pdf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(30 * 24 * time.Hour)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("swept %d referenced files (%v)", n, err)
+		}
+		if _, content, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(content, pdf) {
+			t.Errorf("referenced file after the sweep: %v", err)
+		}
+	})
+}
+
+// An object the store holds with no row (a put whose row was swept, a migration stopped
+// between put and update) is deleted after the grace period; one with a row is kept.
+func TestStrayObjectsSwept(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		stray := []byte("no row names me")
+		if err := store.Put(ctx, fileKeyOf(stray), bytes.NewReader(stray), int64(len(stray)), "text/plain"); err != nil {
+			t.Fatal(err)
+		}
+		kept := []byte("%PDF-1.4 kept")
+		if _, err := svc.Intake(ctx, fileMail("<a@x>", "zhou@example.cn", kept)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := svc.SweepStrayObjects(ctx); err != nil || n != 0 {
+			t.Fatalf("swept %d strays within the grace period (%v)", n, err)
+		}
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		if n, err := svc.SweepStrayObjects(ctx); err != nil || n != 1 {
+			t.Fatalf("swept %d strays (%v)", n, err)
+		}
+		if inStore(t, store, fileKeyOf(stray)) || !inStore(t, store, fileKeyOf(kept)) {
+			t.Error("the stray is still there, or the kept file went")
+		}
+		if _, _, ok := fileRow(t, db, fileKeyOf(stray)); ok {
+			t.Error("the placeholder row was left behind")
+		}
+	})
+}
+
+// The sweep and a writer race for the same key: the writer touches the row while the sweep
+// holds it, or after the sweep deleted it. Whoever wins, every attachment's file is there.
+func TestSweepRacesWriter(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		for i := range 12 {
+			content := []byte(fmt.Sprintf("%%PDF-1.4 raced file %d", i))
+			k := fileKeyOf(content)
+			// An orphan older than the grace period: a failed message's file.
+			lift := tickettest.FailInserts(t, db, "attachments", "NEW.filename = 'scan.pdf'")
+			if _, err := svc.Intake(ctx, fileMail(fmt.Sprintf("<fail%d@x>", i), "zhou@example.cn", content)); err == nil {
+				t.Fatal("the failing message was stored")
+			}
+			lift()
+			clock.Advance(tickets.DefaultFileGrace + time.Minute)
+
+			var wg sync.WaitGroup
+			var res *tickets.IntakeResult
+			var werr, serr error
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				res, werr = svc.Intake(ctx, fileMail(fmt.Sprintf("<ok%d@x>", i), fmt.Sprintf("c%d@example.cn", i), content))
+			}()
+			go func() {
+				defer wg.Done()
+				_, serr = svc.SweepFiles(ctx, 0)
+			}()
+			wg.Wait()
+			if werr != nil || serr != nil {
+				t.Fatalf("round %d: writer %v, sweep %v", i, werr, serr)
+			}
+			if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore {
+				t.Fatalf("round %d: the message's file has no row", i)
+			}
+			if !inStore(t, store, k) {
+				t.Fatalf("round %d: the message's file is missing from the store", i)
+			}
+			if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("round %d: reading the file: %v", i, err)
+			}
+		}
+	})
+}
+
+// corruptReads is a store whose reads do not give back what was put.
+type corruptReads struct {
+	tickets.FileStore
+	bad map[string]bool
+}
+
+func (c corruptReads) Open(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
+	if c.bad[key] {
+		return io.NopCloser(bytes.NewReader([]byte("not what was put"))), nil
+	}
+	return c.FileStore.Open(ctx, key, offset, length)
+}
+
+// The migration moves database-held files in batches, verified by hash; stopped in the
+// middle it resumes; a copy that does not read back as put leaves the database copy.
+func TestMoveFilesToStore(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		// Files kept in the database first: the desk ran without a store.
+		svc.SetFileStore(nil)
+		var contents [][]byte
+		var ids []int64
+		for i := range 7 {
+			c := []byte(fmt.Sprintf("%%PDF-1.4 old file %d %s", i, bytes.Repeat([]byte("x"), i*1000)))
+			res, err := svc.Intake(ctx, fileMail(fmt.Sprintf("<m%d@x>", i), fmt.Sprintf("c%d@example.cn", i), c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			contents, ids = append(contents, c), append(ids, firstAttachment(t, svc, res))
+		}
+		if _, err := svc.MoveFilesToStore(ctx, "", 3, false); err == nil {
+			t.Fatal("moved files with no store configured")
+		}
+		bad := fileKeyOf(contents[4])
+		svc.SetFileStore(corruptReads{store, map[string]bool{bad: true}})
+		dry, err := svc.MoveFilesToStore(ctx, "", 3, true)
+		if err != nil || dry.Left != 7 || dry.Moved != 0 {
+			t.Fatalf("dry run: %+v %v", dry, err)
+		}
+		// One batch, then "killed": the next run starts over from the first key and goes on.
+		r, err := svc.MoveFilesToStore(ctx, "", 3, false)
+		if err != nil || r.Moved+r.Mismatch != 3 || r.Next == "" {
+			t.Fatalf("first batch: %+v %v", r, err)
+		}
+		moved, mismatch, after := r.Moved, r.Mismatch, ""
+		for {
+			r, err := svc.MoveFilesToStore(ctx, after, 3, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			moved, mismatch = moved+r.Moved, mismatch+r.Mismatch
+			if r.Next == "" {
+				if r.Left != 1 {
+					t.Errorf("%d left in the database, want the one that did not verify", r.Left)
+				}
+				break
+			}
+			after = r.Next
+		}
+		if moved != 6 {
+			t.Errorf("moved %d files, want 6", moved)
+		}
+		for i, c := range contents {
+			loc, hasContent, _ := fileRow(t, db, fileKeyOf(c))
+			want := tickets.FileInStore
+			if fileKeyOf(c) == bad {
+				want = tickets.FileInDB
+			}
+			if loc != want || hasContent != (want == tickets.FileInDB) {
+				t.Errorf("file %d: location %q, content in the row %v", i, loc, hasContent)
+			}
+		}
+		svc.SetFileStore(store)
+		for i, id := range ids {
+			if _, got, err := svc.AttachmentFile(ctx, id); err != nil || !bytes.Equal(got, contents[i]) {
+				t.Errorf("file %d after the move: %v", i, err)
+			}
+		}
+		// Run again: nothing left to move but the unverified one, which now verifies.
+		r, err = svc.MoveFilesToStore(ctx, "", 3, false)
+		if err != nil || r.Moved != 1 || r.Left != 0 {
+			t.Errorf("rerun: %+v %v", r, err)
+		}
+	})
+}
+
+// holdingDelete is a store whose Delete says when it starts and waits to be let go: the
+// sweep then holds the row it deletes for as long as the test likes.
+type holdingDelete struct {
+	tickets.FileStore
+	held, release chan struct{}
+}
+
+func (h holdingDelete) Delete(ctx context.Context, key string) error {
+	h.held <- struct{}{}
+	<-h.release
+	return h.FileStore.Delete(ctx, key)
+}
+
+// A writer touching a key the sweep holds waits until the sweep has deleted object and row,
+// then writes both again: its message never points at a missing file.
+func TestWriterWaitsForTheSweepHoldingItsFile(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		content := []byte("%PDF-1.4 held by the sweep")
+		lift := tickettest.FailInserts(t, db, "attachments", "NEW.filename = 'scan.pdf'")
+		if _, err := svc.Intake(ctx, fileMail("<fail@x>", "zhou@example.cn", content)); err == nil {
+			t.Fatal("the failing message was stored")
+		}
+		lift()
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		hold := holdingDelete{store, make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(hold)
+		swept := make(chan error, 1)
+		go func() { _, err := svc.SweepFiles(ctx, 0); swept <- err }()
+		<-hold.held // the sweep holds the row and is deleting the object
+		written := make(chan error, 1)
+		var res *tickets.IntakeResult
+		go func() {
+			var err error
+			res, err = svc.Intake(ctx, fileMail("<ok@x>", "li@example.cn", content))
+			written <- err
+		}()
+		select {
+		case err := <-written:
+			t.Fatalf("the writer finished while the sweep held its file: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		close(hold.release)
+		if err := <-swept; err != nil {
+			t.Fatal(err)
+		}
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+		svc.SetFileStore(store)
+		k := fileKeyOf(content)
+		if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || !inStore(t, store, k) {
+			t.Fatal("the writer's file is missing after the sweep let go")
+		}
+		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("reading the file: %v", err)
+		}
+	})
+}
+
+// failingPuts is a store that fails every put after the first few, as a store gone away or
+// a process killed in the middle of a batch would leave it.
+type failingPuts struct {
+	tickets.FileStore
+	left *int
+}
+
+func (f failingPuts) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	if *f.left <= 0 {
+		return errors.New("connection reset by peer")
+	}
+	*f.left--
+	return f.FileStore.Put(ctx, key, r, size, contentType)
+}
+
+// A move stopped in the middle of a batch (the store failing) leaves every file readable
+// where its row says, and run again it moves the rest.
+func TestMoveFilesStoppedAndResumed(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, _ *tickettest.Clock) {
+		ctx := context.Background()
+		svc.SetFileStore(nil)
+		var ids []int64
+		var contents [][]byte
+		for i := range 6 {
+			c := []byte(fmt.Sprintf("%%PDF-1.4 file %d before the store", i))
+			res, err := svc.Intake(ctx, fileMail(fmt.Sprintf("<r%d@x>", i), fmt.Sprintf("r%d@example.cn", i), c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, contents = append(ids, firstAttachment(t, svc, res)), append(contents, c)
+		}
+		left := 4
+		svc.SetFileStore(failingPuts{store, &left})
+		var err error
+		after := ""
+		for err == nil {
+			var r tickets.MoveReport
+			r, err = svc.MoveFilesToStore(ctx, after, 3, false)
+			if err == nil && r.Next == "" {
+				t.Fatal("the move finished although the store failed")
+			}
+			after = r.Next
+		}
+		svc.SetFileStore(store)
+		inDB, _ := db.NewSelect().Table("attachment_files").Where("location = 'db'").Count(ctx)
+		if inDB != 2 {
+			t.Errorf("%d files in the database after the failure, want the 2 not put", inDB)
+		}
+		for i, id := range ids {
+			if _, got, err := svc.AttachmentFile(ctx, id); err != nil || !bytes.Equal(got, contents[i]) {
+				t.Errorf("file %d after the failed move: %v", i, err)
+			}
+		}
+		r, err := svc.MoveFilesToStore(ctx, "", 3, false)
+		if err == nil && r.Next != "" {
+			r, err = svc.MoveFilesToStore(ctx, r.Next, 3, false)
+		}
+		if err != nil || r.Left != 0 {
+			t.Fatalf("the resumed move: %+v %v", r, err)
+		}
+		for i, id := range ids {
+			if _, got, err := svc.AttachmentFile(ctx, id); err != nil || !bytes.Equal(got, contents[i]) {
+				t.Errorf("file %d after the resumed move: %v", i, err)
+			}
+		}
+	})
+}
