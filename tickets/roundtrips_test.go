@@ -3,8 +3,10 @@ package tickets_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -127,4 +129,60 @@ func TestIntakeRoundTrips(t *testing.T) {
 	if messages != 4 || tickets_ != 2 {
 		t.Fatalf("%d messages on %d tickets, want 4 on 2", messages, tickets_)
 	}
+}
+
+// Four processes (four Services, each with its own batcher) receive a known customer's
+// first messages since their tickets closed at the same moment, for 20 customers: each
+// customer ends with one new ticket holding all four messages. On PostgreSQL the plain
+// path takes the customer's lock and only then reads their tickets, in a statement of its
+// own, so the process that waited sees the ticket the first one opened.
+func TestIntakeOneNewTicketAcrossProcesses(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		clock := tickettest.NewClock(t0)
+		svcs := make([]*tickets.Service, 4)
+		for i := range svcs {
+			svcs[i] = tickettest.Service(db, clock)
+		}
+		admin := adminActor(t, svcs[0])
+		const customers = 20
+		phone := func(c int) string { return fmt.Sprintf("+86137000000%02d", c) }
+		for c := range customers {
+			res, err := svcs[0].Intake(ctx, sms(phone(c), "earlier question", fmt.Sprintf("OLD%d", c)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustDo(t)(svcs[0].SetStatus(ctx, admin, res.Ticket.Ref(), tickets.StatusResolved, ""))
+			mustDo(t)(svcs[0].SetStatus(ctx, admin, res.Ticket.Ref(), tickets.StatusClosed, ""))
+		}
+		for c := range customers {
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i, svc := range svcs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					if _, err := svc.Intake(ctx, sms(phone(c), "again", fmt.Sprintf("SM%d-%d", c, i))); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+		}
+		var perTicket []int
+		if err := db.NewSelect().Table("messages").ColumnExpr("COUNT(*)").
+			Where("ticket_id IN (SELECT id FROM tickets WHERE status = 'new')").Group("ticket_id").Scan(ctx, &perTicket); err != nil {
+			t.Fatal(err)
+		}
+		if len(perTicket) != customers {
+			t.Errorf("%d new tickets, want one per customer (%d)", len(perTicket), customers)
+		}
+		for _, n := range perTicket {
+			if n != len(svcs) {
+				t.Errorf("a new ticket holds %d messages, want %d", n, len(svcs))
+			}
+		}
+	})
 }
