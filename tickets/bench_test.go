@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,16 +26,31 @@ func eachBenchDB(b *testing.B, fn func(b *testing.B, db *bun.DB)) {
 // many goroutines at once from the 100 (they share transactions). The baseline beside them is the floor
 // on the same database: one bare INSERT per transaction. On PostgreSQL each case reports
 // its round trips to the server per operation (roundtrips/op, counted on the connections:
-// see countedPostgres), and every case its allocations.
+// see countedPostgres) and the CPU time its backends spent (pg-cpu-ms/op, see backendCPU),
+// and every case its allocations and the CPU time of this process (go-cpu-ms/op).
 func BenchmarkIntake(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) { benchIntake(b, tickettest.SQLite(b), nil) })
+	b.Run("sqlite", func(b *testing.B) { benchIntake(b, tickettest.SQLite(b), nil, nil) })
 	b.Run("postgres", func(b *testing.B) {
-		db, writes := countedPostgres(b)
-		benchIntake(b, db, writes)
+		db, writes, ports := countedPostgresPorts(b)
+		admin, err := tickets.OpenDB(tickettest.PostgresURL())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { admin.Close() })
+		benchIntake(b, db, writes, func() time.Duration { return backendCPU(b, admin, ports) })
 	})
 }
 
-func benchIntake(b *testing.B, db *bun.DB, writes *atomic.Int64) {
+// processCPU is the CPU time this process has used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchIntake(b *testing.B, db *bun.DB, writes *atomic.Int64, pgCPU func() time.Duration) {
 	svc := tickettest.Service(db, tickets.SystemClock{})
 	ctx := context.Background()
 	var seq atomic.Int64
@@ -51,13 +67,19 @@ func benchIntake(b *testing.B, db *bun.DB, writes *atomic.Int64) {
 	// allocations and round trips.
 	measure := func(b *testing.B, parallel bool, fn func() error) {
 		b.ReportAllocs()
+		perOp := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(b.N) }
 		if writes != nil {
 			if err := db.PingContext(ctx); err != nil {
 				b.Fatal(err)
 			}
-			before := writes.Load()
-			defer func() { b.ReportMetric(float64(writes.Load()-before)/float64(b.N), "roundtrips/op") }()
+			before, cpu := writes.Load(), pgCPU()
+			defer func() {
+				b.ReportMetric(float64(writes.Load()-before)/float64(b.N), "roundtrips/op")
+				b.ReportMetric(perOp(pgCPU()-cpu), "pg-cpu-ms/op")
+			}()
 		}
+		goCPU := processCPU(b)
+		defer func() { b.ReportMetric(perOp(processCPU(b)-goCPU), "go-cpu-ms/op") }()
 		if !parallel {
 			for b.Loop() {
 				if err := fn(); err != nil {

@@ -1,14 +1,19 @@
 package tickets_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -21,8 +26,14 @@ import (
 // countedPostgres is tickettest.Postgres seen through a counter of round trips: pgdriver
 // writes each query (BEGIN and COMMIT included, or a prepared statement's bind and
 // execute) to the server in one write and waits for its answer, so the writes on the
-// connections are the round trips.
+// connections are the round trips. ports gets the local port of each connection opened,
+// by which pg_stat_activity names its backend (see backendCPU).
 func countedPostgres(t testing.TB) (*bun.DB, *atomic.Int64) {
+	db, writes, _ := countedPostgresPorts(t)
+	return db, writes
+}
+
+func countedPostgresPorts(t testing.TB) (*bun.DB, *atomic.Int64, *sync.Map) {
 	t.Helper()
 	migrated := tickettest.Postgres(t)
 	var schema string
@@ -38,6 +49,7 @@ func countedPostgres(t testing.TB) (*bun.DB, *atomic.Int64) {
 	q.Set("plan_cache_mode", "force_generic_plan") // as tickets.OpenDB
 	u.RawQuery = q.Encode()
 	writes := new(atomic.Int64)
+	ports := new(sync.Map)
 	var d net.Dialer
 	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(u.String()),
 		func(c *pgdriver.Config) {
@@ -46,6 +58,9 @@ func countedPostgres(t testing.TB) (*bun.DB, *atomic.Int64) {
 				if err != nil {
 					return nil, err
 				}
+				if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
+					ports.Store(a.Port, true)
+				}
 				return countingConn{conn, writes}, nil
 			}
 		}))
@@ -53,7 +68,36 @@ func countedPostgres(t testing.TB) (*bun.DB, *atomic.Int64) {
 	sqldb.SetMaxIdleConns(32)
 	db := bun.NewDB(sqldb, pgdialect.New())
 	t.Cleanup(func() { db.Close() })
-	return db, writes
+	return db, writes, ports
+}
+
+// backendCPU is the CPU time the PostgreSQL backends serving db's connections (their
+// client ports in ports) have used so far, read from /proc/<pid>/stat (utime and stime,
+// in clock ticks of 10 ms): the server is local. It reads through admin, a connection
+// of its own, and leaves it out.
+func backendCPU(t testing.TB, admin *bun.DB, ports *sync.Map) time.Duration {
+	t.Helper()
+	var list []int
+	ports.Range(func(k, _ any) bool { list = append(list, k.(int)); return true })
+	var pids []int
+	if err := admin.NewRaw("SELECT pid FROM pg_stat_activity WHERE client_port = ANY(?::int[])", pgdialect.Array(list)).
+		Scan(context.Background(), &pids); err != nil {
+		t.Fatal(err)
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // the backend ended
+		}
+		// The fields after the command's closing parenthesis: utime and stime are the
+		// 12th and 13th of them.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return total
 }
 
 type countingConn struct {
