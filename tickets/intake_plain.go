@@ -5,11 +5,13 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
@@ -190,28 +192,40 @@ func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (
 			named = append(named, in.TicketID)
 		}
 	}
+	kinds, values := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		kinds[i], values[i] = string(k[0].(IdentityKind)), k[1].(string)
+	}
+	name, text, err := s.plainReadStatement()
+	if err != nil {
+		return plainRead{}, err
+	}
 	var rows []plainRow
-	err := conn.NewRaw(`BEGIN;
-		DO $hotline$ BEGIN PERFORM FROM (VALUES ?) AS k (kind, value)
-			JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id
-			ORDER BY c.id FOR UPDATE OF c; END $hotline$;
-		WITH k (kind, value) AS (VALUES ?),
-		c AS MATERIALIZED (SELECT c.id, c.name, c.locale, c.tags, c.created_at, c.updated_at, i.kind AS identity_kind, i.value AS identity_value
-			FROM k JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id),
-		o AS MATERIALIZED (SELECT DISTINCT id FROM c),
-		t AS MATERIALIZED (SELECT t.* FROM o CROSS JOIN LATERAL (SELECT * FROM tickets WHERE customer_id = o.id OFFSET 0) AS t WHERE ?),
-		n AS MATERIALIZED (SELECT
-			(SELECT count(*) FROM k WHERE NOT EXISTS (SELECT FROM c WHERE c.identity_kind = k.kind AND c.identity_value = k.value)) AS customers,
-			(SELECT count(*) FROM o WHERE NOT EXISTS (SELECT FROM t WHERE t.customer_id = o.id)) AS tickets),
-		ids AS MATERIALIZED (SELECT
-			ARRAY(SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, n.customers)) AS customers,
-			ARRAY(SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, n.customers + n.tickets)) AS tickets,
-			ARRAY(SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, ?)) AS messages FROM n)
-		SELECT ids.customers AS hl_new_customers, ids.tickets AS hl_new_tickets, ids.messages AS hl_new_messages,
-			c.id AS hl_customer_id, c.name AS hl_name, c.locale AS hl_locale, c.tags AS hl_tags, c.created_at AS hl_created_at,
-			c.updated_at AS hl_updated_at, c.identity_kind AS hl_identity_kind, c.identity_value AS hl_identity_value, t.*
-		FROM ids LEFT JOIN c ON true LEFT JOIN t ON t.customer_id = c.id`,
-		valuesList(keys), valuesList(keys), s.threadable(named), len(ins)).Scan(ctx, &rows)
+	read := func() error {
+		return conn.NewRaw(`BEGIN;
+			DO $hotline$ BEGIN PERFORM FROM (VALUES ?) AS k (kind, value)
+				JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id
+				ORDER BY c.id FOR UPDATE OF c; END $hotline$;
+			EXECUTE ? (?, ?, ?, ?, ?)`,
+			valuesList(keys), bun.Safe(name), pgdialect.Array(kinds), pgdialect.Array(values), pgdialect.Array(named),
+			s.now().Add(-s.cfg.ReopenWindow), len(ins)).Scan(ctx, &rows)
+	}
+	err = read()
+	var pgErr pgdriver.Error
+	if errors.As(err, &pgErr) && (pgErr.Field('C') == "26000" || pgErr.Field('C') == "0A000") {
+		// The connection has not prepared the statement yet (invalid_sql_statement_name), or
+		// prepared it before a migration changed the tables ("cached plan must not change
+		// result type"): it is prepared afresh, outside the transaction, once a connection.
+		rollback(conn)
+		if _, err := conn.Conn.ExecContext(ctx, "DEALLOCATE "+name); err != nil && pgErr.Field('C') == "0A000" {
+			return plainRead{}, fmt.Errorf("deallocate %s: %w", name, err)
+		}
+		if _, err := conn.Conn.ExecContext(ctx, "PREPARE "+name+" (text[], text[], bigint[], timestamptz, bigint) AS "+text); err != nil {
+			return plainRead{}, fmt.Errorf("prepare %s: %w", name, err)
+		}
+		rows = nil
+		err = read()
+	}
 	if err != nil {
 		return plainRead{}, fmt.Errorf("find customers and their tickets: %w", err)
 	}
@@ -238,6 +252,46 @@ func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (
 		}
 	}
 	return r, nil
+}
+
+// plainReadStatement is the plain path's reading statement, prepared on each connection
+// under its name (a hash of its text: the reopen window is part of it) so that PostgreSQL
+// plans it once a connection, not once a message (planning cost three times running it).
+// Its parameters: the identities' kinds and values ($1, $2), the tickets the messages name
+// ($3, 0 for none), the start of the reopen window ($4) and the number of messages ($5).
+// The identities and each customer's tickets are LATERAL lookups on their indexes, which
+// the generic plan cannot trade for a scan of the table whatever number of identities it
+// guesses.
+func (s *Service) plainReadStatement() (name, text string, err error) {
+	reopenable := bun.SafeQuery("1 = 0 AND $4::timestamptz IS NULL")
+	if s.cfg.ReopenWindow > 0 {
+		reopenable = bun.SafeQuery("t.status = ? AND t.resolved_at >= $4::timestamptz", StatusResolved)
+	}
+	q := s.db.NewRaw(`WITH k AS MATERIALIZED (SELECT DISTINCT kind, value FROM unnest($1::text[], $2::text[]) AS k (kind, value)),
+		c AS MATERIALIZED (SELECT c.* FROM k CROSS JOIN LATERAL (SELECT c.id, c.name, c.locale, c.tags, c.created_at, c.updated_at,
+				i.kind AS identity_kind, i.value AS identity_value
+			FROM customer_identities AS i JOIN customers AS c ON c.id = i.customer_id WHERE i.kind = k.kind AND i.value = k.value OFFSET 0) AS c),
+		o AS MATERIALIZED (SELECT DISTINCT id FROM c),
+		t AS MATERIALIZED (SELECT t.* FROM o CROSS JOIN LATERAL (SELECT * FROM tickets WHERE customer_id = o.id OFFSET 0) AS t
+			WHERE CASE WHEN t.status IN (?) THEN 1 WHEN t.id = ANY($3::bigint[]) AND t.status <> ? THEN 1 WHEN ? THEN 1 ELSE 0 END = 1),
+		n AS MATERIALIZED (SELECT
+			(SELECT count(*) FROM k WHERE NOT EXISTS (SELECT FROM c WHERE c.identity_kind = k.kind AND c.identity_value = k.value)) AS customers,
+			(SELECT count(*) FROM o WHERE NOT EXISTS (SELECT FROM t WHERE t.customer_id = o.id)) AS tickets),
+		ids AS MATERIALIZED (SELECT
+			ARRAY(SELECT nextval(pg_get_serial_sequence('customers', 'id')) FROM generate_series(1, n.customers)) AS customers,
+			ARRAY(SELECT nextval(pg_get_serial_sequence('tickets', 'id')) FROM generate_series(1, n.customers + n.tickets)) AS tickets,
+			ARRAY(SELECT nextval(pg_get_serial_sequence('messages', 'id')) FROM generate_series(1, $5::bigint)) AS messages FROM n)
+		SELECT ids.customers AS hl_new_customers, ids.tickets AS hl_new_tickets, ids.messages AS hl_new_messages,
+			c.id AS hl_customer_id, c.name AS hl_name, c.locale AS hl_locale, c.tags AS hl_tags, c.created_at AS hl_created_at,
+			c.updated_at AS hl_updated_at, c.identity_kind AS hl_identity_kind, c.identity_value AS hl_identity_value, t.*
+		FROM ids LEFT JOIN c ON true LEFT JOIN t ON t.customer_id = c.id`, bun.In(activeStatuses), StatusClosed, reopenable)
+	b, err := q.AppendQuery(s.db.QueryGen(), nil)
+	if err != nil {
+		return "", "", fmt.Errorf("render the plain path's read: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return fmt.Sprintf("hotline_plain_read_%016x", h.Sum64()), string(b), nil
 }
 
 // rollback ends the transaction begun by hand on conn. A connection that cannot say
