@@ -2,8 +2,10 @@ package tickets_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -18,62 +20,109 @@ func eachBenchDB(b *testing.B, fn func(b *testing.B, db *bun.DB)) {
 	b.Run("postgres", func(b *testing.B) { fn(b, tickettest.Postgres(b)) })
 }
 
-// BenchmarkIntake stores SMS messages from 1,000 customers: the first message of each opens
-// a ticket, later ones thread into it. The baseline beside it is the floor on the same
-// database: one bare INSERT per transaction.
+// BenchmarkIntake stores SMS messages: "serial" one after another from 100 customers with
+// an open ticket (each a reply threaded onto it), "alone" one after
+// another each from a new customer (the lone message that opens a ticket), "parallel" from
+// many goroutines at once from the 100 (they share transactions). The baseline beside them is the floor
+// on the same database: one bare INSERT per transaction. On PostgreSQL each case reports
+// its round trips to the server per operation (roundtrips/op, counted on the connections:
+// see countedPostgres) and the CPU time its backends spent (pg-cpu-ms/op, see backendCPU),
+// and every case its allocations and the CPU time of this process (go-cpu-ms/op).
 func BenchmarkIntake(b *testing.B) {
-	eachBenchDB(b, func(b *testing.B, db *bun.DB) {
-		svc := tickettest.Service(db, tickets.SystemClock{})
-		ctx := context.Background()
-		var seq atomic.Int64
-		if _, err := db.ExecContext(ctx, "CREATE TABLE bench_baseline (id BIGINT PRIMARY KEY, body TEXT NOT NULL)"); err != nil {
+	b.Run("sqlite", func(b *testing.B) { benchIntake(b, tickettest.SQLite(b), nil, nil) })
+	b.Run("postgres", func(b *testing.B) {
+		db, writes, ports := countedPostgresPorts(b)
+		admin, err := tickets.OpenDB(tickettest.PostgresURL())
+		if err != nil {
 			b.Fatal(err)
 		}
-		insert := func() error {
-			return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-				_, err := tx.ExecContext(ctx, "INSERT INTO bench_baseline (id, body) VALUES (?, ?)", seq.Add(1), "claim status?")
-				return err
-			})
-		}
-		b.Run("baseline-serial", func(b *testing.B) {
-			for b.Loop() {
-				if err := insert(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run("baseline-parallel", func(b *testing.B) {
-			b.SetParallelism(8)
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					if err := insert(); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
-		b.Run("serial", func(b *testing.B) {
-			for b.Loop() {
-				n := seq.Add(1)
-				if _, err := svc.Intake(ctx, sms(fmt.Sprintf("+861380000%04d", n%1000), "claim status?", fmt.Sprintf("SM%d", n))); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run("parallel", func(b *testing.B) {
-			b.SetParallelism(8) // 8 goroutines per core: webhooks arrive together
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					n := seq.Add(1)
-					if _, err := svc.Intake(ctx, sms(fmt.Sprintf("+861380000%04d", n%1000), "claim status?", fmt.Sprintf("SM%d", n))); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		})
+		b.Cleanup(func() { admin.Close() })
+		benchIntake(b, db, writes, func() time.Duration { return backendCPU(b, admin, ports) })
 	})
+}
+
+// processCPU is the CPU time this process has used so far.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func benchIntake(b *testing.B, db *bun.DB, writes *atomic.Int64, pgCPU func() time.Duration) {
+	svc := tickettest.Service(db, tickets.SystemClock{})
+	ctx := context.Background()
+	var seq atomic.Int64
+	if _, err := db.ExecContext(ctx, "CREATE TABLE bench_baseline (id BIGINT PRIMARY KEY, body TEXT NOT NULL)"); err != nil {
+		b.Fatal(err)
+	}
+	insert := func() error {
+		return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO bench_baseline (id, body) VALUES (?, ?)", seq.Add(1), "claim status?")
+			return err
+		})
+	}
+	// measure runs fn b.N times (parallel: from 8 goroutines a core) and reports its
+	// allocations and round trips.
+	measure := func(b *testing.B, parallel bool, fn func() error) {
+		b.ReportAllocs()
+		perOp := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(b.N) }
+		if writes != nil {
+			if err := db.PingContext(ctx); err != nil {
+				b.Fatal(err)
+			}
+			before, cpu := writes.Load(), pgCPU()
+			defer func() {
+				b.ReportMetric(float64(writes.Load()-before)/float64(b.N), "roundtrips/op")
+				b.ReportMetric(perOp(pgCPU()-cpu), "pg-cpu-ms/op")
+			}()
+		}
+		goCPU := processCPU(b)
+		defer func() { b.ReportMetric(perOp(processCPU(b)-goCPU), "go-cpu-ms/op") }()
+		if !parallel {
+			for b.Loop() {
+				if err := fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			return
+		}
+		b.SetParallelism(8) // 8 goroutines per core: webhooks arrive together
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := fn(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	// reply texts from one of 100 customers with an open ticket; fromNew from a customer
+	// never seen.
+	phone := func(n int64) string { return fmt.Sprintf("+861380000%04d", n%100) }
+	reply := func() error {
+		n := seq.Add(1)
+		_, err := svc.Intake(ctx, sms(phone(n), "claim status?", fmt.Sprintf("SM%d", n)))
+		return err
+	}
+	fromNew := func() error {
+		n := seq.Add(1)
+		_, err := svc.Intake(ctx, sms(fmt.Sprintf("+86139%08d", n), "claim status?", fmt.Sprintf("SM%d", n)))
+		return err
+	}
+	var first []tickets.Inbound // their first messages, which open their tickets
+	for c := range int64(100) {
+		first = append(first, sms(phone(c), "claim status?", fmt.Sprintf("SM-first-%d", c)))
+	}
+	if _, errs := svc.IntakeAll(ctx, first); errors.Join(errs...) != nil {
+		b.Fatal(errors.Join(errs...))
+	}
+	b.Run("baseline-serial", func(b *testing.B) { measure(b, false, insert) })
+	b.Run("baseline-parallel", func(b *testing.B) { measure(b, true, insert) })
+	b.Run("serial", func(b *testing.B) { measure(b, false, reply) })
+	b.Run("alone", func(b *testing.B) { measure(b, false, fromNew) })
+	b.Run("parallel", func(b *testing.B) { measure(b, true, reply) })
 }
 
 // BenchmarkListTickets reads queues from a desk with 100,000 tickets.

@@ -46,19 +46,53 @@ func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, r
 	if s.db.Dialect().Name() == dialect.PG {
 		lock = " FOR UPDATE OF c" // SQLite's write transaction holds the whole file already
 	}
-	var found []struct {
-		ID                   int64
-		Name, Locale, Tags   string
-		CreatedAt, UpdatedAt time.Time
-		IdentityKind         IdentityKind
-		IdentityValue        string
-	}
+	var found []foundIdentity
 	if err := tx.NewRaw(`WITH k (kind, value) AS (VALUES ?)
 		SELECT c.id, c.name, c.locale, c.tags, c.created_at, c.updated_at, i.kind AS identity_kind, i.value AS identity_value
 		FROM k JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id
 		ORDER BY c.id`+lock, valuesList(keys)).Scan(ctx, &found); err != nil {
 		return nil, nil, fmt.Errorf("find customers: %w", err)
 	}
+	owners, fresh, learnt := ownersOf(ins, res, found, now)
+	for _, c := range learnt {
+		if c.locale {
+			if _, err := tx.NewUpdate().Table("customers").Set("locale = ?", c.Locale).
+				Where("id = ? AND locale = ''", c.ID).Exec(ctx); err != nil {
+				return nil, nil, fmt.Errorf("set customer locale: %w", err)
+			}
+		}
+		if c.name {
+			if _, err := tx.NewUpdate().Model(c.Customer).Column("name").WherePK().Exec(ctx); err != nil {
+				return nil, nil, fmt.Errorf("name customer: %w", err)
+			}
+		}
+	}
+	return owners, fresh, nil
+}
+
+// foundIdentity is a stored customer reached by one of the messages' identities.
+type foundIdentity struct {
+	ID                   int64
+	Name, Locale, Tags   string
+	CreatedAt, UpdatedAt time.Time
+	IdentityKind         IdentityKind
+	IdentityValue        string
+}
+
+// learntCustomer is a stored customer whose language or name a message told for the
+// first time: the row is to be updated.
+type learntCustomer struct {
+	*Customer
+	locale, name bool
+}
+
+// ownersOf gives each message the customer who owns its identity: one found, or one made
+// up (fresh, to be written with the messages). A stored customer whose language is not
+// known yet takes the one they write in, and one without a name the name the channel
+// knows (learnt: the condition in the locale's update keeps whatever an agent or an
+// earlier message set).
+func ownersOf(ins []Inbound, res []*IntakeResult, found []foundIdentity, now time.Time) (owners map[identityKey]*Customer, fresh []*Customer, learnt []*learntCustomer) {
+	owners = map[identityKey]*Customer{}
 	byID := map[int64]*Customer{} // one customer reached by two identities is one Customer
 	for _, f := range found {
 		c := byID[f.ID]
@@ -68,7 +102,16 @@ func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, r
 		}
 		owners[identityKey{f.IdentityKind, f.IdentityValue}] = c
 	}
-
+	changed := map[*Customer]*learntCustomer{}
+	learn := func(c *Customer) *learntCustomer {
+		l := changed[c]
+		if l == nil {
+			l = &learntCustomer{Customer: c}
+			changed[c] = l
+			learnt = append(learnt, l)
+		}
+		return l
+	}
 	for i, in := range ins {
 		if res[i] != nil {
 			continue
@@ -76,24 +119,16 @@ func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, r
 		k := identityKey{in.From, in.Address}
 		name := strings.TrimSpace(in.Name)
 		if c := owners[k]; c != nil {
-			// A customer whose language is not known yet takes the one they write in; the
-			// condition in the update keeps whatever an agent or an earlier message set.
 			if c.Locale == "" && in.Locale != "" {
 				c.Locale = in.Locale
-				if c.ID != 0 {
-					if _, err := tx.NewUpdate().Table("customers").Set("locale = ?", in.Locale).
-						Where("id = ? AND locale = ''", c.ID).Exec(ctx); err != nil {
-						return nil, nil, fmt.Errorf("set customer locale: %w", err)
-					}
+				if c.ID != 0 { // else created by an earlier message of this batch
+					learn(c).locale = true
 				}
 			}
 			if c.Name == "" && name != "" {
 				c.Name = name
-				if c.ID == 0 { // created by an earlier message of this batch
-					continue
-				}
-				if _, err := tx.NewUpdate().Model(c).Column("name").WherePK().Exec(ctx); err != nil {
-					return nil, nil, fmt.Errorf("name customer: %w", err)
+				if c.ID != 0 {
+					learn(c).name = true
 				}
 			}
 			continue
@@ -104,7 +139,7 @@ func (s *Service) lockCustomers(ctx context.Context, tx bun.Tx, ins []Inbound, r
 		owners[k] = c
 		fresh = append(fresh, c)
 	}
-	return owners, fresh, nil
+	return owners, fresh, learnt
 }
 
 // customerFor finds the customer who owns an identity, creating both when it is new. A

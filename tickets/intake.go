@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -254,7 +255,8 @@ func (s *Service) intakeBatch(ctx context.Context, ins []Inbound) ([]*IntakeResu
 	return res, errs
 }
 
-// storeInbound runs intakeTx, then looks up what retried messages had stored and schedules
+// storeInbound stores messages on the plain path (intake_plain.go) or, when they are not
+// plain, with intakeTx, then looks up what retried messages had stored and schedules
 // the new deadlines and notices. The first attempt takes every provider id for new: a
 // retried webhook is rare, and its message's unique key then fails the transaction, which
 // is tried again looking for stored messages first. Once the transaction has committed
@@ -263,14 +265,15 @@ func (s *Service) intakeBatch(ctx context.Context, ins []Inbound) ([]*IntakeResu
 // the commit has a context of its own, not the batch's deadline, and a lookup that fails
 // leaves the result it would have completed as it is.
 func (s *Service) storeInbound(ctx context.Context, ins []Inbound) ([]*IntakeResult, error) {
-	var res []*IntakeResult
-	lookFirst := false
-	err := s.inTx(ctx, func(tx bun.Tx) error {
-		var err error
-		res, err = s.intakeTx(ctx, tx, ins, lookFirst)
-		lookFirst = true
-		return err
-	})
+	res, lookFirst, err := s.storePlain(ctx, ins)
+	if errors.Is(err, errNotPlain) {
+		err = s.inTx(ctx, func(tx bun.Tx) error {
+			var err error
+			res, err = s.intakeTx(ctx, tx, ins, lookFirst)
+			lookFirst = true
+			return err
+		})
+	}
 	if err != nil {
 		return nil, err
 	}

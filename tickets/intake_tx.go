@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/schema"
@@ -50,16 +51,47 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 		return nil, err
 	}
 
-	// Each message goes to the ticket the threading rule picks among the customer's
-	// tickets, counting those this batch opens; the first message with none opens one.
-	stored := make([]bool, len(ins)) // by the statements below
-	newTickets, newMessages := 0, 0
-	// A provider id this batch stores a message for is taken: a later message under it is a
-	// retry, its result the earlier one's (sameAs), or, when it comes in parts, a later part
-	// merged into the earlier message (parts), exactly as a later transaction would.
+	p := s.planIntake(ins, res, owners, threads)
+	w := s.writesFor(tx)
+	ids, err := w.reserve(ctx, len(fresh), p.newTickets, p.newMessages)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.writeIntake(ctx, tx, w, ins, res, p, fresh, ids, now); err != nil {
+		return nil, err
+	}
+	if err := w.flush(ctx); err != nil {
+		return nil, err
+	}
+	for i, in := range ins {
+		if p.stored[i] {
+			if err := s.afterInbound(ctx, tx, in, res[i], now); err != nil {
+				return nil, err
+			}
+		}
+	}
+	p.finish(res)
+	return res, nil
+}
+
+// intakePlan is where each message of a batch goes, decided from its customers and their
+// tickets before anything is written.
+type intakePlan struct {
+	stored                  []bool // a new message row is written for ins[i]
+	newTickets, newMessages int
+	// A provider id this batch stores a message for is taken: a later message under it is
+	// a retry, its result the earlier one's (sameAs), or, when it comes in parts, a later
+	// part merged into the earlier message (parts), exactly as a later transaction would.
+	sameAs map[int]int
+	parts  map[int][]Inbound
+}
+
+// planIntake sends each message to the ticket the threading rule picks among its
+// customer's tickets, counting those this batch opens; the first message with none opens
+// one (a Ticket without an id yet). Messages whose result is set already are left alone.
+func (s *Service) planIntake(ins []Inbound, res []*IntakeResult, owners map[identityKey]*Customer, threads map[*Customer][]*Ticket) intakePlan {
+	p := intakePlan{stored: make([]bool, len(ins)), sameAs: map[int]int{}, parts: map[int][]Inbound{}}
 	firstOf := map[messageKey]int{}
-	sameAs := map[int]int{}
-	parts := map[int][]Inbound{}
 	for i, in := range ins {
 		if res[i] != nil {
 			continue
@@ -68,9 +100,9 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 			k := messageKey{in.Channel, in.ProviderMessageID}
 			if f, ok := firstOf[k]; ok {
 				if in.Merge {
-					parts[f] = append(parts[f], in)
+					p.parts[f] = append(p.parts[f], in)
 				}
-				res[i], sameAs[i] = &IntakeResult{Duplicate: true}, f
+				res[i], p.sameAs[i] = &IntakeResult{Duplicate: true}, f
 				continue
 			}
 			firstOf[k] = i
@@ -81,43 +113,44 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 			r.Ticket = &Ticket{Channel: in.Channel, Subject: subjectFrom(in.Subject, in.Body), Priority: PriorityNormal, Status: StatusNew}
 			r.Created = true
 			threads[c] = append(threads[c], r.Ticket)
-			newTickets++
+			p.newTickets++
 		}
-		res[i], stored[i] = r, true
-		newMessages++
+		res[i], p.stored[i] = r, true
+		p.newMessages++
 	}
+	return p
+}
 
-	w := s.writesFor(tx)
-	ids, err := w.reserve(ctx, len(fresh), newTickets, newMessages)
-	if err != nil {
-		return nil, err
-	}
+// writeIntake writes (or keeps in w, for its flush) the rows p decided: the new customers
+// with their identities, the new tickets, and each stored message with its event, under
+// the ids reserved for them.
+func (s *Service) writeIntake(ctx context.Context, db bun.IDB, w *writes, ins []Inbound, res []*IntakeResult, p intakePlan, fresh []*Customer, ids reservedIDs, now time.Time) error {
 	for i, c := range fresh {
 		c.ID = ids.customers[i]
-		if err := w.add(ctx, tx, c); err != nil {
-			return nil, err
+		if err := w.add(ctx, db, c); err != nil {
+			return err
 		}
 		c.Identities[0].CustomerID = c.ID
-		if err := w.add(ctx, tx, c.Identities[0]); err != nil {
-			return nil, err
+		if err := w.add(ctx, db, c.Identities[0]); err != nil {
+			return err
 		}
 	}
 	ticketIDs, messageIDs := ids.tickets, ids.messages
 	for i, in := range ins {
-		if !stored[i] {
+		if !p.stored[i] {
 			continue
 		}
 		r, t := res[i], res[i].Ticket
 		if r.Created {
 			t.CustomerID = r.Customer.ID
-			if err := s.openTicket(ctx, tx, w, t, ticketIDs[0], r.Customer, in.Body, customerActor); err != nil {
-				return nil, err
+			if err := s.openTicket(ctx, db, w, t, ticketIDs[0], r.Customer, in.Body, customerActor); err != nil {
+				return err
 			}
 			ticketIDs = ticketIDs[1:]
 		}
 		body, atts := in.Body, in.Attachments
-		for _, p := range parts[i] {
-			body, atts = mergedParts(body, atts, p)
+		for _, part := range p.parts[i] {
+			body, atts = mergedParts(body, atts, part)
 		}
 		m := &Message{
 			ID:             messageIDs[0],
@@ -132,8 +165,8 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 		if in.ProviderMessageID != "" {
 			m.ProviderMessageID = &in.ProviderMessageID
 		}
-		if err := s.writeMessage(ctx, tx, w, m, atts); err != nil {
-			return nil, err
+		if err := s.writeMessage(ctx, db, w, m, atts); err != nil {
+			return err
 		}
 		messageIDs = messageIDs[1:]
 		r.Message = m
@@ -141,25 +174,18 @@ func (s *Service) intakeTx(ctx context.Context, tx bun.Tx, ins []Inbound, lookFi
 		if ignored {
 			data["provider_time_ignored"] = in.providerTime()
 		}
-		ev := s.event(customerActor, "ticket", t.ID, "message.received", data)
-		if err := w.add(ctx, tx, ev); err != nil {
-			return nil, err
+		if err := w.add(ctx, db, s.event(customerActor, "ticket", t.ID, "message.received", data)); err != nil {
+			return err
 		}
 	}
-	if err := w.flush(ctx); err != nil {
-		return nil, err
-	}
-	for i, in := range ins {
-		if stored[i] {
-			if err := s.afterInbound(ctx, tx, in, res[i], now); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for i, f := range sameAs {
+	return nil
+}
+
+// finish gives the retries within the batch the result of the message they repeat.
+func (p intakePlan) finish(res []*IntakeResult) {
+	for i, f := range p.sameAs {
 		res[i].Ticket, res[i].Message = res[f].Ticket, res[f].Message
 	}
-	return res, nil
 }
 
 // markStored gives a Duplicate result to each message whose provider id is stored already;

@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
 )
 
 // Threading: the ticket a customer's message belongs to (the one it names, their active
@@ -31,10 +32,6 @@ func (s *Service) threadCandidates(ctx context.Context, tx bun.Tx, ins []Inbound
 	if len(customers) == 0 {
 		return threads, nil
 	}
-	reopenable := bun.SafeQuery("1 = 0")
-	if s.cfg.ReopenWindow > 0 {
-		reopenable = bun.SafeQuery("t.status = ? AND t.resolved_at >= ?", StatusResolved, s.now().Add(-s.cfg.ReopenWindow))
-	}
 	// The customers' tickets are read through the customer_id index alone, one customer
 	// after another. The conditions are a CASE, which no other index serves: offered an OR
 	// of indexed conditions, PostgreSQL would also scan every active ticket of the desk
@@ -45,9 +42,7 @@ func (s *Service) threadCandidates(ctx context.Context, tx bun.Tx, ins []Inbound
 		from = bun.SafeQuery("k CROSS JOIN LATERAL (SELECT * FROM tickets WHERE customer_id = k.id OFFSET 0) AS t WHERE")
 	}
 	var ts []*Ticket
-	err := tx.NewRaw(`WITH k (id) AS (VALUES ?) SELECT t.* FROM ?
-		CASE WHEN t.status IN (?) THEN 1 WHEN t.id IN (?) AND t.status <> ? THEN 1 WHEN ? THEN 1 ELSE 0 END = 1`,
-		valuesList(customers), from, bun.In(activeStatuses), bun.In(named), StatusClosed, reopenable).Scan(ctx, &ts)
+	err := tx.NewRaw(`WITH k (id) AS (VALUES ?) SELECT t.* FROM ? ?`, valuesList(customers), from, s.threadable(named)).Scan(ctx, &ts)
 	if err != nil {
 		return nil, fmt.Errorf("find customers' tickets: %w", err)
 	}
@@ -60,6 +55,18 @@ func (s *Service) threadCandidates(ctx context.Context, tx bun.Tx, ins []Inbound
 		threads[c] = append(threads[c], t)
 	}
 	return threads, nil
+}
+
+// threadable is the condition on a customer's ticket t that it may take a message naming
+// one of the tickets named (a list never empty: 0 names none): active, named and not
+// closed, or resolved within the reopen window. pickThread chooses among those.
+func (s *Service) threadable(named []int64) schema.QueryWithArgs {
+	reopenable := bun.SafeQuery("1 = 0")
+	if s.cfg.ReopenWindow > 0 {
+		reopenable = bun.SafeQuery("t.status = ? AND t.resolved_at >= ?", StatusResolved, s.now().Add(-s.cfg.ReopenWindow))
+	}
+	return bun.SafeQuery(`CASE WHEN t.status IN (?) THEN 1 WHEN t.id IN (?) AND t.status <> ? THEN 1 WHEN ? THEN 1 ELSE 0 END = 1`,
+		bun.In(activeStatuses), bun.In(named), StatusClosed, reopenable)
 }
 
 // threadsByConversation is the threading rule by channel. An email is a conversation of its

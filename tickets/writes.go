@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -16,7 +17,8 @@ import (
 // SQLite (in this process, where a statement costs no round trip), write each row at once
 // and fill in its id.
 type writes struct {
-	tx          bun.Tx
+	db          bun.IDB // renders the kept rows, reserves their ids
+	exec        execer  // runs the rendered rows
 	batch       bool
 	customers   []*Customer
 	identities  []*Identity
@@ -26,9 +28,18 @@ type writes struct {
 	events      []*Event
 }
 
+// execer runs SQL text as it is: a *sql.Tx, or the *sql.Conn of a transaction begun by
+// hand (intake_plain.go).
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // writesFor batches on PostgreSQL.
-func (s *Service) writesFor(tx bun.Tx) *writes {
-	return &writes{tx: tx, batch: s.db.Dialect().Name() == dialect.PG}
+func (s *Service) writesFor(tx bun.Tx) *writes { return s.writesOn(tx, tx.Tx) }
+
+// writesOn batches on PostgreSQL, inside the transaction that db and exec are both in.
+func (s *Service) writesOn(db bun.IDB, exec execer) *writes {
+	return &writes{db: db, exec: exec, batch: s.db.Dialect().Name() == dialect.PG}
 }
 
 // add writes rows (a *Ticket, *Message, *Event, or a slice of *Event or *Attachment) now
@@ -71,7 +82,11 @@ func (w *writes) add(ctx context.Context, db bun.IDB, rows any) error {
 
 // flush sends what was kept as one multi-statement query, inside the transaction, parents
 // before children.
-func (w *writes) flush(ctx context.Context) error {
+func (w *writes) flush(ctx context.Context) error { return w.flushThen(ctx, "") }
+
+// flushThen is flush with more SQL after the rows in the same round trip (a COMMIT: see
+// intake_plain.go). PostgreSQL skips what follows a statement that fails.
+func (w *writes) flushThen(ctx context.Context, then string) error {
 	var stmts []string
 	for _, t := range []struct {
 		n    int
@@ -83,7 +98,7 @@ func (w *writes) flush(ctx context.Context) error {
 		if t.n == 0 {
 			continue
 		}
-		q := w.tx.NewInsert().Model(t.rows).Returning("NULL")
+		q := w.db.NewInsert().Model(t.rows).Returning("NULL")
 		b, err := q.AppendQuery(q.DB().QueryGen(), nil)
 		if err != nil {
 			return fmt.Errorf("write %s: %w", q.GetTableName(), err)
@@ -91,12 +106,15 @@ func (w *writes) flush(ctx context.Context) error {
 		stmts = append(stmts, string(b))
 	}
 	w.customers, w.identities, w.tickets, w.messages, w.attachments, w.events = nil, nil, nil, nil, nil, nil
+	if then != "" {
+		stmts = append(stmts, then)
+	}
 	if len(stmts) == 0 {
 		return nil
 	}
 	// Through database/sql directly: the rendered values may hold '?', which bun would
 	// read as placeholders.
-	if _, err := w.tx.Tx.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
+	if _, err := w.exec.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
 		return fmt.Errorf("store messages: %w", err)
 	}
 	return nil
@@ -117,7 +135,7 @@ func (w *writes) reserve(ctx context.Context, customers, tickets, messages int) 
 		ID  int64
 	}
 	// Each sequence is looked up once (MATERIALIZED), not once a row.
-	err := w.tx.NewRaw(`WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('customers', 'id')::regclass AS customers,
+	err := w.db.NewRaw(`WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('customers', 'id')::regclass AS customers,
 			pg_get_serial_sequence('tickets', 'id')::regclass AS tickets, pg_get_serial_sequence('messages', 'id')::regclass AS messages)
 		SELECT 'customers' AS seq, nextval(s.customers) AS id FROM s, generate_series(1, ?)
 		UNION ALL SELECT 'tickets', nextval(s.tickets) FROM s, generate_series(1, ?)

@@ -65,7 +65,10 @@ func New(svc *tickets.Service, cfg Config) *Service {
 	return &Service{svc: svc, cfg: cfg.filled()}
 }
 
-var _ tickets.Aftercare = (*Service)(nil)
+var (
+	_ tickets.Aftercare   = (*Service)(nil)
+	_ tickets.AnswerSieve = (*Service)(nil)
+)
 
 // The actors of what aftercare records: Hotline itself, and the customer answering.
 var (
@@ -95,6 +98,13 @@ func (s *Service) Reopened(ctx context.Context, tx tickets.Tx, t *tickets.Ticket
 // answerSurveyByText); nil for any other message.
 func (s *Service) Answer(ctx context.Context, tx tickets.Tx, in tickets.Inbound) (*tickets.IntakeResult, error) {
 	return s.answerSurveyByText(ctx, tx, in)
+}
+
+// MayAnswer says whether Answer may take in: only a texted or WeChat score answers a
+// survey (tickets.AnswerSieve; other messages take intake's plain path).
+func (s *Service) MayAnswer(in tickets.Inbound) bool {
+	_, _, ok := surveyAnswer(in)
+	return ok
 }
 
 // Text is m's text as sent: an emailed survey's hidden link filled in.

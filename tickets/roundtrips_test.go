@@ -1,0 +1,232 @@
+package tickets_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"github.com/hotlinedesk/hotline/tickets"
+	"github.com/hotlinedesk/hotline/tickets/tickettest"
+)
+
+// countedPostgres is tickettest.Postgres seen through a counter of round trips: pgdriver
+// writes each query (BEGIN and COMMIT included, or a prepared statement's bind and
+// execute) to the server in one write and waits for its answer, so the writes on the
+// connections are the round trips. ports gets the local port of each connection opened,
+// by which pg_stat_activity names its backend (see backendCPU).
+func countedPostgres(t testing.TB) (*bun.DB, *atomic.Int64) {
+	db, writes, _ := countedPostgresPorts(t)
+	return db, writes
+}
+
+func countedPostgresPorts(t testing.TB) (*bun.DB, *atomic.Int64, *sync.Map) {
+	t.Helper()
+	migrated := tickettest.Postgres(t)
+	var schema string
+	if err := migrated.QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(tickettest.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("plan_cache_mode", "force_generic_plan") // as tickets.OpenDB
+	u.RawQuery = q.Encode()
+	writes := new(atomic.Int64)
+	ports := new(sync.Map)
+	var d net.Dialer
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(u.String()),
+		func(c *pgdriver.Config) {
+			c.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				conn, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
+					ports.Store(a.Port, true)
+				}
+				return countingConn{conn, writes}, nil
+			}
+		}))
+	sqldb.SetMaxOpenConns(32)
+	sqldb.SetMaxIdleConns(32)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	t.Cleanup(func() { db.Close() })
+	return db, writes, ports
+}
+
+// backendCPU is the CPU time the PostgreSQL backends serving db's connections (their
+// client ports in ports) have used so far, read from /proc/<pid>/stat (utime and stime,
+// in clock ticks of 10 ms): the server is local. It reads through admin, a connection
+// of its own, and leaves it out.
+func backendCPU(t testing.TB, admin *bun.DB, ports *sync.Map) time.Duration {
+	t.Helper()
+	var list []int
+	ports.Range(func(k, _ any) bool { list = append(list, k.(int)); return true })
+	var pids []int
+	if err := admin.NewRaw("SELECT pid FROM pg_stat_activity WHERE client_port = ANY(?::int[])", pgdialect.Array(list)).
+		Scan(context.Background(), &pids); err != nil {
+		t.Fatal(err)
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue // the backend ended
+		}
+		// The fields after the command's closing parenthesis: utime and stime are the
+		// 12th and 13th of them.
+		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+		utime, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		total += time.Duration(utime+stime) * 10 * time.Millisecond
+	}
+	return total
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// roundTrips counts the round trips fn makes, its connections already open.
+func roundTrips(t testing.TB, db *bun.DB, writes *atomic.Int64, fn func()) int64 {
+	t.Helper()
+	if err := db.PingContext(context.Background()); err != nil { // a connection opened, its startup not counted
+		t.Fatal(err)
+	}
+	before := writes.Load()
+	fn()
+	return writes.Load() - before
+}
+
+// A plain message arriving alone, the first of a new customer or a reply onto their
+// open ticket, costs two round trips: BEGIN with the locks and reads, then the rows with
+// COMMIT. What is not plain (a reopened ticket) is stored as before, with the same result.
+func TestIntakeRoundTrips(t *testing.T) {
+	db, writes := countedPostgres(t)
+	ctx := context.Background()
+	clock := tickettest.NewClock(t0)
+	svc := tickettest.Service(db, clock)
+	intake := func(in tickets.Inbound) *tickets.IntakeResult {
+		t.Helper()
+		res, err := svc.Intake(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	intake(sms("13900139000", "hello", "SM0")) // reads and caches the routing rules and SLA policies
+	var first *tickets.IntakeResult
+	if n := roundTrips(t, db, writes, func() { first = intake(sms("13800138000", "claim status?", "SM1")) }); n != 2 {
+		t.Errorf("a new customer's first message took %d round trips, want 2", n)
+	}
+	if !first.Created || first.Message == nil || first.Message.ID == 0 || first.Ticket.ID == 0 || first.Customer.ID == 0 {
+		t.Fatalf("first message: %+v", first)
+	}
+	var reply *tickets.IntakeResult
+	if n := roundTrips(t, db, writes, func() { reply = intake(sms("13800138000", "any news?", "SM2")) }); n != 2 {
+		t.Errorf("a reply took %d round trips, want 2", n)
+	}
+	if reply.Created || reply.Ticket.ID != first.Ticket.ID || reply.Message.ID <= first.Message.ID || reply.Customer.ID != first.Customer.ID {
+		t.Fatalf("reply: created %v, ticket %d (want %d), message %d", reply.Created, reply.Ticket.ID, first.Ticket.ID, reply.Message.ID)
+	}
+	// A retried webhook is refused by the unique key on the plain path and answered from
+	// what was stored.
+	again := intake(sms("13800138000", "any news?", "SM2"))
+	if !again.Duplicate || again.Message.ID != reply.Message.ID || again.Ticket.ID != first.Ticket.ID {
+		t.Fatalf("retry: %+v", again)
+	}
+	// A ticket waiting on the customer is reopened by the general path.
+	if _, err := db.NewUpdate().Table("tickets").Set("status = ?", tickets.StatusPending).Where("id = ?", first.Ticket.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	back := intake(sms("13800138000", "here are the documents", "SM3"))
+	if back.Created || back.Ticket.ID != first.Ticket.ID || back.Ticket.Status != tickets.StatusOpen {
+		t.Fatalf("answer to a pending ticket: created %v, ticket %d, status %s", back.Created, back.Ticket.ID, back.Ticket.Status)
+	}
+	var messages, tickets_ int
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM tickets)").Scan(&messages, &tickets_); err != nil {
+		t.Fatal(err)
+	}
+	if messages != 4 || tickets_ != 2 {
+		t.Fatalf("%d messages on %d tickets, want 4 on 2", messages, tickets_)
+	}
+}
+
+// Four processes (four Services, each with its own batcher) receive a known customer's
+// first messages since their tickets closed at the same moment, for 20 customers: each
+// customer ends with one new ticket holding all four messages. On PostgreSQL the plain
+// path takes the customer's lock and only then reads their tickets, in a statement of its
+// own, so the process that waited sees the ticket the first one opened.
+func TestIntakeOneNewTicketAcrossProcesses(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		clock := tickettest.NewClock(t0)
+		svcs := make([]*tickets.Service, 4)
+		for i := range svcs {
+			svcs[i] = tickettest.Service(db, clock)
+		}
+		admin := adminActor(t, svcs[0])
+		const customers = 20
+		phone := func(c int) string { return fmt.Sprintf("+86137000000%02d", c) }
+		for c := range customers {
+			res, err := svcs[0].Intake(ctx, sms(phone(c), "earlier question", fmt.Sprintf("OLD%d", c)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustDo(t)(svcs[0].SetStatus(ctx, admin, res.Ticket.Ref(), tickets.StatusResolved, ""))
+			mustDo(t)(svcs[0].SetStatus(ctx, admin, res.Ticket.Ref(), tickets.StatusClosed, ""))
+		}
+		for c := range customers {
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i, svc := range svcs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					if _, err := svc.Intake(ctx, sms(phone(c), "again", fmt.Sprintf("SM%d-%d", c, i))); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+		}
+		var perTicket []int
+		if err := db.NewSelect().Table("messages").ColumnExpr("COUNT(*)").
+			Where("ticket_id IN (SELECT id FROM tickets WHERE status = 'new')").Group("ticket_id").Scan(ctx, &perTicket); err != nil {
+			t.Fatal(err)
+		}
+		if len(perTicket) != customers {
+			t.Errorf("%d new tickets, want one per customer (%d)", len(perTicket), customers)
+		}
+		for _, n := range perTicket {
+			if n != len(svcs) {
+				t.Errorf("a new ticket holds %d messages, want %d", n, len(svcs))
+			}
+		}
+	})
+}
