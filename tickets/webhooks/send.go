@@ -126,7 +126,7 @@ func newClient(cfg Config) *http.Client {
 	}
 }
 
-// Due is a delivery whose attempt is due, with its attempts so far (a task id for it).
+// Due is a delivery whose attempt is due, with its attempts so far.
 type Due struct {
 	ID       int64 `bun:"id"`
 	Attempts int   `bun:"attempts"`
