@@ -144,8 +144,8 @@ func (s *Service) checkInput(in *SubscriptionInput) error {
 }
 
 // checkURL refuses a URL Hotline will not call: not http or https, no host, credentials in
-// it, too long, or (unless Config.AllowPrivate) an address of a private network written
-// out. Names are checked again as they are dialled (see guardedDial).
+// it, too long, or (unless Config.AllowPrivate) an address written out that is not a
+// public one (blockedAddr). Names are checked again as they are dialled (see guardedDial).
 func (s *Service) checkURL(raw string) error {
 	if raw == "" || len(raw) > maxURLLen {
 		return tickets.Invalidf("a webhook URL is 1 to %d characters", maxURLLen)
@@ -161,7 +161,7 @@ func (s *Service) checkURL(raw string) error {
 		return tickets.Invalidf("a webhook URL has no #fragment")
 	}
 	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !s.cfg.AllowPrivate && blockedAddr(ip) {
-		return tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)")
+		return tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address, nor a reserved one (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)")
 	}
 	return nil
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -558,9 +561,11 @@ func TestAdministration(t *testing.T) {
 	})
 }
 
-// Without AllowPrivate, Hotline calls no address inside its network: literal addresses
-// are refused when the URL is set, and names are checked as they are dialled (a name that
-// resolves to loopback is refused there, and the receiver gets nothing).
+// Without AllowPrivate, Hotline calls no address inside its network nor any that is not
+// public: literal addresses are refused when the URL is set and by the dial-time guard,
+// IPv6 forms that carry an IPv4 address (mapped, IPv4-compatible, SIIT, NAT64, 6to4,
+// Teredo) judged by it; names are checked as they are dialled (a name that resolves to
+// loopback is refused there, and the receiver gets nothing).
 func TestPrivateAddressesRefused(t *testing.T) {
 	db := tickettest.SQLite(t)
 	clock := tickettest.NewClock(tickettest.T0)
@@ -580,16 +585,64 @@ func TestPrivateAddressesRefused(t *testing.T) {
 		{"http://100.64.0.1/hook", true},
 		{"http://0.0.0.0/hook", true},
 		{"http://224.0.0.1/hook", true},
+		{"http://192.0.0.8/hook", true},       // IETF protocol assignments
+		{"http://192.0.2.1/hook", true},       // documentation
+		{"http://198.51.100.7/hook", true},    // documentation
+		{"http://203.0.113.9/hook", true},     // documentation
+		{"http://192.88.99.1/hook", true},     // 6to4 relay anycast
+		{"http://198.18.0.1/hook", true},      // benchmarking
+		{"http://198.19.255.254/hook", true},  // benchmarking
+		{"http://240.0.0.1/hook", true},       // reserved
+		{"http://255.255.255.255/hook", true}, // broadcast
 		{"http://[::1]/hook", true},
+		{"http://[::]/hook", true},
 		{"http://[::ffff:127.0.0.1]/hook", true},
+		{"http://[::ffff:a9fe:a9fe]/hook", true}, // mapped 169.254.169.254
+		{"http://[::127.0.0.1]/hook", true},      // IPv4-compatible
+		{"http://[::10.0.0.1]/hook", true},
+		{"http://[::ffff:0:127.0.0.1]/hook", true}, // SIIT
+		{"http://[::ffff:0:a00:1]/hook", true},
+		{"http://[64:ff9b::127.0.0.1]/hook", true}, // NAT64
+		{"http://[64:ff9b::a9fe:a9fe]/hook", true},
+		{"http://[64:ff9b::c0a8:101]/hook", true},
+		{"http://[64:ff9b:1::a00:1]/hook", true}, // local-use NAT64
+		{"http://[64:ff9b:1:5db8:d8:2200::]/hook", true},
+		{"http://[2002:7f00:1::1]/hook", true}, // 6to4 of 127.0.0.1
+		{"http://[2002:a00:1::1]/hook", true},  // 6to4 of 10.0.0.1
+		{"http://[2002:a9fe:a9fe::1]/hook", true},
+		{"http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook", true}, // Teredo, client 127.0.0.1
+		{"http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook", true}, // Teredo, client 10.0.0.1
+		{"http://[2001:0:a00:1:8000:63bf:a247:27dd]/hook", true},     // Teredo, server 10.0.0.1
+		{"http://[2001:2::1]/hook", true},                            // benchmarking
+		{"http://[2001:db8::1]/hook", true},                          // documentation
+		{"http://[3fff::1]/hook", true},                              // documentation
+		{"http://[100::1]/hook", true},                               // discard-only
+		{"http://[fec0::1]/hook", true},                              // site-local
 		{"http://[fe80::1]/hook", true},
+		{"http://[fe80::1%25eth0]/hook", true},
 		{"http://[fd00::1]/hook", true},
+		{"http://[ff02::1]/hook", true},
 		{"https://93.184.216.34/hook", false},
+		{"https://[2606:4700:4700::1111]/hook", false},
+		{"https://[::ffff:93.184.216.34]/hook", false},
+		{"https://[64:ff9b::5db8:d822]/hook", false},                   // NAT64 of 93.184.216.34
+		{"https://[2002:5db8:d822::1]/hook", false},                    // 6to4 of 93.184.216.34
+		{"https://[2001:0:4136:e378:8000:63bf:a247:27dd]/hook", false}, // Teredo, client 93.184.216.34
 		{"https://crm.example.com/hook", false},
 	} {
 		_, _, err := d.hooks.Create(ctx, d.Admin, webhooks.SubscriptionInput{Name: "x", URL: c.url, Events: []string{"ticket.created"}})
 		if refused := errors.Is(err, tickets.ErrInvalid); refused != c.refused || (err != nil && !refused) {
 			t.Errorf("%s: %v, refused %v", c.url, err, c.refused)
+		}
+		u, err := url.Parse(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := netip.ParseAddr(u.Hostname()); err != nil {
+			continue // a name: dialled addresses only
+		}
+		if err := webhooks.DialGuardForTest(net.JoinHostPort(u.Hostname(), "443")); (err != nil) != c.refused {
+			t.Errorf("%s: the dial guard said %v, refused %v", c.url, err, c.refused)
 		}
 	}
 	subs, _ := d.hooks.Subscriptions(ctx, d.Admin)
