@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -123,6 +124,9 @@ func (s *Service) checkInput(in *SubscriptionInput) error {
 	if in.Name == "" || utf8.RuneCountInString(in.Name) > maxNameLen || !utf8.ValidString(in.Name) {
 		return tickets.Invalidf("a webhook needs a name of 1 to %d characters", maxNameLen)
 	}
+	if hasControl(in.Name) { // PostgreSQL refuses NUL; a line break would split the admins' notices
+		return tickets.Invalidf("a webhook's name is one line of text, without control characters")
+	}
 	if err := s.checkURL(in.URL); err != nil {
 		return err
 	}
@@ -144,11 +148,14 @@ func (s *Service) checkInput(in *SubscriptionInput) error {
 }
 
 // checkURL refuses a URL Hotline will not call: not http or https, no host, credentials in
-// it, too long, or (unless Config.AllowPrivate) an address written out that is not a
+// it, too long, not valid UTF-8 or with control characters, or (unless Config.AllowPrivate) an address written out that is not a
 // public one (blockedAddr). Names are checked again as they are dialled (see guardedDial).
 func (s *Service) checkURL(raw string) error {
 	if raw == "" || len(raw) > maxURLLen {
 		return tickets.Invalidf("a webhook URL is 1 to %d characters", maxURLLen)
+	}
+	if !utf8.ValidString(raw) || hasControl(raw) {
+		return tickets.Invalidf("a webhook URL is text without control characters (percent-encode them)")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
@@ -164,6 +171,12 @@ func (s *Service) checkURL(raw string) error {
 		return tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address, nor a reserved one (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)")
 	}
 	return nil
+}
+
+// hasControl says whether s holds a control character (C0, DEL, C1) or a line or
+// paragraph separator.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' })
 }
 
 // newSecret is a signing secret: 32 random bytes, "whsec_" and base64url.

@@ -504,6 +504,17 @@ func TestAdministration(t *testing.T) {
 			{Name: "x", URL: "https://example.com/", Events: nil},
 			{Name: "x", URL: "https://example.com/", Events: []string{"ticket.deleted"}},
 			{Name: strings.Repeat("x", 101), URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "C\x00RM", URL: "https://example.com/", Events: []string{"ticket.created"}}, // PostgreSQL: 500
+			{Name: "CRM\nHotline 已暂停", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\rx", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\tx", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\x1b[31m", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\u0085x", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\u2028x", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\x00b", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\nb", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\u0085b", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\xffb", Events: []string{"ticket.created"}},
 		} {
 			if _, _, err := d.hooks.Create(ctx, d.Admin, in); !errors.Is(err, tickets.ErrInvalid) {
 				t.Errorf("create %+v: %v, want invalid", in, err)
@@ -525,8 +536,11 @@ func TestAdministration(t *testing.T) {
 				t.Errorf("%s of an unknown id: %v", name, err)
 			}
 		}
-		up, err := d.hooks.Update(ctx, d.Admin, sub.ID, webhooks.SubscriptionInput{Name: " CRM ", URL: rc.URL + "/v2", Events: []string{"message.sent", "message.sent", "ticket.created"}})
-		if err != nil || up.Name != "CRM" || len(up.Events) != 2 {
+		if _, err := d.hooks.Update(ctx, d.Admin, sub.ID, webhooks.SubscriptionInput{Name: "CRM\x00", URL: rc.URL, Events: []string{"ticket.created"}}); !errors.Is(err, tickets.ErrInvalid) {
+			t.Errorf("update to a name with NUL: %v, want invalid", err)
+		}
+		up, err := d.hooks.Update(ctx, d.Admin, sub.ID, webhooks.SubscriptionInput{Name: " 客服 CRM ", URL: rc.URL + "/v2", Events: []string{"message.sent", "message.sent", "ticket.created"}})
+		if err != nil || up.Name != "客服 CRM" || len(up.Events) != 2 {
 			t.Fatalf("update: %+v %v", up, err)
 		}
 		if _, err := d.hooks.RotateSecret(ctx, d.Admin, sub.ID); err != nil {
