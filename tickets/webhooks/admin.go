@@ -347,8 +347,11 @@ func (s *Service) Resume(ctx context.Context, actor tickets.Actor, id int64) err
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
+		// Delivering ones too: a claim a worker held when the pause came lapses while it
+		// lasts, and is then taken again with the first attempt it had (a day's retries
+		// long gone, it would fail at its first error).
 		if _, err := tx.NewUpdate().Model((*deliveryRow)(nil)).Set("next_attempt_at = ?, first_attempt_at = NULL", now).
-			Where("subscription_id = ? AND state = ?", id, DeliveryPending).Exec(ctx); err != nil {
+			Where("subscription_id = ? AND state IN (?)", id, bun.In([]string{DeliveryPending, DeliveryDelivering})).Exec(ctx); err != nil {
 			return fmt.Errorf("retry what waited for webhook subscription %d: %w", id, err)
 		}
 		return tx.Record(ctx, tx.Event(actor, "webhook", id, "webhook.resumed", map[string]any{"was": row.PausedReason}))

@@ -249,6 +249,53 @@ func TestPausedWhenFailingAndResumed(t *testing.T) {
 	})
 }
 
+// A delivery whose worker died holding its claim while the subscription was paused gets a
+// new day of retries when an admin resumes it more than a day later, as a pending one
+// does: its next failure is retried, not failed at once.
+func TestResumedLapsedClaimRetried(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, webhooks.Config{PauseAfterFailures: 1000})
+		rc := newReceiver(t)
+		rc.answer = func(int, received) (int, time.Duration) { return 500, 0 }
+		sub, _ := d.subscribe(t, rc, "ticket.created")
+		d.Ticket(t, "+8613800138000")
+		d.run(t) // the first attempt fails
+		d.Clock.Advance(time.Minute)
+		due, err := d.hooks.DueDeliveries(ctx, 0)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("due: %+v %v", due, err)
+		}
+		if ok, err := d.hooks.ClaimForTest(ctx, due[0].ID); err != nil || !ok { // and its worker dies
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if err := d.hooks.Pause(ctx, d.Admin, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		d.Clock.Advance(30 * time.Hour)
+		if n := d.run(t); n != 0 {
+			t.Fatalf("%d attempts while paused", n)
+		}
+		if err := d.hooks.Resume(ctx, d.Admin, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := d.run(t); n != 1 {
+			t.Fatalf("%d attempts after resuming, want 1", n)
+		}
+		x, as := onlyDelivery(t, d)
+		if x.State != webhooks.DeliveryPending || x.Attempts != 3 || len(as) != 2 {
+			t.Fatalf("after a failure on resuming: %+v, %d attempts kept; want pending, retried", x, len(as))
+		}
+		var first time.Time
+		if err := db.NewSelect().Table("webhook_deliveries").Column("first_attempt_at").Where("id = ?", x.ID).Scan(ctx, &first); err != nil {
+			t.Fatal(err)
+		}
+		if !first.Equal(d.Clock.Now()) {
+			t.Errorf("first attempt at %s, want the resumed one at %s", first, d.Clock.Now())
+		}
+	})
+}
+
 // eventNumber is the audit event id in a webhook event id.
 func eventNumber(t *testing.T, id string) int64 {
 	t.Helper()
