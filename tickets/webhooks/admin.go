@@ -383,9 +383,10 @@ func (s *Service) Delete(ctx context.Context, actor tickets.Actor, id int64) err
 	})
 }
 
-// waits is when a pending delivery (table d) waits: its subscription is paused, or an
-// earlier event of its ticket is undelivered to it.
-const waits = `(EXISTS (SELECT 1 FROM webhook_subscriptions AS s WHERE s.id = d.subscription_id AND s.state = 'paused')
+// waits is when a pending delivery (table d) waits: its subscription is paused (unless
+// it is a ping, which goes all the same: see claimable), or an earlier event of its
+// ticket is undelivered to it.
+const waits = `((d.event <> 'ping' AND EXISTS (SELECT 1 FROM webhook_subscriptions AS s WHERE s.id = d.subscription_id AND s.state = 'paused'))
 	OR EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.subscription_id = d.subscription_id
 		AND e.ticket_id = d.ticket_id AND e.event_id < d.event_id AND e.state IN ('pending', 'delivering')))`
 

@@ -531,6 +531,59 @@ func TestRedeliverPingAndPurge(t *testing.T) {
 	})
 }
 
+// A ping to a paused subscription is sent, so it reads as pending, not waiting, while the
+// subscription's other deliveries wait: in the list, in its filters and by itself.
+func TestPingToPausedReadsPending(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, webhooks.Config{})
+		rc := newReceiver(t)
+		sub, _ := d.subscribe(t, rc, "ticket.created")
+		if err := d.hooks.Pause(ctx, d.Admin, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		d.Ticket(t, "+8613800138000")
+		if _, err := d.hooks.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ping, err := d.hooks.Ping(ctx, d.Admin, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := func(state string) []int64 {
+			t.Helper()
+			ds, err := d.hooks.Deliveries(ctx, d.Admin, webhooks.DeliveryFilter{State: state})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, x := range ds {
+				if x.Event == webhooks.EventPing {
+					out = append(out, x.ID)
+				} else if x.State != webhooks.DeliveryWaiting {
+					t.Errorf("the ticket's delivery under the pause reads %s, want waiting", x.State)
+				}
+			}
+			return out
+		}
+		if got := ids(webhooks.DeliveryPending); len(got) != 1 || got[0] != ping.ID {
+			t.Errorf("pending: pings %v, want the ping %d", got, ping.ID)
+		}
+		if got := ids(webhooks.DeliveryWaiting); len(got) != 0 {
+			t.Errorf("waiting: pings %v, want none", got)
+		}
+		if got := ids(""); len(got) != 1 {
+			t.Errorf("all: pings %v", got)
+		}
+		if x, _, err := d.hooks.Delivery(ctx, d.Admin, ping.ID); err != nil || x.State != webhooks.DeliveryPending {
+			t.Errorf("the ping reads %+v %v, want pending", x, err)
+		}
+		if n := d.run(t); n != 1 || len(rc.received()) != 1 || rc.received()[0].Type != "ping" {
+			t.Errorf("%d attempts, %d posts; want the ping sent", n, len(rc.received()))
+		}
+	})
+}
+
 // The admins' calls: admins only, unknown ids not found, bad input refused, every
 // change audited.
 func TestAdministration(t *testing.T) {
