@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/hibiken/asynq"
 )
@@ -18,3 +19,7 @@ func (h *Handlers) RedeliverForTest(ctx context.Context) error { return h.redeli
 
 // ReconcileForTest runs one round of the reconciler.
 func (h *Handlers) ReconcileForTest(ctx context.Context) error { return h.reconcile(ctx, nil) }
+
+// SetUniqueForTest shortens how long a queued delivery task keeps the sweep from queueing
+// another for the same delivery (WebhookTaskUnique).
+func (w *Webhooks) SetUniqueForTest(d time.Duration) { w.unique = d }

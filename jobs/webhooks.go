@@ -31,6 +31,12 @@ const WebhookSweepEvery = 5 * time.Second
 // WebhookPurgeEvery is how often week-old deliveries are removed.
 const WebhookPurgeEvery = time.Hour
 
+// WebhookTaskUnique is how long a delivery's queued task keeps the sweep from queueing
+// another for it. A task that ends (attempted or not) lifts the lock at once; one Asynq
+// archives (it timed out, or its worker died) holds it no longer than this, after which
+// the next sweep queues the delivery again.
+const WebhookTaskUnique = time.Minute
+
 type webhookPayload struct {
 	DeliveryID int64 `json:"delivery_id"`
 }
@@ -40,6 +46,7 @@ type Webhooks struct {
 	hooks  *webhooks.Service
 	client *asynq.Client
 	log    *slog.Logger
+	unique time.Duration // WebhookTaskUnique; shorter in tests
 }
 
 // NewWebhooks builds the tasks; the sweep enqueues on b.
@@ -47,7 +54,7 @@ func NewWebhooks(hooks *webhooks.Service, b *Broker, log *slog.Logger) *Webhooks
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Webhooks{hooks: hooks, client: asynq.NewClient(b.Opt), log: log}
+	return &Webhooks{hooks: hooks, client: asynq.NewClient(b.Opt), log: log, unique: WebhookTaskUnique}
 }
 
 // Close releases the connection.
@@ -83,11 +90,15 @@ func (w *Webhooks) sweep(ctx context.Context, _ *asynq.Task) error {
 	var errs []error
 	for _, d := range due {
 		payload, _ := json.Marshal(webhookPayload{DeliveryID: d.ID})
-		// One task per attempt: a retry, or a claim that lapsed, has more attempts and a new id.
+		// The database's claim makes one attempt of however many tasks; the uniqueness lock
+		// (on the delivery's id) only keeps sweeps from piling tasks up while one waits.
+		// Never a fixed task id: a task Asynq archived keeps its id for months, and every
+		// later sweep's task under it would be refused, the delivery left pending for good
+		// and, by the ticket's order, every later event of its ticket behind it.
 		_, err := w.client.EnqueueContext(ctx, asynq.NewTask(TypeWebhookDeliver, payload),
-			asynq.TaskID(fmt.Sprintf("webhook:%d:%d", d.ID, d.Attempts)), asynq.Queue("default"), asynq.MaxRetry(0),
+			asynq.Unique(w.unique), asynq.Queue("default"), asynq.MaxRetry(0),
 			asynq.Timeout(time.Minute), asynq.Retention(time.Minute))
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		if err != nil && !errors.Is(err, asynq.ErrDuplicateTask) {
 			errs = append(errs, err)
 		}
 	}
@@ -103,8 +114,8 @@ func (w *Webhooks) deliver(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("decode webhook task: %v: %w", err, asynq.SkipRetry)
 	}
 	// Retries are the delivery's own (its next attempt in the database), never Asynq's:
-	// a failed task would be archived under its id and keep the next sweep from queueing
-	// that attempt again, so a failure is logged and the sweep queues it once more.
+	// a failure is logged, the task ends (lifting its uniqueness lock) and the sweep
+	// queues the delivery once more.
 	if _, err := w.hooks.Send(ctx, p.DeliveryID); err != nil {
 		w.log.Warn("a webhook delivery could not be attempted; the sweep queues it again", "delivery", p.DeliveryID, "err", err)
 	}

@@ -143,3 +143,86 @@ func TestWebhookTasksSurviveARedisFlush(t *testing.T) {
 		}
 	})
 }
+
+// A delivery's task that Asynq archived (it timed out, or its worker died before the
+// claim) does not hold the delivery back: once its uniqueness lock lapses the next sweep
+// queues the delivery again under a new task, and the event is sent once. (Under a fixed
+// task id the archived task's id was kept for months and every later task refused.)
+func TestWebhookTaskArchivedDoesNotBlockTheDelivery(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		b := freshRedis(t)
+		clock := tickettest.NewClock(tickettest.T0)
+		d := tickettest.NewDesk(t, tickettest.Service(db, clock), clock)
+		hooks := webhooks.New(d.Svc, webhooks.Config{AllowPrivate: true})
+		var mu sync.Mutex
+		posts := 0
+		rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			posts++
+		}))
+		defer rc.Close()
+		if _, _, err := hooks.Create(ctx, d.Admin, webhooks.SubscriptionInput{Name: "crm", URL: rc.URL, Events: []string{"ticket.created"}}); err != nil {
+			t.Fatal(err)
+		}
+		tasks := jobs.NewWebhooks(hooks, b, tickettest.Logger())
+		defer tasks.Close()
+		tasks.SetUniqueForTest(time.Second)
+		mux := asynq.NewServeMux()
+		tasks.Register(mux)
+		insp := asynq.NewInspector(b.Opt)
+		defer insp.Close()
+		sweep := func() {
+			t.Helper()
+			if err := mux.ProcessTask(ctx, asynq.NewTask(jobs.TypeWebhookSweep, nil)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pending := func() []*asynq.TaskInfo {
+			t.Helper()
+			ts, err := insp.ListPendingTasks("default", asynq.PageSize(100))
+			if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+				t.Fatal(err)
+			}
+			return ts
+		}
+
+		d.Ticket(t, "+8613800138000")
+		sweep()
+		ts := pending()
+		if len(ts) != 1 {
+			t.Fatalf("the sweep queued %d tasks, want 1", len(ts))
+		}
+		// What Asynq does to a task that timed out or whose worker died (MaxRetry 0).
+		if err := insp.ArchiveTask("default", ts[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if ts = pending(); len(ts) != 0 {
+			t.Fatalf("%d tasks pending after the archive", len(ts))
+		}
+		// Later sweeps, as a worker runs them every few seconds: one queues it again.
+		for deadline := time.Now().Add(10 * time.Second); len(ts) == 0; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the sweeps never queued the delivery again after its task was archived")
+			}
+			sweep()
+			ts = pending()
+		}
+		if len(ts) != 1 {
+			t.Fatalf("%d tasks queued again, want 1", len(ts))
+		}
+		if err := mux.ProcessTask(ctx, asynq.NewTask(ts[0].Type, ts[0].Payload)); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := hooks.Deliveries(ctx, d.Admin, webhooks.DeliveryFilter{})
+		if err != nil || len(ds) != 1 || ds[0].State != webhooks.DeliveryDelivered || ds[0].Attempts != 1 {
+			t.Fatalf("deliveries: %+v %v", ds, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if posts != 1 {
+			t.Errorf("the receiver got %d posts, want 1", posts)
+		}
+	})
+}

@@ -83,6 +83,9 @@ func TestWebhooksAPI(t *testing.T) {
 		do("admin", "POST", "/api/v1/webhooks", map[string]any{"name": "x", "url": "https://example.com"}, 400)
 		do("admin", "POST", "/api/v1/webhooks", `{"name": "x", "url": "https://example.com", "events": ["ticket.created"], "secret": "mine"}`, 400)
 		do("admin", "POST", "/api/v1/webhooks", map[string]any{"name": strings.Repeat("长", 101), "url": "https://example.com", "events": []string{"ticket.created"}}, 400)
+		do("admin", "POST", "/api/v1/webhooks", `{"name": "C\u0000RM", "url": "https://example.com", "events": ["ticket.created"]}`, 400)
+		do("admin", "POST", "/api/v1/webhooks", `{"name": "CRM\nis paused", "url": "https://example.com", "events": ["ticket.created"]}`, 400)
+		do("admin", "POST", "/api/v1/webhooks", `{"name": "x", "url": "https://example.com/a\u0085b", "events": ["ticket.created"]}`, 400)
 		do("admin", "POST", "/api/v1/webhooks", map[string]any{"name": "x", "url": "https://" + strings.Repeat("a", 20<<10) + ".com", "events": []string{"ticket.created"}}, 413)
 
 		created := do("admin", "POST", "/api/v1/webhooks", in, 201)

@@ -380,7 +380,12 @@ func (s *S3) Open(ctx context.Context, key string, offset, length int64) (io.Rea
 		out.Body.Close()
 		return nil, fmt.Errorf("open %s: the store answered range %q for offset %d", key[:12], cr, offset)
 	}
-	return out.Body, nil
+	// From the offset, but perhaps longer than asked (a faulty store or proxy): cut to
+	// the length, as above.
+	if length < 0 {
+		return out.Body, nil
+	}
+	return limitedFile{io.LimitReader(out.Body, length), out.Body}, nil
 }
 
 // rangeStart is the first byte of a Content-Range ("bytes 100-199/1000").

@@ -195,6 +195,35 @@ func TestS3RangeIgnoredByTheStore(t *testing.T) {
 	}
 }
 
+// A store that answers a ranged read with a longer range than asked (from the offset, with
+// its Content-Range) gives the caller only the bytes it asked for.
+func TestS3LongerRangeFromTheStore(t *testing.T) {
+	f := filestest.NewS3(t, "hotline-files")
+	f.LongRange.Store(true)
+	s := f.Open(t, "hotline-files", "")
+	data, key := content(33, 10_000)
+	put(t, s, key, data)
+	for _, c := range [][2]int64{{0, 10}, {5000, 100}, {9990, 5}, {9990, -1}, {9990, 500}, {1, 9999}} {
+		got, err := read(t, s, key, c[0], c[1])
+		end := int64(len(data))
+		if c[1] >= 0 && c[0]+c[1] < end {
+			end = c[0] + c[1]
+		}
+		if err != nil || !bytes.Equal(got, data[c[0]:end]) {
+			t.Errorf("open%v: %d bytes, want %d (%v)", c, len(got), end-c[0], err)
+		}
+	}
+	var ranged int
+	for _, r := range f.Requests() {
+		if r.Method == http.MethodGet && r.Header.Get("Range") != "" {
+			ranged++
+		}
+	}
+	if ranged == 0 {
+		t.Fatal("no ranged read reached the store")
+	}
+}
+
 // Virtual-hosted addressing (AWS, Aliyun OSS, Tencent COS) puts the bucket in the host;
 // path-style (MinIO, most imitators) puts it in the path.
 func TestS3Addressing(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -123,6 +124,9 @@ func (s *Service) checkInput(in *SubscriptionInput) error {
 	if in.Name == "" || utf8.RuneCountInString(in.Name) > maxNameLen || !utf8.ValidString(in.Name) {
 		return tickets.Invalidf("a webhook needs a name of 1 to %d characters", maxNameLen)
 	}
+	if hasControl(in.Name) { // PostgreSQL refuses NUL; a line break would split the admins' notices
+		return tickets.Invalidf("a webhook's name is one line of text, without control characters")
+	}
 	if err := s.checkURL(in.URL); err != nil {
 		return err
 	}
@@ -144,11 +148,14 @@ func (s *Service) checkInput(in *SubscriptionInput) error {
 }
 
 // checkURL refuses a URL Hotline will not call: not http or https, no host, credentials in
-// it, too long, or (unless Config.AllowPrivate) an address of a private network written
-// out. Names are checked again as they are dialled (see guardedDial).
+// it, too long, not valid UTF-8 or with control characters, or (unless Config.AllowPrivate) an address written out that is not a
+// public one (blockedAddr). Names are checked again as they are dialled (see guardedDial).
 func (s *Service) checkURL(raw string) error {
 	if raw == "" || len(raw) > maxURLLen {
 		return tickets.Invalidf("a webhook URL is 1 to %d characters", maxURLLen)
+	}
+	if !utf8.ValidString(raw) || hasControl(raw) {
+		return tickets.Invalidf("a webhook URL is text without control characters (percent-encode them)")
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Hostname() == "" {
@@ -161,9 +168,15 @@ func (s *Service) checkURL(raw string) error {
 		return tickets.Invalidf("a webhook URL has no #fragment")
 	}
 	if ip, err := netip.ParseAddr(strings.Trim(u.Hostname(), "[]")); err == nil && !s.cfg.AllowPrivate && blockedAddr(ip) {
-		return tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)")
+		return tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address, nor a reserved one (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)")
 	}
 	return nil
+}
+
+// hasControl says whether s holds a control character (C0, DEL, C1) or a line or
+// paragraph separator.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' })
 }
 
 // newSecret is a signing secret: 32 random bytes, "whsec_" and base64url.
@@ -334,8 +347,11 @@ func (s *Service) Resume(ctx context.Context, actor tickets.Actor, id int64) err
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
+		// Delivering ones too: a claim a worker held when the pause came lapses while it
+		// lasts, and is then taken again with the first attempt it had (a day's retries
+		// long gone, it would fail at its first error).
 		if _, err := tx.NewUpdate().Model((*deliveryRow)(nil)).Set("next_attempt_at = ?, first_attempt_at = NULL", now).
-			Where("subscription_id = ? AND state = ?", id, DeliveryPending).Exec(ctx); err != nil {
+			Where("subscription_id = ? AND state IN (?)", id, bun.In([]string{DeliveryPending, DeliveryDelivering})).Exec(ctx); err != nil {
 			return fmt.Errorf("retry what waited for webhook subscription %d: %w", id, err)
 		}
 		return tx.Record(ctx, tx.Event(actor, "webhook", id, "webhook.resumed", map[string]any{"was": row.PausedReason}))
@@ -367,9 +383,10 @@ func (s *Service) Delete(ctx context.Context, actor tickets.Actor, id int64) err
 	})
 }
 
-// waits is when a pending delivery (table d) waits: its subscription is paused, or an
-// earlier event of its ticket is undelivered to it.
-const waits = `(EXISTS (SELECT 1 FROM webhook_subscriptions AS s WHERE s.id = d.subscription_id AND s.state = 'paused')
+// waits is when a pending delivery (table d) waits: its subscription is paused (unless
+// it is a ping, which goes all the same: see claimable), or an earlier event of its
+// ticket is undelivered to it.
+const waits = `((d.event <> 'ping' AND EXISTS (SELECT 1 FROM webhook_subscriptions AS s WHERE s.id = d.subscription_id AND s.state = 'paused'))
 	OR EXISTS (SELECT 1 FROM webhook_deliveries AS e WHERE e.subscription_id = d.subscription_id
 		AND e.ticket_id = d.ticket_id AND e.event_id < d.event_id AND e.state IN ('pending', 'delivering')))`
 

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -246,6 +249,53 @@ func TestPausedWhenFailingAndResumed(t *testing.T) {
 	})
 }
 
+// A delivery whose worker died holding its claim while the subscription was paused gets a
+// new day of retries when an admin resumes it more than a day later, as a pending one
+// does: its next failure is retried, not failed at once.
+func TestResumedLapsedClaimRetried(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, webhooks.Config{PauseAfterFailures: 1000})
+		rc := newReceiver(t)
+		rc.answer = func(int, received) (int, time.Duration) { return 500, 0 }
+		sub, _ := d.subscribe(t, rc, "ticket.created")
+		d.Ticket(t, "+8613800138000")
+		d.run(t) // the first attempt fails
+		d.Clock.Advance(time.Minute)
+		due, err := d.hooks.DueDeliveries(ctx, 0)
+		if err != nil || len(due) != 1 {
+			t.Fatalf("due: %+v %v", due, err)
+		}
+		if ok, err := d.hooks.ClaimForTest(ctx, due[0].ID); err != nil || !ok { // and its worker dies
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if err := d.hooks.Pause(ctx, d.Admin, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		d.Clock.Advance(30 * time.Hour)
+		if n := d.run(t); n != 0 {
+			t.Fatalf("%d attempts while paused", n)
+		}
+		if err := d.hooks.Resume(ctx, d.Admin, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := d.run(t); n != 1 {
+			t.Fatalf("%d attempts after resuming, want 1", n)
+		}
+		x, as := onlyDelivery(t, d)
+		if x.State != webhooks.DeliveryPending || x.Attempts != 3 || len(as) != 2 {
+			t.Fatalf("after a failure on resuming: %+v, %d attempts kept; want pending, retried", x, len(as))
+		}
+		var first time.Time
+		if err := db.NewSelect().Table("webhook_deliveries").Column("first_attempt_at").Where("id = ?", x.ID).Scan(ctx, &first); err != nil {
+			t.Fatal(err)
+		}
+		if !first.Equal(d.Clock.Now()) {
+			t.Errorf("first attempt at %s, want the resumed one at %s", first, d.Clock.Now())
+		}
+	})
+}
+
 // eventNumber is the audit event id in a webhook event id.
 func eventNumber(t *testing.T, id string) int64 {
 	t.Helper()
@@ -481,6 +531,59 @@ func TestRedeliverPingAndPurge(t *testing.T) {
 	})
 }
 
+// A ping to a paused subscription is sent, so it reads as pending, not waiting, while the
+// subscription's other deliveries wait: in the list, in its filters and by itself.
+func TestPingToPausedReadsPending(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		d := newDesk(t, db, webhooks.Config{})
+		rc := newReceiver(t)
+		sub, _ := d.subscribe(t, rc, "ticket.created")
+		if err := d.hooks.Pause(ctx, d.Admin, sub.ID); err != nil {
+			t.Fatal(err)
+		}
+		d.Ticket(t, "+8613800138000")
+		if _, err := d.hooks.Collect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ping, err := d.hooks.Ping(ctx, d.Admin, sub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := func(state string) []int64 {
+			t.Helper()
+			ds, err := d.hooks.Deliveries(ctx, d.Admin, webhooks.DeliveryFilter{State: state})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int64
+			for _, x := range ds {
+				if x.Event == webhooks.EventPing {
+					out = append(out, x.ID)
+				} else if x.State != webhooks.DeliveryWaiting {
+					t.Errorf("the ticket's delivery under the pause reads %s, want waiting", x.State)
+				}
+			}
+			return out
+		}
+		if got := ids(webhooks.DeliveryPending); len(got) != 1 || got[0] != ping.ID {
+			t.Errorf("pending: pings %v, want the ping %d", got, ping.ID)
+		}
+		if got := ids(webhooks.DeliveryWaiting); len(got) != 0 {
+			t.Errorf("waiting: pings %v, want none", got)
+		}
+		if got := ids(""); len(got) != 1 {
+			t.Errorf("all: pings %v", got)
+		}
+		if x, _, err := d.hooks.Delivery(ctx, d.Admin, ping.ID); err != nil || x.State != webhooks.DeliveryPending {
+			t.Errorf("the ping reads %+v %v, want pending", x, err)
+		}
+		if n := d.run(t); n != 1 || len(rc.received()) != 1 || rc.received()[0].Type != "ping" {
+			t.Errorf("%d attempts, %d posts; want the ping sent", n, len(rc.received()))
+		}
+	})
+}
+
 // The admins' calls: admins only, unknown ids not found, bad input refused, every
 // change audited.
 func TestAdministration(t *testing.T) {
@@ -501,6 +604,17 @@ func TestAdministration(t *testing.T) {
 			{Name: "x", URL: "https://example.com/", Events: nil},
 			{Name: "x", URL: "https://example.com/", Events: []string{"ticket.deleted"}},
 			{Name: strings.Repeat("x", 101), URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "C\x00RM", URL: "https://example.com/", Events: []string{"ticket.created"}}, // PostgreSQL: 500
+			{Name: "CRM\nHotline 已暂停", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\rx", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\tx", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\x1b[31m", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\u0085x", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "CRM\u2028x", URL: "https://example.com/", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\x00b", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\nb", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\u0085b", Events: []string{"ticket.created"}},
+			{Name: "x", URL: "https://example.com/a\xffb", Events: []string{"ticket.created"}},
 		} {
 			if _, _, err := d.hooks.Create(ctx, d.Admin, in); !errors.Is(err, tickets.ErrInvalid) {
 				t.Errorf("create %+v: %v, want invalid", in, err)
@@ -522,8 +636,11 @@ func TestAdministration(t *testing.T) {
 				t.Errorf("%s of an unknown id: %v", name, err)
 			}
 		}
-		up, err := d.hooks.Update(ctx, d.Admin, sub.ID, webhooks.SubscriptionInput{Name: " CRM ", URL: rc.URL + "/v2", Events: []string{"message.sent", "message.sent", "ticket.created"}})
-		if err != nil || up.Name != "CRM" || len(up.Events) != 2 {
+		if _, err := d.hooks.Update(ctx, d.Admin, sub.ID, webhooks.SubscriptionInput{Name: "CRM\x00", URL: rc.URL, Events: []string{"ticket.created"}}); !errors.Is(err, tickets.ErrInvalid) {
+			t.Errorf("update to a name with NUL: %v, want invalid", err)
+		}
+		up, err := d.hooks.Update(ctx, d.Admin, sub.ID, webhooks.SubscriptionInput{Name: " 客服 CRM ", URL: rc.URL + "/v2", Events: []string{"message.sent", "message.sent", "ticket.created"}})
+		if err != nil || up.Name != "客服 CRM" || len(up.Events) != 2 {
 			t.Fatalf("update: %+v %v", up, err)
 		}
 		if _, err := d.hooks.RotateSecret(ctx, d.Admin, sub.ID); err != nil {
@@ -558,9 +675,11 @@ func TestAdministration(t *testing.T) {
 	})
 }
 
-// Without AllowPrivate, Hotline calls no address inside its network: literal addresses
-// are refused when the URL is set, and names are checked as they are dialled (a name that
-// resolves to loopback is refused there, and the receiver gets nothing).
+// Without AllowPrivate, Hotline calls no address inside its network nor any that is not
+// public: literal addresses are refused when the URL is set and by the dial-time guard,
+// IPv6 forms that carry an IPv4 address (mapped, IPv4-compatible, SIIT, NAT64, 6to4,
+// Teredo) judged by it; names are checked as they are dialled (a name that resolves to
+// loopback is refused there, and the receiver gets nothing).
 func TestPrivateAddressesRefused(t *testing.T) {
 	db := tickettest.SQLite(t)
 	clock := tickettest.NewClock(tickettest.T0)
@@ -580,16 +699,64 @@ func TestPrivateAddressesRefused(t *testing.T) {
 		{"http://100.64.0.1/hook", true},
 		{"http://0.0.0.0/hook", true},
 		{"http://224.0.0.1/hook", true},
+		{"http://192.0.0.8/hook", true},       // IETF protocol assignments
+		{"http://192.0.2.1/hook", true},       // documentation
+		{"http://198.51.100.7/hook", true},    // documentation
+		{"http://203.0.113.9/hook", true},     // documentation
+		{"http://192.88.99.1/hook", true},     // 6to4 relay anycast
+		{"http://198.18.0.1/hook", true},      // benchmarking
+		{"http://198.19.255.254/hook", true},  // benchmarking
+		{"http://240.0.0.1/hook", true},       // reserved
+		{"http://255.255.255.255/hook", true}, // broadcast
 		{"http://[::1]/hook", true},
+		{"http://[::]/hook", true},
 		{"http://[::ffff:127.0.0.1]/hook", true},
+		{"http://[::ffff:a9fe:a9fe]/hook", true}, // mapped 169.254.169.254
+		{"http://[::127.0.0.1]/hook", true},      // IPv4-compatible
+		{"http://[::10.0.0.1]/hook", true},
+		{"http://[::ffff:0:127.0.0.1]/hook", true}, // SIIT
+		{"http://[::ffff:0:a00:1]/hook", true},
+		{"http://[64:ff9b::127.0.0.1]/hook", true}, // NAT64
+		{"http://[64:ff9b::a9fe:a9fe]/hook", true},
+		{"http://[64:ff9b::c0a8:101]/hook", true},
+		{"http://[64:ff9b:1::a00:1]/hook", true}, // local-use NAT64
+		{"http://[64:ff9b:1:5db8:d8:2200::]/hook", true},
+		{"http://[2002:7f00:1::1]/hook", true}, // 6to4 of 127.0.0.1
+		{"http://[2002:a00:1::1]/hook", true},  // 6to4 of 10.0.0.1
+		{"http://[2002:a9fe:a9fe::1]/hook", true},
+		{"http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook", true}, // Teredo, client 127.0.0.1
+		{"http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hook", true}, // Teredo, client 10.0.0.1
+		{"http://[2001:0:a00:1:8000:63bf:a247:27dd]/hook", true},     // Teredo, server 10.0.0.1
+		{"http://[2001:2::1]/hook", true},                            // benchmarking
+		{"http://[2001:db8::1]/hook", true},                          // documentation
+		{"http://[3fff::1]/hook", true},                              // documentation
+		{"http://[100::1]/hook", true},                               // discard-only
+		{"http://[fec0::1]/hook", true},                              // site-local
 		{"http://[fe80::1]/hook", true},
+		{"http://[fe80::1%25eth0]/hook", true},
 		{"http://[fd00::1]/hook", true},
+		{"http://[ff02::1]/hook", true},
 		{"https://93.184.216.34/hook", false},
+		{"https://[2606:4700:4700::1111]/hook", false},
+		{"https://[::ffff:93.184.216.34]/hook", false},
+		{"https://[64:ff9b::5db8:d822]/hook", false},                   // NAT64 of 93.184.216.34
+		{"https://[2002:5db8:d822::1]/hook", false},                    // 6to4 of 93.184.216.34
+		{"https://[2001:0:4136:e378:8000:63bf:a247:27dd]/hook", false}, // Teredo, client 93.184.216.34
 		{"https://crm.example.com/hook", false},
 	} {
 		_, _, err := d.hooks.Create(ctx, d.Admin, webhooks.SubscriptionInput{Name: "x", URL: c.url, Events: []string{"ticket.created"}})
 		if refused := errors.Is(err, tickets.ErrInvalid); refused != c.refused || (err != nil && !refused) {
 			t.Errorf("%s: %v, refused %v", c.url, err, c.refused)
+		}
+		u, err := url.Parse(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := netip.ParseAddr(u.Hostname()); err != nil {
+			continue // a name: dialled addresses only
+		}
+		if err := webhooks.DialGuardForTest(net.JoinHostPort(u.Hostname(), "443")); (err != nil) != c.refused {
+			t.Errorf("%s: the dial guard said %v, refused %v", c.url, err, c.refused)
 		}
 	}
 	subs, _ := d.hooks.Subscriptions(ctx, d.Admin)

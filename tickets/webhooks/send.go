@@ -66,25 +66,38 @@ func Sign(secret string, timestamp int64, body []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// blockedNets are the ranges beside those netip names (loopback, private, link-local,
-// multicast, unspecified) that a receiver may not be on: "this network", CGNAT, IETF
-// protocol assignments, benchmarking, reserved, broadcast, NAT64 and IPv6 documentation.
-var blockedNets = func() []netip.Prefix {
-	var ps []netip.Prefix
-	for _, s := range []string{"0.0.0.0/8", "100.64.0.0/10", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4", "64:ff9b::/96", "2001:db8::/32"} {
-		ps = append(ps, netip.MustParsePrefix(s))
+// A receiver must be at a public address: IPv4 outside IANA's special-purpose address
+// registry, or IPv6 global unicast (2000::/3) outside the IPv6 one; an IPv6 address that
+// carries an IPv4 address (mapped, NAT64's well-known prefix, 6to4, Teredo) is judged by
+// the IPv4 addresses in it, since that is where it leads.
+var (
+	// specialV4 is the IPv4 special-purpose registry (RFC 6890 and its updates) and
+	// multicast: "this network", private, CGNAT, loopback, link-local, IETF protocol
+	// assignments, documentation, AS112, AMT, the 6to4 relay anycast, benchmarking,
+	// multicast, reserved and broadcast.
+	specialV4 = prefixes("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24", "192.168.0.0/16",
+		"192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4")
+	// globalV6 is where public IPv6 unicast is; specialV6 the special-purpose ranges in it:
+	// IETF protocol assignments (benchmarking, ORCHID, AMT, ...), documentation and AS112.
+	// Teredo (in the first) and 6to4 are unwrapped before they are looked up.
+	globalV6  = netip.MustParsePrefix("2000::/3")
+	specialV6 = prefixes("2001::/23", "2001:db8::/32", "2620:4f:8000::/48", "3fff::/20")
+	nat64     = netip.MustParsePrefix("64:ff9b::/96") // RFC 6052's well-known prefix; 64:ff9b:1::/48 is local-use
+	sixToFour = netip.MustParsePrefix("2002::/16")
+	teredo    = netip.MustParsePrefix("2001::/32")
+)
+
+func prefixes(ss ...string) []netip.Prefix {
+	ps := make([]netip.Prefix, len(ss))
+	for i, s := range ss {
+		ps[i] = netip.MustParsePrefix(s)
 	}
 	return ps
-}()
+}
 
-// blockedAddr says whether a receiver at ip could reach inside Hotline's network.
-func blockedAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
-		return true
-	}
-	for _, p := range blockedNets {
+func inAny(ps []netip.Prefix, ip netip.Addr) bool {
+	for _, p := range ps {
 		if p.Contains(ip) {
 			return true
 		}
@@ -92,8 +105,38 @@ func blockedAddr(ip netip.Addr) bool {
 	return false
 }
 
+// blockedAddr says whether a receiver at ip could reach inside Hotline's network, or is
+// at no public address at all: anything but public unicast, as above.
+func blockedAddr(ip netip.Addr) bool {
+	ip = ip.WithZone("") // a zoned address matches no prefix
+	if ip.Is4In6() {
+		ip = ip.Unmap()
+	}
+	if ip.Is4() {
+		return inAny(specialV4, ip)
+	}
+	if !ip.Is6() {
+		return true
+	}
+	b := ip.As16()
+	v4 := func(i int) netip.Addr { return netip.AddrFrom4([4]byte(b[i : i+4])) }
+	switch {
+	case nat64.Contains(ip): // 64:ff9b::a.b.c.d
+		return blockedAddr(v4(12))
+	case sixToFour.Contains(ip): // 2002:AABB:CCDD::/48
+		return blockedAddr(v4(2))
+	case teredo.Contains(ip): // 2001:0:server:flags:port:client, the client's bits inverted
+		client := [4]byte{^b[12], ^b[13], ^b[14], ^b[15]}
+		return blockedAddr(v4(4)) || blockedAddr(netip.AddrFrom4(client))
+	}
+	// Everything else outside 2000::/3 is loopback, unspecified, IPv4-compatible (::a.b.c.d),
+	// SIIT (::ffff:0:a.b.c.d), local-use NAT64, discard-only (100::/64), unique local,
+	// site-local, link-local, multicast or unassigned.
+	return !globalV6.Contains(ip) || inAny(specialV6, ip)
+}
+
 // errBlocked refuses a connection to an address inside the network.
-var errBlocked = errors.New("refused: the receiver's address is private, loopback or link-local (HOTLINE_WEBHOOKS_ALLOW_PRIVATE allows it)")
+var errBlocked = errors.New("refused: the receiver's address is private, loopback, link-local or reserved, not a public one (HOTLINE_WEBHOOKS_ALLOW_PRIVATE allows it)")
 
 // guardedDial refuses, as each connection is made, addresses blockedAddr names: after the
 // name is resolved, so a name that resolves inside (or is re-bound to) the network is
@@ -126,7 +169,7 @@ func newClient(cfg Config) *http.Client {
 	}
 }
 
-// Due is a delivery whose attempt is due, with its attempts so far (a task id for it).
+// Due is a delivery whose attempt is due, with its attempts so far.
 type Due struct {
 	ID       int64 `bun:"id"`
 	Attempts int   `bun:"attempts"`

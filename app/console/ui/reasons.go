@@ -156,6 +156,8 @@ var serviceReasons = []reason{
 	{regexp.MustCompile(`^two-step sign-in is required by the configuration`), "svcerr.totp_fixed", ""},
 	// Outbound webhooks' subscriptions (tickets/webhooks).
 	{regexp.MustCompile(`^a webhook needs a name of 1 to \d+ characters$`), "svcerr.hook_name", ""},
+	{regexp.MustCompile(`^a webhook's name is one line of text, without control characters$`), "svcerr.hook_name_control", ""},
+	{regexp.MustCompile(`^a webhook URL is text without control characters`), "svcerr.hook_url_control", ""},
 	{regexp.MustCompile(`^a webhook URL is 1 to \d+ characters$`), "svcerr.hook_url", ""},
 	{regexp.MustCompile(`^a webhook URL is an http:// or https:// address with a host$`), "svcerr.hook_url", ""},
 	{regexp.MustCompile(`^a webhook URL carries no user name or password`), "svcerr.hook_url_user", ""},

@@ -23,7 +23,9 @@ func TestStatusInChinese(t *testing.T) {
 	}{
 		{tickets.Invalidf("reply text is empty"), "回复内容为空。"},
 		{tickets.Invalidf("a webhook needs at least one event (%s)", "ticket.created, ticket.assigned"), "请至少选择一个事件。"},
-		{tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)"), "接收地址不能指向内网、本机或链路本地地址（同一网络内的接收方需由运维开启 HOTLINE_WEBHOOKS_ALLOW_PRIVATE）。"},
+		{tickets.Invalidf("a webhook URL may not point at a private, loopback or link-local address, nor a reserved one (set HOTLINE_WEBHOOKS_ALLOW_PRIVATE for a receiver on this network)"), "接收地址不能指向内网、本机、链路本地或保留地址（同一网络内的接收方需由运维开启 HOTLINE_WEBHOOKS_ALLOW_PRIVATE）。"},
+		{tickets.Invalidf("a webhook's name is one line of text, without control characters"), "Webhook 名称须为一行文字，不能包含换行或控制字符。"},
+		{tickets.Invalidf("a webhook URL is text without control characters (percent-encode them)"), "接收地址不能包含换行或控制字符（请先做百分号编码）。"},
 		{tickets.Invalidf("a webhook URL is an http:// or https:// address with a host"), "接收地址须为以 http:// 或 https:// 开头的完整网址（最多 2000 个字符）。"},
 		{tickets.Conflictf("two-step sign-in is required by the configuration (HOTLINE_REQUIRE_2FA) and cannot be turned off here"), "服务器配置要求两步验证（HOTLINE_REQUIRE_2FA），无法在此关闭。"},
 		{tickets.Conflictf("%s has no two-step sign-in to reset", "张伟 Zhang Wei"), "张伟 Zhang Wei 没有开启两步验证，无需重置。"},

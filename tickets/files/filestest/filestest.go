@@ -1,7 +1,8 @@
 // Package filestest gives tests the file stores of tickets/files: a directory of the
 // test's own, and an S3-compatible server in the test's process (gofakes3 over httptest)
 // with what tests look at: the bytes of uploads it has read, the requests it was sent,
-// and ways to misbehave as real stores do (ignoring Range, refusing uploads for a while).
+// and ways to misbehave as real stores do (ignoring Range, answering a longer range,
+// refusing uploads for a while).
 package filestest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -37,6 +39,9 @@ type S3 struct {
 	Backend *s3mem.Backend
 	// DropRange, when set, answers ranged reads with the whole object, as some stores do.
 	DropRange atomic.Bool
+	// LongRange, when set, answers a ranged read from its first byte to the object's end,
+	// a longer range than asked (with its Content-Range), as a faulty store or proxy might.
+	LongRange atomic.Bool
 	// SlowDown is how many uploads to refuse with 503 Slow Down (after reading them).
 	SlowDown atomic.Int32
 
@@ -74,6 +79,11 @@ func NewS3At(t testing.TB, clock gofakes3.TimeSource, buckets ...string) *S3 {
 		}
 		if s.DropRange.Load() {
 			r.Header.Del("Range")
+		}
+		if rng := r.Header.Get("Range"); s.LongRange.Load() && rng != "" {
+			if first, _, ok := strings.Cut(rng, "-"); ok {
+				r.Header.Set("Range", first+"-")
+			}
 		}
 		if r.Method == http.MethodPut && s.SlowDown.Add(-1) >= 0 {
 			_, _ = io.Copy(io.Discard, r.Body)
