@@ -412,7 +412,7 @@ func TestMoveFilesToStore(t *testing.T) {
 }
 
 // holdingDelete is a store whose Delete says when it starts and waits to be let go: the
-// sweep then holds the row it deletes for as long as the test likes.
+// sweep then holds its claim on the file it deletes for as long as the test likes.
 type holdingDelete struct {
 	tickets.FileStore
 	held, release chan struct{}
