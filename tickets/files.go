@@ -66,8 +66,10 @@ import (
 //     grace, so no row old enough to claim has a message about to refer to it (the claim
 //     re-checks the attachments anyway);
 //   - a writer keeping the file in the database (storeFile: a process without a store
-//     during a rolling deploy) that meets a claimed row takes it back with its bytes
-//     (location 'db', claim cleared), so the finish, guarded on its claim, leaves it.
+//     during a rolling deploy) that meets a row in the store takes it back with its bytes
+//     (location 'db', claim cleared), holding the row's lock to its commit: a claim made
+//     before it is cleared, so the finish, guarded on its claim, leaves the row; a claim
+//     after it finds the row in the database, or used.
 //
 // SweepStrayObjects claims an object without a row by inserting a claimed placeholder row
 // of its key, and then goes on the same way.
@@ -216,16 +218,26 @@ func (s *Service) keepAttachments(ctx context.Context, atts []NewAttachment) ([]
 // batched: the row can be large, and nothing else in the transaction needs its id.
 func (s *Service) storeFile(ctx context.Context, tx bun.IDB, content []byte, contentType string) (string, error) {
 	key := fileKey(content)
-	// A row in the store that a sweep claimed (a process with a store beside this one) is
-	// taken back into the database with the content: the sweep's finish, guarded on its
-	// claim, then leaves it. Any other row stays as it is. On PostgreSQL the upsert locks
-	// the row either way, so a claim cannot slip in before this transaction commits.
-	_, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
+	res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
 		ContentType: contentType, Location: FileInDB, TouchedAt: s.now()}).
-		On("CONFLICT (sha256) DO UPDATE").
-		Set("content = EXCLUDED.content, size_bytes = EXCLUDED.size_bytes, content_type = EXCLUDED.content_type").
-		Set("location = EXCLUDED.location, touched_at = EXCLUDED.touched_at, claimed_at = NULL").
-		Where("attachment_file.claimed_at IS NOT NULL").Exec(ctx)
+		On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return "", fmt.Errorf("store attachment file: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k > 0 {
+		return key, nil
+	}
+	// The file has a row already. A row in the store (written by a process with a store
+	// beside this one without: a rolling deploy turning FILES_URL on or off) is taken back
+	// into the database with the content: this process cannot read the store, and a sweep
+	// may be deleting the object, whose finish, guarded on its claim, then leaves the row.
+	// The update locks that row until the commit, so no sweep claims it meanwhile. A row in
+	// the database is neither changed nor locked: messages carrying the same file (a logo
+	// in every signature) do not wait for each other.
+	_, err = tx.NewUpdate().Table("attachment_files").
+		Set("content = ?, size_bytes = ?, content_type = ?, location = ?, touched_at = ?, claimed_at = NULL",
+			content, int64(len(content)), contentType, FileInDB, s.now()).
+		Where("sha256 = ? AND location = ?", key, FileInStore).Exec(ctx)
 	if err != nil {
 		return "", fmt.Errorf("store attachment file: %w", err)
 	}

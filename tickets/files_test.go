@@ -662,7 +662,8 @@ func TestFailedSweepLetsGoOfItsFiles(t *testing.T) {
 
 // A process keeping files in the database (no store: a rolling deploy turning FILES_URL on)
 // that meets a file a sweep is deleting takes it back into the database with its bytes; the
-// sweep then leaves the row, and the message reads its file.
+// sweep then leaves the row, and the message reads its file. So it does with a file in the
+// store no sweep holds.
 func TestDatabaseWriterTakesBackAFileBeingSwept(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
 		ctx := context.Background()
@@ -694,6 +695,23 @@ func TestDatabaseWriterTakesBackAFileBeingSwept(t *testing.T) {
 		}
 		if _, got, err := plain.AttachmentFile(ctx, firstAttachment(t, plain, res)); err != nil || !bytes.Equal(got, content) {
 			t.Fatalf("reading the file: %v", err)
+		}
+		// A file in the store that no sweep holds is taken back too: the process could not
+		// read it from there.
+		svc.SetFileStore(store)
+		logo := []byte("GIF89a a logo in every signature")
+		if _, err := svc.Intake(ctx, fileMail("<logo1@x>", "zhou@example.cn", logo)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := plain.Intake(ctx, fileMail("<logo2@x>", "li@example.cn", logo))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc, hasContent, _ := fileRow(t, db, fileKeyOf(logo)); loc != tickets.FileInDB || !hasContent {
+			t.Fatalf("the store's file met by a process without a store: location %q, content %v", loc, hasContent)
+		}
+		if _, got, err := plain.AttachmentFile(ctx, firstAttachment(t, plain, res)); err != nil || !bytes.Equal(got, logo) {
+			t.Fatalf("reading the logo without a store: %v", err)
 		}
 	})
 }
