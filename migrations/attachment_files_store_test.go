@@ -36,7 +36,7 @@ func TestAttachmentFilesStoreMigration(t *testing.T) {
 			"INSERT INTO attachment_files_old (sha256, content) SELECT sha256, content FROM attachment_files",
 			"DROP TABLE attachment_files",
 			"ALTER TABLE attachment_files_old RENAME TO attachment_files",
-			"DELETE FROM bun_migrations WHERE name = '20261204100160'",
+			"DELETE FROM bun_migrations WHERE name IN ('20261204100160', '20261204100180')",
 		} {
 			if _, err := db.ExecContext(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)

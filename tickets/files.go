@@ -23,10 +23,56 @@ import (
 // statement of its own, then puts the bytes, and the message's transaction only refers to
 // the key. A file whose message then failed is an orphan, which SweepFiles deletes once it is
 // older than the grace period (Config.FileGrace): longer than any transaction (MaxTxAge) plus
-// an upload, so a file still being written is never taken. The sweep holds each row it
-// deletes (FOR UPDATE SKIP LOCKED on PostgreSQL, the write transaction on SQLite) while it
-// deletes the object and then the row; a writer touching the same key waits for it and then
-// writes both again, so no row ever points at a missing object.
+// an upload, so a file still being written is never taken.
+//
+// The sweep never holds a transaction (nor, on SQLite, the file's one write lock) while it
+// talks to the store: it works in three steps, the first and last short transactions
+// through inTx (the writer queue):
+//
+//  1. claim: rows in the store that no attachment refers to, untouched for the grace period
+//     and not claimed by a live sweep, get claimed_at = the claim's time (an UPDATE that
+//     re-checks all of that, RETURNING the keys it claimed; on PostgreSQL the candidates
+//     are read FOR UPDATE SKIP LOCKED, so concurrent sweeps take different rows);
+//  2. delete their objects, outside any transaction, for at most fileSweepDeleteTime;
+//  3. finish: delete the rows still carrying this claim (claimed_at = its time) whose
+//     objects went, and release (claimed_at NULL) the ones whose delete failed or was
+//     not tried.
+//
+// A writer's touch (touchFile) leaves a claimed row alone: it waits, reading the row, until
+// the claim ends (the row deleted or released), and only then touches it and puts the bytes
+// (or sees, with Stat, that the store has them). So a writer never relies on an object the
+// sweep may still delete: its put or its Stat comes after the sweep's last delete of that
+// key. The interleavings, on both databases:
+//
+//   - the writer touches before the claim: touched_at is now, and the claim's guard (older
+//     than the grace) refuses the row. On PostgreSQL a touch in progress holds the row's
+//     lock, which the claim's SKIP LOCKED passes over; a row the claim read first is locked
+//     until the claim commits, and the touch then meets the claim. On SQLite the claim
+//     holds the write lock from BEGIN, so the touch runs wholly before or after it;
+//   - the writer touches after the claim and before the finish: refused, it waits; the
+//     finish deletes the row (its object is gone), and the writer inserts a new row and
+//     puts the bytes; or the finish releases the row, and the writer touches it and puts
+//     the bytes if the failed delete took them after all;
+//   - the writer touches after the finish: no row, or an unclaimed one: as above;
+//   - the sweep dies between claim and finish (a killed process): its claim goes stale
+//     after fileClaimLease, twice the time a sweep spends deleting, so nothing of it
+//     deletes any more; a writer then takes the row back (claim cleared, touched now, the
+//     bytes put if they are gone), and a later sweep claims again a row no writer took;
+//   - two sweeps: one claim per row (the guard, and SKIP LOCKED or SQLite's one writer),
+//     and each finish changes only rows carrying its own claim's time. A claim changes
+//     hands only by release or by going stale, and a later claim is then later by the
+//     lease at least, so no finish matches another sweep's claim;
+//   - a message's transaction commits within MaxTxAge of its writer's touch, less than the
+//     grace, so no row old enough to claim has a message about to refer to it (the claim
+//     re-checks the attachments anyway);
+//   - a writer keeping the file in the database (storeFile: a process without a store
+//     during a rolling deploy) that meets a row in the store takes it back with its bytes
+//     (location 'db', claim cleared), holding the row's lock to its commit: a claim made
+//     before it is cleared, so the finish, guarded on its claim, leaves the row; a claim
+//     after it finds the row in the database, or used.
+//
+// SweepStrayObjects claims an object without a row by inserting a claimed placeholder row
+// of its key, and then goes on the same way.
 
 // File locations (attachment_files.location).
 const (
@@ -37,8 +83,20 @@ const (
 // DefaultFileGrace is Config.FileGrace's default: MaxTxAge and a slow upload, with room.
 const DefaultFileGrace = time.Hour
 
-// FileSweepBatch is how many files one sweep transaction deletes at most.
+// FileSweepBatch is how many files one sweep claims and deletes at most.
 const FileSweepBatch = 100
+
+// fileClaimLease is how long a sweep's claim keeps writers off a file's row: a claim older
+// than it is a dead sweep's, and a writer takes the row back. fileSweepDeleteTime is how
+// long a sweep deletes objects after claiming them: half the lease, so that the last
+// delete of a sweep, even one answered late, is over before its claim goes stale.
+const (
+	fileClaimLease      = MaxTxAge
+	fileSweepDeleteTime = fileClaimLease / 2
+)
+
+// fileClaimWait bounds the pause between a waiting writer's looks at a claimed row.
+const fileClaimWait = 100 * time.Millisecond
 
 // SetFileStore keeps new files' bytes in fs rather than in the database; nil keeps them in
 // the database. Set it before the service takes messages.
@@ -64,12 +122,9 @@ func (s *Service) keepFile(ctx context.Context, content []byte, contentType stri
 	}
 	key := fileKey(content)
 	size := int64(len(content))
-	var loc string
-	err := s.db.NewInsert().Model(&attachmentFile{SHA256: key, SizeBytes: size, ContentType: contentType, Location: FileInStore, TouchedAt: s.now()}).
-		On("CONFLICT (sha256) DO UPDATE").Set("touched_at = EXCLUDED.touched_at").
-		Returning("location").Scan(ctx, &loc)
+	loc, err := s.touchFile(ctx, key, size, contentType)
 	if err != nil {
-		return "", fmt.Errorf("touch file %.12s: %w", key, err)
+		return "", err
 	}
 	if loc == FileInDB {
 		return key, nil
@@ -83,6 +138,52 @@ func (s *Service) keepFile(ctx context.Context, content []byte, contentType stri
 		return "", fmt.Errorf("put file %.12s: %w", key, err)
 	}
 	return key, nil
+}
+
+// touchFile creates key's row as 'store', or moves its touched_at to now, and returns its
+// location. A row a live sweep has claimed is left alone: touchFile waits until the claim
+// ends (the sweep deleted the row or let it go) and touches it then, so that what the
+// writer does next with the store comes after the sweep's deletes. A claim older than
+// fileClaimLease is a dead sweep's: the touch takes the row back, with the size and type
+// of the content (a stray's placeholder row has neither).
+func (s *Service) touchFile(ctx context.Context, key string, size int64, contentType string) (string, error) {
+	pause := 5 * time.Millisecond
+	for {
+		now := s.now()
+		var loc string
+		err := s.db.NewInsert().Model(&attachmentFile{SHA256: key, SizeBytes: size, ContentType: contentType, Location: FileInStore, TouchedAt: now}).
+			On("CONFLICT (sha256) DO UPDATE").
+			Set("touched_at = EXCLUDED.touched_at").
+			Set("size_bytes = CASE WHEN attachment_file.claimed_at IS NULL THEN attachment_file.size_bytes ELSE EXCLUDED.size_bytes END").
+			Set("content_type = CASE WHEN attachment_file.claimed_at IS NULL THEN attachment_file.content_type ELSE EXCLUDED.content_type END").
+			Set("claimed_at = NULL").
+			Where("attachment_file.claimed_at IS NULL OR attachment_file.claimed_at < ?", now.Add(-fileClaimLease)).
+			Returning("location").Scan(ctx, &loc)
+		if err == nil {
+			return loc, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("touch file %.12s: %w", key, err)
+		}
+		// A sweep holds the row and may be deleting its object: look again, without a
+		// lock, until it no longer does.
+		for {
+			select {
+			case <-ctx.Done():
+				return "", fmt.Errorf("wait for the sweep deleting file %.12s: %w", key, ctx.Err())
+			case <-time.After(pause):
+			}
+			pause = min(2*pause, fileClaimWait)
+			held, err := s.db.NewSelect().Table("attachment_files").
+				Where("sha256 = ? AND claimed_at >= ?", key, s.now().Add(-fileClaimLease)).Exists(ctx)
+			if err != nil {
+				return "", fmt.Errorf("wait for the sweep deleting file %.12s: %w", key, err)
+			}
+			if !held {
+				break
+			}
+		}
+	}
 }
 
 // keepAttachments keeps the contents of atts in the store (keepFile) and returns them
@@ -117,9 +218,26 @@ func (s *Service) keepAttachments(ctx context.Context, atts []NewAttachment) ([]
 // batched: the row can be large, and nothing else in the transaction needs its id.
 func (s *Service) storeFile(ctx context.Context, tx bun.IDB, content []byte, contentType string) (string, error) {
 	key := fileKey(content)
-	_, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
+	res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
 		ContentType: contentType, Location: FileInDB, TouchedAt: s.now()}).
 		On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+	if err != nil {
+		return "", fmt.Errorf("store attachment file: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k > 0 {
+		return key, nil
+	}
+	// The file has a row already. A row in the store (written by a process with a store
+	// beside this one without: a rolling deploy turning FILES_URL on or off) is taken back
+	// into the database with the content: this process cannot read the store, and a sweep
+	// may be deleting the object, whose finish, guarded on its claim, then leaves the row.
+	// The update locks that row until the commit, so no sweep claims it meanwhile. A row in
+	// the database is neither changed nor locked: messages carrying the same file (a logo
+	// in every signature) do not wait for each other.
+	_, err = tx.NewUpdate().Table("attachment_files").
+		Set("content = ?, size_bytes = ?, content_type = ?, location = ?, touched_at = ?, claimed_at = NULL",
+			content, int64(len(content)), contentType, FileInDB, s.now()).
+		Where("sha256 = ? AND location = ?", key, FileInStore).Exec(ctx)
 	if err != nil {
 		return "", fmt.Errorf("store attachment file: %w", err)
 	}
@@ -226,9 +344,9 @@ func (s *Service) readFile(ctx context.Context, key string) ([]byte, error) {
 }
 
 // SweepFiles deletes up to limit orphans (0: FileSweepBatch): files in the store that no
-// attachment refers to and no writer touched within the grace period, each object deleted
-// before its row, holding the row. It returns how many it deleted; the periodic runner calls
-// it until it deletes fewer than a batch.
+// attachment refers to and no writer touched within the grace period, claimed, their objects
+// deleted outside any transaction, then their rows (see the top of this file). It returns
+// how many it deleted; the periodic runner calls it until it deletes fewer than a batch.
 func (s *Service) SweepFiles(ctx context.Context, limit int) (int, error) {
 	return s.sweepFiles(ctx, nil, limit)
 }
@@ -260,49 +378,106 @@ func (s *Service) sweepFiles(ctx context.Context, keys []string, limit int) (int
 	if limit <= 0 {
 		limit = FileSweepBatch
 	}
-	cut := s.now().Add(-s.cfg.FileGrace)
-	n := 0
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var gone []string
-		q := tx.NewSelect().Table("attachment_files").Column("sha256").
-			Where("location = ? AND touched_at < ?", FileInStore, cut).
-			Where("NOT EXISTS (SELECT 1 FROM attachments a WHERE a.file_sha256 = attachment_files.sha256)").
-			OrderExpr("touched_at").Limit(limit)
+	claim := s.now()
+	cut := claim.Add(-s.cfg.FileGrace)
+	// orphan is what makes a row the sweep's to claim, checked when it is read and again
+	// when it is claimed: in the store, untouched for the grace period, unclaimed (or
+	// claimed by a sweep that died), used by no attachment.
+	orphan := func(q bun.QueryBuilder) bun.QueryBuilder {
+		q = q.Where("location = ? AND touched_at < ?", FileInStore, cut).
+			Where("(claimed_at IS NULL OR claimed_at < ?)", claim.Add(-fileClaimLease)).
+			Where("NOT EXISTS (SELECT 1 FROM attachments a WHERE a.file_sha256 = attachment_files.sha256)")
 		if keys != nil {
 			q = q.Where("sha256 IN (?)", bun.In(keys))
 		}
+		return q
+	}
+	var claimed []string
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		claimed = nil
+		var found []string
+		q := tx.NewSelect().Table("attachment_files").Column("sha256").ApplyQueryBuilder(orphan).
+			OrderExpr("touched_at").Limit(limit)
 		if s.db.Dialect().Name() == dialect.PG {
 			q = q.For("UPDATE SKIP LOCKED")
 		}
-		if err := q.Scan(ctx, &gone); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := q.Scan(ctx, &found); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("find orphan files: %w", err)
 		}
-		if len(gone) == 0 {
+		if len(found) == 0 {
 			return nil
 		}
-		for _, key := range gone {
-			if err := s.files.Delete(ctx, key); err != nil {
-				return fmt.Errorf("delete file %.12s: %w", key, err)
-			}
+		err := tx.NewUpdate().Table("attachment_files").Set("claimed_at = ?", claim).
+			Where("sha256 IN (?)", bun.In(found)).ApplyQueryBuilder(orphan).
+			Returning("sha256").Scan(ctx, &claimed)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("claim orphan files: %w", err)
 		}
-		res, err := tx.NewDelete().Table("attachment_files").Where("sha256 IN (?)", bun.In(gone)).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("delete orphan files' rows: %w", err)
-		}
-		k, _ := res.RowsAffected()
-		n = int(k)
 		return nil
 	})
 	if err != nil {
 		return 0, err
 	}
-	return n, nil
+	return s.deleteClaimed(ctx, claimed, claim)
+}
+
+// deleteClaimed deletes the objects of keys, whose rows carry the claim of time claim, for
+// at most fileSweepDeleteTime and outside any transaction; then, in one transaction, it
+// deletes the rows whose objects went and lets go of the others. It returns how many rows
+// it deleted.
+func (s *Service) deleteClaimed(ctx context.Context, keys []string, claim time.Time) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	var gone []string
+	var failed error
+	dctx, cancel := context.WithTimeout(ctx, fileSweepDeleteTime)
+	for _, key := range keys {
+		// The service's clock too, so that the claim's age as writers see it bounds the
+		// deletes (a clock moved on by a test, or a process paused).
+		if s.now().Sub(claim) >= fileSweepDeleteTime {
+			failed = fmt.Errorf("deleting files took over %s: %d left for the next sweep", fileSweepDeleteTime, len(keys)-len(gone))
+			break
+		}
+		if err := s.files.Delete(dctx, key); err != nil {
+			failed = fmt.Errorf("delete file %.12s: %w", key, err)
+			break
+		}
+		gone = append(gone, key)
+	}
+	cancel()
+	left := keys[len(gone):]
+	// Finished even when ctx has ended (a worker stopping): rows left claimed would keep
+	// their writers waiting for the lease.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), MaxTxAge)
+	defer cancel()
+	n := 0
+	err := s.inTx(fctx, func(tx bun.Tx) error {
+		n = 0
+		if len(gone) > 0 {
+			res, err := tx.NewDelete().Table("attachment_files").Where("sha256 IN (?) AND claimed_at = ?", bun.In(gone), claim).Exec(fctx)
+			if err != nil {
+				return fmt.Errorf("delete orphan files' rows: %w", err)
+			}
+			k, _ := res.RowsAffected()
+			n = int(k)
+		}
+		if len(left) > 0 {
+			if _, err := tx.NewUpdate().Table("attachment_files").Set("claimed_at = NULL").
+				Where("sha256 IN (?) AND claimed_at = ?", bun.In(left), claim).Exec(fctx); err != nil {
+				return fmt.Errorf("let go of files not deleted: %w", err)
+			}
+		}
+		return nil
+	})
+	return n, errors.Join(failed, err)
 }
 
 // SweepStrayObjects deletes objects in the store that have no row and were written before
 // the grace period: a put whose row was swept before it finished, or a migration stopped
-// between its put and its update. Each is deleted holding a placeholder row of its key, so a
-// writer touching the key meanwhile waits and then puts it again.
+// between its put and its update. Each is claimed with a placeholder row of its key, so a
+// writer touching the key meanwhile waits and then puts it again, and deleted as SweepFiles
+// deletes a claimed orphan.
 func (s *Service) SweepStrayObjects(ctx context.Context) (int, error) {
 	if s.files == nil {
 		return 0, nil
@@ -326,45 +501,42 @@ func (s *Service) SweepStrayObjects(ctx context.Context) (int, error) {
 		if err := s.db.NewSelect().Table("attachment_files").Column("sha256").Where("sha256 IN (?)", bun.In(part)).Scan(ctx, &known); err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return n, fmt.Errorf("find stray files: %w", err)
 		}
-		for _, key := range part {
-			if slices.Contains(known, key) {
-				continue
-			}
-			deleted, err := s.deleteStray(ctx, key)
-			if err != nil {
-				return n, err
-			}
-			if deleted {
-				n++
-			}
+		part = slices.DeleteFunc(slices.Clone(part), func(key string) bool { return slices.Contains(known, key) })
+		k, err := s.deleteStrays(ctx, part)
+		n += k
+		if err != nil {
+			return n, err
 		}
 	}
 	return n, nil
 }
 
-// deleteStray deletes key's object if it still has no row, holding a placeholder row
-// (touched long ago, so no reader takes it for a file) until the object is gone.
-func (s *Service) deleteStray(ctx context.Context, key string) (bool, error) {
-	deleted := false
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Location: FileInStore, TouchedAt: time.Unix(0, 0).UTC()}).
-			On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("hold stray file %.12s: %w", key, err)
+// deleteStrays claims the keys that still have no row, each with a placeholder row
+// (touched long ago, empty, claimed now), and deletes them as claimed orphans.
+func (s *Service) deleteStrays(ctx context.Context, keys []string) (int, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	claim := s.now()
+	var claimed []string
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		claimed = nil
+		for _, key := range keys {
+			res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Location: FileInStore, TouchedAt: time.Unix(0, 0).UTC(), ClaimedAt: &claim}).
+				On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("claim stray file %.12s: %w", key, err)
+			}
+			if k, _ := res.RowsAffected(); k == 1 {
+				claimed = append(claimed, key) // else a writer made a row for it meanwhile
+			}
 		}
-		if k, _ := res.RowsAffected(); k == 0 {
-			return nil // a writer made a row for it meanwhile
-		}
-		if err := s.files.Delete(ctx, key); err != nil {
-			return fmt.Errorf("delete stray file %.12s: %w", key, err)
-		}
-		if _, err := tx.NewDelete().Table("attachment_files").Where("sha256 = ?", key).Exec(ctx); err != nil {
-			return fmt.Errorf("release stray file %.12s: %w", key, err)
-		}
-		deleted = true
 		return nil
 	})
-	return deleted, err
+	if err != nil {
+		return 0, err
+	}
+	return s.deleteClaimed(ctx, claimed, claim)
 }
 
 // MoveReport is what one MoveFilesToStore batch did.

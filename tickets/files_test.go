@@ -271,8 +271,10 @@ func TestStrayObjectsSwept(t *testing.T) {
 	})
 }
 
-// The sweep and a writer race for the same key: the writer touches the row while the sweep
-// holds it, or after the sweep deleted it. Whoever wins, every attachment's file is there.
+// Two sweeps, the stray sweep and a writer race for the same key: the writer touches the
+// row before a sweep claims it, while a sweep holds it, or after a sweep deleted it (and the
+// stray sweep may claim the object the orphan sweep is deleting). Whoever wins, every
+// attachment's file is there.
 func TestSweepRacesWriter(t *testing.T) {
 	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
 		ctx := context.Background()
@@ -289,19 +291,26 @@ func TestSweepRacesWriter(t *testing.T) {
 
 			var wg sync.WaitGroup
 			var res *tickets.IntakeResult
-			var werr, serr error
-			wg.Add(2)
+			var werr error
+			serr := make([]error, 3)
+			wg.Add(4)
 			go func() {
 				defer wg.Done()
 				res, werr = svc.Intake(ctx, fileMail(fmt.Sprintf("<ok%d@x>", i), fmt.Sprintf("c%d@example.cn", i), content))
 			}()
+			for j := range 2 {
+				go func() {
+					defer wg.Done()
+					_, serr[j] = svc.SweepFiles(ctx, 0)
+				}()
+			}
 			go func() {
 				defer wg.Done()
-				_, serr = svc.SweepFiles(ctx, 0)
+				_, serr[2] = svc.SweepStrayObjects(ctx)
 			}()
 			wg.Wait()
-			if werr != nil || serr != nil {
-				t.Fatalf("round %d: writer %v, sweep %v", i, werr, serr)
+			if err := errors.Join(serr...); werr != nil || err != nil {
+				t.Fatalf("round %d: writer %v, sweeps %v", i, werr, err)
 			}
 			if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore {
 				t.Fatalf("round %d: the message's file has no row", i)
@@ -403,7 +412,7 @@ func TestMoveFilesToStore(t *testing.T) {
 }
 
 // holdingDelete is a store whose Delete says when it starts and waits to be let go: the
-// sweep then holds the row it deletes for as long as the test likes.
+// sweep then holds its claim on the file it deletes for as long as the test likes.
 type holdingDelete struct {
 	tickets.FileStore
 	held, release chan struct{}
@@ -458,6 +467,251 @@ func TestWriterWaitsForTheSweepHoldingItsFile(t *testing.T) {
 		}
 		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
 			t.Fatalf("reading the file: %v", err)
+		}
+	})
+}
+
+// orphanFile leaves content's file in the store as the orphan of a message whose
+// transaction failed, and moves the clock past the grace period.
+func orphanFile(t *testing.T, db *bun.DB, svc *tickets.Service, clock *tickettest.Clock, sid string, content []byte) {
+	t.Helper()
+	lift := tickettest.FailInserts(t, db, "attachments", "NEW.filename = 'scan.pdf'")
+	if _, err := svc.Intake(context.Background(), fileMail(sid, "zhou@example.cn", content)); err == nil {
+		t.Fatal("the failing message was stored")
+	}
+	lift()
+	clock.Advance(tickets.DefaultFileGrace + time.Minute)
+}
+
+// meanwhile fails the test unless fn returns within a few seconds, well before SQLite's
+// busy timeout (10 s) would let a writer stuck behind a held write lock give up.
+func meanwhile(t *testing.T, what string, fn func() error) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("%s while the sweep was deleting: %v", what, err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s waited for the sweep deleting objects from the store", what)
+	}
+}
+
+// While the sweep deletes objects from the store (slowly: the store holds each delete until
+// the test lets go), other writers go on: a message, a message with another file, a ticket
+// opened by an agent. The sweep holds no transaction, and on SQLite not the write lock, while
+// it talks to the store; afterwards the orphan (or the stray) is gone all the same.
+func TestWritersGoOnWhileTheSweepDeletes(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		desk := tickettest.BareDesk(t, svc, clock)
+		agent := desk.Agent(t, "wang@desk.example", tickets.RoleAgent, desk.Claims)
+		orphan := []byte("%PDF-1.4 an orphan the sweep deletes slowly")
+		orphanFile(t, db, svc, clock, "<fail@x>", orphan)
+		stray := []byte("an object without a row, deleted slowly")
+		if err := store.Put(ctx, fileKeyOf(stray), bytes.NewReader(stray), int64(len(stray)), "text/plain"); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+
+		for _, sweep := range []struct {
+			name string
+			run  func() (int, error)
+			key  string
+		}{
+			{"orphans", func() (int, error) { return svc.SweepFiles(ctx, 0) }, fileKeyOf(orphan)},
+			{"strays", func() (int, error) { return svc.SweepStrayObjects(ctx) }, fileKeyOf(stray)},
+		} {
+			hold := holdingDelete{store, make(chan struct{}), make(chan struct{})}
+			svc.SetFileStore(hold)
+			released := false
+			release := func() {
+				if !released {
+					released = true
+					close(hold.release)
+				}
+			}
+			t.Cleanup(release) // a failing check below must not leave the sweep waiting
+			swept := make(chan error, 1)
+			var n int
+			go func() {
+				var err error
+				n, err = sweep.run()
+				swept <- err
+			}()
+			<-hold.held // the sweep has claimed the file and is deleting its object
+			meanwhile(t, sweep.name+": a message", func() error {
+				_, err := svc.Intake(ctx, tickettest.SMS("+8613800138000", "还在吗", "SM-"+sweep.name))
+				return err
+			})
+			other := []byte("%PDF-1.4 another customer's file, " + sweep.name)
+			meanwhile(t, sweep.name+": a message with a file", func() error {
+				_, err := svc.Intake(ctx, fileMail("<other-"+sweep.name+"@x>", "li@example.cn", other))
+				return err
+			})
+			meanwhile(t, sweep.name+": an agent's new ticket", func() error {
+				_, err := svc.CreateTicket(ctx, agent, tickets.NewTicket{Channel: tickets.ChannelPhone, Phone: "+8613900139000", Subject: "回电 " + sweep.name})
+				return err
+			})
+			release()
+			if err := <-swept; err != nil || n != 1 {
+				t.Fatalf("%s: swept %d (%v)", sweep.name, n, err)
+			}
+			svc.SetFileStore(store)
+			if _, _, ok := fileRow(t, db, sweep.key); ok || inStore(t, store, sweep.key) {
+				t.Errorf("%s: the swept file's row or object is still there", sweep.name)
+			}
+			if loc, _, ok := fileRow(t, db, fileKeyOf(other)); !ok || loc != tickets.FileInStore || !inStore(t, store, fileKeyOf(other)) {
+				t.Errorf("%s: the file written meanwhile is missing", sweep.name)
+			}
+		}
+	})
+}
+
+// A sweep that dies after claiming files (its process killed) holds their writers off only
+// until its claim goes stale: a writer then takes the row back and puts the bytes the dead
+// sweep may have deleted, and a later sweep deletes the files no writer took back.
+func TestDeadSweepsClaimGoesStale(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		wanted := []byte("%PDF-1.4 claimed by a dead sweep, sent again")
+		unwanted := []byte("%PDF-1.4 claimed by a dead sweep, never sent again")
+		orphanFile(t, db, svc, clock, "<fail1@x>", wanted)
+		orphanFile(t, db, svc, clock, "<fail2@x>", unwanted)
+		// The dead sweep's work: both claimed, the first one's object deleted.
+		if _, err := db.NewUpdate().Table("attachment_files").Set("claimed_at = ?", svc.Now()).
+			Where("sha256 IN (?)", bun.In([]string{fileKeyOf(wanted), fileKeyOf(unwanted)})).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Delete(ctx, fileKeyOf(wanted)); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("a sweep took %d files another sweep holds (%v)", n, err)
+		}
+		written := make(chan error, 1)
+		var res *tickets.IntakeResult
+		go func() {
+			var err error
+			res, err = svc.Intake(ctx, fileMail("<ok@x>", "li@example.cn", wanted))
+			written <- err
+		}()
+		select {
+		case err := <-written:
+			t.Fatalf("the writer went on while a sweep's claim held its file: %v", err)
+		case <-time.After(300 * time.Millisecond):
+		}
+		clock.Advance(2*tickets.MaxTxAge + time.Second) // the claim is stale now
+		select {
+		case err := <-written:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the writer still waits for a stale claim")
+		}
+		if loc, _, ok := fileRow(t, db, fileKeyOf(wanted)); !ok || loc != tickets.FileInStore || !inStore(t, store, fileKeyOf(wanted)) {
+			t.Fatal("the file taken back from the dead sweep is missing")
+		}
+		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, wanted) {
+			t.Fatalf("reading the file taken back: %v", err)
+		}
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("swept %d files after the dead sweep's claim went stale (%v)", n, err)
+		}
+		if _, _, ok := fileRow(t, db, fileKeyOf(unwanted)); ok || inStore(t, store, fileKeyOf(unwanted)) {
+			t.Error("the file no writer took back is still there")
+		}
+	})
+}
+
+// failingDelete is a store that cannot delete.
+type failingDelete struct{ tickets.FileStore }
+
+func (failingDelete) Delete(context.Context, string) error { return errors.New("access denied") }
+
+// A sweep whose deletes fail says so and lets go of the files it claimed: their writers go on
+// at once, and the bytes are still there.
+func TestFailedSweepLetsGoOfItsFiles(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		content := []byte("%PDF-1.4 the store refuses to delete me")
+		orphanFile(t, db, svc, clock, "<fail@x>", content)
+		svc.SetFileStore(failingDelete{store})
+		if _, err := svc.SweepFiles(ctx, 0); err == nil {
+			t.Fatal("the sweep reported no error although no delete succeeded")
+		}
+		var claimed int
+		claimed, err := db.NewSelect().Table("attachment_files").Where("claimed_at IS NOT NULL").Count(ctx)
+		if err != nil || claimed != 0 {
+			t.Fatalf("%d rows still claimed after the failed sweep (%v)", claimed, err)
+		}
+		var res *tickets.IntakeResult
+		meanwhile(t, "the writer after a failed sweep", func() error {
+			res, err = svc.Intake(ctx, fileMail("<ok@x>", "li@example.cn", content))
+			return err
+		})
+		svc.SetFileStore(store)
+		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("reading the file: %v", err)
+		}
+	})
+}
+
+// A process keeping files in the database (no store: a rolling deploy turning FILES_URL on)
+// that meets a file a sweep is deleting takes it back into the database with its bytes; the
+// sweep then leaves the row, and the message reads its file. So it does with a file in the
+// store no sweep holds.
+func TestDatabaseWriterTakesBackAFileBeingSwept(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		content := []byte("%PDF-1.4 swept by one process, kept by another")
+		orphanFile(t, db, svc, clock, "<fail@x>", content)
+		hold := holdingDelete{store, make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(hold)
+		swept := make(chan error, 1)
+		var n int
+		go func() {
+			var err error
+			n, err = svc.SweepFiles(ctx, 0)
+			swept <- err
+		}()
+		<-hold.held
+		plain := tickettest.Service(db, clock) // no store
+		var res *tickets.IntakeResult
+		meanwhile(t, "a database writer", func() error {
+			var err error
+			res, err = plain.Intake(ctx, fileMail("<ok@x>", "li@example.cn", content))
+			return err
+		})
+		close(hold.release)
+		if err := <-swept; err != nil || n != 0 {
+			t.Fatalf("the sweep deleted %d rows, one a writer took back (%v)", n, err)
+		}
+		if loc, hasContent, ok := fileRow(t, db, fileKeyOf(content)); !ok || loc != tickets.FileInDB || !hasContent {
+			t.Fatalf("row: found=%v location=%q content=%v", ok, loc, hasContent)
+		}
+		if _, got, err := plain.AttachmentFile(ctx, firstAttachment(t, plain, res)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("reading the file: %v", err)
+		}
+		// A file in the store that no sweep holds is taken back too: the process could not
+		// read it from there.
+		svc.SetFileStore(store)
+		logo := []byte("GIF89a a logo in every signature")
+		if _, err := svc.Intake(ctx, fileMail("<logo1@x>", "zhou@example.cn", logo)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := plain.Intake(ctx, fileMail("<logo2@x>", "li@example.cn", logo))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc, hasContent, _ := fileRow(t, db, fileKeyOf(logo)); loc != tickets.FileInDB || !hasContent {
+			t.Fatalf("the store's file met by a process without a store: location %q, content %v", loc, hasContent)
+		}
+		if _, got, err := plain.AttachmentFile(ctx, firstAttachment(t, plain, res)); err != nil || !bytes.Equal(got, logo) {
+			t.Fatalf("reading the logo without a store: %v", err)
 		}
 	})
 }

@@ -262,6 +262,8 @@ type attachmentFile struct {
 	ContentType string    `bun:",notnull"`
 	Location    string    `bun:",notnull"` // FileInDB or FileInStore
 	TouchedAt   time.Time `bun:",notnull"`
+	// ClaimedAt is when a sweep claimed the row to delete its object; nil when none holds it.
+	ClaimedAt *time.Time `bun:"claimed_at"`
 }
 
 // Stored reports whether Hotline keeps the attachment's file itself.

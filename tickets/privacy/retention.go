@@ -364,7 +364,7 @@ func (s *Service) expireFiles(ctx context.Context, cut time.Time, recordings boo
 }
 
 // sweepFreed deletes from the file store, now, the files an erasure's committed
-// transaction left unreferenced (tickets.Service.SweepFreedFiles: still holding each row,
+// transaction left unreferenced (tickets.Service.SweepFreedFiles: each row claimed first,
 // and sparing a file a writer touched within the grace period). What it cannot delete
 // now, the periodic sweep deletes later.
 func (s *Service) sweepFreed(ctx context.Context, keys []string) {
