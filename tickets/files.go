@@ -213,6 +213,54 @@ func (s *Service) keepAttachments(ctx context.Context, atts []NewAttachment) ([]
 	return kept, nil
 }
 
+// maxFileKeeps bounds how many times a message is written again because a file it put in
+// the store was swept before its transaction held the file's row (errFileGone).
+const maxFileKeeps = 3
+
+// errFileGone says a message's transaction found a file it put in the store before it
+// claimed by a sweep or gone: its writer stalled past the grace period between its touch
+// and its transaction. The caller keeps the file again (keepFile: touch, put) and retries.
+var errFileGone = errors.New("a file put in the store before the message was swept meanwhile")
+
+// holdFiles runs inside a message's transaction, for the keys its attachments put in the
+// store before it (keepFile): in one statement it touches their rows again if they are
+// unclaimed, which also locks them on PostgreSQL (a sweep's claim, FOR UPDATE SKIP LOCKED
+// and guarded on claimed_at, then passes them over or, having claimed first, makes this
+// statement miss them), and on SQLite runs under the transaction's write lock. A key whose
+// row is claimed or gone fails the transaction with errFileGone. Rows in the database
+// ('db') are no sweep's, and are read, not locked.
+func (s *Service) holdFiles(ctx context.Context, tx bun.IDB, keys []string) error {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	var held []string
+	err := tx.NewUpdate().Table("attachment_files").Set("touched_at = ?", s.now()).
+		Where("sha256 IN (?) AND claimed_at IS NULL AND location = ?", bun.In(keys), FileInStore).
+		Returning("sha256").Scan(ctx, &held)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("hold attachment files: %w", err)
+	}
+	if len(held) == len(keys) {
+		return nil
+	}
+	var missing []string
+	for _, k := range keys {
+		if !slices.Contains(held, k) {
+			missing = append(missing, k)
+		}
+	}
+	var inDB []string
+	err = tx.NewSelect().Table("attachment_files").Column("sha256").
+		Where("sha256 IN (?) AND location = ?", bun.In(missing), FileInDB).Scan(ctx, &inDB)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("hold attachment files: %w", err)
+	}
+	for _, k := range missing {
+		if !slices.Contains(inDB, k) {
+			return fmt.Errorf("file %.12s: %w", k, errFileGone)
+		}
+	}
+	return nil
+}
+
 // storeFile keeps an attachment's content in the database, once per distinct file, inside
 // the message's transaction, and returns its key. It is written at once rather than
 // batched: the row can be large, and nothing else in the transaction needs its id.

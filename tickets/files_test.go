@@ -783,3 +783,67 @@ func TestMoveFilesStoppedAndResumed(t *testing.T) {
 		}
 	})
 }
+
+// stallingPut is a store whose first put, once done, waits until the test lets the writer
+// go on: a writer stalled between keeping its file and its message's transaction.
+type stallingPut struct {
+	tickets.FileStore
+	once            *sync.Once
+	stalled, resume chan struct{}
+}
+
+func (s stallingPut) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	err := s.FileStore.Put(ctx, key, r, size, contentType)
+	s.once.Do(func() {
+		close(s.stalled)
+		<-s.resume
+	})
+	return err
+}
+
+// A writer that stalls past the grace period after keeping its file, while a sweep claims
+// the file (no attachment refers to it yet), deletes its object and its row, still ends
+// with its message's file in the store and its row: the message's transaction finds the
+// row gone, and the writer keeps the file again (touch, put) and writes the message.
+func TestWriterStalledPastTheGraceKeepsItsFile(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		content := []byte("%PDF-1.4 kept by a writer that slept")
+		stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(stall)
+		written := make(chan error, 1)
+		var res *tickets.IntakeResult
+		go func() {
+			var err error
+			res, err = svc.Intake(ctx, fileMail("<slow@x>", "li@example.cn", content))
+			written <- err
+		}()
+		<-stall.stalled // the file is put, its row touched; the message not written yet
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		k := fileKeyOf(content)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("the sweep deleted %d files (%v), want the stalled writer's one", n, err)
+		}
+		if _, _, ok := fileRow(t, db, k); ok || inStore(t, store, k) {
+			t.Fatal("the sweep left the file it claimed")
+		}
+		close(stall.resume)
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+		if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore {
+			t.Fatalf("the message's file has no row (found=%v, location %q)", ok, loc)
+		}
+		if !inStore(t, store, k) {
+			t.Fatal("the message's file is not in the store")
+		}
+		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("reading the file: %v", err)
+		}
+		// The file is used now: no sweep takes it, however late.
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("the sweep deleted %d used files (%v)", n, err)
+		}
+	})
+}
