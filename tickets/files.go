@@ -264,32 +264,54 @@ func (s *Service) holdFiles(ctx context.Context, tx bun.IDB, keys []string) erro
 // storeFile keeps an attachment's content in the database, once per distinct file, inside
 // the message's transaction, and returns its key. It is written at once rather than
 // batched: the row can be large, and nothing else in the transaction needs its id.
+//
+// The file has a row already when its insert conflicts. A row in the store (written by a
+// process with a store beside this one without: a rolling deploy turning FILES_URL on or
+// off) is taken back into the database with the content: this process cannot read the
+// store, and a sweep may be deleting the object, whose finish, guarded on its claim, then
+// leaves the row. The update locks that row until the commit, so no sweep claims it
+// meanwhile. A row in the database is neither changed nor locked: messages carrying the
+// same file (a logo in every signature) do not wait for each other; that is why this is
+// not one INSERT ... ON CONFLICT DO UPDATE, which on PostgreSQL locks the row it meets
+// even when its WHERE then leaves it. On PostgreSQL (READ COMMITTED) the row the insert
+// met may be gone by the update (a sweep's finish deleting it in between): the insert is
+// tried again, a bounded number of times. On SQLite the transaction's write lock keeps
+// everything else out from its first write.
 func (s *Service) storeFile(ctx context.Context, tx bun.IDB, content []byte, contentType string) (string, error) {
 	key := fileKey(content)
-	res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
-		ContentType: contentType, Location: FileInDB, TouchedAt: s.now()}).
-		On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
-	if err != nil {
-		return "", fmt.Errorf("store attachment file: %w", err)
+	for range maxTxAttempts {
+		res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
+			ContentType: contentType, Location: FileInDB, TouchedAt: s.now()}).
+			On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return "", fmt.Errorf("store attachment file: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			return key, nil
+		}
+		if s.storeFileMet != nil {
+			s.storeFileMet(key)
+		}
+		res, err = tx.NewUpdate().Table("attachment_files").
+			Set("content = ?, size_bytes = ?, content_type = ?, location = ?, touched_at = ?, claimed_at = NULL",
+				content, int64(len(content)), contentType, FileInDB, s.now()).
+			Where("sha256 = ? AND location = ?", key, FileInStore).Exec(ctx)
+		if err != nil {
+			return "", fmt.Errorf("store attachment file: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			return key, nil
+		}
+		inDB, err := tx.NewSelect().Table("attachment_files").Where("sha256 = ? AND location = ?", key, FileInDB).Exists(ctx)
+		if err != nil {
+			return "", fmt.Errorf("store attachment file: %w", err)
+		}
+		if inDB {
+			return key, nil
+		}
+		// The row went between the insert and the update: insert it again.
 	}
-	if k, _ := res.RowsAffected(); k > 0 {
-		return key, nil
-	}
-	// The file has a row already. A row in the store (written by a process with a store
-	// beside this one without: a rolling deploy turning FILES_URL on or off) is taken back
-	// into the database with the content: this process cannot read the store, and a sweep
-	// may be deleting the object, whose finish, guarded on its claim, then leaves the row.
-	// The update locks that row until the commit, so no sweep claims it meanwhile. A row in
-	// the database is neither changed nor locked: messages carrying the same file (a logo
-	// in every signature) do not wait for each other.
-	_, err = tx.NewUpdate().Table("attachment_files").
-		Set("content = ?, size_bytes = ?, content_type = ?, location = ?, touched_at = ?, claimed_at = NULL",
-			content, int64(len(content)), contentType, FileInDB, s.now()).
-		Where("sha256 = ? AND location = ?", key, FileInStore).Exec(ctx)
-	if err != nil {
-		return "", fmt.Errorf("store attachment file: %w", err)
-	}
-	return key, nil
+	return "", fmt.Errorf("store attachment file %.12s: its row kept going away after %d tries", key, maxTxAttempts)
 }
 
 // StoredFile is a file Hotline keeps, as its row describes it.

@@ -847,3 +847,62 @@ func TestWriterStalledPastTheGraceKeepsItsFile(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL (READ COMMITTED) a process without a store whose insert of a file meets the
+// row of a file a sweep has claimed, and whose update comes after the sweep's finish has
+// deleted that row, inserts the row again: its message never points at a missing row.
+func TestDatabaseWriterOutlivesTheSweepsFinish(t *testing.T) {
+	for name, open := range fileStores() {
+		t.Run(name, func(t *testing.T) {
+			db := tickettest.Postgres(t)
+			ctx := context.Background()
+			clock := tickettest.NewClock(time.Now().UTC())
+			svc := tickettest.Service(db, clock)
+			store := open(t, clock)
+			svc.SetFileStore(store)
+			content := []byte("%PDF-1.4 inserted again after the sweep's finish")
+			orphanFile(t, db, svc, clock, "<fail@x>", content)
+			hold := holdingDelete{store, make(chan struct{}), make(chan struct{})}
+			svc.SetFileStore(hold)
+			swept := make(chan error, 1)
+			var n int
+			go func() {
+				var err error
+				n, err = svc.SweepFiles(ctx, 0)
+				swept <- err
+			}()
+			<-hold.held // the sweep has claimed the row and is deleting the object
+			plain := tickettest.Service(db, clock) // no store
+			met, goOn := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			tickets.SetStoreFileMet(plain, func(string) {
+				once.Do(func() {
+					close(met)
+					<-goOn
+				})
+			})
+			written := make(chan error, 1)
+			var res *tickets.IntakeResult
+			go func() {
+				var err error
+				res, err = plain.Intake(ctx, fileMail("<ok@x>", "li@example.cn", content))
+				written <- err
+			}()
+			<-met // the writer's insert met the claimed row and took no lock
+			close(hold.release)
+			if err := <-swept; err != nil || n != 1 {
+				t.Fatalf("the sweep deleted %d rows (%v), want the claimed one", n, err)
+			}
+			close(goOn)
+			if err := <-written; err != nil {
+				t.Fatal(err)
+			}
+			if loc, hasContent, ok := fileRow(t, db, fileKeyOf(content)); !ok || loc != tickets.FileInDB || !hasContent {
+				t.Fatalf("row: found=%v location=%q content=%v", ok, loc, hasContent)
+			}
+			if _, got, err := plain.AttachmentFile(ctx, firstAttachment(t, plain, res)); err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("reading the file: %v", err)
+			}
+		})
+	}
+}

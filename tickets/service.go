@@ -103,6 +103,8 @@ type Service struct {
 	progress Progress
 	// files keeps files' bytes (SetFileStore); nil: the database keeps them.
 	files FileStore
+	// storeFileMet, in tests, runs when storeFile's insert met the file's row already.
+	storeFileMet func(key string)
 }
 
 // NewService builds a Service over an open, migrated database.
