@@ -491,26 +491,34 @@ func (s *Service) sweepFiles(ctx context.Context, keys []string, limit int) (int
 	return s.deleteClaimed(ctx, claimed, claim)
 }
 
-// deleteClaimed deletes the objects of keys, whose rows carry the claim of time claim, for
-// at most fileSweepDeleteTime and outside any transaction; then, in one transaction, it
-// deletes the rows whose objects went and lets go of the others. It returns how many rows
-// it deleted.
+// deleteClaimed deletes the objects of keys, whose rows carry the claim of time claim, until
+// fileSweepDeleteTime after the claim and outside any transaction; then, in one transaction,
+// it deletes the rows whose objects went and lets go of the others. A delete that answers
+// after that time is not trusted as done before the claim could go stale (a writer may have
+// taken the row back and put the bytes again since): its row is let go, not deleted, and a
+// writer or a later sweep finds out from the store. It returns how many rows it deleted.
 func (s *Service) deleteClaimed(ctx context.Context, keys []string, claim time.Time) (int, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
 	var gone []string
 	var failed error
-	dctx, cancel := context.WithTimeout(ctx, fileSweepDeleteTime)
+	// The service's clock, from the claim's time, bounds the deletes, so that the claim's
+	// age as writers see it does (a clock moved on by a test, a process paused), and the
+	// claim transaction's own time counts too.
+	deadline := claim.Add(fileSweepDeleteTime)
+	dctx, cancel := context.WithTimeout(ctx, deadline.Sub(s.now()))
 	for _, key := range keys {
-		// The service's clock too, so that the claim's age as writers see it bounds the
-		// deletes (a clock moved on by a test, or a process paused).
-		if s.now().Sub(claim) >= fileSweepDeleteTime {
+		if !s.now().Before(deadline) {
 			failed = fmt.Errorf("deleting files took over %s: %d left for the next sweep", fileSweepDeleteTime, len(keys)-len(gone))
 			break
 		}
 		if err := s.files.Delete(dctx, key); err != nil {
 			failed = fmt.Errorf("delete file %.12s: %w", key, err)
+			break
+		}
+		if !s.now().Before(deadline) {
+			failed = fmt.Errorf("deleting file %.12s answered over %s after its claim: its row is let go, %d left for the next sweep", key, fileSweepDeleteTime, len(keys)-len(gone))
 			break
 		}
 		gone = append(gone, key)

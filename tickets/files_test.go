@@ -872,7 +872,8 @@ func TestDatabaseWriterOutlivesTheSweepsFinish(t *testing.T) {
 				swept <- err
 			}()
 			<-hold.held // the sweep has claimed the row and is deleting the object
-			plain := tickettest.Service(db, clock) // no store
+			// A process without a store.
+			plain := tickettest.Service(db, clock)
 			met, goOn := make(chan struct{}), make(chan struct{})
 			var once sync.Once
 			tickets.SetStoreFileMet(plain, func(string) {
@@ -905,4 +906,47 @@ func TestDatabaseWriterOutlivesTheSweepsFinish(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lateDelete is a store whose deletes answer late: each moves the clock on by late.
+type lateDelete struct {
+	tickets.FileStore
+	clock *tickettest.Clock
+	late  time.Duration
+}
+
+func (l lateDelete) Delete(ctx context.Context, key string) error {
+	err := l.FileStore.Delete(ctx, key)
+	l.clock.Advance(l.late)
+	return err
+}
+
+// A delete that answers when the sweep's time to delete, counted from its claim, is over is
+// not trusted as done in time: the sweep lets the row go rather than deleting it, and a
+// writer then finds the file's bytes missing and puts them again.
+func TestLateDeleteLetsGoOfItsRow(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		content := []byte("%PDF-1.4 deleted too late")
+		orphanFile(t, db, svc, clock, "<fail@x>", content)
+		k := fileKeyOf(content)
+		svc.SetFileStore(lateDelete{store, clock, tickets.MaxTxAge / 2})
+		if n, err := svc.SweepFiles(ctx, 0); err == nil || n != 0 {
+			t.Fatalf("the sweep deleted %d rows after its time to delete was over (%v)", n, err)
+		}
+		if n, err := db.NewSelect().Table("attachment_files").Where("sha256 = ? AND claimed_at IS NULL", k).Count(ctx); err != nil || n != 1 {
+			t.Fatalf("the late delete's row: %d unclaimed (%v), want it kept and let go", n, err)
+		}
+		svc.SetFileStore(store)
+		res, err := svc.Intake(ctx, fileMail("<ok@x>", "li@example.cn", content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !inStore(t, store, k) {
+			t.Fatal("the writer did not put the file again")
+		}
+		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("reading the file: %v", err)
+		}
+	})
 }
