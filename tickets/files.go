@@ -83,6 +83,12 @@ const (
 // DefaultFileGrace is Config.FileGrace's default: MaxTxAge and a slow upload, with room.
 const DefaultFileGrace = time.Hour
 
+// MinFileGrace is the shortest Config.FileGrace: a claim's lease and every attempt inTx
+// makes at a message's transaction, each up to MaxTxAge. A shorter grace would let a sweep
+// claim the file of a writer that is merely slow; the message's transaction would then find
+// it gone and keep it again (holdFiles), but a grace that short would make that the rule.
+const MinFileGrace = fileClaimLease + maxTxAttempts*MaxTxAge
+
 // FileSweepBatch is how many files one sweep claims and deletes at most.
 const FileSweepBatch = 100
 

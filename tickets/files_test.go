@@ -950,3 +950,32 @@ func TestLateDeleteLetsGoOfItsRow(t *testing.T) {
 		}
 	})
 }
+
+// A grace period shorter than MinFileGrace is raised to it: an orphan younger than the
+// minimum is not swept, one older is.
+func TestFileGraceHasAMinimum(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		clock := tickettest.NewClock(time.Now().UTC())
+		svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, FileGrace: time.Second}, tickettest.Logger())
+		store, err := files.NewLocal(t.TempDir(), clock.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.SetFileStore(store)
+		content := []byte("%PDF-1.4 a grace too short")
+		lift := tickettest.FailInserts(t, db, "attachments", "NEW.filename = 'scan.pdf'")
+		if _, err := svc.Intake(ctx, fileMail("<fail@x>", "zhou@example.cn", content)); err == nil {
+			t.Fatal("the failing message was stored")
+		}
+		lift()
+		clock.Advance(tickets.MinFileGrace - time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("swept %d files younger than the minimum grace (%v)", n, err)
+		}
+		clock.Advance(2 * time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("swept %d files older than the minimum grace (%v), want 1", n, err)
+		}
+	})
+}
