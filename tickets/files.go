@@ -62,14 +62,23 @@ import (
 //     and each finish changes only rows carrying its own claim's time. A claim changes
 //     hands only by release or by going stale, and a later claim is then later by the
 //     lease at least, so no finish matches another sweep's claim;
-//   - a message's transaction commits within MaxTxAge of its writer's touch, less than the
-//     grace, so no row old enough to claim has a message about to refer to it (the claim
-//     re-checks the attachments anyway);
+//   - a writer that stalls past the grace between its touch and its message's transaction
+//     may meet a sweep: the transaction touches its rows again (holdFiles, one guarded
+//     UPDATE, which locks them on PostgreSQL and runs under the write lock on SQLite), so a
+//     claim either comes first and the UPDATE misses the row (errFileGone: the writer keeps
+//     the file again and retries, maxFileKeeps times in all), or comes after and finds the
+//     row used or locked (SKIP LOCKED);
 //   - a writer keeping the file in the database (storeFile: a process without a store
 //     during a rolling deploy) that meets a row in the store takes it back with its bytes
 //     (location 'db', claim cleared), holding the row's lock to its commit: a claim made
 //     before it is cleared, so the finish, guarded on its claim, leaves the row; a claim
-//     after it finds the row in the database, or used.
+//     after it finds the row in the database, or used. Its insert meeting the row takes no
+//     lock: a finish that deleted the row before its update makes it insert again;
+//   - a sweep deletes until fileSweepDeleteTime after its claim's time; a delete answered
+//     later is not trusted, and its row is let go rather than deleted.
+//
+// Claims and leases are stamped and compared with each process's clock (s.now), so the
+// processes' clocks must agree to well within fileSweepDeleteTime (NTP's job; docs/files.md).
 //
 // SweepStrayObjects claims an object without a row by inserting a claimed placeholder row
 // of its key, and then goes on the same way.
