@@ -979,3 +979,38 @@ func TestFileGraceHasAMinimum(t *testing.T) {
 		}
 	})
 }
+
+// An agent's reply whose file is swept while the reply stalled after putting it keeps the
+// file again, as a customer's message does.
+func TestReplyStalledPastTheGraceKeepsItsFile(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		d := tickettest.NewDesk(t, svc, clock)
+		tk := customerOn(t, d, tickets.ChannelSMS, 0)
+		stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(stall)
+		written := make(chan error, 1)
+		var m *tickets.Message
+		go func() {
+			var err error
+			m, err = svc.ReplyWith(ctx, d.LiNa, tk.Ref(), tickets.ReplyInput{Body: "your form", Files: []tickets.ReplyFile{{Filename: "form.png", Content: pngFile}}})
+			written <- err
+		}()
+		<-stall.stalled
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("the sweep deleted %d files (%v), want the stalled reply's one", n, err)
+		}
+		close(stall.resume)
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+		k := fileKeyOf(pngFile)
+		if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || !inStore(t, store, k) {
+			t.Fatalf("the reply's file: row found=%v location %q", ok, loc)
+		}
+		if _, got, err := svc.AttachmentFile(ctx, m.Attachments[0].ID); err != nil || !bytes.Equal(got, pngFile) {
+			t.Fatalf("reading the file: %v", err)
+		}
+	})
+}
