@@ -1014,3 +1014,40 @@ func TestReplyStalledPastTheGraceKeepsItsFile(t *testing.T) {
 		}
 	})
 }
+
+// IntakeAll (a mailbox's new mail) keeps again the file of the one message whose file was
+// swept while the batch stalled, and stores both messages.
+func TestIntakeAllStalledPastTheGraceKeepsItsFiles(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		first, second := []byte("%PDF-1.4 the batch's first file"), []byte("%PDF-1.4 the batch's second file")
+		stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(stall)
+		done := make(chan struct{})
+		var res []*tickets.IntakeResult
+		var errs []error
+		go func() {
+			defer close(done)
+			res, errs = svc.IntakeAll(ctx, []tickets.Inbound{fileMail("<a@x>", "li@example.cn", first), fileMail("<b@x>", "zhou@example.cn", second)})
+		}()
+		<-stall.stalled // the first file is put; the second not yet
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("the sweep deleted %d files (%v), want the first one", n, err)
+		}
+		close(stall.resume)
+		<-done
+		for i, content := range [][]byte{first, second} {
+			if errs[i] != nil {
+				t.Fatalf("message %d: %v", i, errs[i])
+			}
+			k := fileKeyOf(content)
+			if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || !inStore(t, store, k) {
+				t.Fatalf("message %d's file: row found=%v location %q", i, ok, loc)
+			}
+			if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res[i])); err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("reading message %d's file: %v", i, err)
+			}
+		}
+	})
+}
