@@ -22,3 +22,7 @@ var GapWaitMillis = TrailGapWait.Milliseconds()
 // SetStoreFileMet makes svc call fn, inside the message's transaction, when keeping a file
 // in the database finds the file's row there already (tests only).
 func SetStoreFileMet(svc *Service, fn func(key string)) { svc.storeFileMet = fn }
+
+// SetFilesHeld makes svc call fn, inside a message's transaction, once it has held the
+// files its attachments put in the store (tests only).
+func SetFilesHeld(svc *Service, fn func(keys []string)) { svc.filesHeld = fn }

@@ -63,11 +63,11 @@ import (
 //     hands only by release or by going stale, and a later claim is then later by the
 //     lease at least, so no finish matches another sweep's claim;
 //   - a writer that stalls past the grace between its touch and its message's transaction
-//     may meet a sweep: the transaction touches its rows again (holdFiles, one guarded
-//     UPDATE, which locks them on PostgreSQL and runs under the write lock on SQLite), so a
-//     claim either comes first and the UPDATE misses the row (errFileGone: the writer keeps
-//     the file again and retries, maxFileKeeps times in all), or comes after and finds the
-//     row used or locked (SKIP LOCKED);
+//     may meet a sweep: the transaction reads its rows again, unclaimed (holdFiles, one
+//     SELECT, FOR SHARE on PostgreSQL, under the write lock on SQLite), so a claim either
+//     comes first and the read misses the row (errFileGone: the writer keeps the file again
+//     and retries, maxFileKeeps times in all), or comes after and finds the row used or
+//     locked (SKIP LOCKED);
 //   - a writer keeping the file in the database (storeFile: a process without a store
 //     during a rolling deploy) that meets a row in the store takes it back with its bytes
 //     (location 'db', claim cleared), holding the row's lock to its commit: a claim made
@@ -238,22 +238,31 @@ const maxFileKeeps = 3
 var errFileGone = errors.New("a file put in the store before the message was swept meanwhile")
 
 // holdFiles runs inside a message's transaction, for the keys its attachments put in the
-// store before it (keepFile): in one statement it touches their rows again if they are
-// unclaimed, which also locks them on PostgreSQL (a sweep's claim, FOR UPDATE SKIP LOCKED
-// and guarded on claimed_at, then passes them over or, having claimed first, makes this
-// statement miss them), and on SQLite runs under the transaction's write lock. A key whose
-// row is claimed or gone fails the transaction with errFileGone. Rows in the database
-// ('db') are no sweep's, and are read, not locked.
+// store before it (keepFile), and makes sure a sweep can no longer take them: in one
+// statement it reads their rows that are unclaimed, holding them to the commit. On
+// PostgreSQL the read is FOR SHARE: a sweep's claim (FOR UPDATE SKIP LOCKED, then an UPDATE
+// guarded on claimed_at) passes over a held row, and a row the claim locked first is read
+// after the claim commits, claimed, and so missed; shared, the hold does not make messages
+// carrying the same file (a logo in every signature) wait for each other, as an UPDATE
+// would. On SQLite the transaction holds the write lock from BEGIN, so no claim runs
+// between the read and the commit. A key whose row is claimed or gone fails the
+// transaction with errFileGone. Rows in the database ('db') are no sweep's, and are read,
+// not held.
 func (s *Service) holdFiles(ctx context.Context, tx bun.IDB, keys []string) error {
 	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
 	var held []string
-	err := tx.NewUpdate().Table("attachment_files").Set("touched_at = ?", s.now()).
-		Where("sha256 IN (?) AND claimed_at IS NULL AND location = ?", bun.In(keys), FileInStore).
-		Returning("sha256").Scan(ctx, &held)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	q := tx.NewSelect().Table("attachment_files").Column("sha256").
+		Where("sha256 IN (?) AND claimed_at IS NULL AND location = ?", bun.In(keys), FileInStore)
+	if s.db.Dialect().Name() == dialect.PG {
+		q = q.For("SHARE")
+	}
+	if err := q.Scan(ctx, &held); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("hold attachment files: %w", err)
 	}
 	if len(held) == len(keys) {
+		if s.filesHeld != nil {
+			s.filesHeld(keys)
+		}
 		return nil
 	}
 	var missing []string
@@ -263,7 +272,7 @@ func (s *Service) holdFiles(ctx context.Context, tx bun.IDB, keys []string) erro
 		}
 	}
 	var inDB []string
-	err = tx.NewSelect().Table("attachment_files").Column("sha256").
+	err := tx.NewSelect().Table("attachment_files").Column("sha256").
 		Where("sha256 IN (?) AND location = ?", bun.In(missing), FileInDB).Scan(ctx, &inDB)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("hold attachment files: %w", err)

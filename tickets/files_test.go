@@ -1051,3 +1051,58 @@ func TestIntakeAllStalledPastTheGraceKeepsItsFiles(t *testing.T) {
 		}
 	})
 }
+
+// On PostgreSQL a message's transaction that has held its file keeps a sweep off it until
+// the commit, though the file is older than the grace and no committed attachment uses it
+// yet: the sweep passes over the held row (SKIP LOCKED) instead of deleting it.
+func TestSweepPassesOverAFileAMessageHolds(t *testing.T) {
+	for name, open := range fileStores() {
+		t.Run(name, func(t *testing.T) {
+			db := tickettest.Postgres(t)
+			ctx := context.Background()
+			clock := tickettest.NewClock(time.Now().UTC())
+			svc := tickettest.Service(db, clock)
+			store := open(t, clock)
+			content := []byte("%PDF-1.4 held by its message's transaction")
+			stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+			svc.SetFileStore(stall)
+			held, goOn := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			tickets.SetFilesHeld(svc, func([]string) {
+				once.Do(func() {
+					close(held)
+					<-goOn
+				})
+			})
+			written := make(chan error, 1)
+			var res *tickets.IntakeResult
+			go func() {
+				var err error
+				res, err = svc.Intake(ctx, fileMail("<held@x>", "li@example.cn", content))
+				written <- err
+			}()
+			<-stall.stalled
+			clock.Advance(tickets.DefaultFileGrace + time.Minute)
+			close(stall.resume)
+			<-held // the transaction holds the row, older than the grace, not committed
+			meanwhile(t, "the sweep", func() error {
+				n, err := svc.SweepFiles(ctx, 0)
+				if err == nil && n != 0 {
+					err = fmt.Errorf("it deleted %d files a message's transaction held", n)
+				}
+				return err
+			})
+			close(goOn)
+			if err := <-written; err != nil {
+				t.Fatal(err)
+			}
+			k := fileKeyOf(content)
+			if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || !inStore(t, store, k) {
+				t.Fatalf("the held file: row found=%v location %q", ok, loc)
+			}
+			if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("reading the file: %v", err)
+			}
+		})
+	}
+}

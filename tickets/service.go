@@ -106,6 +106,8 @@ type Service struct {
 	files FileStore
 	// storeFileMet, in tests, runs when storeFile's insert met the file's row already.
 	storeFileMet func(key string)
+	// filesHeld, in tests, runs when a message's transaction has held its files (holdFiles).
+	filesHeld func(keys []string)
 }
 
 // NewService builds a Service over an open, migrated database.
