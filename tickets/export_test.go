@@ -18,3 +18,11 @@ func RemainingGapsForTest(gaps [][3]int64, found []int64, now int64) [][3]int64 
 
 // GapWaitMillis is how long a missing event id is watched, in milliseconds.
 var GapWaitMillis = TrailGapWait.Milliseconds()
+
+// SetStoreFileMet makes svc call fn, inside the message's transaction, when keeping a file
+// in the database finds the file's row there already (tests only).
+func SetStoreFileMet(svc *Service, fn func(key string)) { svc.storeFileMet = fn }
+
+// SetFilesHeld makes svc call fn, inside a message's transaction, once it has held the
+// files its attachments put in the store (tests only).
+func SetFilesHeld(svc *Service, fn func(keys []string)) { svc.filesHeld = fn }

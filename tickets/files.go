@@ -62,14 +62,23 @@ import (
 //     and each finish changes only rows carrying its own claim's time. A claim changes
 //     hands only by release or by going stale, and a later claim is then later by the
 //     lease at least, so no finish matches another sweep's claim;
-//   - a message's transaction commits within MaxTxAge of its writer's touch, less than the
-//     grace, so no row old enough to claim has a message about to refer to it (the claim
-//     re-checks the attachments anyway);
+//   - a writer that stalls past the grace between its touch and its message's transaction
+//     may meet a sweep: the transaction reads its rows again, unclaimed (holdFiles, one
+//     SELECT, FOR SHARE on PostgreSQL, under the write lock on SQLite), so a claim either
+//     comes first and the read misses the row (errFileGone: the writer keeps the file again
+//     and retries, maxFileKeeps times in all), or comes after and finds the row used or
+//     locked (SKIP LOCKED);
 //   - a writer keeping the file in the database (storeFile: a process without a store
 //     during a rolling deploy) that meets a row in the store takes it back with its bytes
 //     (location 'db', claim cleared), holding the row's lock to its commit: a claim made
 //     before it is cleared, so the finish, guarded on its claim, leaves the row; a claim
-//     after it finds the row in the database, or used.
+//     after it finds the row in the database, or used. Its insert meeting the row takes no
+//     lock: a finish that deleted the row before its update makes it insert again;
+//   - a sweep deletes until fileSweepDeleteTime after its claim's time; a delete answered
+//     later is not trusted, and its row is let go rather than deleted.
+//
+// Claims and leases are stamped and compared with each process's clock (s.now), so the
+// processes' clocks must agree to well within fileSweepDeleteTime (NTP's job; docs/files.md).
 //
 // SweepStrayObjects claims an object without a row by inserting a claimed placeholder row
 // of its key, and then goes on the same way.
@@ -82,6 +91,12 @@ const (
 
 // DefaultFileGrace is Config.FileGrace's default: MaxTxAge and a slow upload, with room.
 const DefaultFileGrace = time.Hour
+
+// MinFileGrace is the shortest Config.FileGrace: a claim's lease and every attempt inTx
+// makes at a message's transaction, each up to MaxTxAge. A shorter grace would let a sweep
+// claim the file of a writer that is merely slow; the message's transaction would then find
+// it gone and keep it again (holdFiles), but a grace that short would make that the rule.
+const MinFileGrace = fileClaimLease + maxTxAttempts*MaxTxAge
 
 // FileSweepBatch is how many files one sweep claims and deletes at most.
 const FileSweepBatch = 100
@@ -213,35 +228,114 @@ func (s *Service) keepAttachments(ctx context.Context, atts []NewAttachment) ([]
 	return kept, nil
 }
 
+// maxFileKeeps bounds how many times a message is written again because a file it put in
+// the store was swept before its transaction held the file's row (errFileGone).
+const maxFileKeeps = 3
+
+// errFileGone says a message's transaction found a file it put in the store before it
+// claimed by a sweep or gone: its writer stalled past the grace period between its touch
+// and its transaction. The caller keeps the file again (keepFile: touch, put) and retries.
+var errFileGone = errors.New("a file put in the store before the message was swept meanwhile")
+
+// holdFiles runs inside a message's transaction, for the keys its attachments put in the
+// store before it (keepFile), and makes sure a sweep can no longer take them: in one
+// statement it reads their rows that are unclaimed, holding them to the commit. On
+// PostgreSQL the read is FOR SHARE: a sweep's claim (FOR UPDATE SKIP LOCKED, then an UPDATE
+// guarded on claimed_at) passes over a held row, and a row the claim locked first is read
+// after the claim commits, claimed, and so missed; shared, the hold does not make messages
+// carrying the same file (a logo in every signature) wait for each other, as an UPDATE
+// would. On SQLite the transaction holds the write lock from BEGIN, so no claim runs
+// between the read and the commit. A key whose row is claimed or gone fails the
+// transaction with errFileGone. Rows in the database ('db') are no sweep's, and are read,
+// not held.
+func (s *Service) holdFiles(ctx context.Context, tx bun.IDB, keys []string) error {
+	keys = slices.Compact(slices.Sorted(slices.Values(keys)))
+	var held []string
+	q := tx.NewSelect().Table("attachment_files").Column("sha256").
+		Where("sha256 IN (?) AND claimed_at IS NULL AND location = ?", bun.In(keys), FileInStore)
+	if s.db.Dialect().Name() == dialect.PG {
+		q = q.For("SHARE")
+	}
+	if err := q.Scan(ctx, &held); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("hold attachment files: %w", err)
+	}
+	if len(held) == len(keys) {
+		if s.filesHeld != nil {
+			s.filesHeld(keys)
+		}
+		return nil
+	}
+	var missing []string
+	for _, k := range keys {
+		if !slices.Contains(held, k) {
+			missing = append(missing, k)
+		}
+	}
+	var inDB []string
+	err := tx.NewSelect().Table("attachment_files").Column("sha256").
+		Where("sha256 IN (?) AND location = ?", bun.In(missing), FileInDB).Scan(ctx, &inDB)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("hold attachment files: %w", err)
+	}
+	for _, k := range missing {
+		if !slices.Contains(inDB, k) {
+			return fmt.Errorf("file %.12s: %w", k, errFileGone)
+		}
+	}
+	return nil
+}
+
 // storeFile keeps an attachment's content in the database, once per distinct file, inside
 // the message's transaction, and returns its key. It is written at once rather than
 // batched: the row can be large, and nothing else in the transaction needs its id.
+//
+// The file has a row already when its insert conflicts. A row in the store (written by a
+// process with a store beside this one without: a rolling deploy turning FILES_URL on or
+// off) is taken back into the database with the content: this process cannot read the
+// store, and a sweep may be deleting the object, whose finish, guarded on its claim, then
+// leaves the row. The update locks that row until the commit, so no sweep claims it
+// meanwhile. A row in the database is neither changed nor locked: messages carrying the
+// same file (a logo in every signature) do not wait for each other; that is why this is
+// not one INSERT ... ON CONFLICT DO UPDATE, which on PostgreSQL locks the row it meets
+// even when its WHERE then leaves it. On PostgreSQL (READ COMMITTED) the row the insert
+// met may be gone by the update (a sweep's finish deleting it in between): the insert is
+// tried again, a bounded number of times. On SQLite the transaction's write lock keeps
+// everything else out from its first write.
 func (s *Service) storeFile(ctx context.Context, tx bun.IDB, content []byte, contentType string) (string, error) {
 	key := fileKey(content)
-	res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
-		ContentType: contentType, Location: FileInDB, TouchedAt: s.now()}).
-		On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
-	if err != nil {
-		return "", fmt.Errorf("store attachment file: %w", err)
+	for range maxTxAttempts {
+		res, err := tx.NewInsert().Model(&attachmentFile{SHA256: key, Content: content, SizeBytes: int64(len(content)),
+			ContentType: contentType, Location: FileInDB, TouchedAt: s.now()}).
+			On("CONFLICT (sha256) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return "", fmt.Errorf("store attachment file: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			return key, nil
+		}
+		if s.storeFileMet != nil {
+			s.storeFileMet(key)
+		}
+		res, err = tx.NewUpdate().Table("attachment_files").
+			Set("content = ?, size_bytes = ?, content_type = ?, location = ?, touched_at = ?, claimed_at = NULL",
+				content, int64(len(content)), contentType, FileInDB, s.now()).
+			Where("sha256 = ? AND location = ?", key, FileInStore).Exec(ctx)
+		if err != nil {
+			return "", fmt.Errorf("store attachment file: %w", err)
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			return key, nil
+		}
+		inDB, err := tx.NewSelect().Table("attachment_files").Where("sha256 = ? AND location = ?", key, FileInDB).Exists(ctx)
+		if err != nil {
+			return "", fmt.Errorf("store attachment file: %w", err)
+		}
+		if inDB {
+			return key, nil
+		}
+		// The row went between the insert and the update: insert it again.
 	}
-	if k, _ := res.RowsAffected(); k > 0 {
-		return key, nil
-	}
-	// The file has a row already. A row in the store (written by a process with a store
-	// beside this one without: a rolling deploy turning FILES_URL on or off) is taken back
-	// into the database with the content: this process cannot read the store, and a sweep
-	// may be deleting the object, whose finish, guarded on its claim, then leaves the row.
-	// The update locks that row until the commit, so no sweep claims it meanwhile. A row in
-	// the database is neither changed nor locked: messages carrying the same file (a logo
-	// in every signature) do not wait for each other.
-	_, err = tx.NewUpdate().Table("attachment_files").
-		Set("content = ?, size_bytes = ?, content_type = ?, location = ?, touched_at = ?, claimed_at = NULL",
-			content, int64(len(content)), contentType, FileInDB, s.now()).
-		Where("sha256 = ? AND location = ?", key, FileInStore).Exec(ctx)
-	if err != nil {
-		return "", fmt.Errorf("store attachment file: %w", err)
-	}
-	return key, nil
+	return "", fmt.Errorf("store attachment file %.12s: its row kept going away after %d tries", key, maxTxAttempts)
 }
 
 // StoredFile is a file Hotline keeps, as its row describes it.
@@ -421,26 +515,34 @@ func (s *Service) sweepFiles(ctx context.Context, keys []string, limit int) (int
 	return s.deleteClaimed(ctx, claimed, claim)
 }
 
-// deleteClaimed deletes the objects of keys, whose rows carry the claim of time claim, for
-// at most fileSweepDeleteTime and outside any transaction; then, in one transaction, it
-// deletes the rows whose objects went and lets go of the others. It returns how many rows
-// it deleted.
+// deleteClaimed deletes the objects of keys, whose rows carry the claim of time claim, until
+// fileSweepDeleteTime after the claim and outside any transaction; then, in one transaction,
+// it deletes the rows whose objects went and lets go of the others. A delete that answers
+// after that time is not trusted as done before the claim could go stale (a writer may have
+// taken the row back and put the bytes again since): its row is let go, not deleted, and a
+// writer or a later sweep finds out from the store. It returns how many rows it deleted.
 func (s *Service) deleteClaimed(ctx context.Context, keys []string, claim time.Time) (int, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
 	var gone []string
 	var failed error
-	dctx, cancel := context.WithTimeout(ctx, fileSweepDeleteTime)
+	// The service's clock, from the claim's time, bounds the deletes, so that the claim's
+	// age as writers see it does (a clock moved on by a test, a process paused), and the
+	// claim transaction's own time counts too.
+	deadline := claim.Add(fileSweepDeleteTime)
+	dctx, cancel := context.WithTimeout(ctx, deadline.Sub(s.now()))
 	for _, key := range keys {
-		// The service's clock too, so that the claim's age as writers see it bounds the
-		// deletes (a clock moved on by a test, or a process paused).
-		if s.now().Sub(claim) >= fileSweepDeleteTime {
+		if !s.now().Before(deadline) {
 			failed = fmt.Errorf("deleting files took over %s: %d left for the next sweep", fileSweepDeleteTime, len(keys)-len(gone))
 			break
 		}
 		if err := s.files.Delete(dctx, key); err != nil {
 			failed = fmt.Errorf("delete file %.12s: %w", key, err)
+			break
+		}
+		if !s.now().Before(deadline) {
+			failed = fmt.Errorf("deleting file %.12s answered over %s after its claim: its row is let go, %d left for the next sweep", key, fileSweepDeleteTime, len(keys)-len(gone))
 			break
 		}
 		gone = append(gone, key)

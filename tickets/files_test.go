@@ -783,3 +783,326 @@ func TestMoveFilesStoppedAndResumed(t *testing.T) {
 		}
 	})
 }
+
+// stallingPut is a store whose first put, once done, waits until the test lets the writer
+// go on: a writer stalled between keeping its file and its message's transaction.
+type stallingPut struct {
+	tickets.FileStore
+	once            *sync.Once
+	stalled, resume chan struct{}
+}
+
+func (s stallingPut) Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error {
+	err := s.FileStore.Put(ctx, key, r, size, contentType)
+	s.once.Do(func() {
+		close(s.stalled)
+		<-s.resume
+	})
+	return err
+}
+
+// A writer that stalls past the grace period after keeping its file, while a sweep claims
+// the file (no attachment refers to it yet), deletes its object and its row, still ends
+// with its message's file in the store and its row: the message's transaction finds the
+// row gone, and the writer keeps the file again (touch, put) and writes the message.
+func TestWriterStalledPastTheGraceKeepsItsFile(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		content := []byte("%PDF-1.4 kept by a writer that slept")
+		stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(stall)
+		written := make(chan error, 1)
+		var res *tickets.IntakeResult
+		go func() {
+			var err error
+			res, err = svc.Intake(ctx, fileMail("<slow@x>", "li@example.cn", content))
+			written <- err
+		}()
+		<-stall.stalled // the file is put, its row touched; the message not written yet
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		k := fileKeyOf(content)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("the sweep deleted %d files (%v), want the stalled writer's one", n, err)
+		}
+		if _, _, ok := fileRow(t, db, k); ok || inStore(t, store, k) {
+			t.Fatal("the sweep left the file it claimed")
+		}
+		close(stall.resume)
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+		if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore {
+			t.Fatalf("the message's file has no row (found=%v, location %q)", ok, loc)
+		}
+		if !inStore(t, store, k) {
+			t.Fatal("the message's file is not in the store")
+		}
+		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("reading the file: %v", err)
+		}
+		// The file is used now: no sweep takes it, however late.
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("the sweep deleted %d used files (%v)", n, err)
+		}
+	})
+}
+
+// On PostgreSQL (READ COMMITTED) a process without a store whose insert of a file meets the
+// row of a file a sweep has claimed, and whose update comes after the sweep's finish has
+// deleted that row, inserts the row again: its message never points at a missing row.
+func TestDatabaseWriterOutlivesTheSweepsFinish(t *testing.T) {
+	for name, open := range fileStores() {
+		t.Run(name, func(t *testing.T) {
+			db := tickettest.Postgres(t)
+			ctx := context.Background()
+			clock := tickettest.NewClock(time.Now().UTC())
+			svc := tickettest.Service(db, clock)
+			store := open(t, clock)
+			svc.SetFileStore(store)
+			content := []byte("%PDF-1.4 inserted again after the sweep's finish")
+			orphanFile(t, db, svc, clock, "<fail@x>", content)
+			hold := holdingDelete{store, make(chan struct{}), make(chan struct{})}
+			svc.SetFileStore(hold)
+			swept := make(chan error, 1)
+			var n int
+			go func() {
+				var err error
+				n, err = svc.SweepFiles(ctx, 0)
+				swept <- err
+			}()
+			<-hold.held // the sweep has claimed the row and is deleting the object
+			// A process without a store.
+			plain := tickettest.Service(db, clock)
+			met, goOn := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			tickets.SetStoreFileMet(plain, func(string) {
+				once.Do(func() {
+					close(met)
+					<-goOn
+				})
+			})
+			written := make(chan error, 1)
+			var res *tickets.IntakeResult
+			go func() {
+				var err error
+				res, err = plain.Intake(ctx, fileMail("<ok@x>", "li@example.cn", content))
+				written <- err
+			}()
+			<-met // the writer's insert met the claimed row and took no lock
+			close(hold.release)
+			if err := <-swept; err != nil || n != 1 {
+				t.Fatalf("the sweep deleted %d rows (%v), want the claimed one", n, err)
+			}
+			close(goOn)
+			if err := <-written; err != nil {
+				t.Fatal(err)
+			}
+			if loc, hasContent, ok := fileRow(t, db, fileKeyOf(content)); !ok || loc != tickets.FileInDB || !hasContent {
+				t.Fatalf("row: found=%v location=%q content=%v", ok, loc, hasContent)
+			}
+			if _, got, err := plain.AttachmentFile(ctx, firstAttachment(t, plain, res)); err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("reading the file: %v", err)
+			}
+		})
+	}
+}
+
+// lateDelete is a store whose deletes answer late: each moves the clock on by late.
+type lateDelete struct {
+	tickets.FileStore
+	clock *tickettest.Clock
+	late  time.Duration
+}
+
+func (l lateDelete) Delete(ctx context.Context, key string) error {
+	err := l.FileStore.Delete(ctx, key)
+	l.clock.Advance(l.late)
+	return err
+}
+
+// A delete that answers when the sweep's time to delete, counted from its claim, is over is
+// not trusted as done in time: the sweep lets the row go rather than deleting it, and a
+// writer then finds the file's bytes missing and puts them again.
+func TestLateDeleteLetsGoOfItsRow(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		content := []byte("%PDF-1.4 deleted too late")
+		orphanFile(t, db, svc, clock, "<fail@x>", content)
+		k := fileKeyOf(content)
+		svc.SetFileStore(lateDelete{store, clock, tickets.MaxTxAge / 2})
+		if n, err := svc.SweepFiles(ctx, 0); err == nil || n != 0 {
+			t.Fatalf("the sweep deleted %d rows after its time to delete was over (%v)", n, err)
+		}
+		if n, err := db.NewSelect().Table("attachment_files").Where("sha256 = ? AND claimed_at IS NULL", k).Count(ctx); err != nil || n != 1 {
+			t.Fatalf("the late delete's row: %d unclaimed (%v), want it kept and let go", n, err)
+		}
+		svc.SetFileStore(store)
+		res, err := svc.Intake(ctx, fileMail("<ok@x>", "li@example.cn", content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !inStore(t, store, k) {
+			t.Fatal("the writer did not put the file again")
+		}
+		if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+			t.Fatalf("reading the file: %v", err)
+		}
+	})
+}
+
+// A grace period shorter than MinFileGrace is raised to it: an orphan younger than the
+// minimum is not swept, one older is.
+func TestFileGraceHasAMinimum(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		ctx := context.Background()
+		clock := tickettest.NewClock(time.Now().UTC())
+		svc := tickets.NewService(db, clock, tickets.Config{DefaultCountry: "86", PasswordCost: 4, FileGrace: time.Second}, tickettest.Logger())
+		store, err := files.NewLocal(t.TempDir(), clock.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.SetFileStore(store)
+		content := []byte("%PDF-1.4 a grace too short")
+		lift := tickettest.FailInserts(t, db, "attachments", "NEW.filename = 'scan.pdf'")
+		if _, err := svc.Intake(ctx, fileMail("<fail@x>", "zhou@example.cn", content)); err == nil {
+			t.Fatal("the failing message was stored")
+		}
+		lift()
+		clock.Advance(tickets.MinFileGrace - time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 0 {
+			t.Fatalf("swept %d files younger than the minimum grace (%v)", n, err)
+		}
+		clock.Advance(2 * time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("swept %d files older than the minimum grace (%v), want 1", n, err)
+		}
+	})
+}
+
+// An agent's reply whose file is swept while the reply stalled after putting it keeps the
+// file again, as a customer's message does.
+func TestReplyStalledPastTheGraceKeepsItsFile(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		d := tickettest.NewDesk(t, svc, clock)
+		tk := customerOn(t, d, tickets.ChannelSMS, 0)
+		stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(stall)
+		written := make(chan error, 1)
+		var m *tickets.Message
+		go func() {
+			var err error
+			m, err = svc.ReplyWith(ctx, d.LiNa, tk.Ref(), tickets.ReplyInput{Body: "your form", Files: []tickets.ReplyFile{{Filename: "form.png", Content: pngFile}}})
+			written <- err
+		}()
+		<-stall.stalled
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("the sweep deleted %d files (%v), want the stalled reply's one", n, err)
+		}
+		close(stall.resume)
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+		k := fileKeyOf(pngFile)
+		if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || !inStore(t, store, k) {
+			t.Fatalf("the reply's file: row found=%v location %q", ok, loc)
+		}
+		if _, got, err := svc.AttachmentFile(ctx, m.Attachments[0].ID); err != nil || !bytes.Equal(got, pngFile) {
+			t.Fatalf("reading the file: %v", err)
+		}
+	})
+}
+
+// IntakeAll (a mailbox's new mail) keeps again the file of the one message whose file was
+// swept while the batch stalled, and stores both messages.
+func TestIntakeAllStalledPastTheGraceKeepsItsFiles(t *testing.T) {
+	eachStore(t, func(t *testing.T, db *bun.DB, svc *tickets.Service, store tickets.FileStore, clock *tickettest.Clock) {
+		ctx := context.Background()
+		first, second := []byte("%PDF-1.4 the batch's first file"), []byte("%PDF-1.4 the batch's second file")
+		stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+		svc.SetFileStore(stall)
+		done := make(chan struct{})
+		var res []*tickets.IntakeResult
+		var errs []error
+		go func() {
+			defer close(done)
+			res, errs = svc.IntakeAll(ctx, []tickets.Inbound{fileMail("<a@x>", "li@example.cn", first), fileMail("<b@x>", "zhou@example.cn", second)})
+		}()
+		<-stall.stalled // the first file is put; the second not yet
+		clock.Advance(tickets.DefaultFileGrace + time.Minute)
+		if n, err := svc.SweepFiles(ctx, 0); err != nil || n != 1 {
+			t.Fatalf("the sweep deleted %d files (%v), want the first one", n, err)
+		}
+		close(stall.resume)
+		<-done
+		for i, content := range [][]byte{first, second} {
+			if errs[i] != nil {
+				t.Fatalf("message %d: %v", i, errs[i])
+			}
+			k := fileKeyOf(content)
+			if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || !inStore(t, store, k) {
+				t.Fatalf("message %d's file: row found=%v location %q", i, ok, loc)
+			}
+			if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res[i])); err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("reading message %d's file: %v", i, err)
+			}
+		}
+	})
+}
+
+// On PostgreSQL a message's transaction that has held its file keeps a sweep off it until
+// the commit, though the file is older than the grace and no committed attachment uses it
+// yet: the sweep passes over the held row (SKIP LOCKED) instead of deleting it.
+func TestSweepPassesOverAFileAMessageHolds(t *testing.T) {
+	for name, open := range fileStores() {
+		t.Run(name, func(t *testing.T) {
+			db := tickettest.Postgres(t)
+			ctx := context.Background()
+			clock := tickettest.NewClock(time.Now().UTC())
+			svc := tickettest.Service(db, clock)
+			store := open(t, clock)
+			content := []byte("%PDF-1.4 held by its message's transaction")
+			stall := stallingPut{store, new(sync.Once), make(chan struct{}), make(chan struct{})}
+			svc.SetFileStore(stall)
+			held, goOn := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			tickets.SetFilesHeld(svc, func([]string) {
+				once.Do(func() {
+					close(held)
+					<-goOn
+				})
+			})
+			written := make(chan error, 1)
+			var res *tickets.IntakeResult
+			go func() {
+				var err error
+				res, err = svc.Intake(ctx, fileMail("<held@x>", "li@example.cn", content))
+				written <- err
+			}()
+			<-stall.stalled
+			clock.Advance(tickets.DefaultFileGrace + time.Minute)
+			close(stall.resume)
+			<-held // the transaction holds the row, older than the grace, not committed
+			meanwhile(t, "the sweep", func() error {
+				n, err := svc.SweepFiles(ctx, 0)
+				if err == nil && n != 0 {
+					err = fmt.Errorf("it deleted %d files a message's transaction held", n)
+				}
+				return err
+			})
+			close(goOn)
+			if err := <-written; err != nil {
+				t.Fatal(err)
+			}
+			k := fileKeyOf(content)
+			if loc, _, ok := fileRow(t, db, k); !ok || loc != tickets.FileInStore || !inStore(t, store, k) {
+				t.Fatalf("the held file: row found=%v location %q", ok, loc)
+			}
+			if _, got, err := svc.AttachmentFile(ctx, firstAttachment(t, svc, res)); err != nil || !bytes.Equal(got, content) {
+				t.Fatalf("reading the file: %v", err)
+			}
+		})
+	}
+}

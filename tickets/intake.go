@@ -121,15 +121,21 @@ func (s *Service) Intake(ctx context.Context, in Inbound) (*IntakeResult, error)
 	if err := s.checkInbound(&in); err != nil {
 		return nil, err
 	}
-	var err error
-	if in.Attachments, err = s.keepAttachments(ctx, in.Attachments); err != nil {
-		return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
+	atts := in.Attachments
+	for try := 1; ; try++ {
+		var err error
+		if in.Attachments, err = s.keepAttachments(ctx, atts); err != nil {
+			return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
+		}
+		res, err := s.intakes.do(ctx, in)
+		if errors.Is(err, errFileGone) && try < maxFileKeeps {
+			continue // a sweep took a file while this writer stalled: keep it again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
+		}
+		return res, nil
 	}
-	res, err := s.intakes.do(ctx, in)
-	if err != nil {
-		return nil, fmt.Errorf("intake %s message: %w", in.Channel, err)
-	}
-	return res, nil
 }
 
 // maxLocaleBytes bounds a customer's language tag: BCP 47 tags in practical use fit in 35.
@@ -206,25 +212,39 @@ func (in Inbound) providerTime() string {
 // costs the others nothing.
 func (s *Service) IntakeAll(ctx context.Context, ins []Inbound) ([]*IntakeResult, []error) {
 	res, errs := make([]*IntakeResult, len(ins)), make([]error, len(ins))
-	var ok []Inbound
-	var at []int
+	checked := make([]Inbound, len(ins))
+	var pending []int
 	for i := range ins {
-		in := ins[i]
-		if errs[i] = s.checkInbound(&in); errs[i] == nil {
-			in.Attachments, errs[i] = s.keepAttachments(ctx, in.Attachments)
-		}
-		if errs[i] == nil {
-			ok, at = append(ok, in), append(at, i)
+		checked[i] = ins[i]
+		if errs[i] = s.checkInbound(&checked[i]); errs[i] == nil {
+			pending = append(pending, i)
 		}
 	}
-	if len(ok) == 0 {
-		return res, errs
-	}
-	stored, failed := s.intakeBatch(ctx, ok)
-	for j, i := range at {
-		res[i], errs[i] = stored[j], failed[j]
-		if errs[i] != nil {
-			errs[i] = fmt.Errorf("intake %s message: %w", ins[i].Channel, errs[i])
+	// A message whose file a sweep took while this writer stalled (errFileGone) keeps its
+	// files again and is tried again, a bounded number of times.
+	for try := 1; len(pending) > 0; try++ {
+		var ok []Inbound
+		var at []int
+		for _, i := range pending {
+			in := checked[i]
+			if in.Attachments, errs[i] = s.keepAttachments(ctx, in.Attachments); errs[i] == nil {
+				ok, at = append(ok, in), append(at, i)
+			}
+		}
+		pending = nil
+		if len(ok) == 0 {
+			break
+		}
+		stored, failed := s.intakeBatch(ctx, ok)
+		for j, i := range at {
+			res[i], errs[i] = stored[j], failed[j]
+			if errors.Is(errs[i], errFileGone) && try < maxFileKeeps {
+				pending = append(pending, i)
+				continue
+			}
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("intake %s message: %w", ins[i].Channel, errs[i])
+			}
 		}
 	}
 	return res, errs

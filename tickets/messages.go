@@ -23,6 +23,17 @@ func (s *Service) writeMessage(ctx context.Context, tx bun.IDB, w *writes, m *Me
 	if len(atts) == 0 {
 		return nil
 	}
+	var keys []string
+	for _, a := range atts {
+		if a.key != "" {
+			keys = append(keys, a.key)
+		}
+	}
+	if len(keys) > 0 {
+		if err := s.holdFiles(ctx, tx, keys); err != nil {
+			return err
+		}
+	}
 	rows := make([]*Attachment, len(atts))
 	for i, a := range atts {
 		rows[i] = a.row(m.ID, m.CreatedAt)

@@ -61,13 +61,34 @@ func (s *Service) ReplyWith(ctx context.Context, actor Actor, ref string, r Repl
 	if len(body) > MaxBodyBytes {
 		return nil, invalidf("reply is %d bytes, more than the %d allowed", len(body), MaxBodyBytes)
 	}
-	files, err := s.keepReplyFiles(ctx, files)
-	if err != nil {
-		return nil, err
-	}
+	given := files
 	var m *Message
 	var told []int64
-	_, err = s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
+	for try := 1; ; try++ {
+		m, told = nil, nil
+		var err error
+		if files, err = s.keepReplyFiles(ctx, given); err != nil {
+			return nil, err
+		}
+		err = s.replyTx(ctx, actor, ref, via, body, files, then, &m, &told)
+		if errors.Is(err, errFileGone) && try < maxFileKeeps {
+			continue // a sweep took a file while this writer stalled: keep it again
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
+	}
+	s.deliver(ctx, append([]int64{m.ID}, told...)...)
+	return m, nil
+}
+
+// replyTx is ReplyWith's transaction, for files kept in the store before it (keepReplyFiles);
+// it sets *mp to the reply and *toldp to the notices its status change queued.
+func (s *Service) replyTx(ctx context.Context, actor Actor, ref string, via Channel, body string, files []ReplyFile, then Status, mp **Message, toldp *[]int64) error {
+	var m *Message
+	var told []int64
+	_, err := s.change(ctx, actor, ref, func(tx bun.Tx, t *Ticket) error {
 		if t.Status == StatusClosed {
 			return conflictf("%s is closed; reopen it before replying", t.Ref())
 		}
@@ -118,11 +139,8 @@ func (s *Service) ReplyWith(ctx context.Context, actor Actor, ref string, r Repl
 		told, err = s.transition(ctx, tx, t, then, actor, "")
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.deliver(ctx, append([]int64{m.ID}, told...)...)
-	return m, nil
+	*mp, *toldp = m, told
+	return err
 }
 
 // replyChannel is the channel of the customer's last message, or the ticket's own. A call

@@ -40,7 +40,8 @@ type Config struct {
 	IntakeBatches, IntakeBatchSize int
 	// FileGrace is how long a file in the store that no message uses is kept before the
 	// sweep deletes it: more than a transaction's life (MaxTxAge) and an upload, since a
-	// file is put before its message's transaction. Zero means DefaultFileGrace.
+	// file is put before its message's transaction. Zero means DefaultFileGrace; less than
+	// MinFileGrace is raised to it (with a warning).
 	FileGrace time.Duration
 }
 
@@ -103,6 +104,10 @@ type Service struct {
 	progress Progress
 	// files keeps files' bytes (SetFileStore); nil: the database keeps them.
 	files FileStore
+	// storeFileMet, in tests, runs when storeFile's insert met the file's row already.
+	storeFileMet func(key string)
+	// filesHeld, in tests, runs when a message's transaction has held its files (holdFiles).
+	filesHeld func(keys []string)
 }
 
 // NewService builds a Service over an open, migrated database.
@@ -136,6 +141,9 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	}
 	if cfg.FileGrace <= 0 {
 		cfg.FileGrace = DefaultFileGrace
+	} else if cfg.FileGrace < MinFileGrace {
+		log.Warn("file grace period too short: raised to the minimum", "asked", cfg.FileGrace.String(), "minimum", MinFileGrace.String())
+		cfg.FileGrace = MinFileGrace
 	}
 	if cfg.IntakeBatchSize <= 0 {
 		cfg.IntakeBatchSize = 64
