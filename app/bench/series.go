@@ -177,7 +177,7 @@ func binaryVersion(path string) string {
 	if rev == "" {
 		// Built with -buildvcs=false or outside a checkout: the file's time tells builds
 		// apart at least.
-		v := "no commit stamped (go build -buildvcs=true stamps it)"
+		v := "no commit stamped" // go build -buildvcs=true stamps it
 		if st, err := os.Stat(path); err == nil {
 			v += ", built " + st.ModTime().UTC().Format("2006-01-02 15:04 UTC")
 		}
