@@ -64,11 +64,14 @@ type apiTarget struct {
 	name string // "PostgreSQL", "SQLite"
 	p    *Process
 	db   func(context.Context) (*bun.DB, func(), error) // the Hotline's database, for the check
+	// pg is the harness's connection to the Hotline's PostgreSQL, whose backends serving
+	// it are metered at each level; nil: not on PostgreSQL.
+	pg *bun.DB
 }
 
 // apiCreates measures the API create on PostgreSQL and, unless turned off, on SQLite.
 func (e *env) apiCreates(ctx context.Context, progress func(string, ...any)) error {
-	pg := apiTarget{name: "PostgreSQL", p: e.hotline, db: func(context.Context) (*bun.DB, func(), error) { return e.db, func() {}, nil }}
+	pg := apiTarget{name: "PostgreSQL", p: e.hotline, db: func(context.Context) (*bun.DB, func(), error) { return e.db, func() {}, nil }, pg: e.db}
 	pgRes, err := e.apiCreatesOn(ctx, progress, pg)
 	if err != nil {
 		return err
@@ -149,6 +152,10 @@ func (e *env) apiCreatesOn(ctx context.Context, progress func(string, ...any), t
 		return nil, fmt.Errorf("API create on %s: %s", t.name, warm.FirstError)
 	}
 	answered := warm.OK
+	// The warm-up's work after its answers would otherwise land in the first level.
+	if _, err := t.p.Settle(ctx, 10*time.Second); err != nil {
+		return nil, err
+	}
 	results := map[int]Result{}
 	offset := apiWarmUp
 	for _, conc := range e.cfg.API.Levels {
@@ -156,6 +163,10 @@ func (e *env) apiCreatesOn(ctx context.Context, progress func(string, ...any), t
 		cpu0, err := t.p.CPU()
 		if err != nil {
 			return nil, err
+		}
+		var meter *PGMeter
+		if t.pg != nil {
+			meter = StartPGMeter(ctx, t.pg, appServer)
 		}
 		base := offset
 		r := Load{Concurrency: conc, Duration: e.cfg.API.Time, Requests: e.cfg.API.Max}.Run(ctx, func(ctx context.Context, n int) error {
@@ -166,13 +177,26 @@ func (e *env) apiCreatesOn(ctx context.Context, progress func(string, ...any), t
 		if err != nil {
 			return nil, err
 		}
+		// As for intake: what a create sets off after its answer is part of its cost to
+		// PostgreSQL, so the reading waits for the server to finish it (and the next level
+		// starts on an idle server).
+		if _, err := t.p.Settle(ctx, 10*time.Second); err != nil {
+			return nil, err
+		}
 		answered += r.OK
 		results[conc] = r
-		note := "server CPU per create " + cpuPer(cpu1-cpu0, r.OK)
-		if fe := errNote(r); fe != "" {
-			note += "; " + fe
+		row := resultRow("api create: "+t.name, conc, r, 0, "")
+		notes := []string{"server CPU per create " + cpuPer(cpu1-cpu0, r.OK)}
+		if meter != nil {
+			pgcpu, err := meter.Stop(ctx)
+			if err != nil {
+				return nil, err
+			}
+			row.setPGCPU(pgcpu, r.OK)
+			notes = append(notes, pgCPUNote(pgcpu, r.OK, "create"))
 		}
-		e.report.add(resultRow("api create: "+t.name, conc, r, 0, note))
+		row.Notes = joinNotes(append(notes, errNote(r))...)
+		e.report.add(row)
 	}
 
 	progress("checking every answered create in the %s database", t.name)

@@ -4,19 +4,23 @@
 //
 //   - intake: signed Twilio SMS webhooks from new and returning customers at rising
 //     concurrency, beside a bare Fiber handler doing one INSERT per request into the same
-//     PostgreSQL (the ratio of the two is the figure to watch), then checks in the
-//     database that every acknowledged webhook produced exactly one message;
+//     PostgreSQL (the ratio of the two, at every level, is the figure to watch), then
+//     first texts only (each from a new number, so each opens a ticket) with PostgreSQL's
+//     processor time per new ticket, then checks in the database that every acknowledged
+//     webhook produced exactly one message;
 //   - the agent queues over HTTP with a million tickets in the database, with the plans
 //     (EXPLAIN ANALYZE) of every query a queue request makes;
 //   - a deadline burst: many tickets due the same second, until all are escalated, and
 //     that each was escalated exactly once;
 //   - API creates: a signed-in agent POSTing /api/v1/tickets at concurrency 1, 4 and 16,
-//     on the Hotline over PostgreSQL and on one started over embedded SQLite (api.go),
-//     with the SQLite/PostgreSQL p99 ratio, then each 201 found stored once;
+//     on the Hotline over PostgreSQL (with PostgreSQL's processor time per create) and on
+//     one started over embedded SQLite (api.go), with the SQLite/PostgreSQL p99 ratio, then
+//     each 201 found stored once;
 //   - memory: the server's RSS idle and under load, Redis bytes per open ticket.
 //
-// It prints one table. It uses a database and a Redis db of its own and refuses ones that
-// hold anything it did not put there.
+// It prints one table; with -runs or -compare, the ranges over several runs of one or two
+// binaries side by side (series.go). It uses a database and a Redis db of its own and
+// refuses ones that hold anything it did not put there.
 package bench
 
 import (
@@ -44,6 +48,7 @@ type Config struct {
 	IntakeTime    time.Duration // per level and side (baseline, intake)
 	IntakeMax     int           // requests per level and side, at most
 	NewCustomers  float64       // share of intake from customers never seen before
+	FirstLevels   []int         // concurrency levels of the first texts (every one from a new number); none skips them
 	QueueTickets  int           // tickets seeded for the queue scenario; 0 skips it
 	QueueRequests int           // requests per queue endpoint
 	QueueConc     []int         // concurrent agents reading queues, one run each
@@ -53,6 +58,7 @@ type Config struct {
 	API           APIConfig     // the API-create scenario (api.go)
 	FilesMessages int           // emails with a 1 MB attachment per side of the files scenario; 0 skips it
 	FilesConc     int           // concurrent senders in the files scenario
+	Series        SeriesConfig  // runs over runs, and against another binary (series.go)
 }
 
 // DefaultDatabaseURL and DefaultRedisURL are used when neither flag nor environment names
@@ -83,6 +89,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	fs.DurationVar(&cfg.IntakeTime, "intake-time", 10*time.Second, "time per intake level, for the baseline and for Hotline each")
 	fs.IntVar(&cfg.IntakeMax, "intake-max", 20000, "requests per intake level at most, for each side")
 	fs.Float64Var(&cfg.NewCustomers, "new-customers", 0.3, "share of intake texts from new customers (the rest reply on their ticket)")
+	firstLevels := fs.String("first-levels", "1", "concurrency levels of the \"intake: first texts\" rows, every text from a new number (each opens a ticket), comma-separated (\"\" skips them)")
 	fs.IntVar(&cfg.QueueTickets, "queue-tickets", 1_000_000, "tickets in the database for the queue scenario (0 skips it)")
 	fs.IntVar(&cfg.QueueRequests, "queue-requests", 2000, "requests per queue endpoint")
 	queueConc := fs.String("queue-concurrency", "1,4", "agents reading queues at once, comma-separated: one run each")
@@ -92,6 +99,7 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	apiParsed := apiFlags(fs, &cfg.API)
 	fs.IntVar(&cfg.FilesMessages, "files-messages", 200, "emails with a 1 MB attachment per side of the files scenario, database-held and in a store (0 skips it)")
 	fs.IntVar(&cfg.FilesConc, "files-concurrency", 8, "concurrent senders in the files scenario")
+	seriesParsed := seriesFlags(fs, &cfg.Series)
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -102,10 +110,18 @@ func ParseFlags(args []string, stderr io.Writer) (Config, error) {
 	if cfg.Levels, err = concurrencies("-levels", *levels); err != nil {
 		return cfg, err
 	}
+	if strings.TrimSpace(*firstLevels) != "" {
+		if cfg.FirstLevels, err = concurrencies("-first-levels", *firstLevels); err != nil {
+			return cfg, err
+		}
+	}
 	if cfg.QueueConc, err = concurrencies("-queue-concurrency", *queueConc); err != nil {
 		return cfg, err
 	}
 	if err := apiParsed(); err != nil {
+		return cfg, err
+	}
+	if err := seriesParsed(); err != nil {
 		return cfg, err
 	}
 	switch {
@@ -140,10 +156,15 @@ func concurrencies(flag, v string) ([]int, error) {
 	return out, nil
 }
 
-// Main runs "hotline bench": parse flags, run, print the table.
+// Main runs "hotline bench": parse flags, run, print the table; or, with -runs or
+// -compare, run as often as asked and print the ranges (series.go).
 func Main(ctx context.Context, args []string, out io.Writer) error {
 	cfg, err := ParseFlags(args, out)
 	if err != nil {
+		return err
+	}
+	if cfg.Series.series() {
+		_, err = RunSeries(ctx, cfg, out)
 		return err
 	}
 	_, err = Run(ctx, cfg, out)
@@ -160,7 +181,14 @@ type Row struct {
 	Errors      int
 	Ratio       float64 // intake ÷ baseline throughput; 0: not applicable
 	PGCPU       string  // PostgreSQL's processor time per row written (PGCPU.PerRow); "": not measured
-	Notes       string
+	// PGCPUPer is PGCPU as a duration, for ranges over runs; 0: not measured.
+	PGCPUPer time.Duration
+	Notes    string
+}
+
+// setPGCPU records what PostgreSQL's backends spent per row over rows written.
+func (r *Row) setPGCPU(c PGCPU, rows int) {
+	r.PGCPU, r.PGCPUPer = c.PerRow(rows), c.per(rows)
 }
 
 // Report is what a run measured.
@@ -171,6 +199,12 @@ type Report struct {
 	Plans   []Plan
 	// BestRatio is Hotline's best intake throughput over the baseline's best.
 	BestRatio float64
+	// LevelRatios are the signed-SMS intake's throughput over the baseline's at each
+	// level; LowestRatio is the lowest of them, and TargetMet says whether every one
+	// reached IntakeTarget.
+	LevelRatios []LevelRatio
+	LowestRatio float64
+	TargetMet   bool
 	// Accepted webhooks, and the messages stored for them: equal when nothing was lost
 	// or stored twice.
 	Accepted, Stored, Missing, Duplicated, DuplicateTickets int

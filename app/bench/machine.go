@@ -256,7 +256,15 @@ func (c PGCPU) PerRow(rows int) string {
 	if rows <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("%.2f ms", float64(c.Backends.Microseconds())/1000/float64(rows))
+	return fmt.Sprintf("%.2f ms", float64(c.per(rows))/float64(time.Millisecond))
+}
+
+// per is the backends' time per row written; 0 when nothing was read or no row written.
+func (c PGCPU) per(rows int) time.Duration {
+	if !c.Local || rows <= 0 {
+		return 0
+	}
+	return c.Backends / time.Duration(rows)
 }
 
 // SharedPerRow is the server-wide processes' time per row.
@@ -397,7 +405,7 @@ func (m *PGMeter) Stop(ctx context.Context) (PGCPU, error) {
 // pgCPUExplained says what the table's "pg cpu/row" column counts.
 const pgCPUExplained = "pg cpu/row: utime+stime from /proc/<pid>/stat of PostgreSQL's backends serving the side measured " +
 	"(pids from pg_stat_activity by application_name; pg_stat_statements is not needed), read before, during and after the level, " +
-	"over rows written (a message for intake, an INSERT for the baseline); the WAL writer, checkpointer and background writer are " +
+	"over rows written (a message for intake, an INSERT for the baseline, a new ticket for first texts and API creates); the WAL writer, checkpointer and background writer are " +
 	"counted apart in the notes (server-wide: they also work for any other database's load)."
 
 // pgCPUNote is a row's note on the server-wide processes' share, or why nothing was read.

@@ -117,6 +117,13 @@ func TestPGMeterCountsBackendsComingAndGoing(t *testing.T) {
 	if got := c.PerRow(75); got != "10.00 ms" { // 750 ms over 75 rows
 		t.Errorf("PerRow(75) = %q, want 10.00 ms", got)
 	}
+	var row Row
+	if row.setPGCPU(c, 75); row.PGCPU != "10.00 ms" || row.PGCPUPer != 10*time.Millisecond {
+		t.Errorf("a row records %q, %v; want 10.00 ms both ways", row.PGCPU, row.PGCPUPer)
+	}
+	if row.setPGCPU(c, 0); row.PGCPU != "" || row.PGCPUPer != 0 {
+		t.Errorf("with no rows written a row records %q, %v; want nothing", row.PGCPU, row.PGCPUPer)
+	}
 }
 
 // PostgreSQL elsewhere: the pids it lists are not in this /proc, or are other programs
@@ -135,6 +142,9 @@ func TestPGMeterRefusesARemoteServer(t *testing.T) {
 	}
 	if got := c.PerRow(10); got != "n/a: PostgreSQL is not local" {
 		t.Errorf("PerRow = %q, want the n/a note", got)
+	}
+	if c.per(10) != 0 {
+		t.Errorf("per = %v from a server not measured, want 0 (no figure for the ranges)", c.per(10))
 	}
 }
 
