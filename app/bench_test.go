@@ -59,11 +59,23 @@ func TestBenchHarnessSmoke(t *testing.T) {
 			t.Errorf("%s: %s is not run prepared", p.Endpoint, p.Query)
 		}
 	}
+	// PostgreSQL's CPU per new ticket: per API create (each a new ticket) and per first text.
+	measured := map[string]bool{}
+	for _, r := range rep.Rows {
+		if r.PGCPUPer > 0 {
+			measured[r.Scenario] = true
+		}
+	}
+	for _, s := range []string{"api create: PostgreSQL", "intake: first texts", "intake: signed SMS"} {
+		if !measured[s] {
+			t.Errorf("%s: no PostgreSQL CPU per row measured", s)
+		}
+	}
 	table := out.String()
 	if rep.APISQLiteRatio <= 0 {
 		t.Errorf("no SQLite/PostgreSQL p99 ratio for the API create")
 	}
-	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN",
+	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: first texts", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN",
 		"api create: PostgreSQL", "api create: SQLite", "api create: SQLite ÷ PostgreSQL", "0 twice",
 		"files: 1 MB email, in the database", "files: 1 MB email, in the store"} {
 		if !strings.Contains(table, want) {
