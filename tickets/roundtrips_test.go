@@ -230,3 +230,54 @@ func TestIntakeOneNewTicketAcrossProcesses(t *testing.T) {
 		}
 	})
 }
+
+// A contact an agent logs costs two round trips on PostgreSQL, its statement prepared on
+// the connection: BEGIN with the caller's lookup, then the rows with COMMIT. A create that
+// fails in its second round trip (here a team that does not exist, refused by the foreign
+// key) stores nothing and leaves its connection out of any transaction: the next create on
+// that one connection works and is the only one stored.
+func TestCreateTicketRoundTrips(t *testing.T) {
+	db, writes := countedPostgres(t)
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	svc := tickettest.Service(db, tickettest.NewClock(t0))
+	agent := adminActor(t, svc)
+	create := func(a tickets.Actor, phone string) (*tickets.TicketDetail, error) {
+		return svc.CreateTicketDetail(ctx, a, tickets.NewTicket{Name: "刘洋", Phone: phone, Email: "liu@example.com", Subject: "退保咨询", Body: "客户询问退保材料"})
+	}
+	if _, err := create(agent, "13700137001"); err != nil { // prepares the lookup on the connection
+		t.Fatal(err)
+	}
+	for _, phone := range []string{"13700137002", "13700137001"} { // a new caller, then one calling again
+		var d *tickets.TicketDetail
+		if n := roundTrips(t, db, writes, func() {
+			var err error
+			if d, err = create(agent, phone); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 2 {
+			t.Errorf("logging a call from %s took %d round trips, want 2", phone, n)
+		}
+		if d.ID == 0 || d.Customer.ID == 0 || len(d.Messages) != 1 || d.Messages[0].ID == 0 || len(d.Events) == 0 || d.Events[0].ID == 0 {
+			t.Fatalf("logged call: %+v", d)
+		}
+	}
+
+	lost := *agent.Agent
+	nowhere := int64(1 << 40)
+	lost.TeamID = &nowhere
+	if _, err := create(tickets.AgentActor(&lost), "13700137009"); err == nil {
+		t.Fatal("a call logged into a team that does not exist was stored")
+	}
+	if _, err := create(agent, "13700137010"); err != nil {
+		t.Fatalf("the create after a failed one: %v", err)
+	}
+	var stored, callers int
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM customer_identities WHERE value IN ('+8613700137009', '+8613700137010'))").
+		Scan(&stored, &callers); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 4 || callers != 1 {
+		t.Errorf("%d tickets and %d of the last two callers stored, want 4 and 1", stored, callers)
+	}
+}
