@@ -3,6 +3,7 @@ package tickets_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -71,4 +72,57 @@ func TestCreateTicketRaceMakesOneCustomer(t *testing.T) {
 			}
 		}
 	})
+}
+
+// On SQLite a logged contact's rows are written without RETURNING (SQLite runs it as a
+// trigger, which keeps a statement journal of every page the INSERT changes) and their
+// ids come from the connection's last one: the answer's ids are the stored rows', the two
+// events one INSERT writes (a key's contact, auto-assigned) included.
+func TestCreateTicketSQLiteWritesWithoutReturning(t *testing.T) {
+	db := tickettest.SQLite(t)
+	ctx := context.Background()
+	d := newDesk(t, db)
+	key := tickets.KeyActor("crm", tickets.RoleAgent)
+	key.Agent.TeamID = &d.claims.ID
+	if _, err := db.NewUpdate().Table("agents").Set("online = ?, capacity = 10", true).Where("id = ?", d.zhangWei.Agent.ID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rec := tickettest.RecordQueries(db)
+	for _, actor := range []tickets.Actor{d.liNa, key} {
+		got, err := d.svc.CreateTicketDetail(ctx, actor, tickets.NewTicket{Name: "刘洋", Phone: "137 0013 7003",
+			Email: "liu@example.com", Subject: "退保咨询", Body: "客户询问退保材料"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range rec.Take() {
+			if strings.HasPrefix(q, "INSERT") && strings.Contains(q, "RETURNING") {
+				t.Errorf("an INSERT with RETURNING: %.100s", q)
+			}
+		}
+		stored, err := d.svc.Ticket(ctx, got.Ref())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != stored.ID || got.Customer.ID != stored.Customer.ID || len(got.Customer.Identities) != 2 ||
+			len(got.Messages) != 1 || got.Messages[0].ID != stored.Messages[0].ID {
+			t.Errorf("answered ticket %d, customer %d, message %+v; stored %d, %d, %+v",
+				got.ID, got.Customer.ID, got.Messages, stored.ID, stored.Customer.ID, stored.Messages)
+		}
+		for i, id := range got.Customer.Identities {
+			if id.ID != stored.Customer.Identities[i].ID {
+				t.Errorf("identity %s answered id %d, stored %d", id.Value, id.ID, stored.Customer.Identities[i].ID)
+			}
+		}
+		if len(got.Events) != len(stored.Events) {
+			t.Fatalf("answered %d events, stored %d", len(got.Events), len(stored.Events))
+		}
+		for i, e := range got.Events {
+			if e.ID != stored.Events[i].ID || e.Kind != stored.Events[i].Kind {
+				t.Errorf("event %s answered id %d, stored %s %d", e.Kind, e.ID, stored.Events[i].Kind, stored.Events[i].ID)
+			}
+		}
+		if actor.Kind == "apikey" && len(got.Events) != 2 {
+			t.Errorf("the key's contact has %d events, want created and auto-assigned", len(got.Events))
+		}
+	}
 }
