@@ -96,17 +96,51 @@ func (s *Service) CreateTicketDetail(ctx context.Context, actor Actor, in NewTic
 			return err
 		})
 	} else {
-		err = s.inTx(ctx, func(tx bun.Tx) error {
-			var err error
-			d, err = s.logContact(ctx, tx, nil, actor, in, kind, value, email)
-			return err
-		})
+		d, err = s.contacts.do(ctx, contactCall{actor: actor, in: in, kind: kind, value: value, email: email})
 	}
 	if err != nil {
 		return nil, fmt.Errorf("log %s contact: %w", in.Channel, err)
 	}
 	s.schedule(ctx, d.timers())
 	return d, nil
+}
+
+// contactCall is a contact to log, checked and its identities normalised.
+type contactCall struct {
+	actor        Actor
+	in           NewTicket
+	kind         IdentityKind
+	value, email string
+}
+
+// contactBatch logs contacts arriving together on SQLite in one transaction, so that they
+// share its commit and the sync of the file (see batcher). Each caller is answered after
+// the commit. When one of them fails, the transaction is rolled back and each is logged
+// again in a transaction of its own, so that only that one is refused. (Savepoints would
+// keep the others without a second try, but SQLite copies every page a statement changes
+// under a savepoint into a journal: that cost more than the batch saves.)
+func (s *Service) contactBatch(ctx context.Context, calls []contactCall) ([]*TicketDetail, []error) {
+	res, errs := make([]*TicketDetail, len(calls)), make([]error, len(calls))
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		for i, c := range calls {
+			var err error
+			if res[i], err = s.logContact(ctx, tx, nil, c.actor, c.in, c.kind, c.value, c.email); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+	case len(calls) == 1:
+		res[0], errs[0] = nil, err
+	default:
+		for i := range calls {
+			r, e := s.contactBatch(ctx, calls[i:i+1])
+			res[i], errs[i] = r[0], e[0]
+		}
+	}
+	return res, errs
 }
 
 // logContact writes a logged contact in tx and returns it as written: the customer found
