@@ -147,11 +147,12 @@ func (s *Service) contactBatch(ctx context.Context, calls []contactCall) ([]*Tic
 // by their identity (or created, with it), the email given added to them unless it is
 // someone's already, a returning customer without a name given the one said, the ticket
 // (routed, timed, assigned), the caller's words as its message, and its events. On
-// PostgreSQL (pg, the connection that tx is too) that is a transaction of two round trips, begun
-// and committed by hand (inConnTx): BEGIN and a prepared statement that reads the customer
-// and reserves the new rows' ids; then one statement that writes every row and reads back
-// the team's and assignee's names, and COMMIT. On SQLite (pg nil, tx a bun.Tx), where a
-// statement costs no round trip, the rows are written one by one.
+// PostgreSQL (pg, the connection that tx is too) that is a transaction of two round
+// trips, begun and committed by hand (inConnTx): BEGIN and a prepared statement that
+// reads the customer and reserves the new rows' ids; then one statement that writes every
+// row and reads back the team's and assignee's names, and COMMIT. On SQLite (pg nil, tx a
+// bun.Tx, perhaps shared with other contacts: contactBatch), where a statement costs no
+// round trip, the rows are written one by one.
 func (s *Service) logContact(ctx context.Context, tx bun.IDB, pg *bun.Conn, actor Actor, in NewTicket, kind IdentityKind, value, email string) (*TicketDetail, error) {
 	var found caller
 	var err error
