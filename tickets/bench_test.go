@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,28 +25,20 @@ func eachBenchDB(b *testing.B, fn func(b *testing.B, db *bun.DB)) {
 // many goroutines at once from the 100 (they share transactions). The baseline beside them is the floor
 // on the same database: one bare INSERT per transaction. On PostgreSQL each case reports
 // its round trips to the server per operation (roundtrips/op, counted on the connections:
-// see countedPostgres) and the CPU time its backends spent (pg-cpu-ms/op, see backendCPU),
+// see tickettest.CountedPostgres) and the CPU time its backends spent (pg-cpu-ms/op, see
+// tickettest.BackendCPU),
 // and every case its allocations and the CPU time of this process (go-cpu-ms/op).
 func BenchmarkIntake(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchIntake(b, tickettest.SQLite(b), nil, nil) })
 	b.Run("postgres", func(b *testing.B) {
-		db, writes, ports := countedPostgresPorts(b)
+		db, writes, ports := tickettest.CountedPostgres(b)
 		admin, err := tickets.OpenDB(tickettest.PostgresURL())
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { admin.Close() })
-		benchIntake(b, db, writes, func() time.Duration { return backendCPU(b, admin, ports) })
+		benchIntake(b, db, writes, func() time.Duration { return tickettest.BackendCPU(b, admin, ports) })
 	})
-}
-
-// processCPU is the CPU time this process has used so far.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchIntake(b *testing.B, db *bun.DB, writes *atomic.Int64, pgCPU func() time.Duration) {
@@ -78,8 +69,8 @@ func benchIntake(b *testing.B, db *bun.DB, writes *atomic.Int64, pgCPU func() ti
 				b.ReportMetric(perOp(pgCPU()-cpu), "pg-cpu-ms/op")
 			}()
 		}
-		goCPU := processCPU(b)
-		defer func() { b.ReportMetric(perOp(processCPU(b)-goCPU), "go-cpu-ms/op") }()
+		goCPU := tickettest.ProcessCPU(b)
+		defer func() { b.ReportMetric(perOp(tickettest.ProcessCPU(b)-goCPU), "go-cpu-ms/op") }()
 		if !parallel {
 			for b.Loop() {
 				if err := fn(); err != nil {

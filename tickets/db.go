@@ -116,19 +116,47 @@ const MaxTxAge = 2 * time.Minute
 // inTx runs fn in a transaction and retries it from the start when it lost a race with a
 // concurrent writer. fn must be safe to run again: everything it did was rolled back.
 func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
+	return retryTx(ctx, func(txCtx context.Context) error {
+		return s.writers.run(txCtx, func() error {
+			return s.db.RunInTx(txCtx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+		})
+	})
+}
+
+// inConnTx is inTx for a transaction begun and ended by hand on one PostgreSQL connection,
+// so that BEGIN and COMMIT share round trips with the statements next to them
+// (intake_plain.go tells how): fn sends BEGIN in its first query text and COMMIT in its
+// last, and returns nil only when COMMIT did. Whatever error fn returns, its transaction
+// is rolled back, and tried again as inTx's are.
+func (s *Service) inConnTx(ctx context.Context, fn func(ctx context.Context, conn bun.Conn) error) error {
+	return retryTx(ctx, func(txCtx context.Context) error {
+		conn, err := s.db.Conn(txCtx)
+		if err != nil {
+			return fmt.Errorf("take a connection: %w", err)
+		}
+		defer conn.Close()
+		if err := fn(txCtx, conn); err != nil {
+			rollback(conn) // outside a transaction (fn failed before BEGIN), a warning only
+			return err
+		}
+		return nil
+	})
+}
+
+// retryTx runs attempt, a transaction, again from the start while it loses races with
+// concurrent writers, at most maxTxAttempts times.
+func retryTx(ctx context.Context, attempt func(txCtx context.Context) error) error {
 	var err error
-	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+	for n := 1; n <= maxTxAttempts; n++ {
 		// No attempt outlives MaxTxAge (database/sql rolls back, and will not commit, a
 		// transaction whose context ended): the Slack announcements count on it.
 		txCtx, cancel := context.WithTimeout(ctx, MaxTxAge)
-		err = s.writers.run(txCtx, func() error {
-			return s.db.RunInTx(txCtx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
-		})
+		err = attempt(txCtx)
 		cancel()
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+		time.Sleep(time.Duration(n*n) * time.Millisecond)
 	}
 	return fmt.Errorf("gave up after %d attempts: %w", maxTxAttempts, err)
 }

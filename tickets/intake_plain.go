@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"strings"
 	"time"
 
@@ -196,36 +195,21 @@ func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (
 	for i, k := range keys {
 		kinds[i], values[i] = string(k[0].(IdentityKind)), k[1].(string)
 	}
-	name, text, err := s.plainReadStatement()
+	st, err := s.plainReadStatement()
 	if err != nil {
 		return plainRead{}, err
 	}
 	var rows []plainRow
-	read := func() error {
+	err = st.run(ctx, conn, func() error {
+		rows = nil
 		return conn.NewRaw(`BEGIN;
 			DO $hotline$ BEGIN PERFORM FROM (VALUES ?) AS k (kind, value)
 				JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id
 				ORDER BY c.id FOR UPDATE OF c; END $hotline$;
 			EXECUTE ? (?, ?, ?, ?, ?)`,
-			valuesList(keys), bun.Safe(name), pgdialect.Array(kinds), pgdialect.Array(values), pgdialect.Array(named),
+			valuesList(keys), bun.Safe(st.name), pgdialect.Array(kinds), pgdialect.Array(values), pgdialect.Array(named),
 			s.now().Add(-s.cfg.ReopenWindow), len(ins)).Scan(ctx, &rows)
-	}
-	err = read()
-	var pgErr pgdriver.Error
-	if errors.As(err, &pgErr) && (pgErr.Field('C') == "26000" || pgErr.Field('C') == "0A000") {
-		// The connection has not prepared the statement yet (invalid_sql_statement_name), or
-		// prepared it before a migration changed the tables ("cached plan must not change
-		// result type"): it is prepared afresh, outside the transaction, once a connection.
-		rollback(conn)
-		if _, err := conn.Conn.ExecContext(ctx, "DEALLOCATE "+name); err != nil && pgErr.Field('C') == "0A000" {
-			return plainRead{}, fmt.Errorf("deallocate %s: %w", name, err)
-		}
-		if _, err := conn.Conn.ExecContext(ctx, "PREPARE "+name+" (text[], text[], bigint[], timestamptz, bigint) AS "+text); err != nil {
-			return plainRead{}, fmt.Errorf("prepare %s: %w", name, err)
-		}
-		rows = nil
-		err = read()
-	}
+	})
 	if err != nil {
 		return plainRead{}, fmt.Errorf("find customers and their tickets: %w", err)
 	}
@@ -255,14 +239,14 @@ func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (
 }
 
 // plainReadStatement is the plain path's reading statement, prepared on each connection
-// under its name (a hash of its text: the reopen window is part of it) so that PostgreSQL
+// (prepared_pg.go; the reopen window is part of its text) so that PostgreSQL
 // plans it once a connection, not once a message (planning cost three times running it).
 // Its parameters: the identities' kinds and values ($1, $2), the tickets the messages name
 // ($3, 0 for none), the start of the reopen window ($4) and the number of messages ($5).
 // The identities and each customer's tickets are LATERAL lookups on their indexes, which
 // the generic plan cannot trade for a scan of the table whatever number of identities it
 // guesses.
-func (s *Service) plainReadStatement() (name, text string, err error) {
+func (s *Service) plainReadStatement() (pgStatement, error) {
 	reopenable := bun.SafeQuery("1 = 0 AND $4::timestamptz IS NULL")
 	if s.cfg.ReopenWindow > 0 {
 		reopenable = bun.SafeQuery("t.status = ? AND t.resolved_at >= $4::timestamptz", StatusResolved)
@@ -287,11 +271,9 @@ func (s *Service) plainReadStatement() (name, text string, err error) {
 		FROM ids LEFT JOIN c ON true LEFT JOIN t ON t.customer_id = c.id`, bun.In(activeStatuses), StatusClosed, reopenable)
 	b, err := q.AppendQuery(s.db.QueryGen(), nil)
 	if err != nil {
-		return "", "", fmt.Errorf("render the plain path's read: %w", err)
+		return pgStatement{}, fmt.Errorf("render the plain path's read: %w", err)
 	}
-	h := fnv.New64a()
-	h.Write(b)
-	return fmt.Sprintf("hotline_plain_read_%016x", h.Sum64()), string(b), nil
+	return newPGStatement("hotline_plain_read", "text[], text[], bigint[], timestamptz, bigint", b), nil
 }
 
 // rollback ends the transaction begun by hand on conn. A connection that cannot say

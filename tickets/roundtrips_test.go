@@ -1,131 +1,22 @@
 package tickets_test
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
-	"github.com/uptrace/bun/driver/pgdriver"
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
 )
 
-// countedPostgres is tickettest.Postgres seen through a counter of round trips: pgdriver
-// writes each query (BEGIN and COMMIT included, or a prepared statement's bind and
-// execute) to the server in one write and waits for its answer, so the writes on the
-// connections are the round trips. ports gets the local port of each connection opened,
-// by which pg_stat_activity names its backend (see backendCPU).
-func countedPostgres(t testing.TB) (*bun.DB, *atomic.Int64) {
-	db, writes, _ := countedPostgresPorts(t)
-	return db, writes
-}
-
-func countedPostgresPorts(t testing.TB) (*bun.DB, *atomic.Int64, *sync.Map) {
-	t.Helper()
-	migrated := tickettest.Postgres(t)
-	var schema string
-	if err := migrated.QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(tickettest.PostgresURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	q.Set("plan_cache_mode", "force_generic_plan") // as tickets.OpenDB
-	u.RawQuery = q.Encode()
-	writes := new(atomic.Int64)
-	ports := new(sync.Map)
-	var d net.Dialer
-	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(u.String()),
-		func(c *pgdriver.Config) {
-			c.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				conn, err := d.DialContext(ctx, network, addr)
-				if err != nil {
-					return nil, err
-				}
-				if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
-					ports.Store(a.Port, true)
-				}
-				return countingConn{conn, writes}, nil
-			}
-		}))
-	sqldb.SetMaxOpenConns(32)
-	sqldb.SetMaxIdleConns(32)
-	db := bun.NewDB(sqldb, pgdialect.New())
-	t.Cleanup(func() { db.Close() })
-	return db, writes, ports
-}
-
-// backendCPU is the CPU time the PostgreSQL backends serving db's connections (their
-// client ports in ports) have used so far, read from /proc/<pid>/stat (utime and stime,
-// in clock ticks of 10 ms): the server is local. It reads through admin, a connection
-// of its own, and leaves it out.
-func backendCPU(t testing.TB, admin *bun.DB, ports *sync.Map) time.Duration {
-	t.Helper()
-	var list []int
-	ports.Range(func(k, _ any) bool { list = append(list, k.(int)); return true })
-	var pids []int
-	if err := admin.NewRaw("SELECT pid FROM pg_stat_activity WHERE client_port = ANY(?::int[])", pgdialect.Array(list)).
-		Scan(context.Background(), &pids); err != nil {
-		t.Fatal(err)
-	}
-	var total time.Duration
-	for _, pid := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue // the backend ended
-		}
-		// The fields after the command's closing parenthesis: utime and stime are the
-		// 12th and 13th of them.
-		f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-		utime, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(utime+stime) * 10 * time.Millisecond
-	}
-	return total
-}
-
-type countingConn struct {
-	net.Conn
-	writes *atomic.Int64
-}
-
-func (c countingConn) Write(b []byte) (int, error) {
-	c.writes.Add(1)
-	return c.Conn.Write(b)
-}
-
-// roundTrips counts the round trips fn makes, its connections already open.
-func roundTrips(t testing.TB, db *bun.DB, writes *atomic.Int64, fn func()) int64 {
-	t.Helper()
-	if err := db.PingContext(context.Background()); err != nil { // a connection opened, its startup not counted
-		t.Fatal(err)
-	}
-	before := writes.Load()
-	fn()
-	return writes.Load() - before
-}
-
 // A plain message arriving alone, the first of a new customer or a reply onto their
 // open ticket, costs two round trips: BEGIN with the locks and reads, then the rows with
 // COMMIT. What is not plain (a reopened ticket) is stored as before, with the same result.
 func TestIntakeRoundTrips(t *testing.T) {
-	db, writes := countedPostgres(t)
+	db, writes, _ := tickettest.CountedPostgres(t)
 	ctx := context.Background()
 	clock := tickettest.NewClock(t0)
 	svc := tickettest.Service(db, clock)
@@ -139,14 +30,14 @@ func TestIntakeRoundTrips(t *testing.T) {
 	}
 	intake(sms("13900139000", "hello", "SM0")) // reads and caches the routing rules and SLA policies
 	var first *tickets.IntakeResult
-	if n := roundTrips(t, db, writes, func() { first = intake(sms("13800138000", "claim status?", "SM1")) }); n != 2 {
+	if n := tickettest.RoundTrips(t, db, writes, func() { first = intake(sms("13800138000", "claim status?", "SM1")) }); n != 2 {
 		t.Errorf("a new customer's first message took %d round trips, want 2", n)
 	}
 	if !first.Created || first.Message == nil || first.Message.ID == 0 || first.Ticket.ID == 0 || first.Customer.ID == 0 {
 		t.Fatalf("first message: %+v", first)
 	}
 	var reply *tickets.IntakeResult
-	if n := roundTrips(t, db, writes, func() { reply = intake(sms("13800138000", "any news?", "SM2")) }); n != 2 {
+	if n := tickettest.RoundTrips(t, db, writes, func() { reply = intake(sms("13800138000", "any news?", "SM2")) }); n != 2 {
 		t.Errorf("a reply took %d round trips, want 2", n)
 	}
 	if reply.Created || reply.Ticket.ID != first.Ticket.ID || reply.Message.ID <= first.Message.ID || reply.Customer.ID != first.Customer.ID {
@@ -229,4 +120,55 @@ func TestIntakeOneNewTicketAcrossProcesses(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A contact an agent logs costs two round trips on PostgreSQL, its statement prepared on
+// the connection: BEGIN with the caller's lookup, then the rows with COMMIT. A create that
+// fails in its second round trip (here a team that does not exist, refused by the foreign
+// key) stores nothing and leaves its connection out of any transaction: the next create on
+// that one connection works and is the only one stored.
+func TestCreateTicketRoundTrips(t *testing.T) {
+	db, writes, _ := tickettest.CountedPostgres(t)
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	svc := tickettest.Service(db, tickettest.NewClock(t0))
+	agent := adminActor(t, svc)
+	create := func(a tickets.Actor, phone string) (*tickets.TicketDetail, error) {
+		return svc.CreateTicketDetail(ctx, a, tickets.NewTicket{Name: "刘洋", Phone: phone, Email: "liu@example.com", Subject: "退保咨询", Body: "客户询问退保材料"})
+	}
+	if _, err := create(agent, "13700137001"); err != nil { // prepares the lookup on the connection
+		t.Fatal(err)
+	}
+	for _, phone := range []string{"13700137002", "13700137001"} { // a new caller, then one calling again
+		var d *tickets.TicketDetail
+		if n := tickettest.RoundTrips(t, db, writes, func() {
+			var err error
+			if d, err = create(agent, phone); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 2 {
+			t.Errorf("logging a call from %s took %d round trips, want 2", phone, n)
+		}
+		if d.ID == 0 || d.Customer.ID == 0 || len(d.Messages) != 1 || d.Messages[0].ID == 0 || len(d.Events) == 0 || d.Events[0].ID == 0 {
+			t.Fatalf("logged call: %+v", d)
+		}
+	}
+
+	lost := *agent.Agent
+	nowhere := int64(1 << 40)
+	lost.TeamID = &nowhere
+	if _, err := create(tickets.AgentActor(&lost), "13700137009"); err == nil {
+		t.Fatal("a call logged into a team that does not exist was stored")
+	}
+	if _, err := create(agent, "13700137010"); err != nil {
+		t.Fatalf("the create after a failed one: %v", err)
+	}
+	var stored, callers int
+	if err := db.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM tickets), (SELECT count(*) FROM customer_identities WHERE value IN ('+8613700137009', '+8613700137010'))").
+		Scan(&stored, &callers); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 4 || callers != 1 {
+		t.Errorf("%d tickets and %d of the last two callers stored, want 4 and 1", stored, callers)
+	}
 }

@@ -93,8 +93,9 @@ type Service struct {
 	rules     *rules
 	scheduler Scheduler
 	care      Aftercare // nil: nothing follows a resolution
-	intakes   *batcher
-	wordings  sync.Map // notice wording → its parsed template
+	intakes   *batcher[Inbound, *IntakeResult]
+	contacts  *batcher[contactCall, *TicketDetail] // SQLite's logged contacts (ticket_open.go)
+	wordings  sync.Map                             // notice wording → its parsed template
 	stmts     *statements
 	writers   writerGate // SQLite's write transactions, one at a time in arrival order (db.go)
 
@@ -150,6 +151,7 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	}
 	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB), writers: newWriterGate(db)}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
+	s.contacts = newBatcher(1, cfg.IntakeBatchSize, s.contactBatch) // SQLite has one writer
 	return s
 }
 

@@ -89,11 +89,15 @@ func (s *Service) CreateTicketDetail(ctx context.Context, actor Actor, in NewTic
 	}
 
 	var d *TicketDetail
-	err = s.inTx(ctx, func(tx bun.Tx) error {
-		var err error
-		d, err = s.logContact(ctx, tx, actor, in, kind, value, email)
-		return err
-	})
+	if s.db.Dialect().Name() == dialect.PG {
+		err = s.inConnTx(ctx, func(ctx context.Context, conn bun.Conn) error {
+			var err error
+			d, err = s.logContact(ctx, conn, &conn, actor, in, kind, value, email)
+			return err
+		})
+	} else {
+		d, err = s.contacts.do(ctx, contactCall{actor: actor, in: in, kind: kind, value: value, email: email})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("log %s contact: %w", in.Channel, err)
 	}
@@ -101,16 +105,62 @@ func (s *Service) CreateTicketDetail(ctx context.Context, actor Actor, in NewTic
 	return d, nil
 }
 
+// contactCall is a contact to log, checked and its identities normalised.
+type contactCall struct {
+	actor        Actor
+	in           NewTicket
+	kind         IdentityKind
+	value, email string
+}
+
+// contactBatch logs contacts arriving together on SQLite in one transaction, so that they
+// share its commit and the sync of the file (see batcher). Each caller is answered after
+// the commit. When one of them fails, the transaction is rolled back and each is logged
+// again in a transaction of its own, so that only that one is refused. (Savepoints would
+// keep the others without a second try, but SQLite copies every page a statement changes
+// under a savepoint into a journal: that cost more than the batch saves.)
+func (s *Service) contactBatch(ctx context.Context, calls []contactCall) ([]*TicketDetail, []error) {
+	res, errs := make([]*TicketDetail, len(calls)), make([]error, len(calls))
+	err := s.inTx(ctx, func(tx bun.Tx) error {
+		for i, c := range calls {
+			var err error
+			if res[i], err = s.logContact(ctx, tx, nil, c.actor, c.in, c.kind, c.value, c.email); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+	case len(calls) == 1:
+		res[0], errs[0] = nil, err
+	default:
+		for i := range calls {
+			r, e := s.contactBatch(ctx, calls[i:i+1])
+			res[i], errs[i] = r[0], e[0]
+		}
+	}
+	return res, errs
+}
+
 // logContact writes a logged contact in tx and returns it as written: the customer found
 // by their identity (or created, with it), the email given added to them unless it is
 // someone's already, a returning customer without a name given the one said, the ticket
 // (routed, timed, assigned), the caller's words as its message, and its events. On
-// PostgreSQL that is two statements: one reads the customer and reserves the new rows'
-// ids, one writes every row and reads back the team's and assignee's names; on SQLite,
-// where a statement costs no round trip, the rows are written one by one.
-func (s *Service) logContact(ctx context.Context, tx bun.Tx, actor Actor, in NewTicket, kind IdentityKind, value, email string) (*TicketDetail, error) {
-	pg := s.db.Dialect().Name() == dialect.PG
-	found, err := s.findCaller(ctx, tx, pg, kind, value, email, in.Body != "")
+// PostgreSQL (pg, the connection that tx is too) that is a transaction of two round
+// trips, begun and committed by hand (inConnTx): BEGIN and a prepared statement that
+// reads the customer and reserves the new rows' ids; then one statement that writes every
+// row and reads back the team's and assignee's names, and COMMIT. On SQLite (pg nil, tx a
+// bun.Tx, perhaps shared with other contacts: contactBatch), where a statement costs no
+// round trip, the rows are written one by one.
+func (s *Service) logContact(ctx context.Context, tx bun.IDB, pg *bun.Conn, actor Actor, in NewTicket, kind IdentityKind, value, email string) (*TicketDetail, error) {
+	var found caller
+	var err error
+	if pg != nil {
+		found, err = s.findCallerPG(ctx, *pg, kind, value, email, in.Body != "")
+	} else {
+		found, err = findCallerSQLite(ctx, tx, kind, value, email)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +185,7 @@ func (s *Service) logContact(ctx context.Context, tx bun.Tx, actor Actor, in New
 	}
 	var staff staffNames
 	var evs []*Event
-	if pg {
+	if pg != nil {
 		t.CustomerID = c.ID
 		rule, assigned, err := s.placeTicket(ctx, tx, t, c, in.Body, nil)
 		if err != nil {
@@ -146,7 +196,7 @@ func (s *Service) logContact(ctx context.Context, tx bun.Tx, actor Actor, in New
 		if m != nil {
 			m.ID, m.TicketID, m.CreatedAt = found.messageID, t.ID, t.CreatedAt
 		}
-		if staff, err = s.writeContactPG(ctx, tx, c, isNew, rename, idents, t, m, evs); err != nil {
+		if staff, err = s.writeContactPG(ctx, pg.Conn, c, isNew, rename, idents, t, m, evs); err != nil {
 			return nil, err
 		}
 	} else {
@@ -208,31 +258,35 @@ type caller struct {
 	customerID, ticketID, messageID int64
 }
 
-// findCaller reads the caller: on PostgreSQL in one statement that also reserves the new
-// customer's (when there is none), the ticket's and the message's (withMessage) ids.
-func (s *Service) findCaller(ctx context.Context, tx bun.Tx, pg bool, kind IdentityKind, value, email string, withMessage bool) (caller, error) {
+// findCallerSQLite reads the caller in tx.
+func findCallerSQLite(ctx context.Context, tx bun.IDB, kind IdentityKind, value, email string) (caller, error) {
 	var found caller
-	if !pg {
-		c := new(Customer)
-		err := tx.NewSelect().Model(c).
-			Relation("Identities", func(q *bun.SelectQuery) *bun.SelectQuery { return q.OrderExpr("id") }).
-			Where("customer.id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)", kind, value).
-			Scan(ctx)
-		switch {
-		case err == nil:
-			found.customer = c
-		case !errors.Is(err, sql.ErrNoRows):
-			return found, fmt.Errorf("find customer: %w", err)
-		}
-		if email != "" {
-			n, err := tx.NewSelect().Table("customer_identities").Where("kind = ? AND value = ?", IdentityEmail, email).Count(ctx)
-			if err != nil {
-				return found, fmt.Errorf("check identity: %w", err)
-			}
-			found.emailTaken = n > 0
-		}
-		return found, nil
+	c := new(Customer)
+	err := tx.NewSelect().Model(c).
+		Relation("Identities", func(q *bun.SelectQuery) *bun.SelectQuery { return q.OrderExpr("id") }).
+		Where("customer.id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)", kind, value).
+		Scan(ctx)
+	switch {
+	case err == nil:
+		found.customer = c
+	case !errors.Is(err, sql.ErrNoRows):
+		return found, fmt.Errorf("find customer: %w", err)
 	}
+	if email != "" {
+		n, err := tx.NewSelect().Table("customer_identities").Where("kind = ? AND value = ?", IdentityEmail, email).Count(ctx)
+		if err != nil {
+			return found, fmt.Errorf("check identity: %w", err)
+		}
+		found.emailTaken = n > 0
+	}
+	return found, nil
+}
+
+// findCallerPG begins the transaction on conn and reads the caller with
+// contactReadStatement, in one round trip, which also reserves the new customer's id
+// (when there is none), the ticket's and the message's (withMessage).
+func (s *Service) findCallerPG(ctx context.Context, conn bun.Conn, kind IdentityKind, value, email string, withMessage bool) (caller, error) {
+	var found caller
 	var row struct {
 		ID            *int64
 		Name          string
@@ -246,16 +300,10 @@ func (s *Service) findCaller(ctx context.Context, tx bun.Tx, pg bool, kind Ident
 		TicketID      int64
 		MessageID     *int64
 	}
-	err := tx.NewRaw(`SELECT c.id, COALESCE(c.name, '') AS name, COALESCE(c.locale, '') AS locale, COALESCE(c.tags, '') AS tags,
-			COALESCE(c.created_at, now()) AS created_at, COALESCE(c.updated_at, now()) AS updated_at,
-			(SELECT json_agg(ci ORDER BY ci.id) FROM customer_identities AS ci WHERE ci.customer_id = c.id) AS identities,
-			EXISTS (SELECT 1 FROM customer_identities WHERE kind = ? AND value = ?) AS email_taken,
-			CASE WHEN c.id IS NULL THEN nextval(pg_get_serial_sequence('customers', 'id')) END AS new_customer_id,
-			nextval(pg_get_serial_sequence('tickets', 'id')) AS ticket_id,
-			CASE WHEN ? THEN nextval(pg_get_serial_sequence('messages', 'id')) END AS message_id
-		FROM (SELECT 1) AS one
-		LEFT JOIN customers AS c ON c.id = (SELECT customer_id FROM customer_identities WHERE kind = ? AND value = ?)`,
-		IdentityEmail, email, withMessage, kind, value).Scan(ctx, &row)
+	st := s.contactReadStatement()
+	err := st.run(ctx, conn, func() error {
+		return conn.NewRaw("BEGIN; EXECUTE ? (?, ?, ?, ?)", bun.Safe(st.name), kind, value, email, withMessage).Scan(ctx, &row)
+	})
 	if err != nil {
 		return found, fmt.Errorf("find customer: %w", err)
 	}
@@ -301,10 +349,29 @@ func (s *Service) findCaller(ctx context.Context, tx bun.Tx, pg bool, kind Ident
 	return found, nil
 }
 
+// contactReadStatement is findCaller's statement on PostgreSQL, prepared on each
+// connection (prepared_pg.go): planning it cost about what running it does. Its
+// parameters are the identity's kind and value ($1, $2), the email address given ($3,
+// empty for none) and whether the contact has a message ($4). It also reserves the new
+// customer's id (when no customer has the identity), the ticket's and the message's.
+func (s *Service) contactReadStatement() pgStatement {
+	return newPGStatement("hotline_contact_read", "text, text, text, boolean", []byte(`SELECT c.id, COALESCE(c.name, '') AS name,
+			COALESCE(c.locale, '') AS locale, COALESCE(c.tags, '') AS tags,
+			COALESCE(c.created_at, now()) AS created_at, COALESCE(c.updated_at, now()) AS updated_at,
+			(SELECT json_agg(ci ORDER BY ci.id) FROM customer_identities AS ci WHERE ci.customer_id = c.id) AS identities,
+			EXISTS (SELECT 1 FROM customer_identities WHERE kind = '`+string(IdentityEmail)+`' AND value = $3) AS email_taken,
+			CASE WHEN c.id IS NULL THEN nextval(pg_get_serial_sequence('customers', 'id')) END AS new_customer_id,
+			nextval(pg_get_serial_sequence('tickets', 'id')) AS ticket_id,
+			CASE WHEN $4 THEN nextval(pg_get_serial_sequence('messages', 'id')) END AS message_id
+		FROM (SELECT 1) AS one
+		LEFT JOIN customers AS c ON c.id = (SELECT customer_id FROM customer_identities WHERE kind = $1 AND value = $2)`))
+}
+
 // writeContactPG writes a logged contact's rows, their ids reserved, as one statement of
-// data-modifying CTEs (PostgreSQL checks the foreign keys between them at its end), and
-// reads back the events' ids and the names of the ticket's team and assignee.
-func (s *Service) writeContactPG(ctx context.Context, tx bun.Tx, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
+// data-modifying CTEs (PostgreSQL checks the foreign keys between them at its end), reads
+// back the events' ids and the names of the ticket's team and assignee, and commits, in
+// one round trip on conn, the connection of the transaction findCaller began.
+func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
 	var staff staffNames
 	var parts []string
 	add := func(name string, q interface {
@@ -318,11 +385,11 @@ func (s *Service) writeContactPG(ctx context.Context, tx bun.Tx, c *Customer, is
 		return nil
 	}
 	if isNew {
-		if err := add("c", tx.NewInsert().Model(c).Returning("NULL")); err != nil {
+		if err := add("c", s.db.NewInsert().Model(c).Returning("NULL")); err != nil {
 			return staff, fmt.Errorf("write customer: %w", err)
 		}
 	} else if rename {
-		if err := add("n", tx.NewUpdate().Model(c).Column("name").WherePK().Returning("NULL")); err != nil {
+		if err := add("n", s.db.NewUpdate().Model(c).Column("name").WherePK().Returning("NULL")); err != nil {
 			return staff, fmt.Errorf("name customer: %w", err)
 		}
 	}
@@ -330,26 +397,27 @@ func (s *Service) writeContactPG(ctx context.Context, tx bun.Tx, c *Customer, is
 		for _, id := range idents {
 			id.CustomerID = c.ID
 		}
-		if err := add("i", tx.NewInsert().Model(&idents).Returning("NULL")); err != nil {
+		if err := add("i", s.db.NewInsert().Model(&idents).Returning("NULL")); err != nil {
 			return staff, fmt.Errorf("write customer identity: %w", err)
 		}
 	}
-	if err := add("t", tx.NewInsert().Model(t).Returning("NULL")); err != nil {
+	if err := add("t", s.db.NewInsert().Model(t).Returning("NULL")); err != nil {
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
 	if m != nil {
-		if err := add("m", tx.NewInsert().Model(m).Returning("NULL")); err != nil {
+		if err := add("m", s.db.NewInsert().Model(m).Returning("NULL")); err != nil {
 			return staff, fmt.Errorf("write message: %w", err)
 		}
 	}
-	if err := add("e", tx.NewInsert().Model(&evs).Returning("id")); err != nil {
+	if err := add("e", s.db.NewInsert().Model(&evs).Returning("id")); err != nil {
 		return staff, fmt.Errorf("write events: %w", err)
 	}
 	query := "WITH " + strings.Join(parts, ",\n") + "\nSELECT e.id, tm.name, a.name, a.email FROM e" +
-		" LEFT JOIN teams AS tm ON tm.id = " + sqlID(t.TeamID) + " LEFT JOIN agents AS a ON a.id = " + sqlID(t.AssigneeID) + " ORDER BY e.id"
+		" LEFT JOIN teams AS tm ON tm.id = " + sqlID(t.TeamID) + " LEFT JOIN agents AS a ON a.id = " + sqlID(t.AssigneeID) + " ORDER BY e.id;\nCOMMIT"
 	// Through database/sql directly: the rendered values may hold '?', which bun would read
-	// as placeholders.
-	rows, err := tx.Tx.QueryContext(ctx, query)
+	// as placeholders. The rows come before COMMIT's answer: COMMIT has succeeded only once
+	// rows.Err is nil after the last of them.
+	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -22,17 +24,28 @@ import (
 // BenchmarkAPICreate logs phone contacts through POST /api/v1/tickets as a signed-in agent,
 // through the whole HTTP stack in process (token check, JSON in and out): a third of the
 // callers new, the rest calling again. Serial is one agent at a time; parallel, eight a
-// core.
+// core. Each case reports the CPU time of this process (go-cpu-ms/op) and, on PostgreSQL,
+// the round trips to the server (roundtrips/op) and the CPU time its backends spent
+// (pg-cpu-ms/op): see tickettest.CountedPostgres.
 //
 //	go test -run '^$' -bench APICreate -benchmem -benchtime 2s ./app/api/
 func BenchmarkAPICreate(b *testing.B) {
 	for _, kind := range []string{"sqlite", "postgres"} {
 		b.Run(kind, func(b *testing.B) {
 			var db *bun.DB
+			var writes *atomic.Int64
+			pgCPU := func() time.Duration { return 0 }
 			if kind == "sqlite" {
 				db = tickettest.SQLite(b)
 			} else {
-				db = tickettest.Postgres(b)
+				var ports *sync.Map
+				db, writes, ports = tickettest.CountedPostgres(b)
+				admin, err := tickets.OpenDB(tickettest.PostgresURL())
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { admin.Close() })
+				pgCPU = func() time.Duration { return tickettest.BackendCPU(b, admin, ports) }
 			}
 			app, token := benchDesk(b, db)
 			var seq atomic.Int64
@@ -65,8 +78,25 @@ func BenchmarkAPICreate(b *testing.B) {
 				}
 				return nil
 			}
-			b.Run("serial", func(b *testing.B) {
+			// measure reports, when b ends, what it cost beside time.
+			measure := func(b *testing.B) {
 				b.ReportAllocs()
+				perOp := func(d time.Duration) float64 { return d.Seconds() * 1000 / float64(b.N) }
+				if writes != nil {
+					if err := db.PingContext(context.Background()); err != nil {
+						b.Fatal(err)
+					}
+					before, cpu := writes.Load(), pgCPU()
+					b.Cleanup(func() {
+						b.ReportMetric(float64(writes.Load()-before)/float64(b.N), "roundtrips/op")
+						b.ReportMetric(perOp(pgCPU()-cpu), "pg-cpu-ms/op")
+					})
+				}
+				goCPU := tickettest.ProcessCPU(b)
+				b.Cleanup(func() { b.ReportMetric(perOp(tickettest.ProcessCPU(b)-goCPU), "go-cpu-ms/op") })
+			}
+			b.Run("serial", func(b *testing.B) {
+				measure(b)
 				for b.Loop() {
 					if err := create(); err != nil {
 						b.Fatal(err)
@@ -74,7 +104,7 @@ func BenchmarkAPICreate(b *testing.B) {
 				}
 			})
 			b.Run("parallel", func(b *testing.B) {
-				b.ReportAllocs()
+				measure(b)
 				b.SetParallelism(8)
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
