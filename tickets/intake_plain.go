@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -21,10 +20,12 @@ import (
 // and BEGIN and COMMIT as statements, but PostgreSQL runs every statement of one query
 // text in turn, each with a snapshot of its own:
 //
-//  1. BEGIN; the customers locked in id order (a DO block, which returns no rows); then,
-//     in a statement after the locks (so that it sees what a transaction that held them
-//     committed), the customers, their tickets a message may thread onto, and ids
-//     reserved from the sequences for the rows the messages will need.
+//  1. BEGIN; the customers locked in id order (CALL hotline_lock_customers, a procedure
+//     from the migrations, which returns no rows and whose query PostgreSQL plans once a
+//     session); then, in a statement after the locks (so that it sees what a transaction
+//     that held them committed), the customers, their tickets a message may thread onto,
+//     and ids reserved from the sequences for the rows the messages will need (a statement
+//     prepared once a connection).
 //  2. Every row as one multi-row INSERT a table (writes), then COMMIT.
 //
 // The guarantees are intakeTx's: the message is acknowledged after COMMIT returned,
@@ -53,8 +54,6 @@ func (s *Service) plainInbound(in Inbound) bool {
 	case s.cfg.Notices && in.Channel == ChannelWeChat: // a new WeChat ticket is acknowledged
 		return false
 	case in.ComplaintSource != "" || mentionsComplaint(in.Subject+"\n"+in.Body):
-		return false
-	case strings.Contains(in.Address, "$"): // kept clear of the DO block's quotes
 		return false
 	}
 	if s.care != nil {
@@ -183,17 +182,13 @@ type plainRow struct {
 // for each customer with no ticket to thread onto (new customers included), and a message
 // for each message.
 func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (plainRead, error) {
-	var keys [][]any
 	named := []int64{0}
-	for _, in := range ins {
-		keys = append(keys, []any{in.From, in.Address})
+	kinds, values := make([]string, len(ins)), make([]string, len(ins))
+	for i, in := range ins {
+		kinds[i], values[i] = string(in.From), in.Address
 		if in.TicketID != 0 {
 			named = append(named, in.TicketID)
 		}
-	}
-	kinds, values := make([]string, len(keys)), make([]string, len(keys))
-	for i, k := range keys {
-		kinds[i], values[i] = string(k[0].(IdentityKind)), k[1].(string)
 	}
 	st, err := s.plainReadStatement()
 	if err != nil {
@@ -202,12 +197,8 @@ func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (
 	var rows []plainRow
 	err = st.run(ctx, conn, func() error {
 		rows = nil
-		return conn.NewRaw(`BEGIN;
-			DO $hotline$ BEGIN PERFORM FROM (VALUES ?) AS k (kind, value)
-				JOIN customer_identities AS i ON i.kind = k.kind AND i.value = k.value JOIN customers AS c ON c.id = i.customer_id
-				ORDER BY c.id FOR UPDATE OF c; END $hotline$;
-			EXECUTE ? (?, ?, ?, ?, ?)`,
-			valuesList(keys), bun.Safe(st.name), pgdialect.Array(kinds), pgdialect.Array(values), pgdialect.Array(named),
+		return conn.NewRaw(`BEGIN; CALL hotline_lock_customers(?, ?); EXECUTE ? (?, ?, ?, ?, ?)`,
+			pgdialect.Array(kinds), pgdialect.Array(values), bun.Safe(st.name), pgdialect.Array(kinds), pgdialect.Array(values), pgdialect.Array(named),
 			s.now().Add(-s.cfg.ReopenWindow), len(ins)).Scan(ctx, &rows)
 	})
 	if err != nil {
