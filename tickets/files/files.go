@@ -193,6 +193,11 @@ func parse(rawURL string) (location, error) {
 	if strings.ContainsAny(rawURL, "\x00\r\n") {
 		return location{}, fmt.Errorf("%s holds a control character", Variable)
 	}
+	if strings.HasPrefix(rawURL, "//") {
+		// A URL without its scheme (//user:secret@host/bucket): taken as a directory, its
+		// credentials would end up in a path and in the logs.
+		return location{}, fmt.Errorf("%s names a host without a scheme: write file:///path for a directory or s3://bucket for a bucket", Variable)
+	}
 	if !scheme.MatchString(rawURL) {
 		return location{kind: kindLocal, dir: filepath.Clean(rawURL)}, nil
 	}

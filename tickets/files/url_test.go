@@ -46,6 +46,7 @@ func TestParseURL(t *testing.T) {
 		{"   ", "empty"},
 		{"gs://bucket/x", "unknown scheme"},
 		{"http://example.com/files", "unknown scheme"},
+		{"//key:secret@minio.internal/files", "without a scheme"},
 		{"s3://", "no bucket"},
 		{"s3:///prefix", "no bucket"},
 		{"s3:bucket", "s3://bucket"},
