@@ -10,7 +10,8 @@ import (
 	"time"
 )
 
-// Runs alternate between the binaries, the other one first: other, this, other, this.
+// Runs alternate between the binaries in pairs, the other one first: other, this, this,
+// other, other, this.
 func TestRunOrder(t *testing.T) {
 	for _, c := range []struct {
 		runs, sides int
