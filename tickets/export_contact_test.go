@@ -7,3 +7,6 @@ package tickets
 func SetContactHooks(svc *Service, queued func(waiting int), started func(contacts int)) {
 	svc.contacts.hooks = batchHooks[contactCall]{queued: queued, started: func(ins []contactCall) { started(len(ins)) }}
 }
+
+// HasContactBatcher says whether svc batches logged contacts (SQLite only).
+func HasContactBatcher(svc *Service) bool { return svc.contacts != nil }
