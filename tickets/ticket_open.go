@@ -416,29 +416,62 @@ func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Custome
 		" LEFT JOIN teams AS tm ON tm.id = " + sqlID(t.TeamID) + " LEFT JOIN agents AS a ON a.id = " + sqlID(t.AssigneeID) + " ORDER BY e.id;\nCOMMIT"
 	// Through database/sql directly: the rendered values may hold '?', which bun would read
 	// as placeholders. The rows come before COMMIT's answer: COMMIT has succeeded only once
-	// rows.Err is nil after the last of them.
+	// rows.Err is nil after the last of them. Once the text is sent PostgreSQL commits it
+	// whatever the caller does, so it is sent apart from the caller's cancel (database/sql
+	// would close the rows on it and report the cancel for a stored contact), within the
+	// transaction's deadline still.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(MaxTxAge)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
 	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
 	defer rows.Close()
+	// A row that cannot be read back does not stop the reading: COMMIT's answer comes after
+	// the rows, and a contact it stored is not to be answered as failed.
+	var readErr error
 	i := 0
 	for rows.Next() {
-		if i == len(evs) {
-			return staff, errors.New("write ticket: more events read back than written")
+		switch {
+		case readErr != nil:
+		case i == len(evs):
+			readErr = errors.New("more events read back than written")
+		default:
+			if err := rows.Scan(&evs[i].ID, &staff.team, &staff.assignee, &staff.email); err != nil {
+				readErr = err
+			}
+			i++
 		}
-		if err := rows.Scan(&evs[i].ID, &staff.team, &staff.assignee, &staff.email); err != nil {
-			return staff, fmt.Errorf("write ticket: %w", err)
-		}
-		i++
 	}
 	if err := rows.Err(); err != nil {
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
-	if i != len(evs) {
-		return staff, fmt.Errorf("write ticket: %d events read back of %d written", i, len(evs))
+	if readErr == nil && i != len(evs) {
+		readErr = fmt.Errorf("%d events read back of %d written", i, len(evs))
+	}
+	if readErr != nil { // committed: read what the answer shows afresh
+		s.log.Error("logged contact stored, its rows not read back: reading them again", "ticket", t.ID, "err", readErr)
+		return s.readContactBack(ctx, t, evs)
 	}
 	return staff, nil
+}
+
+// readContactBack reads, after COMMIT, what writeContactPG could not read back with it:
+// the events' ids and the names of the ticket's team and assignee.
+func (s *Service) readContactBack(ctx context.Context, t *Ticket, evs []*Event) (staffNames, error) {
+	var ids []int64
+	if err := s.db.NewSelect().Model((*Event)(nil)).Column("id").Where("entity = 'ticket' AND entity_id = ?", t.ID).
+		Order("id").Scan(ctx, &ids); err != nil {
+		return staffNames{}, fmt.Errorf("read the logged contact's events again: %w", err)
+	}
+	for i := range min(len(ids), len(evs)) {
+		evs[i].ID = ids[i]
+	}
+	return readStaffNames(ctx, s.db, t)
 }
 
 // sqlID is an id for a statement's text, or NULL.
