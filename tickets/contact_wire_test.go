@@ -119,3 +119,47 @@ func TestCreateTicketCancelAfterWriteSent(t *testing.T) {
 		t.Errorf("%d tickets stored for %d creates", stored, n)
 	}
 }
+
+// Behind a pooler in transaction mode, a logged contact's EXECUTE may reach a server
+// connection that never saw its PREPARE, and fail even after preparing it again: the
+// contact is then logged on the general path, and stored once. (Simulated: every EXECUTE
+// of the contact's read names a statement that does not exist.)
+func TestCreateTicketPreparedReadUnavailable(t *testing.T) {
+	var mu sync.Mutex
+	executes := 0
+	from, to := []byte("EXECUTE hotline_contact_read_"), []byte("EXECUTE hotline_contact_reax_")
+	db := tickettest.PostgresWrapped(t, func(conn net.Conn) net.Conn {
+		return &wireConn{Conn: conn, rewrite: func(b []byte) []byte {
+			if bytes.Contains(b, from) {
+				mu.Lock()
+				executes++
+				mu.Unlock()
+			}
+			return bytes.ReplaceAll(b, from, to) // as long: the message's length holds
+		}}
+	})
+	ctx := context.Background()
+	d := newDesk(t, db)
+	got, err := d.svc.CreateTicketDetail(ctx, d.liNa, tickets.NewTicket{Name: "刘洋", Phone: "137 0013 7003",
+		Email: "liu@example.com", Subject: "来电", Body: "客户询问退保材料"})
+	if err != nil {
+		t.Fatalf("create with the prepared read unavailable: %v", err)
+	}
+	mu.Lock()
+	if executes < 2 {
+		t.Errorf("the prepared read was tried %d times, want it tried and tried again after preparing", executes)
+	}
+	mu.Unlock()
+	if got.Customer == nil || got.Customer.Identity(tickets.IdentityEmail) != "liu@example.com" ||
+		len(got.Messages) != 1 || got.Messages[0].ID == 0 || len(got.Events) == 0 || got.Events[0].ID == 0 {
+		t.Errorf("answered %+v", got)
+	}
+	var stored, customers, messages int
+	if err := db.NewRaw("SELECT (SELECT COUNT(*) FROM tickets), (SELECT COUNT(*) FROM customers), (SELECT COUNT(*) FROM messages)").
+		Scan(ctx, &stored, &customers, &messages); err != nil {
+		t.Fatal(err)
+	}
+	if stored != 1 || customers != 1 || messages != 1 {
+		t.Errorf("stored %d tickets, %d customers, %d messages, want one each", stored, customers, messages)
+	}
+}
