@@ -3,6 +3,7 @@ package tickets
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -129,18 +130,37 @@ func (s *Service) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
 // last, and returns nil only when COMMIT did. Whatever error fn returns, its transaction
 // is rolled back, and tried again as inTx's are.
 func (s *Service) inConnTx(ctx context.Context, fn func(ctx context.Context, conn bun.Conn) error) error {
-	return retryTx(ctx, func(txCtx context.Context) error {
-		conn, err := s.db.Conn(txCtx)
-		if err != nil {
-			return fmt.Errorf("take a connection: %w", err)
+	return retryTx(ctx, func(txCtx context.Context) error { return s.connTx(txCtx, fn) })
+}
+
+// connTx runs fn, a transaction begun and ended by hand, on a connection of its own, once:
+// whatever error fn returns, its transaction is rolled back. A panic in fn closes the
+// connection (and so ends its transaction) before it goes on: recovered higher up (the
+// batcher's runSafely, fiber's recover), it would otherwise hand the pool a connection
+// inside a transaction, holding its locks for whoever takes it next.
+func (s *Service) connTx(ctx context.Context, fn func(ctx context.Context, conn bun.Conn) error) (err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("take a connection: %w", err)
+	}
+	defer conn.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			dropConn(conn)
+			panic(p)
 		}
-		defer conn.Close()
-		if err := fn(txCtx, conn); err != nil {
-			rollback(conn) // outside a transaction (fn failed before BEGIN), a warning only
-			return err
-		}
-		return nil
-	})
+	}()
+	if err := fn(ctx, conn); err != nil {
+		rollback(conn) // outside a transaction (fn failed before BEGIN), a warning only
+		return err
+	}
+	return nil
+}
+
+// dropConn closes conn rather than hand it back to the pool: the transaction on it, if any,
+// ends with it (PostgreSQL rolls back a session's open transaction when the session ends).
+func dropConn(conn bun.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // retryTx runs attempt, a transaction, again from the start while it loses races with

@@ -2,7 +2,6 @@ package tickets
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"time"
@@ -81,26 +80,21 @@ func (s *Service) storePlain(ctx context.Context, ins []Inbound) (res []*IntakeR
 	}
 	ctx, cancel := context.WithTimeout(ctx, MaxTxAge) // as inTx: no transaction outlives it
 	defer cancel()
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, false, fmt.Errorf("take a connection: %w", err)
+	err = s.connTx(ctx, func(ctx context.Context, conn bun.Conn) error {
+		var err error
+		res, err = s.plainTx(ctx, conn, ins)
+		return err
+	})
+	var pgErr pgdriver.Error
+	if err != nil && errors.As(err, &pgErr) {
+		// PostgreSQL refused a statement, and so the transaction: intakeTx stores the
+		// messages, looking for a stored provider id first when one was the reason.
+		return nil, isUniqueViolation(err), errNotPlain
 	}
-	defer conn.Close()
-	begun := false
-	defer func() {
-		if err != nil && begun {
-			rollback(conn)
-		}
-		var pgErr pgdriver.Error
-		if err != nil && errors.As(err, &pgErr) {
-			// PostgreSQL refused a statement, and so the transaction: intakeTx stores the
-			// messages, looking for a stored provider id first when one was the reason.
-			res, lookFirst, err = nil, isUniqueViolation(err), errNotPlain
-		}
-	}()
-	begun = true
-	res, err = s.plainTx(ctx, conn, ins)
-	return res, false, err
+	if err != nil {
+		return nil, false, err
+	}
+	return res, false, nil
 }
 
 // plainTx runs the plain path's two queries on conn; errNotPlain says it stopped after the
@@ -273,6 +267,6 @@ func rollback(conn bun.Conn) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if _, err := conn.Conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		dropConn(conn)
 	}
 }

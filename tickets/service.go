@@ -151,7 +151,11 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	}
 	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB), writers: newWriterGate(db)}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
-	s.contacts = newBatcher(1, cfg.IntakeBatchSize, s.contactBatch) // SQLite has one writer
+	if db.Dialect().Name() != dialect.PG {
+		// Only SQLite batches logged contacts (it has one writer); PostgreSQL logs each in
+		// a transaction of its own (ticket_open.go).
+		s.contacts = newBatcher(1, cfg.IntakeBatchSize, s.contactBatch)
+	}
 	return s
 }
 

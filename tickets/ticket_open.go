@@ -13,6 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/driver/pgdriver"
 	"github.com/uptrace/bun/schema"
 )
 
@@ -95,6 +96,16 @@ func (s *Service) CreateTicketDetail(ctx context.Context, actor Actor, in NewTic
 			d, err = s.logContact(ctx, conn, &conn, actor, in, kind, value, email)
 			return err
 		})
+		if errors.Is(err, errNoPrepared) {
+			// The connection could not run the prepared read (behind a pooler in transaction
+			// mode, the server connection may not have it): nothing was written, and the
+			// contact is logged as SQLite logs it, its SQL rendered in full.
+			err = s.inTx(ctx, func(tx bun.Tx) error {
+				var err error
+				d, err = s.logContact(ctx, tx, nil, actor, in, kind, value, email)
+				return err
+			})
+		}
 	} else {
 		d, err = s.contacts.do(ctx, contactCall{actor: actor, in: in, kind: kind, value: value, email: email})
 	}
@@ -152,14 +163,15 @@ func (s *Service) contactBatch(ctx context.Context, calls []contactCall) ([]*Tic
 // reads the customer and reserves the new rows' ids; then one statement that writes every
 // row and reads back the team's and assignee's names, and COMMIT. On SQLite (pg nil, tx a
 // bun.Tx, perhaps shared with other contacts: contactBatch), where a statement costs no
-// round trip, the rows are written one by one.
+// round trip, the rows are written one by one; so on PostgreSQL when the prepared read
+// cannot run (errNoPrepared).
 func (s *Service) logContact(ctx context.Context, tx bun.IDB, pg *bun.Conn, actor Actor, in NewTicket, kind IdentityKind, value, email string) (*TicketDetail, error) {
 	var found caller
 	var err error
 	if pg != nil {
 		found, err = s.findCallerPG(ctx, *pg, kind, value, email, in.Body != "")
 	} else {
-		found, err = findCallerSQLite(ctx, tx, kind, value, email)
+		found, err = findCallerTx(ctx, tx, kind, value, email)
 	}
 	if err != nil {
 		return nil, err
@@ -258,8 +270,9 @@ type caller struct {
 	customerID, ticketID, messageID int64
 }
 
-// findCallerSQLite reads the caller in tx.
-func findCallerSQLite(ctx context.Context, tx bun.IDB, kind IdentityKind, value, email string) (caller, error) {
+// findCallerTx reads the caller in tx, a statement at a time (SQLite, or PostgreSQL when
+// its prepared read cannot run).
+func findCallerTx(ctx context.Context, tx bun.IDB, kind IdentityKind, value, email string) (caller, error) {
 	var found caller
 	c := new(Customer)
 	err := tx.NewSelect().Model(c).
@@ -305,6 +318,10 @@ func (s *Service) findCallerPG(ctx context.Context, conn bun.Conn, kind Identity
 		return conn.NewRaw("BEGIN; EXECUTE ? (?, ?, ?, ?)", bun.Safe(st.name), kind, value, email, withMessage).Scan(ctx, &row)
 	})
 	if err != nil {
+		var pgErr pgdriver.Error
+		if errors.As(err, &pgErr) && !retryable(err) {
+			return found, fmt.Errorf("find customer: %w: %w", errNoPrepared, err)
+		}
 		return found, fmt.Errorf("find customer: %w", err)
 	}
 	found.emailTaken = email != "" && row.EmailTaken
@@ -348,6 +365,11 @@ func (s *Service) findCallerPG(ctx context.Context, conn bun.Conn, kind Identity
 	found.customer = c
 	return found, nil
 }
+
+// errNoPrepared says PostgreSQL refused findCallerPG's prepared read (not prepared on the
+// connection after all, or not preparable there), before anything was written: the contact
+// is to be logged on the general path.
+var errNoPrepared = errors.New("the prepared read could not run")
 
 // contactReadStatement is findCaller's statement on PostgreSQL, prepared on each
 // connection (prepared_pg.go): planning it cost about what running it does. Its
@@ -416,29 +438,62 @@ func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Custome
 		" LEFT JOIN teams AS tm ON tm.id = " + sqlID(t.TeamID) + " LEFT JOIN agents AS a ON a.id = " + sqlID(t.AssigneeID) + " ORDER BY e.id;\nCOMMIT"
 	// Through database/sql directly: the rendered values may hold '?', which bun would read
 	// as placeholders. The rows come before COMMIT's answer: COMMIT has succeeded only once
-	// rows.Err is nil after the last of them.
+	// rows.Err is nil after the last of them. Once the text is sent PostgreSQL commits it
+	// whatever the caller does, so it is sent apart from the caller's cancel (database/sql
+	// would close the rows on it and report the cancel for a stored contact), within the
+	// transaction's deadline still.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(MaxTxAge)
+	}
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
 	rows, err := conn.QueryContext(ctx, query)
 	if err != nil {
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
 	defer rows.Close()
+	// A row that cannot be read back does not stop the reading: COMMIT's answer comes after
+	// the rows, and a contact it stored is not to be answered as failed.
+	var readErr error
 	i := 0
 	for rows.Next() {
-		if i == len(evs) {
-			return staff, errors.New("write ticket: more events read back than written")
+		switch {
+		case readErr != nil:
+		case i == len(evs):
+			readErr = errors.New("more events read back than written")
+		default:
+			if err := rows.Scan(&evs[i].ID, &staff.team, &staff.assignee, &staff.email); err != nil {
+				readErr = err
+			}
+			i++
 		}
-		if err := rows.Scan(&evs[i].ID, &staff.team, &staff.assignee, &staff.email); err != nil {
-			return staff, fmt.Errorf("write ticket: %w", err)
-		}
-		i++
 	}
 	if err := rows.Err(); err != nil {
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
-	if i != len(evs) {
-		return staff, fmt.Errorf("write ticket: %d events read back of %d written", i, len(evs))
+	if readErr == nil && i != len(evs) {
+		readErr = fmt.Errorf("%d events read back of %d written", i, len(evs))
+	}
+	if readErr != nil { // committed: read what the answer shows afresh
+		s.log.Error("logged contact stored, its rows not read back: reading them again", "ticket", t.ID, "err", readErr)
+		return s.readContactBack(ctx, t, evs)
 	}
 	return staff, nil
+}
+
+// readContactBack reads, after COMMIT, what writeContactPG could not read back with it:
+// the events' ids and the names of the ticket's team and assignee.
+func (s *Service) readContactBack(ctx context.Context, t *Ticket, evs []*Event) (staffNames, error) {
+	var ids []int64
+	if err := s.db.NewSelect().Model((*Event)(nil)).Column("id").Where("entity = 'ticket' AND entity_id = ?", t.ID).
+		Order("id").Scan(ctx, &ids); err != nil {
+		return staffNames{}, fmt.Errorf("read the logged contact's events again: %w", err)
+	}
+	for i := range min(len(ids), len(evs)) {
+		evs[i].ID = ids[i]
+	}
+	return readStaffNames(ctx, s.db, t)
 }
 
 // sqlID is an id for a statement's text, or NULL.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 
 	"github.com/hotlinedesk/hotline/tickets"
 	"github.com/hotlinedesk/hotline/tickets/tickettest"
@@ -127,6 +128,17 @@ func TestCreateTicketSQLiteWritesWithoutReturning(t *testing.T) {
 			t.Errorf("the key's contact has %d events, want created and auto-assigned", len(got.Events))
 		}
 	}
+}
+
+// Only SQLite batches logged contacts: PostgreSQL's service has no batcher to build.
+func TestContactBatcherOnlyOnSQLite(t *testing.T) {
+	tickettest.EachDB(t, func(t *testing.T, db *bun.DB) {
+		d := newDesk(t, db)
+		want := db.Dialect().Name() != dialect.PG
+		if got := tickets.HasContactBatcher(d.svc); got != want {
+			t.Errorf("contact batcher built: %v, want %v on %s", got, want, db.Dialect().Name())
+		}
+	})
 }
 
 // On SQLite, contacts logged while a create is running wait for it and are then written

@@ -73,11 +73,16 @@ type Side struct {
 	Reports     []*Report
 }
 
-// runOrder is the side of each run in turn: one run of every side, then again, runs times.
+// runOrder is the side of each run in turn: one run of every side, runs times, every other
+// round in reverse (ABBA: before, after, after, before, before, after, …), so that a machine
+// growing steadily slower or faster over the series does not favour one side.
 func runOrder(runs, sides int) []int {
 	order := make([]int, 0, runs*sides)
-	for range runs {
+	for r := range runs {
 		for s := range sides {
+			if r%2 == 1 {
+				s = sides - 1 - s
+			}
 			order = append(order, s)
 		}
 	}

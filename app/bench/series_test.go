@@ -10,14 +10,17 @@ import (
 	"time"
 )
 
-// Runs alternate between the binaries, the other one first: other, this, other, this.
+// Runs alternate between the binaries in pairs, the other one first: other, this, this,
+// other, other, this.
 func TestRunOrder(t *testing.T) {
 	for _, c := range []struct {
 		runs, sides int
 		want        []int
 	}{
-		{3, 2, []int{0, 1, 0, 1, 0, 1}},
+		{3, 2, []int{0, 1, 1, 0, 0, 1}},
+		{4, 2, []int{0, 1, 1, 0, 0, 1, 1, 0}},
 		{1, 2, []int{0, 1}},
+		{2, 3, []int{0, 1, 2, 2, 1, 0}},
 		{3, 1, []int{0, 0, 0}},
 		{1, 1, []int{0}},
 	} {

@@ -31,6 +31,21 @@ import (
 // by which pg_stat_activity names its backend (see BackendCPU).
 func CountedPostgres(t testing.TB) (*bun.DB, *atomic.Int64, *sync.Map) {
 	t.Helper()
+	writes := new(atomic.Int64)
+	ports := new(sync.Map)
+	db := PostgresWrapped(t, func(conn net.Conn) net.Conn {
+		if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
+			ports.Store(a.Port, true)
+		}
+		return countingConn{conn, writes}
+	})
+	return db, writes, ports
+}
+
+// PostgresWrapped is Postgres with each connection it opens seen through wrap, for tests
+// that watch or change what goes over the wire (round trips, a query text arriving).
+func PostgresWrapped(t testing.TB, wrap func(net.Conn) net.Conn) *bun.DB {
+	t.Helper()
 	migrated := Postgres(t)
 	var schema string
 	if err := migrated.QueryRowContext(context.Background(), "SELECT current_schema()").Scan(&schema); err != nil {
@@ -44,8 +59,6 @@ func CountedPostgres(t testing.TB) (*bun.DB, *atomic.Int64, *sync.Map) {
 	q.Set("search_path", schema)
 	q.Set("plan_cache_mode", "force_generic_plan") // as tickets.OpenDB
 	u.RawQuery = q.Encode()
-	writes := new(atomic.Int64)
-	ports := new(sync.Map)
 	var d net.Dialer
 	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(u.String()),
 		func(c *pgdriver.Config) {
@@ -54,17 +67,14 @@ func CountedPostgres(t testing.TB) (*bun.DB, *atomic.Int64, *sync.Map) {
 				if err != nil {
 					return nil, err
 				}
-				if a, ok := conn.LocalAddr().(*net.TCPAddr); ok {
-					ports.Store(a.Port, true)
-				}
-				return countingConn{conn, writes}, nil
+				return wrap(conn), nil
 			}
 		}))
 	sqldb.SetMaxOpenConns(32)
 	sqldb.SetMaxIdleConns(32)
 	db := bun.NewDB(sqldb, pgdialect.New())
 	t.Cleanup(func() { db.Close() })
-	return db, writes, ports
+	return db
 }
 
 // BackendCPU is the CPU time the PostgreSQL backends serving db's connections (their
