@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect"
 )
 
 // What the core keeps for tickets/access, the chapter of the doors (sign-in and sessions,
@@ -34,13 +35,19 @@ func ActiveStatuses() []Status { return slices.Clone(activeStatuses) }
 // when none is), from the deadlines on the row.
 func (t *Ticket) RefreshNextDue() { t.refreshNextDue() }
 
-// Prepared collects the arguments of a hot read a chapter runs as the queue pages do: on
-// PostgreSQL as a prepared statement with its values as $n parameters, elsewhere with the
-// values formatted inline (see prepared.go).
+// Prepared collects the arguments of a hot read a chapter runs as a prepared statement
+// with its values as $n parameters: on PostgreSQL as the queue pages do (see prepared.go),
+// on SQLite bound as the literals bun would have written (prepared_sqlite.go).
 type Prepared struct{ p *params }
 
 // Prepared starts a hot read's arguments.
-func (s *Service) Prepared() Prepared { return Prepared{s.params()} }
+func (s *Service) Prepared() Prepared {
+	if s.db.Dialect().Name() != dialect.SQLite {
+		return Prepared{s.params()}
+	}
+	gen := s.db.QueryGen()
+	return Prepared{&params{stmts: s.stmts, sqlite: &gen}}
+}
 
 // Arg returns what to put in the query for v.
 func (p Prepared) Arg(v any) any { return p.p.add(v) }

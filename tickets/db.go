@@ -62,6 +62,9 @@ func OpenDB(dsn string) (*bun.DB, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	sqldb.SetMaxOpenConns(8)
+	// Idle connections are kept (database/sql keeps two): each holds the schema it read and
+	// the statements it prepared, which a new connection reads and prepares again.
+	sqldb.SetMaxIdleConns(8)
 	return bun.NewDB(sqldb, sqlitedialect.New()), nil
 }
 

@@ -12,7 +12,7 @@ import (
 
 // insertMessage stores a message and its attachments' metadata.
 func (s *Service) insertMessage(ctx context.Context, tx bun.IDB, m *Message, atts []NewAttachment) error {
-	return s.writeMessage(ctx, tx, &writes{}, m, atts)
+	return s.writeMessage(ctx, tx, s.writesNow(), m, atts)
 }
 
 // writeMessage is insertMessage writing through w.

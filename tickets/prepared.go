@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect"
+	"github.com/uptrace/bun/schema"
 )
 
 // The queue pages and the token check are the desk's hottest reads. PostgreSQL spends
@@ -64,10 +65,13 @@ func (c *statements) get(ctx context.Context, query string) (*sql.Stmt, error) {
 }
 
 // params collects a query's arguments. On PostgreSQL each becomes a $n parameter and the
-// query runs prepared; elsewhere the value is handed back for bun to format inline.
+// query runs prepared; elsewhere the value is handed back for bun to format inline, but
+// for the reads chapters prepare (Prepared), which on SQLite bind what bun formats
+// (sqliteArg, prepared_sqlite.go).
 type params struct {
-	stmts *statements // nil: inline
-	args  []any
+	stmts  *statements // nil: inline
+	args   []any
+	sqlite *schema.QueryGen
 }
 
 func (s *Service) params() *params {
@@ -82,13 +86,20 @@ func (p *params) add(v any) any {
 	if p.stmts == nil {
 		return v
 	}
+	if p.sqlite != nil {
+		arg, ok := sqliteArg(*p.sqlite, v)
+		if !ok {
+			return v
+		}
+		v = arg
+	}
 	p.args = append(p.args, v)
 	return bun.Safe("$" + strconv.Itoa(len(p.args)))
 }
 
 // in returns a condition that column is one of ids.
 func (p *params) in(column string, ids []int64) (string, any) {
-	if p.stmts == nil {
+	if p.stmts == nil || p.sqlite != nil {
 		return column + " IN (?)", bun.In(ids)
 	}
 	var b strings.Builder

@@ -212,7 +212,7 @@ func (s *Service) logContact(ctx context.Context, tx bun.IDB, pg *bun.Conn, acto
 			return nil, err
 		}
 	} else {
-		w := &writes{} // each row at once, its id filled in
+		w := s.writesNow() // each row at once, its id filled in
 		if isNew {
 			if err := w.add(ctx, tx, c); err != nil {
 				return nil, err

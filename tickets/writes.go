@@ -15,11 +15,13 @@ import (
 // PostgreSQL receives them together at flush: one multi-row INSERT a table, all in one
 // round trip. The ids the rows need are reserved beforehand (reserve). The zero value, and
 // SQLite (in this process, where a statement costs no round trip), write each row at once
-// and fill in its id.
+// and fill in its id; on SQLite through prepared statements when stmts are given
+// (prepared_sqlite.go).
 type writes struct {
 	db          bun.IDB // renders the kept rows, reserves their ids
 	exec        execer  // runs the rendered rows
 	batch       bool
+	stmts       *statements // SQLite's prepared INSERTs
 	customers   []*Customer
 	identities  []*Identity
 	tickets     []*Ticket
@@ -39,14 +41,24 @@ func (s *Service) writesFor(tx bun.Tx) *writes { return s.writesOn(tx, tx.Tx) }
 
 // writesOn batches on PostgreSQL, inside the transaction that db and exec are both in.
 func (s *Service) writesOn(db bun.IDB, exec execer) *writes {
-	return &writes{db: db, exec: exec, batch: s.db.Dialect().Name() == dialect.PG}
+	w := s.writesNow()
+	w.db, w.exec, w.batch = db, exec, s.db.Dialect().Name() == dialect.PG
+	return w
+}
+
+// writesNow writes each row at once, on SQLite through prepared statements.
+func (s *Service) writesNow() *writes {
+	if s.db.Dialect().Name() != dialect.SQLite {
+		return &writes{}
+	}
+	return &writes{stmts: s.stmts}
 }
 
 // add writes rows (a *Ticket, *Message, *Event, or a slice of *Event or *Attachment) now
 // through db, or keeps them for flush.
 func (w *writes) add(ctx context.Context, db bun.IDB, rows any) error {
 	if !w.batch {
-		return insertNow(ctx, db, rows)
+		return insertNow(ctx, db, rows, w.stmts)
 	}
 	switch r := rows.(type) {
 	case *Customer:
@@ -114,8 +126,9 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 // trigger keeps a statement journal, a copy of every page it changes (a ticket's row
 // changes one page in each of its twenty indexes), which cost more than the INSERT. The
 // ids are the connection's last one and those before it: one INSERT numbers its rows one
-// after another, the transaction the only writer.
-func insertNow(ctx context.Context, db bun.IDB, rows any) error {
+// after another, the transaction the only writer. With stmts, the INSERT runs prepared
+// (prepared_sqlite.go).
+func insertNow(ctx context.Context, db bun.IDB, rows any, stmts *statements) error {
 	var ids []*int64 // the ids to fill in, in the rows' order
 	switch r := rows.(type) {
 	case *Customer:
@@ -146,6 +159,9 @@ func insertNow(ctx context.Context, db bun.IDB, rows any) error {
 	}
 	if sqlite {
 		q = q.Returning("NULL")
+		if conn := sqliteInsertConn(db, stmts); conn != nil {
+			q = q.Conn(conn)
+		}
 	}
 	res, err := q.Exec(ctx)
 	if err != nil {
