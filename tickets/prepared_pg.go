@@ -5,6 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"weak"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -48,4 +54,255 @@ func (st pgStatement) run(ctx context.Context, conn bun.Conn, exec func() error)
 		return fmt.Errorf("prepare %s: %w", st.name, err)
 	}
 	return exec()
+}
+
+// The writes that end a hand-begun transaction (intake's plain path, a logged contact) are
+// INSERTs bun renders with their values in the text, which PostgreSQL parsed, analysed and
+// planned on every message: a fifth of its CPU per logged contact (an INSERT into tickets
+// names thirty columns and their defaults). So each such statement is sent as EXECUTE of
+// its shape (the text with a $n for each value, pgBind) once its session has prepared it,
+// the values passed as the same literals bun wrote: EXECUTE coerces each to its parameter's
+// type, which PostgreSQL infers from the column it goes into, as it coerced the literal in
+// place. A session prepares a shape after a transaction that sent it as text has
+// committed, in a round trip of its own outside any transaction (PREPARE is not undone by
+// a rollback, so inside one it could not be told whether it had run). Which shapes a
+// session holds is kept per connection of the driver; a session that lost them (DISCARD
+// ALL behind a pooler) fails the EXECUTE, its transaction is rolled back and stored the
+// general way, and its shapes are forgotten.
+
+// maxSessionShapes bounds the shapes one session prepares (each holds a plan in its
+// backend); writes of other shapes are sent as text.
+const maxSessionShapes = 48
+
+// pgSessions knows the write shapes each PostgreSQL session has prepared.
+type pgSessions struct {
+	conns sync.Map // weak.Pointer[pgdriver.Conn] → *pgSession
+	bad   sync.Map // shape name → true: PostgreSQL would not prepare it, so it is sent as text
+}
+
+// pgSession is one session's prepared shapes.
+type pgSession struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+// pgShape is a statement whose session may prepare its shape once the transaction has
+// committed.
+type pgShape struct{ name, text string }
+
+// session is the session conn is on; nil when its driver is not pgdriver (the statements
+// go as text).
+func (p *pgSessions) session(conn bun.Conn) *pgSession {
+	var ss *pgSession
+	if p == nil {
+		return nil
+	}
+	_ = conn.Raw(func(dc any) error {
+		c, ok := dc.(*pgdriver.Conn)
+		if !ok {
+			return nil
+		}
+		key := weak.Make(c)
+		v, loaded := p.conns.LoadOrStore(key, &pgSession{names: map[string]bool{}})
+		if !loaded {
+			// Forgotten with the connection, however the pool lets it go.
+			runtime.AddCleanup(c, func(k weak.Pointer[pgdriver.Conn]) { p.conns.Delete(k) }, key)
+		}
+		ss = v.(*pgSession)
+		return nil
+	})
+	return ss
+}
+
+// text is what to send for query, whose shape and values pgBind gave: EXECUTE of the shape
+// when the session has prepared it, else query itself, its shape added to pending when
+// the session may prepare it after the commit.
+func (p *pgSessions) text(ss *pgSession, query, shape string, args []string, pending *[]pgShape) string {
+	if ss == nil || shape == "" {
+		return query
+	}
+	name := pgShapeName(shape)
+	ss.mu.Lock()
+	has, room := ss.names[name], len(ss.names) < maxSessionShapes
+	ss.mu.Unlock()
+	if has {
+		var b strings.Builder
+		b.Grow(len(query))
+		b.WriteString("EXECUTE ")
+		b.WriteString(name)
+		b.WriteString(" (")
+		for i, a := range args {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(a)
+		}
+		b.WriteByte(')')
+		return b.String()
+	}
+	if _, bad := p.bad.Load(name); room && !bad && !slices.ContainsFunc(*pending, func(s pgShape) bool { return s.name == name }) {
+		*pending = append(*pending, pgShape{name, shape})
+	}
+	return query
+}
+
+// prepare has the session on conn prepare the shapes its committed transaction sent as
+// text, outside any transaction. It only saves later work: what fails is left as text.
+func (p *pgSessions) prepare(ctx context.Context, conn bun.Conn, ss *pgSession, pending []pgShape) {
+	if ss == nil {
+		return
+	}
+	for _, sh := range pending {
+		_, err := conn.Conn.ExecContext(ctx, "PREPARE "+sh.name+" AS "+sh.text)
+		var pgErr pgdriver.Error
+		switch {
+		case err == nil, errors.As(err, &pgErr) && pgErr.Field('C') == "42P05": // duplicate_prepared_statement
+			ss.mu.Lock()
+			ss.names[sh.name] = true
+			ss.mu.Unlock()
+		case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Field('C'), "42"):
+			p.bad.Store(sh.name, true) // the shape itself is refused (a type it cannot infer)
+			return
+		default:
+			return
+		}
+	}
+}
+
+// lost says whether err is an EXECUTE of a shape the session does not hold
+// (invalid_sql_statement_name), and then forgets the session's shapes.
+func (ss *pgSession) lost(err error) bool {
+	var pgErr pgdriver.Error
+	if ss == nil || !errors.As(err, &pgErr) || pgErr.Field('C') != "26000" {
+		return false
+	}
+	ss.mu.Lock()
+	clear(ss.names)
+	ss.mu.Unlock()
+	return true
+}
+
+// pgShapeName names a shape by a hash of its text.
+func pgShapeName(shape string) string {
+	h := uint64(14695981039346656037) // FNV-1a, as newPGStatement's, without copying shape
+	for i := 0; i < len(shape); i++ {
+		h ^= uint64(shape[i])
+		h *= 1099511628211
+	}
+	return string(strconv.AppendUint([]byte("hotline_w_"), h, 16))
+}
+
+// pgBind splits an INSERT bun rendered for PostgreSQL, "INSERT INTO t (cols) VALUES (…),
+// (…)" and perhaps a RETURNING clause, into its shape, the text with $n for each literal
+// value (numbered on from len(*args)), and appends the literals to args as they are
+// written. DEFAULT stays in the shape. It returns false, args as they were, for anything
+// else, or more than maxPreparedRows rows.
+func pgBind(query string, args *[]string) (shape string, ok bool) {
+	const values = " VALUES ("
+	at := strings.Index(query, values)
+	if at < 0 || !strings.HasPrefix(query, "INSERT INTO ") || strings.ContainsAny(query[:at], "'$") {
+		return "", false
+	}
+	at += len(values)
+	given := len(*args)
+	var b strings.Builder
+	b.Grow(len(query))
+	b.WriteString(query[:at])
+	rest, rows := query[at:], 1
+	for {
+		if strings.HasPrefix(rest, "DEFAULT") {
+			b.WriteString("DEFAULT")
+			rest = rest[len("DEFAULT"):]
+		} else {
+			lit, r, ok := pgLiteral(rest)
+			if !ok {
+				*args = (*args)[:given]
+				return "", false
+			}
+			*args = append(*args, lit)
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(len(*args)))
+			rest = r
+		}
+		switch {
+		case strings.HasPrefix(rest, ", "):
+			b.WriteString(", ")
+			rest = rest[2:]
+		case strings.HasPrefix(rest, "), ("):
+			if rows++; rows > maxPreparedRows {
+				*args = (*args)[:given]
+				return "", false
+			}
+			b.WriteString("), (")
+			rest = rest[4:]
+		case strings.HasPrefix(rest, ")") && strings.IndexByte(rest, '\'') < 0 && strings.IndexByte(rest, '$') < 0:
+			b.WriteString(rest) // ")" and what follows the values, no literal in it
+			return b.String(), true
+		default:
+			*args = (*args)[:given]
+			return "", false
+		}
+	}
+}
+
+// pgLiteral reads the literal at the start of s as bun writes it for PostgreSQL: NULL,
+// TRUE, FALSE, a number, or 'text' (quotes doubled), and returns it as written and the
+// rest of s.
+func pgLiteral(s string) (lit, rest string, ok bool) {
+	for _, w := range []string{"NULL", "TRUE", "FALSE"} {
+		if strings.HasPrefix(s, w) && (len(s) == len(w) || !isWordByte(s[len(w)])) {
+			return s[:len(w)], s[len(w):], true
+		}
+	}
+	switch {
+	case s == "":
+		return "", s, false
+	case s[0] == '\'':
+		for i := 1; i < len(s); i++ {
+			if s[i] != '\'' {
+				continue
+			}
+			if i+1 < len(s) && s[i+1] == '\'' {
+				i++
+				continue
+			}
+			return s[:i+1], s[i+1:], true
+		}
+		return "", s, false
+	case s[0] == '-' || s[0] >= '0' && s[0] <= '9':
+		n := 0
+		if s[0] == '-' {
+			n++
+		}
+		digits := func() int {
+			from := n
+			for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+				n++
+			}
+			return n - from
+		}
+		if digits() == 0 {
+			return "", s, false
+		}
+		if n < len(s) && s[n] == '.' {
+			n++
+			if digits() == 0 {
+				return "", s, false
+			}
+		}
+		if n < len(s) && (s[n] == 'e' || s[n] == 'E') {
+			n++
+			if n < len(s) && (s[n] == '+' || s[n] == '-') {
+				n++
+			}
+			if digits() == 0 {
+				return "", s, false
+			}
+		}
+		if n < len(s) && isWordByte(s[n]) {
+			return "", s, false
+		}
+		return s[:n], s[n:], true
+	}
+	return "", s, false
 }

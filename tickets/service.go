@@ -97,7 +97,8 @@ type Service struct {
 	contacts  *batcher[contactCall, *TicketDetail] // SQLite's logged contacts (ticket_open.go)
 	wordings  sync.Map                             // notice wording → its parsed template
 	stmts     *statements
-	writers   writerGate // SQLite's write transactions, one at a time in arrival order (db.go)
+	pgw       *pgSessions // the write shapes PostgreSQL's sessions prepared (prepared_pg.go)
+	writers   writerGate  // SQLite's write transactions, one at a time in arrival order (db.go)
 
 	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
 	complaints Complaints
@@ -150,6 +151,9 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 		cfg.IntakeBatchSize = 64
 	}
 	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB), writers: newWriterGate(db)}
+	if db.Dialect().Name() == dialect.PG {
+		s.pgw = &pgSessions{}
+	}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	if db.Dialect().Name() != dialect.PG {
 		// Only SQLite batches logged contacts (it has one writer); PostgreSQL logs each in

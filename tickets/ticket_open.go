@@ -208,7 +208,7 @@ func (s *Service) logContact(ctx context.Context, tx bun.IDB, pg *bun.Conn, acto
 		if m != nil {
 			m.ID, m.TicketID, m.CreatedAt = found.messageID, t.ID, t.CreatedAt
 		}
-		if staff, err = s.writeContactPG(ctx, pg.Conn, c, isNew, rename, idents, t, m, evs); err != nil {
+		if staff, err = s.writeContactPG(ctx, *pg, c, isNew, rename, idents, t, m, evs); err != nil {
 			return nil, err
 		}
 	} else {
@@ -393,9 +393,13 @@ func (s *Service) contactReadStatement() pgStatement {
 // data-modifying CTEs (PostgreSQL checks the foreign keys between them at its end), reads
 // back the events' ids and the names of the ticket's team and assignee, and commits, in
 // one round trip on conn, the connection of the transaction findCaller began.
-func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
+func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
 	var staff staffNames
-	var parts []string
+	ss := s.pgw.session(conn)
+	// The statement's text with its values, and its shape with a $n for each (args), to
+	// send as EXECUTE once the session prepared it (prepared_pg.go).
+	var parts, shapes, args []string
+	bound := true
 	add := func(name string, q interface {
 		AppendQuery(schema.QueryGen, []byte) ([]byte, error)
 	}) error {
@@ -404,6 +408,11 @@ func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Custome
 			return err
 		}
 		parts = append(parts, name+" AS ("+string(b)+")")
+		if bound {
+			var shape string
+			shape, bound = pgBind(string(b), &args)
+			shapes = append(shapes, name+" AS ("+shape+")")
+		}
 		return nil
 	}
 	if isNew {
@@ -434,22 +443,27 @@ func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Custome
 	if err := add("e", s.db.NewInsert().Model(&evs).Returning("id")); err != nil {
 		return staff, fmt.Errorf("write events: %w", err)
 	}
-	query := "WITH " + strings.Join(parts, ",\n") + "\nSELECT e.id, tm.name, a.name, a.email FROM e" +
-		" LEFT JOIN teams AS tm ON tm.id = " + sqlID(t.TeamID) + " LEFT JOIN agents AS a ON a.id = " + sqlID(t.AssigneeID) + " ORDER BY e.id;\nCOMMIT"
-	// Through database/sql directly: the rendered values may hold '?', which bun would read
-	// as placeholders. The rows come before COMMIT's answer: COMMIT has succeeded only once
-	// rows.Err is nil after the last of them. Once the text is sent PostgreSQL commits it
-	// whatever the caller does, so it is sent apart from the caller's cancel (database/sql
-	// would close the rows on it and report the cancel for a stored contact), within the
-	// transaction's deadline still.
+	const names = "\nSELECT e.id, tm.name, a.name, a.email FROM e LEFT JOIN teams AS tm ON tm.id = %s LEFT JOIN agents AS a ON a.id = %s ORDER BY e.id"
+	query := "WITH " + strings.Join(parts, ",\n") + fmt.Sprintf(names, sqlID(t.TeamID), sqlID(t.AssigneeID))
+	var pending []pgShape
+	if bound {
+		n := len(args)
+		args = append(args, sqlID(t.TeamID), sqlID(t.AssigneeID))
+		shape := "WITH " + strings.Join(shapes, ",\n") + fmt.Sprintf(names, fmt.Sprintf("$%d::bigint", n+1), fmt.Sprintf("$%d::bigint", n+2))
+		query = s.pgw.text(ss, query, shape, args, &pending)
+	}
+	query += ";\nCOMMIT"
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(MaxTxAge)
 	}
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
-	rows, err := conn.QueryContext(ctx, query)
+	rows, err := conn.Conn.QueryContext(ctx, query)
 	if err != nil {
+		if ss.lost(err) { // nothing written: logged the general way
+			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
+		}
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
 	defer rows.Close()
@@ -470,8 +484,12 @@ func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Custome
 		}
 	}
 	if err := rows.Err(); err != nil {
+		if ss.lost(err) {
+			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
+		}
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
+	s.pgw.prepare(ctx, conn, ss, pending)
 	if readErr == nil && i != len(evs) {
 		readErr = fmt.Errorf("%d events read back of %d written", i, len(evs))
 	}

@@ -22,6 +22,9 @@ type writes struct {
 	exec        execer  // runs the rendered rows
 	batch       bool
 	stmts       *statements // SQLite's prepared INSERTs
+	pg          *pgSessions // with session: PostgreSQL's prepared INSERTs (prepared_pg.go)
+	session     *pgSession
+	pending     []pgShape // shapes the session may prepare once the transaction committed
 	customers   []*Customer
 	identities  []*Identity
 	tickets     []*Ticket
@@ -104,7 +107,14 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 		if err != nil {
 			return fmt.Errorf("write %s: %w", q.GetTableName(), err)
 		}
-		stmts = append(stmts, string(b))
+		text := string(b)
+		if w.session != nil {
+			args := make([]string, 0, 16)
+			if shape, ok := pgBind(text, &args); ok {
+				text = w.pg.text(w.session, text, shape, args, &w.pending)
+			}
+		}
+		stmts = append(stmts, text)
 	}
 	w.customers, w.identities, w.tickets, w.messages, w.attachments, w.events = nil, nil, nil, nil, nil, nil
 	if then != "" {
@@ -116,6 +126,7 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 	// Through database/sql directly: the rendered values may hold '?', which bun would
 	// read as placeholders.
 	if _, err := w.exec.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
+		w.session.lost(err)
 		return fmt.Errorf("store messages: %w", err)
 	}
 	return nil
