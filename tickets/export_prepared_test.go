@@ -30,6 +30,6 @@ func PreparedStatements(svc *Service) int {
 // PGBindForTest splits an INSERT bun rendered for PostgreSQL into its shape and literals,
 // as the plain path's writes and a logged contact's do (tests only).
 func PGBindForTest(query string) (shape string, args []string, ok bool) {
-	shape, ok = pgBind(query, &args)
-	return shape, args, ok
+	b, ok := pgBind(nil, query, &args)
+	return string(b), args, ok
 }

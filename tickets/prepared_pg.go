@@ -77,18 +77,21 @@ const maxSessionShapes = 48
 // pgSessions knows the write shapes each PostgreSQL session has prepared.
 type pgSessions struct {
 	conns sync.Map // weak.Pointer[pgdriver.Conn] → *pgSession
-	bad   sync.Map // shape name → true: PostgreSQL would not prepare it, so it is sent as text
+	bad   sync.Map // shape hash → true: PostgreSQL would not prepare it, so it is sent as text
 }
 
 // pgSession is one session's prepared shapes.
 type pgSession struct {
-	mu    sync.Mutex
-	names map[string]bool
+	mu     sync.Mutex
+	shapes map[uint64]bool // by pgShapeHash
 }
 
 // pgShape is a statement whose session may prepare its shape once the transaction has
 // committed.
-type pgShape struct{ name, text string }
+type pgShape struct {
+	hash uint64
+	text string
+}
 
 // session is the session conn is on; nil when its driver is not pgdriver (the statements
 // go as text).
@@ -103,7 +106,11 @@ func (p *pgSessions) session(conn bun.Conn) *pgSession {
 			return nil
 		}
 		key := weak.Make(c)
-		v, loaded := p.conns.LoadOrStore(key, &pgSession{names: map[string]bool{}})
+		if v, ok := p.conns.Load(key); ok {
+			ss = v.(*pgSession)
+			return nil
+		}
+		v, loaded := p.conns.LoadOrStore(key, &pgSession{shapes: map[uint64]bool{}})
 		if !loaded {
 			// Forgotten with the connection, however the pool lets it go.
 			runtime.AddCleanup(c, func(k weak.Pointer[pgdriver.Conn]) { p.conns.Delete(k) }, key)
@@ -117,19 +124,24 @@ func (p *pgSessions) session(conn bun.Conn) *pgSession {
 // text is what to send for query, whose shape and values pgBind gave: EXECUTE of the shape
 // when the session has prepared it, else query itself, its shape added to pending when
 // the session may prepare it after the commit.
-func (p *pgSessions) text(ss *pgSession, query, shape string, args []string, pending *[]pgShape) string {
-	if ss == nil || shape == "" {
+func (p *pgSessions) text(ss *pgSession, query string, shape []byte, args []string, pending *[]pgShape) string {
+	if ss == nil || len(shape) == 0 {
 		return query
 	}
-	name := pgShapeName(shape)
+	h := pgShapeHash(shape)
 	ss.mu.Lock()
-	has, room := ss.names[name], len(ss.names) < maxSessionShapes
+	has, room := ss.shapes[h], len(ss.shapes) < maxSessionShapes
 	ss.mu.Unlock()
 	if has {
+		n := len("EXECUTE hotline_w_ ()") + 16
+		for _, a := range args {
+			n += len(a) + 2
+		}
 		var b strings.Builder
-		b.Grow(len(query))
+		b.Grow(n)
+		var name [32]byte
 		b.WriteString("EXECUTE ")
-		b.WriteString(name)
+		b.Write(appendShapeName(name[:0], h))
 		b.WriteString(" (")
 		for i, a := range args {
 			if i > 0 {
@@ -140,8 +152,8 @@ func (p *pgSessions) text(ss *pgSession, query, shape string, args []string, pen
 		b.WriteByte(')')
 		return b.String()
 	}
-	if _, bad := p.bad.Load(name); room && !bad && !slices.ContainsFunc(*pending, func(s pgShape) bool { return s.name == name }) {
-		*pending = append(*pending, pgShape{name, shape})
+	if _, bad := p.bad.Load(h); room && !bad && !slices.ContainsFunc(*pending, func(s pgShape) bool { return s.hash == h }) {
+		*pending = append(*pending, pgShape{h, string(shape)})
 	}
 	return query
 }
@@ -153,15 +165,15 @@ func (p *pgSessions) prepare(ctx context.Context, conn bun.Conn, ss *pgSession, 
 		return
 	}
 	for _, sh := range pending {
-		_, err := conn.Conn.ExecContext(ctx, "PREPARE "+sh.name+" AS "+sh.text)
+		_, err := conn.Conn.ExecContext(ctx, string(appendShapeName([]byte("PREPARE "), sh.hash))+" AS "+sh.text)
 		var pgErr pgdriver.Error
 		switch {
 		case err == nil, errors.As(err, &pgErr) && pgErr.Field('C') == "42P05": // duplicate_prepared_statement
 			ss.mu.Lock()
-			ss.names[sh.name] = true
+			ss.shapes[sh.hash] = true
 			ss.mu.Unlock()
 		case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Field('C'), "42"):
-			p.bad.Store(sh.name, true) // the shape itself is refused (a type it cannot infer)
+			p.bad.Store(sh.hash, true) // the shape itself is refused (a type it cannot infer)
 			return
 		default:
 			return
@@ -177,70 +189,73 @@ func (ss *pgSession) lost(err error) bool {
 		return false
 	}
 	ss.mu.Lock()
-	clear(ss.names)
+	clear(ss.shapes)
 	ss.mu.Unlock()
 	return true
 }
 
-// pgShapeName names a shape by a hash of its text.
-func pgShapeName(shape string) string {
-	h := uint64(14695981039346656037) // FNV-1a, as newPGStatement's, without copying shape
-	for i := 0; i < len(shape); i++ {
-		h ^= uint64(shape[i])
+// pgShapeHash is the FNV-1a hash of a shape's text (newPGStatement's), which names it.
+func pgShapeHash(shape []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range shape {
+		h ^= uint64(c)
 		h *= 1099511628211
 	}
-	return string(strconv.AppendUint([]byte("hotline_w_"), h, 16))
+	return h
+}
+
+// appendShapeName appends the name a session prepares the shape hashed h as.
+func appendShapeName(b []byte, h uint64) []byte {
+	return strconv.AppendUint(append(b, "hotline_w_"...), h, 16)
 }
 
 // pgBind splits an INSERT bun rendered for PostgreSQL, "INSERT INTO t (cols) VALUES (…),
 // (…)" and perhaps a RETURNING clause, into its shape, the text with $n for each literal
-// value (numbered on from len(*args)), and appends the literals to args as they are
-// written. DEFAULT stays in the shape. It returns false, args as they were, for anything
-// else, or more than maxPreparedRows rows.
-func pgBind(query string, args *[]string) (shape string, ok bool) {
+// value (numbered on from len(*args)), appended to dst, and the literals, appended to args
+// as they are written. DEFAULT stays in the shape. It returns false, dst and args as they
+// were, for anything else, or more than maxPreparedRows rows.
+func pgBind(dst []byte, query string, args *[]string) ([]byte, bool) {
 	const values = " VALUES ("
 	at := strings.Index(query, values)
 	if at < 0 || !strings.HasPrefix(query, "INSERT INTO ") || strings.ContainsAny(query[:at], "'$") {
-		return "", false
+		return dst, false
 	}
 	at += len(values)
-	given := len(*args)
-	var b strings.Builder
-	b.Grow(len(query))
-	b.WriteString(query[:at])
+	given, from := len(*args), len(dst)
+	b := append(dst, query[:at]...)
+	fail := func() ([]byte, bool) {
+		*args = (*args)[:given]
+		return dst[:from], false
+	}
 	rest, rows := query[at:], 1
 	for {
 		if strings.HasPrefix(rest, "DEFAULT") {
-			b.WriteString("DEFAULT")
+			b = append(b, "DEFAULT"...)
 			rest = rest[len("DEFAULT"):]
 		} else {
 			lit, r, ok := pgLiteral(rest)
 			if !ok {
-				*args = (*args)[:given]
-				return "", false
+				return fail()
 			}
 			*args = append(*args, lit)
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(len(*args)))
+			b = append(b, '$')
+			b = strconv.AppendInt(b, int64(len(*args)), 10)
 			rest = r
 		}
 		switch {
 		case strings.HasPrefix(rest, ", "):
-			b.WriteString(", ")
+			b = append(b, ", "...)
 			rest = rest[2:]
 		case strings.HasPrefix(rest, "), ("):
 			if rows++; rows > maxPreparedRows {
-				*args = (*args)[:given]
-				return "", false
+				return fail()
 			}
-			b.WriteString("), (")
+			b = append(b, "), ("...)
 			rest = rest[4:]
 		case strings.HasPrefix(rest, ")") && strings.IndexByte(rest, '\'') < 0 && strings.IndexByte(rest, '$') < 0:
-			b.WriteString(rest) // ")" and what follows the values, no literal in it
-			return b.String(), true
+			return append(b, rest...), true // ")" and what follows the values, no literal in it
 		default:
-			*args = (*args)[:given]
-			return "", false
+			return fail()
 		}
 	}
 }

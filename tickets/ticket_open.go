@@ -395,24 +395,25 @@ func (s *Service) contactReadStatement() pgStatement {
 // one round trip on conn, the connection of the transaction findCaller began.
 func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
 	var staff staffNames
-	ss := s.pgw.session(conn)
-	// The statement's text with its values, and its shape with a $n for each (args), to
-	// send as EXECUTE once the session prepared it (prepared_pg.go).
-	var parts, shapes, args []string
-	bound := true
+	// The statement's text, its values in place: "WITH c AS (INSERT …), …" (a part for
+	// each table), then the names the answer shows.
+	text := []byte("WITH ")
+	var parts []string
+	var spans [][2]int // each part's INSERT in text
 	add := func(name string, q interface {
 		AppendQuery(schema.QueryGen, []byte) ([]byte, error)
 	}) error {
-		b, err := q.AppendQuery(s.db.QueryGen(), nil)
-		if err != nil {
+		if len(parts) > 0 {
+			text = append(text, ",\n"...)
+		}
+		text = append(append(text, name...), " AS ("...)
+		from := len(text)
+		var err error
+		if text, err = q.AppendQuery(s.db.QueryGen(), text); err != nil {
 			return err
 		}
-		parts = append(parts, name+" AS ("+string(b)+")")
-		if bound {
-			var shape string
-			shape, bound = pgBind(string(b), &args)
-			shapes = append(shapes, name+" AS ("+shape+")")
-		}
+		parts, spans = append(parts, name), append(spans, [2]int{from, len(text)})
+		text = append(text, ')')
 		return nil
 	}
 	if isNew {
@@ -444,13 +445,29 @@ func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer
 		return staff, fmt.Errorf("write events: %w", err)
 	}
 	const names = "\nSELECT e.id, tm.name, a.name, a.email FROM e LEFT JOIN teams AS tm ON tm.id = %s LEFT JOIN agents AS a ON a.id = %s ORDER BY e.id"
-	query := "WITH " + strings.Join(parts, ",\n") + fmt.Sprintf(names, sqlID(t.TeamID), sqlID(t.AssigneeID))
+	query := string(fmt.Appendf(text, names, sqlID(t.TeamID), sqlID(t.AssigneeID)))
+	// Sent as EXECUTE of its shape, a $n for each value, once the session prepared it
+	// (prepared_pg.go).
+	ss := s.pgw.session(conn)
 	var pending []pgShape
-	if bound {
-		n := len(args)
-		args = append(args, sqlID(t.TeamID), sqlID(t.AssigneeID))
-		shape := "WITH " + strings.Join(shapes, ",\n") + fmt.Sprintf(names, fmt.Sprintf("$%d::bigint", n+1), fmt.Sprintf("$%d::bigint", n+2))
-		query = s.pgw.text(ss, query, shape, args, &pending)
+	if ss != nil {
+		shape, args, bound := []byte("WITH "), make([]string, 0, 96), true
+		for i, sp := range spans {
+			if i > 0 {
+				shape = append(shape, ",\n"...)
+			}
+			shape = append(append(shape, parts[i]...), " AS ("...)
+			if shape, bound = pgBind(shape, query[sp[0]:sp[1]], &args); !bound {
+				break
+			}
+			shape = append(shape, ')')
+		}
+		if bound {
+			n := len(args)
+			args = append(args, sqlID(t.TeamID), sqlID(t.AssigneeID))
+			shape = fmt.Appendf(shape, names, "$"+strconv.Itoa(n+1)+"::bigint", "$"+strconv.Itoa(n+2)+"::bigint")
+			query = s.pgw.text(ss, query, shape, args, &pending)
+		}
 	}
 	query += ";\nCOMMIT"
 	deadline, ok := ctx.Deadline()

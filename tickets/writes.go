@@ -92,6 +92,11 @@ func (w *writes) flush(ctx context.Context) error { return w.flushThen(ctx, "") 
 // intake_plain.go). PostgreSQL skips what follows a statement that fails.
 func (w *writes) flushThen(ctx context.Context, then string) error {
 	var stmts []string
+	var shape []byte  // one table's at a time
+	var args []string // one table's values, as written
+	if w.session != nil {
+		args = make([]string, 0, 64)
+	}
 	for _, t := range []struct {
 		n    int
 		rows any
@@ -109,8 +114,9 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 		}
 		text := string(b)
 		if w.session != nil {
-			args := make([]string, 0, 16)
-			if shape, ok := pgBind(text, &args); ok {
+			var ok bool
+			args = args[:0]
+			if shape, ok = pgBind(shape[:0], text, &args); ok {
 				text = w.pg.text(w.session, text, shape, args, &w.pending)
 			}
 		}
