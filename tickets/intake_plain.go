@@ -186,7 +186,7 @@ func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (
 			named = append(named, in.TicketID)
 		}
 	}
-	st, err := s.plainReadStatement()
+	st, err := s.plainRead()
 	if err != nil {
 		return plainRead{}, err
 	}

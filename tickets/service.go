@@ -98,7 +98,10 @@ type Service struct {
 	wordings  sync.Map                             // notice wording → its parsed template
 	stmts     *statements
 	pgw       *pgSessions // the write shapes PostgreSQL's sessions prepared (prepared_pg.go)
-	writers   writerGate  // SQLite's write transactions, one at a time in arrival order (db.go)
+	// The reads of intake's plain path and of a logged contact, rendered once.
+	plainRead   func() (pgStatement, error)
+	contactRead func() pgStatement
+	writers     writerGate // SQLite's write transactions, one at a time in arrival order (db.go)
 
 	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
 	complaints Complaints
@@ -153,6 +156,8 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB), writers: newWriterGate(db)}
 	if db.Dialect().Name() == dialect.PG {
 		s.pgw = &pgSessions{}
+		s.plainRead = sync.OnceValues(s.plainReadStatement)
+		s.contactRead = sync.OnceValue(s.contactReadStatement)
 	}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	if db.Dialect().Name() != dialect.PG {

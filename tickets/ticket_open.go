@@ -313,7 +313,7 @@ func (s *Service) findCallerPG(ctx context.Context, conn bun.Conn, kind Identity
 		TicketID      int64
 		MessageID     *int64
 	}
-	st := s.contactReadStatement()
+	st := s.contactRead()
 	err := st.run(ctx, conn, func() error {
 		return conn.NewRaw("BEGIN; EXECUTE ? (?, ?, ?, ?)", bun.Safe(st.name), kind, value, email, withMessage).Scan(ctx, &row)
 	})
