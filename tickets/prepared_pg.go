@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"log/slog"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"weak"
 
 	"github.com/uptrace/bun"
@@ -74,10 +76,18 @@ func (st pgStatement) run(ctx context.Context, conn bun.Conn, exec func() error)
 // backend); writes of other shapes are sent as text.
 const maxSessionShapes = 48
 
+// maxShapeLosses is how many times sessions may lose their shapes before every write is
+// sent as text: a session keeps what it prepared unless a pooler in transaction mode hands
+// the connection's statements to other server connections (or something runs DISCARD ALL
+// on it), and then preparing again would only fail again.
+const maxShapeLosses = 3
+
 // pgSessions knows the write shapes each PostgreSQL session has prepared.
 type pgSessions struct {
-	conns sync.Map // weak.Pointer[pgdriver.Conn] → *pgSession
-	bad   sync.Map // shape hash → true: PostgreSQL would not prepare it, so it is sent as text
+	conns  sync.Map // weak.Pointer[pgdriver.Conn] → *pgSession
+	bad    sync.Map // shape hash → true: PostgreSQL would not prepare it, so it is sent as text
+	losses atomic.Int64
+	log    *slog.Logger
 }
 
 // pgSession is one session's prepared shapes.
@@ -97,7 +107,7 @@ type pgShape struct {
 // go as text).
 func (p *pgSessions) session(conn bun.Conn) *pgSession {
 	var ss *pgSession
-	if p == nil {
+	if p == nil || p.losses.Load() >= maxShapeLosses {
 		return nil
 	}
 	_ = conn.Raw(func(dc any) error {
@@ -181,9 +191,10 @@ func (p *pgSessions) prepare(ctx context.Context, conn bun.Conn, ss *pgSession, 
 	}
 }
 
-// lost says whether err is an EXECUTE of a shape the session does not hold
-// (invalid_sql_statement_name), and then forgets the session's shapes.
-func (ss *pgSession) lost(err error) bool {
+// lost says whether err is an EXECUTE of a shape the session ss does not hold
+// (invalid_sql_statement_name), and then forgets the session's shapes; after
+// maxShapeLosses, every session's.
+func (p *pgSessions) lost(ss *pgSession, err error) bool {
 	var pgErr pgdriver.Error
 	if ss == nil || !errors.As(err, &pgErr) || pgErr.Field('C') != "26000" {
 		return false
@@ -191,6 +202,10 @@ func (ss *pgSession) lost(err error) bool {
 	ss.mu.Lock()
 	clear(ss.shapes)
 	ss.mu.Unlock()
+	if p.losses.Add(1) == maxShapeLosses {
+		p.log.Warn("PostgreSQL sessions lost their prepared writes again (a pooler in transaction mode?): intake's and logged contacts' rows are sent as text from now on",
+			"losses", maxShapeLosses)
+	}
 	return true
 }
 

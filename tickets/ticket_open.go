@@ -478,7 +478,7 @@ func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer
 	defer cancel()
 	rows, err := conn.Conn.QueryContext(ctx, query)
 	if err != nil {
-		if ss.lost(err) { // nothing written: logged the general way
+		if s.pgw.lost(ss, err) { // nothing written: logged the general way
 			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
 		}
 		return staff, fmt.Errorf("write ticket: %w", err)
@@ -501,7 +501,7 @@ func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer
 		}
 	}
 	if err := rows.Err(); err != nil {
-		if ss.lost(err) {
+		if s.pgw.lost(ss, err) {
 			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
 		}
 		return staff, fmt.Errorf("write ticket: %w", err)

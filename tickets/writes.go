@@ -132,7 +132,7 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 	// Through database/sql directly: the rendered values may hold '?', which bun would
 	// read as placeholders.
 	if _, err := w.exec.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
-		w.session.lost(err)
+		w.pg.lost(w.session, err)
 		return fmt.Errorf("store messages: %w", err)
 	}
 	return nil
