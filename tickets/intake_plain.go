@@ -127,7 +127,7 @@ func (s *Service) plainTx(ctx context.Context, conn bun.Conn, ins []Inbound) ([]
 		}
 	}
 	w := s.writesOn(conn, conn.Conn)
-	w.pg, w.session = s.pgw, s.pgw.session(conn)
+	w.prepared = s.pgw.on(conn)
 	ids := read.ids
 	if len(ids.customers) < len(fresh) || len(ids.tickets) < p.newTickets || len(ids.messages) < p.newMessages {
 		// The reservation guessed short (the threading rule and its SQL disagree about a
@@ -142,7 +142,7 @@ func (s *Service) plainTx(ctx context.Context, conn bun.Conn, ins []Inbound) ([]
 	if err := w.flushThen(ctx, "COMMIT"); err != nil {
 		return nil, err
 	}
-	s.pgw.prepare(ctx, conn, w.session, w.pending)
+	w.prepared.prepare(ctx)
 	p.finish(res)
 	return res, nil
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"weak"
 
 	"github.com/uptrace/bun"
@@ -70,7 +72,10 @@ func (st pgStatement) run(ctx context.Context, conn bun.Conn, exec func() error)
 // a rollback, so inside one it could not be told whether it had run). Which shapes a
 // session holds is kept per connection of the driver; a session that lost them (DISCARD
 // ALL behind a pooler) fails the EXECUTE, its transaction is rolled back and stored the
-// general way, and its shapes are forgotten.
+// general way, and its shapes are forgotten. A shape's name carries a number drawn when the
+// process starts, so that no process runs a statement another prepared (behind a pooler,
+// on a schema an older release had): a statement keeps the types PostgreSQL gave its
+// parameters when it was prepared.
 
 // maxSessionShapes bounds the shapes one session prepares (each holds a plan in its
 // backend); writes of other shapes are sent as text.
@@ -87,13 +92,18 @@ type pgSessions struct {
 	conns  sync.Map // weak.Pointer[pgdriver.Conn] → *pgSession
 	bad    sync.Map // shape hash → true: PostgreSQL would not prepare it, so it is sent as text
 	losses atomic.Int64
+	seed   uint64 // this process's, in every shape's hash
 	log    *slog.Logger
+}
+
+func newPGSessions(log *slog.Logger) *pgSessions {
+	return &pgSessions{seed: rand.Uint64(), log: log}
 }
 
 // pgSession is one session's prepared shapes.
 type pgSession struct {
 	mu     sync.Mutex
-	shapes map[uint64]bool // by pgShapeHash
+	shapes map[uint64]bool // by their hash
 }
 
 // pgShape is a statement whose session may prepare its shape once the transaction has
@@ -103,13 +113,22 @@ type pgShape struct {
 	text string
 }
 
-// session is the session conn is on; nil when its driver is not pgdriver (the statements
-// go as text).
-func (p *pgSessions) session(conn bun.Conn) *pgSession {
-	var ss *pgSession
+// sessionWrites are the writes of one transaction on a session, which may run prepared
+// shapes: nil (every write as text) when conn's driver is not pgdriver or shapes are given
+// up.
+type sessionWrites struct {
+	p       *pgSessions
+	conn    bun.Conn
+	ss      *pgSession
+	pending []pgShape // shapes the session may prepare once the transaction committed
+}
+
+// on is the writes of a transaction on conn.
+func (p *pgSessions) on(conn bun.Conn) *sessionWrites {
 	if p == nil || p.losses.Load() >= maxShapeLosses {
 		return nil
 	}
+	var ss *pgSession
 	_ = conn.Raw(func(dc any) error {
 		c, ok := dc.(*pgdriver.Conn)
 		if !ok {
@@ -128,17 +147,21 @@ func (p *pgSessions) session(conn bun.Conn) *pgSession {
 		ss = v.(*pgSession)
 		return nil
 	})
-	return ss
+	if ss == nil {
+		return nil
+	}
+	return &sessionWrites{p: p, conn: conn, ss: ss}
 }
 
 // text is what to send for query, whose shape and values pgBind gave: EXECUTE of the shape
-// when the session has prepared it, else query itself, its shape added to pending when
-// the session may prepare it after the commit.
-func (p *pgSessions) text(ss *pgSession, query string, shape []byte, args []string, pending *[]pgShape) string {
-	if ss == nil || len(shape) == 0 {
+// when the session has prepared it, else query itself, its shape kept to be prepared after
+// the commit when the session may.
+func (w *sessionWrites) text(query string, shape []byte, args []string) string {
+	if w == nil || len(shape) == 0 {
 		return query
 	}
-	h := pgShapeHash(shape)
+	p, ss := w.p, w.ss
+	h := p.hash(shape)
 	ss.mu.Lock()
 	has, room := ss.shapes[h], len(ss.shapes) < maxSessionShapes
 	ss.mu.Unlock()
@@ -162,41 +185,81 @@ func (p *pgSessions) text(ss *pgSession, query string, shape []byte, args []stri
 		b.WriteByte(')')
 		return b.String()
 	}
-	if _, bad := p.bad.Load(h); room && !bad && !slices.ContainsFunc(*pending, func(s pgShape) bool { return s.hash == h }) {
-		*pending = append(*pending, pgShape{h, string(shape)})
+	if _, bad := p.bad.Load(h); room && !bad && !slices.ContainsFunc(w.pending, func(s pgShape) bool { return s.hash == h }) {
+		w.pending = append(w.pending, pgShape{h, string(shape)})
 	}
 	return query
 }
 
-// prepare has the session on conn prepare the shapes its committed transaction sent as
-// text, outside any transaction. It only saves later work: what fails is left as text.
-func (p *pgSessions) prepare(ctx context.Context, conn bun.Conn, ss *pgSession, pending []pgShape) {
-	if ss == nil {
+// prepareTimeout bounds the PREPAREs after a commit, which the answer waits for.
+const prepareTimeout = time.Second
+
+// prepare has the session prepare the shapes its committed transaction sent as text,
+// outside any transaction, all in one round trip (each on its own only when that fails, to
+// tell which could not). It only saves later work: what fails is left as text.
+func (w *sessionWrites) prepare(ctx context.Context) {
+	if w == nil || len(w.pending) == 0 {
+		return
+	}
+	p, ss, conn, pending := w.p, w.ss, w.conn, w.pending
+	w.pending = nil
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), prepareTimeout)
+	defer cancel()
+	text := func(sh pgShape) string {
+		return string(appendShapeName([]byte("PREPARE "), sh.hash)) + " AS " + sh.text
+	}
+	prepared := func(sh pgShape) {
+		ss.mu.Lock()
+		ss.shapes[sh.hash] = true
+		ss.mu.Unlock()
+	}
+	all := make([]string, len(pending))
+	for i, sh := range pending {
+		all[i] = text(sh)
+	}
+	if _, err := conn.Conn.ExecContext(ctx, strings.Join(all, ";\n")); err == nil {
+		for _, sh := range pending {
+			prepared(sh)
+		}
 		return
 	}
 	for _, sh := range pending {
-		_, err := conn.Conn.ExecContext(ctx, string(appendShapeName([]byte("PREPARE "), sh.hash))+" AS "+sh.text)
-		var pgErr pgdriver.Error
-		switch {
-		case err == nil, errors.As(err, &pgErr) && pgErr.Field('C') == "42P05": // duplicate_prepared_statement
-			ss.mu.Lock()
-			ss.shapes[sh.hash] = true
-			ss.mu.Unlock()
-		case errors.As(err, &pgErr) && strings.HasPrefix(pgErr.Field('C'), "42"):
-			p.bad.Store(sh.hash, true) // the shape itself is refused (a type it cannot infer)
-			return
-		default:
-			return
+		code := ""
+		if _, err := conn.Conn.ExecContext(ctx, text(sh)); err != nil {
+			var pgErr pgdriver.Error
+			if !errors.As(err, &pgErr) {
+				p.log.Debug("prepare a write: left as text", "err", err)
+				return // the connection, or the time, is gone
+			}
+			code = pgErr.Field('C')
+			p.log.Debug("prepare a write: left as text", "code", code, "err", err)
+		}
+		switch code {
+		case "", "42P05": // 42P05: this process prepared it on the session already
+			prepared(sh)
+		case "42601", "42P18", "42P08", "42804":
+			// The shape itself is refused (its syntax, a parameter's type): text for good.
+			p.bad.Store(sh.hash, true)
 		}
 	}
 }
 
-// lost says whether err is an EXECUTE of a shape the session ss does not hold
-// (invalid_sql_statement_name), and then forgets the session's shapes; after
-// maxShapeLosses, every session's.
-func (p *pgSessions) lost(ss *pgSession, err error) bool {
+// lost says whether err is an EXECUTE that failed for its prepared shape: the session
+// does not hold it (invalid_sql_statement_name), and its shapes are forgotten; or a table
+// it writes changed under it ("cached plan must not change result type"), and the
+// connection is closed with its statements. After maxShapeLosses, every session's shapes
+// are given up.
+func (w *sessionWrites) lost(err error) bool {
 	var pgErr pgdriver.Error
-	if ss == nil || !errors.As(err, &pgErr) || pgErr.Field('C') != "26000" {
+	if w == nil || !errors.As(err, &pgErr) {
+		return false
+	}
+	p, ss := w.p, w.ss
+	switch pgErr.Field('C') {
+	case "26000":
+	case "0A000":
+		dropConn(w.conn)
+	default:
 		return false
 	}
 	ss.mu.Lock()
@@ -209,9 +272,14 @@ func (p *pgSessions) lost(ss *pgSession, err error) bool {
 	return true
 }
 
-// pgShapeHash is the FNV-1a hash of a shape's text (newPGStatement's), which names it.
-func pgShapeHash(shape []byte) uint64 {
+// hash is the FNV-1a hash (newPGStatement's) of the process's seed and a shape's text,
+// which names it.
+func (p *pgSessions) hash(shape []byte) uint64 {
 	h := uint64(14695981039346656037)
+	for i := range 8 {
+		h ^= p.seed >> (8 * i) & 0xff
+		h *= 1099511628211
+	}
 	for _, c := range shape {
 		h ^= uint64(c)
 		h *= 1099511628211

@@ -155,7 +155,7 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 	}
 	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB), writers: newWriterGate(db)}
 	if db.Dialect().Name() == dialect.PG {
-		s.pgw = &pgSessions{log: log}
+		s.pgw = newPGSessions(log)
 		s.plainRead = sync.OnceValues(s.plainReadStatement)
 		s.contactRead = sync.OnceValue(s.contactReadStatement)
 	}

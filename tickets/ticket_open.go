@@ -367,9 +367,10 @@ func (s *Service) findCallerPG(ctx context.Context, conn bun.Conn, kind Identity
 }
 
 // errNoPrepared says PostgreSQL refused findCallerPG's prepared read (not prepared on the
-// connection after all, or not preparable there), before anything was written: the contact
-// is to be logged on the general path.
-var errNoPrepared = errors.New("the prepared read could not run")
+// connection after all, or not preparable there), or the write's prepared shape
+// (sessionWrites.lost), and nothing was written: the contact is to be logged on the general
+// path.
+var errNoPrepared = errors.New("a prepared statement could not run")
 
 // contactReadStatement is findCaller's statement on PostgreSQL, prepared on each
 // connection (prepared_pg.go): planning it cost about what running it does. Its
@@ -448,9 +449,8 @@ func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer
 	query := string(fmt.Appendf(text, names, sqlID(t.TeamID), sqlID(t.AssigneeID)))
 	// Sent as EXECUTE of its shape, a $n for each value, once the session prepared it
 	// (prepared_pg.go).
-	ss := s.pgw.session(conn)
-	var pending []pgShape
-	if ss != nil {
+	sw := s.pgw.on(conn)
+	if sw != nil {
 		shape, args, bound := []byte("WITH "), make([]string, 0, 96), true
 		for i, sp := range spans {
 			if i > 0 {
@@ -466,7 +466,7 @@ func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer
 			n := len(args)
 			args = append(args, sqlID(t.TeamID), sqlID(t.AssigneeID))
 			shape = fmt.Appendf(shape, names, "$"+strconv.Itoa(n+1)+"::bigint", "$"+strconv.Itoa(n+2)+"::bigint")
-			query = s.pgw.text(ss, query, shape, args, &pending)
+			query = sw.text(query, shape, args)
 		}
 	}
 	query += ";\nCOMMIT"
@@ -478,7 +478,7 @@ func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer
 	defer cancel()
 	rows, err := conn.Conn.QueryContext(ctx, query)
 	if err != nil {
-		if s.pgw.lost(ss, err) { // nothing written: logged the general way
+		if sw.lost(err) { // nothing written: logged the general way
 			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
 		}
 		return staff, fmt.Errorf("write ticket: %w", err)
@@ -501,12 +501,12 @@ func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer
 		}
 	}
 	if err := rows.Err(); err != nil {
-		if s.pgw.lost(ss, err) {
+		if sw.lost(err) {
 			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
 		}
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
-	s.pgw.prepare(ctx, conn, ss, pending)
+	sw.prepare(ctx)
 	if readErr == nil && i != len(evs) {
 		readErr = fmt.Errorf("%d events read back of %d written", i, len(evs))
 	}

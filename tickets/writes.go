@@ -21,10 +21,8 @@ type writes struct {
 	db          bun.IDB // renders the kept rows, reserves their ids
 	exec        execer  // runs the rendered rows
 	batch       bool
-	stmts       *statements // SQLite's prepared INSERTs
-	pg          *pgSessions // with session: PostgreSQL's prepared INSERTs (prepared_pg.go)
-	session     *pgSession
-	pending     []pgShape // shapes the session may prepare once the transaction committed
+	stmts       *statements    // SQLite's prepared INSERTs
+	prepared    *sessionWrites // PostgreSQL's prepared INSERTs (prepared_pg.go)
 	customers   []*Customer
 	identities  []*Identity
 	tickets     []*Ticket
@@ -94,7 +92,7 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 	var stmts []string
 	var shape []byte  // one table's at a time
 	var args []string // one table's values, as written
-	if w.session != nil {
+	if w.prepared != nil {
 		args = make([]string, 0, 64)
 	}
 	for _, t := range []struct {
@@ -113,11 +111,11 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 			return fmt.Errorf("write %s: %w", q.GetTableName(), err)
 		}
 		text := string(b)
-		if w.session != nil {
+		if w.prepared != nil {
 			var ok bool
 			args = args[:0]
 			if shape, ok = pgBind(shape[:0], text, &args); ok {
-				text = w.pg.text(w.session, text, shape, args, &w.pending)
+				text = w.prepared.text(text, shape, args)
 			}
 		}
 		stmts = append(stmts, text)
@@ -132,7 +130,7 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 	// Through database/sql directly: the rendered values may hold '?', which bun would
 	// read as placeholders.
 	if _, err := w.exec.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
-		w.pg.lost(w.session, err)
+		w.prepared.lost(err)
 		return fmt.Errorf("store messages: %w", err)
 	}
 	return nil
