@@ -74,8 +74,9 @@ func (c *wireConn) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// contactWrite is what the text of a logged contact's write and COMMIT holds.
-var contactWrite = []byte("ORDER BY e.id;\nCOMMIT")
+// contactWrite is what the text of a logged contact's write and COMMIT holds, whether its
+// rows go as an INSERT or as EXECUTE of the shape the session prepared.
+var contactWrite = []byte(";\nCOMMIT")
 
 // A caller that gives up once a logged contact's write and COMMIT are sent does not get an
 // error for a contact PostgreSQL stored: each create cancelled that way answers success,

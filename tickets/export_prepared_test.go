@@ -26,3 +26,10 @@ func PreparedStatements(svc *Service) int {
 	defer svc.stmts.mu.Unlock()
 	return len(svc.stmts.m)
 }
+
+// PGBindForTest splits an INSERT bun rendered for PostgreSQL into its shape and literals,
+// as the plain path's writes and a logged contact's do (tests only).
+func PGBindForTest(query string) (shape string, args []string, ok bool) {
+	b, ok := pgBind(nil, query, &args)
+	return string(b), args, ok
+}

@@ -127,6 +127,7 @@ func (s *Service) plainTx(ctx context.Context, conn bun.Conn, ins []Inbound) ([]
 		}
 	}
 	w := s.writesOn(conn, conn.Conn)
+	w.prepared = s.pgw.on(conn)
 	ids := read.ids
 	if len(ids.customers) < len(fresh) || len(ids.tickets) < p.newTickets || len(ids.messages) < p.newMessages {
 		// The reservation guessed short (the threading rule and its SQL disagree about a
@@ -141,6 +142,7 @@ func (s *Service) plainTx(ctx context.Context, conn bun.Conn, ins []Inbound) ([]
 	if err := w.flushThen(ctx, "COMMIT"); err != nil {
 		return nil, err
 	}
+	w.prepared.prepare(ctx)
 	p.finish(res)
 	return res, nil
 }
@@ -184,7 +186,7 @@ func (s *Service) readPlain(ctx context.Context, conn bun.Conn, ins []Inbound) (
 			named = append(named, in.TicketID)
 		}
 	}
-	st, err := s.plainReadStatement()
+	st, err := s.plainRead()
 	if err != nil {
 		return plainRead{}, err
 	}

@@ -97,7 +97,11 @@ type Service struct {
 	contacts  *batcher[contactCall, *TicketDetail] // SQLite's logged contacts (ticket_open.go)
 	wordings  sync.Map                             // notice wording → its parsed template
 	stmts     *statements
-	writers   writerGate // SQLite's write transactions, one at a time in arrival order (db.go)
+	pgw       *pgSessions // the write shapes PostgreSQL's sessions prepared (prepared_pg.go)
+	// The reads of intake's plain path and of a logged contact, rendered once.
+	plainRead   func() (pgStatement, error)
+	contactRead func() pgStatement
+	writers     writerGate // SQLite's write transactions, one at a time in arrival order (db.go)
 
 	// complaints opens complaints in the core's transactions (SetComplaints); nil: none.
 	complaints Complaints
@@ -150,6 +154,11 @@ func NewService(db *bun.DB, clock Clock, cfg Config, log *slog.Logger) *Service 
 		cfg.IntakeBatchSize = 64
 	}
 	s := &Service{db: db, clock: clock, cfg: cfg, log: log, cal: cal, rules: &rules{}, stmts: newStatements(db.DB), writers: newWriterGate(db)}
+	if db.Dialect().Name() == dialect.PG {
+		s.pgw = newPGSessions(log)
+		s.plainRead = sync.OnceValues(s.plainReadStatement)
+		s.contactRead = sync.OnceValue(s.contactReadStatement)
+	}
 	s.intakes = newBatcher(cfg.IntakeBatches, cfg.IntakeBatchSize, s.intakeBatch)
 	if db.Dialect().Name() != dialect.PG {
 		// Only SQLite batches logged contacts (it has one writer); PostgreSQL logs each in

@@ -208,7 +208,7 @@ func (s *Service) logContact(ctx context.Context, tx bun.IDB, pg *bun.Conn, acto
 		if m != nil {
 			m.ID, m.TicketID, m.CreatedAt = found.messageID, t.ID, t.CreatedAt
 		}
-		if staff, err = s.writeContactPG(ctx, pg.Conn, c, isNew, rename, idents, t, m, evs); err != nil {
+		if staff, err = s.writeContactPG(ctx, *pg, c, isNew, rename, idents, t, m, evs); err != nil {
 			return nil, err
 		}
 	} else {
@@ -313,7 +313,7 @@ func (s *Service) findCallerPG(ctx context.Context, conn bun.Conn, kind Identity
 		TicketID      int64
 		MessageID     *int64
 	}
-	st := s.contactReadStatement()
+	st := s.contactRead()
 	err := st.run(ctx, conn, func() error {
 		return conn.NewRaw("BEGIN; EXECUTE ? (?, ?, ?, ?)", bun.Safe(st.name), kind, value, email, withMessage).Scan(ctx, &row)
 	})
@@ -367,9 +367,10 @@ func (s *Service) findCallerPG(ctx context.Context, conn bun.Conn, kind Identity
 }
 
 // errNoPrepared says PostgreSQL refused findCallerPG's prepared read (not prepared on the
-// connection after all, or not preparable there), before anything was written: the contact
-// is to be logged on the general path.
-var errNoPrepared = errors.New("the prepared read could not run")
+// connection after all, or not preparable there), or the write's prepared shape
+// (sessionWrites.lost), and nothing was written: the contact is to be logged on the general
+// path.
+var errNoPrepared = errors.New("a prepared statement could not run")
 
 // contactReadStatement is findCaller's statement on PostgreSQL, prepared on each
 // connection (prepared_pg.go): planning it cost about what running it does. Its
@@ -393,17 +394,27 @@ func (s *Service) contactReadStatement() pgStatement {
 // data-modifying CTEs (PostgreSQL checks the foreign keys between them at its end), reads
 // back the events' ids and the names of the ticket's team and assignee, and commits, in
 // one round trip on conn, the connection of the transaction findCaller began.
-func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
+func (s *Service) writeContactPG(ctx context.Context, conn bun.Conn, c *Customer, isNew, rename bool, idents []*Identity, t *Ticket, m *Message, evs []*Event) (staffNames, error) {
 	var staff staffNames
+	// The statement's text, its values in place: "WITH c AS (INSERT …), …" (a part for
+	// each table), then the names the answer shows.
+	text := []byte("WITH ")
 	var parts []string
+	var spans [][2]int // each part's INSERT in text
 	add := func(name string, q interface {
 		AppendQuery(schema.QueryGen, []byte) ([]byte, error)
 	}) error {
-		b, err := q.AppendQuery(s.db.QueryGen(), nil)
-		if err != nil {
+		if len(parts) > 0 {
+			text = append(text, ",\n"...)
+		}
+		text = append(append(text, name...), " AS ("...)
+		from := len(text)
+		var err error
+		if text, err = q.AppendQuery(s.db.QueryGen(), text); err != nil {
 			return err
 		}
-		parts = append(parts, name+" AS ("+string(b)+")")
+		parts, spans = append(parts, name), append(spans, [2]int{from, len(text)})
+		text = append(text, ')')
 		return nil
 	}
 	if isNew {
@@ -434,22 +445,42 @@ func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Custome
 	if err := add("e", s.db.NewInsert().Model(&evs).Returning("id")); err != nil {
 		return staff, fmt.Errorf("write events: %w", err)
 	}
-	query := "WITH " + strings.Join(parts, ",\n") + "\nSELECT e.id, tm.name, a.name, a.email FROM e" +
-		" LEFT JOIN teams AS tm ON tm.id = " + sqlID(t.TeamID) + " LEFT JOIN agents AS a ON a.id = " + sqlID(t.AssigneeID) + " ORDER BY e.id;\nCOMMIT"
-	// Through database/sql directly: the rendered values may hold '?', which bun would read
-	// as placeholders. The rows come before COMMIT's answer: COMMIT has succeeded only once
-	// rows.Err is nil after the last of them. Once the text is sent PostgreSQL commits it
-	// whatever the caller does, so it is sent apart from the caller's cancel (database/sql
-	// would close the rows on it and report the cancel for a stored contact), within the
-	// transaction's deadline still.
+	const names = "\nSELECT e.id, tm.name, a.name, a.email FROM e LEFT JOIN teams AS tm ON tm.id = %s LEFT JOIN agents AS a ON a.id = %s ORDER BY e.id"
+	query := string(fmt.Appendf(text, names, sqlID(t.TeamID), sqlID(t.AssigneeID)))
+	// Sent as EXECUTE of its shape, a $n for each value, once the session prepared it
+	// (prepared_pg.go).
+	sw := s.pgw.on(conn)
+	if sw != nil {
+		shape, args, bound := []byte("WITH "), make([]string, 0, 96), true
+		for i, sp := range spans {
+			if i > 0 {
+				shape = append(shape, ",\n"...)
+			}
+			shape = append(append(shape, parts[i]...), " AS ("...)
+			if shape, bound = pgBind(shape, query[sp[0]:sp[1]], &args); !bound {
+				break
+			}
+			shape = append(shape, ')')
+		}
+		if bound {
+			n := len(args)
+			args = append(args, sqlID(t.TeamID), sqlID(t.AssigneeID))
+			shape = fmt.Appendf(shape, names, "$"+strconv.Itoa(n+1)+"::bigint", "$"+strconv.Itoa(n+2)+"::bigint")
+			query = sw.text(query, shape, args)
+		}
+	}
+	query += ";\nCOMMIT"
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(MaxTxAge)
 	}
 	ctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
-	rows, err := conn.QueryContext(ctx, query)
+	rows, err := conn.Conn.QueryContext(ctx, query)
 	if err != nil {
+		if sw.lost(err) { // nothing written: logged the general way
+			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
+		}
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
 	defer rows.Close()
@@ -470,8 +501,12 @@ func (s *Service) writeContactPG(ctx context.Context, conn *sql.Conn, c *Custome
 		}
 	}
 	if err := rows.Err(); err != nil {
+		if sw.lost(err) {
+			return staff, fmt.Errorf("write ticket: %w: %w", errNoPrepared, err)
+		}
 		return staff, fmt.Errorf("write ticket: %w", err)
 	}
+	sw.prepare(ctx)
 	if readErr == nil && i != len(evs) {
 		readErr = fmt.Errorf("%d events read back of %d written", i, len(evs))
 	}

@@ -21,7 +21,8 @@ type writes struct {
 	db          bun.IDB // renders the kept rows, reserves their ids
 	exec        execer  // runs the rendered rows
 	batch       bool
-	stmts       *statements // SQLite's prepared INSERTs
+	stmts       *statements    // SQLite's prepared INSERTs
+	prepared    *sessionWrites // PostgreSQL's prepared INSERTs (prepared_pg.go)
 	customers   []*Customer
 	identities  []*Identity
 	tickets     []*Ticket
@@ -89,6 +90,11 @@ func (w *writes) flush(ctx context.Context) error { return w.flushThen(ctx, "") 
 // intake_plain.go). PostgreSQL skips what follows a statement that fails.
 func (w *writes) flushThen(ctx context.Context, then string) error {
 	var stmts []string
+	var shape []byte  // one table's at a time
+	var args []string // one table's values, as written
+	if w.prepared != nil {
+		args = make([]string, 0, 64)
+	}
 	for _, t := range []struct {
 		n    int
 		rows any
@@ -104,7 +110,15 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 		if err != nil {
 			return fmt.Errorf("write %s: %w", q.GetTableName(), err)
 		}
-		stmts = append(stmts, string(b))
+		text := string(b)
+		if w.prepared != nil {
+			var ok bool
+			args = args[:0]
+			if shape, ok = pgBind(shape[:0], text, &args); ok {
+				text = w.prepared.text(text, shape, args)
+			}
+		}
+		stmts = append(stmts, text)
 	}
 	w.customers, w.identities, w.tickets, w.messages, w.attachments, w.events = nil, nil, nil, nil, nil, nil
 	if then != "" {
@@ -116,6 +130,7 @@ func (w *writes) flushThen(ctx context.Context, then string) error {
 	// Through database/sql directly: the rendered values may hold '?', which bun would
 	// read as placeholders.
 	if _, err := w.exec.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
+		w.prepared.lost(err)
 		return fmt.Errorf("store messages: %w", err)
 	}
 	return nil
