@@ -205,3 +205,19 @@ func TestRepeatedAndSIDs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkValidate checks the signature of an inbound text's form, as the webhook does for
+// every request.
+func BenchmarkValidate(b *testing.B) {
+	const u = "https://desk.example.com/webhooks/twilio/sms"
+	form := url.Values{"MessageSid": {"SM0123456789abcdef0123456789abcdef"}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"},
+		"From": {"+8613800138000"}, "To": {"+8610095500"}, "Body": {"您好，我想问一下理赔进度，谢谢。"}, "NumMedia": {"0"},
+		"NumSegments": {"1"}, "SmsStatus": {"received"}, "ApiVersion": {"2010-04-01"}}
+	sig := twilio.Sign("token", u, form)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !twilio.Validate("token", u, form, sig) {
+			b.Fatal("does not validate")
+		}
+	}
+}
