@@ -3,7 +3,9 @@ package api_test
 import (
 	"bytes"
 	"compress/gzip"
+	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -52,6 +54,24 @@ func TestBodyIsWhatFiberReads(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != 200 || out.String() != tc.want {
 			t.Errorf("%s: %d %q, want 200 %q", tc.name, res.StatusCode, out.String(), tc.want)
+		}
+	}
+}
+
+// Each request is logged at debug level, with its id, and not at all above it.
+func TestRequestsLoggedAtDebug(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
+		var logs bytes.Buffer
+		app := api.New(api.Config{Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))})
+		res, err := app.Test(httptest.NewRequest("GET", "/healthz", nil), -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		id := res.Header.Get(fiber.HeaderXRequestID)
+		logged := strings.Contains(logs.String(), "msg=request request_id="+id+" method=GET path=/healthz status=200 duration=")
+		if logged != (level == slog.LevelDebug) || id == "" {
+			t.Errorf("at %v (request id %q), logged %v: %s", level, id, logged, logs.String())
 		}
 	}
 }
