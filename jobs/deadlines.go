@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -80,8 +81,11 @@ func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error 
 		if at.Before(tm.At) {
 			at = at.Add(time.Second)
 		}
-		p, id := deadlinePayload{Kind: tm.Kind, ID: tm.ID, Due: tm.Due.Unix()}, tm.TaskID()
-		if tm.Kind != tickets.ReapplyTimer {
+		var p deadlinePayload
+		var id string
+		if tm.Kind == tickets.ReapplyTimer {
+			p, id = deadlinePayload{Kind: tm.Kind, ID: tm.ID, Due: tm.Due.Unix()}, tm.TaskID()
+		} else { // a wake-up: its own id, made only when it is set
 			sec := at.Unix()
 			if s.wakes[sec] {
 				continue
@@ -89,7 +93,7 @@ func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error 
 			if sec > now {
 				s.wakes[sec] = true
 			}
-			p, id = deadlinePayload{Kind: wakeKind, Due: sec}, fmt.Sprintf("sla:wake:%d", sec)
+			p, id = deadlinePayload{Kind: wakeKind, Due: sec}, "sla:wake:"+strconv.FormatInt(sec, 10)
 		}
 		if listed[id] {
 			continue
@@ -105,6 +109,9 @@ func (s *Scheduler) Schedule(ctx context.Context, timers []tickets.Timer) error 
 		opts = append(opts, []asynq.Option{asynq.TaskID(id), asynq.ProcessAt(at), asynq.Queue("critical"), asynq.MaxRetry(10)})
 	}
 	s.mu.Unlock()
+	if len(tasks) == 0 { // every wake-up set already, as for tickets opened in the same second
+		return nil
+	}
 
 	const parallel = 8
 	var (

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -396,8 +397,11 @@ func (s *server) logRequests(c *fiber.Ctx) error {
 		}
 	}
 	took, status := time.Since(start), c.Response().StatusCode()
-	s.log.Debug("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
-		"status", status, "duration", took)
+	// Checked first as Debug checks it: its arguments cost allocations even when nothing is logged.
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("request", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
+			"status", status, "duration", took)
+	}
 	if s.observe != nil {
 		s.observe(c.Method(), routePattern(c), status, took)
 	}
@@ -464,11 +468,11 @@ func ClientAddr(trusted []string) func(c *fiber.Ctx) string {
 // decode reads a JSON body strictly: unknown fields are reported, so a typo is not silently
 // ignored.
 func decode(c *fiber.Ctx, v any) error {
-	body := c.Body()
+	body := Body(c)
 	if len(body) == 0 {
 		return fiber.NewError(fiber.StatusBadRequest, "request body is empty; send JSON")
 	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec := json.NewDecoder(bytes.NewReader(body)) // the decoder copies what it keeps
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "invalid JSON body: "+err.Error())
@@ -477,6 +481,18 @@ func decode(c *fiber.Ctx, v any) error {
 		return fiber.NewError(fiber.StatusBadRequest, "invalid JSON body: unexpected data after the object")
 	}
 	return nil
+}
+
+// Body is the request body as c.Body() gives it, without the copy c.Body() makes (the app
+// is Immutable) nor its reading of every header as a new string: the body the limits
+// admitted (limits.go), valid only until the handler returns, for a caller that copies what
+// it keeps. A body with a Content-Encoding (refused by the limits on an app New built) is
+// left to c.Body().
+func Body(c *fiber.Ctx) []byte {
+	if len(c.Request().Header.Peek(fiber.HeaderContentEncoding)) != 0 {
+		return c.Body()
+	}
+	return c.Request().Body()
 }
 
 // idParam reads a positive integer path parameter.

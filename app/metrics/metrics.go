@@ -10,7 +10,6 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"sync"
 	"time"
 
@@ -109,10 +108,19 @@ func (m *Metrics) ObserveRequest(method, route string, status int, took time.Dur
 }
 
 func statusClass(status int) string {
-	if status < 100 || status > 599 {
+	switch {
+	case status < 100 || status > 599:
 		return "other"
+	case status < 200:
+		return "1xx"
+	case status < 300:
+		return "2xx"
+	case status < 400:
+		return "3xx"
+	case status < 500:
+		return "4xx"
 	}
-	return strconv.Itoa(status/100) + "xx"
+	return "5xx"
 }
 
 // Swept counts what a deadline sweep recorded: the tickets' deadlines and the complaints'.

@@ -221,3 +221,30 @@ func TestAsynqQueues(t *testing.T) {
 		t.Errorf("queues %+v, want critical with 3 scheduled and 1 pending", qs)
 	}
 }
+
+// A request is counted in its status's class; a status no HTTP answer has is "other".
+func TestStatusClasses(t *testing.T) {
+	m := metrics.New(metrics.Config{})
+	for _, status := range []int{0, 99, 100, 199, 200, 201, 299, 302, 404, 429, 500, 503, 599, 600} {
+		m.ObserveRequest("POST", "/x", status, time.Millisecond)
+	}
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	hasLines(t, rec.Body.String(),
+		`hotline_http_requests_total{method="POST",route="/x",status="other"} 3`,
+		`hotline_http_requests_total{method="POST",route="/x",status="1xx"} 2`,
+		`hotline_http_requests_total{method="POST",route="/x",status="2xx"} 3`,
+		`hotline_http_requests_total{method="POST",route="/x",status="3xx"} 1`,
+		`hotline_http_requests_total{method="POST",route="/x",status="4xx"} 2`,
+		`hotline_http_requests_total{method="POST",route="/x",status="5xx"} 3`,
+	)
+}
+
+// BenchmarkObserveRequest is the metrics' share of every request.
+func BenchmarkObserveRequest(b *testing.B) {
+	m := metrics.New(metrics.Config{})
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ObserveRequest("POST", "/api/v1/tickets", 201, time.Millisecond)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/twilio/twilio-go/twiml"
 
+	"github.com/hotlinedesk/hotline/app/api"
 	"github.com/hotlinedesk/hotline/channels/sms"
 	"github.com/hotlinedesk/hotline/channels/twilio"
 	"github.com/hotlinedesk/hotline/channels/voice"
@@ -88,7 +89,7 @@ const formKey = "twilio.form"
 // verify admits only requests signed with the account's auth token over the URL Twilio
 // requested and the posted form; anything else is 403 and changes nothing.
 func (h *Twilio) verify(c *fiber.Ctx) error {
-	form, err := url.ParseQuery(string(c.Body()))
+	form, err := url.ParseQuery(string(api.Body(c)))
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "the body is not a form: "+err.Error())
 	}

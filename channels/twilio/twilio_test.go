@@ -205,3 +205,33 @@ func TestRepeatedAndSIDs(t *testing.T) {
 		}
 	}
 }
+
+// Validate and Sign put the values of a repeated parameter in order on a copy: the form
+// the handlers read keeps its order (twilio.Repeated refuses it, naming the parameter).
+func TestValidateLeavesTheFormAlone(t *testing.T) {
+	const u = "https://desk.example.com/webhooks/twilio/sms"
+	form := url.Values{"Body": {"zz", "aa", "mm"}, "From": {"+8613800138000"}}
+	sig := twilio.Sign("token", u, form)
+	if !twilio.Validate("token", u, form, sig) || !twilio.Validate("token", "https://desk.example.com:443/webhooks/twilio/sms", form, sig) {
+		t.Fatal("the form does not validate")
+	}
+	if got := form["Body"]; len(got) != 3 || got[0] != "zz" || got[1] != "aa" || got[2] != "mm" {
+		t.Errorf("Body is %q after Sign and Validate, want it as posted", got)
+	}
+}
+
+// BenchmarkValidate checks the signature of an inbound text's form, as the webhook does for
+// every request.
+func BenchmarkValidate(b *testing.B) {
+	const u = "https://desk.example.com/webhooks/twilio/sms"
+	form := url.Values{"MessageSid": {"SM0123456789abcdef0123456789abcdef"}, "AccountSid": {"AC0123456789abcdef0123456789abcdef"},
+		"From": {"+8613800138000"}, "To": {"+8610095500"}, "Body": {"您好，我想问一下理赔进度，谢谢。"}, "NumMedia": {"0"},
+		"NumSegments": {"1"}, "SmsStatus": {"received"}, "ApiVersion": {"2010-04-01"}}
+	sig := twilio.Sign("token", u, form)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !twilio.Validate("token", u, form, sig) {
+			b.Fatal("does not validate")
+		}
+	}
+}

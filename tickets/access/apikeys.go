@@ -188,26 +188,27 @@ func IsKey(token string) bool { return strings.HasPrefix(token, keyPrefix) }
 // not revoked. Its last use is stamped when the stamp is a minute old or more, by a
 // guarded update, so a busy key costs one write a minute whatever the number of processes.
 func (s *Service) AuthenticateKey(ctx context.Context, key string) (*APIKey, error) {
-	denied := tickets.Unauthorizedf("missing or revoked API key")
+	// Made only when refused: the refusal formats its reason.
+	denied := func() error { return tickets.Unauthorizedf("missing or revoked API key") }
 	rest, ok := strings.CutPrefix(key, keyPrefix)
 	if !ok || len(key) > 200 {
-		return nil, denied
+		return nil, denied()
 	}
 	idText, _, ok := strings.Cut(rest, "_")
 	id, err := strconv.ParseInt(idText, 10, 64)
 	if !ok || err != nil || id <= 0 {
-		return nil, denied
+		return nil, denied()
 	}
 	k := new(APIKey)
 	err = s.db.NewSelect().Model(k).Where("id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, denied
+		return nil, denied()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("check key: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(k.SecretHash), []byte(hashToken(key))) != 1 || k.RevokedAt != nil {
-		return nil, denied
+		return nil, denied()
 	}
 	now := s.now()
 	if k.LastUsedAt == nil || !now.Before(k.LastUsedAt.Add(keyUseEvery)) {

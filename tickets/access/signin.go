@@ -216,9 +216,10 @@ func hashToken(token string) string {
 
 // Authenticate returns the active agent a bearer token belongs to.
 func (s *Service) Authenticate(ctx context.Context, token string) (*tickets.Agent, error) {
-	denied := tickets.Unauthorizedf("missing, expired or revoked token")
+	// Made only when refused: the refusal formats its reason.
+	denied := func() error { return tickets.Unauthorizedf("missing, expired or revoked token") }
 	if !strings.HasPrefix(token, "hl_") {
-		return nil, denied
+		return nil, denied()
 	}
 	// The agent and when the session was last seen, in one read: the stamp below is
 	// written only when it is due, not tried on every request (a write that finds nothing
@@ -236,7 +237,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*tickets.Agen
 		Conn(p.Conn()).
 		Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, denied
+		return nil, denied()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("check token: %w", err)
