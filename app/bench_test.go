@@ -66,16 +66,38 @@ func TestBenchHarnessSmoke(t *testing.T) {
 			measured[r.Scenario] = true
 		}
 	}
-	for _, s := range []string{"api create: PostgreSQL", "intake: first texts", "intake: signed SMS"} {
+	for _, s := range []string{"api create: PostgreSQL", "intake: first texts", "intake: signed SMS", bench.FloorScenario, bench.FloorScenario + ", beside first texts"} {
 		if !measured[s] {
 			t.Errorf("%s: no PostgreSQL CPU per row measured", s)
 		}
+	}
+	// The second baseline, intake's rows written bare, beside every signed-SMS level: its
+	// share of the bare insert, and intake over it in its ratio column.
+	if len(rep.FloorShares) != 2 {
+		t.Errorf("floor shares %v, want one for each of the 2 levels", rep.FloorShares)
+	}
+	floors := 0
+	for _, l := range rep.FloorShares {
+		if l.Ratio <= 0 {
+			t.Errorf("concurrency %d: no floor ÷ bare insert measured", l.Concurrency)
+		}
+	}
+	for _, r := range rep.Rows {
+		if r.Scenario == bench.FloorScenario {
+			floors++
+			if r.Throughput <= 0 || r.Ratio <= 0 || r.Errors > 0 {
+				t.Errorf("floor at %d: %.0f/s, ratio %.2f, %d errors; want a throughput, a ratio, no errors", r.Concurrency, r.Throughput, r.Ratio, r.Errors)
+			}
+		}
+	}
+	if floors != 2 {
+		t.Errorf("%d %q rows, want 2", floors, bench.FloorScenario)
 	}
 	table := out.String()
 	if rep.APISQLiteRatio <= 0 {
 		t.Errorf("no SQLite/PostgreSQL p99 ratio for the API create")
 	}
-	for _, want := range []string{"scenario", "baseline: bare INSERT", "intake: signed SMS", "intake: first texts", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN",
+	for _, want := range []string{"scenario", "baseline: bare INSERT", "baseline: intake's rows", "intake: signed SMS", "the rows alone reach", "intake: first texts", "intake: check", "queue: mine", "queue: team", "deadline burst", "memory", "EXPLAIN",
 		"api create: PostgreSQL", "api create: SQLite", "api create: SQLite ÷ PostgreSQL", "0 twice",
 		"files: 1 MB email, in the database", "files: 1 MB email, in the store"} {
 		if !strings.Contains(table, want) {

@@ -205,6 +205,9 @@ type Report struct {
 	LevelRatios []LevelRatio
 	LowestRatio float64
 	TargetMet   bool
+	// FloorShares are the floor's throughput (intake's rows, written bare in one round
+	// trip) over the bare INSERT's at each signed-SMS level.
+	FloorShares []LevelRatio
 	// Accepted webhooks, and the messages stored for them: equal when nothing was lost
 	// or stored twice.
 	Accepted, Stored, Missing, Duplicated, DuplicateTickets int

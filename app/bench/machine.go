@@ -162,6 +162,7 @@ func (s *Setup) Print(out io.Writer) {
 const (
 	appServer   = "hotline-bench-server"   // the Hotline under test
 	appBaseline = "hotline-bench-baseline" // the bare INSERT beside it
+	appFloor    = "hotline-bench-floor"    // intake's rows, bare, beside it
 )
 
 // withApplicationName is dsn with its application_name set to name.
@@ -405,7 +406,7 @@ func (m *PGMeter) Stop(ctx context.Context) (PGCPU, error) {
 // pgCPUExplained says what the table's "pg cpu/row" column counts.
 const pgCPUExplained = "pg cpu/row: utime+stime from /proc/<pid>/stat of PostgreSQL's backends serving the side measured " +
 	"(pids from pg_stat_activity by application_name; pg_stat_statements is not needed), read before, during and after the level, " +
-	"over rows written (a message for intake, an INSERT for the baseline, a new ticket for first texts and API creates); the WAL writer, checkpointer and background writer are " +
+	"over rows written (a message for intake and for intake's rows, an INSERT for the bare baseline, a new ticket for first texts and API creates); the WAL writer, checkpointer and background writer are " +
 	"counted apart in the notes (server-wide: they also work for any other database's load)."
 
 // pgCPUNote is a row's note on the server-wide processes' share, or why nothing was read.

@@ -147,6 +147,11 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		return err
 	}
 	defer base.close()
+	fl, err := startFloor(ctx, withApplicationName(e.cfg.DatabaseURL, appFloor))
+	if err != nil {
+		return err
+	}
+	defer fl.close()
 
 	before, err := redisUsedMemory(ctx, e.rdb)
 	if err != nil {
@@ -163,9 +168,9 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		// New customers so far, each side its own: a reply from a customer only the
 		// baseline has seen would be a new customer to Hotline, and intake would open
 		// more tickets than NewCustomers says.
-		customers, baseCustomers atomic.Int64
-		mu                       sync.Mutex
-		accepted                 []string
+		customers, baseCustomers, floorCustomers atomic.Int64
+		mu                                       sync.Mutex
+		accepted                                 []string
 	)
 	// text is text n of a level where newShare of the texts come from new customers.
 	text := func(customers *atomic.Int64, n int, newShare float64) (sid, from, body string) {
@@ -179,13 +184,14 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 	}
 
 	var bestBase, bestIntake float64 // over the signed-SMS levels
-	// level measures the baseline, then Hotline, at conc, adds their rows and returns
-	// Hotline's throughput over the baseline's (0 when the baseline served nothing).
+	// level measures the baseline, the floor (intake's rows, bare), then Hotline, at conc,
+	// adds their rows and returns Hotline's throughput over the baseline's and the floor's
+	// over the baseline's (each 0 when the baseline served nothing).
 	// firstTexts: every text from a new number, and PostgreSQL's time is per new ticket.
-	level := func(conc int, firstTexts bool) (float64, error) {
-		name, baseName, newShare, unit := "intake: signed SMS", "baseline: bare INSERT", e.cfg.NewCustomers, "message"
+	level := func(conc int, firstTexts bool) (ratio, floorShare float64, err error) {
+		name, baseName, floorName, newShare, unit := "intake: signed SMS", "baseline: bare INSERT", FloorScenario, e.cfg.NewCustomers, "message"
 		if firstTexts {
-			name, baseName, newShare, unit = "intake: first texts", "baseline: bare INSERT, beside first texts", 1, "new ticket"
+			name, baseName, floorName, newShare, unit = "intake: first texts", "baseline: bare INSERT, beside first texts", FloorScenario+", beside first texts", 1, "new ticket"
 		}
 		load := Load{Concurrency: conc, Duration: e.cfg.IntakeTime, Requests: e.cfg.IntakeMax}
 		progress("%s at concurrency %d: baseline", name, conc)
@@ -197,12 +203,31 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		})
 		bcpu, err := bm.Stop(ctx)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
+		}
+		progress("%s at concurrency %d: intake's rows, bare", name, conc)
+		floorBefore, err := e.db.NewSelect().Table(floorTable("tickets")).Count(ctx)
+		if err != nil {
+			return 0, 0, fmt.Errorf("count floor tickets: %w", err)
+		}
+		fm := StartPGMeter(ctx, e.db, appFloor)
+		f := load.Run(ctx, func(ctx context.Context, n int) error {
+			sid, from, body := text(&floorCustomers, n, newShare)
+			_, err := sms.Send(ctx, fl.url, sid, from, body)
+			return err
+		})
+		fcpu, err := fm.Stop(ctx)
+		if err != nil {
+			return 0, 0, err
+		}
+		floorAfter, err := e.db.NewSelect().Table(floorTable("tickets")).Count(ctx)
+		if err != nil {
+			return 0, 0, fmt.Errorf("count floor tickets: %w", err)
 		}
 		progress("%s at concurrency %d: Hotline", name, conc)
 		ticketsBefore, err := e.db.NewSelect().Table("tickets").Count(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("count tickets: %w", err)
+			return 0, 0, fmt.Errorf("count tickets: %w", err)
 		}
 		e.rss.start()
 		hm := StartPGMeter(ctx, e.db, appServer)
@@ -219,24 +244,37 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		// The work a text sets off after its answer (routing, announcements) is part of
 		// what it costs PostgreSQL: the reading waits for the server to finish it.
 		if _, err := e.hotline.Settle(ctx, 10*time.Second); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		hcpu, err := hm.Stop(ctx)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		e.rss.pause()
 		ticketsAfter, err := e.db.NewSelect().Table("tickets").Count(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("count tickets: %w", err)
+			return 0, 0, fmt.Errorf("count tickets: %w", err)
 		}
 		br := resultRow(baseName, conc, b, 0, joinNotes(pgCPUNote(bcpu, b.OK, "row"), errNote(b)))
 		br.setPGCPU(bcpu, b.OK)
 		e.report.add(br)
-		ratio := 0.0
 		if b.Throughput() > 0 {
-			ratio = h.Throughput() / b.Throughput()
+			ratio, floorShare = h.Throughput()/b.Throughput(), f.Throughput()/b.Throughput()
 		}
+		// The floor's ratio is intake's throughput over the floor's: how much of its rows'
+		// own rate intake keeps.
+		floorRatio := 0.0
+		if f.Throughput() > 0 {
+			floorRatio = h.Throughput() / f.Throughput()
+		}
+		floorOpened, floorRows := floorAfter-floorBefore, f.OK
+		if firstTexts {
+			floorRows = floorOpened
+		}
+		fr := resultRow(floorName, conc, f, floorRatio, joinNotes(pgCPUNote(fcpu, floorRows, unit),
+			fmt.Sprintf("%d new tickets; ratio: intake ÷ this", floorOpened), errNote(f)))
+		fr.setPGCPU(fcpu, floorRows)
+		e.report.add(fr)
 		opened, rows := ticketsAfter-ticketsBefore, h.OK
 		if firstTexts {
 			rows = opened
@@ -248,18 +286,19 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		if !firstTexts {
 			bestBase, bestIntake = max(bestBase, b.Throughput()), max(bestIntake, h.Throughput())
 		}
-		return ratio, nil
+		return ratio, floorShare, nil
 	}
 
 	for _, conc := range e.cfg.Levels {
-		ratio, err := level(conc, false)
+		ratio, floorShare, err := level(conc, false)
 		if err != nil {
 			return err
 		}
 		e.report.LevelRatios = append(e.report.LevelRatios, LevelRatio{Concurrency: conc, Ratio: ratio})
+		e.report.FloorShares = append(e.report.FloorShares, LevelRatio{Concurrency: conc, Ratio: floorShare})
 	}
 	for _, conc := range e.cfg.FirstLevels {
-		if _, err := level(conc, true); err != nil {
+		if _, _, err := level(conc, true); err != nil {
 			return err
 		}
 	}
@@ -288,13 +327,34 @@ func (e *env) intake(ctx context.Context, progress func(string, ...any)) error {
 		e.report.RedisMeasured = true
 	}
 	e.report.add(Row{Scenario: "intake: check", Requests: len(accepted), Errors: e.report.Missing + e.report.Duplicated + e.report.DuplicateTickets,
-		Ratio: e.report.LowestRatio, Notes: fmt.Sprintf("%d acknowledged → %d stored, %d missing, %d twice; %d customers with two first tickets; ratio is the lowest signed-SMS level's: %s; best ÷ best %.2f",
-			e.report.Accepted, e.report.Stored, e.report.Missing, e.report.Duplicated, e.report.DuplicateTickets, levelsNote, e.report.BestRatio)})
+		Ratio: e.report.LowestRatio, Notes: fmt.Sprintf("%d acknowledged → %d stored, %d missing, %d twice; %d customers with two first tickets; ratio is the lowest signed-SMS level's: %s; best ÷ best %.2f; %s",
+			e.report.Accepted, e.report.Stored, e.report.Missing, e.report.Duplicated, e.report.DuplicateTickets, levelsNote, e.report.BestRatio,
+			floorNote(e.report.FloorShares))})
 	if e.report.Missing+e.report.Duplicated+e.report.DuplicateTickets > 0 {
 		return fmt.Errorf("intake lost or duplicated data: %d missing, %d stored twice, %d customers with two tickets",
 			e.report.Missing, e.report.Duplicated, e.report.DuplicateTickets)
 	}
 	return nil
+}
+
+// FloorScenario names the second baseline's rows: intake's rows written bare.
+const FloorScenario = "baseline: intake's rows"
+
+// floorNote says what share of the bare insert's throughput the floor (intake's rows
+// alone, in one round trip) reached at each signed-SMS level.
+func floorNote(shares []LevelRatio) string {
+	if len(shares) == 0 {
+		return "the rows alone: no levels measured"
+	}
+	parts := make([]string, len(shares))
+	for i, s := range shares {
+		v := "not measured"
+		if s.Ratio > 0 {
+			v = fmt.Sprintf("%.2f", s.Ratio)
+		}
+		parts[i] = fmt.Sprintf("%d: %s", s.Concurrency, v)
+	}
+	return "the rows alone reach this share of the bare insert (" + strings.Join(parts, ", ") + ")"
 }
 
 // IntakeTarget is the share of the bare insert's throughput intake is to reach at every

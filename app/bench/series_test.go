@@ -243,3 +243,46 @@ func TestBinaryVersion(t *testing.T) {
 		t.Errorf("a shell script's version: %q", v)
 	}
 }
+
+// The floor's rows (intake's rows, bare) get ranges of their own beside the bare INSERT's
+// and intake's, its ratio (intake over the floor) among them, and are not mixed with the
+// floor's rows beside the first texts.
+func TestSummarizeFloorRows(t *testing.T) {
+	run := func(bare, floor, intake, firstFloor float64, pg time.Duration) *Report {
+		return report(false,
+			Row{Scenario: "baseline: bare INSERT", Concurrency: 4, Throughput: bare},
+			Row{Scenario: FloorScenario, Concurrency: 4, Throughput: floor, Ratio: intake / floor, PGCPUPer: pg},
+			Row{Scenario: "intake: signed SMS", Concurrency: 4, Throughput: intake, Ratio: intake / bare},
+			Row{Scenario: FloorScenario + ", beside first texts", Concurrency: 4, Throughput: firstFloor, Ratio: 0.5},
+		)
+	}
+	this := &Side{Label: "this", Reports: []*Report{run(1000, 600, 300, 400, time.Millisecond), run(1200, 500, 350, 450, 2*time.Millisecond), run(1100, 700, 280, 420, time.Millisecond)}}
+	for _, r := range this.Reports {
+		r.FloorShares = []LevelRatio{{4, r.Rows[1].Throughput / r.Rows[0].Throughput}}
+	}
+	this.Reports[1].FloorShares = append(this.Reports[1].FloorShares, LevelRatio{16, 0.5})
+	rows := summarize([]*Side{this})
+	want := []rowKey{{"baseline: bare INSERT", 4, 0}, {FloorScenario, 4, 0}, {"intake: signed SMS", 4, 0}, {FloorScenario + ", beside first texts", 4, 0}}
+	var keys []rowKey
+	for _, r := range rows {
+		keys = append(keys, r.rowKey)
+	}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("rows %v, want %v", keys, want)
+	}
+	fl := rows[1].Sides[0]
+	if fl.Throughput != (span{500, 700, 3}) || fl.Ratio != (span{0.4, 0.7, 3}) || fl.PGCPU != (span{1, 2, 3}) {
+		t.Errorf("floor ranges %+v, want throughput 500–700, ratio 0.40–0.70, pg cpu 1–2 ms", fl)
+	}
+	if first := rows[3].Sides[0]; first.Throughput != (span{400, 450, 3}) {
+		t.Errorf("the floor beside first texts was mixed with the other: %+v", first)
+	}
+	var out bytes.Buffer
+	PrintSeries(&out, []*Side{this})
+	for _, w := range []string{FloorScenario + "  ", "500–700", "0.40–0.70", "1.00–2.00 ms",
+		"; the rows alone reach 4: 0.42–0.64, 16: 0.50 (1 of 3 runs) of the bare insert"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("the table lacks %q:\n%s", w, out.String())
+		}
+	}
+}
