@@ -26,6 +26,10 @@ const MaxSearchLen = 100
 // minPhoneDigits is the fewest digits read as a phone number's tail: fewer match too many.
 const minPhoneDigits = 4
 
+// ReverseDigits is the digits of s, last first: what customer_identities.digits_reversed
+// holds of a phone number (the load harness writes it too).
+func ReverseDigits(s string) string { return reverseDigits(s) }
+
 // reverseDigits returns the digits of s, last first.
 func reverseDigits(s string) string {
 	b := make([]byte, 0, len(s))

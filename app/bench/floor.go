@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -96,7 +95,7 @@ func (w *floorWriter) write(ctx context.Context, sid, from, body string) error {
 	createdEnd := `","resolution_due_at":"` + resolutionJSON + `","team_id":null}`
 	err := w.db.NewRaw(floorNewSQL,
 		now, now, // customer
-		from, now, reverseDigits(from), // identity
+		from, now, tickets.ReverseDigits(from), // identity
 		subject(body), first, resolution, first, now, now.Add(floorFirstResponse*3/4), now.Add(floorResolution*3/4), now, now, // ticket
 		body, sid, now, // message
 		created, createdEnd, now, now, // events
@@ -158,17 +157,6 @@ func subject(body string) string {
 // maxSubjectRunes is the longest subject intake keeps.
 const maxSubjectRunes = 200
 
-// reverseDigits is a number's digits, last first (customer_identities.digits_reversed).
-func reverseDigits(s string) string {
-	b := make([]byte, 0, len(s))
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] >= '0' && s[i] <= '9' {
-			b = append(b, s[i])
-		}
-	}
-	return string(b)
-}
-
 // floor is the second baseline's server: a bare Fiber handler writing intake's rows per
 // request, through the same driver and pool size as the bare INSERT.
 type floor struct {
@@ -187,25 +175,14 @@ func startFloor(ctx context.Context, dsn string) (*floor, error) {
 		return nil, err
 	}
 	w := &floorWriter{db: db, now: time.Now}
-	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Post(SMSPath, func(c *fiber.Ctx) error {
-		form, err := url.ParseQuery(string(c.Body()))
-		if err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, err.Error())
-		}
-		if err := w.write(c.UserContext(), form.Get("MessageSid"), form.Get("From"), form.Get("Body")); err != nil {
-			return err
-		}
-		c.Type("xml", "utf-8")
-		return c.SendString(`<?xml version="1.0" encoding="UTF-8"?><Response></Response>`)
+	app, u, err := serveSMS("the floor baseline", func(ctx context.Context, form url.Values) error {
+		return w.write(ctx, form.Get("MessageSid"), form.Get("From"), form.Get("Body"))
 	})
-	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("listen for the floor baseline: %w", err)
+		return nil, err
 	}
-	go app.Listener(l) //nolint:errcheck // ends with close
-	return &floor{app: app, db: db, url: "http://" + l.Addr().String()}, nil
+	return &floor{app: app, db: db, url: u}, nil
 }
 
 func (f *floor) close() {

@@ -162,14 +162,28 @@ func startBaseline(ctx context.Context, dsn string) (*baseline, error) {
 		db.Close()
 		return nil, fmt.Errorf("create baseline table: %w", err)
 	}
+	app, u, err := serveSMS("the baseline", func(ctx context.Context, form url.Values) error {
+		_, err := db.ExecContext(ctx, "INSERT INTO bench_baseline (sid, body, created_at) VALUES (?, ?, ?)",
+			form.Get("MessageSid"), form.Get("Body"), time.Now())
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &baseline{app: app, db: db, url: u}, nil
+}
+
+// serveSMS serves SMSPath on a free loopback port, bare: store runs on each posted form
+// (no signature checked) and an empty TwiML answer follows.
+func serveSMS(name string, store func(ctx context.Context, form url.Values) error) (*fiber.App, string, error) {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Post(SMSPath, func(c *fiber.Ctx) error {
 		form, err := url.ParseQuery(string(c.Body()))
 		if err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, err.Error())
 		}
-		if _, err := db.ExecContext(c.UserContext(), "INSERT INTO bench_baseline (sid, body, created_at) VALUES (?, ?, ?)",
-			form.Get("MessageSid"), form.Get("Body"), time.Now()); err != nil {
+		if err := store(c.UserContext(), form); err != nil {
 			return err
 		}
 		c.Type("xml", "utf-8")
@@ -177,11 +191,10 @@ func startBaseline(ctx context.Context, dsn string) (*baseline, error) {
 	})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("listen for the baseline: %w", err)
+		return nil, "", fmt.Errorf("listen for %s: %w", name, err)
 	}
 	go app.Listener(l) //nolint:errcheck // ends with close
-	return &baseline{app: app, db: db, url: "http://" + l.Addr().String()}, nil
+	return app, "http://" + l.Addr().String(), nil
 }
 
 func (b *baseline) close() {
