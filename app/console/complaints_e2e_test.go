@@ -49,7 +49,7 @@ func TestBrowserOfficerDecidesComplaint(t *testing.T) {
 	}
 	shoot(t, ctx, "complaints-board-zh")
 
-	run(t, ctx, 5*time.Second, "open the complaint from its card",
+	runLive(t, ctx, 5*time.Second, "open the complaint from its card",
 		chromedp.Click(css(`.cp-card[data-ref="`+soon.Ref()+`"] .cp-summary`)), // anywhere on the card
 		chromedp.WaitVisible(css(`#decide-form`)),
 	)

@@ -133,6 +133,26 @@ func run(t *testing.T, ctx context.Context, within time.Duration, what string, s
 	}
 }
 
+// runLive is run for a step that acts on a page that redraws itself on live updates (the
+// complaints board is redrawn from a fresh copy when a complaint's event arrives): when the
+// node it acted on was replaced under it, the step is tried again on the redrawn page, at
+// most three times.
+func runLive(t *testing.T, ctx context.Context, within time.Duration, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	var err error
+	for range 3 {
+		attempt, cancel := context.WithTimeout(ctx, within)
+		err = chromedp.Do(attempt, steps...)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "Could not find node") {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
 // read runs one browser query with a deadline and returns its value.
 func read[T any](t *testing.T, ctx context.Context, what string, a chromedp.Action[T]) T {
 	t.Helper()
